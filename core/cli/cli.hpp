@@ -1,0 +1,23 @@
+// Shared bits of the `boxlab` command line: global options and command registration.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <optional>
+
+#include "boxlab/paths.hpp"
+
+namespace boxlab::cli {
+
+struct Globals {
+  std::optional<std::filesystem::path> root;  // --root / BOXLAB_ROOT
+  Paths paths() const { return Paths::resolve(root); }
+};
+
+// Each adds its verbs to `app`; handlers run through CLI11 callbacks and may throw boxlab::Error.
+// The exit status a handler wants is stored in `exit_code`.
+void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_container_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code);
+
+}  // namespace boxlab::cli

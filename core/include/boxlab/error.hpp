@@ -1,0 +1,49 @@
+// boxlab::Error: an errno (or 0) plus a chain of context, printed on one line:
+//   "start container web: mount proc on /proc: EPERM (Operation not permitted)".
+#pragma once
+
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace boxlab {
+
+class Error : public std::exception {
+ public:
+  explicit Error(std::string message, int errnum = 0);
+
+  // Error from the current errno, e.g. Error::system("open /etc/passwd").
+  static Error system(std::string message);
+
+  // Adds an outer layer of context; returns *this so `throw e.context(..)` reads naturally.
+  Error& context(std::string outer);
+
+  int errnum() const noexcept { return errnum_; }
+  const std::string& message() const noexcept { return message_; }
+  const std::vector<std::string>& contexts() const noexcept { return contexts_; }
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  void render();
+
+  std::string message_;
+  int errnum_ = 0;
+  std::vector<std::string> contexts_;  // outermost first
+  std::string text_;
+};
+
+// "EPERM (Operation not permitted)"; "error 0" for 0.
+std::string errno_text(int errnum);
+
+// Runs fn; if it throws boxlab::Error, adds `outer` as context and rethrows.
+template <typename Fn>
+decltype(auto) with_context(const std::string& outer, Fn&& fn) {
+  try {
+    return fn();
+  } catch (Error& e) {
+    e.context(outer);
+    throw;
+  }
+}
+
+}  // namespace boxlab

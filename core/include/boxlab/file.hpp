@@ -1,0 +1,21 @@
+// Small file helpers used across core (all throw boxlab::Error with the path as context).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace boxlab {
+
+std::string read_file(const std::filesystem::path& path);
+// Writes via a temp file + rename, so readers never see half a file.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, int mode = 0644);
+// Writes into an existing file (procfs, cgroupfs); no temp file.
+void write_file(const std::filesystem::path& path, std::string_view content);
+// mkdir -p; returns true when the last component was created.
+bool make_dirs(const std::filesystem::path& path, int mode = 0755);
+// rm -rf that never crosses into a mount point below `path`
+// (a leftover mount stays, and an Error says so).
+void remove_tree(const std::filesystem::path& path);
+
+}  // namespace boxlab

@@ -1,0 +1,139 @@
+#include "boxlab/file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+#include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+
+namespace boxlab {
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error::system("open " + path.string());
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::system("read " + path.string());
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+static void write_all(int fd, std::string_view content, const fs::path& path) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::system("write " + path.string());
+    }
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content, int mode) {
+  std::random_device rd;
+  fs::path tmp = path;
+  tmp += ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) throw Error::system("create " + tmp.string());
+  try {
+    write_all(fd.get(), content, tmp);
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw Error::system("chmod " + tmp.string());
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error("rename " + tmp.string() + " to " + path.string(), err);
+  }
+}
+
+void write_file(const fs::path& path, std::string_view content) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw Error::system("open " + path.string());
+  // procfs/cgroupfs take one write per value.
+  ssize_t n = ::write(fd.get(), content.data(), content.size());
+  if (n < 0) throw Error::system("write " + path.string());
+}
+
+bool make_dirs(const fs::path& path, int mode) {
+  if (path.empty()) return false;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw Error("mkdir " + path.string() + ": exists and is not a directory");
+    return false;
+  }
+  if (path.has_parent_path() && path.parent_path() != path) make_dirs(path.parent_path(), mode);
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+    if (errno == EEXIST) return false;
+    throw Error::system("mkdir " + path.string());
+  }
+  return true;
+}
+
+// Removes the contents of the directory `dirfd` (named `name` for errors), staying on one device.
+static void remove_contents(int dirfd, dev_t dev, const fs::path& name) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw Error::system("dup " + name.string());
+  DIR* dir = ::fdopendir(dup);
+  if (!dir) {
+    ::close(dup);
+    throw Error::system("opendir " + name.string());
+  }
+  struct Closer {
+    DIR* d;
+    ~Closer() { ::closedir(d); }
+  } closer{dir};
+  while (dirent* ent = ::readdir(dir)) {
+    std::string_view entry = ent->d_name;
+    if (entry == "." || entry == "..") continue;
+    struct stat st;
+    if (::fstatat(dirfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      throw Error::system("stat " + (name / entry).string());
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (st.st_dev != dev) throw Error("refusing to remove " + (name / entry).string() + ": still a mount point");
+      Fd child(::openat(dirfd, ent->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!child) throw Error::system("open " + (name / entry).string());
+      remove_contents(child.get(), dev, name / entry);
+      if (::unlinkat(dirfd, ent->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        throw Error::system("rmdir " + (name / entry).string());
+    } else if (::unlinkat(dirfd, ent->d_name, 0) != 0 && errno != ENOENT) {
+      throw Error::system("unlink " + (name / entry).string());
+    }
+  }
+}
+
+void remove_tree(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return;
+    if (errno == ENOTDIR || errno == ELOOP) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw Error::system("unlink " + path.string());
+      return;
+    }
+    throw Error::system("open " + path.string());
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + path.string());
+  remove_contents(fd.get(), st.st_dev, path);
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) throw Error::system("rmdir " + path.string());
+}
+
+}  // namespace boxlab
