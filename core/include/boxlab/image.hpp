@@ -34,6 +34,9 @@ struct Image {
 };
 
 // Owners shifted for a user namespace: host id = base + id inside, for ids < size.
+// Ids >= size have no place in the namespace; they become the kernel's overflow id 65534 on the
+// host, which is outside the mapped range, so inside they show as nobody/nogroup, just as the
+// kernel shows any unmapped owner.
 struct IdShift {
   std::uint32_t uid_base = 0;
   std::uint32_t gid_base = 0;
@@ -60,11 +63,18 @@ class Store {
 
   // Unpacked layer directories for overlayfs lowerdir, top layer first. Each layer is
   // unpacked once per digest (and once per shift) and cached; concurrent callers are safe.
+  // Layout: DIR/layers/<hex>/rootfs, DIR/layers/<hex>/shift-<uidbase>-<gidbase>-<size>/rootfs.
+  // Whiteouts become overlayfs whiteouts (char 0/0; opaque dirs get trusted.overlay.opaque=y,
+  // or user.overlay.opaque=y when not root, for an overlay mounted with userxattr).
   std::vector<std::filesystem::path> layer_dirs(const Image& image,
                                                 const std::optional<IdShift>& shift = {});
 
   // Removes the tag; blobs and unpacked layers no other image uses are deleted.
+  // Throws "image 'NAME' not found" when there is no such tag.
   void remove(const std::string& name);
+
+  // The bytes of a blob (manifest, config, layer), checked against its digest.
+  std::string read_blob(const std::string& digest) const;
 
  private:
   std::filesystem::path dir_;

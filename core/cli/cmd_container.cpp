@@ -1,0 +1,186 @@
+// boxlab run | ps | inspect | exec | kill | rm
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "boxlab/console.hpp"
+#include "boxlab/container.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/image.hpp"
+#include "cli.hpp"
+#include "boxlab/run_spec.hpp"
+
+namespace boxlab::cli {
+namespace {
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 3, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+std::string status_text(const ContainerState& st) {
+  std::string s(status_name(st.status));
+  if (st.status == Status::stopped && st.exit_code) s += " (" + std::to_string(*st.exit_code) + ")";
+  return s;
+}
+
+}  // namespace
+
+void add_container_commands(CLI::App& app, const Globals& globals, int& exit_code) {
+  // run
+  auto run_flags = std::make_shared<RunFlags>();
+  auto* run = app.add_subcommand("run", "Run a command in a new container");
+  run->add_option("--name", run_flags->name, "Container name (default: generated)");
+  run->add_flag("--rm", run_flags->remove, "Remove the container when it exits");
+  run->add_flag("-d,--detach", run_flags->detach, "Run in the background, print the name");
+  run->add_flag("-i,--interactive", run_flags->interactive, "Keep stdin attached");
+  run->add_flag("-t,--tty", run_flags->tty, "Give the container a terminal");
+  run->add_flag("--init", run_flags->init, "Run boxlab's init as pid 1 (reaps, forwards signals)");
+  run->add_option("--hostname", run_flags->hostname, "Hostname (default: the container name)");
+  run->add_option("--ns", run_flags->ns,
+                  "Namespaces to create: pid,mount,uts,ipc,net,user,cgroup, all or none "
+                  "(default: all but user)");
+  run->add_option("--memory", run_flags->memory, "Memory limit, e.g. 32M");
+  run->add_option("--pids", run_flags->pids, "Maximum number of processes");
+  run->add_option("--cpus", run_flags->cpus, "CPU quota in cores, e.g. 0.5");
+  run->add_option("--net", run_flags->net, "none or host (bridge comes with networking)");
+  run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]");
+  run->add_option("-e,--env", run_flags->env, "Set KEY=VALUE in the environment");
+  run->add_option("-w,--workdir", run_flags->workdir, "Working directory inside");
+  run->add_option("-u,--user", run_flags->user, "UID[:GID] to run as");
+  run->add_flag("--read-only", run_flags->read_only, "Mount the root filesystem read-only");
+  run->add_option("--events", run_flags->events, "Append container.state events (JSON lines)");
+  run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();
+  run->add_option("command", run_flags->command, "Command and arguments (after --)");
+  run->callback([&globals, &exit_code, run_flags] {
+    exit_code = 125;  // boxlab's own failure, like Docker
+    Runtime runtime(globals.paths());
+    image::Store store(runtime.paths().images);
+    image::Image img = store.get(run_flags->image);
+    CreateOptions options;
+    spec::Spec spec = build_run_spec(*run_flags, img, options);
+    if (run_flags->detach) {
+      if (run_flags->tty) throw Error("-d with -t is not supported yet; use boxlab exec -it later");
+      std::cout << runtime.run_detached(std::move(spec), options, run_flags->remove) << "\n";
+      exit_code = 0;
+      return;
+    }
+    ForwardedSignals signals;
+    std::optional<Pty> pty;
+    if (run_flags->tty) {
+      pty = Pty::open();
+      options.console_fd = pty->terminal.get();
+    }
+    Container c = [&] {
+      try {
+        return runtime.create(std::move(spec), options);
+      } catch (const Error& e) {
+        if (e.message().rfind("exec '", 0) == 0) exit_code = e.errnum() == ENOENT ? 127 : 126;
+        throw;
+      }
+    }();
+    if (pty) pty->terminal.reset();
+    supervise(c.pidfd(), signals, pty ? pty->master.get() : -1);
+    int code = c.wait();
+    if (run_flags->remove) c.remove(true);
+    exit_code = code;
+  });
+
+  // ps
+  auto* ps = app.add_subcommand("ps", "List containers");
+  auto ps_all = std::make_shared<bool>(false);
+  auto ps_quiet = std::make_shared<bool>(false);
+  ps->add_flag("-a,--all", *ps_all, "Include stopped containers");
+  ps->add_flag("-q,--quiet", *ps_quiet, "Names only");
+  ps->callback([&globals, ps_all, ps_quiet] {
+    Runtime runtime(globals.paths());
+    std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "STATUS", "PID", "IMAGE", "NAMESPACES"}};
+    for (const auto& st : runtime.list()) {
+      if (!*ps_all && st.status == Status::stopped) continue;
+      if (*ps_quiet) {
+        std::cout << st.name << "\n";
+        continue;
+      }
+      rows.push_back({st.name, st.id.substr(0, 12), status_text(st),
+                      st.status == Status::stopped ? "-" : std::to_string(st.pid),
+                      st.image.empty() ? st.bundle.string() : st.image, st.new_namespaces.to_string()});
+    }
+    if (!*ps_quiet) print_table(rows);
+  });
+
+  // inspect
+  auto* inspect = app.add_subcommand("inspect", "Show a container's state as JSON");
+  auto inspect_name = std::make_shared<std::string>();
+  inspect->add_option("container", *inspect_name)->required();
+  inspect->callback([&globals, inspect_name] {
+    Runtime runtime(globals.paths());
+    ContainerState st = runtime.open(*inspect_name).state();
+    nlohmann::json j = st.to_json();
+    j["hostNamespaces"] = nlohmann::json::object();
+    for (NsKind k : kAllNsKinds)
+      if (auto ino = ns_inode(getpid(), k)) j["hostNamespaces"][std::string(ns_oci_name(k))] = *ino;
+    std::cout << j.dump(2) << "\n";
+  });
+
+  // exec
+  auto* exec = app.add_subcommand("exec", "Run a command in a running container");
+  struct ExecFlags {
+    bool interactive = false, tty = false;
+    std::string name;
+    std::vector<std::string> command, env;
+  };
+  auto exec_flags = std::make_shared<ExecFlags>();
+  exec->add_flag("-i,--interactive", exec_flags->interactive, "Keep stdin attached");
+  exec->add_flag("-t,--tty", exec_flags->tty, "Give the command a terminal");
+  exec->add_option("-e,--env", exec_flags->env, "Set KEY=VALUE in the environment");
+  exec->add_option("container", exec_flags->name)->required();
+  exec->add_option("command", exec_flags->command, "Command and arguments (after --)")->required();
+  exec->callback([&globals, &exit_code, exec_flags] {
+    exit_code = 125;
+    Runtime runtime(globals.paths());
+    Container c = runtime.open(exec_flags->name);
+    ForwardedSignals signals;
+    std::optional<Pty> pty;
+    if (exec_flags->tty) pty = Pty::open();
+    ChildProcess p = c.exec(exec_flags->command, exec_flags->env, pty ? pty->terminal.get() : -1);
+    if (pty) pty->terminal.reset();
+    supervise(p.pidfd.get(), signals, pty ? pty->master.get() : -1);
+    exit_code = p.wait();
+  });
+
+  // kill
+  auto* kill = app.add_subcommand("kill", "Send a signal to a container (default KILL)");
+  auto kill_args = std::make_shared<std::pair<std::string, std::string>>("", "KILL");
+  kill->add_option("container", kill_args->first)->required();
+  kill->add_option("signal", kill_args->second, "Signal name or number");
+  kill->callback([&globals, kill_args] {
+    Runtime runtime(globals.paths());
+    runtime.open(kill_args->first).kill(parse_signal(kill_args->second));
+  });
+
+  // rm
+  auto* rm = app.add_subcommand("rm", "Remove containers");
+  auto rm_force = std::make_shared<bool>(false);
+  auto rm_names = std::make_shared<std::vector<std::string>>();
+  rm->add_flag("-f,--force", *rm_force, "Kill running containers first");
+  rm->add_option("containers", *rm_names)->required();
+  rm->callback([&globals, rm_force, rm_names] {
+    Runtime runtime(globals.paths());
+    for (const auto& name : *rm_names) runtime.open(name).remove(*rm_force);
+  });
+}
+
+}  // namespace boxlab::cli

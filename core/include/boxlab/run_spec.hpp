@@ -1,0 +1,45 @@
+// From `boxlab run` flags (or a serve "run" command) and an image to a container spec.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "boxlab/container.hpp"
+#include "boxlab/image.hpp"
+#include "boxlab/spec.hpp"
+
+namespace boxlab {
+
+struct RunFlags {
+  std::string name;
+  bool remove = false;
+  bool detach = false;
+  bool interactive = false;
+  bool tty = false;
+  bool init = false;
+  std::string hostname;
+  std::optional<std::string> ns;  // --ns LIST; default: all but user
+  std::string memory;
+  std::optional<std::int64_t> pids;
+  std::optional<double> cpus;
+  std::string net;  // "", none, host
+  std::vector<std::string> volumes;
+  std::vector<std::string> env;
+  std::string workdir;
+  std::string user;
+  bool read_only = false;
+  std::string events;
+  std::string image;
+  std::vector<std::string> command;
+};
+
+// Default user namespace mapping: container root is host uid/gid 100000, 65536 ids.
+inline constexpr std::uint32_t kDefaultIdBase = 100000;
+inline constexpr std::uint32_t kDefaultIdCount = 65536;
+
+// Builds the spec (image config for entrypoint/cmd/env/workdir/user, then flags on top) and
+// fills options (name, image, init, events). Bad flags throw an Error naming the flag.
+spec::Spec build_run_spec(const RunFlags& flags, const image::Image& image, CreateOptions& options);
+
+}  // namespace boxlab

@@ -1,0 +1,80 @@
+// Store::layer_dirs: unpacked (and id-shifted) layers, made once and then reused.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/image.hpp"
+#include "image/digest.hpp"
+#include "image/layout.hpp"
+#include "image/shift.hpp"
+#include "image/unpack.hpp"
+
+namespace boxlab::image {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_dir(const fs::path& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Builds `target` by running `fill` on a fresh temp dir beside it, then renaming it into
+// place, so `target` is either absent or complete. When another process wins the race the
+// two results are equivalent, so ours is dropped and theirs used. On error nothing is left.
+template <typename Fill>
+fs::path publish(const fs::path& target, Fill&& fill) {
+  if (is_dir(target)) return target;
+  fs::path parent = target.parent_path();
+  bool made_parent = make_dirs(parent);
+  fs::path tmp = parent / unique_name(".tmp-" + target.filename().string());
+  try {
+    fill(tmp);
+    if (::rename(tmp.c_str(), target.c_str()) != 0) {
+      if (errno != EEXIST && errno != ENOTEMPTY)
+        throw Error::system("rename " + tmp.string() + " to " + target.string());
+      remove_tree(tmp);  // lost the race; the winner's copy is in place
+    }
+  } catch (...) {
+    try {
+      remove_tree(tmp);
+      if (made_parent) ::rmdir(parent.c_str());  // fails harmlessly if someone else uses it
+    } catch (const Error&) {
+      // Keep the original error; a leftover temp dir is swept by the next `remove`.
+    }
+    throw;
+  }
+  return target;
+}
+
+}  // namespace
+
+std::vector<fs::path> Store::layer_dirs(const Image& image, const std::optional<IdShift>& shift) {
+  return with_context("prepare layers of image '" + image.name + "'", [&] {
+    Layout layout(dir_);
+    // Shared: unpackers run side by side, but not while `remove` collects garbage.
+    StoreLock lock(dir_, StoreLock::Mode::shared);
+    std::vector<fs::path> dirs;
+    for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it) {
+      const Layer& layer = *it;
+      fs::path base = layout.layers_dir() / digest_hex(layer.digest);
+      fs::path rootfs = publish(base / "rootfs", [&](const fs::path& tmp) {
+        if (::mkdir(tmp.c_str(), 0755) != 0) throw Error::system("mkdir " + tmp.string());
+        unpack_layer(layout.blob_path(layer.digest), layer, tmp);
+      });
+      if (shift) {
+        std::string name = "shift-" + std::to_string(shift->uid_base) + "-" +
+                           std::to_string(shift->gid_base) + "-" + std::to_string(shift->size);
+        rootfs = publish(base / name / "rootfs",
+                         [&](const fs::path& tmp) { copy_shifted(rootfs, tmp, *shift); });
+      }
+      dirs.push_back(rootfs);
+    }
+    return dirs;
+  });
+}
+
+}  // namespace boxlab::image

@@ -1,0 +1,127 @@
+#include "boxlab/console.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "../sys/syscalls.hpp"
+#include "boxlab/error.hpp"
+
+namespace boxlab {
+
+Pty Pty::open() {
+  int master = -1, terminal = -1;
+  winsize ws{};
+  bool sized = ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0;
+  if (::openpty(&master, &terminal, nullptr, nullptr, sized ? &ws : nullptr) != 0)
+    throw Error::system("openpty");
+  ::fcntl(master, F_SETFD, FD_CLOEXEC);
+  ::fcntl(terminal, F_SETFD, FD_CLOEXEC);
+  return Pty{Fd(master), Fd(terminal)};
+}
+
+ForwardedSignals::ForwardedSignals() {
+  sigemptyset(&set_);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
+    sigaddset(&set_, sig);
+  ::sigprocmask(SIG_BLOCK, &set_, &old_);
+}
+
+ForwardedSignals::~ForwardedSignals() {
+  // Drop what was forwarded already, so unblocking does not act on it a second time.
+  timespec zero{};
+  while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
+  }
+  ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+}
+
+namespace {
+
+// Raw mode for the local terminal while relaying, restored on every exit path.
+class RawTerminal {
+ public:
+  RawTerminal() {
+    if (::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
+      termios raw = saved_;
+      ::cfmakeraw(&raw);
+      active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+    }
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+bool copy_some(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return n < 0 && (errno == EINTR || errno == EAGAIN);
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+    if (w < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return false;
+    }
+    off += w;
+  }
+  return true;
+}
+
+}  // namespace
+
+void supervise(int pidfd, const ForwardedSignals& signals, int master_fd) {
+  Fd sigfd(::signalfd(-1, &signals.set(), SFD_CLOEXEC));
+  if (!sigfd) throw Error::system("signalfd");
+  RawTerminal raw;
+  if (master_fd >= 0 && ::isatty(STDIN_FILENO)) {
+    winsize ws{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(master_fd, TIOCSWINSZ, &ws);
+  }
+  bool stdin_open = master_fd >= 0;
+  bool master_open = master_fd >= 0;
+  for (;;) {
+    pollfd fds[4] = {{pidfd, POLLIN, 0},
+                     {sigfd.get(), POLLIN, 0},
+                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                     {master_open ? master_fd : -1, POLLIN, 0}};
+    if (::poll(fds, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw Error::system("poll");
+    }
+    if (fds[3].revents) master_open = copy_some(master_fd, STDOUT_FILENO);
+    if (fds[2].revents) stdin_open = copy_some(STDIN_FILENO, master_fd);
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info;
+      if (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
+        int sig = static_cast<int>(info.ssi_signo);
+        if (sig == SIGWINCH) {
+          winsize ws{};
+          if (master_fd >= 0 && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+            ::ioctl(master_fd, TIOCSWINSZ, &ws);
+        } else {
+          sys::pidfd_send_signal(pidfd, sig);
+        }
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      // Drain what the container printed last before returning.
+      while (master_open) {
+        pollfd m{master_fd, POLLIN, 0};
+        if (::poll(&m, 1, 0) <= 0 || !copy_some(master_fd, STDOUT_FILENO)) break;
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace boxlab

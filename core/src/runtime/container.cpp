@@ -1,0 +1,220 @@
+// Container operations on an existing state dir: state, start, kill, wait, remove, and lookup.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+
+#include "../sys/syscalls.hpp"
+#include "boxlab/container.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/events.hpp"
+#include "boxlab/file.hpp"
+#include "state.hpp"
+
+namespace boxlab {
+namespace fsys = std::filesystem;
+
+Container::Container(Runtime& runtime, fsys::path dir) : runtime_(&runtime), dir_(std::move(dir)) {}
+
+Container::Container(Container&& other) noexcept
+    : runtime_(other.runtime_), dir_(std::move(other.dir_)), pidfd_(std::exchange(other.pidfd_, -1)) {}
+
+Container::~Container() {
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+ContainerState Container::state() {
+  ContainerState st = runtime::load_state(dir_);
+  if (st.status == Status::creating) {
+    // Half-made by a boxlab that died: stale, shown as stopped so `rm` can clear it.
+    if (!runtime::process_alive(st.creator_pid, 0)) st.status = Status::stopped;
+    return st;
+  }
+  if (st.status != Status::stopped && !runtime::process_alive(st.pid, st.pid_start_time))
+    st.status = Status::stopped;
+  return st;
+}
+
+int Container::pidfd() {
+  if (pidfd_ >= 0) return pidfd_;
+  ContainerState st = state();
+  if (st.status == Status::stopped || st.pid <= 0) throw Error("container " + st.name + " is not running");
+  pidfd_ = sys::pidfd_open(st.pid);
+  if (pidfd_ < 0) throw Error::system("pidfd_open " + std::to_string(st.pid));
+  // The pid could have been reused between the check and the open: check again.
+  if (!runtime::process_alive(st.pid, st.pid_start_time)) {
+    ::close(std::exchange(pidfd_, -1));
+    throw Error("container " + st.name + " is not running");
+  }
+  return pidfd_;
+}
+
+void Container::start() {
+  runtime::DirLock lock(dir_);
+  ContainerState st = state();
+  if (st.status != Status::created)
+    throw Error("cannot start container " + st.name + ": it is " + std::string(status_name(st.status)) +
+                ", not created");
+  fsys::path fifo = dir_ / "exec.fifo";
+  Fd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw Error::system("start container " + st.name + ": open " + fifo.string());
+  char go = 1;
+  if (::write(fd.get(), &go, 1) != 1) throw Error::system("start container " + st.name);
+  ::unlink(fifo.c_str());
+  st.status = Status::running;
+  runtime::save_state(dir_, st);
+  if (!st.events_file.empty())
+    events::FileWriter(st.events_file, st.created_mono_ns)
+        .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", "running"}, {"pid", st.pid}});
+}
+
+void Container::kill(int signal) {
+  ContainerState st = state();
+  if (st.status == Status::stopped) throw Error("container " + st.name + " is not running");
+  if (sys::pidfd_send_signal(pidfd(), signal) != 0)
+    throw Error::system("kill container " + st.name + " with signal " + std::to_string(signal));
+}
+
+int Container::wait() {
+  int fd = pidfd();
+  auto code = sys::pidfd_reap(fd);
+  if (!code) {
+    // Not our child (created by another boxlab): wait for it to go; the status is unknown.
+    sys::pidfd_wait_exit(fd, -1);
+    code = 255;
+  }
+  runtime::DirLock lock(dir_);
+  ContainerState st = runtime::load_state(dir_);
+  st.status = Status::stopped;
+  st.exit_code = *code;
+  runtime::save_state(dir_, st);
+  if (!st.events_file.empty())
+    events::FileWriter(st.events_file, st.created_mono_ns)
+        .emit("container.state",
+              {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}, {"exitCode", *code}});
+  return *code;
+}
+
+// Processes started inside a container without its own pid namespace do not die with its
+// first process; find them by parentage before killing it.
+static std::vector<pid_t> descendants(pid_t root) {
+  std::map<pid_t, std::vector<pid_t>> children;
+  for (const auto& entry : fsys::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    try {
+      std::string stat = read_file(entry.path() / "stat");
+      auto close = stat.rfind(')');
+      if (close == std::string::npos) continue;
+      pid_t ppid = std::atoi(stat.c_str() + close + 4);
+      children[ppid].push_back(std::stoi(name));
+    } catch (...) {
+    }
+  }
+  std::vector<pid_t> out, todo{root};
+  while (!todo.empty()) {
+    pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children[p]) {
+      out.push_back(c);
+      todo.push_back(c);
+    }
+  }
+  return out;
+}
+
+void Container::remove(bool force) {
+  runtime::DirLock lock(dir_);
+  ContainerState st = state();
+  if (st.status == Status::running || st.status == Status::created || st.status == Status::paused) {
+    if (!force)
+      throw Error("cannot remove container " + st.name + ": it is " +
+                  std::string(status_name(st.status)) + " (stop it first, or use force)");
+    std::vector<pid_t> extra;
+    if (!st.new_namespaces.has(NsKind::pid)) extra = descendants(st.pid);
+    int fd = pidfd();
+    sys::pidfd_send_signal(fd, SIGKILL);
+    for (pid_t p : extra) ::kill(p, SIGKILL);
+    if (!sys::pidfd_wait_exit(fd, 10000))
+      throw Error("remove container " + st.name + ": process " + std::to_string(st.pid) +
+                  " did not exit after SIGKILL");
+    sys::pidfd_reap(fd, true);
+    if (!st.events_file.empty())
+      events::FileWriter(st.events_file, st.created_mono_ns)
+          .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}});
+  }
+  for (auto it = st.host_mounts.rbegin(); it != st.host_mounts.rend(); ++it) {
+    if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+      throw Error::system("remove container " + st.name + ": unmount " + *it);
+  }
+  with_context("remove container " + st.name, [&] { remove_tree(dir_); });
+  if (!st.events_file.empty())
+    events::FileWriter(st.events_file, st.created_mono_ns)
+        .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", "removed"}});
+}
+
+Container Runtime::open(const std::string& name_or_id) {
+  fsys::path dir = containers_dir() / name_or_id;
+  if (!name_or_id.empty() && name_or_id.find('/') == std::string::npos && fsys::exists(dir / "state.json"))
+    return Container(*this, dir);
+  std::vector<fsys::path> matches;
+  if (!name_or_id.empty() && fsys::exists(containers_dir())) {
+    for (const auto& entry : fsys::directory_iterator(containers_dir())) {
+      try {
+        auto st = runtime::load_state(entry.path());
+        if (st.id.rfind(name_or_id, 0) == 0) matches.push_back(entry.path());
+      } catch (const Error&) {
+      }
+    }
+  }
+  if (matches.size() == 1) return Container(*this, matches[0]);
+  if (matches.size() > 1) throw Error("'" + name_or_id + "' matches more than one container id");
+  // A dir without state.json is a create that died before writing any: still removable.
+  if (fsys::is_directory(dir) && name_or_id.find('/') == std::string::npos && !name_or_id.empty())
+    return Container(*this, dir);
+  throw Error("no such container: " + name_or_id);
+}
+
+std::vector<ContainerState> Runtime::list() {
+  std::vector<ContainerState> out;
+  if (!fsys::exists(containers_dir())) return out;
+  for (const auto& entry : fsys::directory_iterator(containers_dir())) {
+    if (!entry.is_directory()) continue;
+    Container c(*this, entry.path());
+    try {
+      out.push_back(c.state());
+    } catch (const Error&) {
+      ContainerState stale;
+      stale.name = stale.id = entry.path().filename();
+      stale.status = Status::stopped;
+      out.push_back(stale);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
+  return out;
+}
+
+int parse_signal(const std::string& text) {
+  static const std::map<std::string, int> kSignals = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},   {"TRAP", SIGTRAP},
+      {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},   {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+      {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+      {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"WINCH", SIGWINCH},
+  };
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    int n = std::stoi(text);
+    if (n > 0 && n < NSIG) return n;
+  }
+  std::string name = text;
+  std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  if (auto it = kSignals.find(name); it != kSignals.end()) return it->second;
+  throw Error("unknown signal '" + text + "'");
+}
+
+}  // namespace boxlab

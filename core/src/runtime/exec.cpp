@@ -1,0 +1,79 @@
+// Container::exec: a new process in a running container's namespaces and root.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "../process/child_plan.hpp"
+#include "../sys/syscalls.hpp"
+#include "boxlab/container.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+#include "state.hpp"
+
+namespace boxlab {
+
+int ChildProcess::wait() {
+  auto code = sys::pidfd_reap(pidfd.get());
+  if (!code) throw Error::system("wait for process " + std::to_string(pid));
+  return *code;
+}
+
+ChildProcess Container::exec(const std::vector<std::string>& args,
+                             const std::vector<std::string>& extra_env, int console_fd) {
+  ContainerState st = state();
+  return with_context("exec in container " + st.name, [&]() -> ChildProcess {
+    if (st.status != Status::running) throw Error("it is " + std::string(status_name(st.status)));
+    if (args.empty()) throw Error("no command given");
+    std::string proc = "/proc/" + std::to_string(st.pid);
+
+    // Open everything from the pid we verified, then verify again: a reused pid cannot slip in.
+    std::vector<Fd> keep;
+    process::ChildPlan plan;
+    for (NsKind kind : kAllNsKinds) {  // user first: it grants the rights to join the others
+      if (!st.new_namespaces.has(kind)) continue;
+      Fd fd(::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) throw Error::system("open the " + std::string(ns_oci_name(kind)) + " namespace");
+      plan.join_namespaces.emplace_back(fd.get(), ns_clone_flag(kind));
+      keep.push_back(std::move(fd));
+    }
+    Fd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw Error::system("open the container's root");
+    plan.join_root_fd = root.get();
+    if (!runtime::process_alive(st.pid, st.pid_start_time)) throw Error("it stopped");
+
+    const auto& p = st.spec.process;
+    plan.args = args;
+    plan.env = p.env;
+    for (const auto& e : extra_env) plan.env.push_back(e);
+    plan.cwd = p.cwd;
+    plan.uid = p.user.uid;
+    plan.gid = p.user.gid;
+    for (auto g : p.user.additional_gids) plan.groups.push_back(g);
+    plan.no_new_privs = p.no_new_privileges;
+    plan.console_fd = console_fd;
+    plan.finalize();
+
+    Pipe report = Pipe::create();
+    plan.report_fd = report.write.get();
+    int pidfd = -1;
+    pid_t pid = sys::clone_with_pidfd(0, &pidfd);
+    if (pid < 0) throw Error::system("clone3");
+    if (pid == 0) process::exec_main(plan);
+    Fd pidfd_owner(pidfd);
+    report.write.reset();
+    process::Report r{};
+    ssize_t n;
+    do n = ::read(report.read.get(), &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n == sizeof r) {
+      sys::pidfd_reap(pidfd);
+      std::string what = process::step_name(r.step);
+      if (r.step == process::Step::exec) what = "exec '" + args[0] + "'";
+      throw Error(what, r.errnum);
+    }
+    return ChildProcess{pid, std::move(pidfd_owner)};
+  });
+}
+
+}  // namespace boxlab

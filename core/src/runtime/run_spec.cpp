@@ -1,0 +1,130 @@
+#include "boxlab/run_spec.hpp"
+
+#include <sys/stat.h>
+
+#include <cmath>
+
+#include "boxlab/error.hpp"
+#include "state.hpp"
+
+namespace boxlab {
+namespace {
+
+std::uint32_t parse_id(const std::string& text, const std::string& flag) {
+  try {
+    size_t used = 0;
+    unsigned long v = std::stoul(text, &used);
+    if (used == text.size() && v <= 0xfffffffeUL) return static_cast<std::uint32_t>(v);
+  } catch (...) {
+  }
+  throw Error(flag + ": '" + text + "' is not a numeric id");
+}
+
+void set_env(std::vector<std::string>& env, const std::string& entry) {
+  auto eq = entry.find('=');
+  if (eq == std::string::npos || eq == 0) throw Error("--env: '" + entry + "' is not KEY=VALUE");
+  std::string key = entry.substr(0, eq + 1);
+  for (auto& e : env)
+    if (e.rfind(key, 0) == 0) {
+      e = entry;
+      return;
+    }
+  env.push_back(entry);
+}
+
+}  // namespace
+
+spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOptions& options) {
+  spec::Spec spec = spec::default_spec();
+  options.name = f.name.empty() ? "box-" + runtime::random_hex(4) : f.name;
+  options.image = f.image;
+  options.init = f.init;
+  options.events_file = f.events;
+
+  // Image config first, flags override (as Docker).
+  const auto& cfg = image.config;
+  std::vector<std::string> args = cfg.entrypoint;
+  if (!f.command.empty())
+    args.insert(args.end(), f.command.begin(), f.command.end());
+  else
+    args.insert(args.end(), cfg.cmd.begin(), cfg.cmd.end());
+  if (args.empty()) throw Error("no command: give one after the image name, e.g. -- sh");
+  spec.process.args = args;
+  for (const auto& e : cfg.env) set_env(spec.process.env, e);
+  for (const auto& e : f.env) set_env(spec.process.env, e);
+  if (!cfg.working_dir.empty()) spec.process.cwd = cfg.working_dir;
+  if (!f.workdir.empty()) {
+    if (f.workdir[0] != '/') throw Error("--workdir: '" + f.workdir + "' must be an absolute path");
+    spec.process.cwd = f.workdir;
+  }
+  std::string user = f.user.empty() ? cfg.user : f.user;
+  if (!user.empty()) {
+    auto colon = user.find(':');
+    spec.process.user.uid = parse_id(user.substr(0, colon), "--user");
+    spec.process.user.gid = colon == std::string::npos ? spec.process.user.uid
+                                                       : parse_id(user.substr(colon + 1), "--user");
+  }
+  spec.process.terminal = f.tty;
+
+  // Namespaces: default all but user; --ns replaces the set; --net adjusts network.
+  NsSet ns;
+  if (f.ns) {
+    ns = with_context("--ns", [&] { return NsSet::parse(*f.ns); });
+  } else {
+    ns = NsSet::all();
+    ns.remove(NsKind::user);
+  }
+  if (f.net == "none") {
+    ns.add(NsKind::net);
+  } else if (f.net == "host") {
+    ns.remove(NsKind::net);
+  } else if (!f.net.empty()) {
+    if (f.net == "bridge") throw Error("--net bridge: networking between containers is not available yet");
+    throw Error("--net: '" + f.net + "' is not one of none, host");
+  }
+  spec.namespaces.clear();
+  for (NsKind k : kAllNsKinds)
+    if (ns.has(k)) spec.namespaces.push_back({k, ""});
+  if (ns.has(NsKind::user)) {
+    spec.uid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
+    spec.gid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
+  }
+  if (ns.has(NsKind::uts)) spec.hostname = f.hostname.empty() ? options.name : f.hostname;
+  else if (!f.hostname.empty()) throw Error("--hostname needs a uts namespace (add uts to --ns)");
+
+  spec.root.readonly = f.read_only;
+
+  for (const auto& v : f.volumes) {
+    // SRC:DST[:ro|rw]
+    auto first = v.find(':');
+    if (first == std::string::npos) throw Error("--volume: '" + v + "' is not SRC:DST[:ro]");
+    std::string src = v.substr(0, first), rest = v.substr(first + 1);
+    auto second = rest.find(':');
+    std::string dst = rest.substr(0, second), mode = second == std::string::npos ? "rw" : rest.substr(second + 1);
+    if (src.empty() || src[0] != '/') throw Error("--volume: source '" + src + "' must be an absolute host path");
+    if (dst.empty() || dst[0] != '/') throw Error("--volume: destination '" + dst + "' must be an absolute path");
+    if (mode != "ro" && mode != "rw") throw Error("--volume: mode '" + mode + "' is not ro or rw");
+    struct stat st;
+    if (::stat(src.c_str(), &st) != 0) throw Error::system("--volume: source " + src);
+    spec.mounts.push_back({dst, "bind", src, {"rbind", mode}});
+  }
+
+  if (!f.memory.empty()) {
+    auto bytes = with_context("--memory", [&] { return spec::parse_size(f.memory); });
+    if (!bytes || *bytes <= 0) throw Error("--memory: '" + f.memory + "' must be a positive size");
+    spec.resources.memory_limit = *bytes;
+    spec.resources.memory_swap = *bytes;  // no swap on top, as Docker
+  }
+  if (f.pids) {
+    if (*f.pids <= 0 && *f.pids != -1) throw Error("--pids: must be positive, or -1 for unlimited");
+    spec.resources.pids_limit = *f.pids;
+  }
+  if (f.cpus) {
+    if (!(*f.cpus > 0) || !std::isfinite(*f.cpus)) throw Error("--cpus: must be a positive number");
+    spec.resources.cpu_period = 100000;
+    spec.resources.cpu_quota = static_cast<std::int64_t>(std::llround(*f.cpus * 100000));
+  }
+  return spec;
+}
+
+}  // namespace boxlab

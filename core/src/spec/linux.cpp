@@ -1,0 +1,211 @@
+// The "linux" object of config.json (namespaces, id mappings, masked/read-only paths, cgroup
+// resources, sysctl, rootfs propagation) and the checks that tie it to the rest of the config.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "spec/parse_parts.hpp"
+
+namespace boxlab::spec::detail {
+
+namespace {
+
+Namespace parse_namespace(const Node& node, const std::vector<Namespace>& earlier) {
+  node.expect_object();
+  Node type = node.require("type");
+  std::string name = type.string();
+  // ns_from_name() also takes the /proc spellings that `--ns` allows; config files use OCI's.
+  auto kind = ns_from_name(name);
+  if (kind && name != ns_oci_name(*kind)) {
+    type.fail("unknown namespace '" + name + "' (OCI spells it '" +
+              std::string(ns_oci_name(*kind)) + "')");
+  }
+  if (!kind) {
+    type.fail("unknown namespace '" + name +
+              "' (expected pid, network, mount, ipc, uts, user or cgroup)");
+  }
+  bool dup = std::any_of(earlier.begin(), earlier.end(),
+                         [&](const Namespace& ns) { return ns.kind == *kind; });
+  if (dup) type.fail("namespace '" + name + "' listed twice");
+  Namespace ns{*kind, {}};
+  if (auto path = node.get("path")) {
+    // Go writes "" for an unset path; only a non-empty one means "join".
+    ns.path = path->string();
+    if (!ns.path.empty()) ns.path = path->absolute_path();
+  }
+  return ns;
+}
+
+std::vector<IdMapping> parse_mappings(const Node& node) {
+  std::vector<IdMapping> out;
+  for (const Node& item : node.items()) {
+    item.expect_object();
+    IdMapping m;
+    m.container_id = item.require("containerID").u32();
+    m.host_id = item.require("hostID").u32();
+    Node size = item.require("size");
+    m.size = size.u32();
+    if (m.size == 0) size.fail("must be > 0");
+    // The kernel rejects ranges that wrap around the 32-bit id space.
+    constexpr std::uint64_t kIds = std::uint64_t{1} << 32;
+    if (m.container_id + std::uint64_t{m.size} > kIds || m.host_id + std::uint64_t{m.size} > kIds) {
+      size.fail("range runs past id 4294967295");
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
+// "0-3,6,8-9": what cpuset.cpus accepts.
+bool valid_cpu_list(std::string_view list) {
+  if (list.empty()) return false;
+  while (true) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    auto dash = item.find('-');
+    std::string_view lo = item.substr(0, dash);
+    std::string_view hi = dash == std::string_view::npos ? lo : item.substr(dash + 1);
+    auto digits = [](std::string_view s) {
+      return !s.empty() && s.size() < 8 &&
+             std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+    };
+    if (!digits(lo) || !digits(hi) || std::stoul(std::string(lo)) > std::stoul(std::string(hi))) {
+      return false;
+    }
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// memory.reservation and memory.swap: bytes, or -1 for "no limit".
+std::int64_t bytes_or_unlimited(const Node& node) {
+  std::int64_t v = node.i64();
+  if (v < -1) node.fail("must be >= 0, or -1 for unlimited");
+  return v;
+}
+
+void parse_memory(const Node& node, Resources& r) {
+  node.expect_object();
+  if (auto limit = node.get("limit")) {
+    r.memory_limit = limit->i64();
+    if (*r.memory_limit <= 0) limit->fail("must be positive");
+  }
+  if (auto reservation = node.get("reservation")) {
+    r.memory_reservation = bytes_or_unlimited(*reservation);
+  }
+  if (auto swap = node.get("swap")) {
+    r.memory_swap = bytes_or_unlimited(*swap);
+    // swap is memory+swap (cgroup v1 memsw), so below the memory limit it makes no sense.
+    if (r.memory_limit && *r.memory_swap >= 0 && *r.memory_swap < *r.memory_limit) {
+      swap->fail("must be at least the memory limit (" + std::to_string(*r.memory_limit) +
+                 "): it counts memory + swap");
+    }
+  }
+}
+
+void parse_cpu(const Node& node, Resources& r) {
+  node.expect_object();
+  if (auto shares = node.get("shares")) r.cpu_shares = shares->u64();
+  if (auto quota = node.get("quota")) {
+    r.cpu_quota = quota->i64();
+    if (*r.cpu_quota == 0 || *r.cpu_quota < -1) quota->fail("must be positive, or -1 for unlimited");
+  }
+  if (auto period = node.get("period")) {
+    r.cpu_period = period->u64();
+    // CFS bounds (1 ms .. 1 s); the kernel answers anything else with EINVAL.
+    if (*r.cpu_period < 1000 || *r.cpu_period > 1000000) {
+      period->fail("must be between 1000 and 1000000 (microseconds)");
+    }
+  }
+  if (auto cpus = node.get("cpus")) {
+    std::string list = cpus->string();
+    // Go tools write "" for "not set".
+    if (!list.empty()) {
+      if (!valid_cpu_list(list)) cpus->fail("invalid cpu list '" + list + "' (e.g. \"0-3,6\")");
+      r.cpuset_cpus = list;
+    }
+  }
+}
+
+Resources parse_resources(const Node& node) {
+  node.expect_object();
+  Resources r;
+  if (auto memory = node.get("memory")) parse_memory(*memory, r);
+  if (auto cpu = node.get("cpu")) parse_cpu(*cpu, r);
+  if (auto pids = node.get("pids")) {
+    pids->expect_object();
+    Node limit = pids->require("limit");
+    r.pids_limit = limit.i64();
+    if (*r.pids_limit == 0 || *r.pids_limit < -1) limit.fail("must be positive, or -1 for unlimited");
+  }
+  if (auto devices = node.get("devices")) devices->items();  // device cgroup rules: not applied yet
+  return r;
+}
+
+std::string parse_propagation(const Node& node) {
+  static constexpr std::array<std::string_view, 8> kModes = {
+      "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"};
+  std::string mode = node.string();
+  if (!mode.empty() && std::find(kModes.begin(), kModes.end(), mode) == kModes.end()) {
+    node.fail("unknown propagation '" + mode + "' (expected rprivate, rslave, rshared, ...)");
+  }
+  return mode;
+}
+
+}  // namespace
+
+void parse_linux(const Node& section, Spec& out) {
+  section.expect_object();
+  if (auto namespaces = section.get("namespaces")) {
+    for (const Node& ns : namespaces->items()) {
+      out.namespaces.push_back(parse_namespace(ns, out.namespaces));
+    }
+  }
+  if (auto uids = section.get("uidMappings")) out.uid_mappings = parse_mappings(*uids);
+  if (auto gids = section.get("gidMappings")) out.gid_mappings = parse_mappings(*gids);
+  if (auto masked = section.get("maskedPaths")) out.masked_paths = masked->absolute_paths();
+  if (auto ro = section.get("readonlyPaths")) out.readonly_paths = ro->absolute_paths();
+  if (auto resources = section.get("resources")) out.resources = parse_resources(*resources);
+  if (auto path = section.get("cgroupsPath")) out.cgroups_path = path->string();
+  if (auto sysctl = section.get("sysctl")) {
+    for (const auto& [key, value] : sysctl->members()) out.sysctl[key] = value.string();
+  }
+  if (auto prop = section.get("rootfsPropagation")) out.rootfs_propagation = parse_propagation(*prop);
+  if (auto seccomp = section.get("seccomp")) seccomp->expect_object();  // not applied yet
+}
+
+void check_consistency(const Node& config, const Spec& spec) {
+  // Pointers for fields that may be absent altogether: name where they belong.
+  auto at = [&](std::string pointer) { return Node(config.json(), std::move(pointer)); };
+
+  const bool new_userns = std::any_of(spec.namespaces.begin(), spec.namespaces.end(),
+                                      [](const Namespace& ns) {
+                                        return ns.kind == NsKind::user && ns.path.empty();
+                                      });
+  if (new_userns) {
+    // A fresh user namespace without maps leaves every id unmapped (nobody), and setuid fails.
+    if (spec.uid_mappings.empty()) {
+      at("/linux/uidMappings").fail("missing: a new user namespace needs uid mappings");
+    }
+    if (spec.gid_mappings.empty()) {
+      at("/linux/gidMappings").fail("missing: a new user namespace needs gid mappings");
+    }
+  }
+  if (!spec.has_namespace(NsKind::user)) {
+    if (!spec.uid_mappings.empty()) {
+      at("/linux/uidMappings").fail("given, but /linux/namespaces has no user namespace");
+    }
+    if (!spec.gid_mappings.empty()) {
+      at("/linux/gidMappings").fail("given, but /linux/namespaces has no user namespace");
+    }
+  }
+  // Setting the hostname without a UTS namespace would rename the host.
+  if (!spec.hostname.empty() && !spec.has_namespace(NsKind::uts)) {
+    at("/hostname").fail("needs a uts namespace in /linux/namespaces");
+  }
+}
+
+}  // namespace boxlab::spec::detail

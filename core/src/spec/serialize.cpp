@@ -1,0 +1,96 @@
+// to_json(): a Spec back into config.json form, so boxlab's bundles also run on runc and crun.
+#include <nlohmann/json.hpp>
+
+#include "boxlab/spec.hpp"
+
+namespace boxlab::spec {
+
+using nlohmann::json;
+
+namespace {
+
+json process_json(const Process& p) {
+  json user = {{"uid", p.user.uid}, {"gid", p.user.gid}};
+  if (!p.user.additional_gids.empty()) user["additionalGids"] = p.user.additional_gids;
+  json out = {{"terminal", p.terminal}, {"user", user},  {"args", p.args},
+              {"env", p.env},           {"cwd", p.cwd}, {"noNewPrivileges", p.no_new_privileges}};
+  if (!p.rlimits.empty()) {
+    json rlimits = json::array();
+    for (const Rlimit& r : p.rlimits) {
+      rlimits.push_back({{"type", r.type}, {"soft", r.soft}, {"hard", r.hard}});
+    }
+    out["rlimits"] = rlimits;
+  }
+  return out;
+}
+
+json mount_json(const Mount& m) {
+  json out = {{"destination", m.destination}};
+  if (!m.type.empty()) out["type"] = m.type;
+  if (!m.source.empty()) out["source"] = m.source;
+  if (!m.options.empty()) out["options"] = m.options;
+  return out;
+}
+
+json mappings_json(const std::vector<IdMapping>& maps) {
+  json out = json::array();
+  for (const IdMapping& m : maps) {
+    out.push_back({{"containerID", m.container_id}, {"hostID", m.host_id}, {"size", m.size}});
+  }
+  return out;
+}
+
+// Only the limits that are set, so an empty Resources writes nothing (runc reads absent as
+// "leave the cgroup default").
+json resources_json(const Resources& r) {
+  json out = json::object();
+  if (r.memory_limit) out["memory"]["limit"] = *r.memory_limit;
+  if (r.memory_reservation) out["memory"]["reservation"] = *r.memory_reservation;
+  if (r.memory_swap) out["memory"]["swap"] = *r.memory_swap;
+  if (r.cpu_shares) out["cpu"]["shares"] = *r.cpu_shares;
+  if (r.cpu_quota) out["cpu"]["quota"] = *r.cpu_quota;
+  if (r.cpu_period) out["cpu"]["period"] = *r.cpu_period;
+  if (r.cpuset_cpus && !r.cpuset_cpus->empty()) out["cpu"]["cpus"] = *r.cpuset_cpus;
+  if (r.pids_limit) out["pids"]["limit"] = *r.pids_limit;
+  return out;
+}
+
+json linux_json(const Spec& s) {
+  json namespaces = json::array();
+  for (const Namespace& ns : s.namespaces) {
+    json entry = {{"type", std::string(ns_oci_name(ns.kind))}};
+    if (!ns.path.empty()) entry["path"] = ns.path;
+    namespaces.push_back(entry);
+  }
+  json out = {{"namespaces", namespaces},
+              {"maskedPaths", s.masked_paths},
+              {"readonlyPaths", s.readonly_paths}};
+  if (!s.uid_mappings.empty()) out["uidMappings"] = mappings_json(s.uid_mappings);
+  if (!s.gid_mappings.empty()) out["gidMappings"] = mappings_json(s.gid_mappings);
+  if (json resources = resources_json(s.resources); !resources.empty()) {
+    out["resources"] = resources;
+  }
+  if (!s.cgroups_path.empty()) out["cgroupsPath"] = s.cgroups_path;
+  if (!s.sysctl.empty()) out["sysctl"] = s.sysctl;
+  if (!s.rootfs_propagation.empty()) out["rootfsPropagation"] = s.rootfs_propagation;
+  return out;
+}
+
+}  // namespace
+
+json to_json(const Spec& s) {
+  json out = {{"ociVersion", s.oci_version}, {"process", process_json(s.process)}};
+  // An empty root.path means "the runtime fills it in"; leave root out unless it says something.
+  if (!s.root.path.empty() || s.root.readonly) {
+    out["root"] = {{"path", s.root.path}, {"readonly", s.root.readonly}};
+  }
+  if (!s.hostname.empty()) out["hostname"] = s.hostname;
+  json mounts = json::array();
+  for (const Mount& m : s.mounts) mounts.push_back(mount_json(m));
+  out["mounts"] = mounts;
+  out["linux"] = linux_json(s);
+  if (!s.annotations.empty()) out["annotations"] = s.annotations;
+  return out;
+}
+
+}  // namespace boxlab::spec

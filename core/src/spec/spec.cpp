@@ -1,0 +1,21 @@
+// Spec's own queries.
+#include <algorithm>
+
+#include "boxlab/spec.hpp"
+
+namespace boxlab::spec {
+
+bool Spec::has_namespace(NsKind kind) const {
+  return std::any_of(namespaces.begin(), namespaces.end(),
+                     [kind](const Namespace& ns) { return ns.kind == kind; });
+}
+
+NsSet Spec::namespace_set() const {
+  NsSet set;
+  for (const Namespace& ns : namespaces) {
+    if (ns.path.empty()) set.add(ns.kind);  // a path means joining, not creating
+  }
+  return set;
+}
+
+}  // namespace boxlab::spec

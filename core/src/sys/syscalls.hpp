@@ -1,0 +1,20 @@
+// Thin wrappers for syscalls glibc 2.36 does not wrap (clone3, pidfd_*).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+
+namespace boxlab::sys {
+
+// clone3 without a new stack (fork semantics) into the namespaces in `flags`, returning a
+// pidfd in *pidfd. Returns 0 in the child, the child's pid in the parent, -1 with errno.
+pid_t clone_with_pidfd(unsigned long long flags, int* pidfd);
+int pidfd_open(pid_t pid);
+int pidfd_send_signal(int pidfd, int sig);
+// Waits until the process behind pidfd exits; with timeout_ms >= 0 gives up after that long.
+bool pidfd_wait_exit(int pidfd, int timeout_ms);
+// Reaps our child behind pidfd; the exit code, or 128+signal. nullopt when not ready (nohang).
+std::optional<int> pidfd_reap(int pidfd, bool nohang = false);
+
+}  // namespace boxlab::sys

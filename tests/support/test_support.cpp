@@ -1,0 +1,152 @@
+#include "test_support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "boxlab/file.hpp"
+
+extern char** environ;
+
+namespace boxlab::test {
+
+Result run(const std::vector<std::string>& argv, const std::string& input) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(in[1]);
+    close(out[0]);
+    close(err[0]);
+    throw std::runtime_error("spawn " + argv[0] + ": " + strerror(rc));
+  }
+  // Feed stdin and drain both outputs together so no pipe fills up.
+  Result r;
+  std::string_view pending = input;
+  int infd = in[1];
+  if (pending.empty()) {
+    close(infd);
+    infd = -1;
+  } else {
+    fcntl(infd, F_SETFL, O_NONBLOCK);
+  }
+  pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {infd, POLLOUT, 0}};
+  int open_outputs = 2;
+  while (open_outputs > 0) {
+    if (poll(fds, 3, -1) < 0 && errno != EINTR) break;
+    char buf[65536];
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_outputs;
+      }
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = write(fds[2].fd, pending.data(), pending.size());
+      if (n > 0) pending.remove_prefix(static_cast<size_t>(n));
+      if (n < 0 || pending.empty()) {
+        close(fds[2].fd);
+        fds[2].fd = -1;
+      }
+    }
+  }
+  if (fds[2].fd >= 0) close(fds[2].fd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+bool is_root() { return geteuid() == 0; }
+
+std::string trim(std::string s) {
+  while (!s.empty() && isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+std::vector<std::string> mounts_below(const std::filesystem::path& dir) {
+  std::vector<std::string> found;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::string prefix = dir.string();
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, mountpoint;
+    fields >> id >> parent >> devno >> root >> mountpoint;
+    if (mountpoint == prefix || mountpoint.rfind(prefix + "/", 0) == 0) found.push_back(mountpoint);
+  }
+  return found;
+}
+
+TempRoot::TempRoot() {
+  char tmpl[] = "/tmp/boxlab-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+  path_ = tmpl;
+}
+
+TempRoot::~TempRoot() {
+  try {
+    Result ps = boxlab({"ps", "-a", "-q"});
+    std::istringstream names(ps.out);
+    std::string name;
+    while (names >> name) boxlab({"rm", "-f", name});
+    Result ociList = boxlab({"oci", "list", "-q"});
+    std::istringstream ids(ociList.out);
+    while (ids >> name) boxlab({"oci", "delete", "--force", name});
+  } catch (...) {
+  }
+  // Anything still mounted below the root is a leak the test will have reported; unmount it
+  // here so one failing test cannot break the next.
+  auto leftover = mounts_below(path_);
+  std::sort(leftover.rbegin(), leftover.rend());
+  for (const auto& m : leftover) umount2(m.c_str(), MNT_DETACH);
+  try {
+    remove_tree(path_);
+  } catch (...) {
+  }
+}
+
+Result TempRoot::boxlab(const std::vector<std::string>& args, const std::string& input) const {
+  std::vector<std::string> argv = {BOXLAB_BIN, "--root", path_.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, input);
+}
+
+void TempRoot::ensure_base_image() const {
+  Result r = boxlab({"image", "build-base"});
+  if (r.status != 0) throw std::runtime_error("image build-base failed: " + r.err);
+}
+
+}  // namespace boxlab::test
