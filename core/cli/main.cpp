@@ -1,10 +1,44 @@
 // `boxlab`: parse, call core, print. Errors print on one line and exit non-zero.
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <iostream>
 
 #include "boxlab/error.hpp"
 #include "cli.hpp"
+
+namespace {
+
+// `run IMAGE sh -c x` and `exec NAME ls -l`: everything after the first positional of these
+// verbs is the container's command, options included. CLI11 would parse "-c" as ours, so a
+// "--" goes in right after that positional (found with the verb's own option table).
+void separate_command(CLI::App& app, std::vector<std::string>& args) {
+  size_t i = 0;
+  auto skip_options = [&](CLI::App* cmd) {
+    while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
+      if (args[i] == "--") return false;
+      std::string name = args[i];
+      bool inline_value = name.find('=') != std::string::npos;
+      if (inline_value) name = name.substr(0, name.find('='));
+      const CLI::Option* opt = cmd->get_option_no_throw(name);
+      if (!opt && name.size() > 2 && name[1] != '-')  // "-it": a cluster of short flags
+        opt = cmd->get_option_no_throw(std::string("-") + name.back());
+      bool takes_value = opt && opt->get_expected_min() > 0 && !inline_value;
+      i += takes_value ? 2 : 1;
+    }
+    return i < args.size();
+  };
+  if (!skip_options(&app)) return;
+  std::string verb = args[i];
+  if (verb != "run" && verb != "exec") return;
+  CLI::App* cmd = app.get_subcommand(verb);
+  ++i;
+  if (!skip_options(cmd)) return;
+  // args[i] is the image or container; the command follows.
+  if (i + 1 < args.size() && args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"boxlab: a container runtime for learning how containers work"};
@@ -18,7 +52,11 @@ int main(int argc, char** argv) {
   boxlab::cli::add_image_commands(app, globals, exit_code);
   boxlab::cli::add_oci_commands(app, globals, exit_code);
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    separate_command(app, args);
+    std::vector<char*> cargs = {argv[0]};
+    for (auto& a : args) cargs.push_back(a.data());
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

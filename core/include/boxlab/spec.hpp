@@ -74,7 +74,7 @@ struct Resources {
   std::optional<std::int64_t> memory_reservation;  // bytes
   std::optional<std::int64_t> memory_swap;         // bytes of memory+swap, -1 unlimited
   std::optional<std::uint64_t> cpu_shares;
-  std::optional<std::int64_t> cpu_quota;   // microseconds per period, -1 unlimited
+  std::optional<std::int64_t> cpu_quota;    // microseconds per period, -1 unlimited
   std::optional<std::uint64_t> cpu_period;  // microseconds, 1000..1000000
   std::optional<std::string> cpuset_cpus;   // "0-3,6"
   std::optional<std::int64_t> pids_limit;   // > 0, or -1 unlimited

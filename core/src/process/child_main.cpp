@@ -204,6 +204,26 @@ int bind_remount(const char* target, unsigned long flags) {
                  nullptr);
 }
 
+// Remounts the mount now on top of `path` (inside the rootfs). The fd used for the bind still
+// names the covered directory, so the new mount must be looked up again.
+int remount_target(int rootfd, const char* path, unsigned long flags) {
+  char rel[PATH_MAX];
+  while (*path == '/') ++path;
+  if (!copy_into(rel, sizeof rel, path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = open_in_root(rootfd, rel, O_PATH);
+  if (fd < 0) return -1;
+  char target[64];
+  fd_path(fd, target);
+  int rc = bind_remount(target, flags);
+  int err = errno;
+  ::close(fd);
+  errno = err;
+  return rc;
+}
+
 void apply_mount(int rootfd, const MountOp& op, int index) {
   using K = MountOp::Kind;
   if (op.kind == K::symlink) {
@@ -239,17 +259,17 @@ void apply_mount(int rootfd, const MountOp& op, int index) {
     case K::fs:
       rc = ::mount(op.source.c_str(), target, op.fstype.c_str(), op.flags,
                    op.data.empty() ? nullptr : op.data.c_str());
-      if (rc != 0 && errno == EPERM && op.fallback_bind) {
+      if (rc != 0 && (errno == EPERM || errno == EINVAL) && op.fallback_bind) {
         // In a user namespace some filesystems (sysfs without a net ns, proc without a pid
         // ns) cannot be mounted fresh; a recursive bind of the host's is what runc does too.
         rc = ::mount(op.fallback_source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr);
-        if (rc == 0) rc = bind_remount(target, op.flags);
+        if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), op.flags);
       }
       break;
     case K::bind:
     case K::device:
       rc = ::mount(op.source.c_str(), target, nullptr, MS_BIND | (op.flags & MS_REC), nullptr);
-      if (rc == 0) rc = bind_remount(target, op.flags);
+      if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), op.flags);
       break;
     case K::mask_file:
       rc = ::mount("/dev/null", target, nullptr, MS_BIND, nullptr);
@@ -265,16 +285,8 @@ void apply_mount(int rootfd, const MountOp& op, int index) {
     }
     case K::readonly:
       rc = ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr);
-      if (rc == 0) {
-        ::close(fd);  // re-open: the bind created a new mount on top
-        char rel[PATH_MAX];
-        const char* p = op.target.c_str();
-        while (*p == '/') ++p;
-        fd = copy_into(rel, sizeof rel, p) ? open_in_root(rootfd, rel, O_PATH) : -1;
-        check(fd >= 0, Step::mount, index);
-        fd_path(fd, target);
-        rc = bind_remount(target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      }
+      if (rc == 0)
+        rc = remount_target(rootfd, op.target.c_str(), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
       break;
     case K::symlink:
       break;

@@ -11,8 +11,8 @@ Spec default_spec() {
                    "TERM=xterm"};
   s.process.cwd = "/";
   // No user namespace: it needs id mappings, which `--ns user` (or rootless mode) supplies.
-  for (NsKind kind : {NsKind::pid, NsKind::net, NsKind::ipc, NsKind::uts, NsKind::mount,
-                      NsKind::cgroup}) {
+  for (NsKind kind :
+       {NsKind::pid, NsKind::net, NsKind::ipc, NsKind::uts, NsKind::mount, NsKind::cgroup}) {
     s.namespaces.push_back({kind, ""});
   }
   s.mounts = {
@@ -28,10 +28,17 @@ Spec default_spec() {
       {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
   };
   // Host information and knobs a container should neither read nor write.
-  s.masked_paths = {"/proc/asound",       "/proc/acpi",        "/proc/kcore",
-                    "/proc/keys",         "/proc/latency_stats", "/proc/timer_list",
-                    "/proc/timer_stats",  "/proc/sched_debug", "/proc/scsi",
-                    "/sys/firmware",      "/sys/devices/virtual/powercap"};
+  s.masked_paths = {"/proc/asound",
+                    "/proc/acpi",
+                    "/proc/kcore",
+                    "/proc/keys",
+                    "/proc/latency_stats",
+                    "/proc/timer_list",
+                    "/proc/timer_stats",
+                    "/proc/sched_debug",
+                    "/proc/scsi",
+                    "/sys/firmware",
+                    "/sys/devices/virtual/powercap"};
   s.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   return s;
 }

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace boxlab::spec::detail {
 
@@ -34,7 +33,7 @@ class Node {
 
   // Type checks; each throws with this node's pointer.
   const Node& expect_object() const;
-  std::vector<Node> items() const;  // elements of an array
+  std::vector<Node> items() const;                            // elements of an array
   std::vector<std::pair<std::string, Node>> members() const;  // key/value pairs of an object
 
   std::string string() const;
@@ -45,8 +44,8 @@ class Node {
   std::uint32_t u32() const;
   std::int64_t i64() const;
 
-  std::string absolute_path() const;          // a string starting with '/'
-  std::vector<std::string> strings() const;   // array of strings; element errors name the index
+  std::string absolute_path() const;         // a string starting with '/'
+  std::vector<std::string> strings() const;  // array of strings; element errors name the index
   std::vector<std::string> absolute_paths() const;
 
  private:

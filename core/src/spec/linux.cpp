@@ -111,7 +111,8 @@ void parse_cpu(const Node& node, Resources& r) {
   if (auto shares = node.get("shares")) r.cpu_shares = shares->u64();
   if (auto quota = node.get("quota")) {
     r.cpu_quota = quota->i64();
-    if (*r.cpu_quota == 0 || *r.cpu_quota < -1) quota->fail("must be positive, or -1 for unlimited");
+    if (*r.cpu_quota == 0 || *r.cpu_quota < -1)
+      quota->fail("must be positive, or -1 for unlimited");
   }
   if (auto period = node.get("period")) {
     r.cpu_period = period->u64();
@@ -139,7 +140,8 @@ Resources parse_resources(const Node& node) {
     pids->expect_object();
     Node limit = pids->require("limit");
     r.pids_limit = limit.i64();
-    if (*r.pids_limit == 0 || *r.pids_limit < -1) limit.fail("must be positive, or -1 for unlimited");
+    if (*r.pids_limit == 0 || *r.pids_limit < -1)
+      limit.fail("must be positive, or -1 for unlimited");
   }
   if (auto devices = node.get("devices")) devices->items();  // device cgroup rules: not applied yet
   return r;
@@ -173,7 +175,8 @@ void parse_linux(const Node& section, Spec& out) {
   if (auto sysctl = section.get("sysctl")) {
     for (const auto& [key, value] : sysctl->members()) out.sysctl[key] = value.string();
   }
-  if (auto prop = section.get("rootfsPropagation")) out.rootfs_propagation = parse_propagation(*prop);
+  if (auto prop = section.get("rootfsPropagation"))
+    out.rootfs_propagation = parse_propagation(*prop);
   if (auto seccomp = section.get("seccomp")) seccomp->expect_object();  // not applied yet
 }
 
@@ -181,10 +184,9 @@ void check_consistency(const Node& config, const Spec& spec) {
   // Pointers for fields that may be absent altogether: name where they belong.
   auto at = [&](std::string pointer) { return Node(config.json(), std::move(pointer)); };
 
-  const bool new_userns = std::any_of(spec.namespaces.begin(), spec.namespaces.end(),
-                                      [](const Namespace& ns) {
-                                        return ns.kind == NsKind::user && ns.path.empty();
-                                      });
+  const bool new_userns =
+      std::any_of(spec.namespaces.begin(), spec.namespaces.end(),
+                  [](const Namespace& ns) { return ns.kind == NsKind::user && ns.path.empty(); });
   if (new_userns) {
     // A fresh user namespace without maps leaves every id unmapped (nobody), and setuid fails.
     if (spec.uid_mappings.empty()) {

@@ -1,9 +1,8 @@
 // parse() and parse_file(): the top level of config.json (ociVersion, root, hostname, mounts,
 // annotations); process and linux have their own files.
 #include <algorithm>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"

@@ -13,9 +13,9 @@ namespace {
 
 // setrlimit(2) resources; the kernel knows no others, so a typo is caught here, not at exec.
 constexpr std::array<std::string_view, 16> kRlimits = {
-    "RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",      "RLIMIT_DATA",
-    "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK",  "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",    "RLIMIT_RSS",
+    "RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",        "RLIMIT_DATA",
+    "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK",    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",      "RLIMIT_RSS",
     "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK"};
 
 User parse_user(const Node& node) {
@@ -67,7 +67,8 @@ std::vector<Rlimit> parse_rlimits(const Node& node) {
     r.soft = item.require("soft").u64();
     r.hard = item.require("hard").u64();
     // setrlimit(2) rejects soft > hard with EINVAL; name the field instead.
-    if (r.soft > r.hard) item.require("soft").fail("must not exceed hard (" + std::to_string(r.hard) + ")");
+    if (r.soft > r.hard)
+      item.require("soft").fail("must not exceed hard (" + std::to_string(r.hard) + ")");
     out.push_back(std::move(r));
   }
   return out;

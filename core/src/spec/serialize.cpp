@@ -12,7 +12,7 @@ namespace {
 json process_json(const Process& p) {
   json user = {{"uid", p.user.uid}, {"gid", p.user.gid}};
   if (!p.user.additional_gids.empty()) user["additionalGids"] = p.user.additional_gids;
-  json out = {{"terminal", p.terminal}, {"user", user},  {"args", p.args},
+  json out = {{"terminal", p.terminal}, {"user", user}, {"args", p.args},
               {"env", p.env},           {"cwd", p.cwd}, {"noNewPrivileges", p.no_new_privileges}};
   if (!p.rlimits.empty()) {
     json rlimits = json::array();

@@ -31,14 +31,27 @@ std::string_view take_digits(std::string_view& s) {
   return digits;
 }
 
+// Drops `letter` (either case) from the front of s, if it is there.
+void skip_letter(std::string_view& s, char letter) {
+  if (!s.empty() && std::tolower(static_cast<unsigned char>(s.front())) == letter) {
+    s.remove_prefix(1);
+  }
+}
+
 int unit_shift(char c) {
   switch (std::tolower(static_cast<unsigned char>(c))) {
-    case 'k': return 10;
-    case 'm': return 20;
-    case 'g': return 30;
-    case 't': return 40;
-    case 'p': return 50;
-    default: return -1;
+    case 'k':
+      return 10;
+    case 'm':
+      return 20;
+    case 'g':
+      return 30;
+    case 't':
+      return 40;
+    case 'p':
+      return 50;
+    default:
+      return -1;
   }
 }
 
@@ -63,9 +76,9 @@ std::optional<std::int64_t> parse_size(std::string_view text) {
   if (!s.empty() && unit_shift(s.front()) >= 0) {
     shift = unit_shift(s.front());
     s.remove_prefix(1);
-    if (!s.empty() && std::tolower(static_cast<unsigned char>(s.front())) == 'i') s.remove_prefix(1);
+    skip_letter(s, 'i');  // "MiB"
   }
-  if (!s.empty() && std::tolower(static_cast<unsigned char>(s.front())) == 'b') s.remove_prefix(1);
+  skip_letter(s, 'b');
   if (!s.empty()) bad_size(text, "unknown unit '" + std::string(s) + "'");
 
   // Exact integer arithmetic in 128 bits: whole * 2^shift + fraction * 2^shift / 10^digits,

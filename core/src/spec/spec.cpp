@@ -1,7 +1,7 @@
 // Spec's own queries.
-#include <algorithm>
-
 #include "boxlab/spec.hpp"
+
+#include <algorithm>
 
 namespace boxlab::spec {
 
