@@ -52,8 +52,10 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 json inspect_json(const image::Store& store, const image::Image& img) {
   json layers = json::array();
   for (const auto& l : img.layers)
-    layers.push_back(
-        {{"digest", l.digest}, {"diff_id", l.diff_id}, {"media_type", l.media_type}, {"size", l.size}});
+    layers.push_back({{"digest", l.digest},
+                      {"diff_id", l.diff_id},
+                      {"media_type", l.media_type},
+                      {"size", l.size}});
   json config = json::parse(store.read_blob(img.config_digest), nullptr, false);
   if (config.is_discarded()) throw Error("config " + img.config_digest + ": not JSON");
   return json{{"name", img.name},
@@ -101,7 +103,8 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   });
 
   auto name = std::make_shared<std::string>();
-  auto* inspect = image->add_subcommand("inspect", "Show an image's manifest digest, config and layers as JSON");
+  auto* inspect = image->add_subcommand(
+      "inspect", "Show an image's manifest digest, config and layers as JSON");
   inspect->add_option("NAME", *name, "Image name")->required();
   inspect->callback([&globals, &exit_code, name] {
     image::Store store(globals.paths().images);

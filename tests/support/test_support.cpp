@@ -5,11 +5,13 @@
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -44,7 +46,9 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
     close(err[0]);
     throw std::runtime_error("spawn " + argv[0] + ": " + strerror(rc));
   }
-  // Feed stdin and drain both outputs together so no pipe fills up.
+  // Feed stdin and drain both outputs together so no pipe fills up. Stop when the process
+  // has exited and its output is drained: a container it left running (oci create, run -d)
+  // may hold the pipes open much longer.
   Result r;
   std::string_view pending = input;
   int infd = in[1];
@@ -54,22 +58,31 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
   } else {
     fcntl(infd, F_SETFL, O_NONBLOCK);
   }
-  pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {infd, POLLOUT, 0}};
-  int open_outputs = 2;
-  while (open_outputs > 0) {
-    if (poll(fds, 3, -1) < 0 && errno != EINTR) break;
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
+  pollfd fds[4] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {infd, POLLOUT, 0}, {pidfd, POLLIN, 0}};
+  auto drain = [&](int i) {
     char buf[65536];
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    for (;;) {
+      if (fds[i].fd < 0) return;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
         (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || errno != EAGAIN) {
         close(fds[i].fd);
         fds[i].fd = -1;
-        --open_outputs;
       }
+      return;
     }
+  };
+  for (;;) {
+    if (poll(fds, 4, -1) < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i)
+      if (fds[i].revents) drain(i);
     if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t n = write(fds[2].fd, pending.data(), pending.size());
       if (n > 0) pending.remove_prefix(static_cast<size_t>(n));
@@ -78,8 +91,14 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
         fds[2].fd = -1;
       }
     }
+    if ((fds[3].fd >= 0 && (fds[3].revents & POLLIN)) || (fds[0].fd < 0 && fds[1].fd < 0)) {
+      drain(0);
+      drain(1);
+      break;
+    }
   }
-  if (fds[2].fd >= 0) close(fds[2].fd);
+  for (int i = 0; i < 4; ++i)
+    if (fds[i].fd >= 0) close(fds[i].fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -88,6 +107,15 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
 }
 
 bool is_root() { return geteuid() == 0; }
+
+bool process_running(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+         stat[close + 2] != 'X';
+}
 
 std::string trim(std::string s) {
   while (!s.empty() && isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -114,6 +142,8 @@ TempRoot::TempRoot() {
   char tmpl[] = "/tmp/boxlab-test-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
   path_ = tmpl;
+  // A user namespace's root (an unprivileged host uid) must be able to walk to its rootfs.
+  chmod(path_.c_str(), 0711);
 }
 
 TempRoot::~TempRoot() {

@@ -36,6 +36,8 @@ class TempRoot {
 };
 
 bool is_root();
+// The process exists and is not a zombie (an orphan's zombie may wait long for its reaper).
+bool process_running(int pid);
 // Mount points (from /proc/self/mountinfo) at or below dir.
 std::vector<std::string> mounts_below(const std::filesystem::path& dir);
 std::string trim(std::string s);

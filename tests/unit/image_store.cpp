@@ -43,9 +43,13 @@ std::string sha256_hex(const std::string& data) {
   return hex;
 }
 
-std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
+std::string hex_of(const std::string& digest) {
+  return digest.substr(digest.find(':') + 1);
+}
 
-json read_json(const fs::path& path) { return json::parse(boxlab::read_file(path)); }
+json read_json(const fs::path& path) {
+  return json::parse(boxlab::read_file(path));
+}
 
 std::set<std::string> names_in(const fs::path& dir) {
   std::set<std::string> names;
@@ -120,8 +124,8 @@ TEST_CASE("build_base writes an OCI image layout that checks out", "[image]") {
   CHECK(img.layers[0].media_type == kLayerTar);
   CHECK(img.layers[0].diff_id == img.layers[0].digest);  // uncompressed
   CHECK(img.config.cmd == std::vector<std::string>{"/bin/sh"});
-  CHECK(img.config.env ==
-        std::vector<std::string>{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
+  CHECK(img.config.env == std::vector<std::string>{
+                              "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
   CHECK(img.config.entrypoint.empty());
 
   CHECK(read_json(dir / "oci-layout") == json{{"imageLayoutVersion", "1.0.0"}});
@@ -234,8 +238,7 @@ TEST_CASE("build_base is deterministic and rebuilding replaces the tag", "[image
   CHECK(read_json(a.path() / "images/index.json")["manifests"].size() == 2);
 }
 
-TEST_CASE("missing images and bad input give clear errors and leave nothing behind",
-          "[image]") {
+TEST_CASE("missing images and bad input give clear errors and leave nothing behind", "[image]") {
   boxlab::test::TempRoot root;
   fs::path dir = root.path() / "images";
   Store store(dir);
@@ -297,8 +300,7 @@ TEST_CASE("layer_dirs unpacks a layer once and reuses it", "[image]") {
   CHECK(names_in(rootfs.parent_path()) == std::set<std::string>{"rootfs"});
 }
 
-TEST_CASE("a corrupt or truncated layer blob fails unpacking and leaves no directory",
-          "[image]") {
+TEST_CASE("a corrupt or truncated layer blob fails unpacking and leaves no directory", "[image]") {
   boxlab::test::TempRoot root;
   fs::path dir = root.path() / "images";
   Store store(dir);
@@ -359,8 +361,7 @@ TEST_CASE("concurrent processes and threads building and unpacking all succeed",
   CHECK(names_in(dir / "blobs/sha256").size() == 3);
   CHECK(names_in(dir / "tmp").empty());
   CHECK(names_in(dir / "layers") == std::set<std::string>{hex_of(img.layers[0].digest)});
-  CHECK(names_in(dir / "layers" / hex_of(img.layers[0].digest)) ==
-        std::set<std::string>{"rootfs"});
+  CHECK(names_in(dir / "layers" / hex_of(img.layers[0].digest)) == std::set<std::string>{"rootfs"});
 
   // Threads racing to unpack a layer nobody has unpacked yet.
   boxlab::remove_tree(dir / "layers" / hex_of(img.layers[0].digest));
@@ -380,8 +381,7 @@ TEST_CASE("concurrent processes and threads building and unpacking all succeed",
     CHECK(errors[i].empty());
     CHECK(got[i] == got[0]);
   }
-  CHECK(names_in(dir / "layers" / hex_of(img.layers[0].digest)) ==
-        std::set<std::string>{"rootfs"});
+  CHECK(names_in(dir / "layers" / hex_of(img.layers[0].digest)) == std::set<std::string>{"rootfs"});
 }
 
 TEST_CASE("remove drops the tag and only the blobs and layers nothing else uses", "[image]") {
@@ -402,8 +402,9 @@ TEST_CASE("remove drops the tag and only the blobs and layers nothing else uses"
   CHECK(names_in(dir / "blobs/sha256").size() == 6);  // all still used by base
 
   store.remove("alt");
-  CHECK(names_in(dir / "blobs/sha256") ==
-        std::set<std::string>{hex_of(base.manifest_digest), hex_of(base.config_digest), base_layer});
+  CHECK(names_in(dir / "blobs/sha256") == std::set<std::string>{hex_of(base.manifest_digest),
+                                                                hex_of(base.config_digest),
+                                                                base_layer});
   CHECK(names_in(dir / "layers") == std::set<std::string>{base_layer});
   CHECK(store.layer_dirs(store.get("base"))[0] == dir / "layers" / base_layer / "rootfs");
 

@@ -128,8 +128,9 @@ TEST_CASE("parse_size accepts Docker-style sizes") {
 }
 
 TEST_CASE("parse_size rejects junk with a clear error") {
-  for (const char* junk : {"abc", "m", "-1", "32x", "32mm", "1.g", "1..5g", "0x10", "1e6", "32 mb b",
-                           "8192p", "9223372036854775808", "99999999999999999999999999k"}) {
+  for (const char* junk :
+       {"abc", "m", "-1", "32x", "32mm", "1.g", "1..5g", "0x10", "1e6", "32 mb b", "8192p",
+        "9223372036854775808", "99999999999999999999999999k"}) {
     INFO(junk);
     try {
       spec::parse_size(junk);
@@ -138,7 +139,8 @@ TEST_CASE("parse_size rejects junk with a clear error") {
       CHECK_THAT(e.what(), Catch::StartsWith(std::string("invalid size '") + junk + "': "));
     }
   }
-  CHECK_THROWS_WITH(spec::parse_size("32x"),
-                    "invalid size '32x': unknown unit 'x' (expected e.g. 1048576, 512k, 32m, 1.5g)");
+  CHECK_THROWS_WITH(
+      spec::parse_size("32x"),
+      "invalid size '32x': unknown unit 'x' (expected e.g. 1048576, 512k, 32m, 1.5g)");
   CHECK_THROWS_WITH(spec::parse_size("8192p"), Catch::Contains("too large"));
 }

@@ -66,8 +66,8 @@ std::string parse_error(const json& config) {
 struct TempFile {
   fs::path path;
   explicit TempFile(const std::string& content) {
-    path = fs::temp_directory_path() /
-           ("boxlab-spec-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".json");
+    path = fs::temp_directory_path() / ("boxlab-spec-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(counter++) + ".json");
     std::ofstream(path) << content;
   }
   ~TempFile() { fs::remove(path); }
@@ -190,7 +190,8 @@ TEST_CASE("bad input names the JSON pointer") {
     {"/hostname", 42, "/hostname: must be a string"},
     {"/hostname", std::string(65, 'h'), "/hostname: longer than 64 characters"},
     {"/mounts", json::object(), "/mounts: must be an array"},
-    {"/mounts/3/destination", "data", "/mounts/3/destination: must be an absolute path, got 'data'"},
+    {"/mounts/3/destination", "data",
+     "/mounts/3/destination: must be an absolute path, got 'data'"},
     {"/mounts/3/destination", remove, "/mounts/3/destination: missing"},
     {"/mounts/2/options", "ro", "/mounts/2/options: must be an array of strings"},
     {"/mounts/2/options/0", 1, "/mounts/2/options/0: must be a string"},
@@ -203,32 +204,48 @@ TEST_CASE("bad input names the JSON pointer") {
      "/linux/namespaces/1/type: unknown namespace 'net' (OCI spells it 'network')"},
     {"/linux/namespaces/4/type", "pid", "/linux/namespaces/4/type: namespace 'pid' listed twice"},
     {"/linux/namespaces/0/type", remove, "/linux/namespaces/0/type: missing"},
-    {"/linux/namespaces/0/path", "proc/1/ns/pid", "/linux/namespaces/0/path: must be an absolute path..."},
-    {"/linux/namespaces/5", user_ns, "/linux/uidMappings: missing: a new user namespace needs uid mappings"},
-    {"/linux/uidMappings", mapping, "/linux/uidMappings: given, but /linux/namespaces has no user namespace"},
-    {"/linux/gidMappings", mapping, "/linux/gidMappings: given, but /linux/namespaces has no user namespace"},
+    {"/linux/namespaces/0/path", "proc/1/ns/pid",
+     "/linux/namespaces/0/path: must be an absolute path..."},
+    {"/linux/namespaces/5", user_ns,
+     "/linux/uidMappings: missing: a new user namespace needs uid mappings"},
+    {"/linux/uidMappings", mapping,
+     "/linux/uidMappings: given, but /linux/namespaces has no user namespace"},
+    {"/linux/gidMappings", mapping,
+     "/linux/gidMappings: given, but /linux/namespaces has no user namespace"},
     {"/linux/maskedPaths/0", "proc/kcore", "/linux/maskedPaths/0: must be an absolute path..."},
-    {"/linux/readonlyPaths", "/proc/sys", "/linux/readonlyPaths: must be an array of absolute paths"},
+    {"/linux/readonlyPaths", "/proc/sys",
+     "/linux/readonlyPaths: must be an array of absolute paths"},
     {"/linux/resources/memory/limit", 0, "/linux/resources/memory/limit: must be positive"},
     {"/linux/resources/memory/limit", -1, "/linux/resources/memory/limit: must be positive"},
     {"/linux/resources/memory/limit", "64m", "/linux/resources/memory/limit: must be an integer"},
     {"/linux/resources/memory/limit", 18446744073709551615u,
-     "/linux/resources/memory/limit: must be an integer from -9223372036854775808 to 9223372036854775807"},
-    {"/linux/resources/memory/swap", 1024, "/linux/resources/memory/swap: must be at least the memory limit..."},
-    {"/linux/resources/memory/reservation", -2, "/linux/resources/memory/reservation: must be >= 0, or -1 for unlimited"},
-    {"/linux/resources/cpu", {{"quota", 0}}, "/linux/resources/cpu/quota: must be positive, or -1 for unlimited"},
-    {"/linux/resources/cpu", {{"period", 10}}, "/linux/resources/cpu/period: must be between 1000 and 1000000..."},
-    {"/linux/resources/cpu", {{"shares", -5}}, "/linux/resources/cpu/shares: must be an integer from 0 to ..."},
-    {"/linux/resources/cpu", {{"cpus", "0-"}}, "/linux/resources/cpu/cpus: invalid cpu list '0-'..."},
-    {"/linux/resources/cpu", {{"cpus", "3-1"}}, "/linux/resources/cpu/cpus: invalid cpu list '3-1'..."},
-    {"/linux/resources/pids/limit", 0, "/linux/resources/pids/limit: must be positive, or -1 for unlimited"},
+     "/linux/resources/memory/limit: must be an integer from -9223372036854775808 to "
+     "9223372036854775807"},
+    {"/linux/resources/memory/swap", 1024,
+     "/linux/resources/memory/swap: must be at least the memory limit..."},
+    {"/linux/resources/memory/reservation", -2,
+     "/linux/resources/memory/reservation: must be >= 0, or -1 for unlimited"},
+    {"/linux/resources/cpu", {{"quota", 0}},
+     "/linux/resources/cpu/quota: must be positive, or -1 for unlimited"},
+    {"/linux/resources/cpu", {{"period", 10}},
+     "/linux/resources/cpu/period: must be between 1000 and 1000000..."},
+    {"/linux/resources/cpu", {{"shares", -5}},
+     "/linux/resources/cpu/shares: must be an integer from 0 to ..."},
+    {"/linux/resources/cpu", {{"cpus", "0-"}},
+     "/linux/resources/cpu/cpus: invalid cpu list '0-'..."},
+    {"/linux/resources/cpu", {{"cpus", "3-1"}},
+     "/linux/resources/cpu/cpus: invalid cpu list '3-1'..."},
+    {"/linux/resources/pids/limit", 0,
+     "/linux/resources/pids/limit: must be positive, or -1 for unlimited"},
     {"/linux/resources/pids", json::object(), "/linux/resources/pids/limit: missing"},
     {"/linux/resources/devices", json::object(), "/linux/resources/devices: must be an array"},
     {"/linux/uidMappings", 0, "/linux/uidMappings: must be an array"},
     {"/linux/cgroupsPath", 1, "/linux/cgroupsPath: must be a string"},
     {"/linux/seccomp", "default", "/linux/seccomp: must be an object"},
-    {"/linux/sysctl", {{"net.ipv4.ip_forward", 1}}, "/linux/sysctl/net.ipv4.ip_forward: must be a string"},
-    {"/linux/rootfsPropagation", "rprivat", "/linux/rootfsPropagation: unknown propagation 'rprivat'..."},
+    {"/linux/sysctl", {{"net.ipv4.ip_forward", 1}},
+     "/linux/sysctl/net.ipv4.ip_forward: must be a string"},
+    {"/linux/rootfsPropagation", "rprivat",
+     "/linux/rootfsPropagation: unknown propagation 'rprivat'..."},
     {"/annotations", json::array(), "/annotations: must be an object"},
     {"/annotations", {{"org/x~y", 1}}, "/annotations/org~1x~0y: must be a string"},
   };
@@ -241,8 +258,10 @@ TEST_CASE("bad input names the JSON pointer") {
     } else {
       config[json::json_pointer(c.pointer)] = c.value;
     }
-    std::string message = parse_error(config);
     INFO("changed " << c.pointer << " to " << c.value.dump());
+    // Both as built here and as read from text (where 5 is unsigned and 1e30 a double).
+    std::string message = parse_error(config);
+    CHECK(parse_error(json::parse(config.dump())) == message);
     if (c.expected.size() > 3 && c.expected.ends_with("...")) {
       std::string start = c.expected.substr(0, c.expected.size() - 3);
       CHECK_THAT(message, Catch::StartsWith(start));
@@ -255,11 +274,13 @@ TEST_CASE("bad input names the JSON pointer") {
 TEST_CASE("user namespace needs both mappings, and mappings need a user namespace") {
   json config = base_config();
   config["linux"]["namespaces"].push_back({{"type", "user"}});
-  config["linux"]["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", 1000}, {"size", 0}}});
+  config["linux"]["uidMappings"] =
+      json::array({{{"containerID", 0}, {"hostID", 1000}, {"size", 0}}});
   CHECK(parse_error(config) == "/linux/uidMappings/0/size: must be > 0");
 
   config["linux"]["uidMappings"][0]["size"] = 65536;
-  CHECK(parse_error(config) == "/linux/gidMappings: missing: a new user namespace needs gid mappings");
+  CHECK(parse_error(config) ==
+        "/linux/gidMappings: missing: a new user namespace needs gid mappings");
 
   config["linux"]["gidMappings"] = config["linux"]["uidMappings"];
   spec::Spec s = spec::parse(config);
@@ -305,7 +326,8 @@ TEST_CASE("parse_file reports JSON syntax errors with line and column") {
   } catch (const Error& e) {
     std::string msg = e.what();
     INFO(msg);
-    CHECK_THAT(msg, Catch::StartsWith(file.path.string() + ": invalid JSON at line 3, column 15: "));
+    CHECK_THAT(msg,
+               Catch::StartsWith(file.path.string() + ": invalid JSON at line 3, column 15: "));
     CHECK_THAT(msg, Catch::Contains("syntax error"));
   }
 
@@ -314,7 +336,8 @@ TEST_CASE("parse_file reports JSON syntax errors with line and column") {
     spec::parse_file(truncated.path);
     FAIL("expected an error");
   } catch (const Error& e) {
-    CHECK_THAT(e.what(), Catch::StartsWith(truncated.path.string() + ": invalid JSON at line 1, column 16: "));
+    CHECK_THAT(e.what(), Catch::StartsWith(truncated.path.string() +
+                                           ": invalid JSON at line 1, column 16: "));
   }
 }
 

@@ -37,14 +37,13 @@ void add(Tree& tree, const std::string& path, Entry entry) {
 
 Tree base_tree(const fs::path& busybox) {
   Tree tree;
-  for (const char* dir : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys",
-                          "home", "var", "run"})
+  for (const char* dir :
+       {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "home", "var", "run"})
     add(tree, dir, Entry{});
   add(tree, "tmp", Entry{AE_IFDIR, 01777, {}});
   add(tree, "root", Entry{AE_IFDIR, 0700, {}});
   add(tree, "bin/busybox",
-      Entry{AE_IFREG, 0755,
-            with_context("read busybox", [&] { return read_file(busybox); })});
+      Entry{AE_IFREG, 0755, with_context("read busybox", [&] { return read_file(busybox); })});
   add(tree, "etc/passwd",
       Entry{AE_IFREG, 0644,
             "root:x:0:0:root:/root:/bin/sh\n"

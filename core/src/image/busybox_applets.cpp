@@ -1,10 +1,10 @@
 // Runs `busybox --list-full` to learn where each applet lives.
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <fcntl.h>
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <random>
 
 #include "boxlab/error.hpp"
@@ -52,7 +52,8 @@ StoreLock::StoreLock(const fs::path& dir, Mode mode) {
 }
 
 void check_image_name(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
+  bool ok =
+      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
   for (char c : name)
     ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
                 c == '-');
@@ -66,8 +67,8 @@ std::string unique_name(std::string_view stem) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   char rand[17];
   std::snprintf(rand, sizeof rand, "%016llx", static_cast<unsigned long long>(rng()));
-  return std::string(stem) + "." + std::to_string(::getpid()) + "-" +
-         std::to_string(counter++) + "-" + rand;
+  return std::string(stem) + "." + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+         "-" + rand;
 }
 
 bool Layout::exists() const {
@@ -83,10 +84,13 @@ void Layout::init() const {
   if (!fs::exists(dir_ / "oci-layout", ec))
     write_file_atomic(dir_ / "oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump());
   if (!fs::exists(dir_ / "index.json", ec))
-    write_index(json{{"schemaVersion", 2}, {"mediaType", kMediaIndex}, {"manifests", json::array()}});
+    write_index(
+        json{{"schemaVersion", 2}, {"mediaType", kMediaIndex}, {"manifests", json::array()}});
 }
 
-fs::path Layout::blob_path(std::string_view digest) const { return blobs_dir() / digest_hex(digest); }
+fs::path Layout::blob_path(std::string_view digest) const {
+  return blobs_dir() / digest_hex(digest);
+}
 
 std::string Layout::read_blob(std::string_view digest) const {
   return with_context("blob " + std::string(digest), [&] {

@@ -86,12 +86,13 @@ class Copier {
 
   // Copies the contents of src dir into dst dir (`rel` names them for errors and hard links).
   void copy_dir(int src, int dst, const std::string& rel) {
+    const std::string shown = rel.empty() ? "." : rel;
     int dup = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw Error::system("dup " + rel);
+    if (dup < 0) throw Error::system("dup " + shown);
     DIR* dir = ::fdopendir(dup);
     if (!dir) {
       ::close(dup);
-      throw Error::system("opendir " + rel);
+      throw Error::system("opendir " + shown);
     }
     std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
     errno = 0;
@@ -100,7 +101,7 @@ class Copier {
       if (name != "." && name != "..") copy_entry(src, dst, ent->d_name, rel);
       errno = 0;
     }
-    if (errno != 0) throw Error::system("read dir " + rel);
+    if (errno != 0) throw Error::system("read dir " + shown);
   }
 
   // Owner, xattrs, mode, times of an open file or dir, in the order that keeps them all:
@@ -164,7 +165,8 @@ class Copier {
         throw Error::system("mknod " + rel);
       if (::fchownat(dst_dir, name, uid(st.st_uid), gid(st.st_gid), AT_SYMLINK_NOFOLLOW) != 0)
         throw Error::system("chown " + rel);
-      if (::fchmodat(dst_dir, name, st.st_mode & 07777, 0) != 0) throw Error::system("chmod " + rel);
+      if (::fchmodat(dst_dir, name, st.st_mode & 07777, 0) != 0)
+        throw Error::system("chmod " + rel);
       const timespec times[2] = {st.st_atim, st.st_mtim};
       if (::utimensat(dst_dir, name, times, AT_SYMLINK_NOFOLLOW) != 0)
         throw Error::system("set times of " + rel);
@@ -189,7 +191,7 @@ void copy_shifted(const fs::path& src, const fs::path& dest, const IdShift& shif
     if (!d) throw Error::system("open " + dest.string());
     Copier copier(shift, d.get());
     copier.copy_dir(s.get(), d.get(), "");
-    copier.finish(s.get(), d.get(), st, "/");
+    copier.finish(s.get(), d.get(), st, ".");
   });
 }
 

@@ -43,6 +43,7 @@ Image Store::get(const std::string& name) const {
 
 std::string Store::read_blob(const std::string& digest) const {
   Layout layout(dir_);
+  if (!layout.exists()) throw Error("blob " + digest + ": no image store at " + dir_.string());
   StoreLock lock(dir_, StoreLock::Mode::shared);
   return layout.read_blob(digest);
 }
@@ -60,7 +61,8 @@ Referenced referenced(const Layout& layout) {
   auto index = layout.read_index();
   const auto& manifests = index["manifests"];
   for (std::size_t i = 0; i < manifests.size(); ++i) {
-    auto desc = descriptor_from_json(manifests[i], "index.json: manifests[" + std::to_string(i) + "]");
+    auto desc =
+        descriptor_from_json(manifests[i], "index.json: manifests[" + std::to_string(i) + "]");
     Image image = load_image(layout, "#" + std::to_string(i), desc);
     refs.blobs.insert(digest_hex(image.manifest_digest));
     refs.blobs.insert(digest_hex(image.config_digest));

@@ -117,7 +117,8 @@ void mark_opaque(const fs::path& root, const std::string& rel) {
     open_how how{};
     how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    dir = Fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how)));
+    dir =
+        Fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how)));
     if (!dir) throw Error::system("open opaque dir " + rel);
   }
   // Unprivileged overlayfs (mounted with userxattr) reads the user.* name instead.
@@ -143,8 +144,7 @@ void write_entry(archive* in, archive* out, archive_entry* entry, const std::str
         throw Error("write data: " + archive_message(out));
     }
   }
-  if (archive_write_finish_entry(out) != ARCHIVE_OK)
-    throw Error("finish: " + archive_message(out));
+  if (archive_write_finish_entry(out) != ARCHIVE_OK) throw Error("finish: " + archive_message(out));
 }
 
 void extract(archive* in, archive* out, const fs::path& root, std::set<std::string>& opaque) {
@@ -181,8 +181,7 @@ void extract(archive* in, archive* out, const fs::path& root, std::set<std::stri
       if (name.starts_with(kWhiteout)) {
         // OCI whiteout -> overlayfs whiteout: a 0/0 char device with the hidden name.
         std::string hidden = name.substr(kWhiteout.size());
-        if (hidden.empty() || hidden == "." || hidden == "..")
-          throw Error("bad whiteout name");
+        if (hidden.empty() || hidden == "." || hidden == "..") throw Error("bad whiteout name");
         std::string parent = parent_of(path);
         path = parent.empty() ? hidden : parent + "/" + hidden;
         archive_entry_set_hardlink(entry, nullptr);
@@ -214,6 +213,11 @@ void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest
     Fd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw Error::system("open " + blob.string());
     src.fd = fd.get();
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + blob.string());
+    if (static_cast<std::uint64_t>(st.st_size) != layer.size)  // fail fast; rechecked below
+      throw Error("blob is " + std::to_string(st.st_size) + " bytes, the manifest says " +
+                  std::to_string(layer.size));
 
     ArchivePtr in(archive_read_new());
     if (!in) throw Error("archive_read_new failed");

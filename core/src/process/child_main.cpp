@@ -344,6 +344,26 @@ void setup_console(int fd) {
   fail(Step::exec, best);
 }
 
+// Closes every fd but stdio and the ones the plan uses: the container must not inherit the
+// parent's (a state-dir lock held by a created container would block every later command).
+void close_other_fds(const ChildPlan& p) {
+  int keep[] = {2, p.sync_fd, p.report_fd, p.start_fd, p.console_fd, p.stdin_fd, p.stdout_fd};
+  constexpr int n = sizeof keep / sizeof keep[0];
+  for (int i = 1; i < n; ++i)  // insertion sort: no allocation
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  int next = 3;
+  for (int fd : keep) {
+    if (fd < next) continue;
+    if (fd > next) ::syscall(SYS_close_range, next, fd - 1, 0);
+    next = fd + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0);
+}
+
 void noop_handler(int) {}
 
 // boxlab's pid 1 (--init): forks the command, forwards signals to it, reaps every orphan,
@@ -408,6 +428,7 @@ void noop_handler(int) {}
   ::signal(SIGPIPE, SIG_DFL);
   // If boxlab dies during set-up, so does this half-built container.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  close_other_fds(p);
 
   if (p.stdin_fd >= 0) check(::dup2(p.stdin_fd, 0) >= 0, Step::console);
   if (p.stdout_fd >= 0) {

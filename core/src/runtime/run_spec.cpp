@@ -120,7 +120,8 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     spec.resources.pids_limit = *f.pids;
   }
   if (f.cpus) {
-    if (!(*f.cpus > 0) || !std::isfinite(*f.cpus)) throw Error("--cpus: must be a positive number");
+    if (!(*f.cpus >= 0.01) || !std::isfinite(*f.cpus) || *f.cpus > 1024)
+      throw Error("--cpus: must be a number of cores from 0.01 to 1024");
     spec.resources.cpu_period = 100000;
     spec.resources.cpu_quota = static_cast<std::int64_t>(std::llround(*f.cpus * 100000));
   }

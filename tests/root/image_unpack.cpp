@@ -1,0 +1,363 @@
+// Layer unpacking as root: owners, modes and links preserved; id-shifted copies for user
+// namespaces; overlayfs whiteouts; gzip layers; tars that try to escape the layer dir.
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/image.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using boxlab::image::IdShift;
+using boxlab::image::Image;
+using boxlab::image::Store;
+using nlohmann::json;
+
+namespace {
+
+constexpr time_t kMtime = 1600000000;
+
+std::string sha256(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out = "sha256:";
+  char buf[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    out += buf;
+  }
+  return out;
+}
+
+std::string hex_of(const std::string& digest) {
+  return digest.substr(7);
+}
+
+struct Entry {
+  std::string path;
+  mode_t type = AE_IFREG;
+  mode_t perm = 0644;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string data;      // file content
+  std::string symlink;   // symlink target
+  std::string hardlink;  // hard link target
+};
+
+la_ssize_t append(archive*, void* client, const void* buf, size_t len) {
+  static_cast<std::string*>(client)->append(static_cast<const char*>(buf), len);
+  return static_cast<la_ssize_t>(len);
+}
+
+// A tar (gzip-compressed when asked) holding `entries` in order, as a string.
+std::string make_tar(const std::vector<Entry>& entries, bool gzip = false) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (gzip) archive_write_add_filter_gzip(a);
+  REQUIRE(archive_write_open(a, &out, nullptr, append, nullptr) == ARCHIVE_OK);
+  for (const auto& e : entries) {
+    archive_entry* ae = archive_entry_new();
+    archive_entry_set_pathname(ae, e.path.c_str());
+    archive_entry_set_filetype(ae, e.type);
+    archive_entry_set_perm(ae, e.perm);
+    archive_entry_set_uid(ae, e.uid);
+    archive_entry_set_gid(ae, e.gid);
+    archive_entry_set_mtime(ae, kMtime, 0);
+    if (!e.symlink.empty()) archive_entry_set_symlink(ae, e.symlink.c_str());
+    if (!e.hardlink.empty()) archive_entry_set_hardlink(ae, e.hardlink.c_str());
+    archive_entry_set_size(ae, e.type == AE_IFREG && e.hardlink.empty() ? e.data.size() : 0);
+    REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
+    if (!e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
+    archive_entry_free(ae);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// Adds an image with one layer to the store's OCI layout by hand, as another tool would.
+Image add_image(Store& store, const std::string& name, const std::vector<Entry>& entries,
+                bool gzip = false) {
+  fs::path dir = store.dir();
+  boxlab::make_dirs(dir / "blobs/sha256");
+  auto put = [&](const std::string& data) {
+    std::string digest = sha256(data);
+    boxlab::write_file_atomic(dir / "blobs/sha256" / hex_of(digest), data);
+    return digest;
+  };
+  std::string layer = make_tar(entries, gzip);
+  std::string layer_digest = put(layer);
+  std::string diff_id = gzip ? sha256(make_tar(entries)) : layer_digest;
+  std::string config = json{{"architecture", "amd64"},
+                            {"os", "linux"},
+                            {"config", {{"Cmd", {"/bin/sh"}}}},
+                            {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}}}
+                           .dump();
+  std::string layer_type = gzip ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                                : "application/vnd.oci.image.layer.v1.tar";
+  std::string manifest =
+      json{{"schemaVersion", 2},
+           {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+           {"config",
+            {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+             {"digest", put(config)},
+             {"size", config.size()}}},
+           {"layers",
+            {{{"mediaType", layer_type}, {"digest", layer_digest}, {"size", layer.size()}}}}}
+          .dump();
+  std::string manifest_digest = put(manifest);
+  json index = fs::exists(dir / "index.json")
+                   ? json::parse(boxlab::read_file(dir / "index.json"))
+                   : json{{"schemaVersion", 2}, {"manifests", json::array()}};
+  index["manifests"].push_back({{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                {"digest", manifest_digest},
+                                {"size", manifest.size()},
+                                {"annotations", {{"org.opencontainers.image.ref.name", name}}}});
+  boxlab::write_file_atomic(dir / "index.json", index.dump());
+  boxlab::write_file_atomic(dir / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  return store.get(name);
+}
+
+struct stat lstat_of(const fs::path& p) {
+  struct stat st {};
+  INFO(p.string());
+  REQUIRE(::lstat(p.c_str(), &st) == 0);
+  return st;
+}
+
+void check_owner(const fs::path& p, uid_t uid, gid_t gid) {
+  auto st = lstat_of(p);
+  INFO(p.string());
+  CHECK(st.st_uid == uid);
+  CHECK(st.st_gid == gid);
+}
+
+mode_t perm_of(const fs::path& p) {
+  return lstat_of(p).st_mode & 07777;
+}
+
+std::string xattr(const fs::path& p, const char* name) {
+  char buf[16];
+  ssize_t n = ::lgetxattr(p.c_str(), name, buf, sizeof buf);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+std::set<std::string> names_in(const fs::path& dir) {
+  std::set<std::string> names;
+  if (!fs::exists(dir)) return names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+// Files with owners the base image does not have: users, setuid, links, an id past 65536.
+const std::vector<Entry> kOwners = {
+    {"srv/", AE_IFDIR, 0750, 1000, 1001},
+    {"srv/app", AE_IFREG, 04755, 0, 0, "#!/bin/sh\n"},
+    {"srv/data", AE_IFREG, 0640, 1000, 2000, "data"},
+    {"srv/link", AE_IFLNK, 0777, 5, 6, "", "data"},
+    {"srv/hard", AE_IFREG, 0640, 1000, 2000, "", "", "srv/data"},
+    {"srv/big", AE_IFREG, 0644, 70000, 70001, "x"},
+    {"shared/", AE_IFDIR, 02775, 0, 50},
+};
+
+}  // namespace
+
+TEST_CASE("unpacking as root keeps owners, modes, times and links", "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  Image img = add_image(store, "owners", kOwners);
+  fs::path rootfs = store.layer_dirs(img).at(0);
+  CHECK(rootfs == store.dir() / "layers" / hex_of(img.layers[0].digest) / "rootfs");
+
+  check_owner(rootfs / "srv", 1000, 1001);
+  CHECK(perm_of(rootfs / "srv") == 0750);
+  check_owner(rootfs / "srv/app", 0, 0);
+  CHECK(perm_of(rootfs / "srv/app") == 04755);
+  check_owner(rootfs / "srv/data", 1000, 2000);
+  CHECK(perm_of(rootfs / "srv/data") == 0640);
+  check_owner(rootfs / "srv/link", 5, 6);  // lstat: the link itself
+  CHECK(fs::read_symlink(rootfs / "srv/link") == "data");
+  CHECK(lstat_of(rootfs / "srv/hard").st_ino == lstat_of(rootfs / "srv/data").st_ino);
+  check_owner(rootfs / "srv/big", 70000, 70001);
+  CHECK(perm_of(rootfs / "shared") == 02775);
+  check_owner(rootfs / "shared", 0, 50);
+  CHECK(lstat_of(rootfs / "srv/data").st_mtime == kMtime);
+  CHECK(lstat_of(rootfs / "srv").st_mtime == kMtime);
+}
+
+TEST_CASE("a shifted copy maps every owner and keeps everything else", "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  Image img = add_image(store, "owners", kOwners);
+  const IdShift shift{100000, 200000, 65536};
+
+  fs::path plain = store.layer_dirs(img).at(0);
+  fs::path shifted = store.layer_dirs(img, shift).at(0);
+  CHECK(shifted ==
+        store.dir() / "layers" / hex_of(img.layers[0].digest) / "shift-100000-200000-65536/rootfs");
+
+  check_owner(shifted, 100000, 200000);
+  check_owner(shifted / "srv", 101000, 201001);
+  CHECK(perm_of(shifted / "srv") == 0750);
+  check_owner(shifted / "srv/app", 100000, 200000);
+  CHECK(perm_of(shifted / "srv/app") == 04755);  // setuid survives the chown
+  check_owner(shifted / "srv/data", 101000, 202000);
+  check_owner(shifted / "srv/link", 100005, 200006);
+  CHECK(fs::read_symlink(shifted / "srv/link") == "data");
+  CHECK(lstat_of(shifted / "srv/hard").st_ino == lstat_of(shifted / "srv/data").st_ino);
+  CHECK(lstat_of(shifted / "srv/data").st_ino != lstat_of(plain / "srv/data").st_ino);
+  check_owner(shifted / "srv/big", 65534, 65534);  // outside the range: overflow id
+  check_owner(shifted / "shared", 100000, 200050);
+  CHECK(perm_of(shifted / "shared") == 02775);
+  CHECK(boxlab::read_file(shifted / "srv/data") == "data");
+  CHECK(lstat_of(shifted / "srv").st_mtime == kMtime);
+  CHECK(lstat_of(shifted / "srv/data").st_mtime == kMtime);
+
+  check_owner(plain / "srv", 1000, 1001);  // the unshifted layer is untouched
+
+  // Cached: asking again gives the same directory, not a new copy.
+  ino_t ino = lstat_of(shifted).st_ino;
+  CHECK(lstat_of(store.layer_dirs(img, shift).at(0)).st_ino == ino);
+  CHECK(names_in(shifted.parent_path()) == std::set<std::string>{"rootfs"});
+
+  // Removing the image removes the unpacked layer and every shifted copy of it.
+  store.remove("owners");
+  CHECK(names_in(store.dir() / "layers").empty());
+}
+
+TEST_CASE("the base image shifted for a user namespace", "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  Image img = store.build_base();
+  const IdShift shift{300000, 300000, 65536};
+
+  // Several threads asking for the same shifted copy at once all get it.
+  std::vector<fs::path> got(3);
+  std::vector<std::string> errors(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        got[i] = Store(store.dir()).layer_dirs(img, shift).at(0);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 3; ++i) {
+    CHECK(errors[i].empty());
+    CHECK(got[i] == got[0]);
+  }
+  fs::path rootfs = got[0];
+  check_owner(rootfs / "bin/busybox", 300000, 300000);
+  CHECK(perm_of(rootfs / "bin/busybox") == 0755);
+  check_owner(rootfs / "bin/sh", 300000, 300000);
+  CHECK(fs::read_symlink(rootfs / "bin/sh") == "/bin/busybox");
+  CHECK(perm_of(rootfs / "tmp") == 01777);
+  CHECK(perm_of(rootfs / "root") == 0700);
+  check_owner(rootfs / "etc/passwd", 300000, 300000);
+  auto r = boxlab::test::run({(rootfs / "bin/busybox").string(), "true"});
+  CHECK(r.status == 0);
+}
+
+TEST_CASE("OCI whiteouts become overlayfs whiteouts, in shifted copies too", "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  Image img = add_image(store, "upper",
+                        {{"etc/", AE_IFDIR, 0755},
+                         {"etc/.wh.hosts", AE_IFREG, 0644},
+                         {"var/", AE_IFDIR, 0755},
+                         {"var/.wh..wh..opq", AE_IFREG, 0644},
+                         {"var/new", AE_IFREG, 0644, 0, 0, "new"},
+                         {"lone/dir/.wh..wh..opq", AE_IFREG, 0644}});
+  for (const auto& shift :
+       {std::optional<IdShift>{}, std::optional<IdShift>{IdShift{100000, 100000, 65536}}}) {
+    fs::path rootfs = store.layer_dirs(img, shift).at(0);
+    INFO(rootfs.string());
+    auto st = lstat_of(rootfs / "etc/hosts");
+    CHECK(S_ISCHR(st.st_mode));
+    CHECK(st.st_rdev == makedev(0, 0));
+    CHECK_FALSE(fs::exists(rootfs / "etc/.wh.hosts"));
+    CHECK(xattr(rootfs / "var", "trusted.overlay.opaque") == "y");
+    CHECK_FALSE(fs::exists(rootfs / "var/.wh..wh..opq"));
+    CHECK(boxlab::read_file(rootfs / "var/new") == "new");
+    CHECK(xattr(rootfs / "lone/dir", "trusted.overlay.opaque") == "y");
+    CHECK(xattr(rootfs / "etc", "trusted.overlay.opaque").empty());
+  }
+}
+
+TEST_CASE("gzip layers unpack and are digest-checked", "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  Image img = add_image(store, "zipped", kOwners, /*gzip=*/true);
+  CHECK(img.layers[0].media_type == "application/vnd.oci.image.layer.v1.tar+gzip");
+  CHECK(img.layers[0].diff_id != img.layers[0].digest);
+  fs::path rootfs = store.layer_dirs(img).at(0);
+  check_owner(rootfs / "srv/data", 1000, 2000);
+
+  // Same size, one byte different in the compressed stream: refused, nothing left.
+  boxlab::remove_tree(store.dir() / "layers");
+  fs::path blob = store.dir() / "blobs/sha256" / hex_of(img.layers[0].digest);
+  std::string bytes = boxlab::read_file(blob);
+  bytes[bytes.size() - 5] ^= 0x40;  // inside the gzip trailer (crc/size)
+  boxlab::write_file_atomic(blob, bytes);
+  CHECK_THROWS_AS(store.layer_dirs(img), boxlab::Error);
+  CHECK(names_in(store.dir() / "layers").empty());
+}
+
+TEST_CASE("tars that try to leave the layer dir are refused and leave nothing", "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  fs::path outside = root.path() / "outside";
+  boxlab::make_dirs(outside);
+
+  std::vector<Entry> bad;
+  std::string expect;
+  SECTION("dot-dot") {
+    bad = {{"ok", AE_IFREG, 0644, 0, 0, "ok"},
+           {"../../../outside/evil", AE_IFREG, 0644, 0, 0, "x"}};
+    expect = "..";
+  }
+  SECTION("absolute path") {
+    bad = {{(outside / "evil").string(), AE_IFREG, 0644, 0, 0, "x"}};
+    expect = "absolute";
+  }
+  SECTION("write through a symlink") {
+    bad = {{"lnk", AE_IFLNK, 0777, 0, 0, "", outside.string()},
+           {"lnk/evil", AE_IFREG, 0644, 0, 0, "x"}};
+    expect = "lnk";
+  }
+  SECTION("hard link through a symlink") {
+    boxlab::write_file_atomic(outside / "secret", "secret");
+    bad = {{"lnk", AE_IFLNK, 0777, 0, 0, "", outside.string()},
+           {"stolen", AE_IFREG, 0644, 0, 0, "", "", "lnk/secret"}};
+    expect = "lnk";
+  }
+  SECTION("hard link out of the layer") {
+    bad = {{"passwd", AE_IFREG, 0644, 0, 0, "", "", "../../../../etc/passwd"}};
+    expect = "..";
+  }
+  Image img = add_image(store, "bad", bad);
+  CHECK_THROWS_WITH(store.layer_dirs(img), Catch::Contains(expect));
+  CHECK((names_in(outside).empty() || names_in(outside) == std::set<std::string>{"secret"}));
+  CHECK(names_in(store.dir() / "layers").empty());
+}

@@ -1,0 +1,77 @@
+// Unit tests without root: errors, namespace sets, signals, mount options, CLI errors.
+#include <sys/mount.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <csignal>
+
+#include "../../core/src/fs/mount_plan.hpp"
+#include "boxlab/container.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/namespaces.hpp"
+#include "test_support.hpp"
+
+TEST_CASE("Error renders context, message and errno on one line") {
+  boxlab::Error e("mount proc on /proc", EPERM);
+  e.context("set up container").context("create container web");
+  CHECK(std::string(e.what()) ==
+        "create container web: set up container: mount proc on /proc: EPERM (Operation not permitted)");
+  CHECK(e.errnum() == EPERM);
+  CHECK(std::string(boxlab::Error("plain").what()) == "plain");
+}
+
+TEST_CASE("with_context adds a layer and rethrows") {
+  try {
+    boxlab::with_context("outer", [] { throw boxlab::Error("inner"); });
+    FAIL("no throw");
+  } catch (const boxlab::Error& e) {
+    CHECK(std::string(e.what()) == "outer: inner");
+  }
+}
+
+TEST_CASE("NsSet parses --ns lists") {
+  using boxlab::NsKind;
+  using boxlab::NsSet;
+  CHECK(NsSet::parse("").empty());
+  CHECK(NsSet::parse("none").empty());
+  CHECK(NsSet::parse("all") == NsSet::all());
+  auto s = NsSet::parse("pid,mnt,network");
+  CHECK(s.has(NsKind::pid));
+  CHECK(s.has(NsKind::mount));
+  CHECK(s.has(NsKind::net));
+  CHECK_FALSE(s.has(NsKind::user));
+  CHECK(s.to_string() == "pid,mount,net");
+  CHECK(NsSet::parse(s.to_string()) == s);
+  CHECK_THROWS_WITH(NsSet::parse("pid,pdi"), Catch::Contains("unknown namespace 'pdi'"));
+}
+
+TEST_CASE("signals parse by name and number") {
+  CHECK(boxlab::parse_signal("KILL") == SIGKILL);
+  CHECK(boxlab::parse_signal("sigterm") == SIGTERM);
+  CHECK(boxlab::parse_signal("9") == 9);
+  CHECK_THROWS_WITH(boxlab::parse_signal("NOPE"), Catch::Contains("unknown signal 'NOPE'"));
+  CHECK_THROWS(boxlab::parse_signal("0"));
+}
+
+TEST_CASE("mount options split into flags and data") {
+  auto o = boxlab::fs::parse_mount_options({"nosuid", "strictatime", "mode=755", "size=65536k"});
+  CHECK((o.flags & MS_NOSUID) != 0);
+  CHECK((o.flags & MS_STRICTATIME) != 0);
+  CHECK(o.data == "mode=755,size=65536k");
+  CHECK_FALSE(o.bind);
+  auto b = boxlab::fs::parse_mount_options({"rbind", "ro", "rprivate"});
+  CHECK(b.bind);
+  CHECK(b.recursive);
+  CHECK((b.flags & MS_RDONLY) != 0);
+  CHECK(b.data.empty());
+}
+
+TEST_CASE("the CLI rejects bad flags with one line and a non-zero exit") {
+  auto r = boxlab::test::run({BOXLAB_BIN, "--root", "/nonexistent-boxlab-root", "run", "--no-such-flag", "base"});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("--no-such-flag") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  auto nothing = boxlab::test::run({BOXLAB_BIN});
+  CHECK(nothing.status != 0);
+  CHECK_FALSE(std::filesystem::exists("/nonexistent-boxlab-root"));
+}
