@@ -125,7 +125,7 @@ TEST_CASE("rm -f stops and removes a running container, with its children", "[ro
   require_nothing_left(root);
 }
 
-TEST_CASE("detached containers record their exit code; ps shows them", "[root]") {
+TEST_CASE("detached containers record their exit code and ps shows them", "[root]") {
   TempRoot root;
   root.ensure_base_image();
   REQUIRE(root.boxlab({"run", "-d", "--name", "short", "base", "--", "sh", "-c", "exit 5"}).status == 0);

@@ -82,7 +82,7 @@ TEST_CASE("default_spec is valid and round-trips") {
   CHECK(spec::parse(spec::to_json(s)) == s);
 }
 
-TEST_CASE("namespace_set leaves out joined namespaces; has_namespace does not") {
+TEST_CASE("namespace_set leaves out joined namespaces but has_namespace does not") {
   spec::Spec s;
   s.namespaces = {{NsKind::pid, ""}, {NsKind::net, "/run/netns/lab"}};
   CHECK(s.namespace_set().to_string() == "pid");

@@ -127,7 +127,7 @@ TEST_CASE("crun spec output parses") {
   CHECK(s.process.rlimits.at(0).hard == 1024);
 }
 
-TEST_CASE("crun spec --rootless leaves mappings to crun; boxlab wants them explicit") {
+TEST_CASE("crun spec --rootless leaves mappings to crun but boxlab wants them explicit") {
   // crun maps the calling user itself when the list is empty; boxlab asks for it in the file.
   try {
     spec::parse_file(kData / "crun-spec-rootless.json");

@@ -446,6 +446,8 @@ void noop_handler(int) {}
     check(::setresuid(0, 0, 0) == 0, Step::become_root);
   }
 
+  if (p.cgroup_ns) check(::unshare(CLONE_NEWCGROUP) == 0, Step::cgroup_ns);
+
   int rootfd = -1;
   if (p.mount_ns) {
     check(::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) == 0, Step::propagation);
@@ -537,6 +539,7 @@ const char* step_name(Step step) {
     case Step::ready: return "ready";
     case Step::wait_parent: return "wait for the parent";
     case Step::become_root: return "become root in the user namespace";
+    case Step::cgroup_ns: return "unshare the cgroup namespace";
     case Step::propagation: return "make mounts private";
     case Step::mount_rootfs: return "mount the root filesystem";
     case Step::open_rootfs: return "open the root filesystem";

@@ -17,6 +17,7 @@ enum class Step : int {
   ready = 0,  // not a failure: "set up and waiting for start" (oci create)
   wait_parent,
   become_root,
+  cgroup_ns,
   propagation,
   mount_rootfs,
   open_rootfs,
@@ -77,6 +78,9 @@ struct ChildPlan {
   bool mount_ns = false;
   bool uts_ns = false;
   bool net_ns = false;
+  // Unshared after the parent has moved us into our cgroup, so the namespace's root is the
+  // container's own cgroup (clone's CLONE_NEWCGROUP would root it at boxlab's).
+  bool cgroup_ns = false;
 
   // Root filesystem. With a mount namespace the child mounts it and pivots; without one the
   // parent has mounted it already and the child only chroots (lab 1's "before" picture).

@@ -135,6 +135,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     plan.mount_ns = ns.has(NsKind::mount);
     plan.uts_ns = ns.has(NsKind::uts);
     plan.net_ns = ns.has(NsKind::net);
+    plan.cgroup_ns = ns.has(NsKind::cgroup);
     plan.root_propagation = MS_REC | MS_PRIVATE;
     plan.readonly_root = spec.root.readonly;
     plan.hostname = spec.hostname;
@@ -225,7 +226,9 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     }
 
     int pidfd = -1;
-    pid_t pid = sys::clone_with_pidfd(static_cast<unsigned long long>(ns.clone_flags()), &pidfd);
+    NsSet at_clone = ns;
+    at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
+    pid_t pid = sys::clone_with_pidfd(static_cast<unsigned long long>(at_clone.clone_flags()), &pidfd);
     if (pid < 0) throw Error::system("clone3 (namespaces: " + ns.to_string() + ")");
     if (pid == 0) process::child_main(plan);
     undo.pidfd = pidfd;
