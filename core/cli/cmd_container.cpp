@@ -158,7 +158,14 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     Container c = runtime.open(exec_flags->name);
     ForwardedSignals signals;
     std::optional<Pty> pty;
-    if (exec_flags->tty) pty = Pty::open();
+    if (exec_flags->tty) {
+      // The container's own devpts when it has one, so the command can name its terminal.
+      ContainerState st = c.state();
+      if (st.new_namespaces.has(NsKind::mount))
+        pty = Pty::open_at("/proc/" + std::to_string(st.pid) + "/root/dev/ptmx");
+      else
+        pty = Pty::open();
+    }
     ChildProcess p = c.exec(exec_flags->command, exec_flags->env, pty ? pty->terminal.get() : -1);
     if (pty) pty->terminal.reset();
     supervise(p.pidfd.get(), signals, pty ? pty->master.get() : -1);

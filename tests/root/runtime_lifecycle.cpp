@@ -175,3 +175,21 @@ TEST_CASE("the --events file gets container.state lines", "[root]") {
   }
   CHECK(statuses == std::vector<std::string>{"running", "stopped", "removed"});
 }
+
+TEST_CASE("run -t and exec -t give a terminal the container can name", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto r = root.boxlab({"run", "--rm", "-i", "-t", "base", "--", "sh", "-c", "test -t 0 && test -t 1 && echo both-tty; tty"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("both-tty") != std::string::npos);
+  CHECK(r.out.find("/dev/console") != std::string::npos);
+  // Without -t the same test sees pipes.
+  CHECK(root.boxlab({"run", "--rm", "base", "--", "sh", "-c", "test -t 1"}).status == 1);
+  REQUIRE(root.boxlab({"run", "-d", "--name", "term", "base", "sleep", "1000"}).status == 0);
+  auto e = root.boxlab({"exec", "-it", "term", "--", "sh", "-c", "tty; stty size"}, "");
+  INFO(e.err);
+  CHECK(e.status == 0);
+  CHECK(e.out.find("/dev/pts/0") != std::string::npos);
+  CHECK(e.out.find("24 80") != std::string::npos);
+}

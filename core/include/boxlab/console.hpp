@@ -3,6 +3,8 @@
 
 #include <signal.h>
 
+#include <string>
+
 #include "boxlab/fd.hpp"
 
 namespace boxlab {
@@ -10,7 +12,10 @@ namespace boxlab {
 struct Pty {
   Fd master;    // ours
   Fd terminal;  // the container's stdin/stdout/stderr and controlling terminal
-  static Pty open();  // sized like our terminal when stdin is one
+  static Pty open();  // sized like our terminal when stdin is one, else 24x80
+  // A pty from another devpts instance, e.g. /proc/PID/root/dev/ptmx of a container, so the
+  // terminal is one the container can name (`tty` prints /dev/pts/N inside).
+  static Pty open_at(const std::string& ptmx);
 };
 
 // Blocks the signals a foreground `run`/`exec` forwards (INT, TERM, HUP, QUIT, USR1, USR2,

@@ -15,15 +15,35 @@
 
 namespace boxlab {
 
+static winsize local_size() {
+  winsize ws{};
+  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0) {
+    ws.ws_row = 24;
+    ws.ws_col = 80;
+  }
+  return ws;
+}
+
 Pty Pty::open() {
   int master = -1, terminal = -1;
-  winsize ws{};
-  bool sized = ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0;
-  if (::openpty(&master, &terminal, nullptr, nullptr, sized ? &ws : nullptr) != 0)
-    throw Error::system("openpty");
+  winsize ws = local_size();
+  if (::openpty(&master, &terminal, nullptr, nullptr, &ws) != 0) throw Error::system("openpty");
   ::fcntl(master, F_SETFD, FD_CLOEXEC);
   ::fcntl(terminal, F_SETFD, FD_CLOEXEC);
   return Pty{Fd(master), Fd(terminal)};
+}
+
+Pty Pty::open_at(const std::string& ptmx) {
+  Fd master(::open(ptmx.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw Error::system("open " + ptmx);
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw Error::system("unlock " + ptmx);
+  // TIOCGPTPEER opens the peer through the master: no path lookup in a foreign /dev/pts.
+  Fd terminal(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!terminal) throw Error::system("open the terminal of " + ptmx);
+  winsize ws = local_size();
+  ::ioctl(master.get(), TIOCSWINSZ, &ws);
+  return Pty{std::move(master), std::move(terminal)};
 }
 
 ForwardedSignals::ForwardedSignals() {
