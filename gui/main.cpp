@@ -4,7 +4,8 @@
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
-  QLabel label(QStringLiteral("boxlab-gui is coming. Use `boxlab lab ls` and `./kit run` for now."));
+  QLabel label(
+      QStringLiteral("boxlab-gui is coming. Use `boxlab lab ls` and `./kit run` for now."));
   label.setMargin(24);
   label.setWindowTitle(QStringLiteral("boxlab"));
   label.show();

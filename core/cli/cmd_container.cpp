@@ -8,8 +8,8 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
-#include "cli.hpp"
 #include "boxlab/run_spec.hpp"
+#include "cli.hpp"
 
 namespace boxlab::cli {
 namespace {
@@ -57,8 +57,10 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("--pids", run_flags->pids, "Maximum number of processes");
   run->add_option("--cpus", run_flags->cpus, "CPU quota in cores, e.g. 0.5");
   run->add_option("--net", run_flags->net, "none or host (bridge comes with networking)");
-  run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]")->allow_extra_args(false);
-  run->add_option("-e,--env", run_flags->env, "Set KEY=VALUE in the environment")->allow_extra_args(false);
+  run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]")
+      ->allow_extra_args(false);
+  run->add_option("-e,--env", run_flags->env, "Set KEY=VALUE in the environment")
+      ->allow_extra_args(false);
   run->add_option("-w,--workdir", run_flags->workdir, "Working directory inside");
   run->add_option("-u,--user", run_flags->user, "UID[:GID] to run as");
   run->add_flag("--read-only", run_flags->read_only, "Mount the root filesystem read-only");
@@ -66,7 +68,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();
   // Everything after the image is the command, options included (`run base sh -c ...`).
   run->add_option("command", run_flags->command, "Command and arguments");
-  run->footer("Everything after IMAGE is the command: boxlab run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]");
+  run->footer(
+      "Everything after IMAGE is the command: boxlab run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]");
   run->callback([&globals, &exit_code, run_flags] {
     exit_code = 125;  // boxlab's own failure, like Docker
     Runtime runtime(globals.paths());
@@ -109,7 +112,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   ps->add_flag("-q,--quiet", *ps_quiet, "Names only");
   ps->callback([&globals, ps_all, ps_quiet] {
     Runtime runtime(globals.paths());
-    std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "STATUS", "PID", "IMAGE", "NAMESPACES"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"NAME", "ID", "STATUS", "PID", "IMAGE", "NAMESPACES"}};
     for (const auto& st : runtime.list()) {
       if (!*ps_all && st.status == Status::stopped) continue;
       if (*ps_quiet) {
@@ -118,7 +122,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
       }
       rows.push_back({st.name, st.id.substr(0, 12), status_text(st),
                       st.status == Status::stopped ? "-" : std::to_string(st.pid),
-                      st.image.empty() ? st.bundle.string() : st.image, st.new_namespaces.to_string()});
+                      st.image.empty() ? st.bundle.string() : st.image,
+                      st.new_namespaces.to_string()});
     }
     if (!*ps_quiet) print_table(rows);
   });
@@ -147,12 +152,16 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   auto exec_flags = std::make_shared<ExecFlags>();
   exec->add_flag("-i,--interactive", exec_flags->interactive, "Keep stdin attached");
   exec->add_flag("-t,--tty", exec_flags->tty, "Give the command a terminal");
-  exec->add_option("-e,--env", exec_flags->env, "Set KEY=VALUE in the environment")->allow_extra_args(false);
+  exec->add_option("-e,--env", exec_flags->env, "Set KEY=VALUE in the environment")
+      ->allow_extra_args(false);
   exec->add_option("container", exec_flags->name)->required();
   exec->add_option("command", exec_flags->command, "Command and arguments");
-  exec->footer("Everything after CONTAINER is the command: boxlab exec [-it] CONTAINER [--] COMMAND [ARG...]");
+  exec->footer(
+      "Everything after CONTAINER is the command: boxlab exec [-it] CONTAINER [--] COMMAND "
+      "[ARG...]");
   exec->callback([&globals, &exit_code, exec_flags] {
-    if (exec_flags->command.empty()) throw Error("exec: no command given (boxlab exec NAME -- CMD)");
+    if (exec_flags->command.empty())
+      throw Error("exec: no command given (boxlab exec NAME -- CMD)");
     exit_code = 125;
     Runtime runtime(globals.paths());
     Container c = runtime.open(exec_flags->name);

@@ -26,7 +26,8 @@ struct OciFlags {
 spec::Spec load_bundle(const std::string& bundle) {
   auto spec = spec::parse_file(std::filesystem::path(bundle) / "config.json");
   if (spec.process.terminal)
-    throw Error(bundle + "/config.json: /process/terminal: true needs --console-socket, which boxlab does "
+    throw Error(bundle +
+                "/config.json: /process/terminal: true needs --console-socket, which boxlab does "
                 "not support yet (run `runc spec --rootless` or set terminal to false)");
   return spec;
 }
@@ -46,14 +47,10 @@ void write_pid_file(const std::string& path, pid_t pid) {
 nlohmann::json oci_state(const ContainerState& st) {
   // runc's `state` output: the OCI state plus rootfs, created and owner.
   bool stopped = st.status == Status::stopped;
-  return {{"ociVersion", "1.0.2"},
-          {"id", st.id},
-          {"pid", stopped ? 0 : st.pid},
-          {"status", status_name(st.status)},
-          {"bundle", st.bundle.string()},
-          {"rootfs", st.rootfs.string()},
-          {"created", st.created},
-          {"owner", ""}};
+  return {{"ociVersion", "1.0.2"},        {"id", st.id},
+          {"pid", stopped ? 0 : st.pid},  {"status", status_name(st.status)},
+          {"bundle", st.bundle.string()}, {"rootfs", st.rootfs.string()},
+          {"created", st.created},        {"owner", ""}};
 }
 
 }  // namespace
@@ -63,7 +60,8 @@ void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   oci->require_subcommand(1);
   auto f = std::make_shared<OciFlags>();
 
-  auto* create = oci->add_subcommand("create", "Create a container from a bundle; it waits for start");
+  auto* create =
+      oci->add_subcommand("create", "Create a container from a bundle; it waits for start");
   create->add_option("-b,--bundle", f->bundle, "Bundle directory (default .)");
   create->add_option("--pid-file", f->pid_file, "Write the container's pid here");
   create->add_option("id", f->id)->required();
@@ -90,14 +88,16 @@ void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   kill->add_flag("-a,--all", f->all, "Accepted for runc compatibility");
   kill->add_option("id", f->id)->required();
   kill->add_option("signal", f->signal);
-  kill->callback([&globals, f] { Runtime(globals.paths()).open(f->id).kill(parse_signal(f->signal)); });
+  kill->callback(
+      [&globals, f] { Runtime(globals.paths()).open(f->id).kill(parse_signal(f->signal)); });
 
   auto* del = oci->add_subcommand("delete", "Delete a stopped container (--force: any)");
   del->add_flag("-f,--force", f->force, "Kill it first if it runs");
   del->add_option("id", f->id)->required();
   del->callback([&globals, f] { Runtime(globals.paths()).open(f->id).remove(f->force); });
 
-  auto* run = oci->add_subcommand("run", "Create, start and wait; exits with the container's status");
+  auto* run =
+      oci->add_subcommand("run", "Create, start and wait; exits with the container's status");
   run->add_option("-b,--bundle", f->bundle, "Bundle directory (default .)");
   run->add_option("--pid-file", f->pid_file, "Write the container's pid here");
   run->add_flag("-d,--detach", f->detach, "Do not wait for the container");

@@ -1,7 +1,7 @@
 // `boxlab`: parse, call core, print. Errors print on one line and exit non-zero.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <iostream>
 
 #include "boxlab/error.hpp"
@@ -35,7 +35,8 @@ void separate_command(CLI::App& app, std::vector<std::string>& args) {
   ++i;
   if (!skip_options(cmd)) return;
   // args[i] is the image or container; the command follows.
-  if (i + 1 < args.size() && args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
+  if (i + 1 < args.size() && args[i + 1] != "--")
+    args.insert(args.begin() + static_cast<long>(i) + 1, "--");
 }
 
 }  // namespace

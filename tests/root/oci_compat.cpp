@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -18,9 +18,13 @@ std::filesystem::path make_bundle(const TempRoot& root, const std::vector<std::s
   auto bundle = root.path() / "bundle";
   std::filesystem::create_directories(bundle);
   REQUIRE(root.boxlab({"run", "--rm", "base", "true"}).status == 0);  // unpacks the layer
-  auto layers = boxlab::test::run({"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"});
-  REQUIRE(boxlab::test::run({"cp", "-a", trim(layers.out), (bundle / "rootfs").string()}).status == 0);
-  REQUIRE(boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && rm -f config.json && runc spec"}).status == 0);
+  auto layers = boxlab::test::run(
+      {"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"});
+  REQUIRE(boxlab::test::run({"cp", "-a", trim(layers.out), (bundle / "rootfs").string()}).status ==
+          0);
+  REQUIRE(boxlab::test::run(
+              {"sh", "-c", "cd " + bundle.string() + " && rm -f config.json && runc spec"})
+              .status == 0);
   nlohmann::json spec;
   std::ifstream(bundle / "config.json") >> spec;
   spec["process"]["terminal"] = false;
@@ -46,7 +50,8 @@ TEST_CASE("the same bundle gives the same exit code and output on boxlab and run
   auto bundle = make_bundle(root, {"sh", "-c", "echo pid=$$ host=$(hostname); exit 7"});
   auto ours = root.boxlab({"oci", "run", "--bundle", bundle.string(), "same-1"});
   auto runc_root = root.path() / "runc-state";
-  auto theirs = boxlab::test::run({"runc", "--root", runc_root.string(), "run", "--bundle", bundle.string(), "same-1"});
+  auto theirs = boxlab::test::run(
+      {"runc", "--root", runc_root.string(), "run", "--bundle", bundle.string(), "same-1"});
   INFO("boxlab: " << ours.err << " runc: " << theirs.err);
   CHECK(ours.status == 7);
   CHECK(theirs.status == 7);
@@ -60,7 +65,8 @@ TEST_CASE("oci create, start, state, kill, delete follow runc's states", "[root]
   root.ensure_base_image();
   auto bundle = make_bundle(root, {"sleep", "1000"});
   auto pidfile = root.path() / "pid";
-  auto created = root.boxlab({"oci", "create", "--bundle", bundle.string(), "--pid-file", pidfile.string(), "life"});
+  auto created = root.boxlab(
+      {"oci", "create", "--bundle", bundle.string(), "--pid-file", pidfile.string(), "life"});
   INFO(created.err);
   REQUIRE(created.status == 0);
   auto s = state(root, "life");
@@ -75,11 +81,12 @@ TEST_CASE("oci create, start, state, kill, delete follow runc's states", "[root]
 
   REQUIRE(root.boxlab({"oci", "start", "life"}).status == 0);
   CHECK(state(root, "life")["status"] == "running");
-  CHECK(root.boxlab({"oci", "start", "life"}).status != 0);  // only once
+  CHECK(root.boxlab({"oci", "start", "life"}).status != 0);   // only once
   CHECK(root.boxlab({"oci", "delete", "life"}).status != 0);  // running: refused
 
   REQUIRE(root.boxlab({"oci", "kill", "life", "KILL"}).status == 0);
-  for (int i = 0; i < 2000 && state(root, "life")["status"] != "stopped"; ++i) std::this_thread::yield();
+  for (int i = 0; i < 2000 && state(root, "life")["status"] != "stopped"; ++i)
+    std::this_thread::yield();
   CHECK(state(root, "life")["status"] == "stopped");
   CHECK(state(root, "life")["pid"] == 0);
   CHECK(root.boxlab({"oci", "kill", "life", "KILL"}).status != 0);  // not running

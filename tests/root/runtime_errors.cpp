@@ -9,7 +9,8 @@ using boxlab::test::TempRoot;
 
 namespace {
 
-void require_clean_failure(const TempRoot& root, const boxlab::test::Result& r, const std::string& expected) {
+void require_clean_failure(const TempRoot& root, const boxlab::test::Result& r,
+                           const std::string& expected) {
   INFO("stderr: " << r.err);
   CHECK(r.status != 0);
   CHECK(r.err.find(expected) != std::string::npos);
@@ -27,20 +28,27 @@ void require_clean_failure(const TempRoot& root, const boxlab::test::Result& r, 
 TEST_CASE("run: a missing image, command, bad flags", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  require_clean_failure(root, root.boxlab({"run", "--rm", "no-such-image"}), "image 'no-such-image' not found");
+  require_clean_failure(root, root.boxlab({"run", "--rm", "no-such-image"}),
+                        "image 'no-such-image' not found");
   auto missing = root.boxlab({"run", "--rm", "base", "no-such-command"});
   CHECK(missing.status == 127);
   require_clean_failure(root, missing, "exec 'no-such-command': not found in PATH");
   require_clean_failure(root, root.boxlab({"run", "--bogus-flag", "base"}), "--bogus-flag");
-  require_clean_failure(root, root.boxlab({"run", "--ns", "pid,pdi", "base", "true"}), "unknown namespace 'pdi'");
+  require_clean_failure(root, root.boxlab({"run", "--ns", "pid,pdi", "base", "true"}),
+                        "unknown namespace 'pdi'");
   require_clean_failure(root, root.boxlab({"run", "--memory", "lots", "base", "true"}), "--memory");
-  require_clean_failure(root, root.boxlab({"run", "-v", "/definitely/not/here:/x", "base", "true"}), "--volume");
+  require_clean_failure(root, root.boxlab({"run", "-v", "/definitely/not/here:/x", "base", "true"}),
+                        "--volume");
   require_clean_failure(root, root.boxlab({"run", "-w", "relative", "base", "true"}), "--workdir");
-  require_clean_failure(root, root.boxlab({"run", "-w", "/no/such/dir", "base", "true"}), "chdir to /no/such/dir");
-  require_clean_failure(root, root.boxlab({"run", "--name", "bad/name", "base", "true"}), "invalid container name");
+  require_clean_failure(root, root.boxlab({"run", "-w", "/no/such/dir", "base", "true"}),
+                        "chdir to /no/such/dir");
+  require_clean_failure(root, root.boxlab({"run", "--name", "bad/name", "base", "true"}),
+                        "invalid container name");
   // A missing command fails the same way without a mount namespace (host-side mounts).
-  require_clean_failure(root, root.boxlab({"run", "--rm", "--ns", "none", "base", "nope"}), "exec 'nope'");
-  require_clean_failure(root, root.boxlab({"run", "--rm", "--ns", "user", "base", "nope"}), "exec 'nope'");
+  require_clean_failure(root, root.boxlab({"run", "--rm", "--ns", "none", "base", "nope"}),
+                        "exec 'nope'");
+  require_clean_failure(root, root.boxlab({"run", "--rm", "--ns", "user", "base", "nope"}),
+                        "exec 'nope'");
 }
 
 TEST_CASE("a name in use is refused without touching the running container", "[root]") {
@@ -60,7 +68,9 @@ TEST_CASE("oci: bad config.json names the file and the JSON pointer", "[root]") 
   auto bundle = root.path() / "bundle";
   std::filesystem::create_directories(bundle / "rootfs");
   auto write = [&](const nlohmann::json& j) { std::ofstream(bundle / "config.json") << j.dump(); };
-  auto spec = nlohmann::json::parse(boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && runc spec && cat config.json"}).out.substr(0));
+  auto spec = nlohmann::json::parse(
+      boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && runc spec && cat config.json"})
+          .out.substr(0));
   spec["process"]["terminal"] = false;
   SECTION("unknown namespace") {
     spec["linux"]["namespaces"][2]["type"] = "pdi";
@@ -70,16 +80,19 @@ TEST_CASE("oci: bad config.json names the file and the JSON pointer", "[root]") 
   }
   SECTION("invalid JSON") {
     std::ofstream(bundle / "config.json") << "{ \"ociVersion\": ";
-    require_clean_failure(root, root.boxlab({"oci", "create", "--bundle", bundle.string(), "c2"}), "config.json");
+    require_clean_failure(root, root.boxlab({"oci", "create", "--bundle", bundle.string(), "c2"}),
+                          "config.json");
   }
   SECTION("missing rootfs") {
     spec["root"]["path"] = "not-there";
     write(spec);
-    require_clean_failure(root, root.boxlab({"oci", "run", "--bundle", bundle.string(), "c3"}), "/root/path");
+    require_clean_failure(root, root.boxlab({"oci", "run", "--bundle", bundle.string(), "c3"}),
+                          "/root/path");
   }
   SECTION("empty args") {
     spec["process"]["args"] = nlohmann::json::array();
     write(spec);
-    require_clean_failure(root, root.boxlab({"oci", "run", "--bundle", bundle.string(), "c4"}), "/process/args");
+    require_clean_failure(root, root.boxlab({"oci", "run", "--bundle", bundle.string(), "c4"}),
+                          "/process/args");
   }
 }

@@ -18,7 +18,8 @@ TempRoot& prepared(TempRoot& root) {
   return root;
 }
 
-std::string inside(TempRoot& root, const std::vector<std::string>& flags, const std::string& script) {
+std::string inside(TempRoot& root, const std::vector<std::string>& flags,
+                   const std::string& script) {
   std::vector<std::string> args = {"run", "--rm"};
   args.insert(args.end(), flags.begin(), flags.end());
   args.insert(args.end(), {"base", "--", "sh", "-c", script});
@@ -47,7 +48,8 @@ TEST_CASE("the command is pid 1 and host pids are invisible", "[root]") {
 TEST_CASE("without a pid namespace the host's processes show through", "[root]") {
   TempRoot root;
   prepared(root);
-  std::string out = inside(root, {"--ns", "mount"}, "echo $$; test -d /proc/" + std::to_string(getpid()) + " && echo seen");
+  std::string out = inside(root, {"--ns", "mount"},
+                           "echo $$; test -d /proc/" + std::to_string(getpid()) + " && echo seen");
   CHECK(trim(out).find("seen") != std::string::npos);
   CHECK(out.substr(0, 2) != "1\n");
 }
@@ -57,7 +59,8 @@ TEST_CASE("hostname is isolated with a uts namespace", "[root]") {
   prepared(root);
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  CHECK(trim(inside(root, {"--hostname", "inside-box"}, "hostname; hostname changed-inside; hostname")) ==
+  CHECK(trim(inside(root, {"--hostname", "inside-box"},
+                    "hostname; hostname changed-inside; hostname")) ==
         "inside-box\nchanged-inside");
   char after[256] = {};
   gethostname(after, sizeof after - 1);
@@ -70,7 +73,8 @@ TEST_CASE("each namespace kind differs from the host's exactly when requested", 
   TempRoot root;
   prepared(root);
   const std::string script =
-      "for n in pid mnt uts ipc net user cgroup; do echo $n $(stat -L -c %i /proc/self/ns/$n); done";
+      "for n in pid mnt uts ipc net user cgroup; do echo $n $(stat -L -c %i /proc/self/ns/$n); "
+      "done";
   for (auto requested : boxlab::kAllNsKinds) {
     std::string list(boxlab::ns_proc_name(requested));
     DYNAMIC_SECTION("--ns " << list) {
@@ -99,14 +103,16 @@ TEST_CASE("each namespace kind differs from the host's exactly when requested", 
     std::istringstream in(out);
     std::string name;
     std::uint64_t inode;
-    while (in >> name >> inode) CHECK(inode == *boxlab::ns_inode(getpid(), *boxlab::ns_from_name(name)));
+    while (in >> name >> inode)
+      CHECK(inode == *boxlab::ns_inode(getpid(), *boxlab::ns_from_name(name)));
   }
   SECTION("--ns all separates every namespace") {
     std::string out = inside(root, {"--ns", "all"}, script);
     std::istringstream in(out);
     std::string name;
     std::uint64_t inode;
-    while (in >> name >> inode) CHECK(inode != *boxlab::ns_inode(getpid(), *boxlab::ns_from_name(name)));
+    while (in >> name >> inode)
+      CHECK(inode != *boxlab::ns_inode(getpid(), *boxlab::ns_from_name(name)));
   }
 }
 
@@ -115,21 +121,26 @@ TEST_CASE("a host file is invisible after pivot_root, and writes stay in the con
   prepared(root);
   auto marker = root.path() / "host-marker";
   std::ofstream(marker) << "host";
-  std::string out = inside(root, {}, "test -e " + marker.string() + " && echo visible; test -d /work && echo work;"
-                                     " echo data > /etc/written; cat /etc/written");
+  std::string out = inside(root, {},
+                           "test -e " + marker.string() +
+                               " && echo visible; test -d /work && echo work;"
+                               " echo data > /etc/written; cat /etc/written");
   CHECK(trim(out) == "data");
   // The image's unpacked layer did not change.
-  auto layers = boxlab::test::run({"sh", "-c", "ls " + root.path().string() + "/images/layers/*/rootfs/etc/written 2>/dev/null | wc -l"});
+  auto layers = boxlab::test::run(
+      {"sh", "-c",
+       "ls " + root.path().string() + "/images/layers/*/rootfs/etc/written 2>/dev/null | wc -l"});
   CHECK(trim(layers.out) == "0");
 }
 
 TEST_CASE("masked paths are unreadable and /proc/sys is read-only", "[root]") {
   TempRoot root;
   prepared(root);
-  std::string out = inside(root, {},
-                           "wc -c < /proc/keys; ls /sys/firmware | wc -l;"
-                           " grep -c ' /proc/sys ro,' /proc/self/mountinfo;"
-                           " echo 1 > /proc/sys/vm/drop_caches 2>/dev/null && echo wrote || echo refused");
+  std::string out =
+      inside(root, {},
+             "wc -c < /proc/keys; ls /sys/firmware | wc -l;"
+             " grep -c ' /proc/sys ro,' /proc/self/mountinfo;"
+             " echo 1 > /proc/sys/vm/drop_caches 2>/dev/null && echo wrote || echo refused");
   std::istringstream in(out);
   std::string keys, firmware, ro, write;
   in >> keys >> firmware >> ro >> write;
@@ -142,8 +153,11 @@ TEST_CASE("masked paths are unreadable and /proc/sys is read-only", "[root]") {
 TEST_CASE("/dev holds the standard devices and nothing of the host's", "[root]") {
   TempRoot root;
   prepared(root);
-  std::string out = inside(root, {}, "ls /dev | sort | tr '\\n' ' '; head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo ok");
-  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "ptmx", "fd"})
+  std::string out = inside(
+      root, {},
+      "ls /dev | sort | tr '\\n' ' '; head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo ok");
+  for (const char* dev :
+       {"null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "ptmx", "fd"})
     CHECK(out.find(std::string(dev) + " ") != std::string::npos);
   CHECK(out.find("vda") == std::string::npos);
   CHECK(out.find(" 4\nok") != std::string::npos);
@@ -152,8 +166,9 @@ TEST_CASE("/dev holds the standard devices and nothing of the host's", "[root]")
 TEST_CASE("with a user namespace root inside is an unprivileged uid outside", "[root]") {
   TempRoot root;
   prepared(root);
-  auto r = root.boxlab({"run", "--name", "userns", "--ns", "user,pid,mount,uts,ipc,net", "base", "--", "sh", "-c",
-                        "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /made-inside"});
+  auto r = root.boxlab(
+      {"run", "--name", "userns", "--ns", "user,pid,mount,uts,ipc,net", "base", "--", "sh", "-c",
+       "id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /made-inside"});
   INFO(r.err);
   REQUIRE(r.status == 0);
   std::istringstream in(r.out);

@@ -32,7 +32,9 @@ bool wait_status(const TempRoot& root, const std::string& name, const std::strin
   return false;
 }
 
-bool pid_alive(int pid) { return boxlab::test::process_running(pid); }
+bool pid_alive(int pid) {
+  return boxlab::test::process_running(pid);
+}
 
 void require_nothing_left(const TempRoot& root) {
   CHECK(boxlab::test::mounts_below(root.path()).empty());
@@ -49,15 +51,18 @@ TEST_CASE("run exits with the command's status, 128+signal when killed", "[root]
   CHECK(root.boxlab({"run", "--rm", "base", "--", "sh", "-c", "exit 42"}).status == 42);
   CHECK(root.boxlab({"run", "--rm", "base", "true"}).status == 0);
   // Without a pid namespace the shell is not pid 1, so SIGKILL takes it.
-  CHECK(root.boxlab({"run", "--rm", "--ns", "mount", "base", "--", "sh", "-c", "kill -KILL $$"}).status == 137);
-  CHECK(root.boxlab({"run", "--rm", "--init", "base", "--", "sh", "-c", "kill -TERM $$"}).status == 143);
+  CHECK(root.boxlab({"run", "--rm", "--ns", "mount", "base", "--", "sh", "-c", "kill -KILL $$"})
+            .status == 137);
+  CHECK(root.boxlab({"run", "--rm", "--init", "base", "--", "sh", "-c", "kill -TERM $$"}).status ==
+        143);
   require_nothing_left(root);
 }
 
 TEST_CASE("init (--init) puts boxlab's init at pid 1 and the command below it", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  auto r = root.boxlab({"run", "--rm", "--init", "base", "--", "sh", "-c", "cat /proc/1/comm; echo $$; exit 3"});
+  auto r = root.boxlab(
+      {"run", "--rm", "--init", "base", "--", "sh", "-c", "cat /proc/1/comm; echo $$; exit 3"});
   CHECK(r.status == 3);
   CHECK(trim(r.out) == "boxlab-init\n2");
 }
@@ -71,9 +76,10 @@ TEST_CASE("exec joins every namespace of the container", "[root]") {
   CHECK(trim(started.out) == "target");
   auto state = inspect(root, "target");
   CHECK(state["status"] == "running");
-  auto r = root.boxlab({"exec", "target", "sh", "-c",
-                        "for n in pid mnt uts ipc net cgroup; do echo $n $(stat -L -c %i /proc/self/ns/$n); done;"
-                        " hostname; cat /proc/1/comm"});
+  auto r = root.boxlab(
+      {"exec", "target", "sh", "-c",
+       "for n in pid mnt uts ipc net cgroup; do echo $n $(stat -L -c %i /proc/self/ns/$n); done;"
+       " hostname; cat /proc/1/comm"});
   INFO(r.err);
   REQUIRE(r.status == 0);
   std::istringstream in(r.out);
@@ -83,7 +89,8 @@ TEST_CASE("exec joins every namespace of the container", "[root]") {
     in >> name >> inode;
     CHECK(name == n);
     auto kind = boxlab::ns_from_name(name);
-    CHECK(inode == state["namespaces"][std::string(boxlab::ns_oci_name(*kind))].get<std::uint64_t>());
+    CHECK(inode ==
+          state["namespaces"][std::string(boxlab::ns_oci_name(*kind))].get<std::uint64_t>());
   }
   std::string hostname, comm;
   in >> hostname >> comm;
@@ -98,7 +105,8 @@ TEST_CASE("kill and rm leave no mount, process or state", "[root]") {
   root.ensure_base_image();
   for (std::string ns : {"all", "none", "mount,pid", "pid"}) {
     DYNAMIC_SECTION("--ns " << ns) {
-      auto r = root.boxlab({"run", "-d", "--name", "victim", "--ns", ns, "base", "--", "sh", "-c", "sleep 1000 & sleep 1000"});
+      auto r = root.boxlab({"run", "-d", "--name", "victim", "--ns", ns, "base", "--", "sh", "-c",
+                            "sleep 1000 & sleep 1000"});
       INFO(r.err);
       REQUIRE(r.status == 0);
       int pid = inspect(root, "victim")["pid"];
@@ -128,9 +136,12 @@ TEST_CASE("rm -f stops and removes a running container, with its children", "[ro
 TEST_CASE("detached containers record their exit code and ps shows them", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  REQUIRE(root.boxlab({"run", "-d", "--name", "short", "base", "--", "sh", "-c", "exit 5"}).status == 0);
+  REQUIRE(
+      root.boxlab({"run", "-d", "--name", "short", "base", "--", "sh", "-c", "exit 5"}).status ==
+      0);
   REQUIRE(wait_status(root, "short", "stopped"));
-  for (int i = 0; i < 2000 && !inspect(root, "short").contains("exitCode"); ++i) std::this_thread::yield();
+  for (int i = 0; i < 2000 && !inspect(root, "short").contains("exitCode"); ++i)
+    std::this_thread::yield();
   CHECK(inspect(root, "short")["exitCode"] == 5);
   auto ps = root.boxlab({"ps", "-a"});
   CHECK(ps.out.find("short") != std::string::npos);
@@ -145,10 +156,12 @@ TEST_CASE("volumes bind host directories, read-only when asked", "[root]") {
   root.ensure_base_image();
   auto vol = root.path() / "vol";
   std::filesystem::create_directory(vol);
-  auto r = root.boxlab({"run", "--rm", "-v", vol.string() + ":/data", "base", "--", "sh", "-c", "echo hi > /data/out"});
+  auto r = root.boxlab({"run", "--rm", "-v", vol.string() + ":/data", "base", "--", "sh", "-c",
+                        "echo hi > /data/out"});
   CHECK(r.status == 0);
   CHECK(trim(boxlab::test::run({"cat", (vol / "out").string()}).out) == "hi");
-  r = root.boxlab({"run", "--rm", "-v", vol.string() + ":/data:ro", "base", "--", "sh", "-c", "echo no > /data/out2"});
+  r = root.boxlab({"run", "--rm", "-v", vol.string() + ":/data:ro", "base", "--", "sh", "-c",
+                   "echo no > /data/out2"});
   CHECK(r.status != 0);
   CHECK_FALSE(std::filesystem::exists(vol / "out2"));
   require_nothing_left(root);
@@ -179,7 +192,8 @@ TEST_CASE("the --events file gets container.state lines", "[root]") {
 TEST_CASE("run -t and exec -t give a terminal the container can name", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  auto r = root.boxlab({"run", "--rm", "-i", "-t", "base", "--", "sh", "-c", "test -t 0 && test -t 1 && echo both-tty; tty"});
+  auto r = root.boxlab({"run", "--rm", "-i", "-t", "base", "--", "sh", "-c",
+                        "test -t 0 && test -t 1 && echo both-tty; tty"});
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK(r.out.find("both-tty") != std::string::npos);

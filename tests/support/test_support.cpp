@@ -61,7 +61,8 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   fcntl(err[0], F_SETFL, O_NONBLOCK);
-  pollfd fds[4] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {infd, POLLOUT, 0}, {pidfd, POLLIN, 0}};
+  pollfd fds[4] = {
+      {out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {infd, POLLOUT, 0}, {pidfd, POLLIN, 0}};
   auto drain = [&](int i) {
     char buf[65536];
     for (;;) {
@@ -106,7 +107,9 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
   return r;
 }
 
-bool is_root() { return geteuid() == 0; }
+bool is_root() {
+  return geteuid() == 0;
+}
 
 bool process_running(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

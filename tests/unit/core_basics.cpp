@@ -15,7 +15,8 @@ TEST_CASE("Error renders context, message and errno on one line") {
   boxlab::Error e("mount proc on /proc", EPERM);
   e.context("set up container").context("create container web");
   CHECK(std::string(e.what()) ==
-        "create container web: set up container: mount proc on /proc: EPERM (Operation not permitted)");
+        "create container web: set up container: mount proc on /proc: EPERM (Operation not "
+        "permitted)");
   CHECK(e.errnum() == EPERM);
   CHECK(std::string(boxlab::Error("plain").what()) == "plain");
 }
@@ -67,7 +68,8 @@ TEST_CASE("mount options split into flags and data") {
 }
 
 TEST_CASE("the CLI rejects bad flags with one line and a non-zero exit") {
-  auto r = boxlab::test::run({BOXLAB_BIN, "--root", "/nonexistent-boxlab-root", "run", "--no-such-flag", "base"});
+  auto r = boxlab::test::run(
+      {BOXLAB_BIN, "--root", "/nonexistent-boxlab-root", "run", "--no-such-flag", "base"});
   CHECK(r.status != 0);
   CHECK(r.err.find("--no-such-flag") != std::string::npos);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);

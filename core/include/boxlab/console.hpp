@@ -10,8 +10,8 @@
 namespace boxlab {
 
 struct Pty {
-  Fd master;    // ours
-  Fd terminal;  // the container's stdin/stdout/stderr and controlling terminal
+  Fd master;          // ours
+  Fd terminal;        // the container's stdin/stdout/stderr and controlling terminal
   static Pty open();  // sized like our terminal when stdin is one, else 24x80
   // A pty from another devpts instance, e.g. /proc/PID/root/dev/ptmx of a container, so the
   // terminal is one the container can name (`tty` prints /dev/pts/N inside).

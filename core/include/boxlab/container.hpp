@@ -8,11 +8,10 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "boxlab/fd.hpp"
 #include "boxlab/namespaces.hpp"
@@ -30,15 +29,15 @@ struct ContainerState {
   std::string name;  // unique per root; equals id for `oci` containers
   std::string kind;  // "run" or "oci"
   Status status = Status::creating;
-  pid_t pid = 0;                     // host pid of the container's first process
-  std::uint64_t pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
-  pid_t creator_pid = 0;             // the boxlab process that created it (stale detection)
-  std::string created;               // RFC 3339
-  std::int64_t created_mono_ns = 0;  // CLOCK_MONOTONIC at creation: origin of event times
-  std::filesystem::path events_file;  // where container.state events go, if anywhere
-  std::string image;                 // for `run`
-  std::filesystem::path bundle;      // for `oci`
-  std::filesystem::path rootfs;      // host path of the container's root mount point
+  pid_t pid = 0;                         // host pid of the container's first process
+  std::uint64_t pid_start_time = 0;      // /proc/PID/stat field 22: tells a reused pid apart
+  pid_t creator_pid = 0;                 // the boxlab process that created it (stale detection)
+  std::string created;                   // RFC 3339
+  std::int64_t created_mono_ns = 0;      // CLOCK_MONOTONIC at creation: origin of event times
+  std::filesystem::path events_file;     // where container.state events go, if anywhere
+  std::string image;                     // for `run`
+  std::filesystem::path bundle;          // for `oci`
+  std::filesystem::path rootfs;          // host path of the container's root mount point
   std::vector<std::string> host_mounts;  // mounts made in the host namespace (no mount ns)
   std::optional<int> exit_code;          // when known (foreground or detached run)
   std::map<std::string, std::uint64_t> namespaces;  // kind -> inode
@@ -51,15 +50,15 @@ struct ContainerState {
 
 // How to create a container, beyond its spec.
 struct CreateOptions {
-  std::string name;                    // empty: generated
+  std::string name;  // empty: generated
   std::string kind = "run";
-  std::optional<std::string> image;    // rootfs from the image store (overlay), for `run`
-  std::filesystem::path bundle;        // rootfs from spec.root.path relative to it, for `oci`
-  bool init = false;                   // boxlab's pid 1 in front of the command
-  bool wait_for_start = false;         // oci create: stop before exec until start()
-  int console_fd = -1;                 // terminal side of a pty for the container's stdio
-  bool log_output = false;             // stdout+stderr to DIR/container.log, stdin /dev/null
-  std::filesystem::path events_file;   // append container.state events (JSON lines)
+  std::optional<std::string> image;   // rootfs from the image store (overlay), for `run`
+  std::filesystem::path bundle;       // rootfs from spec.root.path relative to it, for `oci`
+  bool init = false;                  // boxlab's pid 1 in front of the command
+  bool wait_for_start = false;        // oci create: stop before exec until start()
+  int console_fd = -1;                // terminal side of a pty for the container's stdio
+  bool log_output = false;            // stdout+stderr to DIR/container.log, stdin /dev/null
+  std::filesystem::path events_file;  // append container.state events (JSON lines)
 };
 
 class Container;
@@ -103,8 +102,8 @@ class Container {
   // Re-reads state.json and refreshes status from the live process.
   ContainerState state();
 
-  void start();                    // oci start: release a created container
-  void kill(int signal);           // throws if not running
+  void start();           // oci start: release a created container
+  void kill(int signal);  // throws if not running
   // Waits for the container's first process (only works from its parent); returns the
   // exit code, or 128+signal. Records it in the state.
   int wait();

@@ -9,7 +9,8 @@ namespace boxlab {
 
 std::string read_file(const std::filesystem::path& path);
 // Writes via a temp file + rename, so readers never see half a file.
-void write_file_atomic(const std::filesystem::path& path, std::string_view content, int mode = 0644);
+void write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                       int mode = 0644);
 // Writes into an existing file (procfs, cgroupfs); no temp file.
 void write_file(const std::filesystem::path& path, std::string_view content);
 // mkdir -p; returns true when the last component was created.

@@ -14,8 +14,8 @@ namespace boxlab {
 
 enum class NsKind { pid, mount, uts, ipc, net, user, cgroup };
 
-inline constexpr std::array<NsKind, 7> kAllNsKinds = {NsKind::user, NsKind::pid,   NsKind::mount,
-                                                      NsKind::uts,  NsKind::ipc,   NsKind::net,
+inline constexpr std::array<NsKind, 7> kAllNsKinds = {NsKind::user,  NsKind::pid, NsKind::mount,
+                                                      NsKind::uts,   NsKind::ipc, NsKind::net,
                                                       NsKind::cgroup};
 
 // OCI / --ns name: "pid", "mount", "uts", "ipc", "network", "user", "cgroup".

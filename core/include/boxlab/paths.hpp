@@ -11,7 +11,8 @@ struct Paths {
   std::filesystem::path images;  // the image store
 
   // --root DIR (or BOXLAB_ROOT) puts both under DIR: DIR/state, DIR/images.
-  // Otherwise /run/boxlab + /var/lib/boxlab as root, else $XDG_RUNTIME_DIR/boxlab + $XDG_DATA_HOME/boxlab.
+  // Otherwise /run/boxlab + /var/lib/boxlab as root, else $XDG_RUNTIME_DIR/boxlab +
+  // $XDG_DATA_HOME/boxlab.
   static Paths resolve(const std::optional<std::filesystem::path>& root);
 };
 

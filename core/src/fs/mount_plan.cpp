@@ -15,18 +15,18 @@ ParsedOptions parse_mount_options(const std::vector<std::string>& options) {
     unsigned long value;
   };
   static const std::map<std::string, Flag> kFlags = {
-      {"ro", {false, MS_RDONLY}},        {"rw", {true, MS_RDONLY}},
-      {"nosuid", {false, MS_NOSUID}},    {"suid", {true, MS_NOSUID}},
-      {"nodev", {false, MS_NODEV}},      {"dev", {true, MS_NODEV}},
-      {"noexec", {false, MS_NOEXEC}},    {"exec", {true, MS_NOEXEC}},
-      {"sync", {false, MS_SYNCHRONOUS}}, {"async", {true, MS_SYNCHRONOUS}},
-      {"dirsync", {false, MS_DIRSYNC}},  {"noatime", {false, MS_NOATIME}},
-      {"atime", {true, MS_NOATIME}},     {"nodiratime", {false, MS_NODIRATIME}},
+      {"ro", {false, MS_RDONLY}},         {"rw", {true, MS_RDONLY}},
+      {"nosuid", {false, MS_NOSUID}},     {"suid", {true, MS_NOSUID}},
+      {"nodev", {false, MS_NODEV}},       {"dev", {true, MS_NODEV}},
+      {"noexec", {false, MS_NOEXEC}},     {"exec", {true, MS_NOEXEC}},
+      {"sync", {false, MS_SYNCHRONOUS}},  {"async", {true, MS_SYNCHRONOUS}},
+      {"dirsync", {false, MS_DIRSYNC}},   {"noatime", {false, MS_NOATIME}},
+      {"atime", {true, MS_NOATIME}},      {"nodiratime", {false, MS_NODIRATIME}},
       {"relatime", {false, MS_RELATIME}}, {"strictatime", {false, MS_STRICTATIME}},
   };
   // Propagation options are accepted; containers get private mounts regardless.
-  static const char* kIgnored[] = {"private", "rprivate", "slave", "rslave", "shared", "rshared",
-                                   "unbindable", "runbindable", "defaults"};
+  static const char* kIgnored[] = {"private", "rprivate",   "slave",       "rslave",  "shared",
+                                   "rshared", "unbindable", "runbindable", "defaults"};
   ParsedOptions out;
   for (const auto& opt : options) {
     if (opt == "bind") {
@@ -93,7 +93,8 @@ void plan_mounts(const MountPlanInput& in, process::ChildPlan& plan) {
     MountOp op;
     op.target = m.destination;
     op.flags = opts.flags;
-    op.description = "mount " + (m.type.empty() ? std::string("bind") : m.type) + " on " + m.destination;
+    op.description =
+        "mount " + (m.type.empty() ? std::string("bind") : m.type) + " on " + m.destination;
     if (m.destination == "/dev") has_dev = true;
     if (opts.bind || m.type == "bind") {
       op.kind = MountOp::Kind::bind;

@@ -40,7 +40,8 @@ std::optional<image::IdShift> root_shift(const spec::Spec& spec) {
 
 uid_t host_id(const std::vector<spec::IdMapping>& maps, uid_t id) {
   for (const auto& m : maps)
-    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+    if (id >= m.container_id && id - m.container_id < m.size)
+      return m.host_id + (id - m.container_id);
   return id;
 }
 

@@ -9,26 +9,40 @@ namespace boxlab {
 
 std::string_view ns_oci_name(NsKind kind) {
   switch (kind) {
-    case NsKind::pid: return "pid";
-    case NsKind::mount: return "mount";
-    case NsKind::uts: return "uts";
-    case NsKind::ipc: return "ipc";
-    case NsKind::net: return "network";
-    case NsKind::user: return "user";
-    case NsKind::cgroup: return "cgroup";
+    case NsKind::pid:
+      return "pid";
+    case NsKind::mount:
+      return "mount";
+    case NsKind::uts:
+      return "uts";
+    case NsKind::ipc:
+      return "ipc";
+    case NsKind::net:
+      return "network";
+    case NsKind::user:
+      return "user";
+    case NsKind::cgroup:
+      return "cgroup";
   }
   return "?";
 }
 
 std::string_view ns_proc_name(NsKind kind) {
   switch (kind) {
-    case NsKind::pid: return "pid";
-    case NsKind::mount: return "mnt";
-    case NsKind::uts: return "uts";
-    case NsKind::ipc: return "ipc";
-    case NsKind::net: return "net";
-    case NsKind::user: return "user";
-    case NsKind::cgroup: return "cgroup";
+    case NsKind::pid:
+      return "pid";
+    case NsKind::mount:
+      return "mnt";
+    case NsKind::uts:
+      return "uts";
+    case NsKind::ipc:
+      return "ipc";
+    case NsKind::net:
+      return "net";
+    case NsKind::user:
+      return "user";
+    case NsKind::cgroup:
+      return "cgroup";
   }
   return "?";
 }
@@ -43,13 +57,20 @@ std::optional<NsKind> ns_from_name(std::string_view name) {
 
 int ns_clone_flag(NsKind kind) {
   switch (kind) {
-    case NsKind::pid: return CLONE_NEWPID;
-    case NsKind::mount: return CLONE_NEWNS;
-    case NsKind::uts: return CLONE_NEWUTS;
-    case NsKind::ipc: return CLONE_NEWIPC;
-    case NsKind::net: return CLONE_NEWNET;
-    case NsKind::user: return CLONE_NEWUSER;
-    case NsKind::cgroup: return CLONE_NEWCGROUP;
+    case NsKind::pid:
+      return CLONE_NEWPID;
+    case NsKind::mount:
+      return CLONE_NEWNS;
+    case NsKind::uts:
+      return CLONE_NEWUTS;
+    case NsKind::ipc:
+      return CLONE_NEWIPC;
+    case NsKind::net:
+      return CLONE_NEWNET;
+    case NsKind::user:
+      return CLONE_NEWUSER;
+    case NsKind::cgroup:
+      return CLONE_NEWCGROUP;
   }
   return 0;
 }

@@ -286,7 +286,8 @@ void apply_mount(int rootfd, const MountOp& op, int index) {
     case K::readonly:
       rc = ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr);
       if (rc == 0)
-        rc = remount_target(rootfd, op.target.c_str(), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        rc =
+            remount_target(rootfd, op.target.c_str(), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
       break;
     case K::symlink:
       break;
@@ -321,8 +322,9 @@ void setup_console(int fd) {
     ::execve(file, p.argv.data(), p.envp.data());
     fail(Step::exec, errno);
   }
-  const char* path = p.path_env.empty() ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-                                        : p.path_env.c_str();
+  const char* path = p.path_env.empty()
+                         ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                         : p.path_env.c_str();
   int best = ENOENT;
   while (*path) {
     const char* end = strchrnul(path, ':');
@@ -336,8 +338,10 @@ void setup_console(int fd) {
       candidate[pos++] = '/';
       memcpy(candidate + pos, file, filelen + 1);
       ::execve(candidate, p.argv.data(), p.envp.data());
-      if (errno == EACCES) best = EACCES;
-      else if (errno != ENOENT && errno != ENOTDIR && best != EACCES) best = errno;
+      if (errno == EACCES)
+        best = EACCES;
+      else if (errno != ENOENT && errno != ENOTDIR && best != EACCES)
+        best = errno;
     }
     path = *end ? end + 1 : end;
   }
@@ -375,7 +379,7 @@ void noop_handler(int) {}
   sigdelset(&all, SIGSTOP);
   // pid 1 of a namespace never receives signals left at SIG_DFL, even blocked ones; a no-op
   // handler makes them queue so sigwaitinfo can forward them.
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = noop_handler;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
@@ -386,7 +390,7 @@ void noop_handler(int) {}
   pid_t child = ::_Fork();
   check(child >= 0, Step::init_fork);
   if (child == 0) {
-    struct sigaction dfl{};
+    struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {
       if (sig == SIGKILL || sig == SIGSTOP) continue;
@@ -460,7 +464,8 @@ void noop_handler(int) {}
     }
     rootfd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     check(rootfd >= 0, Step::open_rootfs);
-    for (size_t i = 0; i < p.mounts.size(); ++i) apply_mount(rootfd, p.mounts[i], static_cast<int>(i));
+    for (size_t i = 0; i < p.mounts.size(); ++i)
+      apply_mount(rootfd, p.mounts[i], static_cast<int>(i));
   }
 
   if (p.uts_ns && !p.hostname.empty())
@@ -476,8 +481,8 @@ void noop_handler(int) {}
     ::close(rootfd);
     if (p.readonly_root) {
       check(::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0 ||
-                ::mount(nullptr, "/", nullptr,
-                        MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags("/"), nullptr) == 0,
+                ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags("/"),
+                        nullptr) == 0,
             Step::readonly_root);
     }
   } else if (!p.rootfs.empty()) {
@@ -536,31 +541,56 @@ void noop_handler(int) {}
 
 const char* step_name(Step step) {
   switch (step) {
-    case Step::ready: return "ready";
-    case Step::wait_parent: return "wait for the parent";
-    case Step::become_root: return "become root in the user namespace";
-    case Step::cgroup_ns: return "unshare the cgroup namespace";
-    case Step::propagation: return "make mounts private";
-    case Step::mount_rootfs: return "mount the root filesystem";
-    case Step::open_rootfs: return "open the root filesystem";
-    case Step::mount: return "mount";
-    case Step::hostname: return "set hostname";
-    case Step::loopback_up: return "bring up lo";
-    case Step::pivot_root: return "pivot_root";
-    case Step::chroot: return "chroot";
-    case Step::readonly_root: return "make the root read-only";
-    case Step::rlimits: return "set rlimits";
-    case Step::no_new_privs: return "set no_new_privs";
-    case Step::wait_start: return "wait for start";
-    case Step::set_groups: return "setgroups";
-    case Step::set_gid: return "setgid";
-    case Step::set_uid: return "setuid";
-    case Step::chdir_cwd: return "chdir to the working directory";
-    case Step::console: return "attach the console";
-    case Step::init_fork: return "fork the command under init";
-    case Step::exec: return "exec";
-    case Step::join_namespace: return "join a namespace of the container";
-    case Step::join_root: return "enter the container's root";
+    case Step::ready:
+      return "ready";
+    case Step::wait_parent:
+      return "wait for the parent";
+    case Step::become_root:
+      return "become root in the user namespace";
+    case Step::cgroup_ns:
+      return "unshare the cgroup namespace";
+    case Step::propagation:
+      return "make mounts private";
+    case Step::mount_rootfs:
+      return "mount the root filesystem";
+    case Step::open_rootfs:
+      return "open the root filesystem";
+    case Step::mount:
+      return "mount";
+    case Step::hostname:
+      return "set hostname";
+    case Step::loopback_up:
+      return "bring up lo";
+    case Step::pivot_root:
+      return "pivot_root";
+    case Step::chroot:
+      return "chroot";
+    case Step::readonly_root:
+      return "make the root read-only";
+    case Step::rlimits:
+      return "set rlimits";
+    case Step::no_new_privs:
+      return "set no_new_privs";
+    case Step::wait_start:
+      return "wait for start";
+    case Step::set_groups:
+      return "setgroups";
+    case Step::set_gid:
+      return "setgid";
+    case Step::set_uid:
+      return "setuid";
+    case Step::chdir_cwd:
+      return "chdir to the working directory";
+    case Step::console:
+      return "attach the console";
+    case Step::init_fork:
+      return "fork the command under init";
+    case Step::exec:
+      return "exec";
+    case Step::join_namespace:
+      return "join a namespace of the container";
+    case Step::join_root:
+      return "enter the container's root";
   }
   return "unknown step";
 }

@@ -52,13 +52,13 @@ struct Report {
 
 struct MountOp {
   enum class Kind {
-    fs,          // mount(source, target, fstype, flags, data)
-    bind,        // bind source (host path) onto target, then apply flags by remount
-    mask_file,   // bind /dev/null over target if it exists
-    mask_dir,    // read-only empty tmpfs over target if it exists
-    readonly,    // bind target onto itself read-only, if it exists
-    symlink,     // target -> source
-    device,      // create a file at target and bind the host device `source` onto it
+    fs,         // mount(source, target, fstype, flags, data)
+    bind,       // bind source (host path) onto target, then apply flags by remount
+    mask_file,  // bind /dev/null over target if it exists
+    mask_dir,   // read-only empty tmpfs over target if it exists
+    readonly,   // bind target onto itself read-only, if it exists
+    symlink,    // target -> source
+    device,     // create a file at target and bind the host device `source` onto it
   };
   Kind kind = Kind::fs;
   std::string source;
@@ -68,7 +68,7 @@ struct MountOp {
   std::string data;
   bool fallback_bind = false;  // fs mount refused with EPERM (user ns): bind `fallback_source`
   std::string fallback_source;
-  bool directory = true;  // target kind to create for binds
+  bool directory = true;    // target kind to create for binds
   std::string description;  // "mount proc on /proc", used in errors
 };
 
@@ -84,8 +84,8 @@ struct ChildPlan {
 
   // Root filesystem. With a mount namespace the child mounts it and pivots; without one the
   // parent has mounted it already and the child only chroots (lab 1's "before" picture).
-  std::string rootfs;          // host path of the mount point / bundle rootfs
-  std::string overlay_data;    // "lowerdir=..,upperdir=..,workdir=.." or empty for a bind
+  std::string rootfs;                  // host path of the mount point / bundle rootfs
+  std::string overlay_data;            // "lowerdir=..,upperdir=..,workdir=.." or empty for a bind
   unsigned long root_propagation = 0;  // MS_PRIVATE | MS_REC by default
   bool readonly_root = false;
   std::vector<MountOp> mounts;  // in order, targets inside the container
@@ -104,11 +104,11 @@ struct ChildPlan {
   bool init = false;  // boxlab's pid 1 forks the command and reaps
 
   // File descriptors the child uses (all inherited across clone).
-  int sync_fd = -1;    // read: one byte from the parent once ids and cgroups are set
-  int report_fd = -1;  // write: Report records (close-on-exec)
-  int start_fd = -1;   // read: oci create waits here for `start` (a FIFO opened O_RDWR)
-  int console_fd = -1; // the pty's terminal side, made stdin/out/err and controlling tty
-  int stdin_fd = -1;   // otherwise: dup2'd onto 0, 1, 2 when set (detached containers)
+  int sync_fd = -1;     // read: one byte from the parent once ids and cgroups are set
+  int report_fd = -1;   // write: Report records (close-on-exec)
+  int start_fd = -1;    // read: oci create waits here for `start` (a FIFO opened O_RDWR)
+  int console_fd = -1;  // the pty's terminal side, made stdin/out/err and controlling tty
+  int stdin_fd = -1;    // otherwise: dup2'd onto 0, 1, 2 when set (detached containers)
   int stdout_fd = -1;
 
   // exec into a running container: setns into these (fd, CLONE_NEW*), user first, then chroot

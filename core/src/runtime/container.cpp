@@ -1,4 +1,6 @@
 // Container operations on an existing state dir: state, start, kill, wait, remove, and lookup.
+#include "boxlab/container.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -9,7 +11,6 @@
 #include <map>
 
 #include "../sys/syscalls.hpp"
-#include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/file.hpp"
@@ -21,7 +22,9 @@ namespace fsys = std::filesystem;
 Container::Container(Runtime& runtime, fsys::path dir) : runtime_(&runtime), dir_(std::move(dir)) {}
 
 Container::Container(Container&& other) noexcept
-    : runtime_(other.runtime_), dir_(std::move(other.dir_)), pidfd_(std::exchange(other.pidfd_, -1)) {}
+    : runtime_(other.runtime_),
+      dir_(std::move(other.dir_)),
+      pidfd_(std::exchange(other.pidfd_, -1)) {}
 
 Container::~Container() {
   if (pidfd_ >= 0) ::close(pidfd_);
@@ -42,7 +45,8 @@ ContainerState Container::state() {
 int Container::pidfd() {
   if (pidfd_ >= 0) return pidfd_;
   ContainerState st = state();
-  if (st.status == Status::stopped || st.pid <= 0) throw Error("container " + st.name + " is not running");
+  if (st.status == Status::stopped || st.pid <= 0)
+    throw Error("container " + st.name + " is not running");
   pidfd_ = sys::pidfd_open(st.pid);
   if (pidfd_ < 0) throw Error::system("pidfd_open " + std::to_string(st.pid));
   // The pid could have been reused between the check and the open: check again.
@@ -57,8 +61,8 @@ void Container::start() {
   runtime::DirLock lock(dir_);
   ContainerState st = state();
   if (st.status != Status::created)
-    throw Error("cannot start container " + st.name + ": it is " + std::string(status_name(st.status)) +
-                ", not created");
+    throw Error("cannot start container " + st.name + ": it is " +
+                std::string(status_name(st.status)) + ", not created");
   fsys::path fifo = dir_ / "exec.fifo";
   Fd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) throw Error::system("start container " + st.name + ": open " + fifo.string());
@@ -69,7 +73,8 @@ void Container::start() {
   runtime::save_state(dir_, st);
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", "running"}, {"pid", st.pid}});
+        .emit("container.state",
+              {{"id", st.id}, {"name", st.name}, {"status", "running"}, {"pid", st.pid}});
 }
 
 void Container::kill(int signal) {
@@ -94,8 +99,11 @@ int Container::wait() {
   runtime::save_state(dir_, st);
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state",
-              {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}, {"exitCode", *code}});
+        .emit("container.state", {{"id", st.id},
+                                  {"name", st.name},
+                                  {"status", "stopped"},
+                                  {"pid", st.pid},
+                                  {"exitCode", *code}});
   return *code;
 }
 
@@ -145,7 +153,8 @@ void Container::remove(bool force) {
     sys::pidfd_reap(fd, true);
     if (!st.events_file.empty())
       events::FileWriter(st.events_file, st.created_mono_ns)
-          .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}});
+          .emit("container.state",
+                {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}});
   }
   for (auto it = st.host_mounts.rbegin(); it != st.host_mounts.rend(); ++it) {
     if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
@@ -159,7 +168,8 @@ void Container::remove(bool force) {
 
 Container Runtime::open(const std::string& name_or_id) {
   fsys::path dir = containers_dir() / name_or_id;
-  if (!name_or_id.empty() && name_or_id.find('/') == std::string::npos && fsys::exists(dir / "state.json"))
+  if (!name_or_id.empty() && name_or_id.find('/') == std::string::npos &&
+      fsys::exists(dir / "state.json"))
     return Container(*this, dir);
   std::vector<fsys::path> matches;
   if (!name_or_id.empty() && fsys::exists(containers_dir())) {
@@ -194,17 +204,20 @@ std::vector<ContainerState> Runtime::list() {
       out.push_back(stale);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.created < b.created; });
   return out;
 }
 
 int parse_signal(const std::string& text) {
   static const std::map<std::string, int> kSignals = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},   {"TRAP", SIGTRAP},
-      {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},   {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-      {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-      {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-      {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"WINCH", SIGWINCH},
+      {"HUP", SIGHUP},     {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+      {"TRAP", SIGTRAP},   {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
+      {"KILL", SIGKILL},   {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE},   {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+      {"CONT", SIGCONT},   {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU},   {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+      {"WINCH", SIGWINCH},
   };
   if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
     int n = std::stoi(text);

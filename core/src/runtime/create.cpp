@@ -41,7 +41,8 @@ void check_traversable(const fsys::path& path) {
     if (S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH))
       throw Error("user namespace: " + p.string() +
                   " is not searchable by other users, so the container's root cannot reach its "
-                  "files (chmod o+x " + p.string() + ")");
+                  "files (chmod o+x " +
+                  p.string() + ")");
   }
 }
 
@@ -52,7 +53,8 @@ std::string describe_failure(const process::Report& r, const process::ChildPlan&
   if (r.step == Step::exec) {
     std::string what = "exec '" + plan.args[0] + "'";
     if (r.errnum == ENOENT && plan.args[0].find('/') == std::string::npos)
-      what += ": not found in PATH " + (plan.path_env.empty() ? std::string("(default)") : plan.path_env);
+      what += ": not found in PATH " +
+              (plan.path_env.empty() ? std::string("(default)") : plan.path_env);
     return what;
   }
   if (r.step == Step::chdir_cwd) return "chdir to " + plan.cwd;
@@ -93,7 +95,9 @@ void host_mount(Undo& undo, const char* source, const fsys::path& target, const 
 
 Runtime::Runtime(Paths paths) : paths_(std::move(paths)) {}
 
-fsys::path Runtime::containers_dir() const { return paths_.state / "containers"; }
+fsys::path Runtime::containers_dir() const {
+  return paths_.state / "containers";
+}
 
 Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
@@ -162,14 +166,16 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       for (size_t i = 0; i < lowers.size(); ++i) data += (i ? ":" : "") + lowers[i].string();
       data += ",upperdir=" + upper.string() + ",workdir=" + work.string();
       for (char c : dir.string())
-        if (c == ',' || c == ':') throw Error("overlayfs cannot use paths with ',' or ':': " + dir.string());
+        if (c == ',' || c == ':')
+          throw Error("overlayfs cannot use paths with ',' or ':': " + dir.string());
       st.rootfs = rootfs;
       if (plan.mount_ns) {
         plan.overlay_data = data + (shift ? ",userxattr" : "");
       } else {
         // No mount namespace: the mounts live in the host's and `rm` takes them down.
         host_mount(undo, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
-        host_mount(undo, "proc", rootfs / "proc", "proc", "", "mount proc on " + (rootfs / "proc").string());
+        host_mount(undo, "proc", rootfs / "proc", "proc", "",
+                   "mount proc on " + (rootfs / "proc").string());
       }
     } else {
       fsys::path root = spec.root.path;
@@ -185,7 +191,8 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     std::string console_path;
     if (o.console_fd >= 0) {
       std::error_code ec;
-      console_path = fsys::read_symlink("/proc/self/fd/" + std::to_string(o.console_fd), ec).string();
+      console_path =
+          fsys::read_symlink("/proc/self/fd/" + std::to_string(o.console_fd), ec).string();
       if (ec) throw Error("console: cannot resolve the terminal", ec.value());
     }
     if (plan.mount_ns) fs::plan_mounts({spec, ns, o.bundle, console_path}, plan);
@@ -228,7 +235,8 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     int pidfd = -1;
     NsSet at_clone = ns;
     at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
-    pid_t pid = sys::clone_with_pidfd(static_cast<unsigned long long>(at_clone.clone_flags()), &pidfd);
+    pid_t pid =
+        sys::clone_with_pidfd(static_cast<unsigned long long>(at_clone.clone_flags()), &pidfd);
     if (pid < 0) throw Error::system("clone3 (namespaces: " + ns.to_string() + ")");
     if (pid == 0) process::child_main(plan);
     undo.pidfd = pidfd;
@@ -258,7 +266,10 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     runtime::save_state(dir, st);
     if (!o.events_file.empty()) {
       events::FileWriter(o.events_file, st.created_mono_ns)
-          .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", status_name(st.status)}, {"pid", st.pid}});
+          .emit("container.state", {{"id", st.id},
+                                    {"name", st.name},
+                                    {"status", status_name(st.status)},
+                                    {"pid", st.pid}});
     }
     undo.armed = false;
     Container c(*this, dir);

@@ -32,7 +32,8 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     process::ChildPlan plan;
     for (NsKind kind : kAllNsKinds) {  // user first: it grants the rights to join the others
       if (!st.new_namespaces.has(kind)) continue;
-      Fd fd(::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
+      Fd fd(
+          ::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd) throw Error::system("open the " + std::string(ns_oci_name(kind)) + " namespace");
       plan.join_namespaces.emplace_back(fd.get(), ns_clone_flag(kind));
       keep.push_back(std::move(fd));

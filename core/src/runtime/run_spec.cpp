@@ -79,7 +79,8 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   } else if (f.net == "host") {
     ns.remove(NsKind::net);
   } else if (!f.net.empty()) {
-    if (f.net == "bridge") throw Error("--net bridge: networking between containers is not available yet");
+    if (f.net == "bridge")
+      throw Error("--net bridge: networking between containers is not available yet");
     throw Error("--net: '" + f.net + "' is not one of none, host");
   }
   spec.namespaces.clear();
@@ -89,8 +90,10 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     spec.uid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
     spec.gid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
   }
-  if (ns.has(NsKind::uts)) spec.hostname = f.hostname.empty() ? options.name : f.hostname;
-  else if (!f.hostname.empty()) throw Error("--hostname needs a uts namespace (add uts to --ns)");
+  if (ns.has(NsKind::uts))
+    spec.hostname = f.hostname.empty() ? options.name : f.hostname;
+  else if (!f.hostname.empty())
+    throw Error("--hostname needs a uts namespace (add uts to --ns)");
 
   spec.root.readonly = f.read_only;
 
@@ -100,9 +103,12 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     if (first == std::string::npos) throw Error("--volume: '" + v + "' is not SRC:DST[:ro]");
     std::string src = v.substr(0, first), rest = v.substr(first + 1);
     auto second = rest.find(':');
-    std::string dst = rest.substr(0, second), mode = second == std::string::npos ? "rw" : rest.substr(second + 1);
-    if (src.empty() || src[0] != '/') throw Error("--volume: source '" + src + "' must be an absolute host path");
-    if (dst.empty() || dst[0] != '/') throw Error("--volume: destination '" + dst + "' must be an absolute path");
+    std::string dst = rest.substr(0, second),
+                mode = second == std::string::npos ? "rw" : rest.substr(second + 1);
+    if (src.empty() || src[0] != '/')
+      throw Error("--volume: source '" + src + "' must be an absolute host path");
+    if (dst.empty() || dst[0] != '/')
+      throw Error("--volume: destination '" + dst + "' must be an absolute path");
     if (mode != "ro" && mode != "rw") throw Error("--volume: mode '" + mode + "' is not ro or rw");
     struct stat st;
     if (::stat(src.c_str(), &st) != 0) throw Error::system("--volume: source " + src);

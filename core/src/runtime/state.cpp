@@ -15,17 +15,23 @@ namespace boxlab {
 
 std::string_view status_name(Status s) {
   switch (s) {
-    case Status::creating: return "creating";
-    case Status::created: return "created";
-    case Status::running: return "running";
-    case Status::paused: return "paused";
-    case Status::stopped: return "stopped";
+    case Status::creating:
+      return "creating";
+    case Status::created:
+      return "created";
+    case Status::running:
+      return "running";
+    case Status::paused:
+      return "paused";
+    case Status::stopped:
+      return "stopped";
   }
   return "unknown";
 }
 
 static Status status_from(std::string_view s) {
-  for (Status st : {Status::creating, Status::created, Status::running, Status::paused, Status::stopped})
+  for (Status st :
+       {Status::creating, Status::created, Status::running, Status::paused, Status::stopped})
     if (status_name(st) == s) return st;
   throw Error("unknown status '" + std::string(s) + "'");
 }
@@ -141,7 +147,8 @@ std::string now_rfc3339() {
 
 std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
-  if (::getrandom(raw.data(), bytes, 0) != static_cast<ssize_t>(bytes)) throw Error::system("getrandom");
+  if (::getrandom(raw.data(), bytes, 0) != static_cast<ssize_t>(bytes))
+    throw Error::system("getrandom");
   static const char digits[] = "0123456789abcdef";
   std::string out;
   for (unsigned char c : raw) {

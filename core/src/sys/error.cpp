@@ -9,7 +9,9 @@ Error::Error(std::string message, int errnum) : message_(std::move(message)), er
   render();
 }
 
-Error Error::system(std::string message) { return Error(std::move(message), errno); }
+Error Error::system(std::string message) {
+  return Error(std::move(message), errno);
+}
 
 Error& Error::context(std::string outer) {
   contexts_.insert(contexts_.begin(), std::move(outer));

@@ -50,7 +50,8 @@ void write_file_atomic(const fs::path& path, std::string_view content, int mode)
   if (!fd) throw Error::system("create " + tmp.string());
   try {
     write_all(fd.get(), content, tmp);
-    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw Error::system("chmod " + tmp.string());
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0)
+      throw Error::system("chmod " + tmp.string());
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
@@ -75,7 +76,8 @@ bool make_dirs(const fs::path& path, int mode) {
   if (path.empty()) return false;
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) throw Error("mkdir " + path.string() + ": exists and is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      throw Error("mkdir " + path.string() + ": exists and is not a directory");
     return false;
   }
   if (path.has_parent_path() && path.parent_path() != path) make_dirs(path.parent_path(), mode);
@@ -108,7 +110,8 @@ static void remove_contents(int dirfd, dev_t dev, const fs::path& name) {
       throw Error::system("stat " + (name / entry).string());
     }
     if (S_ISDIR(st.st_mode)) {
-      if (st.st_dev != dev) throw Error("refusing to remove " + (name / entry).string() + ": still a mount point");
+      if (st.st_dev != dev)
+        throw Error("refusing to remove " + (name / entry).string() + ": still a mount point");
       Fd child(::openat(dirfd, ent->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!child) throw Error::system("open " + (name / entry).string());
       remove_contents(child.get(), dev, name / entry);
@@ -125,7 +128,8 @@ void remove_tree(const fs::path& path) {
   if (!fd) {
     if (errno == ENOENT) return;
     if (errno == ENOTDIR || errno == ELOOP) {
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw Error::system("unlink " + path.string());
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw Error::system("unlink " + path.string());
       return;
     }
     throw Error::system("open " + path.string());
