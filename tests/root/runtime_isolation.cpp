@@ -182,3 +182,13 @@ TEST_CASE("with a user namespace root inside is an unprivileged uid outside", "[
   REQUIRE(stat((root.path() / "state/containers/userns/upper/made-inside").c_str(), &st) == 0);
   CHECK(st.st_uid == 100000);
 }
+
+TEST_CASE("read-only root and a non-root user are applied", "[root]") {
+  TempRoot root;
+  prepared(root);
+  CHECK(trim(inside(root, {"--read-only"}, "touch /x 2>/dev/null && echo wrote || echo refused; touch /tmp/y && echo tmp-ok || echo tmp-ro")) ==
+        "refused\ntmp-ro");
+  CHECK(trim(inside(root, {"-u", "1000:1001", "-w", "/tmp"}, "id -u; id -g; pwd")) == "1000\n1001\n/tmp");
+  CHECK(trim(inside(root, {"--name", "named-box"}, "hostname")) == "named-box");
+  CHECK(trim(inside(root, {"-e", "GREETING=hi"}, "echo $GREETING")) == "hi");
+}

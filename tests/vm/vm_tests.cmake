@@ -1,0 +1,31 @@
+# VM tests: boxlab inside a pure cgroup v2 guest (Debian's kernel under qemu, see README.md).
+# include()d from tests/CMakeLists.txt. Each test boots its own VM (~10-15 s of boot on tcg,
+# plus the script), is labelled `vm` and `root`, and is skipped (exit 77) when qemu or a
+# kernel is missing.
+#
+#   boxlab_add_vm_test(NAME SCRIPT [EXTRA_FILE[:NAME_IN_GUEST]...])
+#
+# adds the ctest `vm/NAME`, which runs SCRIPT as /test/run in the guest with /test/lib.sh
+# (tests/vm/lib.sh) and the extra files under /test/. Relative paths are taken from tests/vm/.
+
+set(BOXLAB_VM_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "tests/vm")
+
+function(boxlab_add_vm_test name script)
+  set(files)
+  foreach(file IN ITEMS ${script} ${ARGN})
+    if(NOT IS_ABSOLUTE "${file}")
+      set(file "${BOXLAB_VM_DIR}/${file}")
+    endif()
+    list(APPEND files "${file}")
+  endforeach()
+  add_test(NAME vm/${name}
+           COMMAND ${BOXLAB_VM_DIR}/run-in-vm.sh $<TARGET_FILE:boxlab> ${files})
+  # PROCESSORS 2: the guest has 2 vCPUs; under `ctest -jN` two VMs don't share two cores.
+  set_tests_properties(vm/${name} PROPERTIES
+    LABELS "vm;root"
+    TIMEOUT 300
+    SKIP_RETURN_CODE 77
+    PROCESSORS 2)
+endfunction()
+
+boxlab_add_vm_test(smoke smoke.sh)
