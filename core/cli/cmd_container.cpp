@@ -37,6 +37,36 @@ std::string status_text(const ContainerState& st) {
   return s;
 }
 
+// A learner should not have to guess why their process died.
+void report_oom(Container& c) {
+  try {
+    auto stats = c.stats();
+    auto kills = stats["memory"].value("oom_kill", std::uint64_t{0});
+    if (kills > 0) {
+      auto max = stats["memory"]["max"];
+      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended " << kills
+                << (kills == 1 ? " process" : " processes") << " at the memory limit"
+                << (max.is_number() ? " (" + std::to_string(max.get<std::uint64_t>() / (1024 * 1024)) + " MiB)" : "")
+                << "\n";
+    }
+  } catch (const Error&) {
+  }
+}
+
+std::string human_bytes(const nlohmann::json& v) {
+  if (!v.is_number()) return "unlimited";
+  double b = v.get<double>();
+  const char* units[] = {"B", "KiB", "MiB", "GiB"};
+  int u = 0;
+  while (b >= 1024 && u < 3) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+  return buf;
+}
+
 }  // namespace
 
 void add_container_commands(CLI::App& app, const Globals& globals, int& exit_code) {
@@ -100,6 +130,7 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     if (pty) pty->terminal.reset();
     supervise(c.pidfd(), signals, pty ? pty->master.get() : -1);
     int code = c.wait();
+    report_oom(c);
     if (run_flags->remove) c.remove(true);
     exit_code = code;
   });
@@ -190,6 +221,50 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     Runtime runtime(globals.paths());
     runtime.open(kill_args->first).kill(parse_signal(kill_args->second));
   });
+
+  // stats, pause, unpause
+  auto* stats = app.add_subcommand("stats", "Show a container's cgroup usage against its limits");
+  auto stats_name = std::make_shared<std::string>();
+  auto stats_json = std::make_shared<bool>(false);
+  stats->add_option("container", *stats_name)->required();
+  stats->add_flag("--json", *stats_json, "Print the raw numbers as JSON");
+  stats->callback([&globals, stats_name, stats_json] {
+    Runtime runtime(globals.paths());
+    auto j = runtime.open(*stats_name).stats();
+    if (*stats_json) {
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {{"RESOURCE", "USAGE", "LIMIT", "EVENTS"}};
+    if (j.contains("memory") && !j["memory"].is_null()) {
+      const auto& m = j["memory"];
+      rows.push_back({"memory", human_bytes(m["current"]), human_bytes(m["max"]),
+                      "oom_kill " + std::to_string(m.value("oom_kill", 0))});
+    }
+    if (j.contains("pids") && !j["pids"].is_null()) {
+      const auto& p = j["pids"];
+      rows.push_back({"pids", std::to_string(p.value("current", 0)),
+                      p["max"].is_number() ? std::to_string(p["max"].get<std::uint64_t>()) : "unlimited",
+                      "max hit " + std::to_string(p.value("max_hits", 0))});
+    }
+    if (j.contains("cpu") && !j["cpu"].is_null()) {
+      const auto& c = j["cpu"];
+      std::string quota = c["quota_us"].is_number() && c.value("period_us", 0) > 0
+                              ? std::to_string(c["quota_us"].get<double>() / c["period_us"].get<double>()).substr(0, 4) + " cpus"
+                              : "unlimited";
+      rows.push_back({"cpu", std::to_string(c.value("usage_ns", std::uint64_t{0}) / 1000000) + " ms", quota,
+                      "throttled " + std::to_string(c.value("nr_throttled", 0)) + "x " +
+                          std::to_string(c.value("throttled_ns", std::uint64_t{0}) / 1000000) + " ms"});
+    }
+    print_table(rows);
+  });
+  auto pause_name = std::make_shared<std::string>();
+  auto* pause = app.add_subcommand("pause", "Freeze every process of a container");
+  pause->add_option("container", *pause_name)->required();
+  pause->callback([&globals, pause_name] { Runtime(globals.paths()).open(*pause_name).pause(); });
+  auto* unpause = app.add_subcommand("unpause", "Thaw a paused container");
+  unpause->add_option("container", *pause_name)->required();
+  unpause->callback([&globals, pause_name] { Runtime(globals.paths()).open(*pause_name).resume(); });
 
   // rm
   auto* rm = app.add_subcommand("rm", "Remove containers");

@@ -42,6 +42,7 @@ struct ContainerState {
   std::optional<int> exit_code;          // when known (foreground or detached run)
   std::map<std::string, std::uint64_t> namespaces;  // kind -> inode
   NsSet new_namespaces;
+  nlohmann::json cgroup;  // cgroup::Cgroup::to_json(), null when the container has none
   spec::Spec spec;
 
   nlohmann::json to_json() const;
@@ -103,6 +104,10 @@ class Container {
   ContainerState state();
 
   void start();           // oci start: release a created container
+  void pause();   // freeze every process (cgroup freezer)
+  void resume();  // thaw
+  // The cgroup's numbers as JSON (see cgroup::to_json); throws when it has no cgroup.
+  nlohmann::json stats();
   void kill(int signal);  // throws if not running
   // Waits for the container's first process (only works from its parent); returns the
   // exit code, or 128+signal. Records it in the state.

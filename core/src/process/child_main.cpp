@@ -525,6 +525,11 @@ void noop_handler(int) {}
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (p.sync_fd >= 0) {  // the parent puts us in the container's cgroup first
+    char one;
+    if (::read(p.sync_fd, &one, 1) != 1) fail(Step::wait_parent, errno ? errno : EPIPE);
+    ::close(p.sync_fd);
+  }
   for (const auto& [fd, type] : p.join_namespaces)
     check(::setns(fd, type) == 0, Step::join_namespace, type);
   if (p.join_root_fd >= 0) {

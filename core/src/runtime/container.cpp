@@ -1,4 +1,5 @@
 // Container operations on an existing state dir: state, start, kill, wait, remove, and lookup.
+#include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 
 #include <fcntl.h>
@@ -77,6 +78,35 @@ void Container::start() {
               {{"id", st.id}, {"name", st.name}, {"status", "running"}, {"pid", st.pid}});
 }
 
+static cgroup::Cgroup cgroup_of(const ContainerState& st) {
+  if (st.cgroup.is_null())
+    throw Error("container " + st.name + " has no cgroup (this host did not give boxlab one)");
+  return cgroup::Cgroup::open(st.cgroup);
+}
+
+void Container::pause() {
+  runtime::DirLock lock(dir_);
+  ContainerState st = state();
+  if (st.status != Status::running) throw Error("cannot pause container " + st.name + ": it is " + std::string(status_name(st.status)));
+  with_context("pause container " + st.name, [&] { cgroup_of(st).freeze(); });
+  st.status = Status::paused;
+  runtime::save_state(dir_, st);
+}
+
+void Container::resume() {
+  runtime::DirLock lock(dir_);
+  ContainerState st = state();
+  if (st.status != Status::paused) throw Error("cannot unpause container " + st.name + ": it is not paused");
+  with_context("unpause container " + st.name, [&] { cgroup_of(st).thaw(); });
+  st.status = Status::running;
+  runtime::save_state(dir_, st);
+}
+
+nlohmann::json Container::stats() {
+  ContainerState st = state();
+  return with_context("stats of container " + st.name, [&] { return cgroup::to_json(cgroup_of(st).stats()); });
+}
+
 void Container::kill(int signal) {
   ContainerState st = state();
   if (st.status == Status::stopped) throw Error("container " + st.name + " is not running");
@@ -143,8 +173,9 @@ void Container::remove(bool force) {
       throw Error("cannot remove container " + st.name + ": it is " +
                   std::string(status_name(st.status)) + " (stop it first, or use force)");
     std::vector<pid_t> extra;
-    if (!st.new_namespaces.has(NsKind::pid)) extra = descendants(st.pid);
+    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null()) extra = descendants(st.pid);
     int fd = pidfd();
+    if (!st.cgroup.is_null()) cgroup::Cgroup::open(st.cgroup).kill_all();
     sys::pidfd_send_signal(fd, SIGKILL);
     for (pid_t p : extra) ::kill(p, SIGKILL);
     if (!sys::pidfd_wait_exit(fd, 10000))
@@ -155,6 +186,13 @@ void Container::remove(bool force) {
       events::FileWriter(st.events_file, st.created_mono_ns)
           .emit("container.state",
                 {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}});
+  }
+  if (!st.cgroup.is_null()) {
+    with_context("remove container " + st.name, [&] {
+      auto cg = cgroup::Cgroup::open(st.cgroup);
+      if (!cg.pids().empty()) cg.kill_all();  // stragglers of a container without a pid ns
+      cg.remove();
+    });
   }
   for (auto it = st.host_mounts.rbegin(); it != st.host_mounts.rend(); ++it) {
     if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)

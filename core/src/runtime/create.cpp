@@ -14,6 +14,7 @@
 #include "../ns/idmap.hpp"
 #include "../process/child_plan.hpp"
 #include "../sys/syscalls.hpp"
+#include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
@@ -66,6 +67,7 @@ std::string describe_failure(const process::Report& r, const process::ChildPlan&
 struct Undo {
   fsys::path dir;
   std::vector<std::string> host_mounts;
+  std::optional<cgroup::Cgroup> cgroup;
   int pidfd = -1;
   bool armed = true;
   ~Undo() {
@@ -74,6 +76,13 @@ struct Undo {
       sys::pidfd_send_signal(pidfd, SIGKILL);
       sys::pidfd_reap(pidfd);
       ::close(pidfd);
+    }
+    if (cgroup) {
+      try {
+        cgroup->kill_all();
+        cgroup->remove();
+      } catch (...) {
+      }
     }
     for (auto it = host_mounts.rbegin(); it != host_mounts.rend(); ++it)
       ::umount2(it->c_str(), MNT_DETACH);
@@ -232,6 +241,19 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       plan.start_fd = start_fifo.get();
     }
 
+    // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
+    // kill_all), but a host that cannot give one (v2 without delegation) does not stop the run.
+    const auto& res = spec.resources;
+    bool limited = res.memory_limit || res.memory_reservation || res.memory_swap || res.cpu_shares ||
+                   res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit;
+    try {
+      undo.cgroup = cgroup::Cgroup::create("boxlab-" + name + "-" + runtime::random_hex(3), res);
+      st.cgroup = undo.cgroup->to_json();
+      runtime::save_state(dir, st);
+    } catch (const Error&) {
+      if (limited) throw;
+    }
+
     int pidfd = -1;
     NsSet at_clone = ns;
     at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
@@ -244,6 +266,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     report.write.reset();
     start_fifo.reset();
 
+    if (undo.cgroup) undo.cgroup->add(pid);
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
     char go = 1;
     if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the child");
@@ -272,6 +295,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
                                     {"pid", st.pid}});
     }
     undo.armed = false;
+    undo.cgroup.reset();
     Container c(*this, dir);
     c.pidfd_ = pidfd;
     return c;

@@ -1,11 +1,13 @@
 // Container::exec: a new process in a running container's namespaces and root.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "../process/child_plan.hpp"
 #include "../sys/syscalls.hpp"
+#include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
@@ -56,13 +58,26 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     plan.finalize();
 
     Pipe report = Pipe::create();
+    Pipe sync = Pipe::create();
     plan.report_fd = report.write.get();
+    plan.sync_fd = sync.read.get();
     int pidfd = -1;
     pid_t pid = sys::clone_with_pidfd(0, &pidfd);
     if (pid < 0) throw Error::system("clone3");
     if (pid == 0) process::exec_main(plan);
     Fd pidfd_owner(pidfd);
     report.write.reset();
+    sync.read.reset();
+    try {
+      if (!st.cgroup.is_null()) cgroup::Cgroup::open(st.cgroup).add(pid);
+    } catch (...) {
+      sys::pidfd_send_signal(pidfd, SIGKILL);
+      sys::pidfd_reap(pidfd);
+      throw;
+    }
+    char go = 1;
+    if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the exec child");
+    sync.write.reset();
     process::Report r{};
     ssize_t n;
     do n = ::read(report.read.get(), &r, sizeof r);

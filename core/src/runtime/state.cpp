@@ -55,6 +55,7 @@ nlohmann::json ContainerState::to_json() const {
   if (exit_code) j["exitCode"] = *exit_code;
   j["namespaces"] = namespaces;
   j["newNamespaces"] = new_namespaces.to_string();
+  j["cgroup"] = cgroup;
   j["config"] = spec::to_json(spec);
   return j;
 }
@@ -78,6 +79,7 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
   if (j.contains("exitCode")) s.exit_code = j["exitCode"].get<int>();
   s.namespaces = j.value("namespaces", std::map<std::string, std::uint64_t>{});
   s.new_namespaces = NsSet::parse(j.value("newNamespaces", "none"));
+  if (j.contains("cgroup")) s.cgroup = j["cgroup"];
   if (j.contains("config")) s.spec = spec::parse(j["config"]);
   return s;
 }

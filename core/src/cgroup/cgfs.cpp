@@ -1,0 +1,197 @@
+#include "cgfs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
+#include "parse.hpp"
+
+namespace boxlab::cgroup {
+
+bool file_exists(const fs::path& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string read_trimmed(const fs::path& path) {
+  std::string text = read_file(path);
+  auto first = text.find_first_not_of(" \t\n");
+  if (first == std::string::npos) return {};
+  auto last = text.find_last_not_of(" \t\n");
+  return text.substr(first, last - first + 1);
+}
+
+std::optional<std::string> read_if_exists(const fs::path& path) {
+  if (!file_exists(path)) return std::nullopt;
+  try {
+    return read_trimmed(path);
+  } catch (const Error& e) {
+    if (e.errnum() == ENOENT) return std::nullopt;  // removed in between
+    throw;
+  }
+}
+
+std::uint64_t read_u64(const fs::path& path) {
+  return parse_u64(read_trimmed(path), path.string());
+}
+
+void write_value(const fs::path& path, std::string_view value) {
+  std::string what = "write '" + std::string(value) + "' to " + path.string();
+  Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd) throw Error::system(what);
+  // cgroupfs takes one write per value.
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw Error::system(what);
+}
+
+void write_limit(const fs::path& dir, const std::string& file, const std::string& value,
+                 const std::string& what, const std::string& missing) {
+  fs::path path = dir / file;
+  if (!file_exists(path))
+    throw Error(what + ": " + path.string() + " does not exist (" + missing + ")");
+  with_context(what, [&] { write_value(path, value); });
+}
+
+std::vector<pid_t> read_procs(const fs::path& dir, bool nested) {
+  std::vector<pid_t> out;
+  auto text = read_if_exists(dir / "cgroup.procs");
+  if (text) out = parse_pids(*text);
+  if (nested) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (!entry.is_directory(ec) || entry.is_symlink(ec)) continue;
+      auto more = read_procs(entry.path(), true);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void make_cgroup_dir(const fs::path& dir, const Options& options) {
+  if (::mkdir(dir.c_str(), 0755) != 0) throw Error::system("mkdir " + dir.string());
+  if (options.on_mkdir) options.on_mkdir(dir);
+}
+
+namespace {
+
+std::string pid_list(const std::vector<pid_t>& pids) {
+  std::string out;
+  for (pid_t p : pids) out += (out.empty() ? "" : " ") + std::to_string(p);
+  return out;
+}
+
+// Only in fake trees: the plain files a real cgroupfs rmdir would take along.
+void remove_plain_files(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec) && !entry.is_symlink(ec)) fs::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
+void remove_cgroup_dir(const fs::path& dir, bool fake,
+                       std::chrono::steady_clock::time_point deadline) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw Error::system("stat " + dir.string());
+  }
+  if (!S_ISDIR(st.st_mode)) throw Error("remove cgroup " + dir.string() + ": not a directory");
+  std::error_code ec;
+  std::vector<fs::path> nested;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_directory(ec) && !entry.is_symlink(ec)) nested.push_back(entry.path());
+  }
+  for (const auto& sub : nested) remove_cgroup_dir(sub, fake, deadline);
+
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+  };
+  // Exiting processes leave the cgroup shortly after their SIGKILL; wait for that first.
+  wait_until([&] { return read_procs(dir).empty(); },
+             std::max(left(), std::chrono::milliseconds(0)));
+  for (;;) {
+    if (fake) remove_plain_files(dir);
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    int err = errno;
+    if (err != EBUSY || left().count() <= 0) {
+      auto procs = read_procs(dir, true);
+      if (!procs.empty()) {
+        throw Error("rmdir " + dir.string() + ": processes still in it: " + pid_list(procs) +
+                        " (kill them first)",
+                    err);
+      }
+      if (err != EBUSY) throw Error("rmdir " + dir.string(), err);
+      throw Error("rmdir " + dir.string() + ": still busy after " +
+                      std::to_string(kSettleTimeout.count()) + " ms",
+                  err);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    if (done()) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, std::chrono::microseconds(10000));
+  }
+}
+
+Error unavailable(const std::string& what, const std::string& controller,
+                  const std::string& detail) {
+  return Error(what + ": the " + controller + " controller is not available in this cgroup (" +
+               detail + ")");
+}
+
+std::string limit_text(const std::string& what, std::int64_t value) {
+  return what + " " + std::to_string(value);
+}
+
+std::vector<Need> needed_controllers(const spec::Resources& r) {
+  std::vector<Need> out;
+  auto need = [&](const std::string& controller, const std::string& what) {
+    for (const auto& n : out)
+      if (n.controller == controller) return;
+    out.push_back({controller, what});
+  };
+  if (r.memory_limit) need("memory", limit_text("memory limit", *r.memory_limit));
+  if (r.memory_reservation) need("memory", limit_text("memory reservation", *r.memory_reservation));
+  if (r.memory_swap) need("memory", limit_text("memory swap limit", *r.memory_swap));
+  if (r.cpu_shares) need("cpu", limit_text("cpu shares", static_cast<std::int64_t>(*r.cpu_shares)));
+  if (r.cpu_quota) need("cpu", limit_text("cpu quota", *r.cpu_quota));
+  if (r.cpu_period) need("cpu", limit_text("cpu period", static_cast<std::int64_t>(*r.cpu_period)));
+  if (r.cpuset_cpus) need("cpuset", "cpuset cpus '" + *r.cpuset_cpus + "'");
+  if (r.pids_limit) need("pids", limit_text("pids limit", *r.pids_limit));
+  return out;
+}
+
+void check_name(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 200 && name.front() != '.' &&
+            std::none_of(name.begin(), name.end(), [](char c) {
+              return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+            });
+  if (!ok)
+    throw Error("invalid cgroup name '" + name + "' (one path component, not starting with '.')");
+}
+
+}  // namespace boxlab::cgroup

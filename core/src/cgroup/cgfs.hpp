@@ -1,0 +1,75 @@
+// File operations on cgroup directories, shared by both drivers. Every error names the path.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "boxlab/cgroup.hpp"
+#include "boxlab/error.hpp"
+
+namespace boxlab::cgroup {
+
+namespace fs = std::filesystem;
+
+// How long remove() waits for exiting processes and freeze() for the freezer to settle.
+inline constexpr std::chrono::milliseconds kSettleTimeout{5000};
+
+bool file_exists(const fs::path& path);
+// The file's text without surrounding whitespace.
+std::string read_trimmed(const fs::path& path);
+// nullopt when the file does not exist (ENOENT); other errors throw.
+std::optional<std::string> read_if_exists(const fs::path& path);
+std::uint64_t read_u64(const fs::path& path);
+
+// One write of VALUE into an existing control file ("write '10' to PATH: EINVAL ..."). Opened
+// with O_TRUNC, so a fake tree keeps the last value written, as a test expects to read it.
+void write_value(const fs::path& path, std::string_view value);
+
+// Writes a limit: WHAT names it ("cpu period 10"). A missing file is an Error saying the kernel
+// lacks it (MISSING explains, e.g. "kernel without CFS bandwidth control").
+void write_limit(const fs::path& dir, const std::string& file, const std::string& value,
+                 const std::string& what, const std::string& missing);
+
+// cgroup.procs of DIR; with nested = true also of every cgroup below it. Sorted, unique.
+std::vector<pid_t> read_procs(const fs::path& dir, bool nested = false);
+
+// mkdir DIR (it must not exist), then options.on_mkdir(DIR).
+void make_cgroup_dir(const fs::path& dir, const Options& options);
+
+// Removes DIR and the cgroups below it, deepest first: waits (until DEADLINE) for their
+// processes to go, then rmdir, retrying EBUSY. A fake tree (fake = true) also loses its plain
+// files. No-op when DIR does not exist.
+void remove_cgroup_dir(const fs::path& dir, bool fake,
+                       std::chrono::steady_clock::time_point deadline);
+
+// Polls DONE with a short, growing pause (0.1 ms .. 10 ms) until it returns true (-> true) or
+// LIMIT has passed (-> false).
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
+
+// Error for a limit whose controller is missing:
+// "memory limit: the memory controller is not available in this cgroup (DETAIL)".
+Error unavailable(const std::string& what, const std::string& controller,
+                  const std::string& detail);
+
+// Controllers the limits need, each with the first limit that needs it ("memory limit 33554432").
+struct Need {
+  std::string controller;
+  std::string what;
+};
+std::vector<Need> needed_controllers(const spec::Resources& limits);
+
+// Names for errors: "cpu period 10", "memory limit 33554432".
+std::string limit_text(const std::string& what, std::int64_t value);
+
+// Checks a cgroup name: one path component, not hidden, no control characters.
+void check_name(const std::string& name);
+
+}  // namespace boxlab::cgroup

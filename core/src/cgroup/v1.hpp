@@ -1,0 +1,36 @@
+// cgroup v1, one function group per controller (v1_memory.cpp, v1_pids.cpp, v1_cpu.cpp,
+// v1_cpuset.cpp, v1_freezer.cpp). DIR is the container's directory in that controller's hierarchy.
+#pragma once
+
+#include <filesystem>
+
+#include "boxlab/cgroup.hpp"
+#include "boxlab/spec.hpp"
+
+namespace boxlab::cgroup::v1 {
+
+namespace fs = std::filesystem;
+
+// memory.limit_in_bytes, memory.memsw.limit_in_bytes, memory.soft_limit_in_bytes.
+void apply_memory(const fs::path& dir, const spec::Resources& limits);
+MemoryStats read_memory(const fs::path& dir);
+
+// pids.max.
+void apply_pids(const fs::path& dir, const spec::Resources& limits);
+PidsStats read_pids(const fs::path& dir);
+
+// cpu.shares, cpu.cfs_period_us, cpu.cfs_quota_us; stats from cpu.stat and cpuacct.* (either
+// directory may be empty when that hierarchy is not mounted).
+void apply_cpu(const fs::path& dir, const spec::Resources& limits);
+CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir);
+
+// cpuset.cpus, and cpuset.mems copied from the parent (a new v1 cpuset starts empty and takes no
+// process until both are set).
+void apply_cpuset(const fs::path& dir, const spec::Resources& limits);
+
+// freezer.state: FROZEN (waits until the kernel reports FROZEN) / THAWED.
+void freeze(const fs::path& dir);
+void thaw(const fs::path& dir);
+bool frozen(const fs::path& dir);
+
+}  // namespace boxlab::cgroup::v1

@@ -1,0 +1,56 @@
+// cgroup v1 cpu and cpuacct controllers (often mounted together as "cpu,cpuacct").
+#include "boxlab/file.hpp"
+#include "cgfs.hpp"
+#include "parse.hpp"
+#include "v1.hpp"
+
+namespace boxlab::cgroup::v1 {
+
+void apply_cpu(const fs::path& dir, const spec::Resources& r) {
+  const char* const no_bandwidth = "kernel without CFS bandwidth control";
+  if (r.cpu_shares) {
+    write_limit(dir, "cpu.shares", std::to_string(*r.cpu_shares),
+                limit_text("cpu shares", static_cast<std::int64_t>(*r.cpu_shares)),
+                "kernel without CFS group scheduling");
+  }
+  // Period first: a fresh cgroup has no quota, so any period is consistent with it.
+  if (r.cpu_period) {
+    write_limit(dir, "cpu.cfs_period_us", std::to_string(*r.cpu_period),
+                limit_text("cpu period", static_cast<std::int64_t>(*r.cpu_period)) +
+                    " (microseconds; the kernel takes 1000..1000000)",
+                no_bandwidth);
+  }
+  if (r.cpu_quota) {
+    write_limit(dir, "cpu.cfs_quota_us", std::to_string(*r.cpu_quota),
+                limit_text("cpu quota", *r.cpu_quota) + " (microseconds per period, or -1)",
+                no_bandwidth);
+  }
+}
+
+CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir) {
+  CpuStats c;
+  if (!cpuacct_dir.empty()) {
+    c.usage_ns = read_u64(cpuacct_dir / "cpuacct.usage");
+    if (auto user = read_if_exists(cpuacct_dir / "cpuacct.usage_user"))
+      c.user_ns = parse_u64(*user, "cpuacct.usage_user");
+    if (auto sys = read_if_exists(cpuacct_dir / "cpuacct.usage_sys"))
+      c.system_ns = parse_u64(*sys, "cpuacct.usage_sys");
+  }
+  if (!cpu_dir.empty()) {
+    if (auto text = read_if_exists(cpu_dir / "cpu.stat")) {
+      auto stat = parse_keyed(*text);
+      c.nr_periods = value_or(stat, "nr_periods");
+      c.nr_throttled = value_or(stat, "nr_throttled");
+      c.throttled_ns = value_or(stat, "throttled_time");
+    }
+    if (auto quota = read_if_exists(cpu_dir / "cpu.cfs_quota_us")) {
+      auto q = parse_i64(*quota, "cpu.cfs_quota_us");
+      if (q >= 0) c.quota_us = static_cast<std::uint64_t>(q);
+    }
+    if (auto period = read_if_exists(cpu_dir / "cpu.cfs_period_us"))
+      c.period_us = parse_u64(*period, "cpu.cfs_period_us");
+  }
+  return c;
+}
+
+}  // namespace boxlab::cgroup::v1

@@ -1,0 +1,207 @@
+// The cgroup v1 driver (also used on hybrid hosts): one directory per controller hierarchy, all
+// named NAME, each below our own cgroup in that hierarchy.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "boxlab/error.hpp"
+#include "cgfs.hpp"
+#include "driver.hpp"
+#include "v1.hpp"
+
+namespace boxlab::cgroup {
+
+namespace {
+
+// Created whenever mounted: stats (memory, pids, cpu, cpuacct), events and freeze (freezer).
+// cpuset only for a cpuset limit (a new v1 cpuset needs setting up before it takes processes).
+const std::vector<std::string> kAlways = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+
+class V1Driver final : public Driver {
+ public:
+  V1Driver(Layout layout, std::string name, std::map<std::string, fs::path> dirs, bool fake)
+      : layout_(layout), name_(std::move(name)), dirs_(std::move(dirs)), fake_(fake) {}
+
+  Layout layout() const override { return layout_; }
+  const std::string& name() const override { return name_; }
+
+  nlohmann::json to_json() const override {
+    nlohmann::json dirs = nlohmann::json::object();
+    for (const auto& [controller, dir] : dirs_) dirs[controller] = dir.string();
+    return {{"layout", layout_name(layout_)}, {"name", name_}, {"dirs", dirs}};
+  }
+
+  // Co-mounted controllers ("cpu,cpuacct") share one directory; each is listed once.
+  std::vector<fs::path> dirs() const override {
+    std::vector<fs::path> out;
+    for (const auto& [controller, dir] : dirs_)
+      if (std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(dir);
+    return out;
+  }
+
+  void apply(const spec::Resources& r) override {
+    for (const auto& need : needed_controllers(r)) {
+      if (!dirs_.count(need.controller))
+        throw unavailable(need.what, need.controller,
+                          "cgroup v1: this cgroup has no " + need.controller + " directory");
+    }
+    if (auto d = dir("memory")) v1::apply_memory(*d, r);
+    if (auto d = dir("cpu")) v1::apply_cpu(*d, r);
+    if (auto d = dir("cpuset")) v1::apply_cpuset(*d, r);
+    if (auto d = dir("pids")) v1::apply_pids(*d, r);
+  }
+
+  void add(pid_t pid) override {
+    with_context("add process " + std::to_string(pid) + " to cgroup " + name_, [&] {
+      for (const auto& d : dirs()) write_value(d / "cgroup.procs", std::to_string(pid));
+    });
+  }
+
+  std::vector<pid_t> pids() const override {
+    std::vector<pid_t> out;
+    for (const auto& d : dirs()) {
+      auto more = read_procs(d, true);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  Stats stats() const override {
+    return with_context("stats of cgroup " + name_, [&] {
+      Stats s;
+      if (auto d = dir("memory")) s.memory = v1::read_memory(*d);
+      if (auto d = dir("pids")) s.pids = v1::read_pids(*d);
+      auto cpu = dir("cpu");
+      auto cpuacct = dir("cpuacct");
+      if (cpu || cpuacct)
+        s.cpu = v1::read_cpu(cpu.value_or(fs::path()), cpuacct.value_or(fs::path()));
+      if (auto d = dir("freezer")) s.frozen = v1::frozen(*d);
+      return s;
+    });
+  }
+
+  void freeze() override { v1::freeze(freezer("freeze")); }
+  void thaw() override { v1::thaw(freezer("thaw")); }
+
+  void kill_all() override {
+    with_context("kill every process in cgroup " + name_, [&] {
+      auto freezer = dir("freezer");
+      bool frozen = false;
+      if (freezer) {
+        try {
+          v1::freeze(*freezer);  // nothing can fork while we go through the list
+          frozen = true;
+        } catch (const Error&) {
+          // Stuck FREEZING (and thawed again): the loop below still gets them.
+        }
+      }
+      if (frozen) {
+        try {
+          kill_each(pids());
+        } catch (...) {
+          v1::thaw(*freezer);
+          throw;
+        }
+        v1::thaw(*freezer);
+        return;
+      }
+      // Without a freezer, repeat until no process is left (a forking process may add more).
+      bool done = wait_until(
+          [&] {
+            auto left = pids();
+            kill_each(left);
+            return left.empty();
+          },
+          kSettleTimeout);
+      if (!done) throw Error("processes keep appearing (no freezer to stop them)");
+    });
+  }
+
+  void remove() override {
+    auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
+    std::optional<Error> first;
+    for (const auto& d : dirs()) {
+      try {
+        remove_cgroup_dir(d, fake_, deadline);
+      } catch (Error& e) {
+        if (!first) first = e;
+      }
+    }
+    if (first) throw first->context("remove cgroup " + name_);
+  }
+
+  EventSources event_sources() const override {
+    EventSources out;
+    if (auto d = dir("memory")) out.oom_control_dir = *d;
+    // The kernel notifies pids.events changes on v2 only.
+    if (auto d = dir("pids"); d && file_exists(*d / "pids.events")) out.tick = true;
+    return out;
+  }
+
+ private:
+  std::optional<fs::path> dir(const std::string& controller) const {
+    auto it = dirs_.find(controller);
+    if (it == dirs_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  fs::path freezer(const std::string& what) const {
+    auto d = dir("freezer");
+    if (!d) throw unavailable(what, "freezer", "cgroup v1: no freezer hierarchy is mounted");
+    return *d;
+  }
+
+  Layout layout_;
+  std::string name_;
+  std::map<std::string, fs::path> dirs_;
+  bool fake_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> create_v1(const Placement& where, const std::string& name,
+                                  const spec::Resources& limits, const Options& options) {
+  std::map<std::string, fs::path> dirs;
+  for (const auto& need : needed_controllers(limits)) {
+    auto own = where.v1.find(need.controller);
+    if (own == where.v1.end())
+      throw unavailable(
+          need.what, need.controller,
+          "cgroup v1: no hierarchy with it is mounted where our own cgroup is visible");
+    dirs[need.controller] = own->second / name;
+  }
+  for (const auto& controller : kAlways) {
+    auto own = where.v1.find(controller);
+    if (own != where.v1.end()) dirs[controller] = own->second / name;
+  }
+  if (dirs.empty()) throw Error("no cgroup v1 controller is mounted");
+  bool fake = options.root != "/";
+  auto driver = std::make_unique<V1Driver>(where.layout, name, std::move(dirs), fake);
+  std::vector<fs::path> made;
+  try {
+    for (const auto& d : driver->dirs()) {
+      make_cgroup_dir(d, options);
+      made.push_back(d);
+    }
+    driver->apply(limits);
+  } catch (...) {
+    // Nothing is in them yet: remove what we made and report the first error.
+    auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
+    for (auto it = made.rbegin(); it != made.rend(); ++it) {
+      try {
+        remove_cgroup_dir(*it, fake, deadline);
+      } catch (const Error&) {
+      }
+    }
+    throw;
+  }
+  return driver;
+}
+
+std::unique_ptr<Driver> open_v1(Layout layout, const std::string& name,
+                                std::map<std::string, fs::path> dirs, bool fake) {
+  return std::make_unique<V1Driver>(layout, name, std::move(dirs), fake);
+}
+
+}  // namespace boxlab::cgroup

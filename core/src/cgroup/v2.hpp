@@ -1,0 +1,43 @@
+// cgroup v2, one function group per controller (v2_memory.cpp, v2_pids.cpp, v2_cpu.cpp,
+// v2_freezer.cpp). DIR is the container's directory; the controller's files appear in it only
+// when its parent enabled the controller in cgroup.subtree_control.
+#pragma once
+
+#include <filesystem>
+
+#include "boxlab/cgroup.hpp"
+#include "boxlab/spec.hpp"
+
+namespace boxlab::cgroup::v2 {
+
+namespace fs = std::filesystem;
+
+// Error when CONTROLLER's key FILE is missing from DIR:
+// "WHAT: the memory controller is not available in this cgroup (cgroup v2: not enabled in
+// cgroup.subtree_control of PARENT)".
+void require(const fs::path& dir, const std::string& file, const std::string& controller,
+             const std::string& what);
+
+// memory.max, memory.swap.max, memory.low.
+void apply_memory(const fs::path& dir, const spec::Resources& limits);
+// nullopt when the memory controller is not enabled here.
+std::optional<MemoryStats> read_memory(const fs::path& dir);
+
+// pids.max.
+void apply_pids(const fs::path& dir, const spec::Resources& limits);
+std::optional<PidsStats> read_pids(const fs::path& dir);
+
+// cpu.max, cpu.weight; cpuset.cpus.
+void apply_cpu(const fs::path& dir, const spec::Resources& limits);
+void apply_cpuset(const fs::path& dir, const spec::Resources& limits);
+// cpu.stat always exists in a non-root v2 cgroup (usage); throttling needs the cpu controller.
+std::optional<CpuStats> read_cpu(const fs::path& dir);
+
+// cgroup.freeze + cgroup.events "frozen"; cgroup.kill.
+void freeze(const fs::path& dir);
+void thaw(const fs::path& dir);
+bool frozen(const fs::path& dir);
+// Writes cgroup.kill; false when the kernel has none (before 5.14).
+bool kill(const fs::path& dir);
+
+}  // namespace boxlab::cgroup::v2

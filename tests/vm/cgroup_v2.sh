@@ -1,0 +1,65 @@
+#!/bin/sh
+# In-guest cgroup v2 limits (pure v2, like learners' laptops): memory OOM kill, pids max,
+# cpu quota throttling, freeze/thaw, and that nothing is left below our cgroup afterwards.
+# shellcheck source=./lib.sh
+. /test/lib.sh
+
+# boxlab alone in a cgroup of its own, as `systemd-run --scope -p Delegate=yes` gives it: v2
+# lets a cgroup hand controllers to children only while it holds no processes itself.
+SCOPE=/sys/fs/cgroup/boxlab-test
+mkdir -p "$SCOPE"
+bxs() { sh -c 'echo $$ > '"$SCOPE"'/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"; }
+
+check "boxlab image build-base" need_base
+
+# --- memory: a hog is OOM-killed at the limit and boxlab says so --------------------------------
+out=$(bxs run --rm --memory 32M base -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived' 2>&1)
+code=$?
+expect_eq "memory hog under --memory 32M exits 137 (SIGKILL)" "137" "$code"
+expect_match "boxlab reports the OOM kill" "OOM killer" "$out"
+expect_eq "the hog did not survive" "" "$(printf '%s\n' "$out" | grep survived)"
+
+# --- pids: a fork loop never exceeds pids.max ----------------------------------------------------
+got=$(bxs run --rm --pids 20 base -- sh -c '
+  i=0; while [ $i -lt 60 ]; do sleep 100 2>/dev/null & i=$((i+1)); done 2>/dev/null
+  echo "$(cat /sys/fs/cgroup/pids.current) $(cat /sys/fs/cgroup/pids.max) $(grep max /sys/fs/cgroup/pids.events)"' 2>&1)
+set -- $got
+check "pids.current stays at or below 20 (got $1)" [ "${1:-99}" -le 20 ]
+expect_eq "pids.max inside the container's cgroup namespace" "20" "${2:-}"
+check "pids.events counted refused forks (got ${4:-})" [ "${4:-0}" -gt 0 ]
+
+# --- cpu: a busy loop under --cpus 0.5 gets throttled ------------------------------------------
+bxs run -d --name busy --cpus 0.5 base -- sh -c 'while :; do :; done' >/dev/null
+throttled=0
+i=0
+while [ $i -lt 200 ]; do
+  throttled=$(bx stats --json busy | sed -n 's/.*"nr_throttled": *\([0-9]*\).*/\1/p')
+  [ "${throttled:-0}" -gt 2 ] && break
+  i=$((i + 1))
+  sleep 0.05
+done
+check "cpu quota throttles the busy loop (nr_throttled=$throttled)" [ "${throttled:-0}" -gt 2 ]
+quota=$(bx stats --json busy | tr -d ' \n' | sed -n 's/.*"quota_us":\([0-9]*\).*"period_us":\([0-9]*\).*/\1\/\2/p')
+expect_eq "cpu.max is 50000/100000" "50000/100000" "$quota"
+check "rm -f busy" bx rm -f busy
+
+# --- freeze: a paused counter stops, unpause resumes it ----------------------------------------
+mkdir -p /tmp/vol
+bxs run -d --name counter -v /tmp/vol:/vol base -- sh -c 'i=0; while :; do i=$((i+1)); echo $i > /vol/n; done' >/dev/null
+while [ ! -s /tmp/vol/n ]; do sleep 0.01; done
+check "pause counter" bx pause counter
+expect_match "inspect says paused" '"status": "paused"' "$(bx inspect counter)"
+a=$(cat /tmp/vol/n); sleep 0.3; b=$(cat /tmp/vol/n)
+expect_eq "a frozen counter does not move" "$a" "$b"
+check "unpause counter" bx unpause counter
+i=0
+while [ "$(cat /tmp/vol/n)" = "$b" ] && [ $i -lt 300 ]; do sleep 0.01; i=$((i + 1)); done
+check "a thawed counter moves again" [ "$(cat /tmp/vol/n)" != "$b" ]
+check "rm -f counter" bx rm -f counter
+
+# --- cleanup: no container cgroup is left below ours -------------------------------------------
+left=$(find "$SCOPE" -mindepth 1 -type d -name 'boxlab-*' ! -name boxlab-engine)
+expect_eq "no container cgroup left under $SCOPE" "" "$left"
+expect_eq "no container state left" "" "$(bx ps -a -q)"
+
+finish
