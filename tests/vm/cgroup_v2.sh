@@ -1,4 +1,5 @@
 #!/bin/sh
+# NOT REGISTERED YET: the pids and cpu sections fail in the guest (see the session note).
 # In-guest cgroup v2 limits (pure v2, like learners' laptops): memory OOM kill, pids max,
 # cpu quota throttling, freeze/thaw, and that nothing is left below our cgroup afterwards.
 # shellcheck source=./lib.sh
@@ -8,7 +9,12 @@
 # lets a cgroup hand controllers to children only while it holds no processes itself.
 SCOPE=/sys/fs/cgroup/boxlab-test
 mkdir -p "$SCOPE"
-bxs() { sh -c 'echo $$ > '"$SCOPE"'/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"; }
+echo "+memory +pids +cpu" > "$SCOPE/cgroup.subtree_control"  # pass them on to each s$$
+# One scope per invocation: once boxlab has delegated controllers below a scope, that scope
+# may hold no process again.
+bxs() {
+  sh -c 'mkdir -p '"$SCOPE"'/s$$ && echo $$ > '"$SCOPE"'/s$$/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"
+}
 
 check "boxlab image build-base" need_base
 
@@ -46,7 +52,9 @@ check "rm -f busy" bx rm -f busy
 # --- freeze: a paused counter stops, unpause resumes it ----------------------------------------
 mkdir -p /tmp/vol
 bxs run -d --name counter -v /tmp/vol:/vol base -- sh -c 'i=0; while :; do i=$((i+1)); echo $i > /vol/n; done' >/dev/null
-while [ ! -s /tmp/vol/n ]; do sleep 0.01; done
+i=0
+while [ ! -s /tmp/vol/n ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+check "the counter runs" [ -s /tmp/vol/n ]
 check "pause counter" bx pause counter
 expect_match "inspect says paused" '"status": "paused"' "$(bx inspect counter)"
 a=$(cat /tmp/vol/n); sleep 0.3; b=$(cat /tmp/vol/n)
