@@ -17,7 +17,7 @@ void apply_cpu(const fs::path& dir, const spec::Resources& r) {
   if (r.cpu_period) {
     write_limit(dir, "cpu.cfs_period_us", std::to_string(*r.cpu_period),
                 limit_text("cpu period", static_cast<std::int64_t>(*r.cpu_period)) +
-                    " (microseconds; the kernel takes 1000..1000000)",
+                    " (microseconds; the kernel takes periods of 1000..1000000)",
                 no_bandwidth);
   }
   if (r.cpu_quota) {

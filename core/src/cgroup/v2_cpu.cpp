@@ -13,9 +13,10 @@ void apply_cpu(const fs::path& dir, const spec::Resources& r) {
     std::string what = r.cpu_quota
                            ? limit_text("cpu quota", *r.cpu_quota)
                            : limit_text("cpu period", static_cast<std::int64_t>(*r.cpu_period));
-    if (r.cpu_quota && r.cpu_period)
-      what += " per " + std::to_string(*r.cpu_period) + " (microseconds; periods 1000..1000000)";
     require(dir, "cpu.max", "cpu", what);
+    if (r.cpu_quota && r.cpu_period) what += " per period " + std::to_string(*r.cpu_period);
+    what += r.cpu_period ? " (microseconds; the kernel takes periods of 1000..1000000)"
+                         : " (microseconds per period, or -1)";
     with_context(what, [&] { write_value(dir / "cpu.max", value); });
   }
   if (r.cpu_shares) {

@@ -1,0 +1,358 @@
+// Labs: the lab model (labs/NN-slug/lab.json + README.md), the check engine (one engine for
+// labs now and the grader later), progress per user, reports (ansi, json, junit) and live mode.
+// The lab.json format is documented in docs/labs.md.
+//
+// The engine never touches the system directly: it asks a Probe (containers, processes, files,
+// commands). make_live_probe() is the real one; unit tests pass a fake.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "boxlab/namespaces.hpp"
+
+namespace boxlab::lab {
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+enum class Visibility { visible, hidden };
+
+struct Check {
+  std::string id;
+  std::string title;
+  std::string kind;  // exec, file, namespace, pid1, proctree, container, answer, cgroup
+  std::vector<std::string> needs;  // ids of earlier checks of the same step
+  int points = 1;
+  Visibility visibility = Visibility::visible;
+  double timeout = 10;        // seconds, per attempt
+  int retries = 0;            // extra attempts after a fail or timeout (0.25 s apart)
+  std::string hint;           // what to do when this check fails
+  bool precondition = false;  // may already pass before the step's solution
+  nlohmann::json spec;        // the check object as written (kind fields validated on load)
+  std::string where;          // "/steps/1/checks/0", for messages
+};
+
+struct Step {
+  std::string id;
+  std::string title;
+  std::string instructions;        // Markdown: lab.json "instructions" or README "## Step N"
+  std::vector<std::string> setup;  // shell commands run once when the step opens
+  std::vector<Check> checks;
+  std::vector<std::string> hints;     // from a nudge to nearly the answer
+  std::vector<std::string> solution;  // shell commands that complete the step
+};
+
+struct Lab {
+  std::string id;      // "02-pid-namespace" (the directory name)
+  std::string number;  // "02"
+  std::string slug;    // "pid-namespace"
+  std::string title;
+  std::string summary;
+  std::string intro;  // README.md text before the first "## Step" heading
+  int minutes = 0;
+  std::vector<std::string> requirements;  // "root", "userns", "simulator"
+  std::vector<std::string> cleanup;       // shell commands `lab reset` runs (host-side leftovers)
+  std::vector<Step> steps;
+  std::filesystem::path dir;
+
+  // Every container a lab uses is named with this prefix, so `lab reset` can find them.
+  std::string container_prefix() const { return "lab" + number + "-"; }
+  // "2" (1-based number) or a step id; nullopt when there is no such step.
+  std::optional<std::size_t> step_index(std::string_view ref) const;
+};
+
+// Loads and validates DIR/lab.json (+ DIR/README.md). Errors name the file, the JSON pointer
+// and the field: "labs/02-pid-namespace/lab.json: /steps/1/checks/0/kind: unknown check kind
+// 'pidd'".
+Lab load_lab(const std::filesystem::path& dir);
+// The same from text (tests); `file` is the name used in errors.
+Lab parse_lab(std::string_view json_text, std::string_view readme, const std::filesystem::path& dir,
+              const std::string& file);
+
+// NN-* directories below labs_dir, sorted.
+std::vector<std::filesystem::path> lab_dirs(const std::filesystem::path& labs_dir);
+// "02", "2", "pid-namespace" or "02-pid-namespace" -> that lab's directory. Throws naming the
+// labs that exist.
+std::filesystem::path find_lab_dir(const std::filesystem::path& labs_dir, std::string_view ref);
+// BOXLAB_LABS_DIR, else EXE_DIR/../share/boxlab/labs, else the nearest labs/ with NN-* dirs
+// found walking up from the executable's directory. Throws when none is found.
+std::filesystem::path find_labs_dir(const std::filesystem::path& executable);
+
+// Known check kinds, in documentation order.
+const std::vector<std::string>& check_kinds();
+
+// ---------------------------------------------------------------------------------------------
+// What the engine reads from the world
+
+struct CommandResult {
+  int status = -1;  // exit code, or 128+signal
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+struct ContainerInfo {
+  std::string name;
+  bool running = false;
+  pid_t pid = 0;  // host pid of the container's first process (kept after it stops)
+  std::optional<int> exit_code;
+  std::map<std::string, std::uint64_t> namespaces;  // OCI kind name -> inode
+  NsSet new_namespaces;
+  std::string hostname;  // as configured (a learner may change it inside)
+  std::string image;
+  bool read_only = false;
+  std::filesystem::path rootfs;
+};
+
+struct ProcessInfo {
+  pid_t pid = 0;      // host pid
+  pid_t ppid = 0;     // host pid of the parent
+  pid_t ns_pid = 0;   // pid inside the container's pid namespace (last NSpid field)
+  pid_t ns_ppid = 0;  // the parent's pid inside, 0 when the parent is outside the container
+  char state = '?';   // R, S, Z, ...
+  uid_t uid = 0;      // real uid on the host
+  std::string comm;
+  std::string cmdline;  // arguments joined by spaces; empty for zombies
+};
+
+struct FileInfo {
+  bool exists = false;
+  bool is_dir = false;
+  unsigned mode = 0;  // permission bits (07777)
+  uid_t uid = 0;      // host view
+  gid_t gid = 0;
+  std::string content;  // regular files, first 1 MiB
+};
+
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  virtual bool is_root() = 0;
+  virtual bool userns_available() = 0;
+
+  virtual std::vector<std::string> container_names() = 0;
+  virtual std::optional<ContainerInfo> container(const std::string& name) = 0;
+  virtual void remove_container(const std::string& name) = 0;  // like `boxlab rm -f`
+
+  virtual std::map<std::string, std::uint64_t> host_namespaces() = 0;
+  // The container's processes: its pid namespace; without one its mount namespace; without
+  // that, the processes chrooted into its rootfs.
+  virtual std::vector<ProcessInfo> processes(const ContainerInfo& c) = 0;
+  virtual std::optional<ProcessInfo> host_process(pid_t pid) = 0;
+
+  // A file on the host (c == nullptr) or inside a running container (resolved in its root).
+  virtual FileInfo file(const ContainerInfo* c, const std::string& path) = 0;
+
+  // Runs argv on the host (container empty) or inside it (`boxlab exec`), killed after
+  // timeout seconds. Host commands see BOXLAB_BIN and BOXLAB_ROOT.
+  virtual CommandResult run(const std::vector<std::string>& argv, const std::string& container,
+                            double timeout) = 0;
+
+  // The cgroup check hook: the container's cgroup stats in the shape of cgroup::to_json(Stats)
+  // ({"memory":{"current":..,"max":..,"oom_kill":..},"pids":{..},"cpu":{..}}), or nullopt
+  // when this probe has no cgroups (checks then report "needs the cgroups feature"). The live
+  // probe reads them with Container::stats().
+  virtual std::optional<nlohmann::json> cgroup_stats(const ContainerInfo&) { return std::nullopt; }
+};
+
+struct LiveProbeOptions {
+  std::optional<std::filesystem::path> root;  // --root, passed on to every boxlab it runs
+  std::filesystem::path boxlab_bin;           // the boxlab binary (for exec and solutions)
+};
+std::unique_ptr<Probe> make_live_probe(const LiveProbeOptions& options);
+
+// ---------------------------------------------------------------------------------------------
+// Per-user state: progress.json, answers and work files
+
+// BOXLAB_STATE_HOME, else $XDG_STATE_HOME/boxlab, else ~/.local/state/boxlab.
+std::filesystem::path state_home();
+
+// One lab's files under STATE/labs/ID: answers/ (the learner writes observed values there)
+// and work/ (files setup actions make).
+struct Workspace {
+  std::filesystem::path dir;
+  std::filesystem::path answers() const { return dir / "answers"; }
+  std::filesystem::path work() const { return dir / "work"; }
+  static Workspace for_lab(const std::filesystem::path& state, const Lab& lab);
+  void ensure() const;  // creates the directories
+};
+
+struct StepProgress {
+  bool passed = false;
+  std::string passed_at;  // RFC 3339
+  int hints_shown = 0;
+  bool setup_done = false;
+  int checks_run = 0;
+};
+
+struct LabProgress {
+  std::map<std::string, StepProgress> steps;  // by step id
+  // First step not passed (steps.size()-1 when all passed).
+  std::size_t current_step(const Lab& lab) const;
+  std::size_t passed_count(const Lab& lab) const;
+  StepProgress& step(const Lab& lab, std::size_t index) { return steps[lab.steps[index].id]; }
+};
+
+struct StepReport;
+
+class Progress {
+ public:
+  // A missing file is empty progress; a corrupt one is an Error naming it.
+  static Progress load(const std::filesystem::path& file);
+  void save() const;  // atomically
+  LabProgress& lab(const std::string& id) { return labs_[id]; }
+  // Counts a check run of the report's step; a passing step is marked passed (with the time).
+  void record(const StepReport& report);
+  void reset(const std::string& id) { labs_.erase(id); }
+  nlohmann::json to_json() const;
+
+ private:
+  std::filesystem::path file_;
+  std::map<std::string, LabProgress> labs_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Engine
+
+enum class CheckStatus { pass, fail, error, blocked, timeout };
+std::string_view status_name(CheckStatus s);
+
+struct CheckResult {
+  std::string id;
+  std::string title;
+  std::string kind;
+  CheckStatus status = CheckStatus::error;
+  std::string expected;
+  std::string observed;
+  std::string hint;  // the next thing to do (empty on pass)
+  int points = 0;
+  int max_points = 0;
+  bool hidden = false;
+  bool precondition = false;
+  int attempts = 0;
+  std::chrono::milliseconds duration{0};
+  bool operator==(const CheckResult&) const = default;
+};
+
+struct StepReport {
+  std::string lab_id;
+  std::string lab_number;
+  std::size_t step = 0;  // 0-based
+  std::string step_id;
+  std::string step_title;
+  std::size_t step_count = 0;
+  int hints_total = 0;
+  int hints_shown = 0;
+  std::vector<CheckResult> results;
+  bool passed() const;
+  int points() const;
+  int max_points() const;
+};
+
+class Engine {
+ public:
+  struct Options {
+    bool include_hidden = true;
+    std::chrono::milliseconds retry_delay{250};
+  };
+  explicit Engine(Probe& probe) : Engine(probe, Options{}) {}
+  Engine(Probe& probe, Options options);
+
+  Probe& probe() { return probe_; }
+
+  // Runs every check of the step in order (needs -> blocked, retries, timeouts). hints_shown
+  // picks the step hint offered when a failing check has no hint of its own.
+  StepReport check_step(const Lab& lab, std::size_t step, const Workspace& ws, int hints_shown = 0);
+
+  // Replaces {answers}, {work}, {pid:NAME}, {rootfs:NAME} and {answer:NAME}. With live=false
+  // only the paths are replaced (text shown to a learner).
+  std::string render(const std::string& text, const Workspace& ws, bool live = true);
+
+  // One shell command on the host (placeholders rendered, `boxlab` = this boxlab).
+  CommandResult run_shell(const std::string& command, const Workspace& ws, double timeout);
+
+ private:
+  CheckResult run_check(const Lab& lab, const Step& step, const Check& check, const Workspace& ws,
+                        const std::map<std::string, CheckStatus>& done);
+  Probe& probe_;
+  Options options_;
+};
+
+// Setup, solutions and reset.
+struct CommandLog {
+  std::string command;  // as written in lab.json (placeholders rendered)
+  CommandResult result;
+};
+// Runs the commands in order and stops at the first that fails: throws an Error naming the lab,
+// the step and the command, with its output. `on_done` sees each command as it finishes.
+std::vector<CommandLog> run_commands(Engine& engine, const Lab& lab, const std::string& what,
+                                     const std::vector<std::string>& commands, const Workspace& ws,
+                                     const std::function<void(const CommandLog&)>& on_done = {});
+// Removes the lab's containers (by prefix), runs its cleanup commands, deletes its workspace and
+// forgets its progress (the caller saves). Returns the containers removed.
+std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspace& ws,
+                                   Progress& progress);
+// Opens a step: runs its setup commands unless progress says they ran (the caller saves).
+// Returns the commands run.
+std::vector<CommandLog> open_step(Engine& engine, const Lab& lab, std::size_t step,
+                                  const Workspace& ws, Progress& progress);
+// "" when the probe's system meets the lab's requirements, else what is missing.
+std::string unmet_requirements(Probe& probe, const Lab& lab);
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+enum class Format { ansi, json, junit };
+Format parse_format(std::string_view name);  // throws naming the accepted values
+
+struct RenderOptions {
+  bool color = true;
+  bool reveal_hidden = false;  // graders and instructors: show hidden checks' details
+};
+// For a learner: per check a mark, what is missing and how to get there; then what next.
+std::string render_ansi(const std::vector<StepReport>& reports, const RenderOptions& options);
+nlohmann::json to_json(const std::vector<StepReport>& reports, const RenderOptions& options);
+std::string render_junit(const std::vector<StepReport>& reports, const RenderOptions& options);
+
+// ---------------------------------------------------------------------------------------------
+// Live mode (`boxlab serve`): the open step's checks re-run about once a second, and only the
+// results that changed are sent as check.result events.
+
+class LiveSession {
+ public:
+  LiveSession(Engine& engine, Lab lab, std::size_t step, Workspace ws);
+  // Re-runs the step's checks; returns the results that differ from the previous poll
+  // (every result on the first poll, and after open()).
+  std::vector<CheckResult> poll();
+  void open(std::size_t step);  // switch to another step
+  void set_hints_shown(int n) { hints_shown_ = n; }
+  std::size_t step() const { return step_; }
+  const StepReport& last() const { return last_; }
+
+ private:
+  Engine* engine_;
+  Lab lab_;
+  std::size_t step_;
+  Workspace ws_;
+  StepReport last_;
+  int hints_shown_ = 0;
+  bool fresh_ = true;
+};
+
+// A check.result event line (events.hpp schema): lab, step, check, status, expected, observed,
+// hint, points.
+nlohmann::json check_event(const StepReport& report, const CheckResult& result, std::int64_t t_ns);
+
+}  // namespace boxlab::lab

@@ -1,0 +1,110 @@
+// The cgroup kind: a number from the container's cgroup stats against a value or a range.
+//   {"container": NAME, "metric": "memory.max" | "memory.oom_kill" | "pids.max_hits" | ...,
+//    "equals"?: 33554432 | "32M" | "max", "min"?: .., "max"?: ..}
+// Metrics are the fields of cgroup::to_json(Stats), "<controller>.<field>"; "max" means
+// unlimited (null in the stats). Events are counters: {"metric": "memory.oom_kill", "min": 1}.
+// The stats come from Probe::cgroup_stats(); until the cgroups feature is wired into the live
+// probe every cgroup check is an error that says so.
+#include "boxlab/error.hpp"
+#include "boxlab/spec.hpp"
+#include "lab/lab_internal.hpp"
+
+namespace boxlab::lab::detail {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string_view> kMetrics = {
+    "memory.current",  "memory.max",       "memory.peak",      "memory.anon",  "memory.file",
+    "memory.max_hits", "memory.oom",       "memory.oom_kill",  "pids.current", "pids.max",
+    "pids.peak",       "pids.max_hits",    "cpu.usage_ns",     "cpu.user_ns",  "cpu.system_ns",
+    "cpu.nr_periods",  "cpu.nr_throttled", "cpu.throttled_ns", "cpu.quota_us", "cpu.period_us"};
+
+// A value: a whole number, a size ("32M") or "max" (unlimited: nullopt).
+std::optional<std::int64_t> value_of(const json& v) {
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  std::string s = v.get<std::string>();
+  if (s == "max") return std::nullopt;
+  return spec::parse_size(s);
+}
+
+void validate_value(const Field& f) {
+  if (f.json().is_number_integer()) {
+    f.integer(0, INT64_MAX);
+    return;
+  }
+  std::string s = f.string();
+  if (s == "max") return;
+  try {
+    if (!spec::parse_size(s)) f.fail("must be a number, a size like \"32M\" or \"max\"");
+  } catch (const Error& e) {
+    f.fail("must be a number, a size like \"32M\" or \"max\": " + std::string(e.what()));
+  }
+}
+
+std::string show(const std::optional<std::int64_t>& v) {
+  return v ? std::to_string(*v) : "max";
+}
+
+}  // namespace
+
+void validate_cgroup(const Field& f, const Lab& lab) {
+  f.require("container").container(lab);
+  Field metric = f.require("metric");
+  std::string m = metric.string();
+  bool known = false;
+  for (auto k : kMetrics) known = known || k == m;
+  if (!known) {
+    std::string list;
+    for (auto k : kMetrics) list += (list.empty() ? "" : ", ") + std::string(k);
+    metric.fail("unknown metric '" + m + "' (known: " + list + ")");
+  }
+  bool any = false;
+  for (auto key : {"equals", "min", "max"})
+    if (auto v = f.get(key)) {
+      validate_value(*v);
+      any = true;
+    }
+  if (!any) f.fail("a cgroup check needs equals, min, max or a range");
+}
+
+Verdict run_cgroup(KindContext& ctx) {
+  const json& s = ctx.spec();
+  std::string name = s["container"], metric = s["metric"];
+  Verdict v;
+  v.expected = metric + " of " + name;
+  if (s.contains("equals")) v.expected += " is " + s["equals"].dump();
+  if (s.contains("min")) v.expected += " at least " + s["min"].dump();
+  if (s.contains("max"))
+    v.expected += std::string(s.contains("min") ? " and" : "") + " at most " + s["max"].dump();
+  ctx.expected = v.expected;
+  ContainerInfo c = ctx.container(name, false);
+  auto stats = ctx.probe.cgroup_stats(c);
+  if (!stats)
+    throw Error("this check needs the cgroups feature, which this boxlab does not have yet");
+  auto dot = metric.find('.');
+  std::string controller = metric.substr(0, dot), field = metric.substr(dot + 1);
+  if (!stats->contains(controller) || !(*stats)[controller].contains(field))
+    throw Error("the " + controller + " controller is not available for " + name + " (no " +
+                metric + " in its cgroup)");
+  const json& raw = (*stats)[controller][field];
+  std::optional<std::int64_t> got;
+  if (!raw.is_null()) got = raw.get<std::int64_t>();
+  bool ok = true;
+  if (s.contains("equals")) ok = ok && got == value_of(s["equals"]);
+  // "max" as a bound is unlimited; an unlimited value is above every number.
+  if (s.contains("min")) {
+    auto lo = value_of(s["min"]);
+    ok = ok && (!got || (lo && *got >= *lo));
+  }
+  if (s.contains("max")) {
+    auto hi = value_of(s["max"]);
+    ok = ok && (!hi || (got && *got <= *hi));
+  }
+  v.observed = metric + " is " + show(got);
+  v.status = ok ? CheckStatus::pass : CheckStatus::fail;
+  return v;
+}
+
+}  // namespace boxlab::lab::detail

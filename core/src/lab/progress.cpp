@@ -1,0 +1,113 @@
+// Per-user lab state: STATE/progress.json and STATE/labs/ID/{answers,work}.
+//   {"version":1,"labs":{"02-pid-namespace":{"steps":{"pid1":{"passed":true,
+//     "passedAt":"2024-..","hintsShown":1,"setupDone":true,"checksRun":3}}}}}
+#include <cstdlib>
+#include <ctime>
+
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/lab.hpp"
+
+namespace boxlab::lab {
+namespace fsys = std::filesystem;
+using nlohmann::json;
+
+fsys::path state_home() {
+  if (const char* s = std::getenv("BOXLAB_STATE_HOME"); s && *s) return fsys::path(s);
+  if (const char* s = std::getenv("XDG_STATE_HOME"); s && *s && s[0] == '/')
+    return fsys::path(s) / "boxlab";
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) throw Error("cannot find your state directory: set HOME or XDG_STATE_HOME");
+  return fsys::path(home) / ".local" / "state" / "boxlab";
+}
+
+Workspace Workspace::for_lab(const fsys::path& state, const Lab& lab) {
+  return Workspace{state / "labs" / lab.id};
+}
+
+void Workspace::ensure() const {
+  make_dirs(answers(), 0755);
+  make_dirs(work(), 0755);
+}
+
+std::size_t LabProgress::current_step(const Lab& lab) const {
+  for (std::size_t i = 0; i < lab.steps.size(); ++i) {
+    auto it = steps.find(lab.steps[i].id);
+    if (it == steps.end() || !it->second.passed) return i;
+  }
+  return lab.steps.empty() ? 0 : lab.steps.size() - 1;
+}
+
+std::size_t LabProgress::passed_count(const Lab& lab) const {
+  std::size_t n = 0;
+  for (const auto& s : lab.steps) {
+    auto it = steps.find(s.id);
+    n += it != steps.end() && it->second.passed;
+  }
+  return n;
+}
+
+Progress Progress::load(const fsys::path& file) {
+  Progress p;
+  p.file_ = file;
+  if (!fsys::exists(file)) return p;
+  return with_context("read lab progress " + file.string(), [&] {
+    json j;
+    try {
+      j = json::parse(read_file(file));
+      for (const auto& [id, lab] : j.at("labs").items()) {
+        LabProgress& lp = p.labs_[id];
+        for (const auto& [step, s] : lab.at("steps").items()) {
+          StepProgress sp;
+          sp.passed = s.value("passed", false);
+          sp.passed_at = s.value("passedAt", "");
+          sp.hints_shown = s.value("hintsShown", 0);
+          sp.setup_done = s.value("setupDone", false);
+          sp.checks_run = s.value("checksRun", 0);
+          lp.steps[step] = sp;
+        }
+      }
+    } catch (const json::exception& e) {
+      throw Error(std::string("it is damaged (") + e.what() + "); delete it to start over");
+    }
+    return p;
+  });
+}
+
+json Progress::to_json() const {
+  json labs = json::object();
+  for (const auto& [id, lab] : labs_) {
+    json steps = json::object();
+    for (const auto& [step, s] : lab.steps) {
+      steps[step] = {{"passed", s.passed},
+                     {"passedAt", s.passed_at},
+                     {"hintsShown", s.hints_shown},
+                     {"setupDone", s.setup_done},
+                     {"checksRun", s.checks_run}};
+    }
+    labs[id] = {{"steps", steps}};
+  }
+  return {{"version", 1}, {"labs", labs}};
+}
+
+void Progress::record(const StepReport& report) {
+  StepProgress& sp = labs_[report.lab_id].steps[report.step_id];
+  ++sp.checks_run;
+  if (!report.passed() || sp.passed) return;
+  sp.passed = true;
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  sp.passed_at = buf;
+}
+
+void Progress::save() const {
+  with_context("save lab progress", [&] {
+    make_dirs(file_.parent_path(), 0755);
+    write_file_atomic(file_, to_json().dump(2) + "\n", 0644);
+  });
+}
+
+}  // namespace boxlab::lab

@@ -1,0 +1,223 @@
+// Monitor: one container's event stream (proc.tree, cgroup.stats, cgroup.event,
+// container.state) driven by a timerfd, the container's pidfd and the cgroup's event fd.
+#include "boxlab/monitor.hpp"
+
+#include <poll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cmath>
+
+#include "../runtime/state.hpp"
+#include "../sys/syscalls.hpp"
+#include "boxlab/container.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/events.hpp"
+#include "tree_json.hpp"
+
+namespace boxlab::monitor {
+
+namespace {
+
+Fd make_timer(double rate_hz) {
+  if (!(rate_hz > 0) || rate_hz > 1000 || !std::isfinite(rate_hz))
+    throw Error("monitor rate must be above 0 and at most 1000 Hz, not " +
+                std::to_string(rate_hz));
+  Fd fd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!fd) throw Error::system("timerfd_create");
+  auto period = static_cast<std::int64_t>(1e9 / rate_hz);
+  itimerspec spec{};
+  spec.it_interval.tv_sec = static_cast<time_t>(period / 1000000000);
+  spec.it_interval.tv_nsec = static_cast<long>(period % 1000000000);
+  spec.it_value.tv_nsec = 1;  // the first sample right away
+  if (::timerfd_settime(fd.get(), 0, &spec, nullptr) != 0) throw Error::system("timerfd_settime");
+  return fd;
+}
+
+}  // namespace
+
+Monitor::Monitor(Runtime& runtime, const std::string& name, MonitorOptions options, Sink sink)
+    : runtime_(&runtime), options_(std::move(options)), sink_(std::move(sink)) {
+  if (options_.origin_ns == 0) options_.origin_ns = events::monotonic_ns();
+  with_context("monitor " + name, [&] {
+    ContainerState st = runtime.open(name).state();
+    if (st.status == Status::stopped || st.status == Status::creating || st.pid <= 0)
+      throw Error("container " + st.name + " is not running");
+    name_ = st.name;
+    id_ = st.id;
+    pid_ = st.pid;
+    pidfd_.reset(sys::pidfd_open(pid_));
+    if (!pidfd_) throw Error::system("pidfd_open " + std::to_string(pid_));
+    if (!runtime::process_alive(pid_, st.pid_start_time))
+      throw Error("container " + st.name + " is not running");
+
+    Target target{pid_, std::nullopt};
+    if (st.new_namespaces.has(NsKind::pid)) {
+      auto it = st.namespaces.find("pid");
+      if (it != st.namespaces.end() && it->second != 0)
+        target.pid_ns = it->second;
+      else
+        target.pid_ns = ns_inode(pid_, NsKind::pid);
+      if (!target.pid_ns) throw Error("cannot read the pid namespace of " + std::to_string(pid_));
+    }
+    cgroup_ = options_.cgroup ? options_.cgroup(st) : open_cgroup_source(st);
+    TreeSampler::Options tree_options;
+    tree_options.proc = options_.proc;
+    // With a pid namespace, /proc lists the same processes as the cgroup, cheaper; without,
+    // the cgroup also has what `boxlab exec` started (not a descendant of the first process).
+    if (cgroup_ && !target.pid_ns) {
+      tree_options.pids = [this] {
+        try {
+          return cgroup_->pids();
+        } catch (const Error&) {
+          return std::vector<pid_t>{};  // removed under us: the container is going
+        }
+      };
+    }
+    if (cgroup_) tree_options.change_hint = [this] { return task_count_; };
+    // Fields of each process at most a second old, whatever the rate.
+    tree_options.refresh_every = static_cast<unsigned>(std::max(1.0, options_.rate_hz));
+    tree_options.relist_every = tree_options.refresh_every;
+    tree_options.slow_every = tree_options.refresh_every * 10;
+    sampler_ = std::make_unique<TreeSampler>(target, std::move(tree_options));
+    timer_ = make_timer(options_.rate_hz);
+    if (cgroup_) cgroup_->event_fd();  // counting starts now
+    last_status_ = std::string(status_name(st.status));
+    emit_state(last_status_);
+  });
+}
+
+Monitor::~Monitor() = default;
+
+std::vector<int> Monitor::fds() const {
+  std::vector<int> out = {timer_.get(), pidfd_.get()};
+  if (cgroup_ && cgroup_->event_fd() >= 0) out.push_back(cgroup_->event_fd());
+  return out;
+}
+
+void Monitor::on_ready(int fd) {
+  if (done_) return;
+  if (cgroup_ && fd >= 0 && fd == cgroup_->event_fd()) {
+    drain_cgroup_events();
+  } else if (fd == pidfd_.get()) {
+    container_gone();
+  } else if (fd == timer_.get()) {
+    std::uint64_t expirations = 0;
+    if (::read(timer_.get(), &expirations, sizeof expirations) < 0 && errno == EAGAIN) return;
+    // Late (a slow reader): one sample, not a burst of stale ones.
+    sample();
+  }
+}
+
+void Monitor::emit(const std::string& type, nlohmann::json body) {
+  nlohmann::json line = events::make(type, events::monotonic_ns() - options_.origin_ns,
+                                     std::move(body), options_.backend);
+  sink_(type, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Monitor::emit_state(const std::string& status, std::optional<int> exit_code) {
+  nlohmann::json body = {{"id", id_}, {"name", name_}, {"status", status}, {"pid", pid_}};
+  if (exit_code) body["exitCode"] = *exit_code;
+  emit("container.state", std::move(body));
+}
+
+void Monitor::sample() {
+  if (done_) return;
+  // An exit that is already visible wins: no half-empty tree after it.
+  pollfd p{pidfd_.get(), POLLIN, 0};
+  if (::poll(&p, 1, 0) > 0) {
+    container_gone();
+    return;
+  }
+  // cgroup.stats first: a sample's tree is its last line (views redraw on it).
+  if (cgroup_) {
+    try {
+      nlohmann::json stats = cgroup_->stats();
+      stats["container"] = name_;
+      task_count_.reset();
+      if (auto pids = stats.find("pids"); pids != stats.end() && pids->is_object())
+        if (auto cur = pids->find("current"); cur != pids->end() && cur->is_number_unsigned())
+          task_count_ = cur->get<std::uint64_t>();
+      bool frozen = stats.value("frozen", false);
+      emit("cgroup.stats", std::move(stats));
+      std::string status = frozen ? "paused" : "running";
+      if (status != last_status_) {
+        last_status_ = status;
+        emit_state(status);
+      }
+    } catch (const Error&) {
+      // The cgroup is going away with the container; the pidfd reports that next.
+    }
+  }
+  // proc.tree by hand (keys sorted, as nlohmann writes them): the per-process pieces are
+  // cached by the sampler, so an unchanged tree costs a few copies.
+  const ProcTree& tree = sampler_->sample();
+  line_.clear();
+  line_ += "{\"backend\":";
+  append_json_string(line_, options_.backend);
+  line_ += ",\"container\":";
+  append_json_string(line_, name_);
+  line_ += ",\"pidns\":";
+  append_uint(line_, tree.pid_ns);
+  line_ += ",\"processes\":";
+  sampler_->append_processes_json(line_);
+  line_ += ",\"root\":";
+  append_int(line_, tree.root);
+  line_ += ",\"source\":";
+  append_json_string(line_, tree.source);
+  line_ += ",\"t\":";
+  append_int(line_, events::monotonic_ns() - options_.origin_ns);
+  line_ += ",\"type\":\"proc.tree\",\"v\":";
+  append_int(line_, events::kSchemaVersion);
+  line_ += '}';
+  sink_("proc.tree", line_);
+  ++samples_;
+  if (options_.count != 0 && samples_ >= options_.count) done_ = true;
+}
+
+void Monitor::drain_cgroup_events() {
+  if (!cgroup_) return;
+  try {
+    for (auto& e : cgroup_->read_events()) {
+      e["container"] = name_;
+      emit("cgroup.event", std::move(e));
+    }
+  } catch (const Error&) {
+  }
+}
+
+void Monitor::container_gone() {
+  if (done_) return;
+  drain_cgroup_events();  // an OOM kill arrives just before the exit it causes
+  done_ = true;
+  if (!options_.report_exit) return;
+  std::optional<int> code;
+  try {
+    code = runtime_->open(name_).state().exit_code;
+  } catch (const Error&) {
+  }
+  emit_state("stopped", code);
+}
+
+std::uint64_t run_monitor(Runtime& runtime, const std::string& name, MonitorOptions options,
+                          const Sink& sink) {
+  Monitor m(runtime, name, std::move(options), sink);
+  while (!m.done()) {
+    std::vector<int> fds = m.fds();
+    std::vector<pollfd> pfds;
+    for (int fd : fds) pfds.push_back({fd, POLLIN, 0});
+    int n = ::poll(pfds.data(), pfds.size(), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::system("poll");
+    }
+    // Events and exit before the timer: a sample never follows the stopped state.
+    for (auto it = pfds.rbegin(); it != pfds.rend(); ++it)
+      if (it->revents) m.on_ready(it->fd);
+  }
+  return m.samples();
+}
+
+}  // namespace boxlab::monitor

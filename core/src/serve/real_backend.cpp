@@ -1,0 +1,354 @@
+#include "real_backend.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "../sys/syscalls.hpp"
+#include "boxlab/console.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/image.hpp"
+#include "boxlab/run_spec.hpp"
+#include "loop.hpp"
+#include "output.hpp"
+
+namespace boxlab::serve {
+
+namespace {
+
+// Container::exec gives the command our stdin/stdout/stderr; stdout is the protocol. For the
+// length of one exec() they point at the capture pipes (single-threaded: nothing else writes
+// meanwhile).
+// TODO(runtime): drop this once Container::exec takes stdio fds (ChildPlan has stdin_fd and
+// stdout_fd already).
+class StdioSwap {
+ public:
+  StdioSwap(int in, int out, int err) {
+    int fds[3] = {in, out, err};
+    for (int i = 0; i < 3; ++i) {
+      saved_[i] = ::fcntl(i, F_DUPFD_CLOEXEC, 3);
+      if (saved_[i] < 0 || ::dup2(fds[i], i) < 0) {
+        restore();
+        throw Error::system("redirect the standard streams for exec");
+      }
+    }
+  }
+  ~StdioSwap() { restore(); }
+  StdioSwap(const StdioSwap&) = delete;
+  StdioSwap& operator=(const StdioSwap&) = delete;
+
+ private:
+  void restore() {
+    for (int i = 0; i < 3; ++i) {
+      if (saved_[i] < 0) continue;
+      ::dup2(saved_[i], i);
+      ::close(saved_[i]);
+      saved_[i] = -1;
+    }
+  }
+  int saved_[3] = {-1, -1, -1};
+};
+
+nlohmann::json state_summary(const ContainerState& st, bool owned) {
+  nlohmann::json j = {{"name", st.name},
+                      {"id", st.id},
+                      {"status", status_name(st.status)},
+                      {"pid", st.pid},
+                      {"image", st.image},
+                      {"namespaces", st.new_namespaces.to_string()},
+                      {"created", st.created},
+                      {"owned", owned}};
+  if (st.exit_code) j["exitCode"] = *st.exit_code;
+  return j;
+}
+
+}  // namespace
+
+RealBackend::RealBackend(Paths paths, Loop& loop, Output& out, std::int64_t origin_ns)
+    : runtime_(std::move(paths)),
+      loop_(loop),
+      out_(out),
+      origin_ns_(origin_ns),
+      sessions_(loop, [this](const std::string& type, nlohmann::json body) {
+        emit(type, std::move(body));
+      }) {}
+
+RealBackend::~RealBackend() {
+  try {
+    shutdown();
+  } catch (...) {
+  }
+}
+
+void RealBackend::emit(const std::string& type, nlohmann::json body) {
+  out_.write(make_line(type, origin_ns_, std::move(body), kind()));
+}
+
+void RealBackend::log(const std::string& level, const std::string& message) {
+  emit("log", {{"level", level}, {"message", message}});
+}
+
+nlohmann::json RealBackend::capabilities() {
+  return {{"tty", true}, {"monitor", true}, {"lab", false}, {"maxLineBytes", kMaxLineBytes}};
+}
+
+std::string RealBackend::resolve(const std::string& name_or_id) {
+  if (owned_.count(name_or_id)) return name_or_id;
+  return runtime_.open(name_or_id).state().name;
+}
+
+nlohmann::json RealBackend::run(const RunFlags& flags) {
+  image::Store store(runtime_.paths().images);
+  image::Image img = store.get(flags.image);
+  CreateOptions options;
+  spec::Spec spec = build_run_spec(flags, img, options);
+  std::optional<Pty> pty;
+  if (flags.tty) {
+    pty = Pty::open();
+    options.console_fd = pty->terminal.get();
+  } else {
+    options.log_output = true;  // never our stdout: that is the protocol
+  }
+  auto c = std::make_unique<Container>(runtime_.create(std::move(spec), options));
+  ContainerState st = c->state();
+  Owned o;
+  o.id = st.id;
+  o.pid = st.pid;
+  o.remove_on_exit = flags.remove;
+  int pidfd = c->pidfd();
+  o.container = std::move(c);
+    // "id" is the request's in a reply: the container id is "containerId".
+  nlohmann::json reply = {{"name", st.name}, {"containerId", st.id}, {"pid", st.pid}};
+  if (pty) {
+    pty->terminal.reset();
+    o.session = sessions_.open_tty(std::move(pty->master), std::nullopt);
+    reply["session"] = o.session;
+  }
+  std::string name = st.name;
+  owned_[name] = std::move(o);
+  loop_.watch(pidfd, POLLIN, [this, name](short) { on_exit(name); });
+  emit("container.state", {{"id", st.id}, {"name", name}, {"status", "running"}, {"pid", st.pid}});
+  return reply;
+}
+
+// A container we started has exited: reap it, report, and remove it when asked to.
+void RealBackend::on_exit(const std::string& name) {
+  auto it = owned_.find(name);
+  if (it == owned_.end()) return;
+  Owned& o = it->second;
+  loop_.unwatch(o.container->pidfd());
+  std::optional<int> code;
+  try {
+    code = o.container->wait();
+  } catch (const Error& e) {
+    log("error", e.what());
+  }
+  nlohmann::json body = {{"id", o.id}, {"name", name}, {"status", "stopped"}, {"pid", o.pid}};
+  if (code) body["exitCode"] = *code;
+  emit("container.state", std::move(body));
+  if (!o.session.empty()) sessions_.end(o.session, code);
+  o.session.clear();
+  if (o.remove_on_exit) {
+    try {
+      o.container->remove(true);
+      emit("container.state", {{"id", o.id}, {"name", name}, {"status", "removed"}});
+    } catch (const Error& e) {
+      log("error", e.what());
+    }
+  }
+  // Stays owned (rm and shutdown still remove it) unless removed already.
+  if (o.remove_on_exit) {
+    auto owned = std::make_shared<Owned>(std::move(o));
+    owned_.erase(it);
+    loop_.defer([owned] {});
+  }
+}
+
+void RealBackend::exec(const ExecRequest& request, Responder reply) {
+  std::string name = resolve(request.name);
+  auto owned = owned_.find(name);
+  std::optional<Container> opened;
+  if (owned == owned_.end()) opened.emplace(runtime_.open(name));
+  Container& c = owned != owned_.end() ? *owned->second.container : *opened;
+  if (request.tty) {
+    ContainerState st = c.state();
+    Pty pty = st.new_namespaces.has(NsKind::mount)
+                  ? Pty::open_at("/proc/" + std::to_string(st.pid) + "/root/dev/ptmx")
+                  : Pty::open();
+    ChildProcess p = c.exec(request.command, request.env, pty.terminal.get());
+    pty.terminal.reset();
+    pid_t pid = p.pid;
+    std::string session = sessions_.open_tty(std::move(pty.master), std::move(p));
+    reply.ok({{"session", session}, {"pid", pid}});
+    return;
+  }
+  Pipe out = Pipe::create();
+  Pipe err = Pipe::create();
+  Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null) throw Error::system("open /dev/null");
+  ChildProcess p = [&] {
+    StdioSwap swap(null.get(), out.write.get(), err.write.get());
+    return c.exec(request.command, request.env);
+  }();
+  out.write.reset();
+  err.write.reset();
+  sessions_.capture(std::move(p), std::move(out.read), std::move(err.read), std::move(reply));
+}
+
+void RealBackend::console_input(const std::string& session, const std::string& bytes) {
+  sessions_.input(session, bytes);
+}
+
+void RealBackend::console_resize(const std::string& session, unsigned rows, unsigned cols) {
+  sessions_.resize(session, rows, cols);
+}
+
+void RealBackend::kill(const std::string& name, int signal) {
+  auto it = owned_.find(name);
+  if (it != owned_.end())
+    it->second.container->kill(signal);
+  else
+    runtime_.open(name).kill(signal);
+}
+
+void RealBackend::remove(const std::string& name_or_id, bool force) {
+  std::string name = resolve(name_or_id);
+  auto it = owned_.find(name);
+  if (it == owned_.end()) {
+    Container c = runtime_.open(name);
+    ContainerState st = c.state();
+    c.remove(force);
+    stop_monitor(name);
+    emit("container.state", {{"id", st.id}, {"name", name}, {"status", "removed"}});
+    return;
+  }
+  Owned& o = it->second;
+  int pidfd = o.container->pidfd();
+  pollfd p{pidfd, POLLIN, 0};
+  if (loop_.watching(pidfd) && ::poll(&p, 1, 0) > 0) {
+    on_exit(name);  // exited already: report it with its code first
+    it = owned_.find(name);
+    if (it == owned_.end()) return;  // --rm took it
+  }
+  Owned& cur = it->second;
+  bool running = loop_.watching(pidfd);
+  cur.container->remove(force);  // throws when running without force
+  if (running) {
+    loop_.unwatch(pidfd);
+    sys::pidfd_reap(pidfd, true);
+    emit("container.state",
+         {{"id", cur.id}, {"name", name}, {"status", "stopped"}, {"pid", cur.pid}});
+    if (!cur.session.empty()) sessions_.end(cur.session, std::nullopt);
+  }
+  stop_monitor(name);
+  emit("container.state", {{"id", cur.id}, {"name", name}, {"status", "removed"}});
+  auto gone = std::make_shared<Owned>(std::move(cur));
+  owned_.erase(it);
+  loop_.defer([gone] {});
+}
+
+nlohmann::json RealBackend::ps(bool all) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& st : runtime_.list()) {
+    if (!all && st.status == Status::stopped) continue;
+    list.push_back(state_summary(st, owned_.count(st.name) != 0));
+  }
+  return {{"containers", std::move(list)}};
+}
+
+nlohmann::json RealBackend::inspect(const std::string& name) {
+  ContainerState st = runtime_.open(name).state();
+  nlohmann::json j = st.to_json();
+  j["hostNamespaces"] = nlohmann::json::object();
+  for (NsKind k : kAllNsKinds)
+    if (auto ino = ns_inode(::getpid(), k)) j["hostNamespaces"][std::string(ns_oci_name(k))] = *ino;
+  j["owned"] = owned_.count(st.name) != 0;
+  return {{"state", std::move(j)}};
+}
+
+void RealBackend::stop_monitor(const std::string& name) {
+  auto it = monitors_.find(name);
+  if (it == monitors_.end()) return;
+  for (int fd : it->second->fds()) loop_.unwatch(fd);
+  auto gone = std::make_shared<std::unique_ptr<monitor::Monitor>>(std::move(it->second));
+  monitors_.erase(it);
+  loop_.defer([gone] {});
+}
+
+void RealBackend::monitor(const std::string& name_or_id, bool on, double rate_hz) {
+  if (!on) {
+    std::string name = name_or_id;
+    try {
+      name = resolve(name_or_id);
+    } catch (const Error&) {
+    }
+    stop_monitor(name);
+    return;
+  }
+  std::string name = resolve(name_or_id);
+  stop_monitor(name);
+  monitor::MonitorOptions options;
+  options.rate_hz = rate_hz;
+  options.origin_ns = origin_ns_;
+  options.backend = kind();
+  options.report_exit = owned_.count(name) == 0;  // ours: on_exit reports it, with the code
+  auto m = std::make_unique<monitor::Monitor>(runtime_, name, options,
+                                              [this](std::string_view type, std::string_view line) { out_.write_text(type, line); });
+  for (int fd : m->fds()) {
+    loop_.watch(fd, POLLIN, [this, name, fd](short) {
+      auto it = monitors_.find(name);
+      if (it == monitors_.end()) return;
+      try {
+        it->second->on_ready(fd);
+      } catch (const std::exception& e) {
+        log("error", "monitor " + name + ": " + e.what());
+        stop_monitor(name);
+        return;
+      }
+      if (it->second->done()) stop_monitor(name);
+    });
+  }
+  monitors_[name] = std::move(m);
+}
+
+nlohmann::json RealBackend::image_ls() {
+  image::Store store(runtime_.paths().images);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& img : store.list()) {
+    std::uint64_t size = 0;
+    for (const auto& l : img.layers) size += l.size;
+    list.push_back({{"name", img.name},
+                    {"digest", img.manifest_digest},
+                    {"layers", img.layers.size()},
+                    {"size", size}});
+  }
+  return {{"images", std::move(list)}};
+}
+
+nlohmann::json RealBackend::lab_check(const nlohmann::json& request) {
+  // TODO(lab wiring): call the lab engine here (boxlab/lab.hpp) with request["lab"] and
+  // request["step"], and return its check.result; emit progress as check.result events.
+  return Backend::lab_check(request);
+}
+
+void RealBackend::shutdown() {
+  while (!monitors_.empty()) stop_monitor(monitors_.begin()->first);
+  sessions_.close_all();
+  for (auto& [name, o] : owned_) {
+    try {
+      int pidfd = o.container->pidfd();
+      bool running = loop_.watching(pidfd);
+      loop_.unwatch(pidfd);
+      o.container->remove(true);
+      if (running) sys::pidfd_reap(pidfd, true);
+      emit("container.state", {{"id", o.id}, {"name", name}, {"status", "removed"}});
+    } catch (const std::exception& e) {
+      log("error", "shutdown: remove container " + name + ": " + e.what());
+    }
+  }
+  owned_.clear();
+}
+
+}  // namespace boxlab::serve

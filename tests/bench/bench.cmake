@@ -1,0 +1,10 @@
+# Benchmarks: executables built with the tests, never registered with ctest (they measure,
+# they do not assert). include()d from tests/CMakeLists.txt. Run by hand, as root:
+#   build/tests/bench_monitor_cost [--procs 100] [--rate 10] [--count 100]
+add_executable(bench_monitor_cost
+  ${CMAKE_CURRENT_LIST_DIR}/monitor_cost.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../support/test_support.cpp)
+target_include_directories(bench_monitor_cost PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
+target_link_libraries(bench_monitor_cost PRIVATE boxlab-core)
+target_compile_definitions(bench_monitor_cost PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>")
+add_dependencies(bench_monitor_cost boxlab)

@@ -1,0 +1,122 @@
+// The proof of every lab (root): in a private --root, for each step in order, the step's checks
+// fail before its solution (a check that passes already is a defect unless it is a declared
+// precondition), and after the solution they all pass. Then `lab reset` leaves nothing behind.
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "boxlab/lab.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using boxlab::test::Result;
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
+
+// Every lab this file proves; a lab directory not listed here fails the last test case.
+const std::vector<std::string> kProven = {"01-process-and-chroot", "02-pid-namespace",
+                                          "03-mount-namespace", "04-uts-ipc", "05-user-namespace"};
+
+std::string describe(const json& r) {
+  return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
+         r.value("expected", "") + "; observed " + r.value("observed", "");
+}
+
+json check_step(const TempRoot& root, const std::string& lab, std::size_t step) {
+  Result r = root.boxlab({"lab", "check", lab, "--step", std::to_string(step), "-o", "json"});
+  INFO("lab check " << lab << " --step " << step << ": " << r.err);
+  REQUIRE(r.out.size() > 0);
+  json j = json::parse(r.out);
+  REQUIRE(j["steps"].size() == 1);
+  CHECK((r.status == 0) == j["passed"].get<bool>());
+  return j["steps"][0];
+}
+
+void prove(const std::string& id) {
+  if (!boxlab::test::is_root()) {
+    WARN("needs root");
+    return;
+  }
+  boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path state = root.path() / "lab-state";
+  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
+  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
+  setenv("NO_COLOR", "1", 1);
+  // Reset even when a REQUIRE fails: it runs the lab's cleanup for what lives on the host (IPC
+  // objects); the TempRoot then removes whatever containers remain.
+  struct Reset {
+    const TempRoot& root;
+    std::string lab;
+    ~Reset() { root.boxlab({"lab", "reset", lab}); }
+  } reset{root, lab.number};
+
+  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
+    INFO("lab " << id << " step " << step << " (" << lab.steps[step - 1].id << ")");
+    auto started = std::chrono::steady_clock::now();
+    json before = check_step(root, lab.number, step);
+    CHECK_FALSE(before["passed"].get<bool>());
+    for (const auto& r : before["results"]) {
+      if (r["precondition"].get<bool>()) continue;
+      INFO("passes before the solution: " << describe(r));
+      CHECK(r["status"] != "pass");
+    }
+
+    Result solved = root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(step)});
+    INFO("solution output: " << solved.out << solved.err);
+    REQUIRE(solved.status == 0);
+
+    json after = check_step(root, lab.number, step);
+    for (const auto& r : after["results"]) {
+      INFO("fails after the solution: " << describe(r));
+      CHECK(r["status"] == "pass");
+    }
+    REQUIRE(after["passed"].get<bool>());  // later steps build on this one
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    CHECK(ms < std::chrono::seconds(15));
+  }
+
+  Result done = root.boxlab({"lab", "reset", lab.number});
+  INFO(done.err);
+  CHECK(done.status == 0);
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+  CHECK_FALSE(fs::exists(state / "labs" / id));
+}
+
+}  // namespace
+
+TEST_CASE("lab 01 process and chroot: each step fails before its solution and passes after") {
+  prove("01-process-and-chroot");
+}
+
+TEST_CASE("lab 02 pid namespace: each step fails before its solution and passes after") {
+  prove("02-pid-namespace");
+}
+
+TEST_CASE("lab 03 mount namespace: each step fails before its solution and passes after") {
+  prove("03-mount-namespace");
+}
+
+TEST_CASE("lab 04 uts and ipc: each step fails before its solution and passes after") {
+  prove("04-uts-ipc");
+}
+
+TEST_CASE("lab 05 user namespace: each step fails before its solution and passes after") {
+  prove("05-user-namespace");
+}
+
+TEST_CASE("every lab in labs/ has its proof here") {
+  std::vector<std::string> found;
+  for (const auto& d : boxlab::lab::lab_dirs(kLabs)) found.push_back(d.filename().string());
+  for (const auto& name : found) {
+    INFO(name << " has no TEST_CASE in tests/root/lab_solutions.cpp");
+    CHECK(std::find(kProven.begin(), kProven.end(), name) != kProven.end());
+  }
+}

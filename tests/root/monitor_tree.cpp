@@ -1,0 +1,247 @@
+// `boxlab monitor --json` on real containers: the tree maps host pids to pid-namespace pids
+// for nested shells (checked against the container's own /proc), follows descendants without
+// a pid namespace, stops after --count, and ends with container.state stopped.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "boxlab/monitor.hpp"
+#include "test_support.hpp"
+
+using boxlab::test::TempRoot;
+using boxlab::test::trim;
+using nlohmann::json;
+
+extern char** environ;
+
+namespace {
+
+std::vector<json> parse_stream(const std::string& out) {
+  std::vector<json> events;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string error;
+    auto e = boxlab::monitor::parse_event(line, &error);
+    INFO(line);
+    INFO(error);
+    REQUIRE(e);
+    REQUIRE(e->known);
+    events.push_back(e->body);
+  }
+  return events;
+}
+
+// One proc.tree of the container (from `monitor --count 1`).
+json one_tree(const TempRoot& root, const std::string& name) {
+  auto r = root.boxlab({"monitor", name, "--json", "--count", "1"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  for (const auto& e : parse_stream(r.out))
+    if (e["type"] == "proc.tree") return e;
+  FAIL("no proc.tree in: " << r.out);
+  return {};
+}
+
+// Polls (bounded) until the tree has `count` processes: the shells fork as they start.
+json tree_with(const TempRoot& root, const std::string& name, std::size_t count) {
+  json tree;
+  for (int i = 0; i < 500; ++i) {
+    tree = one_tree(root, name);
+    if (tree["processes"].size() == count) return tree;
+    std::this_thread::yield();
+  }
+  FAIL("the tree never had " << count << " processes: " << tree.dump());
+  return tree;
+}
+
+int inspect_pid(const TempRoot& root, const std::string& name) {
+  auto r = root.boxlab({"inspect", name});
+  REQUIRE(r.status == 0);
+  return json::parse(r.out)["pid"].get<int>();
+}
+
+// Field 4 (ppid) of /proc/PID/stat as the container sees it.
+int inner_ppid(const TempRoot& root, const std::string& name, int inner_pid) {
+  auto r = root.boxlab({"exec", name, "cat", "/proc/" + std::to_string(inner_pid) + "/stat"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  std::string stat = r.out;
+  auto close = stat.rfind(')');
+  REQUIRE(close != std::string::npos);
+  std::istringstream rest(stat.substr(close + 2));
+  std::string state;
+  int ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+}  // namespace
+
+TEST_CASE("monitor maps host pids to pid-namespace pids for nested shells", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  // "; true" keeps each shell from exec'ing its last command, so shells stay in the tree.
+  auto r = root.boxlab({"run", "-d", "--name", "nest", "base", "--", "sh", "-c",
+                        "sh -c \"sleep 1000; true\" & sleep 1000; true"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  int pid = inspect_pid(root, "nest");
+  json tree = tree_with(root, "nest", 4);
+  CHECK(tree["root"] == pid);
+  // Members come from the cgroup when the container has one, else from its pid namespace.
+  CHECK((tree["source"] == "pidns" || tree["source"] == "cgroup"));
+  CHECK(tree["container"] == "nest");
+
+  std::map<int, json> by_pid;
+  for (const auto& p : tree["processes"]) by_pid[p["pid"].get<int>()] = p;
+  REQUIRE(by_pid.count(pid));
+  // pid 1 inside is the container's host pid; its parent is outside the container.
+  CHECK(by_pid[pid]["nspid"] == json::array({pid, 1}));
+  CHECK(by_pid[pid]["comm"] == "sh");
+  CHECK(by_pid.count(by_pid[pid]["ppid"].get<int>()) == 0);
+  std::multiset<std::string> comms;
+  for (auto& [host, p] : by_pid) {
+    INFO(p.dump());
+    comms.insert(p["comm"].get<std::string>());
+    REQUIRE(p["nspid"].size() == 2);  // host + the container's pid namespace
+    CHECK(p["nspid"][0] == host);
+    CHECK(p["ns"]["pid"] == tree["pidns"]);
+    if (host == pid) continue;
+    // Every other process hangs below pid 1, and the container's own /proc agrees: its ppid
+    // there is the namespace pid of the host ppid.
+    int host_ppid = p["ppid"].get<int>();
+    REQUIRE(by_pid.count(host_ppid) == 1);
+    int inner = p["nspid"][1].get<int>();
+    CHECK(inner_ppid(root, "nest", inner) == by_pid[host_ppid]["nspid"][1].get<int>());
+  }
+  CHECK(comms == std::multiset<std::string>{"sh", "sh", "sleep", "sleep"});
+  // The inner shell is a child of pid 1 and the parent of one sleep.
+  int inner_sh = 0;
+  for (auto& [host, p] : by_pid)
+    if (host != pid && p["comm"] == "sh") inner_sh = host;
+  REQUIRE(inner_sh != 0);
+  CHECK(by_pid[inner_sh]["ppid"] == pid);
+  int below_inner = 0;
+  for (auto& [host, p] : by_pid)
+    if (p["ppid"] == inner_sh) ++below_inner;
+  CHECK(below_inner == 1);
+}
+
+TEST_CASE("monitor tree of a shell that execs its last command", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto r = root.boxlab({"run", "-d", "--name", "execs", "base", "--", "sh", "-c",
+                        "sh -c \"sleep 1000\" & sleep 1000"});
+  REQUIRE(r.status == 0);
+  int pid = inspect_pid(root, "execs");
+  json tree = tree_with(root, "execs", 2);
+  std::map<int, json> by_pid;
+  for (const auto& p : tree["processes"]) by_pid[p["pid"].get<int>()] = p;
+  CHECK(by_pid[pid]["nspid"] == json::array({pid, 1}));
+  for (auto& [host, p] : by_pid) {
+    CHECK(p["nspid"].size() == 2);
+    if (host != pid) {
+      CHECK(p["ppid"] == pid);
+      CHECK(inner_ppid(root, "execs", p["nspid"][1].get<int>()) == 1);
+    }
+  }
+}
+
+TEST_CASE("without a pid namespace the monitor follows the first process's descendants",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto r = root.boxlab({"run", "-d", "--ns", "mount,uts", "--name", "flat", "base", "--", "sh",
+                        "-c", "sleep 1000 & sleep 1000; true"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  int pid = inspect_pid(root, "flat");
+  json tree = tree_with(root, "flat", 3);
+  CHECK((tree["source"] == "descendants" || tree["source"] == "cgroup"));
+  CHECK(tree["root"] == pid);
+  for (const auto& p : tree["processes"]) {
+    CHECK(p["nspid"].size() == 1);  // only the host's pid namespace
+    if (p["pid"] != pid) CHECK(p["ppid"] == pid);
+  }
+}
+
+TEST_CASE("monitor --count stops after that many samples", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  REQUIRE(root.boxlab({"run", "-d", "--name", "c", "base", "--", "sleep", "1000"}).status == 0);
+  auto r = root.boxlab({"monitor", "c", "--json", "--rate", "50", "--count", "5"});
+  REQUIRE(r.status == 0);
+  auto events = parse_stream(r.out);
+  REQUIRE(!events.empty());
+  CHECK(events.front()["type"] == "container.state");
+  CHECK(events.front()["status"] == "running");
+  int trees = 0;
+  for (const auto& e : events) trees += e["type"] == "proc.tree";
+  CHECK(trees == 5);
+  // The table view works too.
+  auto table = root.boxlab({"monitor", "c", "--count", "1"});
+  CHECK(table.status == 0);
+  CHECK(table.out.find("COMM") != std::string::npos);
+  CHECK(table.out.find("sleep") != std::string::npos);
+}
+
+TEST_CASE("monitor ends with container.state stopped when the container goes", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  REQUIRE(root.boxlab({"run", "-d", "--name", "gone", "base", "--", "sleep", "1000"}).status == 0);
+  // The monitor runs in the background; its first line tells that it is watching.
+  int out[2];
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string(), "monitor", "gone",
+                                   "--json"};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t mon;
+  REQUIRE(posix_spawn(&mon, args[0], &fa, nullptr, args.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  std::string text;
+  auto read_some = [&] {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, 30000) <= 0) return false;
+    char buf[65536];
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) return false;
+    text.append(buf, static_cast<size_t>(n));
+    return true;
+  };
+  while (text.find("\"proc.tree\"") == std::string::npos) REQUIRE(read_some());
+  REQUIRE(root.boxlab({"kill", "gone"}).status == 0);
+  while (read_some()) {
+  }
+  close(out[0]);
+  int status = 0;
+  REQUIRE(waitpid(mon, &status, 0) == mon);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  auto events = parse_stream(text);
+  REQUIRE(!events.empty());
+  CHECK(events.back()["type"] == "container.state");
+  CHECK(events.back()["status"] == "stopped");
+  // One time axis: t never goes back.
+  for (std::size_t i = 1; i < events.size(); ++i) CHECK(events[i]["t"] >= events[i - 1]["t"]);
+  // A container that is not running cannot be monitored.
+  auto again = root.boxlab({"monitor", "gone", "--json", "--count", "1"});
+  CHECK(again.status != 0);
+  CHECK(again.err.find("not running") != std::string::npos);
+}

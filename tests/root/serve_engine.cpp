@@ -1,0 +1,376 @@
+// `boxlab serve` as the GUI drives it: a child process with pipes, JSON lines both ways.
+// Garbage input, run + monitor, exec with and without a terminal, exit reporting, and clean
+// shutdown (stdin EOF, `shutdown`, SIGTERM) removing exactly the containers it started.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "boxlab/monitor.hpp"
+#include "test_support.hpp"
+
+using boxlab::test::TempRoot;
+using boxlab::test::trim;
+using nlohmann::json;
+
+extern char** environ;
+
+namespace {
+
+std::string b64(std::string_view s) {
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    unsigned v = (unsigned char)s[i] << 16 | (unsigned char)s[i + 1] << 8 | (unsigned char)s[i + 2];
+    for (int k = 18; k >= 0; k -= 6) out += a[(v >> k) & 63];
+  }
+  if (i < s.size()) {
+    unsigned v = (unsigned char)s[i] << 16 | (i + 1 < s.size() ? (unsigned char)s[i + 1] << 8 : 0);
+    out += a[v >> 18];
+    out += a[(v >> 12) & 63];
+    out += i + 1 < s.size() ? a[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string unb64(const std::string& s) {
+  std::string out;
+  unsigned v = 0;
+  int bits = 0;
+  for (char c : s) {
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* p = c ? strchr(a, c) : nullptr;
+    if (!p) continue;
+    v = v << 6 | static_cast<unsigned>(p - a);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((v >> bits) & 255);
+    }
+  }
+  return out;
+}
+
+// A `boxlab serve` child. Every line it writes is checked against the event schema.
+class Serve {
+ public:
+  explicit Serve(const TempRoot& root) {
+    int in[2], out[2];
+    REQUIRE(pipe2(in, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string(), "serve"};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    REQUIRE(posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    in_ = in[1];
+    out_ = out[0];
+  }
+  ~Serve() {
+    close_stdin();
+    if (out_ >= 0) close(out_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void write_raw(std::string_view bytes) {
+    while (!bytes.empty()) {
+      // Read what serve says meanwhile, so neither side can block the other.
+      pollfd p[2] = {{in_, POLLOUT, 0}, {out_, POLLIN, 0}};
+      REQUIRE(poll(p, 2, 30000) > 0);
+      if (p[1].revents) read_some(0);
+      if (p[0].revents & POLLOUT) {
+        ssize_t n = write(in_, bytes.data(), std::min<std::size_t>(bytes.size(), 65536));
+        REQUIRE(n > 0);
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+      }
+    }
+  }
+  int send(json cmd) {
+    int id = ++next_id_;
+    cmd["id"] = id;
+    write_raw(cmd.dump() + "\n");
+    return id;
+  }
+  // The reply to `id` (bounded wait).
+  json reply(int id) {
+    return wait_for([id](const json& e) { return e["type"] == "reply" && e["id"] == id; });
+  }
+  json call(json cmd) {
+    json r = reply(send(std::move(cmd)));
+    INFO(r.dump());
+    REQUIRE(r["ok"] == true);
+    return r;
+  }
+  // The first line (from the start of the stream on) that matches; each line matches once.
+  json wait_for(const std::function<bool(const json&)>& match, int timeout_ms = 60000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      for (std::size_t i = 0; i < events_.size(); ++i) {
+        if (used_[i] || !match(events_[i])) continue;
+        used_[i] = true;
+        return events_[i];
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0 || !read_some(static_cast<int>(left))) {
+        FAIL("no matching line from serve; got " << events_.size() << " lines");
+      }
+    }
+  }
+  void close_stdin() {
+    if (in_ >= 0) close(in_);
+    in_ = -1;
+  }
+  // Waits (bounded) for serve to exit; its exit status.
+  int wait_exit() {
+    while (read_some(60000)) {
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid_, &status, 0) == pid_);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  pid_t pid() const { return pid_; }
+  const std::vector<json>& events() const { return events_; }
+
+ private:
+  bool read_some(int timeout_ms) {
+    if (out_ < 0) return false;
+    pollfd p{out_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[65536];
+    ssize_t n = read(out_, buf, sizeof buf);
+    if (n <= 0) {
+      close(out_);
+      out_ = -1;
+      return false;
+    }
+    partial_.append(buf, static_cast<std::size_t>(n));
+    std::size_t nl;
+    while ((nl = partial_.find('\n')) != std::string::npos) {
+      std::string line = partial_.substr(0, nl);
+      partial_.erase(0, nl + 1);
+      std::string error;
+      auto e = boxlab::monitor::parse_event(line, &error);
+      INFO(line);
+      INFO(error);
+      REQUIRE(e);
+      REQUIRE(e->known);
+      events_.push_back(e->body);
+      used_.push_back(false);
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1;
+  int next_id_ = 0;
+  std::string partial_;
+  std::vector<json> events_;
+  std::vector<bool> used_;
+};
+
+std::vector<std::string> names(const TempRoot& root) {
+  auto r = root.boxlab({"ps", "-a", "-q"});
+  std::istringstream in(r.out);
+  std::vector<std::string> out;
+  std::string n;
+  while (in >> n) out.push_back(n);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("serve survives garbage input and still answers hello", "[root]") {
+  TempRoot root;
+  Serve serve(root);
+  std::mt19937 rng(99);
+  std::string noise(20000, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng() % 256);
+  serve.write_raw(noise + "\n");
+  serve.write_raw("{\"id\":1,\"cmd\":\"hel");  // half a line ...
+  serve.write_raw("\n");                       // ... ended early
+  serve.write_raw(std::string(3 << 20, 'x') + "\n");  // longer than any command may be
+  serve.write_raw(std::string(5000, '[') + "\n");
+  serve.write_raw("{\"id\":2,\"cmd\":\"reboot\"}\n");
+  serve.write_raw("{\"id\":3,\"cmd\":\"run\",\"image\":7}\n");
+  serve.write_raw("{\"id\":4,\"cmd\":\"rm\",\"name\":\"no-such-container\"}\n");
+  serve.write_raw("[\"cmd\",\"hello\"]\n\n\n");
+  json unknown = serve.reply(2);
+  CHECK(unknown["ok"] == false);
+  CHECK(unknown["code"] == "unknown_command");
+  CHECK(serve.reply(3)["code"] == "bad_request");
+  CHECK(serve.reply(4)["code"] == "failed");
+  json too_long = serve.wait_for([](const json& e) {
+    return e["type"] == "reply" && e["error"].is_string() &&
+           e["error"].get<std::string>().find("line too long") != std::string::npos;
+  });
+  CHECK(too_long["id"].is_null());
+  json hello = serve.call({{"cmd", "hello"}});
+  CHECK(hello["protocol"] == 1);
+  CHECK(hello["backend"] == "real");
+  // Every line got at most one reply, and the stream stayed valid throughout (checked as read).
+  serve.close_stdin();
+  CHECK(serve.wait_exit() == 0);
+}
+
+TEST_CASE("serve run and monitor on give a proc.tree whose root is the inspect pid", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  Serve serve(root);
+  json run = serve.call({{"cmd", "run"},
+                         {"image", "base"},
+                         {"name", "web"},
+                         {"command", {"sh", "-c", "sleep 1000 & sleep 1000; true"}}});
+  CHECK(run["name"] == "web");
+  serve.call({{"cmd", "monitor"}, {"name", "web"}, {"on", true}, {"rate", 20}});
+  json tree = serve.wait_for([](const json& e) {
+    return e["type"] == "proc.tree" && e["container"] == "web" && e["processes"].size() == 3;
+  });
+  json inspect = serve.call({{"cmd", "inspect"}, {"name", "web"}});
+  int pid = inspect["state"]["pid"].get<int>();
+  CHECK(run["pid"] == pid);
+  CHECK(tree["root"] == pid);
+  bool found_root = false;
+  for (const auto& p : tree["processes"]) {
+    if (p["pid"] != pid) continue;
+    found_root = true;
+    CHECK(p["nspid"] == json::array({pid, 1}));
+  }
+  CHECK(found_root);
+  CHECK(inspect["state"]["owned"] == true);
+  json ps = serve.call({{"cmd", "ps"}});
+  REQUIRE(ps["containers"].size() == 1);
+  CHECK(ps["containers"][0]["name"] == "web");
+  // Off: no more samples after the reply.
+  int off = serve.send({{"cmd", "monitor"}, {"name", "web"}, {"on", false}});
+  serve.reply(off);
+  std::size_t after = serve.events().size();
+  serve.call({{"cmd", "hello"}});
+  for (std::size_t i = after; i < serve.events().size(); ++i)
+    CHECK(serve.events()[i]["type"] != "proc.tree");
+  serve.call({{"cmd", "shutdown"}});
+  CHECK(serve.wait_exit() == 0);
+  CHECK(names(root).empty());
+}
+
+TEST_CASE("serve stdin EOF removes the containers it started and no others", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto outsider = root.boxlab({"run", "-d", "--name", "outsider", "base", "--", "sleep", "1000"});
+  REQUIRE(outsider.status == 0);
+  Serve serve(root);
+  serve.call({{"cmd", "run"}, {"image", "base"}, {"name", "a"}, {"command", {"sleep", "1000"}}});
+  json b = serve.call({{"cmd", "run"},
+                       {"image", "base"},
+                       {"name", "b"},
+                       {"ns", "mount,uts"},
+                       {"command", {"sh", "-c", "sleep 1000 & sleep 1000"}}});
+  int b_pid = b["pid"].get<int>();
+  serve.call({{"cmd", "run"}, {"image", "base"}, {"name", "c"}, {"command", {"true"}}});
+  serve.wait_for([](const json& e) {
+    return e["type"] == "container.state" && e["name"] == "c" && e["status"] == "stopped";
+  });
+  CHECK(names(root).size() == 4);
+  serve.close_stdin();
+  CHECK(serve.wait_exit() == 0);
+  CHECK(names(root) == std::vector<std::string>{"outsider"});
+  CHECK_FALSE(boxlab::test::process_running(b_pid));
+  auto state = json::parse(root.boxlab({"inspect", "outsider"}).out);
+  CHECK(state["status"] == "running");
+  for (std::string name : {"a", "b", "c"}) {
+    bool removed = false;
+    for (const auto& e : serve.events())
+      removed = removed || (e["type"] == "container.state" && e["name"] == name &&
+                            e["status"] == "removed");
+    CHECK(removed);
+  }
+}
+
+TEST_CASE("serve SIGTERM removes its containers", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  Serve serve(root);
+  serve.call({{"cmd", "run"}, {"image", "base"}, {"name", "t"}, {"command", {"sleep", "1000"}}});
+  REQUIRE(kill(serve.pid(), SIGTERM) == 0);
+  CHECK(serve.wait_exit() == 0);
+  CHECK(names(root).empty());
+}
+
+TEST_CASE("serve reports a container's exit with its code", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  Serve serve(root);
+  json run = serve.call(
+      {{"cmd", "run"}, {"image", "base"}, {"name", "quick"}, {"command", {"sh", "-c", "exit 5"}}});
+  json stopped = serve.wait_for([](const json& e) {
+    return e["type"] == "container.state" && e["name"] == "quick" && e["status"] == "stopped";
+  });
+  CHECK(stopped["exitCode"] == 5);
+  CHECK(stopped["pid"] == run["pid"]);
+  // Still listed (stopped) until removed.
+  serve.call({{"cmd", "rm"}, {"name", "quick"}});
+  serve.wait_for([](const json& e) {
+    return e["type"] == "container.state" && e["name"] == "quick" && e["status"] == "removed";
+  });
+  CHECK(names(root).empty());
+  int again = serve.send({{"cmd", "rm"}, {"name", "quick"}});
+  CHECK(serve.reply(again)["ok"] == false);
+}
+
+TEST_CASE("serve exec captures output and streams a terminal session", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  Serve serve(root);
+  serve.call({{"cmd", "run"}, {"image", "base"}, {"name", "box"}, {"command", {"sleep", "1000"}}});
+  json r = serve.call({{"cmd", "exec"},
+                       {"name", "box"},
+                       {"command", {"sh", "-c", "echo out; echo err >&2; exit 4"}}});
+  CHECK(r["exitCode"] == 4);
+  CHECK(r["stdout"] == "out\n");
+  CHECK(r["stderr"] == "err\n");
+  CHECK(r["truncated"] == false);
+
+  json tty = serve.call({{"cmd", "exec"}, {"name", "box"}, {"command", {"sh"}}, {"tty", true}});
+  std::string session = tty["session"].get<std::string>();
+  serve.call({{"cmd", "console.resize"}, {"session", session}, {"rows", 30}, {"cols", 100}});
+  serve.call({{"cmd", "console.input"},
+              {"session", session},
+              {"data", b64("stty size; echo hi-$((6*7)); exit 7\n")}});
+  json closed = serve.wait_for([&](const json& e) {
+    return e["type"] == "console.closed" && e["session"] == session;
+  });
+  std::string seen;  // everything the terminal showed, all before console.closed
+  for (const auto& e : serve.events())
+    if (e["type"] == "console.output" && e["session"] == session)
+      seen += unb64(e["data"].get<std::string>());
+  INFO(seen);
+  CHECK(seen.find("hi-42") != std::string::npos);
+  CHECK(seen.find("30 100") != std::string::npos);
+  CHECK(closed["exitCode"] == 7);
+  int gone = serve.send({{"cmd", "console.input"}, {"session", session}, {"data", b64("x")}});
+  CHECK(serve.reply(gone)["ok"] == false);
+}
