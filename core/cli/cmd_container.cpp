@@ -41,9 +41,12 @@ std::string status_text(const ContainerState& st) {
 void report_oom(Container& c) {
   try {
     auto stats = c.stats();
-    auto kills = stats["memory"].value("oom_kill", std::uint64_t{0});
+    // No memory controller (none delegated, or no cgroup at all): nothing to report.
+    if (!stats.contains("memory") || !stats["memory"].is_object()) return;
+    const auto& memory = stats["memory"];
+    auto kills = memory.value("oom_kill", std::uint64_t{0});
     if (kills > 0) {
-      auto max = stats["memory"]["max"];
+      const auto& max = memory["max"];
       std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended " << kills
                 << (kills == 1 ? " process" : " processes") << " at the memory limit"
                 << (max.is_number() ? " (" + std::to_string(max.get<std::uint64_t>() / (1024 * 1024)) + " MiB)" : "")

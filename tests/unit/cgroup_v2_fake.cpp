@@ -2,9 +2,11 @@
 // on_mkdir plays the kernel: a new directory gets the files of the controllers its parent
 // enabled in cgroup.subtree_control. Files keep the last value written.
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -231,6 +233,30 @@ TEST_CASE("v2: the no-internal-processes rule") {
     CHECK(t.get(t.parent / "cgroup.subtree_control") == "+memory +cpu +pids");
     CHECK(c.dirs() == std::vector<fs::path>{t.parent / "box5"});
     c.remove();
+  }
+  SECTION("the others are boxlab processes of this invocation: they move along") {
+    V2Tree t;
+    pid_t child = fork();  // same program, our descendant (like the `run -d` keeper)
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      for (;;) pause();
+    }
+    V2Tree::put(t.parent / "cgroup.procs",
+                std::to_string(getpid()) + "\n" + std::to_string(child) + "\n");
+    auto c = cg::Cgroup::create("box5", all_limits(), t.options());
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    CHECK(t.get(t.parent / "boxlab-engine/cgroup.procs") == std::to_string(getpid()));  // last
+    CHECK(t.get(t.parent / "cgroup.subtree_control") == "+memory +cpu +pids");
+    c.remove();
+  }
+  SECTION("our parent is another program: not ours to move") {
+    V2Tree t;
+    V2Tree::put(t.parent / "cgroup.procs",
+                std::to_string(getppid()) + "\n" + std::to_string(getpid()) + "\n");
+    CHECK_THROWS_WITH(cg::Cgroup::create("box5", all_limits(), t.options()),
+                      Catch::Contains("holds other processes"));
+    CHECK(t.nothing_left());
   }
   SECTION("already in boxlab-engine: the cgroup goes beside it") {
     V2Tree t("/user.slice/s.scope/boxlab-engine");

@@ -12,9 +12,11 @@
 // v2 and the "no internal processes" rule: controllers reach NAME only when the caller's cgroup
 // P enables them in P/cgroup.subtree_control, which the kernel refuses while P itself holds
 // processes (except at the hierarchy root). When P holds processes, create():
-//   - if the only process in P is this one, moves it into the leaf P/boxlab-engine (legal: it is
-//     our own process, moved below our own cgroup), then enables the controllers in P. Later
-//     calls from inside P/boxlab-engine keep using P as the parent.
+//   - if every process in P belongs to this boxlab invocation (this process, and boxlab
+//     processes that are its ancestors or descendants, like the parent `run -d` leaves waiting),
+//     moves them into the leaf P/boxlab-engine (legal: our own processes, moved below our own
+//     cgroup), then enables the controllers in P. Later calls from inside P/boxlab-engine keep
+//     using P as the parent.
 //   - otherwise (e.g. a login shell's session scope) throws an Error that says so and how to
 //     fix it: run boxlab in a cgroup of its own (`systemd-run --scope -p Delegate=yes boxlab ..`).
 //     Processes that are not ours are never moved.

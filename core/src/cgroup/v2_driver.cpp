@@ -1,6 +1,7 @@
 // The cgroup v2 driver: one directory, NAME, below our own cgroup in the unified tree. Before
 // creating it, the parent must enable the controllers in its cgroup.subtree_control; see
 // cgroup.hpp for what happens when the parent holds processes ("no internal processes").
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,16 +111,61 @@ std::string plus_list(const std::vector<std::string>& controllers) {
   return out;
 }
 
-// Makes PARENT able to enable controllers: it must hold no process. When the only one is us, we
-// move into PARENT/boxlab-engine. Returns false when other processes are there.
+// The parent pid from /proc/PID/stat; 0 when it cannot be read.
+pid_t parent_of(pid_t pid) {
+  auto stat = read_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  auto close = stat->rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return 0;
+  auto fields = split_words(std::string_view(*stat).substr(close + 1));  // state ppid ...
+  if (fields.size() < 2) return 0;
+  try {
+    return static_cast<pid_t>(parse_i64(fields[1], "ppid"));
+  } catch (const Error&) {
+    return 0;
+  }
+}
+
+bool same_program(pid_t pid) {
+  struct stat ours, theirs;
+  return ::stat("/proc/self/exe", &ours) == 0 &&
+         ::stat(("/proc/" + std::to_string(pid) + "/exe").c_str(), &theirs) == 0 &&
+         ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+bool on_chain(pid_t from, pid_t wanted) {
+  for (int i = 0; from > 1 && i < 32; ++i, from = parent_of(from))
+    if (from == wanted) return true;
+  return false;
+}
+
+// A process of this boxlab invocation: the same program, and our ancestor or our descendant
+// (`run -d` leaves a parent waiting while its child creates the container).
+bool ours(pid_t pid) {
+  pid_t self = ::getpid();
+  return pid == self ||
+         (same_program(pid) && (on_chain(::getppid(), pid) || on_chain(parent_of(pid), self)));
+}
+
+// Makes PARENT able to enable controllers: it must hold no process. When all of them are ours,
+// they move into PARENT/boxlab-engine. Returns false when others are there (PROCS lists all).
 bool empty_parent(const fs::path& parent, const Options& options, std::vector<pid_t>& procs) {
   procs = read_procs(parent);
   if (procs.empty()) return true;
-  if (procs != std::vector<pid_t>{::getpid()}) return false;
+  if (!std::all_of(procs.begin(), procs.end(), ours)) return false;
   fs::path leaf = parent / kEngineLeaf;
   if (!file_exists(leaf)) make_cgroup_dir(leaf, options);
-  with_context("move boxlab (pid " + std::to_string(::getpid()) + ") into its own leaf cgroup",
-               [&] { write_value(leaf / "cgroup.procs", std::to_string(::getpid())); });
+  // Ours last, so in a fake tree the file shows our own pid.
+  std::stable_partition(procs.begin(), procs.end(), [](pid_t p) { return p != ::getpid(); });
+  for (pid_t pid : procs) {
+    with_context("move boxlab (pid " + std::to_string(pid) + ") into its own leaf cgroup", [&] {
+      try {
+        write_value(leaf / "cgroup.procs", std::to_string(pid));
+      } catch (const Error& e) {
+        if (e.errnum() != ESRCH) throw;  // gone meanwhile
+      }
+    });
+  }
   return true;
 }
 
