@@ -12,10 +12,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "boxlab/cgroup.hpp"
+#include "boxlab/container.hpp"
 #include "boxlab/monitor.hpp"
 #include "test_support.hpp"
 
@@ -30,6 +33,17 @@ struct Run {
 };
 
 double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+
+// CPU time of this process spent in fn, in microseconds.
+template <typename Fn>
+double cpu_us(Fn&& fn) {
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  fn();
+  getrusage(RUSAGE_SELF, &after);
+  return (seconds(after.ru_utime) + seconds(after.ru_stime) - seconds(before.ru_utime) -
+          seconds(before.ru_stime)) * 1e6;
+}
 
 // Runs argv with stdout into a pipe we drain (like a GUI reading the stream).
 Run measure(const std::vector<std::string>& argv) {
@@ -115,24 +129,51 @@ int main(int argc, char** argv) {
     Run r = measure(full);
     if (r.status != 0) throw std::runtime_error("monitor exited with " + std::to_string(r.status));
 
-    // In-process: one sample of the same container, many times.
+    // In-process breakdown on the same container (CPU per call): the tree as the monitor
+    // samples it (a quiet container: membership unchanged), and the cgroup's stats().
     auto st = nlohmann::json::parse(root.boxlab({"inspect", "bench"}).out);
     boxlab::monitor::Target target{st["pid"].get<pid_t>(), std::nullopt};
-    if (st["namespaces"].contains("pid") && st["newNamespaces"].get<std::string>().find("pid") !=
-                                               std::string::npos)
+    if (st["newNamespaces"].get<std::string>().find("pid") != std::string::npos)
       target.pid_ns = st["namespaces"]["pid"].get<std::uint64_t>();
-    boxlab::monitor::TreeSampler sampler(target, {});
+    boxlab::monitor::TreeSampler::Options options;
+    options.change_hint = [] { return std::optional<std::uint64_t>(1); };
+    boxlab::monitor::TreeSampler sampler(target, options);
     sampler.sample();
     const int reps = 1000;
-    rusage before{}, after{};
-    getrusage(RUSAGE_SELF, &before);
-    std::size_t bytes = 0;
-    for (int i = 0; i < reps; ++i)
-      bytes += boxlab::monitor::to_json(sampler.sample()).dump().size();
-    getrusage(RUSAGE_SELF, &after);
-    double per_sample_us = (seconds(after.ru_utime) + seconds(after.ru_stime) -
-                            seconds(before.ru_utime) - seconds(before.ru_stime)) /
-                           reps * 1e6;
+    std::string line;
+    double tree_us = cpu_us([&] {
+      for (int i = 0; i < reps; ++i) {
+        sampler.sample();
+        line.clear();
+        sampler.append_processes_json(line);
+      }
+    }) / reps;
+    // The whole Monitor, sample by sample, lines written to /dev/null: with the container's
+    // cgroup (as `boxlab monitor` runs) and without it (the monitor's own part).
+    boxlab::Runtime runtime(boxlab::Paths::resolve(root.path()));
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    auto sink = [null](std::string_view, std::string_view text) {
+      if (write(null, text.data(), text.size()) < 0) std::perror("write");
+    };
+    auto monitor_us = [&](bool with_cgroup) {
+      boxlab::monitor::MonitorOptions mo;
+      if (!with_cgroup) mo.cgroup = [](const boxlab::ContainerState&) { return nullptr; };
+      boxlab::monitor::Monitor m(runtime, "bench", mo, sink);
+      m.sample();
+      return cpu_us([&] {
+        for (int i = 0; i < 200; ++i) m.sample();
+      }) / 200;
+    };
+    double with_cgroup_us = monitor_us(true);
+    double own_us = monitor_us(false);
+    close(null);
+    double stats_us = -1;
+    if (st.contains("cgroup") && st["cgroup"].is_object()) {
+      auto cg = boxlab::cgroup::Cgroup::open(st["cgroup"]);
+      stats_us = cpu_us([&] {
+        for (int i = 0; i < 200; ++i) boxlab::cgroup::to_json(cg.stats()).dump();
+      }) / 200;
+    }
 
     double pct = 100.0 * r.cpu_s / r.wall_s;
     double steady = 100.0 * (r.cpu_s - startup.cpu_s) / std::max(1e-9, r.wall_s - startup.wall_s);
@@ -142,8 +183,11 @@ int main(int argc, char** argv) {
         pct, procs, seen, count, rate, r.user_s * 1e3, r.sys_s * 1e3, r.wall_s, r.lines, r.bytes);
     std::printf("monitor cost: start-up (--count 1) %.0f ms CPU; steady state %.2f%% of one core\n",
                 startup.cpu_s * 1e3, steady);
-    std::printf("monitor cost: in-process sample + JSON of %zu processes: %.0f us CPU (%zu bytes)\n",
-                seen, per_sample_us, bytes / reps);
+    std::printf(
+        "monitor cost: in-process per sample: Monitor::sample() %.0f us CPU, %.0f us without the "
+        "cgroup (%.2f%% of one core at %.0f Hz); of that proc.tree %.0f us (%zu bytes of "
+        "processes); one cgroup stats() %.0f us\n",
+        with_cgroup_us, own_us, own_us * rate / 1e4, rate, tree_us, line.size(), stats_us);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_monitor_cost: %s\n", e.what());
     return 1;

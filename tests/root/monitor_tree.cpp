@@ -86,6 +86,61 @@ int inner_ppid(const TempRoot& root, const std::string& name, int inner_pid) {
   return ppid;
 }
 
+// `boxlab monitor NAME --json` in the background, read as it goes.
+class Background {
+ public:
+  Background(const TempRoot& root, const std::string& name) {
+    int out[2];
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string(), "monitor",
+                                     name, "--json"};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    REQUIRE(posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    fd_ = out[0];
+  }
+  ~Background() {
+    if (fd_ >= 0) close(fd_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Reads (bounded) until text holds `needle`.
+  void wait_for(const std::string& needle) {
+    while (text.find(needle) == std::string::npos) REQUIRE(read_some());
+  }
+  // Reads to the end and returns the exit status.
+  int finish() {
+    while (read_some()) {
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid_, &status, 0) == pid_);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string text;
+
+ private:
+  bool read_some() {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 60000) <= 0) return false;
+    char buf[65536];
+    ssize_t n = read(fd_, buf, sizeof buf);
+    if (n <= 0) return false;
+    text.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
+
 }  // namespace
 
 TEST_CASE("monitor maps host pids to pid-namespace pids for nested shells", "[root]") {
@@ -200,41 +255,11 @@ TEST_CASE("monitor ends with container.state stopped when the container goes", "
   TempRoot root;
   root.ensure_base_image();
   REQUIRE(root.boxlab({"run", "-d", "--name", "gone", "base", "--", "sleep", "1000"}).status == 0);
-  // The monitor runs in the background; its first line tells that it is watching.
-  int out[2];
-  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string(), "monitor", "gone",
-                                   "--json"};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t mon;
-  REQUIRE(posix_spawn(&mon, args[0], &fa, nullptr, args.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  std::string text;
-  auto read_some = [&] {
-    pollfd p{out[0], POLLIN, 0};
-    if (poll(&p, 1, 30000) <= 0) return false;
-    char buf[65536];
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n <= 0) return false;
-    text.append(buf, static_cast<size_t>(n));
-    return true;
-  };
-  while (text.find("\"proc.tree\"") == std::string::npos) REQUIRE(read_some());
+  Background mon(root, "gone");
+  mon.wait_for("\"proc.tree\"");  // it is watching
   REQUIRE(root.boxlab({"kill", "gone"}).status == 0);
-  while (read_some()) {
-  }
-  close(out[0]);
-  int status = 0;
-  REQUIRE(waitpid(mon, &status, 0) == mon);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  auto events = parse_stream(text);
+  CHECK(mon.finish() == 0);
+  auto events = parse_stream(mon.text);
   REQUIRE(!events.empty());
   CHECK(events.back()["type"] == "container.state");
   CHECK(events.back()["status"] == "stopped");
@@ -244,4 +269,38 @@ TEST_CASE("monitor ends with container.state stopped when the container goes", "
   auto again = root.boxlab({"monitor", "gone", "--json", "--count", "1"});
   CHECK(again.status != 0);
   CHECK(again.err.find("not running") != std::string::npos);
+}
+
+TEST_CASE("monitor reports an OOM kill as a cgroup.event", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  REQUIRE(root.boxlab({"run", "-d", "--memory", "32M", "--name", "hog", "base", "--", "sleep",
+                       "1000"})
+              .status == 0);
+  auto state = json::parse(root.boxlab({"inspect", "hog"}).out);
+  if (!state["cgroup"].is_object()) {
+    WARN("no cgroup on this host: skipped");
+    return;
+  }
+  Background mon(root, "hog");
+  mon.wait_for("\"cgroup.stats\"");  // watching, event fd armed
+  // The hog joins the container (and its cgroup) through exec; the OOM killer takes it.
+  auto hog = root.boxlab({"exec", "hog", "sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"});
+  CHECK(hog.status == 137);
+  mon.wait_for("\"event\":\"oom_kill\"");
+  mon.wait_for("\"oom_kill\":1");  // and a later cgroup.stats counts it
+  REQUIRE(root.boxlab({"kill", "hog"}).status == 0);
+  CHECK(mon.finish() == 0);
+  bool oom_kill = false, stats_saw_it = false;
+  for (const auto& e : parse_stream(mon.text)) {
+    if (e["type"] == "cgroup.event" && e["event"] == "oom_kill") {
+      oom_kill = true;
+      CHECK(e["count"].get<int>() >= 1);
+      CHECK(e["container"] == "hog");
+    }
+    if (e["type"] == "cgroup.stats" && e["memory"]["oom_kill"].get<int>() >= 1) stats_saw_it = true;
+    if (e["type"] == "cgroup.stats") CHECK(e["memory"]["max"] == 32 * 1024 * 1024);
+  }
+  CHECK(oom_kill);
+  CHECK(stats_saw_it);
 }

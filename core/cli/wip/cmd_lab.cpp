@@ -85,12 +85,19 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   labcmd->require_subcommand(1);
 
   // ls
-  labcmd->add_subcommand("ls", "List the labs and your progress")->callback([] {
+  labcmd->add_subcommand("ls", "List the labs and your progress")->callback([&exit_code] {
     fsys::path dir = lab::find_labs_dir(self_exe());
     lab::Progress progress = lab::Progress::load(lab::state_home() / "progress.json");
     std::cout << "ID   LAB                              STEPS   DONE    MINUTES   NEEDS\n";
     for (const auto& d : lab::lab_dirs(dir)) {
-      lab::Lab l = lab::load_lab(d);
+      lab::Lab l;
+      try {
+        l = lab::load_lab(d);
+      } catch (const Error& e) {  // one broken lab does not hide the others
+        std::cout << d.filename().string() << ": cannot load: " << e.what() << "\n";
+        exit_code = 1;
+        continue;
+      }
       std::size_t done = progress.lab(l.id).passed_count(l);
       std::string needs;
       for (const auto& r : l.requirements) needs += (needs.empty() ? "" : ",") + r;

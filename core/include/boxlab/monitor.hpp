@@ -80,7 +80,7 @@ using ChangeHint = std::function<std::optional<std::uint64_t>()>;
 //
 // Cost model (what keeps 10 Hz x 100 processes cheap): membership is re-listed only when the
 // change hint moves, a member exited, or every relist_every samples; exits are seen at once
-// through a pidfd per member (poll()ed together); each member's stat is re-read (pread of a
+// through a pidfd per member (in one epoll set); each member's stat is re-read (pread of a
 // kept fd) every refresh_every samples, staggered, and at once when it is new, exited, or its
 // parent exited (reparenting); status + ns links when new, after an exec (comm changed) and
 // every slow_every samples. So ppid and membership are exact each sample; comm, state,
@@ -122,6 +122,8 @@ class TreeSampler {
   Options options_;
   int proc_fd_ = -1;
   int loadavg_fd_ = -1;
+  Fd exits_;                     // epoll over the members' pidfds
+  std::uint64_t own_pid_ns_ = 0;  // this process's pid namespace
   bool fake_ = false;
   std::unordered_map<pid_t, std::unique_ptr<Entry>> cache_;
   std::vector<pid_t> members_;  // sorted

@@ -66,7 +66,7 @@ void render_step(std::ostringstream& out, const StepReport& r, const RenderOptio
     std::string word =
         c.status == CheckStatus::pass ? "" : " (" + std::string(status_name(c.status)) + ")";
     out << "  " << st(color_of(c.status), mark_of(c.status)) << " " << title
-        << st(color_of(c.status), word) << "\n";
+        << (word.empty() ? "" : st(color_of(c.status), word)) << "\n";
     // A blocked check says nothing new: the check it waits for explains what is missing.
     if (c.status == CheckStatus::pass || c.status == CheckStatus::blocked || secret) continue;
     detail_line(out, st, "expected", c.expected);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -116,7 +117,12 @@ TreeSampler::TreeSampler(Target target, Options options)
   proc_fd_ = ::open(options_.proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_fd_ < 0) throw Error::system("open " + options_.proc.string());
   fake_ = options_.proc != "/proc";
-  if (!fake_) loadavg_fd_ = ::openat(proc_fd_, "loadavg", O_RDONLY | O_CLOEXEC);
+  if (!fake_) {
+    loadavg_fd_ = ::openat(proc_fd_, "loadavg", O_RDONLY | O_CLOEXEC);
+    exits_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!exits_) throw Error::system("epoll_create1");
+    own_pid_ns_ = read_ns(proc_fd_, ::getpid(), "pid");
+  }
   tree_.root = target_.root;
   tree_.pid_ns = target_.pid_ns.value_or(0);
   tree_.source = options_.pids ? "cgroup" : target_.pid_ns ? "pidns" : "descendants";
@@ -142,6 +148,11 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
     e.pidfd.reset(sys::pidfd_open(pid));
     if (!e.pidfd) return false;
     ++open_fds_;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<std::uint64_t>(pid);
+    if (::epoll_ctl(exits_.get(), EPOLL_CTL_ADD, e.pidfd.get(), &ev) != 0)
+      throw Error::system("epoll_ctl");
   }
   if (!(e.stat ? pread_all(e.stat.get(), buf_) : read_at(proc_fd_, path, buf_))) return false;
   const ProcInfo old = e.info;
@@ -274,6 +285,11 @@ void TreeSampler::relist() {
   // them from their parents, repeating while that adds members (parents first or not).
   if (!undecided.empty()) {
     for (Entry* e : undecided) {
+      // Our own pid namespace (the host's, usually) is never nested in a container's.
+      if (e->pid_ns == own_pid_ns_ && own_pid_ns_ != 0) {
+        e->pid_ns = 0;
+        continue;
+      }
       char path[64];
       std::snprintf(path, sizeof path, "%d/stat", e->info.pid);
       if (!read_at(proc_fd_, path, buf_) || !parse_stat(buf_, e->info)) e->info.ppid = 0;
@@ -327,27 +343,27 @@ const ProcTree& TreeSampler::sample() {
   unsigned gen = ++samples_;
   std::vector<pid_t> before = members_;
 
-  // Exits, all at once: one poll() over the members' pidfds.
-  std::vector<pollfd> fds;
-  std::vector<Entry*> owners;
-  for (pid_t pid : members_) {
-    Entry& e = *cache_[pid];
-    if (e.pidfd && !e.exited) {
-      fds.push_back({e.pidfd.get(), POLLIN, 0});
-      owners.push_back(&e);
-    }
-  }
-  if (!fds.empty() && ::poll(fds.data(), fds.size(), 0) > 0) {
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (!fds[i].revents) continue;
-      Entry& dead = *owners[i];
-      dead.exited = dead.due = true;
-      exit_seen_ = true;
-      // Its children are reparented: read their new ppid now.
-      for (pid_t pid : members_) {
-        Entry& c = *cache_[pid];
-        if (c.info.ppid == dead.info.pid) c.due = true;
+  // Exits: the members' pidfds sit in one epoll set, which reports only the ones that fired.
+  if (exits_) {
+    epoll_event ready[64];
+    int n;
+    while ((n = ::epoll_wait(exits_.get(), ready, 64, 0)) > 0) {
+      for (int i = 0; i < n; ++i) {
+        auto pid = static_cast<pid_t>(ready[i].data.u64);
+        auto it = cache_.find(pid);
+        if (it == cache_.end()) continue;
+        Entry& dead = *it->second;
+        // Once: a zombie stays readable; it is re-read each sample until it is reaped.
+        ::epoll_ctl(exits_.get(), EPOLL_CTL_DEL, dead.pidfd.get(), nullptr);
+        dead.exited = dead.due = true;
+        exit_seen_ = true;
+        // Its children are reparented: read their new ppid now.
+        for (pid_t m : members_) {
+          Entry& c = *cache_[m];
+          if (c.info.ppid == pid) c.due = true;
+        }
       }
+      if (n < 64) break;
     }
   }
 
