@@ -20,5 +20,6 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_container_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code);
 
 }  // namespace boxlab::cli

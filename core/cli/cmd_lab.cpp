@@ -1,8 +1,244 @@
-// boxlab lab ...: placeholder until the lab engine lands.
+// boxlab lab ls | show ID [--step S] | check ID [--step S|all] [-o ansi|json|junit]
+//            | hint ID STEP | reset ID | solve ID [--step S]
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "boxlab/error.hpp"
+#include "boxlab/lab.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
+namespace {
+namespace fsys = std::filesystem;
 
-void add_lab_commands(CLI::App&, const Globals&, int&) {}
+fsys::path self_exe() {
+  std::error_code ec;
+  fsys::path p = fsys::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the boxlab binary (/proc/self/exe)", ec.value());
+  return p;
+}
+
+// Everything a lab command works with.
+struct LabSession {
+  lab::Lab lab;
+  lab::Workspace ws;
+  lab::Progress progress;
+  std::unique_ptr<lab::Probe> probe;
+  std::unique_ptr<lab::Engine> engine;
+
+  LabSession(const Globals& g, const std::string& ref)
+      : lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(self_exe()), ref))),
+        ws(lab::Workspace::for_lab(lab::state_home(), lab)),
+        progress(lab::Progress::load(lab::state_home() / "progress.json")),
+        probe(lab::make_live_probe({g.root, self_exe()})),
+        engine(std::make_unique<lab::Engine>(*probe)) {
+    ws.ensure();
+  }
+
+  lab::LabProgress& mine() { return progress.lab(lab.id); }
+
+  // "all", a number, a step id, or (empty) the learner's current step.
+  std::vector<std::size_t> steps(const std::string& ref) {
+    if (ref.empty()) return {mine().current_step(lab)};
+    if (ref == "all") {
+      std::vector<std::size_t> all;
+      for (std::size_t i = 0; i < lab.steps.size(); ++i) all.push_back(i);
+      return all;
+    }
+    auto i = lab.step_index(ref);
+    if (!i)
+      throw Error("lab " + lab.number + " has no step '" + ref + "' (steps 1-" +
+                  std::to_string(lab.steps.size()) + ")");
+    return {*i};
+  }
+
+  // Runs the step's setup (once); says what it ran on `out`, if given.
+  void open(std::size_t step, std::ostream* out) {
+    auto logs = lab::open_step(*engine, lab, step, ws, progress);
+    progress.save();
+    if (out)
+      for (const auto& l : logs) *out << "(setup) $ " << l.command << "\n";
+  }
+};
+
+bool use_color(bool asked) {
+  if (std::getenv("NO_COLOR")) return false;
+  return asked || ::isatty(STDOUT_FILENO);
+}
+
+void print_step(LabSession& s, std::size_t i) {
+  const lab::Step& step = s.lab.steps[i];
+  const auto& sp = s.mine().steps[step.id];
+  std::cout << "## Step " << i + 1 << " of " << s.lab.steps.size() << ": " << step.title
+            << (sp.passed ? "  [done]" : "") << "\n\n";
+  std::cout << s.engine->render(step.instructions, s.ws, false)
+            << "\n\nWhen you are done: boxlab lab check " << s.lab.number << "\n";
+}
+
+}  // namespace
+
+void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
+  auto* labcmd = app.add_subcommand("lab", "Labs: guided steps with automatic checks");
+  labcmd->require_subcommand(1);
+
+  // ls
+  labcmd->add_subcommand("ls", "List the labs and your progress")->callback([&exit_code] {
+    fsys::path dir = lab::find_labs_dir(self_exe());
+    lab::Progress progress = lab::Progress::load(lab::state_home() / "progress.json");
+    std::cout << "ID   LAB                              STEPS   DONE    MINUTES   NEEDS\n";
+    for (const auto& d : lab::lab_dirs(dir)) {
+      lab::Lab l;
+      try {
+        l = lab::load_lab(d);
+      } catch (const Error& e) {  // one broken lab does not hide the others
+        std::cout << d.filename().string() << ": cannot load: " << e.what() << "\n";
+        exit_code = 1;
+        continue;
+      }
+      std::size_t done = progress.lab(l.id).passed_count(l);
+      std::string needs;
+      for (const auto& r : l.requirements) needs += (needs.empty() ? "" : ",") + r;
+      char line[256];
+      std::snprintf(
+          line, sizeof line, "%-4s %-32s %-7zu %-7s %-9d %s", l.number.c_str(),
+          l.title.substr(0, 32).c_str(), l.steps.size(),
+          (done == l.steps.size() ? std::string("all")
+                                  : std::to_string(done) + "/" + std::to_string(l.steps.size()))
+              .c_str(),
+          l.minutes, needs.empty() ? "-" : needs.c_str());
+      std::cout << line << "\n";
+    }
+    std::cout << "\nStart with: boxlab lab show 01\n";
+  });
+
+  // show
+  auto* show = labcmd->add_subcommand("show", "Show a lab and the instructions of a step");
+  auto show_id = std::make_shared<std::string>();
+  auto show_step = std::make_shared<std::string>();
+  show->add_option("id", *show_id, "Lab: 02, 2 or pid-namespace")->required();
+  show->add_option("--step", *show_step, "Step number or id (default: your current step)");
+  show->callback([&globals, show_id, show_step] {
+    LabSession s(globals, *show_id);
+    std::size_t i = s.steps(*show_step).at(0);
+    std::cout << "# Lab " << s.lab.number << ": " << s.lab.title << "\n\n"
+              << s.lab.summary << " (about " << s.lab.minutes << " minutes)\n";
+    if (show_step->empty()) {
+      if (!s.lab.intro.empty())
+        std::cout << "\n" << s.engine->render(s.lab.intro, s.ws, false) << "\n";
+      std::cout << "\nSteps:\n";
+      for (std::size_t k = 0; k < s.lab.steps.size(); ++k)
+        std::cout << "  " << (s.mine().steps[s.lab.steps[k].id].passed ? "✔" : " ") << " " << k + 1
+                  << ". " << s.lab.steps[k].title << (k == i ? "   <- you are here" : "") << "\n";
+      std::cout << "\nYour answers folder: " << s.ws.answers().string() << "\n";
+    }
+    std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
+    if (unmet.empty()) s.open(i, &std::cout);
+    std::cout << "\n";
+    print_step(s, i);
+    if (!unmet.empty()) std::cout << "\nNote: " << unmet << ".\n";
+  });
+
+  // check
+  auto* check = labcmd->add_subcommand("check", "Check your work on a step");
+  struct CheckArgs {
+    std::string id, step, format = "ansi";
+    bool format_given = false;
+  };
+  auto ca = std::make_shared<CheckArgs>();
+  check->add_option("id", ca->id, "Lab: 02, 2 or pid-namespace")->required();
+  check->add_option("--step", ca->step, "Step number or id, or all (default: your current step)");
+  check->add_option("-o,--output", ca->format, "ansi, json or junit")
+      ->each([ca](const std::string&) { ca->format_given = true; });
+  check->callback([&globals, &exit_code, ca] {
+    lab::Format format = lab::parse_format(ca->format);
+    LabSession s(globals, ca->id);
+    bool setup_ok = lab::unmet_requirements(*s.probe, s.lab).empty();
+    std::vector<lab::StepReport> reports;
+    for (std::size_t i : s.steps(ca->step)) {
+      if (setup_ok) s.open(i, format == lab::Format::ansi ? &std::cerr : nullptr);
+      int hints = s.mine().step(s.lab, i).hints_shown;
+      reports.push_back(s.engine->check_step(s.lab, i, s.ws, hints));
+      s.progress.record(reports.back());
+    }
+    s.progress.save();
+    lab::RenderOptions ro;
+    ro.color = use_color(ca->format_given);
+    if (format == lab::Format::json) {
+      std::cout << lab::to_json(reports, ro).dump(2) << "\n";
+    } else if (format == lab::Format::junit) {
+      std::cout << lab::render_junit(reports, ro);
+    } else {
+      std::cout << lab::render_ansi(reports, ro);
+    }
+    bool all = true;
+    for (const auto& r : reports) all = all && r.passed();
+    exit_code = all ? 0 : 1;
+  });
+
+  // hint
+  auto* hint = labcmd->add_subcommand("hint", "Show the next hint for a step");
+  auto hint_args = std::make_shared<std::pair<std::string, std::string>>();
+  hint->add_option("id", hint_args->first, "Lab: 02, 2 or pid-namespace")->required();
+  hint->add_option("step", hint_args->second, "Step number or id")->required();
+  hint->callback([&globals, hint_args] {
+    LabSession s(globals, hint_args->first);
+    std::size_t i = s.steps(hint_args->second).at(0);
+    const lab::Step& step = s.lab.steps[i];
+    lab::StepProgress& sp = s.mine().step(s.lab, i);
+    int total = static_cast<int>(step.hints.size());
+    sp.hints_shown = std::min(sp.hints_shown + 1, total);
+    s.progress.save();
+    std::cout << "Step " << i + 1 << ": " << step.title << "\n";
+    for (int h = 0; h < sp.hints_shown; ++h)
+      std::cout << "\nHint " << h + 1 << " of " << total << ": "
+                << s.engine->render(step.hints[static_cast<std::size_t>(h)], s.ws, false) << "\n";
+    if (sp.hints_shown == total)
+      std::cout << "\nThat was the last hint. `boxlab lab solve " << s.lab.number << " --step "
+                << i + 1 << "` does the step for you.\n";
+  });
+
+  // reset
+  auto* reset =
+      labcmd->add_subcommand("reset", "Remove a lab's containers and answers, forget progress");
+  auto reset_id = std::make_shared<std::string>();
+  reset->add_option("id", *reset_id, "Lab: 02, 2 or pid-namespace")->required();
+  reset->callback([&globals, reset_id] {
+    LabSession s(globals, *reset_id);
+    std::vector<std::string> removed;
+    try {
+      removed = lab::reset_lab(*s.engine, s.lab, s.ws, s.progress);
+    } catch (...) {
+      s.progress.save();
+      throw;
+    }
+    s.progress.save();
+    for (const auto& name : removed) std::cout << "removed container " << name << "\n";
+    std::cout << "Lab " << s.lab.number << " is reset: start again with boxlab lab show "
+              << s.lab.number << "\n";
+  });
+
+  // solve
+  auto* solve = labcmd->add_subcommand("solve", "Run a step's solution (instructors, tests)");
+  auto solve_args = std::make_shared<std::pair<std::string, std::string>>();
+  solve->add_option("id", solve_args->first, "Lab: 02, 2 or pid-namespace")->required();
+  solve->add_option("--step", solve_args->second, "Step number or id, or all (default: all)");
+  solve->callback([&globals, solve_args] {
+    LabSession s(globals, solve_args->first);
+    std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
+    if (!unmet.empty()) throw Error("lab " + s.lab.number + ": " + unmet);
+    std::string ref = solve_args->second.empty() ? "all" : solve_args->second;
+    for (std::size_t i : s.steps(ref)) {
+      s.open(i, &std::cout);
+      std::cout << "# Step " << i + 1 << ": " << s.lab.steps[i].title << "\n";
+      lab::run_commands(*s.engine, s.lab, "step " + std::to_string(i + 1) + " solution",
+                        s.lab.steps[i].solution, s.ws, [](const lab::CommandLog& l) {
+                          std::cout << "$ " << l.command << "\n" << l.result.out << std::flush;
+                        });
+    }
+  });
+}
 
 }  // namespace boxlab::cli
