@@ -8,3 +8,14 @@ target_include_directories(bench_monitor_cost PRIVATE ${CMAKE_CURRENT_LIST_DIR}/
 target_link_libraries(bench_monitor_cost PRIVATE boxlab-core)
 target_compile_definitions(bench_monitor_cost PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>")
 add_dependencies(bench_monitor_cost boxlab)
+
+# Container start against crun and runc (see the file's header). Run as root:
+#   build/tests/bench_container_start [--runs 100] [--json FILE]
+add_executable(bench_container_start
+  ${CMAKE_CURRENT_LIST_DIR}/container_start.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../support/test_support.cpp)
+target_include_directories(bench_container_start PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
+target_link_libraries(bench_container_start PRIVATE boxlab-core)
+target_compile_definitions(bench_container_start PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>"
+  BOXLAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}" BOXLAB_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
+add_dependencies(bench_container_start boxlab)

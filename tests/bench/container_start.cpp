@@ -1,0 +1,261 @@
+// Container start: create + start + wait + delete of /bin/true in one busybox bundle, for
+// `boxlab oci run`, crun and runc, interleaved in one run, in three variants (with a network
+// namespace, without, with memory+pids limits). Prints medians, spread (p10..p90), max RSS and
+// each runtime's ratio to crun, and writes the same as JSON. Measures; asserts nothing.
+//
+// Runs as root. Everything happens in a private mount namespace of this process, with a private
+// cgroup namespace whose v1 hierarchies are mounted afresh: each runtime's cgroups land below
+// our own cgroup (never at a hierarchy root), and the hybrid layout's cgroup2 mount is hidden,
+// which crun 1.8 requires. Only this process's own children are waited for or killed.
+//
+//   bench_container_start [--runs N] [--json FILE] [--only boxlab,crun,runc]
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+extern char** environ;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Sample {
+  double ms = 0;
+  long max_rss_kib = 0;
+  int status = -1;
+};
+
+// One command, stdout and stderr to /dev/null; wall time and the child's peak RSS (wait4).
+Sample time_command(const std::vector<std::string>& argv) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  Sample s;
+  s.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  s.max_rss_kib = usage.ru_maxrss;
+  s.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return s;
+}
+
+void must(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+// Private mount + cgroup namespaces; v1 hierarchies remounted so their root is our own cgroup.
+void isolate_cgroups() {
+  std::vector<std::pair<std::string, std::string>> v1;  // mount point, options
+  bool has_v2_only = false;
+  std::ifstream mi("/proc/self/mountinfo");
+  for (std::string line; std::getline(mi, line);) {
+    std::istringstream in(line);
+    std::string id, parent, dev, root, point, opts, field;
+    in >> id >> parent >> dev >> root >> point >> opts;
+    while (in >> field && field != "-") {
+    }
+    std::string type, source, super;
+    in >> type >> source >> super;
+    if (type == "cgroup") {
+      std::string controllers;
+      for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio",
+                            "devices", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",
+                            "misc"}) {
+        std::string opt = std::string(",") + c;
+        std::string s = "," + super + ",";
+        if (s.find(opt + ",") != std::string::npos) controllers += (controllers.empty() ? "" : ",") + std::string(c);
+      }
+      if (super.find("name=systemd") != std::string::npos) controllers = "none,name=systemd";
+      if (!controllers.empty()) v1.emplace_back(point, controllers);
+    }
+    if (type == "cgroup2" && point == "/sys/fs/cgroup") has_v2_only = true;
+  }
+  must(unshare(CLONE_NEWNS | CLONE_NEWCGROUP) == 0, "unshare mount+cgroup namespaces");
+  must(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, "make / private");
+  if (has_v2_only) {
+    must(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, nullptr) == 0, "mount cgroup2");
+    return;
+  }
+  must(mount("tmpfs", "/sys/fs/cgroup", "tmpfs", 0, "mode=755") == 0, "tmpfs on /sys/fs/cgroup");
+  for (const auto& [point, controllers] : v1) {
+    fs::create_directories(point);
+    must(mount("cgroup", point.c_str(), "cgroup", 0, controllers.c_str()) == 0,
+         "mount cgroup " + controllers + " on " + point);
+  }
+}
+
+struct Runtime {
+  std::string name;
+  std::vector<std::string> prefix;  // argv up to the verb
+};
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return 0;
+  double idx = p * static_cast<double>(v.size() - 1);
+  auto lo = static_cast<std::size_t>(idx);
+  auto hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  int runs = 100;
+  std::string json_out = "bench-container-start.json";
+  std::set<std::string> only;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--runs") runs = std::stoi(value());
+    else if (a == "--json") json_out = value();
+    else if (a == "--only") {
+      std::stringstream ss(value());
+      for (std::string n; std::getline(ss, n, ',');) only.insert(n);
+    } else throw std::runtime_error("unknown argument " + a + " (--runs N, --json FILE, --only LIST)");
+  }
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "bench_container_start: needs root (namespaces, cgroups)\n");
+    return 77;
+  }
+  isolate_cgroups();
+
+  boxlab::test::TempRoot root;
+  root.ensure_base_image();
+  // A bundle: the base image's files and `runc spec`'s config, running /bin/true.
+  auto bundle = root.path() / "bundle";
+  fs::create_directories(bundle);
+  if (root.boxlab({"run", "--rm", "base", "true"}).status != 0)
+    throw std::runtime_error("boxlab run base true failed");
+  auto layer = boxlab::test::trim(
+      boxlab::test::run({"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"}).out);
+  if (boxlab::test::run({"cp", "-a", layer, (bundle / "rootfs").string()}).status != 0)
+    throw std::runtime_error("copy rootfs");
+  auto spec_run = boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && runc spec"});
+  if (spec_run.status != 0) throw std::runtime_error("runc spec: " + spec_run.err);
+  json base;
+  std::ifstream(bundle / "config.json") >> base;
+  base["process"]["terminal"] = false;
+  base["process"]["args"] = {"/bin/true"};
+
+  struct Variant {
+    std::string name;
+    json spec;
+  };
+  std::vector<Variant> variants;
+  variants.push_back({"netns", base});
+  json no_net = base;
+  auto& nss = no_net["linux"]["namespaces"];
+  nss.erase(std::remove_if(nss.begin(), nss.end(), [](const json& n) { return n["type"] == "network"; }),
+            nss.end());
+  variants.push_back({"no-netns", no_net});
+  json limits = base;
+  limits["linux"]["resources"]["memory"] = {{"limit", 64 * 1024 * 1024}};
+  limits["linux"]["resources"]["pids"] = {{"limit", 64}};
+  variants.push_back({"limits", limits});
+
+  std::vector<Runtime> runtimes = {
+      {"boxlab", {BOXLAB_BIN, "--root", (root.path() / "boxlab-state").string(), "oci"}},
+      {"crun", {"crun", "--root", (root.path() / "crun-state").string()}},
+      {"runc", {"runc", "--root", (root.path() / "runc-state").string()}},
+  };
+  if (!only.empty())
+    std::erase_if(runtimes, [&](const Runtime& r) { return !only.count(r.name); });
+
+  std::printf("container start: create+start+wait+delete of /bin/true, %d interleaved runs each\n",
+              runs);
+  json report = {{"runs", runs}, {"variants", json::object()}};
+  for (const auto& variant : variants) {
+    auto dir = root.path() / ("bundle-" + variant.name);
+    fs::create_directory(dir);
+    fs::create_directory_symlink(bundle / "rootfs", dir / "rootfs");
+    json spec = variant.spec;
+    spec["root"]["path"] = (bundle / "rootfs").string();
+    std::ofstream(dir / "config.json") << spec.dump(2);
+    std::map<std::string, std::vector<Sample>> samples;
+    for (int i = 0; i < runs; ++i) {
+      for (std::size_t k = 0; k < runtimes.size(); ++k) {
+        const auto& rt = runtimes[(k + static_cast<std::size_t>(i)) % runtimes.size()];  // rotate order
+        std::string id = "b" + std::to_string(::getpid()) + "-" + variant.name + "-" + std::to_string(i);
+        auto argv_run = rt.prefix;
+        for (const char* a : {"run", "--bundle"}) argv_run.push_back(a);
+        argv_run.push_back(dir.string());
+        argv_run.push_back(id);
+        Sample s = time_command(argv_run);
+        if (s.status != 0) {
+          auto again = boxlab::test::run(argv_run);
+          throw std::runtime_error(rt.name + " " + variant.name + " run " + std::to_string(i) +
+                                   " exited " + std::to_string(s.status) + ": " + again.err);
+        }
+        samples[rt.name].push_back(s);
+      }
+    }
+    std::printf("\n%-9s %-8s %9s %9s %9s %10s %8s\n", variant.name.c_str(), "runtime", "median", "p10",
+                "p90", "maxRSS", "vs crun");
+    double crun_median = 0;
+    if (samples.count("crun")) {
+      std::vector<double> ms;
+      for (auto& s : samples["crun"]) ms.push_back(s.ms);
+      crun_median = percentile(ms, 0.5);
+    }
+    json out = json::object();
+    for (const auto& rt : runtimes) {
+      std::vector<double> ms;
+      long rss = 0;
+      for (auto& s : samples[rt.name]) {
+        ms.push_back(s.ms);
+        rss = std::max(rss, s.max_rss_kib);
+      }
+      double med = percentile(ms, 0.5);
+      double ratio = crun_median > 0 ? med / crun_median : 0;
+      std::printf("%-9s %-8s %7.2fms %7.2fms %7.2fms %7ldKiB %7.2fx\n", "", rt.name.c_str(), med,
+                  percentile(ms, 0.1), percentile(ms, 0.9), rss, ratio);
+      out[rt.name] = {{"medianMs", med},
+                      {"p10Ms", percentile(ms, 0.1)},
+                      {"p90Ms", percentile(ms, 0.9)},
+                      {"maxRssKiB", rss},
+                      {"ratioToCrun", ratio}};
+    }
+    report["variants"][variant.name] = out;
+  }
+  std::ofstream(json_out) << report.dump(2) << "\n";
+  std::printf("\nwritten: %s\n", json_out.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_container_start: %s\n", e.what());
+  return 1;
+}
