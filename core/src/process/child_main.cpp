@@ -440,17 +440,26 @@ void noop_handler(int) {}
     check(::dup2(p.stdout_fd, 2) >= 0, Step::console);
   }
 
-  char one;
-  if (::read(p.sync_fd, &one, 1) != 1) fail(Step::wait_parent, errno ? errno : EPIPE);
-  ::close(p.sync_fd);
+  // The parent's go means: our id maps are written and we are in the container's cgroup. Moving
+  // a process between cgroups waits for an RCU grace period (several ms), so without a user ns
+  // we set up mounts meanwhile and wait only before the first step that needs the go: the
+  // cgroup namespace (rooted where we are when we unshare it) and mounts that depend on it.
+  bool released = false;
+  auto wait_for_parent = [&p, &released] {
+    if (released) return;
+    char one;
+    if (::read(p.sync_fd, &one, 1) != 1) fail(Step::wait_parent, errno ? errno : EPIPE);
+    ::close(p.sync_fd);
+    released = true;
+    if (p.cgroup_ns) check(::unshare(CLONE_NEWCGROUP) == 0, Step::cgroup_ns);
+  };
 
   if (p.user_ns) {
+    wait_for_parent();
     // The parent wrote our id maps; become the mapped root to own this namespace's files.
     check(::setresgid(0, 0, 0) == 0, Step::become_root);
     check(::setresuid(0, 0, 0) == 0, Step::become_root);
   }
-
-  if (p.cgroup_ns) check(::unshare(CLONE_NEWCGROUP) == 0, Step::cgroup_ns);
 
   int rootfd = -1;
   if (p.mount_ns) {
@@ -464,8 +473,10 @@ void noop_handler(int) {}
     }
     rootfd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     check(rootfd >= 0, Step::open_rootfs);
-    for (size_t i = 0; i < p.mounts.size(); ++i)
+    for (size_t i = 0; i < p.mounts.size(); ++i) {
+      if (p.mounts[i].fstype == "cgroup2" || p.mounts[i].fstype == "cgroup") wait_for_parent();
       apply_mount(rootfd, p.mounts[i], static_cast<int>(i));
+    }
   }
 
   if (p.uts_ns && !p.hostname.empty())
@@ -492,6 +503,8 @@ void noop_handler(int) {}
 
   for (const auto& [resource, limit] : p.rlimits)
     check(::setrlimit(resource, &limit) == 0, Step::rlimits);
+
+  wait_for_parent();  // at the latest before the command can run
 
   if (p.start_fd >= 0) {
     // oci create: tell the parent we are ready, then wait for `start` to write one byte.
