@@ -64,7 +64,8 @@ Sample time_command(const std::vector<std::string>& argv) {
   while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   Sample s;
-  s.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  s.ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   s.max_rss_kib = usage.ru_maxrss;
   s.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return s;
@@ -89,12 +90,13 @@ void isolate_cgroups() {
     in >> type >> source >> super;
     if (type == "cgroup") {
       std::string controllers;
-      for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio",
-                            "devices", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",
-                            "misc"}) {
+      for (const char* c :
+           {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio", "devices", "net_cls",
+            "net_prio", "perf_event", "hugetlb", "rdma", "misc"}) {
         std::string opt = std::string(",") + c;
         std::string s = "," + super + ",";
-        if (s.find(opt + ",") != std::string::npos) controllers += (controllers.empty() ? "" : ",") + std::string(c);
+        if (s.find(opt + ",") != std::string::npos)
+          controllers += (controllers.empty() ? "" : ",") + std::string(c);
       }
       if (super.find("name=systemd") != std::string::npos) controllers = "none,name=systemd";
       if (!controllers.empty()) v1.emplace_back(point, controllers);
@@ -141,12 +143,15 @@ int main(int argc, char** argv) try {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--runs") runs = std::stoi(value());
-    else if (a == "--json") json_out = value();
+    if (a == "--runs")
+      runs = std::stoi(value());
+    else if (a == "--json")
+      json_out = value();
     else if (a == "--only") {
       std::stringstream ss(value());
       for (std::string n; std::getline(ss, n, ',');) only.insert(n);
-    } else throw std::runtime_error("unknown argument " + a + " (--runs N, --json FILE, --only LIST)");
+    } else
+      throw std::runtime_error("unknown argument " + a + " (--runs N, --json FILE, --only LIST)");
   }
   if (geteuid() != 0) {
     std::fprintf(stderr, "bench_container_start: needs root (namespaces, cgroups)\n");
@@ -162,7 +167,9 @@ int main(int argc, char** argv) try {
   if (root.boxlab({"run", "--rm", "base", "true"}).status != 0)
     throw std::runtime_error("boxlab run base true failed");
   auto layer = boxlab::test::trim(
-      boxlab::test::run({"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"}).out);
+      boxlab::test::run(
+          {"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"})
+          .out);
   if (boxlab::test::run({"cp", "-a", layer, (bundle / "rootfs").string()}).status != 0)
     throw std::runtime_error("copy rootfs");
   auto spec_run = boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && runc spec"});
@@ -180,8 +187,9 @@ int main(int argc, char** argv) try {
   variants.push_back({"netns", base});
   json no_net = base;
   auto& nss = no_net["linux"]["namespaces"];
-  nss.erase(std::remove_if(nss.begin(), nss.end(), [](const json& n) { return n["type"] == "network"; }),
-            nss.end());
+  nss.erase(
+      std::remove_if(nss.begin(), nss.end(), [](const json& n) { return n["type"] == "network"; }),
+      nss.end());
   variants.push_back({"no-netns", no_net});
   json limits = base;
   limits["linux"]["resources"]["memory"] = {{"limit", 64 * 1024 * 1024}};
@@ -193,8 +201,7 @@ int main(int argc, char** argv) try {
       {"crun", {"crun", "--root", (root.path() / "crun-state").string()}},
       {"runc", {"runc", "--root", (root.path() / "runc-state").string()}},
   };
-  if (!only.empty())
-    std::erase_if(runtimes, [&](const Runtime& r) { return !only.count(r.name); });
+  if (!only.empty()) std::erase_if(runtimes, [&](const Runtime& r) { return !only.count(r.name); });
 
   std::printf("container start: create+start+wait+delete of /bin/true, %d interleaved runs each\n",
               runs);
@@ -209,8 +216,10 @@ int main(int argc, char** argv) try {
     std::map<std::string, std::vector<Sample>> samples;
     for (int i = 0; i < runs; ++i) {
       for (std::size_t k = 0; k < runtimes.size(); ++k) {
-        const auto& rt = runtimes[(k + static_cast<std::size_t>(i)) % runtimes.size()];  // rotate order
-        std::string id = "b" + std::to_string(::getpid()) + "-" + variant.name + "-" + std::to_string(i);
+        const auto& rt =
+            runtimes[(k + static_cast<std::size_t>(i)) % runtimes.size()];  // rotate order
+        std::string id =
+            "b" + std::to_string(::getpid()) + "-" + variant.name + "-" + std::to_string(i);
         auto argv_run = rt.prefix;
         for (const char* a : {"run", "--bundle"}) argv_run.push_back(a);
         argv_run.push_back(dir.string());
@@ -224,8 +233,8 @@ int main(int argc, char** argv) try {
         samples[rt.name].push_back(s);
       }
     }
-    std::printf("\n%-9s %-8s %9s %9s %9s %10s %8s\n", variant.name.c_str(), "runtime", "median", "p10",
-                "p90", "maxRSS", "vs crun");
+    std::printf("\n%-9s %-8s %9s %9s %9s %10s %8s\n", variant.name.c_str(), "runtime", "median",
+                "p10", "p90", "maxRSS", "vs crun");
     double crun_median = 0;
     if (samples.count("crun")) {
       std::vector<double> ms;

@@ -44,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "boxlab/spec.hpp"
@@ -178,6 +179,25 @@ class Cgroup {
   explicit Cgroup(std::unique_ptr<Driver> driver);
   std::unique_ptr<Driver> driver_;
   std::unique_ptr<Watch> watch_;
+};
+
+// Moving a process into a cgroup (Cgroup::add) first waits for an RCU grace period, unless
+// another move happened within about one grace period (the kernel's cgroup_threadgroup_rwsem
+// stays in its slow-reader mode for that long). Several ms of a container's start are that
+// wait. An AttachPrimer, made early in create, starts the wait in a background thread by moving
+// this process into the cgroup it is already in (a no-op move), so the real move that follows
+// finds the grace period passed or under way. Best effort: errors are ignored. join() before
+// any clone/fork: a child forked while the thread holds a libc lock (malloc) would deadlock.
+class AttachPrimer {
+ public:
+  AttachPrimer();
+  ~AttachPrimer() { join(); }
+  void join();
+  AttachPrimer(const AttachPrimer&) = delete;
+  AttachPrimer& operator=(const AttachPrimer&) = delete;
+
+ private:
+  std::thread thread_;
 };
 
 }  // namespace boxlab::cgroup

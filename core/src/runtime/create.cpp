@@ -109,6 +109,7 @@ fsys::path Runtime::containers_dir() const {
 }
 
 Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
+  cgroup::AttachPrimer primer;  // overlaps the cgroup move's grace period with the set-up
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
   validate_name(name);
   return with_context("create container " + name, [&]() -> Container {
@@ -254,6 +255,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       if (limited) throw;
     }
 
+    primer.join();  // no other thread may run while we clone
     int pidfd = -1;
     NsSet at_clone = ns;
     at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
