@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "boxlab/paths.hpp"
@@ -21,5 +22,9 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
 void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_stats_command(CLI::App& app, const Globals& globals);
+
+// "1.5 MiB"; `unlimited` when bytes is not a number (null: no limit).
+std::string human_bytes(const nlohmann::json& bytes, const std::string& unlimited);
 
 }  // namespace boxlab::cli

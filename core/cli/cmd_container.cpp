@@ -56,20 +56,6 @@ void report_oom(Container& c) {
   }
 }
 
-std::string human_bytes(const nlohmann::json& v) {
-  if (!v.is_number()) return "unlimited";
-  double b = v.get<double>();
-  const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  int u = 0;
-  while (b >= 1024 && u < 3) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", b, units[u]);
-  return buf;
-}
-
 }  // namespace
 
 void add_container_commands(CLI::App& app, const Globals& globals, int& exit_code) {
@@ -89,6 +75,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("--memory", run_flags->memory, "Memory limit, e.g. 32M");
   run->add_option("--pids", run_flags->pids, "Maximum number of processes");
   run->add_option("--cpus", run_flags->cpus, "CPU quota in cores, e.g. 0.5");
+  run->add_option("--cpu-shares", run_flags->cpu_shares,
+                  "CPU weight against other containers (default 1024)");
   run->add_option("--net", run_flags->net, "none or host (bridge comes with networking)");
   run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]")
       ->allow_extra_args(false);
@@ -225,42 +213,7 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     runtime.open(kill_args->first).kill(parse_signal(kill_args->second));
   });
 
-  // stats, pause, unpause
-  auto* stats = app.add_subcommand("stats", "Show a container's cgroup usage against its limits");
-  auto stats_name = std::make_shared<std::string>();
-  auto stats_json = std::make_shared<bool>(false);
-  stats->add_option("container", *stats_name)->required();
-  stats->add_flag("--json", *stats_json, "Print the raw numbers as JSON");
-  stats->callback([&globals, stats_name, stats_json] {
-    Runtime runtime(globals.paths());
-    auto j = runtime.open(*stats_name).stats();
-    if (*stats_json) {
-      std::cout << j.dump(2) << "\n";
-      return;
-    }
-    std::vector<std::vector<std::string>> rows = {{"RESOURCE", "USAGE", "LIMIT", "EVENTS"}};
-    if (j.contains("memory") && !j["memory"].is_null()) {
-      const auto& m = j["memory"];
-      rows.push_back({"memory", human_bytes(m["current"]), human_bytes(m["max"]),
-                      "oom_kill " + std::to_string(m.value("oom_kill", 0))});
-    }
-    if (j.contains("pids") && !j["pids"].is_null()) {
-      const auto& p = j["pids"];
-      rows.push_back({"pids", std::to_string(p.value("current", 0)),
-                      p["max"].is_number() ? std::to_string(p["max"].get<std::uint64_t>()) : "unlimited",
-                      "max hit " + std::to_string(p.value("max_hits", 0))});
-    }
-    if (j.contains("cpu") && !j["cpu"].is_null()) {
-      const auto& c = j["cpu"];
-      std::string quota = c["quota_us"].is_number() && c.value("period_us", 0) > 0
-                              ? std::to_string(c["quota_us"].get<double>() / c["period_us"].get<double>()).substr(0, 4) + " cpus"
-                              : "unlimited";
-      rows.push_back({"cpu", std::to_string(c.value("usage_ns", std::uint64_t{0}) / 1000000) + " ms", quota,
-                      "throttled " + std::to_string(c.value("nr_throttled", 0)) + "x " +
-                          std::to_string(c.value("throttled_ns", std::uint64_t{0}) / 1000000) + " ms"});
-    }
-    print_table(rows);
-  });
+  // pause, unpause (stats: cmd_stats.cpp)
   auto pause_name = std::make_shared<std::string>();
   auto* pause = app.add_subcommand("pause", "Freeze every process of a container");
   pause->add_option("container", *pause_name)->required();

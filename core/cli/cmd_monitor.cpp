@@ -33,20 +33,6 @@ void write_line(std::string_view, std::string_view line) {
   }
 }
 
-std::string human_bytes(const nlohmann::json& v) {
-  if (!v.is_number()) return "max";
-  double b = v.get<double>();
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", b, units[u]);
-  return buf;
-}
-
 // The table view: redrawn on each proc.tree (once a second), events as lines below it.
 class HumanView {
  public:
@@ -82,8 +68,8 @@ class HumanView {
     if (stats_.is_object()) {
       std::string s;
       if (stats_.contains("memory"))
-        s += "mem " + human_bytes(stats_["memory"]["current"]) + "/" +
-             human_bytes(stats_["memory"]["max"]) + "  ";
+        s += "mem " + human_bytes(stats_["memory"]["current"], "?") + "/" +
+             human_bytes(stats_["memory"]["max"], "max") + "  ";
       if (stats_.contains("pids"))
         s += "pids " + stats_["pids"]["current"].dump() + "/" +
              (stats_["pids"]["max"].is_null() ? "max" : stats_["pids"]["max"].dump()) + "  ";

@@ -86,17 +86,19 @@ int inner_ppid(const TempRoot& root, const std::string& name, int inner_pid) {
   return ppid;
 }
 
-// `boxlab monitor NAME --json` in the background, read as it goes.
+// `boxlab monitor NAME --json` (or other boxlab ARGS) in the background, read as it goes.
 class Background {
  public:
-  Background(const TempRoot& root, const std::string& name) {
+  Background(const TempRoot& root, const std::string& name)
+      : Background(root, std::vector<std::string>{"monitor", name, "--json"}) {}
+  Background(const TempRoot& root, const std::vector<std::string>& boxlab_args) {
     int out[2];
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string(), "monitor",
-                                     name, "--json"};
+    std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string()};
+    argv.insert(argv.end(), boxlab_args.begin(), boxlab_args.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -303,4 +305,55 @@ TEST_CASE("monitor reports an OOM kill as a cgroup.event", "[root]") {
   }
   CHECK(oom_kill);
   CHECK(stats_saw_it);
+}
+
+TEST_CASE("stats --json --stream gives the monitor's cgroup lines until the container stops",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  REQUIRE(root.boxlab({"run", "-d", "--name", "watched", "--pids", "50", "base", "--", "sleep",
+                       "1000"})
+              .status == 0);
+  auto state = json::parse(root.boxlab({"inspect", "watched"}).out);
+  if (!state["cgroup"].is_object()) {
+    WARN("no cgroup on this host: skipped");
+    return;
+  }
+  Background stats(root, {"stats", "--json", "--stream", "watched"});
+  stats.wait_for("\"cgroup.stats\"");
+  REQUIRE(root.boxlab({"kill", "watched"}).status == 0);
+  CHECK(stats.finish() == 0);
+  auto events = parse_stream(stats.text);
+  REQUIRE(events.size() >= 3);
+  CHECK(events.front()["type"] == "container.state");
+  CHECK(events.front()["status"] == "running");
+  CHECK(events.back()["type"] == "container.state");
+  CHECK(events.back()["status"] == "stopped");
+  int samples = 0;
+  for (const auto& e : events) {
+    CHECK(e["type"] != "proc.tree");  // cgroup lines only
+    if (e["type"] != "cgroup.stats") continue;
+    ++samples;
+    CHECK(e["container"] == "watched");
+    CHECK(e["pids"]["max"] == 50);
+  }
+  CHECK(samples >= 1);
+
+  // Once stopped (the cgroup stays until rm): one sample, as a line or as the table.
+  auto once = root.boxlab({"stats", "--json", "watched"});
+  CHECK(once.status == 0);
+  auto line = parse_stream(once.out);
+  REQUIRE(line.size() == 1);
+  CHECK(line[0]["type"] == "cgroup.stats");
+  auto table = root.boxlab({"stats", "watched"});
+  CHECK(table.status == 0);
+  CHECK(table.out.find("stopped") != std::string::npos);
+  CHECK(table.out.find("RESOURCE") != std::string::npos);
+
+  // Flags that do not go together are refused; a missing container is named.
+  CHECK(root.boxlab({"stats", "--stream", "watched"}).status != 0);
+  CHECK(root.boxlab({"stats", "--json", "--stream", "--no-stream", "watched"}).status != 0);
+  auto missing = root.boxlab({"stats", "nosuch"});
+  CHECK(missing.status != 0);
+  CHECK(missing.err.find("nosuch") != std::string::npos);
 }

@@ -59,6 +59,18 @@ TEST_CASE("parse_keyed reads flat key-value files") {
   CHECK(cg::parse_keyed("a b c\nx notanumber\ny 5\n\n").size() == 1);
 }
 
+TEST_CASE("keyed_value finds one key without the map") {
+  auto text = boxlab::read_file(kData / "v1/memory.stat");
+  CHECK(cg::keyed_value(text, "total_rss") == 25165824u);
+  CHECK(cg::keyed_value(text, "rss") == cg::parse_keyed(text).at("rss"));  // not total_rss
+  CHECK_FALSE(cg::keyed_value(text, "total"));
+  CHECK_FALSE(cg::keyed_value(text, "no_such_key"));
+  CHECK(cg::keyed_value("anon 5\nfile 7", "file") == 7u);  // last line without a newline
+  CHECK(cg::keyed_value("anon\t9\n", "anon") == 9u);
+  CHECK_FALSE(cg::keyed_value("anon x\n", "anon"));
+  CHECK_FALSE(cg::keyed_value("", "anon"));
+}
+
 TEST_CASE("numbers and max values") {
   CHECK(cg::parse_u64(" 42\n", "f") == 42);
   CHECK(cg::parse_i64("-1\n", "f") == -1);

@@ -47,6 +47,7 @@ TEST_CASE("default_spec mounts") {
       {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
       {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
       {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
   };
   auto mounts = spec::default_spec().mounts;
   REQUIRE(mounts.size() == expected.size());

@@ -29,3 +29,4 @@ function(boxlab_add_vm_test name script)
 endfunction()
 
 boxlab_add_vm_test(smoke smoke.sh)
+boxlab_add_vm_test(cgroup_v2 cgroup_v2.sh)

@@ -174,6 +174,7 @@ struct MonitorOptions {
   std::int64_t origin_ns = 0;        // `t` origin (CLOCK_MONOTONIC ns); 0: when constructed
   std::string backend = "real";
   bool report_exit = true;           // emit container.state stopped when the container goes
+  bool tree = true;                  // false: cgroup lines only, no proc.tree (boxlab stats)
   std::filesystem::path proc = "/proc";
   // nullptr: open_cgroup_source(state). Tests and serve may inject one.
   std::function<std::unique_ptr<CgroupSource>(const ContainerState&)> cgroup;
@@ -193,14 +194,16 @@ class Monitor {
   std::vector<int> fds() const;  // timer, the container's pidfd, the cgroup event fd
   void on_ready(int fd);
   bool done() const { return done_; }
+  bool has_cgroup() const { return cgroup_ != nullptr; }  // else no cgroup.stats/event lines
   const std::string& name() const { return name_; }
   std::uint64_t samples() const { return samples_; }
 
-  void sample();  // one proc.tree + cgroup.stats now (the timer calls this)
+  void sample();  // one cgroup.stats + proc.tree now (the timer calls this)
 
  private:
   void emit(const std::string& type, nlohmann::json body);
   void emit_state(const std::string& status, std::optional<int> exit_code = {});
+  void emit_tree();
   void container_gone();
   void drain_cgroup_events();
 
@@ -223,6 +226,8 @@ class Monitor {
 // Returns the number of samples taken.
 std::uint64_t run_monitor(Runtime& runtime, const std::string& name, MonitorOptions options,
                           const Sink& sink);
+// The same loop for a Monitor made by the caller.
+std::uint64_t run_monitor(Monitor& monitor);
 
 // ---- reading streams -----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ struct RunFlags {
   std::string memory;
   std::optional<std::int64_t> pids;
   std::optional<double> cpus;
+  std::optional<std::uint64_t> cpu_shares;  // relative weight (v1 cpu.shares, v2 cpu.weight)
   std::string net;  // "", none, host
   std::vector<std::string> volumes;
   std::vector<std::string> env;

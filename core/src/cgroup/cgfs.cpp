@@ -42,6 +42,55 @@ std::uint64_t read_u64(const fs::path& path) {
   return parse_u64(read_trimmed(path), path.string());
 }
 
+namespace {
+std::string_view trimmed(std::string_view text) {
+  auto first = text.find_first_not_of(" \t\n");
+  if (first == std::string_view::npos) return {};
+  auto last = text.find_last_not_of(" \t\n");
+  return text.substr(first, last - first + 1);
+}
+}  // namespace
+
+std::optional<std::string_view> StatReader::read_if_exists(const fs::path& path) {
+  if (!keep_open_) {
+    auto text = cgroup::read_if_exists(path);
+    if (!text) return std::nullopt;
+    buf_ = std::move(*text);
+    return std::string_view(buf_);
+  }
+  auto it = files_.find(path.native());
+  if (it == files_.end()) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd && errno != ENOENT) throw Error::system("open " + path.string());
+    it = files_.emplace(path.native(), std::move(fd)).first;
+  }
+  if (!it->second) return std::nullopt;
+  if (buf_.size() < 16384) buf_.resize(16384);
+  std::size_t used = 0;
+  for (;;) {
+    ssize_t n =
+        ::pread(it->second.get(), buf_.data() + used, buf_.size() - used, static_cast<off_t>(used));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::system("read " + path.string());
+    }
+    used += static_cast<std::size_t>(n);
+    if (used < buf_.size()) break;  // short (or empty) read: that was all of it
+    buf_.resize(buf_.size() * 2);
+  }
+  return trimmed(std::string_view(buf_.data(), used));
+}
+
+std::string_view StatReader::read(const fs::path& path) {
+  auto text = read_if_exists(path);
+  if (!text) throw Error("read " + path.string(), ENOENT);
+  return *text;
+}
+
+std::uint64_t StatReader::read_u64(const fs::path& path) {
+  return parse_u64(read(path), path.string());
+}
+
 void write_value(const fs::path& path, std::string_view value) {
   std::string what = "write '" + std::string(value) + "' to " + path.string();
   Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));

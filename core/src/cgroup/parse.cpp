@@ -89,6 +89,19 @@ std::map<std::string, std::uint64_t> parse_keyed(std::string_view text) {
   return out;
 }
 
+std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 &&
+        (line[key.size()] == ' ' || line[key.size()] == '\t'))
+      return number<std::uint64_t>(line.substr(key.size() + 1));
+  }
+  return std::nullopt;
+}
+
 std::uint64_t value_or(const std::map<std::string, std::uint64_t>& keyed, const std::string& key,
                        std::uint64_t fallback) {
   auto it = keyed.find(key);

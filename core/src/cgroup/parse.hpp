@@ -19,6 +19,9 @@ std::vector<std::string> split_words(std::string_view text);
 // "key value" lines (memory.stat, memory.events, cpu.stat, pids.events, memory.oom_control);
 // lines whose value is not a number are skipped.
 std::map<std::string, std::uint64_t> parse_keyed(std::string_view text);
+// The value of one KEY in "key value" lines, without building the map (memory.stat has 40-60
+// lines and is read at every sample for two of them). nullopt: no such key, or not a number.
+std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key);
 std::uint64_t value_or(const std::map<std::string, std::uint64_t>& keyed, const std::string& key,
                        std::uint64_t fallback = 0);
 std::optional<std::uint64_t> value_if(const std::map<std::string, std::uint64_t>& keyed,

@@ -7,22 +7,26 @@
 #include "boxlab/cgroup.hpp"
 #include "boxlab/spec.hpp"
 
+namespace boxlab::cgroup {
+class StatReader;
+}
+
 namespace boxlab::cgroup::v1 {
 
 namespace fs = std::filesystem;
 
 // memory.limit_in_bytes, memory.memsw.limit_in_bytes, memory.soft_limit_in_bytes.
 void apply_memory(const fs::path& dir, const spec::Resources& limits);
-MemoryStats read_memory(const fs::path& dir);
+MemoryStats read_memory(const fs::path& dir, StatReader& files);
 
 // pids.max.
 void apply_pids(const fs::path& dir, const spec::Resources& limits);
-PidsStats read_pids(const fs::path& dir);
+PidsStats read_pids(const fs::path& dir, StatReader& files);
 
 // cpu.shares, cpu.cfs_period_us, cpu.cfs_quota_us; stats from cpu.stat and cpuacct.* (either
 // directory may be empty when that hierarchy is not mounted).
 void apply_cpu(const fs::path& dir, const spec::Resources& limits);
-CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir);
+CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir, StatReader& files);
 
 // cpuset.cpus, and cpuset.mems copied from the parent (a new v1 cpuset starts empty and takes no
 // process until both are set).
@@ -31,6 +35,6 @@ void apply_cpuset(const fs::path& dir, const spec::Resources& limits);
 // freezer.state: FROZEN (waits until the kernel reports FROZEN) / THAWED.
 void freeze(const fs::path& dir);
 void thaw(const fs::path& dir);
-bool frozen(const fs::path& dir);
+bool frozen(const fs::path& dir, StatReader& files);
 
 }  // namespace boxlab::cgroup::v1

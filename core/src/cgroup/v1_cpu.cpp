@@ -27,27 +27,27 @@ void apply_cpu(const fs::path& dir, const spec::Resources& r) {
   }
 }
 
-CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir) {
+CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir, StatReader& files) {
   CpuStats c;
   if (!cpuacct_dir.empty()) {
-    c.usage_ns = read_u64(cpuacct_dir / "cpuacct.usage");
-    if (auto user = read_if_exists(cpuacct_dir / "cpuacct.usage_user"))
+    c.usage_ns = files.read_u64(cpuacct_dir / "cpuacct.usage");
+    if (auto user = files.read_if_exists(cpuacct_dir / "cpuacct.usage_user"))
       c.user_ns = parse_u64(*user, "cpuacct.usage_user");
-    if (auto sys = read_if_exists(cpuacct_dir / "cpuacct.usage_sys"))
+    if (auto sys = files.read_if_exists(cpuacct_dir / "cpuacct.usage_sys"))
       c.system_ns = parse_u64(*sys, "cpuacct.usage_sys");
   }
   if (!cpu_dir.empty()) {
-    if (auto text = read_if_exists(cpu_dir / "cpu.stat")) {
+    if (auto text = files.read_if_exists(cpu_dir / "cpu.stat")) {
       auto stat = parse_keyed(*text);
       c.nr_periods = value_or(stat, "nr_periods");
       c.nr_throttled = value_or(stat, "nr_throttled");
       c.throttled_ns = value_or(stat, "throttled_time");
     }
-    if (auto quota = read_if_exists(cpu_dir / "cpu.cfs_quota_us")) {
+    if (auto quota = files.read_if_exists(cpu_dir / "cpu.cfs_quota_us")) {
       auto q = parse_i64(*quota, "cpu.cfs_quota_us");
       if (q >= 0) c.quota_us = static_cast<std::uint64_t>(q);
     }
-    if (auto period = read_if_exists(cpu_dir / "cpu.cfs_period_us"))
+    if (auto period = files.read_if_exists(cpu_dir / "cpu.cfs_period_us"))
       c.period_us = parse_u64(*period, "cpu.cfs_period_us");
   }
   return c;

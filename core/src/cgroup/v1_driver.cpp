@@ -19,7 +19,11 @@ const std::vector<std::string> kAlways = {"memory", "pids", "cpu", "cpuacct", "f
 class V1Driver final : public Driver {
  public:
   V1Driver(Layout layout, std::string name, std::map<std::string, fs::path> dirs, bool fake)
-      : layout_(layout), name_(std::move(name)), dirs_(std::move(dirs)), fake_(fake) {}
+      : layout_(layout),
+        name_(std::move(name)),
+        dirs_(std::move(dirs)),
+        fake_(fake),
+        files_(!fake) {}
 
   Layout layout() const override { return layout_; }
   const std::string& name() const override { return name_; }
@@ -70,13 +74,13 @@ class V1Driver final : public Driver {
   Stats stats() const override {
     return with_context("stats of cgroup " + name_, [&] {
       Stats s;
-      if (auto d = dir("memory")) s.memory = v1::read_memory(*d);
-      if (auto d = dir("pids")) s.pids = v1::read_pids(*d);
+      if (auto d = dir("memory")) s.memory = v1::read_memory(*d, files_);
+      if (auto d = dir("pids")) s.pids = v1::read_pids(*d, files_);
       auto cpu = dir("cpu");
       auto cpuacct = dir("cpuacct");
       if (cpu || cpuacct)
-        s.cpu = v1::read_cpu(cpu.value_or(fs::path()), cpuacct.value_or(fs::path()));
-      if (auto d = dir("freezer")) s.frozen = v1::frozen(*d);
+        s.cpu = v1::read_cpu(cpu.value_or(fs::path()), cpuacct.value_or(fs::path()), files_);
+      if (auto d = dir("freezer")) s.frozen = v1::frozen(*d, files_);
       return s;
     });
   }
@@ -156,6 +160,7 @@ class V1Driver final : public Driver {
   std::string name_;
   std::map<std::string, fs::path> dirs_;
   bool fake_;
+  mutable StatReader files_;  // stats() keeps its control files open (see cgfs.hpp)
 };
 
 }  // namespace

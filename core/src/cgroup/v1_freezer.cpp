@@ -34,8 +34,8 @@ void thaw(const fs::path& dir) {
     throw Error("thaw: " + state.string() + " is still " + read_trimmed(state));
 }
 
-bool frozen(const fs::path& dir) {
-  return read_if_exists(dir / "freezer.state").value_or("") == "FROZEN";
+bool frozen(const fs::path& dir, StatReader& files) {
+  return files.read_if_exists(dir / "freezer.state").value_or("") == "FROZEN";
 }
 
 }  // namespace boxlab::cgroup::v1

@@ -55,21 +55,21 @@ void apply_memory(const fs::path& dir, const spec::Resources& r) {
   }
 }
 
-MemoryStats read_memory(const fs::path& dir) {
+MemoryStats read_memory(const fs::path& dir, StatReader& files) {
   MemoryStats m;
-  m.current = read_u64(dir / "memory.usage_in_bytes");
-  m.max = v1_bytes_limit(read_u64(dir / "memory.limit_in_bytes"));
-  if (auto peak = read_if_exists(dir / "memory.max_usage_in_bytes"))
+  m.current = files.read_u64(dir / "memory.usage_in_bytes");
+  m.max = v1_bytes_limit(files.read_u64(dir / "memory.limit_in_bytes"));
+  if (auto peak = files.read_if_exists(dir / "memory.max_usage_in_bytes"))
     m.peak = parse_u64(*peak, (dir / "memory.max_usage_in_bytes").string());
-  auto stat = parse_keyed(read_file(dir / "memory.stat"));
-  m.anon = value_or(stat, "total_rss", value_or(stat, "rss"));
-  m.file = value_or(stat, "total_cache", value_or(stat, "cache"));
+  auto stat = files.read(dir / "memory.stat");
+  m.anon = keyed_value(stat, "total_rss").value_or(keyed_value(stat, "rss").value_or(0));
+  m.file = keyed_value(stat, "total_cache").value_or(keyed_value(stat, "cache").value_or(0));
   // A charge fails on memsw (checked first) or on memory: each counts in its own failcnt.
   for (const char* file : {"memory.failcnt", "memory.memsw.failcnt"}) {
-    if (auto failcnt = read_if_exists(dir / file))
+    if (auto failcnt = files.read_if_exists(dir / file))
       m.max_hits += parse_u64(*failcnt, (dir / file).string());
   }
-  auto oom = parse_keyed(read_file(dir / "memory.oom_control"));
+  auto oom = parse_keyed(files.read(dir / "memory.oom_control"));
   m.oom_kill = value_or(oom, "oom_kill");
   return m;
 }

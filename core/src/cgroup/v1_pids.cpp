@@ -13,13 +13,13 @@ void apply_pids(const fs::path& dir, const spec::Resources& r) {
               "kernel without the pids controller");
 }
 
-PidsStats read_pids(const fs::path& dir) {
+PidsStats read_pids(const fs::path& dir, StatReader& files) {
   PidsStats p;
-  p.current = read_u64(dir / "pids.current");
-  p.max = parse_max(read_trimmed(dir / "pids.max"), (dir / "pids.max").string());
-  if (auto peak = read_if_exists(dir / "pids.peak"))
+  p.current = files.read_u64(dir / "pids.current");
+  p.max = parse_max(files.read(dir / "pids.max"), (dir / "pids.max").string());
+  if (auto peak = files.read_if_exists(dir / "pids.peak"))
     p.peak = parse_u64(*peak, (dir / "pids.peak").string());
-  if (auto events = read_if_exists(dir / "pids.events"))
+  if (auto events = files.read_if_exists(dir / "pids.events"))
     p.max_hits = value_or(parse_keyed(*events), "max");
   return p;
 }

@@ -8,6 +8,10 @@
 #include "boxlab/cgroup.hpp"
 #include "boxlab/spec.hpp"
 
+namespace boxlab::cgroup {
+class StatReader;
+}
+
 namespace boxlab::cgroup::v2 {
 
 namespace fs = std::filesystem;
@@ -21,22 +25,22 @@ void require(const fs::path& dir, const std::string& file, const std::string& co
 // memory.max, memory.swap.max, memory.low.
 void apply_memory(const fs::path& dir, const spec::Resources& limits);
 // nullopt when the memory controller is not enabled here.
-std::optional<MemoryStats> read_memory(const fs::path& dir);
+std::optional<MemoryStats> read_memory(const fs::path& dir, StatReader& files);
 
 // pids.max.
 void apply_pids(const fs::path& dir, const spec::Resources& limits);
-std::optional<PidsStats> read_pids(const fs::path& dir);
+std::optional<PidsStats> read_pids(const fs::path& dir, StatReader& files);
 
 // cpu.max, cpu.weight; cpuset.cpus.
 void apply_cpu(const fs::path& dir, const spec::Resources& limits);
 void apply_cpuset(const fs::path& dir, const spec::Resources& limits);
 // cpu.stat always exists in a non-root v2 cgroup (usage); throttling needs the cpu controller.
-std::optional<CpuStats> read_cpu(const fs::path& dir);
+std::optional<CpuStats> read_cpu(const fs::path& dir, StatReader& files);
 
 // cgroup.freeze + cgroup.events "frozen"; cgroup.kill.
 void freeze(const fs::path& dir);
 void thaw(const fs::path& dir);
-bool frozen(const fs::path& dir);
+bool frozen(const fs::path& dir, StatReader& files);
 // Writes cgroup.kill; false when the kernel has none (before 5.14).
 bool kill(const fs::path& dir);
 

@@ -35,8 +35,8 @@ void apply_cpuset(const fs::path& dir, const spec::Resources& r) {
   with_context(what, [&] { write_value(dir / "cpuset.cpus", *r.cpuset_cpus); });
 }
 
-std::optional<CpuStats> read_cpu(const fs::path& dir) {
-  auto text = read_if_exists(dir / "cpu.stat");
+std::optional<CpuStats> read_cpu(const fs::path& dir, StatReader& files) {
+  auto text = files.read_if_exists(dir / "cpu.stat");
   if (!text) return std::nullopt;
   auto stat = parse_keyed(*text);
   CpuStats c;
@@ -46,7 +46,7 @@ std::optional<CpuStats> read_cpu(const fs::path& dir) {
   c.nr_periods = value_or(stat, "nr_periods");
   c.nr_throttled = value_or(stat, "nr_throttled");
   c.throttled_ns = value_or(stat, "throttled_usec") * 1000;
-  if (auto max = read_if_exists(dir / "cpu.max")) {
+  if (auto max = files.read_if_exists(dir / "cpu.max")) {
     auto parsed = parse_cpu_max(*max);
     c.quota_us = parsed.quota_us;
     c.period_us = parsed.period_us;

@@ -27,7 +27,7 @@ const std::vector<std::string> kWanted = {"memory", "pids"};
 class V2Driver final : public Driver {
  public:
   V2Driver(std::string name, fs::path dir, bool fake)
-      : name_(std::move(name)), dir_(std::move(dir)), fake_(fake) {}
+      : name_(std::move(name)), dir_(std::move(dir)), fake_(fake), files_(!fake) {}
 
   Layout layout() const override { return Layout::v2; }
   const std::string& name() const override { return name_; }
@@ -53,10 +53,10 @@ class V2Driver final : public Driver {
   Stats stats() const override {
     return with_context("stats of cgroup " + name_, [&] {
       Stats s;
-      s.memory = v2::read_memory(dir_);
-      s.pids = v2::read_pids(dir_);
-      s.cpu = v2::read_cpu(dir_);
-      s.frozen = v2::frozen(dir_);
+      s.memory = v2::read_memory(dir_, files_);
+      s.pids = v2::read_pids(dir_, files_);
+      s.cpu = v2::read_cpu(dir_, files_);
+      s.frozen = v2::frozen(dir_, files_);
       return s;
     });
   }
@@ -95,6 +95,7 @@ class V2Driver final : public Driver {
   std::string name_;
   fs::path dir_;
   bool fake_;
+  mutable StatReader files_;  // stats() keeps its control files open (see cgfs.hpp)
 };
 
 std::vector<std::string> words_of(const fs::path& file) {

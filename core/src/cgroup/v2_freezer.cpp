@@ -20,7 +20,8 @@ fs::path freeze_file(const fs::path& dir, const std::string& what) {
 void freeze(const fs::path& dir) {
   fs::path file = freeze_file(dir, "freeze");
   write_value(file, "1");
-  if (!wait_until([&] { return frozen(dir); }, kSettleTimeout)) {
+  StatReader files(false);
+  if (!wait_until([&] { return frozen(dir, files); }, kSettleTimeout)) {
     try {
       write_value(file, "0");
     } catch (const Error&) {
@@ -32,12 +33,13 @@ void freeze(const fs::path& dir) {
 
 void thaw(const fs::path& dir) {
   write_value(freeze_file(dir, "thaw"), "0");
-  if (!wait_until([&] { return !frozen(dir); }, kSettleTimeout))
+  StatReader files(false);
+  if (!wait_until([&] { return !frozen(dir, files); }, kSettleTimeout))
     throw Error("thaw: " + (dir / "cgroup.events").string() + " still says 'frozen 1'");
 }
 
-bool frozen(const fs::path& dir) {
-  auto events = read_if_exists(dir / "cgroup.events");
+bool frozen(const fs::path& dir, StatReader& files) {
+  auto events = files.read_if_exists(dir / "cgroup.events");
   return events && value_or(parse_keyed(*events), "frozen") == 1;
 }
 

@@ -50,20 +50,19 @@ void apply_memory(const fs::path& dir, const spec::Resources& r) {
   }
 }
 
-std::optional<MemoryStats> read_memory(const fs::path& dir) {
-  auto current = read_if_exists(dir / "memory.current");
+std::optional<MemoryStats> read_memory(const fs::path& dir, StatReader& files) {
+  auto current = files.read_if_exists(dir / "memory.current");
   if (!current) return std::nullopt;
   MemoryStats m;
   m.current = parse_u64(*current, (dir / "memory.current").string());
-  m.max = parse_max(read_trimmed(dir / "memory.max"), (dir / "memory.max").string());
-  if (auto peak = read_if_exists(dir / "memory.peak"))
+  m.max = parse_max(files.read(dir / "memory.max"), (dir / "memory.max").string());
+  if (auto peak = files.read_if_exists(dir / "memory.peak"))
     m.peak = parse_u64(*peak, (dir / "memory.peak").string());
-  if (auto stat = read_if_exists(dir / "memory.stat")) {
-    auto keyed = parse_keyed(*stat);
-    m.anon = value_or(keyed, "anon");
-    m.file = value_or(keyed, "file");
+  if (auto stat = files.read_if_exists(dir / "memory.stat")) {
+    m.anon = keyed_value(*stat, "anon").value_or(0);
+    m.file = keyed_value(*stat, "file").value_or(0);
   }
-  auto events = parse_keyed(read_file(dir / "memory.events"));
+  auto events = parse_keyed(files.read(dir / "memory.events"));
   m.max_hits = value_or(events, "max");
   m.oom = value_or(events, "oom");
   m.oom_kill = value_or(events, "oom_kill");

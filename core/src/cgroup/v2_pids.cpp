@@ -13,15 +13,15 @@ void apply_pids(const fs::path& dir, const spec::Resources& r) {
   with_context(what, [&] { write_value(dir / "pids.max", value); });
 }
 
-std::optional<PidsStats> read_pids(const fs::path& dir) {
-  auto current = read_if_exists(dir / "pids.current");
+std::optional<PidsStats> read_pids(const fs::path& dir, StatReader& files) {
+  auto current = files.read_if_exists(dir / "pids.current");
   if (!current) return std::nullopt;
   PidsStats p;
   p.current = parse_u64(*current, (dir / "pids.current").string());
-  p.max = parse_max(read_trimmed(dir / "pids.max"), (dir / "pids.max").string());
-  if (auto peak = read_if_exists(dir / "pids.peak"))
+  p.max = parse_max(files.read(dir / "pids.max"), (dir / "pids.max").string());
+  if (auto peak = files.read_if_exists(dir / "pids.peak"))
     p.peak = parse_u64(*peak, (dir / "pids.peak").string());
-  if (auto events = read_if_exists(dir / "pids.events"))
+  if (auto events = files.read_if_exists(dir / "pids.events"))
     p.max_hits = value_or(parse_keyed(*events), "max");
   return p;
 }

@@ -81,7 +81,7 @@ Monitor::Monitor(Runtime& runtime, const std::string& name, MonitorOptions optio
     tree_options.refresh_every = static_cast<unsigned>(std::max(1.0, options_.rate_hz));
     tree_options.relist_every = tree_options.refresh_every;
     tree_options.slow_every = tree_options.refresh_every * 10;
-    sampler_ = std::make_unique<TreeSampler>(target, std::move(tree_options));
+    if (options_.tree) sampler_ = std::make_unique<TreeSampler>(target, std::move(tree_options));
     timer_ = make_timer(options_.rate_hz);
     if (cgroup_) cgroup_->event_fd();  // counting starts now
     last_status_ = std::string(status_name(st.status));
@@ -151,6 +151,12 @@ void Monitor::sample() {
       // The cgroup is going away with the container; the pidfd reports that next.
     }
   }
+  if (sampler_) emit_tree();
+  ++samples_;
+  if (options_.count != 0 && samples_ >= options_.count) done_ = true;
+}
+
+void Monitor::emit_tree() {
   // proc.tree by hand (keys sorted, as nlohmann writes them): the per-process pieces are
   // cached by the sampler, so an unchanged tree costs a few copies.
   const ProcTree& tree = sampler_->sample();
@@ -173,8 +179,6 @@ void Monitor::sample() {
   append_int(line_, events::kSchemaVersion);
   line_ += '}';
   sink_("proc.tree", line_);
-  ++samples_;
-  if (options_.count != 0 && samples_ >= options_.count) done_ = true;
 }
 
 void Monitor::drain_cgroup_events() {
@@ -204,6 +208,10 @@ void Monitor::container_gone() {
 std::uint64_t run_monitor(Runtime& runtime, const std::string& name, MonitorOptions options,
                           const Sink& sink) {
   Monitor m(runtime, name, std::move(options), sink);
+  return run_monitor(m);
+}
+
+std::uint64_t run_monitor(Monitor& m) {
   while (!m.done()) {
     std::vector<int> fds = m.fds();
     std::vector<pollfd> pfds;

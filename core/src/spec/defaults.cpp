@@ -26,6 +26,9 @@ Spec default_spec() {
       {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
       // Read-only: writes under /sys would reach the host's kernel objects.
       {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+      // The container's own cgroup (its limits and counters) as Docker shows it: a read-only
+      // cgroup2 view rooted at it by the cgroup namespace (see fs/mount_plan.cpp for v1).
+      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
   };
   // Host information and knobs a container should neither read nor write.
   s.masked_paths = {"/proc/asound",
