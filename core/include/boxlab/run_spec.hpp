@@ -23,7 +23,9 @@ struct RunFlags {
   std::string memory;
   std::optional<std::int64_t> pids;
   std::optional<double> cpus;
-  std::string net;  // "", none, host
+  std::string net;  // "", none, host, bridge
+  std::string network;               // --network NAME (implies bridge)
+  std::vector<std::string> publish;  // -p HOST:CTR (implies bridge)
   std::vector<std::string> volumes;
   std::vector<std::string> env;
   std::string workdir;
