@@ -107,7 +107,8 @@ struct Attachment {
   std::uint32_t address = 0;
   int prefix = 0;
   std::uint32_t gateway = 0;
-  std::string host_veth;  // host-side end; the container's end is eth0
+  std::string host_veth;         // host-side end; the container's end is eth0
+  std::uint64_t host_netns = 0;  // inode of the host side it was made in
   std::vector<PortMap> ports;
   pid_t proxy_pid = 0;
   std::uint64_t proxy_start_time = 0;

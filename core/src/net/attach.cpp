@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,21 @@ void end_proxy(const Attachment& a) {
   if (::waitpid(a.proxy_pid, &status, 0) < 0) sys::pidfd_wait_exit(pidfd.get(), 10000);
 }
 
+std::uint64_t inode_of(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+// Deletes the host end of the pair, but only in the namespace it was made in: a command run
+// with another --host-netns must not touch a same-named link elsewhere. (Usually it is gone
+// already: a veth pair dies with the container's namespace.)
+void delete_host_veth(const Attachment& a) {
+  if (a.host_veth.empty()) return;
+  Fd host = host_netns();
+  if (a.host_netns != 0 && inode_of(host.get()) != a.host_netns) return;
+  Rtnl(host.get()).delete_link(a.host_veth);
+}
+
 }  // namespace
 
 Fd host_netns() {
@@ -63,6 +79,7 @@ nlohmann::json Attachment::to_json() const {
           {"prefix", prefix},
           {"gateway", ip_to_string(gateway)},
           {"hostVeth", host_veth},
+          {"hostNetns", host_netns},
           {"containerIf", "eth0"},
           {"ports", ports_json},
           {"proxyPid", proxy_pid},
@@ -77,6 +94,7 @@ Attachment Attachment::from_json(const nlohmann::json& j) {
   a.prefix = j.value("prefix", 0);
   a.gateway = parse_ip(j.value("gateway", "0.0.0.0"));
   a.host_veth = j.value("hostVeth", "");
+  a.host_netns = j.value("hostNetns", std::uint64_t{0});
   for (const auto& p : j.value("ports", nlohmann::json::array()))
     a.ports.push_back({p.at("host").get<std::uint16_t>(), p.at("container").get<std::uint16_t>()});
   a.proxy_pid = j.value("proxyPid", 0);
@@ -94,12 +112,9 @@ Attacher::~Attacher() {
   } catch (...) {
   }
   listeners_.clear();
-  if (!a_.host_veth.empty()) {
-    try {
-      Fd host = host_netns();
-      Rtnl(host.get()).delete_link(a_.host_veth);
-    } catch (...) {
-    }
+  try {
+    delete_host_veth(a_);
+  } catch (...) {
   }
   if (leased_) {
     try {
@@ -155,6 +170,7 @@ void Attacher::connect(pid_t pid) {
     if (bridge == 0) throw Error("bridge " + a_.bridge + " is missing on the host side");
     std::string name = "veth" + runtime::random_hex(4);
     // The peer is made directly inside the container's namespace, already named eth0.
+    a_.host_netns = inode_of(host.get());
     host_rt.add_veth(name, "eth0", container_ns.get());
     a_.host_veth = name;
     int index = host_rt.link_index(name);
@@ -198,11 +214,7 @@ void detach(const Paths& paths, const std::string& container, const nlohmann::js
   Attachment a = Attachment::from_json(attachment);
   with_context("leave network " + a.network, [&] {
     end_proxy(a);
-    // Usually gone already: a veth pair dies with the container's namespace.
-    if (!a.host_veth.empty()) {
-      Fd host = host_netns();
-      Rtnl(host.get()).delete_link(a.host_veth);
-    }
+    delete_host_veth(a);
     Networks(paths).release(a.network, container);
   });
 }
