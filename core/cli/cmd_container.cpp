@@ -77,7 +77,13 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("--cpus", run_flags->cpus, "CPU quota in cores, e.g. 0.5");
   run->add_option("--cpu-shares", run_flags->cpu_shares,
                   "CPU weight against other containers (default 1024)");
-  run->add_option("--net", run_flags->net, "none or host (bridge comes with networking)");
+  run->add_option("--net", run_flags->net,
+                  "none (own netns, only lo; the default), host (shared), bridge (veth on a "
+                  "bridge, default network boxlab0)");
+  run->add_option("--network", run_flags->network, "Join network NAME (implies --net bridge)");
+  run->add_option("-p,--publish", run_flags->publish,
+                  "Publish HOSTPORT:CONTAINERPORT over TCP (userspace proxy; implies bridge)")
+      ->allow_extra_args(false);
   run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]")
       ->allow_extra_args(false);
   run->add_option("-e,--env", run_flags->env, "Set KEY=VALUE in the environment")

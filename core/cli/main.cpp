@@ -48,6 +48,12 @@ int main(int argc, char** argv) {
   boxlab::cli::Globals globals;
   app.add_option("--root", globals.root, "Keep state and images under DIR (env BOXLAB_ROOT)")
       ->envname("BOXLAB_ROOT");
+  // Where bridges, host veth ends and port proxies live (core reads BOXLAB_NET_NS).
+  app.add_option_function<std::string>(
+         "--host-netns",
+         [](const std::string& path) { ::setenv("BOXLAB_NET_NS", path.c_str(), 1); },
+         "Treat the network namespace at PATH as the host side (env BOXLAB_NET_NS)")
+      ->type_name("PATH");
   int exit_code = 0;
   boxlab::cli::add_container_commands(app, globals, exit_code);
   boxlab::cli::add_image_commands(app, globals, exit_code);
@@ -55,6 +61,7 @@ int main(int argc, char** argv) {
   boxlab::cli::add_lab_commands(app, globals, exit_code);
   boxlab::cli::add_monitor_commands(app, globals, exit_code);
   boxlab::cli::add_stats_command(app, globals);
+  boxlab::cli::add_network_commands(app, globals, exit_code);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     separate_command(app, args);

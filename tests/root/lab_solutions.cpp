@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "boxlab/lab.hpp"
+#include "net_support.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -20,7 +21,8 @@ const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
 const std::vector<std::string> kProven = {"01-process-and-chroot", "02-pid-namespace",
-                                          "03-mount-namespace", "04-uts-ipc", "05-user-namespace"};
+                                          "03-mount-namespace",    "04-uts-ipc",
+                                          "05-user-namespace",     "09-network-namespaces"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -119,4 +121,10 @@ TEST_CASE("every lab in labs/ has its proof here") {
     INFO(name << " has no TEST_CASE in tests/root/lab_solutions.cpp");
     CHECK(std::find(kProven.begin(), kProven.end(), name) != kProven.end());
   }
+}
+
+TEST_CASE("lab 09 network namespaces: each step fails before its solution and passes after") {
+  // Everything the lab makes (veth pair, bridge, port) lives in this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
+  prove("09-network-namespaces");
 }

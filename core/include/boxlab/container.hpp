@@ -15,6 +15,7 @@
 
 #include "boxlab/fd.hpp"
 #include "boxlab/namespaces.hpp"
+#include "boxlab/net.hpp"
 #include "boxlab/paths.hpp"
 #include "boxlab/spec.hpp"
 
@@ -43,6 +44,7 @@ struct ContainerState {
   std::map<std::string, std::uint64_t> namespaces;  // kind -> inode
   NsSet new_namespaces;
   nlohmann::json cgroup;  // cgroup::Cgroup::to_json(), null when the container has none
+  nlohmann::json network;  // net::Attachment::to_json(), null when on no network
   spec::Spec spec;
 
   nlohmann::json to_json() const;
@@ -60,6 +62,7 @@ struct CreateOptions {
   int console_fd = -1;                // terminal side of a pty for the container's stdio
   bool log_output = false;            // stdout+stderr to DIR/container.log, stdin /dev/null
   std::filesystem::path events_file;  // append container.state events (JSON lines)
+  std::optional<net::Request> network;  // join a network (bridge mode)
 };
 
 class Container;

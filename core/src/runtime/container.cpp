@@ -124,6 +124,7 @@ int Container::wait() {
   }
   runtime::DirLock lock(dir_);
   ContainerState st = runtime::load_state(dir_);
+  net::stop_proxy(st.network);  // nothing left to forward to
   st.status = Status::stopped;
   st.exit_code = *code;
   runtime::save_state(dir_, st);
@@ -194,6 +195,7 @@ void Container::remove(bool force) {
       cg.remove();
     });
   }
+  net::detach(runtime_->paths(), st.name, st.network);
   for (auto it = st.host_mounts.rbegin(); it != st.host_mounts.rend(); ++it) {
     if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
       throw Error::system("remove container " + st.name + ": unmount " + *it);

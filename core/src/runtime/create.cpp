@@ -129,6 +129,18 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
         throw Error("/linux/namespaces/" + std::to_string(i) +
                     "/path: joining an existing namespace is not supported yet");
 
+    // Networking first (address, bridge, published ports); declared after `undo` so it is
+    // undone before the process is killed and the state dir goes.
+    std::optional<net::Attacher> network;
+    if (o.network) {
+      if (!ns.has(NsKind::net))
+        throw Error("bridge networking needs a network namespace (add net to --ns)");
+      network.emplace(paths_, name, *o.network);
+      network->prepare();
+      if (ns.has(NsKind::mount))
+        spec.mounts.push_back({"/etc/hosts", "bind", network->hosts_file().string(), {"rbind", "ro"}});
+    }
+
     ContainerState st;
     st.id = o.kind == "oci" ? name : runtime::random_hex(32);
     st.name = name;
@@ -270,6 +282,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
 
     if (undo.cgroup) undo.cgroup->add(pid);
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
+    if (network) network->connect(pid);
     char go = 1;
     if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the child");
     sync.write.reset();
@@ -283,6 +296,10 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       throw Error(describe_failure(r, plan), r.errnum).context("set up container");
     if (n != 0 && n != sizeof r) throw Error("short report from the child");
 
+    if (network) {
+      network->start_proxy(pidfd);
+      st.network = network->attachment().to_json();
+    }
     st.status = n == 0 ? Status::running : Status::created;
     st.pid = pid;
     st.pid_start_time = runtime::process_start_time(pid);
@@ -297,6 +314,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
                                     {"pid", st.pid}});
     }
     undo.armed = false;
+    if (network) network->commit();
     undo.cgroup.reset();
     Container c(*this, dir);
     c.pidfd_ = pidfd;

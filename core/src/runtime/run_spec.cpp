@@ -74,14 +74,22 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     ns = NsSet::all();
     ns.remove(NsKind::user);
   }
-  if (f.net == "none") {
+  if (!f.net.empty() && f.net != "none" && f.net != "host" && f.net != "bridge")
+    throw Error("--net: '" + f.net + "' is not one of none, host, bridge");
+  // Bridge mode is opt-in (--net bridge, --network, -p); the default stays a netns with lo.
+  bool bridge = f.net == "bridge" || (f.net.empty() && (!f.network.empty() || !f.publish.empty()));
+  if (!bridge && (!f.network.empty() || !f.publish.empty()))
+    throw Error("--net " + f.net + ": --network and -p need bridge networking (--net bridge)");
+  if (f.net == "none" || bridge) {
     ns.add(NsKind::net);
   } else if (f.net == "host") {
     ns.remove(NsKind::net);
-  } else if (!f.net.empty()) {
-    if (f.net == "bridge")
-      throw Error("--net bridge: networking between containers is not available yet");
-    throw Error("--net: '" + f.net + "' is not one of none, host");
+  }
+  if (bridge) {
+    net::Request request;
+    if (!f.network.empty()) request.network = f.network;
+    for (const auto& p : f.publish) request.ports.push_back(net::PortMap::parse(p));
+    options.network = request;
   }
   spec.namespaces.clear();
   for (NsKind k : kAllNsKinds)

@@ -56,6 +56,7 @@ nlohmann::json ContainerState::to_json() const {
   j["namespaces"] = namespaces;
   j["newNamespaces"] = new_namespaces.to_string();
   j["cgroup"] = cgroup;
+  if (!network.is_null()) j["network"] = network;
   j["config"] = spec::to_json(spec);
   return j;
 }
@@ -80,6 +81,7 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
   s.namespaces = j.value("namespaces", std::map<std::string, std::uint64_t>{});
   s.new_namespaces = NsSet::parse(j.value("newNamespaces", "none"));
   if (j.contains("cgroup")) s.cgroup = j["cgroup"];
+  if (j.contains("network")) s.network = j["network"];
   if (j.contains("config")) s.spec = spec::parse(j["config"]);
   return s;
 }
