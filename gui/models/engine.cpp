@@ -90,6 +90,7 @@ void ServeProcess::tryNext() {
   process_->setArguments(plan.arguments);
   connect(process_, &QProcess::readyReadStandardOutput, this, [this] {
     answered_ = true;
+    queued_.clear();
     emit output(process_->readAllStandardOutput());
   });
   connect(process_, &QProcess::readyReadStandardError, this, [this] {
@@ -99,7 +100,11 @@ void ServeProcess::tryNext() {
     for (const QByteArray& line : bytes.split('\n'))
       if (!line.trimmed().isEmpty()) emit diagnostic(QString::fromUtf8(line));
   });
-  connect(process_, &QProcess::started, this, &Engine::started);
+  connect(process_, &QProcess::started, this, [this] {
+    // Lines written while the process was starting (hello) go out now.
+    for (const QByteArray& line : queued_) process_->write(line);
+    emit started();
+  });
   connect(process_, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
     if (error != QProcess::FailedToStart) return;
     attempts_ << QStringLiteral("%1 %2: %3")
@@ -134,10 +139,11 @@ void ServeProcess::onFinished(int exitCode, QProcess::ExitStatus status) {
 }
 
 void ServeProcess::writeLine(const QByteArray& line) {
-  if (!process_ || process_->state() != QProcess::Running) return;
   QByteArray bytes = line;
   bytes.append('\n');
-  process_->write(bytes);
+  // Kept until a plan answers: a plan that fails gives the same lines to the next one.
+  if (!answered_) queued_.push_back(bytes);
+  if (process_ && process_->state() == QProcess::Running) process_->write(bytes);
 }
 
 void ServeProcess::stop(int ms) {

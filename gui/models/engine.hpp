@@ -87,6 +87,7 @@ class ServeProcess : public Engine {
   bool stopping_ = false;
   QStringList attempts_;  // what each failed plan said
   QByteArray stderr_;
+  QList<QByteArray> queued_;  // lines for a plan that has not answered yet
 };
 
 }  // namespace boxlab::gui
