@@ -103,7 +103,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
   QDockWidget* proc = addDock(tr("Processes"), QStringLiteral("processes"), processes_, Qt::RightDockWidgetArea);
   QDockWidget* res = addDock(tr("Resources"), QStringLiteral("resources"), charts_, Qt::RightDockWidgetArea);
-  QDockWidget* ns = addDock(tr("Namespaces && mounts"), QStringLiteral("namespaces"), namespaces_, Qt::RightDockWidgetArea);
+  QDockWidget* ns = addDock(tr("Namespaces & mounts"), QStringLiteral("namespaces"), namespaces_, Qt::RightDockWidgetArea);
   splitDockWidget(proc, res, Qt::Vertical);
   tabifyDockWidget(res, ns);
   res->raise();

@@ -28,6 +28,15 @@ QColor tintFor(quint64 inode, int depth, const QPalette& pal) {
 class NamespaceDelegate : public QStyledItemDelegate {
  public:
   using QStyledItemDelegate::QStyledItemDelegate;
+  QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+    QSize s = QStyledItemDelegate::sizeHint(option, index);
+    if (index.column() != 0) return s;
+    // Room for the namespace bars and the OOM badge drawn beside the text.
+    int extra = index.data(ProcessTreeModel::NsDepthRole).toInt() * 5 + 2;
+    if (index.data(ProcessTreeModel::OomKilledRole).toBool())
+      extra += QFontMetrics(option.font).horizontalAdvance(QStringLiteral("OOM")) + 16;
+    return {s.width() + extra, s.height()};
+  }
   void paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
     int depth = index.data(ProcessTreeModel::NsDepthRole).toInt();
     quint64 inode = index.data(ProcessTreeModel::PidNsRole).toULongLong();
@@ -99,9 +108,8 @@ ProcessTreeView::ProcessTreeView(ProcessTreeModel* model, QWidget* parent)
   tree_->setAlternatingRowColors(false);
   tree_->setAllColumnsShowFocus(true);
   tree_->setAccessibleName(tr("Process tree"));
-  tree_->header()->setStretchLastSection(false);
+  tree_->header()->setStretchLastSection(true);
   tree_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  tree_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   layout->addWidget(tree_, 1);
   connect(containerButton_, &QToolButton::toggled, this, &ProcessTreeView::setContainerView);
   // New processes show up expanded; the caption follows every snapshot.
