@@ -16,7 +16,8 @@ using namespace boxlab::gui;
 int main(int argc, char** argv) {
   QElapsedTimer launch;
   launch.start();
-  QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
+  QApplication::setHighDpiScaleFactorRoundingPolicy(
+      Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("boxlab-gui"));
   QApplication::setOrganizationName(QStringLiteral("boxlab"));
@@ -24,26 +25,44 @@ int main(int argc, char** argv) {
   QApplication::setDesktopFileName(QStringLiteral("boxlab-gui"));
 
   QCommandLineParser cli;
-  cli.setApplicationDescription(QStringLiteral("boxlab's desktop app: labs on a real container engine"));
+  cli.setApplicationDescription(
+      QStringLiteral("boxlab's desktop app: labs on a real container engine"));
   cli.addHelpOption();
   cli.addVersionOption();
-  QCommandLineOption root(QStringLiteral("root"), QStringLiteral("State and images in DIR (boxlab --root)."), QStringLiteral("DIR"));
-  QCommandLineOption boxlab(QStringLiteral("boxlab"), QStringLiteral("The boxlab binary (default: BOXLAB_BIN, next to this one, or PATH)."), QStringLiteral("PATH"));
-  QCommandLineOption lab(QStringLiteral("lab"), QStringLiteral("Open this lab (number, slug or id)."), QStringLiteral("LAB"));
-  QCommandLineOption step(QStringLiteral("step"), QStringLiteral("Open this step of --lab (1-based)."), QStringLiteral("N"), QStringLiteral("1"));
+  QCommandLineOption root(QStringLiteral("root"),
+                          QStringLiteral("State and images in DIR (boxlab --root)."),
+                          QStringLiteral("DIR"));
+  QCommandLineOption boxlab(
+      QStringLiteral("boxlab"),
+      QStringLiteral("The boxlab binary (default: BOXLAB_BIN, next to this one, or PATH)."),
+      QStringLiteral("PATH"));
+  QCommandLineOption lab(QStringLiteral("lab"),
+                         QStringLiteral("Open this lab (number, slug or id)."),
+                         QStringLiteral("LAB"));
+  QCommandLineOption step(QStringLiteral("step"),
+                          QStringLiteral("Open this step of --lab (1-based)."), QStringLiteral("N"),
+                          QStringLiteral("1"));
   QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette."));
   QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette."));
-  QCommandLineOption shots(QStringLiteral("screenshot"), QStringLiteral("Play --scene, save PNGs to DIR, quit."), QStringLiteral("DIR"));
-  QCommandLineOption scene(QStringLiteral("scene"), QStringLiteral("Screenshot scene: hog (default) or idle."), QStringLiteral("NAME"), QStringLiteral("hog"));
-  QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WxH."), QStringLiteral("WxH"));
-  QCommandLineOption timing(QStringLiteral("print-startup-time"), QStringLiteral("Print ms from launch to the first window shown, then quit."));
+  QCommandLineOption shots(QStringLiteral("screenshot"),
+                           QStringLiteral("Play --scene, save PNGs to DIR, quit."),
+                           QStringLiteral("DIR"));
+  QCommandLineOption scene(QStringLiteral("scene"),
+                           QStringLiteral("Screenshot scene: hog (default) or idle."),
+                           QStringLiteral("NAME"), QStringLiteral("hog"));
+  QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WxH."),
+                          QStringLiteral("WxH"));
+  QCommandLineOption timing(
+      QStringLiteral("print-startup-time"),
+      QStringLiteral("Print ms from launch to the first window shown, then quit."));
   cli.addOptions({root, boxlab, lab, step, dark, light, shots, scene, size, timing});
   cli.process(app);
 
   QSettings settings;
   const bool screenshot = cli.isSet(shots);
   if (screenshot) settings.clear();  // the same layout every time
-  bool useDark = cli.isSet(dark) || (!cli.isSet(light) && settings.value(QStringLiteral("view/dark")).toBool());
+  bool useDark = cli.isSet(dark) ||
+                 (!cli.isSet(light) && settings.value(QStringLiteral("view/dark")).toBool());
   applyPalette(useDark);
 
   QString bin = cli.isSet(boxlab) ? cli.value(boxlab) : findBoxlab();
@@ -58,10 +77,17 @@ int main(int argc, char** argv) {
     window.resize(1500, 940);
   }
   QString labRef = cli.value(lab);
-  if (labRef.isEmpty()) labRef = settings.value(QStringLiteral("lab/current")).toString();
-  if (!labRef.isEmpty()) window.openLabWhenReady(labRef, cli.value(step).toInt());
-  QObject::connect(&session, &Session::stepOpened, &app, [](const QString& labId, int) {
-    QSettings().setValue(QStringLiteral("lab/current"), labId);
+  // The learner's current lab: the one last opened, lab 1 the first time.
+  if (labRef.isEmpty())
+    labRef = settings.value(QStringLiteral("lab/current"), QStringLiteral("1")).toString();
+  int stepIndex = cli.isSet(step) || cli.isSet(lab)
+                      ? cli.value(step).toInt()
+                      : settings.value(QStringLiteral("lab/step"), 1).toInt();
+  if (!labRef.isEmpty()) window.openLabWhenReady(labRef, stepIndex);
+  QObject::connect(&session, &Session::stepOpened, &app, [](const QString& labId, int index) {
+    QSettings s;
+    s.setValue(QStringLiteral("lab/current"), labId);
+    s.setValue(QStringLiteral("lab/step"), index);
   });
 
   window.show();

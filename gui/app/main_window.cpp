@@ -84,15 +84,15 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   bar->addWidget(create);
   layout->addLayout(bar);
   terminal_ = new TerminalWidget(central);
-  terminal_->setPlaceholder(tr("No terminal yet. Start a container (Ctrl+N) or open a shell in "
-                               "the watched one (Ctrl+T)."));
+  terminal_->setPlaceholder(
+      tr("No terminal yet. Start a container (Ctrl+N) or open a shell in "
+         "the watched one (Ctrl+T)."));
   layout->addWidget(terminal_, 1);
   setCentralWidget(central);
   connect(shell, &QPushButton::clicked, this, &MainWindow::openShell);
   connect(create, &QPushButton::clicked, this, &MainWindow::newContainer);
-  connect(containers_, &QComboBox::activated, this, [this](int i) {
-    session_->watch(containers_->itemData(i).toString());
-  });
+  connect(containers_, &QComboBox::activated, this,
+          [this](int i) { session_->watch(containers_->itemData(i).toString()); });
 
   navigator_ = new LabNavigator(session->labs(), this);
   checks_ = new ChecksPanel(session->checks(), this);
@@ -101,9 +101,12 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   namespaces_ = new NamespaceView(session->namespaces(), session->mounts(), this);
   addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
   addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
-  QDockWidget* proc = addDock(tr("Processes"), QStringLiteral("processes"), processes_, Qt::RightDockWidgetArea);
-  QDockWidget* res = addDock(tr("Resources"), QStringLiteral("resources"), charts_, Qt::RightDockWidgetArea);
-  QDockWidget* ns = addDock(tr("Namespaces & mounts"), QStringLiteral("namespaces"), namespaces_, Qt::RightDockWidgetArea);
+  QDockWidget* proc =
+      addDock(tr("Processes"), QStringLiteral("processes"), processes_, Qt::RightDockWidgetArea);
+  QDockWidget* res =
+      addDock(tr("Resources"), QStringLiteral("resources"), charts_, Qt::RightDockWidgetArea);
+  QDockWidget* ns = addDock(tr("Namespaces and mounts"), QStringLiteral("namespaces"), namespaces_,
+                            Qt::RightDockWidgetArea);
   splitDockWidget(proc, res, Qt::Vertical);
   tabifyDockWidget(res, ns);
   res->raise();
@@ -123,7 +126,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::consoleClosed, this, [this](const QString& s, int code) {
     if (s != terminalSession_) return;
     terminalSession_.clear();
-    terminal_->setPlaceholder(tr("The session ended (exit status %1). Ctrl+T opens a new shell.").arg(code));
+    terminal_->setPlaceholder(
+        tr("The session ended (exit status %1). Ctrl+T opens a new shell.").arg(code));
   });
 
   connect(navigator_, &LabNavigator::stepActivated, this, [this](const QString& lab, int step) {
@@ -135,8 +139,10 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(checks_, &ChecksPanel::hintRequested, session, &Session::nextHint);
   connect(checks_, &ChecksPanel::checkNowRequested, session, &Session::checkNow);
   connect(checks_, &ChecksPanel::autoRecheckToggled, this, [this](bool on) {
-    if (on) session_->openStep(session_->openLab(), session_->openStepIndex());
-    else session_->client()->request(QStringLiteral("lab.close"));
+    if (on)
+      session_->openStep(session_->openLab(), session_->openStepIndex());
+    else
+      session_->client()->request(QStringLiteral("lab.close"));
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
     showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
@@ -148,9 +154,10 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::watchedChanged, this, &MainWindow::refreshContainerList);
   connect(session, &Session::engineReady, this, [this] {
     banner_->hide();
-    statusBar()->showMessage(tr("Engine: %1 (backend %2)")
-                                 .arg(session_->engineDescription(),
-                                      session_->client()->hello().value(QLatin1String("backend")).toString()));
+    statusBar()->showMessage(
+        tr("Engine: %1 (backend %2)")
+            .arg(session_->engineDescription(),
+                 session_->client()->hello().value(QLatin1String("backend")).toString()));
   });
   connect(session, &Session::engineUnavailable, this, [this](const QString& m) {
     banner_->setText(tr("<b>The container engine is unavailable.</b> %1<br>Nothing on screen is "
@@ -253,7 +260,8 @@ void MainWindow::setDark(bool dark) {
 }
 
 void MainWindow::focusNextPane() {
-  QList<QWidget*> panes{navigator_->tree(), terminal_, processes_->tree(), checks_, charts_, namespaces_};
+  QList<QWidget*> panes{navigator_->tree(), terminal_, processes_->tree(), checks_, charts_,
+                        namespaces_};
   int current = -1;
   for (int i = 0; i < panes.size(); ++i)
     if (panes[i]->isAncestorOf(focusWidget()) || panes[i] == focusWidget()) current = i;
@@ -282,8 +290,8 @@ void MainWindow::refreshContainerList() {
   containers_->clear();
   containers_->addItem(tr("(none)"), QString());
   for (const auto& c : session_->containers())
-    containers_->addItem(QStringLiteral("%1 \u2014 %2%3").arg(c.name, c.status,
-                                                              c.pid ? tr(", pid %1").arg(c.pid) : QString()),
+    containers_->addItem(QStringLiteral("%1 \u2014 %2%3")
+                             .arg(c.name, c.status, c.pid ? tr(", pid %1").arg(c.pid) : QString()),
                          c.name);
   int i = containers_->findData(watched);
   containers_->setCurrentIndex(i < 0 ? 0 : i);
@@ -315,7 +323,8 @@ void MainWindow::newContainer() {
   dialog.setWindowTitle(tr("New container"));
   auto* form = new QFormLayout(&dialog);
   auto* image = new QLineEdit(QStringLiteral("base"), &dialog);
-  auto* name = new QLineEdit(QStringLiteral("box%1").arg(QCoreApplication::applicationPid() % 1000), &dialog);
+  auto* name = new QLineEdit(QStringLiteral("box%1").arg(QCoreApplication::applicationPid() % 1000),
+                             &dialog);
   auto* ns = new QLineEdit(QStringLiteral("pid,mount,uts,ipc,net,cgroup"), &dialog);
   auto* memory = new QLineEdit(QStringLiteral("64M"), &dialog);
   auto* pids = new QLineEdit(QStringLiteral("64"), &dialog);
@@ -334,15 +343,19 @@ void MainWindow::newContainer() {
   connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
   connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
   if (dialog.exec() != QDialog::Accepted) return;
-  QJsonObject args{{QStringLiteral("image"), image->text().trimmed()},
-                   {QStringLiteral("name"), name->text().trimmed()},
-                   {QStringLiteral("ns"), ns->text().trimmed()},
-                   {QStringLiteral("tty"), true},
-                   {QStringLiteral("command"), QJsonArray::fromStringList(
-                        QProcess::splitCommand(command->text().trimmed().isEmpty() ? QStringLiteral("sh") : command->text()))}};
-  if (!memory->text().trimmed().isEmpty()) args.insert(QStringLiteral("memory"), memory->text().trimmed());
+  QJsonObject args{
+      {QStringLiteral("image"), image->text().trimmed()},
+      {QStringLiteral("name"), name->text().trimmed()},
+      {QStringLiteral("ns"), ns->text().trimmed()},
+      {QStringLiteral("tty"), true},
+      {QStringLiteral("command"),
+       QJsonArray::fromStringList(QProcess::splitCommand(
+           command->text().trimmed().isEmpty() ? QStringLiteral("sh") : command->text()))}};
+  if (!memory->text().trimmed().isEmpty())
+    args.insert(QStringLiteral("memory"), memory->text().trimmed());
   if (!pids->text().trimmed().isEmpty()) args.insert(QStringLiteral("pids"), pids->text().toInt());
-  if (!cpus->text().trimmed().isEmpty()) args.insert(QStringLiteral("cpus"), cpus->text().toDouble());
+  if (!cpus->text().trimmed().isEmpty())
+    args.insert(QStringLiteral("cpus"), cpus->text().toDouble());
   QString container = name->text().trimmed();
   session_->runContainer(args, [this, container](const ReplyEvent& r) {
     if (r.ok) attachTerminal(r.body.value(QLatin1String("session")).toString(), container);
@@ -370,10 +383,12 @@ void MainWindow::about() {
          "labs on a genuine container runtime, and this app to watch what each step changes.</p>"
          "<p>Engine: %2<br>Protocol %3, schema %4, backend %5.</p>"
          "<p>Qt %6, libvterm, Qt Charts.</p>")
-          .arg(QCoreApplication::applicationVersion(), session_->engineDescription().toHtmlEscaped())
+          .arg(QCoreApplication::applicationVersion(),
+               session_->engineDescription().toHtmlEscaped())
           .arg(hello.value(QLatin1String("protocol")).toInt())
           .arg(hello.value(QLatin1String("schema")).toInt())
-          .arg(hello.value(QLatin1String("backend")).toString(tr("none")), QString::fromLatin1(qVersion())));
+          .arg(hello.value(QLatin1String("backend")).toString(tr("none")),
+               QString::fromLatin1(qVersion())));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -18,7 +18,11 @@ constexpr qint64 kDeadlineMs = 90000;
 
 ScreenshotDriver::ScreenshotDriver(Session* session, MainWindow* window, QString dir, QString scene,
                                    QObject* parent)
-    : QObject(parent), session_(session), window_(window), dir_(std::move(dir)), scene_(std::move(scene)) {
+    : QObject(parent),
+      session_(session),
+      window_(window),
+      dir_(std::move(dir)),
+      scene_(std::move(scene)) {
   container_ = QStringLiteral("gui-shot-%1").arg(QCoreApplication::applicationPid());
   timer_.setInterval(100);
   connect(&timer_, &QTimer::timeout, this, &ScreenshotDriver::step);
@@ -70,7 +74,8 @@ void ScreenshotDriver::step() {
       next();
       return;
     case 1:  // the shell prompt is on the console
-      if (window_->terminalSession().isEmpty() || !window_->terminal()->screenText().contains(QLatin1Char('#')))
+      if (window_->terminalSession().isEmpty() ||
+          !window_->terminal()->screenText().contains(QLatin1Char('#')))
         return;
       type("echo I am pid $$ in $(hostname); sleep 600 & ps -o pid,ppid,comm\r");
       next();
@@ -106,7 +111,9 @@ void ScreenshotDriver::shoot(bool ok, const QString& why) {
   save(window_, QStringLiteral("main"));
   for (QDockWidget* d : window_->docks()) save(d, QStringLiteral("pane-") + d->objectName());
   save(window_->terminal(), QStringLiteral("pane-console"));
-  if (!ok) qWarning("boxlab-gui: screenshot scene '%s' incomplete: %s", qPrintable(scene_), qPrintable(why));
+  if (!ok)
+    qWarning("boxlab-gui: screenshot scene '%s' incomplete: %s", qPrintable(scene_),
+             qPrintable(why));
   QCoreApplication::exit(ok ? 0 : 1);
 }
 

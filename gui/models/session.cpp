@@ -3,7 +3,9 @@
 namespace boxlab::gui {
 
 namespace {
-QString text(const QJsonObject& o, const char* key) { return o.value(QLatin1String(key)).toString(); }
+QString text(const QJsonObject& o, const char* key) {
+  return o.value(QLatin1String(key)).toString();
+}
 }  // namespace
 
 Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(engine) {
@@ -43,9 +45,13 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
   namespaces_.setHostNamespaces(readHostNamespaces());
 }
 
-Session::~Session() { stop(); }
+Session::~Session() {
+  stop();
+}
 
-void Session::start() { client_.start(); }
+void Session::start() {
+  client_.start();
+}
 
 void Session::stop() {
   poll_.stop();
@@ -61,24 +67,26 @@ void Session::failed(const QString& cmd, const ReplyEvent& r) {
 }
 
 void Session::refreshContainers() {
-  client_.request(QStringLiteral("ps"), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
-    if (!r.ok) {
-      if (r.code != QLatin1String("engine_gone")) failed(QStringLiteral("ps"), r);
-      return;
-    }
-    QVector<ContainerInfo> list;
-    for (const QJsonValue& v : r.body.value(QLatin1String("containers")).toArray()) {
-      QJsonObject o = v.toObject();
-      list.push_back({text(o, "name"), text(o, "status"), text(o, "image"), text(o, "namespaces"),
-                      o.value(QLatin1String("pid")).toInteger(), o.value(QLatin1String("owned")).toBool()});
-    }
-    bool changed = list.size() != containers_.size();
-    for (int i = 0; !changed && i < list.size(); ++i)
-      changed = list[i].name != containers_[i].name || list[i].status != containers_[i].status ||
-                list[i].pid != containers_[i].pid;
-    containers_ = list;
-    if (changed) emit containersChanged();
-  });
+  client_.request(
+      QStringLiteral("ps"), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
+        if (!r.ok) {
+          if (r.code != QLatin1String("engine_gone")) failed(QStringLiteral("ps"), r);
+          return;
+        }
+        QVector<ContainerInfo> list;
+        for (const QJsonValue& v : r.body.value(QLatin1String("containers")).toArray()) {
+          QJsonObject o = v.toObject();
+          list.push_back({text(o, "name"), text(o, "status"), text(o, "image"),
+                          text(o, "namespaces"), o.value(QLatin1String("pid")).toInteger(),
+                          o.value(QLatin1String("owned")).toBool()});
+        }
+        bool changed = list.size() != containers_.size();
+        for (int i = 0; !changed && i < list.size(); ++i)
+          changed = list[i].name != containers_[i].name ||
+                    list[i].status != containers_[i].status || list[i].pid != containers_[i].pid;
+        containers_ = list;
+        if (changed) emit containersChanged();
+      });
 }
 
 void Session::onContainerState(const ContainerStateEvent& e) {
@@ -114,7 +122,8 @@ void Session::watch(const QString& name, double rateHz) {
   emit watchedChanged(name);
   if (name.isEmpty()) return;
   client_.request(QStringLiteral("monitor"),
-                  {{QStringLiteral("name"), name}, {QStringLiteral("on"), true},
+                  {{QStringLiteral("name"), name},
+                   {QStringLiteral("on"), true},
                    {QStringLiteral("rate"), rateHz}},
                   [this](const ReplyEvent& r) {
                     if (!r.ok) failed(QStringLiteral("monitor"), r);
@@ -127,12 +136,13 @@ void Session::refreshMounts() {
   QString name = watched_;
   client_.request(QStringLiteral("exec"),
                   {{QStringLiteral("name"), name},
-                   {QStringLiteral("command"), QJsonArray{QStringLiteral("cat"),
-                                                          QStringLiteral("/proc/self/mountinfo")}}},
+                   {QStringLiteral("command"),
+                    QJsonArray{QStringLiteral("cat"), QStringLiteral("/proc/self/mountinfo")}}},
                   [this, name](const ReplyEvent& r) {
                     if (name != watched_) return;
                     if (!r.ok) {
-                      if (r.code != QLatin1String("engine_gone")) failed(QStringLiteral("mounts"), r);
+                      if (r.code != QLatin1String("engine_gone"))
+                        failed(QStringLiteral("mounts"), r);
                       return;
                     }
                     mounts_.setMountInfo(text(r.body, "stdout"));
@@ -141,7 +151,8 @@ void Session::refreshMounts() {
 
 void Session::runContainer(const QJsonObject& args, std::function<void(const ReplyEvent&)> done) {
   client_.request(QStringLiteral("run"), args, [this, done](const ReplyEvent& r) {
-    if (!r.ok) failed(QStringLiteral("run"), r);
+    if (!r.ok)
+      failed(QStringLiteral("run"), r);
     else {
       refreshContainers();
       watch(text(r.body, "name"));
@@ -191,26 +202,27 @@ void Session::openStep(const QString& labId, int stepIndex) {
   if (id.isEmpty()) id = labId;
   openLab_ = id;
   openStep_ = stepIndex;
-  client_.request(QStringLiteral("lab.show"), {{QStringLiteral("lab"), id}},
-                  [this, id, stepIndex](const ReplyEvent& r) {
-                    if (!r.ok) return failed(QStringLiteral("lab.show"), r);
-                    QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
-                    labs_.setLabDetail(lab);
-                    QJsonArray steps = lab.value(QLatin1String("steps")).toArray();
-                    if (stepIndex < 1 || stepIndex > steps.size()) {
-                      checks_.clear();
-                      emit stepOpened(id, 0, text(lab, "intro"));
-                      return;
-                    }
-                    QJsonObject step = steps[stepIndex - 1].toObject();
-                    checks_.setStep(id, text(step, "id"), step.value(QLatin1String("checks")).toArray());
-                    emit stepOpened(id, stepIndex, text(step, "instructions"));
-                    client_.request(QStringLiteral("lab.open"),
-                                    {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
-                                    [this](const ReplyEvent& o) {
-                                      if (!o.ok) failed(QStringLiteral("lab.open"), o);
-                                    });
-                  });
+  client_.request(
+      QStringLiteral("lab.show"), {{QStringLiteral("lab"), id}},
+      [this, id, stepIndex](const ReplyEvent& r) {
+        if (!r.ok) return failed(QStringLiteral("lab.show"), r);
+        QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
+        labs_.setLabDetail(lab);
+        QJsonArray steps = lab.value(QLatin1String("steps")).toArray();
+        if (stepIndex < 1 || stepIndex > steps.size()) {
+          checks_.clear();
+          emit stepOpened(id, 0, text(lab, "intro"));
+          return;
+        }
+        QJsonObject step = steps[stepIndex - 1].toObject();
+        checks_.setStep(id, text(step, "id"), step.value(QLatin1String("checks")).toArray());
+        emit stepOpened(id, stepIndex, text(step, "instructions"));
+        client_.request(QStringLiteral("lab.open"),
+                        {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
+                        [this](const ReplyEvent& o) {
+                          if (!o.ok) failed(QStringLiteral("lab.open"), o);
+                        });
+      });
 }
 
 void Session::checkNow() {
@@ -229,7 +241,8 @@ void Session::nextHint() {
                   {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
                   [this](const ReplyEvent& r) {
                     if (!r.ok) return failed(QStringLiteral("lab.hint"), r);
-                    emit hintRevealed(text(r.body, "hint"), r.body.value(QLatin1String("index")).toInt(),
+                    emit hintRevealed(text(r.body, "hint"),
+                                      r.body.value(QLatin1String("index")).toInt(),
                                       r.body.value(QLatin1String("total")).toInt());
                   });
 }

@@ -32,9 +32,12 @@ ChecksPanel::ChecksPanel(CheckModel* model, QWidget* parent) : QWidget(parent), 
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->setWordWrap(true);
   table_->horizontalHeader()->setSectionResizeMode(CheckModel::TitleColumn, QHeaderView::Stretch);
-  table_->horizontalHeader()->setSectionResizeMode(CheckModel::StatusColumn, QHeaderView::ResizeToContents);
-  table_->horizontalHeader()->setSectionResizeMode(CheckModel::ExpectedColumn, QHeaderView::Stretch);
-  table_->horizontalHeader()->setSectionResizeMode(CheckModel::ObservedColumn, QHeaderView::Stretch);
+  table_->horizontalHeader()->setSectionResizeMode(CheckModel::StatusColumn,
+                                                   QHeaderView::ResizeToContents);
+  table_->horizontalHeader()->setSectionResizeMode(CheckModel::ExpectedColumn,
+                                                   QHeaderView::Stretch);
+  table_->horizontalHeader()->setSectionResizeMode(CheckModel::ObservedColumn,
+                                                   QHeaderView::Stretch);
   layout->addWidget(table_, 2);
   detail_ = new QLabel(this);
   detail_->setWordWrap(true);
@@ -67,12 +70,15 @@ ChecksPanel::ChecksPanel(CheckModel* model, QWidget* parent) : QWidget(parent), 
     table_->resizeRowsToContents();
   });
   connect(model, &QAbstractItemModel::rowsInserted, this, &ChecksPanel::updateStatus);
-  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &ChecksPanel::showDetail);
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          &ChecksPanel::showDetail);
   setEnabledActions(false);
   updateStatus();
 }
 
-bool ChecksPanel::autoRecheck() const { return auto_->isChecked(); }
+bool ChecksPanel::autoRecheck() const {
+  return auto_->isChecked();
+}
 
 void ChecksPanel::setEnabledActions(bool enabled) {
   hintButton_->setEnabled(enabled);
@@ -92,7 +98,8 @@ void ChecksPanel::clearHints() {
 }
 
 void ChecksPanel::addHint(const QString& markdown, int index, int total) {
-  hintsMarkdown_ += tr("**Hint %1 of %2.** ").arg(index).arg(total) + markdown + QStringLiteral("\n\n");
+  hintsMarkdown_ +=
+      tr("**Hint %1 of %2.** ").arg(index).arg(total) + markdown + QStringLiteral("\n\n");
   hints_->setMarkdown(hintsMarkdown_);
   hints_->show();
   hintButton_->setEnabled(index < total);
@@ -105,7 +112,9 @@ void ChecksPanel::updateStatus() {
   if (total == 0) {
     status_->clear();
   } else if (model_->allPassed()) {
-    status_->setText(tr("<span style='color:#209a40'><b>\u2714 Step complete: all %1 checks pass</b></span>").arg(total));
+    status_->setText(
+        tr("<span style='color:#209a40'><b>\u2714 Step complete: all %1 checks pass</b></span>")
+            .arg(total));
   } else {
     status_->setText(tr("%1 of %2 checks pass").arg(passed).arg(total));
   }
@@ -131,11 +140,13 @@ void ChecksPanel::showDetail() {
   QString hint = row.data(CheckModel::HintRole).toString();
   QString expected = i.siblingAtColumn(CheckModel::ExpectedColumn).data().toString();
   QString observed = i.siblingAtColumn(CheckModel::ObservedColumn).data().toString();
-  QString text = QStringLiteral("<b>%1</b> — %2").arg(row.data().toString().toHtmlEscaped(), status.toHtmlEscaped());
+  QString text = QStringLiteral("<b>%1</b> — %2")
+                     .arg(row.data().toString().toHtmlEscaped(), status.toHtmlEscaped());
   if (!expected.isEmpty() || !observed.isEmpty())
     text += tr("<br>expected: <tt>%1</tt><br>observed: <tt>%2</tt>")
                 .arg(expected.toHtmlEscaped(), observed.toHtmlEscaped());
-  if (!hint.isEmpty() && status != QLatin1String("pass")) text += tr("<br><i>%1</i>").arg(hint.toHtmlEscaped());
+  if (!hint.isEmpty() && status != QLatin1String("pass"))
+    text += tr("<br><i>%1</i>").arg(hint.toHtmlEscaped());
   detail_->setText(text);
 }
 

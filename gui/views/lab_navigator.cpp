@@ -46,7 +46,9 @@ void LabNavigator::setNotice(const QString& text) {
   notice_->setVisible(!text.isEmpty());
 }
 
-void LabNavigator::setInstructions(const QString& markdown) { instructions_->setMarkdown(markdown); }
+void LabNavigator::setInstructions(const QString& markdown) {
+  instructions_->setMarkdown(markdown);
+}
 
 void LabNavigator::select(const QString& labId, int stepIndex) {
   QModelIndex i = stepIndex > 0 ? model_->findStep(labId, stepIndex) : model_->findLab(labId);

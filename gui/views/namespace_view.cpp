@@ -37,7 +37,8 @@ NamespaceView::NamespaceView(NamespaceModel* namespaces, MountModel* mounts, QWi
   auto* tl = new QVBoxLayout(top);
   tl->setContentsMargins(0, 0, 0, 0);
   auto* nsLabel = new QLabel(tr("<b>Namespaces</b>: the same inode means the container shares "
-                                "that view of the system with the host."), top);
+                                "that view of the system with the host."),
+                             top);
   nsLabel->setWordWrap(true);
   tl->addWidget(nsLabel);
   namespaces_ = table(namespaces, top, tr("Namespaces"));
@@ -46,7 +47,8 @@ NamespaceView::NamespaceView(NamespaceModel* namespaces, MountModel* mounts, QWi
   auto* bl = new QVBoxLayout(bottom);
   bl->setContentsMargins(0, 0, 0, 0);
   auto* row = new QHBoxLayout;
-  row->addWidget(new QLabel(tr("<b>Mounts</b> the container sees (/proc/self/mountinfo inside)"), bottom), 1);
+  row->addWidget(
+      new QLabel(tr("<b>Mounts</b> the container sees (/proc/self/mountinfo inside)"), bottom), 1);
   auto* refresh = new QPushButton(tr("&Refresh mounts"), bottom);
   row->addWidget(refresh);
   bl->addLayout(row);

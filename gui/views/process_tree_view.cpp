@@ -37,7 +37,8 @@ class NamespaceDelegate : public QStyledItemDelegate {
       extra += QFontMetrics(option.font).horizontalAdvance(QStringLiteral("OOM")) + 16;
     return {s.width() + extra, s.height()};
   }
-  void paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+  void paint(QPainter* p, const QStyleOptionViewItem& option,
+             const QModelIndex& index) const override {
     int depth = index.data(ProcessTreeModel::NsDepthRole).toInt();
     quint64 inode = index.data(ProcessTreeModel::PidNsRole).toULongLong();
     QColor tint = tintFor(inode, depth, option.palette);
@@ -47,7 +48,8 @@ class NamespaceDelegate : public QStyledItemDelegate {
       // One bar per pid namespace level: the container boundary, then each nested one.
       for (int level = 0; level < depth; ++level) {
         QColor bar = QColor::fromHsv(int((inode * 47 + quint64(level) * 90) % 360), 200, 200);
-        p->fillRect(QRect(option.rect.left() + level * 5, option.rect.top(), 3, option.rect.height()), bar);
+        p->fillRect(
+            QRect(option.rect.left() + level * 5, option.rect.top(), 3, option.rect.height()), bar);
       }
       o.rect.adjust(depth * 5 + 2, 0, 0, 0);
     }
@@ -71,7 +73,6 @@ class NamespaceDelegate : public QStyledItemDelegate {
       p->restore();
     }
     return;
-
   }
 };
 
@@ -108,18 +109,33 @@ ProcessTreeView::ProcessTreeView(ProcessTreeModel* model, QWidget* parent)
   tree_->setAlternatingRowColors(false);
   tree_->setAllColumnsShowFocus(true);
   tree_->setAccessibleName(tr("Process tree"));
+  // Fixed widths: ResizeToContents would measure every row on every change (1,000 rows at
+  // 10 Hz); the command column is fitted to its contents with the (throttled) caption.
   tree_->header()->setStretchLastSection(true);
-  tree_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  tree_->header()->setSectionResizeMode(QHeaderView::Interactive);
+  QFontMetrics fm(font());
+  for (int c = 1; c < ProcessTreeModel::ColumnCount; ++c)
+    tree_->setColumnWidth(
+        c, fm.horizontalAdvance(model->headerData(c, Qt::Horizontal).toString()) + 14);
+  tree_->setColumnWidth(ProcessTreeModel::StateColumn,
+                        fm.horizontalAdvance(QStringLiteral("OOM-killed")) + 14);
   layout->addWidget(tree_, 1);
   connect(containerButton_, &QToolButton::toggled, this, &ProcessTreeView::setContainerView);
-  // New processes show up expanded; the caption follows every snapshot.
-  connect(model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex& parent) {
+  // New processes show up expanded; the caption follows the model, at most every 50 ms (a
+  // snapshot changes many rows at once).
+  captionTimer_.setSingleShot(true);
+  captionTimer_.setInterval(50);
+  connect(&captionTimer_, &QTimer::timeout, this, &ProcessTreeView::updateCaption);
+  auto later = [this] {
+    if (!captionTimer_.isActive()) captionTimer_.start();
+  };
+  connect(model, &QAbstractItemModel::rowsInserted, this, [this, later](const QModelIndex& parent) {
     if (parent.isValid()) tree_->expand(parent);
-    updateCaption();
+    later();
   });
-  connect(model, &QAbstractItemModel::rowsRemoved, this, &ProcessTreeView::updateCaption);
-  connect(model, &QAbstractItemModel::dataChanged, this, &ProcessTreeView::updateCaption);
-  connect(model, &QAbstractItemModel::modelReset, this, &ProcessTreeView::updateCaption);
+  connect(model, &QAbstractItemModel::rowsRemoved, this, later);
+  connect(model, &QAbstractItemModel::dataChanged, this, later);
+  connect(model, &QAbstractItemModel::modelReset, this, later);
   updateCaption();
 }
 
@@ -131,6 +147,7 @@ void ProcessTreeView::setContainerView(bool container) {
 }
 
 void ProcessTreeView::updateCaption() {
+  tree_->resizeColumnToContents(0);
   if (model_->container().isEmpty() || (model_->liveCount() == 0 && model_->deadCount() == 0)) {
     caption_->setText(tr("<i>No container watched. Pick one in the console's toolbar.</i>"));
     return;

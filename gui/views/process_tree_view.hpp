@@ -4,6 +4,7 @@
 // host's and the container's numbering.
 #pragma once
 
+#include <QTimer>
 #include <QWidget>
 
 class QLabel;
@@ -31,6 +32,7 @@ class ProcessTreeView : public QWidget {
   QLabel* caption_;
   QToolButton* hostButton_;
   QToolButton* containerButton_;
+  QTimer captionTimer_;
 };
 
 }  // namespace boxlab::gui

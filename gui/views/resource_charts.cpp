@@ -7,8 +7,8 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QScatterSeries>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 #include <cmath>
 
 #include "resource_series.hpp"
@@ -21,7 +21,9 @@ const QColor kValue(0x2a, 0x7a, 0xd8);
 const QColor kLimit(0xd0, 0x30, 0x30);
 const QColor kThrottle(0xe0, 0x8a, 0x10);
 
-QString mib(double bytes) { return QString::number(bytes / kMiB, 'f', 1) + QStringLiteral(" MiB"); }
+QString mib(double bytes) {
+  return QString::number(bytes / kMiB, 'f', 1) + QStringLiteral(" MiB");
+}
 
 double niceMax(double v) {
   if (v <= 1) return 1;
@@ -87,7 +89,8 @@ ResourceCharts::Chart ResourceCharts::makeChart(const QString& title, const QStr
   lp.setWidthF(1.5);
   lp.setStyle(Qt::DashLine);
   c.limit->setPen(lp);
-  for (QAbstractSeries* s : {static_cast<QAbstractSeries*>(c.value), static_cast<QAbstractSeries*>(c.limit)}) {
+  for (QAbstractSeries* s :
+       {static_cast<QAbstractSeries*>(c.value), static_cast<QAbstractSeries*>(c.limit)}) {
     c.chart->addSeries(s);
     s->attachAxis(c.x);
     s->attachAxis(c.y);
@@ -182,7 +185,8 @@ void ResourceCharts::addSample() {
     line->append(s.seconds, *v / scale);
     c.yMax = std::max(c.yMax, *v / scale);
     // Points that fell out of the series' window go from the chart too.
-    while (line->count() > 0 && line->at(0).x() < series_->samples().front().seconds) line->remove(0);
+    while (line->count() > 0 && line->at(0).x() < series_->samples().front().seconds)
+      line->remove(0);
   };
   add(memory_, memory_.value, s.memoryBytes, kMiB);
   add(memory_, memory_.limit, s.memoryLimit, kMiB);
@@ -243,26 +247,31 @@ void ResourceCharts::placeMark(const ResourceSeries::Mark& m) {
 
 void ResourceCharts::updateSummary() {
   if (series_->container().isEmpty() || series_->samples().empty()) {
-    summary_->setText(tr("<i>No cgroup samples yet: watch a container that has limits (or any "
-                         "container: usage shows without a limit line).</i>"));
+    summary_->setText(
+        tr("<i>No cgroup samples yet: watch a container that has limits (or any "
+           "container: usage shows without a limit line).</i>"));
     return;
   }
   const auto& s = series_->samples().back();
   QStringList parts;
   if (s.memoryBytes)
-    parts << tr("memory <b>%1</b>%2").arg(mib(*s.memoryBytes),
-                                          s.memoryLimit ? tr(" of %1").arg(mib(*s.memoryLimit))
-                                                        : tr(" (no limit)"));
+    parts << tr("memory <b>%1</b>%2")
+                 .arg(mib(*s.memoryBytes),
+                      s.memoryLimit ? tr(" of %1").arg(mib(*s.memoryLimit)) : tr(" (no limit)"));
   if (s.pids)
-    parts << tr("pids <b>%1</b>%2").arg(*s.pids).arg(s.pidsLimit ? tr(" of %1").arg(*s.pidsLimit) : QString());
+    parts << tr("pids <b>%1</b>%2")
+                 .arg(*s.pids)
+                 .arg(s.pidsLimit ? tr(" of %1").arg(*s.pidsLimit) : QString());
   if (s.cpuPercent) parts << tr("cpu <b>%1%</b>").arg(*s.cpuPercent, 0, 'f', 0);
   int oomKills = 0, pidsMax = 0;
   for (const auto& m : series_->marks()) {
     if (m.event == QLatin1String("oom_kill")) oomKills += int(m.count);
     if (m.event == QLatin1String("pids_max")) pidsMax += int(m.count);
   }
-  if (oomKills) parts << tr("<span style='color:#d03030'><b>%1 OOM kill(s)</b></span>").arg(oomKills);
-  if (pidsMax) parts << tr("<span style='color:#d03030'><b>%1 fork(s) refused</b></span>").arg(pidsMax);
+  if (oomKills)
+    parts << tr("<span style='color:#d03030'><b>%1 OOM kill(s)</b></span>").arg(oomKills);
+  if (pidsMax)
+    parts << tr("<span style='color:#d03030'><b>%1 fork(s) refused</b></span>").arg(pidsMax);
   if (series_->frozen()) parts << tr("<b>frozen</b>");
   summary_->setText(series_->container().toHtmlEscaped() + QStringLiteral(": ") +
                     parts.join(QStringLiteral(" · ")));

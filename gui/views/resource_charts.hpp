@@ -31,7 +31,7 @@ class ResourceCharts : public QWidget {
     QValueAxis* y = nullptr;
     QLineSeries* value = nullptr;
     QLineSeries* limit = nullptr;
-    QLineSeries* extra = nullptr;  // CPU: throttled %
+    QLineSeries* extra = nullptr;        // CPU: throttled %
     QList<QAbstractSeries*> markSeries;  // event markers and their vertical lines
     QList<QLineSeries*> markLines;
     double yMax = 1;

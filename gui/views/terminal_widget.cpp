@@ -15,7 +15,9 @@ namespace boxlab::gui {
 namespace {
 constexpr std::size_t kScrollbackLines = 2000;
 
-TerminalWidget* self(void* user) { return static_cast<TerminalWidget*>(user); }
+TerminalWidget* self(void* user) {
+  return static_cast<TerminalWidget*>(user);
+}
 
 int cbDamage(VTermRect, void* user) {
   self(user)->onDamage();
@@ -47,7 +49,9 @@ int cbPushLine(int cols, const VTermScreenCell* cells, void* user) {
 int cbPopLine(int cols, VTermScreenCell* cells, void* user) {
   return self(user)->onPopLine(cols, cells) ? 1 : 0;
 }
-void cbOutput(const char* s, size_t len, void* user) { self(user)->onOutput(s, len); }
+void cbOutput(const char* s, size_t len, void* user) {
+  self(user)->onOutput(s, len);
+}
 
 VTermScreenCallbacks callbacks() {
   VTermScreenCallbacks cb{};
@@ -105,9 +109,13 @@ TerminalWidget::TerminalWidget(QWidget* parent) : QWidget(parent) {
   updateSize();
 }
 
-TerminalWidget::~TerminalWidget() { vterm_free(vt_); }
+TerminalWidget::~TerminalWidget() {
+  vterm_free(vt_);
+}
 
-QSize TerminalWidget::sizeHint() const { return {80 * cellW_ + 4, 24 * cellH_ + 4}; }
+QSize TerminalWidget::sizeHint() const {
+  return {80 * cellW_ + 4, 24 * cellH_ + 4};
+}
 
 void TerminalWidget::feed(const QByteArray& bytes) {
   if (bytes.isEmpty()) return;
@@ -130,7 +138,9 @@ void TerminalWidget::setPlaceholder(const QString& text) {
   update();
 }
 
-void TerminalWidget::onDamage() { update(); }
+void TerminalWidget::onDamage() {
+  update();
+}
 
 void TerminalWidget::onCursor(int row, int col, bool visible) {
   if (row >= 0) cursor_ = {col, row};
@@ -138,7 +148,9 @@ void TerminalWidget::onCursor(int row, int col, bool visible) {
   update();
 }
 
-void TerminalWidget::onTitle(const QString& title) { emit titleChanged(title); }
+void TerminalWidget::onTitle(const QString& title) {
+  emit titleChanged(title);
+}
 
 void TerminalWidget::onPushLine(int cols, const void* cells) {
   auto* c = static_cast<const VTermScreenCell*>(cells);
@@ -196,7 +208,9 @@ void TerminalWidget::updateSize() {
   emit resized(rows_, cols_);
 }
 
-void TerminalWidget::resizeEvent(QResizeEvent*) { updateSize(); }
+void TerminalWidget::resizeEvent(QResizeEvent*) {
+  updateSize();
+}
 
 bool TerminalWidget::event(QEvent* e) {
   if (e->type() == QEvent::FontChange && vt_) updateSize();
@@ -205,7 +219,8 @@ bool TerminalWidget::event(QEvent* e) {
     auto* k = static_cast<QKeyEvent*>(e);
     bool ours = (k->modifiers() & Qt::ControlModifier) && !(k->modifiers() & Qt::ShiftModifier) &&
                 k->key() >= Qt::Key_A && k->key() <= Qt::Key_Z;
-    if (ours || k->key() == Qt::Key_Tab || k->key() == Qt::Key_Backtab || k->key() == Qt::Key_Escape) {
+    if (ours || k->key() == Qt::Key_Tab || k->key() == Qt::Key_Backtab ||
+        k->key() == Qt::Key_Escape) {
       e->accept();
       return true;
     }
@@ -213,7 +228,9 @@ bool TerminalWidget::event(QEvent* e) {
   return QWidget::event(e);
 }
 
-bool TerminalWidget::focusNextPrevChild(bool) { return false; }
+bool TerminalWidget::focusNextPrevChild(bool) {
+  return false;
+}
 
 void TerminalWidget::paintEvent(QPaintEvent*) {
   QPainter p(this);
@@ -228,7 +245,9 @@ void TerminalWidget::paintEvent(QPaintEvent*) {
   auto selected = [&](int col, int viewRow) {
     if (a == b) return false;
     QPoint c(col, viewRow);
-    auto before = [](QPoint x, QPoint y) { return x.y() < y.y() || (x.y() == y.y() && x.x() < y.x()); };
+    auto before = [](QPoint x, QPoint y) {
+      return x.y() < y.y() || (x.y() == y.y() && x.x() < y.x());
+    };
     return !before(c, a) && before(c, b);
   };
   for (int vr = 0; vr < rows_; ++vr) {
@@ -285,21 +304,49 @@ void TerminalWidget::keyPressEvent(QKeyEvent* e) {
   VTermKey key = VTERM_KEY_NONE;
   switch (e->key()) {
     case Qt::Key_Return:
-    case Qt::Key_Enter: key = VTERM_KEY_ENTER; break;
+    case Qt::Key_Enter:
+      key = VTERM_KEY_ENTER;
+      break;
     case Qt::Key_Tab:
-    case Qt::Key_Backtab: key = VTERM_KEY_TAB; break;
-    case Qt::Key_Backspace: key = VTERM_KEY_BACKSPACE; break;
-    case Qt::Key_Escape: key = VTERM_KEY_ESCAPE; break;
-    case Qt::Key_Up: key = VTERM_KEY_UP; break;
-    case Qt::Key_Down: key = VTERM_KEY_DOWN; break;
-    case Qt::Key_Left: key = VTERM_KEY_LEFT; break;
-    case Qt::Key_Right: key = VTERM_KEY_RIGHT; break;
-    case Qt::Key_Insert: key = VTERM_KEY_INS; break;
-    case Qt::Key_Delete: key = VTERM_KEY_DEL; break;
-    case Qt::Key_Home: key = VTERM_KEY_HOME; break;
-    case Qt::Key_End: key = VTERM_KEY_END; break;
-    case Qt::Key_PageUp: key = VTERM_KEY_PAGEUP; break;
-    case Qt::Key_PageDown: key = VTERM_KEY_PAGEDOWN; break;
+    case Qt::Key_Backtab:
+      key = VTERM_KEY_TAB;
+      break;
+    case Qt::Key_Backspace:
+      key = VTERM_KEY_BACKSPACE;
+      break;
+    case Qt::Key_Escape:
+      key = VTERM_KEY_ESCAPE;
+      break;
+    case Qt::Key_Up:
+      key = VTERM_KEY_UP;
+      break;
+    case Qt::Key_Down:
+      key = VTERM_KEY_DOWN;
+      break;
+    case Qt::Key_Left:
+      key = VTERM_KEY_LEFT;
+      break;
+    case Qt::Key_Right:
+      key = VTERM_KEY_RIGHT;
+      break;
+    case Qt::Key_Insert:
+      key = VTERM_KEY_INS;
+      break;
+    case Qt::Key_Delete:
+      key = VTERM_KEY_DEL;
+      break;
+    case Qt::Key_Home:
+      key = VTERM_KEY_HOME;
+      break;
+    case Qt::Key_End:
+      key = VTERM_KEY_END;
+      break;
+    case Qt::Key_PageUp:
+      key = VTERM_KEY_PAGEUP;
+      break;
+    case Qt::Key_PageDown:
+      key = VTERM_KEY_PAGEDOWN;
+      break;
     default:
       if (e->key() >= Qt::Key_F1 && e->key() <= Qt::Key_F12)
         key = VTermKey(VTERM_KEY_FUNCTION(1 + e->key() - Qt::Key_F1));
@@ -332,7 +379,8 @@ void TerminalWidget::inputMethodEvent(QInputMethodEvent* e) {
 }
 
 QPoint TerminalWidget::cellAt(const QPoint& pos) const {
-  return {std::clamp((pos.x() - 2) / cellW_, 0, cols_), std::clamp((pos.y() - 2) / cellH_, 0, rows_ - 1)};
+  return {std::clamp((pos.x() - 2) / cellW_, 0, cols_),
+          std::clamp((pos.y() - 2) / cellH_, 0, rows_ - 1)};
 }
 
 void TerminalWidget::mousePressEvent(QMouseEvent* e) {

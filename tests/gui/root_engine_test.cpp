@@ -54,7 +54,8 @@ class RootEngineTest : public QObject {
     QFile::setPermissions(root_.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
                                             QFile::ExeGroup | QFile::ExeOther);
     int code = -1;
-    QString out = runBoxlab(root_.path(), {QStringLiteral("image"), QStringLiteral("build-base")}, &code);
+    QString out =
+        runBoxlab(root_.path(), {QStringLiteral("image"), QStringLiteral("build-base")}, &code);
     QVERIFY2(code == 0, qPrintable(out));
     LaunchEnvironment env;
     env.boxlab = QStringLiteral(BOXLAB_BIN);
@@ -62,33 +63,37 @@ class RootEngineTest : public QObject {
     env.isRoot = true;
     session_ = std::make_unique<Session>(new ServeProcess(planServeLaunch(env)));
     QStringList messages;
-    connect(session_.get(), &Session::message, this, [&](const QString& m) { qInfo("engine: %s", qPrintable(m)); });
+    connect(session_.get(), &Session::message, this,
+            [&](const QString& m) { qInfo("engine: %s", qPrintable(m)); });
     session_->start();
     QTRY_VERIFY_WITH_TIMEOUT(session_->isEngineReady(), kTimeout);
-    QCOMPARE(session_->client()->hello().value(QStringLiteral("backend")).toString(), QStringLiteral("real"));
+    QCOMPARE(session_->client()->hello().value(QStringLiteral("backend")).toString(),
+             QStringLiteral("real"));
   }
 
   void pid1OfTheContainerMapsToAHostPid() {
     QString name = QStringLiteral("lab02-gui-") + suffix_;
     qint64 hostPid = 0;
     bool replied = false;
-    session_->runContainer({{QStringLiteral("image"), QStringLiteral("base")},
-                            {QStringLiteral("name"), name},
-                            {QStringLiteral("ns"), QStringLiteral("pid,mount")},
-                            {QStringLiteral("command"), QJsonArray{QStringLiteral("sh"), QStringLiteral("-c"),
-                                                                   QStringLiteral("sleep 1000; echo done")}}},
-                           [&](const ReplyEvent& r) {
-                             replied = true;
-                             QVERIFY2(r.ok, qPrintable(r.error));
-                             hostPid = r.body.value(QStringLiteral("pid")).toInteger();
-                           });
+    session_->runContainer(
+        {{QStringLiteral("image"), QStringLiteral("base")},
+         {QStringLiteral("name"), name},
+         {QStringLiteral("ns"), QStringLiteral("pid,mount")},
+         {QStringLiteral("command"), QJsonArray{QStringLiteral("sh"), QStringLiteral("-c"),
+                                                QStringLiteral("sleep 1000; echo done")}}},
+        [&](const ReplyEvent& r) {
+          replied = true;
+          QVERIFY2(r.ok, qPrintable(r.error));
+          hostPid = r.body.value(QStringLiteral("pid")).toInteger();
+        });
     QTRY_VERIFY_WITH_TIMEOUT(replied, kTimeout);
     QVERIFY(hostPid > 1);
     QCOMPARE(session_->watched(), name);
     ProcessTreeModel* tree = session_->processes();
     // pid 1 inside is the shell, at the host pid serve reported; sleep is its child, pid 2.
-    QTRY_VERIFY_WITH_TIMEOUT(tree->indexOfPid(hostPid).isValid() && tree->rowCount(tree->indexOfPid(hostPid)) == 1,
-                             kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        tree->indexOfPid(hostPid).isValid() && tree->rowCount(tree->indexOfPid(hostPid)) == 1,
+        kTimeout);
     QModelIndex pid1 = tree->indexOfPid(hostPid);
     QCOMPARE(pid1.data(ProcessTreeModel::InsidePidRole).toLongLong(), 1);
     QCOMPARE(pid1.data().toString(), QStringLiteral("sh"));
@@ -111,22 +116,24 @@ class RootEngineTest : public QObject {
     MountModel* mounts = session_->mounts();
     QTRY_VERIFY_WITH_TIMEOUT(mounts->rowCount() > 0, kTimeout);
     bool proc = false;
-    for (const auto& m : mounts->mounts()) proc = proc || (m.mountPoint == QLatin1String("/proc") && m.type == QLatin1String("proc"));
+    for (const auto& m : mounts->mounts())
+      proc = proc || (m.mountPoint == QLatin1String("/proc") && m.type == QLatin1String("proc"));
     QVERIFY(proc);
   }
 
   void memoryHogOomKillReachesTheChart() {
     QString name = QStringLiteral("hog-gui-") + suffix_;
     bool replied = false;
-    session_->runContainer({{QStringLiteral("image"), QStringLiteral("base")},
-                            {QStringLiteral("name"), name},
-                            {QStringLiteral("memory"), QStringLiteral("32M")},
-                            {QStringLiteral("command"), QJsonArray{QStringLiteral("sh"), QStringLiteral("-c"),
-                                                                   QStringLiteral("x=a; while :; do x=$x$x; done")}}},
-                           [&](const ReplyEvent& r) {
-                             replied = true;
-                             QVERIFY2(r.ok, qPrintable(r.error));
-                           });
+    session_->runContainer(
+        {{QStringLiteral("image"), QStringLiteral("base")},
+         {QStringLiteral("name"), name},
+         {QStringLiteral("memory"), QStringLiteral("32M")},
+         {QStringLiteral("command"), QJsonArray{QStringLiteral("sh"), QStringLiteral("-c"),
+                                                QStringLiteral("x=a; while :; do x=$x$x; done")}}},
+        [&](const ReplyEvent& r) {
+          replied = true;
+          QVERIFY2(r.ok, qPrintable(r.error));
+        });
     QTRY_VERIFY_WITH_TIMEOUT(replied, kTimeout);
     ResourceSeries* series = session_->resources();
     auto oomKills = [&] {
@@ -147,7 +154,8 @@ class RootEngineTest : public QObject {
     if (!session_) return;
     session_->stop();  // EOF: serve removes the containers it started
     session_.reset();
-    QString left = runBoxlab(root_.path(), {QStringLiteral("ps"), QStringLiteral("-a"), QStringLiteral("-q")});
+    QString left =
+        runBoxlab(root_.path(), {QStringLiteral("ps"), QStringLiteral("-a"), QStringLiteral("-q")});
     QVERIFY2(left.trimmed().isEmpty(), qPrintable(left));
   }
 };
