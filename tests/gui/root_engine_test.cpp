@@ -4,15 +4,18 @@
 // OOM kill reaches the chart model and marks the process in the tree.
 #include <unistd.h>
 
+#include <QApplication>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <functional>
 
 #include "engine.hpp"
 #include "session.hpp"
+#include "terminal_widget.hpp"
 
 using namespace boxlab::gui;
 
@@ -150,6 +153,63 @@ class RootEngineTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(session_->processes()->oomKilledCount() >= 1, kTimeout);
   }
 
+  // The console is a real pty session: a shell in the container, its output on the terminal
+  // widget, a resize that stty sees, and Ctrl+C typed on the widget interrupting a sleep.
+  void consoleIsARealTty() {
+    QString name = QStringLiteral("lab02-gui-") + suffix_;  // still running from the first test
+    TerminalWidget term;
+    term.resize(900, 500);
+    term.show();
+    QString session;
+    bool replied = false;
+    session_->openTerminal(name, {QStringLiteral("sh")}, [&](const QString& s) {
+      session = s;
+      replied = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(replied, kTimeout);
+    QVERIFY(!session.isEmpty());
+    connect(session_.get(), &Session::consoleOutput, &term,
+            [&](const QString& s, const QByteArray& d) {
+              if (s == session) term.feed(d);
+            });
+    connect(&term, &TerminalWidget::input, &term,
+            [&](const QByteArray& b) { session_->sendInput(session, b); });
+    session_->resizeTerminal(session, 33, 77);
+    QTRY_VERIFY_WITH_TIMEOUT(term.screenText().contains(QLatin1Char('#')), kTimeout);
+    QTest::keyClicks(&term, QStringLiteral("stty size; echo pid=$$"));
+    QTest::keyClick(&term, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(term.screenText().contains(QStringLiteral("33 77")), kTimeout);
+    QVERIFY(term.screenText().contains(QStringLiteral("pid=")));
+    QTest::keyClicks(&term, QStringLiteral("sleep 300"));
+    QTest::keyClick(&term, Qt::Key_Return);
+    // Once sleep runs, ^C from the widget reaches it through the pty: 130 = 128 + SIGINT.
+    ProcessTreeModel* tree = session_->processes();
+    // Live `sleep`s anywhere in the tree: sleep 1000 (under pid 1) and then sleep 300.
+    std::function<int(const QModelIndex&)> sleeps = [&](const QModelIndex& parent) {
+      int n = 0;
+      for (int r = 0; r < tree->rowCount(parent); ++r) {
+        QModelIndex i = tree->index(r, 0, parent);
+        if (i.data().toString() == QLatin1String("sleep") &&
+            !i.data(ProcessTreeModel::DeadRole).toBool())
+          ++n;
+        n += sleeps(i);
+      }
+      return n;
+    };
+    auto sleeping300 = [&] { return sleeps({}) >= 2; };
+    if (session_->watched() != name) session_->watch(name);
+    QTRY_VERIFY_WITH_TIMEOUT(sleeping300(), kTimeout);
+    QTest::keyClick(&term, Qt::Key_C, Qt::ControlModifier);
+    // The interactive shell drops the rest of an interrupted line: ask for the status next.
+    QTRY_VERIFY_WITH_TIMEOUT(term.screenText().contains(QStringLiteral("^C")), kTimeout);
+    QTest::keyClicks(&term, QStringLiteral("echo status=$?"));
+    QTest::keyClick(&term, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(term.screenText().contains(QStringLiteral("status=130")), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(sleeps({}) == 1, kTimeout);  // sleep 300 is gone from the tree
+    QTest::keyClicks(&term, QStringLiteral("exit"));
+    QTest::keyClick(&term, Qt::Key_Return);
+  }
+
   void cleanupTestCase() {
     if (!session_) return;
     session_->stop();  // EOF: serve removes the containers it started
@@ -160,5 +220,5 @@ class RootEngineTest : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(RootEngineTest)
+QTEST_MAIN(RootEngineTest)
 #include "root_engine_test.moc"
