@@ -31,6 +31,7 @@ void applyPalette(bool dark) {
   p.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
   p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
   p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+  p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
   QApplication::setPalette(p);
 }
 

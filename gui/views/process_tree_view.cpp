@@ -109,6 +109,7 @@ ProcessTreeView::ProcessTreeView(ProcessTreeModel* model, QWidget* parent)
   tree_->setAlternatingRowColors(false);
   tree_->setAllColumnsShowFocus(true);
   tree_->setAccessibleName(tr("Process tree"));
+  tree_->setMinimumHeight(120);
   // Fixed widths: ResizeToContents would measure every row on every change (1,000 rows at
   // 10 Hz); the command column is fitted to its contents with the (throttled) caption.
   tree_->header()->setStretchLastSection(true);

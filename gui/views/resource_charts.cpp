@@ -66,16 +66,17 @@ ResourceCharts::Chart ResourceCharts::makeChart(const QString& title, const QStr
                                                 const QString& limitName, const QString& unit) {
   Chart c;
   c.chart = new QChart;
-  c.chart->setTitle(title);
+  // Units in the title, not as axis titles: the charts stay readable when short.
+  c.chart->setTitle(unit.isEmpty() || unit == QLatin1String("%") ? title
+                                                                 : tr("%1 (%2)").arg(title, unit));
   c.chart->setMargins(QMargins(2, 2, 2, 2));
   c.chart->legend()->setAlignment(Qt::AlignRight);
   c.chart->setAnimationOptions(QChart::NoAnimation);
   c.x = new QValueAxis;
-  c.x->setTitleText(tr("seconds"));
-  c.x->setLabelFormat(QStringLiteral("%.0f"));
+  c.x->setLabelFormat(QStringLiteral("%.0f s"));
   c.y = new QValueAxis;
-  c.y->setTitleText(unit);
   c.y->setLabelFormat(QStringLiteral("%.0f"));
+  c.y->setTickCount(3);  // 0, half, top: legible even when the pane is short
   c.chart->addAxis(c.x, Qt::AlignBottom);
   c.chart->addAxis(c.y, Qt::AlignLeft);
   c.value = new QLineSeries;
@@ -97,7 +98,7 @@ ResourceCharts::Chart ResourceCharts::makeChart(const QString& title, const QStr
   }
   c.view = new QChartView(c.chart, this);
   c.view->setRenderHint(QPainter::Antialiasing);
-  c.view->setMinimumHeight(140);
+  c.view->setMinimumHeight(90);
   return c;
 }
 
