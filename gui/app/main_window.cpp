@@ -1,0 +1,401 @@
+#include "main_window.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyleFactory>
+#include <QTextBrowser>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include "checks_panel.hpp"
+#include "lab_list_model.hpp"
+#include "lab_navigator.hpp"
+#include "namespace_view.hpp"
+#include "palette.hpp"
+#include "process_tree_view.hpp"
+#include "resource_charts.hpp"
+#include "session.hpp"
+#include "terminal_widget.hpp"
+
+namespace boxlab::gui {
+
+MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent), session_(session) {
+  setWindowTitle(tr("boxlab"));
+  setObjectName(QStringLiteral("MainWindow"));
+  setDockNestingEnabled(true);
+
+  // Central: banners, the container bar, the console.
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  layout->setContentsMargins(4, 4, 4, 4);
+  banner_ = new QLabel(central);
+  banner_->setWordWrap(true);
+  banner_->setTextFormat(Qt::RichText);
+  banner_->setMargin(8);
+  banner_->setAutoFillBackground(true);
+  banner_->hide();
+  layout->addWidget(banner_);
+  auto* messageRow = new QHBoxLayout;
+  messageBar_ = new QLabel(central);
+  messageBar_->setWordWrap(true);
+  messageBar_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  messageClose_ = new QToolButton(central);
+  messageClose_->setText(QStringLiteral("\u2715"));
+  messageClose_->setToolTip(tr("Dismiss"));
+  messageRow->addWidget(messageBar_, 1);
+  messageRow->addWidget(messageClose_);
+  layout->addLayout(messageRow);
+  messageBar_->hide();
+  messageClose_->hide();
+  connect(messageClose_, &QToolButton::clicked, this, [this] {
+    messageBar_->hide();
+    messageClose_->hide();
+  });
+
+  auto* bar = new QHBoxLayout;
+  auto* label = new QLabel(tr("&Container:"), central);
+  containers_ = new QComboBox(central);
+  containers_->setMinimumContentsLength(18);
+  containers_->setAccessibleName(tr("Watched container"));
+  label->setBuddy(containers_);
+  auto* shell = new QPushButton(tr("Open &shell"), central);
+  shell->setToolTip(tr("A shell inside the watched container, on a real terminal (Ctrl+T)"));
+  auto* create = new QPushButton(tr("&New container\u2026"), central);
+  create->setToolTip(tr("Start a container with limits and namespaces you choose (Ctrl+N)"));
+  bar->addWidget(label);
+  bar->addWidget(containers_, 1);
+  bar->addWidget(shell);
+  bar->addWidget(create);
+  layout->addLayout(bar);
+  terminal_ = new TerminalWidget(central);
+  terminal_->setPlaceholder(
+      tr("No terminal yet. Start a container (Ctrl+N) or open a shell in "
+         "the watched one (Ctrl+T)."));
+  layout->addWidget(terminal_, 1);
+  setCentralWidget(central);
+  connect(shell, &QPushButton::clicked, this, &MainWindow::openShell);
+  connect(create, &QPushButton::clicked, this, &MainWindow::newContainer);
+  connect(containers_, &QComboBox::activated, this,
+          [this](int i) { session_->watch(containers_->itemData(i).toString()); });
+
+  navigator_ = new LabNavigator(session->labs(), this);
+  checks_ = new ChecksPanel(session->checks(), this);
+  processes_ = new ProcessTreeView(session->processes(), this);
+  charts_ = new ResourceCharts(session->resources(), this);
+  namespaces_ = new NamespaceView(session->namespaces(), session->mounts(), this);
+  addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
+  addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
+  QDockWidget* proc =
+      addDock(tr("Processes"), QStringLiteral("processes"), processes_, Qt::RightDockWidgetArea);
+  QDockWidget* res =
+      addDock(tr("Resources"), QStringLiteral("resources"), charts_, Qt::RightDockWidgetArea);
+  QDockWidget* ns = addDock(tr("Namespaces and mounts"), QStringLiteral("namespaces"), namespaces_,
+                            Qt::RightDockWidgetArea);
+  splitDockWidget(proc, res, Qt::Vertical);
+  tabifyDockWidget(res, ns);
+  res->raise();
+  resizeDocks({docks_[0]}, {380}, Qt::Horizontal);
+  resizeDocks({proc}, {560}, Qt::Horizontal);
+  resizeDocks({docks_[1]}, {200}, Qt::Vertical);
+  resizeDocks({proc, res}, {300, 520}, Qt::Vertical);
+
+  // The console: keys out as console.input, size changes as console.resize.
+  connect(terminal_, &TerminalWidget::input, this,
+          [this](const QByteArray& bytes) { session_->sendInput(terminalSession_, bytes); });
+  connect(terminal_, &TerminalWidget::resized, this,
+          [this](int rows, int cols) { session_->resizeTerminal(terminalSession_, rows, cols); });
+  connect(session, &Session::consoleOutput, this, [this](const QString& s, const QByteArray& data) {
+    if (s == terminalSession_) terminal_->feed(data);
+  });
+  connect(session, &Session::consoleClosed, this, [this](const QString& s, int code) {
+    if (s != terminalSession_) return;
+    terminalSession_.clear();
+    terminal_->setPlaceholder(
+        tr("The session ended (exit status %1). Ctrl+T opens a new shell.").arg(code));
+  });
+
+  connect(navigator_, &LabNavigator::stepActivated, this, [this](const QString& lab, int step) {
+    checks_->clearHints();
+    session_->openStep(lab, step);
+  });
+  connect(session, &Session::stepOpened, this, &MainWindow::onStepOpened);
+  connect(session, &Session::hintRevealed, checks_, &ChecksPanel::addHint);
+  connect(checks_, &ChecksPanel::hintRequested, session, &Session::nextHint);
+  connect(checks_, &ChecksPanel::checkNowRequested, session, &Session::checkNow);
+  connect(checks_, &ChecksPanel::autoRecheckToggled, this, [this](bool on) {
+    if (on)
+      session_->openStep(session_->openLab(), session_->openStepIndex());
+    else
+      session_->client()->request(QStringLiteral("lab.close"));
+  });
+  connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
+    showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
+  });
+  connect(namespaces_, &NamespaceView::refreshMountsRequested, session, &Session::refreshMounts);
+
+  connect(session, &Session::message, this, [this](const QString& m) { showMessage(m, true); });
+  connect(session, &Session::containersChanged, this, &MainWindow::refreshContainerList);
+  connect(session, &Session::watchedChanged, this, &MainWindow::refreshContainerList);
+  connect(session, &Session::engineReady, this, [this] {
+    banner_->hide();
+    statusBar()->showMessage(
+        tr("Engine: %1 (backend %2)")
+            .arg(session_->engineDescription(),
+                 session_->client()->hello().value(QLatin1String("backend")).toString()));
+  });
+  connect(session, &Session::engineUnavailable, this, [this](const QString& m) {
+    banner_->setText(tr("<b>The container engine is unavailable.</b> %1<br>Nothing on screen is "
+                        "live: boxlab-gui needs <tt>boxlab serve</tt> running as root (start it "
+                        "as root, or allow pkexec or passwordless sudo).")
+                         .arg(m.toHtmlEscaped()));
+    QPalette p = banner_->palette();
+    p.setColor(QPalette::Window, QColor(0xf8, 0xd7, 0xda));
+    p.setColor(QPalette::WindowText, QColor(0x72, 0x1c, 0x24));
+    banner_->setPalette(p);
+    banner_->show();
+    navigator_->setNotice(tr("Labs need the engine."));
+    checks_->setEnabledActions(false);
+    statusBar()->showMessage(tr("Engine unavailable"));
+  });
+  connect(session, &Session::labsChanged, this, [this] {
+    navigator_->setNotice(session_->labsAvailable()
+                              ? QString()
+                              : tr("<b>Labs are not available from this engine yet.</b><br>%1")
+                                    .arg(session_->labsUnavailableReason().toHtmlEscaped()));
+    if (!pendingLab_.isEmpty() && session_->labsAvailable() &&
+        session_->labs()->findLab(pendingLab_).isValid()) {
+      QString lab = session_->labs()->findLab(pendingLab_).data(LabListModel::LabIdRole).toString();
+      pendingLab_.clear();
+      session_->openStep(lab, pendingStep_);
+    }
+  });
+
+  buildMenus();
+  QSettings settings;
+  restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  refreshContainerList();
+}
+
+QDockWidget* MainWindow::addDock(const QString& title, const QString& objectName, QWidget* widget,
+                                 Qt::DockWidgetArea area) {
+  auto* dock = new QDockWidget(title, this);
+  dock->setObjectName(objectName);
+  dock->setWidget(widget);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                    QDockWidget::DockWidgetClosable);
+  addDockWidget(area, dock);
+  docks_ << dock;
+  return dock;
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* create = file->addAction(tr("&New container\u2026"), this, &MainWindow::newContainer);
+  create->setShortcut(QKeySequence::New);
+  QAction* shell = file->addAction(tr("Open &shell in container"), this, &MainWindow::openShell);
+  shell->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  QAction* copy = edit->addAction(tr("&Copy from terminal"), terminal_, &TerminalWidget::copy);
+  copy->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+  QAction* paste = edit->addAction(tr("&Paste into terminal"), terminal_, &TerminalWidget::paste);
+  paste->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* host = view->addAction(tr("Processes as the &host sees them"));
+  host->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+  QAction* inside = view->addAction(tr("Processes as the &container sees them"));
+  inside->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+  connect(host, &QAction::triggered, processes_, [this] { processes_->setContainerView(false); });
+  connect(inside, &QAction::triggered, processes_, [this] { processes_->setContainerView(true); });
+  view->addSeparator();
+  QAction* dark = view->addAction(tr("&Dark palette"));
+  dark->setCheckable(true);
+  dark->setChecked(dark_);
+  dark->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+  connect(dark, &QAction::toggled, this, &MainWindow::setDark);
+  QAction* next = view->addAction(tr("Focus &next pane"), this, &MainWindow::focusNextPane);
+  next->setShortcut(QKeySequence(Qt::Key_F6));
+  view->addSeparator();
+  for (QDockWidget* d : docks_) view->addAction(d->toggleViewAction());
+
+  QMenu* lab = menuBar()->addMenu(tr("&Lab"));
+  QAction* check = lab->addAction(tr("Check &now"), session_, &Session::checkNow);
+  check->setShortcut(QKeySequence(Qt::Key_F5));
+  QAction* hint = lab->addAction(tr("Next &hint"), session_, &Session::nextHint);
+  hint->setShortcut(QKeySequence(Qt::Key_F1));
+  QAction* labs = lab->addAction(tr("&Refresh labs"), session_, &Session::refreshLabs);
+  labs->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About boxlab"), this, &MainWindow::about);
+  help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::setDark(bool dark) {
+  dark_ = dark;
+  applyPalette(dark);
+  charts_->applyPalette();
+  QSettings().setValue(QStringLiteral("view/dark"), dark);
+}
+
+void MainWindow::focusNextPane() {
+  QList<QWidget*> panes{navigator_->tree(), terminal_, processes_->tree(), checks_, charts_,
+                        namespaces_};
+  int current = -1;
+  for (int i = 0; i < panes.size(); ++i)
+    if (panes[i]->isAncestorOf(focusWidget()) || panes[i] == focusWidget()) current = i;
+  for (int step = 1; step <= panes.size(); ++step) {
+    QWidget* w = panes[(current + step) % panes.size()];
+    if (w->isVisible()) {
+      w->setFocus(Qt::TabFocusReason);
+      if (!w->hasFocus()) w->nextInFocusChain()->setFocus(Qt::TabFocusReason);
+      return;
+    }
+  }
+}
+
+void MainWindow::showMessage(const QString& text, bool error) {
+  messageBar_->setText(text);
+  messageBar_->setStyleSheet(error ? QStringLiteral("color: #b02020; font-weight: bold;")
+                                   : QStringLiteral("color: #209a40; font-weight: bold;"));
+  messageBar_->show();
+  messageClose_->show();
+  statusBar()->showMessage(text, 10000);
+}
+
+void MainWindow::refreshContainerList() {
+  QString watched = session_->watched();
+  containers_->blockSignals(true);
+  containers_->clear();
+  containers_->addItem(tr("(none)"), QString());
+  for (const auto& c : session_->containers())
+    containers_->addItem(QStringLiteral("%1 \u2014 %2%3")
+                             .arg(c.name, c.status, c.pid ? tr(", pid %1").arg(c.pid) : QString()),
+                         c.name);
+  int i = containers_->findData(watched);
+  containers_->setCurrentIndex(i < 0 ? 0 : i);
+  containers_->blockSignals(false);
+}
+
+void MainWindow::attachTerminal(const QString& session, const QString& container) {
+  terminalSession_ = session;
+  terminalContainer_ = container;
+  terminal_->reset();
+  terminal_->setPlaceholder({});
+  session_->resizeTerminal(session, terminal_->rows(), terminal_->cols());
+  terminal_->setFocus();
+}
+
+void MainWindow::openShell() {
+  QString name = session_->watched();
+  if (name.isEmpty()) {
+    showMessage(tr("Pick a running container first (or start one with Ctrl+N)."), true);
+    return;
+  }
+  session_->openTerminal(name, {QStringLiteral("sh")}, [this, name](const QString& s) {
+    if (!s.isEmpty()) attachTerminal(s, name);
+  });
+}
+
+void MainWindow::newContainer() {
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("New container"));
+  auto* form = new QFormLayout(&dialog);
+  auto* image = new QLineEdit(QStringLiteral("base"), &dialog);
+  auto* name = new QLineEdit(QStringLiteral("box%1").arg(QCoreApplication::applicationPid() % 1000),
+                             &dialog);
+  auto* ns = new QLineEdit(QStringLiteral("pid,mount,uts,ipc,net,cgroup"), &dialog);
+  auto* memory = new QLineEdit(QStringLiteral("64M"), &dialog);
+  auto* pids = new QLineEdit(QStringLiteral("64"), &dialog);
+  auto* cpus = new QLineEdit(&dialog);
+  cpus->setPlaceholderText(tr("e.g. 0.5 (empty: no quota)"));
+  auto* command = new QLineEdit(QStringLiteral("sh"), &dialog);
+  form->addRow(tr("&Image"), image);
+  form->addRow(tr("&Name"), name);
+  form->addRow(tr("Name&spaces"), ns);
+  form->addRow(tr("&Memory limit"), memory);
+  form->addRow(tr("&Pids limit"), pids);
+  form->addRow(tr("&CPUs"), cpus);
+  form->addRow(tr("C&ommand"), command);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+  form->addRow(buttons);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  if (dialog.exec() != QDialog::Accepted) return;
+  QJsonObject args{
+      {QStringLiteral("image"), image->text().trimmed()},
+      {QStringLiteral("name"), name->text().trimmed()},
+      {QStringLiteral("ns"), ns->text().trimmed()},
+      {QStringLiteral("tty"), true},
+      {QStringLiteral("command"),
+       QJsonArray::fromStringList(QProcess::splitCommand(
+           command->text().trimmed().isEmpty() ? QStringLiteral("sh") : command->text()))}};
+  if (!memory->text().trimmed().isEmpty())
+    args.insert(QStringLiteral("memory"), memory->text().trimmed());
+  if (!pids->text().trimmed().isEmpty()) args.insert(QStringLiteral("pids"), pids->text().toInt());
+  if (!cpus->text().trimmed().isEmpty())
+    args.insert(QStringLiteral("cpus"), cpus->text().toDouble());
+  QString container = name->text().trimmed();
+  session_->runContainer(args, [this, container](const ReplyEvent& r) {
+    if (r.ok) attachTerminal(r.body.value(QLatin1String("session")).toString(), container);
+  });
+}
+
+void MainWindow::openLabWhenReady(const QString& labRef, int step) {
+  pendingLab_ = labRef;
+  pendingStep_ = step;
+}
+
+void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString& instructions) {
+  navigator_->select(labId, stepIndex);
+  navigator_->setInstructions(instructions);
+  QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();
+  checks_->setStepTitle(i.isValid() ? i.data().toString() : QString());
+  checks_->setEnabledActions(stepIndex > 0);
+}
+
+void MainWindow::about() {
+  const QJsonObject& hello = session_->client()->hello();
+  QMessageBox::about(
+      this, tr("About boxlab"),
+      tr("<h3>boxlab %1</h3><p>A workshop kit for learning how containers really work: staged "
+         "labs on a genuine container runtime, and this app to watch what each step changes.</p>"
+         "<p>Engine: %2<br>Protocol %3, schema %4, backend %5.</p>"
+         "<p>Qt %6, libvterm, Qt Charts.</p>")
+          .arg(QCoreApplication::applicationVersion(),
+               session_->engineDescription().toHtmlEscaped())
+          .arg(hello.value(QLatin1String("protocol")).toInt())
+          .arg(hello.value(QLatin1String("schema")).toInt())
+          .arg(hello.value(QLatin1String("backend")).toString(tr("none")),
+               QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  event->accept();
+}
+
+}  // namespace boxlab::gui

@@ -1,0 +1,73 @@
+// The main window: lab navigator and instructions, the console on a real pty session, the
+// process tree, resource charts, namespaces and mounts, and the open step's checks, as dock
+// widgets whose layout is remembered. Talks to nothing but the Session.
+#pragma once
+
+#include <QMainWindow>
+
+class QComboBox;
+class QDockWidget;
+class QLabel;
+class QToolButton;
+
+namespace boxlab::gui {
+
+class Session;
+class TerminalWidget;
+class LabNavigator;
+class ChecksPanel;
+class ProcessTreeView;
+class ResourceCharts;
+class NamespaceView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(Session* session, QWidget* parent = nullptr);
+
+  TerminalWidget* terminal() const { return terminal_; }
+  QString terminalSession() const { return terminalSession_; }
+  // Opens a lab (and step) once the lab list is known; "" leaves it to the user.
+  void openLabWhenReady(const QString& labRef, int step);
+  QList<QDockWidget*> docks() const { return docks_; }
+  void setDark(bool dark);
+  // Attaches the console to a pty session that serve already opened (run/exec with tty).
+  void attachTerminal(const QString& session, const QString& container);
+
+ public slots:
+  void openShell();
+  void newContainer();
+  void about();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* widget,
+                       Qt::DockWidgetArea area);
+  void buildMenus();
+  void showMessage(const QString& text, bool error);
+  void refreshContainerList();
+  void onStepOpened(const QString& labId, int stepIndex, const QString& instructions);
+  void focusNextPane();
+
+  Session* session_;
+  QLabel* banner_;
+  QLabel* messageBar_;
+  QToolButton* messageClose_;
+  QComboBox* containers_;
+  TerminalWidget* terminal_;
+  LabNavigator* navigator_;
+  ChecksPanel* checks_;
+  ProcessTreeView* processes_;
+  ResourceCharts* charts_;
+  NamespaceView* namespaces_;
+  QList<QDockWidget*> docks_;
+  QString terminalSession_;
+  QString terminalContainer_;
+  QString pendingLab_;
+  int pendingStep_ = 0;
+  bool dark_ = false;
+};
+
+}  // namespace boxlab::gui

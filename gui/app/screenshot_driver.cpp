@@ -1,0 +1,120 @@
+#include "screenshot_driver.hpp"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QDockWidget>
+#include <QJsonArray>
+#include <QPixmap>
+
+#include "main_window.hpp"
+#include "session.hpp"
+#include "terminal_widget.hpp"
+
+namespace boxlab::gui {
+
+namespace {
+constexpr qint64 kDeadlineMs = 90000;
+}
+
+ScreenshotDriver::ScreenshotDriver(Session* session, MainWindow* window, QString dir, QString scene,
+                                   QObject* parent)
+    : QObject(parent),
+      session_(session),
+      window_(window),
+      dir_(std::move(dir)),
+      scene_(std::move(scene)) {
+  container_ = QStringLiteral("gui-shot-%1").arg(QCoreApplication::applicationPid());
+  timer_.setInterval(100);
+  connect(&timer_, &QTimer::timeout, this, &ScreenshotDriver::step);
+}
+
+void ScreenshotDriver::start() {
+  clock_.start();
+  timer_.start();
+  connect(session_, &Session::engineUnavailable, this, [this](const QString& m) {
+    // Still worth a picture: the banner is what a learner would see.
+    QTimer::singleShot(500, this, [this, m] { shoot(false, m); });
+  });
+}
+
+void ScreenshotDriver::type(const QByteArray& text) {
+  session_->sendInput(window_->terminalSession(), text);
+}
+
+void ScreenshotDriver::step() {
+  qint64 now = clock_.elapsed();
+  if (now > kDeadlineMs) return shoot(false, QStringLiteral("timed out in stage %1").arg(stage_));
+  auto next = [&] {
+    ++stage_;
+    stageAt_ = now;
+  };
+  switch (stage_) {
+    case 0:  // the engine answers
+      if (!session_->isEngineReady()) return;
+      if (scene_ == QLatin1String("idle")) {
+        stage_ = 100;
+        stageAt_ = now;
+        return;
+      }
+      session_->runContainer(
+          {{QStringLiteral("image"), QStringLiteral("base")},
+           {QStringLiteral("name"), container_},
+           {QStringLiteral("hostname"), QStringLiteral("lab06")},
+           {QStringLiteral("ns"), QStringLiteral("pid,mount,uts,ipc,net,cgroup")},
+           {QStringLiteral("memory"), QStringLiteral("32M")},
+           {QStringLiteral("pids"), 64},
+           {QStringLiteral("cpus"), 0.5},
+           {QStringLiteral("tty"), true},
+           {QStringLiteral("rm"), true},
+           {QStringLiteral("command"), QJsonArray{QStringLiteral("sh")}}},
+          [this](const ReplyEvent& r) {
+            if (!r.ok) return shoot(false, EngineClient::describe(QStringLiteral("run"), r));
+            window_->attachTerminal(r.body.value(QLatin1String("session")).toString(), container_);
+          });
+      next();
+      return;
+    case 1:  // the shell prompt is on the console
+      if (window_->terminalSession().isEmpty() ||
+          !window_->terminal()->screenText().contains(QLatin1Char('#')))
+        return;
+      type("echo I am pid $$ in $(hostname); sleep 600 & ps -o pid,ppid,comm\r");
+      next();
+      return;
+    case 2:  // a few samples with the sleeper, then the hog
+      if (now - stageAt_ < 2500) return;
+      type("sh -c 'x=a; while :; do x=$x$x; done'\r");
+      next();
+      return;
+    case 3:  // the OOM kill reached the chart and the tree
+      for (const auto& m : session_->resources()->marks())
+        if (m.event == QLatin1String("oom_kill") && session_->processes()->oomKilledCount() > 0) {
+          next();
+          return;
+        }
+      return;
+    case 4:  // a little more of the timeline after the kill
+      if (now - stageAt_ < 1500) return;
+      return shoot(true, {});
+    case 100:
+      if (now - stageAt_ < 1500) return;
+      return shoot(true, {});
+  }
+}
+
+void ScreenshotDriver::shoot(bool ok, const QString& why) {
+  timer_.stop();
+  QDir().mkpath(dir_);
+  auto save = [this](QWidget* w, const QString& name) {
+    QString path = QDir(dir_).filePath(name + QStringLiteral(".png"));
+    if (!w->grab().save(path)) qWarning("boxlab-gui: could not write %s", qPrintable(path));
+  };
+  save(window_, QStringLiteral("main"));
+  for (QDockWidget* d : window_->docks()) save(d, QStringLiteral("pane-") + d->objectName());
+  save(window_->terminal(), QStringLiteral("pane-console"));
+  if (!ok)
+    qWarning("boxlab-gui: screenshot scene '%s' incomplete: %s", qPrintable(scene_),
+             qPrintable(why));
+  QCoreApplication::exit(ok ? 0 : 1);
+}
+
+}  // namespace boxlab::gui

@@ -1,0 +1,93 @@
+// Where events come from. An Engine is a byte pipe to something that speaks the serve
+// protocol (docs/events.md): ServeProcess runs the real `boxlab serve`; a simulator backend
+// plugs in here later with the same interface.
+#pragma once
+
+#include <QObject>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace boxlab::gui {
+
+class Engine : public QObject {
+  Q_OBJECT
+ public:
+  using QObject::QObject;
+  ~Engine() override = default;
+
+  virtual void start() = 0;
+  // One command line, without its newline.
+  virtual void writeLine(const QByteArray& line) = 0;
+  // Asks the engine to clean up and exit (EOF on stdin), then waits up to `ms`.
+  virtual void stop(int ms = 5000) = 0;
+  virtual bool isRunning() const = 0;
+  // How it runs, for the status bar and the banner ("boxlab serve as root").
+  virtual QString description() const = 0;
+
+ signals:
+  void output(const QByteArray& bytes);
+  // The engine process runs (its first reply is still to come).
+  void started();
+  // It could not be started, or it exited; `message` says why in one readable line.
+  void failed(const QString& message);
+  void finished(int exitCode);
+  void diagnostic(const QString& stderrLine);
+};
+
+// How to start `boxlab serve`: directly as root; else through pkexec (graphical session) or
+// sudo -n (no password prompt). Tried in order until one runs.
+struct LaunchPlan {
+  QString program;
+  QStringList arguments;
+  QString how;  // "as root", "through pkexec", "through sudo"
+};
+
+struct LaunchEnvironment {
+  QString boxlab;  // path of the boxlab binary
+  QString root;    // --root DIR, or empty
+  bool isRoot = false;
+  QString pkexec;  // path, or empty when absent
+  QString sudo;    // path, or empty when absent
+  bool hasDisplay = false;
+};
+
+QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env);
+// The environment of this process (euid, pkexec/sudo in PATH, DISPLAY/WAYLAND_DISPLAY).
+LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root);
+// BOXLAB_BIN, else boxlab next to or near this executable (build tree: ../core/boxlab), else
+// `boxlab` on PATH; empty when none is found.
+QString findBoxlab();
+
+// `boxlab serve` as a child process. Tries each LaunchPlan in turn: a plan whose process
+// exits before it answers anything (sudo asking for a password, pkexec dismissed) gives way
+// to the next; when none is left, failed() says what each attempt printed.
+class ServeProcess : public Engine {
+  Q_OBJECT
+ public:
+  ServeProcess(QVector<LaunchPlan> plans, QObject* parent = nullptr);
+  ~ServeProcess() override;
+
+  void start() override;
+  void writeLine(const QByteArray& line) override;
+  void stop(int ms = 5000) override;
+  bool isRunning() const override;
+  QString description() const override;
+  qint64 processId() const;
+
+ private:
+  void tryNext();
+  void onFinished(int exitCode, QProcess::ExitStatus status);
+
+  QVector<LaunchPlan> plans_;
+  int current_ = -1;
+  QProcess* process_ = nullptr;
+  bool answered_ = false;  // stdout produced something: this plan works
+  bool stopping_ = false;
+  QStringList attempts_;  // what each failed plan said
+  QByteArray stderr_;
+  QList<QByteArray> queued_;  // lines for a plan that has not answered yet
+};
+
+}  // namespace boxlab::gui

@@ -1,0 +1,253 @@
+// core's header before any Qt one: it uses `signals` as a name, which Qt defines as a macro.
+#include "boxlab/monitor.hpp"
+// (separate block)
+#include <QJsonDocument>
+
+#include "event_stream.hpp"
+
+namespace boxlab::gui {
+
+namespace {
+
+using nlohmann::json;
+
+QString str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? QString::fromStdString(it->get<std::string>())
+                                          : QString();
+}
+
+std::optional<qint64> i64(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned()) return static_cast<qint64>(it->get<std::uint64_t>());
+  return it->get<std::int64_t>();
+}
+
+// Fields the schema of a client-side type requires; "" when all are there with the right kind.
+QString requireStrings(const json& j, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = j.find(key);
+    if (it == j.end()) return QStringLiteral("missing '%1'").arg(QLatin1String(key));
+    if (!it->is_string()) return QStringLiteral("'%1' must be a string").arg(QLatin1String(key));
+  }
+  return {};
+}
+
+ProcessValue toProcess(const json& p) {
+  ProcessValue v;
+  v.pid = i64(p, "pid").value_or(0);
+  v.ppid = i64(p, "ppid").value_or(0);
+  for (const auto& n : p["nspid"]) v.nspid.push_back(n.get<std::int64_t>());
+  v.comm = str(p, "comm");
+  QString state = str(p, "state");
+  v.state = state.isEmpty() ? QLatin1Char('?') : state.front();
+  v.uid = i64(p, "uid").value_or(-1);
+  v.threads = static_cast<int>(i64(p, "threads").value_or(1));
+  auto ns = p.find("ns");
+  if (ns != p.end() && ns->is_object())
+    for (auto it = ns->begin(); it != ns->end(); ++it)
+      if (it->is_number_integer())
+        v.ns.insert(QString::fromStdString(it.key()), it->get<std::uint64_t>());
+  return v;
+}
+
+CgroupStatsEvent toStats(const json& j) {
+  CgroupStatsEvent s;
+  s.container = str(j, "container");
+  if (auto m = j.find("memory"); m != j.end() && m->is_object()) {
+    s.hasMemory = true;
+    s.memCurrent = i64(*m, "current");
+    s.memMax = i64(*m, "max");
+    s.memPeak = i64(*m, "peak");
+    s.memOom = i64(*m, "oom");
+    s.memOomKill = i64(*m, "oom_kill");
+    s.memMaxHits = i64(*m, "max_hits");
+  }
+  if (auto p = j.find("pids"); p != j.end() && p->is_object()) {
+    s.hasPids = true;
+    s.pidsCurrent = i64(*p, "current");
+    s.pidsMax = i64(*p, "max");
+    s.pidsMaxHits = i64(*p, "max_hits");
+  }
+  if (auto c = j.find("cpu"); c != j.end() && c->is_object()) {
+    s.hasCpu = true;
+    s.cpuUsageNs = i64(*c, "usage_ns");
+    s.cpuNrPeriods = i64(*c, "nr_periods");
+    s.cpuNrThrottled = i64(*c, "nr_throttled");
+    s.cpuThrottledNs = i64(*c, "throttled_ns");
+    s.cpuQuotaUs = i64(*c, "quota_us");
+    s.cpuPeriodUs = i64(*c, "period_us");
+  }
+  if (auto f = j.find("frozen"); f != j.end() && f->is_boolean()) s.frozen = f->get<bool>();
+  return s;
+}
+
+}  // namespace
+
+EventStream::EventStream(QObject* parent) : QObject(parent) {
+  static const bool registered = [] {
+    qRegisterMetaType<ContainerStateEvent>();
+    qRegisterMetaType<ProcTreeEvent>();
+    qRegisterMetaType<CgroupStatsEvent>();
+    qRegisterMetaType<CgroupEventEvent>();
+    qRegisterMetaType<ReplyEvent>();
+    qRegisterMetaType<ConsoleOutputEvent>();
+    qRegisterMetaType<ConsoleClosedEvent>();
+    qRegisterMetaType<CheckResultEvent>();
+    qRegisterMetaType<LabStepEvent>();
+    qRegisterMetaType<LogEvent>();
+    qRegisterMetaType<MalformedLine>();
+    return true;
+  }();
+  Q_UNUSED(registered);
+}
+
+void EventStream::feed(const QByteArray& bytes) {
+  qsizetype start = 0;
+  while (start < bytes.size()) {
+    qsizetype nl = bytes.indexOf('\n', start);
+    if (nl < 0) {
+      if (!skipping_) buffer_.append(bytes.constData() + start, bytes.size() - start);
+      if (buffer_.size() > kMaxLineBytes) {
+        ++lines_;
+        reportMalformed(std::string_view(buffer_.constData(), 200),
+                        QStringLiteral("line longer than %1 bytes, skipped").arg(kMaxLineBytes));
+        buffer_.clear();
+        skipping_ = true;
+      }
+      return;
+    }
+    if (skipping_) {
+      skipping_ = false;
+    } else if (buffer_.isEmpty()) {
+      feedLine(std::string_view(bytes.constData() + start, nl - start));
+    } else {
+      buffer_.append(bytes.constData() + start, nl - start);
+      QByteArray line;
+      line.swap(buffer_);
+      feedLine(std::string_view(line.constData(), line.size()));
+    }
+    start = nl + 1;
+  }
+}
+
+void EventStream::finish() {
+  if (!buffer_.isEmpty() && !skipping_) {
+    QByteArray line;
+    line.swap(buffer_);
+    feedLine(std::string_view(line.constData(), line.size()));
+  }
+  buffer_.clear();
+  skipping_ = false;
+}
+
+void EventStream::reportMalformed(std::string_view line, const QString& reason) {
+  ++malformed_;
+  MalformedLine m;
+  m.lineNumber = lines_;
+  m.text = QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 200)));
+  m.reason = reason;
+  emit malformed(m);
+}
+
+void EventStream::feedLine(std::string_view line) {
+  ++lines_;
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+  if (line.empty()) return;  // blank lines carry nothing
+  std::string error;
+  auto parsed = monitor::parse_event(line, &error);
+  if (!parsed) return reportMalformed(line, QString::fromStdString(error));
+  const json& j = parsed->body;
+  EventHeader h{parsed->t, QString::fromStdString(parsed->backend)};
+  const std::string& type = parsed->type;
+  // parse_event validated the required fields of every known type; the conversions below
+  // only read them.
+  try {
+    if (type == "container.state") {
+      ContainerStateEvent e{
+          h,           str(j, "id"), str(j, "name"), str(j, "status"), i64(j, "pid").value_or(0),
+          std::nullopt};
+      if (auto code = i64(j, "exitCode")) e.exitCode = static_cast<int>(*code);
+      emit containerState(e);
+    } else if (type == "proc.tree") {
+      ProcTreeEvent e;
+      e.header = h;
+      e.container = str(j, "container");
+      e.root = i64(j, "root").value_or(0);
+      e.pidns = static_cast<quint64>(i64(j, "pidns").value_or(0));
+      e.source = str(j, "source");
+      const auto& procs = j["processes"];
+      e.processes.reserve(qsizetype(procs.size()));
+      for (const auto& p : procs) e.processes.push_back(toProcess(p));
+      emit procTree(e);
+    } else if (type == "cgroup.stats") {
+      CgroupStatsEvent e = toStats(j);
+      e.header = h;
+      emit cgroupStats(e);
+    } else if (type == "cgroup.event") {
+      emit cgroupEvent({h, str(j, "container"), str(j, "event"), i64(j, "count").value_or(0)});
+    } else if (type == "reply") {
+      ReplyEvent e;
+      e.header = h;
+      e.body = QJsonDocument::fromJson(QByteArray(line.data(), qsizetype(line.size()))).object();
+      e.id = e.body.value(QLatin1String("id"));
+      e.ok = e.body.value(QLatin1String("ok")).toBool();
+      e.error = e.body.value(QLatin1String("error")).toString();
+      e.code = e.body.value(QLatin1String("code")).toString();
+      emit reply(e);
+    } else if (type == "console.output") {
+      QByteArray data = QByteArray::fromBase64(QByteArray::fromStdString(j["data"]),
+                                               QByteArray::AbortOnBase64DecodingErrors);
+      if (data.isNull() && !j["data"].get<std::string>().empty())
+        return reportMalformed(line, QStringLiteral("console.output: 'data' is not base64"));
+      emit consoleOutput({h, str(j, "session"), data});
+    } else if (type == "console.closed") {
+      ConsoleClosedEvent e{h, str(j, "session"), std::nullopt};
+      if (auto code = i64(j, "exitCode")) e.exitCode = static_cast<int>(*code);
+      emit consoleClosed(e);
+    } else if (type == "log") {
+      emit log({h, str(j, "level"), str(j, "message")});
+    } else if (type == "check.result") {
+      QString problem = requireStrings(j, {"lab", "step", "check", "status"});
+      if (!problem.isEmpty())
+        return reportMalformed(line, QStringLiteral("check.result: ") + problem);
+      CheckResultEvent e;
+      e.header = h;
+      e.lab = str(j, "lab");
+      e.step = str(j, "step");
+      e.stepIndex = static_cast<int>(i64(j, "stepIndex").value_or(0));
+      e.check = str(j, "check");
+      e.title = str(j, "title");
+      e.kind = str(j, "kind");
+      e.status = str(j, "status");
+      e.expected = str(j, "expected");
+      e.observed = str(j, "observed");
+      e.hint = str(j, "hint");
+      e.points = static_cast<int>(i64(j, "points").value_or(0));
+      emit checkResult(e);
+    } else if (type == "lab.step") {
+      QString problem = requireStrings(j, {"lab", "step"});
+      auto passed = j.find("passed");
+      if (problem.isEmpty() && (passed == j.end() || !passed->is_boolean()))
+        problem = QStringLiteral("'passed' must be a boolean");
+      if (!problem.isEmpty()) return reportMalformed(line, QStringLiteral("lab.step: ") + problem);
+      LabStepEvent e;
+      e.header = h;
+      e.lab = str(j, "lab");
+      e.step = str(j, "step");
+      e.stepIndex = static_cast<int>(i64(j, "stepIndex").value_or(0));
+      e.passed = passed->get<bool>();
+      e.points = static_cast<int>(i64(j, "points").value_or(0));
+      e.maxPoints = static_cast<int>(i64(j, "maxPoints").value_or(0));
+      emit labStep(e);
+    } else {
+      emit unknownEvent(QString::fromStdString(type), h);
+    }
+  } catch (const std::exception& ex) {
+    reportMalformed(
+        line, QString::fromStdString(type) + QStringLiteral(": ") + QString::fromUtf8(ex.what()));
+  }
+}
+
+}  // namespace boxlab::gui

@@ -1,0 +1,132 @@
+// Value snapshots of the boxlab event stream (docs/events.md): what the stream parser hands to
+// models. Plain values, copied freely across signals; no JSON and no process handles.
+#pragma once
+
+#include <QByteArray>
+#include <QHash>
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+#include <QVector>
+#include <optional>
+
+namespace boxlab::gui {
+
+struct EventHeader {
+  qint64 t = 0;     // ns since the stream's origin
+  QString backend;  // "real" or "sim" ("" when absent)
+};
+
+struct ContainerStateEvent {
+  EventHeader header;
+  QString id;
+  QString name;
+  QString status;  // created running paused stopped removed
+  qint64 pid = 0;
+  std::optional<int> exitCode;
+};
+
+struct ProcessValue {
+  qint64 pid = 0;
+  qint64 ppid = 0;
+  QVector<qint64> nspid;  // host first, inner-most last
+  QString comm;
+  QChar state = QLatin1Char('?');
+  qint64 uid = -1;
+  int threads = 1;
+  QHash<QString, quint64> ns;  // kind ("pid", "mount", ..) -> inode
+};
+
+struct ProcTreeEvent {
+  EventHeader header;
+  QString container;
+  qint64 root = 0;
+  quint64 pidns = 0;
+  QString source;
+  QVector<ProcessValue> processes;  // sorted by host pid
+};
+
+// A cgroup value the kernel does not report, or an unlimited maximum, is nullopt.
+using OptI64 = std::optional<qint64>;
+
+struct CgroupStatsEvent {
+  EventHeader header;
+  QString container;
+  bool hasMemory = false, hasPids = false, hasCpu = false;
+  OptI64 memCurrent, memMax, memPeak, memOom, memOomKill, memMaxHits;
+  OptI64 pidsCurrent, pidsMax, pidsMaxHits;
+  OptI64 cpuUsageNs, cpuNrPeriods, cpuNrThrottled, cpuThrottledNs, cpuQuotaUs, cpuPeriodUs;
+  bool frozen = false;
+};
+
+struct CgroupEventEvent {
+  EventHeader header;
+  QString container;
+  QString event;  // oom oom_kill pids_max (others accepted)
+  qint64 count = 0;
+};
+
+struct ReplyEvent {
+  EventHeader header;
+  QJsonValue id;  // null when serve could not read the command's id
+  bool ok = false;
+  QString error;
+  QString code;      // parse unknown_command bad_request failed unavailable
+  QJsonObject body;  // the whole reply object (results beside id/ok/error/code)
+};
+
+struct ConsoleOutputEvent {
+  EventHeader header;
+  QString session;
+  QByteArray data;  // decoded bytes
+};
+
+struct ConsoleClosedEvent {
+  EventHeader header;
+  QString session;
+  std::optional<int> exitCode;
+};
+
+struct CheckResultEvent {
+  EventHeader header;
+  QString lab, step, check, title, kind;
+  int stepIndex = 0;
+  QString status;  // pass fail error blocked timeout
+  QString expected, observed, hint;
+  int points = 0;
+};
+
+struct LabStepEvent {
+  EventHeader header;
+  QString lab, step;
+  int stepIndex = 0;
+  bool passed = false;
+  int points = 0, maxPoints = 0;
+};
+
+struct LogEvent {
+  EventHeader header;
+  QString level, message;
+};
+
+// A line that is not an event of schema 1: its number in the stream, its text (shortened) and
+// the reason.
+struct MalformedLine {
+  qint64 lineNumber = 0;
+  QString text;
+  QString reason;
+};
+
+}  // namespace boxlab::gui
+
+Q_DECLARE_METATYPE(boxlab::gui::ContainerStateEvent)
+Q_DECLARE_METATYPE(boxlab::gui::ProcTreeEvent)
+Q_DECLARE_METATYPE(boxlab::gui::CgroupStatsEvent)
+Q_DECLARE_METATYPE(boxlab::gui::CgroupEventEvent)
+Q_DECLARE_METATYPE(boxlab::gui::ReplyEvent)
+Q_DECLARE_METATYPE(boxlab::gui::ConsoleOutputEvent)
+Q_DECLARE_METATYPE(boxlab::gui::ConsoleClosedEvent)
+Q_DECLARE_METATYPE(boxlab::gui::CheckResultEvent)
+Q_DECLARE_METATYPE(boxlab::gui::LabStepEvent)
+Q_DECLARE_METATYPE(boxlab::gui::LogEvent)
+Q_DECLARE_METATYPE(boxlab::gui::MalformedLine)

@@ -1,0 +1,84 @@
+// One container's cgroup usage over time, for the charts: memory against its limit, pids
+// against pids.max, CPU use against the quota with throttling, and the cgroup's events (OOM,
+// OOM kill, pids max) as marks on the same time axis. A table model (one row per sample) so
+// views and tests read it like any other model; the charts listen to sampleAdded().
+#pragma once
+
+#include <QAbstractTableModel>
+#include <deque>
+#include <optional>
+
+#include "event_values.hpp"
+
+namespace boxlab::gui {
+
+class ResourceSeries : public QAbstractTableModel {
+  Q_OBJECT
+ public:
+  struct Sample {
+    double seconds = 0;  // stream time
+    std::optional<double> memoryBytes, memoryLimit;
+    std::optional<double> pids, pidsLimit;
+    std::optional<double> cpuPercent;        // of one CPU, over the last interval
+    std::optional<double> quotaPercent;      // quota/period, of one CPU; nullopt: no quota
+    std::optional<double> throttledPercent;  // periods throttled in the last interval
+  };
+  struct Mark {
+    double seconds = 0;
+    QString event;  // oom oom_kill pids_max ...
+    qint64 count = 0;
+  };
+  enum Column {
+    TimeColumn,
+    MemoryColumn,
+    MemoryLimitColumn,
+    PidsColumn,
+    PidsLimitColumn,
+    CpuColumn,
+    QuotaColumn,
+    ThrottledColumn,
+    ColumnCount
+  };
+
+  explicit ResourceSeries(QObject* parent = nullptr);
+
+  void setContainer(const QString& name);  // "" adopts the first container seen; clears
+  QString container() const { return container_; }
+  // Samples older than this many seconds behind the newest are dropped. Default 120 s.
+  void setWindow(double seconds) { window_ = seconds; }
+  void clear();
+
+  void applyStats(const CgroupStatsEvent& stats);
+  void applyEvent(const CgroupEventEvent& event);
+
+  const std::deque<Sample>& samples() const { return samples_; }
+  const std::deque<Mark>& marks() const { return marks_; }
+  std::optional<Sample> last() const;
+  double peakMemory() const { return peakMemory_; }
+  bool frozen() const { return frozen_; }
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  QVariant headerData(int section, Qt::Orientation orientation,
+                      int role = Qt::DisplayRole) const override;
+
+ signals:
+  void sampleAdded(const boxlab::gui::ResourceSeries::Sample& sample);
+  void markAdded(const boxlab::gui::ResourceSeries::Mark& mark);
+  void cleared();
+
+ private:
+  void trim();
+
+  QString container_;
+  double window_ = 120;
+  std::deque<Sample> samples_;
+  std::deque<Mark> marks_;
+  double peakMemory_ = 0;
+  bool frozen_ = false;
+  // Previous cumulative CPU counters, for per-interval rates.
+  std::optional<CgroupStatsEvent> previous_;
+};
+
+}  // namespace boxlab::gui

@@ -1,0 +1,250 @@
+#include "session.hpp"
+
+namespace boxlab::gui {
+
+namespace {
+QString text(const QJsonObject& o, const char* key) {
+  return o.value(QLatin1String(key)).toString();
+}
+}  // namespace
+
+Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(engine) {
+  EventStream* s = client_.stream();
+  connect(s, &EventStream::procTree, &processes_, &ProcessTreeModel::applyTree);
+  connect(s, &EventStream::procTree, &namespaces_, &NamespaceModel::applyTree);
+  connect(s, &EventStream::cgroupEvent, &processes_, &ProcessTreeModel::applyCgroupEvent);
+  connect(s, &EventStream::containerState, &processes_, &ProcessTreeModel::applyContainerState);
+  connect(s, &EventStream::cgroupStats, &resources_, &ResourceSeries::applyStats);
+  connect(s, &EventStream::cgroupEvent, &resources_, &ResourceSeries::applyEvent);
+  connect(s, &EventStream::checkResult, &checks_, &CheckModel::applyCheckResult);
+  connect(s, &EventStream::labStep, this, [this](const LabStepEvent& e) {
+    bool was = labs_.data(labs_.findStep(e.lab, e.stepIndex), LabListModel::PassedRole).toBool();
+    labs_.applyLabStep(e);
+    if (e.passed && !was) emit stepPassed(e.lab, e.stepIndex);
+  });
+  connect(s, &EventStream::containerState, this, &Session::onContainerState);
+  connect(s, &EventStream::consoleOutput, this,
+          [this](const ConsoleOutputEvent& e) { emit consoleOutput(e.session, e.data); });
+  connect(s, &EventStream::consoleClosed, this, [this](const ConsoleClosedEvent& e) {
+    emit consoleClosed(e.session, e.exitCode.value_or(-1));
+  });
+  connect(&client_, &EngineClient::ready, this, [this](const QJsonObject& hello) {
+    emit engineReady(hello);
+    refreshContainers();
+    refreshLabs();
+    poll_.start();
+  });
+  connect(&client_, &EngineClient::unavailable, this, [this](const QString& m) {
+    poll_.stop();
+    emit engineUnavailable(m);
+  });
+  connect(&client_, &EngineClient::error, this, &Session::message);
+  connect(&client_, &EngineClient::warning, this, &Session::message);
+  poll_.setInterval(3000);
+  connect(&poll_, &QTimer::timeout, this, &Session::refreshContainers);
+  namespaces_.setHostNamespaces(readHostNamespaces());
+}
+
+Session::~Session() {
+  stop();
+}
+
+void Session::start() {
+  client_.start();
+}
+
+void Session::stop() {
+  poll_.stop();
+  client_.stop();
+}
+
+QString Session::engineDescription() const {
+  return const_cast<EngineClient&>(client_).engine()->description();
+}
+
+void Session::failed(const QString& cmd, const ReplyEvent& r) {
+  emit message(EngineClient::describe(cmd, r));
+}
+
+void Session::refreshContainers() {
+  client_.request(
+      QStringLiteral("ps"), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
+        if (!r.ok) {
+          if (r.code != QLatin1String("engine_gone")) failed(QStringLiteral("ps"), r);
+          return;
+        }
+        QVector<ContainerInfo> list;
+        for (const QJsonValue& v : r.body.value(QLatin1String("containers")).toArray()) {
+          QJsonObject o = v.toObject();
+          list.push_back({text(o, "name"), text(o, "status"), text(o, "image"),
+                          text(o, "namespaces"), o.value(QLatin1String("pid")).toInteger(),
+                          o.value(QLatin1String("owned")).toBool()});
+        }
+        bool changed = list.size() != containers_.size();
+        for (int i = 0; !changed && i < list.size(); ++i)
+          changed = list[i].name != containers_[i].name ||
+                    list[i].status != containers_[i].status || list[i].pid != containers_[i].pid;
+        containers_ = list;
+        if (changed) emit containersChanged();
+      });
+}
+
+void Session::onContainerState(const ContainerStateEvent& e) {
+  bool found = false;
+  for (auto& c : containers_)
+    if (c.name == e.name) {
+      found = true;
+      c.status = e.status;
+      if (e.pid) c.pid = e.pid;
+    }
+  if (!found && e.status != QLatin1String("removed"))
+    containers_.push_back({e.name, e.status, {}, {}, e.pid, false});
+  if (e.status == QLatin1String("removed"))
+    containers_.erase(std::remove_if(containers_.begin(), containers_.end(),
+                                     [&](const ContainerInfo& c) { return c.name == e.name; }),
+                      containers_.end());
+  emit containersChanged();
+}
+
+void Session::watch(const QString& name, double rateHz) {
+  if (name == watched_) return;
+  if (!watched_.isEmpty())
+    client_.request(QStringLiteral("monitor"),
+                    {{QStringLiteral("name"), watched_}, {QStringLiteral("on"), false}},
+                    [](const ReplyEvent&) {});  // it may be gone already: nothing to say
+  watched_ = name;
+  processes_.setContainer(name);
+  processes_.clear();
+  resources_.setContainer(name);
+  resources_.clear();
+  namespaces_.setContainer(name);
+  mounts_.clear();
+  emit watchedChanged(name);
+  if (name.isEmpty()) return;
+  client_.request(QStringLiteral("monitor"),
+                  {{QStringLiteral("name"), name},
+                   {QStringLiteral("on"), true},
+                   {QStringLiteral("rate"), rateHz}},
+                  [this](const ReplyEvent& r) {
+                    if (!r.ok) failed(QStringLiteral("monitor"), r);
+                  });
+  refreshMounts();
+}
+
+void Session::refreshMounts() {
+  if (watched_.isEmpty()) return;
+  QString name = watched_;
+  client_.request(QStringLiteral("exec"),
+                  {{QStringLiteral("name"), name},
+                   {QStringLiteral("command"),
+                    QJsonArray{QStringLiteral("cat"), QStringLiteral("/proc/self/mountinfo")}}},
+                  [this, name](const ReplyEvent& r) {
+                    if (name != watched_) return;
+                    if (!r.ok) {
+                      if (r.code != QLatin1String("engine_gone"))
+                        failed(QStringLiteral("mounts"), r);
+                      return;
+                    }
+                    mounts_.setMountInfo(text(r.body, "stdout"));
+                  });
+}
+
+void Session::runContainer(const QJsonObject& args, std::function<void(const ReplyEvent&)> done) {
+  client_.request(QStringLiteral("run"), args, [this, done](const ReplyEvent& r) {
+    if (!r.ok)
+      failed(QStringLiteral("run"), r);
+    else {
+      refreshContainers();
+      watch(text(r.body, "name"));
+    }
+    if (done) done(r);
+  });
+}
+
+void Session::openTerminal(const QString& container, const QStringList& command,
+                           std::function<void(const QString&)> done) {
+  client_.request(QStringLiteral("exec"),
+                  {{QStringLiteral("name"), container},
+                   {QStringLiteral("command"), QJsonArray::fromStringList(command)},
+                   {QStringLiteral("tty"), true},
+                   {QStringLiteral("env"), QJsonArray{QStringLiteral("TERM=xterm-256color")}}},
+                  [this, done](const ReplyEvent& r) {
+                    if (!r.ok) failed(QStringLiteral("terminal"), r);
+                    done(r.ok ? text(r.body, "session") : QString());
+                  });
+}
+
+void Session::sendInput(const QString& session, const QByteArray& bytes) {
+  if (session.isEmpty() || bytes.isEmpty()) return;
+  client_.request(QStringLiteral("console.input"),
+                  {{QStringLiteral("session"), session},
+                   {QStringLiteral("data"), QString::fromLatin1(bytes.toBase64())}});
+}
+
+void Session::resizeTerminal(const QString& session, int rows, int cols) {
+  if (session.isEmpty() || rows < 1 || cols < 1) return;
+  client_.request(QStringLiteral("console.resize"), {{QStringLiteral("session"), session},
+                                                     {QStringLiteral("rows"), rows},
+                                                     {QStringLiteral("cols"), cols}});
+}
+
+void Session::refreshLabs() {
+  client_.request(QStringLiteral("lab.ls"), {}, [this](const ReplyEvent& r) {
+    labsAvailable_ = r.ok;
+    labsReason_ = r.ok ? QString() : EngineClient::describe(QStringLiteral("lab.ls"), r);
+    if (r.ok) labs_.setLabs(r.body.value(QLatin1String("labs")).toArray());
+    emit labsChanged();
+  });
+}
+
+void Session::openStep(const QString& labId, int stepIndex) {
+  QString id = labs_.data(labs_.findLab(labId), LabListModel::LabIdRole).toString();
+  if (id.isEmpty()) id = labId;
+  openLab_ = id;
+  openStep_ = stepIndex;
+  client_.request(
+      QStringLiteral("lab.show"), {{QStringLiteral("lab"), id}},
+      [this, id, stepIndex](const ReplyEvent& r) {
+        if (!r.ok) return failed(QStringLiteral("lab.show"), r);
+        QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
+        labs_.setLabDetail(lab);
+        QJsonArray steps = lab.value(QLatin1String("steps")).toArray();
+        if (stepIndex < 1 || stepIndex > steps.size()) {
+          checks_.clear();
+          emit stepOpened(id, 0, text(lab, "intro"));
+          return;
+        }
+        QJsonObject step = steps[stepIndex - 1].toObject();
+        checks_.setStep(id, text(step, "id"), step.value(QLatin1String("checks")).toArray());
+        emit stepOpened(id, stepIndex, text(step, "instructions"));
+        client_.request(QStringLiteral("lab.open"),
+                        {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
+                        [this](const ReplyEvent& o) {
+                          if (!o.ok) failed(QStringLiteral("lab.open"), o);
+                        });
+      });
+}
+
+void Session::checkNow() {
+  if (openLab_.isEmpty() || openStep_ < 1) return;
+  client_.request(QStringLiteral("lab.check"),
+                  {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
+                  [this](const ReplyEvent& r) {
+                    if (!r.ok) return failed(QStringLiteral("lab.check"), r);
+                    checks_.applyReport(r.body.value(QLatin1String("report")).toObject());
+                  });
+}
+
+void Session::nextHint() {
+  if (openLab_.isEmpty() || openStep_ < 1) return;
+  client_.request(QStringLiteral("lab.hint"),
+                  {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
+                  [this](const ReplyEvent& r) {
+                    if (!r.ok) return failed(QStringLiteral("lab.hint"), r);
+                    emit hintRevealed(text(r.body, "hint"),
+                                      r.body.value(QLatin1String("index")).toInt(),
+                                      r.body.value(QLatin1String("total")).toInt());
+                  });
+}
+
+}  // namespace boxlab::gui

@@ -1,0 +1,106 @@
+// The app's state without widgets: one engine client, the models it feeds, and the actions
+// the views ask for (watch a container, open a terminal, open a lab step, check, hint). Every
+// failure ends in message(): nothing fails silently.
+#pragma once
+
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+
+#include "check_model.hpp"
+#include "engine_client.hpp"
+#include "lab_list_model.hpp"
+#include "mount_model.hpp"
+#include "namespace_model.hpp"
+#include "process_tree_model.hpp"
+#include "resource_series.hpp"
+
+namespace boxlab::gui {
+
+class Session : public QObject {
+  Q_OBJECT
+ public:
+  struct ContainerInfo {
+    QString name, status, image, namespaces;
+    qint64 pid = 0;
+    bool owned = false;
+  };
+
+  // Takes ownership of the engine.
+  explicit Session(Engine* engine, QObject* parent = nullptr);
+  ~Session() override;
+
+  void start();
+  void stop();
+
+  EngineClient* client() { return &client_; }
+  LabListModel* labs() { return &labs_; }
+  CheckModel* checks() { return &checks_; }
+  ProcessTreeModel* processes() { return &processes_; }
+  ResourceSeries* resources() { return &resources_; }
+  NamespaceModel* namespaces() { return &namespaces_; }
+  MountModel* mounts() { return &mounts_; }
+
+  bool isEngineReady() const { return client_.isReady(); }
+  QString engineDescription() const;
+  bool labsAvailable() const { return labsAvailable_; }
+  QString labsUnavailableReason() const { return labsReason_; }
+  const QVector<ContainerInfo>& containers() const { return containers_; }
+  QString watched() const { return watched_; }
+
+  // Containers: list (also polled every few seconds), watch one (monitor + its mounts).
+  void refreshContainers();
+  void watch(const QString& name, double rateHz = 10);
+  // Starts a container (serve `run`), then watches it. `args` as in docs/events.md.
+  void runContainer(const QJsonObject& args, std::function<void(const ReplyEvent&)> done = {});
+  // A terminal: `exec` with tty in a running container; done gets the session id (or "").
+  void openTerminal(const QString& container, const QStringList& command,
+                    std::function<void(const QString& session)> done);
+  void sendInput(const QString& session, const QByteArray& bytes);
+  void resizeTerminal(const QString& session, int rows, int cols);
+  void refreshMounts();
+
+  // Labs (LAB-PROTOCOL): list, open a step (live checks), check now, next hint.
+  void refreshLabs();
+  void openStep(const QString& labId, int stepIndex);
+  void checkNow();
+  void nextHint();
+  QString openLab() const { return openLab_; }
+  int openStepIndex() const { return openStep_; }
+
+ signals:
+  void engineReady(const QJsonObject& hello);
+  void engineUnavailable(const QString& message);
+  void message(const QString& text);  // an error or warning for the user
+  void containersChanged();
+  void watchedChanged(const QString& name);
+  void labsChanged();
+  void stepOpened(const QString& labId, int stepIndex, const QString& instructions);
+  void hintRevealed(const QString& markdown, int index, int total);
+  void stepPassed(const QString& labId, int stepIndex);
+  void consoleOutput(const QString& session, const QByteArray& data);
+  void consoleClosed(const QString& session, int exitCode);
+
+ private:
+  void onContainerState(const ContainerStateEvent& e);
+  void failed(const QString& cmd, const ReplyEvent& r);
+
+  EngineClient client_;
+  LabListModel labs_;
+  CheckModel checks_;
+  ProcessTreeModel processes_;
+  ResourceSeries resources_;
+  NamespaceModel namespaces_;
+  MountModel mounts_;
+  QVector<ContainerInfo> containers_;
+  QString watched_;
+  QTimer poll_;
+  bool labsAvailable_ = false;
+  QString labsReason_;
+  QString openLab_;
+  int openStep_ = 0;
+};
+
+}  // namespace boxlab::gui

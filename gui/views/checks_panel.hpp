@@ -1,0 +1,50 @@
+// The open step's checks: each with its status and expected vs observed; a Hint button that
+// reveals the step's hints one at a time; Check now; automatic re-checking (serve's live
+// checks) that can be paused.
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QPushButton;
+class QTableView;
+class QTextBrowser;
+class QCheckBox;
+
+namespace boxlab::gui {
+
+class CheckModel;
+
+class ChecksPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ChecksPanel(CheckModel* model, QWidget* parent = nullptr);
+
+  void setStepTitle(const QString& title);
+  void addHint(const QString& markdown, int index, int total);
+  void clearHints();
+  void setEnabledActions(bool enabled);
+  bool autoRecheck() const;
+
+ signals:
+  void checkNowRequested();
+  void hintRequested();
+  void autoRecheckToggled(bool on);
+
+ private:
+  void updateStatus();
+  void showDetail();
+
+  CheckModel* model_;
+  QLabel* title_;
+  QLabel* status_;
+  QTableView* table_;
+  QLabel* detail_;
+  QTextBrowser* hints_;
+  QPushButton* hintButton_;
+  QPushButton* checkButton_;
+  QCheckBox* auto_;
+  QString hintsMarkdown_;
+};
+
+}  // namespace boxlab::gui

@@ -1,0 +1,53 @@
+// Qt Charts of one container's cgroup: memory against its limit, pids against pids.max, CPU
+// against the quota with throttling; OOM, OOM kill and pids-max events as marks on the time
+// axis. Fed by ResourceSeries.
+#pragma once
+
+#include <QWidget>
+
+class QChart;
+class QChartView;
+class QLabel;
+class QLineSeries;
+class QAbstractSeries;
+class QValueAxis;
+
+#include "resource_series.hpp"
+
+namespace boxlab::gui {
+
+class ResourceCharts : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ResourceCharts(ResourceSeries* series, QWidget* parent = nullptr);
+  // Follow the application palette (light or dark).
+  void applyPalette();
+
+ private:
+  struct Chart {
+    QChart* chart = nullptr;
+    QChartView* view = nullptr;
+    QValueAxis* x = nullptr;
+    QValueAxis* y = nullptr;
+    QLineSeries* value = nullptr;
+    QLineSeries* limit = nullptr;
+    QLineSeries* extra = nullptr;        // CPU: throttled %
+    QList<QAbstractSeries*> markSeries;  // event markers and their vertical lines
+    QList<QLineSeries*> markLines;
+    double yMax = 1;
+  };
+  Chart makeChart(const QString& title, const QString& valueName, const QString& limitName,
+                  const QString& unit);
+  void addSample();
+  void addMark();
+  void placeMark(const ResourceSeries::Mark& mark);
+  void rebuild();
+  void rescale(Chart& c, double lo, double hi);
+  void updateSummary();
+
+  ResourceSeries* series_;
+  QLabel* summary_;
+  Chart memory_, pids_, cpu_;
+};
+
+}  // namespace boxlab::gui

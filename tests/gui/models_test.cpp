@@ -1,0 +1,336 @@
+// Every model under QAbstractItemModelTester (which checks each signal and index against the
+// model's own answers), fed recorded and constructed snapshots; plus what each model shows.
+#include <QAbstractItemModelTester>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "check_model.hpp"
+#include "event_stream.hpp"
+#include "lab_list_model.hpp"
+#include "mount_model.hpp"
+#include "namespace_model.hpp"
+#include "process_tree_model.hpp"
+#include "resource_series.hpp"
+
+using namespace boxlab::gui;
+
+namespace {
+constexpr auto kFatal = QAbstractItemModelTester::FailureReportingMode::Fatal;
+
+ProcessValue proc(qint64 pid, qint64 ppid, qint64 inside, const char* comm, char state = 'S') {
+  ProcessValue p;
+  p.pid = pid;
+  p.ppid = ppid;
+  p.nspid = {pid, inside};
+  p.comm = QString::fromLatin1(comm);
+  p.state = QLatin1Char(state);
+  p.uid = 0;
+  p.ns.insert(QStringLiteral("pid"), 4026532180);
+  return p;
+}
+
+ProcTreeEvent tree(qint64 t_ms, QVector<ProcessValue> procs, qint64 root = 100) {
+  ProcTreeEvent e;
+  e.header.t = t_ms * 1000000;
+  e.container = QStringLiteral("web");
+  e.root = root;
+  e.pidns = 4026532180;
+  e.source = QStringLiteral("pidns");
+  e.processes = std::move(procs);
+  return e;
+}
+
+QByteArray readData(const char* name) {
+  QFile f(QStringLiteral(BOXLAB_TEST_DATA "/events/") + QLatin1String(name));
+  if (!f.open(QIODevice::ReadOnly)) qFatal("cannot open %s", name);
+  return f.readAll();
+}
+}  // namespace
+
+class ModelsTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void processTreeFromRecordedStream() {
+    ProcessTreeModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    EventStream s;
+    connect(&s, &EventStream::procTree, &model, &ProcessTreeModel::applyTree);
+    connect(&s, &EventStream::containerState, &model, &ProcessTreeModel::applyContainerState);
+    QByteArray data = readData("recorded-monitor.jsonl");
+    // Line by line up to the container's exit: sh (pid 1) with sleep under it, then sleep exits.
+    QList<QByteArray> lines = data.split('\n');
+    int maxLive = 0;
+    bool sawChild = false;
+    for (const QByteArray& line : lines) {
+      if (line.contains("\"status\":\"stopped\"")) break;
+      s.feed(line + '\n');
+      maxLive = std::max(maxLive, model.liveCount());
+      QModelIndex root = model.indexOfPid(model.rootPid());
+      if (root.isValid() && model.rowCount(root) > 0) sawChild = true;
+    }
+    QCOMPARE(model.container(), QStringLiteral("web"));
+    QCOMPARE(maxLive, 3);  // sh, then sh -> sh -> sleep
+    QVERIFY(sawChild);
+    QModelIndex root = model.indexOfPid(model.rootPid());
+    QVERIFY(root.isValid());
+    QCOMPARE(root.parent(), QModelIndex());  // the container's first process is a top row
+    QCOMPARE(model.data(root.siblingAtColumn(ProcessTreeModel::OtherPidColumn)).toLongLong(), 1);
+    QCOMPARE(model.data(root, ProcessTreeModel::NsDepthRole).toInt(), 1);
+    QCOMPARE(model.data(root, ProcessTreeModel::ContainerRootRole).toBool(), true);
+    // Then it stops: every process is marked dead, none vanishes at once.
+    s.feed(data);
+    QCOMPARE(model.liveCount(), 0);
+    QCOMPARE(model.deadCount(), 4);  // every pid seen, still listed (under 3 s)
+    QCOMPARE(model.data(root.siblingAtColumn(ProcessTreeModel::StateColumn)).toString(),
+             QStringLiteral("exited"));
+  }
+
+  void processTreeAppearsMovesDiesAndIsOomKilled() {
+    ProcessTreeModel model;
+    model.setContainer(QStringLiteral("web"));
+    model.setDeadLinger(1000000000);
+    QAbstractItemModelTester tester(&model, kFatal);
+    model.applyTree(tree(0, {proc(100, 50, 1, "sh")}));
+    QCOMPARE(model.rowCount(), 1);
+    // A child and a grandchild, the grandchild listed first (pid wrapped).
+    model.applyTree(
+        tree(100, {proc(90, 101, 3, "sleep"), proc(100, 50, 1, "sh"), proc(101, 100, 2, "sh")}));
+    QModelIndex sh = model.indexOfPid(100);
+    QModelIndex inner = model.indexOfPid(101);
+    QModelIndex sleep = model.indexOfPid(90);
+    QCOMPARE(inner.parent(), sh);
+    QCOMPARE(sleep.parent(), inner);
+    QCOMPARE(model.liveCount(), 3);
+    // The middle shell exits: sleep is reparented to pid 1 (host 100).
+    QPersistentModelIndex keep(sleep);
+    model.applyTree(tree(200, {proc(90, 100, 3, "sleep"), proc(100, 50, 1, "sh")}));
+    QVERIFY(keep.isValid());
+    QCOMPARE(QModelIndex(keep).parent(), model.indexOfPid(100));
+    QVERIFY(model.data(model.indexOfPid(101), ProcessTreeModel::DeadRole).toBool());
+    QVERIFY(!model.data(model.indexOfPid(101), ProcessTreeModel::OomKilledRole).toBool());
+    model.applyTree(tree(220, {proc(90, 100, 3, "sleep"), proc(100, 50, 1, "sh")}));
+    // An OOM kill: the event arrives first, the process vanishes in the next snapshot.
+    CgroupEventEvent oom;
+    oom.header.t = 250000000;
+    oom.container = QStringLiteral("web");
+    oom.event = QStringLiteral("oom_kill");
+    oom.count = 1;
+    model.applyCgroupEvent(oom);
+    model.applyTree(tree(300, {proc(100, 50, 1, "sh")}));
+    QVERIFY(model.data(model.indexOfPid(90), ProcessTreeModel::OomKilledRole).toBool());
+    QCOMPARE(model.data(model.indexOfPid(90, ProcessTreeModel::StateColumn)).toString(),
+             QStringLiteral("OOM-killed"));
+    QCOMPARE(model.oomKilledCount(), 1);
+    // The other order: the process vanishes, then the event names it.
+    model.applyTree(tree(400, {proc(100, 50, 1, "sh"), proc(120, 100, 4, "hog")}));
+    model.applyTree(tree(500, {proc(100, 50, 1, "sh")}));
+    oom.header.t = 550000000;
+    model.applyCgroupEvent(oom);
+    QVERIFY(model.data(model.indexOfPid(120), ProcessTreeModel::OomKilledRole).toBool());
+    // Long enough after: the dead are gone from the tree.
+    model.applyTree(tree(2000, {proc(100, 50, 1, "sh")}));
+    QCOMPARE(model.deadCount(), 0);
+    QCOMPARE(model.liveCount(), 1);
+    QVERIFY(!model.indexOfPid(90).isValid());
+    QVERIFY(!model.indexOfPid(101).isValid());
+  }
+
+  void processTreeViewToggle() {
+    ProcessTreeModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    model.applyTree(tree(0, {proc(100, 50, 1, "sh"), proc(101, 100, 2, "sleep")}));
+    QModelIndex child = model.indexOfPid(101, ProcessTreeModel::PidColumn);
+    QCOMPARE(model.data(child).toLongLong(), 101);
+    QCOMPARE(model.data(child.siblingAtColumn(ProcessTreeModel::PPidColumn)).toLongLong(), 100);
+    QSignalSpy header(&model, &QAbstractItemModel::headerDataChanged);
+    model.setView(ProcessTreeModel::View::Container);
+    QCOMPARE(header.count(), 1);
+    QCOMPARE(model.data(child).toLongLong(), 2);
+    QCOMPARE(model.data(child.siblingAtColumn(ProcessTreeModel::OtherPidColumn)).toLongLong(), 101);
+    QCOMPARE(model.data(child.siblingAtColumn(ProcessTreeModel::PPidColumn)).toLongLong(), 1);
+    QModelIndex pid1 = model.indexOfPid(100, ProcessTreeModel::PPidColumn);
+    QCOMPARE(model.data(pid1).toLongLong(), 0);  // its parent is outside
+    QCOMPARE(model.headerData(ProcessTreeModel::PidColumn, Qt::Horizontal).toString(),
+             QStringLiteral("PID"));
+  }
+
+  void processTreeOtherContainersIgnored() {
+    ProcessTreeModel model;
+    model.setContainer(QStringLiteral("db"));
+    QAbstractItemModelTester tester(&model, kFatal);
+    model.applyTree(tree(0, {proc(100, 50, 1, "sh")}));
+    QCOMPARE(model.rowCount(), 0);
+  }
+
+  void processTreeThousandProcessesChurn() {
+    ProcessTreeModel model;
+    model.setDeadLinger(200000000);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    for (int round = 0; round < 8; ++round) {
+      QVector<ProcessValue> procs{proc(100, 50, 1, "init")};
+      for (int i = 0; i < 300; ++i) {
+        if ((i + round) % 7 == 0) continue;  // some die, some come back (pid reuse)
+        qint64 pid = 1000 + i;
+        qint64 ppid = i % 10 == 0 ? 100 : 1000 + (i / 10) * 10;
+        if ((i + round) % 13 == 0) ppid = 100;  // reparented now and then
+        procs.push_back(proc(pid, ppid, 2 + i, "worker"));
+      }
+      model.applyTree(tree(round * 100, procs));
+    }
+    QVERIFY(model.liveCount() > 240);
+  }
+
+  void resourceSeriesRatesAndMarks() {
+    ResourceSeries series;
+    series.setWindow(1.0);
+    QAbstractItemModelTester tester(&series, kFatal);
+    EventStream s;
+    connect(&s, &EventStream::cgroupStats, &series, &ResourceSeries::applyStats);
+    connect(&s, &EventStream::cgroupEvent, &series, &ResourceSeries::applyEvent);
+    s.feed(
+        R"({"v":1,"type":"cgroup.stats","t":0,"container":"hog","memory":{"current":1000,"max":33554432},"pids":{"current":1,"max":20},"cpu":{"usage_ns":0,"nr_periods":0,"nr_throttled":0,"quota_us":50000,"period_us":100000}}
+{"v":1,"type":"cgroup.stats","t":100000000,"container":"hog","memory":{"current":33000000,"max":33554432},"pids":{"current":2,"max":20},"cpu":{"usage_ns":50000000,"nr_periods":10,"nr_throttled":5,"quota_us":50000,"period_us":100000}}
+{"v":1,"type":"cgroup.event","t":150000000,"container":"hog","event":"oom_kill","count":1}
+{"v":1,"type":"cgroup.stats","t":200000000,"container":"other","memory":{"current":5}}
+)");
+    QCOMPARE(series.rowCount(), 2);  // "other" is not this series' container
+    QCOMPARE(series.container(), QStringLiteral("hog"));
+    QCOMPARE(series.marks().size(), size_t(1));
+    QCOMPARE(series.marks().front().event, QStringLiteral("oom_kill"));
+    QCOMPARE(series.peakMemory(), 33000000.0);
+    s.feed(
+        R"({"v":1,"type":"cgroup.stats","t":1500000000,"container":"hog","memory":{"current":0,"max":null}})"
+        "\n");
+    QVERIFY(series.marks().empty());
+    // The 1 s window dropped the first two samples and the mark with them.
+    QCOMPARE(series.rowCount(), 1);
+    QVERIFY(!series.data(series.index(0, ResourceSeries::MemoryLimitColumn)).isValid());
+    series.setWindow(100);
+    series.clear();
+    s.feed(
+        R"({"v":1,"type":"cgroup.stats","t":0,"container":"hog","cpu":{"usage_ns":0,"nr_periods":0,"nr_throttled":0,"quota_us":50000,"period_us":100000}}
+{"v":1,"type":"cgroup.stats","t":100000000,"container":"hog","cpu":{"usage_ns":50000000,"nr_periods":10,"nr_throttled":5,"quota_us":50000,"period_us":100000}}
+)");
+    QCOMPARE(series.rowCount(), 2);
+    QCOMPARE(series.data(series.index(1, ResourceSeries::CpuColumn)).toDouble(), 50.0);
+    QCOMPARE(series.data(series.index(1, ResourceSeries::QuotaColumn)).toDouble(), 50.0);
+    QCOMPARE(series.data(series.index(1, ResourceSeries::ThrottledColumn)).toDouble(), 50.0);
+  }
+
+  void namespaceModelComparesInodes() {
+    NamespaceModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    QHash<QString, quint64> host = readHostNamespaces();
+    QCOMPARE(host.size(), 7);  // every kind readable for our own process
+    model.setHostNamespaces(host);
+    ProcessValue p = proc(100, 50, 1, "sh");
+    p.ns = host;
+    p.ns[QStringLiteral("pid")] = host[QStringLiteral("pid")] + 1;
+    p.ns[QStringLiteral("mount")] = host[QStringLiteral("mount")] + 1;
+    model.applyTree(tree(0, {p}));
+    QCOMPARE(model.separateCount(), 2);
+    QCOMPARE(model.data(model.index(0, NamespaceModel::SharedColumn), NamespaceModel::SharedRole)
+                 .toBool(),
+             false);
+    QCOMPARE(model.data(model.index(5, NamespaceModel::KindColumn)).toString(),
+             QStringLiteral("user"));
+    QCOMPARE(model.data(model.index(5, NamespaceModel::SharedColumn), NamespaceModel::SharedRole)
+                 .toBool(),
+             true);
+  }
+
+  void mountModelParsesMountinfo() {
+    MountModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    model.setMountInfo(
+        QStringLiteral("612 540 0:61 / / rw,relatime - overlay overlay rw,lowerdir=/a,upperdir=/b\n"
+                       "613 612 0:64 / /proc rw,nosuid,nodev,noexec - proc proc rw\n"
+                       "614 612 0:65 / /my\\040dir rw shared:1 - tmpfs tmpfs rw\n"
+                       "garbage line\n"));
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.skippedLines(), 1);
+    QCOMPARE(model.data(model.index(1, MountModel::TypeColumn)).toString(), QStringLiteral("proc"));
+    QCOMPARE(model.data(model.index(2, MountModel::MountPointColumn)).toString(),
+             QStringLiteral("/my dir"));
+  }
+
+  void labListAndChecks() {
+    LabListModel labs;
+    QAbstractItemModelTester tester(&labs, kFatal);
+    auto labsJson = QJsonDocument::fromJson(R"([
+      {"id":"01-process-and-chroot","number":"01","title":"Process and chroot","available":true,
+       "steps":[{"id":"a","title":"A","passed":true},{"id":"b","title":"B","passed":false}],"done":1,"total":2},
+      {"id":"06-cgroups","number":"06","title":"cgroups","available":true,
+       "steps":[{"id":"memory","title":"Memory limit","passed":false}],"done":0,"total":1}])")
+                        .array();
+    labs.setLabs(labsJson);
+    QCOMPARE(labs.rowCount(), 2);
+    QModelIndex six = labs.findLab(QStringLiteral("6"));
+    QVERIFY(six.isValid());
+    QCOMPARE(labs.findLab(QStringLiteral("cgroups")), six);
+    QCOMPARE(labs.data(labs.findLab(QStringLiteral("01")), LabListModel::DoneRole).toInt(), 1);
+    labs.setLabDetail(QJsonDocument::fromJson(R"({"id":"06-cgroups","intro":"Cgroups intro",
+      "steps":[{"id":"memory","title":"Memory limit","instructions":"Run the **hog**.","passed":false,
+                "checks":[{"id":"limit","title":"32M limit"},{"id":"oom","title":"OOM seen"},{"id":"secret","hidden":true}]},
+               {"id":"pids","title":"Pids","instructions":"fork","passed":false,"checks":[]}]})")
+                          .object());
+    QCOMPARE(labs.rowCount(six), 2);  // lab.show had one step more than lab.ls
+    QModelIndex step = labs.findStep(QStringLiteral("06-cgroups"), 1);
+    QCOMPARE(labs.data(step, LabListModel::InstructionsRole).toString(),
+             QStringLiteral("Run the **hog**."));
+
+    CheckModel checks;
+    QAbstractItemModelTester checkTester(&checks, kFatal);
+    QJsonArray stepChecks =
+        QJsonDocument::fromJson(
+            R"([{"id":"limit","title":"32M limit"},{"id":"oom","title":"OOM seen"},{"id":"secret","hidden":true}])")
+            .array();
+    checks.setStep(QStringLiteral("06-cgroups"), QStringLiteral("memory"), stepChecks);
+    QCOMPARE(checks.rowCount(), 2);
+    QSignalSpy green(&checks, &CheckModel::allPassedChanged);
+    CheckResultEvent r;
+    r.lab = QStringLiteral("06-cgroups");
+    r.step = QStringLiteral("memory");
+    r.check = QStringLiteral("limit");
+    r.status = QStringLiteral("pass");
+    checks.applyCheckResult(r);
+    r.check = QStringLiteral("oom");
+    r.status = QStringLiteral("fail");
+    r.expected = QStringLiteral("an oom_kill event");
+    r.observed = QStringLiteral("none");
+    r.hint = QStringLiteral("run the hog");
+    checks.applyCheckResult(r);
+    QCOMPARE(checks.data(checks.index(1, CheckModel::ObservedColumn)).toString(),
+             QStringLiteral("none"));
+    QCOMPARE(checks.data(checks.index(1, 0), CheckModel::HintRole).toString(),
+             QStringLiteral("run the hog"));
+    QCOMPARE(green.count(), 0);
+    checks.applyReport(QJsonDocument::fromJson(R"({"lab":"06-cgroups","passed":true,"steps":[
+      {"id":"memory","passed":true,"results":[{"id":"oom","title":"OOM seen","status":"pass","expected":"1","observed":"1","visibility":"visible"},
+                                               {"id":"hidden","title":"hidden check","status":"pass","visibility":"hidden"}]}]})")
+                           .object());
+    QCOMPARE(checks.rowCount(), 2);
+    QVERIFY(checks.allPassed());
+    QCOMPARE(green.count(), 1);
+    QCOMPARE(green.front().front().toBool(), true);
+    // A result for another step changes nothing.
+    r.step = QStringLiteral("pids");
+    r.status = QStringLiteral("fail");
+    checks.applyCheckResult(r);
+    QVERIFY(checks.allPassed());
+
+    LabStepEvent e;
+    e.lab = QStringLiteral("06-cgroups");
+    e.step = QStringLiteral("memory");
+    e.passed = true;
+    labs.applyLabStep(e);
+    QVERIFY(labs.data(step, LabListModel::PassedRole).toBool());
+    QCOMPARE(labs.data(six, LabListModel::DoneRole).toInt(), 1);
+  }
+};
+
+QTEST_MAIN(ModelsTest)
+#include "models_test.moc"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs boxlab-gui under Xvfb on lab 6's memory step mid-run (a 32M container, a hog typed in
+# the console, its OOM kill), writes PNGs to OUT and checks each one was written and is a
+# picture of something (not a blank grab). Needs root (real containers). Usage: GUI BOXLAB OUT
+set -euo pipefail
+gui=$1 boxlab=$2 out=$3
+[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
+command -v xvfb-run >/dev/null || { echo "skip: xvfb-run missing (Debian xvfb)"; exit 77; }
+root=$(mktemp -d /tmp/boxlab-gui-shot-XXXXXX)
+cleanup() {
+  for c in $("$boxlab" --root "$root" ps -a -q 2>/dev/null); do "$boxlab" --root "$root" rm -f "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$root"
+}
+trap cleanup EXIT
+chmod 711 "$root"
+"$boxlab" --root "$root" image build-base >/dev/null
+rm -rf "$out" && mkdir -p "$out"
+# A private settings file: the shot must not depend on (or change) the user's layout.
+export XDG_CONFIG_HOME="$root/config"
+status=0
+xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --root "$root" --boxlab "$boxlab" \
+  --screenshot "$out" --scene hog --lab 06 --size 1500x940 || status=$?
+[ "$status" -eq 0 ] || { echo "boxlab-gui --screenshot exited with $status"; exit 1; }
+for f in main pane-console pane-processes pane-resources pane-namespaces pane-checks pane-labs; do
+  png="$out/$f.png"
+  [ -s "$png" ] || { echo "missing $png"; exit 1; }
+  # A real picture has many colors; a blank or failed grab has one or two.
+  if command -v identify >/dev/null; then
+    colors=$(identify -format '%k' "$png")
+    [ "$colors" -gt 8 ] || { echo "$png looks blank ($colors colors)"; exit 1; }
+  fi
+done
+"$boxlab" --root "$root" ps -a -q | grep -q . && { echo "containers left behind"; exit 1; }
+echo "screenshots in $out"
