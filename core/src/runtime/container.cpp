@@ -112,6 +112,16 @@ void Container::kill(int signal) {
   if (st.status == Status::stopped) throw Error("container " + st.name + " is not running");
   if (sys::pidfd_send_signal(pidfd(), signal) != 0)
     throw Error::system("kill container " + st.name + " with signal " + std::to_string(signal));
+  // A frozen process cannot act on SIGKILL (v1 freezer) until thawed, as containerd does.
+  if (st.status == Status::paused && signal == SIGKILL && !st.cgroup.is_null()) {
+    runtime::DirLock lock(dir_);
+    with_context("thaw container " + st.name + " after SIGKILL", [&] { cgroup_of(st).thaw(); });
+    ContainerState now = state();  // the keeper may have recorded the exit meanwhile
+    if (now.status == Status::paused) {
+      now.status = Status::running;
+      runtime::save_state(dir_, now);
+    }
+  }
 }
 
 int Container::wait() {
