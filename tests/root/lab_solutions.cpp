@@ -20,7 +20,8 @@ const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
 const std::vector<std::string> kProven = {"01-process-and-chroot", "02-pid-namespace",
-                                          "03-mount-namespace", "04-uts-ipc", "05-user-namespace"};
+                                          "03-mount-namespace", "04-uts-ipc", "05-user-namespace",
+                                          "06-cgroup-memory", "07-cgroup-pids-cpu"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -110,6 +111,14 @@ TEST_CASE("lab 04 uts and ipc: each step fails before its solution and passes af
 
 TEST_CASE("lab 05 user namespace: each step fails before its solution and passes after") {
   prove("05-user-namespace");
+}
+
+TEST_CASE("lab 06 cgroup memory: each step fails before its solution and passes after") {
+  prove("06-cgroup-memory");
+}
+
+TEST_CASE("lab 07 cgroup pids and cpu: each step fails before its solution and passes after") {
+  prove("07-cgroup-pids-cpu");
 }
 
 TEST_CASE("every lab in labs/ has its proof here") {

@@ -422,6 +422,43 @@ TEST_CASE("cgroup checks wait for the cgroups feature and then compare stats") {
         "its cgroup)");
 }
 
+TEST_CASE("a cgroup number the kernel does not report is an error not unlimited") {
+  Fixture f;
+  f.probe.add("lab07-hog");
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", nullptr}, {"peak", nullptr}}}};
+  auto r = f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
+                     "metric": "memory.peak", "min": "30M"})");
+  CHECK(r.status == CheckStatus::error);
+  CHECK(r.observed == "this kernel does not report memory.peak for lab07-hog");
+  // A null limit is unlimited, above every bound.
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
+                  "metric": "memory.max", "min": "30M"})")
+            .status == CheckStatus::pass);
+}
+
+TEST_CASE("answers can be checked against a cgroup number") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  f.probe.cgroup = json{{"pids", {{"current", 3}, {"max", 20}}}, {"memory", {{"max", nullptr}}}};
+  std::string check = R"({"id": "a", "title": "a", "kind": "answer", "answer": "limit",
+                          "truth": {"from": "cgroup", "container": "lab07-box",
+                                    "metric": "pids.max"}})";
+  f.answer("limit", "20\n");
+  auto r = f.one(check);
+  CHECK(r.status == CheckStatus::pass);
+  CHECK(r.expected == "in " + (f.ws.answers() / "limit").string() +
+                          ": the pids.max value of lab07-box's cgroup");
+  f.answer("limit", "max");
+  r = f.one(check);
+  CHECK(r.status == CheckStatus::fail);
+  CHECK(r.observed.find("20") == std::string::npos);  // never shows the truth
+  f.answer("mem", "max");
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "answer", "answer": "mem", "match": "exact",
+                  "truth": {"from": "cgroup", "container": "lab07-box",
+                            "metric": "memory.max"}})")
+            .status == CheckStatus::pass);
+}
+
 TEST_CASE("requirements hidden checks and points") {
   Fixture f;
   Lab lab = lab_with(R"([
