@@ -19,9 +19,9 @@ namespace {
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
-const std::vector<std::string> kProven = {"01-process-and-chroot", "02-pid-namespace",
-                                          "03-mount-namespace", "04-uts-ipc", "05-user-namespace",
-                                          "06-cgroup-memory", "07-cgroup-pids-cpu"};
+const std::vector<std::string> kProven = {
+    "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace", "04-uts-ipc",
+    "05-user-namespace",     "06-cgroup-memory", "07-cgroup-pids-cpu"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +

@@ -446,8 +446,8 @@ TEST_CASE("answers can be checked against a cgroup number") {
   f.answer("limit", "20\n");
   auto r = f.one(check);
   CHECK(r.status == CheckStatus::pass);
-  CHECK(r.expected == "in " + (f.ws.answers() / "limit").string() +
-                          ": the pids.max value of lab07-box's cgroup");
+  CHECK(r.expected ==
+        "in " + (f.ws.answers() / "limit").string() + ": the pids.max value of lab07-box's cgroup");
   f.answer("limit", "max");
   r = f.one(check);
   CHECK(r.status == CheckStatus::fail);
@@ -526,8 +526,44 @@ TEST_CASE("live mode returns only the results that changed") {
   CHECK(event["type"] == "check.result");
   CHECK(event["t"] == 1234);
   CHECK(event["lab"] == "07-test");
-  CHECK(event["step"] == 1);
+  CHECK(event["step"] == "only");
+  CHECK(event["stepIndex"] == 1);
   CHECK(event["check"] == "answer");
+  CHECK(event["kind"] == "answer");
   CHECK(event["status"] == "pass");
+  CHECK(event["points"] == 1);
   CHECK(event.contains("observed"));
+  CHECK(event.contains("hint"));
+
+  json step = step_result_body(live.last());
+  CHECK(step == json{{"lab", "07-test"},
+                     {"step", "only"},
+                     {"stepIndex", 1},
+                     {"passed", true},
+                     {"points", 2},
+                     {"maxPoints", 2}});
+}
+
+TEST_CASE("live results report everything again for another step and nothing when equal") {
+  Fixture f;
+  Lab lab = lab_with(R"([{"id": "a", "title": "a", "kind": "exec", "command": "true"}])");
+  LiveResults live;
+  StepReport r = f.engine.check_step(lab, 0, f.ws);
+  CHECK(live.update(r).size() == 1);
+  CHECK(live.update(r).empty());
+  StepReport other = r;
+  other.step_id = "other";
+  CHECK(live.update(other).size() == 1);
+  live.reset();
+  CHECK(live.update(other).size() == 1);
+}
+
+TEST_CASE("an engine without retries makes one attempt per check") {
+  Fixture f;
+  Engine once{f.probe, Engine::Options{true, std::chrono::milliseconds(1), false}};
+  Lab lab = lab_with(R"([{"id": "a", "title": "a", "kind": "exec", "command": "false",
+                          "retries": 3}])");
+  f.probe.runner = [](const auto&, const auto&) { return CommandResult{1, "", "", false}; };
+  CHECK(once.check_step(lab, 0, f.ws).results[0].attempts == 1);
+  CHECK(f.engine.check_step(lab, 0, f.ws).results[0].attempts == 4);
 }

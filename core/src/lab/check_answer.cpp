@@ -172,8 +172,8 @@ Verdict run_answer(KindContext& ctx) {
   const json& s = ctx.spec();
   const json& t = s["truth"];
   std::string from = t["from"];
-  std::string mode =
-      s.value("match", from == "host_pid" || from == "ns_inode" || from == "cgroup" ? "number" : "exact");
+  std::string mode = s.value(
+      "match", from == "host_pid" || from == "ns_inode" || from == "cgroup" ? "number" : "exact");
   std::filesystem::path file = ctx.ws.answers() / s["answer"].get<std::string>();
   Verdict v;
   v.expected = "in " + file.string() + ": " + describe_truth(t);

@@ -80,8 +80,7 @@ std::optional<std::int64_t> read_metric(KindContext& ctx, const std::string& nam
                 metric + " in its cgroup)");
   const json& raw = (*stats)[controller][field];
   if (!raw.is_null()) return raw.get<std::int64_t>();
-  if (!is_limit(metric))
-    throw Error("this kernel does not report " + metric + " for " + name);
+  if (!is_limit(metric)) throw Error("this kernel does not report " + metric + " for " + name);
   return std::nullopt;
 }
 

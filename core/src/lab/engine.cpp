@@ -135,7 +135,8 @@ CheckResult Engine::run_check(const Lab& lab, const Step& step, const Check& che
   const detail::KindDef* def = detail::find_kind(check.kind);
   detail::KindContext ctx{*this, probe_, lab, ws, check};
   bool final = false;
-  for (int attempt = 0; attempt <= check.retries && !final; ++attempt) {
+  int retries = options_.retry ? check.retries : 0;
+  for (int attempt = 0; attempt <= retries && !final; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(options_.retry_delay);
     r.attempts = attempt + 1;
     try {
