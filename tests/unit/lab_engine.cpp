@@ -66,6 +66,8 @@ struct FakeProbe : Probe {
     return runner(argv, container);
   }
   std::optional<json> cgroup_stats(const ContainerInfo&) override { return cgroup; }
+  bool base_image = true;
+  bool has_image(const std::string& name) override { return name == "base" && base_image; }
 
   ContainerInfo& add(const std::string& name, const std::string& ns = "pid,mount") {
     ContainerInfo c;
@@ -566,4 +568,26 @@ TEST_CASE("an engine without retries makes one attempt per check") {
   f.probe.runner = [](const auto&, const auto&) { return CommandResult{1, "", "", false}; };
   CHECK(once.check_step(lab, 0, f.ws).results[0].attempts == 1);
   CHECK(f.engine.check_step(lab, 0, f.ws).results[0].attempts == 4);
+}
+
+TEST_CASE("a lab that needs the base image says how to build it") {
+  Fixture f;
+  Lab lab = parse_lab(R"({"title": "T", "summary": "S", "minutes": 1,
+    "requirements": ["root", "base-image"], "steps": [
+    {"id": "only", "title": "Only", "instructions": "Do it.", "hints": ["a", "b"],
+     "solution": ["true"], "checks": [{"id": "a", "title": "a", "kind": "exec",
+                                        "command": "true"}]}]})",
+                      "", "/labs/07-test", "labs/07-test/lab.json");
+  CHECK(f.check(lab).passed());
+  CHECK(f.check(lab).unmet.empty());
+  f.probe.base_image = false;
+  f.probe.ran.clear();
+  StepReport r = f.check(lab);
+  CHECK_FALSE(r.passed());
+  CHECK(r.unmet == unmet_requirements(f.probe, lab));
+  CHECK_THAT(r.unmet, Catch::Contains("run `boxlab image build-base`"));
+  REQUIRE(r.results.size() == 1);
+  CHECK(r.results[0].status == CheckStatus::error);
+  CHECK(r.results[0].hint == r.unmet);
+  CHECK(f.probe.ran.empty());  // nothing ran
 }

@@ -62,7 +62,7 @@ struct Lab {
   std::string summary;
   std::string intro;  // README.md text before the first "## Step" heading
   int minutes = 0;
-  std::vector<std::string> requirements;  // "root", "userns", "simulator"
+  std::vector<std::string> requirements;  // "root", "userns", "simulator", "base-image"
   std::vector<std::string> cleanup;       // shell commands `lab reset` runs (host-side leftovers)
   std::vector<Step> steps;
   std::filesystem::path dir;
@@ -165,6 +165,9 @@ class Probe {
   // when this probe has no cgroups (checks then report "needs the cgroups feature"). The live
   // probe reads them with Container::stats().
   virtual std::optional<nlohmann::json> cgroup_stats(const ContainerInfo&) { return std::nullopt; }
+
+  // Whether the image store has this image (the "base-image" requirement).
+  virtual bool has_image(const std::string&) { return true; }
 };
 
 struct LiveProbeOptions {
@@ -255,6 +258,8 @@ struct StepReport {
   std::size_t step_count = 0;
   int hints_total = 0;
   int hints_shown = 0;
+  std::string unmet;  // the lab's requirements this system does not meet (then every result
+                      // is an error saying so), "" when they are met
   std::vector<CheckResult> results;
   bool passed() const;
   int points() const;
