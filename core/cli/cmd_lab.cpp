@@ -143,6 +143,11 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
 
   // check
   auto* check = labcmd->add_subcommand("check", "Check your work on a step");
+  check->footer(
+      "For each check: what it expected, what it saw, and what to do next.\n"
+      "Exit status: 0 when every check of the step(s) passes; 1 when any does not (fail, error,\n"
+      "blocked or timeout), or when the lab cannot be loaded (the error names the file, the step\n"
+      "and the field); 2 for wrong usage.");
   struct CheckArgs {
     std::string id, step, format = "ansi";
     bool format_given = false;

@@ -138,6 +138,7 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
   srv->callback([&globals, &exit_code] {
     serve::Options options;
     options.paths = globals.paths();
+    options.root = globals.root;
     exit_code = serve::run(options);
   });
 }

@@ -20,9 +20,9 @@ namespace {
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
-const std::vector<std::string> kProven = {"01-process-and-chroot", "02-pid-namespace",
-                                          "03-mount-namespace",    "04-uts-ipc",
-                                          "05-user-namespace",     "09-network-namespaces"};
+const std::vector<std::string> kProven = {
+    "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace", "04-uts-ipc",
+    "05-user-namespace",     "06-cgroup-memory", "07-cgroup-pids-cpu", "09-network-namespaces"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -112,6 +112,53 @@ TEST_CASE("lab 04 uts and ipc: each step fails before its solution and passes af
 
 TEST_CASE("lab 05 user namespace: each step fails before its solution and passes after") {
   prove("05-user-namespace");
+}
+
+TEST_CASE("lab 06 cgroup memory: each step fails before its solution and passes after") {
+  prove("06-cgroup-memory");
+}
+
+TEST_CASE("lab 07 cgroup pids and cpu: each step fails before its solution and passes after") {
+  prove("07-cgroup-pids-cpu");
+}
+
+TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the step passes") {
+  if (!boxlab::test::is_root()) {
+    WARN("needs root");
+    return;
+  }
+  TempRoot root;
+  setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
+  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
+  setenv("NO_COLOR", "1", 1);
+  // No base image yet: every lab needs it, and the report says how to get it.
+  Result r = root.boxlab({"lab", "check", "02"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::Contains("Nothing can pass yet: this lab needs the base image"));
+  CHECK_THAT(r.out, Catch::Contains("run `boxlab image build-base`"));
+  root.ensure_base_image();
+  r = root.boxlab({"lab", "check", "02"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::StartsWith("Step 1 of 5: The first process becomes pid 1\n"));
+  CHECK_THAT(r.out, Catch::Contains("observed  there is no container lab02-box (yet)\n"));
+  CHECK_THAT(r.out, Catch::Contains("next      Start it: boxlab run -d --name lab02-box"));
+  CHECK_THAT(r.out, Catch::Contains("`boxlab lab hint 02 1`"));
+  CHECK_THAT(r.out, Catch::Contains("`boxlab lab show 02 --step 1`"));
+  struct Reset {
+    const TempRoot& root;
+    ~Reset() { root.boxlab({"lab", "reset", "02"}); }
+  } reset{root};
+  REQUIRE(root.boxlab({"lab", "solve", "02", "--step", "1"}).status == 0);
+  r = root.boxlab({"lab", "check", "02", "--step", "1"});
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("Step 1 done."));
+  // A bad lab file: one line naming the file, the step and the field.
+  setenv("BOXLAB_LABS_DIR", (fs::path(BOXLAB_SOURCE_DIR) / "tests/data/lab/bad").c_str(), 1);
+  r = root.boxlab({"lab", "check", "01"});
+  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("01-bad-kind/lab.json: /steps/1/checks/0/kind: unknown check "
+                                    "kind 'pidd'"));
 }
 
 TEST_CASE("every lab in labs/ has its proof here") {

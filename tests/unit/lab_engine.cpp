@@ -66,6 +66,8 @@ struct FakeProbe : Probe {
     return runner(argv, container);
   }
   std::optional<json> cgroup_stats(const ContainerInfo&) override { return cgroup; }
+  bool base_image = true;
+  bool has_image(const std::string& name) override { return name == "base" && base_image; }
 
   ContainerInfo& add(const std::string& name, const std::string& ns = "pid,mount") {
     ContainerInfo c;
@@ -422,6 +424,43 @@ TEST_CASE("cgroup checks wait for the cgroups feature and then compare stats") {
         "its cgroup)");
 }
 
+TEST_CASE("a cgroup number the kernel does not report is an error not unlimited") {
+  Fixture f;
+  f.probe.add("lab07-hog");
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", nullptr}, {"peak", nullptr}}}};
+  auto r = f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
+                     "metric": "memory.peak", "min": "30M"})");
+  CHECK(r.status == CheckStatus::error);
+  CHECK(r.observed == "this kernel does not report memory.peak for lab07-hog");
+  // A null limit is unlimited, above every bound.
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
+                  "metric": "memory.max", "min": "30M"})")
+            .status == CheckStatus::pass);
+}
+
+TEST_CASE("answers can be checked against a cgroup number") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  f.probe.cgroup = json{{"pids", {{"current", 3}, {"max", 20}}}, {"memory", {{"max", nullptr}}}};
+  std::string check = R"({"id": "a", "title": "a", "kind": "answer", "answer": "limit",
+                          "truth": {"from": "cgroup", "container": "lab07-box",
+                                    "metric": "pids.max"}})";
+  f.answer("limit", "20\n");
+  auto r = f.one(check);
+  CHECK(r.status == CheckStatus::pass);
+  CHECK(r.expected ==
+        "in " + (f.ws.answers() / "limit").string() + ": the pids.max value of lab07-box's cgroup");
+  f.answer("limit", "max");
+  r = f.one(check);
+  CHECK(r.status == CheckStatus::fail);
+  CHECK(r.observed.find("20") == std::string::npos);  // never shows the truth
+  f.answer("mem", "max");
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "answer", "answer": "mem", "match": "exact",
+                  "truth": {"from": "cgroup", "container": "lab07-box",
+                            "metric": "memory.max"}})")
+            .status == CheckStatus::pass);
+}
+
 TEST_CASE("requirements hidden checks and points") {
   Fixture f;
   Lab lab = lab_with(R"([
@@ -489,8 +528,66 @@ TEST_CASE("live mode returns only the results that changed") {
   CHECK(event["type"] == "check.result");
   CHECK(event["t"] == 1234);
   CHECK(event["lab"] == "07-test");
-  CHECK(event["step"] == 1);
+  CHECK(event["step"] == "only");
+  CHECK(event["stepIndex"] == 1);
   CHECK(event["check"] == "answer");
+  CHECK(event["kind"] == "answer");
   CHECK(event["status"] == "pass");
+  CHECK(event["points"] == 1);
   CHECK(event.contains("observed"));
+  CHECK(event.contains("hint"));
+
+  json step = step_result_body(live.last());
+  CHECK(step == json{{"lab", "07-test"},
+                     {"step", "only"},
+                     {"stepIndex", 1},
+                     {"passed", true},
+                     {"points", 2},
+                     {"maxPoints", 2}});
+}
+
+TEST_CASE("live results report everything again for another step and nothing when equal") {
+  Fixture f;
+  Lab lab = lab_with(R"([{"id": "a", "title": "a", "kind": "exec", "command": "true"}])");
+  LiveResults live;
+  StepReport r = f.engine.check_step(lab, 0, f.ws);
+  CHECK(live.update(r).size() == 1);
+  CHECK(live.update(r).empty());
+  StepReport other = r;
+  other.step_id = "other";
+  CHECK(live.update(other).size() == 1);
+  live.reset();
+  CHECK(live.update(other).size() == 1);
+}
+
+TEST_CASE("an engine without retries makes one attempt per check") {
+  Fixture f;
+  Engine once{f.probe, Engine::Options{true, std::chrono::milliseconds(1), false}};
+  Lab lab = lab_with(R"([{"id": "a", "title": "a", "kind": "exec", "command": "false",
+                          "retries": 3}])");
+  f.probe.runner = [](const auto&, const auto&) { return CommandResult{1, "", "", false}; };
+  CHECK(once.check_step(lab, 0, f.ws).results[0].attempts == 1);
+  CHECK(f.engine.check_step(lab, 0, f.ws).results[0].attempts == 4);
+}
+
+TEST_CASE("a lab that needs the base image says how to build it") {
+  Fixture f;
+  Lab lab = parse_lab(R"({"title": "T", "summary": "S", "minutes": 1,
+    "requirements": ["root", "base-image"], "steps": [
+    {"id": "only", "title": "Only", "instructions": "Do it.", "hints": ["a", "b"],
+     "solution": ["true"], "checks": [{"id": "a", "title": "a", "kind": "exec",
+                                        "command": "true"}]}]})",
+                      "", "/labs/07-test", "labs/07-test/lab.json");
+  CHECK(f.check(lab).passed());
+  CHECK(f.check(lab).unmet.empty());
+  f.probe.base_image = false;
+  f.probe.ran.clear();
+  StepReport r = f.check(lab);
+  CHECK_FALSE(r.passed());
+  CHECK(r.unmet == unmet_requirements(f.probe, lab));
+  CHECK_THAT(r.unmet, Catch::Contains("run `boxlab image build-base`"));
+  REQUIRE(r.results.size() == 1);
+  CHECK(r.results[0].status == CheckStatus::error);
+  CHECK(r.results[0].hint == r.unmet);
+  CHECK(f.probe.ran.empty());  // nothing ran
 }

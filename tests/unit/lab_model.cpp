@@ -111,7 +111,7 @@ TEST_CASE("bad lab files name the file the step and the field") {
                                "field (known here: id, title, kind"));
   CHECK(load_error("09-bad-truth") ==
         "bad/09-bad-truth/lab.json: /steps/0/checks/0/truth/from: unknown truth 'guess' "
-        "(host_pid, ns_inode, exec, file, value)");
+        "(host_pid, ns_inode, exec, file, cgroup, value)");
   CHECK(load_error("10-no-solution") ==
         "bad/10-no-solution/lab.json: /steps/0/solution: needs at least one command");
   CHECK_THAT(load_error("11-cgroup-metric"),

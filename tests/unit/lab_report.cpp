@@ -60,13 +60,29 @@ TEST_CASE("the ansi report says what is missing and how to get there") {
   CHECK_THAT(text, Catch::Contains("  ✘ (hidden check) (fail)\n"));
   CHECK(text.find("hint for e") == std::string::npos);
   CHECK_THAT(text, Catch::EndsWith("1 of 5 checks pass (1/5 points). Stuck? `boxlab lab hint 02 "
-                                   "2` shows hint 2 of 3.\n"));
+                                   "2` shows hint 2 of 3.\n"
+                                   "What to do in this step: `boxlab lab show 02 --step 2`.\n"));
   CHECK_THAT(render_ansi({r}, RenderOptions{false, true}), Catch::Contains("hint for e"));
   CHECK_THAT(render_ansi({r}, RenderOptions{true, false}), Catch::Contains("\033[31m✘\033[0m"));
 
   auto broken = report({result("a", CheckStatus::error)});
   CHECK_THAT(render_ansi({broken}, {false, false}),
              Catch::Contains("`boxlab lab reset 02` starts the lab over"));
+  CHECK(render_ansi({broken}, {false, false}).find("What to do") == std::string::npos);
+
+  // Requirements not met: said once, not per check, and no advice to reset.
+  auto unmet = report({result("a", CheckStatus::error), result("b", CheckStatus::error)});
+  unmet.unmet =
+      "this lab needs the base image, which is not built yet: run `boxlab image "
+      "build-base` once (it takes a few seconds), then check again";
+  std::string text_unmet = render_ansi({unmet}, {false, false});
+  CHECK_THAT(text_unmet, Catch::Contains("  ! Check a (error)\n  ! Check b (error)\n\n"));
+  CHECK_THAT(text_unmet, Catch::EndsWith("0 of 2 checks pass (0/2 points). Nothing can pass yet: " +
+                                         unmet.unmet + ".\n"));
+  CHECK(text_unmet.find("reset") == std::string::npos);
+  CHECK(to_json({unmet}, RenderOptions{})["steps"][0]["unmet"] == unmet.unmet);
+  CHECK_FALSE(to_json({r}, RenderOptions{})["steps"][0].contains("unmet"));
+
   auto all_hints = report({result("a", CheckStatus::fail)});
   all_hints.hints_shown = 3;
   CHECK_THAT(render_ansi({all_hints}, {false, false}),

@@ -1,6 +1,7 @@
 // serve's Dispatcher with a fake backend: the command set, argument validation, error replies
 // for every kind of bad input (id null when it cannot be read), deferred replies; plus the
 // line splitter and base64 it relies on.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
 #include <string>
@@ -55,7 +56,8 @@ class FakeBackend : public Backend {
     last_input = bytes;
   }
   void console_resize(const std::string& s, unsigned rows, unsigned cols) override {
-    calls.push_back("console.resize:" + s + ":" + std::to_string(rows) + "x" + std::to_string(cols));
+    calls.push_back("console.resize:" + s + ":" + std::to_string(rows) + "x" +
+                    std::to_string(cols));
   }
   void kill(const std::string& name, int sig) override {
     calls.push_back("kill:" + name);
@@ -83,6 +85,13 @@ class FakeBackend : public Backend {
     return {{"images", json::array({{{"name", "base"}}})}};
   }
   void shutdown() override { calls.push_back("shutdown"); }
+  bool labs = false;  // false: the default (no lab engine)
+  std::vector<LabRequest> lab_requests;
+  void lab(const LabRequest& r, Responder reply) override {
+    if (!labs) return Backend::lab(r, std::move(reply));
+    lab_requests.push_back(r);
+    reply.ok({{"seen", r.cmd}});
+  }
 };
 
 struct Harness {
@@ -99,8 +108,8 @@ struct Harness {
     const json& r = out.back();
     // Every line written is a valid event of the schema.
     std::string error;
-    auto e = boxlab::monitor::parse_event(
-        r.dump(-1, ' ', false, json::error_handler_t::replace), &error);
+    auto e = boxlab::monitor::parse_event(r.dump(-1, ' ', false, json::error_handler_t::replace),
+                                          &error);
     INFO(error);
     REQUIRE(e);
     CHECK(e->type == "reply");
@@ -142,8 +151,9 @@ TEST_CASE("hello returns the protocol version the backend and the command set") 
 
 TEST_CASE("lines that are not a JSON object get an error reply with id null") {
   Harness h;
-  for (std::string line : std::vector<std::string>{"garbage", "{\"id\":1,\"cmd\":\"hel", "[1,2]", "\"hello\"", "42",
-                           "null", "{\"id\":1,,}", std::string("\x01\xff\xfe{", 4)}) {
+  for (std::string line :
+       std::vector<std::string>{"garbage", "{\"id\":1,\"cmd\":\"hel", "[1,2]", "\"hello\"", "42",
+                                "null", "{\"id\":1,,}", std::string("\x01\xff\xfe{", 4)}) {
     json r = h.bad(line, "parse");
     CHECK(r["id"].is_null());
   }
@@ -280,11 +290,62 @@ TEST_CASE("kill rm ps inspect monitor image.ls lab.check and shutdown") {
   h.bad(R"({"id":12,"cmd":"monitor","name":"web","on":true,"rate":0})");
   h.bad(R"({"id":13,"cmd":"monitor","name":"web","on":true,"rate":1e9})");
   CHECK(h.ok(R"({"id":14,"cmd":"image.ls"})")["images"][0]["name"] == "base");
+  // A backend without a lab engine says so.
   json lab = h.bad(R"({"id":15,"cmd":"lab.check","lab":"01-process"})", "unavailable");
   CHECK(lab["error"].get<std::string>().find("not available yet") != std::string::npos);
   CHECK_FALSE(h.dispatcher.shutdown_requested());
   h.ok(R"({"id":16,"cmd":"shutdown"})");
   CHECK(h.dispatcher.shutdown_requested());
+}
+
+TEST_CASE("lab commands are in the command set and check their fields before the backend") {
+  for (const char* c :
+       {"lab.ls", "lab.show", "lab.open", "lab.close", "lab.check", "lab.hint", "lab.reset"}) {
+    INFO(c);
+    CHECK(std::find(commands().begin(), commands().end(), c) != commands().end());
+  }
+  Harness h;
+  h.backend.labs = true;
+  auto last = [&h] { return h.backend.lab_requests.back(); };
+  CHECK(h.ok(R"({"id":1,"cmd":"lab.ls"})")["seen"] == "lab.ls");
+  CHECK(last().lab.empty());
+  h.ok(R"({"id":2,"cmd":"lab.show","lab":"02"})");
+  CHECK(last().lab == "02");
+  h.ok(R"({"id":3,"cmd":"lab.open","lab":"pid-namespace","step":1})");
+  CHECK((last().cmd == "lab.open" && last().lab == "pid-namespace" && last().step == "1"));
+  h.ok(R"({"id":4,"cmd":"lab.open","lab":2,"step":"two-pids"})");
+  CHECK((last().lab == "2" && last().step == "two-pids"));
+  h.ok(R"({"id":5,"cmd":"lab.check","lab":"02"})");
+  CHECK(last().step.empty());  // the first step not passed
+  h.ok(R"({"id":6,"cmd":"lab.check","lab":"02","step":3})");
+  CHECK(last().step == "3");
+  h.ok(R"({"id":7,"cmd":"lab.hint","lab":"02","step":2})");
+  h.ok(R"({"id":8,"cmd":"lab.reset","lab":"02-pid-namespace"})");
+  h.ok(R"({"id":9,"cmd":"lab.close"})");
+  CHECK(last().cmd == "lab.close");
+  std::size_t seen = h.backend.lab_requests.size();
+
+  // Refused before the backend sees them.
+  h.bad(R"({"id":10,"cmd":"lab.ls","lab":"02"})");
+  h.bad(R"({"id":11,"cmd":"lab.show"})");
+  h.bad(R"({"id":12,"cmd":"lab.show","lab":""})");
+  h.bad(R"({"id":13,"cmd":"lab.show","lab":["02"]})");
+  h.bad(R"({"id":14,"cmd":"lab.open","lab":"02"})");  // step is required
+  h.bad(R"({"id":15,"cmd":"lab.open","lab":"02","step":0})");
+  h.bad(R"({"id":16,"cmd":"lab.open","lab":"02","step":-1})");
+  h.bad(R"({"id":17,"cmd":"lab.open","lab":"02","step":""})");
+  h.bad(R"({"id":18,"cmd":"lab.open","lab":"02","step":1.5})");
+  h.bad(R"({"id":19,"cmd":"lab.open","lab":"02","step":true})");
+  h.bad(R"({"id":20,"cmd":"lab.open","step":1})");
+  h.bad(R"({"id":21,"cmd":"lab.check","lab":"02","step":1,"format":"json"})");
+  h.bad(R"({"id":22,"cmd":"lab.hint","lab":"02"})");
+  h.bad(R"({"id":23,"cmd":"lab.reset","lab":"02","step":1})");
+  h.bad(R"({"id":24,"cmd":"lab.close","lab":"02"})");
+  json r = h.bad(R"({"id":25,"cmd":"lab.open","lab":"02","step":{}})");
+  CHECK(r["error"] == "lab.open: field 'step' must be a step number (1, 2, ..) or a step id");
+  CHECK(h.bad(R"({"id":26,"cmd":"lab.hint","lab":"02"})")["error"] ==
+        "lab.hint: missing field 'step'");
+  CHECK(h.backend.lab_requests.size() == seen);
 }
 
 TEST_CASE("random bytes give at most one reply per line and never throw") {
@@ -298,8 +359,7 @@ TEST_CASE("random bytes give at most one reply per line and never throw") {
     CHECK(h.out.size() <= before + 1);
   }
   // Each reply still serializes (invalid UTF-8 is replaced, never thrown).
-  for (const auto& r : h.out)
-    CHECK_NOTHROW(r.dump(-1, ' ', false, json::error_handler_t::replace));
+  for (const auto& r : h.out) CHECK_NOTHROW(r.dump(-1, ' ', false, json::error_handler_t::replace));
   h.ok(R"({"id":"after","cmd":"hello"})");
 }
 

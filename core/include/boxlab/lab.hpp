@@ -62,7 +62,7 @@ struct Lab {
   std::string summary;
   std::string intro;  // README.md text before the first "## Step" heading
   int minutes = 0;
-  std::vector<std::string> requirements;  // "root", "userns", "simulator"
+  std::vector<std::string> requirements;  // "root", "userns", "simulator", "base-image"
   std::vector<std::string> cleanup;       // shell commands `lab reset` runs (host-side leftovers)
   std::vector<Step> steps;
   std::filesystem::path dir;
@@ -165,6 +165,9 @@ class Probe {
   // when this probe has no cgroups (checks then report "needs the cgroups feature"). The live
   // probe reads them with Container::stats().
   virtual std::optional<nlohmann::json> cgroup_stats(const ContainerInfo&) { return std::nullopt; }
+
+  // Whether the image store has this image (the "base-image" requirement).
+  virtual bool has_image(const std::string&) { return true; }
 };
 
 struct LiveProbeOptions {
@@ -255,6 +258,8 @@ struct StepReport {
   std::size_t step_count = 0;
   int hints_total = 0;
   int hints_shown = 0;
+  std::string unmet;  // the lab's requirements this system does not meet (then every result
+                      // is an error saying so), "" when they are met
   std::vector<CheckResult> results;
   bool passed() const;
   int points() const;
@@ -266,6 +271,8 @@ class Engine {
   struct Options {
     bool include_hidden = true;
     std::chrono::milliseconds retry_delay{250};
+    // false: one attempt per check, whatever its retries (live mode: the next round retries).
+    bool retry = true;
   };
   explicit Engine(Probe& probe) : Engine(probe, Options{}) {}
   Engine(Probe& probe, Options options);
@@ -328,7 +335,21 @@ std::string render_junit(const std::vector<StepReport>& reports, const RenderOpt
 
 // ---------------------------------------------------------------------------------------------
 // Live mode (`boxlab serve`): the open step's checks re-run about once a second, and only the
-// results that changed are sent as check.result events.
+// results that changed are sent as check.result events (docs/events.md).
+
+// What changed between one run of a step's checks and the next.
+class LiveResults {
+ public:
+  // The results of `now` that differ from the previous report (all of them the first time, and
+  // after reset() or a report of another step).
+  std::vector<CheckResult> update(StepReport now);
+  void reset();
+  const StepReport& last() const { return last_; }
+
+ private:
+  StepReport last_;
+  bool fresh_ = true;
+};
 
 class LiveSession {
  public:
@@ -339,20 +360,24 @@ class LiveSession {
   void open(std::size_t step);  // switch to another step
   void set_hints_shown(int n) { hints_shown_ = n; }
   std::size_t step() const { return step_; }
-  const StepReport& last() const { return last_; }
+  const StepReport& last() const { return results_.last(); }
 
  private:
   Engine* engine_;
   Lab lab_;
   std::size_t step_;
   Workspace ws_;
-  StepReport last_;
+  LiveResults results_;
   int hints_shown_ = 0;
-  bool fresh_ = true;
 };
 
-// A check.result event line (events.hpp schema): lab, step, check, status, expected, observed,
-// hint, points.
+// The bodies of the live events (docs/events.md):
+// check.result {lab, step (id), stepIndex (1-based), check, title, kind, status, expected,
+// observed, hint, points, maxPoints}; a hidden check shows as check "hidden" with no details.
+nlohmann::json check_result_body(const StepReport& report, const CheckResult& result);
+// lab.step {lab, step, stepIndex, passed, points, maxPoints}.
+nlohmann::json step_result_body(const StepReport& report);
+// The check.result event line (events::make) at t_ns.
 nlohmann::json check_event(const StepReport& report, const CheckResult& result, std::int64_t t_ns);
 
 }  // namespace boxlab::lab

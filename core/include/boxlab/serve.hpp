@@ -57,6 +57,13 @@ struct ExecRequest {
 
 // What the commands do. RealBackend drives the runtime; unit tests use a fake. Methods throw
 // boxlab::Error for a failure (the dispatcher turns it into an error reply).
+// A lab command (docs/events.md "Labs"), its fields checked by the dispatcher.
+struct LabRequest {
+  std::string cmd;   // lab.ls, lab.show, lab.open, lab.close, lab.check, lab.hint, lab.reset
+  std::string lab;   // number, slug or id; "" for lab.ls and lab.close
+  std::string step;  // a 1-based number or a step id, as text; "" when not given
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -73,12 +80,13 @@ class Backend {
   virtual void console_resize(const std::string& session, unsigned rows, unsigned cols) = 0;
   virtual void kill(const std::string& name, int signal) = 0;
   virtual void remove(const std::string& name, bool force) = 0;
-  virtual nlohmann::json ps(bool all) = 0;               // {"containers":[..]}
+  virtual nlohmann::json ps(bool all) = 0;                      // {"containers":[..]}
   virtual nlohmann::json inspect(const std::string& name) = 0;  // {"state":{..}}
   virtual void monitor(const std::string& name, bool on, double rate_hz) = 0;
   virtual nlohmann::json image_ls() = 0;  // {"images":[..]}
-  // The lab engine's check, `request` as received. Default: "not available yet".
-  virtual nlohmann::json lab_check(const nlohmann::json& request);
+  // The lab commands; replies when done (they run the lab engine, which waits for commands).
+  // Default: every one fails with "unavailable".
+  virtual void lab(const LabRequest& request, Responder reply);
   // Stops and removes every container this engine started (not others); idempotent.
   virtual void shutdown() = 0;
 };
@@ -107,6 +115,7 @@ nlohmann::json make_line(const std::string& type, std::int64_t origin_ns, nlohma
 
 struct Options {
   Paths paths;
+  std::optional<std::filesystem::path> root;  // --root, passed on to the commands labs run
   int in_fd = 0;
   int out_fd = 1;
 };

@@ -5,6 +5,8 @@
 //           | {"from": "ns_inode", "ns": KIND, "container"?: NAME}     (no container: the host)
 //           | {"from": "exec", "command": .., "container"?: NAME}      (its output, trimmed)
 //           | {"from": "file", "path": .., "container"?: NAME}        (its content, trimmed)
+//           | {"from": "cgroup", "container": NAME, "metric": "memory.max"} (as the cgroup kind
+//             reads it; an unlimited limit is "max")
 //           | {"from": "value", "value": "text"}}
 // match: exact (trimmed text, the default), number (the number in brackets, else the first whole
 // number, in each; default for host_pid and ns_inode, so "ipc:[4026532]" counts), fields
@@ -71,6 +73,9 @@ std::string describe_truth(const json& t) {
     return "what `" + describe_command(t["command"]) + "` prints" +
            (in.empty() ? " on the host" : in);
   if (from == "file") return "the content of " + t["path"].get<std::string>() + in;
+  if (from == "cgroup")
+    return "the " + t["metric"].get<std::string>() + " value of " +
+           t["container"].get<std::string>() + "'s cgroup";
   return "the value this step asks for";
 }
 
@@ -107,6 +112,10 @@ std::string truth_of(KindContext& ctx, const json& t) {
     FileInfo f = ctx.probe.file(c ? &*c : nullptr, path);
     if (!f.exists) throw NotYet("cannot work out the answer yet: " + path + " does not exist");
     return trim(f.content);
+  }
+  if (from == "cgroup") {
+    auto value = read_metric(ctx, name, t["metric"].get<std::string>());
+    return value ? std::to_string(*value) : "max";
   }
   return trim(t["value"].get<std::string>());
 }
@@ -147,11 +156,15 @@ void validate_answer(const Field& f, const Lab& lab) {
     t.only({"from", "container", "path"});
     t.require("path").string();
     if (auto c = t.get("container")) c->container(lab);
+  } else if (kind == "cgroup") {
+    t.only({"from", "container", "metric"});
+    t.require("container").container(lab);
+    validate_metric(t.require("metric"));
   } else if (kind == "value") {
     t.only({"from", "value"});
     t.require("value").string();
   } else {
-    from.fail("unknown truth '" + kind + "' (host_pid, ns_inode, exec, file, value)");
+    from.fail("unknown truth '" + kind + "' (host_pid, ns_inode, exec, file, cgroup, value)");
   }
 }
 
@@ -159,8 +172,8 @@ Verdict run_answer(KindContext& ctx) {
   const json& s = ctx.spec();
   const json& t = s["truth"];
   std::string from = t["from"];
-  std::string mode =
-      s.value("match", from == "host_pid" || from == "ns_inode" ? "number" : "exact");
+  std::string mode = s.value(
+      "match", from == "host_pid" || from == "ns_inode" || from == "cgroup" ? "number" : "exact");
   std::filesystem::path file = ctx.ws.answers() / s["answer"].get<std::string>();
   Verdict v;
   v.expected = "in " + file.string() + ": " + describe_truth(t);

@@ -1,8 +1,11 @@
 // The cgroup kind: a number from the container's cgroup stats against a value or a range.
 //   {"container": NAME, "metric": "memory.max" | "memory.oom_kill" | "pids.max_hits" | ...,
 //    "equals"?: 33554432 | "32M" | "max", "min"?: .., "max"?: ..}
-// Metrics are the fields of cgroup::to_json(Stats), "<controller>.<field>"; "max" means
-// unlimited (null in the stats). Events are counters: {"metric": "memory.oom_kill", "min": 1}.
+// Metrics are the fields of cgroup::to_json(Stats), "<controller>.<field>". A null limit
+// (memory.max, pids.max, cpu.quota_us) is unlimited ("max"); any other null is a number this
+// kernel does not report (e.g. memory.peak before Linux 5.19), an error that says so. Events
+// are counters: {"metric": "memory.oom_kill", "min": 1}. The answer kind's cgroup truth reads
+// metrics the same way (read_metric).
 // The stats come from Probe::cgroup_stats(); until the cgroups feature is wired into the live
 // probe every cgroup check is an error that says so.
 #include "boxlab/error.hpp"
@@ -47,11 +50,13 @@ std::string show(const std::optional<std::int64_t>& v) {
   return v ? std::to_string(*v) : "max";
 }
 
+bool is_limit(const std::string& metric) {
+  return metric == "memory.max" || metric == "pids.max" || metric == "cpu.quota_us";
+}
+
 }  // namespace
 
-void validate_cgroup(const Field& f, const Lab& lab) {
-  f.require("container").container(lab);
-  Field metric = f.require("metric");
+void validate_metric(const Field& metric) {
   std::string m = metric.string();
   bool known = false;
   for (auto k : kMetrics) known = known || k == m;
@@ -60,6 +65,28 @@ void validate_cgroup(const Field& f, const Lab& lab) {
     for (auto k : kMetrics) list += (list.empty() ? "" : ", ") + std::string(k);
     metric.fail("unknown metric '" + m + "' (known: " + list + ")");
   }
+}
+
+std::optional<std::int64_t> read_metric(KindContext& ctx, const std::string& name,
+                                        const std::string& metric) {
+  ContainerInfo c = ctx.container(name, false);
+  auto stats = ctx.probe.cgroup_stats(c);
+  if (!stats)
+    throw Error("this check needs the cgroups feature, which this boxlab does not have yet");
+  auto dot = metric.find('.');
+  std::string controller = metric.substr(0, dot), field = metric.substr(dot + 1);
+  if (!stats->contains(controller) || !(*stats)[controller].contains(field))
+    throw Error("the " + controller + " controller is not available for " + name + " (no " +
+                metric + " in its cgroup)");
+  const json& raw = (*stats)[controller][field];
+  if (!raw.is_null()) return raw.get<std::int64_t>();
+  if (!is_limit(metric)) throw Error("this kernel does not report " + metric + " for " + name);
+  return std::nullopt;
+}
+
+void validate_cgroup(const Field& f, const Lab& lab) {
+  f.require("container").container(lab);
+  validate_metric(f.require("metric"));
   bool any = false;
   for (auto key : {"equals", "min", "max"})
     if (auto v = f.get(key)) {
@@ -74,23 +101,15 @@ Verdict run_cgroup(KindContext& ctx) {
   std::string name = s["container"], metric = s["metric"];
   Verdict v;
   v.expected = metric + " of " + name;
-  if (s.contains("equals")) v.expected += " is " + s["equals"].dump();
-  if (s.contains("min")) v.expected += " at least " + s["min"].dump();
+  auto text = [](const json& bound) {
+    return bound.is_string() ? bound.get<std::string>() : bound.dump();
+  };
+  if (s.contains("equals")) v.expected += " is " + text(s["equals"]);
+  if (s.contains("min")) v.expected += " at least " + text(s["min"]);
   if (s.contains("max"))
-    v.expected += std::string(s.contains("min") ? " and" : "") + " at most " + s["max"].dump();
+    v.expected += std::string(s.contains("min") ? " and" : "") + " at most " + text(s["max"]);
   ctx.expected = v.expected;
-  ContainerInfo c = ctx.container(name, false);
-  auto stats = ctx.probe.cgroup_stats(c);
-  if (!stats)
-    throw Error("this check needs the cgroups feature, which this boxlab does not have yet");
-  auto dot = metric.find('.');
-  std::string controller = metric.substr(0, dot), field = metric.substr(dot + 1);
-  if (!stats->contains(controller) || !(*stats)[controller].contains(field))
-    throw Error("the " + controller + " controller is not available for " + name + " (no " +
-                metric + " in its cgroup)");
-  const json& raw = (*stats)[controller][field];
-  std::optional<std::int64_t> got;
-  if (!raw.is_null()) got = raw.get<std::int64_t>();
+  std::optional<std::int64_t> got = read_metric(ctx, name, metric);
   bool ok = true;
   if (s.contains("equals")) ok = ok && got == value_of(s["equals"]);
   // "max" as a bound is unlimited; an unlimited value is above every number.

@@ -135,7 +135,8 @@ CheckResult Engine::run_check(const Lab& lab, const Step& step, const Check& che
   const detail::KindDef* def = detail::find_kind(check.kind);
   detail::KindContext ctx{*this, probe_, lab, ws, check};
   bool final = false;
-  for (int attempt = 0; attempt <= check.retries && !final; ++attempt) {
+  int retries = options_.retry ? check.retries : 0;
+  for (int attempt = 0; attempt <= retries && !final; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(options_.retry_delay);
     r.attempts = attempt + 1;
     try {
@@ -180,6 +181,9 @@ std::string unmet_requirements(Probe& probe, const Lab& lab) {
       return "this lab needs user namespaces, which this kernel does not allow "
              "(/proc/sys/user/max_user_namespaces is 0)";
     if (req == "simulator") return "this lab needs the simulator, which is not available yet";
+    if (req == "base-image" && !probe.has_image("base"))
+      return "this lab needs the base image, which is not built yet: run `boxlab image "
+             "build-base` once (it takes a few seconds), then check again";
   }
   return "";
 }
@@ -197,6 +201,7 @@ StepReport Engine::check_step(const Lab& lab, std::size_t index, const Workspace
   report.hints_total = static_cast<int>(step.hints.size());
   report.hints_shown = hints_shown;
   std::string unmet = unmet_requirements(probe_, lab);
+  report.unmet = unmet;
   std::map<std::string, CheckStatus> done;
   for (const auto& check : step.checks) {
     if (check.visibility == Visibility::hidden && !options_.include_hidden) continue;

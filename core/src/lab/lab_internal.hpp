@@ -98,6 +98,11 @@ void validate_answer(const Field& f, const Lab& lab);
 Verdict run_answer(KindContext& ctx);
 void validate_cgroup(const Field& f, const Lab& lab);
 Verdict run_cgroup(KindContext& ctx);
+// A cgroup metric ("memory.max") of the named container: nullopt is an unlimited limit. Throws
+// NotYet without the container, Error when the metric cannot be read.
+void validate_metric(const Field& metric);
+std::optional<std::int64_t> read_metric(KindContext& ctx, const std::string& name,
+                                        const std::string& metric);
 
 // Helpers.
 bool search(const std::string& pattern, const std::string& text);  // ECMAScript, multiline

@@ -1,5 +1,5 @@
 // Live mode: the open step's checks re-run on demand (about once a second in `boxlab serve`),
-// reporting only the results that changed, as check.result events.
+// reporting only the results that changed, as check.result events (and lab.step).
 #include "boxlab/events.hpp"
 #include "boxlab/lab.hpp"
 
@@ -15,43 +15,61 @@ bool same(const CheckResult& a, const CheckResult& b) {
 
 }  // namespace
 
-LiveSession::LiveSession(Engine& engine, Lab lab, std::size_t step, Workspace ws)
-    : engine_(&engine), lab_(std::move(lab)), step_(step), ws_(std::move(ws)) {}
-
-void LiveSession::open(std::size_t step) {
-  step_ = step;
-  fresh_ = true;
-  last_ = StepReport{};
-}
-
-std::vector<CheckResult> LiveSession::poll() {
-  StepReport now = engine_->check_step(lab_, step_, ws_, hints_shown_);
+std::vector<CheckResult> LiveResults::update(StepReport now) {
+  bool everything = fresh_ || now.lab_id != last_.lab_id || now.step_id != last_.step_id;
   std::vector<CheckResult> changed;
   for (const auto& r : now.results) {
     const CheckResult* before = nullptr;
     for (const auto& b : last_.results)
       if (b.id == r.id) before = &b;
-    if (fresh_ || !before || !same(*before, r)) changed.push_back(r);
+    if (everything || !before || !same(*before, r)) changed.push_back(r);
   }
   fresh_ = false;
   last_ = std::move(now);
   return changed;
 }
 
+void LiveResults::reset() {
+  fresh_ = true;
+  last_ = StepReport{};
+}
+
+LiveSession::LiveSession(Engine& engine, Lab lab, std::size_t step, Workspace ws)
+    : engine_(&engine), lab_(std::move(lab)), step_(step), ws_(std::move(ws)) {}
+
+void LiveSession::open(std::size_t step) {
+  step_ = step;
+  results_.reset();
+}
+
+std::vector<CheckResult> LiveSession::poll() {
+  return results_.update(engine_->check_step(lab_, step_, ws_, hints_shown_));
+}
+
+nlohmann::json check_result_body(const StepReport& report, const CheckResult& r) {
+  bool secret = r.hidden;
+  return {{"lab", report.lab_id},
+          {"step", report.step_id},
+          {"stepIndex", report.step + 1},
+          {"check", secret ? "hidden" : r.id},
+          {"title", secret ? "(hidden check)" : r.title},
+          {"kind", secret ? "" : r.kind},
+          {"status", status_name(r.status)},
+          {"expected", secret ? "" : r.expected},
+          {"observed", secret ? "" : r.observed},
+          {"hint", secret ? "" : r.hint},
+          {"points", r.points},
+          {"maxPoints", r.max_points}};
+}
+
+nlohmann::json step_result_body(const StepReport& report) {
+  return {{"lab", report.lab_id},         {"step", report.step_id},
+          {"stepIndex", report.step + 1}, {"passed", report.passed()},
+          {"points", report.points()},    {"maxPoints", report.max_points()}};
+}
+
 nlohmann::json check_event(const StepReport& report, const CheckResult& r, std::int64_t t_ns) {
-  nlohmann::json body = {{"lab", report.lab_id},     {"step", report.step + 1},
-                         {"stepId", report.step_id}, {"check", r.id},
-                         {"title", r.title},         {"status", status_name(r.status)},
-                         {"points", r.points},       {"maxPoints", r.max_points}};
-  if (!r.hidden) {
-    body["expected"] = r.expected;
-    body["observed"] = r.observed;
-    body["hint"] = r.hint;
-  } else {
-    body["check"] = "hidden";
-    body["title"] = "(hidden check)";
-  }
-  return events::make("check.result", t_ns, std::move(body));
+  return events::make("check.result", t_ns, check_result_body(report, r));
 }
 
 }  // namespace boxlab::lab

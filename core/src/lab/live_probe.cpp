@@ -11,6 +11,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/image.hpp"
 #include "lab/system.hpp"
 
 namespace boxlab::lab {
@@ -153,6 +154,15 @@ class LiveProbe : public Probe {
   // a cgroup (the host gave boxlab none) throws, which the check reports as an error.
   std::optional<nlohmann::json> cgroup_stats(const ContainerInfo& c) override {
     return runtime_.open(c.name).stats();
+  }
+
+  bool has_image(const std::string& name) override {
+    try {
+      image::Store(runtime_.paths().images).get(name);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
   }
 
  private:

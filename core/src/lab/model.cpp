@@ -204,8 +204,8 @@ Lab parse_lab(std::string_view json_text, std::string_view readme_text, const fs
     if (auto req = root.get("requirements")) {
       for (const auto& r : req->items()) {
         std::string name = r.string();
-        if (name != "root" && name != "userns" && name != "simulator")
-          r.fail("unknown requirement '" + name + "' (root, userns, simulator)");
+        if (name != "root" && name != "userns" && name != "simulator" && name != "base-image")
+          r.fail("unknown requirement '" + name + "' (root, userns, simulator, base-image)");
         lab.requirements.push_back(name);
       }
     }

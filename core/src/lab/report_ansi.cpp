@@ -69,6 +69,7 @@ void render_step(std::ostringstream& out, const StepReport& r, const RenderOptio
         << (word.empty() ? "" : st(color_of(c.status), word)) << "\n";
     // A blocked check says nothing new: the check it waits for explains what is missing.
     if (c.status == CheckStatus::pass || c.status == CheckStatus::blocked || secret) continue;
+    if (!r.unmet.empty()) continue;  // every check would say the same: the footer says it once
     detail_line(out, st, "expected", c.expected);
     detail_line(out, st, "observed", c.observed);
     detail_line(out, st, "next    ", c.hint);
@@ -86,7 +87,9 @@ void render_step(std::ostringstream& out, const StepReport& r, const RenderOptio
       << r.max_points() << " points).";
   bool broken = false;
   for (const auto& c : r.results) broken = broken || c.status == CheckStatus::error;
-  if (broken) {
+  if (!r.unmet.empty()) {
+    out << " Nothing can pass yet: " << r.unmet << ".\n";
+  } else if (broken) {
     out << " Something in the lab environment is broken (see '!' above); `boxlab lab reset "
         << r.lab_number << "` starts the lab over.\n";
   } else if (r.hints_shown < r.hints_total) {
@@ -96,6 +99,9 @@ void render_step(std::ostringstream& out, const StepReport& r, const RenderOptio
     out << " You have seen every hint; `boxlab lab solve " << r.lab_number << " --step "
         << r.step + 1 << "` does the step for you.\n";
   }
+  if (r.unmet.empty() && !broken)
+    out << "What to do in this step: `boxlab lab show " << r.lab_number << " --step " << r.step + 1
+        << "`.\n";
 }
 
 }  // namespace

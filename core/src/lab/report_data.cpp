@@ -90,6 +90,7 @@ json to_json(const std::vector<StepReport>& reports, const RenderOptions& option
                      {"hintsShown", r.hints_shown},
                      {"hintsTotal", r.hints_total},
                      {"results", results}});
+    if (!r.unmet.empty()) steps.back()["unmet"] = r.unmet;
     all = all && r.passed();
   }
   return {{"lab", reports.empty() ? "" : reports[0].lab_id}, {"passed", all}, {"steps", steps}};

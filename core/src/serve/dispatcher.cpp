@@ -18,8 +18,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& commands() {
   static const std::vector<std::string> list = {
-      "hello", "run",     "exec",    "console.input", "console.resize", "kill",     "rm",
-      "ps",    "inspect", "monitor", "image.ls",      "lab.check",      "shutdown"};
+      "hello",     "run",      "exec",      "console.input", "console.resize",
+      "kill",      "rm",       "ps",        "inspect",       "monitor",
+      "image.ls",  "lab.ls",   "lab.show",  "lab.open",      "lab.close",
+      "lab.check", "lab.hint", "lab.reset", "shutdown"};
   return list;
 }
 
@@ -46,8 +48,8 @@ void Responder::fail(const std::string& error, const std::string& code) {
   write_({{"id", id_}, {"ok", false}, {"code", code}, {"error", error}});
 }
 
-json Backend::lab_check(const json&) {
-  throw Error("lab.check: not available yet (the lab engine is not wired into serve)");
+void Backend::lab(const LabRequest& request, Responder reply) {
+  reply.fail(request.cmd + ": not available yet (this backend has no lab engine)", "unavailable");
 }
 
 Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::int64_t origin_ns)
@@ -104,10 +106,57 @@ int signal_arg(const Args& a) {
   }
 }
 
+bool is_lab_command(const std::string& cmd) {
+  for (const char* c :
+       {"lab.ls", "lab.show", "lab.open", "lab.close", "lab.check", "lab.hint", "lab.reset"})
+    if (cmd == c) return true;
+  return false;
+}
+
+// "lab": "02", "pid-namespace", "02-pid-namespace" or 2.
+std::string lab_ref(const Args& a, const std::string& cmd) {
+  const json* v = a.find("lab");
+  if (v && v->is_number_integer()) return std::to_string(*a.opt_int("lab", 0, 99));
+  std::string ref = a.str("lab");
+  if (ref.empty()) throw BadRequest(cmd + ": field 'lab' must not be empty");
+  return ref;
+}
+
+// "step": 1-based or a step id; "" when absent and not required.
+std::string step_ref(const Args& a, const std::string& cmd, bool required) {
+  const json* v = a.find("step");
+  if (!v) {
+    if (required) throw BadRequest(cmd + ": missing field 'step'");
+    return "";
+  }
+  if (v->is_number_integer()) return std::to_string(*a.opt_int("step", 1, 1000));
+  if (!v->is_string() || v->get<std::string>().empty())
+    throw BadRequest(cmd + ": field 'step' must be a step number (1, 2, ..) or a step id");
+  return v->get<std::string>();
+}
+
+LabRequest lab_request(const Args& a, const std::string& cmd) {
+  LabRequest r;
+  r.cmd = cmd;
+  if (cmd == "lab.ls" || cmd == "lab.close") {
+    a.allow_only({});
+  } else if (cmd == "lab.show" || cmd == "lab.reset") {
+    a.allow_only({"lab"});
+    r.lab = lab_ref(a, cmd);
+  } else {
+    a.allow_only({"lab", "step"});
+    r.lab = lab_ref(a, cmd);
+    r.step = step_ref(a, cmd, cmd != "lab.check");
+  }
+  return r;
+}
+
 }  // namespace
 
 void Dispatcher::line_too_long(std::size_t bytes) {
-  Responder reply(nullptr, [this](json body) { write_(make_line("reply", origin_ns_, body, backend_.kind())); });
+  Responder reply(nullptr, [this](json body) {
+    write_(make_line("reply", origin_ns_, body, backend_.kind()));
+  });
   reply.fail("line too long (" + std::to_string(bytes) + " bytes; at most " +
                  std::to_string(kMaxLineBytes) + ")",
              "parse");
@@ -220,8 +269,8 @@ void Dispatcher::dispatch(const std::string& cmd, const json& request, Responder
   } else if (cmd == "image.ls") {
     a.allow_only({});
     reply.ok(backend_.image_ls());
-  } else if (cmd == "lab.check") {
-    reply.ok(backend_.lab_check(request));
+  } else if (is_lab_command(cmd)) {
+    backend_.lab(lab_request(a, cmd), reply);
   } else if (cmd == "shutdown") {
     a.allow_only({});
     shutdown_ = true;

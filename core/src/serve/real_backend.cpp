@@ -52,28 +52,39 @@ class StdioSwap {
 };
 
 nlohmann::json state_summary(const ContainerState& st, bool owned) {
-  nlohmann::json j = {{"name", st.name},
-                      {"id", st.id},
-                      {"status", status_name(st.status)},
-                      {"pid", st.pid},
-                      {"image", st.image},
-                      {"namespaces", st.new_namespaces.to_string()},
-                      {"created", st.created},
-                      {"owned", owned}};
+  nlohmann::json j = {
+      {"name", st.name},       {"id", st.id},       {"status", status_name(st.status)},
+      {"pid", st.pid},         {"image", st.image}, {"namespaces", st.new_namespaces.to_string()},
+      {"created", st.created}, {"owned", owned}};
   if (st.exit_code) j["exitCode"] = *st.exit_code;
   return j;
 }
 
 }  // namespace
 
-RealBackend::RealBackend(Paths paths, Loop& loop, Output& out, std::int64_t origin_ns)
+namespace {
+
+std::filesystem::path self_exe() {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the boxlab binary (/proc/self/exe)", ec.value());
+  return p;
+}
+
+}  // namespace
+
+RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root, Loop& loop,
+                         Output& out, std::int64_t origin_ns)
     : runtime_(std::move(paths)),
       loop_(loop),
       out_(out),
       origin_ns_(origin_ns),
-      sessions_(loop, [this](const std::string& type, nlohmann::json body) {
-        emit(type, std::move(body));
-      }) {}
+      sessions_(loop, [this](const std::string& type,
+                             nlohmann::json body) { emit(type, std::move(body)); }),
+      labs_(
+          loop,
+          [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
+          LabServiceOptions{std::move(root), self_exe()}) {}
 
 RealBackend::~RealBackend() {
   try {
@@ -91,7 +102,7 @@ void RealBackend::log(const std::string& level, const std::string& message) {
 }
 
 nlohmann::json RealBackend::capabilities() {
-  return {{"tty", true}, {"monitor", true}, {"lab", false}, {"maxLineBytes", kMaxLineBytes}};
+  return {{"tty", true}, {"monitor", true}, {"lab", true}, {"maxLineBytes", kMaxLineBytes}};
 }
 
 std::string RealBackend::resolve(const std::string& name_or_id) {
@@ -119,7 +130,7 @@ nlohmann::json RealBackend::run(const RunFlags& flags) {
   o.remove_on_exit = flags.remove;
   int pidfd = c->pidfd();
   o.container = std::move(c);
-    // "id" is the request's in a reply: the container id is "containerId".
+  // "id" is the request's in a reply: the container id is "containerId".
   nlohmann::json reply = {{"name", st.name}, {"containerId", st.id}, {"pid", st.pid}};
   if (pty) {
     pty->terminal.reset();
@@ -294,8 +305,9 @@ void RealBackend::monitor(const std::string& name_or_id, bool on, double rate_hz
   options.origin_ns = origin_ns_;
   options.backend = kind();
   options.report_exit = owned_.count(name) == 0;  // ours: on_exit reports it, with the code
-  auto m = std::make_unique<monitor::Monitor>(runtime_, name, options,
-                                              [this](std::string_view type, std::string_view line) { out_.write_text(type, line); });
+  auto m = std::make_unique<monitor::Monitor>(
+      runtime_, name, options,
+      [this](std::string_view type, std::string_view line) { out_.write_text(type, line); });
   for (int fd : m->fds()) {
     loop_.watch(fd, POLLIN, [this, name, fd](short) {
       auto it = monitors_.find(name);
@@ -327,13 +339,12 @@ nlohmann::json RealBackend::image_ls() {
   return {{"images", std::move(list)}};
 }
 
-nlohmann::json RealBackend::lab_check(const nlohmann::json& request) {
-  // TODO(lab wiring): call the lab engine here (boxlab/lab.hpp) with request["lab"] and
-  // request["step"], and return its check.result; emit progress as check.result events.
-  return Backend::lab_check(request);
+void RealBackend::lab(const LabRequest& request, Responder reply) {
+  labs_.handle(request, std::move(reply));
 }
 
 void RealBackend::shutdown() {
+  labs_.close();
   while (!monitors_.empty()) stop_monitor(monitors_.begin()->first);
   sessions_.close_all();
   for (auto& [name, o] : owned_) {

@@ -10,6 +10,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/monitor.hpp"
 #include "boxlab/serve.hpp"
+#include "labs.hpp"
 #include "sessions.hpp"
 
 namespace boxlab::serve {
@@ -19,7 +20,9 @@ class Output;
 
 class RealBackend final : public Backend {
  public:
-  RealBackend(Paths paths, Loop& loop, Output& out, std::int64_t origin_ns);
+  // root: --root as given (the labs' commands get it too).
+  RealBackend(Paths paths, std::optional<std::filesystem::path> root, Loop& loop, Output& out,
+              std::int64_t origin_ns);
   ~RealBackend() override;
 
   nlohmann::json capabilities() override;
@@ -33,7 +36,7 @@ class RealBackend final : public Backend {
   nlohmann::json inspect(const std::string& name) override;
   void monitor(const std::string& name, bool on, double rate_hz) override;
   nlohmann::json image_ls() override;
-  nlohmann::json lab_check(const nlohmann::json& request) override;
+  void lab(const LabRequest& request, Responder reply) override;
   void shutdown() override;
 
  private:
@@ -57,6 +60,7 @@ class RealBackend final : public Backend {
   Sessions sessions_;
   std::map<std::string, Owned> owned_;  // by container name
   std::map<std::string, std::unique_ptr<monitor::Monitor>> monitors_;
+  LabService labs_;
 };
 
 }  // namespace boxlab::serve

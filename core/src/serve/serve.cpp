@@ -54,7 +54,7 @@ int run(const Options& options) {
   Loop loop;
   Output out(options.out_fd, loop, origin, "real");
   auto write = [&out](nlohmann::json line) { out.write(line); };
-  RealBackend backend(options.paths, loop, out, origin);
+  RealBackend backend(options.paths, options.root, loop, out, origin);
   Dispatcher dispatcher(backend, write, origin);
   LineReader reader(
       kMaxLineBytes,

@@ -1,0 +1,323 @@
+#include "labs.hpp"
+
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "args.hpp"
+#include "boxlab/error.hpp"
+#include "loop.hpp"
+
+namespace boxlab::serve {
+
+using nlohmann::json;
+namespace fsys = std::filesystem;
+
+namespace {
+
+fsys::path progress_file() {
+  return lab::state_home() / "progress.json";
+}
+
+std::size_t step_of(const lab::Lab& l, const std::string& ref) {
+  auto i = l.step_index(ref);
+  if (!i)
+    throw BadRequest("lab " + l.number + " has no step '" + ref + "' (steps 1-" +
+                     std::to_string(l.steps.size()) + ")");
+  return *i;
+}
+
+json string_list(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+}  // namespace
+
+LabService::LabService(Loop& loop, Emit emit, LabServiceOptions options)
+    : loop_(loop),
+      emit_(std::move(emit)),
+      options_(std::move(options)),
+      probe_(lab::make_live_probe({options_.root, options_.boxlab_bin})),
+      engine_(std::make_unique<lab::Engine>(*probe_)),
+      live_engine_(std::make_unique<lab::Engine>(
+          *probe_, lab::Engine::Options{true, std::chrono::milliseconds(250), false})),
+      worker_(loop) {}
+
+LabService::~LabService() {
+  close();
+}
+
+void LabService::post(Responder reply, std::function<Worker::Done()> work) {
+  worker_.post([reply, work = std::move(work)]() mutable -> Worker::Done {
+    std::string error, code;
+    try {
+      return work();
+    } catch (const BadRequest& e) {
+      error = e.what();
+      code = "bad_request";
+    } catch (const std::exception& e) {
+      error = e.what();
+      code = "failed";
+    }
+    return [reply, error, code]() mutable { reply.fail(error, code); };
+  });
+}
+
+fsys::path LabService::labs_dir() {
+  return lab::find_labs_dir(options_.boxlab_bin);
+}
+
+lab::Lab LabService::load(const std::string& ref) {
+  return lab::load_lab(lab::find_lab_dir(labs_dir(), ref));
+}
+
+json LabService::ls() {
+  lab::Progress progress = lab::Progress::load(progress_file());
+  json labs = json::array();
+  for (const auto& dir : lab::lab_dirs(labs_dir())) {
+    std::string id = dir.filename().string();
+    lab::Lab l;
+    try {
+      l = lab::load_lab(dir);
+    } catch (const std::exception& e) {  // one broken lab does not hide the others
+      labs.push_back({{"id", id},
+                      {"number", id.substr(0, 2)},
+                      {"title", id},
+                      {"summary", ""},
+                      {"minutes", 0},
+                      {"requirements", json::array()},
+                      {"available", false},
+                      {"unavailableReason", std::string("cannot load: ") + e.what()},
+                      {"steps", json::array()},
+                      {"done", 0},
+                      {"total", 0}});
+      continue;
+    }
+    lab::LabProgress& mine = progress.lab(l.id);
+    json steps = json::array();
+    for (const auto& s : l.steps)
+      steps.push_back({{"id", s.id}, {"title", s.title}, {"passed", mine.steps[s.id].passed}});
+    std::string unmet = lab::unmet_requirements(*probe_, l);
+    json entry = {{"id", l.id},
+                  {"number", l.number},
+                  {"title", l.title},
+                  {"summary", l.summary},
+                  {"minutes", l.minutes},
+                  {"requirements", string_list(l.requirements)},
+                  {"available", unmet.empty()},
+                  {"steps", steps},
+                  {"done", mine.passed_count(l)},
+                  {"total", l.steps.size()}};
+    if (!unmet.empty()) entry["unavailableReason"] = unmet;
+    labs.push_back(std::move(entry));
+  }
+  return {{"labs", labs}};
+}
+
+json LabService::show(const std::string& ref) {
+  lab::Lab l = load(ref);
+  lab::Progress progress = lab::Progress::load(progress_file());
+  lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
+  lab::LabProgress& mine = progress.lab(l.id);
+  json steps = json::array();
+  for (const auto& s : l.steps) {
+    json checks = json::array();
+    for (const auto& c : s.checks) {
+      bool hidden = c.visibility == lab::Visibility::hidden;
+      checks.push_back({{"id", hidden ? "hidden" : c.id},
+                        {"title", hidden ? "(hidden check)" : c.title},
+                        {"points", c.points},
+                        {"hidden", hidden}});
+    }
+    const lab::StepProgress& sp = mine.steps[s.id];
+    steps.push_back({{"id", s.id},
+                     {"title", s.title},
+                     {"instructions", engine_->render(s.instructions, ws, false)},
+                     {"hintsTotal", s.hints.size()},
+                     {"hintsShown", sp.hints_shown},
+                     {"passed", sp.passed},
+                     {"checks", checks}});
+  }
+  return {{"lab",
+           {{"id", l.id},
+            {"number", l.number},
+            {"title", l.title},
+            {"summary", l.summary},
+            {"intro", engine_->render(l.intro, ws, false)},
+            {"minutes", l.minutes},
+            {"requirements", string_list(l.requirements)},
+            {"answers", ws.answers().string()},
+            {"steps", steps}}}};
+}
+
+void LabService::handle(const LabRequest& r, Responder reply) {
+  if (r.cmd == "lab.close") {
+    close();
+    reply.ok();
+  } else if (r.cmd == "lab.ls") {
+    post(reply, [this, reply]() mutable -> Worker::Done {
+      json result = ls();
+      return [reply, result]() mutable { reply.ok(result); };
+    });
+  } else if (r.cmd == "lab.show") {
+    post(reply, [this, reply, ref = r.lab]() mutable -> Worker::Done {
+      json result = show(ref);
+      return [reply, result]() mutable { reply.ok(result); };
+    });
+  } else if (r.cmd == "lab.open") {
+    std::uint64_t generation = ++generation_;
+    post(reply, [this, reply, generation, r]() mutable -> Worker::Done {
+      auto live = std::make_shared<Live>();
+      live->lab = load(r.lab);
+      live->step = step_of(live->lab, r.step);
+      live->ws = lab::Workspace::for_lab(lab::state_home(), live->lab);
+      live->ws.ensure();
+      // As `boxlab lab check`: the setup runs once, when the lab can run here at all.
+      if (lab::unmet_requirements(*probe_, live->lab).empty()) {
+        lab::Progress progress = lab::Progress::load(progress_file());
+        lab::open_step(*engine_, live->lab, live->step, live->ws, progress);
+        progress.save();
+      }
+      return [this, reply, generation, live]() mutable {
+        json result = {{"lab", live->lab.id},
+                       {"step", live->lab.steps[live->step].id},
+                       {"stepIndex", live->step + 1}};
+        if (generation == generation_) open_live(live);  // not closed or reopened meanwhile
+        reply.ok(result);
+      };
+    });
+  } else if (r.cmd == "lab.check") {
+    post(reply, [this, reply, r]() mutable -> Worker::Done {
+      lab::Lab l = load(r.lab);
+      lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
+      ws.ensure();
+      lab::Progress progress = lab::Progress::load(progress_file());
+      std::size_t i = r.step.empty() ? progress.lab(l.id).current_step(l) : step_of(l, r.step);
+      if (lab::unmet_requirements(*probe_, l).empty()) {
+        lab::open_step(*engine_, l, i, ws, progress);
+        progress.save();
+      }
+      lab::StepReport report =
+          engine_->check_step(l, i, ws, progress.lab(l.id).step(l, i).hints_shown);
+      progress.record(report);
+      progress.save();
+      json result = {{"report", lab::to_json({report}, lab::RenderOptions{false, false})}};
+      return [this, reply, report, result]() mutable {
+        if (live_ && live_->lab.id == report.lab_id && live_->step == report.step)
+          report_changes(report);
+        reply.ok(result);
+      };
+    });
+  } else if (r.cmd == "lab.hint") {
+    post(reply, [this, reply, r]() mutable -> Worker::Done {
+      lab::Lab l = load(r.lab);
+      std::size_t i = step_of(l, r.step);
+      lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
+      lab::Progress progress = lab::Progress::load(progress_file());
+      lab::StepProgress& sp = progress.lab(l.id).step(l, i);
+      int total = static_cast<int>(l.steps[i].hints.size());
+      sp.hints_shown = std::min(sp.hints_shown + 1, total);
+      progress.save();
+      json result = {{"hint", engine_->render(
+                                  l.steps[i].hints.at(static_cast<std::size_t>(sp.hints_shown - 1)),
+                                  ws, false)},
+                     {"index", sp.hints_shown},
+                     {"total", total}};
+      return [reply, result]() mutable { reply.ok(result); };
+    });
+  } else if (r.cmd == "lab.reset") {
+    post(reply, [this, reply, r]() mutable -> Worker::Done {
+      lab::Lab l = load(r.lab);
+      lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
+      lab::Progress progress = lab::Progress::load(progress_file());
+      std::vector<std::string> removed;
+      try {
+        removed = lab::reset_lab(*engine_, l, ws, progress);
+      } catch (...) {
+        progress.save();
+        throw;
+      }
+      progress.save();
+      json result = {{"removed", string_list(removed)}};
+      return [reply, result]() mutable { reply.ok(result); };
+    });
+  } else {
+    reply.fail(r.cmd + ": not a lab command", "unknown_command");
+  }
+}
+
+void LabService::open_live(std::shared_ptr<const Live> live) {
+  live_ = std::move(live);
+  results_.reset();
+  last_round_error_.clear();
+  if (!timer_) {
+    timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!timer_) throw Error::system("timerfd_create");
+    itimerspec every_second{{1, 0}, {1, 0}};
+    if (::timerfd_settime(timer_.get(), 0, &every_second, nullptr) != 0)
+      throw Error::system("timerfd_settime");
+    loop_.watch(timer_.get(), POLLIN, [this](short) {
+      std::uint64_t ticks = 0;
+      (void)!::read(timer_.get(), &ticks, sizeof ticks);
+      start_round();
+    });
+  }
+  start_round();
+}
+
+void LabService::close() {
+  ++generation_;
+  live_.reset();
+  results_.reset();
+  if (timer_) {
+    loop_.unwatch(timer_.get());
+    timer_.reset();
+  }
+}
+
+void LabService::start_round() {
+  if (!live_ || round_running_) return;
+  round_running_ = true;
+  std::uint64_t generation = generation_;
+  std::shared_ptr<const Live> live = live_;
+  worker_.post([this, generation, live]() -> Worker::Done {
+    try {
+      lab::Progress progress = lab::Progress::load(progress_file());
+      lab::StepProgress& sp = progress.lab(live->lab.id).step(live->lab, live->step);
+      lab::StepReport report =
+          live_engine_->check_step(live->lab, live->step, live->ws, sp.hints_shown);
+      if (report.passed() && !sp.passed) {  // passing live counts as passing the step
+        progress.record(report);
+        progress.save();
+      }
+      return [this, generation, report] { on_round(generation, report); };
+    } catch (const std::exception& e) {
+      std::string message = "lab " + live->lab.number + " live check: " + e.what();
+      return [this, message] {
+        round_running_ = false;
+        if (message == last_round_error_) return;  // once, not every second
+        last_round_error_ = message;
+        emit_("log", {{"level", "error"}, {"message", message}});
+      };
+    }
+  });
+}
+
+void LabService::on_round(std::uint64_t generation, const lab::StepReport& report) {
+  round_running_ = false;
+  if (generation != generation_) {
+    start_round();  // a step opened meanwhile: check it at once
+    return;
+  }
+  last_round_error_.clear();
+  report_changes(report);
+}
+
+void LabService::report_changes(const lab::StepReport& report) {
+  auto changed = results_.update(report);
+  for (const auto& r : changed) emit_("check.result", lab::check_result_body(report, r));
+  if (!changed.empty()) emit_("lab.step", lab::step_result_body(report));
+}
+
+}  // namespace boxlab::serve

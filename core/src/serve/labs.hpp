@@ -1,0 +1,77 @@
+// The lab commands of `boxlab serve` (docs/events.md "Labs"): the same engine, progress and
+// JSON report as `boxlab lab`, run on a worker thread (checks and setup run commands and wait
+// for them), and live checking of one open step about once a second, sending check.result
+// events only for results that changed, then lab.step.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "boxlab/fd.hpp"
+#include "boxlab/lab.hpp"
+#include "boxlab/serve.hpp"
+#include "worker.hpp"
+
+namespace boxlab::serve {
+
+class Loop;
+
+struct LabServiceOptions {
+  std::optional<std::filesystem::path> root;  // --root, for the boxlab commands labs run
+  std::filesystem::path boxlab_bin;           // this boxlab
+};
+
+class LabService {
+ public:
+  using Emit = std::function<void(const std::string& type, nlohmann::json body)>;
+  LabService(Loop& loop, Emit emit, LabServiceOptions options);
+  ~LabService();
+  LabService(const LabService&) = delete;
+  LabService& operator=(const LabService&) = delete;
+
+  void handle(const LabRequest& request, Responder reply);
+  void close();  // stops live checking
+
+ private:
+  struct Live {
+    lab::Lab lab;
+    std::size_t step = 0;
+    lab::Workspace ws;
+  };
+  // Work runs on the worker and returns what the loop runs after it; errors become replies.
+  void post(Responder reply, std::function<Worker::Done()> work);
+  void open_live(std::shared_ptr<const Live> live);
+  void start_round();
+  void on_round(std::uint64_t generation, const lab::StepReport& report);
+  void report_changes(const lab::StepReport& report);
+
+  // Worker side.
+  std::filesystem::path labs_dir();
+  lab::Lab load(const std::string& ref);
+  nlohmann::json ls();
+  nlohmann::json show(const std::string& ref);
+
+  Loop& loop_;
+  Emit emit_;
+  LabServiceOptions options_;
+  std::unique_ptr<lab::Probe> probe_;
+  std::unique_ptr<lab::Engine> engine_;       // lab.check: as `boxlab lab check`
+  std::unique_ptr<lab::Engine> live_engine_;  // live rounds: one attempt, the next round retries
+
+  // Loop side.
+  std::shared_ptr<const Live> live_;
+  lab::LiveResults results_;
+  std::uint64_t generation_ = 0;  // bumped by lab.open and lab.close: older rounds are stale
+  bool round_running_ = false;
+  std::string last_round_error_;
+  Fd timer_;
+
+  Worker worker_;  // last: its thread stops before the rest goes
+};
+
+}  // namespace boxlab::serve
