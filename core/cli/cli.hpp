@@ -21,5 +21,6 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
 void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_commit_commands(CLI::App& app, const Globals& globals, int& exit_code);
 
 }  // namespace boxlab::cli

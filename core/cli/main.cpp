@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   boxlab::cli::add_oci_commands(app, globals, exit_code);
   boxlab::cli::add_lab_commands(app, globals, exit_code);
   boxlab::cli::add_monitor_commands(app, globals, exit_code);
+  boxlab::cli::add_commit_commands(app, globals, exit_code);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     separate_command(app, args);

@@ -8,3 +8,12 @@ target_include_directories(bench_monitor_cost PRIVATE ${CMAKE_CURRENT_LIST_DIR}/
 target_link_libraries(bench_monitor_cost PRIVATE boxlab-core)
 target_compile_definitions(bench_monitor_cost PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>")
 add_dependencies(bench_monitor_cost boxlab)
+
+#   build/tests/bench_image_import [--mb 100] [--runs 5] [--dir /var/tmp]
+add_executable(bench_image_import
+  ${CMAKE_CURRENT_LIST_DIR}/image_import.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../support/test_support.cpp)
+target_include_directories(bench_image_import PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
+target_link_libraries(bench_image_import PRIVATE boxlab-core)
+target_compile_definitions(bench_image_import PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>")
+add_dependencies(bench_image_import boxlab)
