@@ -22,6 +22,7 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
 void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_commit_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_network_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_stats_command(CLI::App& app, const Globals& globals);
 

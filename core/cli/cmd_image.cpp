@@ -1,11 +1,16 @@
-// `boxlab image ...`: build the base image, list, inspect and remove images.
+// `boxlab image ...`: build the base image, import, export, list, inspect, history, layers
+// and remove images.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/events.hpp"
 #include "boxlab/image.hpp"
 #include "cli.hpp"
 
@@ -65,6 +70,21 @@ json inspect_json(const image::Store& store, const image::Image& img) {
               {"layers", std::move(layers)}};
 }
 
+// "\rimporting: 12.3MB of 100.0MB, 2 layers" on stderr, when it is a terminal.
+image::ProgressFn progress_line() {
+  if (!::isatty(STDERR_FILENO)) return {};
+  return [last = std::uint64_t{0}](const image::ImportProgress& p) mutable {
+    bool done = p.layers_total != 0;
+    if (!done && p.bytes_done - last < (1u << 20)) return;  // redraw every MB
+    last = p.bytes_done;
+    std::string line = "\rimporting: " + human_size(p.bytes_done);
+    if (p.bytes_total) line += " of " + human_size(p.bytes_total);
+    line += ", " + std::to_string(p.layers_done) +
+            (p.layers_total ? " of " + std::to_string(p.layers_total) : "") + " layers";
+    std::cerr << line << (done ? "\n" : "") << std::flush;
+  };
+}
+
 }  // namespace
 
 void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
@@ -112,14 +132,118 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     exit_code = 0;
   });
 
-  auto rm_name = std::make_shared<std::string>();
+  struct RmOpts {
+    std::string name;
+    bool force = false;
+  };
+  auto rm_opts = std::make_shared<RmOpts>();
   auto* rm = image->add_subcommand("rm", "Remove an image and the blobs no other image uses");
-  rm->add_option("NAME", *rm_name, "Image name")->required();
-  rm->callback([&globals, &exit_code, rm_name] {
+  rm->add_option("NAME", rm_opts->name, "Image name")->required();
+  rm->add_flag("-f,--force", rm_opts->force, "Remove even when containers use it");
+  rm->callback([&globals, &exit_code, rm_opts] {
+    // Its layers are the lowerdirs of those containers' overlays: keep them while they exist.
+    if (!rm_opts->force) {
+      Runtime runtime(globals.paths());
+      for (const auto& c : runtime.list())
+        if (c.image == rm_opts->name)
+          throw Error("image '" + rm_opts->name + "' is used by container '" + c.name +
+                      "' (remove it first, or use --force)");
+    }
     image::Store store(globals.paths().images);
-    store.remove(*rm_name);
+    store.remove(rm_opts->name);
     exit_code = 0;
   });
-}
+
+  struct ImportOpts {
+    std::string source;
+    std::string name;
+  };
+  auto import_opts = std::make_shared<ImportOpts>();
+  auto* import = image->add_subcommand(
+      "import", "Import a `docker save` archive or an OCI image layout; prints name and digest");
+  import->add_option("SOURCE", import_opts->source, "Archive file or OCI layout directory")
+      ->required();
+  import->add_option("--name", import_opts->name, "Tag the image with this name");
+  import->callback([&globals, &exit_code, import_opts] {
+    image::Store store(globals.paths().images);
+  std::optional<std::string> name;
+  if (!import_opts->name.empty()) name = import_opts->name;
+  for (const auto& img : store.import(import_opts->source, name, progress_line()))
+    std::cout << img.name << ' ' << img.manifest_digest << '\n';
+  exit_code = 0;
+});
+
+auto export_args = std::make_shared<std::pair<std::string, std::string>>();
+auto* exp = image->add_subcommand("export", "Write an image as an OCI image layout into DIR");
+exp->add_option("NAME", export_args->first, "Image name")->required();
+exp->add_option("DIR", export_args->second, "New (or empty) directory")->required();
+exp->callback([&globals, &exit_code, export_args] {
+  image::Store store(globals.paths().images);
+  store.export_image(export_args->first, export_args->second);
+  exit_code = 0;
+});
+
+auto history_name = std::make_shared<std::string>();
+auto* history = image->add_subcommand("history", "Show how an image's layers were made");
+history->add_option("NAME", *history_name, "Image name")->required();
+history->callback([&globals, &exit_code, history_name] {
+  image::Store store(globals.paths().images);
+  std::vector<std::vector<std::string>> rows{{"LAYER", "CREATED", "SIZE", "CREATED BY"}};
+  for (const auto& h : store.history(*history_name)) {
+    std::string by = h.created_by.empty() ? h.comment : h.created_by;
+    rows.push_back({h.layer ? short_digest(h.layer->digest) : "-", h.created,
+                    h.layer ? human_size(h.layer->size) : "0B", by});
+  }
+  print_table(rows);
+  exit_code = 0;
+});
+
+struct LayersOpts {
+  std::string container;
+  std::string path;
+  bool json = false;
+};
+auto layers_opts = std::make_shared<LayersOpts>();
+auto* layers = image->add_subcommand(
+    "layers", "Show a container's layer stack, and which layer PATH (and its entries) come from");
+layers->add_option("CONTAINER", layers_opts->container, "Container name or id")->required();
+layers->add_option("PATH", layers_opts->path, "Path inside the container");
+layers->add_flag("--json", layers_opts->json, "Print the image.layers event (one JSON line)");
+layers->callback([&globals, &exit_code, layers_opts] {
+  Runtime runtime(globals.paths());
+  std::optional<std::string> path;
+  if (!layers_opts->path.empty()) path = layers_opts->path;
+  json body = image::container_layers(runtime, layers_opts->container, path);
+  if (layers_opts->json) {
+    std::cout << events::make("image.layers", 0, body).dump() << '\n';
+    exit_code = 0;
+    return;
+  }
+  auto label = [&](const json& index) -> std::string {
+    if (index.is_null()) return "-";
+    const json& l = body["layers"][index.get<std::size_t>()];
+    return std::to_string(index.get<std::size_t>()) + " " +
+           (l["kind"] == "upper" ? std::string("upper") : short_digest(l["digest"]));
+  };
+  std::vector<std::vector<std::string>> rows{{"INDEX", "LAYER", "SIZE"}};
+  for (const auto& l : body["layers"])
+    rows.push_back(
+        {std::to_string(l["index"].get<std::size_t>()),
+         l["kind"] == "upper" ? "upper (the container's own)" : l["digest"].get<std::string>(),
+         human_size(l["size"].get<std::uint64_t>())});
+  print_table(rows);
+  if (path) {
+    std::cout << '\n'
+              << *path << ": "
+              << (body["source"].is_null() ? "not present" : "from layer " + label(body["source"]))
+              << '\n';
+    std::vector<std::vector<std::string>> entries{{"NAME", "TYPE", "LAYER"}};
+    for (const auto& e : body["entries"])
+      entries.push_back({e["name"], e["type"], label(e["layer"])});
+    if (entries.size() > 1) print_table(entries);
+  }
+  exit_code = 0;
+});
+}  // namespace boxlab::cli
 
 }  // namespace boxlab::cli

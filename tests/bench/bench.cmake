@@ -19,3 +19,13 @@ target_link_libraries(bench_container_start PRIVATE boxlab-core)
 target_compile_definitions(bench_container_start PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>"
   BOXLAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}" BOXLAB_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
 add_dependencies(bench_container_start boxlab)
+
+# Image import against tar -x and umoci (see the file's header). Run as root:
+#   build/tests/bench_image_import [--mb 100] [--runs 5] [--dir /var/tmp]
+add_executable(bench_image_import
+  ${CMAKE_CURRENT_LIST_DIR}/image_import.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../support/test_support.cpp)
+target_include_directories(bench_image_import PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../support)
+target_link_libraries(bench_image_import PRIVATE boxlab-core)
+target_compile_definitions(bench_image_import PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>")
+add_dependencies(bench_image_import boxlab)

@@ -1,8 +1,5 @@
 // Layer unpacking as root: owners, modes and links preserved; id-shifted copies for user
 // namespaces; overlayfs whiteouts; gzip layers; tars that try to escape the layer dir.
-#include <archive.h>
-#include <archive_entry.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -16,6 +13,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
+#include "image_tar.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -26,108 +24,13 @@ using nlohmann::json;
 
 namespace {
 
-constexpr time_t kMtime = 1600000000;
+using boxlab::test::hex_of;
+using Entry = boxlab::test::TarEntry;
+constexpr time_t kMtime = boxlab::test::kLayerMtime;
 
-std::string sha256(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out = "sha256:";
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    out += buf;
-  }
-  return out;
-}
-
-std::string hex_of(const std::string& digest) {
-  return digest.substr(7);
-}
-
-struct Entry {
-  std::string path;
-  mode_t type = AE_IFREG;
-  mode_t perm = 0644;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::string data;      // file content
-  std::string symlink;   // symlink target
-  std::string hardlink;  // hard link target
-};
-
-la_ssize_t append(archive*, void* client, const void* buf, size_t len) {
-  static_cast<std::string*>(client)->append(static_cast<const char*>(buf), len);
-  return static_cast<la_ssize_t>(len);
-}
-
-// A tar (gzip-compressed when asked) holding `entries` in order, as a string.
-std::string make_tar(const std::vector<Entry>& entries, bool gzip = false) {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (gzip) archive_write_add_filter_gzip(a);
-  REQUIRE(archive_write_open(a, &out, nullptr, append, nullptr) == ARCHIVE_OK);
-  for (const auto& e : entries) {
-    archive_entry* ae = archive_entry_new();
-    archive_entry_set_pathname(ae, e.path.c_str());
-    archive_entry_set_filetype(ae, e.type);
-    archive_entry_set_perm(ae, e.perm);
-    archive_entry_set_uid(ae, e.uid);
-    archive_entry_set_gid(ae, e.gid);
-    archive_entry_set_mtime(ae, kMtime, 0);
-    if (!e.symlink.empty()) archive_entry_set_symlink(ae, e.symlink.c_str());
-    if (!e.hardlink.empty()) archive_entry_set_hardlink(ae, e.hardlink.c_str());
-    archive_entry_set_size(ae, e.type == AE_IFREG && e.hardlink.empty() ? e.data.size() : 0);
-    REQUIRE(archive_write_header(a, ae) == ARCHIVE_OK);
-    if (!e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
-    archive_entry_free(ae);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
-
-// Adds an image with one layer to the store's OCI layout by hand, as another tool would.
 Image add_image(Store& store, const std::string& name, const std::vector<Entry>& entries,
                 bool gzip = false) {
-  fs::path dir = store.dir();
-  boxlab::make_dirs(dir / "blobs/sha256");
-  auto put = [&](const std::string& data) {
-    std::string digest = sha256(data);
-    boxlab::write_file_atomic(dir / "blobs/sha256" / hex_of(digest), data);
-    return digest;
-  };
-  std::string layer = make_tar(entries, gzip);
-  std::string layer_digest = put(layer);
-  std::string diff_id = gzip ? sha256(make_tar(entries)) : layer_digest;
-  std::string config = json{{"architecture", "amd64"},
-                            {"os", "linux"},
-                            {"config", {{"Cmd", {"/bin/sh"}}}},
-                            {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}}}
-                           .dump();
-  std::string layer_type = gzip ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                                : "application/vnd.oci.image.layer.v1.tar";
-  std::string manifest =
-      json{{"schemaVersion", 2},
-           {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-           {"config",
-            {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-             {"digest", put(config)},
-             {"size", config.size()}}},
-           {"layers",
-            {{{"mediaType", layer_type}, {"digest", layer_digest}, {"size", layer.size()}}}}}
-          .dump();
-  std::string manifest_digest = put(manifest);
-  json index = fs::exists(dir / "index.json")
-                   ? json::parse(boxlab::read_file(dir / "index.json"))
-                   : json{{"schemaVersion", 2}, {"manifests", json::array()}};
-  index["manifests"].push_back({{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                {"digest", manifest_digest},
-                                {"size", manifest.size()},
-                                {"annotations", {{"org.opencontainers.image.ref.name", name}}}});
-  boxlab::write_file_atomic(dir / "index.json", index.dump());
-  boxlab::write_file_atomic(dir / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  boxlab::test::write_oci_image(store.dir(), name, entries, gzip);
   return store.get(name);
 }
 
@@ -178,10 +81,10 @@ const std::vector<Entry> kOwners = {
 TEST_CASE("unpacking as root keeps owners, modes, times and links", "[image][root]") {
   REQUIRE(boxlab::test::is_root());
   boxlab::test::TempRoot root;
-  Store store(root.path() / "images");
+  Store store(root.path() / "images", {.keep_setuid = true});
   Image img = add_image(store, "owners", kOwners);
   fs::path rootfs = store.layer_dirs(img).at(0);
-  CHECK(rootfs == store.dir() / "layers" / hex_of(img.layers[0].digest) / "rootfs");
+  CHECK(rootfs == store.dir() / "layers" / hex_of(img.layers[0].digest) / "rootfs+suid");
 
   check_owner(rootfs / "srv", 1000, 1001);
   CHECK(perm_of(rootfs / "srv") == 0750);
@@ -202,14 +105,14 @@ TEST_CASE("unpacking as root keeps owners, modes, times and links", "[image][roo
 TEST_CASE("a shifted copy maps every owner and keeps everything else", "[image][root]") {
   REQUIRE(boxlab::test::is_root());
   boxlab::test::TempRoot root;
-  Store store(root.path() / "images");
+  Store store(root.path() / "images", {.keep_setuid = true});
   Image img = add_image(store, "owners", kOwners);
   const IdShift shift{100000, 200000, 65536};
 
   fs::path plain = store.layer_dirs(img).at(0);
   fs::path shifted = store.layer_dirs(img, shift).at(0);
-  CHECK(shifted ==
-        store.dir() / "layers" / hex_of(img.layers[0].digest) / "shift-100000-200000-65536/rootfs");
+  CHECK(shifted == store.dir() / "layers" / hex_of(img.layers[0].digest) /
+                       "shift-100000-200000-65536/rootfs+suid");
 
   check_owner(shifted, 100000, 200000);
   check_owner(shifted / "srv", 101000, 201001);
@@ -233,7 +136,7 @@ TEST_CASE("a shifted copy maps every owner and keeps everything else", "[image][
   // Cached: asking again gives the same directory, not a new copy.
   ino_t ino = lstat_of(shifted).st_ino;
   CHECK(lstat_of(store.layer_dirs(img, shift).at(0)).st_ino == ino);
-  CHECK(names_in(shifted.parent_path()) == std::set<std::string>{"rootfs"});
+  CHECK(names_in(shifted.parent_path()) == std::set<std::string>{"rootfs+suid"});
 
   // Removing the image removes the unpacked layer and every shifted copy of it.
   store.remove("owners");

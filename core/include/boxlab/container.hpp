@@ -37,6 +37,7 @@ struct ContainerState {
   std::int64_t created_mono_ns = 0;      // CLOCK_MONOTONIC at creation: origin of event times
   std::filesystem::path events_file;     // where container.state events go, if anywhere
   std::string image;                     // for `run`
+  std::string image_digest;              // its manifest digest when created (commit, diff)
   std::filesystem::path bundle;          // for `oci`
   std::filesystem::path rootfs;          // host path of the container's root mount point
   std::vector<std::string> host_mounts;  // mounts made in the host namespace (no mount ns)

@@ -4,9 +4,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace boxlab {
+class Runtime;
+}
 
 namespace boxlab::image {
 
@@ -44,9 +50,76 @@ struct IdShift {
   bool operator==(const IdShift&) const = default;
 };
 
+// What a layer may contain and how much of it. Entries outside these limits make the unpack
+// fail with an error naming the entry. Device nodes and setuid/setgid bits on files (and the
+// file capability xattr) are privileges an image can carry to the host's users, so they are
+// dropped unless asked for: devices are refused, setuid/setgid bits cleared.
+struct UnpackPolicy {
+  bool allow_devices = false;
+  bool keep_setuid = false;
+  std::uint64_t max_entries = 1'000'000;
+  std::uint64_t max_entry_bytes = std::uint64_t{16} << 30;  // one file
+  std::uint64_t max_total_bytes = std::uint64_t{64} << 30;  // all files of one layer
+};
+
+// Extracts the layer blob at `blob` into the existing empty directory `dest` in one streaming
+// pass that also checks the blob's size and sha256 against `layer`. Writes only through
+// directory fds opened beneath `dest` without following symlinks (openat2 RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS), so nothing outside `dest` is ever written. Refuses absolute paths,
+// `..`, paths through symlinks, hard links leaving the layer, bad whiteouts, and what `policy`
+// forbids, with an error naming the entry. OCI whiteouts become overlayfs whiteouts (char 0/0;
+// opaque dirs get trusted.overlay.opaque=y, or user.overlay.opaque=y when not root). A later
+// duplicate of a path replaces the earlier one (a directory only by a directory). Owners are
+// restored when running as root. On error `dest` holds partial content; the caller removes it.
+void unpack_layer(const std::filesystem::path& blob, const Layer& layer,
+                  const std::filesystem::path& dest, const UnpackPolicy& policy = {});
+
+// How far an import got, reported as it streams (for a progress line on a terminal).
+struct ImportProgress {
+  std::uint64_t bytes_done = 0;
+  std::uint64_t bytes_total = 0;  // 0 when not known
+  std::size_t layers_done = 0;
+  std::size_t layers_total = 0;  // 0 until known
+};
+using ProgressFn = std::function<void(const ImportProgress&)>;
+
+// One line of an image's history (the config's `history`), with the layer it made, if any.
+struct HistoryEntry {
+  std::string created;
+  std::string created_by;
+  std::string comment;
+  std::optional<Layer> layer;  // none for `empty_layer` entries
+};
+
+// A change an overlay upper dir makes to its lower layers, as `boxlab diff` prints it.
+struct FsChange {
+  char kind;         // 'A' added, 'C' changed, 'D' deleted
+  std::string path;  // "/etc/hosts"
+  bool operator==(const FsChange&) const = default;
+};
+
+// Every path of `upper` against the merged `lowers` (top first), sorted by path.
+std::vector<FsChange> diff_upper(const std::filesystem::path& upper,
+                                 const std::vector<std::filesystem::path>& lowers);
+
+// Index into `stack` (layer dirs, top first) of the layer that `path` comes from in the
+// merged view (whiteouts, opaque dirs and files hiding dirs as overlayfs applies them);
+// none when the merged view has no such path.
+std::optional<std::size_t> source_layer(const std::vector<std::filesystem::path>& stack,
+                                        const std::string& path);
+
+struct MergedEntry {
+  std::string name;
+  std::size_t layer;  // index into the stack, top first
+  std::string type;   // dir, file, symlink, other
+};
+// The merged listing of dir `path` over `stack` (top first), sorted by name.
+std::vector<MergedEntry> merged_dir(const std::vector<std::filesystem::path>& stack,
+                                    const std::string& path);
+
 class Store {
  public:
-  explicit Store(std::filesystem::path dir);
+  explicit Store(std::filesystem::path dir, UnpackPolicy policy = {});
 
   const std::filesystem::path& dir() const { return dir_; }
 
@@ -63,11 +136,38 @@ class Store {
 
   // Unpacked layer directories for overlayfs lowerdir, top layer first. Each layer is
   // unpacked once per digest (and once per shift) and cached; concurrent callers are safe.
-  // Layout: DIR/layers/<hex>/rootfs, DIR/layers/<hex>/shift-<uidbase>-<gidbase>-<size>/rootfs.
+  // Layout: DIR/layers/<hex>/rootfs, DIR/layers/<hex>/shift-<uidbase>-<gidbase>-<size>/rootfs
+  // ("rootfs+suid", "rootfs+dev", "rootfs+suid+dev" when the policy keeps those).
   // Whiteouts become overlayfs whiteouts (char 0/0; opaque dirs get trusted.overlay.opaque=y,
   // or user.overlay.opaque=y when not root, for an overlay mounted with userxattr).
   std::vector<std::filesystem::path> layer_dirs(const Image& image,
                                                 const std::optional<IdShift>& shift = {});
+
+  // The image whose manifest has this digest (the tag it has, or the digest as its name).
+  std::optional<Image> find_by_digest(const std::string& manifest_digest) const;
+
+  // Imports a `docker save` archive (a tar, plain or gzip) or an OCI image layout (a directory,
+  // or a tar of one). Every blob is checked against its digest (and uncompressed layers
+  // against the config's diff_ids) before anything is stored; on error nothing is left.
+  // Images are tagged with `name` (only when the source holds one image), else with the
+  // source's own tag (RepoTags / org.opencontainers.image.ref.name). Returns them.
+  std::vector<Image> import(const std::filesystem::path& source,
+                            const std::optional<std::string>& name = {},
+                            const ProgressFn& progress = {});
+
+  // Writes image `name` as an OCI image layout into `dir` (which must not exist, or be an
+  // empty dir), tagged `name`: blobs copied byte for byte, so re-importing gives the same
+  // digests. Atomic: `dir` appears complete or not at all.
+  void export_image(const std::string& name, const std::filesystem::path& dir) const;
+
+  // The config's history, oldest first; non-empty entries matched to the layers in order.
+  std::vector<HistoryEntry> history(const std::string& name) const;
+
+  // Turns an overlay upper dir into a new layer on top of `base` (whiteouts for deletions,
+  // opaque markers for opaque dirs; owners shifted back when `shift` was applied) and tags
+  // the result `name`. Returns the new image.
+  Image commit(const std::filesystem::path& upper, const Image& base, const std::string& name,
+               const std::optional<IdShift>& shift, const std::string& created_by);
 
   // Removes the tag; blobs and unpacked layers no other image uses are deleted.
   // Throws "image 'NAME' not found" when there is no such tag.
@@ -78,6 +178,17 @@ class Store {
 
  private:
   std::filesystem::path dir_;
+  UnpackPolicy policy_;
 };
+
+// A running or stopped container's layers: the image it was created from, under its own upper
+// dir. The body of the `image.layers` event (docs/events.md): layers bottom first with the
+// upper last; with `path`, which layer it comes from and, for a dir, where each entry does.
+nlohmann::json container_layers(Runtime& runtime, const std::string& container,
+                                const std::optional<std::string>& path = {});
+// `boxlab diff`: what the container changed against its image.
+std::vector<FsChange> container_diff(Runtime& runtime, const std::string& container);
+// `boxlab commit`: the container's changes as a new layer on its image, tagged `name`.
+Image commit_container(Runtime& runtime, const std::string& container, const std::string& name);
 
 }  // namespace boxlab::image

@@ -16,6 +16,25 @@
 namespace boxlab::image {
 namespace fs = std::filesystem;
 
+la_ssize_t Sink::write(archive* a, void* client, const void* buf, size_t len) {
+  auto* sink = static_cast<Sink*>(client);
+  const char* p = static_cast<const char*>(buf);
+  size_t left = len;
+  while (left > 0) {
+    ssize_t n = ::write(sink->fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      archive_set_error(a, errno, "write");
+      return -1;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  sink->hash.update(buf, len);
+  sink->size += len;
+  return static_cast<la_ssize_t>(len);
+}
+
 namespace {
 
 struct Entry {
@@ -57,39 +76,13 @@ Tree base_tree(const fs::path& busybox) {
   return tree;
 }
 
-// Where the tar bytes go: the file, and the hash as they pass.
-struct Sink {
-  int fd = -1;
-  Sha256 hash;
-  std::uint64_t size = 0;
-};
-
-la_ssize_t sink_write(archive* a, void* client, const void* buf, size_t len) {
-  auto* sink = static_cast<Sink*>(client);
-  const char* p = static_cast<const char*>(buf);
-  size_t left = len;
-  while (left > 0) {
-    ssize_t n = ::write(sink->fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      archive_set_error(a, errno, "write");
-      return -1;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  sink->hash.update(buf, len);
-  sink->size += len;
-  return static_cast<la_ssize_t>(len);
-}
-
 void write_tar(const Tree& tree, Sink& sink) {
   ArchivePtr a(archive_write_new());
   if (!a) throw Error("archive_write_new failed");
   // ustar: every entry here fits, and unlike pax it never adds per-run extended headers.
   if (archive_write_set_format_ustar(a.get()) != ARCHIVE_OK ||
       archive_write_add_filter_none(a.get()) != ARCHIVE_OK ||
-      archive_write_open(a.get(), &sink, nullptr, sink_write, nullptr) != ARCHIVE_OK)
+      archive_write_open(a.get(), &sink, nullptr, Sink::write, nullptr) != ARCHIVE_OK)
     throw Error("start tar: " + archive_message(a.get()));
   EntryPtr e(archive_entry_new());
   for (const auto& [path, entry] : tree) {

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "image/archive_ptr.hpp"
+#include "image/digest.hpp"
+
 namespace boxlab::image {
 
 // Fixed timestamp of everything in the base image (2024-01-01T00:00:00Z), so rebuilding
@@ -16,6 +19,15 @@ inline constexpr const char* kBaseCreated = "2024-01-01T00:00:00Z";
 
 // Applet paths relative to / ("bin/sh"), from running `busybox --list-full`.
 std::vector<std::string> busybox_applets(const std::filesystem::path& busybox);
+
+// A libarchive writer's destination: a file, hashed as the bytes pass.
+struct Sink {
+  int fd = -1;
+  Sha256 hash;
+  std::uint64_t size = 0;
+  // archive_write_open callback; `client` is the Sink.
+  static la_ssize_t write(archive* a, void* client, const void* buf, size_t len);
+};
 
 struct WrittenBlob {
   std::string digest;  // "sha256:<hex>"

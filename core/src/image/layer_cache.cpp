@@ -10,7 +10,6 @@
 #include "image/digest.hpp"
 #include "image/layout.hpp"
 #include "image/shift.hpp"
-#include "image/unpack.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;
@@ -58,17 +57,20 @@ std::vector<fs::path> Store::layer_dirs(const Image& image, const std::optional<
     // Shared: unpackers run side by side, but not while `remove` collects garbage.
     StoreLock lock(dir_, StoreLock::Mode::shared);
     std::vector<fs::path> dirs;
+    // What the policy lets through changes the tree, so each variant is cached apart.
+    std::string rootfs_name = std::string("rootfs") + (policy_.keep_setuid ? "+suid" : "") +
+                              (policy_.allow_devices ? "+dev" : "");
     for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it) {
       const Layer& layer = *it;
       fs::path base = layout.layers_dir() / digest_hex(layer.digest);
-      fs::path rootfs = publish(base / "rootfs", [&](const fs::path& tmp) {
+      fs::path rootfs = publish(base / rootfs_name, [&](const fs::path& tmp) {
         if (::mkdir(tmp.c_str(), 0755) != 0) throw Error::system("mkdir " + tmp.string());
-        unpack_layer(layout.blob_path(layer.digest), layer, tmp);
+        unpack_layer(layout.blob_path(layer.digest), layer, tmp, policy_);
       });
       if (shift) {
         std::string name = "shift-" + std::to_string(shift->uid_base) + "-" +
                            std::to_string(shift->gid_base) + "-" + std::to_string(shift->size);
-        rootfs = publish(base / name / "rootfs",
+        rootfs = publish(base / name / rootfs_name,
                          [&](const fs::path& tmp) { copy_shifted(rootfs, tmp, *shift); });
       }
       dirs.push_back(rootfs);

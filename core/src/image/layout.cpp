@@ -56,10 +56,12 @@ void check_image_name(const std::string& name) {
       !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
   for (char c : name)
     ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
-                c == '-');
+                c == '-' || c == '/');
+  // '/' separates path components of a repository name (docker.io/library/busybox:latest).
+  ok = ok && name.back() != '/' && name.find("//") == std::string::npos;
   if (!ok)
     throw Error("invalid image name '" + name +
-                "' (use letters, digits and . _ : -, starting with a letter or digit)");
+                "' (use letters, digits and . _ : - /, starting with a letter or digit)");
 }
 
 std::string unique_name(std::string_view stem) {

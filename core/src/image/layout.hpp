@@ -44,7 +44,8 @@ class StoreLock {
 };
 
 // Image names (tags) follow the OCI ref.name grammar, simplified: 1-128 chars of
-// [A-Za-z0-9._:-], starting with a letter or digit. Throws Error otherwise.
+// [A-Za-z0-9._:/-], starting with a letter or digit, no empty '/' component. Throws Error
+// otherwise.
 void check_image_name(const std::string& name);
 
 // A name unique across processes and threads, for temp files and dirs: "<stem>.<pid>-<n>-<rand>".

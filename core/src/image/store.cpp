@@ -12,7 +12,7 @@
 namespace boxlab::image {
 namespace fs = std::filesystem;
 
-Store::Store(fs::path dir) : dir_(std::move(dir)) {}
+Store::Store(fs::path dir, UnpackPolicy policy) : dir_(std::move(dir)), policy_(policy) {}
 
 std::vector<Image> Store::list() const {
   Layout layout(dir_);

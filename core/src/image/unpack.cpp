@@ -1,19 +1,22 @@
-#include "image/unpack.hpp"
-
+// Layer unpacking: one streaming libarchive pass over a layer blob that hashes every byte as it
+// is read and writes each entry through directory fds opened beneath the target.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <set>
 #include <vector>
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/image.hpp"
 #include "image/archive_ptr.hpp"
+#include "image/beneath.hpp"
 #include "image/digest.hpp"
 
 namespace boxlab::image {
@@ -23,13 +26,14 @@ namespace {
 
 constexpr std::string_view kWhiteout = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
+constexpr std::size_t kReadBuffer = 1 << 20;
 
 // The blob as libarchive reads it; every byte passes through the hash on its way.
 struct Source {
   int fd = -1;
   Sha256 hash;
   std::uint64_t bytes = 0;
-  std::vector<char> buf = std::vector<char>(1 << 16);
+  std::vector<char> buf = std::vector<char>(kReadBuffer);
 };
 
 la_ssize_t source_read(archive* a, void* client, const void** out) {
@@ -79,7 +83,7 @@ void enable_filter(archive* a, const std::string& media_type) {
 
 // "./a//b/" -> "a/b"; "" for the layer root. Refuses absolute paths and "..".
 std::string clean_path(std::string_view path) {
-  if (path.starts_with('/')) throw Error("absolute path '" + std::string(path) + "' in layer");
+  if (path.starts_with('/')) throw Error("absolute path refused");
   std::string out;
   std::size_t start = 0;
   while (start <= path.size()) {
@@ -88,126 +92,329 @@ std::string clean_path(std::string_view path) {
     std::string_view part = path.substr(start, end - start);
     start = end + 1;
     if (part.empty() || part == ".") continue;
-    if (part == "..") throw Error("path '" + std::string(path) + "' in layer leaves it (..)");
+    if (part == "..") throw Error("path leaves the layer (..)");
     if (!out.empty()) out += '/';
     out += part;
   }
   return out;
 }
 
-std::string parent_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
+struct DirMeta {
+  mode_t perm = 0755;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  timespec mtime{};
+};
 
-std::string base_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
+class Unpacker {
+ public:
+  Unpacker(archive* in, int root, const UnpackPolicy& policy)
+      : in_(in), root_(root), policy_(policy), as_root_(::geteuid() == 0) {}
 
-// Marks `rel` (a dir inside `root`) opaque for overlayfs. openat2 keeps the lookup below
-// root and off symlinks, since the layer itself decided what those path components are.
-void mark_opaque(const fs::path& root, const std::string& rel) {
-  Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd) throw Error::system("open " + root.string());
-  Fd dir;
-  if (rel.empty()) {
-    dir = std::move(root_fd);
-  } else {
-    open_how how{};
-    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    dir =
-        Fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), rel.c_str(), &how, sizeof how)));
-    if (!dir) throw Error::system("open opaque dir " + rel);
+  void run() {
+    archive_entry* entry = nullptr;
+    for (;;) {
+      int r = archive_read_next_header(in_, &entry);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+        throw Error("read tar header" + after_last() + ": " + archive_message(in_));
+      const char* raw = archive_entry_pathname(entry);
+      last_ = raw ? raw : "";
+      with_context("entry '" + last_ + "'", [&] {
+        if (!raw) throw Error("tar entry without a path");
+        if (++entries_ > policy_.max_entries)
+          throw Error("more than " + std::to_string(policy_.max_entries) +
+                      " entries in one layer (limit)");
+        entry_one(entry);
+      });
+    }
+    finish_dirs();
   }
-  // Unprivileged overlayfs (mounted with userxattr) reads the user.* name instead.
-  const char* name = ::geteuid() == 0 ? "trusted.overlay.opaque" : "user.overlay.opaque";
-  if (::fsetxattr(dir.get(), name, "y", 1, 0) != 0)
-    throw Error::system(std::string("set ") + name + " on " + (rel.empty() ? "/" : rel));
-}
 
-// Writes one entry (with its data, if any) at the absolute path `target`.
-void write_entry(archive* in, archive* out, archive_entry* entry, const std::string& target) {
-  archive_entry_set_pathname(entry, target.c_str());
-  if (archive_write_header(out, entry) != ARCHIVE_OK)
-    throw Error("extract: " + archive_message(out));
-  if (archive_entry_size(entry) > 0) {
+ private:
+  // " after entry 'x'", to place errors that belong to no header.
+  std::string after_last() const { return last_.empty() ? "" : " after entry '" + last_ + "'"; }
+
+  void entry_one(archive_entry* e) {
+    std::string path = clean_path(archive_entry_pathname(e));
+    if (path.empty()) return;  // the layer root itself: the caller made that dir
+    auto [parent, name] = split_parent(path);
+    for (std::size_t s = 0, end; s < parent.size(); s = end + 1) {
+      end = parent.find('/', s);
+      if (end == std::string::npos) end = parent.size();
+      if (std::string_view(parent).substr(s, end - s).starts_with(kWhiteout))
+        throw Error("whiteout name used as a directory");
+    }
+    mode_t type = archive_entry_filetype(e);
+    la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+    if (size < 0 || static_cast<std::uint64_t>(size) > policy_.max_entry_bytes)
+      throw Error("size " + std::to_string(size) + " exceeds the limit of " +
+                  std::to_string(policy_.max_entry_bytes) + " bytes per file");
+    total_ += static_cast<std::uint64_t>(size);
+    if (total_ > policy_.max_total_bytes)
+      throw Error("layer holds more than " + std::to_string(policy_.max_total_bytes) +
+                  " bytes of files (limit)");
+
+    if (name == kOpaque) {
+      if (parent.empty()) throw Error("opaque marker at the layer root");
+      if (type != AE_IFREG || archive_entry_hardlink(e))
+        throw Error("opaque marker must be a plain empty file");
+      dir_fd(parent);  // the dir must exist to carry the mark
+      opaque_.insert(parent);
+      return;
+    }
+    if (name.starts_with(".wh..wh.")) return;  // other reserved names (aufs leftovers)
+    if (name.starts_with(kWhiteout)) {
+      std::string hidden = name.substr(kWhiteout.size());
+      if (hidden.empty() || hidden == "." || hidden == "..")
+        throw Error(parent.empty() && hidden != ".." ? "whiteout of the layer root"
+                                                     : "whiteout names '" + hidden + "'");
+      int dir = dir_fd(parent);
+      make_room(dir, hidden, /*new_is_dir=*/false);
+      if (::mknodat(dir, hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+        throw Error::system("make whiteout for " + hidden);
+      return;
+    }
+
+    int dir = dir_fd(parent);
+    if (const char* link = archive_entry_hardlink(e)) {
+      std::string target = clean_path(link);
+      if (target.empty()) throw Error("hard link to the layer root");
+      auto [tparent, tname] = split_parent(target);
+      Fd tdir = open_beneath(root_, tparent, O_PATH | O_DIRECTORY);
+      if (!tdir) throw Error::system("hard link target '" + target + "'");
+      make_room(dir, name, false);
+      if (::linkat(tdir.get(), tname.c_str(), dir, name.c_str(), 0) != 0)
+        throw Error::system("hard link to '" + target + "'");
+      return;
+    }
+    switch (type) {
+      case AE_IFDIR:
+        return make_dir(e, dir, path, name);
+      case AE_IFREG:
+        return make_file(e, dir, name);
+      case AE_IFLNK:
+        return make_symlink(e, dir, name);
+      case AE_IFCHR:
+      case AE_IFBLK:
+        if (!policy_.allow_devices) throw Error("device node refused (devices are not allowed)");
+        [[fallthrough]];
+      case AE_IFIFO:
+        return make_node(e, dir, name, type);
+      default:
+        throw Error("unsupported entry type " + std::to_string(type));
+    }
+  }
+
+  // A fd of the dir `rel` (made, with its missing parents, when absent). Never through a
+  // symlink: the layer decided what each component is, so a symlink here is an escape attempt.
+  int dir_fd(const std::string& rel) {
+    if (rel.empty()) return root_;
+    if (rel == cached_rel_ && cached_) return cached_.get();
+    Fd fd = open_beneath(root_, rel, O_PATH | O_DIRECTORY);
+    if (!fd && errno == ENOENT) {
+      Fd cur;
+      std::size_t start = 0;
+      while (start <= rel.size()) {
+        std::size_t end = rel.find('/', start);
+        if (end == std::string::npos) end = rel.size();
+        std::string part = rel.substr(start, end - start);
+        int at = cur ? cur.get() : root_;
+        Fd next = open_beneath(at, part, O_PATH | O_DIRECTORY);
+        if (!next && errno == ENOENT) {
+          if (::mkdirat(at, part.c_str(), 0755) != 0 && errno != EEXIST)
+            throw Error::system("make parent dir " + rel.substr(0, end));
+          next = open_beneath(at, part, O_PATH | O_DIRECTORY);
+        }
+        if (!next) return fail_dir(rel.substr(0, end));
+        cur = std::move(next);
+        start = end + 1;
+      }
+      fd = std::move(cur);
+    }
+    if (!fd) return fail_dir(rel);
+    cached_ = std::move(fd);
+    cached_rel_ = rel;
+    return cached_.get();
+  }
+
+  [[noreturn]] int fail_dir(const std::string& rel) {
+    int err = errno;
+    if (err == ELOOP || err == EXDEV) throw Error("path goes through the symlink '" + rel + "'");
+    if (err == ENOTDIR) throw Error("'" + rel + "' on the path is not a directory");
+    throw Error("open dir '" + rel + "'", err);
+  }
+
+  // A duplicate of an earlier entry replaces it; only a dir may replace a dir (merging).
+  // Returns true when a dir is already there.
+  bool make_room(int dir, const std::string& name, bool new_is_dir) {
+    struct stat st;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return false;
+      throw Error::system("stat");
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (new_is_dir) return true;
+      throw Error("duplicate entry would replace a directory");
+    }
+    if (::unlinkat(dir, name.c_str(), 0) != 0) throw Error::system("replace earlier entry");
+    return false;
+  }
+
+  mode_t file_perm(archive_entry* e) const {
+    mode_t perm = archive_entry_perm(e) & 07777;
+    if (!policy_.keep_setuid) perm &= ~mode_t{S_ISUID | S_ISGID};
+    return perm;
+  }
+
+  static timespec mtime_of(archive_entry* e) {
+    return timespec{archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+  }
+
+  // xattrs a layer may set: user.* (not overlayfs' own) and, with setuid allowed, file
+  // capabilities. trusted.* and security labels would reach past the image.
+  void set_xattrs(archive_entry* e, int fd) const {
+    if (archive_entry_xattr_reset(e) == 0) return;
+    const char* name;
+    const void* value;
+    size_t size;
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+      std::string_view n = name;
+      bool ok = (n.starts_with("user.") && !n.starts_with("user.overlay.")) ||
+                (n == "security.capability" && policy_.keep_setuid);
+      if (ok && ::fsetxattr(fd, name, value, size, 0) != 0 && errno != ENOTSUP)
+        throw Error::system(std::string("set xattr ") + name);
+    }
+  }
+
+  void make_dir(archive_entry* e, int dir, const std::string& path, const std::string& name) {
+    if (!make_room(dir, name, true) && ::mkdirat(dir, name.c_str(), 0700) != 0)
+      throw Error::system("mkdir");
+    mode_t perm = archive_entry_perm(e) & 07777;
+    if (!policy_.keep_setuid) perm &= ~mode_t{S_ISUID};
+    // Applied once the children are in: a 0500 dir must stay writable until then.
+    dirs_[path] = DirMeta{perm, static_cast<uid_t>(archive_entry_uid(e)),
+                          static_cast<gid_t>(archive_entry_gid(e)), mtime_of(e)};
+    if (archive_entry_xattr_count(e) > 0) {
+      Fd fd = open_beneath(dir, name, O_RDONLY | O_DIRECTORY);
+      if (!fd) throw Error::system("open dir");
+      set_xattrs(e, fd.get());
+    }
+  }
+
+  void make_file(archive_entry* e, int dir, const std::string& name) {
+    make_room(dir, name, false);
+    Fd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw Error::system("create file");
     const void* buf;
     size_t size;
     la_int64_t offset;
+    std::int64_t pos = 0;
     for (;;) {
-      int r = archive_read_data_block(in, &buf, &size, &offset);
+      int r = archive_read_data_block(in_, &buf, &size, &offset);
       if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK) throw Error("read data: " + archive_message(in));
-      if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
-        throw Error("write data: " + archive_message(out));
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) throw Error("read data: " + archive_message(in_));
+      if (offset != pos && ::lseek(fd.get(), offset, SEEK_SET) < 0) throw Error::system("seek");
+      const char* p = static_cast<const char*>(buf);
+      for (size_t left = size; left > 0;) {
+        ssize_t n = ::write(fd.get(), p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error::system("write");
+        p += n;
+        left -= static_cast<size_t>(n);
+      }
+      pos = offset + static_cast<std::int64_t>(size);
+    }
+    // Sparse files end in a hole the loop never wrote.
+    la_int64_t want = archive_entry_size(e);
+    if (want > pos && ::ftruncate(fd.get(), want) != 0) throw Error::system("truncate");
+    // chown clears setuid and file capabilities, so mode and xattrs come after it.
+    if (as_root_ && ::fchown(fd.get(), static_cast<uid_t>(archive_entry_uid(e)),
+                             static_cast<gid_t>(archive_entry_gid(e))) != 0)
+      throw Error::system("chown");
+    set_xattrs(e, fd.get());
+    if (::fchmod(fd.get(), file_perm(e)) != 0) throw Error::system("chmod");
+    const timespec times[2] = {mtime_of(e), mtime_of(e)};
+    if (::futimens(fd.get(), times) != 0) throw Error::system("set times");
+  }
+
+  void set_link_meta(archive_entry* e, int dir, const std::string& name) const {
+    if (as_root_ && ::fchownat(dir, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
+                               static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
+      throw Error::system("chown");
+    const timespec times[2] = {mtime_of(e), mtime_of(e)};
+    if (::utimensat(dir, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+      throw Error::system("set times");
+  }
+
+  void make_symlink(archive_entry* e, int dir, const std::string& name) {
+    const char* target = archive_entry_symlink(e);
+    if (!target || !*target) throw Error("symlink without a target");
+    make_room(dir, name, false);
+    // The target is stored as is and never followed here; it is resolved inside the container.
+    if (::symlinkat(target, dir, name.c_str()) != 0) throw Error::system("symlink");
+    set_link_meta(e, dir, name);
+  }
+
+  void make_node(archive_entry* e, int dir, const std::string& name, mode_t type) {
+    make_room(dir, name, false);
+    mode_t kind = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
+    if (::mknodat(dir, name.c_str(), kind | 0600, archive_entry_rdev(e)) != 0)
+      throw Error::system("mknod");
+    set_link_meta(e, dir, name);
+    if (::fchmodat(dir, name.c_str(), file_perm(e), 0) != 0) throw Error::system("chmod");
+  }
+
+  // Owners, modes and times of dirs (deepest first, so a parent's mtime is final), then the
+  // overlayfs opaque marks.
+  void finish_dirs() {
+    cached_ = Fd();
+    std::vector<const std::pair<const std::string, DirMeta>*> order;
+    for (const auto& d : dirs_) order.push_back(&d);
+    std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) {
+      return std::count(a->first.begin(), a->first.end(), '/') >
+             std::count(b->first.begin(), b->first.end(), '/');
+    });
+    // Unprivileged overlayfs (mounted with userxattr) reads the user.* name instead.
+    const char* opaque_name = as_root_ ? "trusted.overlay.opaque" : "user.overlay.opaque";
+    for (const auto& rel : opaque_) {
+      with_context("entry '" + rel + "/" + std::string(kOpaque) + "'", [&] {
+        Fd fd = open_beneath(root_, rel, O_RDONLY | O_DIRECTORY);
+        if (!fd) fail_dir(rel);
+        if (::fsetxattr(fd.get(), opaque_name, "y", 1, 0) != 0)
+          throw Error::system(std::string("set ") + opaque_name);
+      });
+    }
+    for (const auto* d : order) {
+      with_context("entry '" + d->first + "/'", [&] {
+        const DirMeta& m = d->second;
+        Fd fd = open_beneath(root_, d->first, O_RDONLY | O_DIRECTORY);
+        if (!fd) fail_dir(d->first);
+        if (as_root_ && ::fchown(fd.get(), m.uid, m.gid) != 0) throw Error::system("chown");
+        if (::fchmod(fd.get(), m.perm) != 0) throw Error::system("chmod");
+        const timespec times[2] = {m.mtime, m.mtime};
+        if (::futimens(fd.get(), times) != 0) throw Error::system("set times");
+      });
     }
   }
-  if (archive_write_finish_entry(out) != ARCHIVE_OK) throw Error("finish: " + archive_message(out));
-}
 
-void extract(archive* in, archive* out, const fs::path& root, std::set<std::string>& opaque) {
-  const std::string prefix = root.string() + "/";
-  std::set<std::string> seen;  // paths extracted so far
-  archive_entry* entry = nullptr;
-  for (;;) {
-    int r = archive_read_next_header(in, &entry);
-    if (r == ARCHIVE_EOF) return;
-    if (r != ARCHIVE_OK) throw Error("read tar header: " + archive_message(in));
-    const char* raw = archive_entry_pathname(entry);
-    if (!raw) throw Error("tar entry without a path");
-    std::string path = clean_path(raw);
-    with_context("entry '" + std::string(raw) + "'", [&] {
-      if (path.empty()) return;  // the layer root itself: the caller owns that dir
-      std::string name = base_of(path);
-      if (name == kOpaque) {
-        std::string dir = parent_of(path);
-        // The dir must exist to carry the mark; normally its own entry came first.
-        if (!dir.empty() && !seen.contains(dir)) {
-          EntryPtr made(archive_entry_clone(entry));
-          archive_entry_set_filetype(made.get(), AE_IFDIR);
-          archive_entry_set_perm(made.get(), 0755);
-          archive_entry_set_size(made.get(), 0);
-          archive_entry_set_hardlink(made.get(), nullptr);
-          archive_entry_set_symlink(made.get(), nullptr);
-          write_entry(in, out, made.get(), prefix + dir);
-          seen.insert(dir);
-        }
-        opaque.insert(dir);
-        return;
-      }
-      if (name.starts_with(".wh..wh.")) return;  // other reserved names (aufs leftovers)
-      if (name.starts_with(kWhiteout)) {
-        // OCI whiteout -> overlayfs whiteout: a 0/0 char device with the hidden name.
-        std::string hidden = name.substr(kWhiteout.size());
-        if (hidden.empty() || hidden == "." || hidden == "..") throw Error("bad whiteout name");
-        std::string parent = parent_of(path);
-        path = parent.empty() ? hidden : parent + "/" + hidden;
-        archive_entry_set_hardlink(entry, nullptr);
-        archive_entry_set_symlink(entry, nullptr);
-        archive_entry_set_filetype(entry, AE_IFCHR);
-        archive_entry_set_perm(entry, 0);
-        archive_entry_set_rdev(entry, 0);
-        archive_entry_set_size(entry, 0);
-      }
-      if (const char* link = archive_entry_hardlink(entry)) {
-        std::string target = clean_path(link);
-        if (target.empty()) throw Error("hard link to the layer root");
-        archive_entry_set_hardlink(entry, (prefix + target).c_str());
-      }
-      seen.insert(path);
-      // libarchive writes relative to the cwd, so entries get the absolute (canonical) dest
-      // as prefix. That is why ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS is off: clean_path has
-      // refused absolute paths and ".." already.
-      write_entry(in, out, entry, prefix + path);
-    });
-  }
-}
+  archive* in_;
+  int root_;
+  const UnpackPolicy& policy_;
+  bool as_root_;
+  std::string last_;
+  std::uint64_t entries_ = 0;
+  std::uint64_t total_ = 0;
+  std::map<std::string, DirMeta> dirs_;
+  std::set<std::string> opaque_;
+  std::string cached_rel_;
+  Fd cached_;
+};
 
 }  // namespace
 
-void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest) {
+void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest,
+                  const UnpackPolicy& policy) {
   with_context("unpack layer " + layer.digest, [&] {
     Source src;
     Fd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
@@ -218,6 +425,7 @@ void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest
     if (static_cast<std::uint64_t>(st.st_size) != layer.size)  // fail fast; rechecked below
       throw Error("blob is " + std::to_string(st.st_size) + " bytes, the manifest says " +
                   std::to_string(layer.size));
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
     ArchivePtr in(archive_read_new());
     if (!in) throw Error("archive_read_new failed");
@@ -226,24 +434,9 @@ void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest
     if (archive_read_open(in.get(), &src, nullptr, source_read, nullptr) != ARCHIVE_OK)
       throw Error("open tar: " + archive_message(in.get()));
 
-    ArchivePtr out(archive_write_disk_new());
-    if (!out) throw Error("archive_write_disk_new failed");
-    int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                ARCHIVE_EXTRACT_SECURE_NODOTDOT;
-    // Owners come from the numeric ids in the tar (no name lookup: the host's /etc/passwd
-    // means nothing for an image). Without root they cannot be set, so they are not tried.
-    if (::geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
-    archive_write_disk_set_options(out.get(), flags);
-
-    std::error_code ec;
-    fs::path root = fs::canonical(dest, ec);  // no symlink in the prefix for SECURE_SYMLINKS
-    if (ec) throw Error("resolve " + dest.string(), ec.value());
-    std::set<std::string> opaque;
-    extract(in.get(), out.get(), root, opaque);
-    // Closing applies the deferred modes and times of directories.
-    if (archive_write_close(out.get()) != ARCHIVE_OK)
-      throw Error("finish extract: " + archive_message(out.get()));
-    for (const auto& dir : opaque) mark_opaque(root, dir);
+    Fd root(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root) throw Error::system("open " + dest.string());
+    Unpacker(in.get(), root.get(), policy).run();
 
     drain(src);
     if (src.bytes != layer.size)

@@ -172,6 +172,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (o.image) {
       image::Store store(paths_.images);
       image::Image img = store.get(*o.image);
+      st.image_digest = img.manifest_digest;
       auto shift = ns::root_shift(spec);
       auto lowers = store.layer_dirs(img, shift);
       fsys::path upper = dir / "upper", work = dir / "work", rootfs = dir / "rootfs";

@@ -49,6 +49,7 @@ nlohmann::json ContainerState::to_json() const {
   j["createdMonoNs"] = created_mono_ns;
   if (!events_file.empty()) j["eventsFile"] = events_file.string();
   if (!image.empty()) j["image"] = image;
+  if (!image_digest.empty()) j["imageDigest"] = image_digest;
   if (!bundle.empty()) j["bundle"] = bundle.string();
   j["rootfs"] = rootfs.string();
   j["hostMounts"] = host_mounts;
@@ -74,6 +75,7 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
   s.created_mono_ns = j.value("createdMonoNs", std::int64_t{0});
   s.events_file = j.value("eventsFile", "");
   s.image = j.value("image", "");
+  s.image_digest = j.value("imageDigest", "");
   s.bundle = j.value("bundle", "");
   s.rootfs = j.value("rootfs", "");
   s.host_mounts = j.value("hostMounts", std::vector<std::string>{});

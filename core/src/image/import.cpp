@@ -1,0 +1,364 @@
+// Store::import: `docker save` archives and OCI image layouts (dirs or tars) into the store.
+// Every file of the source is staged (hashed while it streams) before anything is committed.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <vector>
+
+#include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/image.hpp"
+#include "image/archive_ptr.hpp"
+#include "image/beneath.hpp"
+#include "image/digest.hpp"
+#include "image/layout.hpp"
+#include "image/manifest.hpp"
+#include "image/staging.hpp"
+
+namespace boxlab::image {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+constexpr int kMaxLinkHops = 8;
+
+json parse_json(const StagedBlob& blob, const std::string& where) {
+  json j = json::parse(read_file(blob.file), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(where + ": not JSON");
+  return j;
+}
+
+// Relative path inside the source, cleaned ("a/../b" -> "b", as docker save's layer links
+// use it); refuses absolute paths and paths that climb above the source.
+std::string source_path(std::string_view path, const std::string& where) {
+  if (path.starts_with('/')) throw Error(where + ": absolute path '" + std::string(path) + "'");
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part != "..") {
+      parts.push_back(part);
+      continue;
+    }
+    if (parts.empty()) throw Error(where + ": path '" + std::string(path) + "' leaves the source");
+    parts.pop_back();
+  }
+  std::string out;
+  for (auto p : parts) out += (out.empty() ? "" : "/") + std::string(p);
+  return out;
+}
+
+// The files of the source by relative path, staged on demand (dir) or all upfront (tar).
+class Source {
+ public:
+  Source(Staging& staging, ImportProgress& progress, const ProgressFn& report)
+      : staging_(staging), progress_(progress), report_(report) {}
+
+  void open(const fs::path& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw Error::system("stat " + path.string());
+    if (S_ISDIR(st.st_mode)) {
+      dir_ = Fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir_) throw Error::system("open " + path.string());
+    } else {
+      progress_.bytes_total = static_cast<std::uint64_t>(st.st_size);
+      read_tar(path);
+    }
+  }
+
+  bool is_dir() const { return static_cast<bool>(dir_); }
+
+  bool has(const std::string& rel) {
+    if (dir_) {
+      struct stat st;
+      return ::fstatat(dir_.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    }
+    return files_.contains(rel) || links_.contains(rel);
+  }
+
+  // The staged file at `rel` (`where` names it in errors).
+  StagedBlob get(std::string rel, const std::string& where) {
+    if (dir_) {
+      // The layout's own symlinks may not lead out of it.
+      Fd fd = open_beneath(dir_.get(), rel, O_RDONLY);
+      if (!fd) throw Error::system(where + ": open " + rel);
+      return staging_.stage(
+          [&](char* buf, std::size_t cap) {
+            for (;;) {
+              ssize_t n = ::read(fd.get(), buf, cap);
+              if (n < 0 && errno == EINTR) continue;
+              if (n < 0) throw Error::system(where + ": read " + rel);
+              return static_cast<std::size_t>(n);
+            }
+          },
+          [&](std::size_t n) { advance(n); });
+    }
+    for (int hop = 0; hop < kMaxLinkHops; ++hop) {
+      if (auto it = files_.find(rel); it != files_.end()) return it->second;
+      auto link = links_.find(rel);
+      if (link == links_.end()) break;
+      rel = link->second;
+    }
+    throw Error(where + ": '" + rel + "' is not in the archive");
+  }
+
+  void advance(std::size_t n) {
+    progress_.bytes_done += n;
+    if (report_) report_(progress_);
+  }
+
+ private:
+  static la_ssize_t read_cb(archive* a, void* client, const void** out) {
+    auto* self = static_cast<Source*>(client);
+    for (;;) {
+      ssize_t n = ::read(self->tar_fd_.get(), self->buf_.data(), self->buf_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        archive_set_error(a, errno, "read");
+        return -1;
+      }
+      self->advance(static_cast<std::size_t>(n));
+      *out = self->buf_.data();
+      return n;
+    }
+  }
+
+  void read_tar(const fs::path& path) {
+    tar_fd_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!tar_fd_) throw Error::system("open " + path.string());
+    buf_.resize(1 << 20);
+    ArchivePtr in(archive_read_new());
+    if (!in) throw Error("archive_read_new failed");
+    archive_read_support_format_tar(in.get());
+    archive_read_support_filter_gzip(in.get());
+    archive_read_support_filter_none(in.get());
+    if (archive_read_open(in.get(), this, nullptr, read_cb, nullptr) != ARCHIVE_OK)
+      throw Error(path.string() + ": " + archive_message(in.get()));
+    archive_entry* e;
+    std::string last;
+    for (;;) {
+      int r = archive_read_next_header(in.get(), &e);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+        throw Error(path.string() + (last.empty() ? "" : " after entry '" + last + "'") + ": " +
+                    archive_message(in.get()));
+      const char* raw = archive_entry_pathname(e);
+      last = raw ? raw : "";
+      std::string where = path.string() + ": entry '" + last + "'";
+      std::string rel = source_path(last, where);
+      auto type = archive_entry_filetype(e);
+      if (const char* hard = archive_entry_hardlink(e)) {
+        links_[rel] = source_path(hard, where);
+      } else if (type == AE_IFLNK) {
+        // docker save links repeated layers: "<id>/layer.tar -> ../<other>/layer.tar".
+        std::string target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
+        auto slash = rel.rfind('/');
+        std::string base = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
+        links_[rel] = source_path(base + target, where);
+      } else if (type == AE_IFREG) {
+        StagedBlob blob = with_context(where, [&] {
+          return staging_.stage([&](char* buf, std::size_t cap) -> std::size_t {
+            la_ssize_t n = archive_read_data(in.get(), buf, cap);
+            if (n < 0) throw Error(archive_message(in.get()));
+            return static_cast<std::size_t>(n);
+          });
+        });
+        if (looks_like_layer(blob.head)) ++progress_.layers_done;
+        files_[rel] = std::move(blob);
+      }
+    }
+  }
+
+  Staging& staging_;
+  ImportProgress& progress_;
+  const ProgressFn& report_;
+  Fd dir_;
+  Fd tar_fd_;
+  std::vector<char> buf_;
+  std::map<std::string, StagedBlob> files_;
+  std::map<std::string, std::string> links_;
+};
+
+// An image found in the source: its manifest (as staged bytes) and the name it came with.
+struct Found {
+  std::string name;
+  StagedBlob manifest;
+  std::vector<std::string> blobs;  // config and layer digests, to commit
+};
+
+StagedBlob checked(const StagedBlob& blob, const Descriptor& d, const std::string& where) {
+  if (blob.digest != d.digest)
+    throw Error(where + ": content hashes to " + blob.digest + ", the descriptor says " + d.digest);
+  if (blob.size != d.size)
+    throw Error(where + ": " + std::to_string(blob.size) + " bytes, the descriptor says " +
+                std::to_string(d.size));
+  return blob;
+}
+
+std::optional<std::string> ref_name(const json& entry) {
+  auto ann = entry.find("annotations");
+  if (ann == entry.end() || !ann->is_object()) return std::nullopt;
+  auto name = ann->find(kRefNameAnnotation);
+  if (name == ann->end() || !name->is_string()) return std::nullopt;
+  return name->get<std::string>();
+}
+
+std::vector<Found> read_oci(Source& src, ImportProgress& progress) {
+  auto blob = [&](const Descriptor& d, const std::string& where) {
+    return checked(src.get("blobs/sha256/" + digest_hex(d.digest), where), d, where);
+  };
+  json index = parse_json(src.get("index.json", "index.json"), "index.json");
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array())
+    throw Error("index.json: no manifests array");
+  std::vector<Found> found;
+  std::vector<std::pair<json, std::string>> todo;  // descriptor, where
+  for (std::size_t i = 0; i < index["manifests"].size(); ++i)
+    todo.emplace_back(index["manifests"][i], "index.json: manifests[" + std::to_string(i) + "]");
+  std::size_t layers_total = 0;
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    auto [entry, where] = todo[k];
+    Descriptor d = descriptor_from_json(entry, where);
+    if (d.media_type == kMediaIndex) {  // a nested index: take the entries for linux
+      json nested = parse_json(blob(d, where), where);
+      for (std::size_t i = 0; nested.contains("manifests") && i < nested["manifests"].size(); ++i) {
+        json m = nested["manifests"][i];
+        auto os = m.contains("platform") ? m["platform"].value("os", "linux") : "linux";
+        if (os != "linux") continue;
+        if (!m.contains("annotations") && entry.contains("annotations"))
+          m["annotations"] = entry["annotations"];
+        todo.emplace_back(m, where + ": manifests[" + std::to_string(i) + "]");
+      }
+      continue;
+    }
+    if (d.media_type != kMediaManifest && d.media_type != kDockerManifest)
+      throw Error(where + ": unsupported mediaType " + d.media_type);
+    Found f;
+    f.name = ref_name(entry).value_or("");
+    f.manifest = blob(d, where);
+    json m = parse_json(f.manifest, "manifest " + d.digest);
+    if (!m.is_object() || !m.contains("config") || !m.contains("layers") || !m["layers"].is_array())
+      throw Error("manifest " + d.digest + ": needs config and layers");
+    Descriptor config = descriptor_from_json(m["config"], "manifest " + d.digest + ": config");
+    blob(config, "config " + config.digest);
+    f.blobs.push_back(config.digest);
+    for (std::size_t i = 0; i < m["layers"].size(); ++i) {
+      std::string lw = "manifest " + d.digest + ": layers[" + std::to_string(i) + "]";
+      Descriptor l = descriptor_from_json(m["layers"][i], lw);
+      blob(l, lw);
+      f.blobs.push_back(l.digest);
+      if (src.is_dir()) {
+        progress.layers_done = ++layers_total;
+      }
+    }
+    found.push_back(std::move(f));
+  }
+  return found;
+}
+
+std::vector<Found> read_docker(Source& src, Staging& staging) {
+  json manifest = parse_json(src.get("manifest.json", "manifest.json"), "manifest.json");
+  if (!manifest.is_array() || manifest.empty())
+    throw Error("manifest.json: not a non-empty array (is this a `docker save` archive?)");
+  std::vector<Found> found;
+  for (std::size_t i = 0; i < manifest.size(); ++i) {
+    std::string where = "manifest.json[" + std::to_string(i) + "]";
+    const json& item = manifest[i];
+    if (!item.is_object() || !item.contains("Config") || !item["Config"].is_string() ||
+        !item.contains("Layers") || !item["Layers"].is_array())
+      throw Error(where + ": needs Config and Layers");
+    std::string config_path = source_path(item["Config"].get<std::string>(), where + ": Config");
+    StagedBlob config = src.get(config_path, where + ": Config");
+    json cfg = parse_json(config, where + ": config " + config_path);
+    std::vector<std::string> diff_ids;
+    if (cfg.contains("rootfs") && cfg["rootfs"].contains("diff_ids"))
+      for (const auto& d : cfg["rootfs"]["diff_ids"])
+        if (d.is_string()) diff_ids.push_back(d.get<std::string>());
+    if (diff_ids.size() != item["Layers"].size())
+      throw Error(where + ": " + std::to_string(item["Layers"].size()) +
+                  " layers but the config has " + std::to_string(diff_ids.size()) + " diff_ids");
+    Found f;
+    f.blobs.push_back(config.digest);
+    json layers = json::array();
+    for (std::size_t l = 0; l < diff_ids.size(); ++l) {
+      const json& p = item["Layers"][l];
+      std::string lw = where + ": Layers[" + std::to_string(l) + "]";
+      if (!p.is_string()) throw Error(lw + ": not a path");
+      StagedBlob layer = src.get(source_path(p.get<std::string>(), lw), lw);
+      std::string media = layer_media_type(layer.head);
+      // Uncompressed, the layer's digest is its diff_id: the config vouches for the bytes.
+      if (media == kMediaLayerTar && layer.digest != diff_ids[l])
+        throw Error(lw + ": content hashes to " + layer.digest + ", the config's diff_id is " +
+                    diff_ids[l]);
+      layers.push_back(to_json(Descriptor{media, layer.digest, layer.size}));
+      f.blobs.push_back(layer.digest);
+    }
+    json oci{{"schemaVersion", 2},
+             {"mediaType", kMediaManifest},
+             {"config", to_json(Descriptor{std::string(kMediaConfig), config.digest, config.size})},
+             {"layers", std::move(layers)}};
+    f.manifest = staging.stage_bytes(oci.dump());
+    if (item.contains("RepoTags") && item["RepoTags"].is_array() && !item["RepoTags"].empty() &&
+        item["RepoTags"][0].is_string())
+      f.name = item["RepoTags"][0].get<std::string>();
+    found.push_back(std::move(f));
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<Image> Store::import(const fs::path& source, const std::optional<std::string>& name,
+                                 const ProgressFn& progress) {
+  return with_context("import " + source.string(), [&] {
+    if (name) check_image_name(*name);
+    Layout layout(dir_);
+    // Exclusive: no garbage collection between staging the blobs and tagging them.
+    StoreLock lock(dir_, StoreLock::Mode::exclusive);
+    layout.init();
+    Staging staging(layout);
+    ImportProgress state;
+    Source src(staging, state, progress);
+    src.open(source);
+    std::vector<Found> found;
+    if (src.has("manifest.json"))
+      found = read_docker(src, staging);
+    else if (src.has("index.json"))
+      found = read_oci(src, state);
+    else
+      throw Error("neither a `docker save` archive (manifest.json) nor an OCI layout (index.json)");
+    if (found.empty()) throw Error("holds no image");
+    if (name && found.size() > 1)
+      throw Error("holds " + std::to_string(found.size()) + " images; --name needs exactly one");
+    for (auto& f : found) {
+      if (name) f.name = *name;
+      if (f.name.empty())
+        throw Error("image " + f.manifest.digest +
+                    " has no name in the source; give one with --name");
+      check_image_name(f.name);
+    }
+    // Every image checks out: now, and only now, the blobs go into the store.
+    std::vector<Image> images;
+    for (const auto& f : found) {
+      for (const auto& d : f.blobs) staging.commit(d);
+      staging.commit(f.manifest.digest);
+      Descriptor desc{std::string(kMediaManifest), f.manifest.digest, f.manifest.size};
+      Image image = load_image(layout, f.name, desc);  // validates before the tag exists
+      layout.tag(f.name, desc);
+      images.push_back(std::move(image));
+    }
+    state.layers_total = state.layers_done;
+    if (progress) progress(state);
+    return images;
+  });
+}
+
+}  // namespace boxlab::image

@@ -1,0 +1,146 @@
+// Layer unpack speed: boxlab (one libarchive pass, sha256 verified on the way) against
+// `tar -xf` and `umoci raw unpack` of the same uncompressed layer, side by side in one run.
+// Usage (as root, so owners are restored by all three):
+//   build/tests/bench_image_import [--mb 100] [--runs 5] [--dir /var/tmp]
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "boxlab/file.hpp"
+#include "boxlab/image.hpp"
+#include "image_tar.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A layer of about `mb` MB: a few big files, many small ones, dirs and symlinks, like an image.
+std::string make_layer(std::size_t mb) {
+  std::vector<boxlab::test::TarEntry> entries;
+  std::string big(1 << 20, '\0'), small(8 << 10, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  for (std::size_t i = 0; i < small.size(); ++i) small[i] = static_cast<char>(i * 7);
+  std::size_t big_files = mb * 8 / 10;  // 80% in 1 MB files, 20% in 8 kB files
+  std::size_t small_files = (mb << 20) / 5 / small.size();
+  entries.push_back({"usr/", AE_IFDIR, 0755});
+  entries.push_back({"usr/lib/", AE_IFDIR, 0755});
+  for (std::size_t i = 0; i < big_files; ++i) {
+    big[0] = static_cast<char>(i);
+    entries.push_back({"usr/lib/lib" + std::to_string(i) + ".so", AE_IFREG, 0755, 0, 0, big});
+  }
+  for (std::size_t d = 0; d * 100 < small_files; ++d) {
+    std::string dir = "usr/share/d" + std::to_string(d) + "/";
+    if (d == 0) entries.push_back({"usr/share/", AE_IFDIR, 0755});
+    entries.push_back({dir, AE_IFDIR, 0755});
+    for (std::size_t i = d * 100; i < std::min(small_files, d * 100 + 100); ++i) {
+      small[0] = static_cast<char>(i);
+      entries.push_back({dir + "f" + std::to_string(i), AE_IFREG, 0644, 1000, 1000, small});
+      if (i % 10 == 0)
+        entries.push_back(
+            {dir + "l" + std::to_string(i), AE_IFLNK, 0777, 0, 0, "", "f" + std::to_string(i)});
+    }
+  }
+  return boxlab::test::make_tar(entries);
+}
+
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+int run_quiet(const std::vector<std::string>& argv) {
+  return boxlab::test::run(argv).status;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t mb = 100;
+  int runs = 5;
+  fs::path base = "/var/tmp";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--mb"))
+      mb = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs"))
+      runs = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir"))
+      base = argv[i + 1];
+  }
+  fs::path work = base / ("boxlab-bench-image-" + std::to_string(::getpid()));
+  boxlab::make_dirs(work);
+  try {
+    std::string tar = make_layer(mb);
+    std::string digest = boxlab::test::sha256(tar);
+    fs::path layout = work / "layout";
+    boxlab::test::write_oci_image(layout, "bench", {{tar, boxlab::test::kMediaLayerTar}},
+                                  boxlab::test::make_config({digest}));
+    fs::path blob = layout / "blobs/sha256" / boxlab::test::hex_of(digest);
+    boxlab::image::Layer layer{digest, digest, boxlab::test::kMediaLayerTar, tar.size()};
+    bool have_umoci = run_quiet({"sh", "-c", "command -v umoci"}) == 0;
+    std::printf("layer: %.1f MB uncompressed, in %s; %d runs each, median wall time\n",
+                static_cast<double>(tar.size()) / 1e6, work.c_str(), runs);
+    tar.clear();
+    tar.shrink_to_fit();
+
+    std::vector<double> t_boxlab, t_tar, t_umoci;
+    for (int r = 0; r < runs; ++r) {
+      // Interleaved, so drift on a shared machine hits all three alike.
+      fs::path dest = work / "out";
+      boxlab::make_dirs(dest);
+      auto t0 = Clock::now();
+      boxlab::image::unpack_layer(blob, layer, dest);
+      t_boxlab.push_back(seconds(Clock::now() - t0));
+      boxlab::remove_tree(dest);
+
+      boxlab::make_dirs(dest);
+      t0 = Clock::now();
+      if (run_quiet({"tar", "-xf", blob.string(), "-C", dest.string()}) != 0)
+        throw std::runtime_error("tar -xf failed");
+      t_tar.push_back(seconds(Clock::now() - t0));
+      boxlab::remove_tree(dest);
+
+      if (have_umoci) {
+        t0 = Clock::now();
+        if (run_quiet({"umoci", "raw", "unpack", "--image", layout.string() + ":bench",
+                       dest.string()}) != 0)
+          throw std::runtime_error("umoci raw unpack failed");
+        t_umoci.push_back(seconds(Clock::now() - t0));
+        boxlab::remove_tree(dest);
+      }
+    }
+    double mbytes = static_cast<double>(fs::file_size(blob)) / 1e6;
+    double tar_s = median(t_tar);
+    auto row = [&](const char* name, const std::vector<double>& t, const char* note) {
+      double s = median(t);
+      std::printf("%-28s %8.1f ms %8.0f MB/s   %5.2fx tar's time  %s\n", name, s * 1e3, mbytes / s,
+                  s / tar_s, note);
+    };
+    row("boxlab unpack_layer", t_boxlab, "(sha256 verified in the same pass)");
+    row("tar -xf", t_tar, "(no digest check)");
+    if (have_umoci)
+      row("umoci raw unpack", t_umoci, "(whole layout, digest verified)");
+    else
+      std::printf("umoci not installed: skipped\n");
+    std::printf("boxlab/tar time ratio: %.2f (<= 1 means boxlab is at least as fast)\n",
+                median(t_boxlab) / tar_s);
+  } catch (const std::exception& e) {
+    std::cerr << "bench_image_import: " << e.what() << "\n";
+    boxlab::remove_tree(work);
+    return 1;
+  }
+  boxlab::remove_tree(work);
+  return 0;
+}
