@@ -47,9 +47,11 @@ void report_oom(Container& c) {
     auto kills = memory.value("oom_kill", std::uint64_t{0});
     if (kills > 0) {
       const auto& max = memory["max"];
-      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended " << kills
-                << (kills == 1 ? " process" : " processes") << " at the memory limit"
-                << (max.is_number() ? " (" + std::to_string(max.get<std::uint64_t>() / (1024 * 1024)) + " MiB)" : "")
+      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended "
+                << kills << (kills == 1 ? " process" : " processes") << " at the memory limit"
+                << (max.is_number()
+                        ? " (" + std::to_string(max.get<std::uint64_t>() / (1024 * 1024)) + " MiB)"
+                        : "")
                 << "\n";
     }
   } catch (const Error&) {
@@ -126,7 +128,7 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     }();
     if (pty) pty->terminal.reset();
     supervise(c.pidfd(), signals, pty ? pty->master.get() : -1);
-    int code = c.wait();
+    int code = c.wait(!run_flags->remove);
     report_oom(c);
     if (run_flags->remove) c.remove(true);
     exit_code = code;
@@ -226,7 +228,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   pause->callback([&globals, pause_name] { Runtime(globals.paths()).open(*pause_name).pause(); });
   auto* unpause = app.add_subcommand("unpause", "Thaw a paused container");
   unpause->add_option("container", *pause_name)->required();
-  unpause->callback([&globals, pause_name] { Runtime(globals.paths()).open(*pause_name).resume(); });
+  unpause->callback(
+      [&globals, pause_name] { Runtime(globals.paths()).open(*pause_name).resume(); });
 
   // rm
   auto* rm = app.add_subcommand("rm", "Remove containers");

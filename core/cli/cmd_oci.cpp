@@ -114,7 +114,7 @@ void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     Container c = runtime.create(load_bundle(f->bundle), o);
     write_pid_file(f->pid_file, c.state().pid);
     supervise(c.pidfd(), signals);
-    exit_code = c.wait();
+    exit_code = c.wait(false);
     c.remove(true);
   });
 

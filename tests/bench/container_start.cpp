@@ -117,6 +117,18 @@ void isolate_cgroups() {
   }
 }
 
+// A tmpfs in the bench's private mount namespace, unmounted at the end.
+struct StateTmpfs {
+  fs::path path;
+  explicit StateTmpfs(fs::path where) : path(std::move(where)) {
+    fs::create_directories(path);
+    must(mount("tmpfs", path.c_str(), "tmpfs", 0, "mode=700") == 0, "tmpfs on " + path.string());
+  }
+  ~StateTmpfs() { umount2(path.c_str(), MNT_DETACH); }
+  StateTmpfs(const StateTmpfs&) = delete;
+  StateTmpfs& operator=(const StateTmpfs&) = delete;
+};
+
 struct Runtime {
   std::string name;
   std::vector<std::string> prefix;  // argv up to the verb
@@ -135,7 +147,7 @@ double percentile(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) try {
   int runs = 100;
-  std::string json_out = "bench-container-start.json";
+  std::string json_out;  // no file unless asked
   std::set<std::string> only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -196,10 +208,13 @@ int main(int argc, char** argv) try {
   limits["linux"]["resources"]["pids"] = {{"limit", 64}};
   variants.push_back({"limits", limits});
 
+  // Each runtime keeps its state where it would by default, in /run: a tmpfs on a usual host
+  // (not on this one, where / and /run are one ext4). The same tmpfs here for all three.
+  StateTmpfs run_dir(root.path() / "run");
   std::vector<Runtime> runtimes = {
-      {"boxlab", {BOXLAB_BIN, "--root", (root.path() / "boxlab-state").string(), "oci"}},
-      {"crun", {"crun", "--root", (root.path() / "crun-state").string()}},
-      {"runc", {"runc", "--root", (root.path() / "runc-state").string()}},
+      {"boxlab", {BOXLAB_BIN, "--root", (run_dir.path / "boxlab").string(), "oci"}},
+      {"crun", {"crun", "--root", (run_dir.path / "crun").string()}},
+      {"runc", {"runc", "--root", (run_dir.path / "runc").string()}},
   };
   if (!only.empty()) std::erase_if(runtimes, [&](const Runtime& r) { return !only.count(r.name); });
 
@@ -261,8 +276,10 @@ int main(int argc, char** argv) try {
     }
     report["variants"][variant.name] = out;
   }
-  std::ofstream(json_out) << report.dump(2) << "\n";
-  std::printf("\nwritten: %s\n", json_out.c_str());
+  if (!json_out.empty()) {
+    std::ofstream(json_out) << report.dump(2) << "\n";
+    std::printf("\nwritten: %s\n", json_out.c_str());
+  }
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench_container_start: %s\n", e.what());

@@ -52,6 +52,9 @@ while [ $i -lt 200 ]; do
   sleep 0.05
 done
 check "cpu quota throttles the busy loop (nr_throttled=$throttled)" [ "${throttled:-0}" -gt 2 ]
+# Processes start inside the container's cgroup (v2: clone3 into it): an exec's view of its
+# own cgroup, through the container's cgroup namespace, is that namespace's root.
+expect_eq "an exec lands in the container's cgroup" "0::/" "$(bx exec busy cat /proc/self/cgroup)"
 s=$(bx stats --json busy | tr -d ' \n')
 expect_eq "cpu.max is 50000/100000" "50000/100000" "$(field quota_us "$s")/$(field period_us "$s")"
 check "rm -f busy" bx rm -f busy

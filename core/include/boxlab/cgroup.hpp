@@ -44,9 +44,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "boxlab/fd.hpp"
 #include "boxlab/spec.hpp"
 
 namespace boxlab::cgroup {
@@ -153,7 +153,10 @@ class Cgroup {
 
   void apply(const spec::Resources& limits);  // create() does this; also for later updates
   void add(pid_t pid);                        // the whole process (cgroup.procs)
-  std::vector<pid_t> pids() const;            // sorted, including nested cgroups
+  // Pure v2: the directory, opened for clone3's CLONE_INTO_CGROUP, so a child starts inside
+  // (no move, and no grace period to wait for: see attach_primer.hpp). v1, hybrid: empty.
+  Fd clone_target() const;
+  std::vector<pid_t> pids() const;  // sorted, including nested cgroups
   Stats stats() const;
 
   // v1 freezer.state FROZEN (waits until FROZEN), v2 cgroup.freeze 1 (waits for "frozen 1" in
@@ -179,25 +182,6 @@ class Cgroup {
   explicit Cgroup(std::unique_ptr<Driver> driver);
   std::unique_ptr<Driver> driver_;
   std::unique_ptr<Watch> watch_;
-};
-
-// Moving a process into a cgroup (Cgroup::add) first waits for an RCU grace period, unless
-// another move happened within about one grace period (the kernel's cgroup_threadgroup_rwsem
-// stays in its slow-reader mode for that long). Several ms of a container's start are that
-// wait. An AttachPrimer, made early in create, starts the wait in a background thread by moving
-// this process into the cgroup it is already in (a no-op move), so the real move that follows
-// finds the grace period passed or under way. Best effort: errors are ignored. join() before
-// any clone/fork: a child forked while the thread holds a libc lock (malloc) would deadlock.
-class AttachPrimer {
- public:
-  AttachPrimer();
-  ~AttachPrimer() { join(); }
-  void join();
-  AttachPrimer(const AttachPrimer&) = delete;
-  AttachPrimer& operator=(const AttachPrimer&) = delete;
-
- private:
-  std::thread thread_;
 };
 
 }  // namespace boxlab::cgroup

@@ -44,7 +44,7 @@ struct ContainerState {
   std::optional<int> exit_code;          // when known (foreground or detached run)
   std::map<std::string, std::uint64_t> namespaces;  // kind -> inode
   NsSet new_namespaces;
-  nlohmann::json cgroup;  // cgroup::Cgroup::to_json(), null when the container has none
+  nlohmann::json cgroup;   // cgroup::Cgroup::to_json(), null when the container has none
   nlohmann::json network;  // net::Attachment::to_json(), null when on no network
   spec::Spec spec;
 
@@ -56,13 +56,13 @@ struct ContainerState {
 struct CreateOptions {
   std::string name;  // empty: generated
   std::string kind = "run";
-  std::optional<std::string> image;   // rootfs from the image store (overlay), for `run`
-  std::filesystem::path bundle;       // rootfs from spec.root.path relative to it, for `oci`
-  bool init = false;                  // boxlab's pid 1 in front of the command
-  bool wait_for_start = false;        // oci create: stop before exec until start()
-  int console_fd = -1;                // terminal side of a pty for the container's stdio
-  bool log_output = false;            // stdout+stderr to DIR/container.log, stdin /dev/null
-  std::filesystem::path events_file;  // append container.state events (JSON lines)
+  std::optional<std::string> image;     // rootfs from the image store (overlay), for `run`
+  std::filesystem::path bundle;         // rootfs from spec.root.path relative to it, for `oci`
+  bool init = false;                    // boxlab's pid 1 in front of the command
+  bool wait_for_start = false;          // oci create: stop before exec until start()
+  int console_fd = -1;                  // terminal side of a pty for the container's stdio
+  bool log_output = false;              // stdout+stderr to DIR/container.log, stdin /dev/null
+  std::filesystem::path events_file;    // append container.state events (JSON lines)
   std::optional<net::Request> network;  // join a network (bridge mode)
 };
 
@@ -107,15 +107,17 @@ class Container {
   // Re-reads state.json and refreshes status from the live process.
   ContainerState state();
 
-  void start();           // oci start: release a created container
+  void start();   // oci start: release a created container
   void pause();   // freeze every process (cgroup freezer)
   void resume();  // thaw
   // The cgroup's numbers as JSON (see cgroup::to_json); throws when it has no cgroup.
   nlohmann::json stats();
   void kill(int signal);  // throws if not running
   // Waits for the container's first process (only works from its parent); returns the
-  // exit code, or 128+signal. Records it in the state.
-  int wait();
+  // exit code, or 128+signal. Records it in the state unless the caller removes the container
+  // next (record_exit false: one state write less on `run --rm`; a crash in between leaves a
+  // record that `ps` sees as stopped all the same).
+  int wait(bool record_exit = true);
   // Stops (SIGKILL when force) and removes everything: process, mounts, state dir.
   void remove(bool force);
 

@@ -1,8 +1,16 @@
-// AttachPrimer: see cgroup.hpp. Writing "0" to a cgroup.procs file moves the writing process;
-// into the cgroup it already occupies, that changes nothing but takes the same lock a real move
-// takes, whose first taker waits for the grace period.
+// AttachPrimer: see attach_primer.hpp. Writing "0" to a cgroup.procs file moves the writing
+// process; into the cgroup it already occupies, that changes nothing but takes the same lock a
+// real move takes, whose first taker waits for the grace period.
+#include "boxlab/attach_primer.hpp"
+
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "boxlab/cgroup.hpp"
 
@@ -22,29 +30,41 @@ std::filesystem::path own_procs_file() {
   return {};
 }
 
-void prime() noexcept {
-  try {
-    auto file = own_procs_file();
-    if (file.empty()) return;
-    int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    [[maybe_unused]] auto n = ::write(fd, "0", 1);
-    ::close(fd);
-  } catch (...) {
-  }
-}
-
 }  // namespace
 
 AttachPrimer::AttachPrimer() {
+  std::filesystem::path file;
   try {
-    thread_ = std::thread(prime);
-  } catch (...) {  // no thread, no priming
+    file = own_procs_file();
+  } catch (...) {
+    return;
   }
+  if (file.empty()) return;
+  const char* path = file.c_str();  // computed before the fork: the child only makes syscalls
+  clone_args args;
+  std::memset(&args, 0, sizeof args);
+  args.flags = CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<unsigned long long>(&pidfd_);
+  args.exit_signal = 0;  // no SIGCHLD: a caller's SIGCHLD handling never sees the primer
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) {
+    int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) [[maybe_unused]]
+      auto n = ::write(fd, "0", 1);
+    ::_exit(0);
+  }
+  if (pid < 0) pidfd_ = -1;
 }
 
-void AttachPrimer::join() {
-  if (thread_.joinable()) thread_.join();
+AttachPrimer::~AttachPrimer() {
+  if (pidfd_ < 0) return;
+  siginfo_t info;
+  // __WALL: the primer sends no exit signal, so it counts as a "clone" child.
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info,
+                  WEXITED | __WALL) != 0 &&
+         errno == EINTR) {
+  }
+  ::close(pidfd_);
 }
 
 }  // namespace boxlab::cgroup

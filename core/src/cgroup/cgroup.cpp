@@ -1,6 +1,7 @@
 // boxlab::cgroup::Cgroup: picks the driver, validates saved state, and the small shared pieces.
 #include "boxlab/cgroup.hpp"
 
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/statfs.h>
@@ -160,6 +161,12 @@ void Cgroup::apply(const spec::Resources& limits) {
 }
 void Cgroup::add(pid_t pid) {
   driver_->add(pid);
+}
+Fd Cgroup::clone_target() const {
+  if (layout() != Layout::v2) return {};
+  auto d = dirs();
+  if (d.size() != 1) return {};
+  return Fd(::open(d[0].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // empty on failure
 }
 std::vector<pid_t> Cgroup::pids() const {
   return driver_->pids();

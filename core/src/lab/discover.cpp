@@ -5,19 +5,25 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/lab.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;
 
-namespace {
+const std::regex& detail::lab_dir_pattern() {
+  static const std::regex re("([0-9]{2})-([a-z0-9][a-z0-9-]*)");  // built on first use
+  return re;
+}
 
-const std::regex kLabDir("([0-9]{2})-([a-z0-9][a-z0-9-]*)");
+namespace {
 
 bool has_labs(const fsys::path& dir) {
   std::error_code ec;
   if (!fsys::is_directory(dir, ec)) return false;
   for (const auto& e : fsys::directory_iterator(dir, ec))
-    if (e.is_directory() && std::regex_match(e.path().filename().string(), kLabDir)) return true;
+    if (e.is_directory() &&
+        std::regex_match(e.path().filename().string(), detail::lab_dir_pattern()))
+      return true;
   return false;
 }
 
@@ -27,7 +33,8 @@ std::vector<fsys::path> lab_dirs(const fsys::path& labs_dir) {
   std::vector<fsys::path> out;
   std::error_code ec;
   for (const auto& e : fsys::directory_iterator(labs_dir, ec))
-    if (e.is_directory() && std::regex_match(e.path().filename().string(), kLabDir))
+    if (e.is_directory() &&
+        std::regex_match(e.path().filename().string(), detail::lab_dir_pattern()))
       out.push_back(e.path());
   if (ec) throw Error("read the labs directory " + labs_dir.string(), ec.value());
   std::sort(out.begin(), out.end());
@@ -44,7 +51,7 @@ fsys::path find_lab_dir(const fsys::path& labs_dir, std::string_view ref) {
   for (const auto& d : dirs) {
     std::string name = d.filename().string();
     std::smatch m;
-    std::regex_match(name, m, kLabDir);
+    std::regex_match(name, m, detail::lab_dir_pattern());
     if (name == want || m[1].str() == want || m[2].str() == want) return d;
     known += (known.empty() ? "" : ", ") + name;
   }

@@ -105,6 +105,7 @@ std::optional<std::int64_t> read_metric(KindContext& ctx, const std::string& nam
                                         const std::string& metric);
 
 // Helpers.
+const std::regex& lab_dir_pattern();  // NN-slug, groups: number, slug
 bool search(const std::string& pattern, const std::string& text);  // ECMAScript, multiline
 std::string trim(std::string_view text);
 std::string quote(std::string_view text, std::size_t max = 160);  // 'one line', shortened

@@ -15,8 +15,11 @@ using nlohmann::json;
 
 namespace {
 
-const std::regex kId("[a-z0-9][a-z0-9-]{0,62}");
-const std::regex kDirName("([0-9]{2})-([a-z0-9][a-z0-9-]*)");
+// Built on first use, not at start-up: every boxlab command links this file.
+const std::regex& id_pattern() {
+  static const std::regex re("[a-z0-9][a-z0-9-]{0,62}");
+  return re;
+}
 
 // README.md: the intro (before the first "## Step" heading) and one section per step,
 // "## Step N..." (N 1-based), each without its heading line's "## ".
@@ -75,7 +78,7 @@ Check parse_check(const Field& f, const Lab& lab, const std::set<std::string>& e
   c.kind = kind;
   Field id = f.require("id");
   c.id = id.string();
-  if (!std::regex_match(c.id, kId))
+  if (!std::regex_match(c.id, id_pattern()))
     id.fail("'" + c.id + "' must be lowercase letters, digits and '-'");
   if (earlier.count(c.id)) id.fail("duplicate check id '" + c.id + "'");
   c.title = f.require("title").string();
@@ -113,7 +116,7 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
   Step s;
   Field id = f.require("id");
   s.id = id.string();
-  if (!std::regex_match(s.id, kId))
+  if (!std::regex_match(s.id, id_pattern()))
     id.fail("'" + s.id + "' must be lowercase letters, digits and '-'");
   if (std::all_of(s.id.begin(), s.id.end(), ::isdigit))
     id.fail("'" + s.id + "' must not be a number (numbers select steps by position)");
@@ -190,7 +193,7 @@ Lab parse_lab(std::string_view json_text, std::string_view readme_text, const fs
     lab.dir = dir;
     std::string dirname = dir.filename().string();
     std::smatch m;
-    if (!std::regex_match(dirname, m, kDirName))
+    if (!std::regex_match(dirname, m, detail::lab_dir_pattern()))
       throw Error("the lab directory '" + dirname +
                   "' must be named NN-slug, e.g. 02-pid-namespace");
     lab.id = dirname;

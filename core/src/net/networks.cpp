@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <regex>
 
 #include "../runtime/state.hpp"
+#include "../sys/names.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/net.hpp"
@@ -31,13 +31,6 @@ class NetworksLock {
  private:
   Fd fd_;
 };
-
-void validate_network_name(const std::string& name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-  if (!std::regex_match(name, kName))
-    throw Error("invalid network name '" + name +
-                "': use 1-64 letters, digits, '_', '.', '-', starting with a letter or digit");
-}
 
 fsys::path record_path(const fsys::path& dir, const std::string& name) {
   return dir / (name + ".json");
@@ -144,7 +137,7 @@ void Networks::ensure_bridge(const Network& n) {
 }
 
 Network Networks::create(const std::string& name, const std::optional<std::string>& subnet) {
-  validate_network_name(name);
+  sys::validate_name("network", name);
   return with_context("create network " + name, [&] {
     NetworksLock lock(dir_);
     if (load(dir_, name)) throw Error("a network named '" + name + "' already exists");
@@ -184,7 +177,7 @@ Network Networks::create(const std::string& name, const std::optional<std::strin
 }
 
 Network Networks::get(const std::string& name, bool create_default) {
-  validate_network_name(name);
+  sys::validate_name("network", name);
   {
     NetworksLock lock(dir_);
     if (auto n = load(dir_, name)) return *n;
@@ -207,7 +200,7 @@ std::vector<Network> Networks::list() {
 }
 
 void Networks::remove(const std::string& name) {
-  validate_network_name(name);
+  sys::validate_name("network", name);
   with_context("remove network " + name, [&] {
     NetworksLock lock(dir_);
     auto n = load(dir_, name);

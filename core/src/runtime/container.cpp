@@ -1,5 +1,4 @@
 // Container operations on an existing state dir: state, start, kill, wait, remove, and lookup.
-#include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 #include <map>
 
 #include "../sys/syscalls.hpp"
+#include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/file.hpp"
@@ -87,7 +87,9 @@ static cgroup::Cgroup cgroup_of(const ContainerState& st) {
 void Container::pause() {
   runtime::DirLock lock(dir_);
   ContainerState st = state();
-  if (st.status != Status::running) throw Error("cannot pause container " + st.name + ": it is " + std::string(status_name(st.status)));
+  if (st.status != Status::running)
+    throw Error("cannot pause container " + st.name + ": it is " +
+                std::string(status_name(st.status)));
   with_context("pause container " + st.name, [&] { cgroup_of(st).freeze(); });
   st.status = Status::paused;
   runtime::save_state(dir_, st);
@@ -96,7 +98,8 @@ void Container::pause() {
 void Container::resume() {
   runtime::DirLock lock(dir_);
   ContainerState st = state();
-  if (st.status != Status::paused) throw Error("cannot unpause container " + st.name + ": it is not paused");
+  if (st.status != Status::paused)
+    throw Error("cannot unpause container " + st.name + ": it is not paused");
   with_context("unpause container " + st.name, [&] { cgroup_of(st).thaw(); });
   st.status = Status::running;
   runtime::save_state(dir_, st);
@@ -104,7 +107,8 @@ void Container::resume() {
 
 nlohmann::json Container::stats() {
   ContainerState st = state();
-  return with_context("stats of container " + st.name, [&] { return cgroup::to_json(cgroup_of(st).stats()); });
+  return with_context("stats of container " + st.name,
+                      [&] { return cgroup::to_json(cgroup_of(st).stats()); });
 }
 
 void Container::kill(int signal) {
@@ -124,7 +128,7 @@ void Container::kill(int signal) {
   }
 }
 
-int Container::wait() {
+int Container::wait(bool record_exit) {
   int fd = pidfd();
   auto code = sys::pidfd_reap(fd);
   if (!code) {
@@ -137,7 +141,7 @@ int Container::wait() {
   net::stop_proxy(st.network);  // nothing left to forward to
   st.status = Status::stopped;
   st.exit_code = *code;
-  runtime::save_state(dir_, st);
+  if (record_exit) runtime::save_state(dir_, st);
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
         .emit("container.state", {{"id", st.id},

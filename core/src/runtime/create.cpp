@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <regex>
 
 #include "../fs/mount_plan.hpp"
 #include "../ns/idmap.hpp"
 #include "../process/child_plan.hpp"
+#include "../sys/names.hpp"
 #include "../sys/syscalls.hpp"
+#include "boxlab/attach_primer.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
@@ -21,18 +22,12 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
+#include "clone_in_cgroup.hpp"
 #include "state.hpp"
 
 namespace boxlab {
 namespace {
 namespace fsys = std::filesystem;
-
-void validate_name(const std::string& name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-  if (!std::regex_match(name, kName))
-    throw Error("invalid container name '" + name +
-                "': use 1-64 letters, digits, '_', '.', '-', starting with a letter or digit");
-}
 
 // A user namespace's root is an unprivileged host uid: it must be able to walk to its rootfs.
 void check_traversable(const fsys::path& path) {
@@ -109,9 +104,8 @@ fsys::path Runtime::containers_dir() const {
 }
 
 Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
-  cgroup::AttachPrimer primer;  // overlaps the cgroup move's grace period with the set-up
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
-  validate_name(name);
+  sys::validate_name("container", name);
   return with_context("create container " + name, [&]() -> Container {
     make_dirs(containers_dir(), 0711);
     fsys::path dir = containers_dir() / name;
@@ -129,6 +123,22 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
         throw Error("/linux/namespaces/" + std::to_string(i) +
                     "/path: joining an existing namespace is not supported yet");
 
+    // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
+    // kill_all), but a host that cannot give one (v2 without delegation) does not stop the run.
+    // Made first, then the primer: the rest of the set-up overlaps the grace period the move
+    // into it waits for (attach_primer.hpp).
+    const auto& res = spec.resources;
+    bool limited = res.memory_limit || res.memory_reservation || res.memory_swap ||
+                   res.cpu_shares || res.cpu_quota || res.cpu_period || res.cpuset_cpus ||
+                   res.pids_limit;
+    try {
+      undo.cgroup = cgroup::Cgroup::create("boxlab-" + name + "-" + runtime::random_hex(3), res);
+    } catch (const Error&) {
+      if (limited) throw;
+    }
+    std::optional<cgroup::AttachPrimer> primer;  // v2 clones straight into the cgroup instead
+    if (undo.cgroup && undo.cgroup->layout() != cgroup::Layout::v2) primer.emplace();
+
     // Networking first (address, bridge, published ports); declared after `undo` so it is
     // undone before the process is killed and the state dir goes.
     std::optional<net::Attacher> network;
@@ -138,7 +148,8 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       network.emplace(paths_, name, *o.network);
       network->prepare();
       if (ns.has(NsKind::mount))
-        spec.mounts.push_back({"/etc/hosts", "bind", network->hosts_file().string(), {"rbind", "ro"}});
+        spec.mounts.push_back(
+            {"/etc/hosts", "bind", network->hosts_file().string(), {"rbind", "ro"}});
     }
 
     ContainerState st;
@@ -154,6 +165,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     st.new_namespaces = ns;
     if (o.image) st.image = *o.image;
     st.spec = spec;
+    if (undo.cgroup) st.cgroup = undo.cgroup->to_json();
     runtime::save_state(dir, st);
 
     process::ChildPlan plan;
@@ -255,25 +267,12 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       plan.start_fd = start_fifo.get();
     }
 
-    // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
-    // kill_all), but a host that cannot give one (v2 without delegation) does not stop the run.
-    const auto& res = spec.resources;
-    bool limited = res.memory_limit || res.memory_reservation || res.memory_swap || res.cpu_shares ||
-                   res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit;
-    try {
-      undo.cgroup = cgroup::Cgroup::create("boxlab-" + name + "-" + runtime::random_hex(3), res);
-      st.cgroup = undo.cgroup->to_json();
-      runtime::save_state(dir, st);
-    } catch (const Error&) {
-      if (limited) throw;
-    }
-
-    primer.join();  // no other thread may run while we clone
     int pidfd = -1;
     NsSet at_clone = ns;
     at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
-    pid_t pid =
-        sys::clone_with_pidfd(static_cast<unsigned long long>(at_clone.clone_flags()), &pidfd);
+    auto cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
+                                           &pidfd, undo.cgroup ? &*undo.cgroup : nullptr);
+    pid_t pid = cloned.pid;
     if (pid < 0) throw Error::system("clone3 (namespaces: " + ns.to_string() + ")");
     if (pid == 0) process::child_main(plan);
     undo.pidfd = pidfd;
@@ -281,7 +280,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     report.write.reset();
     start_fifo.reset();
 
-    if (undo.cgroup) undo.cgroup->add(pid);
+    if (undo.cgroup && !cloned.placed) undo.cgroup->add(pid);
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
     if (network) network->connect(pid);
     char go = 1;

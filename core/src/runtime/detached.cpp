@@ -34,7 +34,7 @@ std::string Runtime::run_detached(spec::Spec spec, CreateOptions options, bool r
       ssize_t ignored = ::write(result.write.get(), message.data(), message.size());
       (void)ignored;
       result.write.reset();
-      c.wait();
+      c.wait(!remove_on_exit);
       if (remove_on_exit) c.remove(true);
     } catch (const std::exception& e) {
       message = std::string("ERR ") + e.what();

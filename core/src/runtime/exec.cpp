@@ -11,6 +11,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "clone_in_cgroup.hpp"
 #include "state.hpp"
 
 namespace boxlab {
@@ -61,15 +62,18 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     Pipe sync = Pipe::create();
     plan.report_fd = report.write.get();
     plan.sync_fd = sync.read.get();
+    std::optional<cgroup::Cgroup> cg;
+    if (!st.cgroup.is_null()) cg = cgroup::Cgroup::open(st.cgroup);
     int pidfd = -1;
-    pid_t pid = sys::clone_with_pidfd(0, &pidfd);
+    auto cloned = runtime::clone_in_cgroup(0, &pidfd, cg ? &*cg : nullptr);
+    pid_t pid = cloned.pid;
     if (pid < 0) throw Error::system("clone3");
     if (pid == 0) process::exec_main(plan);
     Fd pidfd_owner(pidfd);
     report.write.reset();
     sync.read.reset();
     try {
-      if (!st.cgroup.is_null()) cgroup::Cgroup::open(st.cgroup).add(pid);
+      if (cg && !cloned.placed) cg->add(pid);
     } catch (...) {
       sys::pidfd_send_signal(pidfd, SIGKILL);
       sys::pidfd_reap(pidfd);

@@ -16,10 +16,14 @@
 
 namespace boxlab::sys {
 
-pid_t clone_with_pidfd(unsigned long long flags, int* pidfd) {
+pid_t clone_with_pidfd(unsigned long long flags, int* pidfd, int cgroup_fd) {
   clone_args args;
   std::memset(&args, 0, sizeof args);
   args.flags = flags | CLONE_PIDFD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<unsigned long long>(cgroup_fd);
+  }
   args.pidfd = reinterpret_cast<unsigned long long>(pidfd);
   args.exit_signal = SIGCHLD;
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));

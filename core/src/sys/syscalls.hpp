@@ -9,7 +9,8 @@ namespace boxlab::sys {
 
 // clone3 without a new stack (fork semantics) into the namespaces in `flags`, returning a
 // pidfd in *pidfd. Returns 0 in the child, the child's pid in the parent, -1 with errno.
-pid_t clone_with_pidfd(unsigned long long flags, int* pidfd);
+// cgroup_fd >= 0 (a cgroup v2 directory): the child starts in that cgroup (CLONE_INTO_CGROUP).
+pid_t clone_with_pidfd(unsigned long long flags, int* pidfd, int cgroup_fd = -1);
 int pidfd_open(pid_t pid);
 int pidfd_send_signal(int pidfd, int sig);
 // Waits until the process behind pidfd exits; with timeout_ms >= 0 gives up after that long.
