@@ -232,6 +232,8 @@ layers->callback([&globals, &exit_code, layers_opts] {
          l["kind"] == "upper" ? "upper (the container's own)" : l["digest"].get<std::string>(),
          human_size(l["size"].get<std::uint64_t>())});
   print_table(rows);
+  // Where the layers live on the host: the learner looks into them (whiteouts, copy-ups).
+  std::cout << "\nupper dir: " << body["layers"].back()["dir"].get<std::string>() << '\n';
   if (path) {
     std::cout << '\n'
               << *path << ": "
