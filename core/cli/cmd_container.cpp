@@ -91,7 +91,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("-e,--env", run_flags->env, "Set KEY=VALUE in the environment")
       ->allow_extra_args(false);
   run->add_option("-w,--workdir", run_flags->workdir, "Working directory inside");
-  run->add_option("-u,--user", run_flags->user, "UID[:GID] to run as");
+  run->add_option("-u,--user", run_flags->user,
+                  "USER[:GROUP] to run as (ids, or names from the image's /etc/passwd and group)");
   run->add_flag("--read-only", run_flags->read_only, "Mount the root filesystem read-only");
   run->add_option("--events", run_flags->events, "Append container.state events (JSON lines)");
   run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();

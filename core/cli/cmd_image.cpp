@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
@@ -67,21 +69,25 @@ json inspect_json(const image::Store& store, const image::Image& img) {
               {"digest", img.manifest_digest},
               {"config_digest", img.config_digest},
               {"config", std::move(config)},
-              {"layers", std::move(layers)}};
+              {"layers", std::move(layers)},
+              {"keep_setuid", img.keep_setuid}};
 }
 
-// "\rimporting: 12.3MB of 100.0MB, 2 layers" on stderr, when it is a terminal.
+// "\rimporting: 12.3MB of 100.0MB, 2 layers" on stderr, redrawn in place at most 10 times a
+// second, when the user watches a terminal; nothing when the output goes to a pipe or file.
 image::ProgressFn progress_line() {
-  if (!::isatty(STDERR_FILENO)) return {};
-  return [last = std::uint64_t{0}](const image::ImportProgress& p) mutable {
+  if (!::isatty(STDOUT_FILENO) || !::isatty(STDERR_FILENO)) return {};
+  using Clock = std::chrono::steady_clock;
+  return [last = Clock::time_point{}](const image::ImportProgress& p) mutable {
     bool done = p.layers_total != 0;
-    if (!done && p.bytes_done - last < (1u << 20)) return;  // redraw every MB
-    last = p.bytes_done;
+    auto now = Clock::now();
+    if (!done && now - last < std::chrono::milliseconds(100)) return;
+    last = now;
     std::string line = "\rimporting: " + human_size(p.bytes_done);
     if (p.bytes_total) line += " of " + human_size(p.bytes_total);
     line += ", " + std::to_string(p.layers_done) +
             (p.layers_total ? " of " + std::to_string(p.layers_total) : "") + " layers";
-    std::cerr << line << (done ? "\n" : "") << std::flush;
+    std::cerr << line << "\033[K" << (done ? "\n" : "") << std::flush;
   };
 }
 
@@ -157,6 +163,8 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   struct ImportOpts {
     std::string source;
     std::string name;
+    bool keep_setuid = false;
+    std::string events;
   };
   auto import_opts = std::make_shared<ImportOpts>();
   auto* import = image->add_subcommand(
@@ -164,12 +172,37 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   import->add_option("SOURCE", import_opts->source, "Archive file or OCI layout directory")
       ->required();
   import->add_option("--name", import_opts->name, "Tag the image with this name");
+  import->add_flag("--keep-setuid", import_opts->keep_setuid,
+                   "Keep setuid/setgid bits of the image's files (cleared by default)");
+  import->add_option("--events", import_opts->events,
+                     "Append image.progress events (JSON lines) to this file");
   import->callback([&globals, &exit_code, import_opts] {
     image::Store store(globals.paths().images);
-  std::optional<std::string> name;
-  if (!import_opts->name.empty()) name = import_opts->name;
-  for (const auto& img : store.import(import_opts->source, name, progress_line()))
-    std::cout << img.name << ' ' << img.manifest_digest << '\n';
+  image::ImportOptions options;
+  if (!import_opts->name.empty()) options.name = import_opts->name;
+  options.keep_setuid = import_opts->keep_setuid;
+  std::optional<events::FileWriter> writer;
+  std::optional<image::ProgressEvents> events;
+  if (!import_opts->events.empty()) {
+    writer.emplace(import_opts->events, events::monotonic_ns());
+    events.emplace(import_opts->source,
+                   [&writer](const json& body) { writer->emit("image.progress", body); });
+  }
+  image::ProgressFn line = progress_line();
+  if (line || events)
+    options.progress = [&](const image::ImportProgress& p) {
+      if (line) line(p);
+      if (events) events->update(p);
+    };
+  std::vector<image::Image> images;
+  try {
+    images = store.import(import_opts->source, options);
+  } catch (const std::exception& e) {
+    if (events) events->failed(e.what());
+    throw;
+  }
+  if (events) events->done(images);
+  for (const auto& img : images) std::cout << img.name << ' ' << img.manifest_digest << '\n';
   exit_code = 0;
 });
 
@@ -232,6 +265,8 @@ layers->callback([&globals, &exit_code, layers_opts] {
          l["kind"] == "upper" ? "upper (the container's own)" : l["digest"].get<std::string>(),
          human_size(l["size"].get<std::uint64_t>())});
   print_table(rows);
+  // Where the layers live on the host: the learner looks into them (whiteouts, copy-ups).
+  std::cout << "\nupper dir: " << body["layers"].back()["dir"].get<std::string>() << '\n';
   if (path) {
     std::cout << '\n'
               << *path << ": "

@@ -1,5 +1,8 @@
 // `boxlab diff`, `boxlab commit` and `boxlab image layers`: a container's overlay upper dir
 // read as changes, turned into a layer, and shown as a stack.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -108,6 +111,17 @@ TEST_CASE("image layers shows the stack and where a path comes from", "[image][r
   CHECK(ev["layers"][0]["kind"] == "image");
   CHECK(ev["layers"][2]["kind"] == "upper");
   CHECK(ev["layers"][2]["size"] == 2);  // "y\n"
+  // Each layer's host dir: the upper holds what d wrote, layer 1 what c wrote and its whiteout.
+  fs::path upper = ev["layers"][2]["dir"].get<std::string>();
+  fs::path layer1 = ev["layers"][1]["dir"].get<std::string>();
+  CHECK(boxlab::read_file(upper / "etc/top") == "y\n");
+  CHECK(boxlab::read_file(layer1 / "etc/mine") == "x\n");
+  struct stat wh {};
+  REQUIRE(::lstat((layer1 / "etc/group").c_str(), &wh) == 0);
+  CHECK(S_ISCHR(wh.st_mode));
+  CHECK(wh.st_rdev == makedev(0, 0));
+  CHECK(lines(ok(root.boxlab({"image", "layers", "d"})).out)
+            .contains("upper dir: " + upper.string()));
   CHECK(ev["path"] == "/etc");
   CHECK(ev["source"] == 2);  // /etc was copied up when /etc/top was written
   std::map<std::string, int> from;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "boxlab/file.hpp"
 #include "image_tar.hpp"
@@ -199,4 +200,112 @@ TEST_CASE("image rm refuses an image a container uses, and collects garbage",
   ok(root.boxlab({"image", "rm", "base"}));
   CHECK(names_in(root.path() / "images/blobs/sha256").empty());
   CHECK(names_in(root.path() / "images/layers").empty());
+}
+
+TEST_CASE("setuid bits are cleared on import unless --keep-setuid asks to keep them",
+          "[image][root][import]") {
+  REQUIRE(boxlab::test::is_root());
+  TempRoot root;
+  fs::path archive = root.path() / "suid.tar";
+  const std::vector<TarEntry> suid_layer = {
+      {"srv/", AE_IFDIR, 0755},
+      {"srv/suid", AE_IFREG, 04755, 0, 0, "#!/bin/sh\n"},
+      {"srv/sgid", AE_IFREG, 02755, 0, 0, "#!/bin/sh\n"},
+  };
+  boxlab::test::write_docker_archive(archive, "suid",
+                                     {base_layer(root), boxlab::test::make_tar(suid_layer)},
+                                     {{"Cmd", {"stat", "-c", "%a", "/srv/suid", "/srv/sgid"}}});
+  // The same archive twice: the choice belongs to the image, not to the blobs it shares.
+  ok(root.boxlab({"image", "import", archive.string(), "--name", "plain"}));
+  ok(root.boxlab({"image", "import", archive.string(), "--name", "kept", "--keep-setuid"}));
+  CHECK(inspect(root, "plain")["keep_setuid"] == false);
+  CHECK(inspect(root, "kept")["keep_setuid"] == true);
+  CHECK(ok(root.boxlab({"run", "--rm", "plain"})).out == "755\n755\n");
+  CHECK(ok(root.boxlab({"run", "--rm", "kept"})).out == "4755\n2755\n");
+  // A commit on top of a kept image keeps them too (its lower layers are the kept ones).
+  ok(root.boxlab({"run", "--name", "c", "kept", "--", "true"}));
+  ok(root.boxlab({"commit", "c", "kept2"}));
+  CHECK(inspect(root, "kept2")["keep_setuid"] == true);
+  CHECK(ok(root.boxlab({"run", "--rm", "kept2"})).out == "4755\n2755\n");
+  // Export does not carry the choice: a re-import clears the bits again.
+  fs::path out = root.path() / "kept-layout";
+  ok(root.boxlab({"image", "export", "kept", out.string()}));
+  CHECK(boxlab::read_file(out / "index.json").find("keep-setuid") == std::string::npos);
+  ok(root.boxlab({"rm", "c"}));
+  ok(root.boxlab({"image", "rm", "kept2"}));
+  ok(root.boxlab({"image", "rm", "kept"}));
+  ok(root.boxlab({"image", "import", out.string(), "--name", "again"}));
+  CHECK(ok(root.boxlab({"run", "--rm", "again"})).out == "755\n755\n");
+}
+
+TEST_CASE("import reports image.progress events, and a progress line only on a terminal",
+          "[image][root][import]") {
+  REQUIRE(boxlab::test::is_root());
+  TempRoot root;
+  fs::path archive = root.path() / "app.tar";
+  boxlab::test::write_docker_archive(
+      archive, "app", {base_layer(root), boxlab::test::make_tar(kAppLayer)}, kProcess);
+  const auto size = fs::file_size(archive);
+  REQUIRE(size > (std::uintmax_t{2} << 20));  // at least two MiB steps
+
+  fs::path events = root.path() / "import.events";
+  Result r = ok(root.boxlab({"image", "import", archive.string(), "--events", events.string()}));
+  CHECK(r.err.empty());  // not a terminal: no progress line
+  std::vector<json> lines;
+  std::istringstream in(boxlab::read_file(events));
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() >= 3);  // reading (more than one MiB step), then done
+  std::int64_t t = 0;
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const json& e = lines[i];
+    INFO(e.dump());
+    CHECK(e["v"] == 1);
+    CHECK(e["type"] == "image.progress");
+    CHECK(e["backend"] == "real");
+    CHECK(e["source"] == archive.string());
+    CHECK(e["t"].get<std::int64_t>() >= t);
+    t = e["t"];
+    CHECK(e["bytesDone"].get<std::uint64_t>() >= bytes);
+    bytes = e["bytesDone"];
+    CHECK(e["phase"] == (i + 1 == lines.size() ? "done" : "read"));
+    if (e["phase"] == "read") {
+      CHECK(e["bytesTotal"] == size);  // an archive's size is known from the start
+      CHECK(e["layersTotal"].is_null());
+      CHECK(e["layersDone"].get<std::size_t>() <= 2);
+    }
+  }
+  const json& done = lines.back();
+  CHECK(done["bytesDone"] == size);
+  CHECK(done["bytesTotal"] == size);
+  CHECK(done["layersDone"] == 2);
+  CHECK(done["layersTotal"] == 2);
+  REQUIRE(done["images"].size() == 1);
+  CHECK(done["images"][0]["name"] == "app");
+  CHECK(done["images"][0]["layers"] == 2);
+  CHECK(r.out == "app " + done["images"][0]["digest"].get<std::string>() + "\n");
+
+  // A failed import ends its stream with `failed` and the error.
+  fs::path cut = root.path() / "cut.tar";
+  boxlab::write_file_atomic(cut, boxlab::read_file(archive).substr(0, size / 2));
+  fs::path failed = root.path() / "failed.events";
+  Result bad = root.boxlab({"image", "import", cut.string(), "--events", failed.string()});
+  CHECK(bad.status != 0);
+  std::string text = boxlab::read_file(failed);
+  std::string last = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  json end = json::parse(last);
+  CHECK(end["phase"] == "failed");
+  CHECK(end["error"].get<std::string>().find("import " + cut.string()) == 0);
+
+  // On a terminal (script(1) gives the command a pty): one line redrawn with \r, ending with
+  // the totals.
+  Result tty = boxlab::test::run({"script", "-qec",
+                                  std::string(BOXLAB_BIN) + " --root " + root.path().string() +
+                                      " image import " + archive.string() + " --name tty",
+                                  "/dev/null"});
+  INFO(tty.out << tty.err);
+  CHECK(tty.status == 0);
+  CHECK(tty.out.find("\rimporting: ") != std::string::npos);
+  CHECK(tty.out.find("of 2 layers") != std::string::npos);
+  CHECK(tty.out.find("tty sha256:") != std::string::npos);
 }

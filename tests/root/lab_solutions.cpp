@@ -22,7 +22,8 @@ const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 // Every lab this file proves; a lab directory not listed here fails the last test case.
 const std::vector<std::string> kProven = {
     "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace", "04-uts-ipc",
-    "05-user-namespace",     "06-cgroup-memory", "07-cgroup-pids-cpu", "09-network-namespaces"};
+    "05-user-namespace",     "06-cgroup-memory", "07-cgroup-pids-cpu", "08-image-layers",
+    "09-network-namespaces"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -89,6 +90,9 @@ void prove(const std::string& id) {
   INFO(done.err);
   CHECK(done.status == 0);
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+  // No image the lab made stays: the store lists base alone.
+  std::string images = root.boxlab({"image", "ls"}).out;
+  CHECK(std::count(images.begin(), images.end(), '\n') == 2);
   CHECK_FALSE(fs::exists(state / "labs" / id));
 }
 
@@ -120,6 +124,10 @@ TEST_CASE("lab 06 cgroup memory: each step fails before its solution and passes 
 
 TEST_CASE("lab 07 cgroup pids and cpu: each step fails before its solution and passes after") {
   prove("07-cgroup-pids-cpu");
+}
+
+TEST_CASE("lab 08 image layers: each step fails before its solution and passes after") {
+  prove("08-image-layers");
 }
 
 TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the step passes") {

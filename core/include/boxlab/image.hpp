@@ -37,6 +37,10 @@ struct Image {
   std::string config_digest;
   ImageConfig config;
   std::vector<Layer> layers;  // bottom first, as in the manifest
+  // Its layers unpack with setuid/setgid bits kept (imported with `--keep-setuid`); by
+  // default they are cleared, as UnpackPolicy says.
+  bool keep_setuid = false;
+  std::filesystem::path store;  // the store it was loaded from (its layers are there)
 };
 
 // Owners shifted for a user namespace: host id = base + id inside, for ids < size.
@@ -82,6 +86,35 @@ struct ImportProgress {
   std::size_t layers_total = 0;  // 0 until known
 };
 using ProgressFn = std::function<void(const ImportProgress&)>;
+
+// Import progress as `image.progress` event bodies (docs/events.md), for `boxlab image import
+// --events` and for serve to forward: `sink` gets a `read` body when the import starts, after
+// every MiB read and every layer found, then one `done` or `failed` body.
+class ProgressEvents {
+ public:
+  using Sink = std::function<void(const nlohmann::json& body)>;
+  ProgressEvents(std::string source, Sink sink);
+  // Feed this the import's progress (ImportOptions::progress).
+  void update(const ImportProgress& progress);
+  void done(const std::vector<Image>& images);
+  void failed(const std::string& error);
+
+ private:
+  nlohmann::json body(const std::string& phase) const;
+  std::string source_;
+  Sink sink_;
+  ImportProgress last_;
+  bool started_ = false;
+};
+
+struct ImportOptions {
+  // Tag for the image (only when the source holds one image); else the source's own tag.
+  std::optional<std::string> name;
+  // Keep setuid/setgid bits when its layers unpack (they are cleared by default: a setuid
+  // file in an image is a privilege handed to whoever runs it). Stays with the tag.
+  bool keep_setuid = false;
+  ProgressFn progress;  // called as the source streams, and once at the end
+};
 
 // One line of an image's history (the config's `history`), with the layer it made, if any.
 struct HistoryEntry {
@@ -149,11 +182,9 @@ class Store {
   // Imports a `docker save` archive (a tar, plain or gzip) or an OCI image layout (a directory,
   // or a tar of one). Every blob is checked against its digest (and uncompressed layers
   // against the config's diff_ids) before anything is stored; on error nothing is left.
-  // Images are tagged with `name` (only when the source holds one image), else with the
-  // source's own tag (RepoTags / org.opencontainers.image.ref.name). Returns them.
-  std::vector<Image> import(const std::filesystem::path& source,
-                            const std::optional<std::string>& name = {},
-                            const ProgressFn& progress = {});
+  // Images are tagged with `options.name` (only when the source holds one image), else with
+  // the source's own tag (RepoTags / org.opencontainers.image.ref.name). Returns them.
+  std::vector<Image> import(const std::filesystem::path& source, const ImportOptions& options = {});
 
   // Writes image `name` as an OCI image layout into `dir` (which must not exist, or be an
   // empty dir), tagged `name`: blobs copied byte for byte, so re-importing gives the same
@@ -180,6 +211,22 @@ class Store {
   std::filesystem::path dir_;
   UnpackPolicy policy_;
 };
+
+// The ids a user spec stands for in an image: "uid[:gid]" as given (gid = uid when left out),
+// or names ("nobody", "app:staff", "1000:staff") looked up in the image's /etc/passwd and
+// /etc/group as the container would see them (the merged view of the layers, symlinks resolved
+// inside the image, never outside). A named user without a group gets its passwd group and,
+// as supplementary groups, the groups that list it as a member.
+struct ImageUser {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<std::uint32_t> additional_gids;
+};
+// `stack`: the image's layer dirs, top first (Store::layer_dirs). Throws an Error naming the
+// user or group that is not there.
+ImageUser resolve_user(const std::vector<std::filesystem::path>& stack, const std::string& spec);
+// As above, on `image`'s layers from its store; numeric specs need no store.
+ImageUser resolve_user(const Image& image, const std::string& spec);
 
 // A running or stopped container's layers: the image it was created from, under its own upper
 // dir. The body of the `image.layers` event (docs/events.md): layers bottom first with the

@@ -209,6 +209,8 @@ Image Store::commit(const fs::path& upper, const Image& base, const std::string&
       manifest["config"] = to_json(cfg);
       manifest["layers"].push_back(to_json(layer));
       Descriptor desc = layout.put_blob(manifest.dump(), kMediaManifest);
+      // Its lower layers keep their setuid bits, so the image made of them does too.
+      if (base.keep_setuid) desc.annotations[std::string(kKeepSetuidAnnotation)] = "true";
       Image image = load_image(layout, name, desc);
       layout.tag(name, desc);
       return image;

@@ -67,9 +67,13 @@ json container_layers(Runtime& runtime, const std::string& container,
                         {"digest", l.digest},
                         {"diffId", l.diff_id},
                         {"mediaType", l.media_type},
-                        {"size", l.size}});
+                        {"size", l.size},
+                        {"dir", c.lowers[n - 1 - i].string()}});
     }
-    layers.push_back({{"index", n}, {"kind", "upper"}, {"size", tree_bytes(c.upper)}});
+    layers.push_back({{"index", n},
+                      {"kind", "upper"},
+                      {"size", tree_bytes(c.upper)},
+                      {"dir", c.upper.string()}});
     json body{{"container", c.state.name},
               {"image", c.state.image},
               {"imageDigest", c.image.manifest_digest},

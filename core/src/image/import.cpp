@@ -257,6 +257,7 @@ std::vector<Found> read_oci(Source& src, ImportProgress& progress) {
       f.blobs.push_back(l.digest);
       if (src.is_dir()) {
         progress.layers_done = ++layers_total;
+        src.advance(0);  // report the layer
       }
     }
     found.push_back(std::move(f));
@@ -316,8 +317,9 @@ std::vector<Found> read_docker(Source& src, Staging& staging) {
 
 }  // namespace
 
-std::vector<Image> Store::import(const fs::path& source, const std::optional<std::string>& name,
-                                 const ProgressFn& progress) {
+std::vector<Image> Store::import(const fs::path& source, const ImportOptions& options) {
+  const auto& name = options.name;
+  const auto& progress = options.progress;
   return with_context("import " + source.string(), [&] {
     if (name) check_image_name(*name);
     Layout layout(dir_);
@@ -351,6 +353,7 @@ std::vector<Image> Store::import(const fs::path& source, const std::optional<std
       for (const auto& d : f.blobs) staging.commit(d);
       staging.commit(f.manifest.digest);
       Descriptor desc{std::string(kMediaManifest), f.manifest.digest, f.manifest.size};
+      if (options.keep_setuid) desc.annotations[std::string(kKeepSetuidAnnotation)] = "true";
       Image image = load_image(layout, f.name, desc);  // validates before the tag exists
       layout.tag(f.name, desc);
       images.push_back(std::move(image));

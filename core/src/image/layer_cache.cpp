@@ -58,14 +58,16 @@ std::vector<fs::path> Store::layer_dirs(const Image& image, const std::optional<
     StoreLock lock(dir_, StoreLock::Mode::shared);
     std::vector<fs::path> dirs;
     // What the policy lets through changes the tree, so each variant is cached apart.
-    std::string rootfs_name = std::string("rootfs") + (policy_.keep_setuid ? "+suid" : "") +
-                              (policy_.allow_devices ? "+dev" : "");
+    UnpackPolicy policy = policy_;
+    policy.keep_setuid = policy.keep_setuid || image.keep_setuid;
+    std::string rootfs_name = std::string("rootfs") + (policy.keep_setuid ? "+suid" : "") +
+                              (policy.allow_devices ? "+dev" : "");
     for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it) {
       const Layer& layer = *it;
       fs::path base = layout.layers_dir() / digest_hex(layer.digest);
       fs::path rootfs = publish(base / rootfs_name, [&](const fs::path& tmp) {
         if (::mkdir(tmp.c_str(), 0755) != 0) throw Error::system("mkdir " + tmp.string());
-        unpack_layer(layout.blob_path(layer.digest), layer, tmp, policy_);
+        unpack_layer(layout.blob_path(layer.digest), layer, tmp, policy);
       });
       if (shift) {
         std::string name = "shift-" + std::to_string(shift->uid_base) + "-" +

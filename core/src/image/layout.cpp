@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json to_json(const Descriptor& d) {
-  return json{{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
+  json j{{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
+  if (!d.annotations.empty()) j["annotations"] = d.annotations;
+  return j;
 }
 
 Descriptor descriptor_from_json(const json& j, const std::string& where) {
@@ -37,6 +39,9 @@ Descriptor descriptor_from_json(const json& j, const std::string& where) {
     throw Error(where + ": mediaType/digest must be strings and size a non-negative integer");
   Descriptor d{media.get<std::string>(), digest.get<std::string>(), size.get<std::uint64_t>()};
   with_context(where, [&] { return digest_hex(d.digest); });
+  if (auto ann = j.find("annotations"); ann != j.end() && ann->is_object())
+    for (const auto& [key, value] : ann->items())
+      if (value.is_string()) d.annotations[key] = value.get<std::string>();
   return d;
 }
 
@@ -191,7 +196,7 @@ void Layout::tag(const std::string& name, const Descriptor& manifest) const {
   for (auto& entry : index["manifests"])
     if (ref_name(entry) != name) kept.push_back(entry);
   json entry = to_json(manifest);
-  entry["annotations"] = json{{std::string(kRefNameAnnotation), name}};
+  entry["annotations"][std::string(kRefNameAnnotation)] = name;
   kept.push_back(std::move(entry));
   // Sorted by name so the index (like every other file here) does not depend on history.
   std::stable_sort(kept.begin(), kept.end(), [](const json& a, const json& b) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,11 +20,15 @@ inline constexpr std::string_view kMediaManifest = "application/vnd.oci.image.ma
 inline constexpr std::string_view kMediaConfig = "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view kMediaLayerTar = "application/vnd.oci.image.layer.v1.tar";
 inline constexpr std::string_view kRefNameAnnotation = "org.opencontainers.image.ref.name";
+// On a tag in the store's index.json: unpack this image's layers with setuid/setgid bits kept
+// (`boxlab image import --keep-setuid`). A property of the store, never exported.
+inline constexpr std::string_view kKeepSetuidAnnotation = "io.boxlab.image.keep-setuid";
 
 struct Descriptor {
   std::string media_type;
   std::string digest;  // "sha256:<hex>"
   std::uint64_t size = 0;
+  std::map<std::string, std::string> annotations;  // string values only
 };
 
 nlohmann::json to_json(const Descriptor& d);

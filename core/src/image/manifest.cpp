@@ -42,6 +42,9 @@ Image load_image(const Layout& layout, const std::string& name, const Descriptor
     Image image;
     image.name = name;
     image.manifest_digest = manifest.digest;
+    image.store = layout.dir();
+    auto keep = manifest.annotations.find(std::string(kKeepSetuidAnnotation));
+    image.keep_setuid = keep != manifest.annotations.end() && keep->second == "true";
 
     std::string mwhere = "manifest " + manifest.digest;
     if (manifest.media_type == kMediaIndex)

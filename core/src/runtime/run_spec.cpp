@@ -10,16 +10,6 @@
 namespace boxlab {
 namespace {
 
-std::uint32_t parse_id(const std::string& text, const std::string& flag) {
-  try {
-    size_t used = 0;
-    unsigned long v = std::stoul(text, &used);
-    if (used == text.size() && v <= 0xfffffffeUL) return static_cast<std::uint32_t>(v);
-  } catch (...) {
-  }
-  throw Error(flag + ": '" + text + "' is not a numeric id");
-}
-
 void set_env(std::vector<std::string>& env, const std::string& entry) {
   auto eq = entry.find('=');
   if (eq == std::string::npos || eq == 0) throw Error("--env: '" + entry + "' is not KEY=VALUE");
@@ -59,10 +49,12 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   }
   std::string user = f.user.empty() ? cfg.user : f.user;
   if (!user.empty()) {
-    auto colon = user.find(':');
-    spec.process.user.uid = parse_id(user.substr(0, colon), "--user");
-    spec.process.user.gid = colon == std::string::npos ? spec.process.user.uid
-                                                       : parse_id(user.substr(colon + 1), "--user");
+    // Names are looked up in the image's own /etc/passwd and /etc/group.
+    auto ids = with_context(f.user.empty() ? "image config User" : "--user",
+                            [&] { return image::resolve_user(image, user); });
+    spec.process.user.uid = ids.uid;
+    spec.process.user.gid = ids.gid;
+    spec.process.user.additional_gids = ids.additional_gids;
   }
   spec.process.terminal = f.tty;
 
