@@ -112,7 +112,8 @@ QVariant NetworkModel::namespaceData(const NetNamespace& ns, int column, int rol
       if (column == AddressColumn) return tr("netns %1").arg(ns.inode);
       if (column == LinkColumn) {
         if (ns.container.isEmpty())
-          return topo_.hostPath.isEmpty() ? tr("this machine's namespace") : topo_.hostPath;
+          return topo_.hostPath.isEmpty() ? tr("the engine's own network namespace")
+                                          : topo_.hostPath;
         return ns.network.isEmpty() ? tr("no network (--net none)")
                                     : tr("network %1, pid %2").arg(ns.network).arg(ns.pid);
       }

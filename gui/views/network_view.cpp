@@ -10,6 +10,7 @@
 #include <QSplitter>
 #include <QTreeView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "network_model.hpp"
 
@@ -18,11 +19,22 @@ namespace boxlab::gui {
 namespace {
 
 constexpr int kMargin = 10;
-constexpr int kLine = 18;        // one text line
-constexpr int kRowGap = 12;      // between container rows
-constexpr int kHostWidth = 300;  // the host box
-constexpr int kLinkWidth = 110;  // the veth line between the boxes
-constexpr int kBoxWidth = 260;   // a container box
+constexpr int kLine = 18;    // one text line
+constexpr int kRowGap = 12;  // between container rows
+// Widths of the host box, the veth line and a container box: what the pane has, within limits.
+struct Columns {
+  int host, link, box;
+};
+constexpr Columns kMinColumns{220, 56, 200}, kMaxColumns{320, 120, 340};
+
+Columns columnsFor(int width) {
+  int room = width - 2 * kMargin;
+  Columns c;
+  c.host = std::clamp(room * 40 / 100, kMinColumns.host, kMaxColumns.host);
+  c.link = std::clamp(room * 14 / 100, kMinColumns.link, kMaxColumns.link);
+  c.box = std::clamp(room - c.host - c.link, kMinColumns.box, kMaxColumns.box);
+  return c;
+}
 
 const QColor kBridge(0x3d, 0x7e, 0xc9), kVeth(0x2a, 0x9d, 0x5c), kPort(0xd0, 0x7a, 0x10),
     kDown(0xb0, 0x30, 0x30);
@@ -34,10 +46,13 @@ struct Row {
   const NetVethPair* veth = nullptr;
   QString bridge;
   int height = 0;
+  QVector<NetPort> ports;  // published to this container
 };
 
-int boxHeight(const NetNamespace* ns) {
-  return kLine + 6 + kLine * int(ns ? std::max<qsizetype>(1, ns->interfaces.size()) : 1) + 6;
+// Name, then "netns N, pid P", then one line per interface.
+int boxHeight(const NetNamespace* ns, qsizetype ports) {
+  return 2 * kLine + 6 +
+         kLine * int(ports + (ns ? std::max<qsizetype>(1, ns->interfaces.size()) : 1)) + 6;
 }
 
 QVector<Row> layoutRows(const NetTopologyEvent& t) {
@@ -47,17 +62,24 @@ QVector<Row> layoutRows(const NetTopologyEvent& t) {
       if (n.container == container && !container.isEmpty()) return &n;
     return nullptr;
   };
+  auto portsOf = [&](const QString& container) {
+    QVector<NetPort> out;
+    for (const auto& p : t.ports)
+      if (p.containerName == container) out << p;
+    return out;
+  };
   QStringList placed;
   for (const auto& b : t.bridges)
     for (const auto& v : t.vethPairs)
       if (v.bridge == b.name) {
         const NetNamespace* ns = nsOf(v.container);
-        rows.push_back({ns, &v, b.name, boxHeight(ns)});
+        QVector<NetPort> ports = portsOf(v.container);
+        rows.push_back({ns, &v, b.name, boxHeight(ns, ports.size()), ports});
         placed << v.container;
       }
   for (const auto& n : t.namespaces)
     if (!n.container.isEmpty() && !placed.contains(n.container))
-      rows.push_back({&n, nullptr, QString(), boxHeight(&n)});
+      rows.push_back({&n, nullptr, QString(), boxHeight(&n, 0), {}});
   return rows;
 }
 
@@ -95,11 +117,13 @@ int NetworkDiagram::contentHeight() const {
 }
 
 QSize NetworkDiagram::sizeHint() const {
-  return {kMargin * 2 + kHostWidth + kLinkWidth + kBoxWidth, std::max(200, contentHeight())};
+  return {kMargin * 2 + kMaxColumns.host + kMaxColumns.link + kMaxColumns.box,
+          std::max(200, contentHeight())};
 }
 
 QSize NetworkDiagram::minimumSizeHint() const {
-  return {kMargin * 2 + kHostWidth + kLinkWidth + kBoxWidth, std::max(160, contentHeight())};
+  return {kMargin * 2 + kMinColumns.host + kMinColumns.link + kMinColumns.box,
+          std::max(160, contentHeight())};
 }
 
 void NetworkDiagram::paintEvent(QPaintEvent*) {
@@ -123,8 +147,10 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     return;
   }
   const NetNamespace* host = model_->findNamespace(QStringLiteral("host"));
+  const Columns col = columnsFor(width());
+  const int hostW = col.host, linkW = col.link, boxW = col.box;
   const int hostX = kMargin;
-  const int boxX = hostX + kHostWidth + kLinkWidth;
+  const int boxX = hostX + hostW + linkW;
   int y = kMargin;
 
   // Host side: a frame around everything in the host's namespace.
@@ -133,8 +159,8 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   QString hostTitle = t.hostPath.isEmpty()
                           ? tr("host side (netns %1)").arg(t.hostInode)
                           : tr("host side: %1 (netns %2)").arg(t.hostPath).arg(t.hostInode);
-  p.drawText(QRect(hostX + 6, y, kHostWidth + kLinkWidth, kLine), Qt::AlignVCenter,
-             fm.elidedText(hostTitle, Qt::ElideMiddle, kHostWidth + kLinkWidth - 10));
+  p.drawText(QRect(hostX + 6, y, hostW + linkW, kLine), Qt::AlignVCenter,
+             fm.elidedText(hostTitle, Qt::ElideMiddle, hostW + linkW - 10));
   const int hostTop = y;
   y += kLine + 2;
   p.setFont(normal);
@@ -142,38 +168,54 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     for (const auto& i : host->interfaces) {
       if (i.kind == QLatin1String("veth") || i.kind == QLatin1String("bridge")) continue;
       p.setPen(i.up ? text : kDown);
-      p.drawText(QRect(hostX + 10, y, kHostWidth - 16, kLine), Qt::AlignVCenter,
-                 fm.elidedText(ifaceLine(i), Qt::ElideRight, kHostWidth - 16));
+      p.drawText(QRect(hostX + 10, y, hostW - 16, kLine), Qt::AlignVCenter,
+                 fm.elidedText(ifaceLine(i), Qt::ElideRight, hostW - 16));
       y += kLine;
     }
   y += 4;
 
   // A container's box: its name and netns, then each interface with its addresses.
-  auto drawBox = [&](const Row& row, int top, const QColor& edge, const QString& title) {
-    QRect box(boxX, top, kBoxWidth, row.height);
+  auto drawBox = [&](const Row& row, int top, const QColor& edge, const QString& title,
+                     const QString& subtitle) {
+    QRect box(boxX, top, boxW, row.height);
     p.setPen(QPen(edge, 1.5));
     p.setBrush(pal.color(QPalette::AlternateBase));
     p.drawRoundedRect(box, 6, 6);
     p.setPen(text);
     p.setFont(bold);
-    p.drawText(QRect(box.left() + 8, top + 3, kBoxWidth - 12, kLine), Qt::AlignVCenter,
-               QFontMetrics(bold).elidedText(title, Qt::ElideRight, kBoxWidth - 14));
+    p.drawText(QRect(box.left() + 8, top + 3, boxW - 12, kLine), Qt::AlignVCenter,
+               QFontMetrics(bold).elidedText(title, Qt::ElideRight, boxW - 14));
     p.setFont(normal);
-    int ly = top + kLine + 6;
+    p.setPen(pal.color(QPalette::PlaceholderText));
+    p.drawText(QRect(box.left() + 8, top + 3 + kLine, boxW - 12, kLine), Qt::AlignVCenter,
+               fm.elidedText(subtitle, Qt::ElideRight, boxW - 14));
+    int ly = top + 2 * kLine + 6;
     if (row.ns)
       for (const auto& i : row.ns->interfaces) {
         p.setPen(i.up ? text : kDown);
-        p.drawText(QRect(box.left() + 12, ly, kBoxWidth - 16, kLine), Qt::AlignVCenter,
-                   fm.elidedText(ifaceLine(i), Qt::ElideRight, kBoxWidth - 18));
+        p.drawText(QRect(box.left() + 12, ly, boxW - 16, kLine), Qt::AlignVCenter,
+                   fm.elidedText(ifaceLine(i), Qt::ElideRight, boxW - 18));
         ly += kLine;
       }
+    p.setFont(bold);
+    for (const auto& port : row.ports) {
+      p.setPen(port.proxyRunning ? kPort : kDown);
+      p.drawText(QRect(box.left() + 12, ly, boxW - 16, kLine), Qt::AlignVCenter,
+                 fm.elidedText(tr("\u2190 host port %1 \u2192 :%2/%3")
+                                   .arg(port.host)
+                                   .arg(port.container)
+                                   .arg(port.protocol),
+                               Qt::ElideRight, boxW - 18));
+      ly += kLine;
+    }
+    p.setFont(normal);
   };
 
   QVector<Row> rows = layoutRows(t);
   int r = 0;
   for (const auto& b : t.bridges) {
     // The bridge: a bar with its name and address, its veth ends hanging below it.
-    QRect bar(hostX + 8, y, kHostWidth - 16, kLine + 2);
+    QRect bar(hostX + 8, y, hostW - 16, kLine + 2);
     p.setPen(Qt::NoPen);
     p.setBrush(b.present ? kBridge : frame);
     p.drawRoundedRect(bar, 4, 4);
@@ -189,9 +231,14 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     y += kLine + 2 + kLine / 2;
     for (; r < rows.size() && rows[r].bridge == b.name; ++r) {
       const Row& row = rows[r];
-      int midY = y + kLine + 6 + kLine / 2;  // the line of the container's first interface
+      // The line of the container's eth0 (ip lists lo first, then eth0).
+      int ethRow = 0;
+      if (row.ns)
+        for (int i = 0; i < row.ns->interfaces.size(); ++i)
+          if (row.ns->interfaces[i].name == row.veth->containerIf) ethRow = i;
+      int midY = y + 2 * kLine + 6 + ethRow * kLine + kLine / 2;
       // Host veth end, on the bridge.
-      QRect end(hostX + 40, midY - kLine / 2 - 1, kHostWidth - 56, kLine + 2);
+      QRect end(hostX + 40, midY - kLine / 2 - 1, hostW - 56, kLine + 2);
       p.setPen(QPen(kBridge, 2));
       p.drawLine(hostX + 24, barBottom, hostX + 24, midY);
       p.drawLine(hostX + 24, midY, end.left(), midY);
@@ -208,9 +255,12 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
       p.setPen(text);
       p.drawText(QRect(end.right() + 4, midY - kLine - 2, boxX - end.right() - 8, kLine),
                  Qt::AlignCenter, tr("veth pair"));
-      drawBox(row, y, kVeth,
-              row.ns ? tr("%1  (netns %2)").arg(row.veth->container).arg(row.ns->inode)
-                     : tr("%1  (not running)").arg(row.veth->container));
+      drawBox(row, y, kVeth, row.veth->container,
+              row.ns ? tr("netns %1, pid %2, network %3")
+                           .arg(row.ns->inode)
+                           .arg(row.ns->pid)
+                           .arg(row.ns->network)
+                     : tr("not running"));
       drawn_ << row.veth->container;
       y += row.height + kRowGap;
     }
@@ -219,14 +269,14 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   const int hostBottom = y;
   p.setPen(QPen(frame, 1.2, Qt::DashLine));
   p.setBrush(Qt::NoBrush);
-  p.drawRoundedRect(QRect(hostX, hostTop - 2, kHostWidth, hostBottom - hostTop), 8, 8);
+  p.drawRoundedRect(QRect(hostX, hostTop - 2, hostW, hostBottom - hostTop), 8, 8);
 
   // Containers with a namespace of their own but no network: only lo, no way out.
   int boxY = hostBottom + kRowGap;
   for (const auto& row : rows) {
     if (row.veth) continue;
-    drawBox(row, boxY, frame,
-            tr("%1  (netns %2, no network)").arg(row.ns->container).arg(row.ns->inode));
+    drawBox(row, boxY, frame, row.ns->container,
+            tr("netns %1, pid %2, no network (only lo)").arg(row.ns->inode).arg(row.ns->pid));
     drawn_ << row.ns->container;
     boxY += row.height + kRowGap;
   }

@@ -67,7 +67,7 @@ namespace {
 
 RunFlags run_flags(const Args& a) {
   a.allow_only({"image", "name", "ns", "command", "memory", "pids", "cpus", "hostname", "init",
-                "tty", "env", "net", "rm", "workdir", "user", "readOnly"});
+                "tty", "env", "net", "rm", "workdir", "user", "readOnly", "network", "publish"});
   RunFlags f;
   f.image = a.str("image");
   f.name = a.opt_str("name").value_or("");
@@ -94,6 +94,8 @@ RunFlags run_flags(const Args& a) {
   f.tty = a.flag("tty", false);
   f.env = a.strings("env", false, false);
   f.net = a.opt_str("net").value_or("");
+  f.network = a.opt_str("network").value_or("");
+  f.publish = a.strings("publish", false, false);
   f.remove = a.flag("rm", false);
   f.workdir = a.opt_str("workdir").value_or("");
   f.user = a.opt_str("user").value_or("");
