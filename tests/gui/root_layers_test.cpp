@@ -35,8 +35,9 @@ class RootLayersTest : public QObject {
     return QString::fromUtf8(p.readAll());
   }
 
-  // Asks for `path` and waits for the stack that answers it.
-  const ImageLayersEvent& ask(const QString& path) {
+  // Asks for `path` and waits for the stack that answers it (a copy: the next answer replaces
+  // the model's).
+  ImageLayersEvent ask(const QString& path) {
     LayerModel* model = session_->layers();
     session_->refreshLayers(path);
     [&] { QTRY_VERIFY_WITH_TIMEOUT(model->hasStack() && model->stack().path == path, kTimeout); }();
@@ -104,8 +105,8 @@ class RootLayersTest : public QObject {
     QCOMPARE(code, 0);
     LayerModel* model = session_->layers();
 
-    const ImageLayersEvent& fresh = ask(QStringLiteral("/root/new"));
-    const ImageLayer& upper = fresh.layers.last();
+    const ImageLayersEvent fresh = ask(QStringLiteral("/root/new"));
+    const ImageLayer upper = fresh.layers.last();
     QCOMPARE(upper.kind, QStringLiteral("upper"));
     QCOMPARE(fresh.source.value_or(-1), upper.index);
     QVERIFY(model->index(0, 0).data(LayerModel::IsSourceRole).toBool());
@@ -113,8 +114,8 @@ class RootLayersTest : public QObject {
     QVERIFY(inUpper.open(QIODevice::ReadOnly));
     QCOMPARE(inUpper.readAll(), QByteArray("written-inside\n"));
 
-    const ImageLayersEvent& bin = ask(QStringLiteral("/bin/busybox"));
-    const ImageLayer& bottom = bin.layers.first();
+    const ImageLayersEvent bin = ask(QStringLiteral("/bin/busybox"));
+    const ImageLayer bottom = bin.layers.first();
     QCOMPARE(bottom.kind, QStringLiteral("image"));
     QCOMPARE(bin.source.value_or(-1), bottom.index);
     QVERIFY(QFileInfo::exists(bottom.dir + QStringLiteral("/bin/busybox")));
@@ -123,14 +124,16 @@ class RootLayersTest : public QObject {
 
     // The view says it in words, and /root lists `new` from the upper dir.
     LayerView view(model);
-    const ImageLayersEvent& dir = ask(QStringLiteral("/root"));
+    const ImageLayersEvent dir = ask(QStringLiteral("/root"));
     QVERIFY(view.sourceText().contains(QStringLiteral("upper dir")));
     bool listed = false;
     for (const auto& e : dir.entries)
       listed = listed || (e.name == QLatin1String("new") && e.layer == upper.index);
-    QVERIFY(listed);
+    QString seen;
+    for (const auto& e : dir.entries) seen += QStringLiteral("%1@%2 ").arg(e.name).arg(e.layer);
+    QVERIFY2(listed, qPrintable(QStringLiteral("path %1 entries %2").arg(dir.path, seen)));
 
-    const ImageLayersEvent& none = ask(QStringLiteral("/no/such/path"));
+    const ImageLayersEvent none = ask(QStringLiteral("/no/such/path"));
     QVERIFY(!none.source.has_value());
   }
 
