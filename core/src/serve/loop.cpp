@@ -15,13 +15,9 @@ void Loop::set_events(int fd, short events) {
   if (it != watches_.end()) it->second.events = events;
 }
 
-void Loop::unwatch(int fd) {
-  watches_.erase(fd);
-}
+void Loop::unwatch(int fd) { watches_.erase(fd); }
 
-void Loop::defer(std::function<void()> work) {
-  deferred_.push_back(std::move(work));
-}
+void Loop::defer(std::function<void()> work) { deferred_.push_back(std::move(work)); }
 
 bool Loop::turn(int timeout_ms) {
   if (stopped_) return false;

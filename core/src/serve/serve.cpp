@@ -1,7 +1,5 @@
 // serve::run: the engine's loop. stdin -> lines -> Dispatcher -> RealBackend; replies and
 // events -> Output; SIGTERM/SIGINT/SIGHUP and stdin EOF end it, and shutdown cleans up.
-#include "boxlab/serve.hpp"
-
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/serve.hpp"
 #include "input.hpp"
 #include "loop.hpp"
 #include "output.hpp"

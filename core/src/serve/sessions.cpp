@@ -42,9 +42,7 @@ void set_nonblocking(int fd) {
 
 Sessions::Sessions(Loop& loop, Emit emit) : loop_(loop), emit_(std::move(emit)) {}
 
-Sessions::~Sessions() {
-  close_all();
-}
+Sessions::~Sessions() { close_all(); }
 
 std::string Sessions::open_tty(Fd master, std::optional<ChildProcess> proc) {
   auto t = std::make_unique<Tty>();
@@ -76,8 +74,7 @@ void Sessions::drain_master(Tty& t) {
     ssize_t n = ::read(t.master.get(), buf, sizeof buf);
     if (n > 0) {
       emit_("console.output",
-            {{"session", t.id},
-             {"data", base64_encode(std::string_view(buf, static_cast<std::size_t>(n)))}});
+            {{"session", t.id}, {"data", base64_encode(std::string_view(buf, static_cast<std::size_t>(n)))}});
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -131,8 +128,7 @@ void Sessions::input(const std::string& session, const std::string& bytes) {
   auto it = ttys_.find(session);
   if (it == ttys_.end()) throw Error("no such session: " + session);
   Tty& t = *it->second;
-  if (t.pending.size() + bytes.size() > (4u << 20))
-    throw Error("session " + session + " is not reading its input");
+  if (t.pending.size() + bytes.size() > (4u << 20)) throw Error("session " + session + " is not reading its input");
   t.pending += bytes;
   on_master(session, POLLOUT);
 }
@@ -149,12 +145,10 @@ void Sessions::resize(const std::string& session, unsigned rows, unsigned cols) 
 
 void Sessions::capture(ChildProcess proc, Fd out, Fd err, Responder reply) {
   std::uint64_t id = ++next_capture_;
-  auto c = std::make_unique<Capture>(
-      Capture{std::move(proc), {std::move(out), std::move(err)}, {}, false, std::move(reply)});
+  auto c = std::make_unique<Capture>(Capture{std::move(proc), {std::move(out), std::move(err)}, {}, false, std::move(reply)});
   for (int which = 0; which < 2; ++which) {
     set_nonblocking(c->fds[which].get());
-    loop_.watch(c->fds[which].get(), POLLIN,
-                [this, id, which](short) { on_capture_output(id, which); });
+    loop_.watch(c->fds[which].get(), POLLIN, [this, id, which](short) { on_capture_output(id, which); });
   }
   loop_.watch(c->proc.pidfd.get(), POLLIN, [this, id](short) { finish_capture(id); });
   captures_[id] = std::move(c);
