@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
                            QStringLiteral("Play --scene, save PNGs to DIR, quit."),
                            QStringLiteral("DIR"));
   QCommandLineOption scene(QStringLiteral("scene"),
-                           QStringLiteral("Screenshot scene: hog (default) or idle."),
+                           QStringLiteral("Screenshot scene: hog (default), network or idle."),
                            QStringLiteral("NAME"), QStringLiteral("hog"));
   QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WxH."),
                           QStringLiteral("WxH"));

@@ -26,7 +26,9 @@
 #include "checks_panel.hpp"
 #include "lab_list_model.hpp"
 #include "lab_navigator.hpp"
+#include "layer_view.hpp"
 #include "namespace_view.hpp"
+#include "network_view.hpp"
 #include "palette.hpp"
 #include "process_tree_view.hpp"
 #include "resource_charts.hpp"
@@ -99,6 +101,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   processes_ = new ProcessTreeView(session->processes(), this);
   charts_ = new ResourceCharts(session->resources(), this);
   namespaces_ = new NamespaceView(session->namespaces(), session->mounts(), this);
+  network_ = new NetworkView(session->network(), this);
+  layers_ = new LayerView(session->layers(), this);
   addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
   addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
   QDockWidget* proc =
@@ -107,8 +111,14 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       addDock(tr("Resources"), QStringLiteral("resources"), charts_, Qt::RightDockWidgetArea);
   QDockWidget* ns = addDock(tr("Namespaces and mounts"), QStringLiteral("namespaces"), namespaces_,
                             Qt::RightDockWidgetArea);
+  QDockWidget* net =
+      addDock(tr("Network"), QStringLiteral("network"), network_, Qt::RightDockWidgetArea);
+  QDockWidget* img =
+      addDock(tr("Image layers"), QStringLiteral("layers"), layers_, Qt::RightDockWidgetArea);
   splitDockWidget(proc, res, Qt::Vertical);
   tabifyDockWidget(res, ns);
+  tabifyDockWidget(ns, net);
+  tabifyDockWidget(net, img);
   res->raise();
   resizeDocks({docks_[0]}, {380}, Qt::Horizontal);
   resizeDocks({proc}, {560}, Qt::Horizontal);
@@ -136,6 +146,9 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   });
   connect(session, &Session::stepOpened, this, &MainWindow::onStepOpened);
   connect(session, &Session::hintRevealed, checks_, &ChecksPanel::addHint);
+  connect(session, &Session::hintsKnown, checks_, &ChecksPanel::setHintCount);
+  connect(network_, &NetworkView::refreshRequested, session, &Session::refreshNetwork);
+  connect(layers_, &LayerView::pathRequested, session, &Session::refreshLayers);
   connect(checks_, &ChecksPanel::hintRequested, session, &Session::nextHint);
   connect(checks_, &ChecksPanel::checkNowRequested, session, &Session::checkNow);
   connect(checks_, &ChecksPanel::autoRecheckToggled, this, [this](bool on) {
@@ -205,6 +218,12 @@ QDockWidget* MainWindow::addDock(const QString& title, const QString& objectName
   return dock;
 }
 
+QDockWidget* MainWindow::dock(const QString& objectName) const {
+  for (QDockWidget* d : docks_)
+    if (d->objectName() == objectName) return d;
+  return nullptr;
+}
+
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   QAction* create = file->addAction(tr("&New container\u2026"), this, &MainWindow::newContainer);
@@ -260,8 +279,9 @@ void MainWindow::setDark(bool dark) {
 }
 
 void MainWindow::focusNextPane() {
-  QList<QWidget*> panes{navigator_->tree(), terminal_, processes_->tree(), checks_, charts_,
-                        namespaces_};
+  QList<QWidget*> panes{
+      navigator_->tree(), terminal_, processes_->tree(), checks_, charts_, namespaces_,
+      network_,           layers_};
   int current = -1;
   for (int i = 0; i < panes.size(); ++i)
     if (panes[i]->isAncestorOf(focusWidget()) || panes[i] == focusWidget()) current = i;

@@ -19,6 +19,8 @@ class ChecksPanel;
 class ProcessTreeView;
 class ResourceCharts;
 class NamespaceView;
+class NetworkView;
+class LayerView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -30,6 +32,7 @@ class MainWindow : public QMainWindow {
   // Opens a lab (and step) once the lab list is known; "" leaves it to the user.
   void openLabWhenReady(const QString& labRef, int step);
   QList<QDockWidget*> docks() const { return docks_; }
+  QDockWidget* dock(const QString& objectName) const;
   void setDark(bool dark);
   // Attaches the console to a pty session that serve already opened (run/exec with tty).
   void attachTerminal(const QString& session, const QString& container);
@@ -62,6 +65,8 @@ class MainWindow : public QMainWindow {
   ProcessTreeView* processes_;
   ResourceCharts* charts_;
   NamespaceView* namespaces_;
+  NetworkView* network_;
+  LayerView* layers_;
   QList<QDockWidget*> docks_;
   QString terminalSession_;
   QString terminalContainer_;

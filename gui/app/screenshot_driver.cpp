@@ -7,6 +7,7 @@
 #include <QPixmap>
 
 #include "main_window.hpp"
+#include "network_model.hpp"
 #include "session.hpp"
 #include "terminal_widget.hpp"
 
@@ -56,6 +57,12 @@ void ScreenshotDriver::step() {
         stageAt_ = now;
         return;
       }
+      if (scene_ == QLatin1String("network")) {
+        startNetworkScene();
+        stage_ = 200;
+        stageAt_ = now;
+        return;
+      }
       session_->runContainer(
           {{QStringLiteral("image"), QStringLiteral("base")},
            {QStringLiteral("name"), container_},
@@ -98,7 +105,63 @@ void ScreenshotDriver::step() {
     case 100:
       if (now - stageAt_ < 1500) return;
       return shoot(true, {});
+    case 200: {  // every container of the scene drawn with its eth0 address, the port published
+      const NetworkModel* net = session_->network();
+      int addressed = 0;
+      for (const QString& name : networkContainers_)
+        if (const NetNamespace* ns = net->findNamespace(name))
+          for (const auto& i : ns->interfaces)
+            if (i.name == QLatin1String("eth0") && !i.addresses.isEmpty()) ++addressed;
+      if (addressed < 2 || net->topology().ports.isEmpty()) return;
+      if (QDockWidget* d = window_->dock(QStringLiteral("network"))) {
+        d->raise();
+        // The diagram is the subject: give the right side most of the window.
+        QDockWidget* proc = window_->dock(QStringLiteral("processes"));
+        window_->resizeDocks({proc}, {window_->width() * 58 / 100}, Qt::Horizontal);
+        window_->resizeDocks({proc, d}, {150, 1000}, Qt::Vertical);
+        if (QDockWidget* checks = window_->dock(QStringLiteral("checks")))
+          window_->resizeDocks({checks}, {170}, Qt::Vertical);
+      }
+      if (QDockWidget* d = window_->dock(QStringLiteral("layers"))) d->setVisible(true);
+      next();
+      return;
+    }
+    case 201:  // a moment for the layout, the monitor and the layer stack
+      if (now - stageAt_ < 2000) return;
+      return shoot(true, {});
   }
+}
+
+// Two containers on boxlab0 (one serving httpd on a published port) and one without a
+// network. Meant to run in a network namespace of its own (screenshot_test.sh does).
+void ScreenshotDriver::startNetworkScene() {
+  QString web = container_ + QStringLiteral("-web"),
+          client = container_ + QStringLiteral("-client"),
+          alone = container_ + QStringLiteral("-none");
+  networkContainers_ = {web, client};
+  auto run = [this](const QJsonObject& args) {
+    session_->runContainer(args, [this](const ReplyEvent& r) {
+      if (!r.ok) shoot(false, EngineClient::describe(QStringLiteral("run"), r));
+    });
+  };
+  run({{QStringLiteral("image"), QStringLiteral("base")},
+       {QStringLiteral("name"), alone},
+       {QStringLiteral("rm"), true},
+       {QStringLiteral("command"), QJsonArray{QStringLiteral("sleep"), QStringLiteral("600")}}});
+  run({{QStringLiteral("image"), QStringLiteral("base")},
+       {QStringLiteral("name"), client},
+       {QStringLiteral("net"), QStringLiteral("bridge")},
+       {QStringLiteral("rm"), true},
+       {QStringLiteral("command"), QJsonArray{QStringLiteral("sleep"), QStringLiteral("600")}}});
+  // Watched last (run watches what it started): the web server's tree and layers show.
+  run({{QStringLiteral("image"), QStringLiteral("base")},
+       {QStringLiteral("name"), web},
+       {QStringLiteral("hostname"), QStringLiteral("web")},
+       {QStringLiteral("publish"), QJsonArray{QStringLiteral("8080:80")}},
+       {QStringLiteral("rm"), true},
+       {QStringLiteral("command"), QJsonArray{QStringLiteral("httpd"), QStringLiteral("-f"),
+                                              QStringLiteral("-p"), QStringLiteral("80")}}});
+  session_->refreshLayers(QStringLiteral("/etc"));
 }
 
 void ScreenshotDriver::shoot(bool ok, const QString& why) {
@@ -109,7 +172,12 @@ void ScreenshotDriver::shoot(bool ok, const QString& why) {
     if (!w->grab().save(path)) qWarning("boxlab-gui: could not write %s", qPrintable(path));
   };
   save(window_, QStringLiteral("main"));
-  for (QDockWidget* d : window_->docks()) save(d, QStringLiteral("pane-") + d->objectName());
+  for (QDockWidget* d : window_->docks()) {
+    // A tab behind another has no size of its own until it is raised and laid out.
+    d->raise();
+    QCoreApplication::processEvents();
+    save(d, QStringLiteral("pane-") + d->objectName());
+  }
   save(window_->terminal(), QStringLiteral("pane-console"));
   if (!ok)
     qWarning("boxlab-gui: screenshot scene '%s' incomplete: %s", qPrintable(scene_),

@@ -29,7 +29,9 @@ class ScreenshotDriver : public QObject {
 
   Session* session_;
   MainWindow* window_;
+  void startNetworkScene();
   QString dir_, scene_, container_;
+  QStringList networkContainers_;
   QTimer timer_;
   QElapsedTimer clock_;
   int stage_ = 0;

@@ -22,8 +22,24 @@ void CheckModel::setStep(const QString& labId, const QString& stepId, const QJso
                      {},
                      {}});
   }
+  stepPassed_.reset();
+  points_ = maxPoints_ = 0;
   endResetModel();
-  if (allPassed_) emit allPassedChanged(allPassed_ = false);
+  recompute();
+}
+
+void CheckModel::recompute() {
+  bool all = allPassed();
+  if (all != allPassed_) emit allPassedChanged(allPassed_ = all);
+}
+
+void CheckModel::applyLabStep(const LabStepEvent& e) {
+  if (e.lab != lab_ || e.step != step_) return;
+  stepPassed_ = e.passed;
+  points_ = e.points;
+  maxPoints_ = e.maxPoints;
+  if (!rows_.isEmpty()) emit dataChanged(index(0, 0), index(int(rows_.size()) - 1, 0));
+  recompute();
 }
 
 void CheckModel::clear() {
@@ -46,8 +62,7 @@ void CheckModel::update(const Row& in) {
     r.title = title;
     emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
   }
-  bool all = allPassed();
-  if (all != allPassed_) emit allPassedChanged(allPassed_ = all);
+  recompute();
 }
 
 void CheckModel::applyCheckResult(const CheckResultEvent& e) {
@@ -78,6 +93,7 @@ int CheckModel::passedCount() const {
 }
 
 bool CheckModel::allPassed() const {
+  if (stepPassed_) return *stepPassed_;
   return !rows_.isEmpty() && passedCount() == rows_.size();
 }
 

@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QVector>
+#include <optional>
 
 #include "event_values.hpp"
 
@@ -28,9 +29,16 @@ class CheckModel : public QAbstractTableModel {
   void applyCheckResult(const CheckResultEvent& e);
   // A lab.check reply's `report` ({lab, steps:[{id, results:[..]}]}): the open step's results.
   void applyReport(const QJsonObject& report);
+  // The engine's verdict on the step (lab.step): it counts hidden checks too, so once known it
+  // decides allPassed().
+  void applyLabStep(const LabStepEvent& e);
 
   int passedCount() const;
-  bool allPassed() const;  // at least one check and every one passes
+  // The step passes: the engine said so (lab.step), else at least one check and every one
+  // passes.
+  bool allPassed() const;
+  int points() const { return points_; }
+  int maxPoints() const { return maxPoints_; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -46,10 +54,13 @@ class CheckModel : public QAbstractTableModel {
     QString id, title, status, expected, observed, hint;
   };
   void update(const Row& incoming);
+  void recompute();
 
   QString lab_, step_;
   QVector<Row> rows_;
   bool allPassed_ = false;
+  std::optional<bool> stepPassed_;
+  int points_ = 0, maxPoints_ = 0;
 };
 
 }  // namespace boxlab::gui

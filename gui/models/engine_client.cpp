@@ -5,35 +5,53 @@
 
 namespace boxlab::gui {
 
-EngineClient::EngineClient(Engine* engine, QObject* parent) : QObject(parent), engine_(engine) {
+EngineClient::EngineClient(Engine* engine, QObject* parent)
+    : QObject(parent), engine_(engine), stream_(std::make_unique<EventStream>()) {
   engine_->setParent(this);
-  connect(engine_, &Engine::output, &stream_, &EventStream::feed);
+  parser_.setObjectName(QStringLiteral("boxlab event parser"));
+  stream_->moveToThread(&parser_);
+  parser_.start();
+  connect(engine_, &Engine::output, stream_.get(), &EventStream::feed);  // queued to the parser
   connect(engine_, &Engine::failed, this, [this](const QString& message) {
-    stream_.finish();
     bool wasReady = ready_;
     ready_ = false;
     gone_ = true;
-    failAllPending(message);
-    emit unavailable(wasReady ? tr("The engine stopped: %1").arg(message)
-                              : tr("The engine is unavailable: %1").arg(message));
+    finishStream([this, message, wasReady] {
+      failAllPending(message);
+      emit unavailable(wasReady ? tr("The engine stopped: %1").arg(message)
+                                : tr("The engine is unavailable: %1").arg(message));
+    });
   });
   connect(engine_, &Engine::finished, this, [this] {
-    stream_.finish();
     ready_ = false;
     gone_ = true;
-    failAllPending(tr("the engine exited"));
+    finishStream([this] { failAllPending(tr("the engine exited")); });
   });
-  connect(&stream_, &EventStream::reply, this, &EngineClient::onReply);
-  connect(&stream_, &EventStream::malformed, this, [this](const MalformedLine& m) {
+  connect(stream_.get(), &EventStream::reply, this, &EngineClient::onReply);
+  connect(stream_.get(), &EventStream::malformed, this, [this](const MalformedLine& m) {
     emit warning(tr("engine line %1 skipped: %2").arg(m.lineNumber).arg(m.reason));
   });
-  connect(&stream_, &EventStream::log, this, [this](const LogEvent& e) {
+  connect(stream_.get(), &EventStream::log, this, [this](const LogEvent& e) {
     if (e.level == QLatin1String("error")) emit error(e.message);
   });
 }
 
 EngineClient::~EngineClient() {
   stop(3000);
+  parser_.quit();
+  parser_.wait();
+}
+
+void EngineClient::finishStream(std::function<void()> after) {
+  // Runs on the parser after every output queued before it; `after` is queued back here behind
+  // the events that finishing delivers.
+  QMetaObject::invokeMethod(
+      stream_.get(),
+      [this, after = std::move(after)] {
+        stream_->finish();
+        QMetaObject::invokeMethod(this, after, Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
 }
 
 void EngineClient::start() {

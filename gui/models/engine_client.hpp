@@ -1,11 +1,14 @@
 // The client side of the serve protocol: commands with request ids, replies matched to their
 // requests, and every failure surfaced as a readable message (never dropped). Owns the engine
-// and the one EventStream; models connect to stream() for events.
+// and the one EventStream; models connect to stream() for events. The stream parses on a
+// thread of its own (a 1,000-process proc.tree is ~12 ms of JSON at 10 Hz): its signals reach
+// models and this client queued, in order, as value snapshots; input never waits on a parse.
 #pragma once
 
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QThread>
 #include <functional>
 #include <memory>
 
@@ -32,7 +35,8 @@ class EngineClient : public QObject {
   // failed reply (code "engine_gone").
   int request(const QString& cmd, const QJsonObject& args = {}, ReplyHandler handler = {});
 
-  EventStream* stream() { return &stream_; }
+  // Lives on the parser thread: connect to it with a receiver (queued), never call it directly.
+  EventStream* stream() { return stream_.get(); }
   Engine* engine() { return engine_; }
   bool isReady() const { return ready_; }
   // hello's reply (protocol, version, backend, commands, capabilities); empty before ready().
@@ -55,13 +59,16 @@ class EngineClient : public QObject {
  private:
   void onReply(const ReplyEvent& reply);
   void failAllPending(const QString& why);
+  // Parses what the engine left mid-line, then runs `after` here once its events are delivered.
+  void finishStream(std::function<void()> after);
 
   struct Pending {
     QString cmd;
     ReplyHandler handler;
   };
   Engine* engine_;
-  EventStream stream_;
+  QThread parser_;
+  std::unique_ptr<EventStream> stream_;
   QHash<int, Pending> pending_;
   int nextId_ = 1;
   bool ready_ = false;

@@ -24,14 +24,84 @@ std::optional<qint64> i64(const json& j, const char* key) {
   return it->get<std::int64_t>();
 }
 
-// Fields the schema of a client-side type requires; "" when all are there with the right kind.
-QString requireStrings(const json& j, std::initializer_list<const char*> keys) {
-  for (const char* key : keys) {
-    auto it = j.find(key);
-    if (it == j.end()) return QStringLiteral("missing '%1'").arg(QLatin1String(key));
-    if (!it->is_string()) return QStringLiteral("'%1' must be a string").arg(QLatin1String(key));
+bool flag(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+QStringList strings(const json& j, const char* key) {
+  QStringList out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it)
+    if (v.is_string()) out << QString::fromStdString(v.get<std::string>());
+  return out;
+}
+
+// The array at `key` (an empty one when absent): parse_event checked the shapes it knows.
+const json& array(const json& j, const char* key) {
+  static const json empty = json::array();
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
+NetTopologyEvent toTopology(const json& j) {
+  NetTopologyEvent e;
+  if (auto h = j.find("hostNetns"); h != j.end() && h->is_object()) {
+    e.hostInode = static_cast<quint64>(i64(*h, "inode").value_or(0));
+    e.hostPath = str(*h, "path");
   }
-  return {};
+  for (const auto& n : array(j, "networks"))
+    if (n.is_object())
+      e.networks.push_back({str(n, "name"), str(n, "subnet"), str(n, "gateway"), str(n, "bridge")});
+  for (const auto& b : array(j, "bridges"))
+    if (b.is_object())
+      e.bridges.push_back({str(b, "name"), str(b, "network"), flag(b, "present"), flag(b, "up"),
+                           strings(b, "addresses"), strings(b, "ports")});
+  for (const auto& n : array(j, "namespaces")) {
+    if (!n.is_object()) continue;
+    NetNamespace ns;
+    ns.name = str(n, "name");
+    ns.container = str(n, "container");
+    ns.pid = i64(n, "pid").value_or(0);
+    ns.network = str(n, "network");
+    ns.inode = static_cast<quint64>(i64(n, "inode").value_or(0));
+    for (const auto& i : array(n, "interfaces"))
+      if (i.is_object())
+        ns.interfaces.push_back({str(i, "name"), static_cast<int>(i64(i, "index").value_or(0)),
+                                 str(i, "kind"), flag(i, "up"), str(i, "mac"), str(i, "master"),
+                                 strings(i, "addresses")});
+    e.namespaces.push_back(std::move(ns));
+  }
+  for (const auto& v : array(j, "vethPairs"))
+    if (v.is_object())
+      e.vethPairs.push_back({str(v, "host"), str(v, "bridge"), str(v, "container"),
+                             str(v, "containerIf"), flag(v, "present")});
+  for (const auto& p : array(j, "ports"))
+    if (p.is_object())
+      e.ports.push_back({static_cast<int>(i64(p, "host").value_or(0)),
+                         static_cast<int>(i64(p, "container").value_or(0)), str(p, "protocol"),
+                         str(p, "containerName"), str(p, "address"), i64(p, "proxyPid").value_or(0),
+                         flag(p, "proxyRunning")});
+  return e;
+}
+
+ImageLayersEvent toLayers(const json& j) {
+  ImageLayersEvent e;
+  e.container = str(j, "container");
+  e.image = str(j, "image");
+  e.imageDigest = str(j, "imageDigest");
+  for (const auto& l : array(j, "layers"))
+    e.layers.push_back({static_cast<int>(i64(l, "index").value_or(0)), str(l, "kind"),
+                        str(l, "digest"), str(l, "diffId"), str(l, "mediaType"),
+                        i64(l, "size").value_or(0), str(l, "dir")});
+  e.path = str(j, "path");
+  if (auto s = i64(j, "source")) e.source = static_cast<int>(*s);
+  for (const auto& en : array(j, "entries"))
+    if (en.is_object())
+      e.entries.push_back(
+          {str(en, "name"), static_cast<int>(i64(en, "layer").value_or(0)), str(en, "type")});
+  return e;
 }
 
 ProcessValue toProcess(const json& p) {
@@ -97,6 +167,8 @@ EventStream::EventStream(QObject* parent) : QObject(parent) {
     qRegisterMetaType<CheckResultEvent>();
     qRegisterMetaType<LabStepEvent>();
     qRegisterMetaType<LogEvent>();
+    qRegisterMetaType<NetTopologyEvent>();
+    qRegisterMetaType<ImageLayersEvent>();
     qRegisterMetaType<MalformedLine>();
     return true;
   }();
@@ -209,9 +281,6 @@ void EventStream::feedLine(std::string_view line) {
     } else if (type == "log") {
       emit log({h, str(j, "level"), str(j, "message")});
     } else if (type == "check.result") {
-      QString problem = requireStrings(j, {"lab", "step", "check", "status"});
-      if (!problem.isEmpty())
-        return reportMalformed(line, QStringLiteral("check.result: ") + problem);
       CheckResultEvent e;
       e.header = h;
       e.lab = str(j, "lab");
@@ -227,20 +296,23 @@ void EventStream::feedLine(std::string_view line) {
       e.points = static_cast<int>(i64(j, "points").value_or(0));
       emit checkResult(e);
     } else if (type == "lab.step") {
-      QString problem = requireStrings(j, {"lab", "step"});
-      auto passed = j.find("passed");
-      if (problem.isEmpty() && (passed == j.end() || !passed->is_boolean()))
-        problem = QStringLiteral("'passed' must be a boolean");
-      if (!problem.isEmpty()) return reportMalformed(line, QStringLiteral("lab.step: ") + problem);
       LabStepEvent e;
       e.header = h;
       e.lab = str(j, "lab");
       e.step = str(j, "step");
       e.stepIndex = static_cast<int>(i64(j, "stepIndex").value_or(0));
-      e.passed = passed->get<bool>();
+      e.passed = flag(j, "passed");
       e.points = static_cast<int>(i64(j, "points").value_or(0));
       e.maxPoints = static_cast<int>(i64(j, "maxPoints").value_or(0));
       emit labStep(e);
+    } else if (type == "net.topology") {
+      NetTopologyEvent e = toTopology(j);
+      e.header = h;
+      emit netTopology(e);
+    } else if (type == "image.layers") {
+      ImageLayersEvent e = toLayers(j);
+      e.header = h;
+      emit imageLayers(e);
     } else {
       emit unknownEvent(QString::fromStdString(type), h);
     }

@@ -41,6 +41,8 @@ class EventStream : public QObject {
   void checkResult(const boxlab::gui::CheckResultEvent& e);
   void labStep(const boxlab::gui::LabStepEvent& e);
   void log(const boxlab::gui::LogEvent& e);
+  void netTopology(const boxlab::gui::NetTopologyEvent& e);
+  void imageLayers(const boxlab::gui::ImageLayersEvent& e);
   // A valid event of a type this client does not know (passed through by the schema rules).
   void unknownEvent(const QString& type, const boxlab::gui::EventHeader& header);
   void malformed(const boxlab::gui::MalformedLine& line);

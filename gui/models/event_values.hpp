@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 #include <optional>
 
@@ -104,6 +105,83 @@ struct LabStepEvent {
   int points = 0, maxPoints = 0;
 };
 
+// net.topology (docs/events.md): the whole network picture, no deltas.
+struct NetInterface {
+  QString name;
+  int index = 0;
+  QString kind;  // bridge veth "" (loopback, physical)
+  bool up = false;
+  QString mac;
+  QString master;         // the bridge it is enslaved to, or ""
+  QStringList addresses;  // IPv4 CIDR
+};
+
+struct NetNamespace {
+  QString name;       // "host" for the host side, else the container's name
+  QString container;  // "" for the host side
+  qint64 pid = 0;
+  QString network;  // "" for --net none and the host side
+  quint64 inode = 0;
+  QVector<NetInterface> interfaces;
+};
+
+struct NetBridge {
+  QString name, network;
+  bool present = false, up = false;
+  QStringList addresses, ports;
+};
+
+struct NetVethPair {
+  QString host, bridge, container, containerIf;
+  bool present = false;
+};
+
+struct NetPort {
+  int host = 0, container = 0;
+  QString protocol, containerName, address;
+  qint64 proxyPid = 0;
+  bool proxyRunning = false;
+};
+
+struct NetNetwork {
+  QString name, subnet, gateway, bridge;
+};
+
+struct NetTopologyEvent {
+  EventHeader header;
+  quint64 hostInode = 0;
+  QString hostPath;
+  QVector<NetNetwork> networks;
+  QVector<NetBridge> bridges;
+  QVector<NetNamespace> namespaces;  // the host side first
+  QVector<NetVethPair> vethPairs;
+  QVector<NetPort> ports;
+};
+
+// image.layers: a container's layer stack, bottom first, its upper dir last.
+struct ImageLayer {
+  int index = 0;
+  QString kind;  // image upper
+  QString digest, diffId, mediaType;
+  qint64 size = 0;
+  QString dir;  // host directory, when serve could read the container's overlay mount
+};
+
+struct ImageLayerEntry {
+  QString name;
+  int layer = 0;
+  QString type;  // dir file symlink other
+};
+
+struct ImageLayersEvent {
+  EventHeader header;
+  QString container, image, imageDigest;
+  QVector<ImageLayer> layers;
+  QString path;               // "" when none was asked about
+  std::optional<int> source;  // the layer `path` comes from; nullopt: not there
+  QVector<ImageLayerEntry> entries;
+};
+
 struct LogEvent {
   EventHeader header;
   QString level, message;
@@ -129,4 +207,6 @@ Q_DECLARE_METATYPE(boxlab::gui::ConsoleClosedEvent)
 Q_DECLARE_METATYPE(boxlab::gui::CheckResultEvent)
 Q_DECLARE_METATYPE(boxlab::gui::LabStepEvent)
 Q_DECLARE_METATYPE(boxlab::gui::LogEvent)
+Q_DECLARE_METATYPE(boxlab::gui::NetTopologyEvent)
+Q_DECLARE_METATYPE(boxlab::gui::ImageLayersEvent)
 Q_DECLARE_METATYPE(boxlab::gui::MalformedLine)

@@ -17,11 +17,9 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
   connect(s, &EventStream::cgroupStats, &resources_, &ResourceSeries::applyStats);
   connect(s, &EventStream::cgroupEvent, &resources_, &ResourceSeries::applyEvent);
   connect(s, &EventStream::checkResult, &checks_, &CheckModel::applyCheckResult);
-  connect(s, &EventStream::labStep, this, [this](const LabStepEvent& e) {
-    bool was = labs_.data(labs_.findStep(e.lab, e.stepIndex), LabListModel::PassedRole).toBool();
-    labs_.applyLabStep(e);
-    if (e.passed && !was) emit stepPassed(e.lab, e.stepIndex);
-  });
+  connect(s, &EventStream::netTopology, &network_, &NetworkModel::applyTopology);
+  connect(s, &EventStream::imageLayers, &layers_, &LayerModel::applyLayers);
+  connect(s, &EventStream::labStep, this, &Session::applyLabStep);
   connect(s, &EventStream::containerState, this, &Session::onContainerState);
   connect(s, &EventStream::consoleOutput, this,
           [this](const ConsoleOutputEvent& e) { emit consoleOutput(e.session, e.data); });
@@ -32,6 +30,12 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
     emit engineReady(hello);
     refreshContainers();
     refreshLabs();
+    if (client_.supports(QStringLiteral("net.topology")))
+      client_.request(QStringLiteral("net.topology"), {{QStringLiteral("watch"), true}},
+                      [this](const ReplyEvent& r) {
+                        if (!r.ok && r.code != QLatin1String("engine_gone"))
+                          failed(QStringLiteral("net.topology"), r);
+                      });
     poll_.start();
   });
   connect(&client_, &EngineClient::unavailable, this, [this](const QString& m) {
@@ -89,6 +93,13 @@ void Session::refreshContainers() {
       });
 }
 
+void Session::applyLabStep(const LabStepEvent& e) {
+  bool was = labs_.data(labs_.findStep(e.lab, e.stepIndex), LabListModel::PassedRole).toBool();
+  labs_.applyLabStep(e);
+  checks_.applyLabStep(e);
+  if (e.passed && !was) emit stepPassed(e.lab, e.stepIndex);
+}
+
 void Session::onContainerState(const ContainerStateEvent& e) {
   bool found = false;
   for (auto& c : containers_)
@@ -119,6 +130,7 @@ void Session::watch(const QString& name, double rateHz) {
   resources_.clear();
   namespaces_.setContainer(name);
   mounts_.clear();
+  layers_.setContainer(name);
   emit watchedChanged(name);
   if (name.isEmpty()) return;
   client_.request(QStringLiteral("monitor"),
@@ -129,6 +141,24 @@ void Session::watch(const QString& name, double rateHz) {
                     if (!r.ok) failed(QStringLiteral("monitor"), r);
                   });
   refreshMounts();
+  refreshLayers(layersPath_);
+}
+
+void Session::refreshLayers(const QString& path) {
+  layersPath_ = path;
+  if (watched_.isEmpty() || !client_.supports(QStringLiteral("image.layers"))) return;
+  QJsonObject args{{QStringLiteral("name"), watched_}};
+  if (!path.isEmpty()) args.insert(QStringLiteral("path"), path);
+  client_.request(QStringLiteral("image.layers"), args, [this](const ReplyEvent& r) {
+    if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("image layers"), r);
+  });
+}
+
+void Session::refreshNetwork() {
+  if (!client_.supports(QStringLiteral("net.topology"))) return;
+  client_.request(QStringLiteral("net.topology"), {}, [this](const ReplyEvent& r) {
+    if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("net.topology"), r);
+  });
 }
 
 void Session::refreshMounts() {
@@ -217,6 +247,8 @@ void Session::openStep(const QString& labId, int stepIndex) {
         QJsonObject step = steps[stepIndex - 1].toObject();
         checks_.setStep(id, text(step, "id"), step.value(QLatin1String("checks")).toArray());
         emit stepOpened(id, stepIndex, text(step, "instructions"));
+        emit hintsKnown(step.value(QLatin1String("hintsShown")).toInt(),
+                        step.value(QLatin1String("hintsTotal")).toInt());
         client_.request(QStringLiteral("lab.open"),
                         {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
                         [this](const ReplyEvent& o) {
@@ -231,7 +263,24 @@ void Session::checkNow() {
                   {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
                   [this](const ReplyEvent& r) {
                     if (!r.ok) return failed(QStringLiteral("lab.check"), r);
-                    checks_.applyReport(r.body.value(QLatin1String("report")).toObject());
+                    QJsonObject report = r.body.value(QLatin1String("report")).toObject();
+                    checks_.applyReport(report);
+                    // Without live checking no lab.step follows: the report says it.
+                    QString lab = report.value(QLatin1String("lab")).toString();
+                    for (const QJsonValue& v : report.value(QLatin1String("steps")).toArray()) {
+                      QJsonObject step = v.toObject();
+                      LabStepEvent e;
+                      e.lab = lab;
+                      e.step = step.value(QLatin1String("id")).toString();
+                      e.passed = step.value(QLatin1String("passed")).toBool();
+                      e.points = step.value(QLatin1String("points")).toInt();
+                      e.maxPoints = step.value(QLatin1String("maxPoints")).toInt();
+                      QModelIndex labIndex = labs_.findLab(lab);
+                      for (int i = 0; i < labs_.rowCount(labIndex); ++i)
+                        if (labs_.index(i, 0, labIndex).data(LabListModel::StepIdRole) == e.step)
+                          e.stepIndex = i + 1;
+                      applyLabStep(e);
+                    }
                   });
 }
 

@@ -12,8 +12,10 @@
 #include "check_model.hpp"
 #include "engine_client.hpp"
 #include "lab_list_model.hpp"
+#include "layer_model.hpp"
 #include "mount_model.hpp"
 #include "namespace_model.hpp"
+#include "network_model.hpp"
 #include "process_tree_model.hpp"
 #include "resource_series.hpp"
 
@@ -42,6 +44,8 @@ class Session : public QObject {
   ResourceSeries* resources() { return &resources_; }
   NamespaceModel* namespaces() { return &namespaces_; }
   MountModel* mounts() { return &mounts_; }
+  NetworkModel* network() { return &network_; }
+  LayerModel* layers() { return &layers_; }
 
   bool isEngineReady() const { return client_.isReady(); }
   QString engineDescription() const;
@@ -61,6 +65,11 @@ class Session : public QObject {
   void sendInput(const QString& session, const QByteArray& bytes);
   void resizeTerminal(const QString& session, int rows, int cols);
   void refreshMounts();
+  // The watched container's layer stack (image.layers), and where `path` comes from ("" none).
+  void refreshLayers(const QString& path = QString());
+  QString layersPath() const { return layersPath_; }
+  // The network picture once (net.topology); serve streams changes after the first one.
+  void refreshNetwork();
 
   // Labs (LAB-PROTOCOL): list, open a step (live checks), check now, next hint.
   void refreshLabs();
@@ -79,12 +88,15 @@ class Session : public QObject {
   void labsChanged();
   void stepOpened(const QString& labId, int stepIndex, const QString& instructions);
   void hintRevealed(const QString& markdown, int index, int total);
+  // From lab.show when a step opens: hints revealed earlier, and how many there are.
+  void hintsKnown(int shown, int total);
   void stepPassed(const QString& labId, int stepIndex);
   void consoleOutput(const QString& session, const QByteArray& data);
   void consoleClosed(const QString& session, int exitCode);
 
  private:
   void onContainerState(const ContainerStateEvent& e);
+  void applyLabStep(const LabStepEvent& e);
   void failed(const QString& cmd, const ReplyEvent& r);
 
   EngineClient client_;
@@ -94,6 +106,9 @@ class Session : public QObject {
   ResourceSeries resources_;
   NamespaceModel namespaces_;
   MountModel mounts_;
+  NetworkModel network_;
+  LayerModel layers_;
+  QString layersPath_;
   QVector<ContainerInfo> containers_;
   QString watched_;
   QTimer poll_;

@@ -81,7 +81,8 @@ bool ChecksPanel::autoRecheck() const {
 }
 
 void ChecksPanel::setEnabledActions(bool enabled) {
-  hintButton_->setEnabled(enabled);
+  actionsEnabled_ = enabled;
+  updateHintButton();
   checkButton_->setEnabled(enabled);
   auto_->setEnabled(enabled);
 }
@@ -95,15 +96,45 @@ void ChecksPanel::clearHints() {
   hintsMarkdown_.clear();
   hints_->clear();
   hints_->hide();
+  hintsShown_ = 0;
+  hintsTotal_ = -1;
+  updateHintButton();
+}
+
+void ChecksPanel::setHintCount(int shown, int total) {
+  hintsShown_ = shown;
+  hintsTotal_ = total;
+  if (hintsMarkdown_.isEmpty() && shown > 0) {
+    // Revealed in an earlier session: say so rather than show an empty box.
+    hints_->setMarkdown(
+        tr("*You revealed %1 of %2 hints for this step earlier.*").arg(shown).arg(total));
+    hints_->show();
+  }
+  updateHintButton();
 }
 
 void ChecksPanel::addHint(const QString& markdown, int index, int total) {
+  if (hintsMarkdown_.isEmpty()) hints_->clear();
   hintsMarkdown_ +=
       tr("**Hint %1 of %2.** ").arg(index).arg(total) + markdown + QStringLiteral("\n\n");
   hints_->setMarkdown(hintsMarkdown_);
   hints_->show();
-  hintButton_->setEnabled(index < total);
-  if (index >= total) hintButton_->setText(tr("No more hints"));
+  hintsShown_ = index;
+  hintsTotal_ = total;
+  updateHintButton();
+}
+
+void ChecksPanel::updateHintButton() {
+  bool more = hintsTotal_ < 0 || hintsShown_ < hintsTotal_;
+  hintButton_->setEnabled(actionsEnabled_ && more);
+  if (hintsTotal_ == 0)
+    hintButton_->setText(tr("No hints"));
+  else if (!more)
+    hintButton_->setText(tr("No more hints"));
+  else if (hintsTotal_ > 0)
+    hintButton_->setText(tr("&Hint (%1 of %2)").arg(hintsShown_ + 1).arg(hintsTotal_));
+  else
+    hintButton_->setText(tr("&Hint"));
 }
 
 void ChecksPanel::updateStatus() {
@@ -115,6 +146,12 @@ void ChecksPanel::updateStatus() {
     status_->setText(
         tr("<span style='color:#209a40'><b>\u2714 Step complete: all %1 checks pass</b></span>")
             .arg(total));
+  } else if (model_->maxPoints() > 0) {
+    status_->setText(tr("%1 of %2 checks pass (%3 of %4 points)")
+                         .arg(passed)
+                         .arg(total)
+                         .arg(model_->points())
+                         .arg(model_->maxPoints()));
   } else {
     status_->setText(tr("%1 of %2 checks pass").arg(passed).arg(total));
   }
@@ -126,7 +163,6 @@ void ChecksPanel::updateStatus() {
         break;
       }
   }
-  hintButton_->setText(tr("&Hint"));
 }
 
 void ChecksPanel::showDetail() {

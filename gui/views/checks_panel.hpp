@@ -23,6 +23,8 @@ class ChecksPanel : public QWidget {
   void setStepTitle(const QString& title);
   void addHint(const QString& markdown, int index, int total);
   void clearHints();
+  // The open step's hints: `shown` revealed so far (earlier sessions too), of `total`.
+  void setHintCount(int shown, int total);
   void setEnabledActions(bool enabled);
   bool autoRecheck() const;
 
@@ -34,6 +36,7 @@ class ChecksPanel : public QWidget {
  private:
   void updateStatus();
   void showDetail();
+  void updateHintButton();
 
   CheckModel* model_;
   QLabel* title_;
@@ -45,6 +48,8 @@ class ChecksPanel : public QWidget {
   QPushButton* checkButton_;
   QCheckBox* auto_;
   QString hintsMarkdown_;
+  int hintsShown_ = 0, hintsTotal_ = -1;  // -1: not known yet
+  bool actionsEnabled_ = false;
 };
 
 }  // namespace boxlab::gui

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QChart>
 #include <QChartView>
+#include <QEvent>
 #include <QLabel>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -99,6 +100,7 @@ ResourceCharts::Chart ResourceCharts::makeChart(const QString& title, const QStr
   c.view = new QChartView(c.chart, this);
   c.view->setRenderHint(QPainter::Antialiasing);
   c.view->setMinimumHeight(90);
+  c.view->installEventFilter(this);
   return c;
 }
 
@@ -244,6 +246,36 @@ void ResourceCharts::placeMark(const ResourceSeries::Mark& m) {
   for (QLegendMarker* marker : c.chart->legend()->markers(line)) marker->setVisible(false);
   c.markSeries << line;
   c.markLines << line;
+  fitLegend(c);
+}
+
+bool ResourceCharts::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::Resize)
+    for (Chart* c : {&memory_, &pids_, &cpu_})
+      if (c->view == watched) fitLegend(*c);
+  return QWidget::eventFilter(watched, event);
+}
+
+void ResourceCharts::fitLegend(Chart& c) {
+  QLegend* legend = c.chart->legend();
+  QFont f = font();
+  f.setPointSizeF(std::max(7.0, f.pointSizeF() - 1));
+  legend->setFont(f);
+  const int row = QFontMetrics(f).height() + 9;  // a marker row, as QLegend spaces them
+  // What the legend gets beside the plot: the view less the title, the chart's frame and
+  // margins (measured: a 121 px view holds three rows, not four).
+  const int room = c.view->height() - QFontMetrics(c.chart->titleFont()).height() - 35;
+  int steady = 0, events = 0;  // the value/limit lines, and the event markers
+  for (QLegendMarker* m : legend->markers()) {
+    if (c.markLines.contains(qobject_cast<QLineSeries*>(m->series()))) continue;
+    (c.markSeries.contains(m->series()) ? events : steady)++;
+  }
+  const bool eventsFit = (steady + events) * row <= room;
+  for (QAbstractSeries* s : c.markSeries) {
+    if (c.markLines.contains(qobject_cast<QLineSeries*>(s))) continue;
+    for (QLegendMarker* m : legend->markers(s)) m->setVisible(eventsFit);
+  }
+  legend->setVisible(steady * row <= room || eventsFit);
 }
 
 void ResourceCharts::updateSummary() {

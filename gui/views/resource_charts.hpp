@@ -23,6 +23,9 @@ class ResourceCharts : public QWidget {
   // Follow the application palette (light or dark).
   void applyPalette();
 
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
  private:
   struct Chart {
     QChart* chart = nullptr;
@@ -44,6 +47,9 @@ class ResourceCharts : public QWidget {
   void rebuild();
   void rescale(Chart& c, double lo, double hi);
   void updateSummary();
+  // Keeps the legend inside a short chart: a smaller font, and the event markers (also in the
+  // summary line) left out of it when there is no room for them.
+  void fitLegend(Chart& c);
 
   ResourceSeries* series_;
   QLabel* summary_;

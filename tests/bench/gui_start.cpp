@@ -2,13 +2,15 @@
 //   1. time to first window: boxlab-gui --print-startup-time, launched N times (offscreen
 //      unless a display is set), median and worst;
 //   2. a 1,000-process tree at 10 Hz: proc.tree lines with churn (processes appearing, dying,
-//      reparented, changing state) go through the real stream parser into ProcessTreeModel
-//      shown in a QTreeView; per refresh: parse + model update + repaint, and how late a
-//      1 ms timer fires meanwhile (what input would wait).
+//      reparented, changing state) go through the real stream parser, on its own thread as in
+//      the app (EngineClient), into ProcessTreeModel shown in the app's process view; per
+//      refresh: parse (parser thread), model update and repaint (GUI thread), and how late a
+//      1 ms timer on the GUI thread fires meanwhile (what input would wait).
 // Usage: build/tests/bench_gui_start [--launches 5] [--seconds 5] [--procs 1000]
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QProcess>
+#include <QThread>
 #include <QTimer>
 #include <QTreeView>
 #include <algorithm>
@@ -117,14 +119,29 @@ void treeAt10Hz(int procs, int seconds) {
   pane.resize(900, 700);
   pane.show();
   QTreeView& view = *pane.tree();
+  // The parser on a thread of its own, its snapshots queued to the model, as in EngineClient.
+  QThread parserThread;
   EventStream stream;
-  QObject::connect(&stream, &EventStream::procTree, &model, &ProcessTreeModel::applyTree);
+  stream.moveToThread(&parserThread);
+  parserThread.start();
   std::mt19937 rng(1);
   const int ticks = seconds * 10;
   std::vector<std::string> lines;
   for (int i = 0; i < ticks; ++i) lines.push_back(treeLine(procs, i, rng));
 
-  std::vector<double> parseModel, repaint, lateness;
+  std::vector<double> parse, modelUpdate, repaint, lateness;  // parse: parser thread only
+  std::vector<double> steadyLateness;  // after the first snapshot (1,000 rows inserted at once)
+  int applied = 0;
+  QObject::connect(&stream, &EventStream::procTree, &model, [&](const ProcTreeEvent& e) {
+    QElapsedTimer t;
+    t.start();
+    model.applyTree(e);
+    modelUpdate.push_back(double(t.nsecsElapsed()) / 1e6);
+    t.restart();
+    view.viewport()->repaint();
+    repaint.push_back(double(t.nsecsElapsed()) / 1e6);
+    ++applied;
+  });
   QElapsedTimer gapClock;
   gapClock.start();
   qint64 lastTick = gapClock.nsecsElapsed();
@@ -133,6 +150,7 @@ void treeAt10Hz(int procs, int seconds) {
   QObject::connect(&input, &QTimer::timeout, [&] {
     qint64 now = gapClock.nsecsElapsed();
     lateness.push_back(double(now - lastTick) / 1e6);
+    if (applied >= 2) steadyLateness.push_back(lateness.back());
     lastTick = now;
   });
   input.start();
@@ -141,33 +159,42 @@ void treeAt10Hz(int procs, int seconds) {
   refresh.setInterval(100);
   QObject::connect(&refresh, &QTimer::timeout, [&] {
     if (tick >= ticks) {
+      if (applied < ticks) return;  // the last snapshots are still on their way
       refresh.stop();
       input.stop();
       QApplication::quit();
       return;
     }
-    QElapsedTimer t;
-    t.start();
-    stream.feedLine(lines[size_t(tick++)]);
-    parseModel.push_back(double(t.nsecsElapsed()) / 1e6);
-    t.restart();
-    view.viewport()->repaint();
-    repaint.push_back(double(t.nsecsElapsed()) / 1e6);
+    const std::string* line = &lines[size_t(tick++)];
+    QMetaObject::invokeMethod(&stream, [&, line] {
+      QElapsedTimer t;
+      t.start();
+      stream.feedLine(*line);
+      parse.push_back(double(t.nsecsElapsed()) / 1e6);
+    });
   });
   refresh.start();
   QApplication::exec();
-  Stats a = stats(parseModel), b = stats(repaint), c = stats(lateness);
+  parserThread.quit();
+  parserThread.wait();
+  Stats a = stats(parse), m = stats(modelUpdate), b = stats(repaint), c = stats(lateness),
+        d = stats(steadyLateness);
   std::printf("%d-process tree at 10 Hz for %d s (%d live at the end, view expanded):\n", procs,
               seconds, model.liveCount());
-  std::printf(
-      "  parse + model update: mean %.2f ms, p95 %.2f ms, worst %.2f ms per refresh (budget 100 "
-      "ms)\n",
-      a.mean, a.p95, a.worst);
-  std::printf("  view repaint:         mean %.2f ms, p95 %.2f ms, worst %.2f ms\n", b.mean, b.p95,
+  std::printf("  parse (parser thread): mean %.2f ms, p95 %.2f ms, worst %.2f ms per refresh\n",
+              a.mean, a.p95, a.worst);
+  std::printf("  model update (GUI):    mean %.2f ms, p95 %.2f ms, worst %.2f ms\n", m.mean, m.p95,
+              m.worst);
+  std::printf("  view repaint (GUI):    mean %.2f ms, p95 %.2f ms, worst %.2f ms\n", b.mean, b.p95,
               b.worst);
-  std::printf("  1 ms timer (input) gaps: median %.2f ms, p95 %.2f ms, worst %.2f ms\n", c.median,
-              c.p95, c.worst);
-  std::printf("  busy share of the refresh period: %.1f %%\n", 100.0 * (a.mean + b.mean) / 100.0);
+  std::printf(
+      "  1 ms timer (input) gaps on the GUI thread: median %.2f ms, p95 %.2f ms, worst "
+      "%.2f ms\n",
+      c.median, c.p95, c.worst);
+  std::printf("    after the first snapshot: median %.2f ms, p95 %.2f ms, worst %.2f ms\n",
+              d.median, d.p95, d.worst);
+  std::printf("  GUI thread busy share of the refresh period: %.1f %%\n",
+              100.0 * (m.mean + b.mean) / 100.0);
 }
 }  // namespace
 

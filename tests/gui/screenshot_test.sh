@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs boxlab-gui under Xvfb on lab 6's memory step mid-run (a 32M container, a hog typed in
-# the console, its OOM kill), writes PNGs to OUT and checks each one was written and is a
-# picture of something (not a blank grab). Needs root (real containers). Usage: GUI BOXLAB OUT
+# the console, its OOM kill), then on the network scene (containers on a bridge, a published
+# port) inside a network namespace of its own, writes PNGs to OUT and OUT/network and checks
+# each one was written and is a picture of something (not a blank grab). Needs root (real
+# containers). Usage: GUI BOXLAB OUT
 set -euo pipefail
 gui=$1 boxlab=$2 out=$3
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
@@ -21,14 +23,26 @@ status=0
 xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --root "$root" --boxlab "$boxlab" \
   --screenshot "$out" --scene hog --lab 06 --size 1500x940 || status=$?
 [ "$status" -eq 0 ] || { echo "boxlab-gui --screenshot exited with $status"; exit 1; }
-for f in main pane-console pane-processes pane-resources pane-namespaces pane-checks pane-labs; do
-  png="$out/$f.png"
+# The network scene makes a bridge and veths: only ever in a namespace of its own (Xvfb, the
+# app and its engine all run in it and vanish with it).
+command -v unshare >/dev/null || { echo "skip: unshare missing (util-linux)"; exit 77; }
+unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --root "$root" --boxlab "$boxlab" \
+  --screenshot "$out/network" --scene network --lab 09 --size 1500x940 || status=$?
+[ "$status" -eq 0 ] || { echo "boxlab-gui --screenshot --scene network exited with $status"; exit 1; }
+check() {
+  png=$1
   [ -s "$png" ] || { echo "missing $png"; exit 1; }
   # A real picture has many colors; a blank or failed grab has one or two.
   if command -v identify >/dev/null; then
     colors=$(identify -format '%k' "$png")
     [ "$colors" -gt 8 ] || { echo "$png looks blank ($colors colors)"; exit 1; }
   fi
+}
+for f in main pane-console pane-processes pane-resources pane-namespaces pane-checks pane-labs \
+  pane-network pane-layers; do
+  check "$out/$f.png"
 done
+for f in main pane-network pane-layers; do check "$out/network/$f.png"; done
 "$boxlab" --root "$root" ps -a -q | grep -q . && { echo "containers left behind"; exit 1; }
 echo "screenshots in $out"

@@ -157,6 +157,7 @@ class StreamParserTest : public QObject {
 {"v":1,"type":"console.output","t":9,"session":"s1","data":"aGVsbG8="}
 {"v":1,"type":"console.output","t":9,"session":"s1","data":"!!!"}
 {"v":1,"type":"net.topology","t":10,"links":[]}
+{"v":1,"type":"some.future.type","t":11}
 )");
     QCOMPARE(results.size(), 1);
     QCOMPARE(results[0].status, QStringLiteral("pass"));
@@ -165,6 +166,52 @@ class StreamParserTest : public QObject {
     QCOMPARE(c.output, 1);
     QCOMPARE(c.unknown, 1);
     QCOMPARE(c.malformed, 3);  // check.result without status, lab.step passed:"yes", bad base64
+  }
+
+  // The pictures of the diagram views: recorded from `boxlab serve` (net.topology with one
+  // container on boxlab0 in a test netns; image.layers of that container for /etc).
+  void topologyAndLayersBecomeValues() {
+    EventStream s;
+    Counts c;
+    c.attach(s);
+    QVector<NetTopologyEvent> topo;
+    QVector<ImageLayersEvent> layers;
+    connect(&s, &EventStream::netTopology, [&](const NetTopologyEvent& e) { topo << e; });
+    connect(&s, &EventStream::imageLayers, [&](const ImageLayersEvent& e) { layers << e; });
+    s.feed(readData("recorded-pictures.jsonl"));
+    s.feed(R"({"v":1,"type":"net.topology","t":9,"namespaces":[{"inode":3}]}
+{"v":1,"type":"image.layers","t":9,"container":"c","layers":[{"index":"0","kind":"image"}]}
+)");
+    QCOMPARE(c.malformed, 2);  // a namespace without a name; a layer index that is a string
+    QCOMPARE(topo.size(), 1);
+    const NetTopologyEvent& t = topo[0];
+    QCOMPARE(t.hostPath, QStringLiteral("/run/netns/gui2test"));
+    QCOMPARE(t.bridges.size(), 1);
+    QCOMPARE(t.bridges[0].name, QStringLiteral("boxlab0"));
+    QCOMPARE(t.bridges[0].addresses, QStringList{QStringLiteral("10.88.0.1/24")});
+    QCOMPARE(t.namespaces.size(), 2);
+    QCOMPARE(t.namespaces[0].name, QStringLiteral("host"));
+    QCOMPARE(t.namespaces[1].container, QStringLiteral("n1"));
+    QCOMPARE(t.vethPairs.size(), 1);
+    QCOMPARE(t.vethPairs[0].containerIf, QStringLiteral("eth0"));
+    bool eth0 = false;
+    for (const auto& i : t.namespaces[1].interfaces)
+      if (i.name == QLatin1String("eth0")) {
+        eth0 = true;
+        QCOMPARE(i.kind, QStringLiteral("veth"));
+        QCOMPARE(i.addresses.size(), 1);
+        QVERIFY(i.addresses[0].startsWith(QStringLiteral("10.88.0.")));
+      }
+    QVERIFY(eth0);
+    QCOMPARE(layers.size(), 1);
+    const ImageLayersEvent& l = layers[0];
+    QCOMPARE(l.container, QStringLiteral("n1"));
+    QCOMPARE(l.layers.size(), 2);
+    QCOMPARE(l.layers[1].kind, QStringLiteral("upper"));
+    QVERIFY(l.layers[0].dir.endsWith(QStringLiteral("/rootfs")));
+    QCOMPARE(l.path, QStringLiteral("/etc"));
+    QCOMPARE(l.source.value_or(-1), 1);  // the upper dir has /etc too (boxlab wrote /etc/hosts)
+    QCOMPARE(l.entries.size(), 4);
   }
 
   void linesSplitAnywhere() {

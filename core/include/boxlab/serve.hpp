@@ -87,6 +87,13 @@ class Backend {
   // The lab commands; replies when done (they run the lab engine, which waits for commands).
   // Default: every one fails with "unavailable".
   virtual void lab(const LabRequest& request, Responder reply);
+  // net.topology: sends the network picture now as a `net.topology` event; with `watch` set,
+  // streams (true) or stops streaming (false) a new picture whenever it changes. Returns
+  // whether it streams. Default: throws "not available yet".
+  virtual bool net_topology(std::optional<bool> watch);
+  // image.layers: sends the container's layer stack (and where `path` comes from) as an
+  // `image.layers` event. Default: throws "not available yet".
+  virtual void image_layers(const std::string& name, const std::optional<std::string>& path);
   // Stops and removes every container this engine started (not others); idempotent.
   virtual void shutdown() = 0;
 };

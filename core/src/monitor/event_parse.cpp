@@ -15,7 +15,9 @@ using nlohmann::json;
 // Each check returns "" when fine, else what is wrong (with the field's name).
 using Check = std::function<std::string(const json&)>;
 
-bool is_int(const json& j) { return j.is_number_integer(); }
+bool is_int(const json& j) {
+  return j.is_number_integer();
+}
 
 std::string need(const json& obj, const char* key, bool (json::*pred)() const noexcept,
                  const char* what) {
@@ -33,10 +35,10 @@ std::string optional(const json& obj, const char* key, bool (json::*pred)() cons
   return {};
 }
 
-#define BOXLAB_CHECK(expr)          \
-  do {                              \
-    std::string e_ = (expr);        \
-    if (!e_.empty()) return e_;     \
+#define BOXLAB_CHECK(expr)      \
+  do {                          \
+    std::string e_ = (expr);    \
+    if (!e_.empty()) return e_; \
   } while (0)
 
 std::string check_state(const json& j) {
@@ -119,14 +121,77 @@ std::string check_log(const json& j) {
   return {};
 }
 
+// Lab events (docs/events.md "check.result", "lab.step"): what a client needs to place a
+// result on its step and check.
+std::string check_check_result(const json& j) {
+  for (const char* key : {"lab", "step", "check", "status"})
+    BOXLAB_CHECK(need(j, key, &json::is_string, "a string"));
+  for (const char* key : {"title", "kind", "expected", "observed", "hint"})
+    BOXLAB_CHECK(optional(j, key, &json::is_string, "a string"));
+  for (const char* key : {"stepIndex", "points", "maxPoints"})
+    BOXLAB_CHECK(optional(j, key, &json::is_number_integer, "an integer"));
+  return {};
+}
+
+std::string check_lab_step(const json& j) {
+  BOXLAB_CHECK(need(j, "lab", &json::is_string, "a string"));
+  BOXLAB_CHECK(need(j, "step", &json::is_string, "a string"));
+  BOXLAB_CHECK(need(j, "passed", &json::is_boolean, "a boolean"));
+  for (const char* key : {"stepIndex", "points", "maxPoints"})
+    BOXLAB_CHECK(optional(j, key, &json::is_number_integer, "an integer"));
+  return {};
+}
+
+// The picture's parts are optional (a writer may leave out what it has none of), but each one
+// that is there has the documented shape.
+std::string check_net_topology(const json& j) {
+  for (const char* key : {"networks", "bridges", "namespaces", "vethPairs", "ports"})
+    BOXLAB_CHECK(optional(j, key, &json::is_array, "an array"));
+  BOXLAB_CHECK(optional(j, "hostNetns", &json::is_object, "an object"));
+  if (auto ns = j.find("namespaces"); ns != j.end() && ns->is_array())
+    for (std::size_t i = 0; i < ns->size(); ++i) {
+      const json& n = (*ns)[i];
+      std::string where = "namespaces[" + std::to_string(i) + "]: ";
+      if (!n.is_object()) return where + "must be an object";
+      std::string e = need(n, "name", &json::is_string, "a string");
+      if (e.empty()) e = optional(n, "interfaces", &json::is_array, "an array");
+      if (!e.empty()) return where + e;
+    }
+  return {};
+}
+
+std::string check_image_layers(const json& j) {
+  BOXLAB_CHECK(need(j, "container", &json::is_string, "a string"));
+  BOXLAB_CHECK(need(j, "layers", &json::is_array, "an array"));
+  const auto& layers = j["layers"];
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    std::string where = "layers[" + std::to_string(i) + "]: ";
+    if (!layers[i].is_object()) return where + "must be an object";
+    std::string e = need(layers[i], "index", &json::is_number_integer, "an integer");
+    if (e.empty()) e = need(layers[i], "kind", &json::is_string, "a string");
+    if (!e.empty()) return where + e;
+  }
+  BOXLAB_CHECK(optional(j, "source", &json::is_number_integer, "an integer or null"));
+  BOXLAB_CHECK(optional(j, "entries", &json::is_array, "an array"));
+  return {};
+}
+
 #undef BOXLAB_CHECK
 
 const std::map<std::string, std::string (*)(const json&), std::less<>>& checks() {
   static const std::map<std::string, std::string (*)(const json&), std::less<>> table = {
-      {"container.state", check_state},    {"proc.tree", check_tree},
-      {"cgroup.stats", check_stats},       {"cgroup.event", check_cgroup_event},
-      {"reply", check_reply},              {"console.output", check_console_output},
-      {"console.closed", check_console_closed}, {"log", check_log},
+      {"container.state", check_state},
+      {"proc.tree", check_tree},
+      {"cgroup.stats", check_stats},
+      {"cgroup.event", check_cgroup_event},
+      {"reply", check_reply},
+      {"console.output", check_console_output},
+      {"console.closed", check_console_closed},
+      {"log", check_log},
+      {"check.result", check_check_result},
+      {"lab.step", check_lab_step},
+      {"net.topology", check_net_topology},
+      {"image.layers", check_image_layers},
   };
   return table;
 }

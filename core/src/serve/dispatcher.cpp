@@ -18,10 +18,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& commands() {
   static const std::vector<std::string> list = {
-      "hello",     "run",      "exec",      "console.input", "console.resize",
-      "kill",      "rm",       "ps",        "inspect",       "monitor",
-      "image.ls",  "lab.ls",   "lab.show",  "lab.open",      "lab.close",
-      "lab.check", "lab.hint", "lab.reset", "shutdown"};
+      "hello",    "run",          "exec",        "console.input", "console.resize", "kill",
+      "rm",       "ps",           "inspect",     "monitor",       "image.ls",       "lab.ls",
+      "lab.show", "lab.open",     "lab.close",   "lab.check",     "lab.hint",       "lab.reset",
+      "shutdown", "net.topology", "image.layers"};
   return list;
 }
 
@@ -52,6 +52,14 @@ void Backend::lab(const LabRequest& request, Responder reply) {
   reply.fail(request.cmd + ": not available yet (this backend has no lab engine)", "unavailable");
 }
 
+bool Backend::net_topology(std::optional<bool>) {
+  throw Error("net.topology: not available yet (this backend has no network picture)");
+}
+
+void Backend::image_layers(const std::string&, const std::optional<std::string>&) {
+  throw Error("image.layers: not available yet (this backend has no image store)");
+}
+
 Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::int64_t origin_ns)
     : backend_(backend), write_(std::move(write)), origin_ns_(origin_ns) {}
 
@@ -59,7 +67,7 @@ namespace {
 
 RunFlags run_flags(const Args& a) {
   a.allow_only({"image", "name", "ns", "command", "memory", "pids", "cpus", "hostname", "init",
-                "tty", "env", "net", "rm", "workdir", "user", "readOnly"});
+                "tty", "env", "net", "rm", "workdir", "user", "readOnly", "network", "publish"});
   RunFlags f;
   f.image = a.str("image");
   f.name = a.opt_str("name").value_or("");
@@ -86,6 +94,8 @@ RunFlags run_flags(const Args& a) {
   f.tty = a.flag("tty", false);
   f.env = a.strings("env", false, false);
   f.net = a.opt_str("net").value_or("");
+  f.network = a.opt_str("network").value_or("");
+  f.publish = a.strings("publish", false, false);
   f.remove = a.flag("rm", false);
   f.workdir = a.opt_str("workdir").value_or("");
   f.user = a.opt_str("user").value_or("");
@@ -269,6 +279,18 @@ void Dispatcher::dispatch(const std::string& cmd, const json& request, Responder
   } else if (cmd == "image.ls") {
     a.allow_only({});
     reply.ok(backend_.image_ls());
+  } else if (cmd == "net.topology") {
+    a.allow_only({"watch"});
+    std::optional<bool> watch;
+    if (a.find("watch")) watch = a.req_flag("watch");
+    reply.ok({{"watching", backend_.net_topology(watch)}});
+  } else if (cmd == "image.layers") {
+    a.allow_only({"name", "path"});
+    std::string name = a.str("name");
+    std::optional<std::string> path = a.opt_str("path");
+    if (path && path->empty()) throw BadRequest("image.layers: field 'path' must not be empty");
+    backend_.image_layers(name, path);
+    reply.ok({{"name", name}});
   } else if (is_lab_command(cmd)) {
     backend_.lab(lab_request(a, cmd), reply);
   } else if (cmd == "shutdown") {

@@ -10,6 +10,7 @@
 #include "boxlab/console.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/net.hpp"
 #include "boxlab/run_spec.hpp"
 #include "loop.hpp"
 #include "output.hpp"
@@ -84,7 +85,15 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
       labs_(
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
-          LabServiceOptions{std::move(root), self_exe()}) {}
+          LabServiceOptions{std::move(root), self_exe()}),
+      topology_(
+          loop, [this] { return net::topology(runtime_.paths(), runtime_.list()); },
+          [this](nlohmann::json body) {
+            if (body.contains("error"))
+              log("error", body["error"].get<std::string>());
+            else
+              emit("net.topology", std::move(body));
+          }) {}
 
 RealBackend::~RealBackend() {
   try {
@@ -94,7 +103,10 @@ RealBackend::~RealBackend() {
 }
 
 void RealBackend::emit(const std::string& type, nlohmann::json body) {
+  bool container_changed = type == "container.state";
   out_.write(make_line(type, origin_ns_, std::move(body), kind()));
+  // A container came or went: a watched network picture follows at once, not a second later.
+  if (container_changed) topology_.poke();
 }
 
 void RealBackend::log(const std::string& level, const std::string& message) {
@@ -339,12 +351,29 @@ nlohmann::json RealBackend::image_ls() {
   return {{"images", std::move(list)}};
 }
 
+bool RealBackend::net_topology(std::optional<bool> watch) {
+  topology_.send_now();
+  if (watch) topology_.set_watching(*watch);
+  return topology_.watching();
+}
+
+void RealBackend::image_layers(const std::string& name_or_id,
+                               const std::optional<std::string>& path) {
+  std::string name = resolve(name_or_id);
+  nlohmann::json body = image::container_layers(runtime_, name, path);
+  ContainerState st = runtime_.open(name).state();
+  if (st.pid > 0 && (st.status == Status::running || st.status == Status::paused))
+    add_layer_dirs(body, overlay_of(st.pid));
+  emit("image.layers", std::move(body));
+}
+
 void RealBackend::lab(const LabRequest& request, Responder reply) {
   labs_.handle(request, std::move(reply));
 }
 
 void RealBackend::shutdown() {
   labs_.close();
+  topology_.set_watching(false);
   while (!monitors_.empty()) stop_monitor(monitors_.begin()->first);
   sessions_.close_all();
   for (auto& [name, o] : owned_) {

@@ -11,6 +11,7 @@
 #include "boxlab/monitor.hpp"
 #include "boxlab/serve.hpp"
 #include "labs.hpp"
+#include "pictures.hpp"
 #include "sessions.hpp"
 
 namespace boxlab::serve {
@@ -37,6 +38,8 @@ class RealBackend final : public Backend {
   void monitor(const std::string& name, bool on, double rate_hz) override;
   nlohmann::json image_ls() override;
   void lab(const LabRequest& request, Responder reply) override;
+  bool net_topology(std::optional<bool> watch) override;
+  void image_layers(const std::string& name, const std::optional<std::string>& path) override;
   void shutdown() override;
 
  private:
@@ -61,6 +64,7 @@ class RealBackend final : public Backend {
   std::map<std::string, Owned> owned_;  // by container name
   std::map<std::string, std::unique_ptr<monitor::Monitor>> monitors_;
   LabService labs_;
+  TopologyWatch topology_;
 };
 
 }  // namespace boxlab::serve
