@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <regex>
 
+#include "../cgroup/leftover.hpp"
 #include "../fs/mount_plan.hpp"
 #include "../ns/idmap.hpp"
 #include "../process/child_plan.hpp"
@@ -18,6 +19,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
+#include "boxlab/fault.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
@@ -77,17 +79,19 @@ struct Undo {
       sys::pidfd_reap(pidfd);
       ::close(pidfd);
     }
+    bool cgroup_left = false;
     if (cgroup) {
       try {
         cgroup->kill_all();
         cgroup->remove();
       } catch (...) {
+        cgroup_left = true;  // keep the state dir: it names the cgroup for `rm` to finish
       }
     }
     for (auto it = host_mounts.rbegin(); it != host_mounts.rend(); ++it)
       ::umount2(it->c_str(), MNT_DETACH);
     try {
-      if (!dir.empty()) remove_tree(dir);
+      if (!dir.empty() && !cgroup_left) remove_tree(dir);
     } catch (...) {
     }
   }
@@ -122,6 +126,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     Undo undo;
     undo.dir = dir;
     runtime::DirLock lock(dir);
+    fault_point("create.dir");
 
     NsSet ns = spec.namespace_set();
     for (size_t i = 0; i < spec.namespaces.size(); ++i)
@@ -137,6 +142,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
         throw Error("bridge networking needs a network namespace (add net to --ns)");
       network.emplace(paths_, name, *o.network);
       network->prepare();
+      fault_point("create.network");
       if (ns.has(NsKind::mount))
         spec.mounts.push_back({"/etc/hosts", "bind", network->hosts_file().string(), {"rbind", "ro"}});
     }
@@ -154,7 +160,10 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     st.new_namespaces = ns;
     if (o.image) st.image = *o.image;
     st.spec = spec;
+    // The lease is recorded from the first save on, so `rm` of a create killed later frees it.
+    if (network) st.network = network->attachment().to_json();
     runtime::save_state(dir, st);
+    fault_point("create.state");
 
     process::ChildPlan plan;
     plan.user_ns = ns.has(NsKind::user);
@@ -261,7 +270,12 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     bool limited = res.memory_limit || res.memory_reservation || res.memory_swap || res.cpu_shares ||
                    res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit;
     try {
-      undo.cgroup = cgroup::Cgroup::create("boxlab-" + name + "-" + runtime::random_hex(3), res);
+      // Named in the state dir first: a boxlab killed before the save below leaves a cgroup
+      // that only this name finds again (rm, see cgroup/leftover.hpp).
+      std::string cgroup_name = "boxlab-" + name + "-" + runtime::random_hex(3);
+      cgroup::record_pending(dir / "cgroup.pending", cgroup_name);
+      undo.cgroup = cgroup::Cgroup::create(cgroup_name, res);
+      fault_point("create.cgroup");
       st.cgroup = undo.cgroup->to_json();
       runtime::save_state(dir, st);
     } catch (const Error&) {
@@ -284,6 +298,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (undo.cgroup) undo.cgroup->add(pid);
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
     if (network) network->connect(pid);
+    fault_point("create.clone");
     char go = 1;
     if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the child");
     sync.write.reset();
@@ -296,6 +311,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (n == sizeof r && r.step != process::Step::ready)
       throw Error(describe_failure(r, plan), r.errnum).context("set up container");
     if (n != 0 && n != sizeof r) throw Error("short report from the child");
+    fault_point("create.ready");
 
     if (network) {
       network->start_proxy(pidfd);
@@ -314,6 +330,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
                                     {"status", status_name(st.status)},
                                     {"pid", st.pid}});
     }
+    fault_point("create.done");
     undo.armed = false;
     if (network) network->commit();
     undo.cgroup.reset();
