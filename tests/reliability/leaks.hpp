@@ -1,5 +1,6 @@
 // What a boxlab root can leave behind on the host, captured before and after the churn so the
-// two can be compared: mounts, cgroups, links, address leases, state dirs, image-store files.
+// two can be compared: mounts (nsfs and overlay included), cgroups, links, state dirs,
+// image-store files; and address leases.
 #pragma once
 
 #include <filesystem>
@@ -95,7 +96,6 @@ inline std::string leases_of(const fs::path& root) {
 
 struct Snapshot {
   std::set<std::string> mounts, cgroups, links, state_dirs, image_files;
-  std::string leases;
 };
 
 inline Snapshot snapshot(const std::vector<fs::path>& roots, const std::string& prefix) {
@@ -107,7 +107,6 @@ inline Snapshot snapshot(const std::vector<fs::path>& roots, const std::string& 
     for (const auto& c : entries_of(r / "state/containers")) s.state_dirs.insert(r / c);
     for (const auto& f : files_below(r / "images"))
       s.image_files.insert((r / "images" / f).string());
-    s.leases += leases_of(r);
   }
   return s;
 }
