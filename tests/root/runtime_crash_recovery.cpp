@@ -132,3 +132,37 @@ TEST_CASE("an rm killed at any point is finished by the next rm", "[root]") {
     }
   }
 }
+
+TEST_CASE("a run that runs out of fds anywhere leaves no cgroup behind", "[root]") {
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  TempRoot root;
+  root.ensure_base_image();
+  REQUIRE(root.boxlab({"run", "--rm", "base", "true"}).status == 0);  // layers unpacked
+  // From too few fds to start at all to enough: every step of create fails once with EMFILE.
+  for (int nofile = 6; nofile <= 16; ++nofile) {
+    for (int variant = 0; variant < 4; ++variant) {
+      bool limits = variant & 1, detached = variant & 2;
+      std::string name = "fds" + std::to_string(::getpid()) + "-" + std::to_string(nofile) + "-" +
+                         std::to_string(variant);
+      std::vector<std::string> argv = {"prlimit",
+                                       "--nofile=" + std::to_string(nofile),
+                                       BOXLAB_BIN,
+                                       "--root",
+                                       root.path().string(),
+                                       "run",
+                                       "--name",
+                                       name};
+      if (detached) argv.push_back("-d");
+      if (limits) argv.insert(argv.end(), {"--memory", "32m", "--pids", "32"});
+      argv.insert(argv.end(), {"base", "--", "sleep", detached ? "1000" : "0"});
+      auto run = boxlab::test::run(argv);
+      INFO(name << ": " << run.err);
+      wait_for_creator(state_of(root, name));
+      if (!ps_line(root, name).empty()) CHECK(root.boxlab({"rm", "-f", name}).status == 0);
+      CHECK(ps_line(root, name).empty());
+      CHECK_FALSE(std::filesystem::exists(root.path() / "state/containers" / name));
+      CHECK(boxlab::churn::cgroups_named(name + "-").empty());
+      reap_zombies();
+    }
+  }
+}

@@ -70,6 +70,7 @@ struct Undo {
   fsys::path dir;
   std::vector<std::string> host_mounts;
   std::optional<cgroup::Cgroup> cgroup;
+  fsys::path cgroup_pending;  // names the cgroup before Cgroup::create makes any of it
   int pidfd = -1;
   bool armed = true;
   ~Undo() {
@@ -80,13 +81,15 @@ struct Undo {
       ::close(pidfd);
     }
     bool cgroup_left = false;
-    if (cgroup) {
-      try {
+    try {
+      if (cgroup) {
         cgroup->kill_all();
         cgroup->remove();
-      } catch (...) {
-        cgroup_left = true;  // keep the state dir: it names the cgroup for `rm` to finish
+      } else if (!cgroup_pending.empty()) {
+        cgroup::remove_pending(cgroup_pending);  // what a failed Cgroup::create left, if any
       }
+    } catch (...) {
+      cgroup_left = true;  // keep the state dir: it names the cgroup for `rm` to finish
     }
     for (auto it = host_mounts.rbegin(); it != host_mounts.rend(); ++it)
       ::umount2(it->c_str(), MNT_DETACH);
@@ -274,6 +277,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       // that only this name finds again (rm, see cgroup/leftover.hpp).
       std::string cgroup_name = "boxlab-" + name + "-" + runtime::random_hex(3);
       cgroup::record_pending(dir / "cgroup.pending", cgroup_name);
+      undo.cgroup_pending = dir / "cgroup.pending";
       undo.cgroup = cgroup::Cgroup::create(cgroup_name, res);
       fault_point("create.cgroup");
       st.cgroup = undo.cgroup->to_json();
