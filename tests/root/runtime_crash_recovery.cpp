@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "../reliability/leaks.hpp"
 #include "net_support.hpp"
@@ -68,6 +70,15 @@ void require_gone(const TempRoot& root, const std::string& name) {
   CHECK_FALSE(std::filesystem::exists(root.path() / "state/containers" / name));
   CHECK(boxlab::churn::cgroups_named(name + "-").empty());
   CHECK(boxlab::churn::leases_of(root.path()) == "");
+  // A host veth that rm did not know yet (killed before it was recorded) goes when the kernel
+  // tears the container's netns down, a moment after its last process: wait for that, bounded.
+  auto only_bridge = [] {
+    for (const auto& l : boxlab::test::links_made())
+      if (l != "boxlab0") return false;
+    return true;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!only_bridge() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   for (const auto& l : boxlab::test::links_made()) CHECK(l == "boxlab0");
 }
 
