@@ -10,10 +10,12 @@
 #include <cerrno>
 #include <map>
 
+#include "../cgroup/leftover.hpp"
 #include "../sys/syscalls.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
+#include "boxlab/fault.hpp"
 #include "boxlab/file.hpp"
 #include "state.hpp"
 
@@ -180,8 +182,20 @@ static std::vector<pid_t> descendants(pid_t root) {
   return out;
 }
 
+// A create killed before its first state save: all it can have made is the dir and an address
+// lease in the container's name (networking is prepared first).
+static void remove_unborn(const Paths& paths, const fsys::path& dir) {
+  std::string name = dir.filename();
+  with_context("remove container " + name, [&] {
+    net::Networks nets(paths);
+    for (const auto& n : nets.list()) nets.release(n.name, name);
+    remove_tree(dir);
+  });
+}
+
 void Container::remove(bool force) {
   runtime::DirLock lock(dir_);
+  if (!fsys::exists(dir_ / "state.json")) return remove_unborn(runtime_->paths(), dir_);
   ContainerState st = state();
   if (st.status == Status::running || st.status == Status::created || st.status == Status::paused) {
     if (!force)
@@ -189,14 +203,23 @@ void Container::remove(bool force) {
                   std::string(status_name(st.status)) + " (stop it first, or use force)");
     std::vector<pid_t> extra;
     if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null()) extra = descendants(st.pid);
-    int fd = pidfd();
+    int fd = -1;
+    try {
+      fd = pidfd();
+    } catch (const Error&) {
+      // It exited since state() looked: nothing to kill, the rest of the removal still applies.
+      if (runtime::process_alive(st.pid, st.pid_start_time)) throw;
+    }
     if (!st.cgroup.is_null()) cgroup::Cgroup::open(st.cgroup).kill_all();
-    sys::pidfd_send_signal(fd, SIGKILL);
-    for (pid_t p : extra) ::kill(p, SIGKILL);
-    if (!sys::pidfd_wait_exit(fd, 10000))
-      throw Error("remove container " + st.name + ": process " + std::to_string(st.pid) +
-                  " did not exit after SIGKILL");
-    sys::pidfd_reap(fd, true);
+    if (fd >= 0) {
+      sys::pidfd_send_signal(fd, SIGKILL);
+      for (pid_t p : extra) ::kill(p, SIGKILL);
+      if (!sys::pidfd_wait_exit(fd, 10000))
+        throw Error("remove container " + st.name + ": process " + std::to_string(st.pid) +
+                    " did not exit after SIGKILL");
+      sys::pidfd_reap(fd, true);
+    }
+    fault_point("remove.killed");
     if (!st.events_file.empty())
       events::FileWriter(st.events_file, st.created_mono_ns)
           .emit("container.state",
@@ -208,8 +231,13 @@ void Container::remove(bool force) {
       if (!cg.pids().empty()) cg.kill_all();  // stragglers of a container without a pid ns
       cg.remove();
     });
+    fault_point("remove.cgroup");
+  } else {
+    with_context("remove container " + st.name,
+                 [&] { cgroup::remove_pending(dir_ / "cgroup.pending"); });
   }
   net::detach(runtime_->paths(), st.name, st.network);
+  fault_point("remove.network");
   for (auto it = st.host_mounts.rbegin(); it != st.host_mounts.rend(); ++it) {
     if (::umount2(it->c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
       throw Error::system("remove container " + st.name + ": unmount " + *it);

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "../cgroup/leftover.hpp"
 #include "../fs/mount_plan.hpp"
 #include "../ns/idmap.hpp"
 #include "../process/child_plan.hpp"
@@ -19,6 +20,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
+#include "boxlab/fault.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
@@ -63,6 +65,7 @@ struct Undo {
   fsys::path dir;
   std::vector<std::string> host_mounts;
   std::optional<cgroup::Cgroup> cgroup;
+  fsys::path cgroup_pending;  // names the cgroup before Cgroup::create makes any of it
   int pidfd = -1;
   bool armed = true;
   ~Undo() {
@@ -72,17 +75,21 @@ struct Undo {
       sys::pidfd_reap(pidfd);
       ::close(pidfd);
     }
-    if (cgroup) {
-      try {
+    bool cgroup_left = false;
+    try {
+      if (cgroup) {
         cgroup->kill_all();
         cgroup->remove();
-      } catch (...) {
+      } else if (!cgroup_pending.empty()) {
+        cgroup::remove_pending(cgroup_pending);  // what a failed Cgroup::create left, if any
       }
+    } catch (...) {
+      cgroup_left = true;  // keep the state dir: it names the cgroup for `rm` to finish
     }
     for (auto it = host_mounts.rbegin(); it != host_mounts.rend(); ++it)
       ::umount2(it->c_str(), MNT_DETACH);
     try {
-      if (!dir.empty()) remove_tree(dir);
+      if (!dir.empty() && !cgroup_left) remove_tree(dir);
     } catch (...) {
     }
   }
@@ -116,6 +123,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     Undo undo;
     undo.dir = dir;
     runtime::DirLock lock(dir);
+    fault_point("create.dir");
 
     NsSet ns = spec.namespace_set();
     for (size_t i = 0; i < spec.namespaces.size(); ++i)
@@ -132,7 +140,13 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
                    res.cpu_shares || res.cpu_quota || res.cpu_period || res.cpuset_cpus ||
                    res.pids_limit;
     try {
-      undo.cgroup = cgroup::Cgroup::create("boxlab-" + name + "-" + runtime::random_hex(3), res);
+      // Named in the state dir first: a boxlab killed before the first state save leaves a
+      // cgroup that only this name finds again (rm, see cgroup/leftover.hpp).
+      std::string cgroup_name = "boxlab-" + name + "-" + runtime::random_hex(3);
+      cgroup::record_pending(dir / "cgroup.pending", cgroup_name);
+      undo.cgroup_pending = dir / "cgroup.pending";
+      undo.cgroup = cgroup::Cgroup::create(cgroup_name, res);
+      fault_point("create.cgroup");
     } catch (const Error&) {
       if (limited) throw;
     }
@@ -147,6 +161,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
         throw Error("bridge networking needs a network namespace (add net to --ns)");
       network.emplace(paths_, name, *o.network);
       network->prepare();
+      fault_point("create.network");
       if (ns.has(NsKind::mount))
         spec.mounts.push_back(
             {"/etc/hosts", "bind", network->hosts_file().string(), {"rbind", "ro"}});
@@ -166,7 +181,10 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (o.image) st.image = *o.image;
     st.spec = spec;
     if (undo.cgroup) st.cgroup = undo.cgroup->to_json();
+    // The lease is recorded from the first save on, so `rm` of a create killed later frees it.
+    if (network) st.network = network->attachment().to_json();
     runtime::save_state(dir, st);
+    fault_point("create.state");
 
     process::ChildPlan plan;
     plan.user_ns = ns.has(NsKind::user);
@@ -283,6 +301,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (undo.cgroup && !cloned.placed) undo.cgroup->add(pid);
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
     if (network) network->connect(pid);
+    fault_point("create.clone");
     char go = 1;
     if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the child");
     sync.write.reset();
@@ -295,6 +314,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (n == sizeof r && r.step != process::Step::ready)
       throw Error(describe_failure(r, plan), r.errnum).context("set up container");
     if (n != 0 && n != sizeof r) throw Error("short report from the child");
+    fault_point("create.ready");
 
     if (network) {
       network->start_proxy(pidfd);
@@ -313,6 +333,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
                                     {"status", status_name(st.status)},
                                     {"pid", st.pid}});
     }
+    fault_point("create.done");
     undo.armed = false;
     if (network) network->commit();
     undo.cgroup.reset();
