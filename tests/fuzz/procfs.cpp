@@ -92,12 +92,24 @@ void network(std::string_view text) {
   }
 }
 
+void parse(std::uint8_t which, std::string_view text);
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 8) {
+  try {
+    parse(data[0], text);
+  } catch (const boxlab::Error&) {  // malformed text is refused, naming it
+  }
+  return 0;
+}
+
+namespace {
+
+void parse(std::uint8_t which, std::string_view text) {
+  switch (which % 8) {
     case 0:
       keyed(text);
       break;
@@ -126,5 +138,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       network(text);
       break;
   }
-  return 0;
 }
+
+}  // namespace

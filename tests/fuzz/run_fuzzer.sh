@@ -8,6 +8,9 @@ set -eu
 fuzzer=$1 seeds=$2 work=$3 dict=${4:-}
 seconds=${BOXLAB_FUZZ_SECONDS:-60}
 mkdir -p "$work/corpus" "$work/artifacts"
+# Absolute paths: a target may change its working directory (unpack does).
+fuzzer=$(realpath "$fuzzer") seeds=$(realpath "$seeds") work=$(realpath "$work")
+[ -n "$dict" ] && dict=$(realpath "$dict")
 rm -rf "$work/tmp" && mkdir -p "$work/tmp"
 set -- -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$work/artifacts/"

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <system_error>
@@ -30,6 +31,12 @@ namespace {
 fs::path scratch;  // <TMPDIR>/boxlab-fuzz-unpack-XXXXXX: blob, outside/, dest/ (per input)
 
 const char* kSentinel = "do not touch";
+
+void create_file(const fs::path& path, std::string_view content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  require(out.good(), "write " + path.string());
+}
 
 void remove_scratch() {
   if (scratch.empty()) return;
@@ -72,7 +79,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   scratch = templ;
   std::atexit(remove_scratch);
   fs::create_directory(scratch / "outside");
-  boxlab::write_file(scratch / "outside" / "sentinel", kSentinel);
+  create_file(scratch / "outside" / "sentinel", kSentinel);
   require(::chdir((scratch / "outside").c_str()) == 0, "chdir");
   return 0;
 }
@@ -81,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string bytes(reinterpret_cast<const char*>(data), size);
   fs::path blob = scratch / "blob";
   fs::path dest = scratch / "dest";
-  boxlab::write_file(blob, bytes);
+  create_file(blob, bytes);
   fs::create_directory(dest);
 
   const std::set<std::string> scratch_before = names_in(scratch);
