@@ -186,6 +186,8 @@ Lab parse_lab(std::string_view json_text, std::string_view readme_text, const fs
       auto colon = what.find("syntax error");
       throw Error("line " + std::to_string(line) + ", column " + std::to_string(col) + ": " +
                   (colon == std::string::npos ? what : what.substr(colon)));
+    } catch (const json::out_of_range& e) {  // a number like 1e309 (found by fuzzing)
+      throw Error(std::string("invalid JSON: ") + e.what());
     }
     Field root(doc, "");
     root.only({"id", "title", "summary", "minutes", "requirements", "cleanup", "steps"});

@@ -16,11 +16,13 @@ bool parse_int(std::string_view text, std::size_t& p, std::int64_t& out) {
   }
   std::size_t start = p;
   std::int64_t v = 0;
+  bool overflow = false;
   while (p < text.size() && text[p] >= '0' && text[p] <= '9') {
-    v = v * 10 + (text[p] - '0');
+    // Kernel numbers fit; anything longer is not a number of /proc (found by fuzzing).
+    overflow |= __builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, text[p] - '0', &v);
     ++p;
   }
-  if (p == start) return false;
+  if (p == start || overflow) return false;
   out = neg ? -v : v;
   return true;
 }

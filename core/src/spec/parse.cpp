@@ -112,6 +112,8 @@ Spec parse_file(const std::filesystem::path& config_json) {
     throw Error("invalid JSON at line " + std::to_string(line) + ", column " +
                 std::to_string(column) + ": " + parse_error_detail(e))
         .context(config_json.string());
+  } catch (const nlohmann::json::out_of_range& e) {  // a number like 1e309 (found by fuzzing)
+    throw Error(std::string("invalid JSON: ") + e.what()).context(config_json.string());
   }
   return with_context(config_json.string(), [&] { return parse(config); });
 }
