@@ -2,10 +2,12 @@
 // namespaces; overlayfs whiteouts; gzip layers; tars that try to escape the layer dir.
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -263,4 +265,32 @@ TEST_CASE("tars that try to leave the layer dir are refused and leave nothing", 
   CHECK_THROWS_WITH(store.layer_dirs(img), Catch::Contains(expect));
   CHECK((names_in(outside).empty() || names_in(outside) == std::set<std::string>{"secret"}));
   CHECK(names_in(store.dir() / "layers").empty());
+}
+
+TEST_CASE("an unpack sweeps temp dirs of unpackers that were killed, not of live ones",
+          "[image][root]") {
+  REQUIRE(boxlab::test::is_root());
+  boxlab::test::TempRoot root;
+  Store store(root.path() / "images");
+  Image img = store.build_base();
+  fs::path rootfs = store.layer_dirs(img, std::nullopt).at(0);
+  boxlab::remove_tree(rootfs);  // the next run unpacks again
+
+  pid_t dead = ::fork();  // a pid that was ours and is gone
+  if (dead == 0) ::_exit(0);
+  REQUIRE(dead > 0);
+  ::waitpid(dead, nullptr, 0);
+  fs::path parent = rootfs.parent_path();
+  fs::path stale = parent / (".tmp-rootfs." + std::to_string(dead) + "-0-0123456789abcdef");
+  fs::path live = parent / (".tmp-rootfs." + std::to_string(::getpid()) + "-99-0123456789abcdef");
+  for (const auto& d : {stale, live}) {
+    fs::create_directories(d / "bin");
+    std::ofstream(d / "bin" / "half-written") << "x";
+  }
+
+  CHECK(store.layer_dirs(img, std::nullopt).at(0) == rootfs);
+  CHECK(fs::exists(rootfs / "bin/busybox"));
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live / "bin" / "half-written"));  // its unpacker (this process) still runs
+  boxlab::remove_tree(live);
 }

@@ -1,8 +1,10 @@
 // Store::layer_dirs: unpacked (and id-shifted) layers, made once and then reused.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
@@ -21,6 +23,23 @@ bool is_dir(const fs::path& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Temp dirs of unpackers that were killed (the pid in their name, see unique_name, is gone):
+// nobody will finish them. (A store shared across pid namespaces could see a live unpacker's
+// pid as gone; its rename then fails with an error, nothing worse.)
+void sweep_dead_temps(const fs::path& parent, const std::string& stem) {
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.starts_with(stem + ".")) continue;
+    long pid = std::strtol(name.c_str() + stem.size() + 1, nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    try {
+      remove_tree(it->path());
+    } catch (const Error&) {  // best effort: `image rm` sweeps them too
+    }
+  }
+}
+
 // Builds `target` by running `fill` on a fresh temp dir beside it, then renaming it into
 // place, so `target` is either absent or complete. When another process wins the race the
 // two results are equivalent, so ours is dropped and theirs used. On error nothing is left.
@@ -29,7 +48,9 @@ fs::path publish(const fs::path& target, Fill&& fill) {
   if (is_dir(target)) return target;
   fs::path parent = target.parent_path();
   bool made_parent = make_dirs(parent);
-  fs::path tmp = parent / unique_name(".tmp-" + target.filename().string());
+  std::string stem = ".tmp-" + target.filename().string();
+  if (!made_parent) sweep_dead_temps(parent, stem);
+  fs::path tmp = parent / unique_name(stem);
   try {
     fill(tmp);
     if (::rename(tmp.c_str(), target.c_str()) != 0) {
