@@ -189,6 +189,7 @@ static void remove_unborn(const Paths& paths, const fsys::path& dir) {
   with_context("remove container " + name, [&] {
     net::Networks nets(paths);
     for (const auto& n : nets.list()) nets.release(n.name, name);
+    cgroup::remove_pending(dir / "cgroup.pending");  // made before the first state save
     remove_tree(dir);
   });
 }
