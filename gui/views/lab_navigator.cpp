@@ -54,7 +54,9 @@ void LabNavigator::select(const QString& labId, int stepIndex) {
   QModelIndex i = stepIndex > 0 ? model_->findStep(labId, stepIndex) : model_->findLab(labId);
   if (!i.isValid()) return;
   tree_->setCurrentIndex(i);
-  tree_->scrollTo(i);
+  // Centred, not just "visible": the pane is often resized (docks settle) right after, which
+  // left the current step half under the edge.
+  tree_->scrollTo(i, QAbstractItemView::PositionAtCenter);
 }
 
 void LabNavigator::activate(const QModelIndex& index) {

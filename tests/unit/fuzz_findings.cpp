@@ -50,3 +50,17 @@ TEST_CASE("fuzz procfs: numbers beyond 64 bits in status and ns links are not nu
   CHECK(boxlab::monitor::parse_ns_link("pid:[88888888888888888888]") == 0);
   CHECK(boxlab::monitor::parse_ns_link("pid:[4026531836]") == 4026531836u);
 }
+
+TEST_CASE("fuzz lab: a README step heading with a number beyond 64 bits is an error naming it") {
+  // fuzz_lab: std::stoul threw std::out_of_range out of parse_lab for "## Step 99...9".
+  std::string lab = R"({"title":"t","summary":"s","minutes":1,"steps":[]})";
+  std::string readme = "# T\n\n## Step 99999999999999999999999 huge\n\ntext\n";
+  try {
+    boxlab::lab::parse_lab(lab, readme, "/labs/01-fuzz", "01-fuzz/lab.json");
+    FAIL("parse_lab accepted the heading");
+  } catch (const boxlab::Error& e) {
+    std::string what = e.what();
+    CHECK(what.find("README.md") != std::string::npos);
+    CHECK(what.find("99999999999999999999999") != std::string::npos);
+  }
+}

@@ -1,6 +1,7 @@
 // lab.json + README.md -> Lab, validated: every error names the file, the JSON pointer and
 // the field ("labs/02-pid-namespace/lab.json: /steps/1/checks/0/kind: unknown check kind 'pidd'").
 #include <algorithm>
+#include <charconv>
 #include <regex>
 #include <set>
 
@@ -39,7 +40,11 @@ Readme split_readme(std::string_view text) {
     std::string line(text.substr(pos, end - pos));
     std::smatch m;
     if (std::regex_match(line, m, kHeading)) {
-      current = &r.steps[std::stoul(m[1].str())];
+      std::size_t n = 0;
+      std::string digits = m[1].str();
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec != std::errc())
+        throw Error("README.md: '" + line.substr(0, 60) + "': no such step number");
+      current = &r.steps[n];
       current->clear();
     } else if (current == &r.intro && r.intro.empty() && line.rfind("# ", 0) == 0) {
       // The README's title: `lab show` prints its own.
