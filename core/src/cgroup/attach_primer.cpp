@@ -49,9 +49,8 @@ AttachPrimer::AttachPrimer() {
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
     int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) [[maybe_unused]]
-      auto n = ::write(fd, "0", 1);
-    ::_exit(0);
+    ssize_t written = fd >= 0 ? ::write(fd, "0", 1) : -1;
+    ::_exit(written == 1 ? 0 : 1);  // nobody reads the status: priming is best effort
   }
   if (pid < 0) pidfd_ = -1;
 }
