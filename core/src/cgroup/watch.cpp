@@ -4,12 +4,12 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "../sys/timer.hpp"
 #include "boxlab/error.hpp"
 #include "cgfs.hpp"
 
@@ -74,11 +74,7 @@ Watch::Watch(const Driver& driver) {
       watch_fd(epoll_.get(), eventfd_.get());
     }
     if (sources.tick) {
-      timer_ = Fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-      if (!timer_) throw Error::system("timerfd_create");
-      itimerspec every{{0, kTickNs}, {0, kTickNs}};
-      if (::timerfd_settime(timer_.get(), 0, &every, nullptr) != 0)
-        throw Error::system("timerfd_settime");
+      timer_ = sys::periodic_timer(std::chrono::nanoseconds(kTickNs));
       watch_fd(epoll_.get(), timer_.get());
     }
     last_ = counters(driver.stats());

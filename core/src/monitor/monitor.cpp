@@ -3,15 +3,15 @@
 #include "boxlab/monitor.hpp"
 
 #include <poll.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 
 #include "../runtime/state.hpp"
 #include "../sys/syscalls.hpp"
+#include "../sys/timer.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
@@ -23,17 +23,9 @@ namespace {
 
 Fd make_timer(double rate_hz) {
   if (!(rate_hz > 0) || rate_hz > 1000 || !std::isfinite(rate_hz))
-    throw Error("monitor rate must be above 0 and at most 1000 Hz, not " +
-                std::to_string(rate_hz));
-  Fd fd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!fd) throw Error::system("timerfd_create");
-  auto period = static_cast<std::int64_t>(1e9 / rate_hz);
-  itimerspec spec{};
-  spec.it_interval.tv_sec = static_cast<time_t>(period / 1000000000);
-  spec.it_interval.tv_nsec = static_cast<long>(period % 1000000000);
-  spec.it_value.tv_nsec = 1;  // the first sample right away
-  if (::timerfd_settime(fd.get(), 0, &spec, nullptr) != 0) throw Error::system("timerfd_settime");
-  return fd;
+    throw Error("monitor rate must be above 0 and at most 1000 Hz, not " + std::to_string(rate_hz));
+  auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate_hz));
+  return sys::periodic_timer(period, std::chrono::nanoseconds(1));  // first sample right away
 }
 
 }  // namespace
@@ -104,8 +96,7 @@ void Monitor::on_ready(int fd) {
   } else if (fd == pidfd_.get()) {
     container_gone();
   } else if (fd == timer_.get()) {
-    std::uint64_t expirations = 0;
-    if (::read(timer_.get(), &expirations, sizeof expirations) < 0 && errno == EAGAIN) return;
+    if (sys::drain_timer(timer_.get()) == 0) return;
     // Late (a slow reader): one sample, not a burst of stale ones.
     sample();
   }

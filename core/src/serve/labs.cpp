@@ -1,8 +1,8 @@
 #include "labs.hpp"
 
-#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "../sys/timer.hpp"
 #include "args.hpp"
 #include "boxlab/error.hpp"
 #include "loop.hpp"
@@ -252,14 +252,9 @@ void LabService::open_live(std::shared_ptr<const Live> live) {
   results_.reset();
   last_round_error_.clear();
   if (!timer_) {
-    timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-    if (!timer_) throw Error::system("timerfd_create");
-    itimerspec every_second{{1, 0}, {1, 0}};
-    if (::timerfd_settime(timer_.get(), 0, &every_second, nullptr) != 0)
-      throw Error::system("timerfd_settime");
+    timer_ = sys::periodic_timer(std::chrono::seconds(1));
     loop_.watch(timer_.get(), POLLIN, [this](short) {
-      std::uint64_t ticks = 0;
-      (void)!::read(timer_.get(), &ticks, sizeof ticks);
+      sys::drain_timer(timer_.get());
       start_round();
     });
   }

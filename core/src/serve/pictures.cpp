@@ -1,12 +1,12 @@
 #include "pictures.hpp"
 
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "../sys/timer.hpp"
 #include "boxlab/error.hpp"
 #include "loop.hpp"
 
@@ -53,14 +53,9 @@ void TopologyWatch::set_watching(bool on) {
     timer_.reset();
     return;
   }
-  timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!timer_) throw Error::system("timerfd_create");
-  itimerspec every_second{{1, 0}, {1, 0}};
-  if (::timerfd_settime(timer_.get(), 0, &every_second, nullptr) != 0)
-    throw Error::system("timerfd_settime");
+  timer_ = sys::periodic_timer(std::chrono::seconds(1));
   loop_.watch(timer_.get(), POLLIN, [this](short) {
-    std::uint64_t ticks = 0;
-    (void)!::read(timer_.get(), &ticks, sizeof ticks);
+    sys::drain_timer(timer_.get());
     tick();
   });
 }
