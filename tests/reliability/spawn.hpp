@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "boxlab/monitor.hpp"
+
 extern char** environ;
 
 namespace boxlab::churn {
@@ -150,42 +152,37 @@ inline Outcome spawn(const std::vector<std::string>& argv, const SpawnOptions& o
   return r;
 }
 
-// Reaps zombies that were reparented to this process (a subreaper) and that no spawn() waits
-// for: containers and keepers whose boxlab was SIGKILLed.
-inline int reap_orphans() {
-  std::lock_guard lock(spawn_mutex());
-  int reaped = 0;
+// Calls fn(info) for each process in /proc whose stat could be read (the monitor's parser).
+template <typename Fn>
+inline void for_each_process(Fn&& fn) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "stat");
     std::string stat;
-    if (!std::getline(in, stat)) continue;
-    auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 4 >= stat.size()) continue;
-    char state = stat[close + 2];
-    pid_t ppid = std::atoi(stat.c_str() + close + 4);
-    pid_t pid = std::stoi(name);
-    if (ppid != getpid() || state != 'Z' || spawned().count(pid)) continue;
-    if (waitpid(pid, nullptr, WNOHANG) == pid) ++reaped;
+    boxlab::monitor::ProcInfo info;
+    if (std::getline(in, stat) && boxlab::monitor::parse_stat(stat, info)) fn(info);
   }
+}
+
+// Reaps zombies that were reparented to this process (a subreaper) and that no spawn() waits
+// for: containers and keepers whose boxlab was SIGKILLed.
+inline int reap_orphans() {
+  std::lock_guard lock(spawn_mutex());
+  int reaped = 0;
+  for_each_process([&](const boxlab::monitor::ProcInfo& p) {
+    if (p.ppid != getpid() || p.state != 'Z' || spawned().count(p.pid)) return;
+    if (waitpid(p.pid, nullptr, WNOHANG) == p.pid) ++reaped;
+  });
   return reaped;
 }
 
 // Children of this process (any state) other than the ones named.
 inline std::vector<pid_t> children_except(const std::set<pid_t>& keep) {
   std::vector<pid_t> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat;
-    if (!std::getline(in, stat)) continue;
-    auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 4 >= stat.size()) continue;
-    pid_t pid = std::stoi(name);
-    if (std::atoi(stat.c_str() + close + 4) == getpid() && !keep.count(pid)) out.push_back(pid);
-  }
+  for_each_process([&](const boxlab::monitor::ProcInfo& p) {
+    if (p.ppid == getpid() && !keep.count(p.pid)) out.push_back(p.pid);
+  });
   return out;
 }
 
