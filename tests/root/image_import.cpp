@@ -8,9 +8,11 @@
 
 #include "boxlab/file.hpp"
 #include "image_tar.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TarEntry;
 using boxlab::test::TempRoot;
@@ -23,12 +25,6 @@ std::set<std::string> names_in(const fs::path& dir) {
   if (!fs::exists(dir)) return names;
   for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
   return names;
-}
-
-Result ok(const Result& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
 }
 
 json inspect(const TempRoot& root, const std::string& name) {

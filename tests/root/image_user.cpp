@@ -5,21 +5,17 @@
 
 #include "boxlab/file.hpp"
 #include "image_tar.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TarEntry;
 using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-Result ok(const Result& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
-}
 
 std::string base_layer(const TempRoot& root) {
   root.ensure_base_image();
