@@ -17,6 +17,7 @@
 #include "boxlab/events.hpp"
 #include "boxlab/fault.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/monitor.hpp"
 #include "state.hpp"
 
 namespace boxlab {
@@ -162,12 +163,10 @@ static std::vector<pid_t> descendants(pid_t root) {
     const std::string name = entry.path().filename();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
     try {
-      std::string stat = read_file(entry.path() / "stat");
-      auto close = stat.rfind(')');
-      if (close == std::string::npos) continue;
-      pid_t ppid = std::atoi(stat.c_str() + close + 4);
-      children[ppid].push_back(std::stoi(name));
-    } catch (...) {
+      monitor::ProcInfo info;
+      if (monitor::parse_stat(read_file(entry.path() / "stat"), info))
+        children[info.ppid].push_back(info.pid);
+    } catch (const Error&) {  // gone meanwhile
     }
   }
   std::vector<pid_t> out, todo{root};
