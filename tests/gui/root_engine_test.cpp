@@ -14,10 +14,12 @@
 #include <functional>
 
 #include "engine.hpp"
+#include "root_support.hpp"
 #include "session.hpp"
 #include "terminal_widget.hpp"
 
 using namespace boxlab::gui;
+using boxlab::gui::test::runBoxlab;
 
 namespace {
 constexpr int kTimeout = 60000;
@@ -35,13 +37,6 @@ QList<qint64> nspidOf(qint64 pid) {
   return {};
 }
 
-QString runBoxlab(const QString& root, const QStringList& args, int* code = nullptr) {
-  QProcess p;
-  p.start(QStringLiteral(BOXLAB_BIN), QStringList{QStringLiteral("--root"), root} + args);
-  p.waitForFinished(120000);
-  if (code) *code = p.exitCode();
-  return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
-}
 }  // namespace
 
 class RootEngineTest : public QObject {
@@ -60,11 +55,7 @@ class RootEngineTest : public QObject {
     QString out =
         runBoxlab(root_.path(), {QStringLiteral("image"), QStringLiteral("build-base")}, &code);
     QVERIFY2(code == 0, qPrintable(out));
-    LaunchEnvironment env;
-    env.boxlab = QStringLiteral(BOXLAB_BIN);
-    env.root = root_.path();
-    env.isRoot = true;
-    session_ = std::make_unique<Session>(new ServeProcess(planServeLaunch(env)));
+    session_ = test::makeRootSession(root_.path());
     QStringList messages;
     connect(session_.get(), &Session::message, this,
             [&](const QString& m) { qInfo("engine: %s", qPrintable(m)); });

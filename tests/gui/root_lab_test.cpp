@@ -19,6 +19,7 @@
 #include "checks_panel.hpp"
 #include "engine.hpp"
 #include "lab_navigator.hpp"
+#include "root_support.hpp"
 #include "session.hpp"
 
 using namespace boxlab::gui;
@@ -69,11 +70,7 @@ class RootLabTest : public QObject {
     qputenv("BOXLAB_LABS_DIR", QByteArrayLiteral(BOXLAB_SOURCE_DIR "/labs"));
     qputenv("BOXLAB_STATE_HOME", state_.path().toUtf8());
     QVERIFY(boxlab({QStringLiteral("image"), QStringLiteral("build-base")}));
-    LaunchEnvironment env;
-    env.boxlab = QStringLiteral(BOXLAB_BIN);
-    env.root = root_.path();
-    env.isRoot = true;
-    session_ = std::make_unique<Session>(new ServeProcess(planServeLaunch(env)));
+    session_ = test::makeRootSession(root_.path());
     connect(session_.get(), &Session::message, this, [this](const QString& m) {
       messages_ << m;
       qInfo("engine: %s", qPrintable(m));

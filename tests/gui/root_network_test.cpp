@@ -22,6 +22,7 @@
 
 #include "engine.hpp"
 #include "network_view.hpp"
+#include "root_support.hpp"
 #include "session.hpp"
 
 using namespace boxlab::gui;
@@ -88,13 +89,7 @@ class RootNetworkTest : public QObject {
   std::unique_ptr<Session> session_;
   QString suffix_ = QString::number(QCoreApplication::applicationPid() % 100000);
 
-  QString runBoxlab(const QStringList& args) {
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral(BOXLAB_BIN), QStringList{QStringLiteral("--root"), root_.path()} + args);
-    p.waitForFinished(120000);
-    return QString::fromUtf8(p.readAll());
-  }
+  QString runBoxlab(const QStringList& args) { return test::runBoxlab(root_.path(), args); }
 
   void run(const QString& name) {
     bool replied = false;
@@ -136,11 +131,7 @@ class RootNetworkTest : public QObject {
                                             QFile::ExeGroup | QFile::ExeOther);
     QString out = runBoxlab({QStringLiteral("image"), QStringLiteral("build-base")});
     QVERIFY2(out.startsWith(QStringLiteral("sha256:")), qPrintable(out));
-    LaunchEnvironment env;
-    env.boxlab = QStringLiteral(BOXLAB_BIN);
-    env.root = root_.path();
-    env.isRoot = true;
-    session_ = std::make_unique<Session>(new ServeProcess(planServeLaunch(env)));
+    session_ = test::makeRootSession(root_.path());
     connect(session_.get(), &Session::message, this,
             [](const QString& m) { qInfo("engine: %s", qPrintable(m)); });
     session_->start();
