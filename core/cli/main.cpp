@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
+#include "boxlab/attach_primer.hpp"
 #include "boxlab/error.hpp"
 #include "cli.hpp"
 
@@ -39,9 +41,32 @@ void separate_command(CLI::App& app, std::vector<std::string>& args) {
     args.insert(args.begin() + static_cast<long>(i) + 1, "--");
 }
 
+// Whether the command will start a container process (`run`, `create`, `exec`, also under
+// `oci`), judged before any parsing: a false guess only costs a fork.
+bool starts_a_container(int argc, char** argv) {
+  bool under_oci = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--root" || a == "--host-netns") {
+      ++i;  // their value
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    if (a == "oci" && !under_oci) {
+      under_oci = true;
+      continue;
+    }
+    return a == "run" || a == "create" || a == "exec";
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The move into the container's cgroup waits for a grace period on cgroup v1: start it before
+  // anything else, so it overlaps the parsing and set-up (attach_primer.hpp).
+  if (starts_a_container(argc, argv)) boxlab::cgroup::prime_attach();
   CLI::App app{"boxlab: a container runtime for learning how containers work"};
   app.set_version_flag("--version", std::string("boxlab ") + BOXLAB_VERSION);
   app.require_subcommand(1);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include "boxlab/cgroup.hpp"
 
@@ -20,11 +22,8 @@ namespace {
 // Our own cgroup.procs in a hierarchy where our cgroup is not the root: never at a root.
 std::filesystem::path own_procs_file() {
   Placement here = locate();
-  // Only a hierarchy's root has these: v1 cgroup.sane_behavior, v2 no cgroup.type.
-  if (here.layout == Layout::v2)
-    return ::access((here.unified / "cgroup.type").c_str(), F_OK) == 0
-               ? here.unified / "cgroup.procs"
-               : std::filesystem::path();
+  if (here.layout == Layout::v2) return {};  // cloned straight into the cgroup: no move to prime
+  // Only a v1 hierarchy's root has cgroup.sane_behavior.
   for (const auto& [controller, dir] : here.v1)
     if (::access((dir / "cgroup.sane_behavior").c_str(), F_OK) != 0) return dir / "cgroup.procs";
   return {};
@@ -32,19 +31,20 @@ std::filesystem::path own_procs_file() {
 
 }  // namespace
 
-AttachPrimer::AttachPrimer() {
+std::optional<AttachPrimer> AttachPrimer::start() {
   std::filesystem::path file;
   try {
     file = own_procs_file();
   } catch (...) {
-    return;
+    return std::nullopt;
   }
-  if (file.empty()) return;
+  if (file.empty()) return std::nullopt;
   const char* path = file.c_str();  // computed before the fork: the child only makes syscalls
+  int pidfd = -1;
   clone_args args;
   std::memset(&args, 0, sizeof args);
   args.flags = CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<unsigned long long>(&pidfd_);
+  args.pidfd = reinterpret_cast<unsigned long long>(&pidfd);
   args.exit_signal = 0;  // no SIGCHLD: a caller's SIGCHLD handling never sees the primer
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
@@ -52,10 +52,28 @@ AttachPrimer::AttachPrimer() {
     ssize_t written = fd >= 0 ? ::write(fd, "0", 1) : -1;
     ::_exit(written == 1 ? 0 : 1);  // nobody reads the status: priming is best effort
   }
-  if (pid < 0) pidfd_ = -1;
+  if (pid < 0) return std::nullopt;
+  return AttachPrimer(pidfd);
+}
+
+AttachPrimer::AttachPrimer(AttachPrimer&& other) noexcept : pidfd_(other.pidfd_) {
+  other.pidfd_ = -1;
+}
+
+AttachPrimer& AttachPrimer::operator=(AttachPrimer&& other) noexcept {
+  if (this != &other) {
+    reap();
+    pidfd_ = other.pidfd_;
+    other.pidfd_ = -1;
+  }
+  return *this;
 }
 
 AttachPrimer::~AttachPrimer() {
+  reap();
+}
+
+void AttachPrimer::reap() noexcept {
   if (pidfd_ < 0) return;
   siginfo_t info;
   // __WALL: the primer sends no exit signal, so it counts as a "clone" child.
@@ -64,6 +82,29 @@ AttachPrimer::~AttachPrimer() {
          errno == EINTR) {
   }
   ::close(pidfd_);
+  pidfd_ = -1;
+}
+
+namespace {
+// The process's early primer; the static's destructor reaps one that nobody took.
+struct EarlyPrimer {
+  bool started = false;
+  std::optional<AttachPrimer> primer;
+};
+EarlyPrimer& early() {
+  static EarlyPrimer e;
+  return e;
+}
+}  // namespace
+
+void prime_attach() {
+  if (early().started) return;
+  early().started = true;
+  early().primer = AttachPrimer::start();
+}
+
+std::optional<AttachPrimer> take_primer() {
+  return std::exchange(early().primer, std::nullopt);
 }
 
 }  // namespace boxlab::cgroup

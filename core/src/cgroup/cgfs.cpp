@@ -159,6 +159,9 @@ void remove_cgroup_dir(const fs::path& dir, bool fake,
     throw Error::system("stat " + dir.string());
   }
   if (!S_ISDIR(st.st_mode)) throw Error("remove cgroup " + dir.string() + ": not a directory");
+  // Usually empty by now (no processes, no child cgroups): one rmdir, and only a busy cgroup
+  // takes the walk below.
+  if (!fake && (::rmdir(dir.c_str()) == 0 || errno == ENOENT)) return;
   std::error_code ec;
   std::vector<fs::path> nested;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {

@@ -133,25 +133,31 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
 
     // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
     // kill_all), but a host that cannot give one (v2 without delegation) does not stop the run.
-    // Made first, then the primer: the rest of the set-up overlaps the grace period the move
-    // into it waits for (attach_primer.hpp).
     const auto& res = spec.resources;
     bool limited = res.memory_limit || res.memory_reservation || res.memory_swap ||
                    res.cpu_shares || res.cpu_quota || res.cpu_period || res.cpuset_cpus ||
                    res.pids_limit;
-    try {
-      // Named in the state dir first: a boxlab killed before the first state save leaves a
-      // cgroup that only this name finds again (rm, see cgroup/leftover.hpp).
-      std::string cgroup_name = "boxlab-" + name + "-" + runtime::random_hex(3);
-      cgroup::record_pending(dir / "cgroup.pending", cgroup_name);
-      undo.cgroup_pending = dir / "cgroup.pending";
-      undo.cgroup = cgroup::Cgroup::create(cgroup_name, res);
-      fault_point("create.cgroup");
-    } catch (const Error&) {
-      if (limited) throw;
-    }
-    std::optional<cgroup::AttachPrimer> primer;  // v2 clones straight into the cgroup instead
-    if (undo.cgroup && undo.cgroup->layout() != cgroup::Layout::v2) primer.emplace();
+    auto make_cgroup = [&] {
+      try {
+        // Named in the state dir first: a boxlab killed before the state names the cgroup
+        // leaves one that only this name finds again (rm, see cgroup/leftover.hpp).
+        std::string cgroup_name = "boxlab-" + name + "-" + runtime::random_hex(3);
+        cgroup::record_pending(dir / "cgroup.pending", cgroup_name);
+        undo.cgroup_pending = dir / "cgroup.pending";
+        undo.cgroup = cgroup::Cgroup::create(cgroup_name, res);
+        fault_point("create.cgroup");
+      } catch (const Error&) {
+        if (limited) throw;
+      }
+    };
+    // Where the child is moved into its cgroup (v1, hybrid), the move waits for a grace period
+    // that a primer started early (attach_primer.hpp); the cgroup's mkdir queues behind it, so
+    // it is made after the clone and the child's mounts overlap the wait. Pure v2 clones the
+    // child straight into a cgroup made beforehand.
+    std::optional<cgroup::AttachPrimer> primer = cgroup::take_primer();
+    if (!primer) primer = cgroup::AttachPrimer::start();
+    bool cgroup_after_clone = primer.has_value();
+    if (!cgroup_after_clone) make_cgroup();
 
     // Networking first (address, bridge, published ports); declared after `undo` so it is
     // undone before the process is killed and the state dir goes.
@@ -298,6 +304,10 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     report.write.reset();
     start_fifo.reset();
 
+    if (cgroup_after_clone) {
+      make_cgroup();
+      if (undo.cgroup) st.cgroup = undo.cgroup->to_json();  // the next save records it
+    }
     if (undo.cgroup && !cloned.placed) undo.cgroup->add(pid);
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
     if (network) network->connect(pid);

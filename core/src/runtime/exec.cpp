@@ -7,6 +7,7 @@
 
 #include "../process/child_plan.hpp"
 #include "../sys/syscalls.hpp"
+#include "boxlab/attach_primer.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
@@ -28,6 +29,9 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
   return with_context("exec in container " + st.name, [&]() -> ChildProcess {
     if (st.status != Status::running) throw Error("it is " + std::string(status_name(st.status)));
     if (args.empty()) throw Error("no command given");
+    // The move into the cgroup below waits for a grace period on v1: start it now.
+    std::optional<cgroup::AttachPrimer> primer = cgroup::take_primer();
+    if (!primer && !st.cgroup.is_null()) primer = cgroup::AttachPrimer::start();
     std::string proc = "/proc/" + std::to_string(st.pid);
 
     // Open everything from the pid we verified, then verify again: a reused pid cannot slip in.
