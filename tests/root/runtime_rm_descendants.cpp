@@ -1,6 +1,7 @@
 // rm -f of a container with neither a pid namespace nor a cgroup: nothing ends its processes
 // for it but rm's walk of the first process's descendants (the monitor's TreeSampler in its
 // descendants mode), grandchildren included.
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -36,12 +38,26 @@ bool wait_gone(int pid) {
   return !process_running(pid);
 }
 
+// Ends, should the test fail, the processes it saw, and reaps what came to us (subreaper).
+struct Leftovers {
+  std::vector<int> pids;
+  ~Leftovers() {
+    for (int pid : pids)
+      if (pid > 0 && process_running(pid)) ::kill(pid, SIGKILL);
+    for (int pid : pids)
+      if (pid > 0) wait_gone(pid);
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+};
+
 }  // namespace
 
 TEST_CASE("rm -f ends the children and grandchildren of a container without pid ns or cgroup",
           "[root]") {
   // The killed processes' orphans come to us (pid 1 here never reaps them).
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  Leftovers leftovers;  // after TempRoot's rm -f
   TempRoot root;
   root.ensure_base_image();
   fs::path out = root.path() / "out";
@@ -78,6 +94,7 @@ TEST_CASE("rm -f ends the children and grandchildren of a container without pid 
   REQUIRE(run.status == 0);
   int child = wait_for_pid(out / "child");
   int grandchild = wait_for_pid(out / "grandchild");
+  leftovers.pids = {child, grandchild};
   REQUIRE(child > 0);
   REQUIRE(grandchild > 0);
   CHECK(process_running(child));
@@ -88,6 +105,7 @@ TEST_CASE("rm -f ends the children and grandchildren of a container without pid 
   INFO(inspect.out);
   REQUIRE(state["cgroup"].is_null());  // else its cgroup's kill would end them anyway
   int first = state["pid"];
+  leftovers.pids.push_back(first);
 
   auto rm = root.boxlab({"rm", "-f", "family"});
   INFO(rm.err);
@@ -95,6 +113,4 @@ TEST_CASE("rm -f ends the children and grandchildren of a container without pid 
   CHECK(wait_gone(first));
   CHECK(wait_gone(child));
   CHECK(wait_gone(grandchild));
-  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
 }
