@@ -25,14 +25,14 @@ fsys::path self_exe() {
 struct LabSession {
   lab::Lab lab;
   lab::Workspace ws;
-  lab::Progress progress;
+  lab::Progress progress;  // a snapshot to read; changes go through lab::Progress::update
   std::unique_ptr<lab::Probe> probe;
   std::unique_ptr<lab::Engine> engine;
 
   LabSession(const Globals& g, const std::string& ref)
       : lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(self_exe()), ref))),
         ws(lab::Workspace::for_lab(lab::state_home(), lab)),
-        progress(lab::Progress::load(lab::state_home() / "progress.json")),
+        progress(lab::Progress::load(lab::progress_file())),
         probe(lab::make_live_probe({g.root, self_exe()})),
         engine(std::make_unique<lab::Engine>(*probe)) {
     ws.ensure();
@@ -57,8 +57,7 @@ struct LabSession {
 
   // Runs the step's setup (once); says what it ran on `out`, if given.
   void open(std::size_t step, std::ostream* out) {
-    auto logs = lab::open_step(*engine, lab, step, ws, progress);
-    progress.save();
+    auto logs = lab::open_step(*engine, lab, step, ws, lab::progress_file());
     if (out)
       for (const auto& l : logs) *out << "(setup) $ " << l.command << "\n";
   }
@@ -87,7 +86,7 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   // ls
   labcmd->add_subcommand("ls", "List the labs and your progress")->callback([&exit_code] {
     fsys::path dir = lab::find_labs_dir(self_exe());
-    lab::Progress progress = lab::Progress::load(lab::state_home() / "progress.json");
+    lab::Progress progress = lab::Progress::load(lab::progress_file());
     std::cout << "ID   LAB                              STEPS   DONE    MINUTES   NEEDS\n";
     for (const auto& d : lab::lab_dirs(dir)) {
       lab::Lab l;
@@ -166,9 +165,10 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       if (setup_ok) s.open(i, format == lab::Format::ansi ? &std::cerr : nullptr);
       int hints = s.mine().step(s.lab, i).hints_shown;
       reports.push_back(s.engine->check_step(s.lab, i, s.ws, hints));
-      s.progress.record(reports.back());
     }
-    s.progress.save();
+    lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) {
+      for (const auto& r : reports) p.record(r);
+    });
     lab::RenderOptions ro;
     ro.color = use_color(ca->format_given);
     if (format == lab::Format::json) {
@@ -192,10 +192,12 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     LabSession s(globals, hint_args->first);
     std::size_t i = s.steps(hint_args->second).at(0);
     const lab::Step& step = s.lab.steps[i];
-    lab::StepProgress& sp = s.mine().step(s.lab, i);
     int total = static_cast<int>(step.hints.size());
-    sp.hints_shown = std::min(sp.hints_shown + 1, total);
-    s.progress.save();
+    s.progress = lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) {
+      lab::StepProgress& sp = p.lab(s.lab.id).step(s.lab, i);
+      sp.hints_shown = std::min(sp.hints_shown + 1, total);
+    });
+    const lab::StepProgress& sp = s.mine().step(s.lab, i);
     std::cout << "Step " << i + 1 << ": " << step.title << "\n";
     for (int h = 0; h < sp.hints_shown; ++h)
       std::cout << "\nHint " << h + 1 << " of " << total << ": "
@@ -212,14 +214,7 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   reset->add_option("id", *reset_id, "Lab: 02, 2 or pid-namespace")->required();
   reset->callback([&globals, reset_id] {
     LabSession s(globals, *reset_id);
-    std::vector<std::string> removed;
-    try {
-      removed = lab::reset_lab(*s.engine, s.lab, s.ws, s.progress);
-    } catch (...) {
-      s.progress.save();
-      throw;
-    }
-    s.progress.save();
+    std::vector<std::string> removed = lab::reset_lab(*s.engine, s.lab, s.ws, lab::progress_file());
     for (const auto& name : removed) std::cout << "removed container " << name << "\n";
     std::cout << "Lab " << s.lab.number << " is reset: start again with boxlab lab show "
               << s.lab.number << "\n";

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -54,6 +55,9 @@ class SmallDisk {
       throw std::runtime_error("mount tmpfs");
   }
   ~SmallDisk() {
+    // As TempRoot: detached containers of a failed churn must not outlive it.
+    ::unlink((path_ / "filler").c_str());
+    boxlab::test::remove_all_containers(path_);
     auto left = boxlab::test::mounts_below(path_);
     std::sort(left.rbegin(), left.rend());
     for (const auto& m : left) umount2(m.c_str(), MNT_DETACH);
@@ -382,6 +386,8 @@ TEST_CASE("churn of run exec kill rm with faults leaves nothing behind", "[root]
   std::snprintf(prefix, sizeof prefix, "ch%06llx",
                 static_cast<unsigned long long>(ctx.seed & 0xffffff) ^ (getpid() & 0xff));
   ctx.prefix = prefix;
+  // Runs last (declared first): after the leak checks below and the TempRoot's rm -f.
+  boxlab::test::CgroupSweep sweep(ctx.prefix);
 
   // Orphans (a container whose boxlab died) come to us, not to a pid 1 that never reaps.
   REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);

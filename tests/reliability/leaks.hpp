@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "../root/net_support.hpp"
-#include "boxlab/cgroup.hpp"
+#include "cgroup_sweep.hpp"
 
 namespace boxlab::churn {
 namespace fs = std::filesystem;
@@ -40,27 +40,7 @@ inline std::set<std::string> mounts_of(const std::vector<fs::path>& roots) {
   return out;
 }
 
-// Our own cgroup directories (one per v1 controller, and the v2 one): boxlab puts containers'
-// cgroups there.
-inline std::vector<fs::path> own_cgroup_dirs() {
-  auto placement = cgroup::locate();
-  std::vector<fs::path> out;
-  for (const auto& [controller, dir] : placement.v1) out.push_back(dir);
-  if (!placement.unified.empty()) out.push_back(placement.unified);
-  return out;
-}
-
-// Cgroup directories whose name starts with "boxlab-" + prefix, below any of ours.
-inline std::set<std::string> cgroups_named(const std::string& prefix) {
-  std::set<std::string> out;
-  for (const auto& dir : own_cgroup_dirs()) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.is_directory() && e.path().filename().string().rfind("boxlab-" + prefix, 0) == 0)
-        out.insert(e.path().string());
-  }
-  return out;
-}
+using test::cgroups_named;  // tests/support/cgroup_sweep.hpp
 
 // Every file below dir (relative paths), for the image store: the churn must not change it.
 inline std::set<std::string> files_below(const fs::path& dir) {

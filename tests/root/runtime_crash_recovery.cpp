@@ -1,6 +1,7 @@
 // A boxlab SIGKILLed at any point of create or rm (BOXLAB_FAULT, boxlab/fault.hpp) leaves a
 // stale container that the next `ps` shows and the next `rm` clears completely: cgroup, address
-// lease, state dir, process. Regressions found by the churn test (tests/reliability).
+// lease, state dir, process. Regressions found by the churn test (tests/reliability). Each test
+// checks that no cgroup of its containers is left, then sweeps any that are (cgroup_sweep.hpp).
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -15,9 +16,11 @@
 #include <thread>
 
 #include "../reliability/leaks.hpp"
+#include "cgroup_sweep.hpp"
 #include "net_support.hpp"
 #include "test_support.hpp"
 
+using boxlab::test::CgroupSweep;
 using boxlab::test::TempRoot;
 
 namespace {
@@ -68,7 +71,7 @@ void reap_zombies() {
 // Nothing of container `name` is left: no state dir, cgroup, lease, link but the bridge.
 void require_gone(const TempRoot& root, const std::string& name) {
   CHECK_FALSE(std::filesystem::exists(root.path() / "state/containers" / name));
-  CHECK(boxlab::churn::cgroups_named(name + "-").empty());
+  CHECK(boxlab::test::cgroups_named(name + "-").empty());
   CHECK(boxlab::churn::leases_of(root.path()) == "");
   // A host veth that rm did not know yet (killed before it was recorded) goes when the kernel
   // tears the container's netns down, a moment after its last process: wait for that, bounded.
@@ -88,6 +91,7 @@ TEST_CASE("a run killed at any point of create is shown by ps and cleared by rm"
   // Orphaned containers and keepers come to this process, which reaps them.
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
   boxlab::test::enter_test_netns();
+  CgroupSweep sweep("crash" + std::to_string(::getpid()) + "-");  // after require_gone's checks
   TempRoot root;
   root.ensure_base_image();
   for (const char* point : {"create.dir", "create.network", "create.state", "create.cgroup",
@@ -121,6 +125,7 @@ TEST_CASE("a run killed at any point of create is shown by ps and cleared by rm"
 TEST_CASE("an rm killed at any point is finished by the next rm", "[root]") {
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
   boxlab::test::enter_test_netns();
+  CgroupSweep sweep("crash" + std::to_string(::getpid()) + "-");
   TempRoot root;
   root.ensure_base_image();
   for (const char* point : {"remove.killed", "remove.cgroup", "remove.network"}) {
@@ -146,6 +151,7 @@ TEST_CASE("an rm killed at any point is finished by the next rm", "[root]") {
 
 TEST_CASE("a run that runs out of fds anywhere leaves no cgroup behind", "[root]") {
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  CgroupSweep sweep("fds" + std::to_string(::getpid()) + "-");
   TempRoot root;
   root.ensure_base_image();
   REQUIRE(root.boxlab({"run", "--rm", "base", "true"}).status == 0);  // layers unpacked
@@ -172,7 +178,7 @@ TEST_CASE("a run that runs out of fds anywhere leaves no cgroup behind", "[root]
       if (!ps_line(root, name).empty()) CHECK(root.boxlab({"rm", "-f", name}).status == 0);
       CHECK(ps_line(root, name).empty());
       CHECK_FALSE(std::filesystem::exists(root.path() / "state/containers" / name));
-      CHECK(boxlab::churn::cgroups_named(name + "-").empty());
+      CHECK(boxlab::test::cgroups_named(name + "-").empty());
       reap_zombies();
     }
   }

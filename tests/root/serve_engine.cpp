@@ -1,6 +1,7 @@
 // `boxlab serve` as the GUI drives it: a child process with pipes, JSON lines both ways.
 // Garbage input, run + monitor, exec with and without a terminal, exit reporting, and clean
-// shutdown (stdin EOF, `shutdown`, SIGTERM) removing exactly the containers it started.
+// shutdown (stdin EOF, `shutdown`, SIGTERM) removing exactly the containers it started; run's
+// cpuShares reaching the container's cgroup.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,11 +15,13 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
+#include "../../core/src/cgroup/parse.hpp"
 #include "boxlab/monitor.hpp"
 #include "test_support.hpp"
 
@@ -530,4 +533,47 @@ TEST_CASE("serve checks an open lab step live sending only changes until lab.clo
   CHECK(trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
   serve.close_stdin();
   CHECK(serve.wait_exit() == 0);
+}
+
+TEST_CASE("serve run with cpuShares gives the container that cpu weight", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  Serve serve(root);
+  serve.call({{"cmd", "run"},
+              {"image", "base"},
+              {"name", "weighted"},
+              {"cpuShares", 512},
+              {"command", {"sleep", "1000"}}});
+  json state = serve.call({{"cmd", "inspect"}, {"name", "weighted"}})["state"];
+  INFO(state.dump());
+  REQUIRE(state["cgroup"].is_object());
+  const json& dirs = state["cgroup"]["dirs"];
+  auto read = [](const std::string& file) {
+    std::ifstream in(file);
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    return trim(text.str());
+  };
+  if (dirs.contains("cpu")) {  // v1 and hybrid
+    CHECK(read(dirs["cpu"].get<std::string>() + "/cpu.shares") == "512");
+  } else {  // v2: the weight `run --cpu-shares 512` writes too
+    REQUIRE(dirs.contains("unified"));
+    CHECK(read(dirs["unified"].get<std::string>() + "/cpu.weight") ==
+          std::to_string(boxlab::cgroup::shares_to_weight(512)));
+  }
+  // Out of --cpu-shares' range: a bad request naming the field, and no container.
+  for (int shares : {1, 262145}) {
+    json bad = serve.reply(serve.send({{"cmd", "run"},
+                                       {"image", "base"},
+                                       {"name", "unweighted"},
+                                       {"cpuShares", shares},
+                                       {"command", {"true"}}}));
+    CHECK(bad["code"] == "bad_request");
+    CHECK(bad["error"].get<std::string>().find("cpuShares") != std::string::npos);
+  }
+  CHECK(names(root) == std::vector<std::string>{"weighted"});
+  serve.call({{"cmd", "shutdown"}});
+  CHECK(serve.wait_exit() == 0);
+  CHECK(names(root).empty());
 }

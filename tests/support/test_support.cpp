@@ -142,14 +142,19 @@ std::vector<std::string> mounts_below(const std::filesystem::path& dir) {
 }
 
 TempRoot::TempRoot() {
-  char tmpl[] = "/tmp/boxlab-test-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+  // The pid tells, after a killed test, whose root this is (test_support.hpp).
+  std::string tmpl = "/tmp/boxlab-test-" + std::to_string(::getpid()) + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
   path_ = tmpl;
   // A user namespace's root (an unprivileged host uid) must be able to walk to its rootfs.
   chmod(path_.c_str(), 0711);
 }
 
-TempRoot::~TempRoot() {
+void remove_all_containers(const std::filesystem::path& root) {
+  auto boxlab = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {BOXLAB_BIN, "--root", root.string()});
+    return run(args);
+  };
   try {
     Result ps = boxlab({"ps", "-a", "-q"});
     std::istringstream names(ps.out);
@@ -160,6 +165,10 @@ TempRoot::~TempRoot() {
     while (ids >> name) boxlab({"oci", "delete", "--force", name});
   } catch (...) {
   }
+}
+
+TempRoot::~TempRoot() {
+  remove_all_containers(path_);
   // Anything still mounted below the root is a leak the test will have reported; unmount it
   // here so one failing test cannot break the next.
   auto leftover = mounts_below(path_);

@@ -16,8 +16,20 @@ struct Result {
 // Runs argv[0] with args, optional stdin text; captures stdout/stderr.
 Result run(const std::vector<std::string>& argv, const std::string& input = {});
 
-// A private BOXLAB root under /tmp, unique per test. On destruction: `boxlab rm -f` every
-// container, unmount anything left below it, remove it.
+// A private BOXLAB root, /tmp/boxlab-test-PID-XXXXXX (PID: the test process), unique per test.
+// On destruction: `boxlab rm -f` every container (detached ones included) and `oci delete
+// --force` every OCI one, unmount anything left below it, remove it.
+//
+// After a killed test. A ctest timeout SIGKILLs the test, so no destructor runs: its detached
+// containers keep running and its root, mounts and cgroups stay. To clean up by hand, for each
+// /tmp/boxlab-test-PID-* whose PID no longer runs (`ps -p PID`; never a root of a test that
+// still runs, other worktrees' included), with B the build's boxlab and R the root:
+//   for n in $(B --root R ps -a -q); do B --root R rm -f $n; done
+//   for n in $(B --root R oci list -q); do B --root R oci delete --force $n; done
+//   findmnt -rn -o TARGET | grep "^R/" | sort -r | xargs -r -n1 umount -l; rm -rf R
+// then look for cgroups of those containers that rm could not remove, below our own cgroup in
+// each hierarchy: `ls -d /sys/fs/cgroup/*/boxlab-NAME-*` (v1) or below the unified one (v2);
+// rmdir them, nested ones first. cgroup_sweep.hpp does that last step for a name prefix.
 class TempRoot {
  public:
   TempRoot();
@@ -34,6 +46,10 @@ class TempRoot {
  private:
   std::filesystem::path path_;
 };
+
+// `boxlab --root ROOT rm -f` every container and `oci delete --force` every OCI one; for a
+// test's teardown of any root it ran containers in (TempRoot does it itself). Never throws.
+void remove_all_containers(const std::filesystem::path& root);
 
 bool is_root();
 // The process exists and is not a zombie (an orphan's zombie may wait long for its reaper).

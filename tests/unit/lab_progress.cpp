@@ -73,20 +73,21 @@ TEST_CASE("progress survives a save and load and marks passed steps") {
   TempDir t;
   Lab lab = load_lab(kSample / "01-sample");
   fs::path file = t.path / "deep" / "progress.json";
-  Progress p = Progress::load(file);  // missing: empty
-  CHECK(p.lab(lab.id).current_step(lab) == 0);
-  StepReport failing;
-  failing.lab_id = lab.id;
-  failing.step_id = "make-file";
-  CheckResult r;
-  r.status = CheckStatus::fail;
-  failing.results = {r};
-  p.record(failing);
-  CHECK_FALSE(p.lab(lab.id).steps["make-file"].passed);
-  failing.results[0].status = CheckStatus::pass;
-  p.record(failing);
-  p.lab(lab.id).steps["answer"].hints_shown = 2;
-  p.save();
+  CHECK(Progress::load(file).lab(lab.id).current_step(lab) == 0);  // missing: empty
+  Progress::update(file, [&](Progress& p) {
+    StepReport failing;
+    failing.lab_id = lab.id;
+    failing.step_id = "make-file";
+    CheckResult r;
+    r.status = CheckStatus::fail;
+    failing.results = {r};
+    p.record(failing);
+    CHECK_FALSE(p.lab(lab.id).steps["make-file"].passed);
+    failing.results[0].status = CheckStatus::pass;
+    p.record(failing);
+    p.lab(lab.id).steps["answer"].hints_shown = 2;
+  });
+  CHECK(fs::exists(t.path / "deep" / "progress.lock"));
 
   Progress q = Progress::load(file);
   const StepProgress& sp = q.lab(lab.id).steps["make-file"];
@@ -112,10 +113,11 @@ TEST_CASE("setup runs once and solutions stop at the first failing command") {
   Engine engine(*probe);
   Workspace ws = Workspace::for_lab(t.path / "state", lab);
   CHECK(ws.dir == t.path / "state" / "labs" / "01-sample");
-  Progress progress = Progress::load(t.path / "state" / "progress.json");
+  fs::path progress = t.path / "state" / "progress.json";
 
   CHECK(open_step(engine, lab, 0, ws, progress).size() == 1);
   CHECK(slurp(ws.work() / "setup-ran") == "set-up\n");
+  CHECK(Progress::load(progress).lab(lab.id).steps["make-file"].setup_done);
   fs::remove(ws.work() / "setup-ran");
   CHECK(open_step(engine, lab, 0, ws, progress).empty());  // once
   CHECK_FALSE(fs::exists(ws.work() / "setup-ran"));
@@ -147,12 +149,17 @@ TEST_CASE("reset removes the lab's workspace and progress and runs its cleanup")
   Workspace ws = Workspace::for_lab(t.path / "state", lab);
   ws.ensure();
   std::ofstream(ws.answers() / "x") << "1";
-  Progress progress = Progress::load(t.path / "state" / "progress.json");
-  progress.lab(lab.id).steps["one"].passed = true;
+  fs::path progress = t.path / "state" / "progress.json";
+  Progress::update(progress, [&](Progress& p) {
+    p.lab(lab.id).steps["one"].passed = true;
+    p.lab("other").steps["x"].passed = true;
+  });
   CHECK(reset_lab(engine, lab, ws, progress).empty());  // no containers in this root
   CHECK_FALSE(fs::exists(ws.dir));
   CHECK(slurp(t.path / "state" / "cleanup-ran") == "cleaned\n");
-  CHECK(progress.lab(lab.id).passed_count(lab) == 0);
+  Progress after = Progress::load(progress);
+  CHECK(after.lab(lab.id).passed_count(lab) == 0);
+  CHECK(after.lab("other").steps["x"].passed);  // other labs keep theirs
 }
 
 TEST_CASE("commands time out and a background child does not hold us") {

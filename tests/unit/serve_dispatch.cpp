@@ -182,7 +182,7 @@ TEST_CASE("run maps its fields to RunFlags") {
   Harness h;
   json r = h.ok(R"({"id":1,"cmd":"run","image":"base","name":"web","ns":["pid","mount"],
       "command":["sh","-c","sleep 1"],"memory":"32M","pids":20,"cpus":0.5,"hostname":"h",
-      "init":true,"tty":false,"env":["A=1"],"rm":true})");
+      "init":true,"tty":false,"env":["A=1"],"rm":true,"cpuShares":512})");
   CHECK(r["name"] == "web");
   CHECK(r["id"] == 1);
   CHECK(r["containerId"] == "abc");
@@ -195,6 +195,7 @@ TEST_CASE("run maps its fields to RunFlags") {
   CHECK(f.memory == "32M");
   CHECK(f.pids == 20);
   CHECK(f.cpus == 0.5);
+  CHECK(f.cpu_shares == 512u);
   CHECK(f.hostname == "h");
   CHECK(f.init);
   CHECK_FALSE(f.tty);
@@ -217,6 +218,9 @@ TEST_CASE("run refuses missing and mistyped fields") {
   h.bad(R"({"id":1,"cmd":"run","image":"base","pids":1.5})");
   h.bad(R"({"id":1,"cmd":"run","image":"base","cpus":-1})");
   h.bad(R"({"id":1,"cmd":"run","image":"base","cpus":"half"})");
+  h.bad(R"({"id":1,"cmd":"run","image":"base","cpuShares":1})");  // --cpu-shares' range
+  h.bad(R"({"id":1,"cmd":"run","image":"base","cpuShares":262145})");
+  h.bad(R"({"id":1,"cmd":"run","image":"base","cpuShares":"512"})");
   h.bad(R"({"id":1,"cmd":"run","image":"base","memory":true})");
   h.bad(R"({"id":1,"cmd":"run","image":"base","init":"yes"})");
   h.bad(R"({"id":1,"cmd":"run","image":"base","ns":[1]})");

@@ -181,6 +181,8 @@ std::unique_ptr<Probe> make_live_probe(const LiveProbeOptions& options);
 
 // BOXLAB_STATE_HOME, else $XDG_STATE_HOME/boxlab, else ~/.local/state/boxlab.
 std::filesystem::path state_home();
+// STATE/progress.json: the one progress file of the CLI and serve.
+std::filesystem::path progress_file();
 
 // One lab's files under STATE/labs/ID: answers/ (the learner writes observed values there)
 // and work/ (files setup actions make).
@@ -212,9 +214,15 @@ struct StepReport;
 
 class Progress {
  public:
-  // A missing file is empty progress; a corrupt one is an Error naming it.
+  // A missing file is empty progress; a corrupt one is an Error naming it. A snapshot for
+  // reading: saves are atomic, so it is always whole, but changes go through update().
   static Progress load(const std::filesystem::path& file);
-  void save() const;  // atomically
+  // Loads, applies `change` and saves, all under an flock on the lock file beside `file`
+  // (progress.lock), so that concurrent updates from `boxlab lab`, serve's live checks and
+  // other threads all land instead of the last writer's winning. Returns the saved progress.
+  // `change` only edits progress: anything slow (checks, setup) runs before, outside the lock.
+  static Progress update(const std::filesystem::path& file,
+                         const std::function<void(Progress&)>& change);
   LabProgress& lab(const std::string& id) { return labs_[id]; }
   // Counts a check run of the report's step; a passing step is marked passed (with the time).
   void record(const StepReport& report);
@@ -222,6 +230,7 @@ class Progress {
   nlohmann::json to_json() const;
 
  private:
+  void save() const;  // atomically; only update() saves
   std::filesystem::path file_;
   std::map<std::string, LabProgress> labs_;
 };
@@ -308,13 +317,14 @@ std::vector<CommandLog> run_commands(Engine& engine, const Lab& lab, const std::
                                      const std::vector<std::string>& commands, const Workspace& ws,
                                      const std::function<void(const CommandLog&)>& on_done = {});
 // Removes the lab's containers (by prefix), runs its cleanup commands, deletes its workspace and
-// forgets its progress (the caller saves). Returns the containers removed.
+// forgets its progress in `progress_file` (also when a part of it fails). Returns the
+// containers removed.
 std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspace& ws,
-                                   Progress& progress);
-// Opens a step: runs its setup commands unless progress says they ran (the caller saves).
-// Returns the commands run.
+                                   const std::filesystem::path& progress_file);
+// Opens a step: runs its setup commands unless `progress_file` says they ran, then records
+// that they did. Returns the commands run.
 std::vector<CommandLog> open_step(Engine& engine, const Lab& lab, std::size_t step,
-                                  const Workspace& ws, Progress& progress);
+                                  const Workspace& ws, const std::filesystem::path& progress_file);
 // "" when the probe's system meets the lab's requirements, else what is missing.
 std::string unmet_requirements(Probe& probe, const Lab& lab);
 

@@ -37,6 +37,10 @@ struct RunFlags {
   std::vector<std::string> command;
 };
 
+// The kernel's range for cpu.shares (v2 cpu.weight is mapped from it); 1024 is the default.
+inline constexpr std::uint64_t kMinCpuShares = 2;
+inline constexpr std::uint64_t kMaxCpuShares = 262144;
+
 // Default user namespace mapping: container root is host uid/gid 100000, 65536 ids.
 inline constexpr std::uint32_t kDefaultIdBase = 100000;
 inline constexpr std::uint32_t kDefaultIdCount = 65536;

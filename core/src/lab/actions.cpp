@@ -40,18 +40,19 @@ std::vector<CommandLog> run_commands(Engine& engine, const Lab& lab, const std::
 }
 
 std::vector<CommandLog> open_step(Engine& engine, const Lab& lab, std::size_t step,
-                                  const Workspace& ws, Progress& progress) {
+                                  const Workspace& ws, const std::filesystem::path& progress_file) {
   ws.ensure();
-  StepProgress& sp = progress.lab(lab.id).step(lab, step);
-  if (sp.setup_done) return {};
+  if (Progress::load(progress_file).lab(lab.id).step(lab, step).setup_done) return {};
+  // The setup runs outside the progress lock: it may take seconds, and live checks update on.
   auto logs = run_commands(engine, lab, "step " + std::to_string(step + 1) + " setup",
                            lab.steps.at(step).setup, ws);
-  sp.setup_done = true;
+  Progress::update(progress_file,
+                   [&](Progress& p) { p.lab(lab.id).step(lab, step).setup_done = true; });
   return logs;
 }
 
 std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspace& ws,
-                                   Progress& progress) {
+                                   const std::filesystem::path& progress_file) {
   std::vector<std::string> removed, problems;
   for (const auto& name : engine.probe().container_names()) {
     if (name.rfind(lab.container_prefix(), 0) != 0) continue;
@@ -77,7 +78,11 @@ std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspa
   } catch (const std::exception& e) {
     problems.push_back(e.what());
   }
-  progress.reset(lab.id);
+  try {
+    Progress::update(progress_file, [&](Progress& p) { p.reset(lab.id); });
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+  }
   if (!problems.empty()) {
     std::string text;
     for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;

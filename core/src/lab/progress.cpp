@@ -1,9 +1,11 @@
-// Per-user lab state: STATE/progress.json and STATE/labs/ID/{answers,work}.
+// Per-user lab state: STATE/progress.json (changed under an flock on STATE/progress.lock) and
+// STATE/labs/ID/{answers,work}.
 //   {"version":1,"labs":{"02-pid-namespace":{"steps":{"pid1":{"passed":true,
 //     "passedAt":"2024-..","hintsShown":1,"setupDone":true,"checksRun":3}}}}}
 #include <cstdlib>
 #include <ctime>
 
+#include "../sys/file_lock.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
@@ -19,6 +21,10 @@ fsys::path state_home() {
   const char* home = std::getenv("HOME");
   if (!home || !*home) throw Error("cannot find your state directory: set HOME or XDG_STATE_HOME");
   return fsys::path(home) / ".local" / "state" / "boxlab";
+}
+
+fsys::path progress_file() {
+  return state_home() / "progress.json";
 }
 
 Workspace Workspace::for_lab(const fsys::path& state, const Lab& lab) {
@@ -101,6 +107,15 @@ void Progress::record(const StepReport& report) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
   sp.passed_at = buf;
+}
+
+Progress Progress::update(const fsys::path& file, const std::function<void(Progress&)>& change) {
+  make_dirs(file.parent_path(), 0755);
+  sys::FileLock lock(fsys::path(file).replace_extension(".lock"));
+  Progress p = load(file);
+  change(p);
+  p.save();
+  return p;
 }
 
 void Progress::save() const {

@@ -156,28 +156,13 @@ int Container::wait(bool record_exit) {
 }
 
 // Processes started inside a container without its own pid namespace do not die with its
-// first process; find them by parentage before killing it.
+// first process; find them before killing it, as the monitor finds such a container's tree
+// (its descendants mode).
 static std::vector<pid_t> descendants(pid_t root) {
-  std::map<pid_t, std::vector<pid_t>> children;
-  for (const auto& entry : fsys::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    try {
-      monitor::ProcInfo info;
-      if (monitor::parse_stat(read_file(entry.path() / "stat"), info))
-        children[info.ppid].push_back(info.pid);
-    } catch (const Error&) {  // gone meanwhile
-    }
-  }
-  std::vector<pid_t> out, todo{root};
-  while (!todo.empty()) {
-    pid_t p = todo.back();
-    todo.pop_back();
-    for (pid_t c : children[p]) {
-      out.push_back(c);
-      todo.push_back(c);
-    }
-  }
+  monitor::TreeSampler tree({root, std::nullopt}, {});
+  std::vector<pid_t> out;
+  for (const auto& p : tree.sample().procs)
+    if (p.pid != root) out.push_back(p.pid);
   return out;
 }
 

@@ -132,9 +132,9 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     spec.resources.cpu_quota = static_cast<std::int64_t>(std::llround(*f.cpus * 100000));
   }
   if (f.cpu_shares) {
-    // The kernel's range for cpu.shares (v2 cpu.weight is mapped from it).
-    if (*f.cpu_shares < 2 || *f.cpu_shares > 262144)
-      throw Error("--cpu-shares: must be from 2 to 262144 (1024 is the default weight)");
+    if (*f.cpu_shares < kMinCpuShares || *f.cpu_shares > kMaxCpuShares)
+      throw Error("--cpu-shares: must be from " + std::to_string(kMinCpuShares) + " to " +
+                  std::to_string(kMaxCpuShares) + " (1024 is the default weight)");
     spec.resources.cpu_shares = *f.cpu_shares;
   }
   return spec;

@@ -66,8 +66,9 @@ Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::i
 namespace {
 
 RunFlags run_flags(const Args& a) {
-  a.allow_only({"image", "name", "ns", "command", "memory", "pids", "cpus", "hostname", "init",
-                "tty", "env", "net", "rm", "workdir", "user", "readOnly", "network", "publish"});
+  a.allow_only({"image", "name", "ns", "command", "memory", "pids", "cpus", "cpuShares", "hostname",
+                "init", "tty", "env", "net", "rm", "workdir", "user", "readOnly", "network",
+                "publish"});
   RunFlags f;
   f.image = a.str("image");
   f.name = a.opt_str("name").value_or("");
@@ -89,6 +90,9 @@ RunFlags run_flags(const Args& a) {
   }
   f.pids = a.opt_int("pids", 1, 1 << 22);
   f.cpus = a.opt_number("cpus", 0.001, 4096);
+  if (auto shares = a.opt_int("cpuShares", static_cast<std::int64_t>(kMinCpuShares),
+                              static_cast<std::int64_t>(kMaxCpuShares)))  // as --cpu-shares
+    f.cpu_shares = static_cast<std::uint64_t>(*shares);
   f.hostname = a.opt_str("hostname").value_or("");
   f.init = a.flag("init", false);
   f.tty = a.flag("tty", false);

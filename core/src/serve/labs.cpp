@@ -14,10 +14,6 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-fsys::path progress_file() {
-  return lab::state_home() / "progress.json";
-}
-
 std::size_t step_of(const lab::Lab& l, const std::string& ref) {
   auto i = l.step_index(ref);
   if (!i)
@@ -73,7 +69,7 @@ lab::Lab LabService::load(const std::string& ref) {
 }
 
 json LabService::ls() {
-  lab::Progress progress = lab::Progress::load(progress_file());
+  lab::Progress progress = lab::Progress::load(lab::progress_file());
   json labs = json::array();
   for (const auto& dir : lab::lab_dirs(labs_dir())) {
     std::string id = dir.filename().string();
@@ -117,7 +113,7 @@ json LabService::ls() {
 
 json LabService::show(const std::string& ref) {
   lab::Lab l = load(ref);
-  lab::Progress progress = lab::Progress::load(progress_file());
+  lab::Progress progress = lab::Progress::load(lab::progress_file());
   lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
   lab::LabProgress& mine = progress.lab(l.id);
   json steps = json::array();
@@ -175,9 +171,7 @@ void LabService::handle(const LabRequest& r, Responder reply) {
       live->ws.ensure();
       // As `boxlab lab check`: the setup runs once, when the lab can run here at all.
       if (lab::unmet_requirements(*probe_, live->lab).empty()) {
-        lab::Progress progress = lab::Progress::load(progress_file());
-        lab::open_step(*engine_, live->lab, live->step, live->ws, progress);
-        progress.save();
+        lab::open_step(*engine_, live->lab, live->step, live->ws, lab::progress_file());
       }
       return [this, reply, generation, live]() mutable {
         json result = {{"lab", live->lab.id},
@@ -192,16 +186,13 @@ void LabService::handle(const LabRequest& r, Responder reply) {
       lab::Lab l = load(r.lab);
       lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
       ws.ensure();
-      lab::Progress progress = lab::Progress::load(progress_file());
+      lab::Progress progress = lab::Progress::load(lab::progress_file());
       std::size_t i = r.step.empty() ? progress.lab(l.id).current_step(l) : step_of(l, r.step);
-      if (lab::unmet_requirements(*probe_, l).empty()) {
-        lab::open_step(*engine_, l, i, ws, progress);
-        progress.save();
-      }
+      if (lab::unmet_requirements(*probe_, l).empty())
+        lab::open_step(*engine_, l, i, ws, lab::progress_file());
       lab::StepReport report =
           engine_->check_step(l, i, ws, progress.lab(l.id).step(l, i).hints_shown);
-      progress.record(report);
-      progress.save();
+      lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) { p.record(report); });
       json result = {{"report", lab::to_json({report}, lab::RenderOptions{false, false})}};
       return [this, reply, report, result]() mutable {
         if (live_ && live_->lab.id == report.lab_id && live_->step == report.step)
@@ -214,11 +205,12 @@ void LabService::handle(const LabRequest& r, Responder reply) {
       lab::Lab l = load(r.lab);
       std::size_t i = step_of(l, r.step);
       lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
-      lab::Progress progress = lab::Progress::load(progress_file());
-      lab::StepProgress& sp = progress.lab(l.id).step(l, i);
       int total = static_cast<int>(l.steps[i].hints.size());
-      sp.hints_shown = std::min(sp.hints_shown + 1, total);
-      progress.save();
+      lab::Progress progress = lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) {
+        lab::StepProgress& sp = p.lab(l.id).step(l, i);
+        sp.hints_shown = std::min(sp.hints_shown + 1, total);
+      });
+      const lab::StepProgress& sp = progress.lab(l.id).step(l, i);
       json result = {{"hint", engine_->render(
                                   l.steps[i].hints.at(static_cast<std::size_t>(sp.hints_shown - 1)),
                                   ws, false)},
@@ -230,15 +222,7 @@ void LabService::handle(const LabRequest& r, Responder reply) {
     post(reply, [this, reply, r]() mutable -> Worker::Done {
       lab::Lab l = load(r.lab);
       lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
-      lab::Progress progress = lab::Progress::load(progress_file());
-      std::vector<std::string> removed;
-      try {
-        removed = lab::reset_lab(*engine_, l, ws, progress);
-      } catch (...) {
-        progress.save();
-        throw;
-      }
-      progress.save();
+      std::vector<std::string> removed = lab::reset_lab(*engine_, l, ws, lab::progress_file());
       json result = {{"removed", string_list(removed)}};
       return [reply, result]() mutable { reply.ok(result); };
     });
@@ -278,14 +262,12 @@ void LabService::start_round() {
   std::shared_ptr<const Live> live = live_;
   worker_.post([this, generation, live]() -> Worker::Done {
     try {
-      lab::Progress progress = lab::Progress::load(progress_file());
-      lab::StepProgress& sp = progress.lab(live->lab.id).step(live->lab, live->step);
+      lab::Progress progress = lab::Progress::load(lab::progress_file());
+      const lab::StepProgress& sp = progress.lab(live->lab.id).step(live->lab, live->step);
       lab::StepReport report =
           live_engine_->check_step(live->lab, live->step, live->ws, sp.hints_shown);
-      if (report.passed() && !sp.passed) {  // passing live counts as passing the step
-        progress.record(report);
-        progress.save();
-      }
+      if (report.passed() && !sp.passed)  // passing live counts as passing the step
+        lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) { p.record(report); });
       return [this, generation, report] { on_round(generation, report); };
     } catch (const std::exception& e) {
       std::string message = "lab " + live->lab.number + " live check: " + e.what();
