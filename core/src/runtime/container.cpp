@@ -11,6 +11,7 @@
 #include <map>
 
 #include "../cgroup/leftover.hpp"
+#include "../monitor/descendants.hpp"
 #include "../sys/syscalls.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
@@ -155,32 +156,6 @@ int Container::wait(bool record_exit) {
   return *code;
 }
 
-// Processes started inside a container without its own pid namespace do not die with its
-// first process; find them by parentage before killing it.
-static std::vector<pid_t> descendants(pid_t root) {
-  std::map<pid_t, std::vector<pid_t>> children;
-  for (const auto& entry : fsys::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    try {
-      monitor::ProcInfo info;
-      if (monitor::parse_stat(read_file(entry.path() / "stat"), info))
-        children[info.ppid].push_back(info.pid);
-    } catch (const Error&) {  // gone meanwhile
-    }
-  }
-  std::vector<pid_t> out, todo{root};
-  while (!todo.empty()) {
-    pid_t p = todo.back();
-    todo.pop_back();
-    for (pid_t c : children[p]) {
-      out.push_back(c);
-      todo.push_back(c);
-    }
-  }
-  return out;
-}
-
 // A create killed before its first state save: all it can have made is the dir and an address
 // lease in the container's name (networking is prepared first).
 static void remove_unborn(const Paths& paths, const fsys::path& dir) {
@@ -202,7 +177,7 @@ void Container::remove(bool force) {
       throw Error("cannot remove container " + st.name + ": it is " +
                   std::string(status_name(st.status)) + " (stop it first, or use force)");
     std::vector<pid_t> extra;
-    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null()) extra = descendants(st.pid);
+    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null()) extra = monitor::descendants(st.pid);
     int fd = -1;
     try {
       fd = pidfd();
