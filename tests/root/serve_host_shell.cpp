@@ -1,7 +1,8 @@
 // serve's host.shell (docs/events.md): the learner's shell on the host, on a real pty, where
 // `boxlab` is this build on serve's --root and the cwd is the open lab's answers folder; what is
-// typed there reaches the runtime (a container appears), Ctrl-C reaches the foreground job, and
-// shutdown leaves neither the shell nor its jobs behind. Bad fields are refused first.
+// typed there reaches the runtime (a container appears), Ctrl-C reaches the foreground job (also
+// through `boxlab exec`), and shutdown leaves neither the shell nor its jobs behind. Bad fields are
+// refused first.
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
@@ -110,6 +111,14 @@ TEST_CASE("serve host.shell is a host terminal where boxlab is this build on ser
   screen.type("\x03");
   screen.type("echo after-$?\n");
   screen.wait_for("after-130");
+
+  // boxlab exec without -t leaves the terminal as it is: lines end in \r\n (no staircase), and
+  // Ctrl-C reaches exec, which forwards it into the container.
+  screen.type("boxlab exec lab06-box -- sh -c 'echo o\"\"ne; echo two; exec sleep 1000'\n");
+  screen.wait_for("one\r\ntwo\r\n");
+  screen.type("\x03");
+  screen.type("echo exec-$?\n");
+  screen.wait_for("exec-130");
 
   // A job left running goes with the shell when serve shuts down.
   screen.type("sleep 1001 & echo job-$!-\"\"end\n");

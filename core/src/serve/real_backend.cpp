@@ -359,13 +359,24 @@ bool RealBackend::net_topology(std::optional<bool> watch) {
   return topology_.watching();
 }
 
+namespace {
+
+// The container's upper dir as the image store records it ("" when the body has none).
+std::string upper_dir_of(const nlohmann::json& layers_body) {
+  for (const auto& l : layers_body.value("layers", nlohmann::json::array()))
+    if (l.value("kind", "") == "upper") return l.value("dir", "");
+  return "";
+}
+
+}  // namespace
+
 void RealBackend::image_layers(const std::string& name_or_id,
                                const std::optional<std::string>& path) {
   std::string name = resolve(name_or_id);
   nlohmann::json body = image::container_layers(runtime_, name, path);
   ContainerState st = runtime_.open(name).state();
   if (st.pid > 0 && (st.status == Status::running || st.status == Status::paused))
-    add_layer_dirs(body, overlay_of(st.pid));
+    add_layer_dirs(body, overlay_of(st.pid, upper_dir_of(body)));
   emit("image.layers", std::move(body));
 }
 
