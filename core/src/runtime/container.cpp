@@ -177,7 +177,8 @@ void Container::remove(bool force) {
       throw Error("cannot remove container " + st.name + ": it is " +
                   std::string(status_name(st.status)) + " (stop it first, or use force)");
     std::vector<pid_t> extra;
-    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null()) extra = monitor::descendants(st.pid);
+    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null())
+      extra = monitor::descendants(st.pid);
     int fd = -1;
     try {
       fd = pidfd();
