@@ -24,6 +24,7 @@
 #include <QVBoxLayout>
 
 #include "checks_panel.hpp"
+#include "console_tabs.hpp"
 #include "lab_list_model.hpp"
 #include "lab_navigator.hpp"
 #include "layer_view.hpp"
@@ -85,11 +86,11 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   bar->addWidget(shell);
   bar->addWidget(create);
   layout->addLayout(bar);
-  terminal_ = new TerminalWidget(central);
-  terminal_->setPlaceholder(
-      tr("No terminal yet. Start a container (Ctrl+N) or open a shell in "
-         "the watched one (Ctrl+T)."));
-  layout->addWidget(terminal_, 1);
+  consoles_ = new ConsoleTabs(central);
+  consoles_->setPlaceholder(
+      tr("No terminal yet. Open a lab: its host shell opens here (Ctrl+Shift+H opens one any "
+         "time). Or start a container (Ctrl+N) or a shell in the watched one (Ctrl+T)."));
+  layout->addWidget(consoles_, 1);
   setCentralWidget(central);
   connect(shell, &QPushButton::clicked, this, &MainWindow::openShell);
   connect(create, &QPushButton::clicked, this, &MainWindow::newContainer);
@@ -125,19 +126,16 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   resizeDocks({docks_[1]}, {200}, Qt::Vertical);
   resizeDocks({proc, res}, {300, 520}, Qt::Vertical);
 
-  // The console: keys out as console.input, size changes as console.resize.
-  connect(terminal_, &TerminalWidget::input, this,
-          [this](const QByteArray& bytes) { session_->sendInput(terminalSession_, bytes); });
-  connect(terminal_, &TerminalWidget::resized, this,
-          [this](int rows, int cols) { session_->resizeTerminal(terminalSession_, rows, cols); });
-  connect(session, &Session::consoleOutput, this, [this](const QString& s, const QByteArray& data) {
-    if (s == terminalSession_) terminal_->feed(data);
-  });
-  connect(session, &Session::consoleClosed, this, [this](const QString& s, int code) {
-    if (s != terminalSession_) return;
-    terminalSession_.clear();
-    terminal_->setPlaceholder(
-        tr("The session ended (exit status %1). Ctrl+T opens a new shell.").arg(code));
+  // The consoles: keys out as console.input, size changes as console.resize, per session.
+  connect(consoles_, &ConsoleTabs::input, session, &Session::sendInput);
+  connect(consoles_, &ConsoleTabs::resized, session, &Session::resizeTerminal);
+  connect(session, &Session::consoleOutput, consoles_, &ConsoleTabs::feed);
+  connect(session, &Session::consoleClosed, consoles_, &ConsoleTabs::closed);
+  connect(session, &Session::hostShellOpened, this, [this](const QString& s, const QString& cwd) {
+    TerminalWidget* t = consoles_->addSession(s, ConsoleTabs::Kind::Host);
+    session_->resizeTerminal(s, t->rows(), t->cols());
+    statusBar()->showMessage(tr("Host shell in %1: type the lab's boxlab commands there.").arg(cwd),
+                             10000);
   });
 
   connect(navigator_, &LabNavigator::stepActivated, this, [this](const QString& lab, int step) {
@@ -159,6 +157,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
     showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
+    if (lab == session_->openLab() && step == session_->openStepIndex())  // its mark changed
+      checks_->setStepTitle(session_->labs()->findStep(lab, step).data().toString());
   });
   connect(namespaces_, &NamespaceView::refreshMountsRequested, session, &Session::refreshMounts);
 
@@ -230,14 +230,20 @@ void MainWindow::buildMenus() {
   create->setShortcut(QKeySequence::New);
   QAction* shell = file->addAction(tr("Open &shell in container"), this, &MainWindow::openShell);
   shell->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+  QAction* hostShell = file->addAction(tr("Open &host shell"), this, &MainWindow::openHostShell);
+  hostShell->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
 
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-  QAction* copy = edit->addAction(tr("&Copy from terminal"), terminal_, &TerminalWidget::copy);
+  QAction* copy = edit->addAction(tr("&Copy from terminal"), this, [this] {
+    if (TerminalWidget* t = terminal()) t->copy();
+  });
   copy->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
-  QAction* paste = edit->addAction(tr("&Paste into terminal"), terminal_, &TerminalWidget::paste);
+  QAction* paste = edit->addAction(tr("&Paste into terminal"), this, [this] {
+    if (TerminalWidget* t = terminal()) t->paste();
+  });
   paste->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -280,7 +286,7 @@ void MainWindow::setDark(bool dark) {
 
 void MainWindow::focusNextPane() {
   QList<QWidget*> panes{
-      navigator_->tree(), terminal_, processes_->tree(), checks_, charts_, namespaces_,
+      navigator_->tree(), consoles_, processes_->tree(), checks_, charts_, namespaces_,
       network_,           layers_};
   int current = -1;
   for (int i = 0; i < panes.size(); ++i)
@@ -318,13 +324,25 @@ void MainWindow::refreshContainerList() {
   containers_->blockSignals(false);
 }
 
+TerminalWidget* MainWindow::terminal() const {
+  return consoles_->currentTerminal();
+}
+
+QString MainWindow::terminalSession() const {
+  return consoles_->currentSession();
+}
+
 void MainWindow::attachTerminal(const QString& session, const QString& container) {
-  terminalSession_ = session;
-  terminalContainer_ = container;
-  terminal_->reset();
-  terminal_->setPlaceholder({});
-  session_->resizeTerminal(session, terminal_->rows(), terminal_->cols());
-  terminal_->setFocus();
+  TerminalWidget* t = consoles_->addSession(session, ConsoleTabs::Kind::Container, container);
+  session_->resizeTerminal(session, t->rows(), t->cols());
+}
+
+void MainWindow::openHostShell() {
+  if (!session_->hostShellSession().isEmpty()) {
+    consoles_->showHost();
+    return;
+  }
+  session_->openHostShell();
 }
 
 void MainWindow::openShell() {

@@ -13,6 +13,7 @@ class QToolButton;
 namespace boxlab::gui {
 
 class Session;
+class ConsoleTabs;
 class TerminalWidget;
 class LabNavigator;
 class ChecksPanel;
@@ -27,8 +28,11 @@ class MainWindow : public QMainWindow {
  public:
   explicit MainWindow(Session* session, QWidget* parent = nullptr);
 
-  TerminalWidget* terminal() const { return terminal_; }
-  QString terminalSession() const { return terminalSession_; }
+  // The console tab in front (nullptr before the first session) and its session ("" when
+  // none or ended).
+  TerminalWidget* terminal() const;
+  QString terminalSession() const;
+  ConsoleTabs* consoles() const { return consoles_; }
   // Opens a lab (and step) once the lab list is known; "" leaves it to the user.
   void openLabWhenReady(const QString& labRef, int step);
   QList<QDockWidget*> docks() const { return docks_; }
@@ -39,6 +43,7 @@ class MainWindow : public QMainWindow {
 
  public slots:
   void openShell();
+  void openHostShell();
   void newContainer();
   void about();
 
@@ -59,7 +64,7 @@ class MainWindow : public QMainWindow {
   QLabel* messageBar_;
   QToolButton* messageClose_;
   QComboBox* containers_;
-  TerminalWidget* terminal_;
+  ConsoleTabs* consoles_;
   LabNavigator* navigator_;
   ChecksPanel* checks_;
   ProcessTreeView* processes_;
@@ -68,8 +73,6 @@ class MainWindow : public QMainWindow {
   NetworkView* network_;
   LayerView* layers_;
   QList<QDockWidget*> docks_;
-  QString terminalSession_;
-  QString terminalContainer_;
   QString pendingLab_;
   int pendingStep_ = 0;
   bool dark_ = false;

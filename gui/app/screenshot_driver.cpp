@@ -5,7 +5,9 @@
 #include <QDockWidget>
 #include <QJsonArray>
 #include <QPixmap>
+#include <QRegularExpression>
 
+#include "console_tabs.hpp"
 #include "main_window.hpp"
 #include "network_model.hpp"
 #include "session.hpp"
@@ -38,8 +40,8 @@ void ScreenshotDriver::start() {
   });
 }
 
-void ScreenshotDriver::type(const QByteArray& text) {
-  session_->sendInput(window_->terminalSession(), text);
+void ScreenshotDriver::type(const QString& session, const QByteArray& text) {
+  session_->sendInput(session, text);
 }
 
 void ScreenshotDriver::step() {
@@ -63,43 +65,61 @@ void ScreenshotDriver::step() {
         stageAt_ = now;
         return;
       }
-      session_->runContainer(
-          {{QStringLiteral("image"), QStringLiteral("base")},
-           {QStringLiteral("name"), container_},
-           {QStringLiteral("hostname"), QStringLiteral("lab06")},
-           {QStringLiteral("ns"), QStringLiteral("pid,mount,uts,ipc,net,cgroup")},
-           {QStringLiteral("memory"), QStringLiteral("32M")},
-           {QStringLiteral("pids"), 64},
-           {QStringLiteral("cpus"), 0.5},
-           {QStringLiteral("tty"), true},
-           {QStringLiteral("rm"), true},
-           {QStringLiteral("command"), QJsonArray{QStringLiteral("sh")}}},
-          [this](const ReplyEvent& r) {
-            if (!r.ok) return shoot(false, EngineClient::describe(QStringLiteral("run"), r));
-            window_->attachTerminal(r.body.value(QLatin1String("session")).toString(), container_);
-          });
       next();
       return;
-    case 1:  // the shell prompt is on the console
-      if (window_->terminalSession().isEmpty() ||
-          !window_->terminal()->screenText().contains(QLatin1Char('#')))
+    case 1: {  // the lab's host shell is open, at its prompt: start the lab's container
+      QString host = session_->hostShellSession();
+      TerminalWidget* t = window_->consoles()->hostTerminal();
+      if (host.isEmpty() || !t ||
+          !t->screenText().contains(
+              QRegularExpression(QStringLiteral("[#$] *$"), QRegularExpression::MultilineOption)))
         return;
-      type("echo I am pid $$ in $(hostname); sleep 600 & ps -o pid,ppid,comm\r");
+      type(host, "boxlab run -d --name lab06-box --memory 32M base sleep 1000\r");
       next();
       return;
-    case 2:  // a few samples with the sleeper, then the hog
+    }
+    case 2:  // the app follows lab06-box by itself; a shell inside it in a second tab
+      if (session_->watched() != QLatin1String("lab06-box") ||
+          session_->processes()->rowCount() == 0)
+        return;
+      session_->openTerminal(QStringLiteral("lab06-box"), {QStringLiteral("sh")},
+                             [this](const QString& s) {
+                               if (s.isEmpty())
+                                 return shoot(false, QStringLiteral("no shell in lab06-box"));
+                               containerShell_ = s;
+                               window_->attachTerminal(s, QStringLiteral("lab06-box"));
+                             });
+      next();
+      return;
+    case 3: {  // the container's shell answers; back to the host shell for the lab's steps
+      TerminalWidget* inside = window_->consoles()->terminalOf(containerShell_);
+      if (!inside || !inside->screenText().contains(QLatin1Char('#'))) return;
+      type(containerShell_, "echo I am pid $$ in $(hostname); ps -o pid,ppid,comm\r");
+      window_->consoles()->showHost();
+      session_->openStep(session_->openLab(), 3);
+      type(session_->hostShellSession(),
+           "boxlab exec lab06-box -- dd if=/dev/zero of=/dev/shm/fill bs=1M count=20\r");
+      next();
+      return;
+    }
+    case 4:  // a few samples with the fill, then the hog
       if (now - stageAt_ < 2500) return;
-      type("sh -c 'x=a; while :; do x=$x$x; done'\r");
+      type(session_->hostShellSession(),
+           "boxlab exec lab06-box -- tail /dev/zero; echo $? > hog-exit; cat hog-exit\r");
       next();
       return;
-    case 3:  // the OOM kill reached the chart and the tree
+    case 5: {  // the OOM kill reached the chart and the tree, and step 3 is green
+      bool marked = false;
       for (const auto& m : session_->resources()->marks())
-        if (m.event == QLatin1String("oom_kill") && session_->processes()->oomKilledCount() > 0) {
-          next();
-          return;
-        }
+        marked = marked || m.event == QLatin1String("oom_kill");
+      QModelIndex step = session_->labs()->findStep(session_->openLab(), 3);
+      if (!marked || session_->processes()->oomKilledCount() == 0 ||
+          !step.data(LabListModel::PassedRole).toBool() || !session_->checks()->allPassed())
+        return;
+      next();
       return;
-    case 4:  // a little more of the timeline after the kill
+    }
+    case 6:  // a little more of the timeline after the kill
       if (now - stageAt_ < 1500) return;
       return shoot(true, {});
     case 100:
@@ -178,11 +198,27 @@ void ScreenshotDriver::shoot(bool ok, const QString& why) {
     QCoreApplication::processEvents();
     save(d, QStringLiteral("pane-") + d->objectName());
   }
-  save(window_->terminal(), QStringLiteral("pane-console"));
+  save(window_->consoles(), QStringLiteral("pane-console"));
   if (!ok)
     qWarning("boxlab-gui: screenshot scene '%s' incomplete: %s", qPrintable(scene_),
              qPrintable(why));
-  QCoreApplication::exit(ok ? 0 : 1);
+  finish(ok, why);
+}
+
+void ScreenshotDriver::finish(bool ok, const QString& why) {
+  int code = ok ? 0 : 1;
+  // The scene's lab06-box was started by the host shell's boxlab, not by serve: serve's
+  // shutdown would leave it. Remove it first.
+  if (scene_ != QLatin1String("hog") || !session_->isEngineReady())
+    return QCoreApplication::exit(code);
+  session_->client()->request(
+      QStringLiteral("rm"),
+      {{QStringLiteral("name"), QStringLiteral("lab06-box")}, {QStringLiteral("force"), true}},
+      [code, why](const ReplyEvent& r) {
+        if (!r.ok && !why.contains(QLatin1String("lab06-box")))
+          qWarning("boxlab-gui: remove lab06-box: %s", qPrintable(r.error));
+        QCoreApplication::exit(code);
+      });
 }
 
 }  // namespace boxlab::gui

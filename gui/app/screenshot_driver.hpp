@@ -1,8 +1,11 @@
 // `boxlab-gui --screenshot DIR`: drives the real app through a scene and saves PNGs of the
 // window and each pane, then quits (exit status 0 when the scene happened, 1 when it timed
-// out: the PNGs are written either way, to show what went wrong). Scene "hog" (lab 6's memory
-// step): a container with a 32M limit and a shell on a tty; the console types a memory hog;
-// the shots are taken once the OOM kill has reached the chart and the process tree.
+// out: the PNGs are written either way, to show what went wrong). Scene "hog" (lab 6, opened
+// with --lab 06): what a learner types in the host shell: lab06-box with a 32M limit (the app
+// follows it by itself), a shell inside it in a second console tab, 20 MiB of tmpfs, then the
+// hog and its exit status into the answers folder; the shots are taken once the OOM kill has
+// reached the chart and the process tree and step 3 ("A hog meets the limit") turned green.
+// lab06-box is removed afterwards.
 #pragma once
 
 #include <QElapsedTimer>
@@ -25,12 +28,13 @@ class ScreenshotDriver : public QObject {
  private:
   void step();
   void shoot(bool ok, const QString& why);
-  void type(const QByteArray& text);
+  void type(const QString& session, const QByteArray& text);
+  void finish(bool ok, const QString& why);
 
   Session* session_;
   MainWindow* window_;
   void startNetworkScene();
-  QString dir_, scene_, container_;
+  QString dir_, scene_, container_, containerShell_;
   QStringList networkContainers_;
   QTimer timer_;
   QElapsedTimer clock_;

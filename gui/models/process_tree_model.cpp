@@ -54,6 +54,7 @@ void ProcessTreeModel::clear() {
   pidNs_ = 0;
   rootPid_ = 0;
   pendingOomKills_ = 0;
+  pendingSince_ = 0;
   endResetModel();
 }
 
@@ -189,6 +190,8 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
     anyVanished = true;
   }
   if (claimOom && anyVanished) pendingOomKills_ = 0;
+  if (pendingOomKills_ > 0 && !anyVanished && t - pendingSince_ > kOomMatchWindow)
+    addUnseenOomKills(t);
 
   // 2. Known: new values, and a new parent when reparented. 3. New: inserted under parents.
   std::vector<Node*> fresh;
@@ -275,7 +278,27 @@ void ProcessTreeModel::applyCgroupEvent(const CgroupEventEvent& event) {
       --count;
     }
   }
+  if (count > 0 && pendingOomKills_ == 0) pendingSince_ = event.header.t;
   pendingOomKills_ += std::max<qint64>(count, 0);
+}
+
+// A victim can live and die between two snapshots (a hog reaches a small limit within
+// milliseconds): no vanished process claims its kill. Rather than pin it on the next process
+// that exits, show it as what it was: a process the OOM killer ended, too short-lived to see.
+void ProcessTreeModel::addUnseenOomKills(qint64 t) {
+  for (qint64 i = 0; i < std::min<qint64>(pendingOomKills_, 8); ++i) {
+    auto node = std::make_unique<Node>();
+    node->p.pid = -(++unseen_);  // never a real pid: the key of a row without one
+    node->p.ppid = rootPid_;
+    node->p.comm = tr("(a process too short-lived to sample)");
+    node->dead = node->oomKilled = true;
+    node->diedAt = t;
+    Node* raw = node.get();
+    nodes_.emplace(raw->p.pid, std::move(node));
+    Node* to = parentFor(raw);
+    attach(raw, to ? to : &root_);
+  }
+  pendingOomKills_ = 0;
 }
 
 void ProcessTreeModel::applyContainerState(const ContainerStateEvent& state) {
@@ -320,8 +343,11 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
   const ProcessValue& p = n->p;
   const bool host = view_ == View::Host;
   const int depth = int(p.nspid.size()) - 1;
+  const bool unseen = p.pid < 0;
   switch (role) {
     case Qt::DisplayRole:
+      if (unseen && index.column() != CommandColumn && index.column() != StateColumn)
+        return QStringLiteral("?");
       switch (index.column()) {
         case CommandColumn:
           return p.comm;
@@ -348,6 +374,10 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
       }
       return {};
     case Qt::ToolTipRole:
+      if (unseen)
+        return tr(
+            "The OOM killer ended a process of this container that lived and died "
+            "between two samples of the tree: its pid and command were never seen.");
       return tr("%1: host pid %2, pid %3 in the container; NSpid %4")
           .arg(p.comm)
           .arg(p.pid)

@@ -92,6 +92,7 @@ class ProcessTreeModel : public QAbstractItemModel {
   void rowChanged(Node* node);
   qint64 insidePid(const ProcessValue& p) const;
   void markAllDead(qint64 t);
+  void addUnseenOomKills(qint64 t);
 
   QString container_;
   View view_ = View::Host;
@@ -104,6 +105,8 @@ class ProcessTreeModel : public QAbstractItemModel {
   qint64 rootPid_ = 0;
   qint64 lastT_ = 0;
   qint64 pendingOomKills_ = 0;  // oom_kill counts not yet matched to a vanished process
+  qint64 pendingSince_ = 0;     // stream time of the oldest of them
+  qint64 unseen_ = 0;           // rows for OOM kills of processes no snapshot caught
 };
 
 }  // namespace boxlab::gui

@@ -41,6 +41,14 @@ void ResourceSeries::applyStats(const CgroupStatsEvent& s) {
     x.memoryBytes = d(s.memCurrent);
     x.memoryLimit = d(s.memMax);
     if (x.memoryBytes) peakMemory_ = std::max(peakMemory_, *x.memoryBytes);
+    if (s.memPeak && previous_ && previous_->hasMemory && previous_->memPeak &&
+        *s.memPeak > *previous_->memPeak && x.memoryBytes && previous_->memCurrent) {
+      double peak = double(*s.memPeak);
+      if (peak > *x.memoryBytes && peak > double(*previous_->memCurrent)) {
+        x.memoryPeakBetween = peak;
+        peakMemory_ = std::max(peakMemory_, peak);
+      }
+    }
   }
   if (s.hasPids) {
     x.pids = d(s.pidsCurrent);

@@ -18,6 +18,10 @@ class ResourceSeries : public QAbstractTableModel {
   struct Sample {
     double seconds = 0;  // stream time
     std::optional<double> memoryBytes, memoryLimit;
+    // The cgroup's recorded peak, when it rose since the previous sample above both samples'
+    // usage: usage went that high in between (a hog hits the limit within milliseconds, far
+    // quicker than any sampling rate), and the chart draws it there.
+    std::optional<double> memoryPeakBetween;
     std::optional<double> pids, pidsLimit;
     std::optional<double> cpuPercent;        // of one CPU, over the last interval
     std::optional<double> quotaPercent;      // quota/period, of one CPU; nullopt: no quota

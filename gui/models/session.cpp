@@ -24,6 +24,7 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
   connect(s, &EventStream::consoleOutput, this,
           [this](const ConsoleOutputEvent& e) { emit consoleOutput(e.session, e.data); });
   connect(s, &EventStream::consoleClosed, this, [this](const ConsoleClosedEvent& e) {
+    if (e.session == hostShell_) hostShell_.clear();
     emit consoleClosed(e.session, e.exitCode.value_or(-1));
   });
   connect(&client_, &EngineClient::ready, this, [this](const QJsonObject& hello) {
@@ -90,6 +91,7 @@ void Session::refreshContainers() {
                     list[i].status != containers_[i].status || list[i].pid != containers_[i].pid;
         containers_ = list;
         if (changed) emit containersChanged();
+        followLabContainers();
       });
 }
 
@@ -115,6 +117,37 @@ void Session::onContainerState(const ContainerStateEvent& e) {
                                      [&](const ContainerInfo& c) { return c.name == e.name; }),
                       containers_.end());
   emit containersChanged();
+  followLabContainers();
+}
+
+bool Session::isLabContainer(const QString& name) const {
+  return labContainers_.contains(name) || (!labPrefix_.isEmpty() && name.startsWith(labPrefix_));
+}
+
+void Session::followLabContainers() {
+  if (openLab_.isEmpty()) return;
+  auto running = [](const ContainerInfo& c) {
+    return c.status == QLatin1String("running") || c.status == QLatin1String("paused");
+  };
+  // The lab's own order first (lab06-box before lab06-hog), then other names with its prefix.
+  QVector<const ContainerInfo*> lab;
+  for (const QString& name : labContainers_)
+    for (const auto& c : containers_)
+      if (c.name == name && running(c)) lab << &c;
+  for (const auto& c : containers_)
+    if (running(c) && !labContainers_.contains(c.name) && isLabContainer(c.name)) lab << &c;
+  bool watchedRuns = false;
+  for (const auto& c : containers_) watchedRuns = watchedRuns || (c.name == watched_ && running(c));
+  QString pick;
+  for (const ContainerInfo* c : lab)
+    if (!labRunning_.contains(c->name)) {  // it just started: the learner's latest step
+      pick = c->name;
+      break;
+    }
+  if (pick.isEmpty() && !watchedRuns && !lab.isEmpty()) pick = lab.front()->name;
+  labRunning_.clear();
+  for (const ContainerInfo* c : lab) labRunning_.insert(c->name);
+  if (!pick.isEmpty() && pick != watched_) watch(pick);
 }
 
 void Session::watch(const QString& name, double rateHz) {
@@ -204,6 +237,30 @@ void Session::openTerminal(const QString& container, const QStringList& command,
                   });
 }
 
+void Session::openHostShell(int rows, int cols) {
+  if (hostShellPending_ || !hostShell_.isEmpty()) return;
+  if (!client_.supports(QStringLiteral("host.shell"))) {
+    emit message(
+        tr("This engine has no host shell (serve's host.shell): type the lab's "
+           "commands in a terminal of your own."));
+    return;
+  }
+  hostShellPending_ = true;
+  client_.request(QStringLiteral("host.shell"),
+                  {{QStringLiteral("rows"), qBound(1, rows, 65535)},
+                   {QStringLiteral("cols"), qBound(1, cols, 65535)}},
+                  [this](const ReplyEvent& r) {
+                    hostShellPending_ = false;
+                    if (!r.ok) {
+                      if (r.code != QLatin1String("engine_gone"))
+                        failed(QStringLiteral("host shell"), r);
+                      return;
+                    }
+                    hostShell_ = text(r.body, "session");
+                    emit hostShellOpened(hostShell_, text(r.body, "cwd"));
+                  });
+}
+
 void Session::sendInput(const QString& session, const QByteArray& bytes) {
   if (session.isEmpty() || bytes.isEmpty()) return;
   client_.request(QStringLiteral("console.input"),
@@ -238,6 +295,15 @@ void Session::openStep(const QString& labId, int stepIndex) {
         if (!r.ok) return failed(QStringLiteral("lab.show"), r);
         QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
         labs_.setLabDetail(lab);
+        if (id == openLab_) {
+          QStringList names;
+          for (const QJsonValue& n : lab.value(QLatin1String("containers")).toArray())
+            names << n.toString();
+          labContainers_ = names;
+          labPrefix_ = text(lab, "containerPrefix");
+          labRunning_.clear();
+          followLabContainers();
+        }
         QJsonArray steps = lab.value(QLatin1String("steps")).toArray();
         if (stepIndex < 1 || stepIndex > steps.size()) {
           checks_.clear();
@@ -253,6 +319,8 @@ void Session::openStep(const QString& labId, int stepIndex) {
                         {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
                         [this](const ReplyEvent& o) {
                           if (!o.ok) failed(QStringLiteral("lab.open"), o);
+                          // After lab.open: the shell starts in the lab's answers folder.
+                          if (client_.supports(QStringLiteral("host.shell"))) openHostShell();
                         });
       });
 }

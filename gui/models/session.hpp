@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include "check_model.hpp"
@@ -62,6 +63,11 @@ class Session : public QObject {
   // A terminal: `exec` with tty in a running container; done gets the session id (or "").
   void openTerminal(const QString& container, const QStringList& command,
                     std::function<void(const QString& session)> done);
+  // The host shell (serve `host.shell`): the learner's terminal on this computer, where the
+  // labs' boxlab commands are typed. Opened by itself once a lab step is open (in the lab's
+  // answers folder); hostShellOpened() says when. Again after it ended: call this.
+  void openHostShell(int rows = 24, int cols = 80);
+  QString hostShellSession() const { return hostShell_; }
   void sendInput(const QString& session, const QByteArray& bytes);
   void resizeTerminal(const QString& session, int rows, int cols);
   void refreshMounts();
@@ -78,6 +84,11 @@ class Session : public QObject {
   void nextHint();
   QString openLab() const { return openLab_; }
   int openStepIndex() const { return openStep_; }
+  // The open lab's containers (lab.show `containers`) and their name prefix. While a lab is
+  // open, a lab container that starts running is watched by itself (monitor on), and so is
+  // one running when nothing running is watched.
+  QStringList labContainers() const { return labContainers_; }
+  bool isLabContainer(const QString& name) const;
 
  signals:
   void engineReady(const QJsonObject& hello);
@@ -93,11 +104,13 @@ class Session : public QObject {
   void stepPassed(const QString& labId, int stepIndex);
   void consoleOutput(const QString& session, const QByteArray& data);
   void consoleClosed(const QString& session, int exitCode);
+  void hostShellOpened(const QString& session, const QString& cwd);
 
  private:
   void onContainerState(const ContainerStateEvent& e);
   void applyLabStep(const LabStepEvent& e);
   void failed(const QString& cmd, const ReplyEvent& r);
+  void followLabContainers();
 
   EngineClient client_;
   LabListModel labs_;
@@ -116,6 +129,11 @@ class Session : public QObject {
   QString labsReason_;
   QString openLab_;
   int openStep_ = 0;
+  QStringList labContainers_;
+  QString labPrefix_;
+  QSet<QString> labRunning_;  // lab containers seen running (a new one is followed)
+  QString hostShell_;
+  bool hostShellPending_ = false;
 };
 
 }  // namespace boxlab::gui

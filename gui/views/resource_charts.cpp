@@ -148,7 +148,11 @@ void ResourceCharts::rebuild() {
     c->yMax = 1;
   }
   QList<QPointF> mem, memLim, pid, pidLim, cpu, quota, thr;
+  double before = 0;
   for (const auto& s : series_->samples()) {
+    if (s.memoryPeakBetween && !mem.isEmpty())
+      mem << QPointF((before + s.seconds) / 2, *s.memoryPeakBetween / kMiB);
+    before = s.seconds;
     if (s.memoryBytes) mem << QPointF(s.seconds, *s.memoryBytes / kMiB);
     if (s.memoryLimit) memLim << QPointF(s.seconds, *s.memoryLimit / kMiB);
     if (s.pids) pid << QPointF(s.seconds, *s.pids);
@@ -191,6 +195,13 @@ void ResourceCharts::addSample() {
     while (line->count() > 0 && line->at(0).x() < series_->samples().front().seconds)
       line->remove(0);
   };
+  const auto& samples = series_->samples();
+  if (s.memoryPeakBetween && samples.size() >= 2 && memory_.value->count() > 0) {
+    // Where usage went between the two samples (see Sample::memoryPeakBetween).
+    double mid = (samples[samples.size() - 2].seconds + s.seconds) / 2;
+    memory_.value->append(mid, *s.memoryPeakBetween / kMiB);
+    memory_.yMax = std::max(memory_.yMax, *s.memoryPeakBetween / kMiB);
+  }
   add(memory_, memory_.value, s.memoryBytes, kMiB);
   add(memory_, memory_.limit, s.memoryLimit, kMiB);
   add(pids_, pids_.value, s.pids, 1);

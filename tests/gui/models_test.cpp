@@ -138,6 +138,25 @@ class ModelsTest : public QObject {
     QCOMPARE(model.liveCount(), 1);
     QVERIFY(!model.indexOfPid(90).isValid());
     QVERIFY(!model.indexOfPid(101).isValid());
+    // A victim no snapshot caught: nothing vanishes within a second of the event, so a row of
+    // its own says so (not the next process that exits).
+    oom.header.t = 2100000000;
+    model.applyCgroupEvent(oom);
+    model.applyTree(tree(2200, {proc(100, 50, 1, "sh"), proc(130, 100, 5, "sleep")}));
+    QCOMPARE(model.oomKilledCount(), 0);  // it may still vanish: within the window
+    model.applyTree(tree(3200, {proc(100, 50, 1, "sh"), proc(130, 100, 5, "sleep")}));
+    QCOMPARE(model.oomKilledCount(), 1);
+    QModelIndex unseen = model.index(0, 0, model.indexOfPid(100));
+    QVERIFY(unseen.data(ProcessTreeModel::OomKilledRole).toBool());
+    QVERIFY(unseen.data().toString().contains(QStringLiteral("short-lived")));
+    QCOMPARE(model.index(0, ProcessTreeModel::PidColumn, unseen.parent()).data().toString(),
+             QStringLiteral("?"));
+    QCOMPARE(model.liveCount(), 2);
+    model.applyTree(tree(3300, {proc(100, 50, 1, "sh")}));  // sleep exits on its own
+    QVERIFY(!model.data(model.indexOfPid(130), ProcessTreeModel::OomKilledRole).toBool());
+    QCOMPARE(model.oomKilledCount(), 1);
+    model.applyTree(tree(7000, {proc(100, 50, 1, "sh")}));
+    QCOMPARE(model.deadCount(), 0);
   }
 
   void processTreeViewToggle() {
@@ -220,6 +239,28 @@ class ModelsTest : public QObject {
     QCOMPARE(series.data(series.index(1, ResourceSeries::CpuColumn)).toDouble(), 50.0);
     QCOMPARE(series.data(series.index(1, ResourceSeries::QuotaColumn)).toDouble(), 50.0);
     QCOMPARE(series.data(series.index(1, ResourceSeries::ThrottledColumn)).toDouble(), 50.0);
+  }
+
+  void resourceSeriesKeepsAPeakBetweenSamples() {
+    // A hog reaches the limit and is killed between two samples: current never shows it, the
+    // cgroup's peak does; a peak that did not rise (or that a sample shows) adds nothing.
+    ResourceSeries series;
+    EventStream s;
+    connect(&s, &EventStream::cgroupStats, &series, &ResourceSeries::applyStats);
+    s.feed(
+        R"({"v":1,"type":"cgroup.stats","t":0,"container":"hog","memory":{"current":20000000,"max":33554432,"peak":20000000}}
+{"v":1,"type":"cgroup.stats","t":100000000,"container":"hog","memory":{"current":21000000,"max":33554432,"peak":21000000}}
+{"v":1,"type":"cgroup.stats","t":200000000,"container":"hog","memory":{"current":20500000,"max":33554432,"peak":33554432}}
+{"v":1,"type":"cgroup.stats","t":300000000,"container":"hog","memory":{"current":20400000,"max":33554432,"peak":33554432}}
+)");
+    QCOMPARE(series.rowCount(), 4);
+    const auto& x = series.samples();
+    QVERIFY(!x[0].memoryPeakBetween);
+    QVERIFY(!x[1].memoryPeakBetween);  // the peak rose only to what this sample shows
+    QVERIFY(x[2].memoryPeakBetween);
+    QCOMPARE(*x[2].memoryPeakBetween, 33554432.0);
+    QVERIFY(!x[3].memoryPeakBetween);
+    QCOMPARE(series.peakMemory(), 33554432.0);
   }
 
   void namespaceModelComparesInodes() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs boxlab-gui under Xvfb on lab 6's memory step mid-run (a 32M container, a hog typed in
-# the console, its OOM kill), then on the network scene (containers on a bridge, a published
-# port) inside a network namespace of its own, writes PNGs to OUT and OUT/network and checks
+# Runs boxlab-gui under Xvfb on lab 6 mid-run (lab06-box with a 32M limit, started and filled
+# from the host shell tab, the hog typed there, its OOM kill, step 3 green), then on the
+# network scene (containers on a bridge, a published port) inside a network namespace of its
+# own, writes PNGs to OUT and OUT/network and checks
 # each one was written and is a picture of something (not a blank grab). Needs root (real
 # containers). Usage: GUI BOXLAB OUT
 set -euo pipefail
@@ -17,8 +18,10 @@ trap cleanup EXIT
 chmod 711 "$root"
 "$boxlab" --root "$root" image build-base >/dev/null
 rm -rf "$out" && mkdir -p "$out"
-# A private settings file: the shot must not depend on (or change) the user's layout.
+# A private settings file: the shot must not depend on (or change) the user's layout; lab
+# progress and answers of our own (the hog scene passes lab 6's step 3).
 export XDG_CONFIG_HOME="$root/config"
+export BOXLAB_STATE_HOME="$root/state"
 status=0
 xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --root "$root" --boxlab "$boxlab" \
   --screenshot "$out" --scene hog --lab 06 --size 1500x940 || status=$?

@@ -94,6 +94,9 @@ class Backend {
   // image.layers: sends the container's layer stack (and where `path` comes from) as an
   // `image.layers` event. Default: throws "not available yet".
   virtual void image_layers(const std::string& name, const std::optional<std::string>& path);
+  // host.shell: the user's shell on the host on a pty of rows x cols (console.* events like a
+  // tty exec); {"session","pid","shell","cwd"}. Default: throws "not available yet".
+  virtual nlohmann::json host_shell(unsigned rows, unsigned cols);
   // Stops and removes every container this engine started (not others); idempotent.
   virtual void shutdown() = 0;
 };

@@ -46,12 +46,28 @@ std::vector<CheckResult> LiveSession::poll() {
   return results_.update(engine_->check_step(lab_, step_, ws_, hints_shown_));
 }
 
+namespace {
+
+// A hidden check's id stays secret, but two of them are still two rows: hidden-1, hidden-2, ..
+// in the step's order (lab.show numbers them the same way).
+std::string shown_id(const StepReport& report, const CheckResult& r) {
+  if (!r.hidden) return r.id;
+  int n = 0;
+  for (const auto& c : report.results) {
+    if (c.hidden) ++n;
+    if (c.id == r.id) break;
+  }
+  return "hidden-" + std::to_string(n);
+}
+
+}  // namespace
+
 nlohmann::json check_result_body(const StepReport& report, const CheckResult& r) {
   bool secret = r.hidden;
   return {{"lab", report.lab_id},
           {"step", report.step_id},
           {"stepIndex", report.step + 1},
-          {"check", secret ? "hidden" : r.id},
+          {"check", shown_id(report, r)},
           {"title", secret ? "(hidden check)" : r.title},
           {"kind", secret ? "" : r.kind},
           {"status", status_name(r.status)},

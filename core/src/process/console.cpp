@@ -63,11 +63,13 @@ ForwardedSignals::~ForwardedSignals() {
 
 namespace {
 
-// Raw mode for the local terminal while relaying, restored on every exit path.
+// Raw mode for the local terminal while relaying, restored on every exit path. Only with a
+// pty to relay to: without one the process writes to our terminal itself, which must keep
+// turning \n into \r\n and Ctrl-C into SIGINT (for the signal forwarding below).
 class RawTerminal {
  public:
-  RawTerminal() {
-    if (::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
+  explicit RawTerminal(bool relaying) {
+    if (relaying && ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
       termios raw = saved_;
       ::cfmakeraw(&raw);
       active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
@@ -102,7 +104,7 @@ bool copy_some(int from, int to) {
 void supervise(int pidfd, const ForwardedSignals& signals, int master_fd) {
   Fd sigfd(::signalfd(-1, &signals.set(), SFD_CLOEXEC));
   if (!sigfd) throw Error::system("signalfd");
-  RawTerminal raw;
+  RawTerminal raw(master_fd >= 0);
   if (master_fd >= 0 && ::isatty(STDIN_FILENO)) {
     winsize ws{};
     if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(master_fd, TIOCSWINSZ, &ws);

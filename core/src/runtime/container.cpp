@@ -11,13 +11,13 @@
 #include <map>
 
 #include "../cgroup/leftover.hpp"
+#include "../monitor/descendants.hpp"
 #include "../sys/syscalls.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fault.hpp"
 #include "boxlab/file.hpp"
-#include "boxlab/monitor.hpp"
 #include "state.hpp"
 
 namespace boxlab {
@@ -155,17 +155,6 @@ int Container::wait(bool record_exit) {
   return *code;
 }
 
-// Processes started inside a container without its own pid namespace do not die with its
-// first process; find them before killing it, as the monitor finds such a container's tree
-// (its descendants mode).
-static std::vector<pid_t> descendants(pid_t root) {
-  monitor::TreeSampler tree({root, std::nullopt}, {});
-  std::vector<pid_t> out;
-  for (const auto& p : tree.sample().procs)
-    if (p.pid != root) out.push_back(p.pid);
-  return out;
-}
-
 // A create killed before its first state save: all it can have made is the dir and an address
 // lease in the container's name (networking is prepared first).
 static void remove_unborn(const Paths& paths, const fsys::path& dir) {
@@ -187,7 +176,8 @@ void Container::remove(bool force) {
       throw Error("cannot remove container " + st.name + ": it is " +
                   std::string(status_name(st.status)) + " (stop it first, or use force)");
     std::vector<pid_t> extra;
-    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null()) extra = descendants(st.pid);
+    if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null())
+      extra = monitor::descendants(st.pid);
     int fd = -1;
     try {
       fd = pidfd();

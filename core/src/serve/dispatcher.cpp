@@ -18,10 +18,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& commands() {
   static const std::vector<std::string> list = {
-      "hello",    "run",          "exec",        "console.input", "console.resize", "kill",
-      "rm",       "ps",           "inspect",     "monitor",       "image.ls",       "lab.ls",
-      "lab.show", "lab.open",     "lab.close",   "lab.check",     "lab.hint",       "lab.reset",
-      "shutdown", "net.topology", "image.layers"};
+      "hello",    "run",          "exec",         "console.input", "console.resize", "kill",
+      "rm",       "ps",           "inspect",      "monitor",       "image.ls",       "lab.ls",
+      "lab.show", "lab.open",     "lab.close",    "lab.check",     "lab.hint",       "lab.reset",
+      "shutdown", "net.topology", "image.layers", "host.shell"};
   return list;
 }
 
@@ -58,6 +58,10 @@ bool Backend::net_topology(std::optional<bool>) {
 
 void Backend::image_layers(const std::string&, const std::optional<std::string>&) {
   throw Error("image.layers: not available yet (this backend has no image store)");
+}
+
+json Backend::host_shell(unsigned, unsigned) {
+  throw Error("host.shell: not available yet (this backend has no host)");
 }
 
 Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::int64_t origin_ns)
@@ -295,6 +299,11 @@ void Dispatcher::dispatch(const std::string& cmd, const json& request, Responder
     if (path && path->empty()) throw BadRequest("image.layers: field 'path' must not be empty");
     backend_.image_layers(name, path);
     reply.ok({{"name", name}});
+  } else if (cmd == "host.shell") {
+    a.allow_only({"rows", "cols"});
+    auto rows = a.opt_int("rows", 1, 65535).value_or(24);
+    auto cols = a.opt_int("cols", 1, 65535).value_or(80);
+    reply.ok(backend_.host_shell(static_cast<unsigned>(rows), static_cast<unsigned>(cols)));
   } else if (is_lab_command(cmd)) {
     backend_.lab(lab_request(a, cmd), reply);
   } else if (cmd == "shutdown") {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "../sys/timer.hpp"
 #include "args.hpp"
 #include "boxlab/error.hpp"
@@ -117,11 +119,19 @@ json LabService::show(const std::string& ref) {
   lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
   lab::LabProgress& mine = progress.lab(l.id);
   json steps = json::array();
+  json containers = json::array();  // named by its checks, in order: what the GUI follows
   for (const auto& s : l.steps) {
     json checks = json::array();
+    int hidden_count = 0;
     for (const auto& c : s.checks) {
       bool hidden = c.visibility == lab::Visibility::hidden;
-      checks.push_back({{"id", hidden ? "hidden" : c.id},
+      if (auto it = c.spec.find("container");
+          it != c.spec.end() && it->is_string() &&
+          std::find(containers.begin(), containers.end(), *it) == containers.end())
+        containers.push_back(*it);
+      // Hidden checks keep their ids secret but stay apart: hidden-1, hidden-2, .. per step, as
+      // in check.result.
+      checks.push_back({{"id", hidden ? "hidden-" + std::to_string(++hidden_count) : c.id},
                         {"title", hidden ? "(hidden check)" : c.title},
                         {"points", c.points},
                         {"hidden", hidden}});
@@ -144,6 +154,8 @@ json LabService::show(const std::string& ref) {
             {"minutes", l.minutes},
             {"requirements", string_list(l.requirements)},
             {"answers", ws.answers().string()},
+            {"containerPrefix", l.container_prefix()},
+            {"containers", containers},
             {"steps", steps}}}};
 }
 
@@ -243,6 +255,11 @@ void LabService::open_live(std::shared_ptr<const Live> live) {
     });
   }
   start_round();
+}
+
+std::optional<fsys::path> LabService::open_answers() const {
+  if (!live_) return std::nullopt;
+  return live_->ws.answers();
 }
 
 void LabService::close() {

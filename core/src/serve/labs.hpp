@@ -36,6 +36,8 @@ class LabService {
 
   void handle(const LabRequest& request, Responder reply);
   void close();  // stops live checking
+  // The answers folder of the lab open for live checking, if any.
+  std::optional<std::filesystem::path> open_answers() const;
 
  private:
   struct Live {

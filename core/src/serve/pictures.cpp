@@ -93,7 +93,7 @@ std::vector<std::string> split_escaped(const std::string& s, char sep) {
 
 }  // namespace
 
-nlohmann::json overlay_of(pid_t pid) {
+nlohmann::json overlay_of(pid_t pid, const std::string& upperdir) {
   std::string proc = "/proc/" + std::to_string(pid);
   std::error_code ec;
   // The root as the process's own mount namespace names it: "/" after pivot_root, the host
@@ -110,7 +110,7 @@ nlohmann::json overlay_of(pid_t pid) {
     std::string id, parent, dev, rootpath, mountpoint, fstype, source, super;
     left >> id >> parent >> dev >> rootpath >> mountpoint;
     right >> fstype >> source >> super;
-    if (fstype != "overlay" || unescape(mountpoint) != root) continue;
+    if (fstype != "overlay") continue;
     nlohmann::json o = {{"mountPoint", unescape(mountpoint)},
                         {"lowerdirs", nlohmann::json::array()},
                         {"upperdir", ""},
@@ -126,6 +126,11 @@ nlohmann::json overlay_of(pid_t pid) {
         o[key] = value;
       }
     }
+    // Its root's mount; or, without a mount namespace of its own (the process sees the
+    // host's table, where the rootfs may be named differently), the one with its upper dir.
+    bool at_root = o["mountPoint"] == root;
+    bool same_upper = !upperdir.empty() && o["upperdir"] == upperdir;
+    if (!at_root && !same_upper) continue;
     found = std::move(o);  // the last one mounted there is the one the process sees
   }
   return found;

@@ -43,9 +43,10 @@ class TopologyWatch {
   Fd timer_;
 };
 
-// The overlay mount that is the root of process `pid`: {"lowerdirs": [top first], "upperdir",
-// "workdir", "mountPoint"}; null when its root is no overlay (or it is gone).
-nlohmann::json overlay_of(pid_t pid);
+// The overlay mount that is the root of process `pid` (or, given, the one with that upper dir:
+// a process without a mount namespace sees the host's table): {"lowerdirs": [top first],
+// "upperdir", "workdir", "mountPoint"}; null when its root is no overlay (or it is gone).
+nlohmann::json overlay_of(pid_t pid, const std::string& upperdir = "");
 
 // Adds `dir` (host path) to each layer of an image.layers body from the container's overlay:
 // image layers take the lowerdirs bottom first, the upper layer the upperdir.

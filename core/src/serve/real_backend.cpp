@@ -12,6 +12,7 @@
 #include "boxlab/image.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/run_spec.hpp"
+#include "host_shell.hpp"
 #include "loop.hpp"
 #include "output.hpp"
 
@@ -76,7 +77,8 @@ std::filesystem::path self_exe() {
 
 RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root, Loop& loop,
                          Output& out, std::int64_t origin_ns)
-    : runtime_(std::move(paths)),
+    : root_(root),
+      runtime_(std::move(paths)),
       loop_(loop),
       out_(out),
       origin_ns_(origin_ns),
@@ -357,14 +359,35 @@ bool RealBackend::net_topology(std::optional<bool> watch) {
   return topology_.watching();
 }
 
+namespace {
+
+// The container's upper dir as the image store records it ("" when the body has none).
+std::string upper_dir_of(const nlohmann::json& layers_body) {
+  for (const auto& l : layers_body.value("layers", nlohmann::json::array()))
+    if (l.value("kind", "") == "upper") return l.value("dir", "");
+  return "";
+}
+
+}  // namespace
+
 void RealBackend::image_layers(const std::string& name_or_id,
                                const std::optional<std::string>& path) {
   std::string name = resolve(name_or_id);
   nlohmann::json body = image::container_layers(runtime_, name, path);
   ContainerState st = runtime_.open(name).state();
   if (st.pid > 0 && (st.status == Status::running || st.status == Status::paused))
-    add_layer_dirs(body, overlay_of(st.pid));
+    add_layer_dirs(body, overlay_of(st.pid, upper_dir_of(body)));
   emit("image.layers", std::move(body));
+}
+
+nlohmann::json RealBackend::host_shell(unsigned rows, unsigned cols) {
+  HostShellPlan plan = plan_host_shell(root_, self_exe(), labs_.open_answers());
+  Pty pty = Pty::open();
+  ChildProcess shell = spawn_host_shell(plan, pty, rows, cols);
+  pty.terminal.reset();
+  pid_t pid = shell.pid;
+  std::string session = sessions_.open_tty(std::move(pty.master), std::move(shell), true);
+  return {{"session", session}, {"pid", pid}, {"shell", plan.shell}, {"cwd", plan.cwd.string()}};
 }
 
 void RealBackend::lab(const LabRequest& request, Responder reply) {

@@ -40,6 +40,7 @@ class RealBackend final : public Backend {
   void lab(const LabRequest& request, Responder reply) override;
   bool net_topology(std::optional<bool> watch) override;
   void image_layers(const std::string& name, const std::optional<std::string>& path) override;
+  nlohmann::json host_shell(unsigned rows, unsigned cols) override;
   void shutdown() override;
 
  private:
@@ -56,6 +57,7 @@ class RealBackend final : public Backend {
   void stop_monitor(const std::string& name);
   std::string resolve(const std::string& name_or_id);
 
+  std::optional<std::filesystem::path> root_;  // --root as given: the host shell's BOXLAB_ROOT
   Runtime runtime_;
   Loop& loop_;
   Output& out_;

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "../monitor/descendants.hpp"
 #include "../sys/syscalls.hpp"
 #include "base64.hpp"
 #include "boxlab/error.hpp"
@@ -21,6 +22,7 @@ struct Sessions::Tty {
   std::optional<ChildProcess> proc;
   std::string pending;  // console.input not yet written
   bool readable = true;
+  bool end_descendants = false;
 };
 
 struct Sessions::Capture {
@@ -42,13 +44,16 @@ void set_nonblocking(int fd) {
 
 Sessions::Sessions(Loop& loop, Emit emit) : loop_(loop), emit_(std::move(emit)) {}
 
-Sessions::~Sessions() { close_all(); }
+Sessions::~Sessions() {
+  close_all();
+}
 
-std::string Sessions::open_tty(Fd master, std::optional<ChildProcess> proc) {
+std::string Sessions::open_tty(Fd master, std::optional<ChildProcess> proc, bool end_descendants) {
   auto t = std::make_unique<Tty>();
   t->id = "s" + std::to_string(++next_session_);
   t->master = std::move(master);
   t->proc = std::move(proc);
+  t->end_descendants = end_descendants && t->proc;
   set_nonblocking(t->master.get());
   std::string id = t->id;
   loop_.watch(t->master.get(), POLLIN, [this, id](short revents) { on_master(id, revents); });
@@ -74,7 +79,8 @@ void Sessions::drain_master(Tty& t) {
     ssize_t n = ::read(t.master.get(), buf, sizeof buf);
     if (n > 0) {
       emit_("console.output",
-            {{"session", t.id}, {"data", base64_encode(std::string_view(buf, static_cast<std::size_t>(n)))}});
+            {{"session", t.id},
+             {"data", base64_encode(std::string_view(buf, static_cast<std::size_t>(n)))}});
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -128,7 +134,8 @@ void Sessions::input(const std::string& session, const std::string& bytes) {
   auto it = ttys_.find(session);
   if (it == ttys_.end()) throw Error("no such session: " + session);
   Tty& t = *it->second;
-  if (t.pending.size() + bytes.size() > (4u << 20)) throw Error("session " + session + " is not reading its input");
+  if (t.pending.size() + bytes.size() > (4u << 20))
+    throw Error("session " + session + " is not reading its input");
   t.pending += bytes;
   on_master(session, POLLOUT);
 }
@@ -145,10 +152,12 @@ void Sessions::resize(const std::string& session, unsigned rows, unsigned cols) 
 
 void Sessions::capture(ChildProcess proc, Fd out, Fd err, Responder reply) {
   std::uint64_t id = ++next_capture_;
-  auto c = std::make_unique<Capture>(Capture{std::move(proc), {std::move(out), std::move(err)}, {}, false, std::move(reply)});
+  auto c = std::make_unique<Capture>(
+      Capture{std::move(proc), {std::move(out), std::move(err)}, {}, false, std::move(reply)});
   for (int which = 0; which < 2; ++which) {
     set_nonblocking(c->fds[which].get());
-    loop_.watch(c->fds[which].get(), POLLIN, [this, id, which](short) { on_capture_output(id, which); });
+    loop_.watch(c->fds[which].get(), POLLIN,
+                [this, id, which](short) { on_capture_output(id, which); });
   }
   loop_.watch(c->proc.pidfd.get(), POLLIN, [this, id](short) { finish_capture(id); });
   captures_[id] = std::move(c);
@@ -206,6 +215,11 @@ void Sessions::close_all() {
     loop_.unwatch(t->master.get());
     if (t->proc) {
       loop_.unwatch(t->proc->pidfd.get());
+      if (t->end_descendants) {
+        // Its jobs first (each may have a process group of its own), while the tree is intact.
+        for (pid_t p : monitor::descendants(t->proc->pid)) ::kill(p, SIGKILL);
+        ::kill(-t->proc->pid, SIGKILL);
+      }
       sys::pidfd_send_signal(t->proc->pidfd.get(), SIGKILL);
       sys::pidfd_reap(t->proc->pidfd.get());
     }

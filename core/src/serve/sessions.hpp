@@ -31,8 +31,10 @@ class Sessions {
   Sessions& operator=(const Sessions&) = delete;
 
   // A terminal session on pty's master. With proc, the session ends (console.closed with its
-  // exit code) when proc exits; without (a container's console), end() ends it.
-  std::string open_tty(Fd master, std::optional<ChildProcess> proc);
+  // exit code) when proc exits; without (a container's console), end() ends it. With
+  // end_descendants (a host shell), shutdown also kills proc's process group and every process
+  // below it (the shell's jobs), not only proc.
+  std::string open_tty(Fd master, std::optional<ChildProcess> proc, bool end_descendants = false);
   void end(const std::string& session, std::optional<int> exit_code);
   void input(const std::string& session, const std::string& bytes);
   void resize(const std::string& session, unsigned rows, unsigned cols);
@@ -41,7 +43,7 @@ class Sessions {
   // exits.
   void capture(ChildProcess proc, Fd out, Fd err, Responder reply);
 
-  // SIGKILLs and reaps every process still running (shutdown).
+  // SIGKILLs and reaps every process still running (shutdown); see open_tty for host shells.
   void close_all();
 
  private:

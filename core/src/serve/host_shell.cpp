@@ -1,0 +1,122 @@
+#include "host_shell.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "../sys/syscalls.hpp"
+#include "boxlab/error.hpp"
+
+extern char** environ;
+
+namespace boxlab::serve {
+
+namespace fsys = std::filesystem;
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+bool is_dir(const fsys::path& p) {
+  std::error_code ec;
+  return !p.empty() && fsys::is_directory(p, ec);
+}
+
+// posix_spawn's attributes and file actions, destroyed on every path.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+}  // namespace
+
+HostShellPlan plan_host_shell(const std::optional<fsys::path>& root, const fsys::path& boxlab_bin,
+                              const std::optional<fsys::path>& answers) {
+  HostShellPlan plan;
+  plan.shell = env_or("SHELL", "/bin/sh");
+  std::string home = env_or("HOME", "/");
+  if (answers && is_dir(*answers))
+    plan.cwd = *answers;
+  else
+    plan.cwd = is_dir(home) ? fsys::path(home) : fsys::path("/");
+  std::string path = env_or("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  plan.env["PATH"] = boxlab_bin.parent_path().string() + ":" + path;
+  if (root) plan.env["BOXLAB_ROOT"] = fsys::absolute(*root).string();
+  plan.env["TERM"] = "xterm-256color";
+  plan.env["PWD"] = plan.cwd.string();
+  return plan;
+}
+
+ChildProcess spawn_host_shell(const HostShellPlan& plan, const Pty& pty, unsigned rows,
+                              unsigned cols) {
+  winsize ws{};
+  ws.ws_row = static_cast<unsigned short>(rows);
+  ws.ws_col = static_cast<unsigned short>(cols);
+  if (::ioctl(pty.master.get(), TIOCSWINSZ, &ws) != 0)
+    throw Error::system("size the host shell's terminal");
+  char terminal[128];
+  if (::ptsname_r(pty.master.get(), terminal, sizeof terminal) != 0)
+    throw Error::system("name the host shell's terminal");
+
+  SpawnSetup s;
+  // A session of its own: opening the terminal (without O_NOCTTY) as its leader makes it the
+  // controlling terminal, so Ctrl-C and job control work and the kernel hangs the session up
+  // when the master closes.
+  posix_spawn_file_actions_addopen(&s.actions, 0, terminal, O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&s.actions, 0, 1);
+  posix_spawn_file_actions_adddup2(&s.actions, 0, 2);
+  posix_spawn_file_actions_addchdir_np(&s.actions, plan.cwd.c_str());
+  posix_spawnattr_setflags(&s.attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&s.attr, &none);
+  posix_spawnattr_setsigdefault(&s.attr, &all);
+
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    if (!plan.env.count(entry.substr(0, entry.find('=')))) envs.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : plan.env) envs.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string shell = plan.shell;
+  char* argv[] = {shell.data(), nullptr};
+
+  pid_t pid = -1;
+  if (int rc = ::posix_spawn(&pid, shell.c_str(), &s.actions, &s.attr, argv, envp.data()); rc != 0)
+    throw Error("start the host shell " + shell + " in " + plan.cwd.string(), rc);
+  ChildProcess child;
+  child.pid = pid;
+  child.pidfd = Fd(sys::pidfd_open(pid));
+  if (!child.pidfd) {
+    int err = errno;
+    ::kill(pid, SIGKILL);
+    throw Error("watch the host shell (pidfd_open)", err);
+  }
+  return child;
+}
+
+}  // namespace boxlab::serve

@@ -1,0 +1,33 @@
+// serve's `host.shell`: the learner's own shell on the host, on a pty, set up so that `boxlab`
+// typed there is this build talking to serve's --root (labs tell learners to run commands on
+// the host; the GUI's console needs a place to type them).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "boxlab/console.hpp"
+#include "boxlab/container.hpp"
+
+namespace boxlab::serve {
+
+struct HostShellPlan {
+  std::string shell;                       // $SHELL, else /bin/sh
+  std::filesystem::path cwd;               // the open lab's answers folder, else $HOME, else /
+  std::map<std::string, std::string> env;  // set on top of serve's environment
+};
+
+// root: serve's --root (BOXLAB_ROOT in the shell); boxlab_bin: this boxlab (its directory goes
+// first on PATH); answers: the answers folder of the lab open in serve, if any.
+HostShellPlan plan_host_shell(const std::optional<std::filesystem::path>& root,
+                              const std::filesystem::path& boxlab_bin,
+                              const std::optional<std::filesystem::path>& answers);
+
+// Starts plan.shell as the leader of a new session whose controlling terminal is pty's
+// terminal, rows x cols. The caller keeps the master.
+ChildProcess spawn_host_shell(const HostShellPlan& plan, const Pty& pty, unsigned rows,
+                              unsigned cols);
+
+}  // namespace boxlab::serve
