@@ -1,5 +1,5 @@
-// Every process below one, found by parentage in /proc (the TreeSampler in its descendants mode): for
-// processes that do not die with their ancestor (no pid namespace, a shell's jobs).
+// Every process below one, found by parentage in /proc (the TreeSampler's descendants mode):
+// for processes that do not die with their ancestor (no pid namespace, a shell's jobs).
 #pragma once
 
 #include <sys/types.h>
