@@ -12,7 +12,10 @@ namespace boxlab::cgroup {
 // and there is nothing to wait for.
 //
 // A primer is a forked process that moves itself into the cgroup it already is in: a no-op
-// move that takes the same lock, and so starts the grace period early. The kernel waits with
+// move that takes the same lock, and so starts the grace period early. It repeats that move
+// every millisecond until stopped: a grace period can be short (2-3 ms) and the kernel's lock
+// falls back to its fast mode one grace period after the last move, so a single early move
+// could leave the container's move to wait a second time. The kernel waits with
 // its cgroup_mutex held, so a cgroup mkdir queues behind the primer: the best order is primer
 // first (as early as the command is known, see prime_attach), then the parsing, set-up, clone
 // and the child's mounts, and the container's cgroup last, right before the move, which then
@@ -30,11 +33,14 @@ class AttachPrimer {
   AttachPrimer& operator=(AttachPrimer&& other) noexcept;
   AttachPrimer(const AttachPrimer&) = delete;
   AttachPrimer& operator=(const AttachPrimer&) = delete;
-  ~AttachPrimer();  // reaps the primer
+  ~AttachPrimer();  // stop()
+
+  // Ends the primer (SIGKILL) and reaps it: right after the container's move, so the kernel's
+  // lock returns to its fast mode for everyone else.
+  void stop() noexcept;
 
  private:
   explicit AttachPrimer(int pidfd) : pidfd_(pidfd) {}
-  void reap() noexcept;
   int pidfd_ = -1;
 };
 

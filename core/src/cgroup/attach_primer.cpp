@@ -6,18 +6,26 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <utility>
 
+#include "../sys/syscalls.hpp"
 #include "boxlab/cgroup.hpp"
 
 namespace boxlab::cgroup {
 namespace {
+
+// One no-op move per millisecond keeps the kernel's rwsem in its slow mode; a primer lives at
+// most about a quarter second (plus the first grace period) even when its owner never stops it.
+constexpr std::chrono::nanoseconds kRoundPause = std::chrono::milliseconds(1);
+constexpr int kMaxRounds = 250;
 
 // Our own cgroup.procs in a hierarchy where our cgroup is not the root: never at a root.
 std::filesystem::path own_procs_file() {
@@ -48,9 +56,19 @@ std::optional<AttachPrimer> AttachPrimer::start() {
   args.exit_signal = 0;  // no SIGCHLD: a caller's SIGCHLD handling never sees the primer
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
+    // The first move waits for the grace period. Each later one finds the rwsem still in its
+    // slow mode (within a grace period of the previous move) and returns at once, and keeps it
+    // there: the container's move then never meets a second grace period, however long the
+    // set-up before it takes. Until the owner kills it; bounded in case nobody does.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-    ssize_t written = fd >= 0 ? ::write(fd, "0", 1) : -1;
-    ::_exit(written == 1 ? 0 : 1);  // nobody reads the status: priming is best effort
+    if (fd < 0) ::_exit(1);  // nobody reads the status: priming is best effort
+    for (int round = 0; round < kMaxRounds; ++round) {
+      if (::write(fd, "0", 1) != 1) ::_exit(1);
+      timespec pause{0, static_cast<long>(kRoundPause.count())};
+      ::nanosleep(&pause, nullptr);
+    }
+    ::_exit(0);
   }
   if (pid < 0) return std::nullopt;
   return AttachPrimer(pidfd);
@@ -62,7 +80,7 @@ AttachPrimer::AttachPrimer(AttachPrimer&& other) noexcept : pidfd_(other.pidfd_)
 
 AttachPrimer& AttachPrimer::operator=(AttachPrimer&& other) noexcept {
   if (this != &other) {
-    reap();
+    stop();
     pidfd_ = other.pidfd_;
     other.pidfd_ = -1;
   }
@@ -70,11 +88,13 @@ AttachPrimer& AttachPrimer::operator=(AttachPrimer&& other) noexcept {
 }
 
 AttachPrimer::~AttachPrimer() {
-  reap();
+  stop();
 }
 
-void AttachPrimer::reap() noexcept {
+void AttachPrimer::stop() noexcept {
   if (pidfd_ < 0) return;
+  // A SIGKILL lands between two moves (or after the first one's wait): never mid-move.
+  sys::pidfd_send_signal(pidfd_, SIGKILL);
   siginfo_t info;
   // __WALL: the primer sends no exit signal, so it counts as a "clone" child.
   while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info,

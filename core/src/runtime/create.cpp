@@ -309,6 +309,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       if (undo.cgroup) st.cgroup = undo.cgroup->to_json();  // the next save records it
     }
     if (undo.cgroup && !cloned.placed) undo.cgroup->add(pid);
+    if (primer) primer->stop();  // moved: nothing left to prime
     if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
     if (network) network->connect(pid);
     fault_point("create.clone");

@@ -78,6 +78,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     sync.read.reset();
     try {
       if (cg && !cloned.placed) cg->add(pid);
+      if (primer) primer->stop();  // moved: nothing left to prime
     } catch (...) {
       sys::pidfd_send_signal(pidfd, SIGKILL);
       sys::pidfd_reap(pidfd);
