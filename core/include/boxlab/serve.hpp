@@ -64,6 +64,13 @@ struct LabRequest {
   std::string step;  // a 1-based number or a step id, as text; "" when not given
 };
 
+// image.import (docs/events.md), its fields checked by the dispatcher.
+struct ImageImportRequest {
+  std::string source;               // absolute path: a `docker save` archive or an OCI layout
+  std::optional<std::string> name;  // tag (only for a source holding one image)
+  bool keep_setuid = false;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -94,6 +101,9 @@ class Backend {
   // image.layers: sends the container's layer stack (and where `path` comes from) as an
   // `image.layers` event. Default: throws "not available yet".
   virtual void image_layers(const std::string& name, const std::optional<std::string>& path);
+  // image.import: imports on a worker, streams `image.progress` events, replies when done.
+  // Default: fails with "unavailable".
+  virtual void image_import(const ImageImportRequest& request, Responder reply);
   // Stops and removes every container this engine started (not others); idempotent.
   virtual void shutdown() = 0;
 };

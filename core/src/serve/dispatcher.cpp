@@ -11,6 +11,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/serve.hpp"
+#include "image_import.hpp"
 
 namespace boxlab::serve {
 
@@ -18,10 +19,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& commands() {
   static const std::vector<std::string> list = {
-      "hello",    "run",          "exec",        "console.input", "console.resize", "kill",
-      "rm",       "ps",           "inspect",     "monitor",       "image.ls",       "lab.ls",
-      "lab.show", "lab.open",     "lab.close",   "lab.check",     "lab.hint",       "lab.reset",
-      "shutdown", "net.topology", "image.layers"};
+      "hello",    "run",          "exec",         "console.input", "console.resize", "kill",
+      "rm",       "ps",           "inspect",      "monitor",       "image.ls",       "lab.ls",
+      "lab.show", "lab.open",     "lab.close",    "lab.check",     "lab.hint",       "lab.reset",
+      "shutdown", "net.topology", "image.layers", "image.import"};
   return list;
 }
 
@@ -58,6 +59,10 @@ bool Backend::net_topology(std::optional<bool>) {
 
 void Backend::image_layers(const std::string&, const std::optional<std::string>&) {
   throw Error("image.layers: not available yet (this backend has no image store)");
+}
+
+void Backend::image_import(const ImageImportRequest&, Responder reply) {
+  reply.fail("image.import: not available yet (this backend has no image store)", "unavailable");
 }
 
 Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::int64_t origin_ns)
@@ -291,6 +296,8 @@ void Dispatcher::dispatch(const std::string& cmd, const json& request, Responder
     if (path && path->empty()) throw BadRequest("image.layers: field 'path' must not be empty");
     backend_.image_layers(name, path);
     reply.ok({{"name", name}});
+  } else if (cmd == "image.import") {
+    backend_.image_import(image_import_request(a), reply);
   } else if (is_lab_command(cmd)) {
     backend_.lab(lab_request(a, cmd), reply);
   } else if (cmd == "shutdown") {
