@@ -40,6 +40,7 @@ class MainWindow : public QMainWindow {
  public slots:
   void openShell();
   void newContainer();
+  void importImage();
   void about();
 
  protected:
