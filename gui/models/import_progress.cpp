@@ -64,7 +64,10 @@ QString ImportProgress::summary() const {
                       ? tr("%1 of %2").arg(size(bytesDone_), size(*bytesTotal_))
                       : tr("%1 read").arg(size(bytesDone_));
   int count = layersTotal_.value_or(layersDone_);
-  return tr("%1, %2 %3").arg(bytes).arg(count).arg(count == 1 ? tr("layer") : tr("layers"));
+  QString noun = count == 1 ? tr("layer") : tr("layers");
+  // While it runs, a layer counts once its blob is read and its digest checked.
+  if (state_ == State::running) noun += tr(" checked");
+  return tr("%1, %2 %3").arg(bytes).arg(count).arg(noun);
 }
 
 }  // namespace boxlab::gui

@@ -32,8 +32,8 @@ class ImportProgress : public QObject {
   std::optional<int> layersTotal() const { return layersTotal_; }
   // 0..100 when the total is known, else -1 (a layout directory until it is done).
   int percent() const;
-  // Running: "1.0 MB of 2.2 MB, 0 layers" ("1.0 MB read, .." while the total is unknown);
-  // done: "2.2 MB, 1 layer".
+  // Running: "1.0 MB of 2.2 MB, 0 layers checked" ("1.0 MB read, .." while the total is
+  // unknown); done: "2.2 MB, 1 layer".
   QString summary() const;
   QString error() const { return error_; }
   const QVector<ImportedImage>& images() const { return images_; }

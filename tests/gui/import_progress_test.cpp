@@ -107,7 +107,7 @@ class ImportProgressTest : public QObject {
     Seen seen = replay(progress);
     // 1 MiB and 2 MiB of 2150400 bytes, then done; the other imports' lines change nothing.
     QCOMPARE(seen.percents, (QVector<int>{48, 97, 100}));
-    QCOMPARE(seen.summaries.at(0), QStringLiteral("1.0 MB of 2.2 MB, 0 layers"));
+    QCOMPARE(seen.summaries.at(0), QStringLiteral("1.0 MB of 2.2 MB, 0 layers checked"));
     QCOMPARE(seen.summaries.last(), QStringLiteral("2.2 MB, 1 layer"));
     QCOMPARE(finished.count(), 1);
     QCOMPARE(finished.at(0).at(0).toBool(), true);
@@ -123,8 +123,8 @@ class ImportProgressTest : public QObject {
     progress.begin(QStringLiteral("/tmp/rec/layout"));
     Seen seen = replay(progress);
     QCOMPARE(seen.percents, (QVector<int>{-1, -1, -1, -1, 100}));
-    QCOMPARE(seen.summaries.at(0), QStringLiteral("299 bytes read, 0 layers"));
-    QCOMPARE(seen.summaries.at(3), QStringLiteral("2.1 MB read, 1 layer"));
+    QCOMPARE(seen.summaries.at(0), QStringLiteral("299 bytes read, 0 layers checked"));
+    QCOMPARE(seen.summaries.at(3), QStringLiteral("2.1 MB read, 1 layer checked"));
     QCOMPARE(progress.bytesDone(), qint64(2141298));
   }
 
