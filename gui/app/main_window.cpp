@@ -25,6 +25,7 @@
 
 #include "checks_panel.hpp"
 #include "console_tabs.hpp"
+#include "import_dialog.hpp"
 #include "lab_list_model.hpp"
 #include "lab_navigator.hpp"
 #include "layer_view.hpp"
@@ -232,6 +233,7 @@ void MainWindow::buildMenus() {
   shell->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
   QAction* hostShell = file->addAction(tr("Open &host shell"), this, &MainWindow::openHostShell);
   hostShell->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
+  file->addAction(tr("&Import image\u2026"), this, &MainWindow::importImage);
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -398,6 +400,21 @@ void MainWindow::newContainer() {
   session_->runContainer(args, [this, container](const ReplyEvent& r) {
     if (r.ok) attachTerminal(r.body.value(QLatin1String("session")).toString(), container);
   });
+}
+
+void MainWindow::importImage() {
+  // One dialog: an import runs on in the engine while it is hidden, and shows again here.
+  auto* dialog = findChild<ImportDialog*>();
+  if (!dialog) {
+    dialog = new ImportDialog(session_->client(), this);
+    connect(dialog, &ImportDialog::imported, this, [this](const QString& name) {
+      showMessage(tr("Image %1 imported: File > New container can run it.").arg(name), false);
+    });
+  } else {
+    dialog->refreshImages();
+  }
+  dialog->show();
+  dialog->raise();
 }
 
 void MainWindow::openLabWhenReady(const QString& labRef, int step) {

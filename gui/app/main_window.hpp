@@ -45,6 +45,7 @@ class MainWindow : public QMainWindow {
   void openShell();
   void openHostShell();
   void newContainer();
+  void importImage();
   void about();
 
  protected:

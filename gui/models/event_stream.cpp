@@ -104,6 +104,22 @@ ImageLayersEvent toLayers(const json& j) {
   return e;
 }
 
+ImageProgressEvent toImageProgress(const json& j) {
+  ImageProgressEvent e;
+  e.source = str(j, "source");
+  e.phase = str(j, "phase");
+  e.bytesDone = i64(j, "bytesDone").value_or(0);
+  e.bytesTotal = i64(j, "bytesTotal");
+  e.layersDone = static_cast<int>(i64(j, "layersDone").value_or(0));
+  if (auto total = i64(j, "layersTotal")) e.layersTotal = static_cast<int>(*total);
+  for (const auto& img : array(j, "images"))
+    if (img.is_object())
+      e.images.push_back(
+          {str(img, "name"), str(img, "digest"), static_cast<int>(i64(img, "layers").value_or(0))});
+  e.error = str(j, "error");
+  return e;
+}
+
 ProcessValue toProcess(const json& p) {
   ProcessValue v;
   v.pid = i64(p, "pid").value_or(0);
@@ -313,6 +329,10 @@ void EventStream::feedLine(std::string_view line) {
       ImageLayersEvent e = toLayers(j);
       e.header = h;
       emit imageLayers(e);
+    } else if (type == "image.progress") {
+      ImageProgressEvent e = toImageProgress(j);
+      e.header = h;
+      emit imageProgress(e);
     } else {
       emit unknownEvent(QString::fromStdString(type), h);
     }

@@ -187,6 +187,24 @@ struct LogEvent {
   QString level, message;
 };
 
+// image.progress: how far one image import got (docs/events.md).
+struct ImportedImage {
+  QString name, digest;
+  int layers = 0;
+};
+
+struct ImageProgressEvent {
+  EventHeader header;
+  QString source;  // as the import was given it
+  QString phase;   // read done failed
+  qint64 bytesDone = 0;
+  std::optional<qint64> bytesTotal;  // unknown while a layout dir is read
+  int layersDone = 0;
+  std::optional<int> layersTotal;  // known at `done`
+  QVector<ImportedImage> images;   // `done` only
+  QString error;                   // `failed` only
+};
+
 // A line that is not an event of schema 1: its number in the stream, its text (shortened) and
 // the reason.
 struct MalformedLine {
@@ -209,4 +227,5 @@ Q_DECLARE_METATYPE(boxlab::gui::LabStepEvent)
 Q_DECLARE_METATYPE(boxlab::gui::LogEvent)
 Q_DECLARE_METATYPE(boxlab::gui::NetTopologyEvent)
 Q_DECLARE_METATYPE(boxlab::gui::ImageLayersEvent)
+Q_DECLARE_METATYPE(boxlab::gui::ImageProgressEvent)
 Q_DECLARE_METATYPE(boxlab::gui::MalformedLine)

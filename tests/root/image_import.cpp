@@ -7,11 +7,14 @@
 #include <sstream>
 
 #include "boxlab/file.hpp"
+#include "image_store.hpp"
 #include "image_tar.hpp"
 #include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::base_layer;
+using boxlab::test::names_in;
 using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TarEntry;
@@ -20,23 +23,8 @@ using nlohmann::json;
 
 namespace {
 
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
-  return names;
-}
-
 json inspect(const TempRoot& root, const std::string& name) {
   return json::parse(ok(root.boxlab({"image", "inspect", name})).out);
-}
-
-// The base image's single layer blob, to build other images on.
-std::string base_layer(const TempRoot& root) {
-  root.ensure_base_image();
-  json img = inspect(root, "base");
-  return boxlab::read_file(root.path() / "images/blobs/sha256" /
-                           boxlab::test::hex_of(img["layers"][0]["digest"]));
 }
 
 const json kProcess = {{"Entrypoint", {"/bin/sh", "-c"}},

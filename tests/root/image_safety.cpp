@@ -12,6 +12,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
+#include "image_store.hpp"
 #include "image_tar.hpp"
 #include "test_support.hpp"
 
@@ -20,16 +21,10 @@ using boxlab::image::Image;
 using boxlab::image::Store;
 using boxlab::image::UnpackPolicy;
 using boxlab::test::hex_of;
+using boxlab::test::names_in;
 using boxlab::test::TarEntry;
 
 namespace {
-
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
-  return names;
-}
 
 // Every file below `dir` with its content (symlinks as "-> target"), to prove nothing changed.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {

@@ -15,6 +15,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
+#include "image_store.hpp"
 #include "image_tar.hpp"
 #include "test_support.hpp"
 
@@ -22,6 +23,7 @@ namespace fs = std::filesystem;
 using boxlab::image::IdShift;
 using boxlab::image::Image;
 using boxlab::image::Store;
+using boxlab::test::names_in;
 using nlohmann::json;
 
 namespace {
@@ -58,13 +60,6 @@ std::string xattr(const fs::path& p, const char* name) {
   char buf[16];
   ssize_t n = ::lgetxattr(p.c_str(), name, buf, sizeof buf);
   return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
-}
-
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
-  return names;
 }
 
 // Files with owners the base image does not have: users, setuid, links, an id past 65536.

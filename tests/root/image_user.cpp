@@ -4,11 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "boxlab/file.hpp"
+#include "image_store.hpp"
 #include "image_tar.hpp"
 #include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::base_layer;
 using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TarEntry;
@@ -16,13 +18,6 @@ using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-std::string base_layer(const TempRoot& root) {
-  root.ensure_base_image();
-  json img = json::parse(ok(root.boxlab({"image", "inspect", "base"})).out);
-  return boxlab::read_file(root.path() / "images/blobs/sha256" /
-                           boxlab::test::hex_of(img["layers"][0]["digest"]));
-}
 
 // An image of the base layer plus `top`, whose config runs `id` as `user`.
 void import_image(const TempRoot& root, const std::string& name, const std::string& user,

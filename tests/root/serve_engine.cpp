@@ -26,6 +26,7 @@
 #include "serve_child.hpp"
 #include "test_support.hpp"
 
+using boxlab::test::Serve;
 using boxlab::test::TempRoot;
 using boxlab::test::trim;
 using nlohmann::json;

@@ -64,6 +64,13 @@ struct LabRequest {
   std::string step;  // a 1-based number or a step id, as text; "" when not given
 };
 
+// image.import (docs/events.md), its fields checked by the dispatcher.
+struct ImageImportRequest {
+  std::string source;               // absolute path: a `docker save` archive or an OCI layout
+  std::optional<std::string> name;  // tag (only for a source holding one image)
+  bool keep_setuid = false;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -97,6 +104,9 @@ class Backend {
   // host.shell: the user's shell on the host on a pty of rows x cols (console.* events like a
   // tty exec); {"session","pid","shell","cwd"}. Default: throws "not available yet".
   virtual nlohmann::json host_shell(unsigned rows, unsigned cols);
+  // image.import: imports on a worker, streams `image.progress` events, replies when done.
+  // Default: fails with "unavailable".
+  virtual void image_import(const ImageImportRequest& request, Responder reply);
   // Stops and removes every container this engine started (not others); idempotent.
   virtual void shutdown() = 0;
 };

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "boxlab/error.hpp"
@@ -126,10 +128,22 @@ class Source {
         archive_set_error(a, errno, "read");
         return -1;
       }
-      self->advance(static_cast<std::size_t>(n));
+      // The progress callback may throw (serve cancels an import that way): no exception
+      // may cross libarchive's C frames, so it waits in `pending_` for rethrow_pending().
+      try {
+        self->advance(static_cast<std::size_t>(n));
+      } catch (...) {
+        self->pending_ = std::current_exception();
+        archive_set_error(a, ECANCELED, "cancelled");
+        return -1;
+      }
       *out = self->buf_.data();
       return n;
     }
+  }
+
+  void rethrow_pending() {
+    if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
   }
 
   void read_tar(const fs::path& path) {
@@ -141,16 +155,20 @@ class Source {
     archive_read_support_format_tar(in.get());
     archive_read_support_filter_gzip(in.get());
     archive_read_support_filter_none(in.get());
-    if (archive_read_open(in.get(), this, nullptr, read_cb, nullptr) != ARCHIVE_OK)
+    if (archive_read_open(in.get(), this, nullptr, read_cb, nullptr) != ARCHIVE_OK) {
+      rethrow_pending();
       throw Error(path.string() + ": " + archive_message(in.get()));
+    }
     archive_entry* e;
     std::string last;
     for (;;) {
       int r = archive_read_next_header(in.get(), &e);
       if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+        rethrow_pending();
         throw Error(path.string() + (last.empty() ? "" : " after entry '" + last + "'") + ": " +
                     archive_message(in.get()));
+      }
       const char* raw = archive_entry_pathname(e);
       last = raw ? raw : "";
       std::string where = path.string() + ": entry '" + last + "'";
@@ -168,7 +186,10 @@ class Source {
         StagedBlob blob = with_context(where, [&] {
           return staging_.stage([&](char* buf, std::size_t cap) -> std::size_t {
             la_ssize_t n = archive_read_data(in.get(), buf, cap);
-            if (n < 0) throw Error(archive_message(in.get()));
+            if (n < 0) {
+              rethrow_pending();
+              throw Error(archive_message(in.get()));
+            }
             return static_cast<std::size_t>(n);
           });
         });
@@ -184,6 +205,7 @@ class Source {
   Fd dir_;
   Fd tar_fd_;
   std::vector<char> buf_;
+  std::exception_ptr pending_;  // thrown by the progress callback inside libarchive
   std::map<std::string, StagedBlob> files_;
   std::map<std::string, std::string> links_;
 };
@@ -323,9 +345,13 @@ std::vector<Image> Store::import(const fs::path& source, const ImportOptions& op
   return with_context("import " + source.string(), [&] {
     if (name) check_image_name(*name);
     Layout layout(dir_);
-    // Exclusive: no garbage collection between staging the blobs and tagging them.
-    StoreLock lock(dir_, StoreLock::Mode::exclusive);
-    layout.init();
+    // Shared for the whole import: no garbage collection between staging the blobs and
+    // tagging them, while readers (`image ls`, `run`) go on.
+    StoreLock lock(dir_, StoreLock::Mode::shared);
+    {
+      StoreLock writer(dir_, StoreLock::Mode::exclusive, kImportLock);
+      layout.init();
+    }
     Staging staging(layout);
     ImportProgress state;
     Source src(staging, state, progress);
@@ -348,6 +374,7 @@ std::vector<Image> Store::import(const fs::path& source, const ImportOptions& op
       check_image_name(f.name);
     }
     // Every image checks out: now, and only now, the blobs go into the store.
+    StoreLock writer(dir_, StoreLock::Mode::exclusive, kImportLock);
     std::vector<Image> images;
     for (const auto& f : found) {
       for (const auto& d : f.blobs) staging.commit(d);

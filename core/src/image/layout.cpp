@@ -45,9 +45,9 @@ Descriptor descriptor_from_json(const json& j, const std::string& where) {
   return d;
 }
 
-StoreLock::StoreLock(const fs::path& dir, Mode mode) {
+StoreLock::StoreLock(const fs::path& dir, Mode mode, const char* file) {
   make_dirs(dir);
-  fs::path path = dir / ".lock";
+  fs::path path = dir / file;
   fd_ = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd_) throw Error::system("open " + path.string());
   int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;

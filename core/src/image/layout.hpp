@@ -39,10 +39,14 @@ Descriptor descriptor_from_json(const nlohmann::json& j, const std::string& wher
 // exclusively; readers and unpackers share it, so a `remove` never deletes what another
 // process is still writing or unpacking. One lock per operation: flock is per open file,
 // so taking it twice in one thread would deadlock.
+// An import is the exception: it stages (long: it streams the whole source) under the shared
+// lock, so readers go on meanwhile, and takes kImportLock exclusively besides to write its
+// blobs and tags, so importers write the index one at a time.
+inline constexpr const char* kImportLock = ".import.lock";
 class StoreLock {
  public:
   enum class Mode { shared, exclusive };
-  StoreLock(const std::filesystem::path& dir, Mode mode);
+  StoreLock(const std::filesystem::path& dir, Mode mode, const char* file = ".lock");
 
  private:
   Fd fd_;

@@ -176,6 +176,18 @@ std::string check_image_layers(const json& j) {
   return {};
 }
 
+std::string check_image_progress(const json& j) {
+  BOXLAB_CHECK(need(j, "source", &json::is_string, "a string"));
+  BOXLAB_CHECK(need(j, "phase", &json::is_string, "a string"));
+  BOXLAB_CHECK(need(j, "bytesDone", &json::is_number_integer, "an integer"));
+  BOXLAB_CHECK(need(j, "layersDone", &json::is_number_integer, "an integer"));
+  BOXLAB_CHECK(optional(j, "bytesTotal", &json::is_number_integer, "an integer or null"));
+  BOXLAB_CHECK(optional(j, "layersTotal", &json::is_number_integer, "an integer or null"));
+  BOXLAB_CHECK(optional(j, "images", &json::is_array, "an array"));
+  BOXLAB_CHECK(optional(j, "error", &json::is_string, "a string"));
+  return {};
+}
+
 #undef BOXLAB_CHECK
 
 const std::map<std::string, std::string (*)(const json&), std::less<>>& checks() {
@@ -192,6 +204,7 @@ const std::map<std::string, std::string (*)(const json&), std::less<>>& checks()
       {"lab.step", check_lab_step},
       {"net.topology", check_net_topology},
       {"image.layers", check_image_layers},
+      {"image.progress", check_image_progress},
   };
   return table;
 }

@@ -11,6 +11,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/serve.hpp"
+#include "image_import.hpp"
 
 namespace boxlab::serve {
 
@@ -21,7 +22,7 @@ const std::vector<std::string>& commands() {
       "hello",    "run",          "exec",         "console.input", "console.resize", "kill",
       "rm",       "ps",           "inspect",      "monitor",       "image.ls",       "lab.ls",
       "lab.show", "lab.open",     "lab.close",    "lab.check",     "lab.hint",       "lab.reset",
-      "shutdown", "net.topology", "image.layers", "host.shell"};
+      "shutdown", "net.topology", "image.layers", "host.shell", "image.import"};
   return list;
 }
 
@@ -62,6 +63,9 @@ void Backend::image_layers(const std::string&, const std::optional<std::string>&
 
 json Backend::host_shell(unsigned, unsigned) {
   throw Error("host.shell: not available yet (this backend has no host)");
+}
+void Backend::image_import(const ImageImportRequest&, Responder reply) {
+  reply.fail("image.import: not available yet (this backend has no image store)", "unavailable");
 }
 
 Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::int64_t origin_ns)
@@ -304,6 +308,8 @@ void Dispatcher::dispatch(const std::string& cmd, const json& request, Responder
     auto rows = a.opt_int("rows", 1, 65535).value_or(24);
     auto cols = a.opt_int("cols", 1, 65535).value_or(80);
     reply.ok(backend_.host_shell(static_cast<unsigned>(rows), static_cast<unsigned>(cols)));
+  } else if (cmd == "image.import") {
+    backend_.image_import(image_import_request(a), reply);
   } else if (is_lab_command(cmd)) {
     backend_.lab(lab_request(a, cmd), reply);
   } else if (cmd == "shutdown") {

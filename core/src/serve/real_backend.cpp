@@ -95,7 +95,11 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
               log("error", body["error"].get<std::string>());
             else
               emit("net.topology", std::move(body));
-          }) {}
+          }),
+      imports_(
+          loop,
+          [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
+          runtime_.paths().images) {}
 
 RealBackend::~RealBackend() {
   try {
@@ -394,7 +398,12 @@ void RealBackend::lab(const LabRequest& request, Responder reply) {
   labs_.handle(request, std::move(reply));
 }
 
+void RealBackend::image_import(const ImageImportRequest& request, Responder reply) {
+  imports_.handle(request, std::move(reply));
+}
+
 void RealBackend::shutdown() {
+  imports_.cancel();
   labs_.close();
   topology_.set_watching(false);
   while (!monitors_.empty()) stop_monitor(monitors_.begin()->first);

@@ -10,6 +10,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/monitor.hpp"
 #include "boxlab/serve.hpp"
+#include "image_import.hpp"
 #include "labs.hpp"
 #include "pictures.hpp"
 #include "sessions.hpp"
@@ -41,6 +42,7 @@ class RealBackend final : public Backend {
   bool net_topology(std::optional<bool> watch) override;
   void image_layers(const std::string& name, const std::optional<std::string>& path) override;
   nlohmann::json host_shell(unsigned rows, unsigned cols) override;
+  void image_import(const ImageImportRequest& request, Responder reply) override;
   void shutdown() override;
 
  private:
@@ -67,6 +69,7 @@ class RealBackend final : public Backend {
   std::map<std::string, std::unique_ptr<monitor::Monitor>> monitors_;
   LabService labs_;
   TopologyWatch topology_;
+  ImageImportService imports_;
 };
 
 }  // namespace boxlab::serve

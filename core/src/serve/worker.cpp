@@ -52,9 +52,22 @@ void Worker::run() {
       if (stop_) return;
       done_.push_back(std::move(done));
     }
-    std::uint64_t one = 1;
-    (void)!::write(wake_.get(), &one, sizeof one);
+    wake();
   }
+}
+
+void Worker::notify(Done work) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    done_.push_back(std::move(work));
+  }
+  wake();
+}
+
+void Worker::wake() {
+  std::uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof one);
 }
 
 void Worker::on_wake() {

@@ -29,10 +29,14 @@ class Worker {
 
   // Jobs run in the order posted, one at a time. A job must not throw.
   void post(Job job);
+  // From a running job: `work` runs on the loop's thread soon (before the job's own Done), in
+  // the order sent. For what a job reports while it runs (progress events).
+  void notify(Done work);
 
  private:
   void run();
   void on_wake();
+  void wake();
 
   Loop& loop_;
   Fd wake_;  // eventfd: completions are waiting

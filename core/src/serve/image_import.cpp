@@ -1,0 +1,97 @@
+#include "image_import.hpp"
+
+#include "../image/layout.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/image.hpp"
+
+namespace boxlab::serve {
+
+using nlohmann::json;
+namespace fsys = std::filesystem;
+
+ImageImportRequest image_import_request(const Args& a) {
+  a.allow_only({"source", "name", "keepSetuid"});
+  ImageImportRequest r;
+  r.source = a.str("source");
+  // serve's working directory means nothing to its client.
+  if (r.source.empty() || r.source.front() != '/')
+    throw BadRequest("image.import: field 'source' must be an absolute path");
+  r.name = a.opt_str("name");
+  if (r.name) {
+    try {
+      image::check_image_name(*r.name);
+    } catch (const Error& e) {
+      throw BadRequest("image.import: field 'name': " + e.message());
+    }
+  }
+  r.keep_setuid = a.flag("keepSetuid", false);
+  return r;
+}
+
+ImageImportService::ImageImportService(Loop& loop, Emit emit, fsys::path images_dir)
+    : emit_(std::move(emit)), images_dir_(std::move(images_dir)), worker_(loop) {}
+
+ImageImportService::~ImageImportService() {
+  cancel();  // ~Worker then waits for the running import to unwind
+}
+
+void ImageImportService::cancel() {
+  cancelled_ = true;
+}
+
+void ImageImportService::handle(const ImageImportRequest& request, Responder reply) {
+  if (cancelled_) throw Error("image.import: serve is stopping");
+  // One at a time: each holds the store while it stages, and its progress stream is its own.
+  if (running_)
+    throw Error("image.import: an import is already running (" + *running_ +
+                "); send this one after its reply");
+  running_ = request.source;
+  worker_.post([this, request, reply]() { return import(request, reply); });
+}
+
+Worker::Done ImageImportService::import(const ImageImportRequest& request, Responder reply) {
+  // Events go to the loop in order, ahead of the reply (the Done returned below).
+  image::ProgressEvents events(request.source, [this](const json& body) {
+    worker_.notify([this, body] { emit_("image.progress", body); });
+  });
+  image::ImportOptions options;
+  options.name = request.name;
+  options.keep_setuid = request.keep_setuid;
+  options.progress = [&](const image::ImportProgress& p) {
+    // The last report (layers_total known) comes after the tags are written: too late to stop.
+    if (cancelled_ && p.layers_total == 0) throw Error("cancelled: serve is stopping");
+    events.update(p);
+  };
+  std::string error;
+  try {
+    std::vector<image::Image> images = image::Store(images_dir_).import(request.source, options);
+    events.done(images);
+    json list = json::array();
+    for (const auto& img : images) {
+      std::uint64_t size = 0;
+      for (const auto& l : img.layers) size += l.size;
+      list.push_back({{"name", img.name},
+                      {"digest", img.manifest_digest},
+                      {"layers", img.layers.size()},
+                      {"size", size}});
+    }
+    json result = list.at(0);  // Store::import returns at least one image or throws
+    result["images"] = std::move(list);
+    return [this, reply, result]() mutable {
+      running_.reset();
+      reply.ok(result);
+    };
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  try {
+    events.failed(error);
+  } catch (const std::exception&) {  // out of memory: the reply below still says why
+  }
+  return [this, reply, error]() mutable {
+    running_.reset();
+    reply.fail(error, "failed");
+  };
+}
+
+}  // namespace boxlab::serve

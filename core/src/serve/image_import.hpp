@@ -1,0 +1,52 @@
+// serve's `image.import` (docs/events.md): `boxlab image import` on a worker thread, so the
+// loop keeps serving meanwhile; its `image.progress` events (the same ProgressEvents as
+// `image import --events`) stream while it runs, then one reply. One import at a time: a second
+// one while the first runs is refused. Shutdown cancels a running import at its next read; it
+// unwinds like any failed import, so nothing of it stays in the store.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "args.hpp"
+#include "boxlab/serve.hpp"
+#include "worker.hpp"
+
+namespace boxlab::serve {
+
+class Loop;
+
+// The command's fields, checked (BadRequest names the field): `source` an absolute path,
+// `name` a valid image name, `keepSetuid` a bool.
+ImageImportRequest image_import_request(const Args& args);
+
+class ImageImportService {
+ public:
+  using Emit = std::function<void(const std::string& type, nlohmann::json body)>;
+  ImageImportService(Loop& loop, Emit emit, std::filesystem::path images_dir);
+  // Cancels a running import and waits for it to unwind.
+  ~ImageImportService();
+  ImageImportService(const ImageImportService&) = delete;
+  ImageImportService& operator=(const ImageImportService&) = delete;
+
+  // Replies when the import is done: {name, digest, layers, size, images}.
+  void handle(const ImageImportRequest& request, Responder reply);
+  // Serve is stopping: a running import stops at its next read (its reply is not sent), and
+  // no new one starts.
+  void cancel();
+
+ private:
+  Worker::Done import(const ImageImportRequest& request, Responder reply);  // worker side
+
+  Emit emit_;
+  std::filesystem::path images_dir_;
+  std::atomic<bool> cancelled_{false};
+  std::optional<std::string> running_;  // loop side: the source being imported
+  Worker worker_;                       // last: its thread stops before the rest goes
+};
+
+}  // namespace boxlab::serve
