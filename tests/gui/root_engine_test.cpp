@@ -49,12 +49,8 @@ class RootEngineTest : public QObject {
   void initTestCase() {
     if (::geteuid() != 0) QSKIP("needs root: starts boxlab serve and real containers");
     QVERIFY(root_.isValid());
-    QFile::setPermissions(root_.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
-                                            QFile::ExeGroup | QFile::ExeOther);
-    int code = -1;
-    QString out =
-        runBoxlab(root_.path(), {QStringLiteral("image"), QStringLiteral("build-base")}, &code);
-    QVERIFY2(code == 0, qPrintable(out));
+    QString out;
+    QVERIFY2(test::prepareRoot(root_.path(), &out), qPrintable(out));
     session_ = test::makeRootSession(root_.path());
     QStringList messages;
     connect(session_.get(), &Session::message, this,

@@ -59,15 +59,10 @@ class RootHogTest : public QObject {
   void initTestCase() {
     if (::geteuid() != 0) QSKIP("needs root: starts boxlab serve and real containers");
     QVERIFY(root_.isValid() && state_.isValid());
-    QFile::setPermissions(root_.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
-                                            QFile::ExeGroup | QFile::ExeOther);
-    qputenv("BOXLAB_LABS_DIR", QByteArrayLiteral(BOXLAB_SOURCE_DIR "/labs"));
-    qputenv("BOXLAB_STATE_HOME", state_.path().toUtf8());
+    test::useLabsFromSource(state_.path());
     qputenv("SHELL", "/bin/sh");  // the same prompt whatever the tester's shell
-    int code = -1;
-    QString out = test::runBoxlab(root_.path(),
-                                  {QStringLiteral("image"), QStringLiteral("build-base")}, &code);
-    QVERIFY2(code == 0, qPrintable(out));
+    QString out;
+    QVERIFY2(test::prepareRoot(root_.path(), &out), qPrintable(out));
     session_ = test::makeRootSession(root_.path());
     connect(session_.get(), &Session::message, this, [this](const QString& m) {
       messages_ << m;

@@ -64,12 +64,9 @@ class RootLabTest : public QObject {
   void initTestCase() {
     if (::geteuid() != 0) QSKIP("needs root: starts boxlab serve and real containers");
     QVERIFY(root_.isValid() && state_.isValid());
-    QFile::setPermissions(root_.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
-                                            QFile::ExeGroup | QFile::ExeOther);
-    // serve and the CLI read these: labs from the source tree, progress in our own dir.
-    qputenv("BOXLAB_LABS_DIR", QByteArrayLiteral(BOXLAB_SOURCE_DIR "/labs"));
-    qputenv("BOXLAB_STATE_HOME", state_.path().toUtf8());
-    QVERIFY(boxlab({QStringLiteral("image"), QStringLiteral("build-base")}));
+    test::useLabsFromSource(state_.path());
+    QString out;
+    QVERIFY2(test::prepareRoot(root_.path(), &out), qPrintable(out));
     session_ = test::makeRootSession(root_.path());
     connect(session_.get(), &Session::message, this, [this](const QString& m) {
       messages_ << m;

@@ -43,10 +43,8 @@ class RootLayersTest : public QObject {
   void initTestCase() {
     if (::geteuid() != 0) QSKIP("needs root: starts boxlab serve and a container");
     QVERIFY(root_.isValid());
-    QFile::setPermissions(root_.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
-                                            QFile::ExeGroup | QFile::ExeOther);
-    QString out = runBoxlab({QStringLiteral("image"), QStringLiteral("build-base")});
-    QVERIFY2(out.startsWith(QStringLiteral("sha256:")), qPrintable(out));
+    QString out;
+    QVERIFY2(test::prepareRoot(root_.path(), &out), qPrintable(out));
     session_ = test::makeRootSession(root_.path());
     connect(session_.get(), &Session::message, this,
             [](const QString& m) { qInfo("engine: %s", qPrintable(m)); });

@@ -127,10 +127,8 @@ class RootNetworkTest : public QObject {
     ::close(s);
     qunsetenv("BOXLAB_NET_NS");
     QVERIFY(root_.isValid());
-    QFile::setPermissions(root_.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
-                                            QFile::ExeGroup | QFile::ExeOther);
-    QString out = runBoxlab({QStringLiteral("image"), QStringLiteral("build-base")});
-    QVERIFY2(out.startsWith(QStringLiteral("sha256:")), qPrintable(out));
+    QString out;
+    QVERIFY2(test::prepareRoot(root_.path(), &out), qPrintable(out));
     session_ = test::makeRootSession(root_.path());
     connect(session_.get(), &Session::message, this,
             [](const QString& m) { qInfo("engine: %s", qPrintable(m)); });

@@ -2,6 +2,7 @@
 // `boxlab serve` run as root over it.
 #pragma once
 
+#include <QFile>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
@@ -21,6 +22,24 @@ inline QString runBoxlab(const QString& root, const QStringList& args, int* code
   p.waitForFinished(120000);
   if (code) *code = p.exitCode();
   return QString::fromUtf8(p.readAll());
+}
+
+// A test's --root made ready for containers: searchable by every user (a user namespace's root
+// walks to its rootfs) and holding the base image. False when build-base failed; *output holds
+// what it printed.
+inline bool prepareRoot(const QString& root, QString* output) {
+  QFile::setPermissions(root, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
+                                  QFile::ExeGroup | QFile::ExeOther);
+  int code = -1;
+  *output = runBoxlab(root, {QStringLiteral("image"), QStringLiteral("build-base")}, &code);
+  return code == 0;
+}
+
+// What serve and the CLI of a lab test read: labs from the source tree, progress and answers in
+// the test's own STATE dir.
+inline void useLabsFromSource(const QString& state) {
+  qputenv("BOXLAB_LABS_DIR", QByteArrayLiteral(BOXLAB_SOURCE_DIR "/labs"));
+  qputenv("BOXLAB_STATE_HOME", state.toUtf8());
 }
 
 // Not started yet: the caller connects its signals first.

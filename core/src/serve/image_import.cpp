@@ -9,6 +9,15 @@ namespace boxlab::serve {
 using nlohmann::json;
 namespace fsys = std::filesystem;
 
+json image_summary(const image::Image& image) {
+  std::uint64_t size = 0;
+  for (const auto& layer : image.layers) size += layer.size;
+  return {{"name", image.name},
+          {"digest", image.manifest_digest},
+          {"layers", image.layers.size()},
+          {"size", size}};
+}
+
 ImageImportRequest image_import_request(const Args& a) {
   a.allow_only({"source", "name", "keepSetuid"});
   ImageImportRequest r;
@@ -67,14 +76,7 @@ Worker::Done ImageImportService::import(const ImageImportRequest& request, Respo
     std::vector<image::Image> images = image::Store(images_dir_).import(request.source, options);
     events.done(images);
     json list = json::array();
-    for (const auto& img : images) {
-      std::uint64_t size = 0;
-      for (const auto& l : img.layers) size += l.size;
-      list.push_back({{"name", img.name},
-                      {"digest", img.manifest_digest},
-                      {"layers", img.layers.size()},
-                      {"size", size}});
-    }
+    for (const auto& img : images) list.push_back(image_summary(img));
     json result = list.at(0);  // Store::import returns at least one image or throws
     result["images"] = std::move(list);
     return [this, reply, result]() mutable {

@@ -13,12 +13,16 @@
 #include <string>
 
 #include "args.hpp"
+#include "boxlab/image.hpp"
 #include "boxlab/serve.hpp"
 #include "worker.hpp"
 
 namespace boxlab::serve {
 
 class Loop;
+
+// One image as `image.ls` and `image.import` list it: {name, digest, layers, size}.
+nlohmann::json image_summary(const image::Image& image);
 
 // The command's fields, checked (BadRequest names the field): `source` an absolute path,
 // `name` a valid image name, `keepSetuid` a bool.

@@ -346,14 +346,7 @@ void RealBackend::monitor(const std::string& name_or_id, bool on, double rate_hz
 nlohmann::json RealBackend::image_ls() {
   image::Store store(runtime_.paths().images);
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& img : store.list()) {
-    std::uint64_t size = 0;
-    for (const auto& l : img.layers) size += l.size;
-    list.push_back({{"name", img.name},
-                    {"digest", img.manifest_digest},
-                    {"layers", img.layers.size()},
-                    {"size", size}});
-  }
+  for (const auto& img : store.list()) list.push_back(image_summary(img));
   return {{"images", std::move(list)}};
 }
 
