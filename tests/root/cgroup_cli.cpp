@@ -16,6 +16,7 @@
 
 #include "boxlab/cgroup.hpp"
 #include "boxlab/monitor.hpp"
+#include "cgroup_sweep.hpp"
 #include "test_support.hpp"
 
 namespace cg = boxlab::cgroup;
@@ -69,23 +70,9 @@ std::vector<fs::path> cgroup_dirs(const json& state) {
 
 // Every cgroup directory of container NAME (boxlab-NAME-xxxxxx) below our own cgroups, in every
 // hierarchy, nested ones included.
-std::vector<fs::path> cgroups_named(const std::string& name) {
-  auto where = cg::locate();
-  std::set<fs::path> parents;
-  for (const auto& [controller, dir] : where.v1) parents.insert(dir);
-  if (where.layout == cg::Layout::v2) {
-    auto own = where.unified;
-    parents.insert(own.filename() == "boxlab-engine" ? own.parent_path() : own);
-  }
-  std::vector<fs::path> found;
-  for (const auto& parent : parents) {
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec))
-      if (it->is_directory() &&
-          it->path().filename().string().rfind("boxlab-" + name + "-", 0) == 0)
-        found.push_back(it->path());
-  }
-  return found;
+// The container's cgroup directories below ours, by its name (boxlab-NAME-<hex>).
+std::set<std::string> cgroups_of(const std::string& name) {
+  return boxlab::test::cgroups_named(name + "-");
 }
 
 std::string read_or_empty(const fs::path& file) {
@@ -114,18 +101,18 @@ TEST_CASE("run --memory 32M: the hog is OOM-killed, run says so, rm leaves no cg
   auto dirs = cgroup_dirs(inspect(root, "hog"));
   REQUIRE_FALSE(dirs.empty());
   for (const auto& d : dirs) CHECK(fs::is_directory(d));
-  CHECK(cgroups_named("hog").size() == dirs.size());
+  CHECK(cgroups_of("hog").size() == dirs.size());
 
   REQUIRE(root.boxlab({"rm", "hog"}).status == 0);
   for (const auto& d : dirs) CHECK_FALSE(fs::exists(d));
-  CHECK(cgroups_named("hog").empty());
+  CHECK(cgroups_of("hog").empty());
 
   // run --rm: the same, with nothing to remove by hand.
   auto again = root.boxlab({"run", "--rm", "--name", "hog2", "--memory", "32M", "base", "--", "sh",
                             "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"});
   CHECK(again.status == 137);
   CHECK(again.err.find("OOM killer") != std::string::npos);
-  CHECK(cgroups_named("hog2").empty());
+  CHECK(cgroups_of("hog2").empty());
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 }
 
@@ -169,7 +156,7 @@ TEST_CASE("run --pids 20: a fork loop never exceeds 20", "[root]") {
   }
   CHECK(saw_tree);
   REQUIRE(root.boxlab({"rm", "-f", "forks"}).status == 0);
-  CHECK(cgroups_named("forks").empty());
+  CHECK(cgroups_of("forks").empty());
 }
 
 TEST_CASE("run --cpus 0.5: a busy loop's throttled time grows", "[root]") {
@@ -199,7 +186,7 @@ TEST_CASE("run --cpus 0.5: a busy loop's throttled time grows", "[root]") {
   CHECK(table.out.find("0.50 cpus") != std::string::npos);
   CHECK(table.out.find("throttled ") != std::string::npos);
   REQUIRE(root.boxlab({"rm", "-f", "busy"}).status == 0);
-  CHECK(cgroups_named("busy").empty());
+  CHECK(cgroups_of("busy").empty());
 }
 
 TEST_CASE("pause stops a container's progress and unpause resumes it", "[root]") {
@@ -241,7 +228,7 @@ TEST_CASE("pause stops a container's progress and unpause resumes it", "[root]")
   }
   CHECK(moved);
   REQUIRE(root.boxlab({"rm", "-f", "counter"}).status == 0);
-  CHECK(cgroups_named("counter").empty());
+  CHECK(cgroups_of("counter").empty());
 }
 
 TEST_CASE("a limit whose controller is not mounted is one clear error and leaves nothing",
@@ -283,7 +270,7 @@ TEST_CASE("a limit whose controller is not mounted is one clear error and leaves
     CHECK(r.err.find("create cgroup boxlab-" + name + "-") != std::string::npos);
     CHECK(r.err.find(c.message) != std::string::npos);
     // Nothing behind: no cgroup in the hierarchies that are there, no state, no mount.
-    CHECK(cgroups_named(name).empty());
+    CHECK(cgroups_of(name).empty());
     CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
     CHECK(boxlab::test::mounts_below(root.path()).empty());
   }
