@@ -1,7 +1,6 @@
 #include "image/layout.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,16 +44,15 @@ Descriptor descriptor_from_json(const json& j, const std::string& where) {
   return d;
 }
 
-StoreLock::StoreLock(const fs::path& dir, Mode mode, const char* file) {
+namespace {
+fs::path lock_file_in(const fs::path& dir, const char* file) {
   make_dirs(dir);
-  fs::path path = dir / file;
-  fd_ = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd_) throw Error::system("open " + path.string());
-  int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;
-  while (::flock(fd_.get(), op) != 0) {
-    if (errno != EINTR) throw Error::system("lock " + path.string());
-  }
+  return dir / file;
 }
+}  // namespace
+
+StoreLock::StoreLock(const fs::path& dir, Mode mode, const char* file)
+    : lock_(lock_file_in(dir, file), mode) {}
 
 void check_image_name(const std::string& name) {
   bool ok =

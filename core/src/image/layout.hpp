@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../sys/file_lock.hpp"
 #include "boxlab/fd.hpp"
 
 namespace boxlab::image {
@@ -45,11 +46,11 @@ Descriptor descriptor_from_json(const nlohmann::json& j, const std::string& wher
 inline constexpr const char* kImportLock = ".import.lock";
 class StoreLock {
  public:
-  enum class Mode { shared, exclusive };
+  using Mode = sys::FileLock::Mode;
   StoreLock(const std::filesystem::path& dir, Mode mode, const char* file = ".lock");
 
  private:
-  Fd fd_;
+  sys::FileLock lock_;
 };
 
 // Image names (tags) follow the OCI ref.name grammar, simplified: 1-128 chars of

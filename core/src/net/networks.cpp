@@ -1,12 +1,12 @@
 // The networks of one boxlab root and their address allocator: one JSON file per network, a
 // hosts file per network, and one lock file that serializes every change.
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "../runtime/state.hpp"
+#include "../sys/file_lock.hpp"
 #include "../sys/names.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
@@ -17,19 +17,18 @@ namespace boxlab::net {
 namespace fsys = std::filesystem;
 namespace {
 
+fsys::path networks_lock_file(const fsys::path& dir) {
+  make_dirs(dir, 0711);
+  return dir / ".lock";
+}
+
 // Held while reading and writing network files: 4 concurrent `run`s get 4 addresses.
 class NetworksLock {
  public:
-  explicit NetworksLock(const fsys::path& dir) {
-    make_dirs(dir, 0711);
-    fsys::path file = dir / ".lock";
-    fd_.reset(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd_) throw Error::system("open " + file.string());
-    if (::flock(fd_.get(), LOCK_EX) != 0) throw Error::system("lock " + file.string());
-  }
+  explicit NetworksLock(const fsys::path& dir) : lock_(networks_lock_file(dir)) {}
 
  private:
-  Fd fd_;
+  sys::FileLock lock_;
 };
 
 fsys::path record_path(const fsys::path& dir, const std::string& name) {

@@ -1,7 +1,5 @@
 #include "state.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/random.h>
 
 #include <chrono>
@@ -89,12 +87,6 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
 }
 
 namespace runtime {
-
-DirLock::DirLock(const std::filesystem::path& dir)
-    : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-  if (!fd_) throw Error::system("open " + dir.string());
-  if (::flock(fd_.get(), LOCK_EX) != 0) throw Error::system("lock " + dir.string());
-}
 
 ContainerState load_state(const std::filesystem::path& dir) {
   auto path = dir / "state.json";

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
+#include "../sys/file_lock.hpp"
 #include "boxlab/container.hpp"
-#include "boxlab/fd.hpp"
 
 namespace boxlab::runtime {
 
@@ -12,10 +12,10 @@ namespace boxlab::runtime {
 // commands on one container never interleave.
 class DirLock {
  public:
-  explicit DirLock(const std::filesystem::path& dir);
+  explicit DirLock(const std::filesystem::path& dir) : lock_(sys::FileLock::directory(dir)) {}
 
  private:
-  Fd fd_;
+  sys::FileLock lock_;
 };
 
 ContainerState load_state(const std::filesystem::path& dir);

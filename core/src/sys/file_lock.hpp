@@ -1,4 +1,4 @@
-// An exclusive flock on a lock file, held for the object's lifetime.
+// A flock held for the object's lifetime: on a lock file, or on a directory itself.
 #pragma once
 
 #include <filesystem>
@@ -7,15 +7,21 @@
 
 namespace boxlab::sys {
 
-// Opens (creating it, O_CLOEXEC so children never inherit it) `file` and blocks until it holds
-// an exclusive flock on it. flock belongs to the open file, so two FileLocks on the same file
-// exclude each other across processes and across threads of one process alike. Throws
-// boxlab::Error naming the file.
+// flock belongs to the open file, so two FileLocks on the same file exclude each other across
+// processes and across threads of one process alike. Blocks until it holds the lock (retrying
+// after signals); throws boxlab::Error naming the file. The fd is O_CLOEXEC: children never
+// inherit the lock.
 class FileLock {
  public:
-  explicit FileLock(const std::filesystem::path& file);
+  enum class Mode { shared, exclusive };
+
+  // Opens `file`, creating it (mode 0644) when missing, and locks it.
+  explicit FileLock(const std::filesystem::path& file, Mode mode = Mode::exclusive);
+  // Locks the directory `dir` itself (it must exist): for state kept inside it.
+  static FileLock directory(const std::filesystem::path& dir, Mode mode = Mode::exclusive);
 
  private:
+  FileLock(Fd fd, const std::filesystem::path& what, Mode mode);
   Fd fd_;  // closing it releases the lock
 };
 
