@@ -1,4 +1,6 @@
 // Running a command with a timeout and captured output, for checks, setup and solutions.
+#include "sys/spawn.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,28 +17,11 @@
 #include "boxlab/fd.hpp"
 #include "lab/system.hpp"
 
-extern char** environ;
-
 namespace boxlab::lab::detail {
 
 namespace {
 
 constexpr std::size_t kMaxOutput = 1 << 20;
-
-struct SpawnAttrs {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  SpawnAttrs() {
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnAttrs() {
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnAttrs(const SpawnAttrs&) = delete;
-  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
-};
 
 // Reads what is there without blocking; false at EOF or error.
 bool drain(int fd, std::string& into) {
@@ -59,31 +44,16 @@ CommandResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env, double timeout) {
   if (argv.empty()) throw Error("run: no command");
   Pipe out = Pipe::create(), err = Pipe::create();
-  SpawnAttrs sa;
+  sys::SpawnAttrs sa;
   posix_spawn_file_actions_addopen(&sa.fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&sa.fa, out.write.get(), 1);
   posix_spawn_file_actions_adddup2(&sa.fa, err.write.get(), 2);
   // Its own process group, so a timeout kills the shell and what it started.
-  posix_spawnattr_setflags(&sa.attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sa.clean_signals(POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&sa.attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&sa.attr, &none);
-  posix_spawnattr_setsigdefault(&sa.attr, &all);
 
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) {
-    std::string entry = *e;
-    if (!env.count(entry.substr(0, entry.find('=')))) envs.push_back(entry);
-  }
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  std::vector<char*> args, envp;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> envs = sys::environment_with(env), args_copy = argv;
+  std::vector<char*> args = sys::c_array(args_copy), envp = sys::c_array(envs);
 
   pid_t pid = -1;
   if (int rc = posix_spawnp(&pid, args[0], &sa.fa, &sa.attr, args.data(), envp.data()); rc != 0)

@@ -10,10 +10,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../sys/spawn.hpp"
 #include "../sys/syscalls.hpp"
 #include "boxlab/error.hpp"
-
-extern char** environ;
 
 namespace boxlab::serve {
 
@@ -30,22 +29,6 @@ bool is_dir(const fsys::path& p) {
   std::error_code ec;
   return !p.empty() && fsys::is_directory(p, ec);
 }
-
-// posix_spawn's attributes and file actions, destroyed on every path.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 }  // namespace
 
@@ -77,36 +60,23 @@ ChildProcess spawn_host_shell(const HostShellPlan& plan, const Pty& pty, unsigne
   if (::ptsname_r(pty.master.get(), terminal, sizeof terminal) != 0)
     throw Error::system("name the host shell's terminal");
 
-  SpawnSetup s;
+  sys::SpawnAttrs s;
   // A session of its own: opening the terminal (without O_NOCTTY) as its leader makes it the
   // controlling terminal, so Ctrl-C and job control work and the kernel hangs the session up
   // when the master closes.
-  posix_spawn_file_actions_addopen(&s.actions, 0, terminal, O_RDWR, 0);
-  posix_spawn_file_actions_adddup2(&s.actions, 0, 1);
-  posix_spawn_file_actions_adddup2(&s.actions, 0, 2);
-  posix_spawn_file_actions_addchdir_np(&s.actions, plan.cwd.c_str());
-  posix_spawnattr_setflags(&s.attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&s.attr, &none);
-  posix_spawnattr_setsigdefault(&s.attr, &all);
+  posix_spawn_file_actions_addopen(&s.fa, 0, terminal, O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&s.fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&s.fa, 0, 2);
+  posix_spawn_file_actions_addchdir_np(&s.fa, plan.cwd.c_str());
+  s.clean_signals(POSIX_SPAWN_SETSID);
 
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) {
-    std::string entry = *e;
-    if (!plan.env.count(entry.substr(0, entry.find('=')))) envs.push_back(std::move(entry));
-  }
-  for (const auto& [k, v] : plan.env) envs.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> envs = sys::environment_with(plan.env);
+  std::vector<char*> envp = sys::c_array(envs);
   std::string shell = plan.shell;
   char* argv[] = {shell.data(), nullptr};
 
   pid_t pid = -1;
-  if (int rc = ::posix_spawn(&pid, shell.c_str(), &s.actions, &s.attr, argv, envp.data()); rc != 0)
+  if (int rc = ::posix_spawn(&pid, shell.c_str(), &s.fa, &s.attr, argv, envp.data()); rc != 0)
     throw Error("start the host shell " + shell + " in " + plan.cwd.string(), rc);
   ChildProcess child;
   child.pid = pid;
