@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../fs/mount_op.hpp"
+
 namespace boxlab::process {
 
 // The child's set-up steps, in the order they run. Each is also a lab stage, so the names
@@ -50,27 +52,7 @@ struct Report {
   int index;  // which MountOp for Step::mount, else -1
 };
 
-struct MountOp {
-  enum class Kind {
-    fs,         // mount(source, target, fstype, flags, data)
-    bind,       // bind source (host path) onto target, then apply flags by remount
-    mask_file,  // bind /dev/null over target if it exists
-    mask_dir,   // read-only empty tmpfs over target if it exists
-    readonly,   // bind target onto itself read-only, if it exists
-    symlink,    // target -> source
-    device,     // create a file at target and bind the host device `source` onto it
-  };
-  Kind kind = Kind::fs;
-  std::string source;
-  std::string target;  // absolute path inside the container
-  std::string fstype;
-  unsigned long flags = 0;  // MS_* (MS_RDONLY etc. are applied by remount for binds)
-  std::string data;
-  bool fallback_bind = false;  // fs mount refused with EPERM (user ns): bind `fallback_source`
-  std::string fallback_source;
-  bool directory = true;    // target kind to create for binds
-  std::string description;  // "mount proc on /proc", used in errors
-};
+using fs::MountOp;
 
 struct ChildPlan {
   // Namespaces and identity.
