@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <string>
 
-#include "../../core/src/runtime/plan_child.hpp"
 #include "boxlab/spec.hpp"
+#include "runtime/plan_child.hpp"
 
 using boxlab::NsKind;
 using boxlab::NsSet;

@@ -1,6 +1,6 @@
 // fs::plan_mounts without root: the spec's mounts, devices, masked and read-only paths become
 // the child's mount operations, given host facts instead of the real host.
-#include "../../core/src/fs/mount_plan.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 
 #include <sys/mount.h>
 
@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <string>
 
-#include "../../core/src/fs/host_facts.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/fs/host_facts.hpp"
 #include "boxlab/spec.hpp"
 
 using boxlab::NsKind;

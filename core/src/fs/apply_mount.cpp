@@ -1,4 +1,4 @@
-#include "apply_mount.hpp"
+#include "boxlab/fs/apply_mount.hpp"
 
 #include <fcntl.h>
 #include <sys/mount.h>

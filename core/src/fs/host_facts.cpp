@@ -1,10 +1,10 @@
-#include "host_facts.hpp"
+#include "boxlab/fs/host_facts.hpp"
 
 #include <sys/stat.h>
 
 #include <cerrno>
 
-#include "mount_plan.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 
 namespace boxlab::fs {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "../sys/openat2.hpp"
+#include "boxlab/sys/openat2.hpp"
 
 namespace boxlab::fs {
 

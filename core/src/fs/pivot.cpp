@@ -1,4 +1,4 @@
-#include "pivot.hpp"
+#include "boxlab/fs/pivot.hpp"
 
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "apply_mount.hpp"
+#include "boxlab/fs/apply_mount.hpp"
 
 namespace boxlab::fs {
 

@@ -1,6 +1,6 @@
-#include "image/beneath.hpp"
+#include "beneath.hpp"
 
-#include "sys/openat2.hpp"
+#include "boxlab/sys/openat2.hpp"
 
 namespace boxlab::image {
 

@@ -10,8 +10,8 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/image.hpp"
-#include "lab/system.hpp"
-#include "sys/openat2.hpp"
+#include "boxlab/sys/openat2.hpp"
+#include "system.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;

@@ -19,9 +19,9 @@
 #include <climits>
 #include <cstring>
 
-#include "../fs/apply_mount.hpp"
-#include "../fs/pivot.hpp"
-#include "child_plan.hpp"
+#include "boxlab/fs/apply_mount.hpp"
+#include "boxlab/fs/pivot.hpp"
+#include "boxlab/process/child_plan.hpp"
 
 namespace boxlab::process {
 namespace {

@@ -1,5 +1,5 @@
 // The child plan's parent-side helpers: step names for errors, and the execve arrays.
-#include "child_plan.hpp"
+#include "boxlab/process/child_plan.hpp"
 
 namespace boxlab::process {
 

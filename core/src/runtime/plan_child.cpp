@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "../fs/mount_plan.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 
 namespace boxlab::runtime {
 

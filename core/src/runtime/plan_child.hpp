@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "../fs/host_facts.hpp"
-#include "../process/child_plan.hpp"
+#include "boxlab/fs/host_facts.hpp"
+#include "boxlab/process/child_plan.hpp"
 #include "boxlab/spec.hpp"
 
 namespace boxlab::runtime {

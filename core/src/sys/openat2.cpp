@@ -1,4 +1,4 @@
-#include "openat2.hpp"
+#include "boxlab/sys/openat2.hpp"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
