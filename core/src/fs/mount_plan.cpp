@@ -1,4 +1,4 @@
-#include "mount_plan.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 
 #include <sys/mount.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "image/beneath.hpp"
+#include "beneath.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>

@@ -1,4 +1,4 @@
-#include "image/shift.hpp"
+#include "shift.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/image.hpp"
-#include "lab/system.hpp"
+#include "system.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;

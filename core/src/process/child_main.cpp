@@ -21,7 +21,7 @@
 #include <climits>
 #include <cstring>
 
-#include "child_plan.hpp"
+#include "boxlab/process/child_plan.hpp"
 
 namespace boxlab::process {
 namespace {

@@ -9,23 +9,23 @@
 
 #include <cerrno>
 
-#include "../cgroup/leftover.hpp"
-#include "../fs/mount_plan.hpp"
-#include "../ns/idmap.hpp"
-#include "../process/child_plan.hpp"
-#include "../sys/names.hpp"
-#include "../sys/syscalls.hpp"
 #include "boxlab/attach_primer.hpp"
 #include "boxlab/cgroup.hpp"
+#include "boxlab/cgroup/leftover.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fault.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/ns/idmap.hpp"
+#include "boxlab/process/child_plan.hpp"
+#include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/names.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
-#include "state.hpp"
 
 namespace boxlab {
 namespace {
@@ -209,7 +209,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
       image::Store store(paths_.images);
       image::Image img = store.get(*o.image);
       st.image_digest = img.manifest_digest;
-      auto shift = ns::root_shift(spec);
+      auto shift = spec::root_shift(spec);
       auto lowers = store.layer_dirs(img, shift);
       fsys::path upper = dir / "upper", work = dir / "work", rootfs = dir / "rootfs";
       for (const auto& d : {upper, work, rootfs})

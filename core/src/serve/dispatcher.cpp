@@ -4,12 +4,12 @@
 
 #include <map>
 
-#include "../monitor/json_guard.hpp"
 #include "args.hpp"
 #include "base64.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
+#include "boxlab/events/json_guard.hpp"
 #include "boxlab/serve.hpp"
 #include "image_import.hpp"
 
@@ -193,7 +193,7 @@ void Dispatcher::handle_line(std::string_view line) {
       line.remove_suffix(1);
     if (line.empty()) return;  // blank lines are keep-alives
     Responder bad(nullptr, write);
-    if (!monitor::json_nesting_ok(line, monitor::kMaxJsonDepth))
+    if (!events::json_nesting_ok(line, events::kMaxJsonDepth))
       return bad.fail("nested too deeply", "parse");
     json request = json::parse(line.begin(), line.end(), nullptr, false);
     if (request.is_discarded()) return bad.fail("not JSON", "parse");

@@ -1,8 +1,8 @@
 #include "image_import.hpp"
 
-#include "../image/layout.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/image/layout.hpp"
 
 namespace boxlab::serve {
 

@@ -6,12 +6,13 @@
 
 #include <cerrno>
 
-#include "../sys/syscalls.hpp"
 #include "boxlab/console.hpp"
+#include "boxlab/container_fs.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/run_spec.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "host_shell.hpp"
 #include "loop.hpp"
 #include "output.hpp"

@@ -3,8 +3,9 @@
 
 #include <filesystem>
 
-#include "../sys/file_lock.hpp"
 #include "boxlab/container.hpp"
+#include "boxlab/sys/file_lock.hpp"
+#include "boxlab/sys/process.hpp"
 
 namespace boxlab::runtime {
 
@@ -21,12 +22,10 @@ class DirLock {
 ContainerState load_state(const std::filesystem::path& dir);
 void save_state(const std::filesystem::path& dir, const ContainerState& state);
 
-// Start time of a process (/proc/PID/stat field 22), 0 when it is gone.
-std::uint64_t process_start_time(pid_t pid);
-// The recorded process still runs (same pid and start time, not a zombie).
-bool process_alive(pid_t pid, std::uint64_t start_time);
-
-std::string now_rfc3339();
-std::string random_hex(size_t bytes);
+// Moved down to sys (net uses them too); the runtime keeps calling them by these names.
+using sys::process_alive;
+using sys::process_start_time;
+using sys::now_rfc3339;
+using sys::random_hex;
 
 }  // namespace boxlab::runtime

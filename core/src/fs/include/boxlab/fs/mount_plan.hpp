@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "../process/child_plan.hpp"
+#include "boxlab/process/child_plan.hpp"
 #include "boxlab/spec.hpp"
 
 namespace boxlab::fs {

@@ -144,3 +144,11 @@ class Container {
 int parse_signal(const std::string& text);
 
 }  // namespace boxlab
+
+namespace boxlab::net {
+
+// net.hpp's topology for these containers (those on `network` when non-empty).
+nlohmann::json topology(const Paths& paths, const std::vector<ContainerState>& containers,
+                        const std::string& network = {});
+
+}  // namespace boxlab::net

@@ -1,6 +1,6 @@
-#include "json_guard.hpp"
+#include "boxlab/events/json_guard.hpp"
 
-namespace boxlab::monitor {
+namespace boxlab::events {
 
 bool json_nesting_ok(std::string_view text, int max_depth) {
   int depth = 0;
@@ -25,4 +25,4 @@ bool json_nesting_ok(std::string_view text, int max_depth) {
   return true;
 }
 
-}  // namespace boxlab::monitor
+}  // namespace boxlab::events

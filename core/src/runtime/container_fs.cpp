@@ -1,11 +1,13 @@
 // A container's layer stack (its image's layers under its own upper dir): the image.layers
 // event, `boxlab diff` and `boxlab commit`.
+#include "boxlab/container_fs.hpp"
+
 #include <sys/stat.h>
 
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
-#include "ns/idmap.hpp"
+#include "boxlab/spec.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;
@@ -36,7 +38,7 @@ ContainerFs open_container(Runtime& runtime, const std::string& name) {
                 ") is no longer in the store");
   out.image = *image;
   out.upper = c.dir() / "upper";
-  out.shift = ns::root_shift(out.state.spec);
+  out.shift = spec::root_shift(out.state.spec);
   out.lowers = store.layer_dirs(out.image, out.shift);
   return out;
 }

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "boxlab/event_parse.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/namespaces.hpp"
 
@@ -229,21 +230,8 @@ std::uint64_t run_monitor(Runtime& runtime, const std::string& name, MonitorOpti
 // The same loop for a Monitor made by the caller.
 std::uint64_t run_monitor(Monitor& monitor);
 
-// ---- reading streams -----------------------------------------------------------------------
-
-struct Event {
-  int v = 0;
-  std::string type;
-  std::int64_t t = 0;
-  std::string backend;  // "" when absent
-  bool known = false;   // a type this version knows (and validated); others pass through
-  nlohmann::json body;  // the whole object, extra fields included
-};
-
-// One line of a stream. nullopt (and *error set, when given) when the line is not an event of
-// this schema: not JSON, not an object, v/type/t missing or of the wrong type, an unsupported
-// v, or a known type missing one of its required fields. Unknown types and extra fields are
-// accepted. Never throws.
-std::optional<Event> parse_event(std::string_view line, std::string* error = nullptr);
+// The stream reader moved down to the events layer (the GUI links it alone); the old names.
+using events::Event;
+using events::parse_event;
 
 }  // namespace boxlab::monitor

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../sys/file_lock.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/sys/file_lock.hpp"
 
 namespace boxlab::image {
 

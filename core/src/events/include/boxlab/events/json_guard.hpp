@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace boxlab::monitor {
+namespace boxlab::events {
 
 inline constexpr int kMaxJsonDepth = 64;
 
@@ -12,4 +12,4 @@ inline constexpr int kMaxJsonDepth = 64;
 // included), so no later recursive walk (dump, comparisons) can exhaust the stack.
 bool json_nesting_ok(std::string_view text, int max_depth);
 
-}  // namespace boxlab::monitor
+}  // namespace boxlab::events

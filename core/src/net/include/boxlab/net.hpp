@@ -19,10 +19,6 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/paths.hpp"
 
-namespace boxlab {
-struct ContainerState;
-}
-
 namespace boxlab::net {
 
 inline constexpr const char* kDefaultNetwork = "boxlab0";
@@ -158,7 +154,14 @@ Fd host_netns();
 
 // Bridges, veth pairs, namespaces with their interfaces and addresses, published ports; from
 // the kernel (netlink in each namespace) and boxlab's records. Only `network` when non-empty.
-nlohmann::json topology(const Paths& paths, const std::vector<ContainerState>& containers,
+// A container as the topology sees it (the runtime fills these from its states: see
+// container.hpp's overload, which takes the containers themselves).
+struct TopologyMember {
+  std::string name;
+  nlohmann::json attachment;  // Attachment::to_json(), null when on no network
+  pid_t netns_pid = 0;        // a live process in its own network namespace, else 0
+};
+nlohmann::json topology(const Paths& paths, const std::vector<TopologyMember>& containers,
                         const std::string& network = {});
 
 }  // namespace boxlab::net

@@ -1,4 +1,4 @@
-// Every process below one, found by parentage in /proc (the TreeSampler's descendants mode):
+// Every process below one, found by parentage in /proc (each process's ppid):
 // for processes that do not die with their ancestor (no pid namespace, a shell's jobs).
 #pragma once
 
@@ -6,9 +6,9 @@
 
 #include <vector>
 
-namespace boxlab::monitor {
+namespace boxlab::sys {
 
 // Children, grandchildren, ... of root as /proc shows them now (root itself not included).
 std::vector<pid_t> descendants(pid_t root);
 
-}  // namespace boxlab::monitor
+}  // namespace boxlab::sys

@@ -10,9 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace boxlab {
-class Runtime;
-}
+#include "boxlab/ns/idmap.hpp"
 
 namespace boxlab::image {
 
@@ -43,16 +41,8 @@ struct Image {
   std::filesystem::path store;  // the store it was loaded from (its layers are there)
 };
 
-// Owners shifted for a user namespace: host id = base + id inside, for ids < size.
-// Ids >= size have no place in the namespace; they become the kernel's overflow id 65534 on the
-// host, which is outside the mapped range, so inside they show as nobody/nogroup, just as the
-// kernel shows any unmapped owner.
-struct IdShift {
-  std::uint32_t uid_base = 0;
-  std::uint32_t gid_base = 0;
-  std::uint32_t size = 65536;
-  bool operator==(const IdShift&) const = default;
-};
+// Owners shifted for a user namespace (ns::IdShift; the image layer applies it to files).
+using IdShift = ns::IdShift;
 
 // What a layer may contain and how much of it. Entries outside these limits make the unpack
 // fail with an error naming the entry. Device nodes and setuid/setgid bits on files (and the
@@ -227,15 +217,5 @@ struct ImageUser {
 ImageUser resolve_user(const std::vector<std::filesystem::path>& stack, const std::string& spec);
 // As above, on `image`'s layers from its store; numeric specs need no store.
 ImageUser resolve_user(const Image& image, const std::string& spec);
-
-// A running or stopped container's layers: the image it was created from, under its own upper
-// dir. The body of the `image.layers` event (docs/events.md): layers bottom first with the
-// upper last; with `path`, which layer it comes from and, for a dir, where each entry does.
-nlohmann::json container_layers(Runtime& runtime, const std::string& container,
-                                const std::optional<std::string>& path = {});
-// `boxlab diff`: what the container changed against its image.
-std::vector<FsChange> container_diff(Runtime& runtime, const std::string& container);
-// `boxlab commit`: the container's changes as a new layer on its image, tagged `name`.
-Image commit_container(Runtime& runtime, const std::string& container, const std::string& name);
 
 }  // namespace boxlab::image

@@ -1,12 +1,13 @@
 // parse_event: one line of an event stream, validated against schema version 1.
+#include "boxlab/event_parse.hpp"
+
 #include <functional>
 #include <map>
 
 #include "boxlab/events.hpp"
-#include "boxlab/monitor.hpp"
-#include "json_guard.hpp"
+#include "boxlab/events/json_guard.hpp"
 
-namespace boxlab::monitor {
+namespace boxlab::events {
 
 namespace {
 
@@ -262,4 +263,4 @@ std::optional<Event> parse_event(std::string_view line, std::string* error) {
   }
 }
 
-}  // namespace boxlab::monitor
+}  // namespace boxlab::events

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "boxlab/namespaces.hpp"
+#include "boxlab/ns/idmap.hpp"
 
 namespace boxlab::spec {
 
@@ -60,12 +61,7 @@ struct Namespace {
   bool operator==(const Namespace&) const = default;
 };
 
-struct IdMapping {
-  std::uint32_t container_id = 0;
-  std::uint32_t host_id = 0;
-  std::uint32_t size = 0;  // > 0
-  bool operator==(const IdMapping&) const = default;
-};
+using IdMapping = ns::IdMapping;
 
 // Parsed and validated here; applied by the cgroups code.
 struct Resources {
@@ -123,5 +119,9 @@ Spec default_spec();
 // Docker-style size ("512k", "32m", "32M", "1g", "1.5g", "64MiB", "1048576"; units are powers of
 // 1024) in bytes. nullopt for "" (not given); throws Error on anything else that is not a size.
 std::optional<std::int64_t> parse_size(std::string_view text);
+
+// The host range container root maps to, for shifting image files: nullopt without a new
+// user namespace or when root is not mapped.
+std::optional<ns::IdShift> root_shift(const Spec& spec);
 
 }  // namespace boxlab::spec
