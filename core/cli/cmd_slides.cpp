@@ -38,9 +38,9 @@ fsys::path slides_tool() {
        {bin / "boxlab-slides", bin / ".." / "libexec" / "boxlab" / "boxlab-slides",
         bin / ".." / "gui" / "slides" / "boxlab-slides"})
     if (::access(p.c_str(), X_OK) == 0) return fsys::weakly_canonical(p, ec);
-  throw Error(
-      "PDF export needs boxlab-slides (the Qt renderer in gui/slides), not found next to " +
-      bin.string() + ": build it (BOXLAB_GUI=ON, target boxlab-slides) or set BOXLAB_SLIDES_TOOL");
+  throw Error("PDF export needs boxlab-slides (the Qt renderer in gui/slides), not found next to " +
+              bin.string() +
+              ": build it (BOXLAB_GUI=ON, target boxlab-slides) or set BOXLAB_SLIDES_TOOL");
 }
 
 std::vector<std::string> verbs_of(CLI::App& app) {
@@ -75,14 +75,14 @@ void add_slides_commands(CLI::App& app, const Globals& /*globals*/, int& exit_co
       std::sort(labs.begin(), labs.end());
       std::string lab_list;
       for (const auto& l : labs) lab_list += (lab_list.empty() ? "" : ",") + l;
-      std::cout << std::setw(28) << d.id << std::setw(7) << d.slides.size() << std::setw(6)
-                << demos << std::setw(14) << (lab_list.empty() ? "-" : lab_list) << d.title
-                << "\n";
+      std::cout << std::setw(28) << d.id << std::setw(7) << d.slides.size() << std::setw(6) << demos
+                << std::setw(14) << (lab_list.empty() ? "-" : lab_list) << d.title << "\n";
     }
   });
 
   auto decks = std::make_shared<std::vector<std::string>>();
-  auto* check = cmd->add_subcommand("check", "Check decks: lab links, images, slide and note counts");
+  auto* check =
+      cmd->add_subcommand("check", "Check decks: lab links, images, slide and note counts");
   check->add_option("deck", *decks, "Decks to check (default: all): 02, namespaces or a file");
   check->callback([&app, &exit_code, dir, decks] {
     fsys::path sdir = slides_dir(*dir);
@@ -111,7 +111,8 @@ void add_slides_commands(CLI::App& app, const Globals& /*globals*/, int& exit_co
     bool notes = false;
   };
   auto ex = std::make_shared<ExportArgs>();
-  auto* exp = cmd->add_subcommand("export", "Export a deck to PDF (runs boxlab-slides, no display)");
+  auto* exp =
+      cmd->add_subcommand("export", "Export a deck to PDF (runs boxlab-slides, no display)");
   exp->add_option("deck", ex->deck, "Deck: 02, namespaces or a file")->required();
   exp->add_option("--pdf", ex->pdf, "The PDF file to write")->required();
   exp->add_flag("--notes", ex->notes, "Add a page of speaker notes after each slide");

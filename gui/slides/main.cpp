@@ -24,7 +24,8 @@ int export_pdf(const std::string& deck_file, const QString& out, bool notes) {
   if (deck.slides.empty()) throw boxlab::Error(deck_file + ": the deck has no slides");
   QPdfWriter writer(out);
   // 16:9, 10 x 5.625 inches: fills a projector and prints at full width on A4 or Letter.
-  writer.setPageSize(QPageSize(QSizeF(254, 142.875), QPageSize::Millimeter, QStringLiteral("16:9")));
+  writer.setPageSize(
+      QPageSize(QSizeF(254, 142.875), QPageSize::Millimeter, QStringLiteral("16:9")));
   writer.setPageMargins(QMarginsF(0, 0, 0, 0));
   writer.setResolution(300);
   writer.setTitle(QString::fromStdString(deck.title));

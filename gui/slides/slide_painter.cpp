@@ -61,8 +61,8 @@ std::unique_ptr<QTextDocument> make_doc(const QString& markdown, double px, QCol
   QTextCursor c(doc.get());
   for (QTextBlock b = doc->begin(); b.isValid(); b = b.next()) {
     QTextBlockFormat bf = b.blockFormat();
-    bool code = b.blockFormat().hasProperty(QTextFormat::BlockCodeFence) ||
-                b.charFormat().fontFixedPitch();
+    bool code =
+        b.blockFormat().hasProperty(QTextFormat::BlockCodeFence) || b.charFormat().fontFixedPitch();
     for (auto it = b.begin(); !it.atEnd(); ++it) {
       QTextFragment f = it.fragment();
       QTextCharFormat cf = f.charFormat();
@@ -202,8 +202,7 @@ void SlidePainter::paint_slide(QPainter& p, int index, const QRectF& target) con
   p.restore();
 }
 
-void SlidePainter::paint_notes(QPainter& p, int index, const QRectF& target,
-                               double font_px) const {
+void SlidePainter::paint_notes(QPainter& p, int index, const QRectF& target, double font_px) const {
   const slides::Slide& s = deck_.slides.at(static_cast<size_t>(index));
   QString notes = QString::fromStdString(s.notes).trimmed();
   if (notes.isEmpty()) notes = QStringLiteral("*(no notes)*");

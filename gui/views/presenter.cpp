@@ -127,8 +127,9 @@ Presenter::Presenter(slides::Deck deck, QObject* parent)
   tick_ = new QTimer(this);
   connect(tick_, &QTimer::timeout, this, [this] {
     qint64 s = elapsed_.isValid() ? elapsed_.elapsed() / 1000 : 0;
-    clock_->setText(QStringLiteral("%1:%2").arg(s / 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10,
-                                                                                     QLatin1Char('0')));
+    clock_->setText(QStringLiteral("%1:%2")
+                        .arg(s / 60, 2, 10, QLatin1Char('0'))
+                        .arg(s % 60, 2, 10, QLatin1Char('0')));
   });
   tick_->start(1000);
   clock_->setText(QStringLiteral("00:00"));
@@ -137,8 +138,12 @@ Presenter::Presenter(slides::Deck deck, QObject* parent)
 
 Presenter::~Presenter() = default;
 
-QWidget* Presenter::audienceWindow() const { return audience_.get(); }
-QWidget* Presenter::presenterWindow() const { return presenter_.get(); }
+QWidget* Presenter::audienceWindow() const {
+  return audience_.get();
+}
+QWidget* Presenter::presenterWindow() const {
+  return presenter_.get();
+}
 
 void Presenter::start() {
   elapsed_.start();
@@ -239,8 +244,8 @@ void Presenter::refresh() {
   current_->setBlack(black_);
   next_->setIndex(index_ + 1 < count ? index_ + 1 : -1);
   notes_->setIndex(index_);
-  number_->setText(tr("Slide %1 / %2%3").arg(index_ + 1).arg(count).arg(black_ ? tr("  (black)")
-                                                                                 : QString()));
+  number_->setText(
+      tr("Slide %1 / %2%3").arg(index_ + 1).arg(count).arg(black_ ? tr("  (black)") : QString()));
   auto [lab, step] = labLink();
   labButton_->setVisible(!lab.isEmpty());
   labButton_->setText(step.isEmpty() ? tr("L: open lab %1").arg(lab)

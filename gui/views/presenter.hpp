@@ -93,7 +93,7 @@ class Presenter : public QObject {
   std::unique_ptr<SlidePainter> painter_;
   int index_ = 0;
   bool black_ = false;
-  int demoLine_ = 0;      // next line of the current slide's demo
+  int demoLine_ = 0;        // next line of the current slide's demo
   bool demoTyped_ = false;  // that line is in the shell, waiting for Enter
   std::unique_ptr<SlideView> audience_;
   std::unique_ptr<QWidget> presenter_;

@@ -93,8 +93,8 @@ void choosePresentation(QWidget* window, Session* session, ConsoleTabs* consoles
     return;
   }
   bool ok = false;
-  QString pick = QInputDialog::getItem(window, QObject::tr("Present slides"),
-                                       QObject::tr("Deck:"), items, 0, false, &ok);
+  QString pick = QInputDialog::getItem(window, QObject::tr("Present slides"), QObject::tr("Deck:"),
+                                       items, 0, false, &ok);
   if (!ok) return;
   presentDeck(window, session, consoles, files.value(items.indexOf(pick)));
 }

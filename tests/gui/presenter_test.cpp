@@ -1,19 +1,19 @@
 // Presenter mode: keys move both windows, B blacks the audience out, L asks for the slide's lab
 // link, D types and then runs the slide's demo line by line; screenshots of both windows.
+#include "presenter.hpp"
+
 #include <QDir>
 #include <QSignalSpy>
 #include <QtTest>
 
 #include "boxlab/slides.hpp"
-#include "presenter.hpp"
 
 using boxlab::gui::Presenter;
 
 class PresenterTest : public QObject {
   Q_OBJECT
   boxlab::slides::Deck load(const char* ref) {
-    return boxlab::slides::load_deck(
-        boxlab::slides::find_deck(BOXLAB_SOURCE_DIR "/slides", ref));
+    return boxlab::slides::load_deck(boxlab::slides::find_deck(BOXLAB_SOURCE_DIR "/slides", ref));
   }
   int slideWith(const boxlab::slides::Deck& d, const std::string& title) {
     for (const auto& s : d.slides)
@@ -89,7 +89,8 @@ class PresenterTest : public QObject {
     QTest::keyClick(p.presenterWindow(), Qt::Key_D);  // nothing left on this slide
     QCOMPARE(input.count(), 4);
     p.next();  // a new slide starts its own demo from the top
-    QCOMPARE(p.pendingDemoLine(), QStringLiteral("boxlab run --rm --ns pid,mount base ps -o pid,ppid,args"));
+    QCOMPARE(p.pendingDemoLine(),
+             QStringLiteral("boxlab run --rm --ns pid,mount base ps -o pid,ppid,args"));
   }
 
   void screenshots() {
@@ -109,8 +110,7 @@ class PresenterTest : public QObject {
     // Not blank: the slide's white area and dark text are both there.
     int dark = 0, light = 0;
     for (int y = 0; y < aud.height(); y += 4)
-      for (int x = 0; x < aud.width(); x += 4)
-      {
+      for (int x = 0; x < aud.width(); x += 4) {
         int g = qGray(aud.pixel(x, y));
         dark += g < 100;
         light += g > 230;

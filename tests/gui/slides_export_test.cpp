@@ -60,9 +60,15 @@ class SlidesExportTest : public QObject {
   QString slides_ = QStringLiteral(BOXLAB_SOURCE_DIR "/slides");
 
   QString exportDeck(const QString& deck, bool notes) {
-    QString pdf = tmp_.filePath(deck + (notes ? QStringLiteral("-notes.pdf") : QStringLiteral(".pdf")));
-    QStringList args = {QStringLiteral("slides"), QStringLiteral("--dir"), slides_,
-                        QStringLiteral("export"), deck, QStringLiteral("--pdf"), pdf};
+    QString pdf =
+        tmp_.filePath(deck + (notes ? QStringLiteral("-notes.pdf") : QStringLiteral(".pdf")));
+    QStringList args = {QStringLiteral("slides"),
+                        QStringLiteral("--dir"),
+                        slides_,
+                        QStringLiteral("export"),
+                        deck,
+                        QStringLiteral("--pdf"),
+                        pdf};
     if (notes) args << QStringLiteral("--notes");
     Out o = run(QStringLiteral(BOXLAB_BIN), args);
     if (o.status != 0) qWarning().noquote() << o.out << o.err;
@@ -89,21 +95,22 @@ class SlidesExportTest : public QObject {
       // Not blank: each page rendered has some ink, and more than the footer's.
       QString prefix = tmp_.filePath(id + QStringLiteral("-page"));
       QCOMPARE(run(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("24"),
-                                                 QStringLiteral("-png"), pdf, prefix})
+                                                QStringLiteral("-png"), pdf, prefix})
                    .status,
                0);
       for (int i = 1; i <= n; ++i) {
         QString png = prefix + QStringLiteral("-%1.png").arg(i, 2, 10, QLatin1Char('0'));
         QImage img(png);
         QVERIFY2(!img.isNull(), qPrintable(png));
-        QVERIFY2(ink(img) > 0.01, qPrintable(QStringLiteral("%1 page %2 looks blank").arg(id).arg(i)));
+        QVERIFY2(ink(img) > 0.01,
+                 qPrintable(QStringLiteral("%1 page %2 looks blank").arg(id).arg(i)));
       }
 
       // Each slide's title is on its own page.
       for (int i = 1; i <= n; ++i) {
-        Out t = run(QStringLiteral("pdftotext"), {QStringLiteral("-f"), QString::number(i),
-                                                  QStringLiteral("-l"), QString::number(i), pdf,
-                                                  QStringLiteral("-")});
+        Out t = run(QStringLiteral("pdftotext"),
+                    {QStringLiteral("-f"), QString::number(i), QStringLiteral("-l"),
+                     QString::number(i), pdf, QStringLiteral("-")});
         QString title = squash(QString::fromStdString(deck.slides[size_t(i - 1)].title));
         QVERIFY2(squash(t.out).contains(title),
                  qPrintable(QStringLiteral("%1 page %2: no '%3' in: %4")
@@ -126,8 +133,9 @@ class SlidesExportTest : public QObject {
       // No word outside its page.
       Out b = run(QStringLiteral("pdftotext"), {QStringLiteral("-bbox"), pdf, QStringLiteral("-")});
       QRegularExpression page_re(QStringLiteral("<page width=\"([0-9.]+)\" height=\"([0-9.]+)\""));
-      QRegularExpression word_re(QStringLiteral(
-          "<word xMin=\"([-0-9.]+)\" yMin=\"([-0-9.]+)\" xMax=\"([-0-9.]+)\" yMax=\"([-0-9.]+)\">([^<]*)<"));
+      QRegularExpression word_re(
+          QStringLiteral("<word xMin=\"([-0-9.]+)\" yMin=\"([-0-9.]+)\" xMax=\"([-0-9.]+)\" "
+                         "yMax=\"([-0-9.]+)\">([^<]*)<"));
       auto pm = page_re.match(b.out);
       QVERIFY(pm.hasMatch());
       double w = pm.captured(1).toDouble(), h = pm.captured(2).toDouble();
@@ -150,16 +158,17 @@ class SlidesExportTest : public QObject {
         boxlab::slides::load_deck(boxlab::slides::find_deck(slides_.toStdString(), "02"));
     QCOMPARE(page_count(pdf), 2 * int(deck.slides.size()));
     Out t = run(QStringLiteral("pdftotext"),
-                {QStringLiteral("-f"), QStringLiteral("2"), QStringLiteral("-l"), QStringLiteral("2"),
-                 pdf, QStringLiteral("-")});
+                {QStringLiteral("-f"), QStringLiteral("2"), QStringLiteral("-l"),
+                 QStringLiteral("2"), pdf, QStringLiteral("-")});
     QVERIFY(t.out.contains(QStringLiteral("Speaker notes")));
     QVERIFY(squash(t.out).contains(QStringLiteral("Namespaces are the \"view\" half")));
   }
 
   void missing_deck_and_missing_tool_are_clear_errors() {
-    Out o = run(QStringLiteral(BOXLAB_BIN),
-                {QStringLiteral("slides"), QStringLiteral("--dir"), slides_, QStringLiteral("export"),
-                 QStringLiteral("99"), QStringLiteral("--pdf"), tmp_.filePath(QStringLiteral("x.pdf"))});
+    Out o = run(
+        QStringLiteral(BOXLAB_BIN),
+        {QStringLiteral("slides"), QStringLiteral("--dir"), slides_, QStringLiteral("export"),
+         QStringLiteral("99"), QStringLiteral("--pdf"), tmp_.filePath(QStringLiteral("x.pdf"))});
     QCOMPARE(o.status, 1);
     QVERIFY2(o.err.contains(QStringLiteral("no deck '99'")), qPrintable(o.err));
 
@@ -167,12 +176,14 @@ class SlidesExportTest : public QObject {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("BOXLAB_SLIDES_TOOL"), QStringLiteral("/nonexistent/boxlab-slides"));
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(BOXLAB_BIN),
-            {QStringLiteral("slides"), QStringLiteral("--dir"), slides_, QStringLiteral("export"),
-             QStringLiteral("02"), QStringLiteral("--pdf"), tmp_.filePath(QStringLiteral("y.pdf"))});
+    p.start(
+        QStringLiteral(BOXLAB_BIN),
+        {QStringLiteral("slides"), QStringLiteral("--dir"), slides_, QStringLiteral("export"),
+         QStringLiteral("02"), QStringLiteral("--pdf"), tmp_.filePath(QStringLiteral("y.pdf"))});
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 1);
-    QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("/nonexistent/boxlab-slides")));
+    QVERIFY(QString::fromUtf8(p.readAllStandardError())
+                .contains(QStringLiteral("/nonexistent/boxlab-slides")));
   }
 };
 

@@ -41,8 +41,8 @@ struct CodeBlock {
 };
 
 struct Slide {
-  int number = 0;  // 1-based
-  int line = 0;    // first line of the slide in the file
+  int number = 0;     // 1-based
+  int line = 0;       // first line of the slide in the file
   std::string title;  // text of the slide's first heading ("" when it has none)
   int title_level = 0;
   std::string body;   // Markdown shown on the slide (without the notes)

@@ -104,8 +104,8 @@ std::vector<Problem> check_deck(const Deck& deck, const fsys::path& labs_dir,
 
     for (const LabLink& l : s.links) {
       if (l.lab.empty()) {
-        out.push_back({file, l.line,
-                       "bad lab link '" + l.target + "' (write lab:NN or lab:NN/STEP)"});
+        out.push_back(
+            {file, l.line, "bad lab link '" + l.target + "' (write lab:NN or lab:NN/STEP)"});
         continue;
       }
       std::string why;
@@ -128,8 +128,7 @@ std::vector<Problem> check_deck(const Deck& deck, const fsys::path& labs_dir,
       std::error_code ec;
       if (!fsys::is_regular_file(file.parent_path() / img.path, ec))
         out.push_back({file, img.line, "missing image " + img.path});
-      if (blank(img.alt))
-        out.push_back({file, img.line, "image " + img.path + " has no alt text"});
+      if (blank(img.alt)) out.push_back({file, img.line, "image " + img.path + " has no alt text"});
     }
 
     for (const CodeBlock& c : s.code)
