@@ -60,7 +60,7 @@ void add_slides_commands(CLI::App& app, const Globals& /*globals*/, int& exit_co
 
   cmd->add_subcommand("ls", "List the decks")->callback([dir] {
     std::cout << std::left << std::setw(28) << "DECK" << std::setw(7) << "SLIDES" << std::setw(6)
-              << "DEMOS" << std::setw(14) << "LABS"
+              << "DEMOS" << std::setw(18) << "LABS"
               << "TITLE\n";
     for (const auto& f : slides::deck_files(slides_dir(*dir))) {
       slides::Deck d = slides::load_deck(f);
@@ -76,7 +76,7 @@ void add_slides_commands(CLI::App& app, const Globals& /*globals*/, int& exit_co
       std::string lab_list;
       for (const auto& l : labs) lab_list += (lab_list.empty() ? "" : ",") + l;
       std::cout << std::setw(28) << d.id << std::setw(7) << d.slides.size() << std::setw(6) << demos
-                << std::setw(14) << (lab_list.empty() ? "-" : lab_list) << d.title << "\n";
+                << std::setw(18) << (lab_list.empty() ? "-" : lab_list) << d.title << "\n";
     }
   });
 

@@ -6,7 +6,9 @@
 #include <QImage>
 #include <QRegularExpression>
 #include <QStringList>
+#ifdef BOXLAB_HAVE_QT_SVG
 #include <QSvgRenderer>
+#endif
 #include <QTextBlock>
 #include <QTextCursor>
 #include <QTextDocument>
@@ -94,13 +96,21 @@ std::unique_ptr<QTextDocument> make_doc(const QString& markdown, double px, QCol
   return doc;
 }
 
-void draw_image(QPainter& p, const QString& file, const QRectF& area) {
+void draw_image(QPainter& p, const QString& file, const QString& alt, const QRectF& area) {
   if (file.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive)) {
+#ifndef BOXLAB_HAVE_QT_SVG
+    p.setPen(QPen(kMuted, 2, Qt::DashLine));
+    p.drawRect(area.adjusted(2, 2, -2, -2));
+    p.setFont(font_px(QStringLiteral("DejaVu Sans"), 30));
+    p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, alt);
+    return;
+#else
     QSvgRenderer svg(file);
     if (!svg.isValid()) return;
     QSizeF s = svg.defaultSize();
     svg.render(&p, fit_rect(area, s.width(), s.height()));
     return;
+#endif
   }
   QImage img(file);
   if (img.isNull()) return;
@@ -176,7 +186,8 @@ void SlidePainter::paint_canvas(QPainter& p, int index) const {
         draw_fitted(p, *doc, text_area);
         img_area.setTop(text_area.bottom() + 20);
       }
-      draw_image(p, base.filePath(QString::fromStdString(s.images.front().path)), img_area);
+      draw_image(p, base.filePath(QString::fromStdString(s.images.front().path)),
+                 QString::fromStdString(s.images.front().alt), img_area);
     } else {
       auto doc = make_doc(body, 38, kInk);
       draw_fitted(p, *doc, area);

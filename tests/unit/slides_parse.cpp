@@ -97,7 +97,7 @@ TEST_CASE("a deck splits on --- and notes start at Note:") {
   CHECK(d.slides[2].images[0].line == 30);
 }
 
-TEST_CASE("prose that says 'lab:' is not a link; malformed links are kept for check") {
+TEST_CASE("prose that says 'lab:' is not a link, malformed links are kept for check") {
   Deck d = parse_deck("## A\n\nRelated lab: see below. Also lab:6 and lab:06/.\n\nNote:\nx\n",
                       "01-x.md");
   REQUIRE(d.slides.size() == 1);
