@@ -12,6 +12,7 @@
 #include <QTextBlock>
 #include <QTextCursor>
 #include <QTextDocument>
+#include <QTextTable>
 
 namespace boxlab::gui {
 namespace {
@@ -26,6 +27,8 @@ QFont font_px(const QString& family, double px, bool bold = false) {
   f.setPixelSize(static_cast<int>(px));
   f.setBold(bold);
   f.setStyleHint(QFont::SansSerif);
+  // No "fi" ligatures: handout text stays searchable and copies as typed.
+  f.setStyleStrategy(QFont::PreferNoShaping);
   return f;
 }
 
@@ -39,9 +42,20 @@ const QRegularExpression& image_line() {
 void draw_fitted(QPainter& p, QTextDocument& doc, const QRectF& area, Qt::Alignment align = {}) {
   double scale = 1.0;
   doc.setTextWidth(area.width());
-  for (int i = 0; i < 4 && doc.size().height() * scale > area.height(); ++i) {
-    scale *= area.height() / (doc.size().height() * scale) * 0.98;
-    doc.setTextWidth(area.width() / scale);
+  for (int i = 0; i < 6; ++i) {
+    // Code lines and tables do not wrap: shrink until the widest line fits...
+    if (double w = doc.idealWidth() * scale; w > area.width() + 0.5) {
+      scale *= area.width() / w;
+      doc.setTextWidth(area.width() / scale);
+      continue;
+    }
+    // ...and until the whole text fits the height.
+    if (double h = doc.size().height() * scale; h > area.height() + 0.5) {
+      scale *= area.height() / h * 0.98;
+      doc.setTextWidth(area.width() / scale);
+      continue;
+    }
+    break;
   }
   p.save();
   double h = doc.size().height() * scale;
@@ -93,6 +107,16 @@ std::unique_ptr<QTextDocument> make_doc(const QString& markdown, double px, QCol
     QTextCursor bc(b);
     bc.setBlockFormat(bf);
   }
+  // Tables: room inside the cells, light rules.
+  for (QTextFrame* f : doc->rootFrame()->childFrames())
+    if (auto* t = qobject_cast<QTextTable*>(f)) {
+      QTextTableFormat tf = t->format();
+      tf.setCellPadding(px * 0.2);
+      tf.setCellSpacing(0);
+      tf.setBorderCollapse(true);
+      tf.setBorderBrush(QColor(0xbb, 0xbb, 0xbb));
+      t->setFormat(tf);
+    }
   return doc;
 }
 
@@ -105,6 +129,7 @@ void draw_image(QPainter& p, const QString& file, const QString& alt, const QRec
     p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, alt);
     return;
 #else
+    Q_UNUSED(alt);
     QSvgRenderer svg(file);
     if (!svg.isValid()) return;
     QSizeF s = svg.defaultSize();
