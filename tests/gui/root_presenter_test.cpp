@@ -69,7 +69,7 @@ class RootPresenterTest : public QObject {
         session_->labsAvailable() && session_->labs()->findLab(QStringLiteral("04")).isValid(),
         kTimeout);
     presenter_ = std::make_unique<Presenter>(
-        slides::load_deck(slides::find_deck(BOXLAB_SOURCE_DIR "/slides", "02")));
+        boxlab::slides::load_deck(boxlab::slides::find_deck(BOXLAB_SOURCE_DIR "/slides", "02")));
     connectPresenter(presenter_.get(), window_.get(), session_.get(), consoles_);
     presenter_->start();
   }
@@ -82,7 +82,7 @@ class RootPresenterTest : public QObject {
     QTest::keyClick(presenter_->presenterWindow(), Qt::Key_D);  // shown (and the shell opens)
     QTRY_VERIFY_WITH_TIMEOUT(hostScreen().contains(QStringLiteral("ls -l /proc/self/ns")),
                              kTimeout);
-    QVERIFY(!hostScreen().contains(QStringLiteral("pid:[")));  // not run yet
+    QVERIFY(!hostScreen().contains(QStringLiteral("pid:[")));   // not run yet
     QTest::keyClick(presenter_->presenterWindow(), Qt::Key_D);  // run
     QTRY_VERIFY_WITH_TIMEOUT(hostScreen().contains(QStringLiteral("pid:[")), kTimeout);
     // The second line starts a container from the same shell: its namespaces differ.
