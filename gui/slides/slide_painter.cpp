@@ -203,7 +203,7 @@ void SlidePainter::paint_canvas(QPainter& p, int index) const {
     if (!s.images.empty()) {
       QRectF img_area = area;
       if (!body.isEmpty()) {
-        auto doc = make_doc(body, 34, kInk);
+        auto doc = make_doc(body, 40, kInk);
         QRectF text_area(area.left(), area.top(), area.width(), area.height() * 0.4);
         doc->setTextWidth(area.width());
         double h = std::min(doc->size().height(), text_area.height());
@@ -214,7 +214,7 @@ void SlidePainter::paint_canvas(QPainter& p, int index) const {
       draw_image(p, base.filePath(QString::fromStdString(s.images.front().path)),
                  QString::fromStdString(s.images.front().alt), img_area);
     } else {
-      auto doc = make_doc(body, 38, kInk);
+      auto doc = make_doc(body, 46, kInk);
       draw_fitted(p, *doc, area);
     }
   }
