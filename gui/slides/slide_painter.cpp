@@ -6,6 +6,7 @@
 #include <QImage>
 #include <QRegularExpression>
 #include <QStringList>
+#include <QSyntaxHighlighter>
 #ifdef BOXLAB_HAVE_QT_SVG
 #include <QSvgRenderer>
 #endif
@@ -68,6 +69,48 @@ void draw_fitted(QPainter& p, QTextDocument& doc, const QRectF& area, Qt::Alignm
   p.restore();
 }
 
+// Code blocks, lightly: the command word of a shell line, quoted strings and comments; the keys
+// of YAML. Enough for a projector; not a lexer.
+class CodeHighlighter : public QSyntaxHighlighter {
+ public:
+  using QSyntaxHighlighter::QSyntaxHighlighter;
+
+ protected:
+  void highlightBlock(const QString& text) override {
+    const QTextBlockFormat bf = currentBlock().blockFormat();
+    if (!bf.hasProperty(QTextFormat::BlockCodeFence)) return;
+    const QString lang = bf.stringProperty(QTextFormat::BlockCodeLanguage);
+    QTextCharFormat key;
+    key.setForeground(kAccent);
+    key.setFontWeight(QFont::Bold);
+    if (lang == QLatin1String("yaml")) {
+      static const QRegularExpression re(QStringLiteral(R"(^\s*(?:-\s+)?([A-Za-z0-9_.-]+):)"));
+      if (auto m = re.match(text); m.hasMatch())
+        setFormat(m.capturedStart(1), m.capturedLength(1), key);
+      return;
+    }
+    if (lang != QLatin1String("sh") && lang != QLatin1String("bash") &&
+        lang != QLatin1String("shell"))
+      return;
+    static const QRegularExpression command(QStringLiteral(R"(^\s*([^\s#]+))"));
+    if (auto m = command.match(text); m.hasMatch())
+      setFormat(m.capturedStart(1), m.capturedLength(1), key);
+    QTextCharFormat str;
+    str.setForeground(QColor(0x3c, 0x7a, 0x3c));
+    static const QRegularExpression quoted(QStringLiteral(R"('[^']*'|"[^"]*")"));
+    for (auto it = quoted.globalMatch(text); it.hasNext();) {
+      auto m = it.next();
+      setFormat(m.capturedStart(), m.capturedLength(), str);
+    }
+    static const QRegularExpression comment(QStringLiteral(R"((^|\s)(#.*)$)"));
+    if (auto m = comment.match(text); m.hasMatch()) {
+      QTextCharFormat c;
+      c.setForeground(kMuted);
+      setFormat(m.capturedStart(2), m.capturedLength(2), c);
+    }
+  }
+};
+
 std::unique_ptr<QTextDocument> make_doc(const QString& markdown, double px, QColor ink) {
   auto doc = std::make_unique<QTextDocument>();
   doc->setDefaultFont(font_px(QStringLiteral("DejaVu Sans"), px));
@@ -117,6 +160,8 @@ std::unique_ptr<QTextDocument> make_doc(const QString& markdown, double px, QCol
       tf.setBorderBrush(QColor(0xbb, 0xbb, 0xbb));
       t->setFormat(tf);
     }
+  // Owned by the document; rehighlight now, not on the event loop (there is none in export).
+  (new CodeHighlighter(doc.get()))->rehighlight();
   return doc;
 }
 
