@@ -45,6 +45,7 @@ class NotesView;
 class Presenter : public QObject {
   Q_OBJECT
  public:
+  // The deck has at least one slide.
   explicit Presenter(slides::Deck deck, QObject* parent = nullptr);
   ~Presenter() override;
 

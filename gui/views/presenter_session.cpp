@@ -67,7 +67,9 @@ Presenter* presentDeck(QWidget* window, Session* session, ConsoleTabs* consoles,
     fsys::path file = deck.endsWith(QLatin1String(".md"))
                           ? fsys::path(deck.toStdString())
                           : slides::find_deck(slidesDir(), deck.toStdString());
-    auto* presenter = new Presenter(slides::load_deck(file), window);
+    slides::Deck d = slides::load_deck(file);
+    if (d.slides.empty()) throw Error(file.string() + ": the deck has no slides");
+    auto* presenter = new Presenter(std::move(d), window);
     connectPresenter(presenter, window, session, consoles);
     QObject::connect(presenter, &Presenter::closed, presenter, &QObject::deleteLater);
     presenter->start();
