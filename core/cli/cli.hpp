@@ -25,6 +25,7 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
 void add_commit_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_network_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_stats_command(CLI::App& app, const Globals& globals);
+void add_slides_commands(CLI::App& app, const Globals& globals, int& exit_code);
 
 // "1.5 MiB"; `unlimited` when bytes is not a number (null: no limit).
 std::string human_bytes(const nlohmann::json& bytes, const std::string& unlimited);

@@ -32,6 +32,7 @@
 #include "namespace_view.hpp"
 #include "network_view.hpp"
 #include "palette.hpp"
+#include "presenter_session.hpp"
 #include "process_tree_view.hpp"
 #include "resource_charts.hpp"
 #include "session.hpp"
@@ -234,6 +235,8 @@ void MainWindow::buildMenus() {
   QAction* hostShell = file->addAction(tr("Open &host shell"), this, &MainWindow::openHostShell);
   hostShell->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
   file->addAction(tr("&Import image\u2026"), this, &MainWindow::importImage);
+  file->addAction(tr("&Present slides\u2026"), this,
+                  [this] { choosePresentation(this, session_, consoles_); });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
