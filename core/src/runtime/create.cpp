@@ -323,7 +323,9 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     while (n < 0 && errno == EINTR);
     if (n < 0) throw Error::system("read the child's report");
     if (n == sizeof r && r.step != process::Step::ready)
-      throw Error(describe_failure(r, plan), r.errnum).context("set up container");
+      throw Error(describe_failure(r, plan), r.errnum,
+                  r.step == process::Step::exec ? ErrorKind::exec_failed : ErrorKind::other)
+          .context("set up container");
     if (n != 0 && n != sizeof r) throw Error("short report from the child");
     fault_point("create.ready");
 
@@ -349,7 +351,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     if (network) network->commit();
     undo.cgroup.reset();
     Container c(*this, dir);
-    c.pidfd_ = pidfd;
+    c.pidfd_ = Fd(pidfd);
     return c;
   });
 }

@@ -18,25 +18,6 @@ json image_summary(const image::Image& image) {
           {"size", size}};
 }
 
-ImageImportRequest image_import_request(const Args& a) {
-  a.allow_only({"source", "name", "keepSetuid"});
-  ImageImportRequest r;
-  r.source = a.str("source");
-  // serve's working directory means nothing to its client.
-  if (r.source.empty() || r.source.front() != '/')
-    throw BadRequest("image.import: field 'source' must be an absolute path");
-  r.name = a.opt_str("name");
-  if (r.name) {
-    try {
-      image::check_image_name(*r.name);
-    } catch (const Error& e) {
-      throw BadRequest("image.import: field 'name': " + e.message());
-    }
-  }
-  r.keep_setuid = a.flag("keepSetuid", false);
-  return r;
-}
-
 ImageImportService::ImageImportService(Loop& loop, Emit emit, fsys::path images_dir)
     : emit_(std::move(emit)), images_dir_(std::move(images_dir)), worker_(loop) {}
 

@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 
-#include "args.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/serve.hpp"
 #include "worker.hpp"
@@ -23,10 +22,6 @@ class Loop;
 
 // One image as `image.ls` and `image.import` list it: {name, digest, layers, size}.
 nlohmann::json image_summary(const image::Image& image);
-
-// The command's fields, checked (BadRequest names the field): `source` an absolute path,
-// `name` a valid image name, `keepSetuid` a bool.
-ImageImportRequest image_import_request(const Args& args);
 
 class ImageImportService {
  public:
