@@ -10,7 +10,7 @@ namespace boxlab::gui {
 
 namespace cmd = boxlab::serve::cmd;
 
-inline QString command(const char* name) {
+inline QString cmdName(const char* name) {
   return QString::fromLatin1(name);
 }
 

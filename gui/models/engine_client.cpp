@@ -60,12 +60,12 @@ void EngineClient::start() {
   gone_ = false;
   engine_->start();
   request(
-      command(cmd::kHello),
+      cmdName(cmd::kHello),
       {{QStringLiteral("client"), QStringLiteral("boxlab-gui")}, {QStringLiteral("protocol"), 1}},
       [this](const ReplyEvent& r) {
         if (r.code == QLatin1String("engine_gone")) return;  // unavailable() said it
         if (!r.ok) {
-          emit unavailable(describe(command(cmd::kHello), r));
+          emit unavailable(describe(cmdName(cmd::kHello), r));
           return;
         }
         hello_ = r.body;

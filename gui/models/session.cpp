@@ -34,11 +34,11 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
     emit engineReady(hello);
     refreshContainers();
     refreshLabs();
-    if (client_.supports(command(cmd::kNetTopology)))
-      client_.request(command(cmd::kNetTopology), {{QStringLiteral("watch"), true}},
+    if (client_.supports(cmdName(cmd::kNetTopology)))
+      client_.request(cmdName(cmd::kNetTopology), {{QStringLiteral("watch"), true}},
                       [this](const ReplyEvent& r) {
                         if (!r.ok && r.code != QLatin1String("engine_gone"))
-                          failed(command(cmd::kNetTopology), r);
+                          failed(cmdName(cmd::kNetTopology), r);
                       });
     poll_.start();
   });
@@ -75,9 +75,9 @@ void Session::failed(const QString& cmd, const ReplyEvent& r) {
 }
 
 void Session::refreshContainers() {
-  client_.request(command(cmd::kPs), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kPs), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
     if (!r.ok) {
-      if (r.code != QLatin1String("engine_gone")) failed(command(cmd::kPs), r);
+      if (r.code != QLatin1String("engine_gone")) failed(cmdName(cmd::kPs), r);
       return;
     }
     QVector<ContainerInfo> list;
@@ -155,7 +155,7 @@ void Session::followLabContainers() {
 void Session::watch(const QString& name, double rateHz) {
   if (name == watched_) return;
   if (!watched_.isEmpty())
-    client_.request(command(cmd::kMonitor),
+    client_.request(cmdName(cmd::kMonitor),
                     {{QStringLiteral("name"), watched_}, {QStringLiteral("on"), false}},
                     [](const ReplyEvent&) {});  // it may be gone already: nothing to say
   watched_ = name;
@@ -168,12 +168,12 @@ void Session::watch(const QString& name, double rateHz) {
   layers_.setContainer(name);
   emit watchedChanged(name);
   if (name.isEmpty()) return;
-  client_.request(command(cmd::kMonitor),
+  client_.request(cmdName(cmd::kMonitor),
                   {{QStringLiteral("name"), name},
                    {QStringLiteral("on"), true},
                    {QStringLiteral("rate"), rateHz}},
                   [this](const ReplyEvent& r) {
-                    if (!r.ok) failed(command(cmd::kMonitor), r);
+                    if (!r.ok) failed(cmdName(cmd::kMonitor), r);
                   });
   refreshMounts();
   refreshLayers(layersPath_);
@@ -181,25 +181,25 @@ void Session::watch(const QString& name, double rateHz) {
 
 void Session::refreshLayers(const QString& path) {
   layersPath_ = path;
-  if (watched_.isEmpty() || !client_.supports(command(cmd::kImageLayers))) return;
+  if (watched_.isEmpty() || !client_.supports(cmdName(cmd::kImageLayers))) return;
   QJsonObject args{{QStringLiteral("name"), watched_}};
   if (!path.isEmpty()) args.insert(QStringLiteral("path"), path);
-  client_.request(command(cmd::kImageLayers), args, [this](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kImageLayers), args, [this](const ReplyEvent& r) {
     if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("image layers"), r);
   });
 }
 
 void Session::refreshNetwork() {
-  if (!client_.supports(command(cmd::kNetTopology))) return;
-  client_.request(command(cmd::kNetTopology), {}, [this](const ReplyEvent& r) {
-    if (!r.ok && r.code != QLatin1String("engine_gone")) failed(command(cmd::kNetTopology), r);
+  if (!client_.supports(cmdName(cmd::kNetTopology))) return;
+  client_.request(cmdName(cmd::kNetTopology), {}, [this](const ReplyEvent& r) {
+    if (!r.ok && r.code != QLatin1String("engine_gone")) failed(cmdName(cmd::kNetTopology), r);
   });
 }
 
 void Session::refreshMounts() {
   if (watched_.isEmpty()) return;
   QString name = watched_;
-  client_.request(command(cmd::kExec),
+  client_.request(cmdName(cmd::kExec),
                   {{QStringLiteral("name"), name},
                    {QStringLiteral("command"),
                     QJsonArray{QStringLiteral("cat"), QStringLiteral("/proc/self/mountinfo")}}},
@@ -215,9 +215,9 @@ void Session::refreshMounts() {
 }
 
 void Session::runContainer(const QJsonObject& args, std::function<void(const ReplyEvent&)> done) {
-  client_.request(command(cmd::kRun), args, [this, done](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kRun), args, [this, done](const ReplyEvent& r) {
     if (!r.ok)
-      failed(command(cmd::kRun), r);
+      failed(cmdName(cmd::kRun), r);
     else {
       refreshContainers();
       watch(text(r.body, "name"));
@@ -228,7 +228,7 @@ void Session::runContainer(const QJsonObject& args, std::function<void(const Rep
 
 void Session::openTerminal(const QString& container, const QStringList& command,
                            std::function<void(const QString&)> done) {
-  client_.request(command(cmd::kExec),
+  client_.request(cmdName(cmd::kExec),
                   {{QStringLiteral("name"), container},
                    {QStringLiteral("command"), QJsonArray::fromStringList(command)},
                    {QStringLiteral("tty"), true},
@@ -241,14 +241,14 @@ void Session::openTerminal(const QString& container, const QStringList& command,
 
 void Session::openHostShell(int rows, int cols) {
   if (hostShellPending_ || !hostShell_.isEmpty()) return;
-  if (!client_.supports(command(cmd::kHostShell))) {
+  if (!client_.supports(cmdName(cmd::kHostShell))) {
     emit message(
         tr("This engine has no host shell (serve's host.shell): type the lab's "
            "commands in a terminal of your own."));
     return;
   }
   hostShellPending_ = true;
-  client_.request(command(cmd::kHostShell),
+  client_.request(cmdName(cmd::kHostShell),
                   {{QStringLiteral("rows"), qBound(1, rows, 65535)},
                    {QStringLiteral("cols"), qBound(1, cols, 65535)}},
                   [this](const ReplyEvent& r) {
@@ -265,22 +265,22 @@ void Session::openHostShell(int rows, int cols) {
 
 void Session::sendInput(const QString& session, const QByteArray& bytes) {
   if (session.isEmpty() || bytes.isEmpty()) return;
-  client_.request(command(cmd::kConsoleInput),
+  client_.request(cmdName(cmd::kConsoleInput),
                   {{QStringLiteral("session"), session},
                    {QStringLiteral("data"), QString::fromLatin1(bytes.toBase64())}});
 }
 
 void Session::resizeTerminal(const QString& session, int rows, int cols) {
   if (session.isEmpty() || rows < 1 || cols < 1) return;
-  client_.request(command(cmd::kConsoleResize), {{QStringLiteral("session"), session},
+  client_.request(cmdName(cmd::kConsoleResize), {{QStringLiteral("session"), session},
                                                  {QStringLiteral("rows"), rows},
                                                  {QStringLiteral("cols"), cols}});
 }
 
 void Session::refreshLabs() {
-  client_.request(command(cmd::kLabLs), {}, [this](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kLabLs), {}, [this](const ReplyEvent& r) {
     labsAvailable_ = r.ok;
-    labsReason_ = r.ok ? QString() : EngineClient::describe(command(cmd::kLabLs), r);
+    labsReason_ = r.ok ? QString() : EngineClient::describe(cmdName(cmd::kLabLs), r);
     if (r.ok) labs_.setLabs(r.body.value(QLatin1String("labs")).toArray());
     emit labsChanged();
   });
@@ -292,9 +292,9 @@ void Session::openStep(const QString& labId, int stepIndex) {
   openLab_ = id;
   openStep_ = stepIndex;
   client_.request(
-      command(cmd::kLabShow), {{QStringLiteral("lab"), id}},
+      cmdName(cmd::kLabShow), {{QStringLiteral("lab"), id}},
       [this, id, stepIndex](const ReplyEvent& r) {
-        if (!r.ok) return failed(command(cmd::kLabShow), r);
+        if (!r.ok) return failed(cmdName(cmd::kLabShow), r);
         QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
         labs_.setLabDetail(lab);
         if (id == openLab_) {
@@ -317,22 +317,22 @@ void Session::openStep(const QString& labId, int stepIndex) {
         emit stepOpened(id, stepIndex, text(step, "instructions"));
         emit hintsKnown(step.value(QLatin1String("hintsShown")).toInt(),
                         step.value(QLatin1String("hintsTotal")).toInt());
-        client_.request(command(cmd::kLabOpen),
+        client_.request(cmdName(cmd::kLabOpen),
                         {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
                         [this](const ReplyEvent& o) {
-                          if (!o.ok) failed(command(cmd::kLabOpen), o);
+                          if (!o.ok) failed(cmdName(cmd::kLabOpen), o);
                           // After lab.open: the shell starts in the lab's answers folder.
-                          if (client_.supports(command(cmd::kHostShell))) openHostShell();
+                          if (client_.supports(cmdName(cmd::kHostShell))) openHostShell();
                         });
       });
 }
 
 void Session::checkNow() {
   if (openLab_.isEmpty() || openStep_ < 1) return;
-  client_.request(command(cmd::kLabCheck),
+  client_.request(cmdName(cmd::kLabCheck),
                   {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
                   [this](const ReplyEvent& r) {
-                    if (!r.ok) return failed(command(cmd::kLabCheck), r);
+                    if (!r.ok) return failed(cmdName(cmd::kLabCheck), r);
                     QJsonObject report = r.body.value(QLatin1String("report")).toObject();
                     checks_.applyReport(report);
                     // Without live checking no lab.step follows: the report says it.
@@ -356,10 +356,10 @@ void Session::checkNow() {
 
 void Session::nextHint() {
   if (openLab_.isEmpty() || openStep_ < 1) return;
-  client_.request(command(cmd::kLabHint),
+  client_.request(cmdName(cmd::kLabHint),
                   {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
                   [this](const ReplyEvent& r) {
-                    if (!r.ok) return failed(command(cmd::kLabHint), r);
+                    if (!r.ok) return failed(cmdName(cmd::kLabHint), r);
                     emit hintRevealed(text(r.body, "hint"),
                                       r.body.value(QLatin1String("index")).toInt(),
                                       r.body.value(QLatin1String("total")).toInt());
@@ -367,11 +367,11 @@ void Session::nextHint() {
 }
 
 void Session::closeLab() {
-  client_.request(command(cmd::kLabClose));
+  client_.request(cmdName(cmd::kLabClose));
 }
 
 bool Session::canImportImages() const {
-  return client_.supports(command(cmd::kImageImport));
+  return client_.supports(cmdName(cmd::kImageImport));
 }
 
 bool Session::importImage(const QString& source, const QString& name, bool keepSetuid,
@@ -380,26 +380,26 @@ bool Session::importImage(const QString& source, const QString& name, bool keepS
   QJsonObject args{{QStringLiteral("source"), source}};
   if (!name.isEmpty()) args.insert(QStringLiteral("name"), name);
   if (keepSetuid) args.insert(QStringLiteral("keepSetuid"), true);
-  client_.request(command(cmd::kImageImport), args, std::move(done));
+  client_.request(cmdName(cmd::kImageImport), args, std::move(done));
   return true;
 }
 
 bool Session::listImages(std::function<void(const ReplyEvent&)> done) {
-  if (!client_.supports(command(cmd::kImageLs))) return false;
-  client_.request(command(cmd::kImageLs), {}, std::move(done));
+  if (!client_.supports(cmdName(cmd::kImageLs))) return false;
+  client_.request(cmdName(cmd::kImageLs), {}, std::move(done));
   return true;
 }
 
 QString Session::importCommand() {
-  return command(cmd::kImageImport);
+  return cmdName(cmd::kImageImport);
 }
 
 QString Session::describeImportFailure(const ReplyEvent& reply) {
-  return EngineClient::describe(command(cmd::kImageImport), reply);
+  return EngineClient::describe(cmdName(cmd::kImageImport), reply);
 }
 
 QString Session::describeImageListFailure(const ReplyEvent& reply) {
-  return EngineClient::describe(command(cmd::kImageLs), reply);
+  return EngineClient::describe(cmdName(cmd::kImageLs), reply);
 }
 
 }  // namespace boxlab::gui
