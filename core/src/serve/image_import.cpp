@@ -1,6 +1,7 @@
 #include "image_import.hpp"
 
 #include "../image/layout.hpp"
+#include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
 
@@ -30,6 +31,14 @@ void ImageImportService::cancel() {
 }
 
 void ImageImportService::handle(const ImageImportRequest& request, Responder reply) {
+  // The name's rules are the store's: checked here, before anything runs, as a bad field.
+  if (request.name) {
+    try {
+      image::check_image_name(*request.name);
+    } catch (const Error& e) {
+      throw BadRequest("image.import: field 'name': " + e.message());
+    }
+  }
   if (cancelled_) throw Error("image.import: serve is stopping");
   // One at a time: each holds the store while it stages, and its progress stream is its own.
   if (running_)

@@ -32,7 +32,8 @@ class ImageImportService {
   ImageImportService(const ImageImportService&) = delete;
   ImageImportService& operator=(const ImageImportService&) = delete;
 
-  // Replies when the import is done: {name, digest, layers, size, images}.
+  // Replies when the import is done: {name, digest, layers, size, images}. Throws BadRequest
+  // for a name the store would refuse.
   void handle(const ImageImportRequest& request, Responder reply);
   // Serve is stopping: a running import stops at its next read (its reply is not sent), and
   // no new one starts.

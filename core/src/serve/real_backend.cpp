@@ -6,9 +6,7 @@
 
 #include <cerrno>
 
-#include "../image/layout.hpp"
 #include "../sys/syscalls.hpp"
-#include "args.hpp"
 #include "boxlab/console.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
@@ -347,13 +345,6 @@ void RealBackend::lab(const LabRequest& request, Responder reply) {
 }
 
 void RealBackend::image_import(const ImageImportRequest& request, Responder reply) {
-  if (request.name) {
-    try {
-      image::check_image_name(*request.name);
-    } catch (const Error& e) {
-      throw BadRequest("image.import: field 'name': " + e.message());
-    }
-  }
   imports_.handle(request, std::move(reply));
 }
 
