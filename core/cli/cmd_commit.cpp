@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "boxlab/container.hpp"
+#include "boxlab/container_fs.hpp"
 #include "boxlab/image.hpp"
 #include "cli.hpp"
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "boxlab/container.hpp"
+#include "boxlab/container_fs.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/image.hpp"

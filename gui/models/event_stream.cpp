@@ -1,5 +1,5 @@
 // core's header before any Qt one: it uses `signals` as a name, which Qt defines as a macro.
-#include "boxlab/monitor.hpp"
+#include "boxlab/event_parse.hpp"
 // (separate block)
 #include <QJsonDocument>
 
@@ -244,7 +244,7 @@ void EventStream::feedLine(std::string_view line) {
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
   if (line.empty()) return;  // blank lines carry nothing
   std::string error;
-  auto parsed = monitor::parse_event(line, &error);
+  auto parsed = events::parse_event(line, &error);
   if (!parsed) return reportMalformed(line, QString::fromStdString(error));
   const json& j = parsed->body;
   EventHeader h{parsed->t, QString::fromStdString(parsed->backend)};

@@ -1,5 +1,5 @@
 // The one stream parser: bytes from an engine's stdout -> lines -> validated events (the same
-// validator as every other reader, boxlab::monitor::parse_event) -> value snapshots, delivered
+// validator as every other reader, boxlab::events::parse_event) -> value snapshots, delivered
 // by signals. Malformed lines are reported and skipped; nothing in a line can stop the stream.
 #pragma once
 

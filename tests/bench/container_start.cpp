@@ -10,7 +10,11 @@
 // our own cgroup (never at a hierarchy root), and the hybrid layout's cgroup2 mount is hidden,
 // which crun 1.8 requires. Only this process's own children are waited for or killed.
 //
-//   bench_container_start [--runs N] [--json FILE] [--only boxlab,crun,runc]
+//   bench_container_start [--runs N] [--json FILE] [--only boxlab,crun,runc] [--baseline BIN]
+//
+// --baseline BIN adds another boxlab binary (e.g. one built from the commit before a change) as
+// the runtime `baseline`, interleaved with the others, so a before/after comparison sees the same
+// machine load.
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
@@ -182,6 +186,7 @@ int main(int argc, char** argv) try {
   int runs = 100;
   std::string json_out;  // no file unless asked
   std::set<std::string> only;
+  std::string baseline_bin;  // another boxlab build to compare against
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -195,8 +200,11 @@ int main(int argc, char** argv) try {
     else if (a == "--only") {
       std::stringstream ss(value());
       for (std::string n; std::getline(ss, n, ',');) only.insert(n);
-    } else
-      throw std::runtime_error("unknown argument " + a + " (--runs N, --json FILE, --only LIST)");
+    } else if (a == "--baseline")
+      baseline_bin = value();
+    else
+      throw std::runtime_error("unknown argument " + a +
+                               " (--runs N, --json FILE, --only LIST, --baseline BIN)");
   }
   if (geteuid() != 0) {
     std::fprintf(stderr, "bench_container_start: needs root (namespaces, cgroups)\n");
@@ -249,6 +257,9 @@ int main(int argc, char** argv) try {
       {"crun", {"crun", "--root", (run_dir.path / "crun").string()}},
       {"runc", {"runc", "--root", (run_dir.path / "runc").string()}},
   };
+  if (!baseline_bin.empty())
+    runtimes.push_back(
+        {"baseline", {baseline_bin, "--root", (run_dir.path / "baseline").string(), "oci"}});
   if (!only.empty()) std::erase_if(runtimes, [&](const Runtime& r) { return !only.count(r.name); });
 
   std::printf("container start: create+start+wait+delete of /bin/true, %d interleaved runs each\n",

@@ -21,8 +21,8 @@
 #include <random>
 #include <sstream>
 
-#include "../../core/src/cgroup/parse.hpp"
 #include "boxlab/monitor.hpp"
+#include "cgroup/parse.hpp"
 #include "serve_child.hpp"
 #include "test_support.hpp"
 

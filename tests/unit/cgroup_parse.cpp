@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../../core/src/cgroup/parse.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "cgroup/parse.hpp"
 
 namespace cg = boxlab::cgroup;
 namespace fs = std::filesystem;

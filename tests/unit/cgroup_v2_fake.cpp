@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "../../core/src/cgroup/parse.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "cgroup/parse.hpp"
 
 namespace cg = boxlab::cgroup;
 namespace fs = std::filesystem;

@@ -5,9 +5,9 @@
 #include <cerrno>
 #include <csignal>
 
-#include "../../core/src/fs/mount_plan.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 #include "boxlab/namespaces.hpp"
 #include "test_support.hpp"
 

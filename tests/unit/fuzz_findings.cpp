@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "../../core/src/monitor/proc_parse.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/monitor.hpp"
 #include "boxlab/spec.hpp"
+#include "monitor/proc_parse.hpp"
 #include "test_support.hpp"
 
 TEST_CASE("fuzz lab: a number too large for a double is a JSON error naming the file") {

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../../core/src/lab/system.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
+#include "lab/system.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "../../core/src/serve/base64.hpp"
-#include "../../core/src/serve/input.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/monitor.hpp"
 #include "boxlab/serve.hpp"
+#include "serve/base64.hpp"
+#include "serve/input.hpp"
 
 using nlohmann::json;
 using namespace boxlab::serve;

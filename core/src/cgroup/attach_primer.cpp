@@ -16,8 +16,8 @@
 #include <optional>
 #include <utility>
 
-#include "../sys/syscalls.hpp"
 #include "boxlab/cgroup.hpp"
+#include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab::cgroup {
 namespace {

@@ -1,4 +1,4 @@
-#include "leftover.hpp"
+#include "boxlab/cgroup/leftover.hpp"
 
 #include <set>
 

@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "../sys/timer.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/sys/timer.hpp"
 #include "cgfs.hpp"
 
 namespace boxlab::cgroup {

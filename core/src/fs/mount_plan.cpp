@@ -1,7 +1,6 @@
-#include "mount_plan.hpp"
+#include "boxlab/fs/mount_plan.hpp"
 
 #include <sys/mount.h>
-#include <sys/stat.h>
 
 #include <map>
 
@@ -53,9 +52,11 @@ ParsedOptions parse_mount_options(const std::vector<std::string>& options) {
   return out;
 }
 
-namespace {
+bool is_bind(const spec::Mount& m) {
+  return m.type == "bind" || parse_mount_options(m.options).bind;
+}
 
-using process::MountOp;
+namespace {
 
 MountOp device(const std::string& name) {
   MountOp op;
@@ -76,16 +77,97 @@ MountOp symlink(const std::string& target, const std::string& link) {
   return op;
 }
 
-bool host_is_cgroup2() {
-  struct stat st;
-  return ::stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+void plan_bind(const MountPlanInput& in, size_t i, bool recursive, MountOp& op) {
+  const auto& m = in.spec.mounts[i];
+  op.kind = MountOp::Kind::bind;
+  std::filesystem::path source = bind_source(m, in.bundle);
+  const auto& fact = in.host.bind_sources.at(i);
+  if (fact.errnum != 0)
+    throw Error("/mounts/" + std::to_string(i) + "/source: " + source.string(), fact.errnum);
+  op.source = source.string();
+  op.directory = fact.directory;
+  if (recursive) op.flags |= MS_REC;
+  op.description = "bind " + op.source + " on " + m.destination;
+}
+
+// A fresh cgroup2 view needs a cgroup namespace on a pure v2 host; the v1 layout comes with
+// the cgroups work. Until then the directory holds an empty read-only tmpfs.
+void plan_cgroup(const MountPlanInput& in, MountOp& op) {
+  op.kind = MountOp::Kind::fs;
+  if (in.host.cgroup2 && in.new_namespaces.has(NsKind::cgroup)) {
+    op.source = "cgroup2";
+    op.fstype = "cgroup2";
+  } else {
+    op.source = "tmpfs";
+    op.fstype = "tmpfs";
+    op.data = "size=0,mode=755";
+    op.flags |= MS_RDONLY;
+  }
+}
+
+// False when the mount is left out (nothing of the host's to show).
+bool plan_fs(const MountPlanInput& in, const spec::Mount& m, std::string data, MountOp& op) {
+  op.kind = MountOp::Kind::fs;
+  op.source = m.source.empty() ? m.type : m.source;
+  op.fstype = m.type;
+  op.data = std::move(data);
+  const NsSet& ns = in.new_namespaces;
+  if (!ns.has(NsKind::user)) return true;
+  // A user namespace may mount proc only with its own pid namespace, sysfs only with its own
+  // network namespace, mqueue only with its own ipc namespace; else bind the host's.
+  if (m.type == "proc" && !ns.has(NsKind::pid)) {
+    op.fallback_bind = true;
+    op.fallback_source = "/proc";
+  } else if (m.type == "sysfs" && !ns.has(NsKind::net)) {
+    op.fallback_bind = true;
+    op.fallback_source = "/sys";
+  } else if (m.type == "mqueue" && !ns.has(NsKind::ipc)) {
+    op.fallback_bind = true;
+    op.fallback_source = "/dev/mqueue";
+    if (!in.host.dev_mqueue) return false;
+  }
+  return true;
+}
+
+void plan_devices(const MountPlanInput& in, std::vector<MountOp>& out) {
+  for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"})
+    out.push_back(device(name));
+  out.push_back(symlink("/proc/self/fd", "/dev/fd"));
+  out.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
+  out.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
+  out.push_back(symlink("/proc/self/fd/2", "/dev/stderr"));
+  out.push_back(symlink("pts/ptmx", "/dev/ptmx"));
+  out.push_back(symlink("/proc/kcore", "/dev/core"));
+  if (!in.console_path.empty()) {
+    MountOp console = device("console");
+    console.source = in.console_path;
+    console.description = "bind the console on /dev/console";
+    out.push_back(std::move(console));
+  }
+}
+
+void plan_paths(const spec::Spec& spec, std::vector<MountOp>& out) {
+  for (const auto& path : spec.masked_paths) {
+    MountOp op;
+    op.kind = MountOp::Kind::mask_dir;
+    op.target = path;
+    op.description = "mask " + path;
+    out.push_back(std::move(op));
+  }
+  for (const auto& path : spec.readonly_paths) {
+    MountOp op;
+    op.kind = MountOp::Kind::readonly;
+    op.target = path;
+    op.description = "make " + path + " read-only";
+    out.push_back(std::move(op));
+  }
 }
 
 }  // namespace
 
-void plan_mounts(const MountPlanInput& in, process::ChildPlan& plan) {
+std::vector<MountOp> plan_mounts(const MountPlanInput& in) {
   const auto& spec = in.spec;
-  bool userns = in.new_namespaces.has(NsKind::user);
+  std::vector<MountOp> out;
   bool has_dev = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
@@ -97,85 +179,17 @@ void plan_mounts(const MountPlanInput& in, process::ChildPlan& plan) {
         "mount " + (m.type.empty() ? std::string("bind") : m.type) + " on " + m.destination;
     if (m.destination == "/dev") has_dev = true;
     if (opts.bind || m.type == "bind") {
-      op.kind = MountOp::Kind::bind;
-      std::filesystem::path source = m.source;
-      if (source.is_relative()) source = in.bundle / source;
-      struct stat st;
-      if (::stat(source.c_str(), &st) != 0)
-        throw Error::system("/mounts/" + std::to_string(i) + "/source: " + source.string());
-      op.source = source.string();
-      op.directory = S_ISDIR(st.st_mode);
-      if (opts.recursive) op.flags |= MS_REC;
-      op.description = "bind " + op.source + " on " + m.destination;
+      plan_bind(in, i, opts.recursive, op);
     } else if (m.type == "cgroup" || m.type == "cgroup2") {
-      // A fresh cgroup2 view needs a cgroup namespace on a pure v2 host; the v1 layout comes
-      // with the cgroups work. Until then the directory holds an empty read-only tmpfs.
-      op.kind = MountOp::Kind::fs;
-      if (host_is_cgroup2() && in.new_namespaces.has(NsKind::cgroup)) {
-        op.source = "cgroup2";
-        op.fstype = "cgroup2";
-      } else {
-        op.source = "tmpfs";
-        op.fstype = "tmpfs";
-        op.data = "size=0,mode=755";
-        op.flags |= MS_RDONLY;
-      }
-    } else {
-      op.kind = MountOp::Kind::fs;
-      op.source = m.source.empty() ? m.type : m.source;
-      op.fstype = m.type;
-      op.data = opts.data;
-      if (userns) {
-        // A user namespace may mount proc only with its own pid namespace, sysfs only with its
-        // own network namespace, mqueue only with its own ipc namespace; else bind the host's.
-        if (m.type == "proc" && !in.new_namespaces.has(NsKind::pid)) {
-          op.fallback_bind = true;
-          op.fallback_source = "/proc";
-        } else if (m.type == "sysfs" && !in.new_namespaces.has(NsKind::net)) {
-          op.fallback_bind = true;
-          op.fallback_source = "/sys";
-        } else if (m.type == "mqueue" && !in.new_namespaces.has(NsKind::ipc)) {
-          op.fallback_bind = true;
-          op.fallback_source = "/dev/mqueue";
-          struct stat st;
-          if (::stat("/dev/mqueue", &st) != 0) continue;  // nothing to show
-        }
-      }
+      plan_cgroup(in, op);
+    } else if (!plan_fs(in, m, std::move(opts.data), op)) {
+      continue;
     }
-    plan.mounts.push_back(std::move(op));
+    out.push_back(std::move(op));
   }
-
-  if (has_dev) {
-    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"})
-      plan.mounts.push_back(device(name));
-    plan.mounts.push_back(symlink("/proc/self/fd", "/dev/fd"));
-    plan.mounts.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
-    plan.mounts.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
-    plan.mounts.push_back(symlink("/proc/self/fd/2", "/dev/stderr"));
-    plan.mounts.push_back(symlink("pts/ptmx", "/dev/ptmx"));
-    plan.mounts.push_back(symlink("/proc/kcore", "/dev/core"));
-    if (!in.console_path.empty()) {
-      MountOp console = device("console");
-      console.source = in.console_path;
-      console.description = "bind the console on /dev/console";
-      plan.mounts.push_back(std::move(console));
-    }
-  }
-
-  for (const auto& path : spec.masked_paths) {
-    MountOp op;
-    op.kind = MountOp::Kind::mask_dir;
-    op.target = path;
-    op.description = "mask " + path;
-    plan.mounts.push_back(std::move(op));
-  }
-  for (const auto& path : spec.readonly_paths) {
-    MountOp op;
-    op.kind = MountOp::Kind::readonly;
-    op.target = path;
-    op.description = "make " + path + " read-only";
-    plan.mounts.push_back(std::move(op));
-  }
+  if (has_dev) plan_devices(in, out);
+  plan_paths(spec, out);
+  return out;
 }
 
 }  // namespace boxlab::fs

@@ -1,9 +1,9 @@
 // Store::build_base: the deterministic busybox base image.
+#include "base_layer.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
-#include "image/base_layer.hpp"
-#include "image/layout.hpp"
-#include "image/manifest.hpp"
+#include "boxlab/image/layout.hpp"
+#include "manifest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

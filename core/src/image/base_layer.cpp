@@ -1,4 +1,4 @@
-#include "image/base_layer.hpp"
+#include "base_layer.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,11 +7,11 @@
 #include <cerrno>
 #include <map>
 
+#include "archive_ptr.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
-#include "image/archive_ptr.hpp"
-#include "image/digest.hpp"
+#include "digest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "image/archive_ptr.hpp"
-#include "image/digest.hpp"
+#include "archive_ptr.hpp"
+#include "digest.hpp"
 
 namespace boxlab::image {
 

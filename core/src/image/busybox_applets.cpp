@@ -6,9 +6,9 @@
 
 #include <cerrno>
 
+#include "base_layer.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
-#include "image/base_layer.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

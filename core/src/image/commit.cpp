@@ -11,17 +11,17 @@
 #include <ctime>
 #include <map>
 
+#include "archive_ptr.hpp"
+#include "base_layer.hpp"
+#include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
-#include "image/archive_ptr.hpp"
-#include "image/base_layer.hpp"
-#include "image/beneath.hpp"
-#include "image/layout.hpp"
-#include "image/manifest.hpp"
-#include "image/overlay.hpp"
-#include "image/shift.hpp"
+#include "boxlab/image/layout.hpp"
+#include "manifest.hpp"
+#include "overlay.hpp"
+#include "shift.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "image/digest.hpp"
+#include "digest.hpp"
 
 #include <openssl/evp.h>
 

@@ -7,9 +7,9 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
-#include "image/layout.hpp"
-#include "image/manifest.hpp"
-#include "image/staging.hpp"
+#include "boxlab/image/layout.hpp"
+#include "manifest.hpp"
+#include "staging.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -10,16 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "archive_ptr.hpp"
+#include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
-#include "image/archive_ptr.hpp"
-#include "image/beneath.hpp"
-#include "image/digest.hpp"
-#include "image/layout.hpp"
-#include "image/manifest.hpp"
-#include "image/staging.hpp"
+#include "boxlab/image/layout.hpp"
+#include "digest.hpp"
+#include "manifest.hpp"
+#include "staging.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

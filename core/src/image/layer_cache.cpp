@@ -9,9 +9,9 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
-#include "image/digest.hpp"
-#include "image/layout.hpp"
-#include "image/shift.hpp"
+#include "boxlab/image/layout.hpp"
+#include "digest.hpp"
+#include "shift.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "image/layout.hpp"
+#include "boxlab/image/layout.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
-#include "image/digest.hpp"
+#include "digest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "image/manifest.hpp"
+#include "manifest.hpp"
 
 #include "boxlab/error.hpp"
 

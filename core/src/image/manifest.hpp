@@ -4,7 +4,7 @@
 #include <string>
 
 #include "boxlab/image.hpp"
-#include "image/layout.hpp"
+#include "boxlab/image/layout.hpp"
 
 namespace boxlab::image {
 

@@ -1,6 +1,6 @@
 // Reading a stack of layer dirs the way overlayfs merges them: which layer a path comes from,
 // a merged directory listing, and the changes an upper dir makes to its lowers.
-#include "image/overlay.hpp"
+#include "overlay.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,11 +13,11 @@
 #include <memory>
 #include <set>
 
+#include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
-#include "image/beneath.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "image/shift.hpp"
+#include "shift.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "image/staging.hpp"
+#include "staging.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
-#include "image/digest.hpp"
+#include "digest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "image/layout.hpp"
+#include "boxlab/image/layout.hpp"
 
 namespace boxlab::image {
 

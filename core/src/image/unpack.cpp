@@ -12,12 +12,12 @@
 #include <set>
 #include <vector>
 
+#include "archive_ptr.hpp"
+#include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/image.hpp"
-#include "image/archive_ptr.hpp"
-#include "image/beneath.hpp"
-#include "image/digest.hpp"
+#include "digest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -12,10 +12,10 @@
 #include <optional>
 #include <sstream>
 
+#include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/image.hpp"
-#include "image/beneath.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

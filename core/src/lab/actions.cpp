@@ -1,7 +1,7 @@
 // Doing things for the learner: setup actions, solutions, and reset.
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab {
 

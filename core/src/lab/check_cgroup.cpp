@@ -10,7 +10,7 @@
 // probe every cgroup check is an error that says so.
 #include "boxlab/error.hpp"
 #include "boxlab/spec.hpp"
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab::detail {
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "boxlab/error.hpp"
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab::detail {
 

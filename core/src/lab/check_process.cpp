@@ -10,7 +10,7 @@
 #include <functional>
 
 #include "boxlab/error.hpp"
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab::detail {
 

@@ -6,7 +6,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;

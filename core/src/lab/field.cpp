@@ -3,7 +3,7 @@
 #include <regex>
 
 #include "boxlab/error.hpp"
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab::detail {
 

@@ -1,6 +1,6 @@
 // The table of check kinds: each kind's own fields, its validation and its run function.
 // A new kind (network, image) is one row here plus its file.
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab::detail {
 

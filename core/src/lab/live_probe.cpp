@@ -1,8 +1,6 @@
 // The live probe: the engine's view of the real system through the Runtime, /proc and `boxlab`.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +10,8 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/image.hpp"
-#include "lab/system.hpp"
+#include "boxlab/sys/openat2.hpp"
+#include "system.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;
@@ -35,13 +34,9 @@ void read_content(int fd, std::string& into) {
 // Opens PATH inside the root directory `root` (symlinks stay inside), or on the host.
 Fd open_in(int root, const std::string& path, int flags) {
   if (root < 0) return Fd(::open(path.c_str(), flags | O_CLOEXEC));
-  open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   std::string rel = path;
   while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
-  if (rel.empty()) rel = ".";
-  return Fd(static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)));
+  return sys::openat2(root, rel, flags, sys::kResolveInRoot);
 }
 
 class LiveProbe : public Probe {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "lab/system.hpp"
+#include "system.hpp"
 
 namespace boxlab::lab::detail {
 namespace fsys = std::filesystem;

@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "../sys/file_lock.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
+#include "boxlab/sys/file_lock.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;

@@ -2,7 +2,7 @@
 // what was seen and what to do next; then where to go from here.
 #include <sstream>
 
-#include "lab/lab_internal.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab {
 

@@ -1,5 +1,5 @@
 // Running a command with a timeout and captured output, for checks, setup and solutions.
-#include "sys/spawn.hpp"
+#include "boxlab/sys/spawn.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
-#include "lab/system.hpp"
+#include "system.hpp"
 
 namespace boxlab::lab::detail {
 

@@ -9,12 +9,12 @@
 #include <cerrno>
 #include <cmath>
 
-#include "../runtime/state.hpp"
-#include "../sys/syscalls.hpp"
-#include "../sys/timer.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
+#include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/syscalls.hpp"
+#include "boxlab/sys/timer.hpp"
 #include "tree_json.hpp"
 
 namespace boxlab::monitor {

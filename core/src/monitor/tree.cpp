@@ -11,9 +11,9 @@
 #include <cerrno>
 #include <unordered_set>
 
-#include "../sys/syscalls.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/monitor.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "proc_parse.hpp"
 #include "tree_json.hpp"
 

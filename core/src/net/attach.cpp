@@ -14,10 +14,10 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "../runtime/state.hpp"
-#include "../sys/syscalls.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/net.hpp"
+#include "boxlab/sys/process.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "proxy.hpp"
 #include "rtnl.hpp"
 
@@ -37,7 +37,7 @@ void end_proxy(const Attachment& a) {
   if (a.proxy_pid <= 0) return;
   Fd pidfd(sys::pidfd_open(a.proxy_pid));
   if (!pidfd) return;  // gone
-  if (!runtime::process_alive(a.proxy_pid, a.proxy_start_time)) {
+  if (!sys::process_alive(a.proxy_pid, a.proxy_start_time)) {
     ::waitpid(a.proxy_pid, nullptr, WNOHANG);  // a zombie of ours: reap it
     return;
   }
@@ -168,7 +168,7 @@ void Attacher::connect(pid_t pid) {
     Rtnl host_rt(host.get());
     int bridge = host_rt.link_index(a_.bridge);
     if (bridge == 0) throw Error("bridge " + a_.bridge + " is missing on the host side");
-    std::string name = "veth" + runtime::random_hex(4);
+    std::string name = "veth" + sys::random_hex(4);
     // The peer is made directly inside the container's namespace, already named eth0.
     a_.host_netns = inode_of(host.get());
     host_rt.add_veth(name, "eth0", container_ns.get());
@@ -200,7 +200,7 @@ void Attacher::start_proxy(int container_pidfd) {
     plan.backend[i].sin_addr.s_addr = htonl(a_.address);
   }
   a_.proxy_pid = spawn_proxy(plan);
-  a_.proxy_start_time = runtime::process_start_time(a_.proxy_pid);
+  a_.proxy_start_time = sys::process_start_time(a_.proxy_pid);
   listeners_.clear();  // the proxy has them now
 }
 

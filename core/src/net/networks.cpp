@@ -5,12 +5,12 @@
 
 #include <algorithm>
 
-#include "../runtime/state.hpp"
-#include "../sys/file_lock.hpp"
-#include "../sys/names.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/net.hpp"
+#include "boxlab/sys/file_lock.hpp"
+#include "boxlab/sys/names.hpp"
+#include "boxlab/sys/process.hpp"
 #include "rtnl.hpp"
 
 namespace boxlab::net {
@@ -159,8 +159,8 @@ Network Networks::create(const std::string& name, const std::optional<std::strin
       if (!found) throw Error("no free 10.89.N.0/24 subnet left; give one with --subnet");
     }
     n.bridge =
-        name == kDefaultNetwork ? std::string(kDefaultNetwork) : "bl-" + runtime::random_hex(4);
-    n.created = runtime::now_rfc3339();
+        name == kDefaultNetwork ? std::string(kDefaultNetwork) : "bl-" + sys::random_hex(4);
+    n.created = sys::now_rfc3339();
     n.next = n.subnet.first_host();
     save(dir_, n);
     try {

@@ -5,10 +5,9 @@
 
 #include <algorithm>
 
-#include "../runtime/state.hpp"
-#include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/net.hpp"
+#include "boxlab/sys/process.hpp"
 #include "rtnl.hpp"
 
 namespace boxlab::net {
@@ -51,7 +50,7 @@ const nlohmann::json* find_if_named(const nlohmann::json& ifs, const std::string
 
 }  // namespace
 
-nlohmann::json topology(const Paths& paths, const std::vector<ContainerState>& containers,
+nlohmann::json topology(const Paths& paths, const std::vector<TopologyMember>& containers,
                         const std::string& network) {
   Fd host = host_netns();
   Rtnl host_rt(host.get());
@@ -100,12 +99,10 @@ nlohmann::json topology(const Paths& paths, const std::vector<ContainerState>& c
   j["namespaces"].push_back(host_ns);
 
   for (const auto& st : containers) {
-    bool attached = !st.network.is_null();
-    if (!network.empty() && (!attached || st.network.value("network", "") != network)) continue;
-    bool running =
-        st.status == Status::running || st.status == Status::paused || st.status == Status::created;
+    bool attached = !st.attachment.is_null();
+    if (!network.empty() && (!attached || st.attachment.value("network", "") != network)) continue;
     if (attached) {
-      Attachment a = Attachment::from_json(st.network);
+      Attachment a = Attachment::from_json(st.attachment);
       j["vethPairs"].push_back({{"host", a.host_veth},
                                 {"bridge", a.bridge},
                                 {"container", st.name},
@@ -119,20 +116,21 @@ nlohmann::json topology(const Paths& paths, const std::vector<ContainerState>& c
              {"containerName", st.name},
              {"address", ip_to_string(a.address)},
              {"proxyPid", a.proxy_pid},
-             {"proxyRunning", runtime::process_alive(a.proxy_pid, a.proxy_start_time)}});
+             {"proxyRunning", sys::process_alive(a.proxy_pid, a.proxy_start_time)}});
     }
-    if (!running || !st.new_namespaces.has(NsKind::net) || st.pid <= 0) continue;
+    if (st.netns_pid <= 0) continue;
     try {
-      std::string path = "/proc/" + std::to_string(st.pid) + "/ns/net";
+      std::string path = "/proc/" + std::to_string(st.netns_pid) + "/ns/net";
       Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!ns) continue;  // it just went
       Rtnl rt(ns.get());
-      j["namespaces"].push_back({{"name", st.name},
-                                 {"container", st.name},
-                                 {"pid", st.pid},
-                                 {"inode", inode_of(ns.get())},
-                                 {"network", attached ? st.network["network"] : nlohmann::json()},
-                                 {"interfaces", interfaces(rt)}});
+      j["namespaces"].push_back(
+          {{"name", st.name},
+           {"container", st.name},
+           {"pid", st.netns_pid},
+           {"inode", inode_of(ns.get())},
+           {"network", attached ? st.attachment["network"] : nlohmann::json()},
+           {"interfaces", interfaces(rt)}});
     } catch (const Error&) {
     }
   }

@@ -1,4 +1,4 @@
-#include "idmap.hpp"
+#include "boxlab/ns/idmap.hpp"
 
 #include <string>
 
@@ -7,7 +7,7 @@
 
 namespace boxlab::ns {
 
-static std::string render(const std::vector<spec::IdMapping>& maps) {
+static std::string render(const std::vector<IdMapping>& maps) {
   std::string out;
   for (const auto& m : maps)
     out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
@@ -15,30 +15,30 @@ static std::string render(const std::vector<spec::IdMapping>& maps) {
   return out;
 }
 
-void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uids,
-                   const std::vector<spec::IdMapping>& gids) {
+void write_id_maps(pid_t pid, const std::vector<IdMapping>& uids,
+                   const std::vector<IdMapping>& gids) {
   std::string proc = "/proc/" + std::to_string(pid);
   with_context("write uid_map", [&] { write_file(proc + "/uid_map", render(uids)); });
   with_context("write gid_map", [&] { write_file(proc + "/gid_map", render(gids)); });
 }
 
-std::optional<image::IdShift> root_shift(const spec::Spec& spec) {
-  if (!spec.has_namespace(NsKind::user)) return std::nullopt;
-  image::IdShift shift;
+std::optional<IdShift> root_shift(const std::vector<IdMapping>& uids,
+                                  const std::vector<IdMapping>& gids) {
+  IdShift shift;
   bool found = false;
-  for (const auto& m : spec.uid_mappings)
+  for (const auto& m : uids)
     if (m.container_id == 0) {
       shift.uid_base = m.host_id;
       shift.size = m.size;
       found = true;
     }
-  for (const auto& m : spec.gid_mappings)
+  for (const auto& m : gids)
     if (m.container_id == 0) shift.gid_base = m.host_id;
   if (!found) return std::nullopt;
   return shift;
 }
 
-uid_t host_id(const std::vector<spec::IdMapping>& maps, uid_t id) {
+uid_t host_id(const std::vector<IdMapping>& maps, uid_t id) {
   for (const auto& m : maps)
     if (id >= m.container_id && id - m.container_id < m.size)
       return m.host_id + (id - m.container_id);

@@ -10,8 +10,8 @@
 
 #include <cerrno>
 
-#include "../sys/syscalls.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab {
 

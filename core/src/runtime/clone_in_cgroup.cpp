@@ -1,6 +1,6 @@
 #include "clone_in_cgroup.hpp"
 
-#include "../sys/syscalls.hpp"
+#include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab::runtime {
 

@@ -10,15 +10,15 @@
 #include <cerrno>
 #include <map>
 
-#include "../cgroup/leftover.hpp"
-#include "../monitor/descendants.hpp"
-#include "../sys/syscalls.hpp"
 #include "boxlab/cgroup.hpp"
+#include "boxlab/cgroup/leftover.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fault.hpp"
 #include "boxlab/file.hpp"
-#include "state.hpp"
+#include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/descendants.hpp"
+#include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab {
 namespace fsys = std::filesystem;
@@ -165,7 +165,7 @@ void Container::remove(bool force) {
                                            " (stop it first, or use force)");
     std::vector<pid_t> extra;
     if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null())
-      extra = monitor::descendants(st.pid);
+      extra = sys::descendants(st.pid);
     int fd = -1;
     try {
       fd = pidfd();

@@ -1,6 +1,8 @@
-// Runtime::create: from a spec to a running (or created) container process.
-// Parent side: prepare the state dir and rootfs, build the child's plan, clone into new
-// namespaces, write id maps, release the child, and turn its report into state or an Error.
+// Runtime::create: from a spec to a running (or created) container process, as named phases
+// run in order by one Creation: prepare the dir, plan the cgroup, prepare the network, record
+// the first state, prepare the rootfs, plan the child, clone and release, record state.
+// Everything a phase makes on the host is held by the Undo, which takes it all down again
+// unless the last phase succeeds.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -9,23 +11,24 @@
 
 #include <cerrno>
 
-#include "../cgroup/leftover.hpp"
-#include "../fs/mount_plan.hpp"
-#include "../ns/idmap.hpp"
-#include "../process/child_plan.hpp"
-#include "../sys/names.hpp"
-#include "../sys/syscalls.hpp"
 #include "boxlab/attach_primer.hpp"
 #include "boxlab/cgroup.hpp"
+#include "boxlab/cgroup/leftover.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fault.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/fs/host_facts.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/ns/idmap.hpp"
+#include "boxlab/process/child_plan.hpp"
+#include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/names.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
-#include "state.hpp"
+#include "plan_child.hpp"
 
 namespace boxlab {
 namespace {
@@ -44,36 +47,22 @@ void check_traversable(const fsys::path& path) {
   }
 }
 
-std::string describe_failure(const process::Report& r, const process::ChildPlan& plan) {
-  using process::Step;
-  if (r.step == Step::mount && r.index >= 0 && static_cast<size_t>(r.index) < plan.mounts.size())
-    return plan.mounts[static_cast<size_t>(r.index)].description;
-  if (r.step == Step::exec) {
-    std::string what = "exec '" + plan.args[0] + "'";
-    if (r.errnum == ENOENT && plan.args[0].find('/') == std::string::npos)
-      what += ": not found in PATH " +
-              (plan.path_env.empty() ? std::string("(default)") : plan.path_env);
-    return what;
-  }
-  if (r.step == Step::chdir_cwd) return "chdir to " + plan.cwd;
-  if (r.step == Step::mount_rootfs) return "mount the root filesystem on " + plan.rootfs;
-  return process::step_name(r.step);
-}
-
 // Everything create() made, undone in reverse unless it succeeds.
 struct Undo {
   fsys::path dir;
   std::vector<std::string> host_mounts;
   std::optional<cgroup::Cgroup> cgroup;
   fsys::path cgroup_pending;  // names the cgroup before Cgroup::create makes any of it
-  int pidfd = -1;
+  Fd pidfd;                   // the child, killed and reaped on failure
   bool armed = true;
+  Undo() = default;
+  Undo(const Undo&) = delete;
+  Undo& operator=(const Undo&) = delete;
   ~Undo() {
     if (!armed) return;
-    if (pidfd >= 0) {
-      sys::pidfd_send_signal(pidfd, SIGKILL);
-      sys::pidfd_reap(pidfd);
-      ::close(pidfd);
+    if (pidfd) {
+      sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+      sys::pidfd_reap(pidfd.get());
     }
     bool cgroup_left = false;
     try {
@@ -102,6 +91,315 @@ void host_mount(Undo& undo, const char* source, const fsys::path& target, const 
   undo.host_mounts.push_back(target.string());
 }
 
+// "lowerdir=..,upperdir=..,workdir=.." for an overlay of the image's layers.
+std::string overlay_data(const std::vector<fsys::path>& lowers, const fsys::path& upper,
+                         const fsys::path& work) {
+  std::string data = "lowerdir=";
+  for (size_t i = 0; i < lowers.size(); ++i) data += (i ? ":" : "") + lowers[i].string();
+  return data + ",upperdir=" + upper.string() + ",workdir=" + work.string();
+}
+
+// The host path of the terminal behind console_fd (bound to the container's /dev/console).
+std::string console_path(int console_fd) {
+  if (console_fd < 0) return {};
+  std::error_code ec;
+  auto path = fsys::read_symlink("/proc/self/fd/" + std::to_string(console_fd), ec);
+  if (ec) throw Error("console: cannot resolve the terminal", ec.value());
+  return path.string();
+}
+
+// One container being created: the phases, in order, and what they hand each other. Members
+// are destroyed in reverse: the network is undone before the Undo kills the process and
+// removes the state dir.
+class Creation {
+ public:
+  Creation(const Paths& paths, fsys::path dir, std::string name, spec::Spec spec,
+           const CreateOptions& o)
+      : paths_(paths),
+        o_(o),
+        name_(std::move(name)),
+        dir_(std::move(dir)),
+        spec_(std::move(spec)) {}
+
+  void prepare_dir();
+  void plan_cgroup();
+  void prepare_network();
+  void record_creating();
+  void prepare_rootfs();
+  void plan_child();
+  void clone_and_release();
+  void record_state();
+
+  const fsys::path& dir() const { return dir_; }
+  Fd take_pidfd() { return std::move(undo_.pidfd); }
+
+ private:
+  void make_cgroup();
+  void prepare_image_rootfs();
+  void open_child_fds();
+  void release_child();
+  void read_report();
+
+  const Paths& paths_;
+  const CreateOptions& o_;
+  std::string name_;
+  fsys::path dir_;
+  spec::Spec spec_;
+  Undo undo_;
+  std::optional<runtime::DirLock> lock_;
+  NsSet ns_;
+  bool limited_ = false;  // resource limits asked for: a cgroup is then required
+  std::optional<cgroup::AttachPrimer> primer_;
+  bool cgroup_after_clone_ = false;
+  std::optional<net::Attacher> network_;
+  ContainerState st_;
+  std::string overlay_data_;
+  process::ChildPlan plan_;
+  Fd log_fd_, null_fd_;
+  Pipe sync_, report_;
+  Fd start_fifo_;
+  pid_t pid_ = -1;
+  bool placed_ = false;  // cloned straight into its cgroup
+  bool stopped_for_start_ = false;
+};
+
+void Creation::prepare_dir() {
+  make_dirs(dir_.parent_path(), 0711);
+  if (::mkdir(dir_.c_str(), 0711) != 0) {
+    if (errno == EEXIST) throw Error("the name '" + name_ + "' is already in use");
+    throw Error::system("mkdir " + dir_.string());
+  }
+  undo_.dir = dir_;
+  lock_.emplace(dir_);
+  fault_point("create.dir");
+  ns_ = spec_.namespace_set();
+  for (size_t i = 0; i < spec_.namespaces.size(); ++i)
+    if (!spec_.namespaces[i].path.empty())
+      throw Error("/linux/namespaces/" + std::to_string(i) +
+                  "/path: joining an existing namespace is not supported yet");
+}
+
+// The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
+// kill_all), but a host that cannot give one (v2 without delegation) does not stop the run.
+void Creation::make_cgroup() {
+  try {
+    // Named in the state dir first: a boxlab killed before the state names the cgroup
+    // leaves one that only this name finds again (rm, see cgroup/leftover.hpp).
+    std::string cgroup_name = "boxlab-" + name_ + "-" + runtime::random_hex(3);
+    cgroup::record_pending(dir() / "cgroup.pending", cgroup_name);
+    undo_.cgroup_pending = dir() / "cgroup.pending";
+    undo_.cgroup = cgroup::Cgroup::create(cgroup_name, spec_.resources);
+    fault_point("create.cgroup");
+  } catch (const Error&) {
+    if (limited_) throw;
+  }
+}
+
+// Where the child is moved into its cgroup (v1, hybrid), the move waits for a grace period
+// that a primer started early (attach_primer.hpp); the cgroup's mkdir queues behind it, so
+// it is made after the clone and the child's mounts overlap the wait. Pure v2 clones the
+// child straight into a cgroup made beforehand.
+void Creation::plan_cgroup() {
+  const auto& res = spec_.resources;
+  limited_ = res.memory_limit || res.memory_reservation || res.memory_swap || res.cpu_shares ||
+             res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit;
+  primer_ = cgroup::take_primer();
+  if (!primer_) primer_ = cgroup::AttachPrimer::start();
+  cgroup_after_clone_ = primer_.has_value();
+  if (!cgroup_after_clone_) make_cgroup();
+}
+
+// Address, bridge and published ports, before the process exists.
+void Creation::prepare_network() {
+  if (!o_.network) return;
+  if (!ns_.has(NsKind::net))
+    throw Error("bridge networking needs a network namespace (add net to --ns)");
+  network_.emplace(paths_, name_, *o_.network);
+  network_->prepare();
+  fault_point("create.network");
+  if (ns_.has(NsKind::mount))
+    spec_.mounts.push_back(
+        {"/etc/hosts", "bind", network_->hosts_file().string(), {"rbind", "ro"}});
+}
+
+// The first save: from here on `rm` finds the container, its cgroup and its network lease.
+void Creation::record_creating() {
+  auto& st = st_;
+  st.id = o_.kind == "oci" ? name_ : runtime::random_hex(32);
+  st.name = name_;
+  st.kind = o_.kind;
+  st.status = Status::creating;
+  st.creator_pid = ::getpid();
+  st.created = runtime::now_rfc3339();
+  st.created_mono_ns = events::monotonic_ns();
+  st.events_file = o_.events_file;
+  st.bundle = o_.bundle;
+  st.new_namespaces = ns_;
+  if (o_.image) st.image = *o_.image;
+  st.spec = spec_;
+  if (undo_.cgroup) st.cgroup = undo_.cgroup->to_json();
+  // The lease is recorded from the first save on, so `rm` of a create killed later frees it.
+  if (network_) st.network = network_->attachment().to_json();
+  runtime::save_state(dir(), st);
+  fault_point("create.state");
+}
+
+// An overlay of the image's layers (the image never changes): mounted by the child in its
+// mount namespace, or here in the host's when there is none (`rm` takes it down then).
+void Creation::prepare_image_rootfs() {
+  image::Store store(paths_.images);
+  image::Image img = store.get(*o_.image);
+  st_.image_digest = img.manifest_digest;
+  auto shift = spec::root_shift(spec_);
+  auto lowers = store.layer_dirs(img, shift);
+  fsys::path upper = dir() / "upper", work = dir() / "work", rootfs = dir() / "rootfs";
+  for (const auto& d : {upper, work, rootfs})
+    if (::mkdir(d.c_str(), 0755) != 0) throw Error::system("mkdir " + d.string());
+  if (shift) {
+    for (const auto& d : {upper, work})
+      if (::chown(d.c_str(), shift->uid_base, shift->gid_base) != 0)
+        throw Error::system("chown " + d.string());
+    check_traversable(upper);
+    for (const auto& l : lowers) check_traversable(l);
+  }
+  std::string data = overlay_data(lowers, upper, work);
+  for (char c : dir().string())
+    if (c == ',' || c == ':')
+      throw Error("overlayfs cannot use paths with ',' or ':': " + dir().string());
+  st_.rootfs = rootfs;
+  if (ns_.has(NsKind::mount)) {
+    overlay_data_ = data + (shift ? ",userxattr" : "");
+  } else {
+    host_mount(undo_, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
+    host_mount(undo_, "proc", rootfs / "proc", "proc", "",
+               "mount proc on " + (rootfs / "proc").string());
+  }
+}
+
+// The image's overlay, or the bundle's rootfs directory as runc uses it.
+void Creation::prepare_rootfs() {
+  if (o_.image) {
+    prepare_image_rootfs();
+  } else {
+    fsys::path root = spec_.root.path;
+    if (root.is_relative()) root = o_.bundle / root;
+    struct stat sb;
+    if (::stat(root.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
+      throw Error("/root/path: " + root.string() + " is not a directory");
+    st_.rootfs = root;
+  }
+  st_.host_mounts = undo_.host_mounts;
+}
+
+void Creation::plan_child() {
+  fs::HostFacts host;
+  if (ns_.has(NsKind::mount)) host = fs::gather_host_facts(spec_, ns_, o_.bundle);
+  plan_ = runtime::plan_child({spec_, ns_, st_.rootfs.string(), overlay_data_, o_.bundle,
+                               console_path(o_.console_fd), o_.console_fd, o_.init, host});
+  plan_.finalize();
+  open_child_fds();
+}
+
+// The descriptors the child inherits: the log (detached), the sync and report pipes, and the
+// FIFO that oci create waits on for `start`.
+void Creation::open_child_fds() {
+  if (o_.log_output) {
+    fsys::path log = dir() / "container.log";
+    log_fd_.reset(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    null_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!log_fd_ || !null_fd_) throw Error::system("open " + log.string());
+    plan_.stdout_fd = log_fd_.get();
+    plan_.stdin_fd = null_fd_.get();
+  }
+  sync_ = Pipe::create();
+  report_ = Pipe::create();
+  plan_.sync_fd = sync_.read.get();
+  plan_.report_fd = report_.write.get();
+  if (o_.wait_for_start) {
+    fsys::path fifo = dir() / "exec.fifo";
+    if (::mkfifo(fifo.c_str(), 0600) != 0) throw Error::system("mkfifo " + fifo.string());
+    // O_RDWR: the child's read then blocks until `start` writes, never seeing EOF first.
+    start_fifo_.reset(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
+    if (!start_fifo_) throw Error::system("open " + fifo.string());
+    plan_.start_fd = start_fifo_.get();
+  }
+}
+
+void Creation::clone_and_release() {
+  int pidfd = -1;
+  NsSet at_clone = ns_;
+  at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
+  auto cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
+                                         &pidfd, undo_.cgroup ? &*undo_.cgroup : nullptr);
+  pid_ = cloned.pid;
+  if (pid_ < 0) throw Error::system("clone3 (namespaces: " + ns_.to_string() + ")");
+  if (pid_ == 0) process::child_main(plan_);
+  undo_.pidfd.reset(pidfd);
+  placed_ = cloned.placed;
+  sync_.read.reset();
+  report_.write.reset();
+  start_fifo_.reset();
+  release_child();
+  read_report();
+}
+
+// Cgroup, id maps and network for the cloned child, then its go.
+void Creation::release_child() {
+  if (cgroup_after_clone_) {
+    make_cgroup();
+    if (undo_.cgroup) st_.cgroup = undo_.cgroup->to_json();  // the next save records it
+  }
+  if (undo_.cgroup && !placed_) undo_.cgroup->add(pid_);
+  if (primer_) primer_->stop();  // moved: nothing left to prime
+  if (plan_.user_ns) ns::write_id_maps(pid_, spec_.uid_mappings, spec_.gid_mappings);
+  if (network_) network_->connect(pid_);
+  fault_point("create.clone");
+  char go = 1;
+  if (::write(sync_.write.get(), &go, 1) != 1) throw Error::system("release the child");
+  sync_.write.reset();
+}
+
+// EOF: the command runs (exec closed the report pipe); `ready`: it waits for `start`; any
+// other record: the step that failed, turned into a readable error.
+void Creation::read_report() {
+  process::Report r{};
+  ssize_t n;
+  do n = ::read(report_.read.get(), &r, sizeof r);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw Error::system("read the child's report");
+  if (n == sizeof r && r.step != process::Step::ready)
+    throw Error(runtime::describe_failure(r, plan_), r.errnum,
+                r.step == process::Step::exec ? ErrorKind::exec_failed : ErrorKind::other)
+        .context("set up container");
+  if (n != 0 && n != sizeof r) throw Error("short report from the child");
+  stopped_for_start_ = n != 0;
+  fault_point("create.ready");
+}
+
+// The final state and event; from here on nothing is undone.
+void Creation::record_state() {
+  auto& st = st_;
+  if (network_) {
+    network_->start_proxy(undo_.pidfd.get());
+    st.network = network_->attachment().to_json();
+  }
+  st.status = stopped_for_start_ ? Status::created : Status::running;
+  st.pid = pid_;
+  st.pid_start_time = runtime::process_start_time(pid_);
+  for (NsKind k : kAllNsKinds)
+    if (auto ino = ns_inode(pid_, k)) st.namespaces[std::string(ns_oci_name(k))] = *ino;
+  runtime::save_state(dir(), st);
+  if (!o_.events_file.empty()) {
+    events::FileWriter(o_.events_file, st.created_mono_ns)
+        .emit("container.state",
+              events::container_state(st.id, st.name, status_name(st.status), st.pid));
+  }
+  fault_point("create.done");
+  undo_.armed = false;
+  if (network_) network_->commit();
+  undo_.cgroup.reset();
+}
+
 }  // namespace
 
 Runtime::Runtime(Paths paths) : paths_(std::move(paths)) {}
@@ -114,245 +412,18 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
   sys::validate_name("container", name);
   return with_context("create container " + name, [&]() -> Container {
-    make_dirs(containers_dir(), 0711);
-    fsys::path dir = containers_dir() / name;
-    if (::mkdir(dir.c_str(), 0711) != 0) {
-      if (errno == EEXIST) throw Error("the name '" + name + "' is already in use");
-      throw Error::system("mkdir " + dir.string());
-    }
-    Undo undo;
-    undo.dir = dir;
-    runtime::DirLock lock(dir);
-    fault_point("create.dir");
-
-    NsSet ns = spec.namespace_set();
-    for (size_t i = 0; i < spec.namespaces.size(); ++i)
-      if (!spec.namespaces[i].path.empty())
-        throw Error("/linux/namespaces/" + std::to_string(i) +
-                    "/path: joining an existing namespace is not supported yet");
-
-    // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
-    // kill_all), but a host that cannot give one (v2 without delegation) does not stop the run.
-    const auto& res = spec.resources;
-    bool limited = res.memory_limit || res.memory_reservation || res.memory_swap ||
-                   res.cpu_shares || res.cpu_quota || res.cpu_period || res.cpuset_cpus ||
-                   res.pids_limit;
-    auto make_cgroup = [&] {
-      try {
-        // Named in the state dir first: a boxlab killed before the state names the cgroup
-        // leaves one that only this name finds again (rm, see cgroup/leftover.hpp).
-        std::string cgroup_name = "boxlab-" + name + "-" + runtime::random_hex(3);
-        cgroup::record_pending(dir / "cgroup.pending", cgroup_name);
-        undo.cgroup_pending = dir / "cgroup.pending";
-        undo.cgroup = cgroup::Cgroup::create(cgroup_name, res);
-        fault_point("create.cgroup");
-      } catch (const Error&) {
-        if (limited) throw;
-      }
-    };
-    // Where the child is moved into its cgroup (v1, hybrid), the move waits for a grace period
-    // that a primer started early (attach_primer.hpp); the cgroup's mkdir queues behind it, so
-    // it is made after the clone and the child's mounts overlap the wait. Pure v2 clones the
-    // child straight into a cgroup made beforehand.
-    std::optional<cgroup::AttachPrimer> primer = cgroup::take_primer();
-    if (!primer) primer = cgroup::AttachPrimer::start();
-    bool cgroup_after_clone = primer.has_value();
-    if (!cgroup_after_clone) make_cgroup();
-
-    // Networking first (address, bridge, published ports); declared after `undo` so it is
-    // undone before the process is killed and the state dir goes.
-    std::optional<net::Attacher> network;
-    if (o.network) {
-      if (!ns.has(NsKind::net))
-        throw Error("bridge networking needs a network namespace (add net to --ns)");
-      network.emplace(paths_, name, *o.network);
-      network->prepare();
-      fault_point("create.network");
-      if (ns.has(NsKind::mount))
-        spec.mounts.push_back(
-            {"/etc/hosts", "bind", network->hosts_file().string(), {"rbind", "ro"}});
-    }
-
-    ContainerState st;
-    st.id = o.kind == "oci" ? name : runtime::random_hex(32);
-    st.name = name;
-    st.kind = o.kind;
-    st.status = Status::creating;
-    st.creator_pid = ::getpid();
-    st.created = runtime::now_rfc3339();
-    st.created_mono_ns = events::monotonic_ns();
-    st.events_file = o.events_file;
-    st.bundle = o.bundle;
-    st.new_namespaces = ns;
-    if (o.image) st.image = *o.image;
-    st.spec = spec;
-    if (undo.cgroup) st.cgroup = undo.cgroup->to_json();
-    // The lease is recorded from the first save on, so `rm` of a create killed later frees it.
-    if (network) st.network = network->attachment().to_json();
-    runtime::save_state(dir, st);
-    fault_point("create.state");
-
-    process::ChildPlan plan;
-    plan.user_ns = ns.has(NsKind::user);
-    plan.mount_ns = ns.has(NsKind::mount);
-    plan.uts_ns = ns.has(NsKind::uts);
-    plan.net_ns = ns.has(NsKind::net);
-    plan.cgroup_ns = ns.has(NsKind::cgroup);
-    plan.root_propagation = MS_REC | MS_PRIVATE;
-    plan.readonly_root = spec.root.readonly;
-    plan.hostname = spec.hostname;
-    plan.init = o.init;
-
-    // Root filesystem: an overlay of the image's layers (the image never changes), or the
-    // bundle's rootfs directory as runc uses it.
-    if (o.image) {
-      image::Store store(paths_.images);
-      image::Image img = store.get(*o.image);
-      st.image_digest = img.manifest_digest;
-      auto shift = ns::root_shift(spec);
-      auto lowers = store.layer_dirs(img, shift);
-      fsys::path upper = dir / "upper", work = dir / "work", rootfs = dir / "rootfs";
-      for (const auto& d : {upper, work, rootfs})
-        if (::mkdir(d.c_str(), 0755) != 0) throw Error::system("mkdir " + d.string());
-      if (shift) {
-        for (const auto& d : {upper, work})
-          if (::chown(d.c_str(), shift->uid_base, shift->gid_base) != 0)
-            throw Error::system("chown " + d.string());
-        check_traversable(upper);
-        for (const auto& l : lowers) check_traversable(l);
-      }
-      std::string data = "lowerdir=";
-      for (size_t i = 0; i < lowers.size(); ++i) data += (i ? ":" : "") + lowers[i].string();
-      data += ",upperdir=" + upper.string() + ",workdir=" + work.string();
-      for (char c : dir.string())
-        if (c == ',' || c == ':')
-          throw Error("overlayfs cannot use paths with ',' or ':': " + dir.string());
-      st.rootfs = rootfs;
-      if (plan.mount_ns) {
-        plan.overlay_data = data + (shift ? ",userxattr" : "");
-      } else {
-        // No mount namespace: the mounts live in the host's and `rm` takes them down.
-        host_mount(undo, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
-        host_mount(undo, "proc", rootfs / "proc", "proc", "",
-                   "mount proc on " + (rootfs / "proc").string());
-      }
-    } else {
-      fsys::path root = spec.root.path;
-      if (root.is_relative()) root = o.bundle / root;
-      struct stat sb;
-      if (::stat(root.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
-        throw Error("/root/path: " + root.string() + " is not a directory");
-      st.rootfs = root;
-    }
-    st.host_mounts = undo.host_mounts;
-    plan.rootfs = st.rootfs.string();
-
-    std::string console_path;
-    if (o.console_fd >= 0) {
-      std::error_code ec;
-      console_path =
-          fsys::read_symlink("/proc/self/fd/" + std::to_string(o.console_fd), ec).string();
-      if (ec) throw Error("console: cannot resolve the terminal", ec.value());
-    }
-    if (plan.mount_ns) fs::plan_mounts({spec, ns, o.bundle, console_path}, plan);
-
-    const auto& proc = spec.process;
-    plan.args = proc.args;
-    plan.env = proc.env;
-    plan.cwd = proc.cwd;
-    plan.uid = proc.user.uid;
-    plan.gid = proc.user.gid;
-    for (auto g : proc.user.additional_gids) plan.groups.push_back(g);
-    plan.no_new_privs = proc.no_new_privileges;
-    plan.console_fd = o.console_fd;
-    plan.finalize();
-
-    Fd log_fd, null_fd;
-    if (o.log_output) {
-      fsys::path log = dir / "container.log";
-      log_fd.reset(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-      null_fd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-      if (!log_fd || !null_fd) throw Error::system("open " + log.string());
-      plan.stdout_fd = log_fd.get();
-      plan.stdin_fd = null_fd.get();
-    }
-
-    Pipe sync = Pipe::create();
-    Pipe report = Pipe::create();
-    plan.sync_fd = sync.read.get();
-    plan.report_fd = report.write.get();
-    Fd start_fifo;
-    if (o.wait_for_start) {
-      fsys::path fifo = dir / "exec.fifo";
-      if (::mkfifo(fifo.c_str(), 0600) != 0) throw Error::system("mkfifo " + fifo.string());
-      // O_RDWR: the child's read then blocks until `start` writes, never seeing EOF first.
-      start_fifo.reset(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
-      if (!start_fifo) throw Error::system("open " + fifo.string());
-      plan.start_fd = start_fifo.get();
-    }
-
-    int pidfd = -1;
-    NsSet at_clone = ns;
-    at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
-    auto cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
-                                           &pidfd, undo.cgroup ? &*undo.cgroup : nullptr);
-    pid_t pid = cloned.pid;
-    if (pid < 0) throw Error::system("clone3 (namespaces: " + ns.to_string() + ")");
-    if (pid == 0) process::child_main(plan);
-    undo.pidfd = pidfd;
-    sync.read.reset();
-    report.write.reset();
-    start_fifo.reset();
-
-    if (cgroup_after_clone) {
-      make_cgroup();
-      if (undo.cgroup) st.cgroup = undo.cgroup->to_json();  // the next save records it
-    }
-    if (undo.cgroup && !cloned.placed) undo.cgroup->add(pid);
-    if (primer) primer->stop();  // moved: nothing left to prime
-    if (plan.user_ns) ns::write_id_maps(pid, spec.uid_mappings, spec.gid_mappings);
-    if (network) network->connect(pid);
-    fault_point("create.clone");
-    char go = 1;
-    if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the child");
-    sync.write.reset();
-
-    process::Report r{};
-    ssize_t n;
-    do n = ::read(report.read.get(), &r, sizeof r);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) throw Error::system("read the child's report");
-    if (n == sizeof r && r.step != process::Step::ready)
-      throw Error(describe_failure(r, plan), r.errnum,
-                  r.step == process::Step::exec ? ErrorKind::exec_failed : ErrorKind::other)
-          .context("set up container");
-    if (n != 0 && n != sizeof r) throw Error("short report from the child");
-    fault_point("create.ready");
-
-    if (network) {
-      network->start_proxy(pidfd);
-      st.network = network->attachment().to_json();
-    }
-    st.status = n == 0 ? Status::running : Status::created;
-    st.pid = pid;
-    st.pid_start_time = runtime::process_start_time(pid);
-    for (NsKind k : kAllNsKinds)
-      if (auto ino = ns_inode(pid, k)) st.namespaces[std::string(ns_oci_name(k))] = *ino;
-    runtime::save_state(dir, st);
-    if (!o.events_file.empty()) {
-      events::FileWriter(o.events_file, st.created_mono_ns)
-          .emit("container.state", {{"id", st.id},
-                                    {"name", st.name},
-                                    {"status", status_name(st.status)},
-                                    {"pid", st.pid}});
-    }
-    fault_point("create.done");
-    undo.armed = false;
-    if (network) network->commit();
-    undo.cgroup.reset();
-    Container c(*this, dir);
-    c.pidfd_ = Fd(pidfd);
-    return c;
+    Creation c(paths_, containers_dir() / name, name, std::move(spec), o);
+    c.prepare_dir();
+    c.plan_cgroup();
+    c.prepare_network();
+    c.record_creating();
+    c.prepare_rootfs();
+    c.plan_child();
+    c.clone_and_release();
+    c.record_state();
+    Container container(*this, c.dir());
+    container.pidfd_ = c.take_pidfd();
+    return container;
   });
 }
 

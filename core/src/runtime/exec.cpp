@@ -5,15 +5,15 @@
 
 #include <cerrno>
 
-#include "../process/child_plan.hpp"
-#include "../sys/syscalls.hpp"
 #include "boxlab/attach_primer.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/process/child_plan.hpp"
+#include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
-#include "state.hpp"
 
 namespace boxlab {
 namespace {

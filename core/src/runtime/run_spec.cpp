@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "boxlab/error.hpp"
-#include "state.hpp"
+#include "boxlab/runtime/state.hpp"
 
 namespace boxlab {
 namespace {

@@ -1,9 +1,9 @@
 // Dispatcher: one command line -> validation -> the command table (commands.cpp) -> a reply.
 // Knows the Backend interface only: nothing here reaches the runtime.
-#include "../monitor/json_guard.hpp"
 #include "args.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
+#include "boxlab/events/json_guard.hpp"
 #include "boxlab/serve.hpp"
 #include "commands.hpp"
 
@@ -88,7 +88,7 @@ void Dispatcher::handle_line(std::string_view line) {
       line.remove_suffix(1);
     if (line.empty()) return;  // blank lines are keep-alives
     Responder bad(nullptr, write);
-    if (!monitor::json_nesting_ok(line, monitor::kMaxJsonDepth))
+    if (!events::json_nesting_ok(line, events::kMaxJsonDepth))
       return bad.fail("nested too deeply", "parse");
     json request = json::parse(line.begin(), line.end(), nullptr, false);
     if (request.is_discarded()) return bad.fail("not JSON", "parse");

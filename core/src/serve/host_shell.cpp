@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "../sys/spawn.hpp"
-#include "../sys/syscalls.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/sys/spawn.hpp"
+#include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab::serve {
 

@@ -1,9 +1,9 @@
 #include "image_import.hpp"
 
-#include "../image/layout.hpp"
 #include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/image/layout.hpp"
 
 namespace boxlab::serve {
 

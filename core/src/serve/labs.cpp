@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "../sys/timer.hpp"
 #include "args.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/sys/timer.hpp"
 #include "loop.hpp"
 
 namespace boxlab::serve {

@@ -6,8 +6,8 @@
 #include <sstream>
 #include <vector>
 
-#include "../sys/timer.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/sys/timer.hpp"
 #include "loop.hpp"
 
 namespace boxlab::serve {

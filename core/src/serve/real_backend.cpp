@@ -6,13 +6,14 @@
 
 #include <cerrno>
 
-#include "../sys/syscalls.hpp"
 #include "boxlab/console.hpp"
+#include "boxlab/container_fs.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/ops.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "engine.hpp"
 #include "host_shell.hpp"
 #include "loop.hpp"

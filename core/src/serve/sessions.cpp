@@ -8,10 +8,10 @@
 
 #include <cerrno>
 
-#include "../monitor/descendants.hpp"
-#include "../sys/syscalls.hpp"
 #include "base64.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/sys/descendants.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "loop.hpp"
 
 namespace boxlab::serve {
@@ -217,7 +217,7 @@ void Sessions::close_all() {
       loop_.unwatch(t->proc->pidfd.get());
       if (t->end_descendants) {
         // Its jobs first (each may have a process group of its own), while the tree is intact.
-        for (pid_t p : monitor::descendants(t->proc->pid)) ::kill(p, SIGKILL);
+        for (pid_t p : sys::descendants(t->proc->pid)) ::kill(p, SIGKILL);
         ::kill(-t->proc->pid, SIGKILL);
       }
       sys::pidfd_send_signal(t->proc->pidfd.get(), SIGKILL);

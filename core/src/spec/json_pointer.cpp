@@ -1,4 +1,4 @@
-#include "spec/json_pointer.hpp"
+#include "json_pointer.hpp"
 
 #include <cmath>
 #include <limits>

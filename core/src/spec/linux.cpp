@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "spec/parse_parts.hpp"
+#include "parse_parts.hpp"
 
 namespace boxlab::spec::detail {
 

@@ -7,8 +7,8 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/spec.hpp"
-#include "spec/json_pointer.hpp"
-#include "spec/parse_parts.hpp"
+#include "json_pointer.hpp"
+#include "parse_parts.hpp"
 
 namespace boxlab::spec {
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "boxlab/spec.hpp"
-#include "spec/json_pointer.hpp"
+#include "json_pointer.hpp"
 
 namespace boxlab::spec::detail {
 

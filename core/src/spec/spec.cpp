@@ -10,6 +10,11 @@ bool Spec::has_namespace(NsKind kind) const {
                      [kind](const Namespace& ns) { return ns.kind == kind; });
 }
 
+std::optional<ns::IdShift> root_shift(const Spec& spec) {
+  if (!spec.has_namespace(NsKind::user)) return std::nullopt;
+  return ns::root_shift(spec.uid_mappings, spec.gid_mappings);
+}
+
 NsSet Spec::namespace_set() const {
   NsSet set;
   for (const Namespace& ns : namespaces) {

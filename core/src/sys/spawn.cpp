@@ -1,4 +1,4 @@
-#include "spawn.hpp"
+#include "boxlab/sys/spawn.hpp"
 
 #include <signal.h>
 

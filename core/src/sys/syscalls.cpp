@@ -1,4 +1,4 @@
-#include "syscalls.hpp"
+#include "boxlab/sys/syscalls.hpp"
 
 #include <linux/sched.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "timer.hpp"
+#include "boxlab/sys/timer.hpp"
 
 #include <sys/timerfd.h>
 #include <unistd.h>

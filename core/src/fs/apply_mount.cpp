@@ -1,0 +1,128 @@
+#include "boxlab/fs/apply_mount.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "open_in_root.hpp"
+
+namespace boxlab::fs {
+
+unsigned long locked_flags(const char* target) noexcept {
+  struct statvfs sv;
+  if (::statvfs(target, &sv) != 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+  return f;
+}
+
+namespace {
+
+using K = MountOp::Kind;
+
+int bind_remount(const char* target, unsigned long flags) {
+  constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  unsigned long want = flags & kRemountable;
+  if (want == 0) return 0;
+  if (::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | want, nullptr) == 0) return 0;
+  if (errno != EPERM) return -1;
+  return ::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | want | locked_flags(target),
+                 nullptr);
+}
+
+// Remounts the mount now on top of `path` (inside the rootfs). The fd used for the bind still
+// names the covered directory, so the new mount must be looked up again.
+int remount_target(int rootfd, const char* path, unsigned long flags) {
+  int fd = open_abs_in_root(rootfd, path, O_PATH);
+  if (fd < 0) return -1;
+  char target[64];
+  fd_path(fd, target);
+  int rc = bind_remount(target, flags);
+  int err = errno;
+  ::close(fd);
+  errno = err;
+  return rc;
+}
+
+int apply_symlink(int rootfd, const MountOp& op) {
+  char buf[PATH_MAX];
+  const char* name;
+  int parent = open_parent(rootfd, op.target.c_str(), buf, &name);
+  if (parent < 0) return errno;
+  int rc = ::symlinkat(op.source.c_str(), parent, name);
+  int err = errno;
+  ::close(parent);
+  return rc != 0 && err != EEXIST ? err : 0;
+}
+
+// The mount itself, on `target` (/proc/self/fd/N of the opened target `fd`); -1 with errno.
+int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
+  int rc = 0;
+  switch (op.kind) {
+    case K::fs:
+      rc = ::mount(op.source.c_str(), target, op.fstype.c_str(), op.flags,
+                   op.data.empty() ? nullptr : op.data.c_str());
+      if (rc != 0 && (errno == EPERM || errno == EINVAL) && op.fallback_bind) {
+        // In a user namespace some filesystems (sysfs without a net ns, proc without a pid
+        // ns) cannot be mounted fresh; a recursive bind of the host's is what runc does too.
+        rc = ::mount(op.fallback_source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr);
+        if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), op.flags);
+      }
+      break;
+    case K::bind:
+    case K::device:
+      rc = ::mount(op.source.c_str(), target, nullptr, MS_BIND | (op.flags & MS_REC), nullptr);
+      if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), op.flags);
+      break;
+    case K::mask_file:
+      rc = ::mount("/dev/null", target, nullptr, MS_BIND, nullptr);
+      break;
+    case K::mask_dir: {
+      struct stat st;
+      if (::fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = ::mount("/dev/null", target, nullptr, MS_BIND, nullptr);
+      else
+        rc = ::mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0");
+      break;
+    }
+    case K::readonly:
+      rc = ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr);
+      if (rc == 0)
+        rc =
+            remount_target(rootfd, op.target.c_str(), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      break;
+    case K::symlink:
+      break;
+  }
+  return rc;
+}
+
+}  // namespace
+
+int apply_mount(int rootfd, const MountOp& op) noexcept {
+  if (op.kind == K::symlink) return apply_symlink(rootfd, op);
+  bool optional = op.kind == K::mask_file || op.kind == K::mask_dir || op.kind == K::readonly;
+  int fd;
+  if (optional) {
+    fd = open_abs_in_root(rootfd, op.target.c_str(), O_PATH);
+    if (fd < 0 && errno == ENOENT) return 0;  // nothing to mask
+  } else {
+    fd = open_target(rootfd, op.target.c_str(), op.kind != K::device && op.directory);
+  }
+  if (fd < 0) return errno;
+  char target[64];
+  fd_path(fd, target);
+  int rc = mount_on(rootfd, op, fd, target);
+  int err = errno;
+  ::close(fd);
+  return rc != 0 ? err : 0;
+}
+
+}  // namespace boxlab::fs

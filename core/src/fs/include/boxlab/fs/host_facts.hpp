@@ -1,0 +1,34 @@
+// What the mount planner needs to know about the host, gathered in one place by the caller so
+// the planner itself stays pure (and unit-tested without root or a particular host).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "boxlab/namespaces.hpp"
+#include "boxlab/spec.hpp"
+
+namespace boxlab::fs {
+
+struct HostFacts {
+  // /sys/fs/cgroup is a pure cgroup2 mount: a cgroup namespace can mount a fresh view of it.
+  bool cgroup2 = false;
+  // The host has /dev/mqueue, bound in when a user namespace cannot mount its own mqueue.
+  bool dev_mqueue = false;
+  // Per spec mount (same index): for binds, what the source on the host is.
+  struct Source {
+    int errnum = 0;  // stat's errno; 0 when it exists
+    bool directory = false;
+  };
+  std::vector<Source> bind_sources;
+};
+
+// A bind mount's host source: relative paths resolve against the bundle.
+std::filesystem::path bind_source(const spec::Mount& m, const std::filesystem::path& bundle);
+
+// Looks only at what the spec's mounts will ask about (no syscall for facts nobody needs).
+HostFacts gather_host_facts(const spec::Spec& spec, NsSet new_namespaces,
+                            const std::filesystem::path& bundle);
+
+}  // namespace boxlab::fs

@@ -1,0 +1,115 @@
+// Everything the cloned child needs, prepared by the parent before clone.
+// The child only reads it: between clone and exec it must not allocate or throw
+// (it may be a fork of a multi-threaded process, and errors travel over a pipe).
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "boxlab/fs/mount_op.hpp"
+
+namespace boxlab::process {
+
+// The child's set-up steps, in the order they run. Each is also a lab stage, so the names
+// are what a learner reads in an error: "set up container: pivot_root: EINVAL (...)".
+enum class Step : int {
+  ready = 0,  // not a failure: "set up and waiting for start" (oci create)
+  wait_parent,
+  become_root,
+  cgroup_ns,
+  propagation,
+  mount_rootfs,
+  open_rootfs,
+  mount,  // one of MountOp; `index` says which
+  hostname,
+  loopback_up,
+  pivot_root,
+  chroot,
+  readonly_root,
+  rlimits,
+  no_new_privs,
+  wait_start,
+  set_groups,
+  set_gid,
+  set_uid,
+  chdir_cwd,
+  console,
+  init_fork,
+  exec,
+  join_namespace,
+  join_root,
+};
+const char* step_name(Step step);
+
+// What the child writes to the report pipe: one record on failure (then exits), or a `ready`
+// record when it stops to wait for `start`. EOF without a record means exec succeeded.
+struct Report {
+  Step step;
+  int errnum;
+  int index;  // which MountOp for Step::mount, else -1
+};
+
+using fs::MountOp;
+
+struct ChildPlan {
+  // Namespaces and identity.
+  bool user_ns = false;
+  bool mount_ns = false;
+  bool uts_ns = false;
+  bool net_ns = false;
+  // Unshared after the parent has moved us into our cgroup, so the namespace's root is the
+  // container's own cgroup (clone's CLONE_NEWCGROUP would root it at boxlab's).
+  bool cgroup_ns = false;
+
+  // Root filesystem. With a mount namespace the child mounts it and pivots; without one the
+  // parent has mounted it already and the child only chroots (lab 1's "before" picture).
+  std::string rootfs;                  // host path of the mount point / bundle rootfs
+  std::string overlay_data;            // "lowerdir=..,upperdir=..,workdir=.." or empty for a bind
+  unsigned long root_propagation = 0;  // MS_PRIVATE | MS_REC by default
+  bool readonly_root = false;
+  std::vector<MountOp> mounts;  // in order, targets inside the container
+
+  std::string hostname;  // set when uts_ns and non-empty
+
+  // Process.
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::vector<std::pair<int, rlimit>> rlimits;
+  bool no_new_privs = false;
+  bool init = false;  // boxlab's pid 1 forks the command and reaps
+
+  // File descriptors the child uses (all inherited across clone).
+  int sync_fd = -1;     // read: one byte from the parent once ids and cgroups are set
+  int report_fd = -1;   // write: Report records (close-on-exec)
+  int start_fd = -1;    // read: oci create waits here for `start` (a FIFO opened O_RDWR)
+  int console_fd = -1;  // the pty's terminal side, made stdin/out/err and controlling tty
+  int stdin_fd = -1;    // otherwise: dup2'd onto 0, 1, 2 when set (detached containers)
+  int stdout_fd = -1;
+
+  // exec into a running container: setns into these (fd, CLONE_NEW*), user first, then chroot
+  // into join_root_fd (the container's /proc/PID/root).
+  std::vector<std::pair<int, int>> join_namespaces;
+  int join_root_fd = -1;
+
+  // Prepared by finalize(): char* arrays for execve, pointing into args/env.
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::string path_env;  // PATH value from env, searched for args[0]
+  void finalize();
+};
+
+// The child's whole life: runs the steps, then execs. Never returns.
+[[noreturn]] void child_main(const ChildPlan& plan) noexcept;
+
+// `boxlab exec`: joins the container's namespaces and root, then forks the command (so it
+// lands in the container's pid namespace) and stays as its signal-forwarding parent.
+[[noreturn]] void exec_main(const ChildPlan& plan) noexcept;
+
+}  // namespace boxlab::process

@@ -1,0 +1,57 @@
+#include "plan_child.hpp"
+
+#include <sys/mount.h>
+
+#include <cerrno>
+
+#include "boxlab/fs/mount_plan.hpp"
+
+namespace boxlab::runtime {
+
+process::ChildPlan plan_child(const ChildPlanInput& in) {
+  const NsSet& ns = in.new_namespaces;
+  const auto& spec = in.spec;
+  process::ChildPlan plan;
+  plan.user_ns = ns.has(NsKind::user);
+  plan.mount_ns = ns.has(NsKind::mount);
+  plan.uts_ns = ns.has(NsKind::uts);
+  plan.net_ns = ns.has(NsKind::net);
+  plan.cgroup_ns = ns.has(NsKind::cgroup);
+  plan.root_propagation = MS_REC | MS_PRIVATE;
+  plan.readonly_root = spec.root.readonly;
+  plan.hostname = spec.hostname;
+  plan.init = in.init;
+  plan.rootfs = in.rootfs;
+  if (plan.mount_ns) {
+    plan.overlay_data = in.overlay_data;
+    plan.mounts = fs::plan_mounts({spec, ns, in.bundle, in.console_path, in.host});
+  }
+  const auto& proc = spec.process;
+  plan.args = proc.args;
+  plan.env = proc.env;
+  plan.cwd = proc.cwd;
+  plan.uid = proc.user.uid;
+  plan.gid = proc.user.gid;
+  for (auto g : proc.user.additional_gids) plan.groups.push_back(g);
+  plan.no_new_privs = proc.no_new_privileges;
+  plan.console_fd = in.console_fd;
+  return plan;
+}
+
+std::string describe_failure(const process::Report& r, const process::ChildPlan& plan) {
+  using process::Step;
+  if (r.step == Step::mount && r.index >= 0 && static_cast<size_t>(r.index) < plan.mounts.size())
+    return plan.mounts[static_cast<size_t>(r.index)].description;
+  if (r.step == Step::exec) {
+    std::string what = "exec '" + plan.args[0] + "'";
+    if (r.errnum == ENOENT && plan.args[0].find('/') == std::string::npos)
+      what += ": not found in PATH " +
+              (plan.path_env.empty() ? std::string("(default)") : plan.path_env);
+    return what;
+  }
+  if (r.step == Step::chdir_cwd) return "chdir to " + plan.cwd;
+  if (r.step == Step::mount_rootfs) return "mount the root filesystem on " + plan.rootfs;
+  return process::step_name(r.step);
+}
+
+}  // namespace boxlab::runtime

@@ -1,0 +1,127 @@
+// Container configuration: the subset of the OCI runtime-spec (config.json) that boxlab runs.
+// `boxlab run` builds one of these from an image and flags; `boxlab oci` reads it from a bundle.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "boxlab/namespaces.hpp"
+#include "boxlab/ns/idmap.hpp"
+
+namespace boxlab::spec {
+
+struct User {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<std::uint32_t> additional_gids;
+  bool operator==(const User&) const = default;
+};
+
+struct Rlimit {
+  std::string type;  // "RLIMIT_NOFILE"
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+  bool operator==(const Rlimit&) const = default;
+};
+
+struct Process {
+  bool terminal = false;
+  User user;
+  std::vector<std::string> args;  // non-empty
+  std::vector<std::string> env;   // "KEY=value"
+  std::string cwd = "/";          // absolute
+  bool no_new_privileges = false;
+  std::vector<Rlimit> rlimits;  // one per type
+  bool operator==(const Process&) const = default;
+};
+
+struct Root {
+  std::string path;  // relative paths are relative to the bundle
+  bool readonly = false;
+  bool operator==(const Root&) const = default;
+};
+
+struct Mount {
+  std::string destination;  // absolute, inside the container
+  std::string type;         // "proc", "tmpfs", "bind", ... ("" with a bind option means bind)
+  std::string source;
+  std::vector<std::string> options;
+  bool operator==(const Mount&) const = default;
+};
+
+struct Namespace {
+  NsKind kind;
+  std::string path;  // join an existing namespace when set
+  bool operator==(const Namespace&) const = default;
+};
+
+using IdMapping = ns::IdMapping;
+
+// Parsed and validated here; applied by the cgroups code.
+struct Resources {
+  std::optional<std::int64_t> memory_limit;        // bytes, > 0
+  std::optional<std::int64_t> memory_reservation;  // bytes
+  std::optional<std::int64_t> memory_swap;         // bytes of memory+swap, -1 unlimited
+  std::optional<std::uint64_t> cpu_shares;
+  std::optional<std::int64_t> cpu_quota;    // microseconds per period, -1 unlimited
+  std::optional<std::uint64_t> cpu_period;  // microseconds, 1000..1000000
+  std::optional<std::string> cpuset_cpus;   // "0-3,6"
+  std::optional<std::int64_t> pids_limit;   // > 0, or -1 unlimited
+  bool operator==(const Resources&) const = default;
+};
+
+struct Spec {
+  std::string oci_version = "1.0.2";
+  Process process;
+  Root root;
+  std::string hostname;
+  std::vector<Mount> mounts;
+  std::vector<Namespace> namespaces;
+  std::vector<IdMapping> uid_mappings;
+  std::vector<IdMapping> gid_mappings;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  Resources resources;
+  std::string cgroups_path;
+  std::map<std::string, std::string> sysctl;  // "net.ipv4.ip_forward" -> "1"
+  std::string rootfs_propagation;             // "" (runtime's choice), "rprivate", "rslave", ...
+  std::map<std::string, std::string> annotations;
+
+  bool has_namespace(NsKind kind) const;
+  NsSet namespace_set() const;  // kinds with an empty path (new namespaces)
+  bool operator==(const Spec&) const = default;
+};
+
+// Parses and validates; errors name the JSON pointer:
+//   "/linux/namespaces/2/type: unknown namespace 'pdi'".
+// Unknown keys are ignored (as runc does); known keys with the wrong type are errors. JSON null
+// counts as absent for optional fields (Go tools write it for empty lists). Accepted but not kept:
+// process.capabilities/apparmorProfile/oomScoreAdj/selinuxLabel, linux.seccomp, resource devices.
+Spec parse(const nlohmann::json& config);
+// parse() of a file; errors are prefixed with the file name, JSON syntax errors read
+// "PATH: invalid JSON at line L, column C: ...".
+Spec parse_file(const std::filesystem::path& config_json);
+// The inverse of parse(): parse(to_json(s)) == s.
+nlohmann::json to_json(const Spec& spec);
+
+// The defaults of `boxlab run` (like Docker's and `runc spec`): new pid, network, ipc, uts, mount
+// and cgroup namespaces (user is added by `--ns user`), the standard mounts (/proc, /dev,
+// /dev/pts, /dev/shm, /dev/mqueue, /sys ro), Docker's masked and read-only paths, args {"sh"},
+// cwd "/", PATH and TERM in env. root.path and hostname are left empty for the runtime to fill.
+Spec default_spec();
+
+// Docker-style size ("512k", "32m", "32M", "1g", "1.5g", "64MiB", "1048576"; units are powers of
+// 1024) in bytes. nullopt for "" (not given); throws Error on anything else that is not a size.
+std::optional<std::int64_t> parse_size(std::string_view text);
+
+// The host range container root maps to, for shifting image files: nullopt without a new
+// user namespace or when root is not mapped.
+std::optional<ns::IdShift> root_shift(const Spec& spec);
+
+}  // namespace boxlab::spec

@@ -1,0 +1,121 @@
+// runtime::plan_child without root: what the cloned child will do, from the spec, create's
+// options and host facts; and the readable errors made from the child's failure reports.
+#include <sys/mount.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <string>
+
+#include "boxlab/spec.hpp"
+#include "runtime/plan_child.hpp"
+
+using boxlab::NsKind;
+using boxlab::NsSet;
+using boxlab::fs::HostFacts;
+using boxlab::process::ChildPlan;
+using boxlab::process::Report;
+using boxlab::process::Step;
+namespace spec = boxlab::spec;
+namespace runtime = boxlab::runtime;
+
+namespace {
+
+HostFacts facts_for(const spec::Spec& s) {
+  HostFacts h;
+  h.bind_sources.assign(s.mounts.size(), HostFacts::Source{0, true});
+  return h;
+}
+
+ChildPlan plan(const spec::Spec& s, NsSet ns, const HostFacts& h, bool init = false) {
+  return runtime::plan_child(
+      {s, ns, "/run/c/rootfs", "lowerdir=/l,upperdir=/u,workdir=/w", "/bundle", "", -1, init, h});
+}
+
+}  // namespace
+
+TEST_CASE("child plan: namespaces, identity and process from the spec") {
+  spec::Spec s = spec::default_spec();
+  s.hostname = "web";
+  s.root.readonly = true;
+  s.process.args = {"sleep", "1"};
+  s.process.env = {"PATH=/bin", "A=b"};
+  s.process.cwd = "/tmp";
+  s.process.user = {1000, 100, {10, 20}};
+  s.process.no_new_privileges = true;
+  HostFacts h = facts_for(s);
+  ChildPlan p = plan(s, s.namespace_set(), h, true);
+  CHECK_FALSE(p.user_ns);
+  CHECK(p.mount_ns);
+  CHECK(p.uts_ns);
+  CHECK(p.net_ns);
+  CHECK(p.cgroup_ns);
+  CHECK(p.root_propagation == (MS_REC | MS_PRIVATE));
+  CHECK(p.readonly_root);
+  CHECK(p.hostname == "web");
+  CHECK(p.init);
+  CHECK(p.rootfs == "/run/c/rootfs");
+  CHECK(p.overlay_data == "lowerdir=/l,upperdir=/u,workdir=/w");
+  CHECK(p.args == std::vector<std::string>{"sleep", "1"});
+  CHECK(p.cwd == "/tmp");
+  CHECK(p.uid == 1000);
+  CHECK(p.gid == 100);
+  CHECK(p.groups == std::vector<gid_t>{10, 20});
+  CHECK(p.no_new_privs);
+  CHECK(p.mounts.size() > s.mounts.size());  // devices, masks, read-only paths
+  // The descriptors belong to the clone phase.
+  CHECK(p.sync_fd == -1);
+  CHECK(p.report_fd == -1);
+  CHECK(p.start_fd == -1);
+  p.finalize();
+  REQUIRE(p.argv.size() == 3);
+  CHECK(std::string(p.argv[0]) == "sleep");
+  CHECK(p.argv[2] == nullptr);
+  CHECK(p.path_env == "/bin");
+}
+
+TEST_CASE("child plan: without a mount namespace no mounts and no overlay (the parent mounts)") {
+  spec::Spec s = spec::default_spec();
+  NsSet ns = NsSet::parse("pid,uts");
+  ChildPlan p = plan(s, ns, HostFacts{});
+  CHECK_FALSE(p.mount_ns);
+  CHECK(p.mounts.empty());
+  CHECK(p.overlay_data.empty());
+  CHECK(p.rootfs == "/run/c/rootfs");  // the child chroots into it
+  CHECK_FALSE(p.net_ns);
+  CHECK_FALSE(p.cgroup_ns);
+}
+
+TEST_CASE("child plan: a user namespace is planned with its fallbacks") {
+  spec::Spec s = spec::default_spec();
+  NsSet ns = NsSet::parse("user,mount,uts");
+  HostFacts h = facts_for(s);
+  h.dev_mqueue = true;
+  ChildPlan p = plan(s, ns, h);
+  CHECK(p.user_ns);
+  bool proc_fallback = false;
+  for (const auto& op : p.mounts)
+    if (op.target == "/proc") proc_fallback = op.fallback_bind && op.fallback_source == "/proc";
+  CHECK(proc_fallback);
+}
+
+TEST_CASE("child plan: failure reports become readable errors") {
+  spec::Spec s = spec::default_spec();
+  s.process.args = {"nosuchcmd"};
+  s.process.env = {"PATH=/bin:/usr/bin"};
+  s.process.cwd = "/work";
+  HostFacts h = facts_for(s);
+  ChildPlan p = plan(s, s.namespace_set(), h);
+  p.finalize();
+  CHECK(runtime::describe_failure(Report{Step::mount, EPERM, 0}, p) == "mount proc on /proc");
+  CHECK(runtime::describe_failure(Report{Step::mount, EPERM, 100000}, p) == "mount");
+  CHECK(runtime::describe_failure(Report{Step::exec, ENOENT, -1}, p) ==
+        "exec 'nosuchcmd': not found in PATH /bin:/usr/bin");
+  CHECK(runtime::describe_failure(Report{Step::exec, EACCES, -1}, p) == "exec 'nosuchcmd'");
+  CHECK(runtime::describe_failure(Report{Step::chdir_cwd, ENOENT, -1}, p) == "chdir to /work");
+  CHECK(runtime::describe_failure(Report{Step::mount_rootfs, EINVAL, -1}, p) ==
+        "mount the root filesystem on /run/c/rootfs");
+  CHECK(runtime::describe_failure(Report{Step::pivot_root, EINVAL, -1}, p) == "pivot_root");
+  p.args = {"/bin/x"};
+  p.path_env.clear();
+  CHECK(runtime::describe_failure(Report{Step::exec, ENOENT, -1}, p) == "exec '/bin/x'");
+}
