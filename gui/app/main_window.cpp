@@ -155,7 +155,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     if (on)
       session_->openStep(session_->openLab(), session_->openStepIndex());
     else
-      session_->client()->request(QStringLiteral("lab.close"));
+      session_->closeLab();
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
     showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
@@ -409,7 +409,7 @@ void MainWindow::importImage() {
   // One dialog: an import runs on in the engine while it is hidden, and shows again here.
   auto* dialog = findChild<ImportDialog*>();
   if (!dialog) {
-    dialog = new ImportDialog(session_->client(), this);
+    dialog = new ImportDialog(session_, this);
     connect(dialog, &ImportDialog::imported, this, [this](const QString& name) {
       showMessage(tr("Image %1 imported: File > New container can run it.").arg(name), false);
     });
