@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "../reliability/leaks.hpp"
+#include "leaks.hpp"
 #include "cgroup_sweep.hpp"
 #include "net_support.hpp"
 #include "test_support.hpp"

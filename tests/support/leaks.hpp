@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../root/net_support.hpp"
+#include "net_support.hpp"
 #include "cgroup_sweep.hpp"
 
 namespace boxlab::churn {
