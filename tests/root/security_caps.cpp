@@ -80,7 +80,7 @@ TEST_CASE("root gets Docker's 14: CapEff and CapBnd 00000000a80425fb") {
   CHECK(s["raw_socket"] == "0");  // NET_RAW is one of Docker's
 }
 
-TEST_CASE("--cap-drop NET_RAW: a raw socket is refused") {
+TEST_CASE("cap-drop NET_RAW: a raw socket is refused") {
   REQUIRE(geteuid() == 0);
   sec::CapOptions opts;
   opts.drop = {"NET_RAW"};

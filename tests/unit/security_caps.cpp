@@ -35,7 +35,7 @@ TEST_CASE("Docker's default 14 are CapEff 00000000a80425fb") {
   CHECK_FALSE(plan.keep_caps);
 }
 
-TEST_CASE("--cap-add, --cap-drop, ALL and --privileged follow Docker") {
+TEST_CASE("cap-add, cap-drop, ALL and privileged follow Docker") {
   sec::CapOptions opts;
   opts.last_cap = 40;
   opts.drop = {"NET_RAW"};
