@@ -132,6 +132,16 @@ TEST_CASE("bad seccomp JSON gives one error naming the JSON pointer") {
         std::string::npos);
 }
 
+TEST_CASE("read_profile names the file, then the pointer") {
+  TempDir dir;
+  auto file = dir.path / "bad.json";
+  std::ofstream(file) << R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"]}]})";
+  REQUIRE_THROWS_WITH(sec::read_profile(file),
+                      "seccomp profile " + file.string() + ": /syscalls/0: missing \"action\"");
+  REQUIRE_THROWS_WITH(sec::read_profile(dir.path / "missing.json"),
+                      Catch::StartsWith("seccomp profile " + (dir.path / "missing.json").string()));
+}
+
 TEST_CASE("the Docker default.json and our tables compile to the same program") {
   std::ifstream in(std::string(BOXLAB_TEST_DATA) + "/seccomp/docker-default.json");
   REQUIRE(in);

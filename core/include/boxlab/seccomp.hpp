@@ -68,6 +68,10 @@ const SeccompProfile& docker_default_profile();
 // "/syscalls/3/action: unknown action 'SCMP_ACT_FOO'". Unknown keys are errors too.
 SeccompProfile parse_profile(std::string_view json_text, std::string_view pointer = "");
 
+// `--security-opt seccomp=FILE`: reads and parses FILE; errors read
+// "seccomp profile FILE: /syscalls/3/action: unknown action 'SCMP_ACT_FOO'".
+SeccompProfile read_profile(const std::filesystem::path& file);
+
 // What the child reads: plain data pointing into a Filter the parent keeps alive.
 struct SeccompChild {
   const sock_filter* filter = nullptr;  // nullptr: no filter

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
 #include "boxlab/seccomp.hpp"
 
 namespace boxlab::security {
@@ -206,6 +207,11 @@ SeccompProfile parse_profile(std::string_view json_text, std::string_view pointe
       p.rules.push_back(rule_of(j["syscalls"][i], sc.at(i)));
   }
   return p;
+}
+
+SeccompProfile read_profile(const std::filesystem::path& file) {
+  return with_context("seccomp profile " + file.string(),
+                      [&] { return parse_profile(read_file(file)); });
 }
 
 }  // namespace boxlab::security
