@@ -80,10 +80,10 @@ CapPlan from_oci(const OciCaps& caps, unsigned uid, std::string_view pointer, in
   if (plan.effective & ~plan.permitted)
     throw Error(std::string(pointer) +
                 "/effective: " + cap_names(plan.effective & ~plan.permitted) + " not in permitted");
-  if (plan.ambient & ~(plan.permitted & plan.inheritable))
-    throw Error(std::string(pointer) +
-                "/ambient: " + cap_names(plan.ambient & ~(plan.permitted & plan.inheritable)) +
-                " must be in permitted and inheritable");
+  // `runc spec` itself lists ambient caps with no inheritable set; the kernel refuses raising
+  // those, and runc and crun go on without them. Do the same, so such a bundle gives the same
+  // CapAmb (0) under all three instead of an error.
+  plan.ambient &= plan.permitted & plan.inheritable;
   plan.keep_caps = uid != 0 && (plan.permitted | plan.ambient) != 0;
   return plan;
 }

@@ -79,6 +79,7 @@ CapPlan compute(const CapOptions& options);
 // capability 'CAP_FOO'"). uid is process.user.uid (keep_caps when non-zero and caps remain).
 struct OciCaps {
   std::vector<std::string> bounding, effective, permitted, inheritable, ambient;
+  bool operator==(const OciCaps&) const = default;
 };
 CapPlan from_oci(const OciCaps& caps, unsigned uid, std::string_view pointer, int last_cap = -1);
 
