@@ -16,6 +16,7 @@ namespace {
 
 const char* kProbe =
     "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status; "
+    "echo oom=$(cat /proc/self/oom_score_adj) nofile=$(ulimit -n); "
     "mkdir /probe-dir 2>&1; echo mkdir=$?; "
     "head -c 0 /dev/null; echo null=$?; "
     "mknod /probe-kmsg c 1 11; echo mknod=$?; "
@@ -46,6 +47,8 @@ std::filesystem::path make_bundle(const TempRoot& root, const json& edit) {
 const json kConfined = {
     {"process",
      {{"noNewPrivileges", true},
+      {"oomScoreAdj", 123},
+      {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"soft", 321}, {"hard", 321}}}},
       {"capabilities",
        {{"bounding", {"CAP_CHOWN", "CAP_KILL", "CAP_MKNOD", "CAP_AUDIT_WRITE"}},
         {"effective", {"CAP_CHOWN", "CAP_KILL", "CAP_MKNOD", "CAP_AUDIT_WRITE"}},
@@ -102,6 +105,7 @@ TEST_CASE("a confined bundle looks the same from inside under boxlab, runc and c
   CHECK_THAT(ours.out, Catch::Contains("CapBnd:\t0000000028000021"));
   CHECK_THAT(ours.out, Catch::Contains("NoNewPrivs:\t1"));
   CHECK_THAT(ours.out, Catch::Contains("Seccomp:\t2"));
+  CHECK_THAT(ours.out, Catch::Contains("oom=123 nofile=321"));
   CHECK_THAT(ours.out, Catch::Contains("Operation not permitted\nmkdir=1"));
   CHECK_THAT(ours.out, Catch::Contains("null=0\nmknod=0\nopen=1"));
   CHECK(ours.out == runc.out);
