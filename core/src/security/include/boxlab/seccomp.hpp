@@ -72,6 +72,11 @@ SeccompProfile parse_profile(std::string_view json_text, std::string_view pointe
 // "seccomp profile FILE: /syscalls/3/action: unknown action 'SCMP_ACT_FOO'".
 SeccompProfile read_profile(const std::filesystem::path& file);
 
+// The inverse of parse_profile(): compact JSON text (Docker's form, conditions kept) that
+// parse_profile() reads back into the same profile. `boxlab run` stores its profile this way in
+// the container's spec, so exec and inspect see what the container got.
+std::string profile_json(const SeccompProfile& profile);
+
 // What the child reads: plain data pointing into a Filter the parent keeps alive.
 struct SeccompChild {
   const sock_filter* filter = nullptr;  // nullptr: no filter
