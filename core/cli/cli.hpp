@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "boxlab/paths.hpp"
 
@@ -25,8 +27,16 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
 void add_commit_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_network_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_stats_command(CLI::App& app, const Globals& globals);
+void add_slides_commands(CLI::App& app, const Globals& globals, int& exit_code);
 
-// "1.5 MiB"; `unlimited` when bytes is not a number (null: no limit).
+// Columns padded to the widest cell plus three spaces; the first row is the header.
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+// Byte counts the way Docker shows them: image sizes in decimal units without a space
+// ("5.2MB", `docker images`), memory in binary units ("1.5 MiB", `docker stats`).
+enum class ByteUnits { decimal, binary };
+std::string format_bytes(double bytes, ByteUnits units);
+// format_bytes(binary) of a JSON number; `unlimited` when it is not one (null: no limit).
 std::string human_bytes(const nlohmann::json& bytes, const std::string& unlimited);
 
 }  // namespace boxlab::cli

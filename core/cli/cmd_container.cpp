@@ -7,29 +7,11 @@
 #include "boxlab/console.hpp"
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
-#include "boxlab/image.hpp"
-#include "boxlab/run_spec.hpp"
+#include "boxlab/ops.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
 namespace {
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 3, ' ');
-    }
-    std::cout << line << "\n";
-  }
-}
 
 std::string status_text(const ContainerState& st) {
   std::string s(status_name(st.status));
@@ -40,18 +22,15 @@ std::string status_text(const ContainerState& st) {
 // A learner should not have to guess why their process died.
 void report_oom(Container& c) {
   try {
-    auto stats = c.stats();
+    auto stats = ops::stats(c);
     // No memory controller (none delegated, or no cgroup at all): nothing to report.
-    if (!stats.contains("memory") || !stats["memory"].is_object()) return;
-    const auto& memory = stats["memory"];
-    auto kills = memory.value("oom_kill", std::uint64_t{0});
-    if (kills > 0) {
-      const auto& max = memory["max"];
+    if (!stats || !stats->memory) return;
+    const cgroup::MemoryStats& memory = *stats->memory;
+    if (memory.oom_kill > 0) {
       std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended "
-                << kills << (kills == 1 ? " process" : " processes") << " at the memory limit"
-                << (max.is_number()
-                        ? " (" + std::to_string(max.get<std::uint64_t>() / (1024 * 1024)) + " MiB)"
-                        : "")
+                << memory.oom_kill << (memory.oom_kill == 1 ? " process" : " processes")
+                << " at the memory limit"
+                << (memory.max ? " (" + std::to_string(*memory.max / (1024 * 1024)) + " MiB)" : "")
                 << "\n";
     }
   } catch (const Error&) {
@@ -103,32 +82,24 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->callback([&globals, &exit_code, run_flags] {
     exit_code = 125;  // boxlab's own failure, like Docker
     Runtime runtime(globals.paths());
-    image::Store store(runtime.paths().images);
-    image::Image img = store.get(run_flags->image);
-    CreateOptions options;
-    spec::Spec spec = build_run_spec(*run_flags, img, options);
     if (run_flags->detach) {
       if (run_flags->tty) throw Error("-d with -t is not supported yet; use boxlab exec -it later");
-      std::cout << runtime.run_detached(std::move(spec), options, run_flags->remove) << "\n";
+      std::cout << ops::run_detached(runtime, *run_flags) << "\n";
       exit_code = 0;
       return;
     }
     ForwardedSignals signals;
-    std::optional<Pty> pty;
-    if (run_flags->tty) {
-      pty = Pty::open();
-      options.console_fd = pty->terminal.get();
-    }
-    Container c = [&] {
+    ops::Started started = [&] {
       try {
-        return runtime.create(std::move(spec), options);
+        return ops::run(runtime, *run_flags, ops::RunOutput::inherit);
       } catch (const Error& e) {
-        if (e.message().rfind("exec '", 0) == 0) exit_code = e.errnum() == ENOENT ? 127 : 126;
+        // Like Docker: 127 when the command is not there, 126 when it cannot run.
+        if (e.kind() == ErrorKind::exec_failed) exit_code = e.errnum() == ENOENT ? 127 : 126;
         throw;
       }
     }();
-    if (pty) pty->terminal.reset();
-    supervise(c.pidfd(), signals, pty ? pty->master.get() : -1);
+    Container& c = started.container;
+    supervise(c.pidfd(), signals, started.console ? started.console->get() : -1);
     int code = c.wait(!run_flags->remove);
     report_oom(c);
     if (run_flags->remove) c.remove(true);
@@ -197,19 +168,9 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     Runtime runtime(globals.paths());
     Container c = runtime.open(exec_flags->name);
     ForwardedSignals signals;
-    std::optional<Pty> pty;
-    if (exec_flags->tty) {
-      // The container's own devpts when it has one, so the command can name its terminal.
-      ContainerState st = c.state();
-      if (st.new_namespaces.has(NsKind::mount))
-        pty = Pty::open_at("/proc/" + std::to_string(st.pid) + "/root/dev/ptmx");
-      else
-        pty = Pty::open();
-    }
-    ChildProcess p = c.exec(exec_flags->command, exec_flags->env, pty ? pty->terminal.get() : -1);
-    if (pty) pty->terminal.reset();
-    supervise(p.pidfd.get(), signals, pty ? pty->master.get() : -1);
-    exit_code = p.wait();
+    ops::ExecStarted started = ops::exec(c, exec_flags->command, exec_flags->env, exec_flags->tty);
+    supervise(started.process.pidfd.get(), signals, started.console ? started.console->get() : -1);
+    exit_code = started.process.wait();
   });
 
   // kill

@@ -16,20 +16,6 @@
 
 namespace boxlab::cli {
 
-std::string human_bytes(const nlohmann::json& bytes, const std::string& unlimited) {
-  if (!bytes.is_number()) return unlimited;
-  double b = bytes.get<double>();
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
-  return buf;
-}
-
 namespace {
 
 std::uint64_t count(const nlohmann::json& object, const char* key) {

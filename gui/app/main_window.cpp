@@ -32,6 +32,7 @@
 #include "namespace_view.hpp"
 #include "network_view.hpp"
 #include "palette.hpp"
+#include "presenter_session.hpp"
 #include "process_tree_view.hpp"
 #include "resource_charts.hpp"
 #include "session.hpp"
@@ -154,7 +155,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     if (on)
       session_->openStep(session_->openLab(), session_->openStepIndex());
     else
-      session_->client()->request(QStringLiteral("lab.close"));
+      session_->closeLab();
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
     showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
@@ -234,6 +235,8 @@ void MainWindow::buildMenus() {
   QAction* hostShell = file->addAction(tr("Open &host shell"), this, &MainWindow::openHostShell);
   hostShell->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
   file->addAction(tr("&Import image\u2026"), this, &MainWindow::importImage);
+  file->addAction(tr("&Present slides\u2026"), this,
+                  [this] { choosePresentation(this, session_, consoles_); });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -406,7 +409,7 @@ void MainWindow::importImage() {
   // One dialog: an import runs on in the engine while it is hidden, and shows again here.
   auto* dialog = findChild<ImportDialog*>();
   if (!dialog) {
-    dialog = new ImportDialog(session_->client(), this);
+    dialog = new ImportDialog(session_, this);
     connect(dialog, &ImportDialog::imported, this, [this](const QString& name) {
       showMessage(tr("Image %1 imported: File > New container can run it.").arg(name), false);
     });

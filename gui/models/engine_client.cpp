@@ -3,6 +3,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include "commands.hpp"
+
 namespace boxlab::gui {
 
 EngineClient::EngineClient(Engine* engine, QObject* parent)
@@ -58,12 +60,12 @@ void EngineClient::start() {
   gone_ = false;
   engine_->start();
   request(
-      QStringLiteral("hello"),
+      cmdName(cmd::kHello),
       {{QStringLiteral("client"), QStringLiteral("boxlab-gui")}, {QStringLiteral("protocol"), 1}},
       [this](const ReplyEvent& r) {
         if (r.code == QLatin1String("engine_gone")) return;  // unavailable() said it
         if (!r.ok) {
-          emit unavailable(describe(QStringLiteral("hello"), r));
+          emit unavailable(describe(cmdName(cmd::kHello), r));
           return;
         }
         hello_ = r.body;

@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include "commands.hpp"
+
 namespace boxlab::gui {
 
 namespace {
@@ -20,6 +22,7 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
   connect(s, &EventStream::netTopology, &network_, &NetworkModel::applyTopology);
   connect(s, &EventStream::imageLayers, &layers_, &LayerModel::applyLayers);
   connect(s, &EventStream::labStep, this, &Session::applyLabStep);
+  connect(s, &EventStream::imageProgress, this, &Session::imageProgress);
   connect(s, &EventStream::containerState, this, &Session::onContainerState);
   connect(s, &EventStream::consoleOutput, this,
           [this](const ConsoleOutputEvent& e) { emit consoleOutput(e.session, e.data); });
@@ -31,11 +34,11 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
     emit engineReady(hello);
     refreshContainers();
     refreshLabs();
-    if (client_.supports(QStringLiteral("net.topology")))
-      client_.request(QStringLiteral("net.topology"), {{QStringLiteral("watch"), true}},
+    if (client_.supports(cmdName(cmd::kNetTopology)))
+      client_.request(cmdName(cmd::kNetTopology), {{QStringLiteral("watch"), true}},
                       [this](const ReplyEvent& r) {
                         if (!r.ok && r.code != QLatin1String("engine_gone"))
-                          failed(QStringLiteral("net.topology"), r);
+                          failed(cmdName(cmd::kNetTopology), r);
                       });
     poll_.start();
   });
@@ -72,27 +75,26 @@ void Session::failed(const QString& cmd, const ReplyEvent& r) {
 }
 
 void Session::refreshContainers() {
-  client_.request(
-      QStringLiteral("ps"), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
-        if (!r.ok) {
-          if (r.code != QLatin1String("engine_gone")) failed(QStringLiteral("ps"), r);
-          return;
-        }
-        QVector<ContainerInfo> list;
-        for (const QJsonValue& v : r.body.value(QLatin1String("containers")).toArray()) {
-          QJsonObject o = v.toObject();
-          list.push_back({text(o, "name"), text(o, "status"), text(o, "image"),
-                          text(o, "namespaces"), o.value(QLatin1String("pid")).toInteger(),
-                          o.value(QLatin1String("owned")).toBool()});
-        }
-        bool changed = list.size() != containers_.size();
-        for (int i = 0; !changed && i < list.size(); ++i)
-          changed = list[i].name != containers_[i].name ||
-                    list[i].status != containers_[i].status || list[i].pid != containers_[i].pid;
-        containers_ = list;
-        if (changed) emit containersChanged();
-        followLabContainers();
-      });
+  client_.request(cmdName(cmd::kPs), {{QStringLiteral("all"), true}}, [this](const ReplyEvent& r) {
+    if (!r.ok) {
+      if (r.code != QLatin1String("engine_gone")) failed(cmdName(cmd::kPs), r);
+      return;
+    }
+    QVector<ContainerInfo> list;
+    for (const QJsonValue& v : r.body.value(QLatin1String("containers")).toArray()) {
+      QJsonObject o = v.toObject();
+      list.push_back({text(o, "name"), text(o, "status"), text(o, "image"), text(o, "namespaces"),
+                      o.value(QLatin1String("pid")).toInteger(),
+                      o.value(QLatin1String("owned")).toBool()});
+    }
+    bool changed = list.size() != containers_.size();
+    for (int i = 0; !changed && i < list.size(); ++i)
+      changed = list[i].name != containers_[i].name || list[i].status != containers_[i].status ||
+                list[i].pid != containers_[i].pid;
+    containers_ = list;
+    if (changed) emit containersChanged();
+    followLabContainers();
+  });
 }
 
 void Session::applyLabStep(const LabStepEvent& e) {
@@ -153,7 +155,7 @@ void Session::followLabContainers() {
 void Session::watch(const QString& name, double rateHz) {
   if (name == watched_) return;
   if (!watched_.isEmpty())
-    client_.request(QStringLiteral("monitor"),
+    client_.request(cmdName(cmd::kMonitor),
                     {{QStringLiteral("name"), watched_}, {QStringLiteral("on"), false}},
                     [](const ReplyEvent&) {});  // it may be gone already: nothing to say
   watched_ = name;
@@ -166,12 +168,12 @@ void Session::watch(const QString& name, double rateHz) {
   layers_.setContainer(name);
   emit watchedChanged(name);
   if (name.isEmpty()) return;
-  client_.request(QStringLiteral("monitor"),
+  client_.request(cmdName(cmd::kMonitor),
                   {{QStringLiteral("name"), name},
                    {QStringLiteral("on"), true},
                    {QStringLiteral("rate"), rateHz}},
                   [this](const ReplyEvent& r) {
-                    if (!r.ok) failed(QStringLiteral("monitor"), r);
+                    if (!r.ok) failed(cmdName(cmd::kMonitor), r);
                   });
   refreshMounts();
   refreshLayers(layersPath_);
@@ -179,25 +181,25 @@ void Session::watch(const QString& name, double rateHz) {
 
 void Session::refreshLayers(const QString& path) {
   layersPath_ = path;
-  if (watched_.isEmpty() || !client_.supports(QStringLiteral("image.layers"))) return;
+  if (watched_.isEmpty() || !client_.supports(cmdName(cmd::kImageLayers))) return;
   QJsonObject args{{QStringLiteral("name"), watched_}};
   if (!path.isEmpty()) args.insert(QStringLiteral("path"), path);
-  client_.request(QStringLiteral("image.layers"), args, [this](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kImageLayers), args, [this](const ReplyEvent& r) {
     if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("image layers"), r);
   });
 }
 
 void Session::refreshNetwork() {
-  if (!client_.supports(QStringLiteral("net.topology"))) return;
-  client_.request(QStringLiteral("net.topology"), {}, [this](const ReplyEvent& r) {
-    if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("net.topology"), r);
+  if (!client_.supports(cmdName(cmd::kNetTopology))) return;
+  client_.request(cmdName(cmd::kNetTopology), {}, [this](const ReplyEvent& r) {
+    if (!r.ok && r.code != QLatin1String("engine_gone")) failed(cmdName(cmd::kNetTopology), r);
   });
 }
 
 void Session::refreshMounts() {
   if (watched_.isEmpty()) return;
   QString name = watched_;
-  client_.request(QStringLiteral("exec"),
+  client_.request(cmdName(cmd::kExec),
                   {{QStringLiteral("name"), name},
                    {QStringLiteral("command"),
                     QJsonArray{QStringLiteral("cat"), QStringLiteral("/proc/self/mountinfo")}}},
@@ -213,9 +215,9 @@ void Session::refreshMounts() {
 }
 
 void Session::runContainer(const QJsonObject& args, std::function<void(const ReplyEvent&)> done) {
-  client_.request(QStringLiteral("run"), args, [this, done](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kRun), args, [this, done](const ReplyEvent& r) {
     if (!r.ok)
-      failed(QStringLiteral("run"), r);
+      failed(cmdName(cmd::kRun), r);
     else {
       refreshContainers();
       watch(text(r.body, "name"));
@@ -226,7 +228,7 @@ void Session::runContainer(const QJsonObject& args, std::function<void(const Rep
 
 void Session::openTerminal(const QString& container, const QStringList& command,
                            std::function<void(const QString&)> done) {
-  client_.request(QStringLiteral("exec"),
+  client_.request(cmdName(cmd::kExec),
                   {{QStringLiteral("name"), container},
                    {QStringLiteral("command"), QJsonArray::fromStringList(command)},
                    {QStringLiteral("tty"), true},
@@ -239,14 +241,14 @@ void Session::openTerminal(const QString& container, const QStringList& command,
 
 void Session::openHostShell(int rows, int cols) {
   if (hostShellPending_ || !hostShell_.isEmpty()) return;
-  if (!client_.supports(QStringLiteral("host.shell"))) {
+  if (!client_.supports(cmdName(cmd::kHostShell))) {
     emit message(
         tr("This engine has no host shell (serve's host.shell): type the lab's "
            "commands in a terminal of your own."));
     return;
   }
   hostShellPending_ = true;
-  client_.request(QStringLiteral("host.shell"),
+  client_.request(cmdName(cmd::kHostShell),
                   {{QStringLiteral("rows"), qBound(1, rows, 65535)},
                    {QStringLiteral("cols"), qBound(1, cols, 65535)}},
                   [this](const ReplyEvent& r) {
@@ -263,22 +265,22 @@ void Session::openHostShell(int rows, int cols) {
 
 void Session::sendInput(const QString& session, const QByteArray& bytes) {
   if (session.isEmpty() || bytes.isEmpty()) return;
-  client_.request(QStringLiteral("console.input"),
+  client_.request(cmdName(cmd::kConsoleInput),
                   {{QStringLiteral("session"), session},
                    {QStringLiteral("data"), QString::fromLatin1(bytes.toBase64())}});
 }
 
 void Session::resizeTerminal(const QString& session, int rows, int cols) {
   if (session.isEmpty() || rows < 1 || cols < 1) return;
-  client_.request(QStringLiteral("console.resize"), {{QStringLiteral("session"), session},
-                                                     {QStringLiteral("rows"), rows},
-                                                     {QStringLiteral("cols"), cols}});
+  client_.request(cmdName(cmd::kConsoleResize), {{QStringLiteral("session"), session},
+                                                 {QStringLiteral("rows"), rows},
+                                                 {QStringLiteral("cols"), cols}});
 }
 
 void Session::refreshLabs() {
-  client_.request(QStringLiteral("lab.ls"), {}, [this](const ReplyEvent& r) {
+  client_.request(cmdName(cmd::kLabLs), {}, [this](const ReplyEvent& r) {
     labsAvailable_ = r.ok;
-    labsReason_ = r.ok ? QString() : EngineClient::describe(QStringLiteral("lab.ls"), r);
+    labsReason_ = r.ok ? QString() : EngineClient::describe(cmdName(cmd::kLabLs), r);
     if (r.ok) labs_.setLabs(r.body.value(QLatin1String("labs")).toArray());
     emit labsChanged();
   });
@@ -290,9 +292,9 @@ void Session::openStep(const QString& labId, int stepIndex) {
   openLab_ = id;
   openStep_ = stepIndex;
   client_.request(
-      QStringLiteral("lab.show"), {{QStringLiteral("lab"), id}},
+      cmdName(cmd::kLabShow), {{QStringLiteral("lab"), id}},
       [this, id, stepIndex](const ReplyEvent& r) {
-        if (!r.ok) return failed(QStringLiteral("lab.show"), r);
+        if (!r.ok) return failed(cmdName(cmd::kLabShow), r);
         QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
         labs_.setLabDetail(lab);
         if (id == openLab_) {
@@ -315,22 +317,22 @@ void Session::openStep(const QString& labId, int stepIndex) {
         emit stepOpened(id, stepIndex, text(step, "instructions"));
         emit hintsKnown(step.value(QLatin1String("hintsShown")).toInt(),
                         step.value(QLatin1String("hintsTotal")).toInt());
-        client_.request(QStringLiteral("lab.open"),
+        client_.request(cmdName(cmd::kLabOpen),
                         {{QStringLiteral("lab"), id}, {QStringLiteral("step"), stepIndex}},
                         [this](const ReplyEvent& o) {
-                          if (!o.ok) failed(QStringLiteral("lab.open"), o);
+                          if (!o.ok) failed(cmdName(cmd::kLabOpen), o);
                           // After lab.open: the shell starts in the lab's answers folder.
-                          if (client_.supports(QStringLiteral("host.shell"))) openHostShell();
+                          if (client_.supports(cmdName(cmd::kHostShell))) openHostShell();
                         });
       });
 }
 
 void Session::checkNow() {
   if (openLab_.isEmpty() || openStep_ < 1) return;
-  client_.request(QStringLiteral("lab.check"),
+  client_.request(cmdName(cmd::kLabCheck),
                   {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
                   [this](const ReplyEvent& r) {
-                    if (!r.ok) return failed(QStringLiteral("lab.check"), r);
+                    if (!r.ok) return failed(cmdName(cmd::kLabCheck), r);
                     QJsonObject report = r.body.value(QLatin1String("report")).toObject();
                     checks_.applyReport(report);
                     // Without live checking no lab.step follows: the report says it.
@@ -354,14 +356,50 @@ void Session::checkNow() {
 
 void Session::nextHint() {
   if (openLab_.isEmpty() || openStep_ < 1) return;
-  client_.request(QStringLiteral("lab.hint"),
+  client_.request(cmdName(cmd::kLabHint),
                   {{QStringLiteral("lab"), openLab_}, {QStringLiteral("step"), openStep_}},
                   [this](const ReplyEvent& r) {
-                    if (!r.ok) return failed(QStringLiteral("lab.hint"), r);
+                    if (!r.ok) return failed(cmdName(cmd::kLabHint), r);
                     emit hintRevealed(text(r.body, "hint"),
                                       r.body.value(QLatin1String("index")).toInt(),
                                       r.body.value(QLatin1String("total")).toInt());
                   });
+}
+
+void Session::closeLab() {
+  client_.request(cmdName(cmd::kLabClose));
+}
+
+bool Session::canImportImages() const {
+  return client_.supports(cmdName(cmd::kImageImport));
+}
+
+bool Session::importImage(const QString& source, const QString& name, bool keepSetuid,
+                          std::function<void(const ReplyEvent&)> done) {
+  if (!canImportImages()) return false;
+  QJsonObject args{{QStringLiteral("source"), source}};
+  if (!name.isEmpty()) args.insert(QStringLiteral("name"), name);
+  if (keepSetuid) args.insert(QStringLiteral("keepSetuid"), true);
+  client_.request(cmdName(cmd::kImageImport), args, std::move(done));
+  return true;
+}
+
+bool Session::listImages(std::function<void(const ReplyEvent&)> done) {
+  if (!client_.supports(cmdName(cmd::kImageLs))) return false;
+  client_.request(cmdName(cmd::kImageLs), {}, std::move(done));
+  return true;
+}
+
+QString Session::importCommand() {
+  return cmdName(cmd::kImageImport);
+}
+
+QString Session::describeImportFailure(const ReplyEvent& reply) {
+  return EngineClient::describe(cmdName(cmd::kImageImport), reply);
+}
+
+QString Session::describeImageListFailure(const ReplyEvent& reply) {
+  return EngineClient::describe(cmdName(cmd::kImageLs), reply);
 }
 
 }  // namespace boxlab::gui

@@ -89,6 +89,20 @@ class Session : public QObject {
   // one running when nothing running is watched.
   QStringList labContainers() const { return labContainers_; }
   bool isLabContainer(const QString& name) const;
+  // Stops the open step's live checks in the engine (lab.close); the step stays shown here.
+  void closeLab();
+
+  // Images: import one into the engine's store (image.import; its progress comes as
+  // imageProgress()), list the store (image.ls). False when this engine has no such command
+  // (done is not called); else done gets the reply.
+  bool canImportImages() const;
+  bool importImage(const QString& source, const QString& name, bool keepSetuid,
+                   std::function<void(const ReplyEvent&)> done);
+  bool listImages(std::function<void(const ReplyEvent&)> done);
+  static QString importCommand();  // "image.import", for messages
+  // Readable text for a failed image.import or image.ls reply.
+  static QString describeImportFailure(const ReplyEvent& reply);
+  static QString describeImageListFailure(const ReplyEvent& reply);
 
  signals:
   void engineReady(const QJsonObject& hello);
@@ -105,6 +119,7 @@ class Session : public QObject {
   void consoleOutput(const QString& session, const QByteArray& data);
   void consoleClosed(const QString& session, int exitCode);
   void hostShellOpened(const QString& session, const QString& cwd);
+  void imageProgress(const boxlab::gui::ImageProgressEvent& e);
 
  private:
   void onContainerState(const ContainerStateEvent& e);

@@ -19,17 +19,13 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include "engine_client.hpp"
 #include "import_progress.hpp"
+#include "session.hpp"
 
 namespace boxlab::gui {
 
-namespace {
-const QString kCmd = QStringLiteral("image.import");
-}
-
-ImportDialog::ImportDialog(EngineClient* client, QWidget* parent)
-    : QDialog(parent), client_(client), progress_(new ImportProgress(this)) {
+ImportDialog::ImportDialog(Session* session, QWidget* parent)
+    : QDialog(parent), session_(session), progress_(new ImportProgress(this)) {
   setWindowTitle(tr("Import image"));
   setMinimumWidth(560);
   auto* layout = new QVBoxLayout(this);
@@ -86,8 +82,8 @@ ImportDialog::ImportDialog(EngineClient* client, QWidget* parent)
   connect(import_, &QPushButton::clicked, this, &ImportDialog::importNow);
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(source_, &QLineEdit::returnPressed, this, &ImportDialog::importNow);
-  // The stream lives on the parser thread: its events arrive queued, in order with replies.
-  connect(client_->stream(), &EventStream::imageProgress, progress_, &ImportProgress::onEvent);
+  // The session passes the stream's events on as they come, in order with replies.
+  connect(session_, &Session::imageProgress, progress_, &ImportProgress::onEvent);
   connect(progress_, &ImportProgress::changed, this, &ImportDialog::showProgress);
   refreshImages();
 }
@@ -137,45 +133,45 @@ void ImportDialog::importNow() {
     result_ = tr("Choose an archive or a layout folder first.");
     return showProgress();
   }
-  if (!client_->supports(kCmd)) {
+  if (!session_->canImportImages()) {
     failed_ = true;
-    result_ = client_->isReady() ? tr("This engine cannot import images (it has no %1).").arg(kCmd)
-                                 : tr("The engine is not running.");
+    result_ =
+        session_->isEngineReady()
+            ? tr("This engine cannot import images (it has no %1).").arg(Session::importCommand())
+            : tr("The engine is not running.");
     return showProgress();
   }
   // serve takes absolute paths only: its working directory is not ours.
   source = QFileInfo(source).absoluteFilePath();
-  QJsonObject args{{QStringLiteral("source"), source}};
-  if (!name_->text().trimmed().isEmpty())
-    args.insert(QStringLiteral("name"), name_->text().trimmed());
-  if (keepSetuid_->isChecked()) args.insert(QStringLiteral("keepSetuid"), true);
   progress_->begin(source);
   setBusy(true);
   QPointer<ImportDialog> self(this);
-  client_->request(kCmd, args, [self](const ReplyEvent& r) {
-    if (!self) return;
-    self->failed_ = !r.ok;
-    if (r.ok) {
-      QString name = r.body.value(QLatin1String("name")).toString();
-      QString digest = r.body.value(QLatin1String("digest")).toString();
-      int layers = r.body.value(QLatin1String("layers")).toInt();
-      self->result_ = tr("Imported %1: %2, %3 %4, %5")
-                          .arg(name, digest.left(19) + QStringLiteral("\u2026"))
-                          .arg(layers)
-                          .arg(layers == 1 ? tr("layer") : tr("layers"))
-                          .arg(ImportProgress::size(
-                              static_cast<qint64>(r.body.value(QLatin1String("size")).toDouble())));
-      self->progress_->finish({});
-      self->refreshImages();
-      emit self->imported(name, digest);
-    } else {
-      // A failed import's error already says where (source, entry); the rest need the context.
-      self->result_ = r.code == QLatin1String("failed") ? r.error : EngineClient::describe(kCmd, r);
-      self->progress_->finish(self->result_);
-    }
-    self->setBusy(false);
-    self->showProgress();
-  });
+  session_->importImage(
+      source, name_->text().trimmed(), keepSetuid_->isChecked(), [self](const ReplyEvent& r) {
+        if (!self) return;
+        self->failed_ = !r.ok;
+        if (r.ok) {
+          QString name = r.body.value(QLatin1String("name")).toString();
+          QString digest = r.body.value(QLatin1String("digest")).toString();
+          int layers = r.body.value(QLatin1String("layers")).toInt();
+          self->result_ = tr("Imported %1: %2, %3 %4, %5")
+                              .arg(name, digest.left(19) + QStringLiteral("\u2026"))
+                              .arg(layers)
+                              .arg(layers == 1 ? tr("layer") : tr("layers"))
+                              .arg(ImportProgress::size(static_cast<qint64>(
+                                  r.body.value(QLatin1String("size")).toDouble())));
+          self->progress_->finish({});
+          self->refreshImages();
+          emit self->imported(name, digest);
+        } else {
+          // A failed import's error already says where (source, entry); the rest need the context.
+          self->result_ =
+              r.code == QLatin1String("failed") ? r.error : Session::describeImportFailure(r);
+          self->progress_->finish(self->result_);
+        }
+        self->setBusy(false);
+        self->showProgress();
+      });
   showProgress();
 }
 
@@ -207,14 +203,13 @@ void ImportDialog::showProgress() {
 }
 
 void ImportDialog::refreshImages() {
-  if (!client_->supports(QStringLiteral("image.ls"))) return;
   QPointer<ImportDialog> self(this);
-  client_->request(QStringLiteral("image.ls"), {}, [self](const ReplyEvent& r) {
+  session_->listImages([self](const ReplyEvent& r) {
     if (!self) return;
     self->images_->clear();
     if (!r.ok) {
       self->images_->addTopLevelItem(
-          new QTreeWidgetItem(QStringList{EngineClient::describe(QStringLiteral("image.ls"), r)}));
+          new QTreeWidgetItem(QStringList{Session::describeImageListFailure(r)}));
     } else {
       for (const auto& v : r.body.value(QLatin1String("images")).toArray()) {
         QJsonObject img = v.toObject();

@@ -15,13 +15,14 @@ class QPushButton;
 
 namespace boxlab::gui {
 
-class EngineClient;
 class ImportProgress;
+class Session;
 
 class ImportDialog : public QDialog {
   Q_OBJECT
  public:
-  explicit ImportDialog(EngineClient* client, QWidget* parent = nullptr);
+  // Talks to the engine through the session only.
+  explicit ImportDialog(Session* session, QWidget* parent = nullptr);
 
   // Fills the fields and imports (what the Import button does).
   void start(const QString& source, const QString& name = {}, bool keepSetuid = false);
@@ -47,7 +48,7 @@ class ImportDialog : public QDialog {
   void showProgress();
   void setBusy(bool busy);
 
-  EngineClient* client_;
+  Session* session_;
   ImportProgress* progress_;
   QLineEdit* source_;
   QLineEdit* name_;

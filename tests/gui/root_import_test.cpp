@@ -80,7 +80,7 @@ class RootImportTest : public QObject {
   }
 
   void importShowsProgressThenTheImage() {
-    ImportDialog dialog(session_->client());
+    ImportDialog dialog(session_.get());
     dialog.resize(640, 420);
     dialog.show();
     QTRY_VERIFY_WITH_TIMEOUT(listed(dialog.imageList()).contains(QStringLiteral("big")), kTimeout);
@@ -127,7 +127,7 @@ class RootImportTest : public QObject {
     QVERIFY(out.open(QIODevice::WriteOnly));
     out.write(in.read(in.size() / 2));
     out.close();
-    ImportDialog dialog(session_->client());
+    ImportDialog dialog(session_.get());
     dialog.resize(640, 420);
     dialog.show();
     QSignalSpy finished(dialog.progress(), &ImportProgress::finished);

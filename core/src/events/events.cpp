@@ -20,6 +20,15 @@ nlohmann::json make(const std::string& type, std::int64_t t_ns, nlohmann::json b
   return line;
 }
 
+nlohmann::json container_state(const std::string& id, const std::string& name,
+                               std::string_view status, std::optional<std::int64_t> pid,
+                               std::optional<int> exit_code) {
+  nlohmann::json body = {{"id", id}, {"name", name}, {"status", status}};
+  if (pid) body["pid"] = *pid;
+  if (exit_code) body["exitCode"] = *exit_code;
+  return body;
+}
+
 std::int64_t monotonic_ns() {
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -1,6 +1,5 @@
 // Store::commit: an overlay upper dir becomes an OCI layer (whiteouts and opaque markers in
 // their OCI form) on top of the image it was stacked on.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -17,6 +16,7 @@
 #include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/image/layout.hpp"
 #include "manifest.hpp"
@@ -29,28 +29,12 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> sorted_names(int dirfd, const std::string& rel) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  std::unique_ptr<DIR, int (*)(DIR*)> d(dup >= 0 ? ::fdopendir(dup) : nullptr, ::closedir);
-  if (!d) {
-    if (dup >= 0) ::close(dup);
-    throw Error::system("read dir /" + rel);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d.get())) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 class LayerWriter {
  public:
   LayerWriter(archive* out, const std::optional<IdShift>& shift) : out_(out), shift_(shift) {}
 
   void walk(int dirfd, const std::string& rel) {
-    for (const auto& name : sorted_names(dirfd, rel)) {
+    for (const auto& name : dir_names(dirfd, "/" + rel)) {
       std::string path = rel.empty() ? name : rel + "/" + name;
       with_context("/" + path, [&] { one(dirfd, name, path); });
     }

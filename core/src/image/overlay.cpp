@@ -2,7 +2,6 @@
 // a merged directory listing, and the changes an upper dir makes to its lowers.
 #include "overlay.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -17,6 +16,7 @@
 #include "beneath.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
 
 namespace boxlab::image {
@@ -110,16 +110,7 @@ std::vector<MergedEntry> merged_dir(const std::vector<fs::path>& stack, const st
     Fd root = open_dir(layer);
     Fd dir = rel.empty() ? std::move(root) : open_beneath(root.get(), rel, O_RDONLY | O_DIRECTORY);
     if (!dir) continue;
-    int dup = ::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0);
-    std::unique_ptr<DIR, int (*)(DIR*)> d(dup >= 0 ? ::fdopendir(dup) : nullptr, ::closedir);
-    if (!d) {
-      if (dup >= 0) ::close(dup);
-      throw Error::system("read dir " + (layer / rel).string());
-    }
-    while (dirent* e = ::readdir(d.get())) {
-      std::string_view n = e->d_name;
-      if (n != "." && n != "..") names.insert(e->d_name);
-    }
+    for (auto& name : dir_names(dir.get(), (layer / rel).string())) names.insert(std::move(name));
     if (is_opaque(dir.get())) break;
   }
   std::vector<MergedEntry> out;
@@ -137,26 +128,9 @@ std::vector<MergedEntry> merged_dir(const std::vector<fs::path>& stack, const st
 
 namespace {
 
-// Sorted names in an open dir.
-std::vector<std::string> list_dir(int dirfd, const std::string& rel) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  std::unique_ptr<DIR, int (*)(DIR*)> d(dup >= 0 ? ::fdopendir(dup) : nullptr, ::closedir);
-  if (!d) {
-    if (dup >= 0) ::close(dup);
-    throw Error::system("read dir /" + rel);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d.get())) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 void diff_walk(int dirfd, const std::string& rel, bool lower_hidden,
                const std::vector<fs::path>& lowers, std::vector<FsChange>& out) {
-  for (const auto& name : list_dir(dirfd, rel)) {
+  for (const auto& name : dir_names(dirfd, "/" + rel)) {
     std::string path = rel.empty() ? name : rel + "/" + name;
     struct stat st;
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)

@@ -1,6 +1,5 @@
 #include "shift.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -13,6 +12,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;
@@ -87,21 +87,7 @@ class Copier {
   // Copies the contents of src dir into dst dir (`rel` names them for errors and hard links).
   void copy_dir(int src, int dst, const std::string& rel) {
     const std::string shown = rel.empty() ? "." : rel;
-    int dup = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw Error::system("dup " + shown);
-    DIR* dir = ::fdopendir(dup);
-    if (!dir) {
-      ::close(dup);
-      throw Error::system("opendir " + shown);
-    }
-    std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-    errno = 0;
-    while (dirent* ent = ::readdir(dir)) {
-      std::string_view name = ent->d_name;
-      if (name != "." && name != "..") copy_entry(src, dst, ent->d_name, rel);
-      errno = 0;
-    }
-    if (errno != 0) throw Error::system("read dir " + shown);
+    for (const std::string& name : dir_names(src, shown)) copy_entry(src, dst, name.c_str(), rel);
   }
 
   // Owner, xattrs, mode, times of an open file or dir, in the order that keeps them all:

@@ -109,9 +109,7 @@ void Monitor::emit(const std::string& type, nlohmann::json body) {
 }
 
 void Monitor::emit_state(const std::string& status, std::optional<int> exit_code) {
-  nlohmann::json body = {{"id", id_}, {"name", name_}, {"status", status}, {"pid", pid_}};
-  if (exit_code) body["exitCode"] = *exit_code;
-  emit("container.state", std::move(body));
+  emit("container.state", events::container_state(id_, name_, status, pid_, exit_code));
 }
 
 void Monitor::sample() {

@@ -114,14 +114,15 @@ void parse_pid_list(std::string_view text, std::vector<pid_t>& out) {
 
 TreeSampler::TreeSampler(Target target, Options options)
     : target_(target), options_(std::move(options)) {
-  proc_fd_ = ::open(options_.proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (proc_fd_ < 0) throw Error::system("open " + options_.proc.string());
+  // Members own their fds: a throw below closes what was opened so far.
+  proc_.reset(::open(options_.proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!proc_) throw Error::system("open " + options_.proc.string());
   fake_ = options_.proc != "/proc";
   if (!fake_) {
-    loadavg_fd_ = ::openat(proc_fd_, "loadavg", O_RDONLY | O_CLOEXEC);
+    loadavg_.reset(::openat(proc_.get(), "loadavg", O_RDONLY | O_CLOEXEC));
     exits_.reset(::epoll_create1(EPOLL_CLOEXEC));
     if (!exits_) throw Error::system("epoll_create1");
-    own_pid_ns_ = read_ns(proc_fd_, ::getpid(), "pid");
+    own_pid_ns_ = read_ns(proc_.get(), ::getpid(), "pid");
   }
   tree_.root = target_.root;
   tree_.pid_ns = target_.pid_ns.value_or(0);
@@ -130,10 +131,7 @@ TreeSampler::TreeSampler(Target target, Options options)
     if (*n == 0) *n = 1;
 }
 
-TreeSampler::~TreeSampler() {
-  if (loadavg_fd_ >= 0) ::close(loadavg_fd_);
-  if (proc_fd_ >= 0) ::close(proc_fd_);
-}
+TreeSampler::~TreeSampler() = default;
 
 // Reads stat and, when slow or after an exec, status and the ns links. False when the
 // process is gone (or its pid now names another one).
@@ -142,7 +140,7 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
   std::snprintf(path, sizeof path, "%d/stat", pid);
   bool first = e.info.nspid.empty();
   if (first && !fake_ && open_fds_ + 2 <= options_.max_open_fds) {
-    e.stat.reset(::openat(proc_fd_, path, O_RDONLY | O_CLOEXEC));
+    e.stat.reset(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
     if (!e.stat) return false;
     ++open_fds_;
     e.pidfd.reset(sys::pidfd_open(pid));
@@ -154,16 +152,16 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
     if (::epoll_ctl(exits_.get(), EPOLL_CTL_ADD, e.pidfd.get(), &ev) != 0)
       throw Error::system("epoll_ctl");
   }
-  if (!(e.stat ? pread_all(e.stat.get(), buf_) : read_at(proc_fd_, path, buf_))) return false;
+  if (!(e.stat ? pread_all(e.stat.get(), buf_) : read_at(proc_.get(), path, buf_))) return false;
   const ProcInfo old = e.info;
   if (!parse_stat(buf_, e.info)) return false;
   if (old.start_time != 0 && e.info.start_time != old.start_time) return false;
   if (first || slow || e.info.comm != old.comm) {
     std::snprintf(path, sizeof path, "%d/status", pid);
-    if (read_at(proc_fd_, path, buf_)) parse_status(buf_, e.info);
+    if (read_at(proc_.get(), path, buf_)) parse_status(buf_, e.info);
     if (e.info.nspid.empty()) e.info.nspid.assign(1, pid);
     for (std::size_t k = 0; k < kAllNsKinds.size(); ++k)
-      e.info.ns[k] = read_ns(proc_fd_, pid, ns_proc_name(static_cast<NsKind>(k)));
+      e.info.ns[k] = read_ns(proc_.get(), pid, ns_proc_name(static_cast<NsKind>(k)));
   }
   if (first || e.info.ppid != old.ppid || e.info.state != old.state ||
       e.info.threads != old.threads || e.info.comm != old.comm || e.info.uid != old.uid ||
@@ -175,7 +173,7 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
 // pidns mode: a process is in the container when it sits in its pid namespace. Nested pid
 // namespaces are decided from the parent (see relist()).
 bool TreeSampler::is_member_new(pid_t pid, Entry& e) {
-  e.pid_ns = read_ns(proc_fd_, pid, "pid");
+  e.pid_ns = read_ns(proc_.get(), pid, "pid");
   return e.pid_ns != 0 && e.pid_ns == *target_.pid_ns;
 }
 
@@ -183,7 +181,7 @@ void TreeSampler::collect_candidates(std::vector<pid_t>& out) {
   if (options_.pids)
     out = options_.pids();
   else if (target_.pid_ns)
-    list_pids(proc_fd_, out);
+    list_pids(proc_.get(), out);
   else
     collect_descendants(out);
 }
@@ -195,14 +193,15 @@ void TreeSampler::collect_descendants(std::vector<pid_t>& out) {
   std::snprintf(path, sizeof path, "%d/task/%d/children", target_.root, target_.root);
   std::vector<pid_t> todo{target_.root};
   std::unordered_set<pid_t> seen;
-  if (::faccessat(proc_fd_, path, R_OK, 0) != 0) {
+  if (::faccessat(proc_.get(), path, R_OK, 0) != 0) {
     std::vector<pid_t> all;
-    list_pids(proc_fd_, all);
+    list_pids(proc_.get(), all);
     std::unordered_map<pid_t, std::vector<pid_t>> kids;
     ProcInfo info;
     for (pid_t pid : all) {
       std::snprintf(path, sizeof path, "%d/stat", pid);
-      if (read_at(proc_fd_, path, buf_) && parse_stat(buf_, info)) kids[info.ppid].push_back(pid);
+      if (read_at(proc_.get(), path, buf_) && parse_stat(buf_, info))
+        kids[info.ppid].push_back(pid);
     }
     while (!todo.empty()) {
       pid_t p = todo.back();
@@ -225,7 +224,7 @@ void TreeSampler::collect_descendants(std::vector<pid_t>& out) {
     std::vector<pid_t> tids;
     if (e.info.threads > 1) {
       std::snprintf(path, sizeof path, "%d/task", p);
-      Fd task(::openat(proc_fd_, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      Fd task(::openat(proc_.get(), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (task) list_pids(task.get(), tids);
     }
     if (tids.empty()) tids.push_back(p);
@@ -234,13 +233,13 @@ void TreeSampler::collect_descendants(std::vector<pid_t>& out) {
       if (tid == p && !fake_ && (e.children || open_fds_ < options_.max_open_fds)) {
         if (!e.children) {
           std::snprintf(path, sizeof path, "%d/task/%d/children", p, p);
-          e.children.reset(::openat(proc_fd_, path, O_RDONLY | O_CLOEXEC));
+          e.children.reset(::openat(proc_.get(), path, O_RDONLY | O_CLOEXEC));
           if (e.children) ++open_fds_;
         }
         ok = e.children && pread_all(e.children.get(), buf_);
       } else {
         std::snprintf(path, sizeof path, "%d/task/%d/children", p, tid);
-        ok = read_at(proc_fd_, path, buf_);
+        ok = read_at(proc_.get(), path, buf_);
       }
       if (ok) parse_pid_list(buf_, todo);  // an empty file reads as "not ok": no children
     }
@@ -250,7 +249,7 @@ void TreeSampler::collect_descendants(std::vector<pid_t>& out) {
 bool TreeSampler::membership_may_have_changed() {
   std::optional<std::uint64_t> hint;
   if (options_.change_hint) hint = options_.change_hint();
-  if (!hint && loadavg_fd_ >= 0 && pread_all(loadavg_fd_, buf_)) {
+  if (!hint && loadavg_ && pread_all(loadavg_.get(), buf_)) {
     // "0.00 0.01 0.05 1/123 4567": the last pid the kernel handed out.
     auto space = buf_.find_last_of(' ');
     if (space != std::string::npos) hint = std::strtoull(buf_.c_str() + space + 1, nullptr, 10);
@@ -292,7 +291,7 @@ void TreeSampler::relist() {
       }
       char path[64];
       std::snprintf(path, sizeof path, "%d/stat", e->info.pid);
-      if (!read_at(proc_fd_, path, buf_) || !parse_stat(buf_, e->info)) e->info.ppid = 0;
+      if (!read_at(proc_.get(), path, buf_) || !parse_stat(buf_, e->info)) e->info.ppid = 0;
     }
     for (bool changed = true; changed;) {
       changed = false;

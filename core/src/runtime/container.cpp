@@ -25,15 +25,6 @@ namespace fsys = std::filesystem;
 
 Container::Container(Runtime& runtime, fsys::path dir) : runtime_(&runtime), dir_(std::move(dir)) {}
 
-Container::Container(Container&& other) noexcept
-    : runtime_(other.runtime_),
-      dir_(std::move(other.dir_)),
-      pidfd_(std::exchange(other.pidfd_, -1)) {}
-
-Container::~Container() {
-  if (pidfd_ >= 0) ::close(pidfd_);
-}
-
 ContainerState Container::state() {
   ContainerState st = runtime::load_state(dir_);
   if (st.status == Status::creating) {
@@ -47,26 +38,26 @@ ContainerState Container::state() {
 }
 
 int Container::pidfd() {
-  if (pidfd_ >= 0) return pidfd_;
+  if (pidfd_) return pidfd_.get();
   ContainerState st = state();
   if (st.status == Status::stopped || st.pid <= 0)
-    throw Error("container " + st.name + " is not running");
-  pidfd_ = sys::pidfd_open(st.pid);
-  if (pidfd_ < 0) throw Error::system("pidfd_open " + std::to_string(st.pid));
+    throw Error(ErrorKind::conflict, "container " + st.name + " is not running");
+  Fd fd(sys::pidfd_open(st.pid));
+  if (!fd) throw Error::system("pidfd_open " + std::to_string(st.pid));
   // The pid could have been reused between the check and the open: check again.
   if (!runtime::process_alive(st.pid, st.pid_start_time)) {
-    ::close(std::exchange(pidfd_, -1));
-    throw Error("container " + st.name + " is not running");
+    throw Error(ErrorKind::conflict, "container " + st.name + " is not running");
   }
-  return pidfd_;
+  pidfd_ = std::move(fd);
+  return pidfd_.get();
 }
 
 void Container::start() {
   runtime::DirLock lock(dir_);
   ContainerState st = state();
   if (st.status != Status::created)
-    throw Error("cannot start container " + st.name + ": it is " +
-                std::string(status_name(st.status)) + ", not created");
+    throw Error(ErrorKind::conflict, "cannot start container " + st.name + ": it is " +
+                                         std::string(status_name(st.status)) + ", not created");
   fsys::path fifo = dir_ / "exec.fifo";
   Fd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) throw Error::system("start container " + st.name + ": open " + fifo.string());
@@ -77,8 +68,7 @@ void Container::start() {
   runtime::save_state(dir_, st);
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state",
-              {{"id", st.id}, {"name", st.name}, {"status", "running"}, {"pid", st.pid}});
+        .emit("container.state", events::container_state(st.id, st.name, "running", st.pid));
 }
 
 static cgroup::Cgroup cgroup_of(const ContainerState& st) {
@@ -91,8 +81,8 @@ void Container::pause() {
   runtime::DirLock lock(dir_);
   ContainerState st = state();
   if (st.status != Status::running)
-    throw Error("cannot pause container " + st.name + ": it is " +
-                std::string(status_name(st.status)));
+    throw Error(ErrorKind::conflict, "cannot pause container " + st.name + ": it is " +
+                                         std::string(status_name(st.status)));
   with_context("pause container " + st.name, [&] { cgroup_of(st).freeze(); });
   st.status = Status::paused;
   runtime::save_state(dir_, st);
@@ -102,7 +92,7 @@ void Container::resume() {
   runtime::DirLock lock(dir_);
   ContainerState st = state();
   if (st.status != Status::paused)
-    throw Error("cannot unpause container " + st.name + ": it is not paused");
+    throw Error(ErrorKind::conflict, "cannot unpause container " + st.name + ": it is not paused");
   with_context("unpause container " + st.name, [&] { cgroup_of(st).thaw(); });
   st.status = Status::running;
   runtime::save_state(dir_, st);
@@ -116,7 +106,8 @@ nlohmann::json Container::stats() {
 
 void Container::kill(int signal) {
   ContainerState st = state();
-  if (st.status == Status::stopped) throw Error("container " + st.name + " is not running");
+  if (st.status == Status::stopped)
+    throw Error(ErrorKind::conflict, "container " + st.name + " is not running");
   if (sys::pidfd_send_signal(pidfd(), signal) != 0)
     throw Error::system("kill container " + st.name + " with signal " + std::to_string(signal));
   // A frozen process cannot act on SIGKILL (v1 freezer) until thawed, as containerd does.
@@ -147,11 +138,7 @@ int Container::wait(bool record_exit) {
   if (record_exit) runtime::save_state(dir_, st);
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state", {{"id", st.id},
-                                  {"name", st.name},
-                                  {"status", "stopped"},
-                                  {"pid", st.pid},
-                                  {"exitCode", *code}});
+        .emit("container.state", events::container_state(st.id, st.name, "stopped", st.pid, *code));
   return *code;
 }
 
@@ -173,8 +160,9 @@ void Container::remove(bool force) {
   ContainerState st = state();
   if (st.status == Status::running || st.status == Status::created || st.status == Status::paused) {
     if (!force)
-      throw Error("cannot remove container " + st.name + ": it is " +
-                  std::string(status_name(st.status)) + " (stop it first, or use force)");
+      throw Error(ErrorKind::conflict, "cannot remove container " + st.name + ": it is " +
+                                           std::string(status_name(st.status)) +
+                                           " (stop it first, or use force)");
     std::vector<pid_t> extra;
     if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null())
       extra = sys::descendants(st.pid);
@@ -197,8 +185,7 @@ void Container::remove(bool force) {
     fault_point("remove.killed");
     if (!st.events_file.empty())
       events::FileWriter(st.events_file, st.created_mono_ns)
-          .emit("container.state",
-                {{"id", st.id}, {"name", st.name}, {"status", "stopped"}, {"pid", st.pid}});
+          .emit("container.state", events::container_state(st.id, st.name, "stopped", st.pid));
   }
   if (!st.cgroup.is_null()) {
     with_context("remove container " + st.name, [&] {
@@ -220,7 +207,7 @@ void Container::remove(bool force) {
   with_context("remove container " + st.name, [&] { remove_tree(dir_); });
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state", {{"id", st.id}, {"name", st.name}, {"status", "removed"}});
+        .emit("container.state", events::container_state(st.id, st.name, "removed"));
 }
 
 Container Runtime::open(const std::string& name_or_id) {
@@ -239,11 +226,12 @@ Container Runtime::open(const std::string& name_or_id) {
     }
   }
   if (matches.size() == 1) return Container(*this, matches[0]);
-  if (matches.size() > 1) throw Error("'" + name_or_id + "' matches more than one container id");
+  if (matches.size() > 1)
+    throw Error(ErrorKind::bad_input, "'" + name_or_id + "' matches more than one container id");
   // A dir without state.json is a create that died before writing any: still removable.
   if (fsys::is_directory(dir) && name_or_id.find('/') == std::string::npos && !name_or_id.empty())
     return Container(*this, dir);
-  throw Error("no such container: " + name_or_id);
+  throw Error(ErrorKind::not_found, "no such container: " + name_or_id);
 }
 
 std::vector<ContainerState> Runtime::list() {
@@ -264,27 +252,6 @@ std::vector<ContainerState> Runtime::list() {
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.created < b.created; });
   return out;
-}
-
-int parse_signal(const std::string& text) {
-  static const std::map<std::string, int> kSignals = {
-      {"HUP", SIGHUP},     {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-      {"TRAP", SIGTRAP},   {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
-      {"KILL", SIGKILL},   {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE},   {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
-      {"CONT", SIGCONT},   {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-      {"TTOU", SIGTTOU},   {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-      {"WINCH", SIGWINCH},
-  };
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
-    int n = std::stoi(text);
-    if (n > 0 && n < NSIG) return n;
-  }
-  std::string name = text;
-  std::transform(name.begin(), name.end(), name.begin(), ::toupper);
-  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
-  if (auto it = kSignals.find(name); it != kSignals.end()) return it->second;
-  throw Error("unknown signal '" + text + "'");
 }
 
 }  // namespace boxlab

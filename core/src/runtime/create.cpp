@@ -381,7 +381,9 @@ void Creation::read_report() {
   while (n < 0 && errno == EINTR);
   if (n < 0) throw Error::system("read the child's report");
   if (n == sizeof r && r.step != process::Step::ready)
-    throw Error(runtime::describe_failure(r, plan_), r.errnum).context("set up container");
+    throw Error(runtime::describe_failure(r, plan_), r.errnum,
+                r.step == process::Step::exec ? ErrorKind::exec_failed : ErrorKind::other)
+        .context("set up container");
   if (n != 0 && n != sizeof r) throw Error("short report from the child");
   stopped_for_start_ = n != 0;
   fault_point("create.ready");
@@ -402,10 +404,8 @@ void Creation::record_state() {
   runtime::save_state(dir(), st);
   if (!o_.events_file.empty()) {
     events::FileWriter(o_.events_file, st.created_mono_ns)
-        .emit("container.state", {{"id", st.id},
-                                  {"name", st.name},
-                                  {"status", status_name(st.status)},
-                                  {"pid", st.pid}});
+        .emit("container.state",
+              events::container_state(st.id, st.name, status_name(st.status), st.pid));
   }
   fault_point("create.done");
   undo_.armed = false;
@@ -436,7 +436,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     c.clone_and_release();
     c.record_state();
     Container container(*this, c.dir());
-    container.pidfd_ = c.take_pidfd().release();
+    container.pidfd_ = c.take_pidfd();
     return container;
   });
 }

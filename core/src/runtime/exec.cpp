@@ -17,6 +17,26 @@
 #include "plan_child.hpp"
 
 namespace boxlab {
+namespace {
+
+// The cloned child: puts the caller's stdio fds on 0-2, then becomes exec_main. No allocation
+// here (between clone and exec); a failure goes back over the report pipe like exec_main's.
+[[noreturn]] void exec_child(const process::ChildPlan& plan, const ExecIo& io) noexcept {
+  if (io.console_fd < 0) {
+    const int fds[3] = {io.stdin_fd, io.stdout_fd, io.stderr_fd};
+    for (int i = 0; i < 3; ++i) {
+      if (fds[i] < 0 || fds[i] == i) continue;
+      if (::dup2(fds[i], i) < 0) {
+        process::Report r{process::Step::console, errno, -1};
+        (void)!::write(plan.report_fd, &r, sizeof r);
+        ::_exit(127);
+      }
+    }
+  }
+  process::exec_main(plan);
+}
+
+}  // namespace
 
 int ChildProcess::wait() {
   auto code = sys::pidfd_reap(pidfd.get());
@@ -25,10 +45,11 @@ int ChildProcess::wait() {
 }
 
 ChildProcess Container::exec(const std::vector<std::string>& args,
-                             const std::vector<std::string>& extra_env, int console_fd) {
+                             const std::vector<std::string>& extra_env, const ExecIo& io) {
   ContainerState st = state();
   return with_context("exec in container " + st.name, [&]() -> ChildProcess {
-    if (st.status != Status::running) throw Error("it is " + std::string(status_name(st.status)));
+    if (st.status != Status::running)
+      throw Error(ErrorKind::conflict, "it is " + std::string(status_name(st.status)));
     if (args.empty()) throw Error("no command given");
     // The move into the cgroup below waits for a grace period on v1: start it now.
     std::optional<cgroup::AttachPrimer> primer = cgroup::take_primer();
@@ -57,7 +78,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     for (const auto& e : extra_env) plan.env.push_back(e);
     plan.cwd = p.cwd;
     runtime::plan_security(st.spec, runtime::seccomp_cache_dir(runtime_->paths()), plan);
-    plan.console_fd = console_fd;
+    plan.console_fd = io.console_fd;
     plan.finalize();
 
     Pipe report = Pipe::create();
@@ -70,7 +91,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     auto cloned = runtime::clone_in_cgroup(0, &pidfd, cg ? &*cg : nullptr);
     pid_t pid = cloned.pid;
     if (pid < 0) throw Error::system("clone3");
-    if (pid == 0) process::exec_main(plan);
+    if (pid == 0) exec_child(plan, io);
     Fd pidfd_owner(pidfd);
     report.write.reset();
     sync.read.reset();
@@ -91,9 +112,9 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     while (n < 0 && errno == EINTR);
     if (n == sizeof r) {
       sys::pidfd_reap(pidfd);
-      std::string what = process::step_name(r.step);
-      if (r.step == process::Step::exec) what = "exec '" + args[0] + "'";
-      throw Error(what, r.errnum);
+      if (r.step == process::Step::exec)
+        throw Error(ErrorKind::exec_failed, "exec '" + args[0] + "'", r.errnum);
+      throw Error(process::step_name(r.step), r.errnum);
     }
     return ChildProcess{pid, std::move(pidfd_owner)};
   });

@@ -1,5 +1,6 @@
 #include "image_import.hpp"
 
+#include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/image/layout.hpp"
@@ -18,25 +19,6 @@ json image_summary(const image::Image& image) {
           {"size", size}};
 }
 
-ImageImportRequest image_import_request(const Args& a) {
-  a.allow_only({"source", "name", "keepSetuid"});
-  ImageImportRequest r;
-  r.source = a.str("source");
-  // serve's working directory means nothing to its client.
-  if (r.source.empty() || r.source.front() != '/')
-    throw BadRequest("image.import: field 'source' must be an absolute path");
-  r.name = a.opt_str("name");
-  if (r.name) {
-    try {
-      image::check_image_name(*r.name);
-    } catch (const Error& e) {
-      throw BadRequest("image.import: field 'name': " + e.message());
-    }
-  }
-  r.keep_setuid = a.flag("keepSetuid", false);
-  return r;
-}
-
 ImageImportService::ImageImportService(Loop& loop, Emit emit, fsys::path images_dir)
     : emit_(std::move(emit)), images_dir_(std::move(images_dir)), worker_(loop) {}
 
@@ -49,6 +31,14 @@ void ImageImportService::cancel() {
 }
 
 void ImageImportService::handle(const ImageImportRequest& request, Responder reply) {
+  // The name's rules are the store's: checked here, before anything runs, as a bad field.
+  if (request.name) {
+    try {
+      image::check_image_name(*request.name);
+    } catch (const Error& e) {
+      throw BadRequest("image.import: field 'name': " + e.message());
+    }
+  }
   if (cancelled_) throw Error("image.import: serve is stopping");
   // One at a time: each holds the store while it stages, and its progress stream is its own.
   if (running_)

@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 
-#include "args.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/serve.hpp"
 #include "worker.hpp"
@@ -24,10 +23,6 @@ class Loop;
 // One image as `image.ls` and `image.import` list it: {name, digest, layers, size}.
 nlohmann::json image_summary(const image::Image& image);
 
-// The command's fields, checked (BadRequest names the field): `source` an absolute path,
-// `name` a valid image name, `keepSetuid` a bool.
-ImageImportRequest image_import_request(const Args& args);
-
 class ImageImportService {
  public:
   using Emit = std::function<void(const std::string& type, nlohmann::json body)>;
@@ -37,7 +32,8 @@ class ImageImportService {
   ImageImportService(const ImageImportService&) = delete;
   ImageImportService& operator=(const ImageImportService&) = delete;
 
-  // Replies when the import is done: {name, digest, layers, size, images}.
+  // Replies when the import is done: {name, digest, layers, size, images}. Throws BadRequest
+  // for a name the store would refuse.
   void handle(const ImageImportRequest& request, Responder reply);
   // Serve is stopping: a running import stops at its next read (its reply is not sent), and
   // no new one starts.

@@ -54,6 +54,9 @@ void LabService::post(Responder reply, std::function<Worker::Done()> work) {
     } catch (const BadRequest& e) {
       error = e.what();
       code = "bad_request";
+    } catch (const Error& e) {
+      error = e.what();
+      code = reply_code(e.kind());
     } catch (const std::exception& e) {
       error = e.what();
       code = "failed";

@@ -9,10 +9,12 @@
 #include "boxlab/console.hpp"
 #include "boxlab/container_fs.hpp"
 #include "boxlab/error.hpp"
+#include "boxlab/events.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/net.hpp"
-#include "boxlab/run_spec.hpp"
+#include "boxlab/ops.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "engine.hpp"
 #include "host_shell.hpp"
 #include "loop.hpp"
 #include "output.hpp"
@@ -20,39 +22,6 @@
 namespace boxlab::serve {
 
 namespace {
-
-// Container::exec gives the command our stdin/stdout/stderr; stdout is the protocol. For the
-// length of one exec() they point at the capture pipes (single-threaded: nothing else writes
-// meanwhile).
-// TODO(runtime): drop this once Container::exec takes stdio fds (ChildPlan has stdin_fd and
-// stdout_fd already).
-class StdioSwap {
- public:
-  StdioSwap(int in, int out, int err) {
-    int fds[3] = {in, out, err};
-    for (int i = 0; i < 3; ++i) {
-      saved_[i] = ::fcntl(i, F_DUPFD_CLOEXEC, 3);
-      if (saved_[i] < 0 || ::dup2(fds[i], i) < 0) {
-        restore();
-        throw Error::system("redirect the standard streams for exec");
-      }
-    }
-  }
-  ~StdioSwap() { restore(); }
-  StdioSwap(const StdioSwap&) = delete;
-  StdioSwap& operator=(const StdioSwap&) = delete;
-
- private:
-  void restore() {
-    for (int i = 0; i < 3; ++i) {
-      if (saved_[i] < 0) continue;
-      ::dup2(saved_[i], i);
-      ::close(saved_[i]);
-      saved_[i] = -1;
-    }
-  }
-  int saved_[3] = {-1, -1, -1};
-};
 
 nlohmann::json state_summary(const ContainerState& st, bool owned) {
   nlohmann::json j = {
@@ -130,18 +99,9 @@ std::string RealBackend::resolve(const std::string& name_or_id) {
 }
 
 nlohmann::json RealBackend::run(const RunFlags& flags) {
-  image::Store store(runtime_.paths().images);
-  image::Image img = store.get(flags.image);
-  CreateOptions options;
-  spec::Spec spec = build_run_spec(flags, img, options);
-  std::optional<Pty> pty;
-  if (flags.tty) {
-    pty = Pty::open();
-    options.console_fd = pty->terminal.get();
-  } else {
-    options.log_output = true;  // never our stdout: that is the protocol
-  }
-  auto c = std::make_unique<Container>(runtime_.create(std::move(spec), options));
+  // Without a tty the output goes to the container's log: never our stdout, the protocol.
+  ops::Started started = ops::run(runtime_, flags, ops::RunOutput::log);
+  auto c = std::make_unique<Container>(std::move(started.container));
   ContainerState st = c->state();
   Owned o;
   o.id = st.id;
@@ -151,15 +111,14 @@ nlohmann::json RealBackend::run(const RunFlags& flags) {
   o.container = std::move(c);
   // "id" is the request's in a reply: the container id is "containerId".
   nlohmann::json reply = {{"name", st.name}, {"containerId", st.id}, {"pid", st.pid}};
-  if (pty) {
-    pty->terminal.reset();
-    o.session = sessions_.open_tty(std::move(pty->master), std::nullopt);
+  if (started.console) {
+    o.session = sessions_.open_tty(std::move(*started.console), std::nullopt);
     reply["session"] = o.session;
   }
   std::string name = st.name;
   owned_[name] = std::move(o);
   loop_.watch(pidfd, POLLIN, [this, name](short) { on_exit(name); });
-  emit("container.state", {{"id", st.id}, {"name", name}, {"status", "running"}, {"pid", st.pid}});
+  emit("container.state", events::container_state(st.id, name, "running", st.pid));
   return reply;
 }
 
@@ -175,15 +134,13 @@ void RealBackend::on_exit(const std::string& name) {
   } catch (const Error& e) {
     log("error", e.what());
   }
-  nlohmann::json body = {{"id", o.id}, {"name", name}, {"status", "stopped"}, {"pid", o.pid}};
-  if (code) body["exitCode"] = *code;
-  emit("container.state", std::move(body));
+  emit("container.state", events::container_state(o.id, name, "stopped", o.pid, code));
   if (!o.session.empty()) sessions_.end(o.session, code);
   o.session.clear();
   if (o.remove_on_exit) {
     try {
       o.container->remove(true);
-      emit("container.state", {{"id", o.id}, {"name", name}, {"status", "removed"}});
+      emit("container.state", events::container_state(o.id, name, "removed"));
     } catch (const Error& e) {
       log("error", e.what());
     }
@@ -203,25 +160,22 @@ void RealBackend::exec(const ExecRequest& request, Responder reply) {
   if (owned == owned_.end()) opened.emplace(runtime_.open(name));
   Container& c = owned != owned_.end() ? *owned->second.container : *opened;
   if (request.tty) {
-    ContainerState st = c.state();
-    Pty pty = st.new_namespaces.has(NsKind::mount)
-                  ? Pty::open_at("/proc/" + std::to_string(st.pid) + "/root/dev/ptmx")
-                  : Pty::open();
-    ChildProcess p = c.exec(request.command, request.env, pty.terminal.get());
-    pty.terminal.reset();
-    pid_t pid = p.pid;
-    std::string session = sessions_.open_tty(std::move(pty.master), std::move(p));
+    ops::ExecStarted started = ops::exec(c, request.command, request.env, true);
+    pid_t pid = started.process.pid;
+    std::string session =
+        sessions_.open_tty(std::move(*started.console), std::move(started.process));
     reply.ok({{"session", session}, {"pid", pid}});
     return;
   }
+  // The command's stdio are pipes (and /dev/null) passed to it: serve's own 0-2 stay as they
+  // are, so a worker thread writing events meanwhile still writes to the protocol.
   Pipe out = Pipe::create();
   Pipe err = Pipe::create();
   Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null) throw Error::system("open /dev/null");
-  ChildProcess p = [&] {
-    StdioSwap swap(null.get(), out.write.get(), err.write.get());
-    return c.exec(request.command, request.env);
-  }();
+  ChildProcess p = ops::exec(c, request.command, request.env, false,
+                             ExecIo{null.get(), out.write.get(), err.write.get()})
+                       .process;
   out.write.reset();
   err.write.reset();
   sessions_.capture(std::move(p), std::move(out.read), std::move(err.read), std::move(reply));
@@ -251,7 +205,7 @@ void RealBackend::remove(const std::string& name_or_id, bool force) {
     ContainerState st = c.state();
     c.remove(force);
     stop_monitor(name);
-    emit("container.state", {{"id", st.id}, {"name", name}, {"status", "removed"}});
+    emit("container.state", events::container_state(st.id, name, "removed"));
     return;
   }
   Owned& o = it->second;
@@ -268,12 +222,11 @@ void RealBackend::remove(const std::string& name_or_id, bool force) {
   if (running) {
     loop_.unwatch(pidfd);
     sys::pidfd_reap(pidfd, true);
-    emit("container.state",
-         {{"id", cur.id}, {"name", name}, {"status", "stopped"}, {"pid", cur.pid}});
+    emit("container.state", events::container_state(cur.id, name, "stopped", cur.pid));
     if (!cur.session.empty()) sessions_.end(cur.session, std::nullopt);
   }
   stop_monitor(name);
-  emit("container.state", {{"id", cur.id}, {"name", name}, {"status", "removed"}});
+  emit("container.state", events::container_state(cur.id, name, "removed"));
   auto gone = std::make_shared<Owned>(std::move(cur));
   owned_.erase(it);
   loop_.defer([gone] {});
@@ -409,12 +362,18 @@ void RealBackend::shutdown() {
       loop_.unwatch(pidfd);
       o.container->remove(true);
       if (running) sys::pidfd_reap(pidfd, true);
-      emit("container.state", {{"id", o.id}, {"name", name}, {"status", "removed"}});
+      emit("container.state", events::container_state(o.id, name, "removed"));
     } catch (const std::exception& e) {
       log("error", "shutdown: remove container " + name + ": " + e.what());
     }
   }
   owned_.clear();
+}
+
+int run(const Options& options) {
+  return run_engine(options, "real", [&options](Loop& loop, Output& out, std::int64_t origin) {
+    return std::make_unique<RealBackend>(options.paths, options.root, loop, out, origin);
+  });
 }
 
 }  // namespace boxlab::serve

@@ -1,5 +1,8 @@
-// serve::run: the engine's loop. stdin -> lines -> Dispatcher -> RealBackend; replies and
-// events -> Output; SIGTERM/SIGINT/SIGHUP and stdin EOF end it, and shutdown cleans up.
+// serve's engine loop: stdin -> lines -> Dispatcher -> a Backend; replies and events -> Output;
+// SIGTERM/SIGINT/SIGHUP and stdin EOF end it, and the backend's shutdown cleans up. Nothing here
+// knows which backend it drives.
+#include "boxlab/serve.hpp"
+
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -9,11 +12,10 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
-#include "boxlab/serve.hpp"
+#include "engine.hpp"
 #include "input.hpp"
 #include "loop.hpp"
 #include "output.hpp"
-#include "real_backend.hpp"
 
 namespace boxlab::serve {
 
@@ -48,13 +50,14 @@ class StopSignals {
 
 }  // namespace
 
-int run(const Options& options) {
+int run_engine(const Options& options, const std::string& backend_kind, const MakeBackend& make) {
   StopSignals signals;
   const std::int64_t origin = events::monotonic_ns();
   Loop loop;
-  Output out(options.out_fd, loop, origin, "real");
+  Output out(options.out_fd, loop, origin, backend_kind);
   auto write = [&out](nlohmann::json line) { out.write(line); };
-  RealBackend backend(options.paths, options.root, loop, out, origin);
+  std::unique_ptr<Backend> made = make(loop, out, origin);
+  Backend& backend = *made;
   Dispatcher dispatcher(backend, write, origin);
   LineReader reader(
       kMaxLineBytes,

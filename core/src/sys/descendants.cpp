@@ -1,6 +1,5 @@
 #include "boxlab/sys/descendants.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,7 +8,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
 
 namespace boxlab::sys {
 
@@ -37,22 +38,18 @@ std::vector<pid_t> descendants(pid_t root) {
   if (!proc) return {};
   // Every process's parent, then a walk down from root: the parentage /proc shows right now.
   std::unordered_map<pid_t, std::vector<pid_t>> kids;
-  {
-    int dup = ::fcntl(proc.get(), F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) return {};
-    DIR* dir = ::fdopendir(dup);
-    if (!dir) {
-      ::close(dup);
-      return {};
-    }
-    while (dirent* ent = ::readdir(dir)) {
-      char* end = nullptr;
-      long pid = std::strtol(ent->d_name, &end, 10);
-      if (pid <= 0 || *end != '\0') continue;
-      pid_t ppid = read_ppid(proc.get(), static_cast<pid_t>(pid));
-      if (ppid >= 0) kids[ppid].push_back(static_cast<pid_t>(pid));
-    }
-    ::closedir(dir);
+  std::vector<std::string> names;
+  try {
+    names = dir_names(proc.get(), "/proc");
+  } catch (const Error&) {
+    return {};
+  }
+  for (const std::string& name : names) {
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str(), &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    pid_t ppid = read_ppid(proc.get(), static_cast<pid_t>(pid));
+    if (ppid >= 0) kids[ppid].push_back(static_cast<pid_t>(pid));
   }
   std::vector<pid_t> out;
   std::vector<pid_t> todo{root};

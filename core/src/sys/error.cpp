@@ -5,8 +5,27 @@
 
 namespace boxlab {
 
-Error::Error(std::string message, int errnum) : message_(std::move(message)), errnum_(errnum) {
+Error::Error(std::string message, int errnum, ErrorKind kind)
+    : message_(std::move(message)), errnum_(errnum), kind_(kind) {
   render();
+}
+
+std::string_view error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::other:
+      return "other";
+    case ErrorKind::not_found:
+      return "not_found";
+    case ErrorKind::bad_input:
+      return "bad_input";
+    case ErrorKind::unavailable:
+      return "unavailable";
+    case ErrorKind::exec_failed:
+      return "exec_failed";
+    case ErrorKind::conflict:
+      return "conflict";
+  }
+  return "other";
 }
 
 Error Error::system(std::string message) {

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <random>
 
 #include "boxlab/error.hpp"
@@ -88,36 +90,43 @@ bool make_dirs(const fs::path& path, int mode) {
   return true;
 }
 
+std::vector<std::string> dir_names(int dirfd, const std::string& shown) {
+  Fd dup(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  if (!dup) throw Error::system("read dir " + shown);
+  // The DIR owns the fd once fdopendir succeeds.
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(dup.get()), ::closedir);
+  if (!dir) throw Error::system("read dir " + shown);
+  dup.release();
+  ::rewinddir(dir.get());  // the dup shares dirfd's offset: start at the beginning
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* ent = ::readdir(dir.get())) {
+    std::string_view name = ent->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+    errno = 0;
+  }
+  if (errno != 0) throw Error::system("read dir " + shown);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // Removes the contents of the directory `dirfd` (named `name` for errors), staying on one device.
 static void remove_contents(int dirfd, dev_t dev, const fs::path& name) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) throw Error::system("dup " + name.string());
-  DIR* dir = ::fdopendir(dup);
-  if (!dir) {
-    ::close(dup);
-    throw Error::system("opendir " + name.string());
-  }
-  struct Closer {
-    DIR* d;
-    ~Closer() { ::closedir(d); }
-  } closer{dir};
-  while (dirent* ent = ::readdir(dir)) {
-    std::string_view entry = ent->d_name;
-    if (entry == "." || entry == "..") continue;
+  for (const std::string& entry : dir_names(dirfd, name.string())) {
     struct stat st;
-    if (::fstatat(dirfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(dirfd, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;
       throw Error::system("stat " + (name / entry).string());
     }
     if (S_ISDIR(st.st_mode)) {
       if (st.st_dev != dev)
         throw Error("refusing to remove " + (name / entry).string() + ": still a mount point");
-      Fd child(::openat(dirfd, ent->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      Fd child(::openat(dirfd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!child) throw Error::system("open " + (name / entry).string());
       remove_contents(child.get(), dev, name / entry);
-      if (::unlinkat(dirfd, ent->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+      if (::unlinkat(dirfd, entry.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
         throw Error::system("rmdir " + (name / entry).string());
-    } else if (::unlinkat(dirfd, ent->d_name, 0) != 0 && errno != ENOENT) {
+    } else if (::unlinkat(dirfd, entry.c_str(), 0) != 0 && errno != ENOENT) {
       throw Error::system("unlink " + (name / entry).string());
     }
   }

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace boxlab::events {
 
@@ -15,6 +17,12 @@ inline constexpr int kSchemaVersion = 1;
 // Builds one event line (without the newline).
 nlohmann::json make(const std::string& type, std::int64_t t_ns, nlohmann::json body,
                     const std::string& backend = "real");
+
+// The body of a `container.state` event: pid when given (every status but "removed"), exitCode
+// when known.
+nlohmann::json container_state(const std::string& id, const std::string& name,
+                               std::string_view status, std::optional<std::int64_t> pid = {},
+                               std::optional<int> exit_code = {});
 
 // CLOCK_MONOTONIC in ns: the origin of `t`, shared by every process writing one stream.
 std::int64_t monotonic_ns();

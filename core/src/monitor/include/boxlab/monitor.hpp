@@ -42,12 +42,12 @@ namespace boxlab::monitor {
 // ---- proc.tree ---------------------------------------------------------------------------
 
 struct ProcInfo {
-  pid_t pid = 0;             // host pid (as the reading /proc numbers it)
-  pid_t ppid = 0;            // host pid of the parent (0: none visible)
+  pid_t pid = 0;   // host pid (as the reading /proc numbers it)
+  pid_t ppid = 0;  // host pid of the parent (0: none visible)
   int threads = 1;
   std::vector<pid_t> nspid;  // /proc/PID/status NSpid: host pid first, inner-most last
   std::string comm;
-  char state = '?';  // R S D Z T t X I ...
+  char state = '?';       // R S D Z T t X I ...
   std::int64_t uid = -1;  // real uid on the host, -1 unknown
   // Inode per namespace kind, indexed by NsKind; 0 when unknown.
   std::array<std::uint64_t, kAllNsKinds.size()> ns{};
@@ -55,9 +55,9 @@ struct ProcInfo {
 };
 
 struct ProcTree {
-  pid_t root = 0;              // host pid of the container's first process
-  std::uint64_t pid_ns = 0;    // the container's pid namespace inode; 0 when it has none
-  std::string source;          // how members were found: "cgroup", "pidns" or "descendants"
+  pid_t root = 0;               // host pid of the container's first process
+  std::uint64_t pid_ns = 0;     // the container's pid namespace inode; 0 when it has none
+  std::string source;           // how members were found: "cgroup", "pidns" or "descendants"
   std::vector<ProcInfo> procs;  // sorted by host pid
 };
 
@@ -91,11 +91,11 @@ class TreeSampler {
  public:
   struct Options {
     std::filesystem::path proc = "/proc";  // a fake tree in tests
-    PidSource pids;           // when set, the membership source (else pid ns or descendants)
-    ChangeHint change_hint;   // when to re-list (see above)
-    unsigned refresh_every = 10;   // re-read each member's stat at least every N samples
-    unsigned relist_every = 10;    // re-list at least every N samples
-    unsigned slow_every = 100;     // re-read status + ns links every N samples
+    PidSource pids;                  // when set, the membership source (else pid ns or descendants)
+    ChangeHint change_hint;          // when to re-list (see above)
+    unsigned refresh_every = 10;     // re-read each member's stat at least every N samples
+    unsigned relist_every = 10;      // re-list at least every N samples
+    unsigned slow_every = 100;       // re-read status + ns links every N samples
     std::size_t max_open_fds = 768;  // two per member (stat, pidfd) up to this many
   };
   TreeSampler(Target target, Options options);
@@ -121,9 +121,9 @@ class TreeSampler {
 
   Target target_;
   Options options_;
-  int proc_fd_ = -1;
-  int loadavg_fd_ = -1;
-  Fd exits_;                     // epoll over the members' pidfds
+  Fd proc_;                       // the proc root (a fake tree in tests)
+  Fd loadavg_;                    // its loadavg (real /proc only)
+  Fd exits_;                      // epoll over the members' pidfds
   std::uint64_t own_pid_ns_ = 0;  // this process's pid namespace
   bool fake_ = false;
   std::unordered_map<pid_t, std::unique_ptr<Entry>> cache_;
@@ -171,11 +171,11 @@ using Sink = std::function<void(std::string_view type, std::string_view line)>;
 
 struct MonitorOptions {
   double rate_hz = 10;
-  std::uint64_t count = 0;           // stop after this many samples; 0: until the container goes
-  std::int64_t origin_ns = 0;        // `t` origin (CLOCK_MONOTONIC ns); 0: when constructed
+  std::uint64_t count = 0;     // stop after this many samples; 0: until the container goes
+  std::int64_t origin_ns = 0;  // `t` origin (CLOCK_MONOTONIC ns); 0: when constructed
   std::string backend = "real";
-  bool report_exit = true;           // emit container.state stopped when the container goes
-  bool tree = true;                  // false: cgroup lines only, no proc.tree (boxlab stats)
+  bool report_exit = true;  // emit container.state stopped when the container goes
+  bool tree = true;         // false: cgroup lines only, no proc.tree (boxlab stats)
   std::filesystem::path proc = "/proc";
   // nullptr: open_cgroup_source(state). Tests and serve may inject one.
   std::function<std::unique_ptr<CgroupSource>(const ContainerState&)> cgroup;
@@ -217,7 +217,7 @@ class Monitor {
   std::unique_ptr<CgroupSource> cgroup_;
   std::unique_ptr<TreeSampler> sampler_;
   std::optional<std::uint64_t> task_count_;  // the cgroup's pids.current: the sampler's hint
-  std::string line_;                          // reused for proc.tree
+  std::string line_;                         // reused for proc.tree
   std::string last_status_;
   std::uint64_t samples_ = 0;
   bool done_ = false;

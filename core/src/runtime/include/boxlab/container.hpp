@@ -17,6 +17,7 @@
 #include "boxlab/namespaces.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/paths.hpp"
+#include "boxlab/signals.hpp"  // parse_signal, for the callers of kill()
 #include "boxlab/spec.hpp"
 
 namespace boxlab {
@@ -67,6 +68,17 @@ struct CreateOptions {
 };
 
 class Container;
+
+// Where an exec'd command's standard streams go: three fds of the caller (its own by default),
+// or a console. Passed to the child as they are: the caller's own 0-2 are never swapped. Each
+// fd is either in its own slot already (0, 1, 2) or above 2.
+struct ExecIo {
+  int stdin_fd = 0;
+  int stdout_fd = 1;
+  int stderr_fd = 2;
+  int console_fd = -1;  // when set: the terminal side of a pty, the command's stdio and
+                        // controlling terminal (the three fds above are then unused)
+};
 
 // A process we started and must reap.
 struct ChildProcess {
@@ -122,9 +134,9 @@ class Container {
   void remove(bool force);
 
   // Starts a command in the container's namespaces and root (the caller supervises and
-  // waits). With a console_fd the command gets it as its controlling terminal.
+  // waits), its stdio as `io` says.
   ChildProcess exec(const std::vector<std::string>& args,
-                    const std::vector<std::string>& extra_env = {}, int console_fd = -1);
+                    const std::vector<std::string>& extra_env = {}, const ExecIo& io = {});
 
   // A pidfd of the container's process (kept from create; or opened from the pid).
   int pidfd();
@@ -133,15 +145,12 @@ class Container {
   friend class Runtime;
   Runtime* runtime_;
   std::filesystem::path dir_;
-  int pidfd_ = -1;  // owned; closed by the destructor
+  Fd pidfd_;  // from create, or opened by pidfd()
  public:
-  Container(Container&& other) noexcept;
+  Container(Container&& other) noexcept = default;
   Container& operator=(Container&&) = delete;
-  ~Container();
+  ~Container() = default;
 };
-
-// Signal names and numbers: "KILL", "SIGKILL", "9".
-int parse_signal(const std::string& text);
 
 }  // namespace boxlab
 

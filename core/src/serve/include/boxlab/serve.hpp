@@ -19,8 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include "boxlab/error.hpp"
 #include "boxlab/paths.hpp"
-#include "boxlab/run_spec.hpp"
+#include "boxlab/run_flags.hpp"
 
 namespace boxlab::serve {
 
@@ -31,6 +32,9 @@ inline constexpr std::size_t kMaxLineBytes = 1 << 20;
 // The command set of kProtocolVersion, as `hello` lists it.
 const std::vector<std::string>& commands();
 
+// The reply code of an error of this kind: "unavailable" or "failed".
+std::string reply_code(ErrorKind kind);
+
 // Sends the reply to one request; copyable, the first ok()/fail() wins.
 class Responder {
  public:
@@ -39,6 +43,8 @@ class Responder {
   void ok(nlohmann::json results = nlohmann::json::object());
   // code: "bad_request", "unknown_command", "failed", "unavailable", "parse"
   void fail(const std::string& error, const std::string& code = "failed");
+  // A boxlab::Error: its text, and the code its kind gives (reply_code).
+  void fail(const Error& error);
   bool done() const { return *done_; }
   const nlohmann::json& id() const { return id_; }
 
@@ -140,8 +146,8 @@ struct Options {
   int out_fd = 1;
 };
 
-// Runs the engine until stdin closes, `shutdown`, or SIGTERM/SIGINT/SIGHUP; then removes the
-// containers it started. Returns the process exit code.
+// Runs the engine over the real runtime (RealBackend) until stdin closes, `shutdown`, or
+// SIGTERM/SIGINT/SIGHUP; then removes the containers it started. Returns the process exit code.
 int run(const Options& options);
 
 }  // namespace boxlab::serve

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace boxlab {
 
@@ -15,6 +16,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 void write_file(const std::filesystem::path& path, std::string_view content);
 // mkdir -p; returns true when the last component was created.
 bool make_dirs(const std::filesystem::path& path, int mode = 0755);
+// The names in the open directory `dirfd` but "." and "..", sorted; dirfd itself is left as it
+// was (read through a dup). `shown` names the directory in errors ("read dir SHOWN: ...").
+std::vector<std::string> dir_names(int dirfd, const std::string& shown);
 // rm -rf that never crosses into a mount point below `path`
 // (a leftover mount stays, and an Error says so).
 void remove_tree(const std::filesystem::path& path);

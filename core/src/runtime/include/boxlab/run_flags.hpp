@@ -1,0 +1,43 @@
+// What `boxlab run` (and serve's "run") asks for: plain values, checked and turned into a spec by
+// build_run_spec (run_spec.hpp). Kept apart so serve's protocol side can fill it without the
+// runtime's headers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boxlab {
+
+struct RunFlags {
+  std::string name;
+  bool remove = false;
+  bool detach = false;
+  bool interactive = false;
+  bool tty = false;
+  bool init = false;
+  std::string hostname;
+  std::optional<std::string> ns;  // --ns LIST; default: all but user
+  std::string memory;
+  std::optional<std::int64_t> pids;
+  std::optional<double> cpus;
+  std::optional<std::uint64_t> cpu_shares;  // relative weight (v1 cpu.shares, v2 cpu.weight)
+  std::string net;                          // "", none, host, bridge
+  std::string network;                      // --network NAME (implies bridge)
+  std::vector<std::string> publish;         // -p HOST:CTR (implies bridge)
+  std::vector<std::string> volumes;
+  std::vector<std::string> env;
+  std::string workdir;
+  std::string user;
+  bool read_only = false;
+  std::string events;
+  std::string image;
+  std::vector<std::string> command;
+};
+
+// The kernel's range for cpu.shares (v2 cpu.weight is mapped from it); 1024 is the default.
+inline constexpr std::uint64_t kMinCpuShares = 2;
+inline constexpr std::uint64_t kMaxCpuShares = 262144;
+
+}  // namespace boxlab
