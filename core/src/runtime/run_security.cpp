@@ -42,9 +42,14 @@ void apply_run_security(spec::Spec& spec, const RunSecurity& flags) {
   options.drop = flags.cap_drop;
   options.privileged = flags.privileged;
   options.root_user = proc.user.uid == 0;
-  security::CapPlan caps = security::compute(options);
-  proc.capabilities = security::OciCaps{
-      names_of(caps.bounding), names_of(caps.effective), names_of(caps.permitted), {}, {}};
+  security::CapPlan caps = security::compute(options);  // also checks the names
+  // --privileged: the engine's own sets, untouched (asking for every capability the kernel
+  // knows fails with EPERM where the engine's root runs with a reduced bounding set).
+  if (flags.privileged)
+    proc.capabilities.reset();
+  else
+    proc.capabilities = security::OciCaps{
+        names_of(caps.bounding), names_of(caps.effective), names_of(caps.permitted), {}, {}};
   proc.no_new_privileges = proc.no_new_privileges || flags.no_new_privileges;
   spec.seccomp = seccomp_text(flags);
   // Deny all; create appends Docker's allow rules (runtime::container_device_rules).

@@ -6,17 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "boxlab/run_flags.hpp"
 #include "boxlab/spec.hpp"
 
 namespace boxlab {
-
-struct RunSecurity {
-  std::vector<std::string> cap_add;   // --cap-add NAME|ALL
-  std::vector<std::string> cap_drop;  // --cap-drop NAME|ALL
-  bool privileged = false;            // --privileged: every capability, no seccomp, all devices
-  std::string seccomp;                // --security-opt seccomp=: "" Docker's, "unconfined", FILE
-  bool no_new_privileges = false;     // --security-opt no-new-privileges
-};
 
 // Docker's 14 capabilities (none effective for a non-root process.user), Docker's default
 // seccomp profile, Docker's device rules (as root; a rootless engine cannot make a device
