@@ -42,6 +42,7 @@ void report_oom(Container& c) {
 void add_container_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   // run
   auto run_flags = std::make_shared<RunFlags>();
+  auto security_opts = std::make_shared<std::vector<std::string>>();
   auto* run = app.add_subcommand("run", "Run a command in a new container");
   run->add_option("--name", run_flags->name, "Container name (default: generated)");
   run->add_flag("--rm", run_flags->remove, "Remove the container when it exits");
@@ -74,13 +75,32 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "USER[:GROUP] to run as (ids, or names from the image's /etc/passwd and group)");
   run->add_flag("--read-only", run_flags->read_only, "Mount the root filesystem read-only");
   run->add_option("--events", run_flags->events, "Append container.state events (JSON lines)");
+  run->add_option("--cap-add", run_flags->security.cap_add, "Add a capability (NAME or ALL)")
+      ->allow_extra_args(false);
+  run->add_option("--cap-drop", run_flags->security.cap_drop, "Drop a capability (NAME or ALL)")
+      ->allow_extra_args(false);
+  run->add_flag("--privileged", run_flags->security.privileged,
+                "Every capability, no seccomp filter, every device (the unconfined picture)");
+  run->add_option("--security-opt", *security_opts,
+                  "seccomp=unconfined, seccomp=FILE (Docker or OCI JSON), no-new-privileges")
+      ->allow_extra_args(false);
   run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();
   // Everything after the image is the command, options included (`run base sh -c ...`).
   run->add_option("command", run_flags->command, "Command and arguments");
   run->footer(
       "Everything after IMAGE is the command: boxlab run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]");
-  run->callback([&globals, &exit_code, run_flags] {
-    exit_code = 125;  // boxlab's own failure, like Docker
+  run->callback([&globals, &exit_code, run_flags, security_opts] {
+    exit_code = 125;                          // boxlab's own failure, like Docker
+    for (const auto& opt : *security_opts) {  // Docker's spellings
+      if (opt == "no-new-privileges" || opt == "no-new-privileges=true" ||
+          opt == "no-new-privileges:true")
+        run_flags->security.no_new_privileges = true;
+      else if (opt.rfind("seccomp=", 0) == 0 || opt.rfind("seccomp:", 0) == 0)
+        run_flags->security.seccomp = opt.substr(8);
+      else
+        throw Error("--security-opt: '" + opt +
+                    "' is not seccomp=unconfined|FILE or no-new-privileges");
+    }
     Runtime runtime(globals.paths());
     if (run_flags->detach) {
       if (run_flags->tty) throw Error("-d with -t is not supported yet; use boxlab exec -it later");

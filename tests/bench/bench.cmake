@@ -29,3 +29,8 @@ target_include_directories(bench_image_import PRIVATE ${CMAKE_CURRENT_LIST_DIR}/
 target_link_libraries(bench_image_import PRIVATE boxlab-core)
 target_compile_definitions(bench_image_import PRIVATE BOXLAB_BIN="$<TARGET_FILE:boxlab>")
 add_dependencies(bench_image_import boxlab)
+
+# seccomp: Docker's default profile compiled vs read from the cache, and the child's load:
+#   build/tests/bench_security_seccomp [--runs 50]
+add_executable(bench_security_seccomp ${CMAKE_CURRENT_LIST_DIR}/security_seccomp.cpp)
+target_link_libraries(bench_security_seccomp PRIVATE boxlab-core)

@@ -59,7 +59,8 @@ TEST_CASE("hostname is isolated with a uts namespace", "[root]") {
   prepared(root);
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  CHECK(trim(inside(root, {"--hostname", "inside-box"},
+  // sethostname needs CAP_SYS_ADMIN, which Docker's defaults drop.
+  CHECK(trim(inside(root, {"--hostname", "inside-box", "--cap-add", "SYS_ADMIN"},
                     "hostname; hostname changed-inside; hostname")) ==
         "inside-box\nchanged-inside");
   char after[256] = {};
@@ -186,9 +187,11 @@ TEST_CASE("with a user namespace root inside is an unprivileged uid outside", "[
 TEST_CASE("read-only root and a non-root user are applied", "[root]") {
   TempRoot root;
   prepared(root);
-  CHECK(trim(inside(root, {"--read-only"}, "touch /x 2>/dev/null && echo wrote || echo refused; touch /tmp/y && echo tmp-ok || echo tmp-ro")) ==
-        "refused\ntmp-ro");
-  CHECK(trim(inside(root, {"-u", "1000:1001", "-w", "/tmp"}, "id -u; id -g; pwd")) == "1000\n1001\n/tmp");
+  CHECK(trim(inside(root, {"--read-only"},
+                    "touch /x 2>/dev/null && echo wrote || echo refused; touch /tmp/y && echo "
+                    "tmp-ok || echo tmp-ro")) == "refused\ntmp-ro");
+  CHECK(trim(inside(root, {"-u", "1000:1001", "-w", "/tmp"}, "id -u; id -g; pwd")) ==
+        "1000\n1001\n/tmp");
   CHECK(trim(inside(root, {"--name", "named-box"}, "hostname")) == "named-box");
   CHECK(trim(inside(root, {"-e", "GREETING=hi"}, "echo $GREETING")) == "hi");
 }

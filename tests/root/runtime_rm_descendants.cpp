@@ -83,6 +83,7 @@ TEST_CASE("rm -f ends the children and grandchildren of a container without pid 
                                 "family",
                                 "--ns",
                                 "mount",
+                                "--privileged",  // no cgroupfs here: no device cgroup either
                                 "--volume",
                                 out.string() + ":/out",
                                 "base",

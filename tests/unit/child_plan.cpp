@@ -1,11 +1,13 @@
 // runtime::plan_child without root: what the cloned child will do, from the spec, create's
 // options and host facts; and the readable errors made from the child's failure reports.
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <string>
 
+#include "boxlab/error.hpp"
 #include "boxlab/spec.hpp"
 #include "runtime/plan_child.hpp"
 
@@ -17,6 +19,8 @@ using boxlab::process::Report;
 using boxlab::process::Step;
 namespace spec = boxlab::spec;
 namespace runtime = boxlab::runtime;
+namespace security = boxlab::security;
+using boxlab::Error;
 
 namespace {
 
@@ -57,10 +61,15 @@ TEST_CASE("child plan: namespaces, identity and process from the spec") {
   CHECK(p.overlay_data == "lowerdir=/l,upperdir=/u,workdir=/w");
   CHECK(p.args == std::vector<std::string>{"sleep", "1"});
   CHECK(p.cwd == "/tmp");
-  CHECK(p.uid == 1000);
-  CHECK(p.gid == 100);
-  CHECK(p.groups == std::vector<gid_t>{10, 20});
-  CHECK(p.no_new_privs);
+  CHECK(p.security.user.change);
+  CHECK(p.security.user.uid == 1000);
+  CHECK(p.security.user.gid == 100);
+  REQUIRE(p.security.user.ngroups == 2);
+  CHECK(p.security.user.groups[0] == 10);
+  CHECK(p.security.user.groups[1] == 20);
+  CHECK(p.security.no_new_privs);
+  CHECK_FALSE(p.security.apply_caps);  // no process.capabilities: sets left alone
+  CHECK_FALSE(p.seccomp_filter);
   CHECK(p.mounts.size() > s.mounts.size());  // devices, masks, read-only paths
   // The descriptors belong to the clone phase.
   CHECK(p.sync_fd == -1);
@@ -118,4 +127,40 @@ TEST_CASE("child plan: failure reports become readable errors") {
   p.args = {"/bin/x"};
   p.path_env.clear();
   CHECK(runtime::describe_failure(Report{Step::exec, ENOENT, -1}, p) == "exec '/bin/x'");
+}
+
+TEST_CASE("child plan: capabilities, seccomp and rlimits from the spec") {
+  spec::Spec s = spec::default_spec();
+  s.process.capabilities =
+      security::OciCaps{{"CAP_KILL", "CAP_CHOWN"}, {"CAP_KILL"}, {"CAP_KILL"}, {}, {}};
+  s.process.rlimits = {{"RLIMIT_NOFILE", 512, 1024}};
+  s.seccomp = R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],)"
+              R"("action":"SCMP_ACT_ERRNO"}]})";
+  HostFacts h = facts_for(s);
+  ChildPlan p = plan(s, s.namespace_set(), h);
+  CHECK(p.security.apply_caps);
+  CHECK(p.security.caps.bounding == (security::cap_bit(5) | security::cap_bit(0)));
+  CHECK(p.security.caps.effective == security::cap_bit(5));
+  REQUIRE(p.seccomp_filter);
+  CHECK(p.seccomp_filter->instructions() > 0);
+  REQUIRE(p.rlimits.size() == 1);
+  CHECK(p.rlimits[0].first == RLIMIT_NOFILE);
+  CHECK(p.rlimits[0].second.rlim_cur == 512);
+  CHECK(p.rlimits[0].second.rlim_max == 1024);
+  p.finalize();
+  CHECK(p.security.seccomp.filter != nullptr);
+  CHECK(p.security.seccomp.len == p.seccomp_filter->instructions());
+}
+
+TEST_CASE("child plan: a profile libseccomp refuses names /linux/seccomp") {
+  spec::Spec s = spec::default_spec();
+  s.seccomp = R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],)"
+              R"("action":"SCMP_ACT_ERRNO","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]})";
+  HostFacts h = facts_for(s);
+  try {
+    plan(s, s.namespace_set(), h);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK_THAT(std::string(e.what()), Catch::StartsWith("/linux/seccomp"));
+  }
 }

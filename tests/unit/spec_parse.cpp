@@ -105,7 +105,10 @@ TEST_CASE("runc spec output parses") {
   CHECK_FALSE(s.has_namespace(NsKind::user));
   CHECK(s.masked_paths.size() == 10);
   CHECK(s.readonly_paths.back() == "/proc/sysrq-trigger");
-  CHECK(s.resources == spec::Resources{});  // only devices, which are accepted and ignored
+  // runc spec's only resource: deny every device (the runtime adds its own allow rules).
+  CHECK(s.resources.devices ==
+        std::vector<boxlab::security::DeviceRule>{{false, 'a', -1, -1, boxlab::security::kRwm}});
+  CHECK(s.resources.memory_limit == std::nullopt);
 }
 
 TEST_CASE("runc spec --rootless output parses, with user namespace and mappings") {

@@ -19,6 +19,9 @@ namespace fs = std::filesystem;
 void apply_memory(const fs::path& dir, const spec::Resources& limits);
 MemoryStats read_memory(const fs::path& dir, StatReader& files);
 
+// devices.deny / devices.allow from limits.devices (nothing when empty).
+void apply_devices(const fs::path& dir, const spec::Resources& limits);
+
 // pids.max.
 void apply_pids(const fs::path& dir, const spec::Resources& limits);
 PidsStats read_pids(const fs::path& dir, StatReader& files);

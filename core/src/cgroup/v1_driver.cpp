@@ -52,6 +52,8 @@ class V1Driver final : public Driver {
     if (auto d = dir("cpu")) v1::apply_cpu(*d, r);
     if (auto d = dir("cpuset")) v1::apply_cpuset(*d, r);
     if (auto d = dir("pids")) v1::apply_pids(*d, r);
+    // A fake root (unit tests) has no controller files to take the rules.
+    if (auto d = dir("devices"); d && !fake_) v1::apply_devices(*d, r);
   }
 
   void add(pid_t pid) override {
@@ -175,6 +177,14 @@ std::unique_ptr<Driver> create_v1(const Placement& where, const std::string& nam
           need.what, need.controller,
           "cgroup v1: no hierarchy with it is mounted where our own cgroup is visible");
     dirs[need.controller] = own->second / name;
+  }
+  if (!limits.devices.empty()) {
+    auto own = where.v1.find("devices");
+    if (own == where.v1.end())
+      throw unavailable(
+          "device rules", "devices",
+          "cgroup v1: no devices hierarchy is mounted where our own cgroup is visible");
+    dirs["devices"] = own->second / name;
   }
   for (const auto& controller : kAlways) {
     auto own = where.v1.find(controller);

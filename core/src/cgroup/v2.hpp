@@ -29,6 +29,8 @@ std::optional<MemoryStats> read_memory(const fs::path& dir, StatReader& files);
 
 // pids.max.
 void apply_pids(const fs::path& dir, const spec::Resources& limits);
+// limits.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program attached to DIR (nothing when empty).
+void apply_devices(const fs::path& dir, const spec::Resources& limits);
 std::optional<PidsStats> read_pids(const fs::path& dir, StatReader& files);
 
 // cpu.max, cpu.weight; cpuset.cpus.

@@ -41,6 +41,7 @@ class V2Driver final : public Driver {
     v2::apply_cpu(dir_, r);
     v2::apply_cpuset(dir_, r);
     v2::apply_pids(dir_, r);
+    if (!fake_) v2::apply_devices(dir_, r);  // a fake root is no cgroup to attach a program to
   }
 
   void add(pid_t pid) override {

@@ -3,7 +3,6 @@
 // over plan.report_fd and the parent turns them into a readable boxlab::Error. The rootfs
 // work (safe path resolution, mounts, pivot_root) lives in fs/, under the same rules.
 #include <fcntl.h>
-#include <grp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -174,12 +173,16 @@ void wait_for_start(const ChildPlan& p) {
   ::close(p.start_fd);
 }
 
-// The command's user, groups and working directory.
-void set_identity(const ChildPlan& p) {
-  check(::setgroups(p.groups.size(), p.groups.data()) == 0, Step::set_groups);
-  check(::setresgid(p.gid, p.gid, p.gid) == 0, Step::set_gid);
-  check(::setresuid(p.uid, p.uid, p.uid) == 0, Step::set_uid);
-  if (p.no_new_privs) check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, Step::no_new_privs);
+// The command's user and groups, no_new_privs, capabilities and seccomp filter, in runc's order
+// (security.hpp). After this the process holds only what the container may do.
+void apply_security(const ChildPlan& p) {
+  security::ChildStep failed = security::ChildStep::none;
+  if (int err = security::apply_in_child(p.security, &failed))
+    fail(Step::apply_security, err, static_cast<int>(failed));
+}
+
+// As the command's user: the working directory must be reachable by it.
+void change_dir(const ChildPlan& p) {
   check(::chdir(p.cwd.c_str()) == 0, Step::chdir_cwd);
 }
 
@@ -298,7 +301,8 @@ void set_all_handlers(void (*handler)(int)) {
   set_rlimits(p);
   release.wait();  // at the latest before the command can run
   if (p.start_fd >= 0) wait_for_start(p);
-  set_identity(p);
+  apply_security(p);
+  change_dir(p);
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (p.init) run_init(p);
   if (p.console_fd >= 0) setup_console(p.console_fd);
@@ -319,7 +323,8 @@ void set_all_handlers(void (*handler)(int)) {
     check(::fchdir(p.join_root_fd) == 0, Step::join_root);
     check(::chroot(".") == 0, Step::join_root);
   }
-  set_identity(p);
+  apply_security(p);
+  change_dir(p);
   run_init(p);
 }
 

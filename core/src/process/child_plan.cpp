@@ -1,6 +1,8 @@
 // The child plan's parent-side helpers: step names for errors, and the execve arrays.
 #include "boxlab/process/child_plan.hpp"
 
+#include "boxlab/error.hpp"
+
 namespace boxlab::process {
 
 const char* step_name(Step step) {
@@ -33,16 +35,10 @@ const char* step_name(Step step) {
       return "make the root read-only";
     case Step::rlimits:
       return "set rlimits";
-    case Step::no_new_privs:
-      return "set no_new_privs";
     case Step::wait_start:
       return "wait for start";
-    case Step::set_groups:
-      return "setgroups";
-    case Step::set_gid:
-      return "setgid";
-    case Step::set_uid:
-      return "setuid";
+    case Step::apply_security:
+      return "apply security settings";
     case Step::chdir_cwd:
       return "chdir to the working directory";
     case Step::console:
@@ -69,6 +65,20 @@ void ChildPlan::finalize() {
     if (e.rfind("PATH=", 0) == 0) path_env = e.substr(5);
   }
   envp.push_back(nullptr);
+  security.seccomp = seccomp_filter ? seccomp_filter->child() : security::SeccompChild{};
+}
+
+void ChildPlan::set_user(uid_t uid, gid_t gid, const std::vector<std::uint32_t>& groups) {
+  auto& u = security.user;
+  constexpr std::size_t max = sizeof u.groups / sizeof u.groups[0];
+  if (groups.size() > max)
+    throw Error("/process/user/additionalGids: " + std::to_string(groups.size()) +
+                " groups, boxlab supports at most " + std::to_string(max));
+  u.change = true;
+  u.uid = uid;
+  u.gid = gid;
+  u.ngroups = static_cast<int>(groups.size());
+  for (std::size_t i = 0; i < groups.size(); ++i) u.groups[i] = groups[i];
 }
 
 }  // namespace boxlab::process

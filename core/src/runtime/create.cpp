@@ -100,6 +100,14 @@ std::string overlay_data(const std::vector<fsys::path>& lowers, const fsys::path
 }
 
 // The host path of the terminal behind console_fd (bound to the container's /dev/console).
+// process.oomScoreAdj, written by the parent: lowering it needs CAP_SYS_RESOURCE in the host's
+// user namespace, which a child in its own user namespace lacks. The command inherits it.
+void set_oom_score_adj(pid_t pid, int value) {
+  with_context("/process/oomScoreAdj", [&] {
+    write_file("/proc/" + std::to_string(pid) + "/oom_score_adj", std::to_string(value));
+  });
+}
+
 std::string console_path(int console_fd) {
   if (console_fd < 0) return {};
   std::error_code ec;
@@ -188,7 +196,9 @@ void Creation::make_cgroup() {
     std::string cgroup_name = "boxlab-" + name_ + "-" + runtime::random_hex(3);
     cgroup::record_pending(dir() / "cgroup.pending", cgroup_name);
     undo_.cgroup_pending = dir() / "cgroup.pending";
-    undo_.cgroup = cgroup::Cgroup::create(cgroup_name, spec_.resources);
+    spec::Resources limits = spec_.resources;
+    limits.devices = runtime::container_device_rules(spec_);
+    undo_.cgroup = cgroup::Cgroup::create(cgroup_name, limits);
     fault_point("create.cgroup");
   } catch (const Error&) {
     if (limited_) throw;
@@ -202,7 +212,8 @@ void Creation::make_cgroup() {
 void Creation::plan_cgroup() {
   const auto& res = spec_.resources;
   limited_ = res.memory_limit || res.memory_reservation || res.memory_swap || res.cpu_shares ||
-             res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit;
+             res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit ||
+             !res.devices.empty();  // device rules are confinement: never skipped
   primer_ = cgroup::take_primer();
   if (!primer_) primer_ = cgroup::AttachPrimer::start();
   cgroup_after_clone_ = primer_.has_value();
@@ -295,7 +306,8 @@ void Creation::plan_child() {
   fs::HostFacts host;
   if (ns_.has(NsKind::mount)) host = fs::gather_host_facts(spec_, ns_, o_.bundle);
   plan_ = runtime::plan_child({spec_, ns_, st_.rootfs.string(), overlay_data_, o_.bundle,
-                               console_path(o_.console_fd), o_.console_fd, o_.init, host});
+                               console_path(o_.console_fd), o_.console_fd, o_.init, host,
+                               runtime::seccomp_cache_dir(paths_)});
   plan_.finalize();
   open_child_fds();
 }
@@ -352,6 +364,7 @@ void Creation::release_child() {
   if (undo_.cgroup && !placed_) undo_.cgroup->add(pid_);
   if (primer_) primer_->stop();  // moved: nothing left to prime
   if (plan_.user_ns) ns::write_id_maps(pid_, spec_.uid_mappings, spec_.gid_mappings);
+  if (spec_.process.oom_score_adj) set_oom_score_adj(pid_, *spec_.process.oom_score_adj);
   if (network_) network_->connect(pid_);
   fault_point("create.clone");
   char go = 1;
@@ -412,6 +425,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
   sys::validate_name("container", name);
   return with_context("create container " + name, [&]() -> Container {
+    runtime::refuse_unsupported(spec);
     Creation c(paths_, containers_dir() / name, name, std::move(spec), o);
     c.prepare_dir();
     c.plan_cgroup();

@@ -14,6 +14,7 @@
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
+#include "plan_child.hpp"
 
 namespace boxlab {
 namespace {
@@ -76,10 +77,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     plan.env = p.env;
     for (const auto& e : extra_env) plan.env.push_back(e);
     plan.cwd = p.cwd;
-    plan.uid = p.user.uid;
-    plan.gid = p.user.gid;
-    for (auto g : p.user.additional_gids) plan.groups.push_back(g);
-    plan.no_new_privs = p.no_new_privileges;
+    runtime::plan_security(st.spec, runtime::seccomp_cache_dir(runtime_->paths()), plan);
     plan.console_fd = io.console_fd;
     plan.finalize();
 

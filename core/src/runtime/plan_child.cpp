@@ -30,10 +30,7 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.args = proc.args;
   plan.env = proc.env;
   plan.cwd = proc.cwd;
-  plan.uid = proc.user.uid;
-  plan.gid = proc.user.gid;
-  for (auto g : proc.user.additional_gids) plan.groups.push_back(g);
-  plan.no_new_privs = proc.no_new_privileges;
+  plan_security(spec, in.seccomp_cache, plan);
   plan.console_fd = in.console_fd;
   return plan;
 }
@@ -49,6 +46,8 @@ std::string describe_failure(const process::Report& r, const process::ChildPlan&
               (plan.path_env.empty() ? std::string("(default)") : plan.path_env);
     return what;
   }
+  if (r.step == Step::apply_security)
+    return security::child_step_name(static_cast<security::ChildStep>(r.index));
   if (r.step == Step::chdir_cwd) return "chdir to " + plan.cwd;
   if (r.step == Step::mount_rootfs) return "mount the root filesystem on " + plan.rootfs;
   return process::step_name(r.step);

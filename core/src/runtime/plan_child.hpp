@@ -7,6 +7,7 @@
 #include <string>
 
 #include "boxlab/fs/host_facts.hpp"
+#include "boxlab/paths.hpp"
 #include "boxlab/process/child_plan.hpp"
 #include "boxlab/spec.hpp"
 
@@ -22,11 +23,34 @@ struct ChildPlanInput {
   int console_fd = -1;           // that terminal, inherited by the child
   bool init = false;             // boxlab's pid 1 forks the command and reaps
   const fs::HostFacts& host;
+  std::filesystem::path seccomp_cache;  // compiled filters by digest; empty: no cache
 };
 
 // Throws Error for a spec the host cannot serve (a missing bind source). argv/envp are not
 // prepared yet: ChildPlan::finalize() runs once the plan sits where the child will read it.
 process::ChildPlan plan_child(const ChildPlanInput& in);
+
+// The spec's process.user, noNewPrivileges, capabilities and rlimits and linux.seccomp into the
+// plan (create and exec share it, so an exec'd process is confined like the first one). The
+// seccomp profile is compiled here, or read from `seccomp_cache`. Errors name the JSON pointer.
+// Without process.capabilities the capability sets are left as they are (today's `run`).
+void plan_security(const spec::Spec& spec, const std::filesystem::path& seccomp_cache,
+                   process::ChildPlan& plan);
+
+// Where compiled seccomp filters are kept (state dir: a cache, fine to lose at reboot).
+inline std::filesystem::path seccomp_cache_dir(const Paths& paths) {
+  return paths.state / "cache" / "seccomp";
+}
+
+// The device rules the container's cgroup gets: the spec's, then the devices every container
+// has (Docker's allow rules: null, zero, full, random, urandom, tty, console, ptmx, pts, mknod),
+// as runc and crun append theirs, so `runc spec`'s lone "deny all" still leaves /dev/null.
+// Empty when the spec has none (no device cgroup).
+std::vector<security::DeviceRule> container_device_rules(const spec::Spec& spec);
+
+// What create refuses because boxlab does not apply it yet (never silently ignored):
+// linux.sysctl. Throws Error naming the pointer.
+void refuse_unsupported(const spec::Spec& spec);
 
 // The readable error for a child's failure report: the mount's description, the command
 // that was not found, or the step's name.

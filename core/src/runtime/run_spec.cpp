@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "boxlab/error.hpp"
+#include "boxlab/run_security.hpp"
 #include "boxlab/runtime/state.hpp"
 
 namespace boxlab {
@@ -137,6 +138,7 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
                   std::to_string(kMaxCpuShares) + " (1024 is the default weight)");
     spec.resources.cpu_shares = *f.cpu_shares;
   }
+  apply_run_security(spec, f.security);  // last: a non-root user gets no effective caps
   return spec;
 }
 

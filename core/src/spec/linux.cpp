@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "boxlab/seccomp.hpp"
 #include "parse_parts.hpp"
 
 namespace boxlab::spec::detail {
@@ -143,7 +144,20 @@ Resources parse_resources(const Node& node) {
     if (*r.pids_limit == 0 || *r.pids_limit < -1)
       limit.fail("must be positive, or -1 for unlimited");
   }
-  if (auto devices = node.get("devices")) devices->items();  // device cgroup rules: not applied yet
+  if (auto devices = node.get("devices")) {
+    for (const Node& item : devices->items()) {
+      item.expect_object();
+      auto number = [&](const char* key) -> std::optional<std::int64_t> {
+        if (auto n = item.get(key)) return n->i64();
+        return std::nullopt;
+      };
+      std::string type = item.get("type") ? item.get("type")->string() : "";
+      std::string access = item.get("access") ? item.get("access")->string() : "";
+      r.devices.push_back(security::device_rule_from_oci(item.require("allow").boolean(), type,
+                                                         number("major"), number("minor"), access,
+                                                         item.pointer()));
+    }
+  }
   return r;
 }
 
@@ -177,7 +191,12 @@ void parse_linux(const Node& section, Spec& out) {
   }
   if (auto prop = section.get("rootfsPropagation"))
     out.rootfs_propagation = parse_propagation(*prop);
-  if (auto seccomp = section.get("seccomp")) seccomp->expect_object();  // not applied yet
+  if (auto seccomp = section.get("seccomp")) {
+    seccomp->expect_object();
+    std::string text = seccomp->json().dump();
+    security::parse_profile(text, seccomp->pointer());  // errors name /linux/seccomp/...
+    out.seccomp = std::move(text);
+  }
 }
 
 void check_consistency(const Node& config, const Spec& spec) {

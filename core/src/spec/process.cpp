@@ -74,6 +74,23 @@ std::vector<Rlimit> parse_rlimits(const Node& node) {
   return out;
 }
 
+// Each list kept as given; from_oci() checks the names now, so a typo names its pointer
+// ("/process/capabilities/bounding/2: unknown capability 'CAP_FOO'") before anything starts.
+security::OciCaps parse_capabilities(const Node& node, std::uint32_t uid) {
+  node.expect_object();
+  security::OciCaps caps;
+  auto list = [&](const char* key, std::vector<std::string>& out) {
+    if (auto n = node.get(key)) out = n->strings();
+  };
+  list("bounding", caps.bounding);
+  list("effective", caps.effective);
+  list("permitted", caps.permitted);
+  list("inheritable", caps.inheritable);
+  list("ambient", caps.ambient);
+  security::from_oci(caps, uid, node.pointer());
+  return caps;
+}
+
 }  // namespace
 
 Process parse_process(const Node& node) {
@@ -87,11 +104,13 @@ Process parse_process(const Node& node) {
   if (auto nnp = node.get("noNewPrivileges")) p.no_new_privileges = nnp->boolean();
   if (auto rlimits = node.get("rlimits")) p.rlimits = parse_rlimits(*rlimits);
 
-  // Accepted so real configs load; not applied yet, but a wrong type is still a mistake.
-  if (auto caps = node.get("capabilities")) caps->expect_object();
+  if (auto caps = node.get("capabilities")) p.capabilities = parse_capabilities(*caps, p.user.uid);
+  if (auto adj = node.get("oomScoreAdj"))
+    p.oom_score_adj = static_cast<int>(adj->integer(-1000, 1000));
+
+  // Accepted so real configs load (no LSM support here), but a wrong type is still a mistake.
   if (auto profile = node.get("apparmorProfile")) profile->string();
   if (auto label = node.get("selinuxLabel")) label->string();
-  if (auto adj = node.get("oomScoreAdj")) adj->integer(-1000, 1000);
   return p;
 }
 

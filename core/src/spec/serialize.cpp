@@ -21,6 +21,15 @@ json process_json(const Process& p) {
     }
     out["rlimits"] = rlimits;
   }
+  if (p.capabilities) {
+    const auto& c = *p.capabilities;
+    out["capabilities"] = {{"bounding", c.bounding},
+                           {"effective", c.effective},
+                           {"permitted", c.permitted},
+                           {"inheritable", c.inheritable},
+                           {"ambient", c.ambient}};
+  }
+  if (p.oom_score_adj) out["oomScoreAdj"] = *p.oom_score_adj;
   return out;
 }
 
@@ -52,6 +61,21 @@ json resources_json(const Resources& r) {
   if (r.cpu_period) out["cpu"]["period"] = *r.cpu_period;
   if (r.cpuset_cpus && !r.cpuset_cpus->empty()) out["cpu"]["cpus"] = *r.cpuset_cpus;
   if (r.pids_limit) out["pids"]["limit"] = *r.pids_limit;
+  if (!r.devices.empty()) {
+    json devices = json::array();
+    for (const auto& d : r.devices) {
+      json entry = {{"allow", d.allow}, {"type", std::string(1, d.type)}};
+      if (d.major >= 0) entry["major"] = d.major;
+      if (d.minor >= 0) entry["minor"] = d.minor;
+      std::string access;
+      if (d.access & security::kRead) access += 'r';
+      if (d.access & security::kWrite) access += 'w';
+      if (d.access & security::kMknod) access += 'm';
+      entry["access"] = access;
+      devices.push_back(entry);
+    }
+    out["devices"] = devices;
+  }
   return out;
 }
 
@@ -73,6 +97,7 @@ json linux_json(const Spec& s) {
   if (!s.cgroups_path.empty()) out["cgroupsPath"] = s.cgroups_path;
   if (!s.sysctl.empty()) out["sysctl"] = s.sysctl;
   if (!s.rootfs_propagation.empty()) out["rootfsPropagation"] = s.rootfs_propagation;
+  if (!s.seccomp.empty()) out["seccomp"] = json::parse(s.seccomp);
   return out;
 }
 

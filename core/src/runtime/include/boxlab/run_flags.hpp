@@ -10,6 +10,14 @@
 
 namespace boxlab {
 
+struct RunSecurity {
+  std::vector<std::string> cap_add;   // --cap-add NAME|ALL
+  std::vector<std::string> cap_drop;  // --cap-drop NAME|ALL
+  bool privileged = false;            // --privileged: every capability, no seccomp, all devices
+  std::string seccomp;                // --security-opt seccomp=: "" Docker's, "unconfined", FILE
+  bool no_new_privileges = false;     // --security-opt no-new-privileges
+};
+
 struct RunFlags {
   std::string name;
   bool remove = false;
@@ -32,6 +40,7 @@ struct RunFlags {
   std::string user;
   bool read_only = false;
   std::string events;
+  RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)
   std::string image;
   std::vector<std::string> command;
 };

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "boxlab/capabilities.hpp"
+#include "boxlab/devices.hpp"
 #include "boxlab/namespaces.hpp"
 #include "boxlab/ns/idmap.hpp"
 
@@ -38,6 +40,9 @@ struct Process {
   std::string cwd = "/";          // absolute
   bool no_new_privileges = false;
   std::vector<Rlimit> rlimits;  // one per type
+  // process.capabilities as given (names checked at parse); absent: the runtime's defaults.
+  std::optional<security::OciCaps> capabilities;
+  std::optional<int> oom_score_adj;  // -1000..1000
   bool operator==(const Process&) const = default;
 };
 
@@ -73,6 +78,8 @@ struct Resources {
   std::optional<std::uint64_t> cpu_period;  // microseconds, 1000..1000000
   std::optional<std::string> cpuset_cpus;   // "0-3,6"
   std::optional<std::int64_t> pids_limit;   // > 0, or -1 unlimited
+  // linux.resources.devices in order (the last matching rule decides); empty: no device cgroup.
+  std::vector<security::DeviceRule> devices;
   bool operator==(const Resources&) const = default;
 };
 
@@ -89,8 +96,10 @@ struct Spec {
   std::vector<std::string> readonly_paths;
   Resources resources;
   std::string cgroups_path;
-  std::map<std::string, std::string> sysctl;  // "net.ipv4.ip_forward" -> "1"
-  std::string rootfs_propagation;             // "" (runtime's choice), "rprivate", "rslave", ...
+  std::map<std::string, std::string> sysctl;  // "net.ipv4.ip_forward" -> "1" (refused by create)
+  // linux.seccomp as compact JSON text, checked by security::parse_profile at parse; "" absent.
+  std::string seccomp;
+  std::string rootfs_propagation;  // "" (runtime's choice), "rprivate", "rslave", ...
   std::map<std::string, std::string> annotations;
 
   bool has_namespace(NsKind kind) const;
@@ -102,7 +111,7 @@ struct Spec {
 //   "/linux/namespaces/2/type: unknown namespace 'pdi'".
 // Unknown keys are ignored (as runc does); known keys with the wrong type are errors. JSON null
 // counts as absent for optional fields (Go tools write it for empty lists). Accepted but not kept:
-// process.capabilities/apparmorProfile/oomScoreAdj/selinuxLabel, linux.seccomp, resource devices.
+// process.apparmorProfile/selinuxLabel (no LSM support; runc also skips them when the LSM is off).
 Spec parse(const nlohmann::json& config);
 // parse() of a file; errors are prefixed with the file name, JSON syntax errors read
 // "PATH: invalid JSON at line L, column C: ...".

@@ -6,10 +6,12 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "boxlab/fs/mount_op.hpp"
+#include "boxlab/security.hpp"
 
 namespace boxlab::process {
 
@@ -30,11 +32,8 @@ enum class Step : int {
   chroot,
   readonly_root,
   rlimits,
-  no_new_privs,
   wait_start,
-  set_groups,
-  set_gid,
-  set_uid,
+  apply_security,  // security::apply_in_child; `index` is the security::ChildStep that failed
   chdir_cwd,
   console,
   init_fork,
@@ -49,7 +48,7 @@ const char* step_name(Step step);
 struct Report {
   Step step;
   int errnum;
-  int index;  // which MountOp for Step::mount, else -1
+  int index;  // which MountOp for Step::mount, the ChildStep for apply_security, else -1
 };
 
 using fs::MountOp;
@@ -78,11 +77,14 @@ struct ChildPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string cwd = "/";
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;
   std::vector<std::pair<int, rlimit>> rlimits;
-  bool no_new_privs = false;
+  // User, groups, no_new_privs, capabilities and seccomp: applied in one step right before exec
+  // (runc's order, see security.hpp). The filter is owned here so its program outlives the exec;
+  // finalize() points security.seccomp at it.
+  security::ChildSecurity security;
+  std::optional<security::SeccompFilter> seccomp_filter;
+  // security.user from a spec's user; throws for more groups than ChildUser holds.
+  void set_user(uid_t uid, gid_t gid, const std::vector<std::uint32_t>& groups);
   bool init = false;  // boxlab's pid 1 forks the command and reaps
 
   // File descriptors the child uses (all inherited across clone).

@@ -1,0 +1,61 @@
+// Docker's defaults for `boxlab run`, as spec fields (see run_security.hpp).
+#include "boxlab/run_security.hpp"
+
+#include <unistd.h>
+
+#include "boxlab/capabilities.hpp"
+#include "boxlab/devices.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/seccomp.hpp"
+
+namespace boxlab {
+
+namespace {
+
+std::vector<std::string> names_of(security::CapMask mask) {
+  std::vector<std::string> out;
+  for (int cap = 0; cap < 64; ++cap)
+    if (mask & security::cap_bit(cap)) out.push_back(security::cap_name(cap));
+  return out;
+}
+
+// Docker's profile as text once per process (a serve engine runs many containers).
+const std::string& docker_profile_text() {
+  static const std::string text = security::profile_json(security::docker_default_profile());
+  return text;
+}
+
+std::string seccomp_text(const RunSecurity& flags) {
+  if (flags.privileged || flags.seccomp == "unconfined") return "";
+  if (flags.seccomp.empty()) return docker_profile_text();
+  return with_context("--security-opt seccomp=" + flags.seccomp, [&] {
+    return security::profile_json(security::read_profile(flags.seccomp));
+  });
+}
+
+}  // namespace
+
+void apply_run_security(spec::Spec& spec, const RunSecurity& flags) {
+  auto& proc = spec.process;
+  security::CapOptions options;
+  options.add = flags.cap_add;
+  options.drop = flags.cap_drop;
+  options.privileged = flags.privileged;
+  options.root_user = proc.user.uid == 0;
+  security::CapPlan caps = security::compute(options);  // also checks the names
+  // --privileged: the engine's own sets, untouched (asking for every capability the kernel
+  // knows fails with EPERM where the engine's root runs with a reduced bounding set).
+  if (flags.privileged)
+    proc.capabilities.reset();
+  else
+    proc.capabilities = security::OciCaps{
+        names_of(caps.bounding), names_of(caps.effective), names_of(caps.permitted), {}, {}};
+  proc.no_new_privileges = proc.no_new_privileges || flags.no_new_privileges;
+  spec.seccomp = seccomp_text(flags);
+  // Deny all; create appends Docker's allow rules (runtime::container_device_rules).
+  spec.resources.devices.clear();
+  if (!flags.privileged && ::geteuid() == 0)
+    spec.resources.devices.push_back({false, 'a', -1, -1, security::kRwm});
+}
+
+}  // namespace boxlab

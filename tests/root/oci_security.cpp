@@ -1,0 +1,129 @@
+// One `runc spec` bundle with reduced capabilities, no_new_privs, a seccomp section that blocks
+// mkdir, and runc's lone "deny all devices" rule, run under boxlab oci, runc and crun: the
+// container sees the same capability sets, Seccomp and NoNewPrivs lines, the same refused
+// mkdir, the same allowed /dev/null and the same refused open of a node it made itself.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+using boxlab::test::TempRoot;
+using boxlab::test::trim;
+using nlohmann::json;
+
+namespace {
+
+const char* kProbe =
+    "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status; "
+    "echo oom=$(cat /proc/self/oom_score_adj) nofile=$(ulimit -n); "
+    "mkdir /probe-dir 2>&1; echo mkdir=$?; "
+    "head -c 0 /dev/null; echo null=$?; "
+    "mknod /probe-kmsg c 1 11; echo mknod=$?; "
+    "head -c 1 /probe-kmsg >/dev/null 2>&1; echo open=$?; rm -f /probe-kmsg";
+
+// `runc spec` plus the base image's files, with the confinement under test.
+std::filesystem::path make_bundle(const TempRoot& root, const json& edit) {
+  static int made = 0;
+  auto bundle = root.path() / ("bundle-" + std::to_string(++made));
+  std::filesystem::create_directories(bundle);
+  REQUIRE(root.boxlab({"run", "--rm", "base", "true"}).status == 0);  // unpacks the layer
+  auto layers = boxlab::test::run(
+      {"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"});
+  REQUIRE(boxlab::test::run({"cp", "-a", trim(layers.out), (bundle / "rootfs").string()}).status ==
+          0);
+  REQUIRE(boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && runc spec"}).status == 0);
+  json spec;
+  std::ifstream(bundle / "config.json") >> spec;
+  spec["process"]["terminal"] = false;
+  spec["process"]["args"] = {"sh", "-c", kProbe};
+  spec["root"]["readonly"] = false;  // mknod needs a writable place
+  spec["linux"]["cgroupsPath"] = "boxlab-test-" + root.path().filename().string();
+  spec.merge_patch(edit);
+  std::ofstream(bundle / "config.json") << spec.dump(2);
+  return bundle;
+}
+
+const json kConfined = {
+    {"process",
+     {{"noNewPrivileges", true},
+      {"oomScoreAdj", 123},
+      {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"soft", 321}, {"hard", 321}}}},
+      {"capabilities",
+       {{"bounding", {"CAP_CHOWN", "CAP_KILL", "CAP_MKNOD", "CAP_AUDIT_WRITE"}},
+        {"effective", {"CAP_CHOWN", "CAP_KILL", "CAP_MKNOD", "CAP_AUDIT_WRITE"}},
+        {"permitted", {"CAP_CHOWN", "CAP_KILL", "CAP_MKNOD", "CAP_AUDIT_WRITE"}},
+        {"inheritable", json::array()},
+        {"ambient", json::array()}}}}},
+    {"linux",
+     {{"seccomp",
+       {{"defaultAction", "SCMP_ACT_ALLOW"},
+        {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+        {"syscalls",
+         {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}}}}}};
+
+// crun 1.8 wants a v1 host without the hybrid cgroup2 mount, and its cgroup below ours: run it
+// in private mount + cgroup namespaces with the v1 hierarchies mounted afresh (as
+// bench/container_start.cpp does).
+const char* kIsolatedCgroups = R"(set -e
+mounts=$(awk '$3=="cgroup"{print $2" "$4}' /proc/self/mounts)
+if [ -n "$mounts" ]; then
+  mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
+  echo "$mounts" | while read point opts; do
+    c=$(echo "$opts" | tr , '\n' | grep -E '^(cpu|cpuacct|cpuset|memory|pids|freezer|blkio|devices|net_cls|net_prio|perf_event|hugetlb|rdma|misc)$' | paste -sd, -)
+    case "$opts" in *name=systemd*) c=none,name=systemd;; esac
+    [ -n "$c" ] || continue
+    mkdir -p "$point"; mount -t cgroup -o "$c" cgroup "$point"
+  done
+fi
+exec "$@")";
+
+}  // namespace
+
+TEST_CASE("a confined bundle looks the same from inside under boxlab, runc and crun", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto bundle = make_bundle(root, kConfined);
+  auto ours = root.boxlab({"oci", "run", "--bundle", bundle.string(), "confined-1"});
+  auto runc_root = root.path() / "runc-state";
+  auto runc = boxlab::test::run(
+      {"runc", "--root", runc_root.string(), "run", "--bundle", bundle.string(), "confined-1"});
+  boxlab::test::run({"runc", "--root", runc_root.string(), "delete", "-f", "confined-1"});
+  auto crun = boxlab::test::run({"unshare", "--mount", "--cgroup", "--propagation", "private", "sh",
+                                 "-c", kIsolatedCgroups, "sh", "crun", "--root",
+                                 (root.path() / "crun-state").string(), "run", "--bundle",
+                                 bundle.string(), "confined-1"});
+  INFO("boxlab:\n"
+       << ours.out << ours.err << "\nrunc:\n"
+       << runc.out << runc.err << "\ncrun:\n"
+       << crun.out << crun.err);
+  CHECK(ours.status == 0);
+  CHECK(runc.status == 0);
+  CHECK(crun.status == 0);
+  // CHOWN, KILL, MKNOD, AUDIT_WRITE
+  CHECK_THAT(ours.out, Catch::Contains("CapEff:\t0000000028000021"));
+  CHECK_THAT(ours.out, Catch::Contains("CapBnd:\t0000000028000021"));
+  CHECK_THAT(ours.out, Catch::Contains("NoNewPrivs:\t1"));
+  CHECK_THAT(ours.out, Catch::Contains("Seccomp:\t2"));
+  CHECK_THAT(ours.out, Catch::Contains("oom=123 nofile=321"));
+  CHECK_THAT(ours.out, Catch::Contains("Operation not permitted\nmkdir=1"));
+  CHECK_THAT(ours.out, Catch::Contains("null=0\nmknod=0\nopen=1"));
+  CHECK(ours.out == runc.out);
+  CHECK(ours.out == crun.out);
+}
+
+TEST_CASE("bundle security fields a runtime cannot apply are errors naming the JSON pointer",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto bad_cap = make_bundle(root, {{"process", {{"capabilities", {{"bounding", {"CAP_FOO"}}}}}}});
+  auto r = root.boxlab({"oci", "run", "--bundle", bad_cap.string(), "bad-cap"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/process/capabilities/bounding/0"));
+
+  auto sysctl = make_bundle(root, {{"linux", {{"sysctl", {{"net.ipv4.ip_forward", "1"}}}}}});
+  r = root.boxlab({"oci", "run", "--bundle", sysctl.string(), "sysctl"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/linux/sysctl/net.ipv4.ip_forward"));
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.empty());
+}
