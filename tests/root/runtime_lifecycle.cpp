@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -206,4 +207,44 @@ TEST_CASE("run -t and exec -t give a terminal the container can name", "[root]")
   CHECK(e.status == 0);
   CHECK(e.out.find("/dev/pts/0") != std::string::npos);
   CHECK(e.out.find("24 80") != std::string::npos);
+}
+
+// The container's root owns /dev: `exec -t` must not follow what it planted there. Before,
+// /proc/PID/root/dev/ptmx was opened by path, so an absolute symlink inside resolved on the host.
+TEST_CASE("exec -t opens the container's own devpts ptmx, whatever /dev holds", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto host_file = root.path() / "host-file";
+  { std::ofstream(host_file) << "host\n"; }
+  REQUIRE(root.boxlab({"run", "-d", "--name", "planted", "base", "sleep", "1000"}).status == 0);
+  REQUIRE(root.boxlab({"exec", "planted", "--", "sh", "-c",
+                       "rm /dev/ptmx && ln -s " + host_file.string() + " /dev/ptmx"})
+              .status == 0);
+  auto e = root.boxlab({"exec", "-it", "planted", "--", "tty"}, "");
+  INFO(e.err);
+  CHECK(e.status == 0);
+  CHECK(e.out.find("/dev/pts/") != std::string::npos);
+
+  // With CAP_SYS_ADMIN it can cover devpts itself: a tmpfs whose pts/ptmx is a symlink to the
+  // host file, then a device node that is not a ptmx. Both are refused, the host file unread.
+  REQUIRE(root.boxlab({"run", "-d", "--name", "covered", "--cap-add", "SYS_ADMIN", "base", "sleep",
+                       "1000"})
+              .status == 0);
+  REQUIRE(root.boxlab({"exec", "covered", "--", "sh", "-c",
+                       "mount -t tmpfs none /dev/pts && ln -s " + host_file.string() +
+                           " /dev/pts/ptmx"})
+              .status == 0);
+  auto sym = root.boxlab({"exec", "-it", "covered", "--", "tty"}, "");
+  CHECK(sym.status != 0);
+  CHECK(sym.err.find("ptmx") != std::string::npos);
+  REQUIRE(root.boxlab({"exec", "covered", "--", "sh", "-c",
+                       "rm /dev/pts/ptmx && mknod /dev/pts/ptmx c 1 3"})
+              .status == 0);
+  auto node = root.boxlab({"exec", "-it", "covered", "--", "tty"}, "");
+  CHECK(node.status != 0);
+  CHECK(node.err.find("not a devpts ptmx") != std::string::npos);
+  std::string content;
+  std::getline(std::ifstream(host_file), content);
+  CHECK(content == "host");
+  root.boxlab({"rm", "-f", "planted", "covered"});
 }

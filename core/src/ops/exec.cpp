@@ -5,7 +5,7 @@ namespace boxlab::ops {
 
 Pty open_console(const ContainerState& st) {
   if (!st.new_namespaces.has(NsKind::mount)) return Pty::open();
-  return Pty::open_at("/proc/" + std::to_string(st.pid) + "/root/dev/ptmx");
+  return Pty::open_in_root(st.pid);
 }
 
 ExecStarted exec(Container& container, const std::vector<std::string>& command,

@@ -5,12 +5,16 @@
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "boxlab/error.hpp"
+#include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab {
@@ -33,14 +37,42 @@ Pty Pty::open() {
   return Pty{Fd(master), Fd(terminal)};
 }
 
-Pty Pty::open_at(const std::string& ptmx) {
-  Fd master(::open(ptmx.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) throw Error::system("open " + ptmx);
+namespace {
+
+constexpr long kDevptsMagic = 0x1cd1;  // DEVPTS_SUPER_MAGIC
+constexpr unsigned kPtmxMajor = 5, kPtmxMinor = 2;
+
+// The container's ptmx, resolved inside its root and checked to be what it claims.
+Fd open_container_ptmx(int pid) {
+  std::string where = "/proc/" + std::to_string(pid) + "/root";
+  Fd root(::open(where.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw Error::system("open " + where);
+  const std::string ptmx = where + "/dev/pts/ptmx";
+  Fd master = sys::openat2(root.get(), std::string("dev/pts/ptmx"), O_RDWR | O_NOCTTY | O_NONBLOCK,
+                           sys::kResolveInRoot | RESOLVE_NO_SYMLINKS);
+  if (!master) throw Error::system("open " + ptmx + " (inside the container, no symlinks)");
+  struct statfs fs {};
+  struct stat st {};
+  if (::fstatfs(master.get(), &fs) != 0 || ::fstat(master.get(), &st) != 0)
+    throw Error::system("stat " + ptmx);
+  if (fs.f_type != kDevptsMagic || !S_ISCHR(st.st_mode) || major(st.st_rdev) != kPtmxMajor ||
+      minor(st.st_rdev) != kPtmxMinor)
+    throw Error(ptmx + " is not a devpts ptmx: the container replaced it", EACCES);
+  int flags = ::fcntl(master.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(master.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+    throw Error::system("make " + ptmx + " blocking");
+  return master;
+}
+
+}  // namespace
+
+Pty Pty::open_in_root(int pid) {
+  Fd master = open_container_ptmx(pid);
   int unlock = 0;
-  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw Error::system("unlock " + ptmx);
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw Error::system("unlock the ptmx");
   // TIOCGPTPEER opens the peer through the master: no path lookup in a foreign /dev/pts.
   Fd terminal(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!terminal) throw Error::system("open the terminal of " + ptmx);
+  if (!terminal) throw Error::system("open the terminal of the container's ptmx");
   winsize ws = local_size();
   ::ioctl(master.get(), TIOCSWINSZ, &ws);
   return Pty{std::move(master), std::move(terminal)};

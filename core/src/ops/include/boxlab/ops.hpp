@@ -15,8 +15,8 @@
 namespace boxlab::ops {
 
 // A pty for a command in the container `st`: from the container's own devpts
-// (/proc/PID/root/dev/ptmx) when it has a mount namespace, so the command can name its
-// terminal; else the host's.
+// (dev/pts/ptmx resolved inside /proc/PID/root, Pty::open_in_root) when it has a mount
+// namespace, so the command can name its terminal; else the host's.
 Pty open_console(const ContainerState& st);
 
 // Where a started container's stdio goes when it has no terminal.

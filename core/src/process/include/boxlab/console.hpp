@@ -13,9 +13,12 @@ struct Pty {
   Fd master;          // ours
   Fd terminal;        // the container's stdin/stdout/stderr and controlling terminal
   static Pty open();  // sized like our terminal when stdin is one, else 24x80
-  // A pty from another devpts instance, e.g. /proc/PID/root/dev/ptmx of a container, so the
-  // terminal is one the container can name (`tty` prints /dev/pts/N inside).
-  static Pty open_at(const std::string& ptmx);
+  // A pty from the devpts instance of the container whose first process is `pid`, so the
+  // terminal is one the container can name (`tty` prints /dev/pts/N inside). The container's
+  // root may be hostile: dev/pts/ptmx is opened through a /proc/PID/root fd with openat2
+  // (in root, no symlinks), non-blocking (a planted FIFO cannot hang us), and must be a devpts
+  // ptmx; /dev/ptmx, a symlink anyone root inside can replace, is never followed.
+  static Pty open_in_root(int pid);
 };
 
 // Blocks the signals a foreground `run`/`exec` forwards (INT, TERM, HUP, QUIT, USR1, USR2,
