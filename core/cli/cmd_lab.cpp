@@ -8,18 +8,12 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/lab.hpp"
+#include "boxlab/sys/process.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
 namespace {
 namespace fsys = std::filesystem;
-
-fsys::path self_exe() {
-  std::error_code ec;
-  fsys::path p = fsys::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the boxlab binary (/proc/self/exe)", ec.value());
-  return p;
-}
 
 // Everything a lab command works with.
 struct LabSession {
@@ -30,10 +24,10 @@ struct LabSession {
   std::unique_ptr<lab::Engine> engine;
 
   LabSession(const Globals& g, const std::string& ref)
-      : lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(self_exe()), ref))),
+      : lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(sys::self_exe()), ref))),
         ws(lab::Workspace::for_lab(lab::state_home(), lab)),
         progress(lab::Progress::load(lab::progress_file())),
-        probe(lab::make_live_probe({g.root, self_exe()})),
+        probe(lab::make_live_probe({g.root, sys::self_exe()})),
         engine(std::make_unique<lab::Engine>(*probe)) {
     ws.ensure();
   }
@@ -85,7 +79,7 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
 
   // ls
   labcmd->add_subcommand("ls", "List the labs and your progress")->callback([&exit_code] {
-    fsys::path dir = lab::find_labs_dir(self_exe());
+    fsys::path dir = lab::find_labs_dir(sys::self_exe());
     lab::Progress progress = lab::Progress::load(lab::progress_file());
     std::cout << "ID   LAB                              STEPS   DONE    MINUTES   NEEDS\n";
     for (const auto& d : lab::lab_dirs(dir)) {

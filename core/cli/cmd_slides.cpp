@@ -12,27 +12,21 @@
 #include "boxlab/error.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/slides_check.hpp"
+#include "boxlab/sys/process.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
 namespace {
 namespace fsys = std::filesystem;
 
-fsys::path self_exe() {
-  std::error_code ec;
-  fsys::path p = fsys::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the boxlab binary (/proc/self/exe)", ec.value());
-  return p;
-}
-
 fsys::path slides_dir(const std::string& dir) {
-  return dir.empty() ? slides::find_slides_dir(self_exe()) : fsys::path(dir);
+  return dir.empty() ? slides::find_slides_dir(sys::self_exe()) : fsys::path(dir);
 }
 
 // BOXLAB_SLIDES_TOOL, else next to boxlab (installed), libexec, or the build tree's gui/slides.
 fsys::path slides_tool() {
   if (const char* env = std::getenv("BOXLAB_SLIDES_TOOL"); env && *env) return env;
-  fsys::path bin = self_exe().parent_path();
+  fsys::path bin = sys::self_exe().parent_path();
   std::error_code ec;
   for (const fsys::path& p :
        {bin / "boxlab-slides", bin / ".." / "libexec" / "boxlab" / "boxlab-slides",
@@ -89,7 +83,7 @@ void add_slides_commands(CLI::App& app, const Globals& /*globals*/, int& exit_co
     std::vector<fsys::path> files;
     if (decks->empty()) files = slides::deck_files(sdir);
     for (const auto& ref : *decks) files.push_back(slides::find_deck(sdir, ref));
-    fsys::path labs = lab::find_labs_dir(self_exe());
+    fsys::path labs = lab::find_labs_dir(sys::self_exe());
     slides::CheckOptions opts;
     opts.boxlab_verbs = verbs_of(app);
     std::size_t problems = 0, slide_count = 0;

@@ -13,6 +13,7 @@
 #include "boxlab/image.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/ops.hpp"
+#include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "engine.hpp"
 #include "host_shell.hpp"
@@ -34,17 +35,6 @@ nlohmann::json state_summary(const ContainerState& st, bool owned) {
 
 }  // namespace
 
-namespace {
-
-std::filesystem::path self_exe() {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the boxlab binary (/proc/self/exe)", ec.value());
-  return p;
-}
-
-}  // namespace
-
 RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root, Loop& loop,
                          Output& out, std::int64_t origin_ns)
     : root_(root),
@@ -57,7 +47,7 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
       labs_(
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
-          LabServiceOptions{std::move(root), self_exe()}),
+          LabServiceOptions{std::move(root), sys::self_exe()}),
       topology_(
           loop, [this] { return net::topology(runtime_.paths(), runtime_.list()); },
           [this](nlohmann::json body) {
@@ -332,7 +322,7 @@ void RealBackend::image_layers(const std::string& name_or_id,
 }
 
 nlohmann::json RealBackend::host_shell(unsigned rows, unsigned cols) {
-  HostShellPlan plan = plan_host_shell(root_, self_exe(), labs_.open_answers());
+  HostShellPlan plan = plan_host_shell(root_, sys::self_exe(), labs_.open_answers());
   Pty pty = Pty::open();
   ChildProcess shell = spawn_host_shell(plan, pty, rows, cols);
   pty.terminal.reset();

@@ -67,4 +67,11 @@ std::string now_rfc3339() {
   return buf;
 }
 
+std::filesystem::path self_exe() {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the boxlab binary (/proc/self/exe)", ec.value());
+  return p;
+}
+
 }  // namespace boxlab::sys

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace boxlab::sys {
@@ -17,6 +18,10 @@ bool process_alive(pid_t pid, std::uint64_t start_time);
 
 // The current UTC time as RFC 3339 with nanoseconds ("2024-01-02T03:04:05.123456789Z").
 std::string now_rfc3339();
+
+// This program's own binary (/proc/self/exe): labs, slides and the host shell are found
+// beside it. Throws boxlab::Error when the link cannot be read.
+std::filesystem::path self_exe();
 
 // 2 * bytes lowercase hex digits from getrandom.
 std::string random_hex(std::size_t bytes);
