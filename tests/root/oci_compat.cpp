@@ -16,21 +16,8 @@ namespace {
 // A bundle made by `runc spec`, with the base image's files as rootfs.
 std::filesystem::path make_bundle(const TempRoot& root, const std::vector<std::string>& args) {
   auto bundle = root.path() / "bundle";
-  std::filesystem::create_directories(bundle);
-  REQUIRE(root.boxlab({"run", "--rm", "base", "true"}).status == 0);  // unpacks the layer
-  auto layers = boxlab::test::run(
-      {"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"});
-  REQUIRE(boxlab::test::run({"cp", "-a", trim(layers.out), (bundle / "rootfs").string()}).status ==
-          0);
-  REQUIRE(boxlab::test::run(
-              {"sh", "-c", "cd " + bundle.string() + " && rm -f config.json && runc spec"})
-              .status == 0);
-  nlohmann::json spec;
-  std::ifstream(bundle / "config.json") >> spec;
-  spec["process"]["terminal"] = false;
+  nlohmann::json spec = root.runc_bundle(bundle);
   spec["process"]["args"] = args;
-  // runc: keep its cgroup below ours, named for this test.
-  spec["linux"]["cgroupsPath"] = "boxlab-test-" + root.path().filename().string();
   std::ofstream(bundle / "config.json") << spec.dump(2);
   return bundle;
 }

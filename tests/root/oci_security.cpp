@@ -9,7 +9,6 @@
 #include "test_support.hpp"
 
 using boxlab::test::TempRoot;
-using boxlab::test::trim;
 using nlohmann::json;
 
 namespace {
@@ -26,19 +25,9 @@ const char* kProbe =
 std::filesystem::path make_bundle(const TempRoot& root, const json& edit) {
   static int made = 0;
   auto bundle = root.path() / ("bundle-" + std::to_string(++made));
-  std::filesystem::create_directories(bundle);
-  REQUIRE(root.boxlab({"run", "--rm", "base", "true"}).status == 0);  // unpacks the layer
-  auto layers = boxlab::test::run(
-      {"sh", "-c", "ls -d " + root.path().string() + "/images/layers/*/rootfs | head -1"});
-  REQUIRE(boxlab::test::run({"cp", "-a", trim(layers.out), (bundle / "rootfs").string()}).status ==
-          0);
-  REQUIRE(boxlab::test::run({"sh", "-c", "cd " + bundle.string() + " && runc spec"}).status == 0);
-  json spec;
-  std::ifstream(bundle / "config.json") >> spec;
-  spec["process"]["terminal"] = false;
+  json spec = root.runc_bundle(bundle);
   spec["process"]["args"] = {"sh", "-c", kProbe};
   spec["root"]["readonly"] = false;  // mknod needs a writable place
-  spec["linux"]["cgroupsPath"] = "boxlab-test-" + root.path().filename().string();
   spec.merge_patch(edit);
   std::ofstream(bundle / "config.json") << spec.dump(2);
   return bundle;

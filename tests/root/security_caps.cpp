@@ -16,6 +16,7 @@
 
 #include "boxlab/capabilities.hpp"
 #include "boxlab/security.hpp"
+#include "test_support.hpp"
 
 namespace sec = boxlab::security;
 
@@ -24,12 +25,7 @@ namespace {
 // Applies plan in a forked child; returns its /proc/self/status lines of interest plus
 // "apply" (errno) and "raw_socket" (errno of socket(AF_INET, SOCK_RAW)).
 std::map<std::string, std::string> status_after(const sec::ChildSecurity& plan) {
-  int p[2];
-  REQUIRE(pipe2(p, O_CLOEXEC) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(p[0]);
+  auto child = boxlab::test::run_forked([&](int out) {
     sec::ChildStep step;
     int err = sec::apply_in_child(plan, &step);
     std::string text = "apply " + std::to_string(err) + " " + sec::child_step_name(step) + "\n";
@@ -43,20 +39,12 @@ std::map<std::string, std::string> status_after(const sec::ChildSecurity& plan) 
         text += line.substr(0, colon) + " " +
                 line.substr(line.find_first_not_of(" \t", colon + 1)) + "\n";
       }
-    (void)!write(p[1], text.data(), text.size());
-    _exit(0);
-  }
-  close(p[1]);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) text.append(buf, n);
-  close(p[0]);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  INFO(text);
-  REQUIRE(WIFEXITED(status));
+    (void)!write(out, text.data(), text.size());
+  });
+  INFO(child.out);
+  REQUIRE(child.status == 0);
   std::map<std::string, std::string> out;
-  std::istringstream in(text);
+  std::istringstream in(child.out);
   for (std::string line; std::getline(in, line);) {
     auto sp = line.find(' ');
     out[line.substr(0, sp)] = line.substr(sp + 1);

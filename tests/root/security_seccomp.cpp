@@ -23,6 +23,7 @@
 #include "boxlab/capabilities.hpp"
 #include "boxlab/seccomp.hpp"
 #include "boxlab/security.hpp"
+#include "test_support.hpp"
 
 namespace sec = boxlab::security;
 namespace fs = std::filesystem;
@@ -31,26 +32,11 @@ namespace {
 
 // Runs body in a forked child; returns what it wrote to its pipe (lines "probe errno").
 std::map<std::string, int> in_child(const std::function<void(int out)>& body) {
-  int p[2];
-  REQUIRE(pipe2(p, O_CLOEXEC) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(p[0]);
-    body(p[1]);
-    _exit(0);
-  }
-  close(p[1]);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) text.append(buf, n);
-  close(p[0]);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  INFO(text);
-  REQUIRE(WIFEXITED(status));
+  auto child = boxlab::test::run_forked(body);
+  INFO(child.out);
+  REQUIRE(child.status == 0);
   std::map<std::string, int> out;
-  std::istringstream in(text);
+  std::istringstream in(child.out);
   for (std::string name; in >> name;) in >> out[name];
   return out;
 }

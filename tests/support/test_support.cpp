@@ -22,6 +22,28 @@ extern char** environ;
 
 namespace boxlab::test {
 
+Result run_forked(const std::function<void(int out_fd)>& body) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    close(p[0]);
+    body(p[1]);
+    _exit(0);
+  }
+  close(p[1]);
+  Result r;
+  char buf[4096];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) r.out.append(buf, n);
+  close(p[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
 Result run(const std::vector<std::string>& argv, const std::string& input) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
@@ -189,6 +211,23 @@ Result TempRoot::boxlab(const std::vector<std::string>& args, const std::string&
 void TempRoot::ensure_base_image() const {
   Result r = boxlab({"image", "build-base"});
   if (r.status != 0) throw std::runtime_error("image build-base failed: " + r.err);
+}
+
+nlohmann::json TempRoot::runc_bundle(const std::filesystem::path& dir) const {
+  std::filesystem::create_directories(dir);
+  Result unpacked = boxlab({"run", "--rm", "base", "true"});  // unpacks the layer
+  if (unpacked.status != 0) throw std::runtime_error("boxlab run base true: " + unpacked.err);
+  auto layer = run({"sh", "-c", "ls -d " + path().string() + "/images/layers/*/rootfs | head -1"});
+  if (run({"cp", "-a", trim(layer.out), (dir / "rootfs").string()}).status != 0)
+    throw std::runtime_error("copy the base image's files into " + dir.string());
+  Result spec_run = run({"sh", "-c", "cd " + dir.string() + " && rm -f config.json && runc spec"});
+  if (spec_run.status != 0) throw std::runtime_error("runc spec: " + spec_run.err);
+  nlohmann::json spec;
+  std::ifstream(dir / "config.json") >> spec;
+  spec["process"]["terminal"] = false;
+  // runc and crun: keep their cgroups below ours, named for this test.
+  spec["linux"]["cgroupsPath"] = "boxlab-test-" + path().filename().string();
+  return spec;
 }
 
 }  // namespace boxlab::test

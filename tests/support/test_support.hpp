@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,11 @@ struct Result {
 
 // Runs argv[0] with args, optional stdin text; captures stdout/stderr.
 Result run(const std::vector<std::string>& argv, const std::string& input = {});
+
+// Runs body(out_fd) in a forked child of this test, which then _exits 0; returns the child's
+// status (exit code, or 128+signal) and everything it wrote to out_fd. For probes that must run
+// in a process of their own (a seccomp filter, dropped capabilities cannot be undone).
+Result run_forked(const std::function<void(int out_fd)>& body);
 
 // A private BOXLAB root, /tmp/boxlab-test-PID-XXXXXX (PID: the test process), unique per test.
 // On destruction: `boxlab rm -f` every container (detached ones included) and `oci delete
@@ -42,6 +49,10 @@ class TempRoot {
   Result boxlab(const std::vector<std::string>& args, const std::string& input = {}) const;
   // Builds the base image once into this root (copied from a shared cache when possible).
   void ensure_base_image() const;
+  // An OCI bundle in DIR as `runc spec` makes it, the base image's files as its rootfs (the
+  // base image must exist): returns config.json with terminal off and linux.cgroupsPath below
+  // ours, named for this root; the caller edits it and writes DIR/config.json.
+  nlohmann::json runc_bundle(const std::filesystem::path& dir) const;
 
  private:
   std::filesystem::path path_;
