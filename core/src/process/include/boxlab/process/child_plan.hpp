@@ -40,6 +40,8 @@ enum class Step : int {
   exec,
   join_namespace,
   join_root,
+  exec_stub,  // execveat of the sealed exec stub (a seccomp profile may deny execveat)
+  close_fds,
 };
 const char* step_name(Step step);
 
@@ -104,6 +106,12 @@ struct ChildPlan {
   std::vector<char*> argv;
   std::vector<char*> envp;
   std::string path_env;  // PATH value from env, searched for args[0]
+  // The command is exec'd through boxlab's sealed exec stub (exec_stub.hpp): its argv is
+  // {name, report fd, PATH, args...}; the child writes the report fd's number into
+  // report_fd_text just before the execveat (its own copy of the plan).
+  int exec_stub_fd = -1;
+  std::vector<char*> stub_argv;
+  mutable char report_fd_text[16] = {};
   void finalize();
 };
 
