@@ -26,6 +26,7 @@
 #include "boxlab/process/child_plan.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/names.hpp"
+#include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
 #include "plan_child.hpp"
@@ -88,6 +89,22 @@ void host_mount(Undo& undo, const char* source, const fsys::path& target, const 
                 const std::string& data, const std::string& what) {
   if (::mount(source, target.c_str(), type, 0, data.empty() ? nullptr : data.c_str()) != 0)
     throw Error::system(what);
+  undo.host_mounts.push_back(target.string());
+}
+
+// procfs on the image's /proc, in the host's mount namespace (no mount namespace): resolved
+// inside the rootfs without following any symlink, and mounted on the fd, so an image whose
+// /proc is a symlink (proc -> /etc) cannot put procfs on a host directory.
+void mount_proc_in_rootfs(Undo& undo, const fsys::path& rootfs) {
+  fsys::path target = rootfs / "proc";
+  Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw Error::system("open " + rootfs.string());
+  Fd proc = sys::openat2(root.get(), std::string("proc"), O_PATH | O_DIRECTORY,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+  if (!proc) throw Error::system("the image's /proc must be a directory, not a symlink or missing");
+  std::string via = "/proc/self/fd/" + std::to_string(proc.get());
+  if (::mount("proc", via.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    throw Error::system("mount proc on " + target.string());
   undo.host_mounts.push_back(target.string());
 }
 
@@ -282,8 +299,7 @@ void Creation::prepare_image_rootfs() {
     overlay_data_ = data + (shift ? ",userxattr" : "");
   } else {
     host_mount(undo_, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
-    host_mount(undo_, "proc", rootfs / "proc", "proc", "",
-               "mount proc on " + (rootfs / "proc").string());
+    mount_proc_in_rootfs(undo_, rootfs);
   }
 }
 

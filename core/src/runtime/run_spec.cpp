@@ -113,7 +113,7 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     if (mode != "ro" && mode != "rw") throw Error("--volume: mode '" + mode + "' is not ro or rw");
     struct stat st;
     if (::stat(src.c_str(), &st) != 0) throw Error::system("--volume: source " + src);
-    spec.mounts.push_back({dst, "bind", src, {"rbind", mode}});
+    spec.mounts.push_back({dst, "bind", src, {"rbind", "nosuid", "nodev", mode}});
   }
 
   if (!f.memory.empty()) {
