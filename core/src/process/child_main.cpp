@@ -3,6 +3,7 @@
 // over plan.report_fd and the parent turns them into a readable boxlab::Error. The rootfs
 // work (safe path resolution, mounts, pivot_root) lives in fs/, under the same rules.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "boxlab/fs/apply_mount.hpp"
 #include "boxlab/fs/pivot.hpp"
 #include "boxlab/process/child_plan.hpp"
+#include "boxlab/sys/openat2.hpp"
 #include "exec_stub/abi.h"
 
 namespace boxlab::process {
@@ -120,17 +123,45 @@ void become_root() {
   check(::setresuid(0, 0, 0) == 0, Step::become_root);
 }
 
-// Private propagation, the rootfs mounted on itself, then the planned mounts inside it.
-// Returns the rootfs as an O_PATH fd for pivot_root.
+// Each sysctl through the container's procfs: resolved in the rootfs without symlinks, and
+// refused unless the file really is on a procfs (a bundle's mount could cover /proc/sys).
+void write_sysctls(const ChildPlan& p, int rootfd) {
+  constexpr unsigned long long kResolve =
+      RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (size_t i = 0; i < p.sysctls.size(); ++i) {
+    const int index = static_cast<int>(i);
+    int fd = sys::openat2(rootfd, p.sysctls[i].path.c_str(), O_WRONLY, kResolve);
+    check(fd >= 0, Step::sysctl, index);
+    struct statfs fs {};
+    check(::fstatfs(fd, &fs) == 0, Step::sysctl, index);
+    if (fs.f_type != PROC_SUPER_MAGIC) fail(Step::sysctl, EXDEV, index);
+    const std::string& v = p.sysctls[i].value;
+    check(::write(fd, v.data(), v.size()) == static_cast<ssize_t>(v.size()), Step::sysctl, index);
+    ::close(fd);
+  }
+}
+
+// Private propagation, the rootfs mounted on itself, then the planned mounts inside it, with
+// the sysctls written before the first mask or read-only path. Returns the rootfs as an O_PATH
+// fd for pivot_root.
 int prepare_rootfs(const ChildPlan& p, Release& release) {
   check(::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) == 0, Step::propagation);
   check_errno(fs::mount_rootfs(p.rootfs.c_str(), p.overlay_data.c_str()), Step::mount_rootfs);
   int rootfd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   check(rootfd >= 0, Step::open_rootfs);
+  bool sysctls_written = false;
   for (size_t i = 0; i < p.mounts.size(); ++i) {
-    if (p.mounts[i].fstype == "cgroup2" || p.mounts[i].fstype == "cgroup") release.wait();
-    check_errno(fs::apply_mount(rootfd, p.mounts[i]), Step::mount, static_cast<int>(i));
+    const MountOp& op = p.mounts[i];
+    if (op.fstype == "cgroup2" || op.fstype == "cgroup") release.wait();
+    bool confining = op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask_dir ||
+                     op.kind == MountOp::Kind::mask_file;
+    if (confining && !sysctls_written) {
+      write_sysctls(p, rootfd);
+      sysctls_written = true;
+    }
+    check_errno(fs::apply_mount(rootfd, op), Step::mount, static_cast<int>(i));
   }
+  if (!sysctls_written) write_sysctls(p, rootfd);
   return rootfd;
 }
 

@@ -53,6 +53,8 @@ const char* step_name(Step step) {
       return "join a namespace of the container";
     case Step::join_root:
       return "enter the container's root";
+    case Step::sysctl:
+      return "write a sysctl";
     case Step::exec_stub:
       return "start boxlab's exec stub (execveat; a seccomp profile must allow it)";
     case Step::close_fds:

@@ -25,6 +25,7 @@
 #include "boxlab/ns/idmap.hpp"
 #include "boxlab/process/child_plan.hpp"
 #include "boxlab/runtime/state.hpp"
+#include "boxlab/signals.hpp"
 #include "boxlab/sys/names.hpp"
 #include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
@@ -384,7 +385,9 @@ void Creation::release_child() {
   if (network_) network_->connect(pid_);
   fault_point("create.clone");
   char go = 1;
-  if (::write(sync_.write.get(), &go, 1) != 1) throw Error::system("release the child");
+  // EPIPE: the child died in its set-up; its report says why (read_report).
+  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
+    throw Error::system("release the child");
   sync_.write.reset();
 }
 
@@ -441,7 +444,6 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
   sys::validate_name("container", name);
   return with_context("create container " + name, [&]() -> Container {
-    runtime::refuse_unsupported(spec);
     Creation c(paths_, containers_dir() / name, name, std::move(spec), o);
     c.prepare_dir();
     c.plan_cgroup();

@@ -12,6 +12,7 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/process/child_plan.hpp"
 #include "boxlab/runtime/state.hpp"
+#include "boxlab/signals.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
 #include "plan_child.hpp"
@@ -104,7 +105,8 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
       throw;
     }
     char go = 1;
-    if (::write(sync.write.get(), &go, 1) != 1) throw Error::system("release the exec child");
+    if (write_no_sigpipe(sync.write.get(), &go, 1) != 1 && errno != EPIPE)
+      throw Error::system("release the exec child");
     sync.write.reset();
     process::Report r{};
     ssize_t n;

@@ -31,6 +31,7 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.env = proc.env;
   plan.cwd = proc.cwd;
   plan_security(spec, in.seccomp_cache, plan);
+  plan_sysctls(spec, ns, plan);
   plan.console_fd = in.console_fd;
   return plan;
 }
@@ -49,6 +50,12 @@ std::string describe_failure(const process::Report& r, const process::ChildPlan&
   if (r.step == Step::apply_security)
     return security::child_step_name(static_cast<security::ChildStep>(r.index));
   if (r.step == Step::chdir_cwd) return "chdir to " + plan.cwd;
+  if (r.step == Step::sysctl && r.index >= 0 &&
+      static_cast<size_t>(r.index) < plan.sysctls.size()) {
+    const auto& s = plan.sysctls[static_cast<size_t>(r.index)];
+    return "write " + s.value + " to /" + s.path +
+           (r.errnum == EXDEV ? " (not on the container's procfs)" : "");
+  }
   if (r.step == Step::mount_rootfs) return "mount the root filesystem on " + plan.rootfs;
   return process::step_name(r.step);
 }

@@ -97,6 +97,12 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     throw Error("--hostname needs a uts namespace (add uts to --ns)");
 
   spec.root.readonly = f.read_only;
+  for (const auto& kv : f.sysctls) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error("--sysctl: '" + kv + "' is not KEY=VALUE");
+    spec.sysctl[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
 
   for (const auto& v : f.volumes) {
     // SRC:DST[:ro|rw]

@@ -40,6 +40,7 @@ enum class Step : int {
   exec,
   join_namespace,
   join_root,
+  sysctl,     // one of sysctls; `index` says which
   exec_stub,  // execveat of the sealed exec stub (a seccomp profile may deny execveat)
   close_fds,
 };
@@ -74,6 +75,15 @@ struct ChildPlan {
   std::vector<MountOp> mounts;  // in order, targets inside the container
 
   std::string hostname;  // set when uts_ns and non-empty
+
+  // linux.sysctl, written through the container's own procfs (verified by fstatfs) once it is
+  // mounted and before /proc/sys is made read-only (runc's order). Paths are relative to the
+  // rootfs ("proc/sys/net/ipv4/ip_forward"); runtime::plan_sysctls checked them.
+  struct Sysctl {
+    std::string path;
+    std::string value;
+  };
+  std::vector<Sysctl> sysctls;
 
   // Process.
   std::vector<std::string> args;
