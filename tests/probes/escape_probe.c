@@ -52,6 +52,7 @@ static void attacks(unsigned major_nr, unsigned minor_nr, const char* mask) {
   mkdir("/tmp/probe-cg", 0700);
   rc = mount("cgroup", "/tmp/probe-cg", "cgroup", 0, "memory");
   if (rc != 0) rc = mount("cgroup", "/tmp/probe-cg", "cgroup", 0, "none,name=boxlabprobe");
+  if (rc != 0) rc = mount("cgroup2", "/tmp/probe-cg", "cgroup2", 0, NULL); /* pure v2 */
   report("mount_cgroupfs", rc);
   if (rc == 0) {
     try_open_write("release_agent", "/tmp/probe-cg/release_agent");
@@ -71,7 +72,9 @@ static void attacks(unsigned major_nr, unsigned minor_nr, const char* mask) {
   if (fd >= 0) close(fd);
   unlink("/tmp/probe-kmsg");
   report("init_module", syscall(SYS_init_module, NULL, 0, ""));
-  report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0));
+  /* An undefined flag: a kernel that lets the call through answers EINVAL and loads nothing.
+   * (Flags 0 with no segments would unload a loaded crash kernel.) */
+  report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0x4000UL));
   report("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
   report("add_key", syscall(SYS_add_key, "user", "boxlab-probe", "x", 1, -2));
   union bpf_attr attr;
