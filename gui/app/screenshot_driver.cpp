@@ -161,7 +161,13 @@ void ScreenshotDriver::step() {
       return shoot(true, {});
     case 300:  // the default container watched and its security in
       if (!securityShown(container_ + QStringLiteral("-default"))) return;
-      if (QDockWidget* d = window_->dock(QStringLiteral("namespaces"))) d->raise();
+      if (QDockWidget* d = window_->dock(QStringLiteral("namespaces"))) {
+        d->raise();
+        // The section is the subject: no lab here, so the checks' height goes to it.
+        if (QDockWidget* checks = window_->dock(QStringLiteral("checks"))) checks->hide();
+        window_->resizeDocks({window_->dock(QStringLiteral("processes")), d}, {150, 1000},
+                             Qt::Vertical);
+      }
       next();
       return;
     case 301:  // a moment for the layout; then the privileged one

@@ -182,20 +182,19 @@ void SecurityModel::rebuild() {
     mode = tr("mode 1: strict (read, write, exit only)");
     modeColor = kGood;
   } else {
-    mode = tr("mode 0: disabled, every system call reaches the kernel");
+    mode = tr("mode 0: disabled, no filter");
     modeColor = kBad;
   }
   addRow(QStringLiteral("seccomp"), tr("Seccomp"), mode,
-         tr("/proc/PID/status Seccomp and Seccomp_filters of the container's first process."),
+         tr("/proc/PID/status Seccomp and Seccomp_filters of the container's first process. "
+            "Mode 0: every system call reaches the kernel; mode 2: a filter answers first."),
          modeColor);
   // Short in the row, the engine's whole sentence in the tooltip.
   QString profile = e.profile == QLatin1String("docker-default")
-                        ? tr("Docker's default: %1 system calls allowed, %2 for the rest")
-                              .arg(e.profileSyscalls)
-                              .arg(e.defaultAction)
+                        ? tr("Docker's default (allows %1 system calls)").arg(e.profileSyscalls)
                     : e.profile == QLatin1String("unconfined")
                         ? tr("none (unconfined)")
-                        : tr("%1: %2 system calls named, %3 for the rest")
+                        : tr("%1 (%2 system calls named, default: %3)")
                               .arg(e.profile)
                               .arg(e.profileSyscalls)
                               .arg(e.defaultAction);
@@ -222,18 +221,24 @@ void SecurityModel::rebuild() {
   } else {
     // v2 enforces them as a BPF program, which cannot be read back as rules: say where
     // these come from.
-    QString from = e.devicesSource == QLatin1String("cgroup-v1")
-                       ? tr("read from cgroup v1 devices.list")
-                       : tr("from the spec: cgroup v2 runs them as a BPF program");
+    // Short in the row; the tooltip says why v2 shows the spec's rules.
+    QString from =
+        e.devicesSource == QLatin1String("cgroup-v1") ? tr("v1 devices.list") : tr("spec; v2 BPF");
     QString rules = e.devices.size() == 1 ? tr("1 rule") : tr("%1 rules").arg(e.devices.size());
-    devices = e.devicesAllowAll ? tr("every device, %1").arg(from)
-                                : tr("allow-list of %1, %2").arg(rules, from);
+    devices = e.devicesAllowAll ? tr("every device (%1)").arg(from)
+                                : tr("allow-list of %1 (%2)").arg(rules, from);
     if (e.devicesAllowAll) devicesColor = kBad;
   }
   QStandardItem* dev =
       addRow(QStringLiteral("devices"), tr("Devices"), devices,
-             tr("Which device files the container may read, write or create (mknod). The last "
-                "matching rule decides."),
+             tr("Which device files the container may read, write or create (mknod); the last "
+                "matching rule decides. %1")
+                 .arg(e.devicesSource == QLatin1String("cgroup-v1")
+                          ? tr("Read from the container's cgroup v1 devices.list.")
+                      : e.devicesSource == QLatin1String("spec-v2")
+                          ? tr("cgroup v2 enforces them as a BPF program, which cannot be read "
+                               "back as rules: these are the container's spec's rules.")
+                          : QString()),
              devicesColor);
   for (const auto& r : e.devices)
     dev->appendRow({cell((r.allow ? QString() : tr("deny ")) + r.rule),

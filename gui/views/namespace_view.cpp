@@ -49,17 +49,23 @@ NamespaceView::NamespaceView(NamespaceModel* namespaces, SecurityModel* security
   auto* split = new QSplitter(Qt::Vertical, this);
 
   QWidget* top = pane(split);
-  auto* nsLabel = new QLabel(tr("<b>Namespaces</b>: the same inode means the container shares "
-                                "that view of the system with the host."),
-                             top);
+  // One line in a narrow dock: the rows below need the height.
+  auto* nsLabel =
+      new QLabel(tr("<b>Namespaces</b>: the same inode means shared with the host."), top);
+  nsLabel->setToolTip(
+      tr("The same inode means the container shares that view of the system "
+         "with the host."));
   nsLabel->setWordWrap(true);
   top->layout()->addWidget(nsLabel);
   namespaces_ = table(namespaces, top, tr("Namespaces"));
-  // Every kind in view: the header and seven one-line rows.
+  // Every kind in view: the header and seven one-line rows (sizes as styled, hence polished
+  // first; a couple of pixels spare, or a scroll bar appears for the last one).
+  namespaces_->ensurePolished();
+  namespaces_->horizontalHeader()->ensurePolished();
   namespaces_->setMinimumHeight(namespaces_->horizontalHeader()->sizeHint().height() +
                                 namespaces->rowCount() *
                                     namespaces_->verticalHeader()->defaultSectionSize() +
-                                2 * namespaces_->frameWidth());
+                                2 * namespaces_->frameWidth() + 4);
   top->layout()->addWidget(namespaces_);
 
   // Security and mounts share the lower half as tabs, security first: in a dock a third of

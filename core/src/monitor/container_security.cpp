@@ -332,7 +332,7 @@ SecurityReader::SecurityReader(const ContainerState& state, std::filesystem::pat
   base_.spec_caps = state.spec.process.capabilities.has_value();
   try {
     base_.profile = describe_seccomp_profile(state.spec.seccomp);
-  } catch (const Error& e) {  // parse() checked it; say so rather than fail the event
+  } catch (const std::exception& e) {  // parse() checked it; say so rather than fail the event
     base_.profile.name = "custom";
     base_.profile.description = std::string("a profile boxlab cannot read back: ") + e.what();
   }

@@ -186,7 +186,7 @@ void Monitor::emit_security() {
   } catch (const Error&) {
     return;  // the process is gone: the pidfd says so next
   }
-  std::string text = body.dump();
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text == last_security_) return;
   last_security_ = std::move(text);
   emit("container.security", std::move(body));
