@@ -126,13 +126,13 @@ void SecurityModel::rebuild() {
 
   // Effective first: what the process can do right now.
   // Red where root here is close to the host's root: SYS_ADMIN alone is most of it.
-  bool allCaps = e.privileged || e.effective.names.contains(QLatin1String("CAP_SYS_ADMIN"));
+  bool nearRoot = e.privileged || e.effective.names.contains(QLatin1String("CAP_SYS_ADMIN"));
   QStandardItem* eff = addRow(
       QStringLiteral("effective"), tr("Capabilities (effective)"),
       e.effective.known ? tr("%1   (CapEff %2)").arg(countText(e.effective), e.effective.mask)
                         : tr("unknown"),
       tr("What root in the container may do right now. Expand for the names."),
-      allCaps ? kBad : kGood);
+      nearRoot ? kBad : kGood);
   addNames(eff, e.effective.names);
   QStandardItem* dropped = addRow(
       QStringLiteral("dropped"), tr("Dropped (not in the bounding set)"),
