@@ -10,7 +10,7 @@ namespace {
 
 const QColor kGood(0x20, 0x90, 0x40);
 const QColor kWarn(0xb0, 0x70, 0x10);
-const QColor kBad(0xc0, 0x20, 0x20);
+const QColor kBad(0xdc, 0x3c, 0x3c);  // readable on the light and the dark palette
 
 QStandardItem* cell(const QString& text, const QString& tip = {}) {
   auto* item = new QStandardItem(text);

@@ -628,7 +628,7 @@ class ModelsTest : public QObject {
                  .data(Qt::ForegroundRole)
                  .value<QBrush>()
                  .color(),
-             QColor(0xc0, 0x20, 0x20));
+             QColor(0xdc, 0x3c, 0x3c));
 
     // Watching another container clears it.
     model.setContainer(QStringLiteral("next"));
