@@ -7,9 +7,9 @@
 # BENCH_BIN is build/tests/bench_container_start. It, crun and runc go into the initramfs at
 # their own paths with their libraries (BOXLAB_VM_PROGRAMS), and so does BOXLAB_BIN under its
 # build path, which the bench has compiled in. The guest runs tests/vm/start_bench.sh.
-# The guest is emulated (tcg): each start costs ~10x the host's, so only the ratios to crun
-# mean anything. --runs (default 15) per runtime and variant; ~2-3 s per start here, so the
-# default takes ~5-8 min. --json FILE: the bench's JSON report, copied out of the guest.
+# The guest is emulated (tcg): each start costs 20-50x the host's, so only the ratios to crun
+# mean anything. --runs (default 15) per runtime and variant; 0.3-1 s per start here (runc 2-4 s),
+# so the default takes ~4-6 min. --json FILE: the bench's JSON report, copied out of the guest.
 # Exit status: the bench's (1 when a runtime failed to start a container; timing never fails
 # it), 1 when the VM failed, 77 when qemu, a kernel, crun or runc is missing.
 # Environment: as run-in-vm.sh; BOXLAB_VM_TIMEOUT defaults to what --runs needs.
