@@ -117,6 +117,7 @@ copy_program() {  # $1: executable on the host, $2: its path in the guest; then 
 }
 copy_program "$boxlab_bin" /usr/bin/boxlab
 # Sorted and de-duplicated, so the archive does not depend on the order they were given in.
+# shellcheck disable=SC2086 # split the list
 for prog in $(printf '%s\n' ${BOXLAB_VM_PROGRAMS:-} | LC_ALL=C sort -u); do
   case $prog in /*) ;; *) die "BOXLAB_VM_PROGRAMS wants absolute paths: $prog" ;; esac
   [ -x "$prog" ] || die "BOXLAB_VM_PROGRAMS: not an executable: $prog"

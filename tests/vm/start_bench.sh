@@ -3,6 +3,7 @@
 # and runc, interleaved, four variants) on pure cgroup v2. /test/bench.env names the bench
 # binary and its arguments. Exit status: the bench's (non-zero only when a runtime failed to
 # start a container, or the bench could not set up); timing never fails it.
+# shellcheck disable=SC1091 # written by bench-in-vm.sh
 . /test/bench.env  # BENCH_BIN, BENCH_RUNS, BENCH_COMMIT
 
 echo "start-bench: $(uname -r), $(nproc) vCPUs, tcg emulation: read the ratios, not the times"
