@@ -100,6 +100,22 @@ int make_readonly(int rootfd, const MountOp& op, int fd, const char* target) {
   return rc;
 }
 
+// linux.devices: the node, its mode exactly (mknod applies the umask) and its owner.
+int apply_node(int rootfd, const MountOp& op) {
+  char buf[PATH_MAX];
+  const char* name;
+  int parent = open_parent(rootfd, op.target.c_str(), buf, &name);
+  if (parent < 0) return errno;
+  int err = 0;
+  ::unlinkat(parent, name, 0);  // replace what the image or /dev had there
+  if (::mknodat(parent, name, op.mode, op.rdev) != 0 ||
+      ::fchmodat(parent, name, op.mode & 07777, 0) != 0 ||
+      ::fchownat(parent, name, op.uid, op.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    err = errno;
+  ::close(parent);
+  return err;
+}
+
 int apply_symlink(int rootfd, const MountOp& op) {
   char buf[PATH_MAX];
   const char* name;
@@ -143,6 +159,7 @@ int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
       rc = make_readonly(rootfd, op, fd, target);
       break;
     case K::symlink:
+    case K::node:
       break;
   }
   return rc;
@@ -152,6 +169,7 @@ int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
 
 int apply_mount(int rootfd, const MountOp& op) noexcept {
   if (op.kind == K::symlink) return apply_symlink(rootfd, op);
+  if (op.kind == K::node) return apply_node(rootfd, op);
   bool optional = op.kind == K::mask_file || op.kind == K::mask_dir || op.kind == K::readonly;
   int fd;
   if (optional) {

@@ -1,6 +1,8 @@
 #include "boxlab/fs/mount_plan.hpp"
 
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <map>
 
@@ -146,6 +148,29 @@ void plan_devices(const MountPlanInput& in, std::vector<MountOp>& out) {
   }
 }
 
+// linux.devices: made with mknod; in a user namespace (no mknod there) the host's node of the
+// same path is bound instead, as runc does.
+void plan_device_nodes(const MountPlanInput& in, std::vector<MountOp>& out) {
+  for (const auto& d : in.spec.devices) {
+    if (in.new_namespaces.has(NsKind::user)) {
+      MountOp op = device(d.path.substr(5));
+      op.description = "bind the host's " + d.path;
+      out.push_back(std::move(op));
+      continue;
+    }
+    MountOp op;
+    op.kind = MountOp::Kind::node;
+    op.target = d.path;
+    mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+    op.mode = type | (d.file_mode & 07777);
+    op.rdev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+    op.uid = d.uid;
+    op.gid = d.gid;
+    op.description = "make device node " + d.path;
+    out.push_back(std::move(op));
+  }
+}
+
 void plan_paths(const spec::Spec& spec, std::vector<MountOp>& out) {
   for (const auto& path : spec.masked_paths) {
     MountOp op;
@@ -188,6 +213,7 @@ std::vector<MountOp> plan_mounts(const MountPlanInput& in) {
     out.push_back(std::move(op));
   }
   if (has_dev) plan_devices(in, out);
+  plan_device_nodes(in, out);
   plan_paths(spec, out);
   return out;
 }

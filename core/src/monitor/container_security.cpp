@@ -8,6 +8,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/runtime/device_rules.hpp"
 #include "boxlab/seccomp.hpp"
 
 namespace boxlab::monitor {
@@ -345,12 +346,9 @@ SecurityReader::SecurityReader(const ContainerState& state, std::filesystem::pat
       base_.devices.source = "cgroup-v1";
       devices_list_ = std::filesystem::path(d->get<std::string>()) / "devices.list";
     } else if (dirs.contains("unified") && !own.empty()) {
-      // What create attached as the BPF program: the spec's rules, then Docker's allow rules
-      // (runtime::container_device_rules, which the monitor cannot include).
+      // What create attached as the BPF program.
       base_.devices.source = "spec-v2";
-      base_.devices.rules = own;
-      const auto& defaults = security::docker_default_device_rules();
-      base_.devices.rules.insert(base_.devices.rules.end(), defaults.begin() + 1, defaults.end());
+      base_.devices.rules = runtime::container_device_rules(state.spec);
     }
   }
 }

@@ -199,6 +199,9 @@ void enter_root(const ChildPlan& p, int rootfd) {
   if (p.mount_ns) {
     check_errno(fs::pivot_to(rootfd), Step::pivot_root);
     ::close(rootfd);
+    if (p.root_propagation_after != 0)
+      check(::mount(nullptr, "/", nullptr, p.root_propagation_after, nullptr) == 0,
+            Step::propagation);
     if (p.readonly_root) check_errno(fs::make_root_readonly(), Step::readonly_root);
   } else if (!p.rootfs.empty()) {
     check(::chroot(p.rootfs.c_str()) == 0, Step::chroot);

@@ -8,6 +8,27 @@
 
 namespace boxlab::runtime {
 
+namespace {
+
+// linux.rootfsPropagation: a slave "/" is set before the mounts (host mount events then reach
+// the container, and a slave is no obstacle to pivot_root); shared and unbindable ones after
+// pivot_root on a private tree; private (and the default) before.
+void plan_propagation(const std::string& name, process::ChildPlan& plan) {
+  unsigned long rec = name.size() > 1 && name[0] == 'r' ? MS_REC : 0;
+  std::string base = rec ? name.substr(1) : name;
+  plan.root_propagation = MS_REC | MS_PRIVATE;
+  if (base == "slave")
+    plan.root_propagation = MS_SLAVE | rec;
+  else if (base == "shared")
+    plan.root_propagation_after = MS_SHARED | rec;
+  else if (base == "unbindable")
+    plan.root_propagation_after = MS_UNBINDABLE | rec;
+  else if (base == "private" && !rec)
+    plan.root_propagation_after = MS_PRIVATE;
+}
+
+}  // namespace
+
 process::ChildPlan plan_child(const ChildPlanInput& in) {
   const NsSet& ns = in.new_namespaces;
   const auto& spec = in.spec;
@@ -17,7 +38,7 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.uts_ns = ns.has(NsKind::uts);
   plan.net_ns = ns.has(NsKind::net);
   plan.cgroup_ns = ns.has(NsKind::cgroup);
-  plan.root_propagation = MS_REC | MS_PRIVATE;
+  plan_propagation(spec.rootfs_propagation, plan);
   plan.readonly_root = spec.root.readonly;
   // A joined uts namespace gets the hostname too, as runc sets it.
   if (spec.has_namespace(NsKind::uts)) plan.hostname = spec.hostname;

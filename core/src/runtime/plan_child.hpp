@@ -9,6 +9,7 @@
 #include "boxlab/fs/host_facts.hpp"
 #include "boxlab/paths.hpp"
 #include "boxlab/process/child_plan.hpp"
+#include "boxlab/runtime/device_rules.hpp"
 #include "boxlab/spec.hpp"
 
 namespace boxlab::runtime {
@@ -41,12 +42,6 @@ void plan_security(const spec::Spec& spec, const std::filesystem::path& seccomp_
 inline std::filesystem::path seccomp_cache_dir(const Paths& paths) {
   return paths.state / "cache" / "seccomp";
 }
-
-// The device rules the container's cgroup gets: the spec's, then the devices every container
-// has (Docker's allow rules: null, zero, full, random, urandom, tty, console, ptmx, pts, mknod),
-// as runc and crun append theirs, so `runc spec`'s lone "deny all" still leaves /dev/null.
-// Empty when the spec has none (no device cgroup).
-std::vector<security::DeviceRule> container_device_rules(const spec::Spec& spec);
 
 // linux.sysctl into plan.sysctls (paths under the rootfs's proc/sys): only keys of a namespace
 // the container has of its own, and only with a mount namespace (the child writes them through

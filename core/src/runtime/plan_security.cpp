@@ -80,6 +80,10 @@ std::vector<security::DeviceRule> container_device_rules(const spec::Spec& spec)
   const auto& own = spec.resources.devices;
   if (own.empty()) return {};
   std::vector<security::DeviceRule> rules = own;
+  // linux.devices are allowed too (runc appends them the same way).
+  for (const auto& d : spec.devices)
+    if (d.type != 'p')
+      rules.push_back({true, d.type == 'b' ? 'b' : 'c', d.major, d.minor, security::kRwm});
   const auto& defaults = security::docker_default_device_rules();
   rules.insert(rules.end(), defaults.begin() + 1, defaults.end());  // [0] is "deny all"
   return rules;

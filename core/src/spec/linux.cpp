@@ -171,6 +171,26 @@ std::string parse_propagation(const Node& node) {
   return mode;
 }
 
+Device parse_device(const Node& node) {
+  node.expect_object();
+  Device d;
+  d.path = node.require("path").absolute_path();
+  if (d.path.rfind("/dev/", 0) != 0) node.require("path").fail("must be below /dev");
+  Node type = node.require("type");
+  std::string t = type.string();
+  if (t != "c" && t != "u" && t != "b" && t != "p") type.fail("must be c, u, b or p");
+  d.type = t[0];
+  if (d.type != 'p') {
+    d.major = node.require("major").integer(0, 4095);
+    d.minor = node.require("minor").integer(0, 1048575);
+  }
+  if (auto mode = node.get("fileMode"))
+    d.file_mode = static_cast<std::uint32_t>(mode->integer(0, 07777));
+  if (auto uid = node.get("uid")) d.uid = uid->u32();
+  if (auto gid = node.get("gid")) d.gid = gid->u32();
+  return d;
+}
+
 }  // namespace
 
 void parse_linux(const Node& section, Spec& out) {
@@ -184,6 +204,9 @@ void parse_linux(const Node& section, Spec& out) {
   if (auto gids = section.get("gidMappings")) out.gid_mappings = parse_mappings(*gids);
   if (auto masked = section.get("maskedPaths")) out.masked_paths = masked->absolute_paths();
   if (auto ro = section.get("readonlyPaths")) out.readonly_paths = ro->absolute_paths();
+  if (auto devices = section.get("devices")) {
+    for (const Node& d : devices->items()) out.devices.push_back(parse_device(d));
+  }
   if (auto resources = section.get("resources")) out.resources = parse_resources(*resources);
   if (auto path = section.get("cgroupsPath")) out.cgroups_path = path->string();
   if (auto sysctl = section.get("sysctl")) {

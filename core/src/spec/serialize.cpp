@@ -98,6 +98,22 @@ json linux_json(const Spec& s) {
   if (!s.cgroups_path.empty()) out["cgroupsPath"] = s.cgroups_path;
   if (!s.sysctl.empty()) out["sysctl"] = s.sysctl;
   if (!s.rootfs_propagation.empty()) out["rootfsPropagation"] = s.rootfs_propagation;
+  if (!s.devices.empty()) {
+    json devices = json::array();
+    for (const auto& d : s.devices) {
+      json j = {{"path", d.path},
+                {"type", std::string(1, d.type)},
+                {"fileMode", d.file_mode},
+                {"uid", d.uid},
+                {"gid", d.gid}};
+      if (d.type != 'p') {
+        j["major"] = d.major;
+        j["minor"] = d.minor;
+      }
+      devices.push_back(j);
+    }
+    out["devices"] = devices;
+  }
   if (!s.seccomp.empty()) out["seccomp"] = json::parse(s.seccomp);
   return out;
 }

@@ -61,6 +61,19 @@ struct Mount {
   bool operator==(const Mount&) const = default;
 };
 
+// linux.devices: a node the runtime makes at `path` in the container (and allows in its device
+// cgroup), as runc does.
+struct Device {
+  std::string path;  // absolute, inside the container
+  char type = 'c';   // 'c' (or 'u'), 'b', 'p'
+  std::int64_t major = 0;
+  std::int64_t minor = 0;
+  std::uint32_t file_mode = 0666;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  bool operator==(const Device&) const = default;
+};
+
 struct Namespace {
   NsKind kind;
   std::string path;  // join an existing namespace when set
@@ -119,6 +132,7 @@ struct Spec {
   std::vector<IdMapping> gid_mappings;
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
+  std::vector<Device> devices;  // linux.devices
   Resources resources;
   std::string cgroups_path;
   std::map<std::string, std::string> sysctl;  // "net.ipv4.ip_forward" -> "1" (refused by create)

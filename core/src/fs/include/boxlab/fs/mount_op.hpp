@@ -15,6 +15,7 @@ struct MountOp {
     readonly,   // bind target onto itself read-only, if it exists
     symlink,    // target -> source
     device,     // create a file at target and bind the host device `source` onto it
+    node,       // mknod target (mode, rdev), then chown to uid:gid (linux.devices)
   };
   Kind kind = Kind::fs;
   std::string source;
@@ -24,7 +25,10 @@ struct MountOp {
   std::string data;
   bool fallback_bind = false;  // fs mount refused with EPERM (user ns): bind `fallback_source`
   std::string fallback_source;
-  bool directory = true;    // target kind to create for binds
+  bool directory = true;   // target kind to create for binds
+  unsigned mode = 0;       // node: S_IF* type | permission bits
+  unsigned long rdev = 0;  // node: makedev(major, minor)
+  unsigned uid = 0, gid = 0;
   std::string description;  // "mount proc on /proc", used in errors
 };
 

@@ -71,7 +71,10 @@ struct ChildPlan {
   // parent has mounted it already and the child only chroots (lab 1's "before" picture).
   std::string rootfs;                  // host path of the mount point / bundle rootfs
   std::string overlay_data;            // "lowerdir=..,upperdir=..,workdir=.." or empty for a bind
-  unsigned long root_propagation = 0;  // MS_PRIVATE | MS_REC by default
+  unsigned long root_propagation = 0;  // "/" before the mounts: MS_PRIVATE | MS_REC by default
+  // linux.rootfsPropagation shared or unbindable: set on the new "/" after pivot_root (a shared
+  // parent would make pivot_root fail, so the mounts are made private first).
+  unsigned long root_propagation_after = 0;
   bool readonly_root = false;
   std::vector<MountOp> mounts;  // in order, targets inside the container
 
