@@ -124,7 +124,9 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       std::cout << "\nSteps:\n";
       for (std::size_t k = 0; k < s.lab.steps.size(); ++k)
         std::cout << "  " << (s.mine().steps[s.lab.steps[k].id].passed ? "✔" : " ") << " " << k + 1
-                  << ". " << s.lab.steps[k].title << (k == i ? "   <- you are here" : "") << "\n";
+                  << ". " << s.lab.steps[k].title
+                  << (s.mine().steps[s.lab.steps[k].id].solved_by_solve ? " (solved by solve)" : "")
+                  << (k == i ? "   <- you are here" : "") << "\n";
       std::cout << "\nYour answers folder: " << s.ws.answers().string() << "\n";
     }
     std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
@@ -227,6 +229,12 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     for (std::size_t i : s.steps(ref)) {
       s.open(i, &std::cout);
       std::cout << "# Step " << i + 1 << ": " << s.lab.steps[i].title << "\n";
+      // Recorded first (also when the solution fails half-way): its reports and progress say "solved by
+      // solve" from now on (until `lab reset`), so a grade never counts it as the learner's.
+      s.ws.mark_solved(s.lab.steps[i].id);
+      lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) {
+        p.lab(s.lab.id).step(s.lab, i).solved_by_solve = true;
+      });
       lab::run_commands(*s.engine, s.lab, "step " + std::to_string(i + 1) + " solution",
                         s.lab.steps[i].solution, s.ws, [](const lab::CommandLog& l) {
                           std::cout << "$ " << l.command << "\n" << l.result.out << std::flush;

@@ -72,7 +72,7 @@ Engine::Engine(Probe& probe, Options options) : probe_(probe), options_(options)
 
 std::string Engine::render(const std::string& text, const Workspace& ws, bool live) {
   static const std::regex kPlaceholder(
-      R"(\{(answers|work|(pid|rootfs|answer):([A-Za-z0-9][A-Za-z0-9_.-]*))\})");
+      R"(\{(answers|work|labs|(pid|rootfs|answer|value):([A-Za-z0-9][A-Za-z0-9_.-]*))\})");
   std::string out;
   auto begin = std::sregex_iterator(text.begin(), text.end(), kPlaceholder);
   std::size_t last = 0;
@@ -85,6 +85,10 @@ std::string Engine::render(const std::string& text, const Workspace& ws, bool li
       out += ws.answers().string();
     } else if (what == "work") {
       out += ws.work().string();
+    } else if (what == "labs") {
+      out += ws.labs_dir.string();
+    } else if (fn == "value") {
+      out += ws.value(arg);
     } else if (!live) {
       out += m.str();
     } else if (fn == "answer") {
@@ -200,6 +204,7 @@ StepReport Engine::check_step(const Lab& lab, std::size_t index, const Workspace
   report.step_count = lab.steps.size();
   report.hints_total = static_cast<int>(step.hints.size());
   report.hints_shown = hints_shown;
+  report.solved_by_solve = ws.solved(step.id);
   std::string unmet = unmet_requirements(probe_, lab);
   report.unmet = unmet;
   std::map<std::string, CheckStatus> done;
