@@ -104,6 +104,29 @@ std::string Engine::render(const std::string& text, const Workspace& ws, bool li
   return out + text.substr(last);
 }
 
+json Engine::render_values(const json& spec, const Workspace& ws) {
+  static const std::regex kValue(R"(\{value:([A-Za-z0-9][A-Za-z0-9_.-]*)\})");
+  if (spec.is_string()) {
+    const std::string& text = spec.get_ref<const std::string&>();
+    if (text.find("{value:") == std::string::npos) return spec;
+    std::string out;
+    std::size_t last = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), kValue);
+         it != std::sregex_iterator(); ++it) {
+      out += text.substr(last, static_cast<std::size_t>(it->position()) - last) +
+             ws.value((*it)[1].str());
+      last = static_cast<std::size_t>(it->position() + it->length());
+    }
+    return out + text.substr(last);
+  }
+  if (spec.is_array() || spec.is_object()) {
+    json out = spec;
+    for (auto& [key, item] : out.items()) item = render_values(item, ws);
+    return out;
+  }
+  return spec;
+}
+
 CommandResult Engine::run_shell(const std::string& command, const Workspace& ws, double timeout) {
   std::string script;
   try {
@@ -137,7 +160,17 @@ CheckResult Engine::run_check(const Lab& lab, const Step& step, const Check& che
     return r;
   }
   const detail::KindDef* def = detail::find_kind(check.kind);
-  detail::KindContext ctx{*this, probe_, lab, ws, check};
+  // The learner's values go into every string of the check (regexes too) before it runs.
+  Check mine = check;
+  try {
+    mine.spec = render_values(check.spec, ws);
+  } catch (const std::exception& e) {
+    r.status = CheckStatus::error;
+    r.expected = check.title;
+    r.observed = e.what();
+    return r;
+  }
+  detail::KindContext ctx{*this, probe_, lab, ws, mine};
   bool final = false;
   int retries = options_.retry ? check.retries : 0;
   for (int attempt = 0; attempt <= retries && !final; ++attempt) {

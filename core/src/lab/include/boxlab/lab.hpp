@@ -311,6 +311,9 @@ class Engine {
   // learner).
   std::string render(const std::string& text, const Workspace& ws, bool live = true);
 
+  // Every {value:NAME} in the strings of a JSON value (a check as written) replaced.
+  static nlohmann::json render_values(const nlohmann::json& spec, const Workspace& ws);
+
   // One shell command on the host (placeholders rendered, `boxlab` = this boxlab).
   CommandResult run_shell(const std::string& command, const Workspace& ws, double timeout);
 
