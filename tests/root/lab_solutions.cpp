@@ -159,7 +159,7 @@ TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the
   REQUIRE(root.boxlab({"lab", "solve", "02", "--step", "1"}).status == 0);
   r = root.boxlab({"lab", "check", "02", "--step", "1"});
   CHECK(r.status == 0);
-  CHECK_THAT(r.out, Catch::Contains("Step 1 done."));
+  CHECK_THAT(r.out, Catch::Contains("Step 1 done (solved by solve)."));
   // A bad lab file: one line naming the file, the step and the field.
   setenv("BOXLAB_LABS_DIR", (fs::path(BOXLAB_SOURCE_DIR) / "tests/data/lab/bad").c_str(), 1);
   r = root.boxlab({"lab", "check", "01"});
