@@ -7,7 +7,7 @@
  * sender's parent's command line (a shell, or `boxlab exec NAME -- kill ...`). Then it dies of
  * SIGTERM, like a process without a handler; when the sender was already gone (reaped) it says so
  * and waits for the next SIGTERM instead.
- * Usage: sigwho OUTDIR [LABEL...]   (LABELs only show up in ps, so a learner can find it) */
+ * Usage: sigwho OUTDIR [LABEL...]; OUTDIR/ready appears once it listens.   (LABELs only show up in ps, so a learner can find it) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigprocmask(SIG_BLOCK, &set, NULL);
   char file[4096], tmp[4200];
+  /* OUTDIR/ready: SIGTERM is blocked now, so it waits for sigwaitinfo (the lab's setup waits for
+   * this file: a SIGTERM before the block would kill us without a word). */
+  snprintf(file, sizeof file, "%s/ready", argv[1]);
+  FILE* ready = fopen(file, "w");
+  if (ready) fclose(ready);
   snprintf(file, sizeof file, "%s/sent-by", argv[1]);
   snprintf(tmp, sizeof tmp, "%s.tmp", file);
   for (;;) {
