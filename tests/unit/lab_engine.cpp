@@ -403,6 +403,16 @@ TEST_CASE("answer checks compare with the truth and never show it") {
   CHECK(r.expected == "in " + (f.ws.answers() / "word").string() + ": the victim's pid");
 }
 
+TEST_CASE("an exec check with about shows that, not the command that computes its truth") {
+  Fixture f;
+  f.probe.runner = [](const auto&, const auto&) { return CommandResult{1, "", "", false}; };
+  auto r = f.one(R"({"id": "a", "title": "a", "kind": "exec", "about": "the proof is in {work}",
+                     "command": "grep -qx secret-truth {work}/proof"})");
+  CHECK(r.status == CheckStatus::fail);
+  CHECK(r.expected == "the proof is in " + f.ws.work().string());
+  CHECK(r.expected.find("secret-truth") == std::string::npos);
+}
+
 TEST_CASE("per-learner values are drawn once, kept, and fill checks, commands and text") {
   Fixture f;
   f.ws.value_specs = json::parse(R"({"size": {"int": [4097, 8191]}, "tag": {"hex": 3},
