@@ -78,7 +78,8 @@ TEST_CASE("lab 01: the victim killed from the host does not pass as killed from 
   REQUIRE_FALSE(victim.empty());
   // The learner finds the pid, then kills it from the host: SIGTERM all the same, from a shell
   // that stays long enough for the victim to see it.
-  REQUIRE(l.sh("echo " + victim + " > '" + (l.ws / "answers/victim-pid").string() + "'").status == 0);
+  REQUIRE(l.sh("echo " + victim + " > '" + (l.ws / "answers/victim-pid").string() + "'").status ==
+          0);
   REQUIRE(l.sh("kill " + victim + "; sleep 1").status == 0);
   auto r = l.check(3);
   CHECK(r["victim-pid"] == "pass");

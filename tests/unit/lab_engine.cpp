@@ -431,7 +431,9 @@ TEST_CASE("per-learner values are drawn once, kept, and fill checks, commands an
         "ipcmk -M " + size + " " + tag);
   CHECK_THROWS_WITH(f.ws.value("nope"), Catch::Contains("the lab has no value 'nope'"));
   // In a check, regexes included.
-  f.probe.runner = [&](const auto&, const auto&) { return CommandResult{0, size + "\n", "", false}; };
+  f.probe.runner = [&](const auto&, const auto&) {
+    return CommandResult{0, size + "\n", "", false};
+  };
   auto r = f.one(R"({"id": "a", "title": "a", "kind": "exec", "command": "echo {value:size}",
                      "stdout": "^{value:size}$"})");
   CHECK(r.status == CheckStatus::pass);

@@ -102,9 +102,10 @@ std::string truth_of(KindContext& ctx, const json& t) {
     CommandResult r =
         ctx.probe.run(ctx.command(t["command"], name.empty()), name, ctx.check.timeout);
     if (r.timed_out || r.status != 0)
-      throw NotYet(std::string("cannot work out the answer yet: what it depends on is not there (") +
-                   (r.timed_out ? "the lab's own look timed out" : "the lab's own look failed") +
-                   "); do the step's earlier parts first");
+      throw NotYet(
+          std::string("cannot work out the answer yet: what it depends on is not there (") +
+          (r.timed_out ? "the lab's own look timed out" : "the lab's own look failed") +
+          "); do the step's earlier parts first");
     return trim(r.out);
   }
   if (from == "file") {

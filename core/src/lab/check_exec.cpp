@@ -73,7 +73,8 @@ Verdict run_exec(KindContext& ctx) {
   add("stdout_not", "output not matching");
   add("stderr", "errors matching");
   add("stderr_not", "errors not matching");
-  if (s.contains("about")) v.expected = ctx.engine.render(s["about"].get<std::string>(), ctx.ws, false);
+  if (s.contains("about"))
+    v.expected = ctx.engine.render(s["about"].get<std::string>(), ctx.ws, false);
   ctx.expected = v.expected;
   if (!container.empty()) ctx.container(container, true);
 

@@ -146,7 +146,18 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
   Field hints = f.require("hints");
   s.hints = hints.strings();
   if (s.hints.size() < 2) hints.fail("give at least two hints, from a nudge to nearly the answer");
-  s.solution = commands(f.require("solution"), false);
+  Field solution = f.require("solution");
+  for (const auto& item : solution.items()) {
+    if (item.json().is_object()) {
+      item.only({"command", "shows"});
+      s.solution.push_back(item.require("command").string());
+      s.solution_shows.push_back(item.require("shows").string());
+    } else {
+      s.solution.push_back(item.string());
+      s.solution_shows.emplace_back();
+    }
+  }
+  if (s.solution.empty()) solution.fail("needs at least one command");
   return s;
 }
 
@@ -222,8 +233,7 @@ Lab parse_lab(std::string_view json_text, std::string_view readme_text, const fs
       throw Error(std::string("invalid JSON: ") + e.what());
     }
     Field root(doc, "");
-    root.only(
-        {"id", "title", "summary", "minutes", "requirements", "cleanup", "values", "steps"});
+    root.only({"id", "title", "summary", "minutes", "requirements", "cleanup", "values", "steps"});
     Lab lab;
     lab.dir = dir;
     std::string dirname = dir.filename().string();

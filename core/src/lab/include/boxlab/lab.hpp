@@ -52,6 +52,9 @@ struct Step {
   std::vector<Check> checks;
   std::vector<std::string> hints;     // from a nudge to nearly the answer
   std::vector<std::string> solution;  // shell commands that complete the step
+  // Per solution command: "" when the step's checks need it, else why not (it only shows what
+  // the step is about). lab.json: {"command": "...", "shows": "why"} in place of the string.
+  std::vector<std::string> solution_shows;
 };
 
 struct Lab {
@@ -209,7 +212,7 @@ struct Workspace {
 struct StepProgress {
   bool passed = false;
   bool solved_by_solve = false;  // `lab solve` ran this step's solution ("solvedBy": "solve")
-  std::string passed_at;  // RFC 3339
+  std::string passed_at;         // RFC 3339
   int hints_shown = 0;
   bool setup_done = false;
   int checks_run = 0;
