@@ -74,6 +74,9 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("-u,--user", run_flags->user,
                   "USER[:GROUP] to run as (ids, or names from the image's /etc/passwd and group)");
   run->add_flag("--read-only", run_flags->read_only, "Mount the root filesystem read-only");
+  run->add_option("--sysctl", run_flags->sysctls,
+                  "Set a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*, ...)")
+      ->allow_extra_args(false);
   run->add_option("--events", run_flags->events, "Append container.state events (JSON lines)");
   run->add_option("--cap-add", run_flags->security.cap_add, "Add a capability (NAME or ALL)")
       ->allow_extra_args(false);

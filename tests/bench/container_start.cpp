@@ -1,9 +1,10 @@
 // Container start: create + start + wait + delete of /bin/true in one busybox bundle, for
-// `boxlab oci run`, crun and runc, interleaved in one run, in three variants (with a network
-// namespace, without, with memory+pids limits). Prints medians, spread (p10..p90), max RSS and
-// each runtime's ratio to crun, and writes the same as JSON. Then the cold grace period a move
-// into a v1 cgroup waits for (the floor of every runtime's start on v1) against crun's median.
-// Measures; asserts nothing.
+// `boxlab oci run`, crun and runc, interleaved in one run, in four variants (with a network
+// namespace, without, with memory+pids limits, and without a netns but confined as `boxlab run`
+// confines by default: Docker's capabilities, seccomp profile and device rules). Prints medians,
+// spread (p10..p90), max RSS and each runtime's ratio to crun, and writes the same as JSON. Then
+// the cold grace period a move into a v1 cgroup waits for (the floor of every runtime's start on
+// v1) against crun's median. Measures; asserts nothing.
 //
 // Runs as root. Everything happens in a private mount namespace of this process, with a private
 // cgroup namespace whose v1 hierarchies are mounted afresh: each runtime's cgroups land below
@@ -38,6 +39,8 @@
 #include <thread>
 #include <vector>
 
+#include "boxlab/capabilities.hpp"
+#include "boxlab/seccomp.hpp"
 #include "test_support.hpp"
 
 extern char** environ;
@@ -45,6 +48,47 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// Docker's default profile in OCI form for a container with Docker's 14 capabilities on x86_64:
+// boxlab's own table with its includes/excludes resolved (crun and runc take no conditions).
+json docker_profile_oci() {
+  namespace sec = boxlab::security;
+  json profile = json::parse(sec::profile_json(sec::docker_default_profile()));
+  auto has_cap = [](const json& names) {
+    for (const auto& n : names)
+      if (auto cap = sec::cap_from_name(n.get<std::string>());
+          !cap || !(sec::kDockerDefaultCaps & sec::cap_bit(*cap)))
+        return false;
+    return true;
+  };
+  auto holds = [&](const json& cond, bool include) {
+    if (!cond.is_object()) return true;  // no condition: the rule applies
+    bool caps_ok = !cond.contains("caps") || (include ? has_cap(cond["caps"]) : [&] {
+      for (const auto& n : cond["caps"])
+        if (has_cap(json::array({n}))) return false;
+      return true;
+    }());
+    bool arch_ok = true;
+    if (cond.contains("arches")) {
+      bool listed =
+          std::find(cond["arches"].begin(), cond["arches"].end(), "amd64") != cond["arches"].end();
+      arch_ok = include ? listed : !listed;
+    }
+    return caps_ok && arch_ok;  // minKernel: every kernel this runs on is newer
+  };
+  json rules = json::array();
+  for (auto rule : profile["syscalls"]) {
+    if (!holds(rule.value("includes", json()), true) ||
+        !holds(rule.value("excludes", json()), false))
+      continue;
+    rule.erase("includes");
+    rule.erase("excludes");
+    rule.erase("comment");
+    rules.push_back(rule);
+  }
+  profile["syscalls"] = rules;
+  return profile;
+}
 
 struct Sample {
   double ms = 0;
@@ -248,6 +292,20 @@ int main(int argc, char** argv) try {
   limits["linux"]["resources"]["memory"] = {{"limit", 64 * 1024 * 1024}};
   limits["linux"]["resources"]["pids"] = {{"limit", 64}};
   variants.push_back({"limits", limits});
+  // What `boxlab run` confines a container with by default: Docker's 14 capabilities, Docker's
+  // seccomp profile and Docker's device rules, in one bundle all three runtimes run.
+  json confined = no_net;
+  std::vector<std::string> docker_caps;
+  for (int cap = 0; cap < 64; ++cap)
+    if (boxlab::security::kDockerDefaultCaps & boxlab::security::cap_bit(cap))
+      docker_caps.push_back(boxlab::security::cap_name(cap));
+  confined["process"]["capabilities"] = {{"bounding", docker_caps},
+                                         {"effective", docker_caps},
+                                         {"permitted", docker_caps},
+                                         {"inheritable", json::array()},
+                                         {"ambient", json::array()}};
+  confined["linux"]["seccomp"] = docker_profile_oci();
+  variants.push_back({"confined", confined});
 
   // Each runtime keeps its state where it would by default, in /run: a tmpfs on a usual host
   // (not on this one, where / and /run are one ext4). The same tmpfs here for all three.

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
 #include "net_support.hpp"
 #include "test_support.hpp"
@@ -21,9 +22,9 @@ const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
 const std::vector<std::string> kProven = {
-    "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace", "04-uts-ipc",
-    "05-user-namespace",     "06-cgroup-memory", "07-cgroup-pids-cpu", "08-image-layers",
-    "09-network-namespaces"};
+    "01-process-and-chroot", "02-pid-namespace",       "03-mount-namespace", "04-uts-ipc",
+    "05-user-namespace",     "06-cgroup-memory",       "07-cgroup-pids-cpu", "08-image-layers",
+    "09-network-namespaces", "10-capabilities-seccomp"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -182,4 +183,112 @@ TEST_CASE("lab 09 network namespaces: each step fails before its solution and pa
   // Everything the lab makes (veth pair, bridge, port) lives in this test's own netns.
   if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
   prove("09-network-namespaces");
+}
+
+TEST_CASE(
+    "lab 10 capabilities seccomp devices: each step fails before its solution and passes "
+    "after") {
+  prove("10-capabilities-seccomp");
+}
+
+namespace {
+
+// The status of check `id` in one step's JSON report.
+std::string status_of(const json& step, const std::string& id) {
+  for (const auto& r : step["results"])
+    if (r["id"] == id) return r["status"].get<std::string>();
+  FAIL("no check " << id << " in step " << step["id"]);
+  return "";
+}
+
+}  // namespace
+
+// Lab 10's checks look at the containers, not at what the learner typed: with each step's key
+// flag left out (a container started without --privileged, --cap-drop NET_RAW or the seccomp
+// profile, or the device node made in a container without device rules), the check that
+// observes it fails; then the real solution passes.
+TEST_CASE("lab 10: each step's check fails when the step's key action is left out") {
+  if (!boxlab::test::is_root()) {
+    WARN("needs root");
+    return;
+  }
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path state = root.path() / "lab-state";
+  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
+  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
+  setenv("NO_COLOR", "1", 1);
+  struct Reset {
+    const TempRoot& root;
+    ~Reset() { root.boxlab({"lab", "reset", "10"}); }
+  } reset{root};
+  auto ok = [&](const std::vector<std::string>& args) {
+    Result r = root.boxlab(args);
+    INFO("boxlab " << args[0] << ": " << r.out << r.err);
+    REQUIRE(r.status == 0);
+  };
+  auto solve = [&](int step) {
+    ok({"lab", "solve", "10", "--step", std::to_string(step)});
+    json after = check_step(root, "10", static_cast<std::size_t>(step));
+    REQUIRE(after["passed"].get<bool>());
+  };
+  const std::vector<std::string> sleep = {"base", "sleep", "1010"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"run", "-d"});
+    args.insert(args.end(), sleep.begin(), sleep.end());
+    ok(args);
+  };
+
+  // Step 1: lab10-priv without --privileged has the default set and a filter.
+  run({"--name", "lab10-box"});
+  run({"--name", "lab10-priv"});
+  json s = check_step(root, "10", 1);
+  CHECK(status_of(s, "box-default-caps") == "pass");
+  CHECK(status_of(s, "priv-all-caps") == "fail");
+  CHECK(status_of(s, "priv-no-seccomp") == "fail");
+  ok({"rm", "-f", "lab10-box", "lab10-priv"});
+  solve(1);
+
+  // Step 2: lab10-noraw without --cap-drop NET_RAW pings.
+  run({"--name", "lab10-noraw"});
+  s = check_step(root, "10", 2);
+  CHECK(status_of(s, "noraw-caps") == "fail");
+  CHECK(status_of(s, "noraw-ping-refused") == "fail");
+  ok({"rm", "-f", "lab10-noraw"});
+  solve(2);
+
+  // Step 3: the profile is written but lab10-nomkdir starts without it (Docker's default
+  // profile), or with one that names only mkdirat (busybox's mkdir calls mkdir).
+  fs::path work = state / "labs" / "10-capabilities-seccomp" / "work";
+  fs::create_directories(work);
+  boxlab::write_file_atomic(work / "no-mkdir.json",
+                            R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [)"
+                            R"({"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO"}]})");
+  run({"--name", "lab10-nomkdir"});
+  s = check_step(root, "10", 3);
+  CHECK(status_of(s, "profile") == "pass");
+  CHECK(status_of(s, "nomkdir") == "pass");
+  CHECK(status_of(s, "nomkdir-refused") == "fail");
+  ok({"rm", "-f", "lab10-nomkdir"});
+  run({"--name", "lab10-nomkdir", "--security-opt",
+       "seccomp=" + (work / "no-mkdir.json").string()});
+  s = check_step(root, "10", 3);
+  CHECK(status_of(s, "nomkdir-refused") == "fail");
+  CHECK(status_of(s, "nomkdir-touch-works") == "pass");
+  ok({"rm", "-f", "lab10-nomkdir"});
+  solve(3);
+
+  // Step 4: in a lab10-box without device rules (--privileged) the node opens.
+  ok({"rm", "-f", "lab10-box"});
+  run({"--name", "lab10-box", "--privileged"});
+  ok({"exec", "lab10-box", "--", "mknod", "/tmp/kmsg", "c", "1", "11"});
+  ok({"exec", "lab10-priv", "--", "mknod", "/tmp/kmsg", "c", "1", "11"});
+  s = check_step(root, "10", 4);
+  CHECK(status_of(s, "node") == "pass");
+  CHECK(status_of(s, "open-refused") == "fail");
+  CHECK(status_of(s, "priv-opens") == "pass");
+  ok({"rm", "-f", "lab10-box"});
+  ok({"exec", "lab10-priv", "--", "rm", "/tmp/kmsg"});
+  run({"--name", "lab10-box"});
+  solve(4);
 }

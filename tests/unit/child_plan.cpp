@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <map>
 #include <string>
 
 #include "boxlab/error.hpp"
@@ -163,4 +164,42 @@ TEST_CASE("child plan: a profile libseccomp refuses names /linux/seccomp") {
   } catch (const Error& e) {
     CHECK_THAT(std::string(e.what()), Catch::StartsWith("/linux/seccomp"));
   }
+}
+
+TEST_CASE("child plan: namespaced sysctls become proc paths, anything else names its pointer") {
+  spec::Spec s = spec::default_spec();
+  NsSet all = NsSet::parse("pid,mount,uts,ipc,network");
+  s.sysctl = {{"net.ipv4.ip_forward", "1"},
+              {"kernel/shmmax", "4096"},
+              {"fs.mqueue.msg_max", "9"},
+              {"kernel.domainname", "lab"}};
+  ChildPlan p = plan(s, all, facts_for(s));
+  REQUIRE(p.sysctls.size() == 4);
+  // std::map order: fs.mqueue..., kernel.domainname, kernel/shmmax, net.ipv4...
+  CHECK(p.sysctls[0].path == "proc/sys/fs/mqueue/msg_max");
+  CHECK(p.sysctls[1].path == "proc/sys/kernel/domainname");
+  CHECK(p.sysctls[2].path == "proc/sys/kernel/shmmax");
+  CHECK(p.sysctls[3].path == "proc/sys/net/ipv4/ip_forward");
+  CHECK(p.sysctls[3].value == "1");
+
+  auto refused = [&](std::map<std::string, std::string> sysctl, NsSet ns, const char* what) {
+    spec::Spec bad = spec::default_spec();
+    bad.sysctl = std::move(sysctl);
+    INFO(what);
+    CHECK_THROWS_WITH(plan(bad, ns, facts_for(bad)), Catch::Contains(what));
+  };
+  refused({{"kernel.core_pattern", "|/x"}}, all,
+          "/linux/sysctl/kernel.core_pattern: not a namespaced");
+  refused({{"vm.overcommit_memory", "1"}}, all, "not a namespaced");
+  refused({{"net.../ipv4", "1"}}, all, "is not a sysctl name");
+  refused({{"net.ipv4.ip_forward", "1\n2"}}, all, "newline");
+  NsSet no_net = all;
+  no_net.remove(NsKind::net);
+  refused({{"net.ipv4.ip_forward", "1"}}, no_net, "shares the host's network namespace");
+  NsSet no_ipc = all;
+  no_ipc.remove(NsKind::ipc);
+  refused({{"kernel.shmmax", "1"}}, no_ipc, "shares the host's ipc namespace");
+  NsSet no_mount = all;
+  no_mount.remove(NsKind::mount);
+  refused({{"net.ipv4.ip_forward", "1"}}, no_mount, "needs a mount namespace");
 }

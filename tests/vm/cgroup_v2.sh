@@ -77,6 +77,31 @@ while [ "$(cat /tmp/vol/n)" = "$b" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i +
 check "a thawed counter moves again" [ "$(cat /tmp/vol/n)" != "$b" ]
 check "rm -f counter" bx rm -f counter
 
+# --- devices and the escape probe on v2 (issue 14) ---------------------------------------------
+# Here the device rules are a BPF_PROG_TYPE_CGROUP_DEVICE program on the container's cgroup (no
+# devices controller on v2): a /dev/kmsg node the container makes itself opens on the host's
+# terms only under --privileged. The probe (tests/probes/escape_probe.c) then tries what this
+# Debian kernel can host and the dev machine's cannot: init_module and kexec_load reach the
+# kernel (modules and kexec are built in), /proc/sysrq-trigger exists.
+kmsg='mknod /tmp/kmsg c 1 11 && head -c 1 /tmp/kmsg >/dev/null 2>&1; echo open=$?; head -c 0 /dev/null; echo null=$?'
+expect_eq "default device rules (BPF on v2): kmsg refused, /dev/null allowed" "open=1 null=0" \
+  "$(bxs run --rm base -- sh -c "$kmsg" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "--privileged: no device program, kmsg opens" "open=0 null=0" \
+  "$(bxs run --rm --privileged base -- sh -c "$kmsg" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+mkdir -p /tmp/probe && cp /test/escape_probe /tmp/probe/ && chmod 755 /tmp/probe/escape_probe
+probe() { bxs run --rm -v /tmp/probe:/probe:ro "$@" base -- /probe/escape_probe attacks 8 0 /proc/keys; }
+def=$(probe 2>&1)
+priv=$(probe --privileged 2>&1)
+seen() { printf '%s\n' "$1" | sed -n "s/^$2 //p"; }
+for name in mount mount_cgroupfs umount_mask init_module kexec_load keyctl add_key bpf \
+    perf_event_open unshare_user_mount open_kmsg; do
+  expect_eq "probe under the defaults: $name refused (EPERM)" "1" "$(seen "$def" $name)"
+  check "probe under --privileged: $name gets further ($(seen "$priv" $name))" \
+    [ "$(seen "$priv" $name)" != "1" ]
+done
+expect_eq "probe: core_pattern read-only (EROFS)" "30" "$(seen "$def" core_pattern)"
+[ -e /proc/sysrq-trigger ] && expect_eq "probe: sysrq-trigger read-only (EROFS)" "30" "$(seen "$def" sysrq_trigger)"
+
 # --- cleanup: no container cgroup is left below ours -------------------------------------------
 left=$(find "$SCOPE" -mindepth 1 -type d -name 'boxlab-*' ! -name boxlab-engine)
 expect_eq "no container cgroup left under $SCOPE" "" "$left"

@@ -29,4 +29,5 @@ function(boxlab_add_vm_test name script)
 endfunction()
 
 boxlab_add_vm_test(smoke smoke.sh)
-boxlab_add_vm_test(cgroup_v2 cgroup_v2.sh)
+# The escape probe (tests/CMakeLists.txt builds it for root/security_escapes) goes along.
+boxlab_add_vm_test(cgroup_v2 cgroup_v2.sh ${escape_probe})

@@ -51,6 +51,55 @@ int remount_target(int rootfd, const char* path, unsigned long flags) {
   return rc;
 }
 
+// A bind done on the open mount (mount API, 5.12+): clone the source tree detached, set its
+// attributes on every mount of the clone (recursively: a read-only `-v` makes its submounts
+// read-only too), then attach it on the target fd. Nothing is looked up again by path, and the
+// mount is never visible with the wrong attributes. -1 with errno ENOSYS on older kernels.
+int bind_tree(int source_dirfd, const char* source, int target_fd, unsigned long flags,
+              bool recursive) {
+  unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  if (*source == '\0') tree_flags |= AT_EMPTY_PATH;
+  int tree = ::open_tree(source_dirfd, source, tree_flags);
+  if (tree < 0) return -1;
+  mount_attr attr{};
+  if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  int rc = 0;
+  if (attr.attr_set != 0)
+    rc = ::mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                         sizeof attr);
+  if (rc == 0)
+    rc = ::move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int err = errno;
+  ::close(tree);
+  errno = err;
+  return rc;
+}
+
+// The bind of `source` (a host path) on op's target: by bind_tree, or mount(2) and a remount
+// where the kernel has no mount API.
+int bind_source(int rootfd, const char* source, const MountOp& op, unsigned long flags, int fd,
+                const char* target) {
+  bool recursive = (flags & MS_REC) != 0;
+  if (bind_tree(AT_FDCWD, source, fd, flags, recursive) == 0) return 0;
+  if (errno != ENOSYS) return -1;
+  int rc = ::mount(source, target, nullptr, MS_BIND | (flags & MS_REC), nullptr);
+  if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), flags);
+  return rc;
+}
+
+// readonlyPaths: the path bound on itself, read-only, nosuid, nodev, noexec, recursively.
+int make_readonly(int rootfd, const MountOp& op, int fd, const char* target) {
+  constexpr unsigned long kFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (bind_tree(fd, "", fd, kFlags, true) == 0) return 0;
+  if (errno != ENOSYS) return -1;
+  int rc = ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr);
+  if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), kFlags);
+  return rc;
+}
+
 int apply_symlink(int rootfd, const MountOp& op) {
   char buf[PATH_MAX];
   const char* name;
@@ -72,14 +121,12 @@ int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
       if (rc != 0 && (errno == EPERM || errno == EINVAL) && op.fallback_bind) {
         // In a user namespace some filesystems (sysfs without a net ns, proc without a pid
         // ns) cannot be mounted fresh; a recursive bind of the host's is what runc does too.
-        rc = ::mount(op.fallback_source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr);
-        if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), op.flags);
+        rc = bind_source(rootfd, op.fallback_source.c_str(), op, op.flags | MS_REC, fd, target);
       }
       break;
     case K::bind:
     case K::device:
-      rc = ::mount(op.source.c_str(), target, nullptr, MS_BIND | (op.flags & MS_REC), nullptr);
-      if (rc == 0) rc = remount_target(rootfd, op.target.c_str(), op.flags);
+      rc = bind_source(rootfd, op.source.c_str(), op, op.flags, fd, target);
       break;
     case K::mask_file:
       rc = ::mount("/dev/null", target, nullptr, MS_BIND, nullptr);
@@ -93,10 +140,7 @@ int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
       break;
     }
     case K::readonly:
-      rc = ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr);
-      if (rc == 0)
-        rc =
-            remount_target(rootfd, op.target.c_str(), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      rc = make_readonly(rootfd, op, fd, target);
       break;
     case K::symlink:
       break;

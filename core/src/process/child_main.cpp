@@ -3,6 +3,7 @@
 // over plan.report_fd and the parent turns them into a readable boxlab::Error. The rootfs
 // work (safe path resolution, mounts, pivot_root) lives in fs/, under the same rules.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,9 +24,14 @@
 #include "boxlab/fs/apply_mount.hpp"
 #include "boxlab/fs/pivot.hpp"
 #include "boxlab/process/child_plan.hpp"
+#include "boxlab/sys/openat2.hpp"
+#include "exec_stub/abi.h"
 
 namespace boxlab::process {
 namespace {
+
+static_assert(static_cast<int>(Step::exec) == BOXLAB_EXEC_STUB_STEP,
+              "the exec stub reports failures as Step::exec");
 
 const ChildPlan* g_plan = nullptr;
 
@@ -47,7 +55,11 @@ void check_errno(int err, Step step, int index = -1) {
 
 // The parent blocks signals to forward them; the container starts with a clean slate, and
 // dies with boxlab if boxlab dies during set-up.
+// Non-dumpable until the exec: a process of the container (one of `exec`, or any without a pid
+// namespace) cannot open our /proc/PID/exe, the host's boxlab binary, nor ptrace us. The
+// kernel resets it at execve.
 void reset_signals() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -58,7 +70,8 @@ void reset_signals() {
 // Closes every fd but stdio and the ones the plan uses: the container must not inherit the
 // parent's (a state-dir lock held by a created container would block every later command).
 void close_other_fds(const ChildPlan& p) {
-  int keep[] = {2, p.sync_fd, p.report_fd, p.start_fd, p.console_fd, p.stdin_fd, p.stdout_fd};
+  int keep[] = {2,          p.sync_fd,   p.report_fd,   p.start_fd, p.console_fd,
+                p.stdin_fd, p.stdout_fd, p.exec_stub_fd};
   constexpr int n = sizeof keep / sizeof keep[0];
   for (int i = 1; i < n; ++i)  // insertion sort: no allocation
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
@@ -95,9 +108,19 @@ class Release {
     if (released_) return;
     char one;
     if (::read(p_.sync_fd, &one, 1) != 1) fail(Step::wait_parent, errno ? errno : EPIPE);
-    ::close(p_.sync_fd);
+    if (!p_.pause_before_pivot) ::close(p_.sync_fd);  // else its second byte is still to come
     released_ = true;
     if (p_.cgroup_ns) check(::unshare(CLONE_NEWCGROUP) == 0, Step::cgroup_ns);
+  }
+
+  // Mounts done: the parent runs the createRuntime and createContainer hooks, then says go.
+  void pause_for_hooks() {
+    wait();
+    Report paused{Step::hooks, 0, -1};
+    check(::write(p_.report_fd, &paused, sizeof paused) == sizeof paused, Step::hooks);
+    char go;
+    if (::read(p_.sync_fd, &go, 1) != 1) fail(Step::hooks, errno ? errno : EPIPE);
+    ::close(p_.sync_fd);
   }
 
  private:
@@ -111,17 +134,45 @@ void become_root() {
   check(::setresuid(0, 0, 0) == 0, Step::become_root);
 }
 
-// Private propagation, the rootfs mounted on itself, then the planned mounts inside it.
-// Returns the rootfs as an O_PATH fd for pivot_root.
+// Each sysctl through the container's procfs: resolved in the rootfs without symlinks, and
+// refused unless the file really is on a procfs (a bundle's mount could cover /proc/sys).
+void write_sysctls(const ChildPlan& p, int rootfd) {
+  constexpr unsigned long long kResolve =
+      RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (size_t i = 0; i < p.sysctls.size(); ++i) {
+    const int index = static_cast<int>(i);
+    int fd = sys::openat2(rootfd, p.sysctls[i].path.c_str(), O_WRONLY, kResolve);
+    check(fd >= 0, Step::sysctl, index);
+    struct statfs fs {};
+    check(::fstatfs(fd, &fs) == 0, Step::sysctl, index);
+    if (fs.f_type != PROC_SUPER_MAGIC) fail(Step::sysctl, EXDEV, index);
+    const std::string& v = p.sysctls[i].value;
+    check(::write(fd, v.data(), v.size()) == static_cast<ssize_t>(v.size()), Step::sysctl, index);
+    ::close(fd);
+  }
+}
+
+// Private propagation, the rootfs mounted on itself, then the planned mounts inside it, with
+// the sysctls written before the first mask or read-only path. Returns the rootfs as an O_PATH
+// fd for pivot_root.
 int prepare_rootfs(const ChildPlan& p, Release& release) {
   check(::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) == 0, Step::propagation);
   check_errno(fs::mount_rootfs(p.rootfs.c_str(), p.overlay_data.c_str()), Step::mount_rootfs);
   int rootfd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   check(rootfd >= 0, Step::open_rootfs);
+  bool sysctls_written = false;
   for (size_t i = 0; i < p.mounts.size(); ++i) {
-    if (p.mounts[i].fstype == "cgroup2" || p.mounts[i].fstype == "cgroup") release.wait();
-    check_errno(fs::apply_mount(rootfd, p.mounts[i]), Step::mount, static_cast<int>(i));
+    const MountOp& op = p.mounts[i];
+    if (op.fstype == "cgroup2" || op.fstype == "cgroup") release.wait();
+    bool confining = op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask_dir ||
+                     op.kind == MountOp::Kind::mask_file;
+    if (confining && !sysctls_written) {
+      write_sysctls(p, rootfd);
+      sysctls_written = true;
+    }
+    check_errno(fs::apply_mount(rootfd, op), Step::mount, static_cast<int>(i));
   }
+  if (!sysctls_written) write_sysctls(p, rootfd);
   return rootfd;
 }
 
@@ -137,7 +188,7 @@ void bring_loopback_up() {
 }
 
 void set_uts_and_net(const ChildPlan& p) {
-  if (p.uts_ns && !p.hostname.empty())
+  if (!p.hostname.empty())
     check(::sethostname(p.hostname.c_str(), p.hostname.size()) == 0, Step::hostname);
   if (p.net_ns) bring_loopback_up();
 }
@@ -186,44 +237,41 @@ void change_dir(const ChildPlan& p) {
   check(::chdir(p.cwd.c_str()) == 0, Step::chdir_cwd);
 }
 
-void setup_console(int fd) {
+// A session of its own either way: with -t the pty becomes its controlling terminal; without,
+// the caller's terminal (if stdio is one) is no longer the command's controlling terminal, so
+// TIOCSTI on it needs CAP_SYS_ADMIN and the command cannot type into the caller's shell.
+void setup_terminal(const ChildPlan& p) {
   check(::setsid() >= 0, Step::console);
+  int fd = p.console_fd;
+  if (fd < 0) return;
   check(::ioctl(fd, TIOCSCTTY, 0) == 0, Step::console);
   for (int target = 0; target < 3; ++target) check(::dup2(fd, target) >= 0, Step::console);
   if (fd > 2) ::close(fd);
 }
 
-// execve with our own PATH search: execvpe would read the caller's PATH, not the container's.
+void format_fd(int fd, char (&out)[16]) {
+  if (fd < 0) {
+    out[0] = '\0';
+    return;
+  }
+  char digits[16];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + fd % 10);
+  while ((fd /= 10) > 0 && n < 15);
+  for (int i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
+  out[n] = '\0';
+}
+
+// Through the sealed exec stub (exec_stub.hpp), which searches the container's PATH (not the
+// caller's) and execs the command. The report pipe stays open across the stub's exec so it can
+// report a failed execve; the stub marks it close-on-exec again.
 [[noreturn]] void exec_command(const ChildPlan& p) {
-  const char* file = p.argv[0];
-  if (strchr(file, '/')) {
-    ::execve(file, p.argv.data(), p.envp.data());
-    fail(Step::exec, errno);
-  }
-  const char* path = p.path_env.empty()
-                         ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-                         : p.path_env.c_str();
-  int best = ENOENT;
-  while (*path) {
-    const char* end = strchrnul(path, ':');
-    char candidate[PATH_MAX];
-    size_t dirlen = static_cast<size_t>(end - path);
-    size_t filelen = strlen(file);
-    if (dirlen + filelen + 2 <= sizeof candidate) {
-      memcpy(candidate, path, dirlen);
-      size_t pos = dirlen;
-      if (pos == 0) candidate[pos++] = '.';
-      candidate[pos++] = '/';
-      memcpy(candidate + pos, file, filelen + 1);
-      ::execve(candidate, p.argv.data(), p.envp.data());
-      if (errno == EACCES)
-        best = EACCES;
-      else if (errno != ENOENT && errno != ENOTDIR && best != EACCES)
-        best = errno;
-    }
-    path = *end ? end + 1 : end;
-  }
-  fail(Step::exec, best);
+  format_fd(p.report_fd, p.report_fd_text);
+  if (p.report_fd >= 0) check(::fcntl(p.report_fd, F_SETFD, 0) == 0, Step::exec_stub);
+  ::syscall(SYS_execveat, p.exec_stub_fd, "", p.stub_argv.data(), p.envp.data(), AT_EMPTY_PATH);
+  int err = errno;
+  if (p.report_fd >= 0) ::fcntl(p.report_fd, F_SETFD, FD_CLOEXEC);
+  fail(Step::exec_stub, err);
 }
 
 void noop_handler(int) {}
@@ -274,7 +322,7 @@ void set_all_handlers(void (*handler)(int)) {
   if (child == 0) {
     set_all_handlers(SIG_DFL);
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (p.console_fd >= 0) setup_console(p.console_fd);
+    setup_terminal(p);
     exec_command(p);
   }
   if (p.report_fd >= 0) ::close(p.report_fd);
@@ -297,15 +345,17 @@ void set_all_handlers(void (*handler)(int)) {
   }
   int rootfd = p.mount_ns ? prepare_rootfs(p, release) : -1;
   set_uts_and_net(p);
+  if (p.pause_before_pivot) release.pause_for_hooks();
   enter_root(p, rootfd);
   set_rlimits(p);
   release.wait();  // at the latest before the command can run
   if (p.start_fd >= 0) wait_for_start(p);
+  ::umask(p.umask);
   apply_security(p);
   change_dir(p);
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (p.init) run_init(p);
-  if (p.console_fd >= 0) setup_console(p.console_fd);
+  setup_terminal(p);
   exec_command(p);
 }
 
@@ -323,6 +373,10 @@ void set_all_handlers(void (*handler)(int)) {
     check(::fchdir(p.join_root_fd) == 0, Step::join_root);
     check(::chroot(".") == 0, Step::join_root);
   }
+  // CVE-2024-21626: nothing the caller held open (a host file, a directory fd that could serve
+  // as a cwd outside the root) may reach the command; the namespace and root fds go too.
+  close_other_fds(p);
+  ::umask(p.umask);
   apply_security(p);
   change_dir(p);
   run_init(p);

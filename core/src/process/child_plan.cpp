@@ -2,6 +2,8 @@
 #include "boxlab/process/child_plan.hpp"
 
 #include "boxlab/error.hpp"
+#include "boxlab/process/exec_stub.hpp"
+#include "exec_stub/abi.h"
 
 namespace boxlab::process {
 
@@ -51,6 +53,14 @@ const char* step_name(Step step) {
       return "join a namespace of the container";
     case Step::join_root:
       return "enter the container's root";
+    case Step::sysctl:
+      return "write a sysctl";
+    case Step::hooks:
+      return "wait for the createRuntime and createContainer hooks";
+    case Step::exec_stub:
+      return "start boxlab's exec stub (execveat; a seccomp profile must allow it)";
+    case Step::close_fds:
+      return "close inherited file descriptors";
   }
   return "unknown step";
 }
@@ -65,6 +75,10 @@ void ChildPlan::finalize() {
     if (e.rfind("PATH=", 0) == 0) path_env = e.substr(5);
   }
   envp.push_back(nullptr);
+  exec_stub_fd = process::exec_stub_fd();
+  static char stub_name[] = BOXLAB_EXEC_STUB_NAME;
+  stub_argv = {stub_name, report_fd_text, path_env.data()};
+  stub_argv.insert(stub_argv.end(), argv.begin(), argv.end());  // ends with argv's nullptr
   security.seccomp = seccomp_filter ? seccomp_filter->child() : security::SeccompChild{};
 }
 

@@ -25,9 +25,13 @@
 #include "boxlab/ns/idmap.hpp"
 #include "boxlab/process/child_plan.hpp"
 #include "boxlab/runtime/state.hpp"
+#include "boxlab/signals.hpp"
 #include "boxlab/sys/names.hpp"
+#include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
+#include "hooks.hpp"
+#include "join_namespaces.hpp"
 #include "plan_child.hpp"
 
 namespace boxlab {
@@ -91,6 +95,22 @@ void host_mount(Undo& undo, const char* source, const fsys::path& target, const 
   undo.host_mounts.push_back(target.string());
 }
 
+// procfs on the image's /proc, in the host's mount namespace (no mount namespace): resolved
+// inside the rootfs without following any symlink, and mounted on the fd, so an image whose
+// /proc is a symlink (proc -> /etc) cannot put procfs on a host directory.
+void mount_proc_in_rootfs(Undo& undo, const fsys::path& rootfs) {
+  fsys::path target = rootfs / "proc";
+  Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw Error::system("open " + rootfs.string());
+  Fd proc = sys::openat2(root.get(), std::string("proc"), O_PATH | O_DIRECTORY,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+  if (!proc) throw Error::system("the image's /proc must be a directory, not a symlink or missing");
+  std::string via = "/proc/self/fd/" + std::to_string(proc.get());
+  if (::mount("proc", via.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    throw Error::system("mount proc on " + target.string());
+  undo.host_mounts.push_back(target.string());
+}
+
 // "lowerdir=..,upperdir=..,workdir=.." for an overlay of the image's layers.
 std::string overlay_data(const std::vector<fsys::path>& lowers, const fsys::path& upper,
                          const fsys::path& work) {
@@ -147,6 +167,7 @@ class Creation {
   void open_child_fds();
   void release_child();
   void read_report();
+  void run_create_hooks();
 
   const Paths& paths_;
   const CreateOptions& o_;
@@ -156,6 +177,7 @@ class Creation {
   Undo undo_;
   std::optional<runtime::DirLock> lock_;
   NsSet ns_;
+  runtime::JoinedNamespaces joined_;
   bool limited_ = false;  // resource limits asked for: a cgroup is then required
   std::optional<cgroup::AttachPrimer> primer_;
   bool cgroup_after_clone_ = false;
@@ -181,10 +203,7 @@ void Creation::prepare_dir() {
   lock_.emplace(dir_);
   fault_point("create.dir");
   ns_ = spec_.namespace_set();
-  for (size_t i = 0; i < spec_.namespaces.size(); ++i)
-    if (!spec_.namespaces[i].path.empty())
-      throw Error("/linux/namespaces/" + std::to_string(i) +
-                  "/path: joining an existing namespace is not supported yet");
+  joined_ = runtime::JoinedNamespaces::open(spec_);
 }
 
 // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
@@ -282,8 +301,7 @@ void Creation::prepare_image_rootfs() {
     overlay_data_ = data + (shift ? ",userxattr" : "");
   } else {
     host_mount(undo_, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
-    host_mount(undo_, "proc", rootfs / "proc", "proc", "",
-               "mount proc on " + (rootfs / "proc").string());
+    mount_proc_in_rootfs(undo_, rootfs);
   }
 }
 
@@ -341,11 +359,15 @@ void Creation::clone_and_release() {
   int pidfd = -1;
   NsSet at_clone = ns_;
   at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
-  auto cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
-                                         &pidfd, undo_.cgroup ? &*undo_.cgroup : nullptr);
+  runtime::Cloned cloned;
+  {
+    auto inside = joined_.enter();  // the child starts in the joined namespaces
+    cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
+                                      &pidfd, undo_.cgroup ? &*undo_.cgroup : nullptr);
+    if (cloned.pid == 0) process::child_main(plan_);
+  }
   pid_ = cloned.pid;
   if (pid_ < 0) throw Error::system("clone3 (namespaces: " + ns_.to_string() + ")");
-  if (pid_ == 0) process::child_main(plan_);
   undo_.pidfd.reset(pidfd);
   placed_ = cloned.placed;
   sync_.read.reset();
@@ -368,8 +390,10 @@ void Creation::release_child() {
   if (network_) network_->connect(pid_);
   fault_point("create.clone");
   char go = 1;
-  if (::write(sync_.write.get(), &go, 1) != 1) throw Error::system("release the child");
-  sync_.write.reset();
+  // EPIPE: the child died in its set-up; its report says why (read_report).
+  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
+    throw Error::system("release the child");
+  if (!plan_.pause_before_pivot) sync_.write.reset();  // else a second go after the hooks
 }
 
 // EOF: the command runs (exec closed the report pipe); `ready`: it waits for `start`; any
@@ -377,8 +401,12 @@ void Creation::release_child() {
 void Creation::read_report() {
   process::Report r{};
   ssize_t n;
-  do n = ::read(report_.read.get(), &r, sizeof r);
-  while (n < 0 && errno == EINTR);
+  for (;;) {
+    do n = ::read(report_.read.get(), &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n != sizeof r || r.step != process::Step::hooks || r.errnum != 0) break;
+    run_create_hooks();
+  }
   if (n < 0) throw Error::system("read the child's report");
   if (n == sizeof r && r.step != process::Step::ready)
     throw Error(runtime::describe_failure(r, plan_), r.errnum,
@@ -387,6 +415,23 @@ void Creation::read_report() {
   if (n != 0 && n != sizeof r) throw Error("short report from the child");
   stopped_for_start_ = n != 0;
   fault_point("create.ready");
+}
+
+// The child has its mounts and waits before pivot_root: createRuntime (and the deprecated
+// prestart) in our namespaces, then createContainer in the container's, then its go.
+void Creation::run_create_hooks() {
+  st_.pid = pid_;
+  nlohmann::json state = runtime::oci_state(st_, "creating");
+  const auto& hooks = spec_.hooks;
+  runtime::run_hooks(hooks.prestart, "prestart", state, runtime::HookPlace::runtime, pid_);
+  runtime::run_hooks(hooks.create_runtime, "createRuntime", state, runtime::HookPlace::runtime,
+                     pid_);
+  runtime::run_hooks(hooks.create_container, "createContainer", state,
+                     runtime::HookPlace::container, pid_);
+  char go = 1;
+  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
+    throw Error::system("release the child after its hooks");
+  sync_.write.reset();
 }
 
 // The final state and event; from here on nothing is undone.
@@ -424,9 +469,14 @@ fsys::path Runtime::containers_dir() const {
 Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
   sys::validate_name("container", name);
-  return with_context("create container " + name, [&]() -> Container {
-    runtime::refuse_unsupported(spec);
-    Creation c(paths_, containers_dir() / name, name, std::move(spec), o);
+  // startContainer and poststart hooks belong to `start`: a create that does not wait for one
+  // (run, oci run) waits anyway and starts at once, so they run where runc runs them.
+  bool start_now =
+      !o.wait_for_start && (!spec.hooks.start_container.empty() || !spec.hooks.poststart.empty());
+  CreateOptions options = o;
+  if (start_now) options.wait_for_start = true;
+  Container made = with_context("create container " + name, [&]() -> Container {
+    Creation c(paths_, containers_dir() / name, name, std::move(spec), options);
     c.prepare_dir();
     c.plan_cgroup();
     c.prepare_network();
@@ -439,6 +489,18 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     container.pidfd_ = c.take_pidfd();
     return container;
   });
+  if (start_now) {
+    try {
+      made.start();
+    } catch (...) {
+      try {
+        made.remove(true);
+      } catch (const Error&) {
+      }
+      throw;
+    }
+  }
+  return made;
 }
 
 }  // namespace boxlab

@@ -19,7 +19,8 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.cgroup_ns = ns.has(NsKind::cgroup);
   plan.root_propagation = MS_REC | MS_PRIVATE;
   plan.readonly_root = spec.root.readonly;
-  plan.hostname = spec.hostname;
+  // A joined uts namespace gets the hostname too, as runc sets it.
+  if (spec.has_namespace(NsKind::uts)) plan.hostname = spec.hostname;
   plan.init = in.init;
   plan.rootfs = in.rootfs;
   if (plan.mount_ns) {
@@ -30,7 +31,11 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.args = proc.args;
   plan.env = proc.env;
   plan.cwd = proc.cwd;
+  if (proc.umask) plan.umask = static_cast<mode_t>(*proc.umask);
+  plan.pause_before_pivot = !spec.hooks.create_runtime.empty() ||
+                            !spec.hooks.create_container.empty() || !spec.hooks.prestart.empty();
   plan_security(spec, in.seccomp_cache, plan);
+  plan_sysctls(spec, ns, plan);
   plan.console_fd = in.console_fd;
   return plan;
 }
@@ -49,6 +54,12 @@ std::string describe_failure(const process::Report& r, const process::ChildPlan&
   if (r.step == Step::apply_security)
     return security::child_step_name(static_cast<security::ChildStep>(r.index));
   if (r.step == Step::chdir_cwd) return "chdir to " + plan.cwd;
+  if (r.step == Step::sysctl && r.index >= 0 &&
+      static_cast<size_t>(r.index) < plan.sysctls.size()) {
+    const auto& s = plan.sysctls[static_cast<size_t>(r.index)];
+    return "write " + s.value + " to /" + s.path +
+           (r.errnum == EXDEV ? " (not on the container's procfs)" : "");
+  }
   if (r.step == Step::mount_rootfs) return "mount the root filesystem on " + plan.rootfs;
   return process::step_name(r.step);
 }

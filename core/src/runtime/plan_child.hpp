@@ -48,9 +48,10 @@ inline std::filesystem::path seccomp_cache_dir(const Paths& paths) {
 // Empty when the spec has none (no device cgroup).
 std::vector<security::DeviceRule> container_device_rules(const spec::Spec& spec);
 
-// What create refuses because boxlab does not apply it yet (never silently ignored):
-// linux.sysctl. Throws Error naming the pointer.
-void refuse_unsupported(const spec::Spec& spec);
+// linux.sysctl into plan.sysctls (paths under the rootfs's proc/sys): only keys of a namespace
+// the container has of its own, and only with a mount namespace (the child writes them through
+// the container's own procfs). Throws Error naming /linux/sysctl/KEY.
+void plan_sysctls(const spec::Spec& spec, const NsSet& ns, process::ChildPlan& plan);
 
 // The readable error for a child's failure report: the mount's description, the command
 // that was not found, or the step's name.

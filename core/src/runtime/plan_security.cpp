@@ -85,10 +85,4 @@ std::vector<security::DeviceRule> container_device_rules(const spec::Spec& spec)
   return rules;
 }
 
-void refuse_unsupported(const spec::Spec& spec) {
-  if (!spec.sysctl.empty())
-    throw Error("/linux/sysctl/" + spec.sysctl.begin()->first +
-                ": boxlab does not apply sysctls yet; remove /linux/sysctl from the config");
-}
-
 }  // namespace boxlab::runtime

@@ -33,6 +33,18 @@ std::string seccomp_text(const RunSecurity& flags) {
   });
 }
 
+// --privileged as Docker does it: nothing masked, /proc/sys and the other kernel files
+// writable, sysfs and cgroupfs mounted read-write.
+void unconfine_kernel_files(spec::Spec& spec) {
+  spec.masked_paths.clear();
+  spec.readonly_paths.clear();
+  for (auto& m : spec.mounts) {
+    if (m.type != "sysfs" && m.type != "cgroup" && m.type != "cgroup2") continue;
+    for (auto& opt : m.options)
+      if (opt == "ro") opt = "rw";
+  }
+}
+
 }  // namespace
 
 void apply_run_security(spec::Spec& spec, const RunSecurity& flags) {
@@ -52,6 +64,7 @@ void apply_run_security(spec::Spec& spec, const RunSecurity& flags) {
         names_of(caps.bounding), names_of(caps.effective), names_of(caps.permitted), {}, {}};
   proc.no_new_privileges = proc.no_new_privileges || flags.no_new_privileges;
   spec.seccomp = seccomp_text(flags);
+  if (flags.privileged) unconfine_kernel_files(spec);
   // Deny all; create appends Docker's allow rules (runtime::container_device_rules).
   spec.resources.devices.clear();
   if (!flags.privileged && ::geteuid() == 0)

@@ -97,6 +97,11 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     throw Error("--hostname needs a uts namespace (add uts to --ns)");
 
   spec.root.readonly = f.read_only;
+  for (const auto& kv : f.sysctls) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("--sysctl: '" + kv + "' is not KEY=VALUE");
+    spec.sysctl[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
 
   for (const auto& v : f.volumes) {
     // SRC:DST[:ro|rw]
@@ -113,7 +118,7 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     if (mode != "ro" && mode != "rw") throw Error("--volume: mode '" + mode + "' is not ro or rw");
     struct stat st;
     if (::stat(src.c_str(), &st) != 0) throw Error::system("--volume: source " + src);
-    spec.mounts.push_back({dst, "bind", src, {"rbind", mode}});
+    spec.mounts.push_back({dst, "bind", src, {"rbind", "nosuid", "nodev", mode}});
   }
 
   if (!f.memory.empty()) {

@@ -13,6 +13,7 @@
 #include "boxlab/image.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/ops.hpp"
+#include "boxlab/process/exec_stub.hpp"
 #include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "engine.hpp"
@@ -59,7 +60,11 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
       imports_(
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
-          runtime_.paths().images) {}
+          runtime_.paths().images) {
+  // The sealed exec stub every container start uses, made now: an engine that cannot make one
+  // says so at start, and its fd is part of the engine's baseline, not a leak of the first run.
+  process::exec_stub_fd();
+}
 
 RealBackend::~RealBackend() {
   try {

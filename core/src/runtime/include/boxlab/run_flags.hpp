@@ -39,6 +39,7 @@ struct RunFlags {
   std::string workdir;
   std::string user;
   bool read_only = false;
+  std::vector<std::string> sysctls;  // --sysctl KEY=VALUE (namespaced keys only)
   std::string events;
   RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)
   std::string image;

@@ -40,6 +40,10 @@ enum class Step : int {
   exec,
   join_namespace,
   join_root,
+  sysctl,     // one of sysctls; `index` says which
+  hooks,      // not a failure when errnum is 0: mounts done, waiting while the parent runs hooks
+  exec_stub,  // execveat of the sealed exec stub (a seccomp profile may deny execveat)
+  close_fds,
 };
 const char* step_name(Step step);
 
@@ -73,10 +77,24 @@ struct ChildPlan {
 
   std::string hostname;  // set when uts_ns and non-empty
 
+  // linux.sysctl, written through the container's own procfs (verified by fstatfs) once it is
+  // mounted and before /proc/sys is made read-only (runc's order). Paths are relative to the
+  // rootfs ("proc/sys/net/ipv4/ip_forward"); runtime::plan_sysctls checked them.
+  struct Sysctl {
+    std::string path;
+    std::string value;
+  };
+  std::vector<Sysctl> sysctls;
+
+  // createRuntime/createContainer hooks: with the mounts done and before pivot_root, the child
+  // reports Step::hooks (errnum 0) and waits for a second byte on sync_fd.
+  bool pause_before_pivot = false;
+
   // Process.
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string cwd = "/";
+  mode_t umask = 022;
   std::vector<std::pair<int, rlimit>> rlimits;
   // User, groups, no_new_privs, capabilities and seccomp: applied in one step right before exec
   // (runc's order, see security.hpp). The filter is owned here so its program outlives the exec;
@@ -104,6 +122,12 @@ struct ChildPlan {
   std::vector<char*> argv;
   std::vector<char*> envp;
   std::string path_env;  // PATH value from env, searched for args[0]
+  // The command is exec'd through boxlab's sealed exec stub (exec_stub.hpp): its argv is
+  // {name, report fd, PATH, args...}; the child writes the report fd's number into
+  // report_fd_text just before the execveat (its own copy of the plan).
+  int exec_stub_fd = -1;
+  std::vector<char*> stub_argv;
+  mutable char report_fd_text[16] = {};
   void finalize();
 };
 
