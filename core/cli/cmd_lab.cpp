@@ -124,7 +124,9 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       std::cout << "\nSteps:\n";
       for (std::size_t k = 0; k < s.lab.steps.size(); ++k)
         std::cout << "  " << (s.mine().steps[s.lab.steps[k].id].passed ? "✔" : " ") << " " << k + 1
-                  << ". " << s.lab.steps[k].title << (k == i ? "   <- you are here" : "") << "\n";
+                  << ". " << s.lab.steps[k].title
+                  << (s.mine().steps[s.lab.steps[k].id].solved_by_solve ? " (solved by solve)" : "")
+                  << (k == i ? "   <- you are here" : "") << "\n";
       std::cout << "\nYour answers folder: " << s.ws.answers().string() << "\n";
     }
     std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
@@ -217,9 +219,12 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   // solve
   auto* solve = labcmd->add_subcommand("solve", "Run a step's solution (instructors, tests)");
   auto solve_args = std::make_shared<std::pair<std::string, std::string>>();
+  auto solve_skip = std::make_shared<std::size_t>(0);
   solve->add_option("id", solve_args->first, "Lab: 02, 2 or pid-namespace")->required();
   solve->add_option("--step", solve_args->second, "Step number or id, or all (default: all)");
-  solve->callback([&globals, solve_args] {
+  solve->add_option("--skip", *solve_skip,
+                    "Leave out the step's Nth solution command (1-based; the ablation proof)");
+  solve->callback([&globals, solve_args, solve_skip] {
     LabSession s(globals, solve_args->first);
     std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
     if (!unmet.empty()) throw Error("lab " + s.lab.number + ": " + unmet);
@@ -227,8 +232,23 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     for (std::size_t i : s.steps(ref)) {
       s.open(i, &std::cout);
       std::cout << "# Step " << i + 1 << ": " << s.lab.steps[i].title << "\n";
-      lab::run_commands(*s.engine, s.lab, "step " + std::to_string(i + 1) + " solution",
-                        s.lab.steps[i].solution, s.ws, [](const lab::CommandLog& l) {
+      // Recorded first (also when the solution fails half-way): its reports and progress say
+      // "solved by solve" from now on (until `lab reset`), so a grade never counts it as the
+      // learner's.
+      s.ws.mark_solved(s.lab.steps[i].id);
+      lab::Progress::update(lab::progress_file(), [&](lab::Progress& p) {
+        p.lab(s.lab.id).step(s.lab, i).solved_by_solve = true;
+      });
+      std::vector<std::string> commands = s.lab.steps[i].solution;
+      if (*solve_skip > 0) {
+        if (*solve_skip > commands.size())
+          throw Error("lab " + s.lab.number + " step " + std::to_string(i + 1) + " has " +
+                      std::to_string(commands.size()) + " solution commands, not " +
+                      std::to_string(*solve_skip));
+        commands.erase(commands.begin() + static_cast<std::ptrdiff_t>(*solve_skip - 1));
+      }
+      lab::run_commands(*s.engine, s.lab, "step " + std::to_string(i + 1) + " solution", commands,
+                        s.ws, [](const lab::CommandLog& l) {
                           std::cout << "$ " << l.command << "\n" << l.result.out << std::flush;
                         });
     }

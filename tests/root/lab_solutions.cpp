@@ -150,7 +150,7 @@ TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the
   CHECK(r.status == 1);
   CHECK_THAT(r.out, Catch::StartsWith("Step 1 of 5: The first process becomes pid 1\n"));
   CHECK_THAT(r.out, Catch::Contains("observed  there is no container lab02-box (yet)\n"));
-  CHECK_THAT(r.out, Catch::Contains("next      Start it: boxlab run -d --name lab02-box"));
+  CHECK_THAT(r.out, Catch::Contains("next      Start lab02-box in the background"));
   CHECK_THAT(r.out, Catch::Contains("`boxlab lab hint 02 1`"));
   CHECK_THAT(r.out, Catch::Contains("`boxlab lab show 02 --step 1`"));
   struct Reset {
@@ -160,7 +160,7 @@ TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the
   REQUIRE(root.boxlab({"lab", "solve", "02", "--step", "1"}).status == 0);
   r = root.boxlab({"lab", "check", "02", "--step", "1"});
   CHECK(r.status == 0);
-  CHECK_THAT(r.out, Catch::Contains("Step 1 done."));
+  CHECK_THAT(r.out, Catch::Contains("Step 1 done (solved by solve)."));
   // A bad lab file: one line naming the file, the step and the field.
   setenv("BOXLAB_LABS_DIR", (fs::path(BOXLAB_SOURCE_DIR) / "tests/data/lab/bad").c_str(), 1);
   r = root.boxlab({"lab", "check", "01"});

@@ -279,7 +279,7 @@ TEST_CASE("serve checks an open lab step live sending only changes until lab.clo
   CHECK(failing["step"] == "pid1");
   CHECK(failing["stepIndex"] == 1);
   CHECK(failing["kind"] == "container");
-  CHECK(failing["hint"].get<std::string>().find("boxlab run -d --name lab02-box") !=
+  CHECK(failing["hint"].get<std::string>().find("Start lab02-box in the background") !=
         std::string::npos);
   serve.wait_for(result("shell-is-pid1", "blocked"));
   json not_yet = serve.wait_for([](const json& e) { return e["type"] == "lab.step"; });

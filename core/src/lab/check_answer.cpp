@@ -8,6 +8,9 @@
 //           | {"from": "cgroup", "container": NAME, "metric": "memory.max"} (as the cgroup kind
 //             reads it; an unlimited limit is "max")
 //           | {"from": "value", "value": "text"}}
+// Every truth may say what it is in words, "about": "the pid of the victim": that is what a
+// failing check shows. Without it an exec truth says only "the value this step asks for": a
+// failing check never shows the command that computes its truth.
 // match: exact (trimmed text, the default), number (the number in brackets, else the first whole
 // number, in each; default for host_pid and ns_inode, so "ipc:[4026532]" counts), fields
 // (whitespace-separated words), contains (the truth appears in the answer).
@@ -59,6 +62,7 @@ std::vector<std::string> words(const std::string& text) {
 }
 
 std::string describe_truth(const json& t) {
+  if (t.contains("about")) return t["about"].get<std::string>();
   std::string from = t["from"];
   std::string in = t.contains("container") ? " in " + t["container"].get<std::string>() : "";
   if (from == "host_pid")
@@ -69,10 +73,7 @@ std::string describe_truth(const json& t) {
     return "the inode number of " +
            (t.contains("container") ? t["container"].get<std::string>() + "'s" : "the host's") +
            " " + t["ns"].get<std::string>() + " namespace";
-  if (from == "exec")
-    return "what `" + describe_command(t["command"]) + "` prints" +
-           (in.empty() ? " on the host" : in);
-  if (from == "file") return "the content of " + t["path"].get<std::string>() + in;
+  if (from == "exec" || from == "file") return "the value this step asks for";
   if (from == "cgroup")
     return "the " + t["metric"].get<std::string>() + " value of " +
            t["container"].get<std::string>() + "'s cgroup";
@@ -101,8 +102,10 @@ std::string truth_of(KindContext& ctx, const json& t) {
     CommandResult r =
         ctx.probe.run(ctx.command(t["command"], name.empty()), name, ctx.check.timeout);
     if (r.timed_out || r.status != 0)
-      throw NotYet("cannot work out the answer yet: `" + describe_command(t["command"]) + "` " +
-                   (r.timed_out ? "timed out" : "failed: " + quote(r.err.empty() ? r.out : r.err)));
+      throw NotYet(
+          std::string("cannot work out the answer yet: what it depends on is not there (") +
+          (r.timed_out ? "the lab's own look timed out" : "the lab's own look failed") +
+          "); do the step's earlier parts first");
     return trim(r.out);
   }
   if (from == "file") {
@@ -110,7 +113,10 @@ std::string truth_of(KindContext& ctx, const json& t) {
     if (!name.empty()) c = ctx.container(name, true);
     std::string path = ctx.render(t["path"].get<std::string>());
     FileInfo f = ctx.probe.file(c ? &*c : nullptr, path);
-    if (!f.exists) throw NotYet("cannot work out the answer yet: " + path + " does not exist");
+    if (!f.exists)
+      throw NotYet(
+          "cannot work out the answer yet: what it depends on is not there; do the step's "
+          "earlier parts first");
     return trim(f.content);
   }
   if (from == "cgroup") {
@@ -133,18 +139,19 @@ void validate_answer(const Field& f, const Lab& lab) {
       m->fail("must be exact, number, fields or contains");
   }
   Field t = f.require("truth");
+  if (auto about = t.get("about")) about->string();
   Field from = t.require("from");
   std::string kind = from.string();
   if (kind == "host_pid") {
-    t.only({"from", "container", "process"});
+    t.only({"from", "container", "process", "about"});
     t.require("container").container(lab);
     if (auto p = t.get("process")) p->regex();
   } else if (kind == "ns_inode") {
-    t.only({"from", "container", "ns"});
+    t.only({"from", "container", "ns", "about"});
     t.require("ns").ns_kind();
     if (auto c = t.get("container")) c->container(lab);
   } else if (kind == "exec") {
-    t.only({"from", "container", "command"});
+    t.only({"from", "container", "command", "about"});
     Field cmd = t.require("command");
     if (cmd.json().is_string()) {
       cmd.string();
@@ -153,15 +160,15 @@ void validate_answer(const Field& f, const Lab& lab) {
     }
     if (auto c = t.get("container")) c->container(lab);
   } else if (kind == "file") {
-    t.only({"from", "container", "path"});
+    t.only({"from", "container", "path", "about"});
     t.require("path").string();
     if (auto c = t.get("container")) c->container(lab);
   } else if (kind == "cgroup") {
-    t.only({"from", "container", "metric"});
+    t.only({"from", "container", "metric", "about"});
     t.require("container").container(lab);
     validate_metric(t.require("metric"));
   } else if (kind == "value") {
-    t.only({"from", "value"});
+    t.only({"from", "value", "about"});
     t.require("value").string();
   } else {
     from.fail("unknown truth '" + kind + "' (host_pid, ns_inode, exec, file, cgroup, value)");

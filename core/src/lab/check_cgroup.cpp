@@ -8,6 +8,8 @@
 // metrics the same way (read_metric).
 // The stats come from Probe::cgroup_stats(); until the cgroups feature is wired into the live
 // probe every cgroup check is an error that says so.
+#include <regex>
+
 #include "boxlab/error.hpp"
 #include "boxlab/spec.hpp"
 #include "lab_internal.hpp"
@@ -39,6 +41,9 @@ void validate_value(const Field& f) {
   }
   std::string s = f.string();
   if (s == "max") return;
+  // A per-learner number ({value:NAME}) is put in before the check runs: validate a stand-in.
+  static const std::regex kValue(R"(\{value:[A-Za-z0-9][A-Za-z0-9_.-]*\})");
+  s = std::regex_replace(s, kValue, "1");
   try {
     if (!spec::parse_size(s)) f.fail("must be a number, a size like \"32M\" or \"max\"");
   } catch (const Error& e) {

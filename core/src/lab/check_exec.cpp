@@ -1,6 +1,8 @@
 // Check kinds that run a command or look at a file, on the host or inside a container.
 //   exec: {"command": "sh text" | ["argv"...], "container"?: NAME, "exit"?: 0 | "nonzero" | "any",
-//          "stdout"?, "stderr"?, "stdout_not"?, "stderr_not"?: regex}
+//          "stdout"?, "stderr"?, "stdout_not"?, "stderr_not"?: regex, "about"?: text}
+//         "about" replaces the command and its expectations in what a failing check shows, for a
+//         command that computes the truth of a step (it would give the step away).
 //   file: {"path": "/abs", "container"?: NAME, "exists"?: bool, "content"?, "content_not"?: regex,
 //          "mode"?: "0644", "uid"?: N, "gid"?: N}
 #include <sys/stat.h>
@@ -46,6 +48,7 @@ void validate_exec(const Field& f, const Lab& lab) {
   }
   for (auto key : {"stdout", "stderr", "stdout_not", "stderr_not"})
     if (auto r = f.get(key)) r->regex();
+  if (auto a = f.get("about")) a->string();
 }
 
 Verdict run_exec(KindContext& ctx) {
@@ -70,6 +73,8 @@ Verdict run_exec(KindContext& ctx) {
   add("stdout_not", "output not matching");
   add("stderr", "errors matching");
   add("stderr_not", "errors not matching");
+  if (s.contains("about"))
+    v.expected = ctx.engine.render(s["about"].get<std::string>(), ctx.ws, false);
   ctx.expected = v.expected;
   if (!container.empty()) ctx.container(container, true);
 

@@ -98,8 +98,8 @@ Verdict run_pid1(KindContext& ctx) {
     one = ctx.probe.host_process(1);  // no pid namespace: pid 1 inside is the host's
   }
   if (!one) throw Error("cannot find pid 1 of " + name);
-  v.observed = "pid 1 is '" + one->comm + "' running " + quote(one->cmdline) + " (host pid " +
-               std::to_string(one->pid) + ")";
+  // Not its host pid: a later step asks the learner to find that.
+  v.observed = "pid 1 is '" + one->comm + "' running " + quote(one->cmdline);
   bool ok = true;
   if (s.contains("comm")) ok = ok && search(s["comm"].get<std::string>(), one->comm);
   if (s.contains("cmdline")) ok = ok && search(s["cmdline"].get<std::string>(), one->cmdline);

@@ -72,7 +72,7 @@ Engine::Engine(Probe& probe, Options options) : probe_(probe), options_(options)
 
 std::string Engine::render(const std::string& text, const Workspace& ws, bool live) {
   static const std::regex kPlaceholder(
-      R"(\{(answers|work|(pid|rootfs|answer):([A-Za-z0-9][A-Za-z0-9_.-]*))\})");
+      R"(\{(answers|work|labs|(pid|rootfs|answer|value):([A-Za-z0-9][A-Za-z0-9_.-]*))\})");
   std::string out;
   auto begin = std::sregex_iterator(text.begin(), text.end(), kPlaceholder);
   std::size_t last = 0;
@@ -85,6 +85,10 @@ std::string Engine::render(const std::string& text, const Workspace& ws, bool li
       out += ws.answers().string();
     } else if (what == "work") {
       out += ws.work().string();
+    } else if (what == "labs") {
+      out += ws.labs_dir.string();
+    } else if (fn == "value") {
+      out += ws.value(arg);
     } else if (!live) {
       out += m.str();
     } else if (fn == "answer") {
@@ -98,6 +102,29 @@ std::string Engine::render(const std::string& text, const Workspace& ws, bool li
     }
   }
   return out + text.substr(last);
+}
+
+json Engine::render_values(const json& spec, const Workspace& ws) {
+  static const std::regex kValue(R"(\{value:([A-Za-z0-9][A-Za-z0-9_.-]*)\})");
+  if (spec.is_string()) {
+    const std::string& text = spec.get_ref<const std::string&>();
+    if (text.find("{value:") == std::string::npos) return spec;
+    std::string out;
+    std::size_t last = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), kValue);
+         it != std::sregex_iterator(); ++it) {
+      out += text.substr(last, static_cast<std::size_t>(it->position()) - last) +
+             ws.value((*it)[1].str());
+      last = static_cast<std::size_t>(it->position() + it->length());
+    }
+    return out + text.substr(last);
+  }
+  if (spec.is_array() || spec.is_object()) {
+    json out = spec;
+    for (auto& [key, item] : out.items()) item = render_values(item, ws);
+    return out;
+  }
+  return spec;
 }
 
 CommandResult Engine::run_shell(const std::string& command, const Workspace& ws, double timeout) {
@@ -133,7 +160,17 @@ CheckResult Engine::run_check(const Lab& lab, const Step& step, const Check& che
     return r;
   }
   const detail::KindDef* def = detail::find_kind(check.kind);
-  detail::KindContext ctx{*this, probe_, lab, ws, check};
+  // The learner's values go into every string of the check (regexes too) before it runs.
+  Check mine = check;
+  try {
+    mine.spec = render_values(check.spec, ws);
+  } catch (const std::exception& e) {
+    r.status = CheckStatus::error;
+    r.expected = check.title;
+    r.observed = e.what();
+    return r;
+  }
+  detail::KindContext ctx{*this, probe_, lab, ws, mine};
   bool final = false;
   int retries = options_.retry ? check.retries : 0;
   for (int attempt = 0; attempt <= retries && !final; ++attempt) {
@@ -200,6 +237,7 @@ StepReport Engine::check_step(const Lab& lab, std::size_t index, const Workspace
   report.step_count = lab.steps.size();
   report.hints_total = static_cast<int>(step.hints.size());
   report.hints_shown = hints_shown;
+  report.solved_by_solve = ws.solved(step.id);
   std::string unmet = unmet_requirements(probe_, lab);
   report.unmet = unmet;
   std::map<std::string, CheckStatus> done;

@@ -9,7 +9,7 @@ namespace {
 const std::vector<KindDef>& table() {
   static const std::vector<KindDef> kinds = {
       {"exec",
-       {"command", "container", "exit", "stdout", "stderr", "stdout_not", "stderr_not"},
+       {"command", "container", "exit", "stdout", "stderr", "stdout_not", "stderr_not", "about"},
        validate_exec,
        run_exec},
       {"file",

@@ -146,8 +146,46 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
   Field hints = f.require("hints");
   s.hints = hints.strings();
   if (s.hints.size() < 2) hints.fail("give at least two hints, from a nudge to nearly the answer");
-  s.solution = commands(f.require("solution"), false);
+  Field solution = f.require("solution");
+  for (const auto& item : solution.items()) {
+    if (item.json().is_object()) {
+      item.only({"command", "shows"});
+      s.solution.push_back(item.require("command").string());
+      s.solution_shows.push_back(item.require("shows").string());
+    } else {
+      s.solution.push_back(item.string());
+      s.solution_shows.emplace_back();
+    }
+  }
+  if (s.solution.empty()) solution.fail("needs at least one command");
   return s;
+}
+
+// "values": {"NAME": {"int": [MIN, MAX]} | {"hex": BYTES} | {"pick": ["a", ...]}}.
+json parse_values(const Field& f) {
+  if (!f.json().is_object()) f.fail("must be an object of NAME: {int|hex|pick}");
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  for (const auto& [name, spec] : f.json().items()) {
+    Field v(spec, f.pointer() + "/" + name);
+    if (!std::regex_match(name, kName)) v.fail("'" + name + "' is not a value name");
+    v.only({"int", "hex", "pick"});
+    if (spec.size() != 1) v.fail("give exactly one of int, hex, pick");
+    if (auto i = v.get("int")) {
+      auto items = i->items();
+      if (items.size() != 2) i->fail("must be [MIN, MAX]");
+      std::int64_t lo = items[0].integer(0, 1LL << 40), hi = items[1].integer(0, 1LL << 40);
+      if (lo >= hi) i->fail("MIN must be below MAX");
+    } else if (auto h = v.get("hex")) {
+      h->integer(1, 64);
+    } else {
+      auto p = v.require("pick");
+      auto words = p.strings(false);
+      for (const auto& w : words)
+        if (w.empty() || w.find_first_of(" \t\n'\"\\$`") != std::string::npos)
+          p.fail("'" + w + "': picks are single words (they go into commands)");
+    }
+  }
+  return f.json();
 }
 
 }  // namespace
@@ -195,7 +233,7 @@ Lab parse_lab(std::string_view json_text, std::string_view readme_text, const fs
       throw Error(std::string("invalid JSON: ") + e.what());
     }
     Field root(doc, "");
-    root.only({"id", "title", "summary", "minutes", "requirements", "cleanup", "steps"});
+    root.only({"id", "title", "summary", "minutes", "requirements", "cleanup", "values", "steps"});
     Lab lab;
     lab.dir = dir;
     std::string dirname = dir.filename().string();
@@ -220,6 +258,9 @@ Lab parse_lab(std::string_view json_text, std::string_view readme_text, const fs
       }
     }
     if (auto c = root.get("cleanup")) lab.cleanup = commands(*c, true);
+    if (auto v = root.get("values")) {
+      lab.values = parse_values(*v);
+    }
     Readme readme = split_readme(readme_text);
     lab.intro = readme.intro;
     Field steps = root.require("steps");

@@ -1,7 +1,8 @@
 // Per-user lab state: STATE/progress.json (changed under an flock on STATE/progress.lock) and
 // STATE/labs/ID/{answers,work}.
 //   {"version":1,"labs":{"02-pid-namespace":{"steps":{"pid1":{"passed":true,
-//     "passedAt":"2024-..","hintsShown":1,"setupDone":true,"checksRun":3}}}}}
+//     "passedAt":"2024-..","hintsShown":1,"setupDone":true,"checksRun":3,
+//     "solvedBy":"solve"}}}}}   (solvedBy only when `lab solve` did the step)
 #include <cstdlib>
 #include <ctime>
 
@@ -28,7 +29,10 @@ fsys::path progress_file() {
 }
 
 Workspace Workspace::for_lab(const fsys::path& state, const Lab& lab) {
-  return Workspace{state / "labs" / lab.id};
+  Workspace ws{state / "labs" / lab.id};
+  ws.labs_dir = lab.dir.parent_path();
+  ws.value_specs = lab.values;
+  return ws;
 }
 
 void Workspace::ensure() const {
@@ -67,6 +71,7 @@ Progress Progress::load(const fsys::path& file) {
           StepProgress sp;
           sp.passed = s.value("passed", false);
           sp.passed_at = s.value("passedAt", "");
+          sp.solved_by_solve = s.value("solvedBy", "") == "solve";
           sp.hints_shown = s.value("hintsShown", 0);
           sp.setup_done = s.value("setupDone", false);
           sp.checks_run = s.value("checksRun", 0);
@@ -90,6 +95,7 @@ json Progress::to_json() const {
                      {"hintsShown", s.hints_shown},
                      {"setupDone", s.setup_done},
                      {"checksRun", s.checks_run}};
+      if (s.solved_by_solve) steps[step]["solvedBy"] = "solve";
     }
     labs[id] = {{"steps", steps}};
   }
@@ -99,6 +105,7 @@ json Progress::to_json() const {
 void Progress::record(const StepReport& report) {
   StepProgress& sp = labs_[report.lab_id].steps[report.step_id];
   ++sp.checks_run;
+  sp.solved_by_solve = sp.solved_by_solve || report.solved_by_solve;
   if (!report.passed() || sp.passed) return;
   sp.passed = true;
   std::time_t now = std::time(nullptr);

@@ -57,7 +57,7 @@ void render_step(std::ostringstream& out, const StepReport& r, const RenderOptio
                  const Style& st) {
   out << st("1", "Step " + std::to_string(r.step + 1) + " of " + std::to_string(r.step_count) +
                      ": " + r.step_title)
-      << "\n";
+      << (r.solved_by_solve ? st("33", "  (solved by solve)") : "") << "\n";
   int passed = 0;
   for (const auto& c : r.results) {
     passed += c.status == CheckStatus::pass;
@@ -76,7 +76,8 @@ void render_step(std::ostringstream& out, const StepReport& r, const RenderOptio
   }
   out << "\n";
   if (r.passed()) {
-    out << st("32;1", "Step " + std::to_string(r.step + 1) + " done.");
+    out << st("32;1", "Step " + std::to_string(r.step + 1) + " done" +
+                          (r.solved_by_solve ? " (solved by solve)." : "."));
     if (r.step + 1 < r.step_count)
       out << " Next: step " << r.step + 2 << " (`boxlab lab show " << r.lab_number << "`).\n";
     else

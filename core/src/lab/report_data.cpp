@@ -91,6 +91,7 @@ json to_json(const std::vector<StepReport>& reports, const RenderOptions& option
                      {"hintsTotal", r.hints_total},
                      {"results", results}});
     if (!r.unmet.empty()) steps.back()["unmet"] = r.unmet;
+    if (r.solved_by_solve) steps.back()["solvedBy"] = "solve";
     all = all && r.passed();
   }
   return {{"lab", reports.empty() ? "" : reports[0].lab_id}, {"passed", all}, {"steps", steps}};
@@ -137,8 +138,10 @@ std::string render_junit(const std::vector<StepReport>& reports, const RenderOpt
     body << "  <testsuite name=\""
          << xml(r.lab_id + " step " + std::to_string(r.step + 1) + " " + r.step_id) << "\" tests=\""
          << r.results.size() << "\" failures=\"" << f << "\" errors=\"" << e << "\" skipped=\"" << s
-         << "\" time=\"" << seconds(time) << "\">\n"
-         << cases.str() << "  </testsuite>\n";
+         << "\" time=\"" << seconds(time) << "\">\n";
+    if (r.solved_by_solve)
+      body << "    <properties><property name=\"solvedBy\" value=\"solve\"/></properties>\n";
+    body << cases.str() << "  </testsuite>\n";
     tests += static_cast<int>(r.results.size());
     failures += f;
     errors += e;

@@ -52,6 +52,9 @@ struct Step {
   std::vector<Check> checks;
   std::vector<std::string> hints;     // from a nudge to nearly the answer
   std::vector<std::string> solution;  // shell commands that complete the step
+  // Per solution command: "" when the step's checks need it, else why not (it only shows what
+  // the step is about). lab.json: {"command": "...", "shows": "why"} in place of the string.
+  std::vector<std::string> solution_shows;
 };
 
 struct Lab {
@@ -64,6 +67,9 @@ struct Lab {
   int minutes = 0;
   std::vector<std::string> requirements;  // "root", "userns", "simulator", "base-image"
   std::vector<std::string> cleanup;       // shell commands `lab reset` runs (host-side leftovers)
+  // Per-learner values ({value:NAME}), as written: {"NAME": {"int": [MIN, MAX]} | {"hex": BYTES}
+  // | {"pick": ["a", ...]}}, drawn once per learner (Workspace::values).
+  nlohmann::json values = nlohmann::json::object();
   std::vector<Step> steps;
   std::filesystem::path dir;
 
@@ -188,15 +194,25 @@ std::filesystem::path progress_file();
 // and work/ (files setup actions make).
 struct Workspace {
   std::filesystem::path dir;
+  std::filesystem::path labs_dir;  // {labs}: the labs folder (shared lab assets, labs/common)
+  nlohmann::json value_specs = nlohmann::json::object();  // Lab::values
   std::filesystem::path answers() const { return dir / "answers"; }
   std::filesystem::path work() const { return dir / "work"; }
   static Workspace for_lab(const std::filesystem::path& state, const Lab& lab);
   void ensure() const;  // creates the directories
+  // This learner's values (DIR/values.json), drawn from value_specs the first time they are
+  // asked for and the same ever after (until `lab reset`). Throws naming an unknown NAME.
+  std::string value(const std::string& name) const;
+  // Steps `lab solve` ran for this learner (DIR/solved, one step id a line): their reports say
+  // "solved by solve", whatever the checks say.
+  void mark_solved(const std::string& step_id) const;
+  bool solved(const std::string& step_id) const;
 };
 
 struct StepProgress {
   bool passed = false;
-  std::string passed_at;  // RFC 3339
+  bool solved_by_solve = false;  // `lab solve` ran this step's solution ("solvedBy": "solve")
+  std::string passed_at;         // RFC 3339
   int hints_shown = 0;
   bool setup_done = false;
   int checks_run = 0;
@@ -267,6 +283,7 @@ struct StepReport {
   std::size_t step_count = 0;
   int hints_total = 0;
   int hints_shown = 0;
+  bool solved_by_solve = false;  // `lab solve` did this step, not the learner
   std::string unmet;  // the lab's requirements this system does not meet (then every result
                       // is an error saying so), "" when they are met
   std::vector<CheckResult> results;
@@ -292,9 +309,13 @@ class Engine {
   // picks the step hint offered when a failing check has no hint of its own.
   StepReport check_step(const Lab& lab, std::size_t step, const Workspace& ws, int hints_shown = 0);
 
-  // Replaces {answers}, {work}, {pid:NAME}, {rootfs:NAME} and {answer:NAME}. With live=false
-  // only the paths are replaced (text shown to a learner).
+  // Replaces {answers}, {work}, {labs}, {value:NAME}, {pid:NAME}, {rootfs:NAME} and
+  // {answer:NAME}. With live=false only the paths and values are replaced (text shown to a
+  // learner).
   std::string render(const std::string& text, const Workspace& ws, bool live = true);
+
+  // Every {value:NAME} in the strings of a JSON value (a check as written) replaced.
+  static nlohmann::json render_values(const nlohmann::json& spec, const Workspace& ws);
 
   // One shell command on the host (placeholders rendered, `boxlab` = this boxlab).
   CommandResult run_shell(const std::string& command, const Workspace& ws, double timeout);

@@ -1,0 +1,86 @@
+// The ablation proof of a lab (issue 17): every command of a step's solution is needed. For each
+// step N and each solution command i not marked "shows" (a command that only shows what the step
+// is about, with the reason in lab.json), the lab is replayed from a reset up to step N-1, step
+// N's solution runs without command i (`lab solve --step N --skip i`), and step N must not pass.
+// One lab here per `./kit test`, to keep its cost in bounds (lab 01: about 15 replays).
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "boxlab/lab.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using boxlab::test::Result;
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
+
+void ablate(const std::string& id) {
+  if (!boxlab::test::is_root()) {
+    WARN("needs root");
+    return;
+  }
+  boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
+  TempRoot root;
+  root.ensure_base_image();
+  setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
+  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
+  setenv("NO_COLOR", "1", 1);
+  struct Reset {
+    const TempRoot& root;
+    std::string lab;
+    ~Reset() { root.boxlab({"lab", "reset", lab}); }
+  } reset{root, lab.number};
+
+  int replays = 0;
+  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
+    const auto& s = lab.steps[step - 1];
+    for (std::size_t i = 1; i <= s.solution.size(); ++i) {
+      if (!s.solution_shows[i - 1].empty()) continue;  // only shows; lab.json says why
+      INFO("lab " << id << " step " << step << " without solution command " << i << ": "
+                  << s.solution[i - 1]);
+      REQUIRE(root.boxlab({"lab", "reset", lab.number}).status == 0);
+      for (std::size_t before = 1; before < step; ++before)
+        REQUIRE(
+            root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(before)}).status ==
+            0);
+      // The rest of the solution may fail (a later command uses what the dropped one made).
+      root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(step), "--skip",
+                   std::to_string(i)});
+      Result r =
+          root.boxlab({"lab", "check", lab.number, "--step", std::to_string(step), "-o", "json"});
+      json j = json::parse(r.out);
+      std::string passing;
+      for (const auto& c : j["steps"][0]["results"])
+        if (c["status"] == "pass") passing += c["id"].get<std::string>() + " ";
+      INFO("checks that still pass: " << passing);
+      CHECK_FALSE(j["steps"][0]["passed"].get<bool>());
+      ++replays;
+    }
+  }
+  CHECK(replays > 0);
+}
+
+}  // namespace
+
+TEST_CASE("lab 01 ablation: dropping any needed solution command fails its step") {
+  ablate("01-process-and-chroot");
+}
+
+TEST_CASE("every command a solution marks as only showing says why") {
+  for (const auto& dir : boxlab::lab::lab_dirs(kLabs)) {
+    boxlab::lab::Lab lab = boxlab::lab::load_lab(dir);
+    for (const auto& s : lab.steps) {
+      REQUIRE(s.solution_shows.size() == s.solution.size());
+      std::size_t needed = 0;
+      for (const auto& why : s.solution_shows) needed += why.empty();
+      INFO(lab.id << " step " << s.id << ": a solution needs at least one needed command");
+      CHECK(needed > 0);
+    }
+  }
+}
