@@ -209,3 +209,16 @@ TEST_CASE("host facts: only what the spec asks about, sources resolved against t
   CHECK_FALSE(h.dev_mqueue);  // no mqueue mount: not looked at
   CHECK(fs::bind_source(s.mounts[1], "/b") == "/b/no-such-file-here");
 }
+
+TEST_CASE("mount plan: a mount's propagation option is kept for after the mount") {
+  spec::Spec s = spec::default_spec();
+  s.mounts = {{"/data", "bind", "/srv", {"rbind", "rshared", "ro"}},
+              {"/tmp", "tmpfs", "tmpfs", {"private", "defaults"}}};
+  HostFacts h = facts_for(s);
+  auto ops = plan(s, NsSet::parse("mount"), h);
+  REQUIRE(ops.size() >= 2);
+  CHECK(ops[0].propagation == (MS_SHARED | MS_REC));
+  CHECK(ops[0].flags == (MS_RDONLY | MS_REC));
+  CHECK(ops[1].propagation == MS_PRIVATE);
+  CHECK(ops[1].data.empty());  // neither option reaches the filesystem as data
+}

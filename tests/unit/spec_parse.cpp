@@ -187,6 +187,16 @@ TEST_CASE("bad input names the JSON pointer") {
     {"/process/capabilities", json::array(), "/process/capabilities: must be an object"},
     {"/process/oomScoreAdj", 5000, "/process/oomScoreAdj: must be an integer from -1000 to 1000"},
     {"/process/apparmorProfile", 0, "/process/apparmorProfile: must be a string"},
+    {"/process/apparmorProfile", "docker-default",
+     "/process/apparmorProfile: boxlab does not apply AppArmor profiles; remove the field"},
+    {"/process/selinuxLabel", "system_u:system_r:container_t:s0",
+     "/process/selinuxLabel: boxlab does not apply SELinux labels; remove the field"},
+    {"/process/umask", 01000, "/process/umask: must be an integer from 0 to 511"},
+    {"/hooks/prestart/0", {{"args", {"x"}}}, "/hooks/prestart/0/path: missing"},
+    {"/hooks/prestart/0", {{"path", "hook"}}, "/hooks/prestart/0/path: must be an absolute path, got 'hook'"},
+    {"/hooks/prestart/0", {{"path", "/h"}, {"timeout", 0}},
+     "/hooks/prestart/0/timeout: must be an integer from 1 to 86400"},
+    {"/hooks/poststarted", json::array(), "/hooks/poststarted: unknown hook 'poststarted'..."},
     {"/root", "rootfs", "/root: must be an object"},
     {"/root/path", remove, "/root/path: missing"},
     {"/root/readonly", 1, "/root/readonly: must be a boolean (true or false)"},
@@ -249,6 +259,17 @@ TEST_CASE("bad input names the JSON pointer") {
      "/linux/sysctl/net.ipv4.ip_forward: must be a string"},
     {"/linux/rootfsPropagation", "rprivat",
      "/linux/rootfsPropagation: unknown propagation 'rprivat'..."},
+    {"/linux/devices/0", {{"path", "/etc/x"}, {"type", "c"}, {"major", 1}, {"minor", 3}},
+     "/linux/devices/0/path: must be below /dev"},
+    {"/linux/devices/0", {{"path", "/dev/x"}, {"type", "x"}},
+     "/linux/devices/0/type: must be c, u, b or p"},
+    {"/linux/devices/0", {{"path", "/dev/x"}, {"type", "c"}}, "/linux/devices/0/major: missing"},
+    {"/linux/personality", {{"domain", "LINUX64"}},
+     "/linux/personality/domain: unknown domain 'LINUX64' (expected LINUX or LINUX32)"},
+    {"/linux/mountLabel", "system_u:object_r:container_file_t:s0",
+     "/linux/mountLabel: boxlab does not apply SELinux labels; remove the field"},
+    {"/linux/intelRdt", {{"closID", "x"}},
+     "/linux/intelRdt: boxlab does not drive Intel RDT (resctrl); remove the field"},
     {"/annotations", json::array(), "/annotations: must be an object"},
     {"/annotations", {{"org/x~y", 1}}, "/annotations/org~1x~0y: must be a string"},
   };
@@ -384,6 +405,11 @@ TEST_CASE("to_json round-trips") {
   s.sysctl = {{"net.ipv4.ip_forward", "1"}};
   s.rootfs_propagation = "rslave";
   s.annotations = {{"org.opencontainers.image.ref.name", "busybox"}, {"a/b", "c"}};
+  s.process.umask = 027;
+  s.devices = {{"/dev/test0", 'c', 1, 5, 0640, 7, 8}, {"/dev/fifo", 'p', 0, 0, 0666, 0, 0}};
+  s.personality = 0x0008;
+  s.hooks.create_runtime = {{"/bin/hook", {"hook", "a"}, {"X=1"}, 5}};
+  s.hooks.poststop = {{"/bin/stop", {}, {}, std::nullopt}};
 
   json j = spec::to_json(s);
   CHECK(j["linux"]["namespaces"][2] == json{{"type", "network"}, {"path", "/run/netns/x"}});

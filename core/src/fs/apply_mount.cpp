@@ -116,6 +116,18 @@ int apply_node(int rootfd, const MountOp& op) {
   return err;
 }
 
+// The mount now on op.target (looked up again: the fd we mounted on names what it covers).
+int set_propagation(int rootfd, const MountOp& op) {
+  int fd = open_abs_in_root(rootfd, op.target.c_str(), O_PATH);
+  if (fd < 0) return errno;
+  char target[64];
+  fd_path(fd, target);
+  int rc = ::mount(nullptr, target, nullptr, op.propagation, nullptr);
+  int err = errno;
+  ::close(fd);
+  return rc != 0 ? err : 0;
+}
+
 int apply_symlink(int rootfd, const MountOp& op) {
   char buf[PATH_MAX];
   const char* name;
@@ -184,7 +196,9 @@ int apply_mount(int rootfd, const MountOp& op) noexcept {
   int rc = mount_on(rootfd, op, fd, target);
   int err = errno;
   ::close(fd);
-  return rc != 0 ? err : 0;
+  if (rc != 0) return err;
+  if (op.propagation != 0) return set_propagation(rootfd, op);
+  return 0;
 }
 
 }  // namespace boxlab::fs

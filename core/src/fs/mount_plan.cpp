@@ -25,9 +25,13 @@ ParsedOptions parse_mount_options(const std::vector<std::string>& options) {
       {"atime", {true, MS_NOATIME}},      {"nodiratime", {false, MS_NODIRATIME}},
       {"relatime", {false, MS_RELATIME}}, {"strictatime", {false, MS_STRICTATIME}},
   };
-  // Propagation options are accepted; containers get private mounts regardless.
-  static const char* kIgnored[] = {"private", "rprivate",   "slave",       "rslave",  "shared",
-                                   "rshared", "unbindable", "runbindable", "defaults"};
+  // Propagation options: set on the mount once it is made (apply_mount).
+  static const std::map<std::string, unsigned long> kPropagation = {
+      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
+  static const char* kIgnored[] = {"defaults"};  // mount(8)'s "nothing special"
   ParsedOptions out;
   for (const auto& opt : options) {
     if (opt == "bind") {
@@ -43,6 +47,10 @@ ParsedOptions parse_mount_options(const std::vector<std::string>& options) {
         out.flags &= ~it->second.value;
       else
         out.flags |= it->second.value;
+      continue;
+    }
+    if (auto it = kPropagation.find(opt); it != kPropagation.end()) {
+      out.propagation = it->second;
       continue;
     }
     bool ignored = false;
@@ -200,6 +208,7 @@ std::vector<MountOp> plan_mounts(const MountPlanInput& in) {
     MountOp op;
     op.target = m.destination;
     op.flags = opts.flags;
+    op.propagation = opts.propagation;
     op.description =
         "mount " + (m.type.empty() ? std::string("bind") : m.type) + " on " + m.destination;
     if (m.destination == "/dev") has_dev = true;

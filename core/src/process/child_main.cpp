@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -354,6 +355,8 @@ void set_all_handlers(void (*handler)(int)) {
   release.wait();  // at the latest before the command can run
   if (p.start_fd >= 0) wait_for_start(p);
   ::umask(p.umask);
+  if (p.personality >= 0)
+    check(::personality(static_cast<unsigned long>(p.personality)) != -1, Step::personality);
   apply_security(p);
   change_dir(p);
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

@@ -59,6 +59,8 @@ const char* step_name(Step step) {
       return "wait for the createRuntime and createContainer hooks";
     case Step::exec_stub:
       return "start boxlab's exec stub (execveat; a seccomp profile must allow it)";
+    case Step::personality:
+      return "set the personality";
     case Step::close_fds:
       return "close inherited file descriptors";
   }

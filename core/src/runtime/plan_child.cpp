@@ -53,6 +53,7 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.env = proc.env;
   plan.cwd = proc.cwd;
   if (proc.umask) plan.umask = static_cast<mode_t>(*proc.umask);
+  if (spec.personality) plan.personality = static_cast<long>(*spec.personality);
   plan.pause_before_pivot = !spec.hooks.create_runtime.empty() ||
                             !spec.hooks.create_container.empty() || !spec.hooks.prestart.empty();
   plan_security(spec, in.seccomp_cache, plan);

@@ -214,6 +214,23 @@ void parse_linux(const Node& section, Spec& out) {
   }
   if (auto prop = section.get("rootfsPropagation"))
     out.rootfs_propagation = parse_propagation(*prop);
+  if (auto personality = section.get("personality")) {
+    personality->expect_object();
+    Node domain = personality->require("domain");
+    if (domain.string() == "LINUX")
+      out.personality = 0x0000;  // PER_LINUX
+    else if (domain.string() == "LINUX32")
+      out.personality = 0x0008;  // PER_LINUX32
+    else
+      domain.fail("unknown domain '" + domain.string() + "' (expected LINUX or LINUX32)");
+    if (auto flags = personality->get("flags"); flags && !flags->strings().empty())
+      flags->fail("no personality flags are defined by the runtime-spec");
+  }
+  // Fields for what this runtime does not drive: refused, never dropped.
+  if (auto label = section.get("mountLabel"); label && !label->string().empty())
+    label->fail("boxlab does not apply SELinux labels; remove the field");
+  if (auto rdt = section.get("intelRdt"))
+    rdt->fail("boxlab does not drive Intel RDT (resctrl); remove the field");
   if (auto seccomp = section.get("seccomp")) {
     seccomp->expect_object();
     std::string text = seccomp->json().dump();

@@ -109,9 +109,12 @@ Process parse_process(const Node& node) {
   if (auto adj = node.get("oomScoreAdj"))
     p.oom_score_adj = static_cast<int>(adj->integer(-1000, 1000));
 
-  // Accepted so real configs load (no LSM support here), but a wrong type is still a mistake.
-  if (auto profile = node.get("apparmorProfile")) profile->string();
-  if (auto label = node.get("selinuxLabel")) label->string();
+  // Labels of a security module boxlab does not drive: refused rather than dropped (runc refuses
+  // them too where the module is off). "" is what Go tools write for "none".
+  if (auto profile = node.get("apparmorProfile"); profile && !profile->string().empty())
+    profile->fail("boxlab does not apply AppArmor profiles; remove the field");
+  if (auto label = node.get("selinuxLabel"); label && !label->string().empty())
+    label->fail("boxlab does not apply SELinux labels; remove the field");
   return p;
 }
 

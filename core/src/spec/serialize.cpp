@@ -98,6 +98,8 @@ json linux_json(const Spec& s) {
   if (!s.cgroups_path.empty()) out["cgroupsPath"] = s.cgroups_path;
   if (!s.sysctl.empty()) out["sysctl"] = s.sysctl;
   if (!s.rootfs_propagation.empty()) out["rootfsPropagation"] = s.rootfs_propagation;
+  if (s.personality)
+    out["personality"] = {{"domain", *s.personality == 0x0008 ? "LINUX32" : "LINUX"}};
   if (!s.devices.empty()) {
     json devices = json::array();
     for (const auto& d : s.devices) {

@@ -138,7 +138,8 @@ struct Spec {
   std::map<std::string, std::string> sysctl;  // "net.ipv4.ip_forward" -> "1" (refused by create)
   // linux.seccomp as compact JSON text, checked by security::parse_profile at parse; "" absent.
   std::string seccomp;
-  std::string rootfs_propagation;  // "" (runtime's choice), "rprivate", "rslave", ...
+  std::string rootfs_propagation;            // "" (runtime's choice), "rprivate", "rslave", ...
+  std::optional<unsigned long> personality;  // linux.personality: PER_LINUX or PER_LINUX32
   std::map<std::string, std::string> annotations;
   Hooks hooks;
 

@@ -21,7 +21,8 @@ struct MountOp {
   std::string source;
   std::string target;  // absolute path inside the container
   std::string fstype;
-  unsigned long flags = 0;  // MS_* (MS_RDONLY etc. are applied by remount for binds)
+  unsigned long flags = 0;        // MS_* (MS_RDONLY etc. are applied by remount for binds)
+  unsigned long propagation = 0;  // set on the mount once made (a mount's propagation option)
   std::string data;
   bool fallback_bind = false;  // fs mount refused with EPERM (user ns): bind `fallback_source`
   std::string fallback_source;

@@ -30,6 +30,7 @@ struct ParsedOptions {
   std::string data;
   bool bind = false;
   bool recursive = false;
+  unsigned long propagation = 0;  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC)
 };
 ParsedOptions parse_mount_options(const std::vector<std::string>& options);
 

@@ -44,6 +44,7 @@ enum class Step : int {
   hooks,      // not a failure when errnum is 0: mounts done, waiting while the parent runs hooks
   exec_stub,  // execveat of the sealed exec stub (a seccomp profile may deny execveat)
   close_fds,
+  personality,
 };
 const char* step_name(Step step);
 
@@ -98,6 +99,7 @@ struct ChildPlan {
   std::vector<std::string> env;
   std::string cwd = "/";
   mode_t umask = 022;
+  long personality = -1;  // linux.personality for personality(2); -1: unchanged
   std::vector<std::pair<int, rlimit>> rlimits;
   // User, groups, no_new_privs, capabilities and seccomp: applied in one step right before exec
   // (runc's order, see security.hpp). The filter is owned here so its program outlives the exec;
