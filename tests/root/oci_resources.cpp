@@ -109,7 +109,7 @@ class Bundles {
     std::ofstream(dir / "config.json") << spec.dump(2);
     auto lifecycle = [&](const std::vector<std::string>& prefix, std::string rt) {
       std::vector<std::string> argv = prefix;
-      argv.insert(argv.end(), {kLifecycle, std::move(rt), dir.string(), id});
+      argv.insert(argv.end(), {kLifecycle, "sh", std::move(rt), dir.string(), id});
       argv.insert(argv.end(), files.begin(), files.end());
       return boxlab::test::run(argv);
     };
@@ -229,7 +229,9 @@ TEST_CASE("linux.resources this v1 host cannot enforce are refused by JSON point
   const std::vector<Case> cases = {
       {weights, {{"blockIO", {{"weight", 500}}}}, "/linux/resources/blockIO/weight"},
       {false, {{"blockIO", {{"leafWeight", 500}}}}, "/linux/resources/blockIO/leafWeight"},
-      {weights, {{"blockIO", {{"weightDevice", {wd}}}}}, "/linux/resources/blockIO/weightDevice/0"},
+      {weights,
+       {{"blockIO", {{"weightDevice", {wd}}}}},
+       "/linux/resources/blockIO/weightDevice/0/weight"},
       {false,
        {{"blockIO", {{"weightDevice", {lwd}}}}},
        "/linux/resources/blockIO/weightDevice/0/leafWeight"},
