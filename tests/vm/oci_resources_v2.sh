@@ -45,8 +45,9 @@ applied() {
   n=$((n + 1))
   bundle "$1"
   shift
-  if ! err=$(bxs oci create --bundle "$B" "res$n" 2>&1 </dev/null >/dev/null); then
-    echo "create failed: $err"
+  # stderr to a file: the created container's init inherits it and lives on.
+  if ! bxs oci create --bundle "$B" "res$n" </dev/null >/dev/null 2>/tmp/res.err; then
+    echo "create failed: $(cat /tmp/res.err)"
     return
   fi
   pid=$(bx oci state "res$n" | tr -d ' \n' | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
@@ -58,8 +59,10 @@ applied() {
 refused() {
   n=$((n + 1))
   bundle "$2"
-  out=$(bxs oci create --bundle "$B" "res$n" 2>&1 </dev/null >/dev/null)
+  bxs oci create --bundle "$B" "res$n" </dev/null >/dev/null 2>/tmp/res.err
   code=$?
+  out=$(cat /tmp/res.err)
+  [ "$code" = 0 ] && bx oci delete -f "res$n" >/dev/null 2>&1
   check "$1: refused (exit $code)" [ "$code" != 0 ]
   expect_match "$1: the error names $3" "$3" "$out"
   expect_eq "$1: nothing listed" "" "$(bx oci list -q)"
