@@ -130,6 +130,35 @@ class Bundles {
   json base_;
 };
 
+// Our own cgroup directory in a v1 hierarchy ("" when it is not mounted).
+std::string own_dir(const std::string& controller) {
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (line.substr(a + 1, b - a - 1) == controller)
+      return "/sys/fs/cgroup/" + controller + line.substr(b + 1);
+  }
+  return {};
+}
+
+std::string first_line(const fs::path& file) {
+  std::string line;
+  std::ifstream in(file);
+  std::getline(in, line);
+  return line;
+}
+
+// What a new memory cgroup shows for a kmem limit nobody set: its root's value.
+std::string unlimited_kmem(const std::string& file) {
+  return first_line(fs::path("/sys/fs/cgroup/memory") / file);
+}
+
+// The realtime runtime a child of our cpu cgroup can take (0: none, or no RT group scheduling).
+long rt_budget() {
+  std::string v = first_line(fs::path(own_dir("cpu")) / "cpu.rt_runtime_us");
+  return v.empty() ? 0 : std::stol(v);
+}
+
 bool pure_v2() {
   return !fs::exists("/sys/fs/cgroup/memory") && fs::exists("/sys/fs/cgroup/cgroup.controllers");
 }
@@ -162,11 +191,14 @@ TEST_CASE("linux.resources fields reach the same cgroup v1 files as under runc a
       {{{"memory", {{"limit", 100000000}, {"kernel", 50000000}, {"kernelTCP", 30000000}}}},
        {"memory/memory.limit_in_bytes", "memory/memory.kmem.limit_in_bytes",
         "memory/memory.kmem.tcp.limit_in_bytes"},
-       "memory/memory.limit_in_bytes=99999744\nmemory/memory.kmem.limit_in_bytes="
-       "9223372036854771712\nmemory/memory.kmem.tcp.limit_in_bytes=9223372036854771712\n",
+       // Untouched: the kernel's "no limit", whatever this kernel shows for it.
+       "memory/memory.limit_in_bytes=99999744\nmemory/memory.kmem.limit_in_bytes=" +
+           unlimited_kmem("memory.kmem.limit_in_bytes") +
+           "\nmemory/memory.kmem.tcp.limit_in_bytes=" +
+           unlimited_kmem("memory.kmem.tcp.limit_in_bytes") + "\n",
        false},
   };
-  if (fs::exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us")) {
+  if (rt_budget() > 1000) {
     cases.push_back({{{"cpu", {{"realtimeRuntime", 1000}, {"realtimePeriod", 100000}}}},
                      {"cpu/cpu.rt_runtime_us", "cpu/cpu.rt_period_us"},
                      "cpu/cpu.rt_runtime_us=1000\ncpu/cpu.rt_period_us=100000\n"});
@@ -257,6 +289,18 @@ TEST_CASE("linux.resources this v1 host cannot enforce are refused by JSON point
     CHECK_THAT(r.boxlab.err, Catch::Contains(c.pointer + ": ") || Catch::Contains(c.pointer + " "));
     CHECK(r.runc.status != 0);  // runc fails on each of these here too
     CHECK(b.root().boxlab({"oci", "list", "-q"}).out.empty());
+  }
+  // A value error, not a missing file: the kernel's EINVAL, explained.
+  if (rt_budget() > 0) {
+    long over = rt_budget() + 1;
+    auto r = b.run({{"cpu", {{"realtimeRuntime", over}, {"realtimePeriod", 1000000}}}}, {}, false);
+    INFO(r.boxlab.err << r.runc.err);
+    CHECK(r.boxlab.status != 0);
+    CHECK_THAT(r.boxlab.err,
+               Catch::Contains("/linux/resources/cpu/realtimeRuntime " + std::to_string(over) +
+                               ": the kernel refuses it (EINVAL): a cgroup gets at most what its "
+                               "parent's realtime runtime leaves"));
+    CHECK(r.runc.status != 0);
   }
   // Nothing of boxlab's is left in our own memory cgroup.
   auto own = boxlab::test::run({"sh", "-c",
