@@ -36,7 +36,11 @@ CreateOptions options_for(const OciFlags& f) {
   CreateOptions o;
   o.name = f.id;
   o.kind = "oci";
-  o.bundle = std::filesystem::absolute(f.bundle);
+  // "/path/." and "/path/" are the bundle "/path", as runc prints it.
+  auto bundle = std::filesystem::absolute(f.bundle).lexically_normal();
+  if (!bundle.has_filename() && bundle.has_parent_path() && bundle != bundle.root_path())
+    bundle = bundle.parent_path();
+  o.bundle = bundle;
   return o;
 }
 

@@ -47,9 +47,10 @@ int main(int argc, char** argv) {
   QCommandLineOption shots(QStringLiteral("screenshot"),
                            QStringLiteral("Play --scene, save PNGs to DIR, quit."),
                            QStringLiteral("DIR"));
-  QCommandLineOption scene(QStringLiteral("scene"),
-                           QStringLiteral("Screenshot scene: hog (default), network or idle."),
-                           QStringLiteral("NAME"), QStringLiteral("hog"));
+  QCommandLineOption scene(
+      QStringLiteral("scene"),
+      QStringLiteral("Screenshot scene: hog (default), network, security or idle."),
+      QStringLiteral("NAME"), QStringLiteral("hog"));
   QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WxH."),
                           QStringLiteral("WxH"));
   QCommandLineOption timing(
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
   ScreenshotDriver* driver = nullptr;
   if (screenshot) {
     driver = new ScreenshotDriver(&session, &window, cli.value(shots), cli.value(scene), &app);
+    driver->setBoxlab(bin, cli.value(root));
     driver->start();
   }
   int code = app.exec();

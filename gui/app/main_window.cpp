@@ -103,7 +103,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   checks_ = new ChecksPanel(session->checks(), this);
   processes_ = new ProcessTreeView(session->processes(), this);
   charts_ = new ResourceCharts(session->resources(), this);
-  namespaces_ = new NamespaceView(session->namespaces(), session->mounts(), this);
+  namespaces_ =
+      new NamespaceView(session->namespaces(), session->security(), session->mounts(), this);
   network_ = new NetworkView(session->network(), this);
   layers_ = new LayerView(session->layers(), this);
   addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
@@ -112,8 +113,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       addDock(tr("Processes"), QStringLiteral("processes"), processes_, Qt::RightDockWidgetArea);
   QDockWidget* res =
       addDock(tr("Resources"), QStringLiteral("resources"), charts_, Qt::RightDockWidgetArea);
-  QDockWidget* ns = addDock(tr("Namespaces and mounts"), QStringLiteral("namespaces"), namespaces_,
-                            Qt::RightDockWidgetArea);
+  QDockWidget* ns = addDock(tr("Namespaces and security"), QStringLiteral("namespaces"),
+                            namespaces_, Qt::RightDockWidgetArea);
   QDockWidget* net =
       addDock(tr("Network"), QStringLiteral("network"), network_, Qt::RightDockWidgetArea);
   QDockWidget* img =

@@ -33,6 +33,7 @@ class MainWindow : public QMainWindow {
   TerminalWidget* terminal() const;
   QString terminalSession() const;
   ConsoleTabs* consoles() const { return consoles_; }
+  NamespaceView* namespaceView() const { return namespaces_; }
   // Opens a lab (and step) once the lab list is known; "" leaves it to the user.
   void openLabWhenReady(const QString& labRef, int step);
   QList<QDockWidget*> docks() const { return docks_; }

@@ -5,10 +5,14 @@
 #include <QDockWidget>
 #include <QJsonArray>
 #include <QPixmap>
+#include <QProcess>
 #include <QRegularExpression>
+#include <QTreeView>
+#include <memory>
 
 #include "console_tabs.hpp"
 #include "main_window.hpp"
+#include "namespace_view.hpp"
 #include "network_model.hpp"
 #include "session.hpp"
 #include "terminal_widget.hpp"
@@ -62,6 +66,12 @@ void ScreenshotDriver::step() {
       if (scene_ == QLatin1String("network")) {
         startNetworkScene();
         stage_ = 200;
+        stageAt_ = now;
+        return;
+      }
+      if (scene_ == QLatin1String("security")) {
+        startSecurityScene();
+        stage_ = 300;
         stageAt_ = now;
         return;
       }
@@ -149,7 +159,73 @@ void ScreenshotDriver::step() {
     case 201:  // a moment for the layout, the monitor and the layer stack
       if (now - stageAt_ < 2000) return;
       return shoot(true, {});
+    case 300:  // the default container watched and its security in
+      if (!securityShown(container_ + QStringLiteral("-default"))) return;
+      if (QDockWidget* d = window_->dock(QStringLiteral("namespaces"))) {
+        d->raise();
+        // The section is the subject: no lab here, so the checks' height goes to it.
+        if (QDockWidget* checks = window_->dock(QStringLiteral("checks"))) checks->hide();
+        window_->resizeDocks({window_->dock(QStringLiteral("processes")), d}, {150, 1000},
+                             Qt::Vertical);
+      }
+      next();
+      return;
+    case 301:  // a moment for the layout; then the privileged one
+      if (now - stageAt_ < 1000) return;
+      savePane(QStringLiteral("namespaces"), QStringLiteral("security-default"));
+      session_->watch(container_ + QStringLiteral("-privileged"));
+      next();
+      return;
+    case 302:
+      if (!securityShown(container_ + QStringLiteral("-privileged"))) return;
+      next();
+      return;
+    case 303:
+      if (now - stageAt_ < 1000) return;
+      savePane(QStringLiteral("namespaces"), QStringLiteral("security-privileged"));
+      return shoot(true, {});
   }
+}
+
+// A default container through serve (watched once it runs) and a --privileged one through the
+// CLI on the same root.
+void ScreenshotDriver::startSecurityScene() {
+  QString privileged = container_ + QStringLiteral("-privileged");
+  QStringList args;
+  if (!root_.isEmpty()) args << QStringLiteral("--root") << root_;
+  args << QStringLiteral("run") << QStringLiteral("-d") << QStringLiteral("--privileged")
+       << QStringLiteral("--name") << privileged << QStringLiteral("base") << QStringLiteral("--")
+       << QStringLiteral("sleep") << QStringLiteral("600");
+  if (QProcess::execute(boxlab_, args) != 0)
+    return shoot(false, QStringLiteral("boxlab run --privileged failed"));
+  removeAtEnd_ << privileged;
+  session_->runContainer(
+      {{QStringLiteral("image"), QStringLiteral("base")},
+       {QStringLiteral("name"), container_ + QStringLiteral("-default")},
+       {QStringLiteral("rm"), true},
+       {QStringLiteral("command"), QJsonArray{QStringLiteral("sleep"), QStringLiteral("600")}}},
+      [this](const ReplyEvent& r) {
+        if (!r.ok) shoot(false, EngineClient::describe(QStringLiteral("run"), r));
+      });
+}
+
+// The watched container is `name`, its security event has arrived, and the capability rows a
+// learner opens first are open.
+bool ScreenshotDriver::securityShown(const QString& name) {
+  const SecurityModel* sec = session_->security();
+  if (session_->watched() != name || !sec->hasData() || sec->container() != name) return false;
+  QTreeView* tree = window_->namespaceView()->securityTree();
+  bool privileged = sec->isPrivileged();
+  tree->setExpanded(sec->rowFor(QStringLiteral("effective")), !privileged);
+  tree->setExpanded(sec->rowFor(QStringLiteral("dropped")), privileged);
+  return true;
+}
+
+void ScreenshotDriver::savePane(const QString& dock, const QString& file) {
+  QDir().mkpath(dir_);
+  QString path = QDir(dir_).filePath(file + QStringLiteral(".png"));
+  if (QDockWidget* d = window_->dock(dock))
+    if (!d->grab().save(path)) qWarning("boxlab-gui: could not write %s", qPrintable(path));
 }
 
 // Two containers on boxlab0 (one serving httpd on a published port) and one without a
@@ -207,18 +283,20 @@ void ScreenshotDriver::shoot(bool ok, const QString& why) {
 
 void ScreenshotDriver::finish(bool ok, const QString& why) {
   int code = ok ? 0 : 1;
-  // The scene's lab06-box was started by the host shell's boxlab, not by serve: serve's
-  // shutdown would leave it. Remove it first.
-  if (scene_ != QLatin1String("hog") || !session_->isEngineReady())
-    return QCoreApplication::exit(code);
-  session_->client()->request(
-      QStringLiteral("rm"),
-      {{QStringLiteral("name"), QStringLiteral("lab06-box")}, {QStringLiteral("force"), true}},
-      [code, why](const ReplyEvent& r) {
-        if (!r.ok && !why.contains(QLatin1String("lab06-box")))
-          qWarning("boxlab-gui: remove lab06-box: %s", qPrintable(r.error));
-        QCoreApplication::exit(code);
-      });
+  // The scene's lab06-box was started by the host shell's boxlab, the security scene's
+  // privileged one by the CLI, not by serve: serve's shutdown would leave them. Remove them
+  // first.
+  if (scene_ == QLatin1String("hog")) removeAtEnd_ << QStringLiteral("lab06-box");
+  if (removeAtEnd_.isEmpty() || !session_->isEngineReady()) return QCoreApplication::exit(code);
+  auto left = std::make_shared<int>(int(removeAtEnd_.size()));
+  for (const QString& name : removeAtEnd_)
+    session_->client()->request(
+        QStringLiteral("rm"), {{QStringLiteral("name"), name}, {QStringLiteral("force"), true}},
+        [code, why, name, left](const ReplyEvent& r) {
+          if (!r.ok && !why.contains(name))
+            qWarning("boxlab-gui: remove %s: %s", qPrintable(name), qPrintable(r.error));
+          if (--*left == 0) QCoreApplication::exit(code);
+        });
 }
 
 }  // namespace boxlab::gui

@@ -5,7 +5,10 @@
 // follows it by itself), a shell inside it in a second console tab, 20 MiB of tmpfs, then the
 // hog and its exit status into the answers folder; the shots are taken once the OOM kill has
 // reached the chart and the process tree and step 3 ("A hog meets the limit") turned green.
-// lab06-box is removed afterwards.
+// lab06-box is removed afterwards. Scene "security": a default container (serve's run) and a
+// --privileged one (the boxlab CLI: serve's run has no such flag), the namespaces pane shot
+// with each watched (security-default.png, security-privileged.png, the second also as the
+// usual panes); both are removed afterwards.
 #pragma once
 
 #include <QElapsedTimer>
@@ -24,6 +27,11 @@ class ScreenshotDriver : public QObject {
   ScreenshotDriver(Session* session, MainWindow* window, QString dir, QString scene,
                    QObject* parent = nullptr);
   void start();
+  // The boxlab binary and --root the engine runs with (scenes that use the CLI).
+  void setBoxlab(const QString& bin, const QString& root) {
+    boxlab_ = bin;
+    root_ = root;
+  }
 
  private:
   void step();
@@ -34,7 +42,11 @@ class ScreenshotDriver : public QObject {
   Session* session_;
   MainWindow* window_;
   void startNetworkScene();
-  QString dir_, scene_, container_, containerShell_;
+  void startSecurityScene();
+  bool securityShown(const QString& name);
+  void savePane(const QString& dock, const QString& file);
+  QString dir_, scene_, container_, containerShell_, boxlab_, root_;
+  QStringList removeAtEnd_;  // containers serve did not start (the CLI's)
   QStringList networkContainers_;
   QTimer timer_;
   QElapsedTimer clock_;

@@ -120,6 +120,52 @@ ImageProgressEvent toImageProgress(const json& j) {
   return e;
 }
 
+CapabilitySet toCapSet(const json& caps, const char* key) {
+  CapabilitySet set;
+  auto it = caps.find(key);
+  if (it == caps.end() || !it->is_object()) return set;
+  set.known = true;
+  set.mask = str(*it, "mask");
+  set.names = strings(*it, "names");
+  return set;
+}
+
+SecurityEvent toSecurity(const json& j) {
+  SecurityEvent e;
+  e.container = str(j, "container");
+  e.pid = i64(j, "pid").value_or(0);
+  e.privileged = flag(j, "privileged");
+  static const json none = json::object();
+  auto object = [&](const char* key) -> const json& {
+    auto it = j.find(key);
+    return it != j.end() && it->is_object() ? *it : none;
+  };
+  const json& caps = object("capabilities");
+  e.lastCap = static_cast<int>(i64(caps, "lastCap").value_or(-1));
+  e.allCaps = strings(caps, "all");
+  e.capsFromSpec = !caps.contains("fromSpec") || flag(caps, "fromSpec");
+  e.inheritable = toCapSet(caps, "inheritable");
+  e.permitted = toCapSet(caps, "permitted");
+  e.effective = toCapSet(caps, "effective");
+  e.bounding = toCapSet(caps, "bounding");
+  e.ambient = toCapSet(caps, "ambient");
+  const json& sc = object("seccomp");
+  if (auto m = i64(sc, "mode")) e.seccompMode = static_cast<int>(*m);
+  if (auto f = i64(sc, "filters")) e.seccompFilters = static_cast<int>(*f);
+  e.seccompModeName = str(sc, "modeName");
+  e.profile = str(sc, "profile");
+  e.profileDescription = str(sc, "description");
+  e.defaultAction = str(sc, "defaultAction");
+  e.profileSyscalls = static_cast<int>(i64(sc, "syscalls").value_or(0));
+  if (auto n = j.find("noNewPrivs"); n != j.end() && n->is_boolean()) e.noNewPrivs = n->get<bool>();
+  const json& dev = object("devices");
+  e.devicesSource = str(dev, "source");
+  e.devicesAllowAll = flag(dev, "allowAll");
+  for (const auto& r : array(dev, "rules"))
+    if (r.is_object()) e.devices.push_back({flag(r, "allow"), str(r, "rule"), str(r, "device")});
+  return e;
+}
+
 ProcessValue toProcess(const json& p) {
   ProcessValue v;
   v.pid = i64(p, "pid").value_or(0);
@@ -185,6 +231,7 @@ EventStream::EventStream(QObject* parent) : QObject(parent) {
     qRegisterMetaType<LogEvent>();
     qRegisterMetaType<NetTopologyEvent>();
     qRegisterMetaType<ImageLayersEvent>();
+    qRegisterMetaType<SecurityEvent>();
     qRegisterMetaType<MalformedLine>();
     return true;
   }();
@@ -329,6 +376,10 @@ void EventStream::feedLine(std::string_view line) {
       ImageLayersEvent e = toLayers(j);
       e.header = h;
       emit imageLayers(e);
+    } else if (type == "container.security") {
+      SecurityEvent e = toSecurity(j);
+      e.header = h;
+      emit containerSecurity(e);
     } else if (type == "image.progress") {
       ImageProgressEvent e = toImageProgress(j);
       e.header = h;

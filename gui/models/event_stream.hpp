@@ -44,6 +44,7 @@ class EventStream : public QObject {
   void netTopology(const boxlab::gui::NetTopologyEvent& e);
   void imageLayers(const boxlab::gui::ImageLayersEvent& e);
   void imageProgress(const boxlab::gui::ImageProgressEvent& e);
+  void containerSecurity(const boxlab::gui::SecurityEvent& e);
   // A valid event of a type this client does not know (passed through by the schema rules).
   void unknownEvent(const QString& type, const boxlab::gui::EventHeader& header);
   void malformed(const boxlab::gui::MalformedLine& line);

@@ -205,6 +205,39 @@ struct ImageProgressEvent {
   QString error;                   // `failed` only
 };
 
+// container.security: how a container's first process is confined (docs/events.md).
+struct CapabilitySet {
+  bool known = false;  // the kernel reported it
+  QString mask;        // 16 hex digits, as /proc/PID/status
+  QStringList names;   // CAP_CHOWN ...
+  bool operator==(const CapabilitySet&) const = default;
+};
+
+struct DeviceRuleValue {
+  bool allow = true;
+  QString rule;    // "c 1:3 rwm"
+  QString device;  // "/dev/null", "every device", "" (no well-known name)
+  bool operator==(const DeviceRuleValue&) const = default;
+};
+
+struct SecurityEvent {
+  EventHeader header;
+  QString container;
+  qint64 pid = 0;
+  bool privileged = false;
+  int lastCap = -1;
+  QStringList allCaps;  // every capability the kernel knows, in number order
+  bool capsFromSpec = true;
+  CapabilitySet inheritable, permitted, effective, bounding, ambient;
+  std::optional<int> seccompMode, seccompFilters;
+  QString seccompModeName, profile, profileDescription, defaultAction;
+  int profileSyscalls = 0;
+  std::optional<bool> noNewPrivs;
+  QString devicesSource;  // cgroup-v1 spec-v2 none unavailable
+  bool devicesAllowAll = false;
+  QVector<DeviceRuleValue> devices;
+};
+
 // A line that is not an event of schema 1: its number in the stream, its text (shortened) and
 // the reason.
 struct MalformedLine {
@@ -228,4 +261,5 @@ Q_DECLARE_METATYPE(boxlab::gui::LogEvent)
 Q_DECLARE_METATYPE(boxlab::gui::NetTopologyEvent)
 Q_DECLARE_METATYPE(boxlab::gui::ImageLayersEvent)
 Q_DECLARE_METATYPE(boxlab::gui::ImageProgressEvent)
+Q_DECLARE_METATYPE(boxlab::gui::SecurityEvent)
 Q_DECLARE_METATYPE(boxlab::gui::MalformedLine)

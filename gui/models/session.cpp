@@ -14,6 +14,7 @@ Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(eng
   EventStream* s = client_.stream();
   connect(s, &EventStream::procTree, &processes_, &ProcessTreeModel::applyTree);
   connect(s, &EventStream::procTree, &namespaces_, &NamespaceModel::applyTree);
+  connect(s, &EventStream::containerSecurity, &security_, &SecurityModel::applySecurity);
   connect(s, &EventStream::cgroupEvent, &processes_, &ProcessTreeModel::applyCgroupEvent);
   connect(s, &EventStream::containerState, &processes_, &ProcessTreeModel::applyContainerState);
   connect(s, &EventStream::cgroupStats, &resources_, &ResourceSeries::applyStats);
@@ -164,6 +165,7 @@ void Session::watch(const QString& name, double rateHz) {
   resources_.setContainer(name);
   resources_.clear();
   namespaces_.setContainer(name);
+  security_.setContainer(name);
   mounts_.clear();
   layers_.setContainer(name);
   emit watchedChanged(name);

@@ -19,6 +19,7 @@
 #include "network_model.hpp"
 #include "process_tree_model.hpp"
 #include "resource_series.hpp"
+#include "security_model.hpp"
 
 namespace boxlab::gui {
 
@@ -44,6 +45,7 @@ class Session : public QObject {
   ProcessTreeModel* processes() { return &processes_; }
   ResourceSeries* resources() { return &resources_; }
   NamespaceModel* namespaces() { return &namespaces_; }
+  SecurityModel* security() { return &security_; }
   MountModel* mounts() { return &mounts_; }
   NetworkModel* network() { return &network_; }
   LayerModel* layers() { return &layers_; }
@@ -133,6 +135,7 @@ class Session : public QObject {
   ProcessTreeModel processes_;
   ResourceSeries resources_;
   NamespaceModel namespaces_;
+  SecurityModel security_;
   MountModel mounts_;
   NetworkModel network_;
   LayerModel layers_;

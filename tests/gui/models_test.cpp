@@ -1,6 +1,7 @@
 // Every model under QAbstractItemModelTester (which checks each signal and index against the
 // model's own answers), fed recorded and constructed snapshots; plus what each model shows.
 #include <QAbstractItemModelTester>
+#include <QBrush>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -16,6 +17,7 @@
 #include "network_model.hpp"
 #include "process_tree_model.hpp"
 #include "resource_series.hpp"
+#include "security_model.hpp"
 
 using namespace boxlab::gui;
 
@@ -489,6 +491,148 @@ class ModelsTest : public QObject {
     QVERIFY(model.sourceText().contains(QStringLiteral("not in the merged view")));
     QCOMPARE(entries.rowCount(), 0);
     model.setContainer(QString());
+    QCOMPARE(model.rowCount(), 0);
+  }
+  void securityModelShowsSetsByName() {
+    SecurityModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    EventStream stream;
+    connect(&stream, &EventStream::containerSecurity, &model, &SecurityModel::applySecurity);
+    QSignalSpy changed(&model, &SecurityModel::securityChanged);
+    model.setContainer(QStringLiteral("web"));
+    QVERIFY(!model.hasData());
+    // Four capabilities known, two effective; the bounding set lacks NET_RAW.
+    const QJsonArray all{QStringLiteral("CAP_CHOWN"), QStringLiteral("CAP_DAC_OVERRIDE"),
+                         QStringLiteral("CAP_SYS_ADMIN"), QStringLiteral("CAP_NET_RAW")};
+    auto set = [](const char* mask, QJsonArray names) {
+      return QJsonObject{{QStringLiteral("mask"), QString::fromLatin1(mask)},
+                         {QStringLiteral("names"), names}};
+    };
+    auto line = [](QJsonObject body) {
+      body.insert(QStringLiteral("v"), 1);
+      body.insert(QStringLiteral("type"), QStringLiteral("container.security"));
+      body.insert(QStringLiteral("t"), 1);
+      return QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n';
+    };
+    QJsonObject confined{
+        {QStringLiteral("container"), QStringLiteral("web")},
+        {QStringLiteral("pid"), 42},
+        {QStringLiteral("privileged"), false},
+        {QStringLiteral("capabilities"),
+         QJsonObject{
+             {QStringLiteral("lastCap"), 3},
+             {QStringLiteral("fromSpec"), true},
+             {QStringLiteral("all"), all},
+             {QStringLiteral("effective"), set("0000000000000003", {all[0], all[1]})},
+             {QStringLiteral("bounding"), set("0000000000000007", {all[0], all[1], all[2]})},
+             {QStringLiteral("ambient"), set("0000000000000000", {})}}},
+        {QStringLiteral("seccomp"),
+         QJsonObject{{QStringLiteral("mode"), 2},
+                     {QStringLiteral("modeName"), QStringLiteral("filter")},
+                     {QStringLiteral("filters"), 1},
+                     {QStringLiteral("profile"), QStringLiteral("docker-default")},
+                     {QStringLiteral("syscalls"), 442},
+                     {QStringLiteral("defaultAction"), QStringLiteral("errno EPERM")}}},
+        {QStringLiteral("noNewPrivs"), true},
+        {QStringLiteral("devices"),
+         QJsonObject{
+             {QStringLiteral("source"), QStringLiteral("cgroup-v1")},
+             {QStringLiteral("allowAll"), false},
+             {QStringLiteral("rules"),
+              QJsonArray{QJsonObject{{QStringLiteral("allow"), true},
+                                     {QStringLiteral("rule"), QStringLiteral("c 1:3 rwm")},
+                                     {QStringLiteral("device"), QStringLiteral("/dev/null")}},
+                         QJsonObject{{QStringLiteral("allow"), true},
+                                     {QStringLiteral("rule"), QStringLiteral("c 136:* rwm")},
+                                     {QStringLiteral("device"),
+                                      QStringLiteral("/dev/pts/* (terminals)")}}}}}}};
+    stream.feed(line(confined));
+    QCOMPARE(stream.malformedSeen(), 0);
+    QVERIFY(model.hasData());
+    QVERIFY(!model.isPrivileged());
+    QCOMPARE(model.knownCapabilities(), 4);
+    QCOMPARE(model.current().pid, 42);
+    QModelIndex eff = model.rowFor(QStringLiteral("effective"));
+    QVERIFY(eff.isValid());
+    QCOMPARE(model.rowCount(eff), 2);
+    QVERIFY(model.index(eff.row(), SecurityModel::ValueColumn)
+                .data()
+                .toString()
+                .startsWith(QStringLiteral("2 of 4")));
+    QCOMPARE(model.index(0, 0, eff).data().toString(), QStringLiteral("CAP_CHOWN"));
+    QCOMPARE(model.index(0, 1, eff).data().toString(), QStringLiteral("change any file's owner"));
+    // Dropped: what the bounding set lacks, on demand (children of its row).
+    QModelIndex dropped = model.rowFor(QStringLiteral("dropped"));
+    QCOMPARE(model.rowCount(dropped), 1);
+    QCOMPARE(model.index(0, 0, dropped).data().toString(), QStringLiteral("CAP_NET_RAW"));
+    QCOMPARE(model.missing(model.current().bounding), QStringList{QStringLiteral("CAP_NET_RAW")});
+    // Sets the kernel did not report say so; empty ones say none.
+    QCOMPARE(model.index(model.rowFor(QStringLiteral("permitted")).row(), 1).data().toString(),
+             QStringLiteral("unknown"));
+    QCOMPARE(model.index(model.rowFor(QStringLiteral("ambient")).row(), 1).data().toString(),
+             QStringLiteral("none"));
+    QVERIFY(model.index(model.rowFor(QStringLiteral("seccomp")).row(), 1)
+                .data()
+                .toString()
+                .startsWith(QStringLiteral("mode 2: filter, 1 filter loaded")));
+    QVERIFY(model.index(model.rowFor(QStringLiteral("nnp")).row(), 1)
+                .data()
+                .toString()
+                .startsWith(QStringLiteral("on")));
+    QModelIndex dev = model.rowFor(QStringLiteral("devices"));
+    QCOMPARE(model.rowCount(dev), 2);
+    QCOMPARE(model.index(1, 1, dev).data().toString(), QStringLiteral("/dev/pts/* (terminals)"));
+    QVERIFY(model.index(dev.row(), 1).data().toString().contains(QStringLiteral("devices.list")));
+    QCOMPARE(model.summary(),
+             QStringLiteral("<b>Confined</b>: 2 of 4 capabilities, Docker's default seccomp "
+                            "filter, 2 device rules."));
+
+    // Another container's event is not ours.
+    int before = changed.count();
+    stream.feed(line({{QStringLiteral("container"), QStringLiteral("other")},
+                      {QStringLiteral("privileged"), true}}));
+    QCOMPARE(changed.count(), before);
+    QVERIFY(!model.isPrivileged());
+
+    // Privileged: the engine's sets, no filter, every device.
+    QJsonObject privileged{
+        {QStringLiteral("container"), QStringLiteral("web")},
+        {QStringLiteral("pid"), 43},
+        {QStringLiteral("privileged"), true},
+        {QStringLiteral("capabilities"),
+         QJsonObject{{QStringLiteral("lastCap"), 3},
+                     {QStringLiteral("fromSpec"), false},
+                     {QStringLiteral("all"), all},
+                     {QStringLiteral("effective"), set("000000000000000f", all)},
+                     {QStringLiteral("bounding"), set("000000000000000f", all)}}},
+        {QStringLiteral("seccomp"),
+         QJsonObject{{QStringLiteral("mode"), 0},
+                     {QStringLiteral("filters"), 0},
+                     {QStringLiteral("profile"), QStringLiteral("unconfined")}}},
+        {QStringLiteral("noNewPrivs"), false},
+        {QStringLiteral("devices"), QJsonObject{{QStringLiteral("source"), QStringLiteral("none")},
+                                                {QStringLiteral("allowAll"), true},
+                                                {QStringLiteral("rules"), QJsonArray{}}}}};
+    stream.feed(line(privileged));
+    QVERIFY(model.isPrivileged());
+    QCOMPARE(model.current().pid, 43);
+    QVERIFY(model.summary().startsWith(QStringLiteral("<b>Privileged</b>: 4 of 4 capabilities")));
+    QCOMPARE(model.rowCount(model.rowFor(QStringLiteral("dropped"))), 0);
+    QCOMPARE(model.index(model.rowFor(QStringLiteral("dropped")).row(), 1).data().toString(),
+             QStringLiteral("none"));
+    QVERIFY(model.index(model.rowFor(QStringLiteral("seccomp")).row(), 1)
+                .data()
+                .toString()
+                .startsWith(QStringLiteral("mode 0: disabled")));
+    QCOMPARE(model.index(model.rowFor(QStringLiteral("effective")).row(), 1)
+                 .data(Qt::ForegroundRole)
+                 .value<QBrush>()
+                 .color(),
+             QColor(0xdc, 0x3c, 0x3c));
+
+    // Watching another container clears it.
+    model.setContainer(QStringLiteral("next"));
+    QVERIFY(!model.hasData());
     QCOMPARE(model.rowCount(), 0);
   }
 };

@@ -2,7 +2,8 @@
 # Runs boxlab-gui under Xvfb on lab 6 mid-run (lab06-box with a 32M limit, started and filled
 # from the host shell tab, the hog typed there, its OOM kill, step 3 green), then on the
 # network scene (containers on a bridge, a published port) inside a network namespace of its
-# own, writes PNGs to OUT and OUT/network and checks
+# own, then on the security scene (the namespaces pane with a default and a --privileged
+# container), writes PNGs to OUT, OUT/network and OUT/security and checks
 # each one was written and is a picture of something (not a blank grab). Needs root (real
 # containers). Usage: GUI BOXLAB OUT
 set -euo pipefail
@@ -33,6 +34,9 @@ unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
   xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --root "$root" --boxlab "$boxlab" \
   --screenshot "$out/network" --scene network --lab 09 --size 1500x940 || status=$?
 [ "$status" -eq 0 ] || { echo "boxlab-gui --screenshot --scene network exited with $status"; exit 1; }
+xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --root "$root" --boxlab "$boxlab" \
+  --screenshot "$out/security" --scene security --size 1500x940 || status=$?
+[ "$status" -eq 0 ] || { echo "boxlab-gui --screenshot --scene security exited with $status"; exit 1; }
 check() {
   png=$1
   [ -s "$png" ] || { echo "missing $png"; exit 1; }
@@ -47,5 +51,6 @@ for f in main pane-console pane-processes pane-resources pane-namespaces pane-ch
   check "$out/$f.png"
 done
 for f in main pane-network pane-layers; do check "$out/network/$f.png"; done
+for f in security-default security-privileged pane-namespaces; do check "$out/security/$f.png"; done
 "$boxlab" --root "$root" ps -a -q | grep -q . && { echo "containers left behind"; exit 1; }
 echo "screenshots in $out"

@@ -7,7 +7,8 @@
 # for OUT.cpio (the kernel unpacks that one ~5 s faster under tcg). It holds:
 #   /bin/busybox + its applet links       (busybox-static, also what `image build-base` reads)
 #   /usr/bin/boxlab                       (the given binary, debug info stripped)
-#   every shared library `ldd` lists for it, at the path ldd prints, and the dynamic loader
+#   $BOXLAB_VM_PROGRAMS                   at their own paths, debug info stripped (see below)
+#   every shared library `ldd` lists for them, at the path ldd prints, and the dynamic loader
 #                                         (nothing when the binary is static)
 #   /lib/modules/KVER/...                 the kernel modules the guest loads with insmod
 #   /init                                 see init below
@@ -20,6 +21,9 @@
 #   BOXLAB_VM_MODULES  modules to include and load, dependencies added from modules.dep
 #                      (default "overlay"; built-in ones are skipped)
 #   BUSYBOX            static busybox (default /bin/busybox)
+#   BOXLAB_VM_PROGRAMS more executables, space-separated absolute paths (e.g. "/usr/bin/crun
+#                      /usr/sbin/runc"), each copied to the same path in the guest (debug info
+#                      stripped) with the libraries `ldd` lists for it, as for boxlab
 #
 # Deterministic: same inputs, same bytes (sorted entries, uid/gid 0, mtime 0, gzip -n).
 set -euo pipefail
@@ -78,14 +82,7 @@ chmod 755 "$stage/bin/busybox"
     symlink("/bin/busybox", "$root/$a") or die "symlink $a: $!\n";
   }' "$stage"
 
-# --- boxlab and its shared libraries --------------------------------------------------------
-if command -v strip >/dev/null; then
-  strip --strip-debug -o "$stage/usr/bin/boxlab" "$boxlab_bin"
-else
-  cp "$boxlab_bin" "$stage/usr/bin/boxlab"
-fi
-chmod 755 "$stage/usr/bin/boxlab"
-
+# --- boxlab, the extra programs and their shared libraries ----------------------------------
 copy_lib() {  # copy the file behind path $1 to the same path in the stage
   local src=$1
   [ -e "$src" ] || die "ldd names a missing file: $src"
@@ -93,20 +90,46 @@ copy_lib() {  # copy the file behind path $1 to the same path in the stage
   mkdir -p "$stage$(dirname "$src")"
   cp -L "$src" "$stage$src"
 }
-# A static boxlab needs nothing more (ldd then says "not a dynamic executable" and fails).
-if ! ldd_out=$(LC_ALL=C ldd "$boxlab_bin" 2>&1); then
-  case $ldd_out in
-    *"not a dynamic executable"* | *"statically linked"*) ldd_out= ;;
-    *) die "ldd $boxlab_bin: $ldd_out" ;;
-  esac
-fi
-while read -r line; do
-  case $line in
-    *"=> not found"*) die "ldd: $line" ;;
-    *"=> /"*) lib=${line#*=> }; copy_lib "${lib%% (*}" ;;
-    /*) copy_lib "${line%% (*}" ;;  # the dynamic loader
-  esac
-done <<<"$ldd_out"
+copy_program() {  # $1: executable on the host, $2: its path in the guest; then its libraries
+  local bin=$1 dest=$stage$2 ldd_out line lib
+  mkdir -p "$(dirname "$dest")"
+  rm -f "$dest"  # a busybox applet link there: write the program, not through the link
+  if command -v strip >/dev/null; then
+    strip --strip-debug -o "$dest" "$bin"
+  else
+    cp -L "$bin" "$dest"
+  fi
+  chmod 755 "$dest"
+  # A static program needs nothing more (ldd then says "not a dynamic executable" and fails).
+  if ! ldd_out=$(LC_ALL=C ldd "$bin" 2>&1); then
+    case $ldd_out in
+      *"not a dynamic executable"* | *"statically linked"*) ldd_out= ;;
+      *) die "ldd $bin: $ldd_out" ;;
+    esac
+  fi
+  while read -r line; do
+    case $line in
+      *"=> not found"*) die "ldd $bin: $line" ;;
+      *"=> /"*) lib=${line#*=> }; copy_lib "${lib%% (*}" ;;
+      /*) copy_lib "${line%% (*}" ;;  # the dynamic loader
+    esac
+  done <<<"$ldd_out"
+}
+copy_program "$boxlab_bin" /usr/bin/boxlab
+# Sorted and de-duplicated, so the archive does not depend on the order they were given in.
+# shellcheck disable=SC2086 # split the list
+for prog in $(printf '%s\n' ${BOXLAB_VM_PROGRAMS:-} | LC_ALL=C sort -u); do
+  case $prog in /*) ;; *) die "BOXLAB_VM_PROGRAMS wants absolute paths: $prog" ;; esac
+  [ -x "$prog" ] || die "BOXLAB_VM_PROGRAMS: not an executable: $prog"
+  case $prog in /bin/busybox | /usr/bin/boxlab) die "BOXLAB_VM_PROGRAMS: $prog would replace busybox or boxlab" ;; esac
+  if [ "$prog" -ef "$boxlab_bin" ]; then
+    # boxlab under its build path too (a test program names it so): a link, not 40 MB more.
+    mkdir -p "$stage$(dirname "$prog")"
+    ln -sfn /usr/bin/boxlab "$stage$prog"
+  else
+    copy_program "$prog" "$prog"
+  fi
+done
 
 # --- kernel modules ------------------------------------------------------------------------
 # modules.dep: "kernel/fs/overlayfs/overlay.ko: dep1.ko dep2.ko"; deps listed so that the

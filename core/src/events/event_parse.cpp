@@ -189,6 +189,41 @@ std::string check_image_progress(const json& j) {
   return {};
 }
 
+// container.security: the parts a view reads are checked for shape; each may be absent.
+std::string check_security(const json& j) {
+  BOXLAB_CHECK(need(j, "container", &json::is_string, "a string"));
+  BOXLAB_CHECK(optional(j, "pid", &json::is_number_integer, "an integer"));
+  BOXLAB_CHECK(optional(j, "privileged", &json::is_boolean, "a boolean"));
+  BOXLAB_CHECK(optional(j, "noNewPrivs", &json::is_boolean, "a boolean or null"));
+  for (const char* key : {"capabilities", "seccomp", "devices"})
+    BOXLAB_CHECK(optional(j, key, &json::is_object, "an object"));
+  if (auto caps = j.find("capabilities"); caps != j.end() && caps->is_object()) {
+    BOXLAB_CHECK(optional(*caps, "all", &json::is_array, "an array"));
+    for (const char* set : {"inheritable", "permitted", "effective", "bounding", "ambient"}) {
+      auto s = caps->find(set);
+      if (s == caps->end()) continue;
+      std::string where = std::string("capabilities.") + set + ": ";
+      if (!s->is_object()) return where + "must be an object";
+      std::string e = need(*s, "mask", &json::is_string, "a string");
+      if (e.empty()) e = need(*s, "names", &json::is_array, "an array");
+      if (!e.empty()) return where + e;
+    }
+  }
+  if (auto sc = j.find("seccomp"); sc != j.end() && sc->is_object()) {
+    for (const char* key : {"mode", "filters"}) {
+      std::string e = optional(*sc, key, &json::is_number_integer, "an integer or null");
+      if (!e.empty()) return "seccomp: " + e;
+    }
+    std::string e = optional(*sc, "profile", &json::is_string, "a string");
+    if (!e.empty()) return "seccomp: " + e;
+  }
+  if (auto d = j.find("devices"); d != j.end() && d->is_object()) {
+    std::string e = optional(*d, "rules", &json::is_array, "an array");
+    if (!e.empty()) return "devices: " + e;
+  }
+  return {};
+}
+
 #undef BOXLAB_CHECK
 
 const std::map<std::string, std::string (*)(const json&), std::less<>>& checks() {
@@ -206,6 +241,7 @@ const std::map<std::string, std::string (*)(const json&), std::less<>>& checks()
       {"net.topology", check_net_topology},
       {"image.layers", check_image_layers},
       {"image.progress", check_image_progress},
+      {"container.security", check_security},
   };
   return table;
 }

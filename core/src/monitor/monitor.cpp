@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "boxlab/container.hpp"
+#include "boxlab/container_security.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/runtime/state.hpp"
@@ -78,6 +79,10 @@ Monitor::Monitor(Runtime& runtime, const std::string& name, MonitorOptions optio
     if (cgroup_) cgroup_->event_fd();  // counting starts now
     last_status_ = std::string(status_name(st.status));
     emit_state(last_status_);
+    if (options_.tree) {
+      security_ = std::make_unique<SecurityReader>(st, options_.proc);
+      emit_security();
+    }
   });
 }
 
@@ -140,6 +145,10 @@ void Monitor::sample() {
       // The cgroup is going away with the container; the pidfd reports that next.
     }
   }
+  // Capabilities change only when the process asks (capset, execve of a file with caps):
+  // a look every two seconds is plenty. Before the tree, which ends a sample.
+  auto every = static_cast<std::uint64_t>(std::max(1.0, 2 * options_.rate_hz));
+  if (security_ && (samples_ + 1) % every == 0) emit_security();
   if (sampler_) emit_tree();
   ++samples_;
   if (options_.count != 0 && samples_ >= options_.count) done_ = true;
@@ -168,6 +177,19 @@ void Monitor::emit_tree() {
   append_int(line_, events::kSchemaVersion);
   line_ += '}';
   sink_("proc.tree", line_);
+}
+
+void Monitor::emit_security() {
+  nlohmann::json body;
+  try {
+    body = to_json(security_->read());
+  } catch (const Error&) {
+    return;  // the process is gone: the pidfd says so next
+  }
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (text == last_security_) return;
+  last_security_ = std::move(text);
+  emit("container.security", std::move(body));
 }
 
 void Monitor::drain_cgroup_events() {

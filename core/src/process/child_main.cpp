@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -107,9 +108,19 @@ class Release {
     if (released_) return;
     char one;
     if (::read(p_.sync_fd, &one, 1) != 1) fail(Step::wait_parent, errno ? errno : EPIPE);
-    ::close(p_.sync_fd);
+    if (!p_.pause_before_pivot) ::close(p_.sync_fd);  // else its second byte is still to come
     released_ = true;
     if (p_.cgroup_ns) check(::unshare(CLONE_NEWCGROUP) == 0, Step::cgroup_ns);
+  }
+
+  // Mounts done: the parent runs the createRuntime and createContainer hooks, then says go.
+  void pause_for_hooks() {
+    wait();
+    Report paused{Step::hooks, 0, -1};
+    check(::write(p_.report_fd, &paused, sizeof paused) == sizeof paused, Step::hooks);
+    char go;
+    if (::read(p_.sync_fd, &go, 1) != 1) fail(Step::hooks, errno ? errno : EPIPE);
+    ::close(p_.sync_fd);
   }
 
  private:
@@ -177,7 +188,7 @@ void bring_loopback_up() {
 }
 
 void set_uts_and_net(const ChildPlan& p) {
-  if (p.uts_ns && !p.hostname.empty())
+  if (!p.hostname.empty())
     check(::sethostname(p.hostname.c_str(), p.hostname.size()) == 0, Step::hostname);
   if (p.net_ns) bring_loopback_up();
 }
@@ -334,10 +345,12 @@ void set_all_handlers(void (*handler)(int)) {
   }
   int rootfd = p.mount_ns ? prepare_rootfs(p, release) : -1;
   set_uts_and_net(p);
+  if (p.pause_before_pivot) release.pause_for_hooks();
   enter_root(p, rootfd);
   set_rlimits(p);
   release.wait();  // at the latest before the command can run
   if (p.start_fd >= 0) wait_for_start(p);
+  ::umask(p.umask);
   apply_security(p);
   change_dir(p);
   ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -363,6 +376,7 @@ void set_all_handlers(void (*handler)(int)) {
   // CVE-2024-21626: nothing the caller held open (a host file, a directory fd that could serve
   // as a cwd outside the root) may reach the command; the namespace and root fds go too.
   close_other_fds(p);
+  ::umask(p.umask);
   apply_security(p);
   change_dir(p);
   run_init(p);

@@ -55,6 +55,8 @@ const char* step_name(Step step) {
       return "enter the container's root";
     case Step::sysctl:
       return "write a sysctl";
+    case Step::hooks:
+      return "wait for the createRuntime and createContainer hooks";
     case Step::exec_stub:
       return "start boxlab's exec stub (execveat; a seccomp profile must allow it)";
     case Step::close_fds:

@@ -19,6 +19,7 @@
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/descendants.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "hooks.hpp"
 
 namespace boxlab {
 namespace fsys = std::filesystem;
@@ -61,11 +62,21 @@ void Container::start() {
   fsys::path fifo = dir_ / "exec.fifo";
   Fd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) throw Error::system("start container " + st.name + ": open " + fifo.string());
+  const auto& hooks = st.spec.hooks;
+  try {
+    runtime::run_hooks(hooks.start_container, "startContainer", runtime::oci_state(st, "created"),
+                       runtime::HookPlace::inside, st.pid);
+  } catch (const Error& e) {
+    // The spec: stop the container; `delete` follows.
+    ::kill(st.pid, SIGKILL);
+    throw Error(ErrorKind::exec_failed, "start container " + st.name + ": " + e.what());
+  }
   char go = 1;
   if (::write(fd.get(), &go, 1) != 1) throw Error::system("start container " + st.name);
   ::unlink(fifo.c_str());
   st.status = Status::running;
   runtime::save_state(dir_, st);
+  runtime::run_hooks_warn(hooks.poststart, "poststart", runtime::oci_state(st, "running"));
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
         .emit("container.state", events::container_state(st.id, st.name, "running", st.pid));
@@ -205,6 +216,7 @@ void Container::remove(bool force) {
       throw Error::system("remove container " + st.name + ": unmount " + *it);
   }
   with_context("remove container " + st.name, [&] { remove_tree(dir_); });
+  runtime::run_hooks_warn(st.spec.hooks.poststop, "poststop", runtime::oci_state(st, "stopped"));
   if (!st.events_file.empty())
     events::FileWriter(st.events_file, st.created_mono_ns)
         .emit("container.state", events::container_state(st.id, st.name, "removed"));

@@ -30,6 +30,8 @@
 #include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
+#include "hooks.hpp"
+#include "join_namespaces.hpp"
 #include "plan_child.hpp"
 
 namespace boxlab {
@@ -165,6 +167,7 @@ class Creation {
   void open_child_fds();
   void release_child();
   void read_report();
+  void run_create_hooks();
 
   const Paths& paths_;
   const CreateOptions& o_;
@@ -174,6 +177,7 @@ class Creation {
   Undo undo_;
   std::optional<runtime::DirLock> lock_;
   NsSet ns_;
+  runtime::JoinedNamespaces joined_;
   bool limited_ = false;  // resource limits asked for: a cgroup is then required
   std::optional<cgroup::AttachPrimer> primer_;
   bool cgroup_after_clone_ = false;
@@ -199,10 +203,7 @@ void Creation::prepare_dir() {
   lock_.emplace(dir_);
   fault_point("create.dir");
   ns_ = spec_.namespace_set();
-  for (size_t i = 0; i < spec_.namespaces.size(); ++i)
-    if (!spec_.namespaces[i].path.empty())
-      throw Error("/linux/namespaces/" + std::to_string(i) +
-                  "/path: joining an existing namespace is not supported yet");
+  joined_ = runtime::JoinedNamespaces::open(spec_);
 }
 
 // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
@@ -357,11 +358,15 @@ void Creation::clone_and_release() {
   int pidfd = -1;
   NsSet at_clone = ns_;
   at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
-  auto cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
-                                         &pidfd, undo_.cgroup ? &*undo_.cgroup : nullptr);
+  runtime::Cloned cloned;
+  {
+    auto inside = joined_.enter();  // the child starts in the joined namespaces
+    cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
+                                      &pidfd, undo_.cgroup ? &*undo_.cgroup : nullptr);
+    if (cloned.pid == 0) process::child_main(plan_);
+  }
   pid_ = cloned.pid;
   if (pid_ < 0) throw Error::system("clone3 (namespaces: " + ns_.to_string() + ")");
-  if (pid_ == 0) process::child_main(plan_);
   undo_.pidfd.reset(pidfd);
   placed_ = cloned.placed;
   sync_.read.reset();
@@ -387,7 +392,7 @@ void Creation::release_child() {
   // EPIPE: the child died in its set-up; its report says why (read_report).
   if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
     throw Error::system("release the child");
-  sync_.write.reset();
+  if (!plan_.pause_before_pivot) sync_.write.reset();  // else a second go after the hooks
 }
 
 // EOF: the command runs (exec closed the report pipe); `ready`: it waits for `start`; any
@@ -395,8 +400,12 @@ void Creation::release_child() {
 void Creation::read_report() {
   process::Report r{};
   ssize_t n;
-  do n = ::read(report_.read.get(), &r, sizeof r);
-  while (n < 0 && errno == EINTR);
+  for (;;) {
+    do n = ::read(report_.read.get(), &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n != sizeof r || r.step != process::Step::hooks || r.errnum != 0) break;
+    run_create_hooks();
+  }
   if (n < 0) throw Error::system("read the child's report");
   if (n == sizeof r && r.step != process::Step::ready)
     throw Error(runtime::describe_failure(r, plan_), r.errnum,
@@ -405,6 +414,23 @@ void Creation::read_report() {
   if (n != 0 && n != sizeof r) throw Error("short report from the child");
   stopped_for_start_ = n != 0;
   fault_point("create.ready");
+}
+
+// The child has its mounts and waits before pivot_root: createRuntime (and the deprecated
+// prestart) in our namespaces, then createContainer in the container's, then its go.
+void Creation::run_create_hooks() {
+  st_.pid = pid_;
+  nlohmann::json state = runtime::oci_state(st_, "creating");
+  const auto& hooks = spec_.hooks;
+  runtime::run_hooks(hooks.prestart, "prestart", state, runtime::HookPlace::runtime, pid_);
+  runtime::run_hooks(hooks.create_runtime, "createRuntime", state, runtime::HookPlace::runtime,
+                     pid_);
+  runtime::run_hooks(hooks.create_container, "createContainer", state,
+                     runtime::HookPlace::container, pid_);
+  char go = 1;
+  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
+    throw Error::system("release the child after its hooks");
+  sync_.write.reset();
 }
 
 // The final state and event; from here on nothing is undone.
@@ -442,8 +468,14 @@ fsys::path Runtime::containers_dir() const {
 Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
   std::string name = o.name.empty() ? "box-" + runtime::random_hex(4) : o.name;
   sys::validate_name("container", name);
-  return with_context("create container " + name, [&]() -> Container {
-    Creation c(paths_, containers_dir() / name, name, std::move(spec), o);
+  // startContainer and poststart hooks belong to `start`: a create that does not wait for one
+  // (run, oci run) waits anyway and starts at once, so they run where runc runs them.
+  bool start_now =
+      !o.wait_for_start && (!spec.hooks.start_container.empty() || !spec.hooks.poststart.empty());
+  CreateOptions options = o;
+  if (start_now) options.wait_for_start = true;
+  Container made = with_context("create container " + name, [&]() -> Container {
+    Creation c(paths_, containers_dir() / name, name, std::move(spec), options);
     c.prepare_dir();
     c.plan_cgroup();
     c.prepare_network();
@@ -456,6 +488,18 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     container.pidfd_ = c.take_pidfd();
     return container;
   });
+  if (start_now) {
+    try {
+      made.start();
+    } catch (...) {
+      try {
+        made.remove(true);
+      } catch (const Error&) {
+      }
+      throw;
+    }
+  }
+  return made;
 }
 
 }  // namespace boxlab

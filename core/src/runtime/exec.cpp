@@ -60,8 +60,11 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     // Open everything from the pid we verified, then verify again: a reused pid cannot slip in.
     std::vector<Fd> keep;
     process::ChildPlan plan;
-    for (NsKind kind : kAllNsKinds) {  // user first: it grants the rights to join the others
-      if (!st.new_namespaces.has(kind)) continue;
+    // Every namespace the container's process is in that we are not: its own and the ones its
+    // bundle joined by path. User first: it grants the rights to join the others.
+    for (NsKind kind : kAllNsKinds) {
+      if (!st.new_namespaces.has(kind) && ns_inode(st.pid, kind) == ns_inode(::getpid(), kind))
+        continue;
       Fd fd(
           ::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd) throw Error::system("open the " + std::string(ns_oci_name(kind)) + " namespace");
@@ -78,6 +81,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     plan.env = p.env;
     for (const auto& e : extra_env) plan.env.push_back(e);
     plan.cwd = p.cwd;
+    if (p.umask) plan.umask = static_cast<mode_t>(*p.umask);
     runtime::plan_security(st.spec, runtime::seccomp_cache_dir(runtime_->paths()), plan);
     plan.console_fd = io.console_fd;
     plan.finalize();

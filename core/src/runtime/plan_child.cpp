@@ -19,7 +19,8 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.cgroup_ns = ns.has(NsKind::cgroup);
   plan.root_propagation = MS_REC | MS_PRIVATE;
   plan.readonly_root = spec.root.readonly;
-  plan.hostname = spec.hostname;
+  // A joined uts namespace gets the hostname too, as runc sets it.
+  if (spec.has_namespace(NsKind::uts)) plan.hostname = spec.hostname;
   plan.init = in.init;
   plan.rootfs = in.rootfs;
   if (plan.mount_ns) {
@@ -30,6 +31,9 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.args = proc.args;
   plan.env = proc.env;
   plan.cwd = proc.cwd;
+  if (proc.umask) plan.umask = static_cast<mode_t>(*proc.umask);
+  plan.pause_before_pivot = !spec.hooks.create_runtime.empty() ||
+                            !spec.hooks.create_container.empty() || !spec.hooks.prestart.empty();
   plan_security(spec, in.seccomp_cache, plan);
   plan_sysctls(spec, ns, plan);
   plan.console_fd = in.console_fd;

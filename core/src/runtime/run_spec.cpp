@@ -99,8 +99,7 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   spec.root.readonly = f.read_only;
   for (const auto& kv : f.sysctls) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error("--sysctl: '" + kv + "' is not KEY=VALUE");
+    if (eq == std::string::npos || eq == 0) throw Error("--sysctl: '" + kv + "' is not KEY=VALUE");
     spec.sysctl[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 

@@ -51,6 +51,40 @@ Mount parse_mount(const Node& node) {
   return m;
 }
 
+Hook parse_hook(const Node& node) {
+  node.expect_object();
+  Hook h;
+  h.path = node.require("path").absolute_path();
+  if (auto args = node.get("args")) h.args = args->strings();
+  if (auto env = node.get("env")) h.env = env->strings();
+  if (auto timeout = node.get("timeout")) {
+    h.timeout = static_cast<int>(timeout->integer(1, 86400));
+  }
+  return h;
+}
+
+Hooks parse_hooks(const Node& node) {
+  node.expect_object();
+  Hooks hooks;
+  const std::pair<const char*, std::vector<Hook>*> kinds[] = {
+      {"prestart", &hooks.prestart},
+      {"createRuntime", &hooks.create_runtime},
+      {"createContainer", &hooks.create_container},
+      {"startContainer", &hooks.start_container},
+      {"poststart", &hooks.poststart},
+      {"poststop", &hooks.poststop}};
+  for (const auto& [key, node_value] : node.members()) {
+    auto it = std::find_if(std::begin(kinds), std::end(kinds),
+                           [&](const auto& k) { return key == k.first; });
+    if (it == std::end(kinds))
+      node_value.fail("unknown hook '" + key +
+                      "' (expected prestart, createRuntime, createContainer, startContainer, "
+                      "poststart or poststop)");
+    for (const Node& item : node_value.items()) it->second->push_back(parse_hook(item));
+  }
+  return hooks;
+}
+
 std::map<std::string, std::string> parse_string_map(const Node& node) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : node.members()) out[key] = value.string();
@@ -74,6 +108,7 @@ Spec parse(const nlohmann::json& config) {
   }
   if (auto linux_section = top.get("linux")) detail::parse_linux(*linux_section, spec);
   if (auto annotations = top.get("annotations")) spec.annotations = parse_string_map(*annotations);
+  if (auto hooks = top.get("hooks")) spec.hooks = parse_hooks(*hooks);
   detail::check_consistency(top, spec);
   return spec;
 }

@@ -102,6 +102,7 @@ Process parse_process(const Node& node) {
   if (auto env = node.get("env")) p.env = parse_env(*env);
   p.cwd = node.require("cwd").absolute_path();
   if (auto nnp = node.get("noNewPrivileges")) p.no_new_privileges = nnp->boolean();
+  if (auto umask = node.get("umask")) p.umask = static_cast<std::uint32_t>(umask->integer(0, 0777));
   if (auto rlimits = node.get("rlimits")) p.rlimits = parse_rlimits(*rlimits);
 
   if (auto caps = node.get("capabilities")) p.capabilities = parse_capabilities(*caps, p.user.uid);

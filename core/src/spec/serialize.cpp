@@ -30,6 +30,7 @@ json process_json(const Process& p) {
                            {"ambient", c.ambient}};
   }
   if (p.oom_score_adj) out["oomScoreAdj"] = *p.oom_score_adj;
+  if (p.umask) out["umask"] = *p.umask;
   return out;
 }
 
@@ -154,6 +155,29 @@ json to_json(const Spec& s) {
   out["mounts"] = mounts;
   out["linux"] = linux_json(s);
   if (!s.annotations.empty()) out["annotations"] = s.annotations;
+  if (!s.hooks.empty()) {
+    auto hooks_json = [](const std::vector<Hook>& list) {
+      json out = json::array();
+      for (const auto& h : list) {
+        json j = {{"path", h.path}};
+        if (!h.args.empty()) j["args"] = h.args;
+        if (!h.env.empty()) j["env"] = h.env;
+        if (h.timeout) j["timeout"] = *h.timeout;
+        out.push_back(j);
+      }
+      return out;
+    };
+    json& hooks = out["hooks"];
+    const std::pair<const char*, const std::vector<Hook>*> kinds[] = {
+        {"prestart", &s.hooks.prestart},
+        {"createRuntime", &s.hooks.create_runtime},
+        {"createContainer", &s.hooks.create_container},
+        {"startContainer", &s.hooks.start_container},
+        {"poststart", &s.hooks.poststart},
+        {"poststop", &s.hooks.poststop}};
+    for (const auto& [key, list] : kinds)
+      if (!list->empty()) hooks[key] = hooks_json(*list);
+  }
   return out;
 }
 

@@ -39,6 +39,8 @@ class Cgroup;
 
 namespace boxlab::monitor {
 
+class SecurityReader;
+
 // ---- proc.tree ---------------------------------------------------------------------------
 
 struct ProcInfo {
@@ -175,7 +177,7 @@ struct MonitorOptions {
   std::int64_t origin_ns = 0;  // `t` origin (CLOCK_MONOTONIC ns); 0: when constructed
   std::string backend = "real";
   bool report_exit = true;  // emit container.state stopped when the container goes
-  bool tree = true;         // false: cgroup lines only, no proc.tree (boxlab stats)
+  bool tree = true;  // false: cgroup lines only, no proc.tree or container.security (boxlab stats)
   std::filesystem::path proc = "/proc";
   // nullptr: open_cgroup_source(state). Tests and serve may inject one.
   std::function<std::unique_ptr<CgroupSource>(const ContainerState&)> cgroup;
@@ -183,6 +185,8 @@ struct MonitorOptions {
 
 // Streams one container's events to a sink. Loop-agnostic: the owner polls fds() and calls
 // on_ready() for each that is readable (boxlab monitor runs its own loop; serve shares one).
+// With the tree, container.security (container_security.hpp) follows the first
+// container.state, and again whenever it changes (re-read about every two seconds).
 class Monitor {
  public:
   // Opens the container (throws boxlab::Error when there is none or it is not running) and
@@ -205,6 +209,7 @@ class Monitor {
   void emit(const std::string& type, nlohmann::json body);
   void emit_state(const std::string& status, std::optional<int> exit_code = {});
   void emit_tree();
+  void emit_security();
   void container_gone();
   void drain_cgroup_events();
 
@@ -216,8 +221,10 @@ class Monitor {
   Fd timer_, pidfd_;
   std::unique_ptr<CgroupSource> cgroup_;
   std::unique_ptr<TreeSampler> sampler_;
-  std::optional<std::uint64_t> task_count_;  // the cgroup's pids.current: the sampler's hint
-  std::string line_;                         // reused for proc.tree
+  std::unique_ptr<SecurityReader> security_;  // container.security, with the tree
+  std::string last_security_;                 // its last body: sent again only when it changes
+  std::optional<std::uint64_t> task_count_;   // the cgroup's pids.current: the sampler's hint
+  std::string line_;                          // reused for proc.tree
   std::string last_status_;
   std::uint64_t samples_ = 0;
   bool done_ = false;

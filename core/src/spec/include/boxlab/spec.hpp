@@ -42,7 +42,8 @@ struct Process {
   std::vector<Rlimit> rlimits;  // one per type
   // process.capabilities as given (names checked at parse); absent: the runtime's defaults.
   std::optional<security::OciCaps> capabilities;
-  std::optional<int> oom_score_adj;  // -1000..1000
+  std::optional<int> oom_score_adj;    // -1000..1000
+  std::optional<std::uint32_t> umask;  // absent: 0022, as runc sets it
   bool operator==(const Process&) const = default;
 };
 
@@ -67,6 +68,30 @@ struct Namespace {
 };
 
 using IdMapping = ns::IdMapping;
+
+// One entry of config.json's "hooks": a program run at a point of the container's lifecycle
+// with the container's state (JSON) on stdin.
+struct Hook {
+  std::string path;  // absolute
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::optional<int> timeout;  // seconds, > 0
+  bool operator==(const Hook&) const = default;
+};
+
+struct Hooks {
+  std::vector<Hook> prestart;          // deprecated; runs with createRuntime
+  std::vector<Hook> create_runtime;    // runtime namespace, before pivot_root
+  std::vector<Hook> create_container;  // container namespaces, before pivot_root
+  std::vector<Hook> start_container;   // inside the container, before the command
+  std::vector<Hook> poststart;         // runtime namespace, after start
+  std::vector<Hook> poststop;          // runtime namespace, after delete
+  bool empty() const {
+    return prestart.empty() && create_runtime.empty() && create_container.empty() &&
+           start_container.empty() && poststart.empty() && poststop.empty();
+  }
+  bool operator==(const Hooks&) const = default;
+};
 
 // linux.resources.blockIO.weightDevice[]: a weight and/or leaf weight for one block device.
 struct WeightDevice {
@@ -159,6 +184,7 @@ struct Spec {
   std::string seccomp;
   std::string rootfs_propagation;  // "" (runtime's choice), "rprivate", "rslave", ...
   std::map<std::string, std::string> annotations;
+  Hooks hooks;
 
   bool has_namespace(NsKind kind) const;
   NsSet namespace_set() const;  // kinds with an empty path (new namespaces)

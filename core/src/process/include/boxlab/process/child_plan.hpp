@@ -41,6 +41,7 @@ enum class Step : int {
   join_namespace,
   join_root,
   sysctl,     // one of sysctls; `index` says which
+  hooks,      // not a failure when errnum is 0: mounts done, waiting while the parent runs hooks
   exec_stub,  // execveat of the sealed exec stub (a seccomp profile may deny execveat)
   close_fds,
 };
@@ -85,10 +86,15 @@ struct ChildPlan {
   };
   std::vector<Sysctl> sysctls;
 
+  // createRuntime/createContainer hooks: with the mounts done and before pivot_root, the child
+  // reports Step::hooks (errnum 0) and waits for a second byte on sync_fd.
+  bool pause_before_pivot = false;
+
   // Process.
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string cwd = "/";
+  mode_t umask = 022;
   std::vector<std::pair<int, rlimit>> rlimits;
   // User, groups, no_new_privs, capabilities and seccomp: applied in one step right before exec
   // (runc's order, see security.hpp). The filter is owned here so its program outlives the exec;

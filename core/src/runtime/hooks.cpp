@@ -1,0 +1,164 @@
+#include "hooks.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <iostream>
+
+#include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+#include "boxlab/signals.hpp"
+#include "boxlab/sys/syscalls.hpp"
+
+namespace boxlab::runtime {
+
+nlohmann::json oci_state(const ContainerState& st, std::string_view status) {
+  nlohmann::json j = {{"ociVersion", "1.0.2"},
+                      {"id", st.id},
+                      {"status", status},
+                      {"pid", status == "stopped" ? 0 : st.pid},
+                      {"bundle", st.bundle.string()}};
+  if (!st.spec.annotations.empty()) j["annotations"] = st.spec.annotations;
+  return j;
+}
+
+namespace {
+
+constexpr std::size_t kMaxOutput = 64 * 1024;
+
+// What the forked child needs, prepared before the fork (the child must not allocate).
+struct Launch {
+  std::vector<std::string> strings_args, strings_env;
+  std::vector<char*> argv, envp;
+  std::vector<std::pair<Fd, int>> namespaces;  // (fd, CLONE_NEW*), user first
+  Fd root;                                     // inside: the container's root
+  Fd program;                                  // container: the hook, opened in our namespaces
+};
+
+Launch prepare(const spec::Hook& hook, HookPlace place, pid_t pid) {
+  Launch l;
+  l.strings_args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+  l.strings_env = hook.env;
+  for (auto& a : l.strings_args) l.argv.push_back(a.data());
+  l.argv.push_back(nullptr);
+  for (auto& e : l.strings_env) l.envp.push_back(e.data());
+  l.envp.push_back(nullptr);
+  if (place == HookPlace::runtime) return l;
+  std::string proc = "/proc/" + std::to_string(pid);
+  for (NsKind kind : kAllNsKinds) {
+    if (ns_inode(pid, kind) == ns_inode(::getpid(), kind)) continue;
+    Fd fd(::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+      throw Error::system("open the container's " + std::string(ns_oci_name(kind)) + " namespace");
+    l.namespaces.emplace_back(std::move(fd), ns_clone_flag(kind));
+  }
+  if (place == HookPlace::inside) {
+    l.root.reset(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!l.root) throw Error::system("open the container's root");
+  } else {
+    l.program.reset(::open(hook.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!l.program) throw Error::system("open " + hook.path);
+  }
+  return l;
+}
+
+[[noreturn]] void hook_child(const Launch& l, const char* path, int in, int out) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_DFL);
+  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(126);
+  for (const auto& [fd, flag] : l.namespaces)
+    if (::setns(fd.get(), flag) != 0) ::_exit(126);
+  if (l.root) {
+    if (::fchdir(l.root.get()) != 0 || ::chroot(".") != 0 || ::chdir("/") != 0) ::_exit(126);
+  }
+  if (l.program) {
+    // Kept open across the exec (a script's interpreter reads it through /dev/fd).
+    int fd = ::fcntl(l.program.get(), F_DUPFD, 3);
+    if (fd < 0) ::_exit(126);
+    ::syscall(SYS_close_range, 3, static_cast<unsigned>(fd - 1), 0);
+    ::syscall(SYS_close_range, static_cast<unsigned>(fd + 1), ~0U, 0);
+    ::syscall(SYS_execveat, fd, "", l.argv.data(), l.envp.data(), AT_EMPTY_PATH);
+  } else {
+    ::syscall(SYS_close_range, 3, ~0U, 0);
+    ::execve(path, l.argv.data(), l.envp.data());
+  }
+  ::_exit(127);
+}
+
+// Runs one hook; returns "" on success, else what went wrong (with the hook's output).
+std::string run_one(const spec::Hook& hook, const std::string& state, HookPlace place, pid_t pid) {
+  Launch l = prepare(hook, place, pid);
+  Pipe in = Pipe::create(), out = Pipe::create();
+  int pidfd = -1;
+  pid_t child = sys::clone_with_pidfd(0, &pidfd);
+  if (child < 0) throw Error::system("fork for the hook");
+  if (child == 0) hook_child(l, hook.path.c_str(), in.read.get(), out.write.get());
+  Fd owner(pidfd);
+  in.read.reset();
+  out.write.reset();
+  (void)write_no_sigpipe(in.write.get(), state.data(), state.size());  // it may not read it
+  in.write.reset();
+  std::string output;
+  int timeout_ms = hook.timeout ? *hook.timeout * 1000 : -1;
+  bool timed_out = false;
+  char buf[4096];
+  for (;;) {
+    pollfd p{out.read.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      timed_out = true;
+      break;
+    }
+    ssize_t got = ::read(out.read.get(), buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (output.size() < kMaxOutput) output.append(buf, static_cast<std::size_t>(got));
+  }
+  if (timed_out) sys::pidfd_send_signal(owner.get(), SIGKILL);
+  int status = sys::pidfd_reap(owner.get()).value_or(-1);
+  while (!output.empty() && output.back() == '\n') output.pop_back();
+  std::string said = output.empty() ? "" : ": " + output;
+  if (timed_out) return "timed out after " + std::to_string(*hook.timeout) + " s" + said;
+  if (status == 126) return "could not enter the container to run it" + said;
+  if (status == 127) return "could not be executed" + said;
+  if (status != 0) return "exited with status " + std::to_string(status) + said;
+  return "";
+}
+
+}  // namespace
+
+void run_hooks(const std::vector<spec::Hook>& hooks, const std::string& kind,
+               const nlohmann::json& state, HookPlace place, pid_t pid) {
+  std::string text = state.dump();
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    std::string where = "/hooks/" + kind + "/" + std::to_string(i) + " (" + hooks[i].path + ")";
+    std::string failure =
+        with_context("hook " + where, [&] { return run_one(hooks[i], text, place, pid); });
+    if (!failure.empty()) throw Error("hook " + where + " " + failure);
+  }
+}
+
+void run_hooks_warn(const std::vector<spec::Hook>& hooks, const std::string& kind,
+                    const nlohmann::json& state) {
+  std::string text = state.dump();
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    std::string where = "/hooks/" + kind + "/" + std::to_string(i) + " (" + hooks[i].path + ")";
+    std::string failure;
+    try {
+      failure = run_one(hooks[i], text, HookPlace::runtime, 0);
+    } catch (const Error& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) std::cerr << "boxlab: warning: hook " << where << " " << failure << "\n";
+  }
+}
+
+}  // namespace boxlab::runtime

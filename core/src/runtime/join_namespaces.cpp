@@ -1,0 +1,70 @@
+#include "join_namespaces.hpp"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "boxlab/error.hpp"
+
+namespace boxlab::runtime {
+
+JoinedNamespaces JoinedNamespaces::open(const spec::Spec& spec) {
+  JoinedNamespaces out;
+  for (std::size_t i = 0; i < spec.namespaces.size(); ++i) {
+    const auto& ns = spec.namespaces[i];
+    if (ns.path.empty()) continue;
+    std::string where = "/linux/namespaces/" + std::to_string(i) + "/path";
+    std::string kind(ns_oci_name(ns.kind));
+    if (ns.kind == NsKind::mount)
+      throw Error(where +
+                  ": boxlab does not join a mount namespace (it would set up the rootfs "
+                  "and pivot_root inside another container's mounts); give the "
+                  "container a mount namespace of its own");
+    if (ns.kind == NsKind::user)
+      throw Error(where +
+                  ": boxlab does not join a user namespace yet; give the container a "
+                  "user namespace of its own with uidMappings and gidMappings");
+    Fd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw Error::system(where + ": open " + ns.path);
+    int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+    if (type < 0)
+      throw Error(where + ": " + ns.path + " is not a namespace (a /proc/PID/ns/" +
+                  std::string(ns_proc_name(ns.kind)) + " file or a bind mount of one)");
+    if (type != ns_clone_flag(ns.kind))
+      throw Error(where + ": " + ns.path + " is not a " + kind + " namespace");
+    out.joined_.emplace_back(std::move(fd), ns.kind);
+  }
+  return out;
+}
+
+JoinedNamespaces::Entered JoinedNamespaces::enter() const {
+  Entered entered;
+  for (const auto& [fd, kind] : joined_) {
+    // For pid, setns changes only the namespace this thread's children start in.
+    std::string self = kind == NsKind::pid ? "pid_for_children" : std::string(ns_proc_name(kind));
+    Fd own(::open(("/proc/thread-self/ns/" + self).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!own) throw Error::system("open /proc/thread-self/ns/" + self);
+    int flag = ns_clone_flag(kind);
+    if (::setns(fd.get(), flag) != 0)
+      throw Error::system("join the " + std::string(ns_oci_name(kind)) + " namespace");
+    entered.own_.emplace_back(std::move(own), flag);
+  }
+  return entered;
+}
+
+JoinedNamespaces::Entered::~Entered() {
+  for (auto it = own_.rbegin(); it != own_.rend(); ++it) {
+    if (::setns(it->first.get(), it->second) == 0) continue;
+    std::fprintf(stderr, "boxlab: cannot return to its own namespaces: %s\n", std::strerror(errno));
+    std::abort();
+  }
+}
+
+}  // namespace boxlab::runtime

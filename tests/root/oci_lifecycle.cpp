@@ -1,0 +1,235 @@
+// `boxlab oci` on what runtime-spec bundles ask beyond one container: joining another's
+// namespaces by path (what pods build on), hooks with the state on stdin at each point of the
+// lifecycle and in the namespaces the spec names, process.umask, and the lifecycle's outputs.
+// The hooks' state is compared with what runc hands its hooks for the same bundle.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "boxlab/file.hpp"
+#include "test_support.hpp"
+
+namespace fsys = std::filesystem;
+using boxlab::test::Result;
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+Result ok(Result r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.status == 0);
+  return r;
+}
+
+fsys::path write_bundle(const TempRoot& root, const std::string& name, const json& edit) {
+  fsys::path dir = root.path() / name;
+  json spec = root.runc_bundle(dir);
+  spec.merge_patch(edit);
+  std::ofstream(dir / "config.json") << spec.dump(2);
+  return dir;
+}
+
+std::string ns_link(int pid, const char* kind) {
+  return fsys::read_symlink("/proc/" + std::to_string(pid) + "/ns/" + kind).string();
+}
+
+// A hook script that appends "NAME <mount ns> <stdin>" to LOG.
+fsys::path hook_script(const TempRoot& root, const fsys::path& log) {
+  fsys::path script = root.path() / "hook.sh";
+  boxlab::write_file_atomic(
+      script,
+      "#!/bin/sh\necho \"$1 $(readlink /proc/self/ns/mnt) $(cat)\" >> " + log.string() + "\n");
+  fsys::permissions(script, fsys::perms(0755));
+  return script;
+}
+
+std::vector<std::string> lines_of(const fsys::path& file) {
+  std::vector<std::string> out;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a bundle joins another container's network, uts and pid namespaces by path",
+          "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  ok(root.boxlab({"run", "-d", "--name", "pod", "base", "sleep", "1000"}));
+  int pod = json::parse(ok(root.boxlab({"inspect", "pod"})).out)["pid"].get<int>();
+  std::string proc = "/proc/" + std::to_string(pod) + "/ns/";
+  json edit = {{"process", {{"args", {"sleep", "1000"}}}},
+               {"hostname", nullptr},
+               {"linux",
+                {{"namespaces",
+                  {{{"type", "mount"}},
+                   {{"type", "ipc"}},
+                   {{"type", "network"}, {"path", proc + "net"}},
+                   {{"type", "uts"}, {"path", proc + "uts"}},
+                   {{"type", "pid"}, {"path", proc + "pid"}}}}}}};
+  auto bundle = write_bundle(root, "joiner", edit);
+  ok(root.boxlab({"oci", "run", "-d", "--bundle", bundle.string(), "joiner"}));
+  int joiner = json::parse(ok(root.boxlab({"oci", "state", "joiner"})).out)["pid"].get<int>();
+  for (const char* kind : {"net", "uts", "pid"}) {
+    INFO(kind);
+    CHECK(ns_link(joiner, kind) == ns_link(pod, kind));
+  }
+  // Its own mount and ipc namespaces, as asked.
+  CHECK(ns_link(joiner, "mnt") != ns_link(pod, "mnt"));
+  CHECK(ns_link(joiner, "ipc") != ns_link(pod, "ipc"));
+  // In the pod's pid namespace the pod's sleep is pid 1; exec joins the joined ones too.
+  Result ps = ok(root.boxlab({"exec", "joiner", "--", "sh", "-c",
+                              "cat /proc/1/cmdline | tr '\\0' ' '; readlink /proc/self/ns/net"}));
+  CHECK(ps.out == "sleep 1000 " + ns_link(pod, "net") + "\n");
+  ok(root.boxlab({"oci", "delete", "--force", "joiner"}));
+  // The pod's namespaces outlive the joiner.
+  CHECK(boxlab::test::process_running(pod));
+}
+
+TEST_CASE("a namespace path that is not one, or of the wrong kind, names its pointer",
+          "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto try_path = [&](const std::string& type, const std::string& path) {
+    json edit = {
+        {"hostname", nullptr},
+        {"linux", {{"namespaces", {{{"type", "mount"}}, {{"type", type}, {"path", path}}}}}}};
+    auto bundle = write_bundle(root, "bad-" + type, edit);
+    Result r = root.boxlab({"oci", "run", "--bundle", bundle.string(), "bad-" + type});
+    CHECK(r.status != 0);
+    CHECK(root.boxlab({"oci", "list", "-q"}).out.empty());
+    return r.err;
+  };
+  CHECK_THAT(try_path("network", "/etc/hostname"),
+             Catch::Contains("/linux/namespaces/1/path: /etc/hostname is not a namespace"));
+  CHECK_THAT(try_path("uts", "/proc/self/ns/net"),
+             Catch::Contains("/linux/namespaces/1/path: /proc/self/ns/net is not a uts namespace"));
+  CHECK_THAT(try_path("ipc", "/nonexistent/ns"), Catch::Contains("/linux/namespaces/1/path"));
+}
+
+TEST_CASE("hooks get the state on stdin, in order, in the namespaces the spec names",
+          "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fsys::path log = root.path() / "hooks.log";
+  auto script = hook_script(root, log).string();
+  auto hook = [&](const std::string& name) {
+    return json::array({{{"path", script}, {"args", {"hook", name}}}});
+  };
+  json edit = {
+      {"process", {{"args", {"sh", "-c", "cat /tmp/started"}}}},
+      {"root", {{"readonly", false}}},
+      {"annotations", {{"org.boxlab.test", "hooks"}}},
+      {"hooks",
+       {{"prestart", hook("prestart")},
+        {"createRuntime", hook("createRuntime")},
+        {"createContainer", hook("createContainer")},
+        // startContainer resolves inside the container: the image's sh writes into its /tmp.
+        {"startContainer", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > /tmp/started"}}}}},
+        {"poststart", hook("poststart")},
+        {"poststop", hook("poststop")}}}};
+  auto bundle = write_bundle(root, "hooked", edit);
+  Result r = ok(root.boxlab({"oci", "run", "--bundle", bundle.string(), "hooked"}));
+  // The command printed what startContainer got.
+  json started = json::parse(r.out);
+  CHECK(started["status"] == "created");
+  CHECK(started["id"] == "hooked");
+  CHECK(started["bundle"] == bundle.string());
+  CHECK(started["annotations"]["org.boxlab.test"] == "hooks");
+
+  auto lines = lines_of(log);
+  REQUIRE(lines.size() == 5);
+  std::string host_mnt = fsys::read_symlink("/proc/self/ns/mnt").string();
+  const char* order[] = {"prestart", "createRuntime", "createContainer", "poststart", "poststop"};
+  const char* status[] = {"creating", "creating", "creating", "running", "stopped"};
+  for (int i = 0; i < 5; ++i) {
+    INFO(lines[i]);
+    std::istringstream in(lines[i]);
+    std::string name, mnt, state_text;
+    in >> name >> mnt;
+    std::getline(in, state_text);
+    CHECK(name == order[i]);
+    // createContainer runs in the container's mount namespace, the others in ours.
+    if (name == "createContainer")
+      CHECK(mnt != host_mnt);
+    else
+      CHECK(mnt == host_mnt);
+    json state = json::parse(state_text);
+    CHECK(state["status"] == status[i]);
+    CHECK(state["id"] == "hooked");
+    CHECK(state["ociVersion"] == "1.0.2");
+    CHECK(state["bundle"] == bundle.string());
+    CHECK(state["pid"].get<int>() == (i == 4 ? 0 : started["pid"].get<int>()));
+  }
+}
+
+TEST_CASE("a failing or slow create hook fails the create and leaves nothing", "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  json failing = {
+      {"hooks",
+       {{"createRuntime",
+         {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo refused >&2; exit 3"}}}}}}}};
+  auto bundle = write_bundle(root, "failing", failing);
+  Result r = root.boxlab({"oci", "run", "--bundle", bundle.string(), "failing"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("hook /hooks/createRuntime/0 (/bin/sh) exited with status 3: "
+                                    "refused"));
+  json slow = {{"hooks",
+                {{"createContainer",
+                  {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}}}};
+  bundle = write_bundle(root, "slow", slow);
+  r = root.boxlab({"oci", "run", "--bundle", bundle.string(), "slow"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/hooks/createContainer/0 (/bin/sleep) timed out after 1 s"));
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.empty());
+  CHECK(boxlab::test::mounts_below(root.path() / "containers").empty());
+}
+
+TEST_CASE("a prestart hook reads the same state under boxlab and runc", "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fsys::path log = root.path() / "hooks.log";
+  auto script = hook_script(root, log).string();
+  json edit = {{"annotations", {{"a", "b"}}},
+               {"hooks", {{"prestart", {{{"path", script}, {"args", {"hook", "prestart"}}}}}}}};
+  auto bundle = write_bundle(root, "same", edit);
+  ok(root.boxlab({"oci", "run", "--bundle", bundle.string(), "same"}));
+  auto runc_root = root.path() / "runc-state";
+  Result runc = boxlab::test::run(
+      {"runc", "--root", runc_root.string(), "run", "--bundle", bundle.string(), "same"});
+  boxlab::test::run({"runc", "--root", runc_root.string(), "delete", "-f", "same"});
+  INFO(runc.err);
+  REQUIRE(runc.status == 0);
+  auto lines = lines_of(log);
+  REQUIRE(lines.size() == 2);
+  auto state_of = [](const std::string& line) {
+    json j = json::parse(line.substr(line.find('{')));
+    j.erase("pid");         // each run has its own
+    j.erase("ociVersion");  // runc 1.1.5 says "1.0.2-dev", the spec it was built against
+    return j;
+  };
+  CHECK(state_of(lines[0]) == state_of(lines[1]));
+}
+
+TEST_CASE("process.umask applies, 0022 when absent, as under runc", "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  auto with =
+      write_bundle(root, "umask", {{"process", {{"args", {"sh", "-c", "umask"}}, {"umask", 23}}}});
+  CHECK(ok(root.boxlab({"oci", "run", "--bundle", with.string(), "umask"})).out == "0027\n");
+  auto without = write_bundle(root, "plain", {{"process", {{"args", {"sh", "-c", "umask"}}}}});
+  // Whatever ours is, the container's is runc's default.
+  ::umask(077);
+  Result plain = root.boxlab({"oci", "run", "--bundle", without.string(), "plain"});
+  ::umask(022);
+  CHECK(ok(plain).out == "0022\n");
+}
