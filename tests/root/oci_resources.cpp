@@ -5,6 +5,8 @@
 // refused by boxlab with an error naming the JSON pointer, and leave nothing behind. Every
 // cgroup is below the test's own (runc and crun: a relative cgroupsPath; boxlab: its own
 // placement). Pure v2 is proven in the VM (tests/vm/oci_resources_v2.sh).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -100,7 +102,8 @@ class Bundles {
   // The bundle with linux.resources merged in; each runtime creates it as ID, FILES are read.
   Runs run(const json& resources, const std::vector<std::string>& files, bool with_crun = true) {
     static int n = 0;
-    std::string id = "res-" + std::to_string(++n);
+    // Named for this process: ctest runs the other test case beside this one.
+    std::string id = "res" + std::to_string(::getpid()) + "-" + std::to_string(++n);
     auto dir = root_.path() / id;
     fs::create_directories(dir);
     json spec = base_;
@@ -302,10 +305,9 @@ TEST_CASE("linux.resources this v1 host cannot enforce are refused by JSON point
                                "parent's realtime runtime leaves"));
     CHECK(r.runc.status != 0);
   }
-  // Nothing of boxlab's is left in our own memory cgroup.
+  // Nothing of this test's containers is left in our own memory cgroup.
   auto own = boxlab::test::run({"sh", "-c",
-                                "ls -d /sys/fs/cgroup/memory$(awk -F: '$2==\"memory\"{print $3}' "
-                                "/proc/self/cgroup)/boxlab-res-* "
-                                "2>/dev/null"});
+                                "ls -d " + own_dir("memory") + "/boxlab-res" +
+                                    std::to_string(::getpid()) + "-* 2>/dev/null"});
   CHECK(own.out.empty());
 }
