@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -29,6 +30,7 @@ struct V2Tree {
   fs::path parent;  // our own cgroup: ROOT/sys/fs/cgroup/user.slice/s.scope
   bool swap = true;
   bool kill = true;
+  bool bfq = false;              // io.bfq.weight: the disks use BFQ
   std::set<std::string> broken;  // enabled, but the kernel shows no files for it
 
   explicit V2Tree(const std::string& own = "/user.slice/s.scope",
@@ -88,7 +90,25 @@ struct V2Tree {
       put(dir / "pids.max", "max\n");
       put(dir / "pids.events", "max 0\n");
     }
-    if (on.count("cpuset")) put(dir / "cpuset.cpus", "\n");
+    if (on.count("cpuset")) {
+      put(dir / "cpuset.cpus", "\n");
+      put(dir / "cpuset.mems", "\n");
+    }
+    if (on.count("memory")) put(dir / "memory.high", "max\n");
+    if (on.count("io")) {
+      put(dir / "io.max", "");
+      put(dir / "io.weight", "default 100\n");
+      if (bfq) put(dir / "io.bfq.weight", "default 100\n");
+    }
+    if (on.count("hugetlb")) {
+      put(dir / "hugetlb.2MB.current", "0\n");
+      put(dir / "hugetlb.2MB.max", "max\n");
+      put(dir / "hugetlb.2MB.rsvd.max", "max\n");
+    }
+    if (on.count("rdma")) {
+      put(dir / "rdma.max", "");
+      put(dir / "rdma.current", "");
+    }
   }
 
   cg::Options options() {
@@ -360,4 +380,98 @@ TEST_CASE("v2: open() round trip") {
                     Catch::Contains("v2 needs exactly dirs.unified"));
   again.remove();
   CHECK(t.nothing_left());
+}
+
+// The fields only bundles set (issue 15), on a fake v2 tree.
+TEST_CASE("v2: mems, io, hugetlb, rdma and unified keys reach their files") {
+  V2Tree t("/user.slice/s.scope", "cpuset cpu io memory pids hugetlb rdma");
+  boxlab::spec::Resources r;
+  r.cpuset_mems = "0";
+  r.blkio_weight = 500;
+  r.blkio_throttle_write_iops = {{8, 0, 100}};
+  r.hugepage_limits = {{"2MB", 4 << 20}};
+  r.rdma = {{"mlx5_1", {3, std::nullopt}}};
+  r.unified = {{"memory.high", "50000000"}};
+  auto c = cg::Cgroup::create("box", r, t.options());
+  CHECK(t.get(t.parent / "cgroup.subtree_control") == "+cpuset +io +hugetlb +rdma +memory +pids");
+  fs::path dir = t.parent / "box";
+  CHECK(t.get(dir / "cpuset.mems") == "0");
+  CHECK(t.get(dir / "io.weight") == "4950");  // runc's 1 + (500 - 10) * 9999 / 990
+  CHECK(t.get(dir / "io.max") == "8:0 wiops=100");
+  CHECK(t.get(dir / "hugetlb.2MB.max") == "4194304");
+  CHECK(t.get(dir / "hugetlb.2MB.rsvd.max") == "4194304");
+  CHECK(t.get(dir / "rdma.max") == "mlx5_1 hca_handle=3 hca_object=max");
+  CHECK(t.get(dir / "memory.high") == "50000000");
+  c.remove();
+}
+
+TEST_CASE("v2: weights go to BFQ when the disks use it") {
+  V2Tree t;
+  t.bfq = true;
+  boxlab::spec::Resources r;
+  r.blkio_weight = 500;
+  auto c = cg::Cgroup::create("box", r, t.options());
+  CHECK(t.get(t.parent / "box" / "io.bfq.weight") == "500");
+  r = {};
+  r.blkio_weight_device = {{8, 16, 200, std::nullopt}};
+  c.apply(r);
+  CHECK(t.get(t.parent / "box" / "io.bfq.weight") == "8:16 200");
+  c.remove();
+}
+
+TEST_CASE("v2: what cgroup v2 cannot enforce is refused by JSON pointer and leaves nothing") {
+  struct Case {
+    std::function<void(boxlab::spec::Resources&)> set;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& r) { r.cpu_realtime_runtime = 1000; },
+       "/linux/resources/cpu/realtimeRuntime: cgroup v2 has no realtime"},
+      {[](auto& r) { r.cpu_realtime_period = 100000; },
+       "/linux/resources/cpu/realtimePeriod: cgroup v2 has no realtime"},
+      {[](auto& r) { r.memory_swappiness = 10; },
+       "/linux/resources/memory/swappiness: cgroup v2 has no per-cgroup swappiness"},
+      {[](auto& r) { r.memory_disable_oom_killer = true; },
+       "/linux/resources/memory/disableOOMKiller: cgroup v2 cannot turn the OOM killer off"},
+      {[](auto& r) { r.net_class_id = 7; },
+       "/linux/resources/network/classID: cgroup v2 has no net_cls"},
+      {[](auto& r) {
+         r.net_priorities = {{"lo", 1}};
+       },
+       "/linux/resources/network/priorities: cgroup v2 has no net_cls or net_prio"},
+      {[](auto& r) { r.blkio_leaf_weight = 100; },
+       "/linux/resources/blockIO/leafWeight: cgroup v2 has no leaf weights"},
+      {[](auto& r) {
+         r.blkio_weight_device = {{8, 0, 100, 100}};
+       },
+       "/linux/resources/blockIO/weightDevice/0/leafWeight: cgroup v2 has no leaf weights"},
+      {[](auto& r) {
+         r.blkio_weight_device = {{8, 0, 100, std::nullopt}};
+       },
+       "/linux/resources/blockIO/weightDevice/0/weight: per-device weights need the BFQ"},
+      {[](auto& r) {
+         r.rdma = {{"mlx5_1", {1, 1}}};
+       },
+       "/linux/resources/rdma: the rdma controller is not available in this cgroup"},
+      {[](auto& r) {
+         r.unified = {{"misc.max", "x 1"}};
+       },
+       "/linux/resources/unified/misc.max: the misc controller is not available"},
+      {[](auto& r) {
+         r.unified = {{"memory.nonsense", "1"}};
+       },
+       "/linux/resources/unified/memory.nonsense: the memory controller has no file"},
+      {[](auto& r) {
+         r.unified = {{"cgroup.procs", "1"}};
+       },
+       "/linux/resources/unified/cgroup.procs: not a controller's file name"},
+  };
+  for (const auto& c : cases) {
+    V2Tree t;
+    boxlab::spec::Resources r;
+    c.set(r);
+    INFO(c.expected);
+    CHECK_THROWS_WITH(cg::Cgroup::create("box", r, t.options()), Catch::Contains(c.expected));
+    CHECK(t.nothing_left());
+  }
 }

@@ -252,6 +252,43 @@ TEST_CASE("bad input names the JSON pointer") {
      "/linux/resources/pids/limit: must be positive, or -1 for unlimited"},
     {"/linux/resources/pids", json::object(), "/linux/resources/pids/limit: missing"},
     {"/linux/resources/devices", json::object(), "/linux/resources/devices: must be an array"},
+    {"/linux/resources/cpu", {{"mems", "1-0"}},
+     "/linux/resources/cpu/mems: invalid memory node list '1-0'..."},
+    {"/linux/resources/cpu", {{"realtimeRuntime", -2}},
+     "/linux/resources/cpu/realtimeRuntime: must be >= 0, or -1 for unlimited"},
+    {"/linux/resources/cpu", {{"realtimePeriod", 0}},
+     "/linux/resources/cpu/realtimePeriod: must be positive (microseconds)"},
+    {"/linux/resources/memory", {{"swappiness", 101}},
+     "/linux/resources/memory/swappiness: must be from 0 to 100"},
+    {"/linux/resources/memory", {{"disableOOMKiller", 1}},
+     "/linux/resources/memory/disableOOMKiller: must be a boolean..."},
+    {"/linux/resources/memory", {{"kernel", "1g"}},
+     "/linux/resources/memory/kernel: must be an integer"},
+    {"/linux/resources/blockIO", {{"weight", 5}},
+     "/linux/resources/blockIO/weight: must be an integer from 10 to 1000"},
+    {"/linux/resources/blockIO", {{"weightDevice", {{{"major", 8}, {"minor", 0}}}}},
+     "/linux/resources/blockIO/weightDevice/0: needs weight or leafWeight"},
+    {"/linux/resources/blockIO", {{"throttleReadBpsDevice", {{{"major", 8}, {"rate", 1}}}}},
+     "/linux/resources/blockIO/throttleReadBpsDevice/0/minor: missing"},
+    {"/linux/resources/hugepageLimits", {{{"pageSize", "2M"}, {"limit", 1}}},
+     "/linux/resources/hugepageLimits/0/pageSize: invalid page size '2M'..."},
+    {"/linux/resources/hugepageLimits", {{{"pageSize", "2MB"}}},
+     "/linux/resources/hugepageLimits/0/limit: missing"},
+    {"/linux/resources/network", {{"classID", -1}},
+     "/linux/resources/network/classID: must be an integer from 0 to 4294967295"},
+    {"/linux/resources/network", {{"priorities", {{{"name", "eth 0"}, {"priority", 1}}}}},
+     "/linux/resources/network/priorities/0/name: invalid interface name 'eth 0'"},
+    {"/linux/resources/rdma", {{"mlx5_1", {{"hcaHandles", "3"}}}},
+     "/linux/resources/rdma/mlx5_1/hcaHandles: must be an integer..."},
+    {"/linux/resources/unified", {{"../memory.max", "1"}},
+     "/linux/resources/unified/..~1memory.max: not a file name..."},
+    {"/linux/resources/unified", {{"..", "1"}}, "/linux/resources/unified/..: not a file name..."},
+    {"/linux/resources/unified", {{"memory", "1"}},
+     "/linux/resources/unified/memory: expected CONTROLLER.KEY..."},
+    {"/linux/resources/unified", {{"cgroup.procs", "1"}},
+     "/linux/resources/unified/cgroup.procs: cgroup.* files belong to the runtime..."},
+    {"/linux/resources/unified", {{"memory.high", 1}},
+     "/linux/resources/unified/memory.high: must be a string"},
     {"/linux/uidMappings", 0, "/linux/uidMappings: must be an array"},
     {"/linux/cgroupsPath", 1, "/linux/cgroupsPath: must be a string"},
     {"/linux/seccomp", "default", "/linux/seccomp: must be an object"},
@@ -419,6 +456,78 @@ TEST_CASE("to_json round-trips") {
   CHECK(back == s);
   // And through text, as a bundle's config.json is.
   CHECK(spec::parse(json::parse(j.dump(2))) == s);
+}
+
+// Every linux.resources field of runtime-spec 1.0.2: parsed, kept (but memory.kernel and
+// kernelTCP, which runc 1.1 ignores) and written back.
+TEST_CASE("every linux.resources field parses and round-trips") {
+  json config = base_config();
+  json dev = {{"major", 8}, {"minor", 0}};
+  auto with = [&](json extra) {
+    json d = dev;
+    d.update(extra);
+    return d;
+  };
+  config["linux"]["resources"] = {
+      {"memory",
+       {{"limit", 1 << 26},
+        {"reservation", 1 << 25},
+        {"swap", 1 << 27},
+        {"kernel", 1 << 24},
+        {"kernelTCP", 1 << 23},
+        {"swappiness", 0},
+        {"disableOOMKiller", true}}},
+      {"cpu",
+       {{"shares", 512},
+        {"quota", 50000},
+        {"period", 100000},
+        {"realtimeRuntime", 1000},
+        {"realtimePeriod", 100000},
+        {"cpus", "0"},
+        {"mems", "0"}}},
+      {"pids", {{"limit", 10}}},
+      {"blockIO",
+       {{"weight", 500},
+        {"leafWeight", 300},
+        {"weightDevice", {with({{"weight", 200}}), with({{"leafWeight", 100}})}},
+        {"throttleReadBpsDevice", {with({{"rate", 1}})}},
+        {"throttleWriteBpsDevice", {with({{"rate", 2}})}},
+        {"throttleReadIOPSDevice", {with({{"rate", 3}})}},
+        {"throttleWriteIOPSDevice", {with({{"rate", 4}})}}}},
+      {"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 1 << 21}}}},
+      {"network", {{"classID", 1048577}, {"priorities", {{{"name", "lo"}, {"priority", 5}}}}}},
+      {"rdma", {{"mlx5_1", {{"hcaHandles", 3}, {"hcaObjects", 10000}}}}},
+      {"unified", {{"memory.high", "50000000"}}},
+  };
+  spec::Spec s = spec::parse(config);
+  const auto& r = s.resources;
+  CHECK(r.memory_swappiness == 0u);
+  CHECK(r.memory_disable_oom_killer == true);
+  CHECK(r.cpu_realtime_runtime == 1000);
+  CHECK(r.cpu_realtime_period == 100000u);
+  CHECK(r.cpuset_mems == "0");
+  CHECK(r.blkio_weight == 500);
+  CHECK(r.blkio_leaf_weight == 300);
+  REQUIRE(r.blkio_weight_device.size() == 2);
+  CHECK(r.blkio_weight_device[0] == spec::WeightDevice{8, 0, 200, std::nullopt});
+  CHECK(r.blkio_weight_device[1] == spec::WeightDevice{8, 0, std::nullopt, 100});
+  CHECK(r.blkio_throttle_read_bps == std::vector<spec::ThrottleDevice>{{8, 0, 1}});
+  CHECK(r.blkio_throttle_write_bps == std::vector<spec::ThrottleDevice>{{8, 0, 2}});
+  CHECK(r.blkio_throttle_read_iops == std::vector<spec::ThrottleDevice>{{8, 0, 3}});
+  CHECK(r.blkio_throttle_write_iops == std::vector<spec::ThrottleDevice>{{8, 0, 4}});
+  CHECK(r.hugepage_limits == std::vector<spec::HugepageLimit>{{"2MB", 1 << 21}});
+  CHECK(r.net_class_id == 1048577u);
+  CHECK(r.net_priorities == std::vector<spec::NetPriority>{{"lo", 5}});
+  CHECK(r.rdma.at("mlx5_1") == spec::RdmaLimit{3, 10000});
+  CHECK(r.unified == std::map<std::string, std::string>{{"memory.high", "50000000"}});
+
+  json back = spec::to_json(s);
+  json expected = config["linux"]["resources"];
+  expected["memory"].erase("kernel");
+  expected["memory"].erase("kernelTCP");
+  CHECK(back["linux"]["resources"] == expected);
+  CHECK(spec::parse(back) == s);
+  CHECK(spec::parse(json::parse(back.dump())) == s);
 }
 
 TEST_CASE("real configs round-trip through to_json") {

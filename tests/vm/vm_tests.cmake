@@ -31,3 +31,4 @@ endfunction()
 boxlab_add_vm_test(smoke smoke.sh)
 # The escape probe (tests/CMakeLists.txt builds it for root/security_escapes) goes along.
 boxlab_add_vm_test(cgroup_v2 cgroup_v2.sh ${escape_probe})
+boxlab_add_vm_test(oci_resources_v2 oci_resources_v2.sh)

@@ -219,7 +219,7 @@ std::string limit_text(const std::string& what, std::int64_t value) {
   return what + " " + std::to_string(value);
 }
 
-std::vector<Need> needed_controllers(const spec::Resources& r) {
+std::vector<Need> needed_controllers(const spec::Resources& r, bool v2) {
   std::vector<Need> out;
   auto need = [&](const std::string& controller, const std::string& what) {
     for (const auto& n : out)
@@ -234,6 +234,27 @@ std::vector<Need> needed_controllers(const spec::Resources& r) {
   if (r.cpu_period) need("cpu", limit_text("cpu period", static_cast<std::int64_t>(*r.cpu_period)));
   if (r.cpuset_cpus) need("cpuset", "cpuset cpus '" + *r.cpuset_cpus + "'");
   if (r.pids_limit) need("pids", limit_text("pids limit", *r.pids_limit));
+  if (r.cpuset_mems) need("cpuset", kResources + "/cpu/mems '" + *r.cpuset_mems + "'");
+  if (r.cpu_realtime_runtime) need("cpu", kResources + "/cpu/realtimeRuntime");
+  if (r.cpu_realtime_period) need("cpu", kResources + "/cpu/realtimePeriod");
+  if (r.memory_swappiness) need("memory", kResources + "/memory/swappiness");
+  if (r.memory_disable_oom_killer.value_or(false))
+    need("memory", kResources + "/memory/disableOOMKiller");
+  const std::string io = v2 ? "io" : "blkio";
+  if (r.blkio_weight) need(io, kResources + "/blockIO/weight");
+  if (r.blkio_leaf_weight) need(io, kResources + "/blockIO/leafWeight");
+  if (!r.blkio_weight_device.empty()) need(io, kResources + "/blockIO/weightDevice");
+  if (!r.blkio_throttle_read_bps.empty()) need(io, kResources + "/blockIO/throttleReadBpsDevice");
+  if (!r.blkio_throttle_write_bps.empty()) need(io, kResources + "/blockIO/throttleWriteBpsDevice");
+  if (!r.blkio_throttle_read_iops.empty()) need(io, kResources + "/blockIO/throttleReadIOPSDevice");
+  if (!r.blkio_throttle_write_iops.empty())
+    need(io, kResources + "/blockIO/throttleWriteIOPSDevice");
+  if (!r.hugepage_limits.empty()) need("hugetlb", kResources + "/hugepageLimits");
+  if (r.net_class_id) need("net_cls", kResources + "/network/classID");
+  if (!r.net_priorities.empty()) need("net_prio", kResources + "/network/priorities");
+  if (!r.rdma.empty()) need("rdma", kResources + "/rdma");
+  for (const auto& [key, value] : r.unified)
+    need(key.substr(0, key.find('.')), kResources + "/unified/" + key);
   return out;
 }
 

@@ -85,7 +85,16 @@ struct Need {
   std::string controller;
   std::string what;
 };
-std::vector<Need> needed_controllers(const spec::Resources& limits);
+// V2 picks the unified tree's names (io for blkio; unified keys' controllers).
+std::vector<Need> needed_controllers(const spec::Resources& limits, bool v2);
+
+// Where bundle-only limits are named in errors: "/linux/resources/blockIO/weight".
+inline const std::string kResources = "/linux/resources";
+
+// Throws for the first limit this cgroup version has no file for at all, before anything is made
+// (v1: unified; v2: realtime cpu, swappiness, disableOOMKiller, network, leaf weights), naming
+// its JSON pointer and why.
+void refuse_unsupported(const spec::Resources& limits, bool v2);
 
 // Names for errors: "cpu period 10", "memory limit 33554432".
 std::string limit_text(const std::string& what, std::int64_t value);

@@ -1,10 +1,46 @@
 // cgroup v1 cpu and cpuacct controllers (often mounted together as "cpu,cpuacct").
+#include <cerrno>
+
+#include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "cgfs.hpp"
 #include "parse.hpp"
 #include "v1.hpp"
 
 namespace boxlab::cgroup::v1 {
+
+namespace {
+
+// Realtime bandwidth, period first as runc (a new cgroup's runtime is 0, which fits any period).
+// A cgroup's runtime must fit in what its parent has left, so EINVAL usually means the parent's
+// budget: say what it is.
+void apply_realtime(const fs::path& dir, const spec::Resources& r) {
+  const char* const no_rt = "kernel without CONFIG_RT_GROUP_SCHED";
+  if (r.cpu_realtime_period) {
+    write_limit(dir, "cpu.rt_period_us", std::to_string(*r.cpu_realtime_period),
+                kResources + "/cpu/realtimePeriod " + std::to_string(*r.cpu_realtime_period),
+                no_rt);
+  }
+  if (r.cpu_realtime_runtime) {
+    std::string what =
+        kResources + "/cpu/realtimeRuntime " + std::to_string(*r.cpu_realtime_runtime);
+    try {
+      write_limit(dir, "cpu.rt_runtime_us", std::to_string(*r.cpu_realtime_runtime), what, no_rt);
+    } catch (const Error& e) {
+      if (e.errnum() != EINVAL) throw;
+      fs::path parent = dir.parent_path() / "cpu.rt_runtime_us";
+      throw Error(what +
+                      ": the kernel refuses it (EINVAL): a cgroup gets at most what its "
+                      "parent's realtime runtime leaves (" +
+                      parent.string() + " is " +
+                      (file_exists(parent) ? read_trimmed(parent) : std::string("unknown")) +
+                      "), and no more than its period",
+                  EINVAL);
+    }
+  }
+}
+
+}  // namespace
 
 void apply_cpu(const fs::path& dir, const spec::Resources& r) {
   const char* const no_bandwidth = "kernel without CFS bandwidth control";
@@ -25,6 +61,7 @@ void apply_cpu(const fs::path& dir, const spec::Resources& r) {
                 limit_text("cpu quota", *r.cpu_quota) + " (microseconds per period, or -1)",
                 no_bandwidth);
   }
+  apply_realtime(dir, r);
 }
 
 CpuStats read_cpu(const fs::path& cpu_dir, const fs::path& cpuacct_dir, StatReader& files) {

@@ -6,15 +6,21 @@
 namespace boxlab::cgroup::v1 {
 
 void apply_cpuset(const fs::path& dir, const spec::Resources& r) {
-  if (!r.cpuset_cpus) return;
-  std::string what = "cpuset cpus '" + *r.cpuset_cpus + "'";
-  // A new v1 cpuset has empty cpus and mems and refuses processes until both are set.
-  if (read_if_exists(dir / "cpuset.mems").value_or("").empty()) {
-    std::string mems = read_trimmed(dir.parent_path() / "cpuset.mems");
-    write_limit(dir, "cpuset.mems", mems, what + ": copy the parent's cpuset.mems",
-                "kernel without cpusets");
-  }
-  write_limit(dir, "cpuset.cpus", *r.cpuset_cpus, what, "kernel without cpusets");
+  if (!r.cpuset_cpus && !r.cpuset_mems) return;
+  const char* const missing = "kernel without cpusets";
+  // A new v1 cpuset has empty cpus and mems and refuses processes until both are set: the one
+  // not given is copied from the parent. Mems first, as before.
+  auto fill = [&](const char* file, const std::optional<std::string>& value,
+                  const std::string& what) {
+    if (value) {
+      write_limit(dir, file, *value, what, missing);
+    } else if (read_if_exists(dir / file).value_or("").empty()) {
+      write_limit(dir, file, read_trimmed(dir.parent_path() / file),
+                  "copy the parent's " + std::string(file), missing);
+    }
+  };
+  fill("cpuset.mems", r.cpuset_mems, kResources + "/cpu/mems '" + r.cpuset_mems.value_or("") + "'");
+  fill("cpuset.cpus", r.cpuset_cpus, "cpuset cpus '" + r.cpuset_cpus.value_or("") + "'");
 }
 
 }  // namespace boxlab::cgroup::v1

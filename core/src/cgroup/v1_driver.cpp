@@ -43,7 +43,8 @@ class V1Driver final : public Driver {
   }
 
   void apply(const spec::Resources& r) override {
-    for (const auto& need : needed_controllers(r)) {
+    refuse_unsupported(r, false);
+    for (const auto& need : needed_controllers(r, false)) {
       if (!dirs_.count(need.controller))
         throw unavailable(need.what, need.controller,
                           "cgroup v1: this cgroup has no " + need.controller + " directory");
@@ -52,6 +53,11 @@ class V1Driver final : public Driver {
     if (auto d = dir("cpu")) v1::apply_cpu(*d, r);
     if (auto d = dir("cpuset")) v1::apply_cpuset(*d, r);
     if (auto d = dir("pids")) v1::apply_pids(*d, r);
+    if (auto d = dir("blkio")) v1::apply_blkio(*d, r);
+    if (auto d = dir("hugetlb")) v1::apply_hugetlb(*d, r);
+    if (auto d = dir("net_cls")) v1::apply_net_cls(*d, r);
+    if (auto d = dir("net_prio")) v1::apply_net_prio(*d, r);
+    if (auto d = dir("rdma")) v1::apply_rdma(*d, r);
     // A fake root (unit tests) has no controller files to take the rules.
     if (auto d = dir("devices"); d && !fake_) v1::apply_devices(*d, r);
   }
@@ -169,8 +175,9 @@ class V1Driver final : public Driver {
 
 std::unique_ptr<Driver> create_v1(const Placement& where, const std::string& name,
                                   const spec::Resources& limits, const Options& options) {
+  refuse_unsupported(limits, false);
   std::map<std::string, fs::path> dirs;
-  for (const auto& need : needed_controllers(limits)) {
+  for (const auto& need : needed_controllers(limits, false)) {
     auto own = where.v1.find(need.controller);
     if (own == where.v1.end())
       throw unavailable(

@@ -53,6 +53,15 @@ void apply_memory(const fs::path& dir, const spec::Resources& r) {
     write_limit(dir, "memory.soft_limit_in_bytes", std::to_string(*r.memory_reservation),
                 limit_text("memory reservation", *r.memory_reservation), kNoMemcg);
   }
+  if (r.memory_swappiness) {
+    write_limit(dir, "memory.swappiness", std::to_string(*r.memory_swappiness),
+                kResources + "/memory/swappiness " + std::to_string(*r.memory_swappiness),
+                kNoMemcg);
+  }
+  // false leaves the OOM killer on, as in any new cgroup (runc writes nothing either).
+  if (r.memory_disable_oom_killer.value_or(false)) {
+    write_limit(dir, "memory.oom_control", "1", kResources + "/memory/disableOOMKiller", kNoMemcg);
+  }
 }
 
 MemoryStats read_memory(const fs::path& dir, StatReader& files) {

@@ -33,11 +33,22 @@ void apply_pids(const fs::path& dir, const spec::Resources& limits);
 void apply_devices(const fs::path& dir, const spec::Resources& limits);
 std::optional<PidsStats> read_pids(const fs::path& dir, StatReader& files);
 
-// cpu.max, cpu.weight; cpuset.cpus.
+// cpu.max, cpu.weight; cpuset.cpus, cpuset.mems.
 void apply_cpu(const fs::path& dir, const spec::Resources& limits);
 void apply_cpuset(const fs::path& dir, const spec::Resources& limits);
 // cpu.stat always exists in a non-root v2 cgroup (usage); throttling needs the cpu controller.
 std::optional<CpuStats> read_cpu(const fs::path& dir, StatReader& files);
+
+// io.bfq.weight (BFQ) or else io.weight (runc's conversion of 10..1000 to 1..10000);
+// per-device weights only through BFQ; io.max for the throttles.
+void apply_io(const fs::path& dir, const spec::Resources& limits);
+// hugetlb.<size>.max (and .rsvd.max when the kernel has it).
+void apply_hugetlb(const fs::path& dir, const spec::Resources& limits);
+// rdma.max.
+void apply_rdma(const fs::path& dir, const spec::Resources& limits);
+// limits.unified, last (it may override what the fields above wrote, as in runc): each key
+// must be a file of a controller enabled for DIR.
+void apply_unified(const fs::path& dir, const spec::Resources& limits);
 
 // cgroup.freeze + cgroup.events "frozen"; cgroup.kill.
 void freeze(const fs::path& dir);

@@ -1,4 +1,4 @@
-// cgroup v2 cpu and cpuset controllers: cpu.max, cpu.weight, cpuset.cpus; cpu.stat.
+// cgroup v2 cpu and cpuset controllers: cpu.max, cpu.weight, cpuset.cpus, cpuset.mems; cpu.stat.
 #include "cgfs.hpp"
 #include "parse.hpp"
 #include "v2.hpp"
@@ -28,7 +28,13 @@ void apply_cpu(const fs::path& dir, const spec::Resources& r) {
   }
 }
 
+// An empty v2 cpuset.cpus / cpuset.mems means "the parent's": only what is given is written.
 void apply_cpuset(const fs::path& dir, const spec::Resources& r) {
+  if (r.cpuset_mems) {
+    std::string what = kResources + "/cpu/mems '" + *r.cpuset_mems + "'";
+    require(dir, "cpuset.mems", "cpuset", what);
+    with_context(what, [&] { write_value(dir / "cpuset.mems", *r.cpuset_mems); });
+  }
   if (!r.cpuset_cpus) return;
   std::string what = "cpuset cpus '" + *r.cpuset_cpus + "'";
   require(dir, "cpuset.cpus", "cpuset", what);

@@ -37,10 +37,15 @@ class V2Driver final : public Driver {
   std::vector<fs::path> dirs() const override { return {dir_}; }
 
   void apply(const spec::Resources& r) override {
+    refuse_unsupported(r, true);
     v2::apply_memory(dir_, r);
     v2::apply_cpu(dir_, r);
     v2::apply_cpuset(dir_, r);
     v2::apply_pids(dir_, r);
+    v2::apply_io(dir_, r);
+    v2::apply_hugetlb(dir_, r);
+    v2::apply_rdma(dir_, r);
+    v2::apply_unified(dir_, r);
     if (!fake_) v2::apply_devices(dir_, r);  // a fake root is no cgroup to attach a program to
   }
 
@@ -247,11 +252,13 @@ void enable_controllers(const fs::path& parent, bool at_mount_root, const std::v
 std::unique_ptr<Driver> create_v2(const Placement& where, const std::string& name,
                                   const spec::Resources& limits, const Options& options) {
   if (where.unified.empty()) throw Error("no cgroup2 filesystem is mounted");
+  refuse_unsupported(limits, true);
   // Inside our own leaf (see empty_parent), the cgroup we delegate from is its parent.
   fs::path parent = where.unified;
   if (parent.filename() == kEngineLeaf && parent != where.unified_mount)
     parent = parent.parent_path();
-  enable_controllers(parent, parent == where.unified_mount, needed_controllers(limits), options);
+  enable_controllers(parent, parent == where.unified_mount, needed_controllers(limits, true),
+                     options);
 
   fs::path dir = parent / name;
   bool fake = options.root != "/";

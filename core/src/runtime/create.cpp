@@ -230,9 +230,8 @@ void Creation::make_cgroup() {
 // child straight into a cgroup made beforehand.
 void Creation::plan_cgroup() {
   const auto& res = spec_.resources;
-  limited_ = res.memory_limit || res.memory_reservation || res.memory_swap || res.cpu_shares ||
-             res.cpu_quota || res.cpu_period || res.cpuset_cpus || res.pids_limit ||
-             !res.devices.empty();  // device rules are confinement: never skipped
+  // Any limit at all (device rules are confinement): a cgroup that cannot take it is an error.
+  limited_ = !res.empty();
   primer_ = cgroup::take_primer();
   if (!primer_) primer_ = cgroup::AttachPrimer::start();
   cgroup_after_clone_ = primer_.has_value();

@@ -105,6 +105,15 @@ void parse_memory(const Node& node, Resources& r) {
                  "): it counts memory + swap");
     }
   }
+  if (auto swappiness = node.get("swappiness")) {
+    r.memory_swappiness = swappiness->u64();
+    if (*r.memory_swappiness > 100) swappiness->fail("must be from 0 to 100");
+  }
+  if (auto oom = node.get("disableOOMKiller")) r.memory_disable_oom_killer = oom->boolean();
+  // kernel and kernelTCP: deprecated kernel memory limits. runc 1.1 ignores both ("Kernel memory
+  // settings are ignored"), so they are only checked for type here and not kept.
+  if (auto kernel = node.get("kernel")) kernel->i64();
+  if (auto tcp = node.get("kernelTCP")) tcp->i64();
 }
 
 void parse_cpu(const Node& node, Resources& r) {
@@ -129,6 +138,22 @@ void parse_cpu(const Node& node, Resources& r) {
       if (!valid_cpu_list(list)) cpus->fail("invalid cpu list '" + list + "' (e.g. \"0-3,6\")");
       r.cpuset_cpus = list;
     }
+  }
+  if (auto mems = node.get("mems")) {
+    std::string list = mems->string();
+    if (!list.empty()) {
+      if (!valid_cpu_list(list))
+        mems->fail("invalid memory node list '" + list + "' (e.g. \"0-1\")");
+      r.cpuset_mems = list;
+    }
+  }
+  if (auto runtime = node.get("realtimeRuntime")) {
+    r.cpu_realtime_runtime = runtime->i64();
+    if (*r.cpu_realtime_runtime < -1) runtime->fail("must be >= 0, or -1 for unlimited");
+  }
+  if (auto period = node.get("realtimePeriod")) {
+    r.cpu_realtime_period = period->u64();
+    if (*r.cpu_realtime_period == 0) period->fail("must be positive (microseconds)");
   }
 }
 
@@ -158,6 +183,11 @@ Resources parse_resources(const Node& node) {
                                                          item.pointer()));
     }
   }
+  if (auto block_io = node.get("blockIO")) parse_block_io(*block_io, r);
+  if (auto huge = node.get("hugepageLimits")) parse_hugepage_limits(*huge, r);
+  if (auto network = node.get("network")) parse_network(*network, r);
+  if (auto rdma = node.get("rdma")) parse_rdma(*rdma, r);
+  if (auto unified = node.get("unified")) parse_unified(*unified, r);
   return r;
 }
 

@@ -50,6 +50,27 @@ json mappings_json(const std::vector<IdMapping>& maps) {
   return out;
 }
 
+void add_block_io(json& out, const Resources& r) {
+  json b = json::object();
+  if (r.blkio_weight) b["weight"] = *r.blkio_weight;
+  if (r.blkio_leaf_weight) b["leafWeight"] = *r.blkio_leaf_weight;
+  for (const auto& d : r.blkio_weight_device) {
+    json entry = {{"major", d.major}, {"minor", d.minor}};
+    if (d.weight) entry["weight"] = *d.weight;
+    if (d.leaf_weight) entry["leafWeight"] = *d.leaf_weight;
+    b["weightDevice"].push_back(entry);
+  }
+  auto throttles = [&](const char* key, const std::vector<ThrottleDevice>& list) {
+    for (const auto& t : list)
+      b[key].push_back({{"major", t.major}, {"minor", t.minor}, {"rate", t.rate}});
+  };
+  throttles("throttleReadBpsDevice", r.blkio_throttle_read_bps);
+  throttles("throttleWriteBpsDevice", r.blkio_throttle_write_bps);
+  throttles("throttleReadIOPSDevice", r.blkio_throttle_read_iops);
+  throttles("throttleWriteIOPSDevice", r.blkio_throttle_write_iops);
+  if (!b.empty()) out["blockIO"] = b;
+}
+
 // Only the limits that are set, so an empty Resources writes nothing (runc reads absent as
 // "leave the cgroup default").
 json resources_json(const Resources& r) {
@@ -77,6 +98,24 @@ json resources_json(const Resources& r) {
     }
     out["devices"] = devices;
   }
+  if (r.cpu_realtime_runtime) out["cpu"]["realtimeRuntime"] = *r.cpu_realtime_runtime;
+  if (r.cpu_realtime_period) out["cpu"]["realtimePeriod"] = *r.cpu_realtime_period;
+  if (r.cpuset_mems && !r.cpuset_mems->empty()) out["cpu"]["mems"] = *r.cpuset_mems;
+  if (r.memory_swappiness) out["memory"]["swappiness"] = *r.memory_swappiness;
+  if (r.memory_disable_oom_killer) out["memory"]["disableOOMKiller"] = *r.memory_disable_oom_killer;
+  add_block_io(out, r);
+  for (const auto& h : r.hugepage_limits)
+    out["hugepageLimits"].push_back({{"pageSize", h.page_size}, {"limit", h.limit}});
+  if (r.net_class_id) out["network"]["classID"] = *r.net_class_id;
+  for (const auto& p : r.net_priorities)
+    out["network"]["priorities"].push_back({{"name", p.name}, {"priority", p.priority}});
+  for (const auto& [device, l] : r.rdma) {
+    json limits = json::object();
+    if (l.hca_handles) limits["hcaHandles"] = *l.hca_handles;
+    if (l.hca_objects) limits["hcaObjects"] = *l.hca_objects;
+    out["rdma"][device] = limits;
+  }
+  if (!r.unified.empty()) out["unified"] = r.unified;
   return out;
 }
 

@@ -31,6 +31,25 @@
 // accounting (no memsw / swap.max file), "no swap" is left as is and a swap limit above the
 // memory limit is an Error. cpu_shares become v2 cpu.weight as runc does:
 // 1 + ((shares - 2) * 9999) / 262142 (shares clamped to 2..262144, as the v1 kernel does).
+//
+// Bundle-only fields (linux.resources of runtime-spec 1.0.2, as runc 1.1 applies them):
+//   field                    v1                                  v2
+//   cpu.realtime{Runtime,Period} cpu.rt_runtime_us, cpu.rt_period_us refused (no such files)
+//   cpu.mems                 cpuset.mems (cpus copied if unset)   cpuset.mems
+//   memory.swappiness        memory.swappiness                   refused
+//   memory.disableOOMKiller  memory.oom_control 1                refused (when true)
+//   memory.kernel/kernelTCP  ignored, as runc 1.1                ignored
+//   blockIO.weight           blkio.weight or blkio.bfq.weight    io.bfq.weight, else io.weight
+//                            (neither: refused, needs BFQ)       (runc's 10..1000 -> 1..10000)
+//   blockIO.leafWeight(s)    blkio.leaf_weight* (CFQ, < 5.0)     refused
+//   blockIO.weightDevice     blkio[.bfq].weight_device           io.bfq.weight, else refused
+//   blockIO.throttle*Device  blkio.throttle.*_device             io.max
+//   hugepageLimits           hugetlb.<size>.limit_in_bytes       hugetlb.<size>.max (+ .rsvd)
+//   network                  net_cls.classid, net_prio.ifpriomap refused (no such controllers)
+//   rdma                     rdma.max                            rdma.max
+//   unified                  refused (as runc)                   the named files, written last
+// A controller that is not mounted (v1) or not delegated (v2) is an error naming the field's
+// JSON pointer ("/linux/resources/hugepageLimits: the hugetlb controller is not available ...").
 #pragma once
 
 #include <sys/types.h>

@@ -106,7 +106,45 @@ struct Hooks {
   bool operator==(const Hooks&) const = default;
 };
 
-// Parsed and validated here; applied by the cgroups code.
+// linux.resources.blockIO.weightDevice[]: a weight and/or leaf weight for one block device.
+struct WeightDevice {
+  std::int64_t major = 0;
+  std::int64_t minor = 0;
+  std::optional<std::uint16_t> weight;       // 10..1000
+  std::optional<std::uint16_t> leaf_weight;  // 10..1000
+  bool operator==(const WeightDevice&) const = default;
+};
+
+// linux.resources.blockIO.throttle*Device[]: bytes or I/O operations per second on one device.
+struct ThrottleDevice {
+  std::int64_t major = 0;
+  std::int64_t minor = 0;
+  std::uint64_t rate = 0;
+  bool operator==(const ThrottleDevice&) const = default;
+};
+
+struct HugepageLimit {
+  std::string page_size;  // "2MB", "1GB", "64KB" (as hugetlb.<size>.* files spell it)
+  std::uint64_t limit = 0;
+  bool operator==(const HugepageLimit&) const = default;
+};
+
+struct NetPriority {
+  std::string name;  // network interface
+  std::uint32_t priority = 0;
+  bool operator==(const NetPriority&) const = default;
+};
+
+struct RdmaLimit {
+  std::optional<std::uint32_t> hca_handles;
+  std::optional<std::uint32_t> hca_objects;
+  bool operator==(const RdmaLimit&) const = default;
+};
+
+// Parsed and validated here; applied by the cgroups code. Fields past the first block come only
+// from bundles: the cgroup code names them by JSON pointer ("/linux/resources/blockIO/weight")
+// when this host cannot enforce them. memory.kernel and memory.kernelTCP are accepted and not
+// kept (deprecated; runc 1.1 ignores them too).
 struct Resources {
   std::optional<std::int64_t> memory_limit;        // bytes, > 0
   std::optional<std::int64_t> memory_reservation;  // bytes
@@ -118,7 +156,27 @@ struct Resources {
   std::optional<std::int64_t> pids_limit;   // > 0, or -1 unlimited
   // linux.resources.devices in order (the last matching rule decides); empty: no device cgroup.
   std::vector<security::DeviceRule> devices;
+
+  std::optional<std::int64_t> cpu_realtime_runtime;  // microseconds per realtime period
+  std::optional<std::uint64_t> cpu_realtime_period;  // microseconds
+  std::optional<std::string> cpuset_mems;            // "0-1"
+  std::optional<std::uint64_t> memory_swappiness;    // 0..100
+  std::optional<bool> memory_disable_oom_killer;     // only true changes anything
+  std::optional<std::uint16_t> blkio_weight;         // 10..1000
+  std::optional<std::uint16_t> blkio_leaf_weight;    // 10..1000
+  std::vector<WeightDevice> blkio_weight_device;
+  std::vector<ThrottleDevice> blkio_throttle_read_bps;
+  std::vector<ThrottleDevice> blkio_throttle_write_bps;
+  std::vector<ThrottleDevice> blkio_throttle_read_iops;
+  std::vector<ThrottleDevice> blkio_throttle_write_iops;
+  std::vector<HugepageLimit> hugepage_limits;
+  std::optional<std::uint32_t> net_class_id;
+  std::vector<NetPriority> net_priorities;
+  std::map<std::string, RdmaLimit> rdma;       // device name -> limits
+  std::map<std::string, std::string> unified;  // cgroup v2 file -> value
+
   bool operator==(const Resources&) const = default;
+  bool empty() const { return *this == Resources{}; }
 };
 
 struct Spec {
