@@ -374,10 +374,16 @@ int main(int argc, char** argv) try {
     fs::create_directory_symlink(bundle / "rootfs", dir / "rootfs");
     json spec = variant.spec;
     spec["root"]["path"] = (bundle / "rootfs").string();
-    // Below the parent delegate_v2 prepared (boxlab, which places its containers itself, puts
-    // them there too); on v1 each runtime's default, as before.
+    // Below the parent delegate_v2 prepared; on v1 each runtime's default, as before. boxlab
+    // takes only a relative name (below its own cgroup, which is that parent), so it gets its
+    // own copy of the bundle with that.
     if (pure_v2) spec["linux"]["cgroupsPath"] = "/bench-" + variant.name;
     std::ofstream(dir / "config.json") << spec.dump(2);
+    auto boxlab_dir = root.path() / ("bundle-" + variant.name + "-boxlab");
+    fs::create_directory(boxlab_dir);
+    fs::create_directory_symlink(bundle / "rootfs", boxlab_dir / "rootfs");
+    if (pure_v2) spec["linux"]["cgroupsPath"] = "bench-" + variant.name;
+    std::ofstream(boxlab_dir / "config.json") << spec.dump(2);
     std::map<std::string, std::vector<Sample>> samples;
     for (int i = 0; i < runs; ++i) {
       for (std::size_t k = 0; k < runtimes.size(); ++k) {
@@ -387,7 +393,8 @@ int main(int argc, char** argv) try {
             "b" + std::to_string(::getpid()) + "-" + variant.name + "-" + std::to_string(i);
         auto argv_run = rt.prefix;
         for (const char* a : {"run", "--bundle"}) argv_run.push_back(a);
-        argv_run.push_back(dir.string());
+        bool is_boxlab = rt.name == "boxlab" || rt.name == "baseline";
+        argv_run.push_back((is_boxlab ? boxlab_dir : dir).string());
         argv_run.push_back(id);
         Sample s = time_command(argv_run);
         if (s.status != 0) {

@@ -291,3 +291,38 @@ TEST_CASE("linux.rootfsPropagation reaches the container's root mount", "[oci][r
   CHECK(root_tag("runbindable") == "unbindable");
   CHECK(root_tag("rprivate") == "-");
 }
+
+TEST_CASE("linux.cgroupsPath names the container's cgroup below boxlab's own", "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  std::string name = "boxlab-cgpath-" + std::to_string(::getpid());
+  auto bundle = write_bundle(
+      root, "cgpath",
+      {{"process", {{"args", {"sleep", "1000"}}}}, {"linux", {{"cgroupsPath", name}}}});
+  ok(root.boxlab({"oci", "run", "-d", "--bundle", bundle.string(), "cgpath"}));
+  int pid = json::parse(ok(root.boxlab({"oci", "state", "cgpath"})).out)["pid"].get<int>();
+  // Seen from the host: every hierarchy's line ends in the name, below our own cgroup.
+  std::string ours = boxlab::read_file("/proc/self/cgroup");
+  std::string theirs = boxlab::read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  INFO("ours:\n" << ours << "theirs:\n" << theirs);
+  std::istringstream lines(theirs);
+  int named = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("name=systemd") != std::string::npos) continue;
+    if (line.size() >= name.size() &&
+        line.compare(line.size() - name.size(), name.size(), name) == 0)
+      ++named;
+  }
+  CHECK(named > 0);
+  ok(root.boxlab({"oci", "delete", "--force", "cgpath"}));
+  int n = 0;
+  for (const char* bad : {"/abs/path", "nested/path", ".."}) {
+    auto b =
+        write_bundle(root, "cgbad-" + std::to_string(++n), {{"linux", {{"cgroupsPath", bad}}}});
+    Result r = root.boxlab({"oci", "run", "--bundle", b.string(), "cgbad"});
+    INFO(bad);
+    CHECK(r.status != 0);
+    CHECK_THAT(r.err, Catch::Contains("/linux/cgroupsPath: '" + std::string(bad) + "'"));
+    CHECK(root.boxlab({"oci", "list", "-q"}).out.empty());
+  }
+}

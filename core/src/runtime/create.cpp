@@ -179,6 +179,7 @@ class Creation {
   NsSet ns_;
   runtime::JoinedNamespaces joined_;
   bool limited_ = false;  // resource limits asked for: a cgroup is then required
+  std::string cgroup_name_;
   std::optional<cgroup::AttachPrimer> primer_;
   bool cgroup_after_clone_ = false;
   std::optional<net::Attacher> network_;
@@ -212,7 +213,7 @@ void Creation::make_cgroup() {
   try {
     // Named in the state dir first: a boxlab killed before the state names the cgroup
     // leaves one that only this name finds again (rm, see cgroup/leftover.hpp).
-    std::string cgroup_name = "boxlab-" + name_ + "-" + runtime::random_hex(3);
+    std::string cgroup_name = cgroup_name_;
     cgroup::record_pending(dir() / "cgroup.pending", cgroup_name);
     undo_.cgroup_pending = dir() / "cgroup.pending";
     spec::Resources limits = spec_.resources;
@@ -230,8 +231,10 @@ void Creation::make_cgroup() {
 // child straight into a cgroup made beforehand.
 void Creation::plan_cgroup() {
   const auto& res = spec_.resources;
-  // Any limit at all (device rules are confinement): a cgroup that cannot take it is an error.
-  limited_ = !res.empty();
+  // Any limit at all (device rules are confinement), or a cgroup the bundle names: a cgroup that
+  // cannot be made is an error.
+  limited_ = !res.empty() || !spec_.cgroups_path.empty();
+  cgroup_name_ = runtime::container_cgroup_name(spec_.cgroups_path, name_);
   primer_ = cgroup::take_primer();
   if (!primer_) primer_ = cgroup::AttachPrimer::start();
   cgroup_after_clone_ = primer_.has_value();

@@ -43,6 +43,11 @@ inline std::filesystem::path seccomp_cache_dir(const Paths& paths) {
   return paths.state / "cache" / "seccomp";
 }
 
+// The container's cgroup, below boxlab's own: linux.cgroupsPath when it is one relative name
+// (runc reads a relative path below its own cgroup too), else boxlab-NAME-XXXXXX. Throws Error
+// naming /linux/cgroupsPath for a nested or absolute path (not supported yet).
+std::string container_cgroup_name(const std::string& cgroups_path, const std::string& name);
+
 // linux.sysctl into plan.sysctls (paths under the rootfs's proc/sys): only keys of a namespace
 // the container has of its own, and only with a mount namespace (the child writes them through
 // the container's own procfs). Throws Error naming /linux/sysctl/KEY.

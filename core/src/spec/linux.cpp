@@ -259,7 +259,7 @@ void parse_linux(const Node& section, Spec& out) {
   // Fields for what this runtime does not drive: refused, never dropped.
   if (auto label = section.get("mountLabel"); label && !label->string().empty())
     label->fail("boxlab does not apply SELinux labels; remove the field");
-  if (auto rdt = section.get("intelRdt"))
+  if (auto rdt = section.get("intelRdt"); rdt && !rdt->members().empty())
     rdt->fail("boxlab does not drive Intel RDT (resctrl); remove the field");
   if (auto seccomp = section.get("seccomp")) {
     seccomp->expect_object();
