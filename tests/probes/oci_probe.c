@@ -30,22 +30,32 @@
 
 static const char* errname(int e) {
   switch (e) {
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EROFS: return "EROFS";
-    case ENOENT: return "ENOENT";
-    case EISDIR: return "EISDIR";
-    case ENOTDIR: return "ENOTDIR";
-    case EINVAL: return "EINVAL";
-    case ENODEV: return "ENODEV";
-    case ENXIO: return "ENXIO";
-    default: return "EOTHER";
+    case EACCES:
+      return "EACCES";
+    case EPERM:
+      return "EPERM";
+    case EROFS:
+      return "EROFS";
+    case ENOENT:
+      return "ENOENT";
+    case EISDIR:
+      return "EISDIR";
+    case ENOTDIR:
+      return "ENOTDIR";
+    case EINVAL:
+      return "EINVAL";
+    case ENODEV:
+      return "ENODEV";
+    case ENXIO:
+      return "ENXIO";
+    default:
+      return "EOTHER";
   }
 }
 
 static void status_lines(void) {
-  static const char* keys[] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
-                               "NoNewPrivs:", "Seccomp:", "Umask:", NULL};
+  static const char* keys[] = {"CapInh:",     "CapPrm:",  "CapEff:", "CapBnd:", "CapAmb:",
+                               "NoNewPrivs:", "Seccomp:", "Umask:",  NULL};
   FILE* f = fopen("/proc/self/status", "re");
   if (!f) {
     printf("status %s\n", errname(errno));
@@ -83,12 +93,14 @@ static void rlimits(void) {
   static const struct {
     int res;
     const char* name;
-  } all[] = {{RLIMIT_CPU, "CPU"},         {RLIMIT_FSIZE, "FSIZE"},   {RLIMIT_DATA, "DATA"},
-             {RLIMIT_STACK, "STACK"},     {RLIMIT_CORE, "CORE"},     {RLIMIT_RSS, "RSS"},
-             {RLIMIT_NPROC, "NPROC"},     {RLIMIT_NOFILE, "NOFILE"}, {RLIMIT_MEMLOCK, "MEMLOCK"},
-             {RLIMIT_AS, "AS"},           {RLIMIT_LOCKS, "LOCKS"},   {RLIMIT_SIGPENDING, "SIGPENDING"},
-             {RLIMIT_MSGQUEUE, "MSGQUEUE"}, {RLIMIT_NICE, "NICE"},   {RLIMIT_RTPRIO, "RTPRIO"},
-             {RLIMIT_RTTIME, "RTTIME"}};
+  } all[] = {{RLIMIT_CPU, "CPU"},           {RLIMIT_FSIZE, "FSIZE"},
+             {RLIMIT_DATA, "DATA"},         {RLIMIT_STACK, "STACK"},
+             {RLIMIT_CORE, "CORE"},         {RLIMIT_RSS, "RSS"},
+             {RLIMIT_NPROC, "NPROC"},       {RLIMIT_NOFILE, "NOFILE"},
+             {RLIMIT_MEMLOCK, "MEMLOCK"},   {RLIMIT_AS, "AS"},
+             {RLIMIT_LOCKS, "LOCKS"},       {RLIMIT_SIGPENDING, "SIGPENDING"},
+             {RLIMIT_MSGQUEUE, "MSGQUEUE"}, {RLIMIT_NICE, "NICE"},
+             {RLIMIT_RTPRIO, "RTPRIO"},     {RLIMIT_RTTIME, "RTTIME"}};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     struct rlimit l;
     if (getrlimit(all[i].res, &l) != 0) continue;
@@ -185,12 +197,12 @@ static void stat_path(const char* path) {
     printf("stat %s %s\n", path, errname(errno));
     return;
   }
-  const char* type = S_ISCHR(st.st_mode)   ? "c"
-                     : S_ISBLK(st.st_mode) ? "b"
-                     : S_ISDIR(st.st_mode) ? "d"
-                     : S_ISLNK(st.st_mode) ? "l"
+  const char* type = S_ISCHR(st.st_mode)    ? "c"
+                     : S_ISBLK(st.st_mode)  ? "b"
+                     : S_ISDIR(st.st_mode)  ? "d"
+                     : S_ISLNK(st.st_mode)  ? "l"
                      : S_ISFIFO(st.st_mode) ? "p"
-                                           : "f";
+                                            : "f";
   printf("stat %s %s %04o %u:%u", path, type, st.st_mode & 07777, st.st_uid, st.st_gid);
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
     printf(" %u:%u", major(st.st_rdev), minor(st.st_rdev));
@@ -237,10 +249,18 @@ int main(int argc, char** argv) {
     if (strlen(a) < 3 || a[1] != ':') continue;
     const char* v = a + 2;
     switch (a[0]) {
-      case 'r': read_first(v); break;
-      case 'w': try_write(v); break;
-      case 's': stat_path(v); break;
-      case 'x': empty(v); break;
+      case 'r':
+        read_first(v);
+        break;
+      case 'w':
+        try_write(v);
+        break;
+      case 's':
+        stat_path(v);
+        break;
+      case 'x':
+        empty(v);
+        break;
       case 'e': {
         const char* e = getenv(v);
         printf("env %s %s\n", v, e ? e : "<unset>");
