@@ -135,6 +135,30 @@ if [ -n "$mounts" ]; then
 fi
 exec "$@")";
 
+// Bundles this host may refuse under every runtime (then the three must agree on failing).
+const std::set<std::string> kHostMayRefuse = {
+    "oom-score-adj-negative",  // lowering needs CAP_SYS_RESOURCE, which a sandbox may withhold
+};
+
+// Cgroups named PREFIX* left below our own cgroup, in every hierarchy.
+std::vector<std::string> leftover_cgroups(const std::string& prefix) {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    std::string list = line.substr(a + 1, b - a - 1), own = line.substr(b + 1);
+    std::string mount = list.empty()                  ? "unified"
+                        : list.rfind("name=", 0) == 0 ? list.substr(5)
+                                                      : list;
+    if (auto comma = mount.find(','); comma != std::string::npos) mount = mount.substr(0, comma);
+    std::error_code ec;
+    for (const auto& e :
+         fs::directory_iterator(fs::path("/sys/fs/cgroup") / mount / own.substr(1), ec))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path().string());
+  }
+  return out;
+}
+
 std::string first_line(const fs::path& file) {
   std::string line;
   std::ifstream in(file);
@@ -184,6 +208,9 @@ class Corpus {
   }
   const TempRoot& root() const { return root_; }
   const fs::path& hook() const { return hook_; }
+  std::string cgroup_prefix() const {
+    return "boxlab-test-" + root_.path().filename().string() + "-";
+  }
 
   // A boxlab container whose namespaces the join bundles name by path.
   std::string helper() {
@@ -210,7 +237,7 @@ class Corpus {
       spec.merge_patch(v.edit);
       if (v.tweak) v.tweak(spec);
       std::string id = "par" + std::to_string(::getpid()) + "-" + std::to_string(++n_);
-      spec["linux"]["cgroupsPath"] = "boxlab-test-" + root_.path().filename().string() + "-" + id;
+      spec["linux"]["cgroupsPath"] = cgroup_prefix() + id;
       std::string text = spec.dump(2);
       // The hooks' files and the bind of hookout are named by placeholders.
       for (std::size_t p; (p = text.find("@BUNDLE@")) != std::string::npos;)
@@ -314,6 +341,11 @@ class Corpus {
       accepted.push_back(where + ": refused naming " + v.pointer);
       return;
     }
+    // The corpus itself must run on runc and crun, or the comparison says nothing.
+    for (Runtime rt : {Runtime::runc, Runtime::crun}) {
+      if (r[rt].status != 0 && !kHostMayRefuse.count(v.name))
+        failures.push_back(where + ": " + name_of(rt) + " cannot run it: " + r[rt].err);
+    }
     std::map<std::string, int> keys;
     for (auto* m : {&b, &rc, &cr})
       for (const auto& [k, val] : *m) keys[k]++;
@@ -357,6 +389,8 @@ void run_corpus(Corpus& c, const std::vector<Variant>& variants) {
                        << failed);
   CHECK(c.failures.empty());
   CHECK(c.root().boxlab({"oci", "list", "-q"}).out.empty());
+  // runc's, crun's and boxlab's cgroups of the corpus are all gone.
+  CHECK(leftover_cgroups(c.cgroup_prefix()).empty());
 }
 
 json hook(const std::string& name) {
