@@ -73,6 +73,9 @@ const Known kKnownDifferences[] = {
     {"cwd-created", ".*",
      "process.cwd missing from the rootfs: runc and crun create it; boxlab fails (chdir: "
      "ENOENT)"},
+    {"lifecycle-annotated", "state.keys",
+     "`oci state` leaves out the bundle's annotations; runc and crun print them (the runtime-spec "
+     "state has annotations)"},
     {"umask-(077|000)", "status.Umask",
      "process.user.umask is parsed but not applied (spec/process.cpp: \"accepted, not applied "
      "yet\"); boxlab only applies a non-standard process.umask"},
@@ -159,6 +162,33 @@ std::vector<std::string> leftover_cgroups(const std::string& prefix) {
   return out;
 }
 
+// The lifecycle as the runtime-spec words it, one "step outcome" line each: create (with a pid
+// file), state, start, delete of a running container (refused), kill, kill of a stopped one,
+// delete, state of a deleted one. $1 runtime argv prefix (word-split), $2 bundle, $3 id.
+const char* kLifecycle = R"SH(rt=$1; bundle=$2; id=$3
+st() { $rt state "$id" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'; }
+pid() { $rt state "$id" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'; }
+outcome() { if [ "$1" -eq 0 ]; then echo ok; else echo refused; fi; }
+pidfile="$bundle/pidfile"; rm -f "$pidfile"
+$rt create --pid-file "$pidfile" --bundle "$bundle" "$id" </dev/null >/dev/null 2>&1
+echo "create $(outcome $?)"
+echo "state.created $(st)"
+echo "state.keys $($rt state "$id" 2>/dev/null | tr -d ' \n' | grep -o '"[a-zA-Z]*":' | sort | tr -d '\n')"
+echo "state.bundle $($rt state "$id" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p' | sed "s|^$bundle\$|<bundle>|")"
+if [ -n "$(pid)" ] && [ "$(cat "$pidfile" 2>/dev/null)" = "$(pid)" ]; then echo "pid-file matches"; else echo "pid-file $(cat "$pidfile" 2>&1) vs $(pid)"; fi
+$rt start "$id" >/dev/null 2>&1; echo "start $(outcome $?)"
+echo "state.started $(st)"
+$rt delete "$id" >/dev/null 2>&1; echo "delete.running $(outcome $?)"
+echo "state.after-delete-running $(st)"
+$rt kill "$id" KILL >/dev/null 2>&1; echo "kill $(outcome $?)"
+i=0; while [ "$(st)" != stopped ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+echo "state.killed $(st)"
+$rt kill "$id" KILL >/dev/null 2>&1; echo "kill.stopped $(outcome $?)"
+$rt delete "$id" >/dev/null 2>&1; echo "delete $(outcome $?)"
+$rt state "$id" >/dev/null 2>&1; echo "state.deleted $(outcome $?)"
+$rt delete -f "$id" >/dev/null 2>&1
+exit 0)SH";
+
 std::string first_line(const fs::path& file) {
   std::string line;
   std::ifstream in(file);
@@ -224,7 +254,7 @@ class Corpus {
   }
 
   // Runs the variant under the three runtimes and checks boxlab against runc and crun.
-  void check(const Variant& v) {
+  void check(const Variant& v, bool lifecycle = false) {
     fs::path dir = root_.path() / ("b-" + v.name);
     fs::create_directories(dir / "hookout");
     std::map<Runtime, Result> results;
@@ -245,7 +275,7 @@ class Corpus {
       for (std::size_t p; (p = text.find("@HOOK@")) != std::string::npos;)
         text.replace(p, 6, hook_.string());
       std::ofstream(dir / "config.json") << text;
-      results[rt] = run(rt, dir, id);
+      results[rt] = lifecycle ? run_lifecycle(rt, dir, id) : run(rt, dir, id);
       lines[rt] = parse(results[rt], dir, id);
       // OCI_PARITY_DUMP=DIR keeps what each runtime showed, as compared, to look into a difference.
       if (const char* dump = std::getenv("OCI_PARITY_DUMP")) {
@@ -263,6 +293,25 @@ class Corpus {
   std::map<std::string, std::set<std::string>> known_met;  // known difference -> bundles
 
  private:
+  Result run_lifecycle(Runtime rt, const fs::path& dir, const std::string& id) {
+    std::string state = (root_.path() / (std::string(name_of(rt)) + "-state")).string();
+    std::vector<std::string> argv = {"sh", "-c", kLifecycle, "sh"};
+    if (rt == Runtime::boxlab) {
+      argv.push_back(std::string(BOXLAB_BIN) + " --root " + root_.path().string() + " oci");
+      Guard g{[&] { root_.boxlab({"oci", "delete", "--force", id}); }};
+      argv.insert(argv.end(), {dir.string(), id});
+      return boxlab::test::run(argv);
+    }
+    argv.push_back(std::string(name_of(rt)) + " --root " + state);
+    argv.insert(argv.end(), {dir.string(), id});
+    Guard g{[&] { boxlab::test::run({name_of(rt), "--root", state, "delete", "-f", id}); }};
+    if (rt == Runtime::crun) {
+      argv.insert(argv.begin(), {"unshare", "--mount", "--cgroup", "--propagation", "private", "sh",
+                                 "-c", kIsolatedCgroups, "sh"});
+    }
+    return boxlab::test::run(argv);
+  }
+
   Result run(Runtime rt, const fs::path& dir, const std::string& id) {
     std::string state = (root_.path() / (std::string(name_of(rt)) + "-state")).string();
     switch (rt) {
@@ -294,7 +343,8 @@ class Corpus {
 
   Lines parse(const Result& r, const fs::path& dir, const std::string& id) {
     Lines out;
-    out["exit"] = r.status == 0 ? "0" : "fail";
+    // The command's status when it ran (run passes it on); "fail" when the runtime refused.
+    out["exit"] = r.status == 0 || !r.out.empty() ? std::to_string(r.status) : "fail";
     std::istringstream in(r.out);
     for (std::string line; std::getline(in, line);) {
       auto sp = line.find(' ');
@@ -343,7 +393,7 @@ class Corpus {
     }
     // The corpus itself must run on runc and crun, or the comparison says nothing.
     for (Runtime rt : {Runtime::runc, Runtime::crun}) {
-      if (r[rt].status != 0 && !kHostMayRefuse.count(v.name))
+      if (l[rt]["exit"] == "fail" && !kHostMayRefuse.count(v.name))
         failures.push_back(where + ": " + name_of(rt) + " cannot run it: " + r[rt].err);
     }
     std::map<std::string, int> keys;
@@ -715,4 +765,25 @@ TEST_CASE("parity: cgroup resources seen from inside a cgroup namespace", "[root
            {{"linux", {{"resources", {{"pids", {{"limit", 32}}}}}}}},
            {"r:/sys/fs/cgroup/pids/pids.max"}},
       });
+}
+
+TEST_CASE("parity: lifecycle outputs and the command's exit status", "[root]") {
+  Corpus c;
+  auto args = [](std::vector<std::string> a) {
+    return [a](json& spec) { spec["process"]["args"] = a; };
+  };
+  c.check({"lifecycle-sleep", json::object(), {}, {}, args({"sleep", "30"})}, true);
+  c.check({"lifecycle-annotated",
+           {{"annotations", {{"org.example.unknown", "kept"}}}},
+           {},
+           {},
+           args({"sleep", "30"})},
+          true);
+  run_corpus(
+      c, {{"exit-status-7", json::object(), {}, {}, args({"/bin/sh", "-c", "/oci_probe; exit 7"})},
+          {"args-path-search",
+           {{"process", {{"env", {"PATH=/bin:/", "TERM=xterm"}}}}},
+           {},
+           {},
+           args({"oci_probe", "e:PATH"})}});
 }
