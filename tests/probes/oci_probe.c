@@ -4,8 +4,8 @@
  *
  * Always printed: ids and groups, the five capability sets, NoNewPrivs, Seccomp, every
  * rlimit, umask, cwd, hostname, personality, oom_score_adj, the inode of each
- * /proc/self/ns/* link, and one line per mount (point, per-mount options, propagation,
- * fstype, super options; no ids or device numbers, which differ per run).
+ * /proc/self/ns/* link, the cgroup of each hierarchy, and one line per mount (point, per-mount
+ * options, propagation, fstype, super options; no ids or device numbers, which differ per run).
  * Arguments ask for more:
  *   r:PATH  first line of PATH (or its errno name)        -> "read PATH VALUE"
  *   w:PATH  whether PATH opens for writing (errno name)   -> "write PATH ok|EROFS|..."
@@ -134,6 +134,25 @@ static void namespaces(void) {
   }
 }
 
+/* /proc/self/cgroup: "cgroup.CONTROLLERS PATH" (path relative to the cgroup namespace's root) */
+static void cgroups(void) {
+  FILE* f = fopen("/proc/self/cgroup", "re");
+  if (!f) {
+    printf("cgroup %s\n", errname(errno));
+    return;
+  }
+  char line[1024];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    char* a = strchr(line, ':');
+    char* b = a ? strchr(a + 1, ':') : NULL;
+    if (!b) continue;
+    *b = 0;
+    printf("cgroup.%s %s\n", a[1] ? a + 1 : "unified", b + 1);
+  }
+  fclose(f);
+}
+
 /* mountinfo: ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER */
 static void mounts(void) {
   FILE* f = fopen("/proc/self/mountinfo", "re");
@@ -243,6 +262,7 @@ int main(int argc, char** argv) {
   rlimits();
   misc();
   namespaces();
+  cgroups();
   mounts();
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
