@@ -1,14 +1,17 @@
 // The parity corpus of issue 15: `runc spec` bundles, one field family changed per bundle, each
 // run under boxlab oci, runc and crun with tests/probes/oci_probe as the process. The probe
 // prints what the container can observe about itself ("key value" lines: ids, capabilities,
-// rlimits, umask, cwd, hostname, namespaces, mounts, /dev nodes, masked and read-only paths,
-// sysctls, cgroup files); hooks write the state they get on stdin where the test reads it.
+// rlimits, umask, cwd, hostname, namespaces, cgroups, mounts, /dev nodes, masked and read-only
+// paths, sysctls, cgroup files); hooks write the state they get on stdin where the test reads
+// it; two bundles go through the lifecycle (create, state, start, kill, delete) step by step.
 // Wherever runc and crun agree on a key, boxlab must agree too; the failure names the bundle and
 // the key. boxlab may refuse a bundle runc and crun run only when its error names the variant's
 // JSON pointer. Values that differ per run are normalised first: a namespace inode becomes
-// "host", "joined" (the helper container's) or "new"; hook states keep only what is stable.
+// "host", "joined" (the helper container's) or "new"; the container's id and cgroupsPath become
+// <id> and <cgroupsPath>; hook states keep only what is stable.
 // Known boxlab differences (bugs in core/ this test cannot fix) are listed in
-// kKnownDifferences, with the reason, so they stay visible.
+// kKnownDifferences, with the reason, so they stay visible (a warning counts the bundles each
+// one showed in). OCI_PARITY_DUMP=DIR writes what each runtime showed, normalised, per bundle.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
