@@ -250,7 +250,6 @@ class Corpus {
     host_ns_ = ns_inodes("/proc/self");
   }
   const TempRoot& root() const { return root_; }
-  const fs::path& hook() const { return hook_; }
   std::string cgroup_prefix() const {
     return "boxlab-test-" + root_.path().filename().string() + "-";
   }
