@@ -51,10 +51,12 @@ void write_pid_file(const std::string& path, pid_t pid) {
 nlohmann::json oci_state(const ContainerState& st) {
   // runc's `state` output: the OCI state plus rootfs, created and owner.
   bool stopped = st.status == Status::stopped;
-  return {{"ociVersion", "1.0.2"},        {"id", st.id},
-          {"pid", stopped ? 0 : st.pid},  {"status", status_name(st.status)},
-          {"bundle", st.bundle.string()}, {"rootfs", st.rootfs.string()},
-          {"created", st.created},        {"owner", ""}};
+  nlohmann::json j = {{"ociVersion", "1.0.2"},        {"id", st.id},
+                      {"pid", stopped ? 0 : st.pid},  {"status", status_name(st.status)},
+                      {"bundle", st.bundle.string()}, {"rootfs", st.rootfs.string()},
+                      {"created", st.created},        {"owner", ""}};
+  if (!st.spec.annotations.empty()) j["annotations"] = st.spec.annotations;
+  return j;
 }
 
 }  // namespace

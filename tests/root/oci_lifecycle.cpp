@@ -223,8 +223,8 @@ TEST_CASE("a prestart hook reads the same state under boxlab and runc", "[oci][r
 TEST_CASE("process.umask applies, 0022 when absent, as under runc", "[oci][root]") {
   TempRoot root;
   root.ensure_base_image();
-  auto with =
-      write_bundle(root, "umask", {{"process", {{"args", {"sh", "-c", "umask"}}, {"umask", 23}}}});
+  auto with = write_bundle(
+      root, "umask", {{"process", {{"args", {"sh", "-c", "umask"}}, {"user", {{"umask", 23}}}}}});
   CHECK(ok(root.boxlab({"oci", "run", "--bundle", with.string(), "umask"})).out == "0027\n");
   auto without = write_bundle(root, "plain", {{"process", {{"args", {"sh", "-c", "umask"}}}}});
   // Whatever ours is, the container's is runc's default.

@@ -55,9 +55,6 @@ struct Known {
   const char* key;
   const char* reason;
 };
-const char* const kReadonlyFlags =
-    "readonlyPaths: runc and crun remount with ro only; boxlab adds nosuid,nodev,noexec (and "
-    "nodev on a device node refuses its open)";
 const char* const kDevBinds =
     "outside a user namespace runc and crun mknod the default /dev nodes on the /dev tmpfs; "
     "boxlab bind-mounts the host's devtmpfs nodes (extra mounts, devtmpfs options)";
@@ -66,30 +63,14 @@ const Known kKnownDifferences[] = {
      "runc and crun set HOME from the container's /etc/passwd when process.env has none; boxlab "
      "leaves it unset"},
     {"*", "mount /dev/(null|zero|full|random|urandom|tty)( #[0-9]+)?", kDevBinds},
-    {"*", "mount /proc/(bus|fs|irq|sys|sysrq-trigger)", kReadonlyFlags},
-    {"readonly-extra", "mount /(etc|mnt/a)", kReadonlyFlags},
-    {"readonly-device-node", "(mount|write) /dev/null( #[0-9]+)?", kReadonlyFlags},
     {"*", "(mount|read) /sys/fs/cgroup(/.*)?",
      "the runtime-spec cgroup mount on a v1 host: runc and crun mount a tmpfs with each v1 "
      "hierarchy bound read-only below it; boxlab mounts an empty read-only tmpfs, so no cgroup "
      "file is visible inside"},
-    {"*", "cgroup\\.(cpu|cpuacct|devices|freezer|pids|memory)",
-     "linux.cgroupsPath is parsed but not used (only spec/linux.cpp reads it): boxlab puts the "
-     "container in boxlab-ID-XXXXXX below its own cgroup, runc and crun in the path the bundle "
-     "names (docs/oci.md says applied)"},
     {"*", "cgroup\\.(blkio|cpuset|name=systemd)",
      "runc and crun move the container into the bundle's cgroup in every hierarchy; boxlab leaves "
      "it in the caller's cgroup in the hierarchies it sets nothing in (blkio, cpuset, "
      "name=systemd)"},
-    {"cwd-created", ".*",
-     "process.cwd missing from the rootfs: runc and crun create it; boxlab fails (chdir: "
-     "ENOENT)"},
-    {"lifecycle-annotated", "state.keys",
-     "`oci state` leaves out the bundle's annotations; runc and crun print them (the runtime-spec "
-     "state has annotations)"},
-    {"umask-(077|000)", "status.Umask",
-     "process.user.umask is parsed but not applied (spec/process.cpp: \"accepted, not applied "
-     "yet\"); boxlab only applies a non-standard process.umask"},
 };
 
 const Known* known(const std::string& bundle, const std::string& key) {

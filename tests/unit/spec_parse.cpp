@@ -191,7 +191,7 @@ TEST_CASE("bad input names the JSON pointer") {
      "/process/apparmorProfile: boxlab does not apply AppArmor profiles; remove the field"},
     {"/process/selinuxLabel", "system_u:system_r:container_t:s0",
      "/process/selinuxLabel: boxlab does not apply SELinux labels; remove the field"},
-    {"/process/umask", 01000, "/process/umask: must be an integer from 0 to 511"},
+    {"/process/user/umask", 01000, "/process/user/umask: must be an integer from 0 to 511"},
     {"/hooks/prestart/0", {{"args", {"x"}}}, "/hooks/prestart/0/path: missing"},
     {"/hooks/prestart/0", {{"path", "hook"}}, "/hooks/prestart/0/path: must be an absolute path, got 'hook'"},
     {"/hooks/prestart/0", {{"path", "/h"}, {"timeout", 0}},

@@ -22,7 +22,9 @@ void apply_unified(const fs::path& dir, const spec::Resources& r) {
     }
     if (!file_exists(dir / key))
       throw Error(what + ": the " + controller + " controller has no file '" + key + "' here");
-    with_context(what, [&] { write_value(dir / key, value); });
+    const fs::path file = dir / key;  // clang 14 cannot capture a structured binding
+    const std::string& text = value;
+    with_context(what, [&] { write_value(file, text); });
   }
 }
 

@@ -90,9 +90,10 @@ int bind_source(int rootfd, const char* source, const MountOp& op, unsigned long
   return rc;
 }
 
-// readonlyPaths: the path bound on itself, read-only, nosuid, nodev, noexec, recursively.
+// readonlyPaths: the path bound on itself, read-only, recursively.
 int make_readonly(int rootfd, const MountOp& op, int fd, const char* target) {
-  constexpr unsigned long kFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  // Read-only only, as runc does: nodev here would make a read-only /dev node unopenable.
+  constexpr unsigned long kFlags = MS_RDONLY;
   if (bind_tree(fd, "", fd, kFlags, true) == 0) return 0;
   if (errno != ENOSYS) return -1;
   int rc = ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr);
@@ -178,6 +179,13 @@ int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
 }
 
 }  // namespace
+
+int make_cwd(int rootfd, char* rel) noexcept {
+  int fd = ensure_dir(rootfd, rel);
+  if (fd < 0) return errno;
+  ::close(fd);
+  return 0;
+}
 
 int apply_mount(int rootfd, const MountOp& op) noexcept {
   if (op.kind == K::symlink) return apply_symlink(rootfd, op);

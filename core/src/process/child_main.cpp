@@ -174,6 +174,8 @@ int prepare_rootfs(const ChildPlan& p, Release& release) {
     check_errno(fs::apply_mount(rootfd, op), Step::mount, static_cast<int>(i));
   }
   if (!sysctls_written) write_sysctls(p, rootfd);
+  if (!p.cwd_in_root.empty())
+    check_errno(fs::make_cwd(rootfd, p.cwd_in_root.data()), Step::chdir_cwd);
   return rootfd;
 }
 

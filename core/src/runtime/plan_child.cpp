@@ -52,6 +52,7 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   plan.args = proc.args;
   plan.env = proc.env;
   plan.cwd = proc.cwd;
+  if (plan.mount_ns && proc.cwd.size() > 1) plan.cwd_in_root = proc.cwd.substr(1);
   if (proc.umask) plan.umask = static_cast<mode_t>(*proc.umask);
   if (spec.personality) plan.personality = static_cast<long>(*spec.personality);
   plan.pause_before_pivot = !spec.hooks.create_runtime.empty() ||

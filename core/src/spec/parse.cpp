@@ -73,9 +73,11 @@ Hooks parse_hooks(const Node& node) {
       {"startContainer", &hooks.start_container},
       {"poststart", &hooks.poststart},
       {"poststop", &hooks.poststop}};
-  for (const auto& [key, node_value] : node.members()) {
+  for (const auto& member : node.members()) {
+    const std::string& key = member.first;
+    const Node& node_value = member.second;
     auto it = std::find_if(std::begin(kinds), std::end(kinds),
-                           [&](const auto& k) { return key == k.first; });
+                           [&key](const auto& k) { return key == k.first; });
     if (it == std::end(kinds))
       node_value.fail("unknown hook '" + key +
                       "' (expected prestart, createRuntime, createContainer, startContainer, "

@@ -26,7 +26,6 @@ User parse_user(const Node& node) {
   if (auto gids = node.get("additionalGids")) {
     for (const Node& g : gids->items()) user.additional_gids.push_back(g.u32());
   }
-  if (auto umask = node.get("umask")) umask->integer(0, 0777);  // accepted, not applied yet
   return user;
 }
 
@@ -102,7 +101,9 @@ Process parse_process(const Node& node) {
   if (auto env = node.get("env")) p.env = parse_env(*env);
   p.cwd = node.require("cwd").absolute_path();
   if (auto nnp = node.get("noNewPrivileges")) p.no_new_privileges = nnp->boolean();
-  if (auto umask = node.get("umask")) p.umask = static_cast<std::uint32_t>(umask->integer(0, 0777));
+  // runtime-spec: process.user.umask.
+  if (auto umask = node.require("user").get("umask"))
+    p.umask = static_cast<std::uint32_t>(umask->integer(0, 0777));
   if (auto rlimits = node.get("rlimits")) p.rlimits = parse_rlimits(*rlimits);
 
   if (auto caps = node.get("capabilities")) p.capabilities = parse_capabilities(*caps, p.user.uid);

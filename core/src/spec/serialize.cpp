@@ -30,7 +30,7 @@ json process_json(const Process& p) {
                            {"ambient", c.ambient}};
   }
   if (p.oom_score_adj) out["oomScoreAdj"] = *p.oom_score_adj;
-  if (p.umask) out["umask"] = *p.umask;
+  if (p.umask) out["user"]["umask"] = *p.umask;
   return out;
 }
 

@@ -10,6 +10,11 @@ namespace boxlab::fs {
 // errno of the step that failed.
 int apply_mount(int rootfd, const MountOp& op) noexcept;
 
+// process.cwd made inside the rootfs when missing, as runc does (directories 0755, resolved in
+// the root); `rel` is the path without its leading '/', a buffer restored before returning.
+// Returns 0 or an errno.
+int make_cwd(int rootfd, char* rel) noexcept;
+
 // The flags a bind remount must keep (nosuid, nodev, noexec, ro of the mount at `target`), or
 // the kernel refuses it inside a user namespace.
 unsigned long locked_flags(const char* target) noexcept;

@@ -98,6 +98,9 @@ struct ChildPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::string cwd = "/";
+  // cwd without its leading '/', made in the rootfs before pivot_root when missing (a buffer
+  // fs::make_cwd works in); empty for "/" or without a mount namespace.
+  mutable std::string cwd_in_root;
   mode_t umask = 022;
   long personality = -1;  // linux.personality for personality(2); -1: unchanged
   std::vector<std::pair<int, rlimit>> rlimits;
