@@ -55,14 +55,7 @@ struct Known {
   const char* key;
   const char* reason;
 };
-const char* const kDevBinds =
-    "outside a user namespace runc and crun mknod the default /dev nodes on the /dev tmpfs; "
-    "boxlab bind-mounts the host's devtmpfs nodes (extra mounts, devtmpfs options)";
 const Known kKnownDifferences[] = {
-    {"*", "env HOME",
-     "runc and crun set HOME from the container's /etc/passwd when process.env has none; boxlab "
-     "leaves it unset"},
-    {"*", "mount /dev/(null|zero|full|random|urandom|tty)( #[0-9]+)?", kDevBinds},
     {"*", "(mount|read) /sys/fs/cgroup(/.*)?",
      "the runtime-spec cgroup mount on a v1 host: runc and crun mount a tmpfs with each v1 "
      "hierarchy bound read-only below it; boxlab mounts an empty read-only tmpfs, so no cgroup "

@@ -3,6 +3,8 @@
 #include "boxlab/fs/mount_plan.hpp"
 
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -64,10 +66,20 @@ TEST_CASE("mount plan: default spec keeps the spec's order, then devices, masks,
   CHECK(proc->flags == (MS_NOSUID | MS_NOEXEC | MS_NODEV));
   CHECK_FALSE(proc->fallback_bind);
   CHECK(proc->description == "mount proc on /proc");
+  // Outside a user namespace the default nodes are made, as runc and crun make them; in one
+  // the host's are bound.
   const MountOp* null = find(ops, "/dev/null");
   REQUIRE(null);
-  CHECK(null->kind == MountOp::Kind::device);
-  CHECK_FALSE(null->directory);
+  CHECK(null->kind == MountOp::Kind::node);
+  CHECK(null->mode == (S_IFCHR | 0666));
+  CHECK(null->rdev == makedev(1, 3));
+  NsSet with_user = s.namespace_set();
+  with_user.add(NsKind::user);
+  auto user_ops = plan(s, with_user, h);
+  const MountOp* bound = find(user_ops, "/dev/null");
+  REQUIRE(bound);
+  CHECK(bound->kind == MountOp::Kind::device);
+  CHECK_FALSE(bound->directory);
   const MountOp* ptmx = find(ops, "/dev/ptmx");
   REQUIRE(ptmx);
   CHECK(ptmx->kind == MountOp::Kind::symlink);

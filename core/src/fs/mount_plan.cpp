@@ -139,9 +139,30 @@ bool plan_fs(const MountPlanInput& in, const spec::Mount& m, std::string data, M
   return true;
 }
 
+// A node made on the container's /dev (mode 0666, root's), as runc and crun make the default
+// ones outside a user namespace.
+MountOp node(const char* name, unsigned major_nr, unsigned minor_nr) {
+  MountOp op;
+  op.kind = MountOp::Kind::node;
+  op.target = std::string("/dev/") + name;
+  op.mode = S_IFCHR | 0666;
+  op.rdev = makedev(major_nr, minor_nr);
+  op.description = "make device node /dev/" + std::string(name);
+  return op;
+}
+
+// The default devices: made with mknod, or (in a user namespace, where mknod of a device is
+// refused) the host's nodes bound.
 void plan_devices(const MountPlanInput& in, std::vector<MountOp>& out) {
-  for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"})
-    out.push_back(device(name));
+  struct Default {
+    const char* name;
+    unsigned major_nr, minor_nr;
+  };
+  constexpr Default kDefaults[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                                   {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  for (const auto& d : kDefaults)
+    out.push_back(in.new_namespaces.has(NsKind::user) ? device(d.name)
+                                                      : node(d.name, d.major_nr, d.minor_nr));
   out.push_back(symlink("/proc/self/fd", "/dev/fd"));
   out.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
   out.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));

@@ -246,4 +246,17 @@ ImageUser resolve_user(const Image& image, const std::string& spec) {
   return resolve_user(store.layer_dirs(image), spec);
 }
 
+std::string home_of(const std::vector<fs::path>& stack, std::uint32_t uid) {
+  std::optional<std::string> passwd;
+  try {
+    passwd = read_image_file(stack, "/etc/passwd");
+  } catch (const Error&) {
+    return "/";  // not a readable regular file: no home to take from it
+  }
+  if (!passwd) return "/";
+  for (const auto& r : records(*passwd))
+    if (r.size() >= 6 && numeric_id(r[2]) == uid && !r[5].empty()) return r[5];
+  return "/";
+}
+
 }  // namespace boxlab::image

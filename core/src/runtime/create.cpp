@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "boxlab/attach_primer.hpp"
@@ -163,7 +164,8 @@ class Creation {
 
  private:
   void make_cgroup();
-  void prepare_image_rootfs();
+  std::vector<fsys::path> prepare_image_rootfs();  // returns the layer dirs, top first
+  void set_home(const std::vector<fsys::path>& stack);
   void open_child_fds();
   void release_child();
   void read_report();
@@ -278,7 +280,7 @@ void Creation::record_creating() {
 
 // An overlay of the image's layers (the image never changes): mounted by the child in its
 // mount namespace, or here in the host's when there is none (`rm` takes it down then).
-void Creation::prepare_image_rootfs() {
+std::vector<fsys::path> Creation::prepare_image_rootfs() {
   image::Store store(paths_.images);
   image::Image img = store.get(*o_.image);
   st_.image_digest = img.manifest_digest;
@@ -305,12 +307,14 @@ void Creation::prepare_image_rootfs() {
     host_mount(undo_, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
     mount_proc_in_rootfs(undo_, rootfs);
   }
+  return lowers;
 }
 
 // The image's overlay, or the bundle's rootfs directory as runc uses it.
 void Creation::prepare_rootfs() {
+  std::vector<fsys::path> stack;
   if (o_.image) {
-    prepare_image_rootfs();
+    stack = prepare_image_rootfs();
   } else {
     fsys::path root = spec_.root.path;
     if (root.is_relative()) root = o_.bundle / root;
@@ -318,8 +322,27 @@ void Creation::prepare_rootfs() {
     if (::stat(root.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
       throw Error("/root/path: " + root.string() + " is not a directory");
     st_.rootfs = root;
+    stack = {root};
   }
   st_.host_mounts = undo_.host_mounts;
+  set_home(stack);
+}
+
+// HOME from the container's /etc/passwd when the process has none, as runc and crun set it
+// (exec'd processes read the same env from the state).
+void Creation::set_home(const std::vector<fsys::path>& stack) {
+  auto& env = spec_.process.env;
+  if (std::any_of(env.begin(), env.end(),
+                  [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
+    return;
+  // The lookup reads the rootfs before the masks: a masked /etc hides passwd from runc too.
+  const auto& masked = spec_.masked_paths;
+  bool hidden = std::any_of(masked.begin(), masked.end(), [](const std::string& p) {
+    return p == "/etc" || p == "/etc/" || p == "/etc/passwd";
+  });
+  env.push_back("HOME=" +
+                (hidden ? std::string("/") : image::home_of(stack, spec_.process.user.uid)));
+  st_.spec.process.env = env;
 }
 
 void Creation::plan_child() {

@@ -218,4 +218,9 @@ ImageUser resolve_user(const std::vector<std::filesystem::path>& stack, const st
 // As above, on `image`'s layers from its store; numeric specs need no store.
 ImageUser resolve_user(const Image& image, const std::string& spec);
 
+// The home directory of `uid` in the image's /etc/passwd (as the container sees it), "/" when
+// the image has no passwd or no entry for it: what runc and crun put in HOME when the process
+// has none.
+std::string home_of(const std::vector<std::filesystem::path>& stack, std::uint32_t uid);
+
 }  // namespace boxlab::image
