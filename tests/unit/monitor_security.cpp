@@ -289,4 +289,11 @@ TEST_CASE("the reader: the spec once, status and devices.list on each read") {
   boxlab::ContainerState bare = st;
   bare.cgroup = nullptr;
   CHECK(mon::SecurityReader(bare, dir.path / "proc").read().devices.source == "none");
+  // `run --security-opt seccomp=FILE` recorded the file: the profile is named after it.
+  boxlab::ContainerState filed = st;
+  filed.spec.seccomp =
+      R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]})";
+  filed.spec.annotations["org.boxlab.seccomp.file"] = "/home/learner/no-mkdir.json";
+  CHECK(mon::SecurityReader(filed, dir.path / "proc").read().profile.name ==
+        "custom: no-mkdir.json");
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "boxlab/error.hpp"
@@ -89,4 +91,22 @@ TEST_CASE("run --cap-add/--cap-drop, seccomp=unconfined|FILE, no-new-privileges"
   f.seccomp = "/nonexistent/profile.json";
   CHECK_THROWS_WITH(boxlab::apply_run_security(s, f),
                     Catch::Contains("--security-opt seccomp=/nonexistent/profile.json"));
+}
+
+TEST_CASE("run --security-opt seccomp=FILE records the file for inspect and the app") {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("boxlab-unit-seccomp-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = dir / "no-mkdir.json";
+  std::ofstream(file) << R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],)"
+                         R"("action":"SCMP_ACT_ERRNO"}]})";
+  boxlab::spec::Spec spec = boxlab::spec::default_spec();
+  boxlab::RunSecurity flags;
+  flags.seccomp = file.string();
+  boxlab::apply_run_security(spec, flags);
+  std::filesystem::remove_all(dir);
+  CHECK(spec.annotations.at("org.boxlab.seccomp.file") == file.string());
+  boxlab::spec::Spec plain = boxlab::spec::default_spec();
+  boxlab::apply_run_security(plain, {});
+  CHECK(plain.annotations.count("org.boxlab.seccomp.file") == 0);
 }

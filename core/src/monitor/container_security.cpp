@@ -337,6 +337,11 @@ SecurityReader::SecurityReader(const ContainerState& state, std::filesystem::pat
     base_.profile.name = "custom";
     base_.profile.description = std::string("a profile boxlab cannot read back: ") + e.what();
   }
+  // `run --security-opt seccomp=FILE` records the file: name the profile after it.
+  const auto& notes = state.spec.annotations;
+  if (auto file = notes.find("org.boxlab.seccomp.file");
+      file != notes.end() && base_.profile.name == "custom")
+    base_.profile.name = "custom: " + std::filesystem::path(file->second).filename().string();
   status_ = proc / std::to_string(state.pid) / "status";
   const auto& cg = state.cgroup;
   const auto& own = state.spec.resources.devices;

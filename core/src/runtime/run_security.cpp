@@ -64,6 +64,9 @@ void apply_run_security(spec::Spec& spec, const RunSecurity& flags) {
         names_of(caps.bounding), names_of(caps.effective), names_of(caps.permitted), {}, {}};
   proc.no_new_privileges = proc.no_new_privileges || flags.no_new_privileges;
   spec.seccomp = seccomp_text(flags);
+  // Where a custom profile came from, for `inspect` and the app (the spec keeps only its text).
+  if (!flags.privileged && !flags.seccomp.empty() && flags.seccomp != "unconfined")
+    spec.annotations["org.boxlab.seccomp.file"] = flags.seccomp;
   if (flags.privileged) unconfine_kernel_files(spec);
   // Deny all; create appends Docker's allow rules (runtime::container_device_rules).
   spec.resources.devices.clear();
