@@ -1,8 +1,11 @@
 // Bad input gets one clear error, a non-zero exit, and leaves nothing behind.
+#include <sys/utsname.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "boxlab/cgroup.hpp"
 #include "test_support.hpp"
 
 using boxlab::test::TempRoot;
@@ -97,4 +100,27 @@ TEST_CASE("oci: bad config.json names the file and the JSON pointer", "[root]") 
     require_clean_failure(root, root.boxlab({"oci", "run", "--bundle", bundle.string(), "c4"}),
                           "/process/args");
   }
+}
+
+TEST_CASE("doctor reads this machine: its kernel, its cgroup layout, the labs and the image",
+          "[root]") {
+  TempRoot root;
+  auto before = nlohmann::json::parse(root.boxlab({"doctor", "--json"}).out);
+  utsname u{};
+  REQUIRE(::uname(&u) == 0);
+  CHECK(before["kernel"] == u.release);
+  CHECK(before["root"] == true);
+  CHECK(before["cgroup"] == std::string(boxlab::cgroup::layout_name(boxlab::cgroup::detect())));
+  auto line = [](const nlohmann::json& doc, const std::string& id) {
+    for (const auto& l : doc["lines"])
+      if (l["id"] == id) return l;
+    return nlohmann::json();
+  };
+  // A fresh root has no base image: doctor says so, and the labs wait for it.
+  CHECK(line(before, "base-image")["status"] == "warn");
+  CHECK(line(before, "lab 02-pid-namespace")["what"] == "needs the base image");
+  root.ensure_base_image();
+  auto after = nlohmann::json::parse(root.boxlab({"doctor", "--json"}).out);
+  CHECK(line(after, "base-image")["status"] == "ok");
+  CHECK(line(after, "lab 02-pid-namespace")["status"] == "ok");
 }
