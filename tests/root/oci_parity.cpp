@@ -108,21 +108,6 @@ const std::vector<std::string> kCommonProbe = {"x:/proc/kcore",
                                                "e:TERM",
                                                "e:HOSTNAME"};
 
-// crun 1.8 wants a v1 host without the hybrid cgroup2 mount, and its cgroup below ours: private
-// mount + cgroup namespaces with the v1 hierarchies mounted afresh (as oci_security.cpp does).
-const char* kIsolatedCgroups = R"(set -e
-mounts=$(awk '$3=="cgroup"{print $2" "$4}' /proc/self/mounts)
-if [ -n "$mounts" ]; then
-  mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
-  echo "$mounts" | while read point opts; do
-    c=$(echo "$opts" | tr , '\n' | grep -E '^(cpu|cpuacct|cpuset|memory|pids|freezer|blkio|devices|net_cls|net_prio|perf_event|hugetlb|rdma|misc)$' | paste -sd, -)
-    case "$opts" in *name=systemd*) c=none,name=systemd;; esac
-    [ -n "$c" ] || continue
-    mkdir -p "$point"; mount -t cgroup -o "$c" cgroup "$point"
-  done
-fi
-exec "$@")";
-
 // Bundles runc and crun may refuse (then boxlab must fail too: "exit" compares as "fail").
 const std::set<std::string> kMayFail = {
     "oom-score-adj-negative",  // lowering needs CAP_SYS_RESOURCE, which a sandbox may withhold
@@ -299,10 +284,7 @@ class Corpus {
     argv.push_back(std::string(name_of(rt)) + " --root " + state);
     argv.insert(argv.end(), {dir.string(), id});
     Guard g{[&] { boxlab::test::run({name_of(rt), "--root", state, "delete", "-f", id}); }};
-    if (rt == Runtime::crun) {
-      argv.insert(argv.begin(), {"unshare", "--mount", "--cgroup", "--propagation", "private", "sh",
-                                 "-c", kIsolatedCgroups, "sh"});
-    }
+    if (rt == Runtime::crun) argv = boxlab::test::with_isolated_cgroups(argv);
     return boxlab::test::run(argv);
   }
 
@@ -319,9 +301,8 @@ class Corpus {
       }
       case Runtime::crun: {
         Guard g{[&] { boxlab::test::run({"crun", "--root", state, "delete", "-f", id}); }};
-        return boxlab::test::run({"unshare", "--mount", "--cgroup", "--propagation", "private",
-                                  "sh", "-c", kIsolatedCgroups, "sh", "crun", "--root", state,
-                                  "run", "--bundle", dir.string(), id});
+        return boxlab::test::run(boxlab::test::with_isolated_cgroups(
+            {"crun", "--root", state, "run", "--bundle", dir.string(), id}));
       }
     }
     return {};

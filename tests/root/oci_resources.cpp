@@ -39,22 +39,6 @@ done
 $rt delete -f "$id" >/dev/null 2>&1
 exit 0)SH";
 
-// crun 1.8 wants a v1 host without the hybrid cgroup2 mount, and its cgroup below ours: private
-// mount + cgroup namespaces with the v1 hierarchies mounted afresh (as oci_security.cpp does).
-const char* kIsolatedCgroups = R"SH(set -e
-mounts=$(awk '$3=="cgroup"{print $2" "$4}' /proc/self/mounts)
-if [ -n "$mounts" ]; then
-  mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
-  echo "$mounts" | while read point opts; do
-    c=$(echo "$opts" | tr , '\n' | grep -E '^(cpu|cpuacct|cpuset|memory|pids|freezer|blkio|devices|net_cls|net_prio|perf_event|hugetlb|rdma|misc)$' | paste -sd, -)
-    case "$opts" in *name=systemd*) c=none,name=systemd;; esac
-    [ -n "$c" ] || continue
-    mkdir -p "$point"; mount -t cgroup -o "$c" cgroup "$point"
-  done
-fi
-set +e
-exec sh -c "$0" "$@")SH";
-
 struct Runs {
   Result boxlab, runc, crun;
 };
@@ -110,20 +94,19 @@ class Bundles {
     spec["linux"]["resources"].merge_patch(resources);
     spec["linux"]["cgroupsPath"] = "boxlab-test-" + root_.path().filename().string() + "-" + id;
     std::ofstream(dir / "config.json") << spec.dump(2);
-    auto lifecycle = [&](const std::vector<std::string>& prefix, std::string rt) {
-      std::vector<std::string> argv = prefix;
-      argv.insert(argv.end(), {kLifecycle, "sh", std::move(rt), dir.string(), id});
+    auto lifecycle = [&](std::string rt) {
+      std::vector<std::string> argv = {"sh",          "-c",         kLifecycle, "sh",
+                                       std::move(rt), dir.string(), id};
       argv.insert(argv.end(), files.begin(), files.end());
-      return boxlab::test::run(argv);
+      return argv;
     };
     Runs r;
-    r.boxlab = lifecycle({"sh", "-c"},
-                         std::string(BOXLAB_BIN) + " --root " + root_.path().string() + " oci");
-    r.runc = lifecycle({"sh", "-c"}, "runc --root " + (root_.path() / "runc").string());
+    r.boxlab = boxlab::test::run(
+        lifecycle(std::string(BOXLAB_BIN) + " --root " + root_.path().string() + " oci"));
+    r.runc = boxlab::test::run(lifecycle("runc --root " + (root_.path() / "runc").string()));
     if (with_crun) {
-      r.crun = lifecycle({"unshare", "--mount", "--cgroup", "--propagation", "private", "sh", "-c",
-                          kIsolatedCgroups},
-                         "crun --root " + (root_.path() / "crun").string());
+      r.crun = boxlab::test::run(boxlab::test::with_isolated_cgroups(
+          lifecycle("crun --root " + (root_.path() / "crun").string())));
     }
     return r;
   }

@@ -54,22 +54,6 @@ const json kConfined = {
         {"syscalls",
          {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}}}}}};
 
-// crun 1.8 wants a v1 host without the hybrid cgroup2 mount, and its cgroup below ours: run it
-// in private mount + cgroup namespaces with the v1 hierarchies mounted afresh (as
-// bench/container_start.cpp does).
-const char* kIsolatedCgroups = R"(set -e
-mounts=$(awk '$3=="cgroup"{print $2" "$4}' /proc/self/mounts)
-if [ -n "$mounts" ]; then
-  mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
-  echo "$mounts" | while read point opts; do
-    c=$(echo "$opts" | tr , '\n' | grep -E '^(cpu|cpuacct|cpuset|memory|pids|freezer|blkio|devices|net_cls|net_prio|perf_event|hugetlb|rdma|misc)$' | paste -sd, -)
-    case "$opts" in *name=systemd*) c=none,name=systemd;; esac
-    [ -n "$c" ] || continue
-    mkdir -p "$point"; mount -t cgroup -o "$c" cgroup "$point"
-  done
-fi
-exec "$@")";
-
 }  // namespace
 
 TEST_CASE("a confined bundle looks the same from inside under boxlab, runc and crun", "[root]") {
@@ -81,10 +65,9 @@ TEST_CASE("a confined bundle looks the same from inside under boxlab, runc and c
   auto runc = boxlab::test::run(
       {"runc", "--root", runc_root.string(), "run", "--bundle", bundle.string(), "confined-1"});
   boxlab::test::run({"runc", "--root", runc_root.string(), "delete", "-f", "confined-1"});
-  auto crun = boxlab::test::run({"unshare", "--mount", "--cgroup", "--propagation", "private", "sh",
-                                 "-c", kIsolatedCgroups, "sh", "crun", "--root",
-                                 (root.path() / "crun-state").string(), "run", "--bundle",
-                                 bundle.string(), "confined-1"});
+  auto crun = boxlab::test::run(
+      boxlab::test::with_isolated_cgroups({"crun", "--root", (root.path() / "crun-state").string(),
+                                           "run", "--bundle", bundle.string(), "confined-1"}));
   INFO("boxlab:\n"
        << ours.out << ours.err << "\nrunc:\n"
        << runc.out << runc.err << "\ncrun:\n"

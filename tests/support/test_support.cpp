@@ -230,4 +230,23 @@ nlohmann::json TempRoot::runc_bundle(const std::filesystem::path& dir) const {
   return spec;
 }
 
+std::vector<std::string> with_isolated_cgroups(const std::vector<std::string>& argv) {
+  static const char* const kMountV1 = R"(set -e
+mounts=$(awk '$3=="cgroup"{print $2" "$4}' /proc/self/mounts)
+if [ -n "$mounts" ]; then
+  mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
+  echo "$mounts" | while read point opts; do
+    c=$(echo "$opts" | tr , '\n' | grep -E '^(cpu|cpuacct|cpuset|memory|pids|freezer|blkio|devices|net_cls|net_prio|perf_event|hugetlb|rdma|misc)$' | paste -sd, -)
+    case "$opts" in *name=systemd*) c=none,name=systemd;; esac
+    [ -n "$c" ] || continue
+    mkdir -p "$point"; mount -t cgroup -o "$c" cgroup "$point"
+  done
+fi
+exec "$@")";
+  std::vector<std::string> out = {
+      "unshare", "--mount", "--cgroup", "--propagation", "private", "sh", "-c", kMountV1, "sh"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
 }  // namespace boxlab::test

@@ -69,4 +69,9 @@ bool process_running(int pid);
 std::vector<std::string> mounts_below(const std::filesystem::path& dir);
 std::string trim(std::string s);
 
+// argv run the way crun 1.8 can run on this kind of host: it wants a v1 layout without the
+// hybrid cgroup2 mount, and its cgroups below ours. So: private mount and cgroup namespaces
+// (`unshare`) with each v1 hierarchy mounted afresh, then exec argv.
+std::vector<std::string> with_isolated_cgroups(const std::vector<std::string>& argv);
+
 }  // namespace boxlab::test

@@ -15,6 +15,7 @@
 #include "boxlab/signals.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "clone_in_cgroup.hpp"
+#include "join_namespaces.hpp"
 #include "plan_child.hpp"
 
 namespace boxlab {
@@ -58,19 +59,10 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     std::string proc = "/proc/" + std::to_string(st.pid);
 
     // Open everything from the pid we verified, then verify again: a reused pid cannot slip in.
-    std::vector<Fd> keep;
     process::ChildPlan plan;
-    // Every namespace the container's process is in that we are not: its own and the ones its
-    // bundle joined by path. User first: it grants the rights to join the others.
-    for (NsKind kind : kAllNsKinds) {
-      if (!st.new_namespaces.has(kind) && ns_inode(st.pid, kind) == ns_inode(::getpid(), kind))
-        continue;
-      Fd fd(
-          ::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fd) throw Error::system("open the " + std::string(ns_oci_name(kind)) + " namespace");
-      plan.join_namespaces.emplace_back(fd.get(), ns_clone_flag(kind));
-      keep.push_back(std::move(fd));
-    }
+    // Its own namespaces and the ones its bundle joined by path.
+    auto namespaces = runtime::open_namespaces_of(st.pid, st.new_namespaces);
+    for (const auto& [fd, flag] : namespaces) plan.join_namespaces.emplace_back(fd.get(), flag);
     Fd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw Error::system("open the container's root");
     plan.join_root_fd = root.get();

@@ -14,6 +14,7 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/signals.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "join_namespaces.hpp"
 
 namespace boxlab::runtime {
 
@@ -50,13 +51,7 @@ Launch prepare(const spec::Hook& hook, HookPlace place, pid_t pid) {
   l.envp.push_back(nullptr);
   if (place == HookPlace::runtime) return l;
   std::string proc = "/proc/" + std::to_string(pid);
-  for (NsKind kind : kAllNsKinds) {
-    if (ns_inode(pid, kind) == ns_inode(::getpid(), kind)) continue;
-    Fd fd(::open((proc + "/ns/" + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-      throw Error::system("open the container's " + std::string(ns_oci_name(kind)) + " namespace");
-    l.namespaces.emplace_back(std::move(fd), ns_clone_flag(kind));
-  }
+  l.namespaces = open_namespaces_of(pid);
   if (place == HookPlace::inside) {
     l.root.reset(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!l.root) throw Error::system("open the container's root");

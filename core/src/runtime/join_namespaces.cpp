@@ -59,6 +59,19 @@ JoinedNamespaces::Entered JoinedNamespaces::enter() const {
   return entered;
 }
 
+std::vector<std::pair<Fd, int>> open_namespaces_of(pid_t pid, NsSet always) {
+  std::vector<std::pair<Fd, int>> out;
+  std::string proc = "/proc/" + std::to_string(pid) + "/ns/";
+  for (NsKind kind : kAllNsKinds) {
+    if (!always.has(kind) && ns_inode(pid, kind) == ns_inode(::getpid(), kind)) continue;
+    Fd fd(::open((proc + std::string(ns_proc_name(kind))).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+      throw Error::system("open the container's " + std::string(ns_oci_name(kind)) + " namespace");
+    out.emplace_back(std::move(fd), ns_clone_flag(kind));
+  }
+  return out;
+}
+
 JoinedNamespaces::Entered::~Entered() {
   for (auto it = own_.rbegin(); it != own_.rend(); ++it) {
     if (::setns(it->first.get(), it->second) == 0) continue;

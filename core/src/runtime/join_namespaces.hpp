@@ -44,4 +44,9 @@ class JoinedNamespaces {
   std::vector<std::pair<Fd, NsKind>> joined_;
 };
 
+// The namespaces of process `pid` that this process is not in, and those in `always`, opened
+// as (fd, CLONE_NEW*), user first (it grants the rights to join the others): what `exec` and
+// the container-side hooks setns into. Throws Error naming the one that cannot be opened.
+std::vector<std::pair<Fd, int>> open_namespaces_of(pid_t pid, NsSet always = {});
+
 }  // namespace boxlab::runtime
