@@ -37,18 +37,25 @@ int bind_remount(const char* target, unsigned long flags) {
                  nullptr);
 }
 
-// Remounts the mount now on top of `path` (inside the rootfs). The fd used for the bind still
-// names the covered directory, so the new mount must be looked up again.
-int remount_target(int rootfd, const char* path, unsigned long flags) {
+// Runs op("/proc/self/fd/N") on the mount now on top of `path` inside the rootfs: the fd used
+// to make that mount still names the directory it covers, so the new one is looked up again.
+// op returns 0 or -1 with errno, and so does this.
+template <typename Op>
+int on_mount_at(int rootfd, const char* path, Op op) {
   int fd = open_abs_in_root(rootfd, path, O_PATH);
   if (fd < 0) return -1;
   char target[64];
   fd_path(fd, target);
-  int rc = bind_remount(target, flags);
+  int rc = op(target);
   int err = errno;
   ::close(fd);
   errno = err;
   return rc;
+}
+
+int remount_target(int rootfd, const char* path, unsigned long flags) {
+  return on_mount_at(rootfd, path,
+                     [flags](const char* target) { return bind_remount(target, flags); });
 }
 
 // A bind done on the open mount (mount API, 5.12+): clone the source tree detached, set its
@@ -117,16 +124,12 @@ int apply_node(int rootfd, const MountOp& op) {
   return err;
 }
 
-// The mount now on op.target (looked up again: the fd we mounted on names what it covers).
+// A mount's propagation option, on the mount once made. Returns 0 or an errno.
 int set_propagation(int rootfd, const MountOp& op) {
-  int fd = open_abs_in_root(rootfd, op.target.c_str(), O_PATH);
-  if (fd < 0) return errno;
-  char target[64];
-  fd_path(fd, target);
-  int rc = ::mount(nullptr, target, nullptr, op.propagation, nullptr);
-  int err = errno;
-  ::close(fd);
-  return rc != 0 ? err : 0;
+  int rc = on_mount_at(rootfd, op.target.c_str(), [&op](const char* target) {
+    return ::mount(nullptr, target, nullptr, op.propagation, nullptr);
+  });
+  return rc != 0 ? errno : 0;
 }
 
 int apply_symlink(int rootfd, const MountOp& op) {

@@ -170,6 +170,7 @@ class Creation {
   void release_child();
   void read_report();
   void run_create_hooks();
+  void send_go(const char* what);
 
   const Paths& paths_;
   const CreateOptions& o_;
@@ -414,11 +415,15 @@ void Creation::release_child() {
   if (spec_.process.oom_score_adj) set_oom_score_adj(pid_, *spec_.process.oom_score_adj);
   if (network_) network_->connect(pid_);
   fault_point("create.clone");
-  char go = 1;
-  // EPIPE: the child died in its set-up; its report says why (read_report).
-  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
-    throw Error::system("release the child");
+  send_go("release the child");
   if (!plan_.pause_before_pivot) sync_.write.reset();  // else a second go after the hooks
+}
+
+// One byte on the sync pipe. EPIPE: the child died in its set-up; its report says why
+// (read_report), so that is not this step's error.
+void Creation::send_go(const char* what) {
+  char go = 1;
+  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE) throw Error::system(what);
 }
 
 // EOF: the command runs (exec closed the report pipe); `ready`: it waits for `start`; any
@@ -453,9 +458,7 @@ void Creation::run_create_hooks() {
                      pid_);
   runtime::run_hooks(hooks.create_container, "createContainer", state,
                      runtime::HookPlace::container, pid_);
-  char go = 1;
-  if (write_no_sigpipe(sync_.write.get(), &go, 1) != 1 && errno != EPIPE)
-    throw Error::system("release the child after its hooks");
+  send_go("release the child after its hooks");
   sync_.write.reset();
 }
 
