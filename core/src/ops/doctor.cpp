@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "boxlab/cgroup.hpp"
@@ -18,18 +17,25 @@ namespace fsys = std::filesystem;
 
 namespace {
 
+// The file's text, "" when it cannot be read (read_file opens close-on-exec).
+std::string text_of(const fsys::path& file) {
+  try {
+    return read_file(file);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
 std::optional<long> read_number(const fsys::path& file) {
-  std::ifstream in(file);
-  long value = 0;
-  if (in >> value) return value;
-  return std::nullopt;
+  std::string text = text_of(file);
+  char* end = nullptr;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str()) return std::nullopt;
+  return value;
 }
 
 bool file_has_word(const fsys::path& file, const std::string& word) {
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);)
-    if (line.find(word) != std::string::npos) return true;
-  return false;
+  return text_of(file).find(word) != std::string::npos;
 }
 
 // Built in, loaded, or installed as a module of the running kernel.
@@ -49,8 +55,8 @@ std::string course_user() {
 }
 
 bool has_subuid(const std::string& user) {
-  std::ifstream in("/etc/subuid");
-  for (std::string line; std::getline(in, line);)
+  std::istringstream lines(text_of("/etc/subuid"));
+  for (std::string line; std::getline(lines, line);)
     if (line.rfind(user + ":", 0) == 0) return true;
   return false;
 }
@@ -73,12 +79,11 @@ DoctorFacts gather_doctor_facts(const Paths& paths, const fsys::path& labs_dir) 
     auto layout = cgroup::detect();
     f.cgroup_layout = std::string(cgroup::layout_name(layout));
     if (layout == cgroup::Layout::v2) {
-      std::ifstream self("/proc/self/cgroup");
-      std::string line;
-      std::getline(self, line);  // "0::/path"
+      std::string line = text_of("/proc/self/cgroup");  // "0::/path\n"
+      line = line.substr(0, line.find('\n'));
       auto dir = fsys::path("/sys/fs/cgroup") / line.substr(line.find("::") + 2).substr(1);
-      std::ifstream controllers(dir / "cgroup.controllers");
-      std::getline(controllers, f.cgroup_detail);
+      f.cgroup_detail = text_of(dir / "cgroup.controllers");
+      f.cgroup_detail = f.cgroup_detail.substr(0, f.cgroup_detail.find('\n'));
     }
   } catch (const Error&) {
   }

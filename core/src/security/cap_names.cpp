@@ -2,9 +2,11 @@
 // no libcap and a name the running kernel lacks still parses the same everywhere.
 #include <array>
 #include <cctype>
-#include <fstream>
+#include <cstdlib>
 
 #include "boxlab/capabilities.hpp"
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
 
 namespace boxlab::security {
 namespace {
@@ -83,10 +85,16 @@ std::string cap_names(CapMask mask) {
 }
 
 int kernel_last_cap() {
-  std::ifstream in("/proc/sys/kernel/cap_last_cap");
-  int last = -1;
-  if (!(in >> last) || last < 0) return kLastKnownCap;
-  return last > 63 ? 63 : last;
+  std::string text;
+  try {
+    text = read_file("/proc/sys/kernel/cap_last_cap");  // close-on-exec, unlike an ifstream
+  } catch (const Error&) {
+    return kLastKnownCap;
+  }
+  char* end = nullptr;
+  long last = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || last < 0) return kLastKnownCap;
+  return last > 63 ? 63 : static_cast<int>(last);
 }
 
 }  // namespace boxlab::security
