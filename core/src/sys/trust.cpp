@@ -1,0 +1,51 @@
+#include "boxlab/sys/trust.hpp"
+
+#include <sys/stat.h>
+
+#include <system_error>
+
+namespace boxlab::sys {
+
+namespace fsys = std::filesystem;
+
+namespace {
+
+// The components of an absolute path, each as the full prefix: "/", "/usr", "/usr/bin", ...
+std::optional<std::string> check_chain(const fsys::path& path) {
+  if (!path.is_absolute()) return path.string() + ": not an absolute path";
+  fsys::path prefix("/");
+  auto check = [](const fsys::path& p) -> std::optional<std::string> {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0)
+      return p.string() + ": " + std::error_code(errno, std::generic_category()).message();
+    if (st.st_uid != 0) return p.string() + ": owned by uid " + std::to_string(st.st_uid);
+    if (S_ISLNK(st.st_mode)) return std::nullopt;  // its target is checked once resolved
+    bool others_write = (st.st_mode & S_IWOTH) != 0;
+    bool group_write = (st.st_mode & S_IWGRP) != 0 && st.st_gid != 0;
+    if ((others_write || group_write) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))
+      return p.string() + ": writable by " +
+             (others_write ? "every user" : "group " + std::to_string(st.st_gid));
+    return std::nullopt;
+  };
+  if (auto why = check(prefix)) return why;
+  for (const auto& part : path.relative_path()) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return path.string() + ": has '..' in it";
+    prefix /= part;
+    if (auto why = check(prefix)) return why;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> why_not_root_owned(const fsys::path& path) {
+  if (auto why = check_chain(path)) return why;
+  std::error_code ec;
+  fsys::path resolved = fsys::canonical(path, ec);
+  if (ec) return path.string() + ": " + ec.message();
+  if (resolved == path) return std::nullopt;
+  return check_chain(resolved);
+}
+
+}  // namespace boxlab::sys
