@@ -1,4 +1,6 @@
 // boxlab-gui: parse options, pick the engine, show the window.
+#include <sys/prctl.h>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -16,6 +18,9 @@ using namespace boxlab::gui;
 int main(int argc, char** argv) {
   QElapsedTimer launch;
   launch.start();
+  // The app holds a pipe to a root engine: other programs of the learner's account must not
+  // ptrace it or reach its fds through /proc (a non-dumpable process's /proc files are root's).
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   QApplication::setHighDpiScaleFactorRoundingPolicy(
       Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
   QApplication app(argc, argv);
@@ -42,6 +47,14 @@ int main(int argc, char** argv) {
   QCommandLineOption step(QStringLiteral("step"),
                           QStringLiteral("Open this step of --lab (1-based)."), QStringLiteral("N"),
                           QStringLiteral("1"));
+  QCommandLineOption devEscalate(
+      QStringLiteral("dev-escalate"),
+      QStringLiteral("Run a development build's engine as root even though it is not root's "
+                     "alone (for people who are root on this machine anyway; also "
+                     "BOXLAB_DEV_ESCALATE=1)."));
+  QCommandLineOption printEngine(
+      QStringLiteral("print-engine"),
+      QStringLiteral("Start the engine, print how it runs and the banner's notice, then quit."));
   QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette."));
   QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette."));
   QCommandLineOption shots(QStringLiteral("screenshot"),
@@ -56,7 +69,8 @@ int main(int argc, char** argv) {
   QCommandLineOption timing(
       QStringLiteral("print-startup-time"),
       QStringLiteral("Print ms from launch to the first window shown, then quit."));
-  cli.addOptions({root, boxlab, lab, step, dark, light, shots, scene, size, timing});
+  cli.addOptions(
+      {root, boxlab, lab, step, devEscalate, printEngine, dark, light, shots, scene, size, timing});
   cli.process(app);
 
   QSettings settings;
@@ -67,8 +81,28 @@ int main(int argc, char** argv) {
   applyPalette(useDark);
 
   QString bin = cli.isSet(boxlab) ? cli.value(boxlab) : findBoxlab();
-  auto* engine = new ServeProcess(planServeLaunch(currentLaunchEnvironment(bin, cli.value(root))));
+  bool escalateDev = cli.isSet(devEscalate) || qEnvironmentVariable("BOXLAB_DEV_ESCALATE") == "1";
+  auto* engine = new ServeProcess(
+      planServeLaunch(currentLaunchEnvironment(bin, cli.value(root), escalateDev)));
   Session session(engine);
+  if (cli.isSet(printEngine)) {
+    // For tests and for "why is my app not root?": no window, the engine's answer only.
+    QObject::connect(&session, &Session::engineReady, &app, [&] {
+      std::printf("engine: %s\nnotice: %s\n", qPrintable(session.engineDescription()),
+                  qPrintable(session.engineNotice()));
+      std::fflush(stdout);
+      QApplication::exit(0);
+    });
+    QObject::connect(&session, &Session::engineUnavailable, &app, [&](const QString& m) {
+      std::printf("engine: unavailable\nnotice: %s\n", qPrintable(m));
+      std::fflush(stdout);
+      QApplication::exit(1);
+    });
+    session.start();
+    int code = app.exec();
+    session.stop();
+    return code;
+  }
   MainWindow window(&session);
   if (useDark) window.setDark(true);
   if (cli.isSet(size)) {

@@ -136,6 +136,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::consoleClosed, consoles_, &ConsoleTabs::closed);
   connect(session, &Session::hostShellOpened, this, [this](const QString& s, const QString& cwd) {
     TerminalWidget* t = consoles_->addSession(s, ConsoleTabs::Kind::Host);
+    if (session_->hostShellIsRoot()) consoles_->markRootShell(t);
     session_->resizeTerminal(s, t->rows(), t->cols());
     statusBar()->showMessage(tr("Host shell in %1: type the lab's boxlab commands there.").arg(cwd),
                              10000);
@@ -170,6 +171,15 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::watchedChanged, this, &MainWindow::refreshContainerList);
   connect(session, &Session::engineReady, this, [this] {
     banner_->hide();
+    if (QString notice = session_->engineNotice(); !notice.isEmpty()) {
+      // Not an error: the app works, with less. Amber, not red.
+      banner_->setText(notice);
+      QPalette p = banner_->palette();
+      p.setColor(QPalette::Window, QColor(0xff, 0xf3, 0xcd));
+      p.setColor(QPalette::WindowText, QColor(0x66, 0x4d, 0x03));
+      banner_->setPalette(p);
+      banner_->show();
+    }
     statusBar()->showMessage(
         tr("Engine: %1 (backend %2)")
             .arg(session_->engineDescription(),

@@ -7,6 +7,8 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 
+#include "boxlab/sys/trust.hpp"
+
 namespace boxlab::gui {
 
 QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env) {
@@ -14,23 +16,70 @@ QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env) {
   if (!env.root.isEmpty()) serveArgs << QStringLiteral("--root") << env.root;
   serveArgs << QStringLiteral("serve");
   QVector<LaunchPlan> plans;
-  if (env.boxlab.isEmpty()) return plans;
+  if (env.boxlab.isEmpty() && env.installedEngine.isEmpty()) return plans;
   if (env.isRoot) {
-    plans.push_back({env.boxlab, serveArgs, QStringLiteral("as root")});
+    plans.push_back({env.boxlab.isEmpty() ? env.installedEngine : env.boxlab,
+                     serveArgs,
+                     QStringLiteral("as root"),
+                     {}});
     return plans;
   }
-  if (!env.pkexec.isEmpty() && env.hasDisplay)
-    plans.push_back(
-        {env.pkexec, QStringList{env.boxlab} + serveArgs, QStringLiteral("through pkexec")});
-  if (!env.sudo.isEmpty())
-    plans.push_back({env.sudo, QStringList{QStringLiteral("-n"), env.boxlab} + serveArgs,
-                     QStringLiteral("through sudo")});
+  QString escalate, notice;
+  if (!env.boxlab.isEmpty() && (env.untrustedWhy.isEmpty() || env.devEscalate)) {
+    escalate = env.boxlab;
+    if (!env.untrustedWhy.isEmpty())
+      notice = QObject::tr(
+                   "Development build run as root on request (--dev-escalate): %1 is "
+                   "not root's alone (%2).")
+                   .arg(env.boxlab, env.untrustedWhy);
+  } else if (!env.installedEngine.isEmpty()) {
+    escalate = env.installedEngine;
+    if (!env.boxlab.isEmpty() && env.boxlab != escalate)
+      notice = QObject::tr(
+                   "Using the installed engine %1: this build's %2 is not root's alone "
+                   "(%3).")
+                   .arg(escalate, env.boxlab, env.untrustedWhy);
+  }
+  if (!escalate.isEmpty()) {
+    if (!env.pkexec.isEmpty() && env.hasDisplay)
+      plans.push_back({env.pkexec, QStringList{escalate} + serveArgs,
+                       QStringLiteral("through pkexec"), notice});
+    if (!env.sudo.isEmpty())
+      plans.push_back({env.sudo, QStringList{QStringLiteral("-n"), escalate} + serveArgs,
+                       QStringLiteral("through sudo"), notice});
+  }
+  // Last: the learner's own rights. Safe with any binary (it gains nothing), and the app still
+  // shows the labs that need no root.
+  QString why = escalate.isEmpty()
+                    ? QObject::tr(
+                          "This is a development build that is not installed: its engine "
+                          "%1 is not root's alone (%2), so the app does not run it as "
+                          "root. Install boxlab (<tt>sudo ./kit install</tt>), or start "
+                          "the app with --dev-escalate if you are root on this machine "
+                          "anyway.")
+                          .arg(env.boxlab, env.untrustedWhy)
+                    : QObject::tr(
+                          "No way to become root was granted (the password prompt was "
+                          "declined, or neither pkexec nor passwordless sudo is here).");
+  plans.push_back({escalate.isEmpty() ? env.boxlab : escalate, serveArgs,
+                   QStringLiteral("without root"),
+                   QObject::tr("The engine runs without root, with your account's rights: labs "
+                               "that need root are closed. %1")
+                       .arg(why)});
   return plans;
 }
 
-LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root) {
+LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root,
+                                           bool devEscalate) {
   LaunchEnvironment env;
   env.boxlab = boxlab;
+  if (!boxlab.isEmpty()) {
+    if (auto why =
+            boxlab::sys::why_not_root_owned(QFileInfo(boxlab).absoluteFilePath().toStdString()))
+      env.untrustedWhy = QString::fromStdString(*why);
+  }
+  env.installedEngine = findInstalledEngine();
+  env.devEscalate = devEscalate;
   env.root = root;
   env.isRoot = ::geteuid() == 0;
   env.pkexec = QStandardPaths::findExecutable(QStringLiteral("pkexec"));
@@ -51,6 +100,17 @@ QString findBoxlab() {
     if (candidate.isFile() && candidate.isExecutable()) return candidate.canonicalFilePath();
   }
   return QStandardPaths::findExecutable(QStringLiteral("boxlab"));
+}
+
+QString findInstalledEngine() {
+  QStringList candidates{
+      QStringLiteral(BOXLAB_INSTALL_BINDIR "/boxlab"),
+      QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("boxlab")),
+      QStringLiteral("/usr/local/bin/boxlab"), QStringLiteral("/usr/bin/boxlab")};
+  for (const QString& path : candidates)
+    if (QFileInfo(path).isExecutable() && boxlab::sys::is_root_owned(path.toStdString()))
+      return path;
+  return {};
 }
 
 ServeProcess::ServeProcess(QVector<LaunchPlan> plans, QObject* parent)
@@ -161,6 +221,11 @@ void ServeProcess::stop(int ms) {
 
 bool ServeProcess::isRunning() const {
   return process_ && process_->state() == QProcess::Running;
+}
+
+QString ServeProcess::notice() const {
+  if (current_ < 0 || current_ >= plans_.size()) return {};
+  return plans_[current_].notice;
 }
 
 QString ServeProcess::description() const {

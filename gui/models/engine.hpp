@@ -25,6 +25,9 @@ class Engine : public QObject {
   virtual bool isRunning() const = 0;
   // How it runs, for the status bar and the banner ("boxlab serve as root").
   virtual QString description() const = 0;
+  // What the learner must know about how it runs (no root, a development build), for a banner;
+  // empty when there is nothing to say.
+  virtual QString notice() const { return {}; }
 
  signals:
   void output(const QByteArray& bytes);
@@ -37,16 +40,25 @@ class Engine : public QObject {
 };
 
 // How to start `boxlab serve`: directly as root; else through pkexec (graphical session) or
-// sudo -n (no password prompt). Tried in order until one runs.
+// sudo -n (no password prompt), then as the learner without root. Tried in order until one
+// runs.
 struct LaunchPlan {
   QString program;
   QStringList arguments;
-  QString how;  // "as root", "through pkexec", "through sudo"
+  QString how;     // "as root", "through pkexec", "through sudo", "without root"
+  QString notice;  // for the banner (Engine::notice) when this plan is the one that runs
 };
 
+// Only an engine that root alone can change is ever run as root for a learner: anything the
+// learner's account can write (a build tree, a PATH entry) would otherwise decide what root
+// runs. A development build that is not installed runs without root, unless the developer asks
+// for it (--dev-escalate: for people who are root on their machine anyway).
 struct LaunchEnvironment {
-  QString boxlab;  // path of the boxlab binary
-  QString root;    // --root DIR, or empty
+  QString boxlab;           // path of the boxlab binary the app found (or was given)
+  QString untrustedWhy;     // why `boxlab` is not root's alone; empty when it is
+  QString installedEngine;  // a root-owned installed boxlab, or empty
+  bool devEscalate = false;
+  QString root;  // --root DIR, or empty
   bool isRoot = false;
   QString pkexec;  // path, or empty when absent
   QString sudo;    // path, or empty when absent
@@ -54,11 +66,16 @@ struct LaunchEnvironment {
 };
 
 QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env);
-// The environment of this process (euid, pkexec/sudo in PATH, DISPLAY/WAYLAND_DISPLAY).
-LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root);
+// The environment of this process (euid, pkexec/sudo in PATH, DISPLAY/WAYLAND_DISPLAY, whether
+// `boxlab` is root's alone, the installed engine).
+LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root,
+                                           bool devEscalate);
 // BOXLAB_BIN, else boxlab next to or near this executable (build tree: ../core/boxlab), else
 // `boxlab` on PATH; empty when none is found.
 QString findBoxlab();
+// The installed engine: boxlab in this build's install prefix, next to this executable,
+// /usr/local/bin or /usr/bin, the first that only root can change; empty when none is.
+QString findInstalledEngine();
 
 // `boxlab serve` as a child process. Tries each LaunchPlan in turn: a plan whose process
 // exits before it answers anything (sudo asking for a password, pkexec dismissed) gives way
@@ -74,6 +91,7 @@ class ServeProcess : public Engine {
   void stop(int ms = 5000) override;
   bool isRunning() const override;
   QString description() const override;
+  QString notice() const override;
   qint64 processId() const;
 
  private:

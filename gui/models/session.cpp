@@ -71,6 +71,10 @@ QString Session::engineDescription() const {
   return const_cast<EngineClient&>(client_).engine()->description();
 }
 
+QString Session::engineNotice() const {
+  return const_cast<EngineClient&>(client_).engine()->notice();
+}
+
 void Session::failed(const QString& cmd, const ReplyEvent& r) {
   emit message(EngineClient::describe(cmd, r));
 }
@@ -261,6 +265,7 @@ void Session::openHostShell(int rows, int cols) {
                       return;
                     }
                     hostShell_ = text(r.body, "session");
+                    hostShellRoot_ = r.body.value(QLatin1String("root")).toBool();
                     emit hostShellOpened(hostShell_, text(r.body, "cwd"));
                   });
 }

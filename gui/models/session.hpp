@@ -52,6 +52,8 @@ class Session : public QObject {
 
   bool isEngineReady() const { return client_.isReady(); }
   QString engineDescription() const;
+  // What the learner must know about how the engine runs (Engine::notice); empty if nothing.
+  QString engineNotice() const;
   bool labsAvailable() const { return labsAvailable_; }
   QString labsUnavailableReason() const { return labsReason_; }
   const QVector<ContainerInfo>& containers() const { return containers_; }
@@ -70,6 +72,8 @@ class Session : public QObject {
   // answers folder); hostShellOpened() says when. Again after it ended: call this.
   void openHostShell(int rows = 24, int cols = 80);
   QString hostShellSession() const { return hostShell_; }
+  // The engine said the host shell is root's (host.shell's `root`).
+  bool hostShellIsRoot() const { return hostShellRoot_; }
   void sendInput(const QString& session, const QByteArray& bytes);
   void resizeTerminal(const QString& session, int rows, int cols);
   void refreshMounts();
@@ -151,6 +155,7 @@ class Session : public QObject {
   QString labPrefix_;
   QSet<QString> labRunning_;  // lab containers seen running (a new one is followed)
   QString hostShell_;
+  bool hostShellRoot_ = false;
   bool hostShellPending_ = false;
 };
 

@@ -33,6 +33,16 @@ ConsoleTabs::ConsoleTabs(QWidget* parent) : QWidget(parent) {
   });
 }
 
+void ConsoleTabs::markRootShell(TerminalWidget* term) {
+  int at = tabs_->indexOf(term);
+  if (at < 0) return;
+  tabs_->setTabText(at, tr("Host shell (root on this computer)"));
+  tabs_->setTabToolTip(at, tr("A root shell on this computer, outside every container: what you "
+                              "type here runs with root's rights. Its PATH holds only "
+                              "directories that root alone can change."));
+  term->setAccessibleName(tr("Host shell (root)"));
+}
+
 void ConsoleTabs::setPlaceholder(const QString& text) {
   placeholder_->setText(text);
 }

@@ -23,6 +23,8 @@ class ConsoleTabs : public QWidget {
 
   // A tab for a new session, made current. A container console names its container.
   TerminalWidget* addSession(const QString& session, Kind kind, const QString& container = {});
+  // The host shell runs as root: its tab and tooltip say so plainly.
+  void markRootShell(TerminalWidget* term);
   // The host shell's tab, current; nullptr without one.
   TerminalWidget* showHost();
   TerminalWidget* terminalOf(const QString& session) const;

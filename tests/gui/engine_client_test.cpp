@@ -44,13 +44,50 @@ class EngineClientTest : public QObject {
     QCOMPARE(plans[0].arguments, (QStringList{"--root", "/tmp/r", "serve"}));
     env.isRoot = false;
     plans = planServeLaunch(env);
-    QCOMPARE(plans.size(), 2);
+    QCOMPARE(plans.size(), 3);
     QCOMPARE(plans[0].program, QStringLiteral("/usr/bin/pkexec"));
     QCOMPARE(plans[1].arguments, (QStringList{"-n", "/opt/boxlab", "--root", "/tmp/r", "serve"}));
+    // Declined or impossible: the learner's own rights, said on the banner.
+    QCOMPARE(plans[2].program, QStringLiteral("/opt/boxlab"));
+    QCOMPARE(plans[2].how, QStringLiteral("without root"));
+    QVERIFY(plans[2].notice.contains(QStringLiteral("declined")));
+    QVERIFY(plans[0].notice.isEmpty());
     env.hasDisplay = false;  // pkexec needs a graphical agent
-    QCOMPARE(planServeLaunch(env).size(), 1);
+    QCOMPARE(planServeLaunch(env).size(), 2);
     env.sudo.clear();
+    QCOMPARE(planServeLaunch(env).size(), 1);
+    env.boxlab.clear();
     QVERIFY(planServeLaunch(env).isEmpty());
+  }
+
+  // A binary the learner can replace is never run as root for them.
+  void untrustedEngineIsNotEscalated() {
+    LaunchEnvironment env;
+    env.boxlab = QStringLiteral("/home/ann/boxlab/build/core/boxlab");
+    env.untrustedWhy = QStringLiteral("/home/ann: owned by uid 1000");
+    env.pkexec = QStringLiteral("/usr/bin/pkexec");
+    env.sudo = QStringLiteral("/usr/bin/sudo");
+    env.hasDisplay = true;
+    auto plans = planServeLaunch(env);
+    QCOMPARE(plans.size(), 1);
+    QCOMPARE(plans[0].program, env.boxlab);
+    QCOMPARE(plans[0].how, QStringLiteral("without root"));
+    QVERIFY(plans[0].notice.contains(QStringLiteral("development build")));
+    QVERIFY(plans[0].notice.contains(env.untrustedWhy));
+    // An installed engine is what gets escalated instead, and the banner says so.
+    env.installedEngine = QStringLiteral("/usr/local/bin/boxlab");
+    plans = planServeLaunch(env);
+    QCOMPARE(plans.size(), 3);
+    QCOMPARE(plans[0].arguments.first(), env.installedEngine);
+    QCOMPARE(plans[1].arguments.at(1), env.installedEngine);
+    QCOMPARE(plans[2].program, env.installedEngine);
+    QVERIFY(plans[0].notice.contains(QStringLiteral("installed engine")));
+    for (const auto& plan : plans) QVERIFY(!plan.arguments.contains(env.boxlab));
+    // Asked for explicitly: the developer's build, with the banner saying so.
+    env.devEscalate = true;
+    plans = planServeLaunch(env);
+    QCOMPARE(plans[0].arguments.first(), env.boxlab);
+    QVERIFY(plans[0].notice.contains(QStringLiteral("--dev-escalate")));
   }
 
   void fallsBackAndMatchesReplies() {

@@ -1,6 +1,7 @@
 #include "host_shell.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/sys/spawn.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "boxlab/sys/trust.hpp"
 
 namespace boxlab::serve {
 
@@ -30,19 +32,48 @@ bool is_dir(const fsys::path& p) {
   return !p.empty() && fsys::is_directory(p, ec);
 }
 
+// Root's login shell when root alone controls it, else /bin/sh.
+std::string root_shell() {
+  std::vector<char> buf(4096);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(0, &pw, buf.data(), buf.size(), &found) == 0 && found && pw.pw_shell &&
+      pw.pw_shell[0] == '/' && sys::is_root_owned(pw.pw_shell))
+    return pw.pw_shell;
+  return "/bin/sh";
+}
+
+std::string root_owned_dirs(const std::string& path) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    start = end + 1;
+    if (!dir.empty() && dir[0] == '/' && is_dir(dir) && sys::is_root_owned(dir))
+      out += (out.empty() ? "" : ":") + dir;
+  }
+  return out;
+}
+
 }  // namespace
 
 HostShellPlan plan_host_shell(const std::optional<fsys::path>& root, const fsys::path& boxlab_bin,
-                              const std::optional<fsys::path>& answers) {
+                              const std::optional<fsys::path>& answers, bool as_root) {
   HostShellPlan plan;
+  plan.as_root = as_root;
   plan.shell = env_or("SHELL", "/bin/sh");
+  if (as_root && (plan.shell[0] != '/' || !sys::is_root_owned(plan.shell)))
+    plan.shell = root_shell();
   std::string home = env_or("HOME", "/");
   if (answers && is_dir(*answers))
     plan.cwd = *answers;
   else
     plan.cwd = is_dir(home) ? fsys::path(home) : fsys::path("/");
   std::string path = env_or("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  plan.env["PATH"] = boxlab_bin.parent_path().string() + ":" + path;
+  path = boxlab_bin.parent_path().string() + ":" + path;
+  plan.env["PATH"] = as_root ? root_owned_dirs(path) : path;
   if (root) plan.env["BOXLAB_ROOT"] = fsys::absolute(*root).string();
   plan.env["TERM"] = "xterm-256color";
   plan.env["PWD"] = plan.cwd.string();

@@ -17,13 +17,17 @@ struct HostShellPlan {
   std::string shell;                       // $SHELL, else /bin/sh
   std::filesystem::path cwd;               // the open lab's answers folder, else $HOME, else /
   std::map<std::string, std::string> env;  // set on top of serve's environment
+  bool as_root = false;                    // a root shell: said on its first line and tab
 };
 
 // root: serve's --root (BOXLAB_ROOT in the shell); boxlab_bin: this boxlab (its directory goes
-// first on PATH); answers: the answers folder of the lab open in serve, if any.
+// first on PATH); answers: the answers folder of the lab open in serve, if any. as_root: the
+// shell will be root's, so its PATH keeps only directories root alone can change (a learner's
+// directory there would choose what root runs), boxlab's own included, and $SHELL only when
+// root alone can change it (else root's login shell).
 HostShellPlan plan_host_shell(const std::optional<std::filesystem::path>& root,
                               const std::filesystem::path& boxlab_bin,
-                              const std::optional<std::filesystem::path>& answers);
+                              const std::optional<std::filesystem::path>& answers, bool as_root);
 
 // Starts plan.shell as the leader of a new session whose controlling terminal is pty's
 // terminal, rows x cols. The caller keeps the master.

@@ -1,5 +1,10 @@
 #include "image_import.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
@@ -10,6 +15,55 @@ namespace boxlab::serve {
 using nlohmann::json;
 namespace fsys = std::filesystem;
 
+namespace {
+
+// The source as the requester may read it, never more: a file opened with their rights and
+// named through /proc/self/fd (the same inode, whatever the path becomes); a directory packed
+// by `tar` running as them into an unnamed root-only file in the store (root's reads inside a
+// learner's directory would reach files only root may read).
+struct SourceAsRequester {
+  Fd fd;
+  fsys::path path;
+};
+
+SourceAsRequester open_source(const sys::Requester& who, const fsys::path& source,
+                              const fsys::path& images_dir) {
+  if (!who.delegated()) return {Fd(), source};
+  Fd fd = sys::open_as(who, source, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + source.string());
+  if (S_ISREG(st.st_mode)) {
+    fsys::path named = "/proc/self/fd/" + std::to_string(fd.get());
+    return {std::move(fd), named};
+  }
+  if (!S_ISDIR(st.st_mode))
+    throw Error(source.string() +
+                ": not a file or a directory (an import reads an archive "
+                "or an OCI layout)");
+  Fd packed(::open(images_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!packed) throw Error::system("make a temporary file in " + images_dir.string());
+  pid_t pid = ::fork();
+  if (pid < 0) throw Error::system("fork to pack " + source.string());
+  if (pid == 0) {
+    if (sys::become(who) != 0 || ::dup2(packed.get(), STDOUT_FILENO) < 0 || ::fchdir(fd.get()) != 0)
+      ::_exit(126);
+    // Members as the layout names them ("./index.json" is "index.json" to the import).
+    ::execl("/bin/tar", "tar", "-cf", "-", "--numeric-owner", ".", nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(source.string() + ": cannot read it as " + who.name +
+                " (packing it with tar failed, status " + std::to_string(WEXITSTATUS(status)) +
+                ")");
+  fsys::path named = "/proc/self/fd/" + std::to_string(packed.get());
+  return {std::move(packed), named};
+}
+
+}  // namespace
+
 json image_summary(const image::Image& image) {
   std::uint64_t size = 0;
   for (const auto& layer : image.layers) size += layer.size;
@@ -19,8 +73,12 @@ json image_summary(const image::Image& image) {
           {"size", size}};
 }
 
-ImageImportService::ImageImportService(Loop& loop, Emit emit, fsys::path images_dir)
-    : emit_(std::move(emit)), images_dir_(std::move(images_dir)), worker_(loop) {}
+ImageImportService::ImageImportService(Loop& loop, Emit emit, fsys::path images_dir,
+                                       sys::Requester who)
+    : emit_(std::move(emit)),
+      images_dir_(std::move(images_dir)),
+      who_(std::move(who)),
+      worker_(loop) {}
 
 ImageImportService::~ImageImportService() {
   cancel();  // ~Worker then waits for the running import to unwind
@@ -63,7 +121,8 @@ Worker::Done ImageImportService::import(const ImageImportRequest& request, Respo
   };
   std::string error;
   try {
-    std::vector<image::Image> images = image::Store(images_dir_).import(request.source, options);
+    SourceAsRequester source = open_source(who_, request.source, images_dir_);
+    std::vector<image::Image> images = image::Store(images_dir_).import(source.path, options);
     events.done(images);
     json list = json::array();
     for (const auto& img : images) list.push_back(image_summary(img));

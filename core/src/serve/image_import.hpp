@@ -14,6 +14,7 @@
 
 #include "boxlab/image.hpp"
 #include "boxlab/serve.hpp"
+#include "boxlab/sys/requester.hpp"
 #include "worker.hpp"
 
 namespace boxlab::serve {
@@ -26,7 +27,9 @@ nlohmann::json image_summary(const image::Image& image);
 class ImageImportService {
  public:
   using Emit = std::function<void(const std::string& type, nlohmann::json body)>;
-  ImageImportService(Loop& loop, Emit emit, std::filesystem::path images_dir);
+  // `who`: whose rights read the source (sys::requester(): the learner behind pkexec).
+  ImageImportService(Loop& loop, Emit emit, std::filesystem::path images_dir,
+                     sys::Requester who = sys::requester());
   // Cancels a running import and waits for it to unwind.
   ~ImageImportService();
   ImageImportService(const ImageImportService&) = delete;
@@ -44,6 +47,7 @@ class ImageImportService {
 
   Emit emit_;
   std::filesystem::path images_dir_;
+  sys::Requester who_;
   std::atomic<bool> cancelled_{false};
   std::optional<std::string> running_;  // loop side: the source being imported
   Worker worker_;                       // last: its thread stops before the rest goes

@@ -7,6 +7,7 @@
 #include "args.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/sys/timer.hpp"
+#include "boxlab/sys/trust.hpp"
 #include "loop.hpp"
 
 namespace boxlab::serve {
@@ -66,7 +67,15 @@ void LabService::post(Responder reply, std::function<Worker::Done()> work) {
 }
 
 fsys::path LabService::labs_dir() {
-  return lab::find_labs_dir(options_.boxlab_bin);
+  fsys::path dir = lab::find_labs_dir(options_.boxlab_bin);
+  if (options_.root_owned_labs_only) {
+    if (auto why = sys::why_tree_not_root_owned(dir))
+      throw Error(ErrorKind::unavailable,
+                  "the labs in " + dir.string() + " are not root's alone (" + *why +
+                      "): a root engine working for a learner runs lab commands only from "
+                      "root-owned places; install boxlab (sudo ./kit install)");
+  }
+  return dir;
 }
 
 lab::Lab LabService::load(const std::string& ref) {

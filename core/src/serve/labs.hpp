@@ -24,6 +24,9 @@ class Loop;
 struct LabServiceOptions {
   std::optional<std::filesystem::path> root;  // --root, for the boxlab commands labs run
   std::filesystem::path boxlab_bin;           // this boxlab
+  // A root engine working for a learner: labs only from a tree root alone can change (their
+  // setup and check commands run as root).
+  bool root_owned_labs_only = false;
 };
 
 class LabService {

@@ -16,6 +16,7 @@
 #include "boxlab/process/exec_stub.hpp"
 #include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "boxlab/sys/trust.hpp"
 #include "engine.hpp"
 #include "host_shell.hpp"
 #include "loop.hpp"
@@ -39,6 +40,7 @@ nlohmann::json state_summary(const ContainerState& st, bool owned) {
 RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root, Loop& loop,
                          Output& out, std::int64_t origin_ns)
     : root_(root),
+      requester_(sys::requester()),
       runtime_(std::move(paths)),
       loop_(loop),
       out_(out),
@@ -48,7 +50,7 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
       labs_(
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
-          LabServiceOptions{std::move(root), sys::self_exe()}),
+          LabServiceOptions{std::move(root), sys::self_exe(), requester_.delegated()}),
       topology_(
           loop, [this] { return net::topology(runtime_.paths(), runtime_.list()); },
           [this](nlohmann::json body) {
@@ -60,7 +62,7 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
       imports_(
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
-          runtime_.paths().images) {
+          runtime_.paths().images, requester_) {
   // The sealed exec stub every container start uses, made now: an engine that cannot make one
   // says so at start, and its fd is part of the engine's baseline, not a leak of the first run.
   process::exec_stub_fd();
@@ -85,7 +87,13 @@ void RealBackend::log(const std::string& level, const std::string& message) {
 }
 
 nlohmann::json RealBackend::capabilities() {
-  return {{"tty", true}, {"monitor", true}, {"lab", true}, {"maxLineBytes", kMaxLineBytes}};
+  // privileged/user: the app's banner says whether labs that need root can run, and for whom.
+  return {{"tty", true},
+          {"monitor", true},
+          {"lab", true},
+          {"maxLineBytes", kMaxLineBytes},
+          {"privileged", ::geteuid() == 0},
+          {"user", requester_.name}};
 }
 
 std::string RealBackend::resolve(const std::string& name_or_id) {
@@ -327,13 +335,15 @@ void RealBackend::image_layers(const std::string& name_or_id,
 }
 
 nlohmann::json RealBackend::host_shell(unsigned rows, unsigned cols) {
-  HostShellPlan plan = plan_host_shell(root_, sys::self_exe(), labs_.open_answers());
+  HostShellPlan plan =
+      plan_host_shell(root_, sys::self_exe(), labs_.open_answers(), ::geteuid() == 0);
   Pty pty = Pty::open();
   ChildProcess shell = spawn_host_shell(plan, pty, rows, cols);
   pty.terminal.reset();
   pid_t pid = shell.pid;
   std::string session = sessions_.open_tty(std::move(pty.master), std::move(shell), true);
-  return {{"session", session}, {"pid", pid}, {"shell", plan.shell}, {"cwd", plan.cwd.string()}};
+  return {{"session", session},       {"pid", pid},           {"shell", plan.shell},
+          {"cwd", plan.cwd.string()}, {"root", plan.as_root}, {"path", plan.env["PATH"]}};
 }
 
 void RealBackend::lab(const LabRequest& request, Responder reply) {
@@ -366,6 +376,17 @@ void RealBackend::shutdown() {
 }
 
 int run(const Options& options) {
+  // A root engine working for a learner keeps its state only where root alone decides what a
+  // path names: a --root the learner can write would let them redirect root's writes.
+  if (sys::requester().delegated() && options.root) {
+    std::filesystem::path at = std::filesystem::absolute(*options.root).lexically_normal();
+    std::error_code ec;
+    if (!std::filesystem::exists(at, ec)) at = at.parent_path();
+    if (auto why = sys::why_not_root_owned(at))
+      throw Error("--root " + options.root->string() + ": a root engine working for " +
+                  sys::requester().name + " keeps its state only in a root-owned place (" + *why +
+                  ")");
+  }
   return run_engine(options, "real", [&options](Loop& loop, Output& out, std::int64_t origin) {
     return std::make_unique<RealBackend>(options.paths, options.root, loop, out, origin);
   });

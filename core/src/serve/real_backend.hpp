@@ -2,6 +2,8 @@
 // them, reports their exit, removes them on shutdown); monitors and sessions share its loop.
 #pragma once
 
+#include "boxlab/sys/requester.hpp"
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -60,6 +62,7 @@ class RealBackend final : public Backend {
   std::string resolve(const std::string& name_or_id);
 
   std::optional<std::filesystem::path> root_;  // --root as given: the host shell's BOXLAB_ROOT
+  sys::Requester requester_;                   // whom this engine works for
   Runtime runtime_;
   Loop& loop_;
   Output& out_;

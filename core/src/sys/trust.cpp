@@ -48,4 +48,32 @@ std::optional<std::string> why_not_root_owned(const fsys::path& path) {
   return check_chain(resolved);
 }
 
+std::optional<std::string> why_tree_not_root_owned(const fsys::path& dir, std::size_t max_entries) {
+  if (auto why = why_not_root_owned(dir)) return why;
+  std::error_code ec;
+  fsys::path top = fsys::canonical(dir, ec);
+  if (ec) return dir.string() + ": " + ec.message();
+  std::size_t seen = 0;
+  for (fsys::recursive_directory_iterator it(top, ec), end; it != end; it.increment(ec)) {
+    if (++seen > max_entries)
+      return top.string() + ": more than " + std::to_string(max_entries) + " entries";
+    struct stat st {};
+    const fsys::path& p = it->path();
+    if (::lstat(p.c_str(), &st) != 0)
+      return p.string() + ": " + std::error_code(errno, std::generic_category()).message();
+    if (st.st_uid != 0) return p.string() + ": owned by uid " + std::to_string(st.st_uid);
+    if (S_ISLNK(st.st_mode)) {
+      if (auto why = why_not_root_owned(p)) return why;  // where it leads must be root's too
+      continue;
+    }
+    bool others_write = (st.st_mode & S_IWOTH) != 0;
+    bool group_write = (st.st_mode & S_IWGRP) != 0 && st.st_gid != 0;
+    if (others_write || group_write)
+      return p.string() + ": writable by " +
+             (others_write ? "every user" : "group " + std::to_string(st.st_gid));
+  }
+  if (ec) return top.string() + ": " + ec.message();
+  return std::nullopt;
+}
+
 }  // namespace boxlab::sys

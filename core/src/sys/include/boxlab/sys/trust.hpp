@@ -16,6 +16,11 @@ namespace boxlab::sys {
 // first component that fails ("/home/ann/boxlab/build: owned by uid 1000").
 std::optional<std::string> why_not_root_owned(const std::filesystem::path& path);
 
+// The same for DIR and everything below it (the labs a root engine reads and runs): nullopt, or
+// the first entry that fails. Stops after `max_entries` entries with a reason.
+std::optional<std::string> why_tree_not_root_owned(const std::filesystem::path& dir,
+                                                   std::size_t max_entries = 100000);
+
 inline bool is_root_owned(const std::filesystem::path& path) {
   return !why_not_root_owned(path);
 }
