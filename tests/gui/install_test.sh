@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# ./kit install into a root-owned temporary prefix (never /usr), then the installed app as a
+# learner (uid 65534) whose password prompt is declined: pkexec (a stand-in that records what it
+# was asked and exits 126, as a dismissed prompt does) is asked for exactly the installed engine,
+# never a binary the learner planted, and the app still opens, without root, saying so.
+# Then ./kit uninstall removes what the install wrote. Usage: install_test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src=$1 build=$2
+[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 1; }
+T=$(mktemp -d /tmp/boxlab-install-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+chmod 755 "$T"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+prefix=$T/prefix polkit=$T/polkit
+BOXLAB_KIT_NO_BUILD=1 BOXLAB_BUILD_DIR=$build BOXLAB_POLKIT_DIR=$polkit "$src/kit" install "$prefix"
+engine=$prefix/bin/boxlab
+[ "$(stat -c %u:%a "$engine")" = 0:755 ] || fail "engine is $(stat -c %u:%a "$engine"), not root's 0755"
+[ -f "$prefix/share/boxlab/labs/01-process-and-chroot/lab.json" ] || fail "labs not installed"
+[ -d "$prefix/etc/boxlab/labs" ] || fail "no folder for an instructor's labs"
+for policy in "$prefix/share/polkit-1/actions/org.boxlab.engine.policy" "$polkit/org.boxlab.engine.policy"; do
+  grep -q "<annotate key=\"org.freedesktop.policykit.exec.path\">$engine</annotate>" "$policy" ||
+    fail "$policy does not name $engine as exec.path"
+  if command -v xmllint >/dev/null; then xmllint --noout "$policy"; fi
+done
+"$engine" --version >/dev/null || fail "the installed engine does not run"
+
+# The learner's session: a stand-in pkexec first on PATH, a runtime dir of their own.
+mkdir -p "$T/fakebin" "$T/home"
+cat >"$T/fakebin/pkexec" <<EOS
+#!/bin/sh
+echo "\$*" >>"$T/asked"
+exit 126
+EOS
+chmod 755 "$T/fakebin/pkexec"
+: >"$T/asked" && chmod 666 "$T/asked"
+chown 65534:65534 "$T/home" && chmod 700 "$T/home"
+# A boxlab the learner planted in their own folder: it must never be what pkexec is asked for.
+cp "$build/core/boxlab" "$T/home/boxlab" && chown 65534:65534 "$T/home/boxlab"
+as_learner() {
+  setpriv --reuid 65534 --regid 65534 --clear-groups \
+    env -i PATH="$T/fakebin:/usr/bin:/bin" HOME="$T/home" XDG_RUNTIME_DIR="$T/home" \
+    DISPLAY=:99 QT_QPA_PLATFORM=offscreen "$@"
+}
+out=$(as_learner timeout 60 "$prefix/bin/boxlab-gui" --print-engine) || fail "the app did not open: $out"
+echo "$out"
+grep -qx "engine: boxlab serve without root" <<<"$out" || fail "the app is not running rootless"
+grep -q "password prompt was declined" <<<"$out" || fail "the banner does not say why"
+grep -qx "$engine serve" "$T/asked" || fail "pkexec was not asked for $engine: $(cat "$T/asked")"
+
+: >"$T/asked"
+out=$(as_learner timeout 60 "$prefix/bin/boxlab-gui" --boxlab "$T/home/boxlab" --print-engine) ||
+  fail "the app did not open with a planted engine: $out"
+echo "$out"
+grep -q "installed engine" <<<"$out" || true
+if grep -q "$T/home/boxlab" "$T/asked"; then fail "pkexec was asked to run the planted $T/home/boxlab"; fi
+grep -qx "$engine serve" "$T/asked" || fail "pkexec was not asked for the installed engine instead"
+
+BOXLAB_POLKIT_DIR=$polkit "$src/kit" uninstall "$prefix"
+left=$(find "$prefix" "$polkit" -type f 2>/dev/null || true)
+[ -z "$left" ] || fail "uninstall left: $left"
+echo "install, app as a learner, uninstall: ok"
