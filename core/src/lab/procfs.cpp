@@ -85,6 +85,18 @@ std::vector<RawProcess> read_processes(const fsys::path& proc) {
     if (auto p = read_process(proc, std::stoi(name))) out.push_back(std::move(*p));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  // Without root, /proc/PID/ns of a non-dumpable process (boxlab's --init, pid 1 of its
+  // container) cannot be read. Its namespaces are those of a child at the same pid-namespace
+  // depth: init forks its command in its own namespaces.
+  for (auto& p : out) {
+    if (p.pid_ns != 0 || p.nspid.size() < 2) continue;
+    for (const auto& child : out)
+      if (child.ppid == p.pid && child.nspid.size() == p.nspid.size() && child.pid_ns != 0) {
+        p.pid_ns = child.pid_ns;
+        if (p.mnt_ns == 0) p.mnt_ns = child.mnt_ns;
+        break;
+      }
+  }
   return out;
 }
 

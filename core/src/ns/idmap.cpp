@@ -1,5 +1,7 @@
 #include "boxlab/ns/idmap.hpp"
 
+#include <unistd.h>
+
 #include <string>
 
 #include "boxlab/error.hpp"
@@ -19,6 +21,10 @@ void write_id_maps(pid_t pid, const std::vector<IdMapping>& uids,
                    const std::vector<IdMapping>& gids) {
   std::string proc = "/proc/" + std::to_string(pid);
   with_context("write uid_map", [&] { write_file(proc + "/uid_map", render(uids)); });
+  // Without CAP_SETGID in the parent namespace the kernel takes a gid_map only once setgroups
+  // is denied (user_namespaces(7)): a rootless container cannot drop a group it was given.
+  if (::geteuid() != 0)
+    with_context("write setgroups", [&] { write_file(proc + "/setgroups", "deny"); });
   with_context("write gid_map", [&] { write_file(proc + "/gid_map", render(gids)); });
 }
 

@@ -58,9 +58,15 @@ void check_errno(int err, Step step, int index = -1) {
 // dies with boxlab if boxlab dies during set-up.
 // Non-dumpable until the exec: a process of the container (one of `exec`, or any without a pid
 // namespace) cannot open our /proc/PID/exe, the host's boxlab binary, nor ptrace us. The
-// kernel resets it at execve.
-void reset_signals() {
+// kernel resets it at execve. A child entering a user namespace becomes non-dumpable once its
+// id maps are written (become_root): a rootless parent writes them through /proc/PID, which a
+// non-dumpable process's files refuse, and nothing else runs in the new namespace before.
+void make_non_dumpable() {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void reset_signals(bool keep_dumpable = false) {
+  if (!keep_dumpable) make_non_dumpable();
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -341,12 +347,13 @@ void set_all_handlers(void (*handler)(int)) {
 
 [[noreturn]] void child_main(const ChildPlan& p) noexcept {
   g_plan = &p;
-  reset_signals();
+  reset_signals(p.user_ns);
   close_other_fds(p);
   redirect_stdio(p);
   Release release(p);
   if (p.user_ns) {
     release.wait();
+    make_non_dumpable();
     become_root();
   }
   int rootfd = p.mount_ns ? prepare_rootfs(p, release) : -1;
@@ -369,7 +376,7 @@ void set_all_handlers(void (*handler)(int)) {
 
 [[noreturn]] void exec_main(const ChildPlan& p) noexcept {
   g_plan = &p;
-  reset_signals();
+  reset_signals(p.user_ns);
   if (p.sync_fd >= 0) {  // the parent puts us in the container's cgroup first
     char one;
     if (::read(p.sync_fd, &one, 1) != 1) fail(Step::wait_parent, errno ? errno : EPIPE);

@@ -223,8 +223,13 @@ void Creation::make_cgroup() {
     limits.devices = runtime::container_device_rules(spec_);
     undo_.cgroup = cgroup::Cgroup::create(cgroup_name, limits);
     fault_point("create.cgroup");
-  } catch (const Error&) {
-    if (limited_) throw;
+  } catch (const Error& e) {
+    if (!limited_) return;
+    if (::geteuid() != 0)
+      throw Error("limits without root need a cgroup delegated to you (cgroup v2: `systemd-run "
+                  "--user --scope -p Delegate=yes boxlab run ...`); none here: " +
+                  std::string(e.what()));
+    throw;
   }
 }
 
@@ -239,7 +244,7 @@ void Creation::plan_cgroup() {
   limited_ = !res.empty() || !spec_.cgroups_path.empty();
   cgroup_name_ = runtime::container_cgroup_name(spec_.cgroups_path, name_);
   primer_ = cgroup::take_primer();
-  if (!primer_) primer_ = cgroup::AttachPrimer::start();
+  if (!primer_ && ::geteuid() == 0) primer_ = cgroup::AttachPrimer::start();
   cgroup_after_clone_ = primer_.has_value();
   if (!cgroup_after_clone_) make_cgroup();
 }
@@ -286,6 +291,10 @@ std::vector<fsys::path> Creation::prepare_image_rootfs() {
   image::Image img = store.get(*o_.image);
   st_.image_digest = img.manifest_digest;
   auto shift = spec::root_shift(spec_);
+  // Rootless with one id: the layers are the caller's already, the id its namespace maps to
+  // root; nothing to shift (and no other id to shift to).
+  if (shift && ::geteuid() != 0 && shift->uid_base == ::geteuid() && shift->size == 1)
+    shift.reset();
   auto lowers = store.layer_dirs(img, shift);
   fsys::path upper = dir() / "upper", work = dir() / "work", rootfs = dir() / "rootfs";
   for (const auto& d : {upper, work, rootfs})
@@ -303,7 +312,7 @@ std::vector<fsys::path> Creation::prepare_image_rootfs() {
       throw Error("overlayfs cannot use paths with ',' or ':': " + dir().string());
   st_.rootfs = rootfs;
   if (ns_.has(NsKind::mount)) {
-    overlay_data_ = data + (shift ? ",userxattr" : "");
+    overlay_data_ = data + (ns_.has(NsKind::user) ? ",userxattr" : "");
   } else {
     host_mount(undo_, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
     mount_proc_in_rootfs(undo_, rootfs);
@@ -472,8 +481,11 @@ void Creation::record_state() {
   st.status = stopped_for_start_ ? Status::created : Status::running;
   st.pid = pid_;
   st.pid_start_time = runtime::process_start_time(pid_);
+  // Read through the holder: without root, --init's pid 1 hides its /proc/PID/ns (its command,
+  // exec'd by now, shows the same ones).
+  pid_t holder = runtime::namespace_holder(pid_);
   for (NsKind k : kAllNsKinds)
-    if (auto ino = ns_inode(pid_, k)) st.namespaces[std::string(ns_oci_name(k))] = *ino;
+    if (auto ino = ns_inode(holder, k)) st.namespaces[std::string(ns_oci_name(k))] = *ino;
   runtime::save_state(dir(), st);
   if (!o_.events_file.empty()) {
     events::FileWriter(o_.events_file, st.created_mono_ns)

@@ -56,7 +56,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     // The move into the cgroup below waits for a grace period on v1: start it now.
     std::optional<cgroup::AttachPrimer> primer = cgroup::take_primer();
     if (!primer && !st.cgroup.is_null()) primer = cgroup::AttachPrimer::start();
-    std::string proc = "/proc/" + std::to_string(st.pid);
+    std::string proc = "/proc/" + std::to_string(runtime::namespace_holder(st.pid));
 
     // Open everything from the pid we verified, then verify again: a reused pid cannot slip in.
     process::ChildPlan plan;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
 
 namespace boxlab::runtime {
 
@@ -59,7 +60,26 @@ JoinedNamespaces::Entered JoinedNamespaces::enter() const {
   return entered;
 }
 
+// Without root, boxlab's own --init (pid 1, non-dumpable so that the container cannot reach
+// the host's boxlab binary through /proc/1/exe) keeps its /proc/PID/ns from its own user: its
+// command, which exec'd and is dumpable again, is in the same namespaces.
+pid_t namespace_holder(pid_t pid) {
+  if (::geteuid() == 0) return pid;
+  std::string ns = "/proc/" + std::to_string(pid) + "/ns/user";
+  if (::access(ns.c_str(), R_OK) == 0 || errno != EACCES) return pid;
+  std::string children;
+  try {
+    children = read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
+                         "/children");
+  } catch (const Error&) {
+    return pid;
+  }
+  int child = std::atoi(children.c_str());
+  return child > 0 ? child : pid;
+}
+
 std::vector<std::pair<Fd, int>> open_namespaces_of(pid_t pid, NsSet always) {
+  pid = namespace_holder(pid);
   std::vector<std::pair<Fd, int>> out;
   std::string proc = "/proc/" + std::to_string(pid) + "/ns/";
   for (NsKind kind : kAllNsKinds) {

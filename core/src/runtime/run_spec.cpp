@@ -1,6 +1,7 @@
 #include "boxlab/run_spec.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 
@@ -73,6 +74,18 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   bool bridge = f.net == "bridge" || (f.net.empty() && (!f.network.empty() || !f.publish.empty()));
   if (!bridge && (!f.network.empty() || !f.publish.empty()))
     throw Error("--net " + f.net + ": --network and -p need bridge networking (--net bridge)");
+  // Rootless (no root at all): a user namespace is what makes the others possible, so it is
+  // always there; without a bridge (that needs root on the host) the network is the
+  // container's own, with lo only.
+  const bool rootless = ::geteuid() != 0;
+  if (rootless) {
+    if (bridge)
+      throw Error(std::string(f.publish.empty() ? (f.network.empty() ? "--net bridge" : "--network")
+                                                : "-p") +
+                  ": bridge networking needs root; without root a container has its own network "
+                  "with lo only (--net none) or the host's (--net host)");
+    ns.add(NsKind::user);
+  }
   if (f.net == "none" || bridge) {
     ns.add(NsKind::net);
   } else if (f.net == "host") {
@@ -87,7 +100,17 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   spec.namespaces.clear();
   for (NsKind k : kAllNsKinds)
     if (ns.has(k)) spec.namespaces.push_back({k, ""});
-  if (ns.has(NsKind::user)) {
+  if (rootless) {
+    // One id: the caller's own uid and gid are the container's root, and the image's files
+    // (unpacked by the caller) are root's inside.
+    spec.uid_mappings = {{0, static_cast<std::uint32_t>(::geteuid()), 1}};
+    spec.gid_mappings = {{0, static_cast<std::uint32_t>(::getegid()), 1}};
+    // The tty group (gid 5) is not mapped: devpts refuses gid=5 then (as `runc spec
+    // --rootless` leaves it out).
+    for (auto& m : spec.mounts)
+      if (m.type == "devpts")
+        std::erase_if(m.options, [](const std::string& o) { return o.rfind("gid=", 0) == 0; });
+  } else if (ns.has(NsKind::user)) {
     spec.uid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
     spec.gid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
   }

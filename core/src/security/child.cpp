@@ -47,7 +47,7 @@ int apply_in_child(const ChildSecurity& plan, ChildStep* failed) noexcept {
     if (int err = caps_before_setuid(plan.caps)) return fail(ChildStep::cap_bounding, err);
   if (plan.user.change) {
     // Raw syscalls: glibc's wrappers would broadcast to other threads (there are none here).
-    if (syscall(SYS_setgroups, plan.user.ngroups, plan.user.groups) != 0)
+    if (!plan.user.keep_groups && syscall(SYS_setgroups, plan.user.ngroups, plan.user.groups) != 0)
       return fail(ChildStep::setgroups, errno);
     if (syscall(SYS_setresgid, plan.user.gid, plan.user.gid, plan.user.gid) != 0)
       return fail(ChildStep::setgid, errno);

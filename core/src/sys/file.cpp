@@ -121,6 +121,10 @@ static void remove_contents(int dirfd, dev_t dev, const fs::path& name) {
     if (S_ISDIR(st.st_mode)) {
       if (st.st_dev != dev)
         throw Error("refusing to remove " + (name / entry).string() + ": still a mount point");
+      // Without root: a directory of ours we may not read (overlayfs leaves work/work at mode
+      // 0 in a user namespace) is opened up first; root needs no such help.
+      if (st.st_uid == ::geteuid() && (st.st_mode & S_IRWXU) != S_IRWXU)
+        ::fchmodat(dirfd, entry.c_str(), (st.st_mode & 07777) | S_IRWXU, 0);
       Fd child(::openat(dirfd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!child) throw Error::system("open " + (name / entry).string());
       remove_contents(child.get(), dev, name / entry);

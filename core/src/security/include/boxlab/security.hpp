@@ -36,6 +36,9 @@ struct ChildUser {
   gid_t gid = 0;
   int ngroups = 0;  // additional groups; setgroups(0) clears the inherited ones
   gid_t groups[64] = {};
+  // Rootless: setgroups is denied in the container's user namespace (the parent had to, to
+  // write its gid_map), and the groups it has are none the namespace maps.
+  bool keep_groups = false;
 };
 
 struct ChildSecurity {
