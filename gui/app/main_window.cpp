@@ -15,6 +15,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyleFactory>
@@ -200,6 +201,27 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     statusBar()->showMessage(tr("Engine unavailable"));
   });
   connect(session, &Session::labsChanged, this, [this] {
+    // Without root, the banner names the labs that can run (the engine said which).
+    if (!session_->engineNotice().isEmpty() && !session_->client()
+                                                    ->hello()
+                                                    .value(QLatin1String("capabilities"))
+                                                    .toObject()
+                                                    .value(QLatin1String("privileged"))
+                                                    .toBool()) {
+      QStringList open;
+      LabListModel* labs = session_->labs();
+      for (int row = 0; row < labs->rowCount(); ++row) {
+        QModelIndex lab = labs->index(row, 0);
+        if (lab.data(LabListModel::AvailableRole).toBool())
+          open << lab.data(Qt::DisplayRole)
+                      .toString()
+                      .remove(QRegularExpression(QStringLiteral("\\s+\\d+/\\d+$")))
+                      .toHtmlEscaped();
+      }
+      banner_->setText(session_->engineNotice() + QLatin1Char(' ') +
+                       (open.isEmpty() ? tr("No lab can run without root.")
+                                       : tr("Labs you can do now: %1.").arg(open.join(tr(", ")))));
+    }
     navigator_->setNotice(session_->labsAvailable()
                               ? QString()
                               : tr("<b>Labs are not available from this engine yet.</b><br>%1")

@@ -83,8 +83,9 @@ TEST_CASE("without root, run maps the user's own uid to root in a user namespace
   Result base = user.as_user({"image", "build-base"});
   INFO(base.err);
   REQUIRE(base.status == 0);
-  Result id = user.as_user({"run", "--rm", "base", "--", "sh", "-c",
-                            "id -u; cat /proc/self/uid_map; echo pid $$; readlink /proc/self/ns/user"});
+  Result id =
+      user.as_user({"run", "--rm", "base", "--", "sh", "-c",
+                    "id -u; cat /proc/self/uid_map; echo pid $$; readlink /proc/self/ns/user"});
   INFO(id.out << id.err);
   REQUIRE(id.status == 0);
   CHECK(id.out.rfind("0\n", 0) == 0);
@@ -93,7 +94,7 @@ TEST_CASE("without root, run maps the user's own uid to root in a user namespace
   // Its state is the user's, under their runtime dir; --rm left nothing there.
   fs::path containers = user.home() / "boxlab" / "containers";
   REQUIRE(fs::exists(containers));
-  struct stat st{};
+  struct stat st {};
   REQUIRE(stat(containers.c_str(), &st) == 0);
   CHECK(st.st_uid == kUser);
   CHECK(fs::directory_iterator(containers) == fs::directory_iterator());

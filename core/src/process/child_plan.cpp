@@ -1,7 +1,7 @@
 // The child plan's parent-side helpers: step names for errors, and the execve arrays.
-#include <unistd.h>
-
 #include "boxlab/process/child_plan.hpp"
+
+#include <unistd.h>
 
 #include "boxlab/error.hpp"
 #include "boxlab/process/exec_stub.hpp"
@@ -94,8 +94,9 @@ void ChildPlan::set_user(uid_t uid, gid_t gid, const std::vector<std::uint32_t>&
                 " groups, boxlab supports at most " + std::to_string(max));
   u.keep_groups = ::geteuid() != 0;
   if (u.keep_groups && !groups.empty())
-    throw Error("/process/user/additionalGids: without root a container has no groups to give "
-                "(setgroups is denied in its user namespace)");
+    throw Error(
+        "/process/user/additionalGids: without root a container has no groups to give "
+        "(setgroups is denied in its user namespace)");
   u.change = true;
   u.uid = uid;
   u.gid = gid;

@@ -226,9 +226,10 @@ void Creation::make_cgroup() {
   } catch (const Error& e) {
     if (!limited_) return;
     if (::geteuid() != 0)
-      throw Error("limits without root need a cgroup delegated to you (cgroup v2: `systemd-run "
-                  "--user --scope -p Delegate=yes boxlab run ...`); none here: " +
-                  std::string(e.what()));
+      throw Error(
+          "limits without root need a cgroup delegated to you (cgroup v2: `systemd-run "
+          "--user --scope -p Delegate=yes boxlab run ...`); none here: " +
+          std::string(e.what()));
     throw;
   }
 }

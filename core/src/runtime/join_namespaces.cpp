@@ -69,8 +69,8 @@ pid_t namespace_holder(pid_t pid) {
   if (::access(ns.c_str(), R_OK) == 0 || errno != EACCES) return pid;
   std::string children;
   try {
-    children = read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
-                         "/children");
+    children =
+        read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   } catch (const Error&) {
     return pid;
   }
