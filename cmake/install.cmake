@@ -3,10 +3,12 @@
 #   PREFIX/share/boxlab/{labs,slides}          the course, read by the installed engine only
 #   PREFIX/share/polkit-1/actions/org.boxlab.engine.policy
 #                                              pkexec's action, exec.path = PREFIX/bin/boxlab
+#   PREFIX/share/boxlab/apparmor/boxlab        the AppArmor profile that lets the engine make
+#                                              user namespaces where Ubuntu restricts them
 #   SYSCONFDIR/boxlab/labs                     an instructor's own labs (empty, root's, 0755)
 # The policy is written at install time, so `cmake --install --prefix P` names P's engine.
-# polkitd reads only /usr/share/polkit-1/actions: `./kit install` links the policy there when
-# the prefix is elsewhere.
+# polkitd reads only /usr/share/polkit-1/actions and AppArmor only /etc/apparmor.d: `./kit
+# install` copies the policy and the profile there.
 include(GNUInstallDirs)
 
 install(TARGETS boxlab RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -30,4 +32,10 @@ install(CODE "
                  \"\${policy_dir}/org.boxlab.engine.policy\" @ONLY)
   message(STATUS \"Installing: \${policy_dir}/org.boxlab.engine.policy (exec.path \${BOXLAB_ENGINE_PATH})\")
   list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${policy_dir}/org.boxlab.engine.policy\")
+  set(apparmor_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATADIR}/boxlab/apparmor\")
+  file(MAKE_DIRECTORY \"\${apparmor_dir}\")
+  configure_file(\"${PROJECT_SOURCE_DIR}/packaging/boxlab.apparmor.in\"
+                 \"\${apparmor_dir}/boxlab\" @ONLY)
+  message(STATUS \"Installing: \${apparmor_dir}/boxlab\")
+  list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${apparmor_dir}/boxlab\")
 ")

@@ -12,8 +12,10 @@ trap 'rm -rf "$T"' EXIT
 chmod 755 "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-prefix=$T/prefix polkit=$T/polkit
-BOXLAB_KIT_NO_BUILD=1 BOXLAB_BUILD_DIR=$build BOXLAB_POLKIT_DIR=$polkit "$src/kit" install "$prefix"
+prefix=$T/prefix polkit=$T/polkit apparmor=$T/apparmor.d
+mkdir "$apparmor"
+export BOXLAB_POLKIT_DIR=$polkit BOXLAB_APPARMOR_DIR=$apparmor
+BOXLAB_KIT_NO_BUILD=1 BOXLAB_BUILD_DIR=$build "$src/kit" install "$prefix"
 engine=$prefix/bin/boxlab
 [ "$(stat -c %u:%a "$engine")" = 0:755 ] || fail "engine is $(stat -c %u:%a "$engine"), not root's 0755"
 [ -f "$prefix/share/boxlab/labs/01-process-and-chroot/lab.json" ] || fail "labs not installed"
@@ -24,6 +26,9 @@ for policy in "$prefix/share/polkit-1/actions/org.boxlab.engine.policy" "$polkit
   if command -v xmllint >/dev/null; then xmllint --noout "$policy"; fi
 done
 "$engine" --version >/dev/null || fail "the installed engine does not run"
+grep -q "^profile boxlab $engine flags=(unconfined) {" "$apparmor/boxlab" ||
+  fail "the AppArmor profile does not name $engine"
+grep -q "^  userns,$" "$apparmor/boxlab" || fail "the AppArmor profile does not allow userns"
 
 # The learner's session: a stand-in pkexec first on PATH, a runtime dir of their own.
 mkdir -p "$T/fakebin" "$T/home"
@@ -56,7 +61,7 @@ grep -q "installed engine" <<<"$out" || true
 if grep -q "$T/home/boxlab" "$T/asked"; then fail "pkexec was asked to run the planted $T/home/boxlab"; fi
 grep -qx "$engine serve" "$T/asked" || fail "pkexec was not asked for the installed engine instead"
 
-BOXLAB_POLKIT_DIR=$polkit "$src/kit" uninstall "$prefix"
-left=$(find "$prefix" "$polkit" -type f 2>/dev/null || true)
+"$src/kit" uninstall "$prefix"
+left=$(find "$prefix" "$polkit" "$apparmor" -type f 2>/dev/null || true)
 [ -z "$left" ] || fail "uninstall left: $left"
 echo "install, app as a learner, uninstall: ok"

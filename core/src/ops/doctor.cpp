@@ -149,8 +149,9 @@ std::vector<DoctorLine> diagnose(const DoctorFacts& f) {
     add("apparmor", false, false,
         "AppArmor restricts unprivileged user namespaces "
         "(kernel.apparmor_restrict_unprivileged_userns is 1): fine as root, not for rootless",
-        "`sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or an AppArmor profile "
-        "that allows userns for boxlab");
+        "`sudo ./kit install` (it loads the AppArmor profile /etc/apparmor.d/boxlab, which lets "
+        "the installed engine make user namespaces), or `sudo sysctl -w "
+        "kernel.apparmor_restrict_unprivileged_userns=0` for the whole machine");
   add("netem", f.netem, false,
       f.netem ? "netem: the network labs can add delay and loss"
               : "no sch_netem: network delay and loss cannot be shown",
