@@ -9,14 +9,22 @@
 #include "boxlab/error.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/sys/process.hpp"
+#include "boxlab/sys/requester.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
 namespace {
 namespace fsys = std::filesystem;
 
+// Under sudo or pkexec (the app's root host shell too), the lab state is the learner's. Called
+// in each handler: --root is known only once the whole command line is parsed.
+void keep_learner_state(const Globals& globals) {
+  lab::keep_state_for(sys::requester(), globals.paths());
+}
+
 // Everything a lab command works with.
 struct LabSession {
+  bool kept;  // first: keep_learner_state runs before anything reads the state
   lab::Lab lab;
   lab::Workspace ws;
   lab::Progress progress;  // a snapshot to read; changes go through lab::Progress::update
@@ -24,7 +32,8 @@ struct LabSession {
   std::unique_ptr<lab::Engine> engine;
 
   LabSession(const Globals& g, const std::string& ref)
-      : lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(sys::self_exe()), ref))),
+      : kept((keep_learner_state(g), true)),
+        lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(sys::self_exe()), ref))),
         ws(lab::Workspace::for_lab(lab::state_home(), lab)),
         progress(lab::Progress::load(lab::progress_file())),
         probe(lab::make_live_probe({g.root, sys::self_exe()})),
@@ -78,7 +87,8 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   labcmd->require_subcommand(1);
 
   // ls
-  labcmd->add_subcommand("ls", "List the labs and your progress")->callback([&exit_code] {
+  labcmd->add_subcommand("ls", "List the labs and your progress")->callback([&globals, &exit_code] {
+    keep_learner_state(globals);
     fsys::path dir = lab::find_labs_dir(sys::self_exe());
     lab::Progress progress = lab::Progress::load(lab::progress_file());
     std::cout << "ID   LAB                              STEPS   DONE    MINUTES   NEEDS\n";

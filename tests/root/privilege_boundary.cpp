@@ -17,6 +17,7 @@
 #include "test_support.hpp"
 
 using boxlab::test::b64;
+using boxlab::test::Result;
 using boxlab::test::Serve;
 using boxlab::test::TempRoot;
 using boxlab::test::unb64;
@@ -150,4 +151,78 @@ TEST_CASE("a root engine working for a learner keeps its state only in root-owne
   CHECK(r.err.find("owned by uid 65534") != std::string::npos);
   CHECK(fsys::directory_iterator(learner.path / "state") != fsys::directory_iterator());
   CHECK_FALSE(fsys::exists(learner.path / "state" / "state"));
+}
+
+// `boxlab lab ...` as root for a learner (pkexec's PKEXEC_UID; the app's root host shell has it
+// too), in a mount namespace of the test's own where /etc/passwd is a copy that gives uid 65534
+// a home in the learner's folder (the machine's passwd is never changed).
+Result lab_for_learner(const TempRoot& root, const fsys::path& home,
+                       const std::vector<std::string>& args) {
+  fsys::path passwd = root.path() / "passwd";
+  std::string text = boxlab::read_file("/etc/passwd");
+  text += "learner65534x:x:65534:65534::" + home.string() + ":/bin/sh\n";
+  std::string kept;
+  for (std::size_t at = 0; at < text.size();) {  // drop the machine's own line for 65534
+    std::size_t end = text.find('\n', at);
+    std::string line = text.substr(at, end - at + 1);
+    at = end + 1;
+    if (line.find(":x:65534:") == std::string::npos || line.rfind("learner65534x:", 0) == 0)
+      kept += line;
+  }
+  boxlab::write_file_atomic(passwd, kept, 0644);
+  std::vector<std::string> argv = {
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      "mount --bind \"$0\" /etc/passwd && exec \"$@\"",
+      passwd.string(),
+      "env",
+      "-u",
+      "BOXLAB_STATE_HOME",
+      "PKEXEC_UID=65534",
+      "BOXLAB_LABS_DIR=" + (fsys::path(BOXLAB_SOURCE_DIR) / "labs").string(),
+      BOXLAB_BIN,
+      "--root",
+      root.path().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return boxlab::test::run(argv);
+}
+
+TEST_CASE("a root engine working for a learner keeps their lab progress in their home, as them",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  LearnerDir learner;
+  fsys::path home = learner.path / "home";
+  learner.plant("home/.keep", "");
+  fsys::path state = home / ".local" / "state" / "boxlab";
+
+  Result r = lab_for_learner(root, home, {"lab", "check", "02", "--step", "1", "-o", "json"});
+  INFO(r.out << r.err);
+  REQUIRE(!r.out.empty());
+  struct stat st {};
+  REQUIRE(stat((state / "progress.json").c_str(), &st) == 0);
+  CHECK(st.st_uid == kLearner);
+  REQUIRE(stat((state / "labs" / "02-pid-namespace" / "answers").c_str(), &st) == 0);
+  CHECK(st.st_uid == kLearner);
+  // The work folder root's setup commands fill is root's, in the engine's state dir.
+  CHECK_FALSE(fsys::exists(state / "labs" / "02-pid-namespace" / "work"));
+  REQUIRE(stat((root.path() / "state" / "lab-work" / "65534").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+
+  // A link the learner plants where the progress goes leads root nowhere they cannot go: a
+  // root-only file stays as it was, and the check says why it could not save.
+  fsys::path secret = root.path() / "root-only";
+  boxlab::write_file_atomic(secret, "root's\n", 0600);
+  fsys::remove(state / "progress.json");
+  fsys::create_symlink(secret, state / "progress.json");
+  REQUIRE(lchown((state / "progress.json").c_str(), kLearner, kLearner) == 0);
+  Result planted = lab_for_learner(root, home, {"lab", "check", "02", "--step", "1"});
+  INFO(planted.out << planted.err);
+  CHECK(planted.err.find("EACCES") != std::string::npos);
+  CHECK(boxlab::read_file(secret) == "root's\n");
+  CHECK(fsys::is_symlink(state / "progress.json"));
 }

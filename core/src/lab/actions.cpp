@@ -74,7 +74,12 @@ std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspa
     }
   }
   try {
-    if (std::filesystem::exists(ws.dir)) remove_tree(ws.dir);
+    {
+      sys::ActAs as = detail::as_state_owner();  // the learner's folder: with their rights
+      if (std::filesystem::exists(ws.dir)) remove_tree(ws.dir);
+    }
+    if (!ws.work_dir.empty() && std::filesystem::exists(ws.work_dir))
+      remove_tree(ws.work_dir.parent_path());
   } catch (const std::exception& e) {
     problems.push_back(e.what());
   }

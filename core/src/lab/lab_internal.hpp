@@ -12,8 +12,14 @@
 #include <vector>
 
 #include "boxlab/lab.hpp"
+#include "boxlab/sys/act_as.hpp"
 
 namespace boxlab::lab::detail {
+
+// While it lives, this thread touches lab state (progress, answers, values) with the rights of
+// the learner whose state it is (keep_state_for); nothing to do otherwise. Start no process in
+// its scope.
+sys::ActAs as_state_owner();
 
 // A JSON value and its JSON pointer; every error says "<pointer>: <what>".
 class Field {
@@ -105,7 +111,7 @@ std::optional<std::int64_t> read_metric(KindContext& ctx, const std::string& nam
                                         const std::string& metric);
 
 // Helpers.
-const std::regex& lab_dir_pattern();  // NN-slug, groups: number, slug
+const std::regex& lab_dir_pattern();                               // NN-slug, groups: number, slug
 bool search(const std::string& pattern, const std::string& text);  // ECMAScript, multiline
 std::string trim(std::string_view text);
 std::string quote(std::string_view text, std::size_t max = 160);  // 'one line', shortened

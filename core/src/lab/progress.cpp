@@ -5,18 +5,49 @@
 //     "solvedBy":"solve"}}}}}   (solvedBy only when `lab solve` did the step)
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/sys/file_lock.hpp"
+#include "lab_internal.hpp"
 
 namespace boxlab::lab {
 namespace fsys = std::filesystem;
 using nlohmann::json;
 
+namespace {
+
+// keep_state_for's: whose state, and where root's work folders go. Set once, at serve's start.
+struct StateOwner {
+  sys::Requester learner;
+  fsys::path work_root;
+};
+std::optional<StateOwner>& state_owner() {
+  static std::optional<StateOwner> owner;
+  return owner;
+}
+
+}  // namespace
+
+void keep_state_for(const sys::Requester& learner, const Paths& paths) {
+  if (learner.delegated())
+    state_owner() = StateOwner{learner, paths.state / "lab-work" / std::to_string(learner.uid)};
+}
+
+sys::ActAs detail::as_state_owner() {
+  return sys::ActAs(state_owner() ? state_owner()->learner : sys::Requester{});
+}
+
 fsys::path state_home() {
   if (const char* s = std::getenv("BOXLAB_STATE_HOME"); s && *s) return fsys::path(s);
+  if (const auto& owner = state_owner()) {
+    // Not root's HOME or XDG variables (pkexec's and sudo's): the learner's own home.
+    if (owner->learner.home.empty() || owner->learner.home.is_relative())
+      throw Error("cannot find the lab state of " + owner->learner.name + ": no home directory");
+    return owner->learner.home / ".local" / "state" / "boxlab";
+  }
   if (const char* s = std::getenv("XDG_STATE_HOME"); s && *s && s[0] == '/')
     return fsys::path(s) / "boxlab";
   const char* home = std::getenv("HOME");
@@ -30,14 +61,18 @@ fsys::path progress_file() {
 
 Workspace Workspace::for_lab(const fsys::path& state, const Lab& lab) {
   Workspace ws{state / "labs" / lab.id};
+  if (const auto& owner = state_owner()) ws.work_dir = owner->work_root / lab.id / "work";
   ws.labs_dir = lab.dir.parent_path();
   ws.value_specs = lab.values;
   return ws;
 }
 
 void Workspace::ensure() const {
-  make_dirs(answers(), 0755);
-  make_dirs(work(), 0755);
+  {
+    sys::ActAs as = detail::as_state_owner();
+    make_dirs(answers(), 0755);
+  }
+  make_dirs(work(), work_dir.empty() ? 0755 : 0700);  // root's setup commands write there
 }
 
 std::size_t LabProgress::current_step(const Lab& lab) const {
@@ -58,6 +93,7 @@ std::size_t LabProgress::passed_count(const Lab& lab) const {
 }
 
 Progress Progress::load(const fsys::path& file) {
+  sys::ActAs as = detail::as_state_owner();
   Progress p;
   p.file_ = file;
   if (!fsys::exists(file)) return p;
@@ -117,6 +153,7 @@ void Progress::record(const StepReport& report) {
 }
 
 Progress Progress::update(const fsys::path& file, const std::function<void(Progress&)>& change) {
+  sys::ActAs as = detail::as_state_owner();
   make_dirs(file.parent_path(), 0755);
   sys::FileLock lock(fsys::path(file).replace_extension(".lock"));
   Progress p = load(file);
@@ -126,6 +163,7 @@ Progress Progress::update(const fsys::path& file, const std::function<void(Progr
 }
 
 void Progress::save() const {
+  sys::ActAs as = detail::as_state_owner();
   with_context("save lab progress", [&] {
     make_dirs(file_.parent_path(), 0755);
     write_file_atomic(file_, to_json().dump(2) + "\n", 0644);

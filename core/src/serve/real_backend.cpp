@@ -11,6 +11,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/lab.hpp"
 #include "boxlab/net.hpp"
 #include "boxlab/ops.hpp"
 #include "boxlab/process/exec_stub.hpp"
@@ -63,6 +64,8 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
           runtime_.paths().images, requester_) {
+  // The learner's lab progress and answers, in their home, with their rights (pkexec/sudo).
+  lab::keep_state_for(requester_, runtime_.paths());
   // The sealed exec stub every container start uses, made now: an engine that cannot make one
   // says so at start, and its fd is part of the engine's baseline, not a leak of the first run.
   process::exec_stub_fd();

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "boxlab/namespaces.hpp"
+#include "boxlab/paths.hpp"
+#include "boxlab/sys/requester.hpp"
 
 namespace boxlab::lab {
 
@@ -185,8 +187,14 @@ std::unique_ptr<Probe> make_live_probe(const LiveProbeOptions& options);
 // ---------------------------------------------------------------------------------------------
 // Per-user state: progress.json, answers and work files
 
-// BOXLAB_STATE_HOME, else $XDG_STATE_HOME/boxlab, else ~/.local/state/boxlab.
+// BOXLAB_STATE_HOME, else $XDG_STATE_HOME/boxlab, else ~/.local/state/boxlab; for a root engine
+// working for a learner (keep_state_for), that learner's ~/.local/state/boxlab.
 std::filesystem::path state_home();
+// Whose lab state this process keeps: by default its own user's. A root engine working for a
+// learner (serve under pkexec or sudo) keeps the learner's, in their home, read and written with
+// their rights (sys::ActAs: nothing they plant there can lead root elsewhere), while the work
+// folders that root's setup commands fill stay root's own, in PATHS.state/lab-work/UID.
+void keep_state_for(const sys::Requester& learner, const Paths& paths);
 // STATE/progress.json: the one progress file of the CLI and serve.
 std::filesystem::path progress_file();
 
@@ -196,8 +204,9 @@ struct Workspace {
   std::filesystem::path dir;
   std::filesystem::path labs_dir;  // {labs}: the labs folder (shared lab assets, labs/common)
   nlohmann::json value_specs = nlohmann::json::object();  // Lab::values
+  std::filesystem::path work_dir;  // set: where work/ is instead of DIR/work (keep_state_for)
   std::filesystem::path answers() const { return dir / "answers"; }
-  std::filesystem::path work() const { return dir / "work"; }
+  std::filesystem::path work() const { return work_dir.empty() ? dir / "work" : work_dir; }
   static Workspace for_lab(const std::filesystem::path& state, const Lab& lab);
   void ensure() const;  // creates the directories
   // This learner's values (DIR/values.json), drawn from value_specs the first time they are
