@@ -20,14 +20,15 @@ namespace {
 
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
-void ablate(const std::string& id) {
+// base_image: build the base image first (lab 00 builds it itself, in its first step).
+void ablate(const std::string& id, bool base_image = true) {
   if (!boxlab::test::is_root()) {
     WARN("needs root");
     return;
   }
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
-  root.ensure_base_image();
+  if (base_image) root.ensure_base_image();
   setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
   setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
   setenv("NO_COLOR", "1", 1);
@@ -67,6 +68,10 @@ void ablate(const std::string& id) {
 }
 
 }  // namespace
+
+TEST_CASE("lab 00 ablation: dropping any needed solution command fails its step") {
+  ablate("00-before-you-start", false);
+}
 
 TEST_CASE("lab 01 ablation: dropping any needed solution command fails its step") {
   ablate("01-process-and-chroot");

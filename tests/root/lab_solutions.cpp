@@ -22,9 +22,9 @@ const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
 const std::vector<std::string> kProven = {
-    "01-process-and-chroot", "02-pid-namespace",       "03-mount-namespace", "04-uts-ipc",
-    "05-user-namespace",     "06-cgroup-memory",       "07-cgroup-pids-cpu", "08-image-layers",
-    "09-network-namespaces", "10-capabilities-seccomp"};
+    "00-before-you-start", "01-process-and-chroot", "02-pid-namespace",       "03-mount-namespace",
+    "04-uts-ipc",          "05-user-namespace",     "06-cgroup-memory",       "07-cgroup-pids-cpu",
+    "08-image-layers",     "09-network-namespaces", "10-capabilities-seccomp"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -41,14 +41,15 @@ json check_step(const TempRoot& root, const std::string& lab, std::size_t step) 
   return j["steps"][0];
 }
 
-void prove(const std::string& id) {
+// base_image: build the base image first (lab 00 builds it itself, in its first step).
+void prove(const std::string& id, bool base_image = true) {
   if (!boxlab::test::is_root()) {
     WARN("needs root");
     return;
   }
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
-  root.ensure_base_image();
+  if (base_image) root.ensure_base_image();
   fs::path state = root.path() / "lab-state";
   setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
   setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
@@ -98,6 +99,10 @@ void prove(const std::string& id) {
 }
 
 }  // namespace
+
+TEST_CASE("lab 00 before you start: each step fails before its solution and passes after") {
+  prove("00-before-you-start", false);
+}
 
 TEST_CASE("lab 01 process and chroot: each step fails before its solution and passes after") {
   prove("01-process-and-chroot");
