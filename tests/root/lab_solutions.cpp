@@ -21,10 +21,18 @@ namespace {
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
-const std::vector<std::string> kProven = {
-    "00-before-you-start", "01-process-and-chroot", "02-pid-namespace",       "03-mount-namespace",
-    "04-uts-ipc",          "05-user-namespace",     "06-cgroup-memory",       "07-cgroup-pids-cpu",
-    "08-image-layers",     "09-network-namespaces", "10-capabilities-seccomp"};
+const std::vector<std::string> kProven = {"00-before-you-start",
+                                          "01-process-and-chroot",
+                                          "02-pid-namespace",
+                                          "03-mount-namespace",
+                                          "04-uts-ipc",
+                                          "05-user-namespace",
+                                          "06-cgroup-memory",
+                                          "07-cgroup-pids-cpu",
+                                          "08-image-layers",
+                                          "09-network-namespaces",
+                                          "10-capabilities-seccomp",
+                                          "11-volumes-and-stateful-data"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -296,4 +304,8 @@ TEST_CASE("lab 10: each step's check fails when the step's key action is left ou
   ok({"exec", "lab10-priv", "--", "rm", "/tmp/kmsg"});
   run({"--name", "lab10-box"});
   solve(4);
+}
+
+TEST_CASE("lab 11 volumes: each step fails before its solution and passes after") {
+  prove("11-volumes-and-stateful-data");
 }
