@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "boxlab/lab.hpp"
+#include "net_support.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -75,6 +76,48 @@ TEST_CASE("lab 00 ablation: dropping any needed solution command fails its step"
 
 TEST_CASE("lab 01 ablation: dropping any needed solution command fails its step") {
   ablate("01-process-and-chroot");
+}
+
+TEST_CASE("lab 02 ablation: dropping any needed solution command fails its step") {
+  ablate("02-pid-namespace");
+}
+
+TEST_CASE("lab 03 ablation: dropping any needed solution command fails its step") {
+  ablate("03-mount-namespace");
+}
+
+TEST_CASE("lab 04 ablation: dropping any needed solution command fails its step") {
+  ablate("04-uts-ipc");
+}
+
+TEST_CASE("lab 05 ablation: dropping any needed solution command fails its step") {
+  ablate("05-user-namespace");
+}
+
+TEST_CASE("lab 06 ablation: dropping any needed solution command fails its step") {
+  ablate("06-cgroup-memory");
+}
+
+TEST_CASE("lab 07 ablation: dropping any needed solution command fails its step") {
+  ablate("07-cgroup-pids-cpu");
+}
+
+TEST_CASE("lab 08 ablation: dropping any needed solution command fails its step") {
+  ablate("08-image-layers");
+}
+
+TEST_CASE("lab 09 ablation: dropping any needed solution command fails its step") {
+  // Everything the lab makes (veth pair, bridge, port) lives in this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
+  ablate("09-network-namespaces");
+}
+
+TEST_CASE("lab 10 ablation: dropping any needed solution command fails its step") {
+  ablate("10-capabilities-seccomp");
+}
+
+TEST_CASE("lab 11 ablation: dropping any needed solution command fails its step") {
+  ablate("11-volumes-and-stateful-data");
 }
 
 TEST_CASE("every command a solution marks as only showing says why") {
