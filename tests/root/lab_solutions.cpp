@@ -32,7 +32,8 @@ const std::vector<std::string> kProven = {"00-before-you-start",
                                           "08-image-layers",
                                           "09-network-namespaces",
                                           "10-capabilities-seccomp",
-                                          "11-volumes-and-stateful-data"};
+                                          "11-volumes-and-stateful-data",
+                                          "12-one-bundle-three-runtimes"};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -308,4 +309,9 @@ TEST_CASE("lab 10: each step's check fails when the step's key action is left ou
 
 TEST_CASE("lab 11 volumes: each step fails before its solution and passes after") {
   prove("11-volumes-and-stateful-data");
+}
+
+TEST_CASE(
+    "lab 12 one bundle three runtimes: each step fails before its solution and passes after") {
+  prove("12-one-bundle-three-runtimes");
 }

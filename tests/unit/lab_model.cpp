@@ -110,7 +110,7 @@ TEST_CASE("hints climb: commands only in a step's last hint") {
   for (const std::string id :
        {"00-before-you-start", "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace",
         "04-uts-ipc", "05-user-namespace", "06-cgroup-memory", "07-cgroup-pids-cpu",
-        "08-image-layers", "09-network-namespaces", "11-volumes-and-stateful-data"}) {
+        "08-image-layers", "09-network-namespaces", "11-volumes-and-stateful-data", "12-one-bundle-three-runtimes"}) {
     Lab lab = boxlab::lab::load_lab(kLabs / id);
     for (const auto& step : lab.steps) {
       INFO(id << " step " << step.id);
