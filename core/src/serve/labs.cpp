@@ -97,8 +97,11 @@ json LabService::ls() {
     }
     lab::LabProgress& mine = progress.lab(l.id);
     json steps = json::array();
-    for (const auto& s : l.steps)
+    for (const auto& s : l.steps) {
       steps.push_back({{"id", s.id}, {"title", s.title}, {"passed", mine.steps[s.id].passed}});
+      // As in progress.json and lab.check's report: present only when `lab solve` did the step.
+      if (mine.steps[s.id].solved_by_solve) steps.back()["solvedBy"] = "solve";
+    }
     std::string unmet = lab::unmet_requirements(*probe_, l);
     json entry = {{"id", l.id},
                   {"number", l.number},
@@ -147,6 +150,7 @@ json LabService::show(const std::string& ref) {
                      {"hintsShown", sp.hints_shown},
                      {"passed", sp.passed},
                      {"checks", checks}});
+    if (sp.solved_by_solve) steps.back()["solvedBy"] = "solve";
   }
   return {{"lab",
            {{"id", l.id},
