@@ -75,6 +75,8 @@ TEST_CASE("lab 00 ablation: dropping any needed solution command fails its step"
 }
 
 TEST_CASE("lab 01 ablation: dropping any needed solution command fails its step") {
+  // Step 4 adds a veth pair to the host: here, to this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
   ablate("01-process-and-chroot");
 }
 

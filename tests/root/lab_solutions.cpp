@@ -114,6 +114,8 @@ TEST_CASE("lab 00 before you start: each step fails before its solution and pass
 }
 
 TEST_CASE("lab 01 process and chroot: each step fails before its solution and passes after") {
+  // Step 4 adds a veth pair to the host: here, to this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
   prove("01-process-and-chroot");
 }
 
