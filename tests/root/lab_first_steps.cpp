@@ -83,3 +83,40 @@ TEST_CASE("a fresh learner who types lab 00's commands and lab 01 step 1's gets 
   CHECK(j["steps"][0]["passed"].get<bool>());
   CHECK(j["steps"][0].value("solvedBy", "") != "solve");
 }
+
+// Challenge mode (issue 17): the goal with the learner's own values and the checks, no command.
+TEST_CASE("lab show --challenge gives the goal and the checks, and the commands only as hints") {
+  if (!boxlab::test::is_root()) {
+    WARN("needs root");
+    return;
+  }
+  TempRoot root;
+  fs::path state = root.path() / "lab-state";
+  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
+  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
+  setenv("NO_COLOR", "1", 1);
+  root.ensure_base_image();
+  struct Reset {
+    const TempRoot& root;
+    ~Reset() { root.boxlab({"lab", "reset", "01"}); }
+  } reset{root};
+  Result r = root.boxlab({"lab", "show", "01", "--challenge", "--step", "1"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  json values =
+      json::parse(boxlab::read_file(state / "labs" / "01-process-and-chroot" / "values.json"));
+  std::string nap = values["nap"].get<std::string>();
+  CHECK_THAT(r.out, Catch::Contains("Step 1 of 4: A process is a directory in /proc (challenge)"));
+  CHECK_THAT(r.out, Catch::Contains("Goal: Start lab01-box in the background without any "
+                                    "namespace, running `sleep " +
+                                    nap + "`"));
+  CHECK_THAT(r.out, Catch::Contains("  - You found its host pid\n"));
+  CHECK_THAT(r.out, Catch::Contains("answer: write it into " +
+                                    (state / "labs/01-process-and-chroot/answers/pid").string()));
+  CHECK_THAT(r.out, Catch::Contains("nap = " + nap + "   seconds the containers sleep"));
+  CHECK_THAT(r.out, Catch::Contains("`boxlab lab hint 01 1`"));
+  CHECK_THAT(r.out, !Catch::Contains("boxlab run -d"));  // the guided text has it; this not
+  Result guided = root.boxlab({"lab", "show", "01", "--step", "1"});
+  CHECK_THAT(guided.out,
+             Catch::Contains("boxlab run -d --name lab01-box --ns none base sleep " + nap));
+}
