@@ -178,6 +178,12 @@ TEST_CASE("lab values are validated") {
         "commands)");
   CHECK_THAT(error_of(R"({"n": {"rand": 1}})"),
              Catch::StartsWith("labs/07-test/lab.json: /values/n/rand: unknown field"));
+  // "about" says what a value is (challenge mode); it is no value kind of its own.
+  CHECK(error_of(R"({"n": {"int": [1, 5], "about": "seconds"}})") == "(no error)");
+  CHECK(error_of(R"({"n": {"about": "seconds"}})") ==
+        "labs/07-test/lab.json: /values/n: give exactly one of int, hex, pick");
+  CHECK_THAT(error_of(R"({"n": {"hex": 2, "about": 3}})"),
+             Catch::StartsWith("labs/07-test/lab.json: /values/n/about: "));
 }
 
 TEST_CASE("bad lab files name the file the step and the field") {
