@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
@@ -34,6 +36,13 @@ const std::vector<std::string> kProven = {"00-before-you-start",
                                           "10-capabilities-seccomp",
                                           "11-volumes-and-stateful-data",
                                           "12-one-bundle-three-runtimes"};
+
+// Answers that a passing check of an earlier step shows today, and why (issue 17, open).
+const std::set<std::string> kShownEarlier = {
+    // The peak after the OOM kill of step 3 is the limit, which step 1's limit check shows
+    // (and the README sets): lab 06 still needs an answer only looking reveals.
+    "06-cgroup-memory:peak",
+};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -71,6 +80,7 @@ void prove(const std::string& id, bool base_image = true) {
     ~Reset() { root.boxlab({"lab", "reset", lab}); }
   } reset{root, lab.number};
 
+  std::map<std::size_t, std::string> shown;  // per step: what its passing checks showed
   for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
     INFO("lab " << id << " step " << step << " (" << lab.steps[step - 1].id << ")");
     auto started = std::chrono::steady_clock::now();
@@ -92,9 +102,29 @@ void prove(const std::string& id, bool base_image = true) {
       CHECK(r["status"] == "pass");
     }
     REQUIRE(after["passed"].get<bool>());  // later steps build on this one
+    for (const auto& r : after["results"])
+      shown[step] += r.value("expected", "") + "\n" + r.value("observed", "") + "\n";
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     CHECK(ms < std::chrono::seconds(15));
+  }
+
+  // A passing check never shows a later step's answer (issue 17): every answer the solution
+  // wrote is looked for in what the checks of earlier steps showed.
+  fs::path answers = state / "labs" / id / "answers";
+  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
+    for (const auto& c : lab.steps[step - 1].checks) {
+      if (c.kind != "answer") continue;
+      std::string name = c.spec["answer"].get<std::string>();
+      if (kShownEarlier.count(id + ":" + name)) continue;
+      std::string value = boxlab::test::trim(boxlab::read_file(answers / name));
+      if (value.size() < 3) continue;  // "1", "no": too short to tell
+      for (std::size_t before = 1; before < step; ++before) {
+        INFO("answer " << name << " of step " << step << " ('" << value
+                       << "') is shown by the passing checks of step " << before);
+        CHECK(shown[before].find(value) == std::string::npos);
+      }
+    }
   }
 
   Result done = root.boxlab({"lab", "reset", lab.number});
