@@ -320,6 +320,8 @@ TEST_CASE("serve checks an open lab step live sending only changes until lab.clo
   CHECK(shown["steps"][0]["solvedBy"] == "solve");
   CHECK_FALSE(shown["steps"][1].contains("solvedBy"));
   CHECK_FALSE(show["steps"][0].contains("solvedBy"));  // before the solve
+  CHECK_THAT(show["steps"][0]["goal"].get<std::string>(),
+             Catch::Contains("Start lab02-box in the background"));
 
   json report = serve.call({{"cmd", "lab.check"}, {"lab", "02"}, {"step", 1}})["report"];
   CHECK(report["lab"] == "02-pid-namespace");

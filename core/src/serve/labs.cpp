@@ -146,6 +146,8 @@ json LabService::show(const std::string& ref) {
     steps.push_back({{"id", s.id},
                      {"title", s.title},
                      {"instructions", engine_->render(s.instructions, ws, false)},
+                     // Challenge mode: the step's goal without commands ("" when it has none).
+                     {"goal", engine_->render(s.goal, ws, false)},
                      {"hintsTotal", s.hints.size()},
                      {"hintsShown", sp.hints_shown},
                      {"passed", sp.passed},
