@@ -1,4 +1,4 @@
-// boxlab lab ls | show ID [--step S] | check ID [--step S|all] [-o ansi|json|junit]
+// boxlab lab ls | show ID [--step S] [--challenge] | check ID [--step S|all] [-o ansi|json|junit]
 //            | hint ID STEP | reset ID | solve ID [--step S]
 #include <unistd.h>
 
@@ -121,13 +121,23 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   auto* show = labcmd->add_subcommand("show", "Show a lab and the instructions of a step");
   auto show_id = std::make_shared<std::string>();
   auto show_step = std::make_shared<std::string>();
+  auto show_challenge = std::make_shared<bool>(false);
   show->add_option("id", *show_id, "Lab: 02, 2 or pid-namespace")->required();
   show->add_option("--step", *show_step, "Step number or id (default: your current step)");
-  show->callback([&globals, show_id, show_step] {
+  show->add_flag("--challenge", *show_challenge,
+                 "Only the goal and the checks; the commands come from `lab hint`");
+  show->callback([&globals, show_id, show_step, show_challenge] {
     LabSession s(globals, *show_id);
     std::size_t i = s.steps(*show_step).at(0);
     std::cout << "# Lab " << s.lab.number << ": " << s.lab.title << "\n\n"
               << s.lab.summary << " (about " << s.lab.minutes << " minutes)\n";
+    if (*show_challenge) {
+      std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
+      if (unmet.empty()) s.open(i, &std::cout);
+      std::cout << "\n" << lab::render_challenge(s.lab, i, s.ws, *s.engine);
+      if (!unmet.empty()) std::cout << "\nNote: " << unmet << ".\n";
+      return;
+    }
     if (show_step->empty()) {
       if (!s.lab.intro.empty())
         std::cout << "\n" << s.engine->render(s.lab.intro, s.ws, false) << "\n";

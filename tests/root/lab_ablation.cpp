@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "boxlab/lab.hpp"
+#include "net_support.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -20,14 +21,15 @@ namespace {
 
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
-void ablate(const std::string& id) {
+// base_image: build the base image first (lab 00 builds it itself, in its first step).
+void ablate(const std::string& id, bool base_image = true) {
   if (!boxlab::test::is_root()) {
     WARN("needs root");
     return;
   }
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
-  root.ensure_base_image();
+  if (base_image) root.ensure_base_image();
   setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
   setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
   setenv("NO_COLOR", "1", 1);
@@ -68,8 +70,60 @@ void ablate(const std::string& id) {
 
 }  // namespace
 
+TEST_CASE("lab 00 ablation: dropping any needed solution command fails its step") {
+  ablate("00-before-you-start", false);
+}
+
 TEST_CASE("lab 01 ablation: dropping any needed solution command fails its step") {
+  // Step 4 adds a veth pair to the host: here, to this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
   ablate("01-process-and-chroot");
+}
+
+TEST_CASE("lab 02 ablation: dropping any needed solution command fails its step") {
+  ablate("02-pid-namespace");
+}
+
+TEST_CASE("lab 03 ablation: dropping any needed solution command fails its step") {
+  ablate("03-mount-namespace");
+}
+
+TEST_CASE("lab 04 ablation: dropping any needed solution command fails its step") {
+  ablate("04-uts-ipc");
+}
+
+TEST_CASE("lab 05 ablation: dropping any needed solution command fails its step") {
+  ablate("05-user-namespace");
+}
+
+TEST_CASE("lab 06 ablation: dropping any needed solution command fails its step") {
+  ablate("06-cgroup-memory");
+}
+
+TEST_CASE("lab 07 ablation: dropping any needed solution command fails its step") {
+  ablate("07-cgroup-pids-cpu");
+}
+
+TEST_CASE("lab 08 ablation: dropping any needed solution command fails its step") {
+  ablate("08-image-layers");
+}
+
+TEST_CASE("lab 09 ablation: dropping any needed solution command fails its step") {
+  // Everything the lab makes (veth pair, bridge, port) lives in this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
+  ablate("09-network-namespaces");
+}
+
+TEST_CASE("lab 10 ablation: dropping any needed solution command fails its step") {
+  ablate("10-capabilities-seccomp");
+}
+
+TEST_CASE("lab 11 ablation: dropping any needed solution command fails its step") {
+  ablate("11-volumes-and-stateful-data");
+}
+
+TEST_CASE("lab 12 ablation: dropping any needed solution command fails its step") {
+  ablate("12-one-bundle-three-runtimes");
 }
 
 TEST_CASE("every command a solution marks as only showing says why") {

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
@@ -21,10 +23,22 @@ namespace {
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
 // Every lab this file proves; a lab directory not listed here fails the last test case.
-const std::vector<std::string> kProven = {
-    "01-process-and-chroot", "02-pid-namespace",       "03-mount-namespace", "04-uts-ipc",
-    "05-user-namespace",     "06-cgroup-memory",       "07-cgroup-pids-cpu", "08-image-layers",
-    "09-network-namespaces", "10-capabilities-seccomp"};
+const std::vector<std::string> kProven = {"00-before-you-start",
+                                          "01-process-and-chroot",
+                                          "02-pid-namespace",
+                                          "03-mount-namespace",
+                                          "04-uts-ipc",
+                                          "05-user-namespace",
+                                          "06-cgroup-memory",
+                                          "07-cgroup-pids-cpu",
+                                          "08-image-layers",
+                                          "09-network-namespaces",
+                                          "10-capabilities-seccomp",
+                                          "11-volumes-and-stateful-data",
+                                          "12-one-bundle-three-runtimes"};
+
+// Answers that a passing check of an earlier step shows today, and why (issue 17, open).
+const std::set<std::string> kShownEarlier = {};
 
 std::string describe(const json& r) {
   return r["id"].get<std::string>() + " (" + r["status"].get<std::string>() + "): expected " +
@@ -41,14 +55,15 @@ json check_step(const TempRoot& root, const std::string& lab, std::size_t step) 
   return j["steps"][0];
 }
 
-void prove(const std::string& id) {
+// base_image: build the base image first (lab 00 builds it itself, in its first step).
+void prove(const std::string& id, bool base_image = true) {
   if (!boxlab::test::is_root()) {
     WARN("needs root");
     return;
   }
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
-  root.ensure_base_image();
+  if (base_image) root.ensure_base_image();
   fs::path state = root.path() / "lab-state";
   setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
   setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
@@ -61,6 +76,7 @@ void prove(const std::string& id) {
     ~Reset() { root.boxlab({"lab", "reset", lab}); }
   } reset{root, lab.number};
 
+  std::map<std::size_t, std::string> shown;  // per step: what its passing checks showed
   for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
     INFO("lab " << id << " step " << step << " (" << lab.steps[step - 1].id << ")");
     auto started = std::chrono::steady_clock::now();
@@ -82,9 +98,29 @@ void prove(const std::string& id) {
       CHECK(r["status"] == "pass");
     }
     REQUIRE(after["passed"].get<bool>());  // later steps build on this one
+    for (const auto& r : after["results"])
+      shown[step] += r.value("expected", "") + "\n" + r.value("observed", "") + "\n";
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     CHECK(ms < std::chrono::seconds(15));
+  }
+
+  // A passing check never shows a later step's answer (issue 17): every answer the solution
+  // wrote is looked for in what the checks of earlier steps showed.
+  fs::path answers = state / "labs" / id / "answers";
+  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
+    for (const auto& c : lab.steps[step - 1].checks) {
+      if (c.kind != "answer") continue;
+      std::string name = c.spec["answer"].get<std::string>();
+      if (kShownEarlier.count(id + ":" + name)) continue;
+      std::string value = boxlab::test::trim(boxlab::read_file(answers / name));
+      if (value.size() < 3) continue;  // "1", "no": too short to tell
+      for (std::size_t before = 1; before < step; ++before) {
+        INFO("answer " << name << " of step " << step << " ('" << value
+                       << "') is shown by the passing checks of step " << before);
+        CHECK(shown[before].find(value) == std::string::npos);
+      }
+    }
   }
 
   Result done = root.boxlab({"lab", "reset", lab.number});
@@ -99,7 +135,13 @@ void prove(const std::string& id) {
 
 }  // namespace
 
+TEST_CASE("lab 00 before you start: each step fails before its solution and passes after") {
+  prove("00-before-you-start", false);
+}
+
 TEST_CASE("lab 01 process and chroot: each step fails before its solution and passes after") {
+  // Step 4 adds a veth pair to the host: here, to this test's own netns.
+  if (boxlab::test::is_root()) boxlab::test::enter_test_netns();
   prove("01-process-and-chroot");
 }
 
@@ -291,4 +333,13 @@ TEST_CASE("lab 10: each step's check fails when the step's key action is left ou
   ok({"exec", "lab10-priv", "--", "rm", "/tmp/kmsg"});
   run({"--name", "lab10-box"});
   solve(4);
+}
+
+TEST_CASE("lab 11 volumes: each step fails before its solution and passes after") {
+  prove("11-volumes-and-stateful-data");
+}
+
+TEST_CASE(
+    "lab 12 one bundle three runtimes: each step fails before its solution and passes after") {
+  prove("12-one-bundle-three-runtimes");
 }

@@ -308,9 +308,20 @@ TEST_CASE("serve checks an open lab step live sending only changes until lab.clo
   // Passing live is passing the step.
   bool done = false;
   json ls_after = serve.call({{"cmd", "lab.ls"}});
-  for (const auto& l : ls_after["labs"])
-    if (l["number"] == "02") done = l["done"] == 1;
+  for (const auto& l : ls_after["labs"]) {
+    if (l["number"] != "02") continue;
+    done = l["done"] == 1;
+    // `lab solve` did it, and the app can say so (issue 17).
+    CHECK(l["steps"][0]["solvedBy"] == "solve");
+    CHECK_FALSE(l["steps"][1].contains("solvedBy"));
+  }
   CHECK(done);
+  json shown = serve.call({{"cmd", "lab.show"}, {"lab", "02"}})["lab"];
+  CHECK(shown["steps"][0]["solvedBy"] == "solve");
+  CHECK_FALSE(shown["steps"][1].contains("solvedBy"));
+  CHECK_FALSE(show["steps"][0].contains("solvedBy"));  // before the solve
+  CHECK_THAT(show["steps"][0]["goal"].get<std::string>(),
+             Catch::Contains("Start lab02-box in the background"));
 
   json report = serve.call({{"cmd", "lab.check"}, {"lab", "02"}, {"step", 1}})["report"];
   CHECK(report["lab"] == "02-pid-namespace");

@@ -104,12 +104,14 @@ TEST_CASE("every shipped lab loads and follows the course rules") {
 // rule; the others are still to be converted.
 TEST_CASE("hints climb: commands only in a step's last hint") {
   static const std::regex kCommand(
-      R"((boxlab (run|exec|kill|rm|network|image|commit) +((create|inspect|export|import|history|layers|rm) +)?(-|lab[0-9]))|)"
+      R"((boxlab image build-base)|(boxlab (run|exec|kill|rm|network|image|commit) +((create|inspect|export|import|history|layers|rm) +)?(-|lab[0-9]))|)"
       R"((> *\{answers\})|(\$\()|(nsenter -t)|(ipcmk -M)|(mount -t)|)"
       R"((ip (link|addr|route) (add|set|del))|(\b(cat|grep|tar|stat|ls)\b[^.;]*(DIR/|\{work\}/)))");
-  for (const std::string id : {"01-process-and-chroot", "02-pid-namespace", "03-mount-namespace",
-                               "04-uts-ipc", "05-user-namespace", "06-cgroup-memory",
-                               "07-cgroup-pids-cpu", "08-image-layers", "09-network-namespaces"}) {
+  for (const std::string id :
+       {"00-before-you-start", "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace",
+        "04-uts-ipc", "05-user-namespace", "06-cgroup-memory", "07-cgroup-pids-cpu",
+        "08-image-layers", "09-network-namespaces", "10-capabilities-seccomp",
+        "11-volumes-and-stateful-data", "12-one-bundle-three-runtimes"}) {
     Lab lab = boxlab::lab::load_lab(kLabs / id);
     for (const auto& step : lab.steps) {
       INFO(id << " step " << step.id);
@@ -118,6 +120,32 @@ TEST_CASE("hints climb: commands only in a step's last hint") {
         CHECK_FALSE(std::regex_search(step.hints[h], kCommand));
       }
       CHECK(std::regex_search(step.hints.back(), kCommand));
+      for (const auto& c : step.checks) {
+        INFO("check " << c.id << ": " << c.hint);
+        CHECK_FALSE(std::regex_search(c.hint, kCommand));
+      }
+    }
+  }
+}
+
+// Challenge mode (issue 17): `lab show --challenge` gives a step's goal and its checks (titles and
+// their own hints), never a command; the commands come only from the step's hints.
+TEST_CASE("challenge mode: every step states its goal, without commands") {
+  static const std::regex kCommand(
+      R"((boxlab image build-base)|(boxlab (run|exec|kill|rm|network|image|commit|oci) +)"
+      R"(((create|inspect|export|import|history|layers|rm|run) +)?(-|lab[0-9]|base\b))|)"
+      R"((> *\{answers\})|(\$\()|(nsenter -t)|(ipcmk -M)|(mount -t)|(jq ')|(umoci unpack)|)"
+      R"((ip (link|addr|route) (add|set|del))|(\b(cat|grep|tar|stat|ls)\b[^.;]*(DIR/|\{work\}/)))");
+  for (const auto& dir : boxlab::lab::lab_dirs(kLabs)) {
+    Lab lab = boxlab::lab::load_lab(dir);
+    for (const auto& [name, spec] : lab.values.items()) {
+      INFO(lab.id << " value " << name << ": challenge mode lists it with what it is");
+      CHECK(spec.contains("about"));
+    }
+    for (const auto& step : lab.steps) {
+      INFO(lab.id << " step " << step.id << " goal: " << step.goal);
+      CHECK_FALSE(step.goal.empty());
+      CHECK_FALSE(std::regex_search(step.goal, kCommand));
       for (const auto& c : step.checks) {
         INFO("check " << c.id << ": " << c.hint);
         CHECK_FALSE(std::regex_search(c.hint, kCommand));
@@ -150,6 +178,12 @@ TEST_CASE("lab values are validated") {
         "commands)");
   CHECK_THAT(error_of(R"({"n": {"rand": 1}})"),
              Catch::StartsWith("labs/07-test/lab.json: /values/n/rand: unknown field"));
+  // "about" says what a value is (challenge mode); it is no value kind of its own.
+  CHECK(error_of(R"({"n": {"int": [1, 5], "about": "seconds"}})") == "(no error)");
+  CHECK(error_of(R"({"n": {"about": "seconds"}})") ==
+        "labs/07-test/lab.json: /values/n: give exactly one of int, hex, pick");
+  CHECK_THAT(error_of(R"({"n": {"hex": 2, "about": 3}})"),
+             Catch::StartsWith("labs/07-test/lab.json: /values/n/about: "));
 }
 
 TEST_CASE("bad lab files name the file the step and the field") {

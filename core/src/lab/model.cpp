@@ -117,7 +117,7 @@ Check parse_check(const Field& f, const Lab& lab, const std::set<std::string>& e
 
 Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme& readme,
                 const std::string& readme_name) {
-  f.only({"id", "title", "instructions", "setup", "checks", "hints", "solution"});
+  f.only({"id", "title", "goal", "instructions", "setup", "checks", "hints", "solution"});
   Step s;
   Field id = f.require("id");
   s.id = id.string();
@@ -126,6 +126,7 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
   if (std::all_of(s.id.begin(), s.id.end(), ::isdigit))
     id.fail("'" + s.id + "' must not be a number (numbers select steps by position)");
   s.title = f.require("title").string();
+  if (auto v = f.get("goal")) s.goal = v->string();
   if (auto v = f.get("instructions")) {
     s.instructions = v->string();
   } else {
@@ -161,15 +162,18 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
   return s;
 }
 
-// "values": {"NAME": {"int": [MIN, MAX]} | {"hex": BYTES} | {"pick": ["a", ...]}}.
+// "values": {"NAME": {"int": [MIN, MAX]} | {"hex": BYTES} | {"pick": ["a", ...]}}, each with an
+// optional "about": "what the value is".
 json parse_values(const Field& f) {
   if (!f.json().is_object()) f.fail("must be an object of NAME: {int|hex|pick}");
   static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
   for (const auto& [name, spec] : f.json().items()) {
     Field v(spec, f.pointer() + "/" + name);
     if (!std::regex_match(name, kName)) v.fail("'" + name + "' is not a value name");
-    v.only({"int", "hex", "pick"});
-    if (spec.size() != 1) v.fail("give exactly one of int, hex, pick");
+    v.only({"int", "hex", "pick", "about"});
+    if (auto a = v.get("about")) a->string();
+    if (spec.size() != (spec.contains("about") ? 2u : 1u))
+      v.fail("give exactly one of int, hex, pick");
     if (auto i = v.get("int")) {
       auto items = i->items();
       if (items.size() != 2) i->fail("must be [MIN, MAX]");

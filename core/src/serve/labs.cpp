@@ -106,8 +106,11 @@ json LabService::ls() {
     }
     lab::LabProgress& mine = progress.lab(l.id);
     json steps = json::array();
-    for (const auto& s : l.steps)
+    for (const auto& s : l.steps) {
       steps.push_back({{"id", s.id}, {"title", s.title}, {"passed", mine.steps[s.id].passed}});
+      // As in progress.json and lab.check's report: present only when `lab solve` did the step.
+      if (mine.steps[s.id].solved_by_solve) steps.back()["solvedBy"] = "solve";
+    }
     std::string unmet = lab::unmet_requirements(*probe_, l);
     json entry = {{"id", l.id},
                   {"number", l.number},
@@ -152,10 +155,13 @@ json LabService::show(const std::string& ref) {
     steps.push_back({{"id", s.id},
                      {"title", s.title},
                      {"instructions", engine_->render(s.instructions, ws, false)},
+                     // Challenge mode: the step's goal without commands ("" when it has none).
+                     {"goal", engine_->render(s.goal, ws, false)},
                      {"hintsTotal", s.hints.size()},
                      {"hintsShown", sp.hints_shown},
                      {"passed", sp.passed},
                      {"checks", checks}});
+    if (sp.solved_by_solve) steps.back()["solvedBy"] = "solve";
   }
   return {{"lab",
            {{"id", l.id},

@@ -49,6 +49,8 @@ struct Check {
 struct Step {
   std::string id;
   std::string title;
+  // Challenge mode: what the step asks for, without commands (Markdown, placeholders allowed).
+  std::string goal;
   std::string instructions;        // Markdown: lab.json "instructions" or README "## Step N"
   std::vector<std::string> setup;  // shell commands run once when the step opens
   std::vector<Check> checks;
@@ -70,7 +72,8 @@ struct Lab {
   std::vector<std::string> requirements;  // "root", "userns", "simulator", "base-image"
   std::vector<std::string> cleanup;       // shell commands `lab reset` runs (host-side leftovers)
   // Per-learner values ({value:NAME}), as written: {"NAME": {"int": [MIN, MAX]} | {"hex": BYTES}
-  // | {"pick": ["a", ...]}}, drawn once per learner (Workspace::values).
+  // | {"pick": ["a", ...]}}, drawn once per learner (Workspace::values); each may say what it
+  // is, "about": "seconds lab01-box sleeps" (challenge mode lists the values with it).
   nlohmann::json values = nlohmann::json::object();
   std::vector<Step> steps;
   std::filesystem::path dir;
@@ -372,6 +375,11 @@ struct RenderOptions {
 std::string render_ansi(const std::vector<StepReport>& reports, const RenderOptions& options);
 nlohmann::json to_json(const std::vector<StepReport>& reports, const RenderOptions& options);
 std::string render_junit(const std::vector<StepReport>& reports, const RenderOptions& options);
+
+// Challenge mode (issue 17): a step as its goal (the title) and the checks that prove it, with
+// each check's own hint (a nudge, never a command), the answer files it reads and the learner's
+// values; the commands come only from the step's hints (`boxlab lab hint`).
+std::string render_challenge(const Lab& lab, std::size_t step, const Workspace& ws, Engine& engine);
 
 // ---------------------------------------------------------------------------------------------
 // Live mode (`boxlab serve`): the open step's checks re-run about once a second, and only the
