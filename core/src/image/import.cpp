@@ -305,7 +305,8 @@ std::vector<Found> read_oci(Source& src, ImportProgress& progress) {
     if (!m.is_object() || !m.contains("config") || !m.contains("layers") || !m["layers"].is_array())
       throw Error("manifest " + d.digest + ": needs config and layers");
     Descriptor config = descriptor_from_json(m["config"], "manifest " + d.digest + ": config");
-    blob(config, "config " + config.digest);
+    // Parsed here, capped, so a config that load_image would refuse fails before the commit.
+    parse_json(blob(config, "config " + config.digest), "config " + config.digest);
     f.blobs.push_back(config.digest);
     for (std::size_t i = 0; i < m["layers"].size(); ++i) {
       std::string lw = "manifest " + d.digest + ": layers[" + std::to_string(i) + "]";
