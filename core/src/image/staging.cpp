@@ -111,6 +111,9 @@ StagedBlob Staging::stage(const std::function<std::size_t(char*, std::size_t)>& 
       if (w < 0) throw Error::system("write " + blob.file.string());
       off += static_cast<std::size_t>(w);
     }
+    // Writeback starts now, beside the reading, so the fsync below finds little left to do.
+    ::sync_file_range(fd.get(), static_cast<off64_t>(blob.size - n), static_cast<off64_t>(n),
+                      SYNC_FILE_RANGE_WRITE);
     if (on_bytes) on_bytes(n);
   }
   if (!decided) decide();
