@@ -87,9 +87,7 @@ class Source {
     if (S_ISDIR(st.st_mode)) {
       dir_ = std::move(fd);
     } else {
-      int flags = ::fcntl(fd.get(), F_GETFL);
-      if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
-        throw Error::system("fcntl " + path.string());
+      blocking(fd, path.string());
       progress_.bytes_total = static_cast<std::uint64_t>(st.st_size);
       tar_fd_ = std::move(fd);
       read_tar(path);
@@ -104,6 +102,13 @@ class Source {
                        : S_ISBLK(mode)  ? "a block device"
                                         : "not a regular file";
     throw Error(what + " is " + kind + ": an import reads only a regular file or a directory");
+  }
+
+  // Reads of a file opened O_NONBLOCK (to refuse a FIFO without blocking) wait again.
+  static void blocking(const Fd& fd, const std::string& what) {
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+      throw Error::system("fcntl " + what);
   }
 
   Staging& staging() { return staging_; }
@@ -127,9 +132,7 @@ class Source {
       struct stat st;
       if (::fstat(fd.get(), &st) != 0) throw Error::system(where + ": stat " + rel);
       if (!S_ISREG(st.st_mode)) refuse_special(where + ": " + rel, st.st_mode);
-      int flags = ::fcntl(fd.get(), F_GETFL);
-      if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
-        throw Error::system(where + ": fcntl " + rel);
+      blocking(fd, where + ": " + rel);
       return staging_.stage(
           [&](char* buf, std::size_t cap) {
             for (;;) {
