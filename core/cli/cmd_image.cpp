@@ -15,6 +15,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/spec.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
@@ -141,10 +142,14 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     std::string name;
     bool keep_setuid = false;
     std::string events;
+    std::string max_size;
   };
   auto import_opts = std::make_shared<ImportOpts>();
   auto* import = image->add_subcommand(
-      "import", "Import a `docker save` archive or an OCI image layout; prints name and digest");
+      "import",
+      "Import a `docker save` archive or an OCI image layout; prints name and digest. Every "
+      "layer is checked and unpacked on the way in: a bad layer fails the import and leaves "
+      "nothing in the store");
   import->add_option("SOURCE", import_opts->source, "Archive file or OCI layout directory")
       ->required();
   import->add_option("--name", import_opts->name, "Tag the image with this name");
@@ -152,11 +157,18 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
                    "Keep setuid/setgid bits of the image's files (cleared by default)");
   import->add_option("--events", import_opts->events,
                      "Append image.progress events (JSON lines) to this file");
+  import->add_option("--max-size", import_opts->max_size,
+                     "Budget: the bytes the source's blobs may have together (uncompressed), "
+                     "and the files of any one layer (default 4GiB; e.g. 10g)");
   import->callback([&globals, &exit_code, import_opts] {
     image::Store store(globals.paths().images);
   image::ImportOptions options;
   if (!import_opts->name.empty()) options.name = import_opts->name;
   options.keep_setuid = import_opts->keep_setuid;
+  if (auto size = spec::parse_size(import_opts->max_size)) {
+    if (*size <= 0) throw Error("--max-size: must be more than 0");
+    options.max_bytes = static_cast<std::uint64_t>(*size);
+  }
   std::optional<events::FileWriter> writer;
   std::optional<image::ProgressEvents> events;
   if (!import_opts->events.empty()) {

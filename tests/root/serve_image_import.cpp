@@ -21,6 +21,7 @@
 #include "image_tar.hpp"
 #include "require_ok.hpp"
 #include "serve_child.hpp"
+#include "slow_file.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -75,36 +76,6 @@ void require_nothing_left(const TempRoot& root, const std::set<std::string>& blo
   CHECK(names_in(root.path() / "images/tmp").empty());
   CHECK(root.boxlab({"image", "inspect", name}).status != 0);
 }
-
-// A FIFO the test writes a source through, so it decides when the import may go on.
-class FifoSource {
- public:
-  explicit FifoSource(fs::path path) : path_(std::move(path)) {
-    REQUIRE(::mkfifo(path_.c_str(), 0600) == 0);
-  }
-  // Blocks until serve opens the other end.
-  void open() {
-    fd_ = boxlab::Fd(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
-    REQUIRE(fd_);
-  }
-  // Writes all of `bytes`; false when the reader went away (EPIPE).
-  bool write(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EPIPE) return false;
-      REQUIRE(n > 0);
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  void close() { fd_.reset(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-  boxlab::Fd fd_;
-};
 
 // EPIPE instead of a SIGPIPE that would end the test, for as long as a test runs.
 struct IgnoreSigpipe {
@@ -251,10 +222,10 @@ TEST_CASE("serve keeps serving while an import waits and refuses a second one me
   IgnoreSigpipe sigpipe;
   TempRoot root;
   std::string bytes = boxlab::read_file(app_archive(root, "app"));
-  FifoSource fifo(root.path() / "slow.tar");
+  // Imports refuse FIFOs: a file whose reads wait for the test stands in for a slow source.
+  boxlab::test::SlowFile fifo(root.path() / "slow", "slow.tar", bytes.size());
   Serve serve(root);
   int id = serve.send({{"cmd", "image.import"}, {"source", fifo.path().string()}});
-  fifo.open();
   REQUIRE(fifo.write(std::string_view(bytes).substr(0, bytes.size() / 2)));
   serve.wait_for([&](const json& e) {
     return e["type"] == "image.progress" && e["bytesDone"].get<std::uint64_t>() > 0;
@@ -271,7 +242,6 @@ TEST_CASE("serve keeps serving while an import waits and refuses a second one me
                                                 fifo.path().string() + ")") != std::string::npos);
   CHECK(progress_of(serve, "/other.tar").empty());
   REQUIRE(fifo.write(std::string_view(bytes).substr(bytes.size() / 2)));
-  fifo.close();
   json reply = serve.reply(id);
   INFO(reply.dump());
   REQUIRE(reply["ok"] == true);
@@ -302,10 +272,9 @@ TEST_CASE("serve shutdown cancels a running import and leaves no blob or temp fi
   unsigned sum = 0;
   for (unsigned char c : header) sum += c;
   std::snprintf(header.data() + 148, 8, "%06o", sum);
-  FifoSource fifo(root.path() / "endless.tar");
+  boxlab::test::SlowFile fifo(root.path() / "endless", "endless.tar", 512 + (1ULL << 30));
   Serve serve(root);
   serve.send({{"cmd", "image.import"}, {"source", fifo.path().string()}, {"name", "endless"}});
-  fifo.open();
   REQUIRE(fifo.write(header));
   const std::string chunk(1 << 20, '\0');
   REQUIRE(fifo.write(chunk));
@@ -318,7 +287,6 @@ TEST_CASE("serve shutdown cancels a running import and leaves no blob or temp fi
   serve.close_stdin();  // serve stops: the import is cancelled at its next read
   std::size_t written = 1;
   while (fifo.write(chunk)) REQUIRE(++written < 1000);  // until the import closes its end
-  fifo.close();
   CHECK(serve.wait_exit() == 0);
   // Cancelled, not failed by itself: no `failed` line (and no reply) came.
   for (const auto& e : progress_of(serve, fifo.path().string())) CHECK(e["phase"] == "read");

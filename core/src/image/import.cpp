@@ -1,9 +1,11 @@
 // Store::import: `docker save` archives and OCI image layouts (dirs or tars) into the store.
-// Every file of the source is staged (hashed while it streams) before anything is committed.
+// Every file of the source is staged (hashed while it streams, and unpacked on a second thread
+// when it is a layer) before anything is committed.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 #include <map>
@@ -29,8 +31,13 @@ namespace {
 
 constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 constexpr int kMaxLinkHops = 8;
+// Manifests, configs and indexes are small; a bigger one is read into memory only to refuse it.
+constexpr std::uint64_t kMaxJsonBytes = 4 << 20;
 
 json parse_json(const StagedBlob& blob, const std::string& where) {
+  if (blob.size > kMaxJsonBytes)
+    throw Error(where + ": " + byte_count(blob.size) + ", more than the " +
+                byte_count(kMaxJsonBytes) + " a JSON blob may have");
   json j = json::parse(read_file(blob.file), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw Error(where + ": not JSON");
   return j;
@@ -66,16 +73,45 @@ class Source {
       : staging_(staging), progress_(progress), report_(report) {}
 
   void open(const fs::path& path) {
+    // Only a regular file or a dir: a FIFO would block the import forever, a device or a
+    // socket is no archive. Checked before the open (opening a device can act on it) and on
+    // the fd after it (the path may have changed between); O_NONBLOCK keeps a FIFO that
+    // slipped in between from blocking the open itself.
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) throw Error::system("stat " + path.string());
+    refuse_special(path.string(), st.st_mode);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) throw Error::system("open " + path.string());
+    if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + path.string());
+    refuse_special(path.string(), st.st_mode);
     if (S_ISDIR(st.st_mode)) {
-      dir_ = Fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dir_) throw Error::system("open " + path.string());
+      dir_ = std::move(fd);
     } else {
+      blocking(fd, path.string());
       progress_.bytes_total = static_cast<std::uint64_t>(st.st_size);
+      tar_fd_ = std::move(fd);
       read_tar(path);
     }
   }
+
+  static void refuse_special(const std::string& what, mode_t mode) {
+    if (S_ISREG(mode) || S_ISDIR(mode)) return;
+    const char* kind = S_ISFIFO(mode)   ? "a FIFO"
+                       : S_ISSOCK(mode) ? "a socket"
+                       : S_ISCHR(mode)  ? "a character device"
+                       : S_ISBLK(mode)  ? "a block device"
+                                        : "not a regular file";
+    throw Error(what + " is " + kind + ": an import reads only a regular file or a directory");
+  }
+
+  // Reads of a file opened O_NONBLOCK (to refuse a FIFO without blocking) wait again.
+  static void blocking(const Fd& fd, const std::string& what) {
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+      throw Error::system("fcntl " + what);
+  }
+
+  Staging& staging() { return staging_; }
 
   bool is_dir() const { return static_cast<bool>(dir_); }
 
@@ -90,9 +126,13 @@ class Source {
   // The staged file at `rel` (`where` names it in errors).
   StagedBlob get(std::string rel, const std::string& where) {
     if (dir_) {
-      // The layout's own symlinks may not lead out of it.
-      Fd fd = open_beneath(dir_.get(), rel, O_RDONLY);
+      // The layout's own symlinks may not lead out of it; its files must be regular files.
+      Fd fd = open_beneath(dir_.get(), rel, O_RDONLY | O_NONBLOCK);
       if (!fd) throw Error::system(where + ": open " + rel);
+      struct stat st;
+      if (::fstat(fd.get(), &st) != 0) throw Error::system(where + ": stat " + rel);
+      if (!S_ISREG(st.st_mode)) refuse_special(where + ": " + rel, st.st_mode);
+      blocking(fd, where + ": " + rel);
       return staging_.stage(
           [&](char* buf, std::size_t cap) {
             for (;;) {
@@ -147,8 +187,6 @@ class Source {
   }
 
   void read_tar(const fs::path& path) {
-    tar_fd_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!tar_fd_) throw Error::system("open " + path.string());
     buf_.resize(1 << 20);
     ArchivePtr in(archive_read_new());
     if (!in) throw Error("archive_read_new failed");
@@ -270,12 +308,14 @@ std::vector<Found> read_oci(Source& src, ImportProgress& progress) {
     if (!m.is_object() || !m.contains("config") || !m.contains("layers") || !m["layers"].is_array())
       throw Error("manifest " + d.digest + ": needs config and layers");
     Descriptor config = descriptor_from_json(m["config"], "manifest " + d.digest + ": config");
-    blob(config, "config " + config.digest);
+    // Parsed here, capped, so a config that load_image would refuse fails before the commit.
+    parse_json(blob(config, "config " + config.digest), "config " + config.digest);
     f.blobs.push_back(config.digest);
     for (std::size_t i = 0; i < m["layers"].size(); ++i) {
       std::string lw = "manifest " + d.digest + ": layers[" + std::to_string(i) + "]";
       Descriptor l = descriptor_from_json(m["layers"][i], lw);
-      blob(l, lw);
+      StagedBlob layer = blob(l, lw);
+      with_context(lw, [&] { src.staging().require_layer(layer, l.media_type); });
       f.blobs.push_back(l.digest);
       if (src.is_dir()) {
         progress.layers_done = ++layers_total;
@@ -321,6 +361,7 @@ std::vector<Found> read_docker(Source& src, Staging& staging) {
       if (media == kMediaLayerTar && layer.digest != diff_ids[l])
         throw Error(lw + ": content hashes to " + layer.digest + ", the config's diff_id is " +
                     diff_ids[l]);
+      with_context(lw, [&] { staging.require_layer(layer, media); });
       layers.push_back(to_json(Descriptor{media, layer.digest, layer.size}));
       f.blobs.push_back(layer.digest);
     }
@@ -352,7 +393,11 @@ std::vector<Image> Store::import(const fs::path& source, const ImportOptions& op
       StoreLock writer(dir_, StoreLock::Mode::exclusive, kImportLock);
       layout.init();
     }
-    Staging staging(layout);
+    // Layers unpack as the first run would unpack them (layer_cache.cpp), so it finds them.
+    UnpackPolicy policy = policy_;
+    policy.keep_setuid = policy.keep_setuid || options.keep_setuid;
+    policy.max_total_bytes = std::min(policy.max_total_bytes, options.max_bytes);
+    Staging staging(layout, policy, options.max_bytes);
     ImportProgress state;
     Source src(staging, state, progress);
     src.open(source);

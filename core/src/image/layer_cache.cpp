@@ -12,6 +12,7 @@
 #include "boxlab/image/layout.hpp"
 #include "digest.hpp"
 #include "shift.hpp"
+#include "unpack.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;
@@ -78,11 +79,11 @@ std::vector<fs::path> Store::layer_dirs(const Image& image, const std::optional<
     // Shared: unpackers run side by side, but not while `remove` collects garbage.
     StoreLock lock(dir_, StoreLock::Mode::shared);
     std::vector<fs::path> dirs;
-    // What the policy lets through changes the tree, so each variant is cached apart.
+    // What the policy lets through changes the tree, so each variant is cached apart. An
+    // import leaves each layer here already unpacked (staging.cpp), so a first run finds it.
     UnpackPolicy policy = policy_;
     policy.keep_setuid = policy.keep_setuid || image.keep_setuid;
-    std::string rootfs_name = std::string("rootfs") + (policy.keep_setuid ? "+suid" : "") +
-                              (policy.allow_devices ? "+dev" : "");
+    std::string rootfs_name = layer_rootfs_name(policy);
     for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it) {
       const Layer& layer = *it;
       fs::path base = layout.layers_dir() / digest_hex(layer.digest);

@@ -1,5 +1,8 @@
-// Layer unpacking: one streaming libarchive pass over a layer blob that hashes every byte as it
-// is read and writes each entry through directory fds opened beneath the target.
+// Layer unpacking: one streaming libarchive pass over a layer's bytes (a blob that is hashed as
+// it is read, or an import's bytes as they are staged) that writes each entry through directory
+// fds opened beneath the target.
+#include "unpack.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -8,8 +11,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "archive_ptr.hpp"
@@ -28,54 +33,31 @@ constexpr std::string_view kWhiteout = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 constexpr std::size_t kReadBuffer = 1 << 20;
 
-// The blob as libarchive reads it; every byte passes through the hash on its way.
-struct Source {
-  int fd = -1;
-  Sha256 hash;
-  std::uint64_t bytes = 0;
-  std::vector<char> buf = std::vector<char>(kReadBuffer);
+// The bytes as libarchive reads them, from the caller's ChunkFn. No exception may cross
+// libarchive's C frames, so one thrown by `next` waits in `pending` until the read fails.
+struct StreamSource {
+  const ChunkFn& next;
+  std::exception_ptr pending;
 };
 
-la_ssize_t source_read(archive* a, void* client, const void** out) {
-  auto* src = static_cast<Source*>(client);
-  for (;;) {
-    ssize_t n = ::read(src->fd, src->buf.data(), src->buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      archive_set_error(a, errno, "read layer blob");
-      return -1;
-    }
-    src->hash.update(src->buf.data(), static_cast<std::size_t>(n));
-    src->bytes += static_cast<std::uint64_t>(n);
-    *out = src->buf.data();
-    return n;
-  }
-}
-
-// libarchive stops at the end-of-archive marker; the rest of the blob (tar padding) still
-// counts for the digest.
-void drain(Source& src) {
-  for (;;) {
-    ssize_t n = ::read(src.fd, src.buf.data(), src.buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error::system("read layer blob");
-    if (n == 0) return;
-    src.hash.update(src.buf.data(), static_cast<std::size_t>(n));
-    src.bytes += static_cast<std::uint64_t>(n);
+la_ssize_t stream_read(archive* a, void* client, const void** out) {
+  auto* src = static_cast<StreamSource*>(client);
+  try {
+    std::string_view chunk = src->next();
+    *out = chunk.data();
+    return static_cast<la_ssize_t>(chunk.size());
+  } catch (...) {
+    src->pending = std::current_exception();
+    archive_set_error(a, EIO, "read layer");
+    return -1;
   }
 }
 
 void enable_filter(archive* a, const std::string& media_type) {
-  auto ends_with = [&](std::string_view s) { return media_type.ends_with(s); };
-  int rc = ARCHIVE_OK;
-  if (ends_with(".tar") || ends_with(".tar.v1"))  // OCI and Docker uncompressed
-    rc = archive_read_support_filter_none(a);
-  else if (ends_with("tar+gzip") || ends_with(".tar.gzip"))
-    rc = archive_read_support_filter_gzip(a);
-  else if (ends_with("tar+zstd") || ends_with(".tar.zstd"))
-    rc = archive_read_support_filter_zstd(a);
-  else
-    throw Error("unsupported layer media type " + media_type);
+  std::string kind = layer_compression(media_type);
+  int rc = kind == "none"   ? archive_read_support_filter_none(a)
+           : kind == "gzip" ? archive_read_support_filter_gzip(a)
+                            : archive_read_support_filter_zstd(a);
   // ARCHIVE_WARN: libarchive falls back to an external program, which is fine.
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
     throw Error("libarchive cannot read " + media_type + ": " + archive_message(a));
@@ -413,13 +395,48 @@ class Unpacker {
 
 }  // namespace
 
+std::string layer_compression(std::string_view media_type) {
+  auto ends_with = [&](std::string_view t) { return media_type.ends_with(t); };
+  if (ends_with(".tar") || ends_with(".tar.v1")) return "none";  // OCI and Docker uncompressed
+  if (ends_with("tar+gzip") || ends_with(".tar.gzip")) return "gzip";
+  if (ends_with("tar+zstd") || ends_with(".tar.zstd")) return "zstd";
+  throw Error("unsupported layer media type " + std::string(media_type));
+}
+
+std::string layer_rootfs_name(const UnpackPolicy& policy) {
+  return std::string("rootfs") + (policy.keep_setuid ? "+suid" : "") +
+         (policy.allow_devices ? "+dev" : "");
+}
+
+void unpack_stream(const ChunkFn& next, const std::string& media_type, const fs::path& dest,
+                   const UnpackPolicy& policy) {
+  StreamSource src{next, nullptr};
+  auto rethrow_pending = [&] {
+    if (src.pending) std::rethrow_exception(std::exchange(src.pending, nullptr));
+  };
+  ArchivePtr in(archive_read_new());
+  if (!in) throw Error("archive_read_new failed");
+  archive_read_support_format_tar(in.get());
+  enable_filter(in.get(), media_type);
+  if (archive_read_open(in.get(), &src, nullptr, stream_read, nullptr) != ARCHIVE_OK) {
+    rethrow_pending();
+    throw Error("open tar: " + archive_message(in.get()));
+  }
+  Fd root(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) throw Error::system("open " + dest.string());
+  try {
+    Unpacker(in.get(), root.get(), policy).run();
+  } catch (const Error&) {
+    rethrow_pending();  // the reader's own error (a cancel, a failed read) says more
+    throw;
+  }
+}
+
 void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest,
                   const UnpackPolicy& policy) {
   with_context("unpack layer " + layer.digest, [&] {
-    Source src;
     Fd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw Error::system("open " + blob.string());
-    src.fd = fd.get();
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + blob.string());
     if (static_cast<std::uint64_t>(st.st_size) != layer.size)  // fail fast; rechecked below
@@ -427,22 +444,29 @@ void unpack_layer(const fs::path& blob, const Layer& layer, const fs::path& dest
                   std::to_string(layer.size));
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
-    ArchivePtr in(archive_read_new());
-    if (!in) throw Error("archive_read_new failed");
-    archive_read_support_format_tar(in.get());
-    enable_filter(in.get(), layer.media_type);
-    if (archive_read_open(in.get(), &src, nullptr, source_read, nullptr) != ARCHIVE_OK)
-      throw Error("open tar: " + archive_message(in.get()));
-
-    Fd root(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!root) throw Error::system("open " + dest.string());
-    Unpacker(in.get(), root.get(), policy).run();
-
-    drain(src);
-    if (src.bytes != layer.size)
-      throw Error("blob is " + std::to_string(src.bytes) + " bytes, the manifest says " +
+    // Every byte passes through the hash on its way to libarchive.
+    Sha256 hash;
+    std::uint64_t bytes = 0;
+    std::vector<char> buf(kReadBuffer);
+    ChunkFn next = [&]() -> std::string_view {
+      for (;;) {
+        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error::system("read layer blob");
+        hash.update(buf.data(), static_cast<std::size_t>(n));
+        bytes += static_cast<std::uint64_t>(n);
+        return {buf.data(), static_cast<std::size_t>(n)};
+      }
+    };
+    unpack_stream(next, layer.media_type, dest, policy);
+    // libarchive stops at the end-of-archive marker; the rest of the blob (tar padding) still
+    // counts for the digest.
+    while (!next().empty()) {
+    }
+    if (bytes != layer.size)
+      throw Error("blob is " + std::to_string(bytes) + " bytes, the manifest says " +
                   std::to_string(layer.size));
-    std::string actual = src.hash.digest();
+    std::string actual = hash.digest();
     if (actual != layer.digest) throw Error("blob is corrupt: content hashes to " + actual);
   });
 }

@@ -97,6 +97,9 @@ class ProgressEvents {
   bool started_ = false;
 };
 
+// What an import may read by default (`boxlab image import --max-size` raises it).
+inline constexpr std::uint64_t kDefaultImportBudget = std::uint64_t{4} << 30;  // 4 GiB
+
 struct ImportOptions {
   // Tag for the image (only when the source holds one image); else the source's own tag.
   std::optional<std::string> name;
@@ -104,6 +107,9 @@ struct ImportOptions {
   // file in an image is a privilege handed to whoever runs it). Stays with the tag.
   bool keep_setuid = false;
   ProgressFn progress;  // called as the source streams, and once at the end
+  // Budget: bytes all the blobs of the source may have together (a gzip archive's, once
+  // uncompressed), and the files of any one layer once unpacked.
+  std::uint64_t max_bytes = kDefaultImportBudget;
 };
 
 // One line of an image's history (the config's `history`), with the layer it made, if any.
@@ -171,7 +177,11 @@ class Store {
 
   // Imports a `docker save` archive (a tar, plain or gzip) or an OCI image layout (a directory,
   // or a tar of one). Every blob is checked against its digest (and uncompressed layers
-  // against the config's diff_ids) before anything is stored; on error nothing is left.
+  // against the config's diff_ids), and every layer unpacked with this store's UnpackPolicy,
+  // in the same pass that hashes it, before anything is stored; the unpacked layers go into
+  // the layer cache, so layer_dirs finds them. On error (a bad layer entry, a source over
+  // `options.max_bytes`, a JSON blob over 4 MiB, a source that is a FIFO, socket or device)
+  // nothing is left: no blob, layer, temp file or tag.
   // Images are tagged with `options.name` (only when the source holds one image), else with
   // the source's own tag (RepoTags / org.opencontainers.image.ref.name). Returns them.
   std::vector<Image> import(const std::filesystem::path& source, const ImportOptions& options = {});
