@@ -18,6 +18,7 @@
 #include "boxlab/file.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/descendants.hpp"
+#include "boxlab/sys/names.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "hooks.hpp"
 
@@ -223,12 +224,13 @@ void Container::remove(bool force) {
 }
 
 Container Runtime::open(const std::string& name_or_id) {
+  // Every verb that takes a NAME comes here: a name that is not one (.., /, control
+  // characters) never becomes a path below the state dir (`rm ..` once removed all of it).
+  sys::validate_name("container", name_or_id);
   fsys::path dir = containers_dir() / name_or_id;
-  if (!name_or_id.empty() && name_or_id.find('/') == std::string::npos &&
-      fsys::exists(dir / "state.json"))
-    return Container(*this, dir);
+  if (fsys::exists(dir / "state.json")) return Container(*this, dir);
   std::vector<fsys::path> matches;
-  if (!name_or_id.empty() && fsys::exists(containers_dir())) {
+  if (fsys::exists(containers_dir())) {
     for (const auto& entry : fsys::directory_iterator(containers_dir())) {
       try {
         auto st = runtime::load_state(entry.path());
@@ -241,8 +243,7 @@ Container Runtime::open(const std::string& name_or_id) {
   if (matches.size() > 1)
     throw Error(ErrorKind::bad_input, "'" + name_or_id + "' matches more than one container id");
   // A dir without state.json is a create that died before writing any: still removable.
-  if (fsys::is_directory(dir) && name_or_id.find('/') == std::string::npos && !name_or_id.empty())
-    return Container(*this, dir);
+  if (fsys::is_directory(dir)) return Container(*this, dir);
   throw Error(ErrorKind::not_found, "no such container: " + name_or_id);
 }
 

@@ -39,17 +39,29 @@ namespace boxlab {
 namespace {
 namespace fsys = std::filesystem;
 
-// A user namespace's root is an unprivileged host uid: it must be able to walk to its rootfs.
-void check_traversable(const fsys::path& path) {
+// A user namespace's root is an unprivileged host uid (and gid): it must be able to walk to its
+// rootfs. Owner bits count for `uid`, group bits for `gid`, the rest for everyone else.
+void check_traversable(const fsys::path& path, uid_t uid, gid_t gid) {
   for (fsys::path p = path; p.has_relative_path(); p = p.parent_path()) {
     struct stat st;
-    if (::stat(p.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH))
+    if (::stat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    mode_t bit = st.st_uid == uid ? S_IXUSR : st.st_gid == gid ? S_IXGRP : S_IXOTH;
+    if (!(st.st_mode & bit))
       throw Error("user namespace: " + p.string() +
-                  " is not searchable by other users, so the container's root cannot reach its "
-                  "files (chmod o+x " +
-                  p.string() + ")");
+                  " is not searchable by the container's root (host uid " + std::to_string(uid) +
+                  "), so it cannot reach its files (chmod o+x " + p.string() + ")");
   }
+}
+
+// The container's dir is reachable by root and by the container's own mapped root only: no
+// other local user can run a setuid file that the container's root left in upper/, nor read
+// state.json. With a user namespace the child mounts its overlay by path as the mapped root
+// (host uid/gid of container 0), so the dir's group is that gid, with search permission only.
+void make_private(const fsys::path& dir, const std::optional<ns::IdShift>& shift) {
+  mode_t mode = shift ? 0710 : 0700;
+  if (shift && ::chown(dir.c_str(), 0, shift->gid_base) != 0)
+    throw Error::system("chown " + dir.string());
+  if (::chmod(dir.c_str(), mode) != 0) throw Error::system("chmod " + dir.string());
 }
 
 // Everything create() made, undone in reverse unless it succeeds.
@@ -199,11 +211,12 @@ class Creation {
 
 void Creation::prepare_dir() {
   make_dirs(dir_.parent_path(), 0711);
-  if (::mkdir(dir_.c_str(), 0711) != 0) {
+  if (::mkdir(dir_.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("the name '" + name_ + "' is already in use");
     throw Error::system("mkdir " + dir_.string());
   }
   undo_.dir = dir_;
+  make_private(dir_, spec::root_shift(spec_));
   lock_.emplace(dir_);
   fault_point("create.dir");
   ns_ = spec_.namespace_set();
@@ -294,8 +307,8 @@ std::vector<fsys::path> Creation::prepare_image_rootfs() {
     for (const auto& d : {upper, work})
       if (::chown(d.c_str(), shift->uid_base, shift->gid_base) != 0)
         throw Error::system("chown " + d.string());
-    check_traversable(upper);
-    for (const auto& l : lowers) check_traversable(l);
+    check_traversable(upper, shift->uid_base, shift->gid_base);
+    for (const auto& l : lowers) check_traversable(l, shift->uid_base, shift->gid_base);
   }
   std::string data = overlay_data(lowers, upper, work);
   for (char c : dir().string())
@@ -361,7 +374,7 @@ void Creation::plan_child() {
 void Creation::open_child_fds() {
   if (o_.log_output) {
     fsys::path log = dir() / "container.log";
-    log_fd_.reset(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    log_fd_.reset(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     null_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!log_fd_ || !null_fd_) throw Error::system("open " + log.string());
     plan_.stdout_fd = log_fd_.get();

@@ -92,7 +92,8 @@ ContainerState load_state(const std::filesystem::path& dir) {
 }
 
 void save_state(const std::filesystem::path& dir, const ContainerState& state) {
-  write_file_atomic(dir / "state.json", state.to_json().dump(2) + "\n");
+  // 0600: it holds the container's environment (-e values) and is root's record to act on.
+  write_file_atomic(dir / "state.json", state.to_json().dump(2) + "\n", 0600);
 }
 
 }  // namespace runtime

@@ -1,0 +1,117 @@
+// Host hygiene (issue 16): what a container leaves on the host is out of other local users'
+// reach, and names, ports, logs and leftovers cannot be turned against the host.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "test_support.hpp"
+
+using boxlab::test::TempRoot;
+using boxlab::test::trim;
+namespace fs = std::filesystem;
+
+namespace {
+
+void start(const TempRoot& root, std::vector<std::string> args) {
+  args.insert(args.begin(), {"run", "-d"});
+  auto r = root.boxlab(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+}
+
+std::string ps_names(const TempRoot& root) {
+  auto r = root.boxlab({"ps", "-q"});
+  REQUIRE(r.status == 0);
+  return r.out;
+}
+
+// Runs argv as uid/gid 65534 with no supplementary groups (setpriv: no /etc/passwd change).
+// Through env: setpriv itself still holds root's capabilities when it calls execve (it keeps
+// them across setresuid to apply its options), so its own exec of a path would look past
+// directory permissions; env runs as 65534 with none and execs as a local user would.
+boxlab::test::Result as_nobody(std::vector<std::string> argv) {
+  argv.insert(argv.begin(),
+              {"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--", "env"});
+  return boxlab::test::run(argv);
+}
+
+// Polls (bounded) until `path` exists with its setuid bit; no timing assumptions.
+bool wait_for_setuid(const fs::path& path) {
+  for (int i = 0; i < 200000; ++i) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_ISUID)) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("rm of '.', '..' or a path is refused by name and removes nothing", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  start(root, {"--name", "keep", "base", "--", "sleep", "1000"});
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"rm", ".."}, {"rm", "."}, {"rm", "-f", ".."}, {"rm", "-f", "."},
+        {"rm", "-f", "keep/.."}, {"rm", "-f", "../state"}, {"kill", ".."}, {"inspect", ".."},
+        {"exec", "..", "--", "true"}, {"pause", ".."}, {"stats", ".."}, {"rm", "-f", ""},
+        {"rm", "-f", std::string("a\nb")}}) {
+    auto r = root.boxlab(args);
+    INFO(args[0] << " " << args.back() << ": " << r.err);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("invalid container name") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line, even for "a\nb"
+  }
+  CHECK(root.boxlab({"rm", ".."}).err.find("'.' and '..' are directories, not names") !=
+        std::string::npos);
+  CHECK(root.boxlab({"rm", "-f", "a/b"}).err.find("'/' is not allowed") != std::string::npos);
+  CHECK(root.boxlab({"rm", "-f", std::string(65, 'a')}).err.find("at most 64 characters") !=
+        std::string::npos);
+  // Nothing was removed: the container still runs, is listed, and is removable.
+  CHECK(fs::exists(root.path() / "state/containers/keep/state.json"));
+  CHECK(trim(ps_names(root)) == "keep");
+  auto rm = root.boxlab({"rm", "-f", "keep"});
+  INFO(rm.err);
+  CHECK(rm.status == 0);
+  CHECK(trim(ps_names(root)).empty());
+}
+
+TEST_CASE("other local users cannot reach a container's files or state", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  // The container's root leaves a setuid-root copy of busybox in its upper dir (named true:
+  // run from the host it would be busybox's true, exit 0, when reachable).
+  const std::string plant = "cp /bin/busybox /true && chmod 4755 /true && exec sleep 1000";
+  start(root, {"--name", "planter", "base", "--", "sh", "-c", plant});
+  start(root, {"--name", "other", "-e", "SECRET=hunter2", "base", "--", "sleep", "1000"});
+  // The same with a user namespace (lab 05's way): its mapped root must still reach its files.
+  start(root, {"--name", "userns", "--ns", "all", "base", "--", "sh", "-c", plant});
+  fs::path containers = root.path() / "state/containers";
+  for (const char* name : {"planter", "userns"}) {
+    fs::path suid = containers / name / "upper/true";
+    REQUIRE(wait_for_setuid(suid));
+    auto ran = as_nobody({suid.string()});
+    INFO(name << ": " << ran.status << " " << ran.err);
+    CHECK(ran.status != 0);
+    CHECK(ran.err.find("Permission denied") != std::string::npos);
+  }
+  auto id = root.boxlab({"exec", "userns", "--", "id", "-u"});
+  CHECK(trim(id.out) == "0");
+  auto read = as_nobody({"cat", (containers / "other/state.json").string()});
+  CHECK(read.status != 0);
+  CHECK(read.out.find("hunter2") == std::string::npos);
+  struct stat st;
+  REQUIRE(::stat((containers / "other/state.json").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((containers / "other").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat((containers / "userns").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0710);  // search for the mapped root's group only
+  CHECK(st.st_uid == 0);
+}
