@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "net_support.hpp"
 #include "test_support.hpp"
 
 using boxlab::test::TempRoot;
@@ -114,4 +115,44 @@ TEST_CASE("other local users cannot reach a container's files or state", "[root]
   REQUIRE(::stat((containers / "userns").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0710);  // search for the mapped root's group only
   CHECK(st.st_uid == 0);
+}
+
+TEST_CASE("-p listens on 127.0.0.1 unless an address is given", "[root]") {
+  boxlab::test::enter_test_netns();
+  // A non-loopback address of this test's own network namespace, as a LAN address would be.
+  // (A veth pair: this kernel may have no dummy driver.)
+  for (std::vector<std::string> ip :
+       {std::vector<std::string>{"link", "add", "hyg0", "type", "veth", "peer", "name", "hyg1"},
+        {"addr", "add", "10.123.0.1/24", "dev", "hyg0"},
+        {"link", "set", "hyg1", "up"},
+        {"link", "set", "hyg0", "up"}}) {
+    ip.insert(ip.begin(), "ip");
+    auto r = boxlab::test::run(ip);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+  }
+  const std::uint32_t lan = 0x0a7b0001;  // 10.123.0.1
+  TempRoot root;
+  root.ensure_base_image();
+  const std::string web =
+      "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www";
+  start(root, {"--name", "local", "-p", "18191:80", "base", "--", "sh", "-c", web});
+  start(root, {"--name", "every", "-p", "0.0.0.0:18192:80", "base", "--", "sh", "-c", web});
+  auto page = [](int port, std::uint32_t address) {
+    for (int i = 0; i < 20000; ++i) {
+      std::string got = boxlab::test::http_get_local(port, address);
+      if (got.find("200 OK") != std::string::npos) return got;
+      std::this_thread::yield();
+    }
+    return std::string();
+  };
+  // Both answer on loopback (so both proxies run); only the one asked for answers on the LAN.
+  CHECK_FALSE(page(18191, INADDR_LOOPBACK).empty());
+  CHECK_FALSE(page(18192, INADDR_LOOPBACK).empty());
+  CHECK_FALSE(page(18192, lan).empty());
+  CHECK(boxlab::test::http_get_local(18191, lan).empty());  // refused: nothing listens there
+  auto st = nlohmann::json::parse(root.boxlab({"inspect", "local"}).out);
+  CHECK(st["network"]["ports"][0]["hostIp"] == "127.0.0.1");
+  st = nlohmann::json::parse(root.boxlab({"inspect", "every"}).out);
+  CHECK(st["network"]["ports"][0]["hostIp"] == "0.0.0.0");
 }

@@ -33,7 +33,7 @@ struct RunFlags {
   std::optional<std::uint64_t> cpu_shares;  // relative weight (v1 cpu.shares, v2 cpu.weight)
   std::string net;                          // "", none, host, bridge
   std::string network;                      // --network NAME (implies bridge)
-  std::vector<std::string> publish;         // -p HOST:CTR (implies bridge)
+  std::vector<std::string> publish;         // -p [ADDR:]HOST:CTR (implies bridge)
   std::vector<std::string> volumes;
   std::vector<std::string> env;
   std::string workdir;
