@@ -63,9 +63,10 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "none (own netns, only lo; the default), host (shared), bridge (veth on a "
                   "bridge, default network boxlab0)");
   run->add_option("--network", run_flags->network, "Join network NAME (implies --net bridge)");
-  run->add_option("-p,--publish", run_flags->publish,
-                  "Publish [ADDRESS:]HOSTPORT:CONTAINERPORT over TCP, on 127.0.0.1 unless ADDRESS is "
-                  "given (0.0.0.0: every interface; userspace proxy; implies bridge)")
+  run->add_option(
+         "-p,--publish", run_flags->publish,
+         "Publish [ADDRESS:]HOSTPORT:CONTAINERPORT over TCP, on 127.0.0.1 unless ADDRESS is "
+         "given (0.0.0.0: every interface; userspace proxy; implies bridge)")
       ->allow_extra_args(false);
   run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]")
       ->allow_extra_args(false);

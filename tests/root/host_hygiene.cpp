@@ -58,11 +58,19 @@ TEST_CASE("rm of '.', '..' or a path is refused by name and removes nothing", "[
   TempRoot root;
   root.ensure_base_image();
   start(root, {"--name", "keep", "base", "--", "sleep", "1000"});
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"rm", ".."}, {"rm", "."}, {"rm", "-f", ".."}, {"rm", "-f", "."},
-        {"rm", "-f", "keep/.."}, {"rm", "-f", "../state"}, {"kill", ".."}, {"inspect", ".."},
-        {"exec", "..", "--", "true"}, {"pause", ".."}, {"stats", ".."}, {"rm", "-f", ""},
-        {"rm", "-f", std::string("a\nb")}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"rm", ".."},
+                                        {"rm", "."},
+                                        {"rm", "-f", ".."},
+                                        {"rm", "-f", "."},
+                                        {"rm", "-f", "keep/.."},
+                                        {"rm", "-f", "../state"},
+                                        {"kill", ".."},
+                                        {"inspect", ".."},
+                                        {"exec", "..", "--", "true"},
+                                        {"pause", ".."},
+                                        {"stats", ".."},
+                                        {"rm", "-f", ""},
+                                        {"rm", "-f", std::string("a\nb")}}) {
     auto r = root.boxlab(args);
     INFO(args[0] << " " << args.back() << ": " << r.err);
     CHECK(r.status != 0);

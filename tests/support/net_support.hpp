@@ -82,7 +82,8 @@ inline std::vector<std::string> ipv4_addresses() {
   return out;
 }
 
-// GET / from ADDRESS:port (127.0.0.1 by default) in this namespace; the whole response, or "" on failure.
+// GET / from ADDRESS:port (127.0.0.1 by default) in this namespace; the whole response, or "" on
+// failure.
 inline std::string http_get_local(int port, std::uint32_t address = INADDR_LOOPBACK) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return "";

@@ -150,7 +150,8 @@ void Attacher::prepare() {
   for (const auto& p : request_.ports) {
     Fd s;
     in_netns(host.get(), [&] { s.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)); });
-    std::string what = "-p " + (p.host_ip == PortMap::kLoopback ? "" : ip_to_string(p.host_ip) + ":") +
+    std::string what = "-p " +
+                       (p.host_ip == PortMap::kLoopback ? "" : ip_to_string(p.host_ip) + ":") +
                        std::to_string(p.host) + ":" + std::to_string(p.container);
     if (!s) throw Error::system(what + ": socket");
     int one = 1;

@@ -48,7 +48,7 @@ struct PortMap {
   static constexpr std::uint32_t kLoopback = 0x7f000001;  // 127.0.0.1
   std::uint16_t host = 0;
   std::uint16_t container = 0;
-  std::uint32_t host_ip = kLoopback;  // host byte order; 0: every interface
+  std::uint32_t host_ip = kLoopback;              // host byte order; 0: every interface
   static PortMap parse(const std::string& spec);  // errors name "-p"
 };
 
