@@ -33,6 +33,7 @@
 #include "clone_in_cgroup.hpp"
 #include "hooks.hpp"
 #include "join_namespaces.hpp"
+#include "log_pump.hpp"
 #include "plan_child.hpp"
 
 namespace boxlab {
@@ -373,10 +374,14 @@ void Creation::plan_child() {
 // FIFO that oci create waits on for `start`.
 void Creation::open_child_fds() {
   if (o_.log_output) {
-    fsys::path log = dir() / "container.log";
-    log_fd_.reset(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    // Through a pipe to the pump, which caps the log (log_pump.hpp); it ends when the last
+    // writer does, also when this create fails later.
+    Pipe log = Pipe::create();
+    Fd dir_fd(::open(dir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     null_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!log_fd_ || !null_fd_) throw Error::system("open " + log.string());
+    if (!dir_fd || !null_fd_) throw Error::system("open the log of " + dir().string());
+    runtime::spawn_log_pump(log.read.get(), dir_fd.get(), runtime::log_max(o_.log_max));
+    log_fd_ = std::move(log.write);
     plan_.stdout_fd = log_fd_.get();
     plan_.stdin_fd = null_fd_.get();
   }

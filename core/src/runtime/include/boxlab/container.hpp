@@ -63,6 +63,7 @@ struct CreateOptions {
   bool wait_for_start = false;          // oci create: stop before exec until start()
   int console_fd = -1;                  // terminal side of a pty for the container's stdio
   bool log_output = false;              // stdout+stderr to DIR/container.log, stdin /dev/null
+  std::uint64_t log_max = 0;            // cap of the log (+ container.log.1); 0: the default
   std::filesystem::path events_file;    // append container.state events (JSON lines)
   std::optional<net::Request> network;  // join a network (bridge mode)
 };
@@ -106,6 +107,12 @@ class Runtime {
   // Returns once the container runs; errors of create come back here.
   std::string run_detached(spec::Spec spec, CreateOptions options, bool remove_on_exit);
   std::vector<ContainerState> list();
+
+  // `system prune`: what a crash left in this root. Every container whose processes are gone
+  // is removed as `rm` removes it (cgroup, address lease, veth, mounts, state dir), and mounts
+  // below the state dir that no live container holds are taken down. Live containers are not
+  // touched. Returns one line per thing removed (with dry_run: what would be removed).
+  std::vector<std::string> prune(bool dry_run);
 
  private:
   Paths paths_;

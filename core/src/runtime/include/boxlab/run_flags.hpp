@@ -41,6 +41,7 @@ struct RunFlags {
   bool read_only = false;
   std::vector<std::string> sysctls;  // --sysctl KEY=VALUE (namespaced keys only)
   std::string events;
+  std::string log_max;   // --log-max SIZE: cap of a detached container's log
   RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)
   std::string image;
   std::vector<std::string> command;
