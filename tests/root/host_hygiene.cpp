@@ -1,6 +1,12 @@
 // Host hygiene (issue 16): what a container leaves on the host is out of other local users'
 // reach, and names, ports, logs and leftovers cannot be turned against the host.
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -10,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cgroup_sweep.hpp"
+#include "leaks.hpp"
 #include "net_support.hpp"
 #include "test_support.hpp"
 
@@ -201,7 +209,7 @@ TEST_CASE("a detached container's log stays at its cap; logs shows the newest", 
   while (bytes_written(pid) < 8 * cap && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   REQUIRE(bytes_written(pid) >= 8 * cap);
-  CHECK(log_bytes(dir) <= cap + 64 * 1024);  // slack: one read of the pump in flight
+  CHECK(log_bytes(dir) <= cap + 64 * 1024);    // slack: one read of the pump in flight
   CHECK(fs::exists(dir / "container.log.1"));  // rotated: the newest output is kept
   struct stat st;
   // (container.log itself may be between its rename and its successor's creation just now.)
@@ -253,4 +261,93 @@ TEST_CASE("logs -f follows the output until the container stops", "[root]") {
   CHECK(prev == 2000);
   auto end = root.boxlab({"logs", "--tail", "1", "talk"});
   CHECK(end.out == "line-2000\n");
+}
+
+namespace {
+
+// SIGKILLs pid and waits until it is gone (a pidfd: no pid reuse).
+void kill_and_wait(int pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return;
+  ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+  pollfd p{fd, POLLIN, 0};
+  ::poll(&p, 1, 30000);
+  ::close(fd);
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+nlohmann::json state_file(const TempRoot& root, const std::string& name) {
+  std::ifstream in(root.path() / "state/containers" / name / "state.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return nlohmann::json::parse(text.str(), nullptr, false);
+}
+
+}  // namespace
+
+TEST_CASE("system prune sweeps what crashes left and leaves live containers alone", "[root]") {
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);  // orphans come here to be reaped
+  boxlab::test::enter_test_netns();
+  const std::string prefix = "prune" + std::to_string(::getpid()) + "-";
+  boxlab::test::CgroupSweep sweep(prefix);  // after the checks below
+  TempRoot root;
+  root.ensure_base_image();
+  const std::vector<std::string> limits = {"--net", "bridge", "--memory", "32m", "base"};
+  auto run_d = [&](const std::string& name, const std::vector<std::string>& tail) {
+    std::vector<std::string> args = {"--name", prefix + name};
+    args.insert(args.end(), limits.begin(), limits.end());
+    args.insert(args.end(), tail.begin(), tail.end());
+    start(root, args);
+  };
+  run_d("live", {"--", "sleep", "1000"});
+  // A boxlab killed in the middle of create (after the clone): cgroup, lease, state left.
+  ::setenv("BOXLAB_FAULT", "create.clone", 1);
+  auto crashed = root.boxlab({"run", "-d", "--name", prefix + "crash", "--net", "bridge",
+                              "--memory", "32m", "base", "--", "sleep", "1000"});
+  ::unsetenv("BOXLAB_FAULT");
+  REQUIRE(crashed.status != 0);
+  auto crash_state = state_file(root, prefix + "crash");
+  if (crash_state.is_object()) kill_and_wait(crash_state.value("creatorPid", 0));
+  // A container whose keeper and processes were all SIGKILLed (a crash of the machine's
+  // session): its state says running, its cgroup and lease stay.
+  run_d("dead", {"--", "sleep", "1000"});
+  auto dead = state_file(root, prefix + "dead");
+  kill_and_wait(dead.value("creatorPid", 0));
+  kill_and_wait(dead.value("pid", 0));
+  // A mount below the state dir that no container records.
+  fs::path ghost = root.path() / "state/containers" / (prefix + "ghost");
+  fs::create_directories(ghost / "rootfs");
+  REQUIRE(::mount("tmpfs", (ghost / "rootfs").c_str(), "tmpfs", 0, "size=1m") == 0);
+  REQUIRE_FALSE(boxlab::test::cgroups_named(prefix + "dead-").empty());
+
+  auto dry = root.boxlab({"system", "prune", "--dry-run"});
+  INFO(dry.out << dry.err);
+  CHECK(dry.status == 0);
+  CHECK(dry.out.find("would remove container " + prefix + "dead (cgroup boxlab-" + prefix +
+                     "dead-") != std::string::npos);
+  CHECK(fs::exists(root.path() / "state/containers" / (prefix + "dead")));  // dry: all still there
+  CHECK_FALSE(boxlab::test::mounts_below(ghost).empty());
+
+  auto pruned = root.boxlab({"system", "prune"});
+  INFO(pruned.out << pruned.err);
+  CHECK(pruned.status == 0);
+  CHECK(pruned.out.find("unmounted " + (ghost / "rootfs").string()) != std::string::npos);
+  for (const char* name : {"crash", "dead", "ghost"}) {
+    CHECK(pruned.out.find("removed container " + prefix + name) != std::string::npos);
+    CHECK_FALSE(fs::exists(root.path() / "state/containers" / (prefix + name)));
+    CHECK(boxlab::test::cgroups_named(prefix + name + "-").empty());
+  }
+  CHECK(boxlab::test::mounts_below(ghost).empty());
+  CHECK(pruned.out.find(prefix + "live") == std::string::npos);
+  // Only the live container's lease is left; it still runs and answers.
+  std::string leases = boxlab::churn::leases_of(root.path());
+  CHECK(leases.find(prefix + "live") != std::string::npos);
+  CHECK(leases.find(prefix + "dead") == std::string::npos);
+  CHECK(leases.find(prefix + "crash") == std::string::npos);
+  CHECK(trim(ps_names(root)) == prefix + "live");
+  CHECK(root.boxlab({"exec", prefix + "live", "--", "true"}).status == 0);
+  CHECK_FALSE(boxlab::test::cgroups_named(prefix + "live-").empty());
+  auto again = root.boxlab({"system", "prune"});
+  CHECK(again.out == "nothing to prune\n");
 }

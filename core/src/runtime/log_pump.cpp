@@ -55,7 +55,8 @@ void write_all(int fd, const char* data, size_t len) {
   std::uint64_t half = max / 2 > 0 ? max / 2 : 1;
   int log = open_log(dir, 0);
   struct stat st;
-  std::uint64_t size = log >= 0 && ::fstat(log, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  std::uint64_t size =
+      log >= 0 && ::fstat(log, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   for (;;) {
     ssize_t n = ::read(in, g_buf, sizeof g_buf);
     if (n < 0 && errno == EINTR) continue;

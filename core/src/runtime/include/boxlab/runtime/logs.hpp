@@ -20,8 +20,7 @@ std::string last_lines(std::string_view text, std::size_t n);
 // After read_log: hands each new piece of output to `out` as the container writes it, across
 // rotations, until `running()` says the container has stopped and everything is read. Polls
 // (the log lives on a tmpfs; a follower has no other way to learn of a rename).
-void follow_log(const std::filesystem::path& dir,
-                const std::function<void(std::string_view)>& out,
+void follow_log(const std::filesystem::path& dir, const std::function<void(std::string_view)>& out,
                 const std::function<bool()>& running);
 
 }  // namespace boxlab::runtime
