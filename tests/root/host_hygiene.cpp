@@ -351,3 +351,36 @@ TEST_CASE("system prune sweeps what crashes left and leaves live containers alon
   auto again = root.boxlab({"system", "prune"});
   CHECK(again.out == "nothing to prune\n");
 }
+
+TEST_CASE("--events is opened once, never through a symlink", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path target = root.path() / "victim";
+  { std::ofstream(target) << "keep\n"; }
+  fs::path link = root.path() / "events.jsonl";
+  fs::create_symlink(target, link);
+  auto r = root.boxlab({"run", "--rm", "--events", link.string(), "base", "true"});
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("is a symlink") != std::string::npos);
+  std::ifstream in(target);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(content == "keep\n");                                // nothing written through the link
+  CHECK(trim(root.boxlab({"ps", "-a", "-q"}).out).empty());  // and nothing left behind
+
+  // A real file: the events of the whole life land in it, also from other boxlab processes;
+  // swapped for a link after create, it is not followed (rm writes nowhere else).
+  fs::path events = root.path() / "real.jsonl";
+  start(root, {"--name", "ev", "--events", events.string(), "base", "--", "sleep", "1000"});
+  fs::rename(events, root.path() / "moved.jsonl");
+  fs::create_symlink(target, events);
+  auto rm = root.boxlab({"rm", "-f", "ev"});
+  INFO(rm.err);
+  CHECK(rm.status == 0);
+  std::ifstream again(target);
+  std::string after((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  CHECK(after == "keep\n");
+  std::ifstream moved(root.path() / "moved.jsonl");
+  std::string lines((std::istreambuf_iterator<char>(moved)), std::istreambuf_iterator<char>());
+  CHECK(lines.find("\"status\":\"running\"") != std::string::npos);
+}

@@ -174,6 +174,7 @@ class Creation {
 
   const fsys::path& dir() const { return dir_; }
   Fd take_pidfd() { return std::move(undo_.pidfd); }
+  std::optional<events::FileWriter> take_events() { return std::move(events_); }
 
  private:
   void make_cgroup();
@@ -205,12 +206,15 @@ class Creation {
   Fd log_fd_, null_fd_;
   Pipe sync_, report_;
   Fd start_fifo_;
+  std::optional<events::FileWriter> events_;  // opened once, first: a bad path fails early
   pid_t pid_ = -1;
   bool placed_ = false;  // cloned straight into its cgroup
   bool stopped_for_start_ = false;
 };
 
 void Creation::prepare_dir() {
+  st_.created_mono_ns = events::monotonic_ns();  // the origin of the events' times
+  if (!o_.events_file.empty()) events_.emplace(o_.events_file, st_.created_mono_ns);
   make_dirs(dir_.parent_path(), 0711);
   if (::mkdir(dir_.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("the name '" + name_ + "' is already in use");
@@ -280,8 +284,8 @@ void Creation::record_creating() {
   st.status = Status::creating;
   st.creator_pid = ::getpid();
   st.created = runtime::now_rfc3339();
-  st.created_mono_ns = events::monotonic_ns();
   st.events_file = o_.events_file;
+  if (events_) st.events_file_id = events_->id();
   st.bundle = o_.bundle;
   st.new_namespaces = ns_;
   if (o_.image) st.image = *o_.image;
@@ -493,11 +497,9 @@ void Creation::record_state() {
   for (NsKind k : kAllNsKinds)
     if (auto ino = ns_inode(pid_, k)) st.namespaces[std::string(ns_oci_name(k))] = *ino;
   runtime::save_state(dir(), st);
-  if (!o_.events_file.empty()) {
-    events::FileWriter(o_.events_file, st.created_mono_ns)
-        .emit("container.state",
-              events::container_state(st.id, st.name, status_name(st.status), st.pid));
-  }
+  if (events_)
+    events_->emit("container.state",
+                  events::container_state(st.id, st.name, status_name(st.status), st.pid));
   fault_point("create.done");
   undo_.armed = false;
   if (network_) network_->commit();
@@ -533,6 +535,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     c.record_state();
     Container container(*this, c.dir());
     container.pidfd_ = c.take_pidfd();
+    container.events_ = c.take_events();
     return container;
   });
   if (start_now) {

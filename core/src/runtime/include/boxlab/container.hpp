@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/namespaces.hpp"
 #include "boxlab/net.hpp"
@@ -37,6 +38,7 @@ struct ContainerState {
   std::string created;                   // RFC 3339
   std::int64_t created_mono_ns = 0;      // CLOCK_MONOTONIC at creation: origin of event times
   std::filesystem::path events_file;     // where container.state events go, if anywhere
+  events::FileId events_file_id;         // the file create() opened there (never another)
   std::string image;                     // for `run`
   std::string image_digest;              // its manifest digest when created (commit, diff)
   std::filesystem::path bundle;          // for `oci`
@@ -150,9 +152,15 @@ class Container {
 
  private:
   friend class Runtime;
+  // A container.state event in the container's events file, if it has one: through the writer
+  // create() opened, or the same file reopened (nothing when it is gone or was replaced).
+  void emit_state(const ContainerState& st, std::string_view status,
+                  std::optional<std::int64_t> pid = {}, std::optional<int> exit_code = {});
   Runtime* runtime_;
   std::filesystem::path dir_;
   Fd pidfd_;  // from create, or opened by pidfd()
+  std::optional<events::FileWriter> events_;
+
  public:
   Container(Container&& other) noexcept = default;
   Container& operator=(Container&&) = delete;
