@@ -133,7 +133,7 @@ TEST_CASE("other local users cannot reach a container's files or state", "[root]
   CHECK(st.st_uid == 0);
 }
 
-TEST_CASE("-p listens on 127.0.0.1 unless an address is given", "[root]") {
+TEST_CASE("published ports listen on 127.0.0.1 unless -p names an address", "[root]") {
   boxlab::test::enter_test_netns();
   // A non-loopback address of this test's own network namespace, as a LAN address would be.
   // (A veth pair: this kernel may have no dummy driver.)
@@ -352,7 +352,7 @@ TEST_CASE("system prune sweeps what crashes left and leaves live containers alon
   CHECK(again.out == "nothing to prune\n");
 }
 
-TEST_CASE("--events is opened once, never through a symlink", "[root]") {
+TEST_CASE("the events file is opened once, never through a symlink", "[root]") {
   TempRoot root;
   root.ensure_base_image();
   fs::path target = root.path() / "victim";

@@ -9,6 +9,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fs/mount_plan.hpp"
 #include "boxlab/namespaces.hpp"
+#include "boxlab/runtime/logs.hpp"
 #include "boxlab/sys/names.hpp"
 #include "test_support.hpp"
 
@@ -95,4 +96,14 @@ TEST_CASE("container and network names are never paths, and errors name the rule
   CHECK_THAT(name_problem("a b"), Catch::Contains("' ' is not allowed"));
   CHECK_THROWS_WITH(boxlab::sys::validate_name("container", "a\nb"),
                     "invalid container name 'a\\x0ab': control characters are not allowed (0x0a)");
+}
+
+TEST_CASE("logs --tail takes whole lines from the end") {
+  using boxlab::runtime::last_lines;
+  CHECK(last_lines("a\nb\nc\n", 2) == "b\nc\n");
+  CHECK(last_lines("a\nb\nc", 2) == "b\nc");  // an unfinished last line counts
+  CHECK(last_lines("a\nb\n", 5) == "a\nb\n");
+  CHECK(last_lines("a\nb\n", 0).empty());
+  CHECK(last_lines("", 3).empty());
+  CHECK(last_lines("only\n", 1) == "only\n");
 }
