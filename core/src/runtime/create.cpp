@@ -213,8 +213,6 @@ class Creation {
 };
 
 void Creation::prepare_dir() {
-  st_.created_mono_ns = events::monotonic_ns();  // the origin of the events' times
-  if (!o_.events_file.empty()) events_.emplace(o_.events_file, st_.created_mono_ns);
   make_dirs(dir_.parent_path(), 0711);
   if (::mkdir(dir_.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("the name '" + name_ + "' is already in use");
@@ -222,6 +220,8 @@ void Creation::prepare_dir() {
   }
   undo_.dir = dir_;
   make_private(dir_, spec::root_shift(spec_));
+  st_.created_mono_ns = events::monotonic_ns();  // the origin of the events' times
+  if (!o_.events_file.empty()) events_.emplace(o_.events_file, st_.created_mono_ns);
   lock_.emplace(dir_);
   fault_point("create.dir");
   ns_ = spec_.namespace_set();
