@@ -31,15 +31,14 @@ void add_system_commands(CLI::App& app, const Globals& globals, int& exit_code) 
       std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));
       std::cout.flush();
     };
-    print(runtime::read_log(c.dir(), logs_flags->tail));
-    if (logs_flags->follow)
-      runtime::follow_log(c.dir(), print, [&c] {
-        try {
-          return c.state().status != Status::stopped;
-        } catch (const Error&) {
-          return false;  // removed meanwhile
-        }
-      });
+    if (!logs_flags->follow) return print(runtime::read_log(c.dir(), logs_flags->tail));
+    runtime::follow_log(c.dir(), logs_flags->tail, print, [&c] {
+      try {
+        return c.state().status != Status::stopped;
+      } catch (const Error&) {
+        return false;  // removed meanwhile
+      }
+    });
   });
 
   // system prune

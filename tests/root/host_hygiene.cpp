@@ -197,7 +197,7 @@ std::uint64_t log_bytes(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("a detached container's log stays at its cap; logs shows the newest", "[root]") {
+TEST_CASE("a detached container's log stays at its cap and logs shows the newest", "[root]") {
   TempRoot root;
   root.ensure_base_image();
   const fs::path dir = root.path() / "state/containers/chatty";
@@ -253,6 +253,7 @@ TEST_CASE("logs -f follows the output until the container stops", "[root]") {
   std::istringstream in(r.out);
   int prev = 0;
   for (std::string line; std::getline(in, line);) {
+    INFO(line);
     REQUIRE(line.rfind("line-", 0) == 0);
     int n = std::stoi(line.substr(5));
     CHECK(n > prev);

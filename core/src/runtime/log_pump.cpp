@@ -76,8 +76,9 @@ void write_all(int fd, const char* data, size_t len) {
       bool rotate = false;
       if (rest > room) {
         // Full: end this half after its last whole line that fits, so both halves hold whole
-        // lines (cut mid-line only when no line end fits at all).
-        chunk = room;
+        // lines. A line that does not fit starts the next half; only a line longer than a
+        // whole half is cut.
+        chunk = size > 0 ? 0 : room;
         for (size_t i = room; i > 0; --i)
           if (g_buf[off + i - 1] == '\n') {
             chunk = i;

@@ -66,11 +66,19 @@ std::string read_log(const fsys::path& dir, std::optional<std::size_t> lines) {
   return lines ? last_lines(text, *lines) : text;
 }
 
-void follow_log(const fsys::path& dir, const std::function<void(std::string_view)>& out,
+void follow_log(const fsys::path& dir, std::optional<std::size_t> lines,
+                const std::function<void(std::string_view)>& out,
                 const std::function<bool()>& running) {
   fsys::path path = dir / kLogFile;
+  // What is there first, then on from the very offset it ended at in the same open file: no
+  // output written meanwhile is skipped.
+  // The older half first: a rotation in between then loses a half (as the cap may anyway)
+  // rather than showing one twice.
+  std::string text;
+  if (Fd old = open_log(dir / kOldLogFile)) text = read_rest(old.get(), dir / kOldLogFile);
   Fd fd = open_log(path);
-  if (fd) ::lseek(fd.get(), 0, SEEK_END);  // read_log showed what is there
+  if (fd) text += read_rest(fd.get(), path);
+  out(lines ? last_lines(text, *lines) : text);
   bool last_look = false;
   for (;;) {
     bool was_running = running();  // asked first: output written before it stopped is read next

@@ -17,10 +17,11 @@ std::string read_log(const std::filesystem::path& dir, std::optional<std::size_t
 // The last n lines of text (a last line without '\n' counts as one).
 std::string last_lines(std::string_view text, std::size_t n);
 
-// After read_log: hands each new piece of output to `out` as the container writes it, across
-// rotations, until `running()` says the container has stopped and everything is read. Polls
-// (the log lives on a tmpfs; a follower has no other way to learn of a rename).
-void follow_log(const std::filesystem::path& dir, const std::function<void(std::string_view)>& out,
+// What read_log shows, then each new piece of output as the container writes it (to `out`),
+// across rotations, until `running()` says the container has stopped and everything is read.
+// Polls (the log lives on a tmpfs; a follower has no other way to learn of a rename).
+void follow_log(const std::filesystem::path& dir, std::optional<std::size_t> lines,
+                const std::function<void(std::string_view)>& out,
                 const std::function<bool()>& running);
 
 }  // namespace boxlab::runtime
