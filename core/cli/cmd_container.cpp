@@ -63,8 +63,10 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "none (own netns, only lo; the default), host (shared), bridge (veth on a "
                   "bridge, default network boxlab0)");
   run->add_option("--network", run_flags->network, "Join network NAME (implies --net bridge)");
-  run->add_option("-p,--publish", run_flags->publish,
-                  "Publish HOSTPORT:CONTAINERPORT over TCP (userspace proxy; implies bridge)")
+  run->add_option(
+         "-p,--publish", run_flags->publish,
+         "Publish [ADDRESS:]HOSTPORT:CONTAINERPORT over TCP, on 127.0.0.1 unless ADDRESS is "
+         "given (0.0.0.0: every interface; userspace proxy; implies bridge)")
       ->allow_extra_args(false);
   run->add_option("-v,--volume", run_flags->volumes, "Bind mount SRC:DST[:ro]")
       ->allow_extra_args(false);
@@ -78,6 +80,9 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "Set a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*, ...)")
       ->allow_extra_args(false);
   run->add_option("--events", run_flags->events, "Append container.state events (JSON lines)");
+  run->add_option("--log-max", run_flags->log_max,
+                  "Cap of a detached container's log, e.g. 256k (default 1M, or BOXLAB_LOG_MAX); "
+                  "the newest output is kept");
   run->add_option("--cap-add", run_flags->security.cap_add, "Add a capability (NAME or ALL)")
       ->allow_extra_args(false);
   run->add_option("--cap-drop", run_flags->security.cap_drop, "Drop a capability (NAME or ALL)")

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -389,11 +390,31 @@ struct HeldNetns {
   std::string path() const { return "/proc/" + std::to_string(pid) + "/ns/net"; }
 };
 
+// Runs fn on a thread of its own in held's network namespace (this thread's stays as it is).
+void in_netns_of(const HeldNetns& held, const std::function<void()>& fn) {
+  std::thread([&] {
+    int fd = open(held.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && setns(fd, CLONE_NEWNET) == 0) fn();
+    if (fd >= 0) close(fd);
+  }).join();
+}
+
 TEST_CASE("host-netns puts the bridge, host veth ends and proxies in that namespace", "[root]") {
   boxlab::test::enter_test_netns();
   TempRoot root;
   root.ensure_base_image();
   HeldNetns held;
+  // Its lo is down (a fresh namespace): bring it up from here, so 127.0.0.1 exists there for
+  // the published port to listen on.
+  in_netns_of(held, [] {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "lo");
+    ioctl(s, SIOCGIFFLAGS, &ifr);
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    ioctl(s, SIOCSIFFLAGS, &ifr);
+    close(s);
+  });
   auto links_before = boxlab::test::link_names();
   std::vector<std::string> args = {"--host-netns", held.path(), "run",      "-d",   "--name",
                                    "web",          "-p",        "18084:80", "base", "--"};
@@ -411,21 +432,7 @@ TEST_CASE("host-netns puts the bridge, host veth ends and proxies in that namesp
   CHECK(topo["bridges"][0]["present"] == true);
   CHECK(topo["bridges"][0]["ports"].size() == 1);
   std::string page;
-  std::thread([&] {
-    int fd = open(held.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && setns(fd, CLONE_NEWNET) == 0) {
-      // Its lo is down (a fresh namespace): bring it up from here.
-      int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      ifreq ifr{};
-      std::strcpy(ifr.ifr_name, "lo");
-      ioctl(s, SIOCGIFFLAGS, &ifr);
-      ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-      ioctl(s, SIOCSIFFLAGS, &ifr);
-      close(s);
-      page = wait_for_page(18084);
-    }
-    if (fd >= 0) close(fd);
-  }).join();
+  in_netns_of(held, [&] { page = wait_for_page(18084); });
   CHECK(page.find("hello-from-web") != std::string::npos);
   CHECK(boxlab::test::http_get_local(18084).empty());
   REQUIRE(root.boxlab({"--host-netns", held.path(), "rm", "-f", "web"}).status == 0);

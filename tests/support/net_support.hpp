@@ -82,8 +82,9 @@ inline std::vector<std::string> ipv4_addresses() {
   return out;
 }
 
-// GET / from 127.0.0.1:port in this namespace; the whole response, or "" on failure.
-inline std::string http_get_local(int port) {
+// GET / from ADDRESS:port (127.0.0.1 by default) in this namespace; the whole response, or "" on
+// failure.
+inline std::string http_get_local(int port, std::uint32_t address = INADDR_LOOPBACK) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return "";
   timeval tv{10, 0};
@@ -91,7 +92,7 @@ inline std::string http_get_local(int port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(address);
   std::string out;
   if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     const char req[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";

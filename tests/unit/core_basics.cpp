@@ -9,6 +9,8 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fs/mount_plan.hpp"
 #include "boxlab/namespaces.hpp"
+#include "boxlab/runtime/logs.hpp"
+#include "boxlab/sys/names.hpp"
 #include "test_support.hpp"
 
 TEST_CASE("Error renders context, message and errno on one line") {
@@ -76,4 +78,32 @@ TEST_CASE("the CLI rejects bad flags with one line and a non-zero exit") {
   auto nothing = boxlab::test::run({BOXLAB_BIN});
   CHECK(nothing.status != 0);
   CHECK_FALSE(std::filesystem::exists("/nonexistent-boxlab-root"));
+}
+
+TEST_CASE("container and network names are never paths, and errors name the rule") {
+  using boxlab::sys::name_problem;
+  CHECK(name_problem("web-1.example_2").empty());
+  CHECK(name_problem(std::string(64, 'a')).empty());
+  CHECK_THAT(name_problem(""), Catch::Contains("empty"));
+  CHECK_THAT(name_problem("."), Catch::Contains("'.' and '..'"));
+  CHECK_THAT(name_problem(".."), Catch::Contains("'.' and '..'"));
+  CHECK_THAT(name_problem("a/b"), Catch::Contains("'/' is not allowed"));
+  CHECK_THAT(name_problem("../x"), Catch::Contains("'/' is not allowed"));
+  CHECK_THAT(name_problem(std::string(65, 'a')), Catch::Contains("at most 64 characters, not 65"));
+  CHECK_THAT(name_problem("a\tb"), Catch::Contains("control characters are not allowed (0x09)"));
+  CHECK_THAT(name_problem("a\x7f"), Catch::Contains("control characters"));
+  CHECK_THAT(name_problem(".hidden"), Catch::Contains("starts with a letter or digit"));
+  CHECK_THAT(name_problem("a b"), Catch::Contains("' ' is not allowed"));
+  CHECK_THROWS_WITH(boxlab::sys::validate_name("container", "a\nb"),
+                    "invalid container name 'a\\x0ab': control characters are not allowed (0x0a)");
+}
+
+TEST_CASE("logs --tail takes whole lines from the end") {
+  using boxlab::runtime::last_lines;
+  CHECK(last_lines("a\nb\nc\n", 2) == "b\nc\n");
+  CHECK(last_lines("a\nb\nc", 2) == "b\nc");  // an unfinished last line counts
+  CHECK(last_lines("a\nb\n", 5) == "a\nb\n");
+  CHECK(last_lines("a\nb\n", 0).empty());
+  CHECK(last_lines("", 3).empty());
+  CHECK(last_lines("only\n", 1) == "only\n");
 }

@@ -55,8 +55,23 @@ TEST_CASE("port specs: HOSTPORT:CONTAINERPORT over tcp") {
   CHECK(p.host == 8080);
   CHECK(p.container == 80);
   CHECK(PortMap::parse("1:65535/tcp").container == 65535);
-  for (std::string bad : {"80", "0:80", "80:0", "65536:80", ":80", "a:b", "80:80:80", "-1:80"})
+  for (std::string bad : {"80", "0:80", "80:0", "65536:80", ":80", "a:b", "-1:80", "1.2.3.4:80"})
     CHECK(error_of([&] { PortMap::parse(bad); }) ==
           "-p " + bad + ": expected HOSTPORT:CONTAINERPORT with ports 1-65535");
   CHECK(error_of([] { PortMap::parse("53:53/udp"); }) == "-p 53:53/udp: only tcp is supported");
+}
+
+TEST_CASE("port specs listen on 127.0.0.1 unless an address is given") {
+  CHECK(PortMap::parse("8080:80").host_ip == 0x7f000001);
+  PortMap any = PortMap::parse("0.0.0.0:8080:80/tcp");
+  CHECK(any.host_ip == 0);
+  CHECK(any.host == 8080);
+  CHECK(any.container == 80);
+  CHECK(PortMap::parse("10.1.2.3:8080:80").host_ip == 0x0a010203);
+  CHECK(error_of([] { PortMap::parse("80:80:80"); }) ==
+        "-p 80:80:80: '80' is not an IPv4 address (0.0.0.0 for every interface)");
+  CHECK(error_of([] { PortMap::parse(":8080:80"); }) ==
+        "-p :8080:80: '' is not an IPv4 address (0.0.0.0 for every interface)");
+  CHECK(error_of([] { PortMap::parse("0.0.0.0:8080:x"); }) ==
+        "-p 0.0.0.0:8080:x: expected HOSTPORT:CONTAINERPORT with ports 1-65535");
 }

@@ -72,7 +72,10 @@ Fd host_netns() {
 nlohmann::json Attachment::to_json() const {
   nlohmann::json ports_json = nlohmann::json::array();
   for (const auto& p : ports)
-    ports_json.push_back({{"host", p.host}, {"container", p.container}, {"protocol", "tcp"}});
+    ports_json.push_back({{"host", p.host},
+                          {"container", p.container},
+                          {"protocol", "tcp"},
+                          {"hostIp", ip_to_string(p.host_ip)}});
   return {{"network", network},
           {"bridge", bridge},
           {"address", ip_to_string(address)},
@@ -96,7 +99,8 @@ Attachment Attachment::from_json(const nlohmann::json& j) {
   a.host_veth = j.value("hostVeth", "");
   a.host_netns = j.value("hostNetns", std::uint64_t{0});
   for (const auto& p : j.value("ports", nlohmann::json::array()))
-    a.ports.push_back({p.at("host").get<std::uint16_t>(), p.at("container").get<std::uint16_t>()});
+    a.ports.push_back({p.at("host").get<std::uint16_t>(), p.at("container").get<std::uint16_t>(),
+                       parse_ip(p.value("hostIp", std::string("0.0.0.0")))});
   a.proxy_pid = j.value("proxyPid", 0);
   a.proxy_start_time = j.value("proxyStartTime", std::uint64_t{0});
   return a;
@@ -146,14 +150,16 @@ void Attacher::prepare() {
   for (const auto& p : request_.ports) {
     Fd s;
     in_netns(host.get(), [&] { s.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)); });
-    std::string what = "-p " + std::to_string(p.host) + ":" + std::to_string(p.container);
+    std::string what = "-p " +
+                       (p.host_ip == PortMap::kLoopback ? "" : ip_to_string(p.host_ip) + ":") +
+                       std::to_string(p.host) + ":" + std::to_string(p.container);
     if (!s) throw Error::system(what + ": socket");
     int one = 1;
     ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(p.host);
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    addr.sin_addr.s_addr = htonl(p.host_ip);  // 127.0.0.1 unless an address was given
     if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
       throw Error::system(what + ": host port " + std::to_string(p.host));
     if (::listen(s.get(), 64) != 0) throw Error::system(what + ": listen");

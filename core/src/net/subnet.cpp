@@ -61,6 +61,20 @@ PortMap PortMap::parse(const std::string& spec) {
     if (text.substr(slash + 1) != "tcp") throw Error("-p " + spec + ": only tcp is supported");
     text = text.substr(0, slash);
   }
+  std::uint32_t host_ip = kLoopback;
+  // ADDRESS:HOST:CONTAINER: the address is everything before the second-to-last colon.
+  if (auto last = text.rfind(':'); last != std::string::npos && last > 0) {
+    if (auto first = text.rfind(':', last - 1); first != std::string::npos) {
+      std::string address = text.substr(0, first);
+      try {
+        host_ip = parse_ip(address);
+      } catch (const Error&) {
+        throw Error("-p " + spec + ": '" + address +
+                    "' is not an IPv4 address (0.0.0.0 for every interface)");
+      }
+      text = text.substr(first + 1);
+    }
+  }
   auto colon = text.find(':');
   unsigned long host = 0, container = 0;
   if (colon == std::string::npos ||
@@ -68,7 +82,7 @@ PortMap PortMap::parse(const std::string& spec) {
       !parse_uint(std::string_view(text).substr(colon + 1), 65535, container) || host == 0 ||
       container == 0)
     throw Error("-p " + spec + ": expected HOSTPORT:CONTAINERPORT with ports 1-65535");
-  return {static_cast<std::uint16_t>(host), static_cast<std::uint16_t>(container)};
+  return {static_cast<std::uint16_t>(host), static_cast<std::uint16_t>(container), host_ip};
 }
 
 }  // namespace boxlab::net

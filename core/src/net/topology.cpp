@@ -111,6 +111,7 @@ nlohmann::json topology(const Paths& paths, const std::vector<TopologyMember>& c
       for (const auto& p : a.ports)
         j["ports"].push_back(
             {{"host", p.host},
+             {"hostIp", ip_to_string(p.host_ip)},
              {"container", p.container},
              {"protocol", "tcp"},
              {"containerName", st.name},

@@ -18,6 +18,7 @@
 #include "boxlab/file.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/descendants.hpp"
+#include "boxlab/sys/names.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "hooks.hpp"
 
@@ -25,6 +26,16 @@ namespace boxlab {
 namespace fsys = std::filesystem;
 
 Container::Container(Runtime& runtime, fsys::path dir) : runtime_(&runtime), dir_(std::move(dir)) {}
+
+void Container::emit_state(const ContainerState& st, std::string_view status,
+                           std::optional<std::int64_t> pid, std::optional<int> exit_code) {
+  if (st.events_file.empty()) return;
+  if (!events_)
+    events_ = events::FileWriter::reopen(st.events_file, st.created_mono_ns, st.events_file_id);
+  if (events_)
+    events_->emit("container.state",
+                  events::container_state(st.id, st.name, status, pid, exit_code));
+}
 
 ContainerState Container::state() {
   ContainerState st = runtime::load_state(dir_);
@@ -44,6 +55,9 @@ int Container::pidfd() {
   if (st.status == Status::stopped || st.pid <= 0)
     throw Error(ErrorKind::conflict, "container " + st.name + " is not running");
   Fd fd(sys::pidfd_open(st.pid));
+  // No pidfd to be had: the process is gone, whatever its pid names now.
+  if (!fd && errno == ESRCH)
+    throw Error(ErrorKind::conflict, "container " + st.name + " is not running");
   if (!fd) throw Error::system("pidfd_open " + std::to_string(st.pid));
   // The pid could have been reused between the check and the open: check again.
   if (!runtime::process_alive(st.pid, st.pid_start_time)) {
@@ -67,8 +81,11 @@ void Container::start() {
     runtime::run_hooks(hooks.start_container, "startContainer", runtime::oci_state(st, "created"),
                        runtime::HookPlace::inside, st.pid);
   } catch (const Error& e) {
-    // The spec: stop the container; `delete` follows.
-    ::kill(st.pid, SIGKILL);
+    // The spec: stop the container; `delete` follows. By pidfd: gone already is fine.
+    try {
+      sys::pidfd_send_signal(pidfd(), SIGKILL);
+    } catch (const Error&) {
+    }
     throw Error(ErrorKind::exec_failed, "start container " + st.name + ": " + e.what());
   }
   char go = 1;
@@ -77,9 +94,7 @@ void Container::start() {
   st.status = Status::running;
   runtime::save_state(dir_, st);
   runtime::run_hooks_warn(hooks.poststart, "poststart", runtime::oci_state(st, "running"));
-  if (!st.events_file.empty())
-    events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state", events::container_state(st.id, st.name, "running", st.pid));
+  emit_state(st, "running", st.pid);
 }
 
 static cgroup::Cgroup cgroup_of(const ContainerState& st) {
@@ -147,9 +162,7 @@ int Container::wait(bool record_exit) {
   st.status = Status::stopped;
   st.exit_code = *code;
   if (record_exit) runtime::save_state(dir_, st);
-  if (!st.events_file.empty())
-    events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state", events::container_state(st.id, st.name, "stopped", st.pid, *code));
+  emit_state(st, "stopped", st.pid, *code);
   return *code;
 }
 
@@ -174,9 +187,11 @@ void Container::remove(bool force) {
       throw Error(ErrorKind::conflict, "cannot remove container " + st.name + ": it is " +
                                            std::string(status_name(st.status)) +
                                            " (stop it first, or use force)");
-    std::vector<pid_t> extra;
+    // Without a pid namespace its processes do not die with the first one; without a cgroup
+    // only parentage finds them. Held as pidfds, checked against /proc: never a reused pid.
+    std::vector<Fd> extra;
     if (!st.new_namespaces.has(NsKind::pid) && st.cgroup.is_null())
-      extra = sys::descendants(st.pid);
+      extra = sys::descendant_pidfds(st.pid);
     int fd = -1;
     try {
       fd = pidfd();
@@ -187,16 +202,14 @@ void Container::remove(bool force) {
     if (!st.cgroup.is_null()) cgroup::Cgroup::open(st.cgroup).kill_all();
     if (fd >= 0) {
       sys::pidfd_send_signal(fd, SIGKILL);
-      for (pid_t p : extra) ::kill(p, SIGKILL);
+      for (const Fd& p : extra) sys::pidfd_send_signal(p.get(), SIGKILL);
       if (!sys::pidfd_wait_exit(fd, 10000))
         throw Error("remove container " + st.name + ": process " + std::to_string(st.pid) +
                     " did not exit after SIGKILL");
       sys::pidfd_reap(fd, true);
     }
     fault_point("remove.killed");
-    if (!st.events_file.empty())
-      events::FileWriter(st.events_file, st.created_mono_ns)
-          .emit("container.state", events::container_state(st.id, st.name, "stopped", st.pid));
+    emit_state(st, "stopped", st.pid);
   }
   if (!st.cgroup.is_null()) {
     with_context("remove container " + st.name, [&] {
@@ -217,18 +230,17 @@ void Container::remove(bool force) {
   }
   with_context("remove container " + st.name, [&] { remove_tree(dir_); });
   runtime::run_hooks_warn(st.spec.hooks.poststop, "poststop", runtime::oci_state(st, "stopped"));
-  if (!st.events_file.empty())
-    events::FileWriter(st.events_file, st.created_mono_ns)
-        .emit("container.state", events::container_state(st.id, st.name, "removed"));
+  emit_state(st, "removed");
 }
 
 Container Runtime::open(const std::string& name_or_id) {
+  // Every verb that takes a NAME comes here: a name that is not one (.., /, control
+  // characters) never becomes a path below the state dir (`rm ..` once removed all of it).
+  sys::validate_name("container", name_or_id);
   fsys::path dir = containers_dir() / name_or_id;
-  if (!name_or_id.empty() && name_or_id.find('/') == std::string::npos &&
-      fsys::exists(dir / "state.json"))
-    return Container(*this, dir);
+  if (fsys::exists(dir / "state.json")) return Container(*this, dir);
   std::vector<fsys::path> matches;
-  if (!name_or_id.empty() && fsys::exists(containers_dir())) {
+  if (fsys::exists(containers_dir())) {
     for (const auto& entry : fsys::directory_iterator(containers_dir())) {
       try {
         auto st = runtime::load_state(entry.path());
@@ -241,8 +253,7 @@ Container Runtime::open(const std::string& name_or_id) {
   if (matches.size() > 1)
     throw Error(ErrorKind::bad_input, "'" + name_or_id + "' matches more than one container id");
   // A dir without state.json is a create that died before writing any: still removable.
-  if (fsys::is_directory(dir) && name_or_id.find('/') == std::string::npos && !name_or_id.empty())
-    return Container(*this, dir);
+  if (fsys::is_directory(dir)) return Container(*this, dir);
   throw Error(ErrorKind::not_found, "no such container: " + name_or_id);
 }
 

@@ -33,23 +33,36 @@
 #include "clone_in_cgroup.hpp"
 #include "hooks.hpp"
 #include "join_namespaces.hpp"
+#include "log_pump.hpp"
 #include "plan_child.hpp"
 
 namespace boxlab {
 namespace {
 namespace fsys = std::filesystem;
 
-// A user namespace's root is an unprivileged host uid: it must be able to walk to its rootfs.
-void check_traversable(const fsys::path& path) {
+// A user namespace's root is an unprivileged host uid (and gid): it must be able to walk to its
+// rootfs. Owner bits count for `uid`, group bits for `gid`, the rest for everyone else.
+void check_traversable(const fsys::path& path, uid_t uid, gid_t gid) {
   for (fsys::path p = path; p.has_relative_path(); p = p.parent_path()) {
     struct stat st;
-    if (::stat(p.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH))
+    if (::stat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    mode_t bit = st.st_uid == uid ? S_IXUSR : st.st_gid == gid ? S_IXGRP : S_IXOTH;
+    if (!(st.st_mode & bit))
       throw Error("user namespace: " + p.string() +
-                  " is not searchable by other users, so the container's root cannot reach its "
-                  "files (chmod o+x " +
-                  p.string() + ")");
+                  " is not searchable by the container's root (host uid " + std::to_string(uid) +
+                  "), so it cannot reach its files (chmod o+x " + p.string() + ")");
   }
+}
+
+// The container's dir is reachable by root and by the container's own mapped root only: no
+// other local user can run a setuid file that the container's root left in upper/, nor read
+// state.json. With a user namespace the child mounts its overlay by path as the mapped root
+// (host uid/gid of container 0), so the dir's group is that gid, with search permission only.
+void make_private(const fsys::path& dir, const std::optional<ns::IdShift>& shift) {
+  mode_t mode = shift ? 0710 : 0700;
+  if (shift && ::chown(dir.c_str(), 0, shift->gid_base) != 0)
+    throw Error::system("chown " + dir.string());
+  if (::chmod(dir.c_str(), mode) != 0) throw Error::system("chmod " + dir.string());
 }
 
 // Everything create() made, undone in reverse unless it succeeds.
@@ -161,6 +174,7 @@ class Creation {
 
   const fsys::path& dir() const { return dir_; }
   Fd take_pidfd() { return std::move(undo_.pidfd); }
+  std::optional<events::FileWriter> take_events() { return std::move(events_); }
 
  private:
   void make_cgroup();
@@ -192,6 +206,7 @@ class Creation {
   Fd log_fd_, null_fd_;
   Pipe sync_, report_;
   Fd start_fifo_;
+  std::optional<events::FileWriter> events_;  // opened once, first: a bad path fails early
   pid_t pid_ = -1;
   bool placed_ = false;  // cloned straight into its cgroup
   bool stopped_for_start_ = false;
@@ -199,11 +214,14 @@ class Creation {
 
 void Creation::prepare_dir() {
   make_dirs(dir_.parent_path(), 0711);
-  if (::mkdir(dir_.c_str(), 0711) != 0) {
+  if (::mkdir(dir_.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("the name '" + name_ + "' is already in use");
     throw Error::system("mkdir " + dir_.string());
   }
   undo_.dir = dir_;
+  make_private(dir_, spec::root_shift(spec_));
+  st_.created_mono_ns = events::monotonic_ns();  // the origin of the events' times
+  if (!o_.events_file.empty()) events_.emplace(o_.events_file, st_.created_mono_ns);
   lock_.emplace(dir_);
   fault_point("create.dir");
   ns_ = spec_.namespace_set();
@@ -272,8 +290,8 @@ void Creation::record_creating() {
   st.status = Status::creating;
   st.creator_pid = ::getpid();
   st.created = runtime::now_rfc3339();
-  st.created_mono_ns = events::monotonic_ns();
   st.events_file = o_.events_file;
+  if (events_) st.events_file_id = events_->id();
   st.bundle = o_.bundle;
   st.new_namespaces = ns_;
   if (o_.image) st.image = *o_.image;
@@ -304,8 +322,8 @@ std::vector<fsys::path> Creation::prepare_image_rootfs() {
     for (const auto& d : {upper, work})
       if (::chown(d.c_str(), shift->uid_base, shift->gid_base) != 0)
         throw Error::system("chown " + d.string());
-    check_traversable(upper);
-    for (const auto& l : lowers) check_traversable(l);
+    check_traversable(upper, shift->uid_base, shift->gid_base);
+    for (const auto& l : lowers) check_traversable(l, shift->uid_base, shift->gid_base);
   }
   std::string data = overlay_data(lowers, upper, work);
   for (char c : dir().string())
@@ -370,10 +388,14 @@ void Creation::plan_child() {
 // FIFO that oci create waits on for `start`.
 void Creation::open_child_fds() {
   if (o_.log_output) {
-    fsys::path log = dir() / "container.log";
-    log_fd_.reset(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+    // Through a pipe to the pump, which caps the log (log_pump.hpp); it ends when the last
+    // writer does, also when this create fails later.
+    Pipe log = Pipe::create();
+    Fd dir_fd(::open(dir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     null_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!log_fd_ || !null_fd_) throw Error::system("open " + log.string());
+    if (!dir_fd || !null_fd_) throw Error::system("open the log of " + dir().string());
+    runtime::spawn_log_pump(log.read.get(), dir_fd.get(), runtime::log_max(o_.log_max));
+    log_fd_ = std::move(log.write);
     plan_.stdout_fd = log_fd_.get();
     plan_.stdin_fd = null_fd_.get();
   }
@@ -488,11 +510,9 @@ void Creation::record_state() {
   for (NsKind k : kAllNsKinds)
     if (auto ino = ns_inode(holder, k)) st.namespaces[std::string(ns_oci_name(k))] = *ino;
   runtime::save_state(dir(), st);
-  if (!o_.events_file.empty()) {
-    events::FileWriter(o_.events_file, st.created_mono_ns)
-        .emit("container.state",
-              events::container_state(st.id, st.name, status_name(st.status), st.pid));
-  }
+  if (events_)
+    events_->emit("container.state",
+                  events::container_state(st.id, st.name, status_name(st.status), st.pid));
   fault_point("create.done");
   undo_.armed = false;
   if (network_) network_->commit();
@@ -528,6 +548,7 @@ Container Runtime::create(spec::Spec spec, const CreateOptions& o) {
     c.record_state();
     Container container(*this, c.dir());
     container.pidfd_ = c.take_pidfd();
+    container.events_ = c.take_events();
     return container;
   });
   if (start_now) {

@@ -32,6 +32,12 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   options.image = f.image;
   options.init = f.init;
   options.events_file = f.events;
+  if (!f.log_max.empty()) {
+    auto bytes = with_context("--log-max", [&] { return spec::parse_size(f.log_max); });
+    if (!bytes || *bytes <= 0)
+      throw Error("--log-max: '" + f.log_max + "' must be a positive size");
+    options.log_max = static_cast<std::uint64_t>(*bytes);
+  }
 
   // Image config first, flags override (as Docker).
   const auto& cfg = image.config;

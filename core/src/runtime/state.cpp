@@ -39,7 +39,11 @@ nlohmann::json ContainerState::to_json() const {
   j["creatorPid"] = creator_pid;
   j["created"] = created;
   j["createdMonoNs"] = created_mono_ns;
-  if (!events_file.empty()) j["eventsFile"] = events_file.string();
+  if (!events_file.empty()) {
+    j["eventsFile"] = events_file.string();
+    j["eventsFileDev"] = events_file_id.dev;
+    j["eventsFileIno"] = events_file_id.ino;
+  }
   if (!image.empty()) j["image"] = image;
   if (!image_digest.empty()) j["imageDigest"] = image_digest;
   if (!bundle.empty()) j["bundle"] = bundle.string();
@@ -66,6 +70,8 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
   s.created = j.value("created", "");
   s.created_mono_ns = j.value("createdMonoNs", std::int64_t{0});
   s.events_file = j.value("eventsFile", "");
+  s.events_file_id = {j.value("eventsFileDev", std::uint64_t{0}),
+                      j.value("eventsFileIno", std::uint64_t{0})};
   s.image = j.value("image", "");
   s.image_digest = j.value("imageDigest", "");
   s.bundle = j.value("bundle", "");
@@ -92,7 +98,8 @@ ContainerState load_state(const std::filesystem::path& dir) {
 }
 
 void save_state(const std::filesystem::path& dir, const ContainerState& state) {
-  write_file_atomic(dir / "state.json", state.to_json().dump(2) + "\n");
+  // 0600: it holds the container's environment (-e values) and is root's record to act on.
+  write_file_atomic(dir / "state.json", state.to_json().dump(2) + "\n", 0600);
 }
 
 }  // namespace runtime

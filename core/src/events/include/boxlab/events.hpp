@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "boxlab/fd.hpp"
+
 namespace boxlab::events {
 
 inline constexpr int kSchemaVersion = 1;
@@ -27,16 +29,34 @@ nlohmann::json container_state(const std::string& id, const std::string& name,
 // CLOCK_MONOTONIC in ns: the origin of `t`, shared by every process writing one stream.
 std::int64_t monotonic_ns();
 
+// Which file a FileWriter writes: a later process appends only to that same file.
+struct FileId {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+
 // Appends events to a file; `t` counts from `origin_ns` (e.g. when the container was created),
-// so several boxlab processes appending to one file keep one time axis.
+// so several boxlab processes appending to one file keep one time axis. The file is opened
+// once, when the writer is made, never through a symlink (O_NOFOLLOW) and only when it is a
+// regular file: root writes where the user asked, not where someone else's link points.
 class FileWriter {
  public:
+  // Creates the file or opens it for appending. Throws on a symlink or a non-regular file.
   FileWriter(std::filesystem::path path, std::int64_t origin_ns);
+  // For another process of the same stream: opens `path` only if it is still the file `id`
+  // names (no creation, no symlink); nullopt when it is gone or was replaced.
+  static std::optional<FileWriter> reopen(const std::filesystem::path& path, std::int64_t origin_ns,
+                                          FileId id);
+  FileId id() const { return id_; }
   void emit(const std::string& type, nlohmann::json body);
 
  private:
+  FileWriter() = default;
   std::filesystem::path path_;
-  std::int64_t origin_ns_;
+  std::int64_t origin_ns_ = 0;
+  Fd fd_;
+  FileId id_;
 };
 
 }  // namespace boxlab::events

@@ -42,10 +42,13 @@ struct Subnet {
 std::string ip_to_string(std::uint32_t addr);
 std::uint32_t parse_ip(const std::string& text);  // throws
 
-// -p HOSTPORT:CONTAINERPORT[/tcp]
+// -p [ADDRESS:]HOSTPORT:CONTAINERPORT[/tcp]. Without an address the port listens on 127.0.0.1
+// only: publishing to every interface of the host is asked for (-p 0.0.0.0:8080:80).
 struct PortMap {
+  static constexpr std::uint32_t kLoopback = 0x7f000001;  // 127.0.0.1
   std::uint16_t host = 0;
   std::uint16_t container = 0;
+  std::uint32_t host_ip = kLoopback;              // host byte order; 0: every interface
   static PortMap parse(const std::string& spec);  // errors name "-p"
 };
 

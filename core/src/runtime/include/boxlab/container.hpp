@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/namespaces.hpp"
 #include "boxlab/net.hpp"
@@ -37,6 +38,7 @@ struct ContainerState {
   std::string created;                   // RFC 3339
   std::int64_t created_mono_ns = 0;      // CLOCK_MONOTONIC at creation: origin of event times
   std::filesystem::path events_file;     // where container.state events go, if anywhere
+  events::FileId events_file_id;         // the file create() opened there (never another)
   std::string image;                     // for `run`
   std::string image_digest;              // its manifest digest when created (commit, diff)
   std::filesystem::path bundle;          // for `oci`
@@ -63,6 +65,7 @@ struct CreateOptions {
   bool wait_for_start = false;          // oci create: stop before exec until start()
   int console_fd = -1;                  // terminal side of a pty for the container's stdio
   bool log_output = false;              // stdout+stderr to DIR/container.log, stdin /dev/null
+  std::uint64_t log_max = 0;            // cap of the log (+ container.log.1); 0: the default
   std::filesystem::path events_file;    // append container.state events (JSON lines)
   std::optional<net::Request> network;  // join a network (bridge mode)
 };
@@ -107,6 +110,12 @@ class Runtime {
   std::string run_detached(spec::Spec spec, CreateOptions options, bool remove_on_exit);
   std::vector<ContainerState> list();
 
+  // `system prune`: what a crash left in this root. Every container whose processes are gone
+  // is removed as `rm` removes it (cgroup, address lease, veth, mounts, state dir), and mounts
+  // below the state dir that no live container holds are taken down. Live containers are not
+  // touched. Returns one line per thing removed (with dry_run: what would be removed).
+  std::vector<std::string> prune(bool dry_run);
+
  private:
   Paths paths_;
 };
@@ -143,9 +152,15 @@ class Container {
 
  private:
   friend class Runtime;
+  // A container.state event in the container's events file, if it has one: through the writer
+  // create() opened, or the same file reopened (nothing when it is gone or was replaced).
+  void emit_state(const ContainerState& st, std::string_view status,
+                  std::optional<std::int64_t> pid = {}, std::optional<int> exit_code = {});
   Runtime* runtime_;
   std::filesystem::path dir_;
   Fd pidfd_;  // from create, or opened by pidfd()
+  std::optional<events::FileWriter> events_;
+
  public:
   Container(Container&& other) noexcept = default;
   Container& operator=(Container&&) = delete;

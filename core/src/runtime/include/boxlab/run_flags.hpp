@@ -33,7 +33,7 @@ struct RunFlags {
   std::optional<std::uint64_t> cpu_shares;  // relative weight (v1 cpu.shares, v2 cpu.weight)
   std::string net;                          // "", none, host, bridge
   std::string network;                      // --network NAME (implies bridge)
-  std::vector<std::string> publish;         // -p HOST:CTR (implies bridge)
+  std::vector<std::string> publish;         // -p [ADDR:]HOST:CTR (implies bridge)
   std::vector<std::string> volumes;
   std::vector<std::string> env;
   std::string workdir;
@@ -41,6 +41,7 @@ struct RunFlags {
   bool read_only = false;
   std::vector<std::string> sysctls;  // --sysctl KEY=VALUE (namespaced keys only)
   std::string events;
+  std::string log_max;   // --log-max SIZE: cap of a detached container's log
   RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)
   std::string image;
   std::vector<std::string> command;
