@@ -54,6 +54,15 @@ void check_traversable(const fsys::path& path, uid_t uid, gid_t gid) {
   }
 }
 
+// The id shift the container's files need: none without a user namespace, and none rootless
+// with one id (the layers and dirs are the caller's already, the id its namespace maps to root).
+std::optional<ns::IdShift> files_shift(const spec::Spec& spec) {
+  auto shift = spec::root_shift(spec);
+  if (shift && ::geteuid() != 0 && shift->uid_base == ::geteuid() && shift->size == 1)
+    shift.reset();
+  return shift;
+}
+
 // The container's dir is reachable by root and by the container's own mapped root only: no
 // other local user can run a setuid file that the container's root left in upper/, nor read
 // state.json. With a user namespace the child mounts its overlay by path as the mapped root
@@ -219,7 +228,7 @@ void Creation::prepare_dir() {
     throw Error::system("mkdir " + dir_.string());
   }
   undo_.dir = dir_;
-  make_private(dir_, spec::root_shift(spec_));
+  make_private(dir_, files_shift(spec_));
   st_.created_mono_ns = events::monotonic_ns();  // the origin of the events' times
   if (!o_.events_file.empty()) events_.emplace(o_.events_file, st_.created_mono_ns);
   lock_.emplace(dir_);
@@ -309,11 +318,7 @@ std::vector<fsys::path> Creation::prepare_image_rootfs() {
   image::Store store(paths_.images);
   image::Image img = store.get(*o_.image);
   st_.image_digest = img.manifest_digest;
-  auto shift = spec::root_shift(spec_);
-  // Rootless with one id: the layers are the caller's already, the id its namespace maps to
-  // root; nothing to shift (and no other id to shift to).
-  if (shift && ::geteuid() != 0 && shift->uid_base == ::geteuid() && shift->size == 1)
-    shift.reset();
+  auto shift = files_shift(spec_);
   auto lowers = store.layer_dirs(img, shift);
   fsys::path upper = dir() / "upper", work = dir() / "work", rootfs = dir() / "rootfs";
   for (const auto& d : {upper, work, rootfs})
