@@ -209,6 +209,15 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
     bool changed = node->dead || node->p.comm != p.comm || node->p.state != p.state ||
                    node->p.threads != p.threads || node->p.nspid != p.nspid ||
                    node->p.uid != p.uid || node->p.ppid != p.ppid;
+    if (node->dead && node->oomKilled) {  // an OOM victim's pid reused: the new process
+      remove(node);                        // takes its place (pids rarely come round so soon)
+      auto fresh_node = std::make_unique<Node>();
+      fresh_node->p = p;
+      fresh.push_back(fresh_node.get());
+      nodes_.emplace(p.pid, std::move(fresh_node));
+      ++live_;
+      continue;
+    }
     if (node->dead) {  // the pid was reused
       node->dead = node->oomKilled = false;
       ++live_;
@@ -253,7 +262,9 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
   // 4. The dead that have been shown long enough: removed, deepest first.
   std::vector<Node*> expired;
   for (auto& [pid, node] : nodes_)
-    if (node->dead && t - node->diedAt >= linger_) expired.push_back(node.get());
+    // An OOM victim stays (marked) until the container goes: the learner came to see it.
+    if (node->dead && !node->oomKilled && t - node->diedAt >= linger_)
+      expired.push_back(node.get());
   auto depth = [](const Node* n) {
     int d = 0;
     for (; n->parent; n = n->parent) ++d;
@@ -303,8 +314,11 @@ void ProcessTreeModel::addUnseenOomKills(qint64 t) {
 
 void ProcessTreeModel::applyContainerState(const ContainerStateEvent& state) {
   if (state.name != container_) return;
-  if (state.status == QLatin1String("stopped") || state.status == QLatin1String("removed"))
-    markAllDead(state.header.t);
+  if (state.status == QLatin1String("removed")) {
+    clear();  // its OOM victims with it
+    return;
+  }
+  if (state.status == QLatin1String("stopped")) markAllDead(state.header.t);
 }
 
 void ProcessTreeModel::markAllDead(qint64 t) {

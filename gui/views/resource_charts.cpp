@@ -312,6 +312,8 @@ void ResourceCharts::updateSummary() {
     if (m.event == QLatin1String("oom_kill")) oomKills += int(m.count);
     if (m.event == QLatin1String("pids_max")) pidsMax += int(m.count);
   }
+  // The whole count, not the marks still in the window: a kill does not expire.
+  oomKills = int(std::max<qint64>(oomKills, series_->oomKills()));
   if (oomKills)
     parts << tr("<span style='color:#d03030'><b>%1 OOM kill(s)</b></span>").arg(oomKills);
   if (pidsMax)

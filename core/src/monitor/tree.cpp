@@ -174,7 +174,8 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
 // namespaces are decided from the parent (see relist()).
 bool TreeSampler::is_member_new(pid_t pid, Entry& e) {
   e.pid_ns = read_ns(proc_.get(), pid, "pid");
-  return e.pid_ns != 0 && e.pid_ns == *target_.pid_ns;
+  return e.pid_ns != 0 && e.pid_ns == *target_.pid_ns &&
+         !(options_.excluded && options_.excluded(pid));
 }
 
 void TreeSampler::collect_candidates(std::vector<pid_t>& out) {

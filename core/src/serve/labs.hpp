@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -39,6 +40,14 @@ class LabService {
 
   void handle(const LabRequest& request, Responder reply);
   void close();  // stops live checking
+  // The learner's console: `enter` when they sent a line (a command may have started), else
+  // output arrived. A round runs once the output has been quiet for a moment after a line:
+  // the command has most likely finished, and its effect is what the step checks.
+  void console_activity(bool enter);
+  // How often the open step is re-checked without a nudge from the console.
+  static constexpr std::chrono::seconds kSlowRound{5};
+  // The quiet after a line that counts as its command finished.
+  static constexpr std::chrono::milliseconds kQuiet{500};
   // The answers folder of the lab open for live checking, if any.
   std::optional<std::filesystem::path> open_answers() const;
 
@@ -73,8 +82,11 @@ class LabService {
   lab::LiveResults results_;
   std::uint64_t generation_ = 0;  // bumped by lab.open and lab.close: older rounds are stale
   bool round_running_ = false;
+  bool round_again_ = false;  // asked for while one ran
   std::string last_round_error_;
   Fd timer_;
+  Fd nudge_;            // one-shot: a round kQuiet after the console went quiet after a line
+  bool nudged_ = false;  // a line was sent and its round has not run yet
 
   Worker worker_;  // last: its thread stops before the rest goes
 };

@@ -66,9 +66,12 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
   // The sealed exec stub every container start uses, made now: an engine that cannot make one
   // says so at start, and its fd is part of the engine's baseline, not a leak of the first run.
   process::exec_stub_fd();
+  // The learner's command finishing is when the open step may have changed.
+  sessions_.on_activity([this](bool enter) { labs_.console_activity(enter); });
 }
 
 RealBackend::~RealBackend() {
+  sessions_.on_activity(nullptr);  // labs_ goes first
   try {
     shutdown();
   } catch (...) {

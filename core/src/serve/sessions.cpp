@@ -81,6 +81,7 @@ void Sessions::drain_master(Tty& t) {
       emit_("console.output",
             {{"session", t.id},
              {"data", base64_encode(std::string_view(buf, static_cast<std::size_t>(n)))}});
+      if (activity_) activity_(false);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -138,6 +139,7 @@ void Sessions::input(const std::string& session, const std::string& bytes) {
     throw Error("session " + session + " is not reading its input");
   t.pending += bytes;
   on_master(session, POLLOUT);
+  if (activity_ && bytes.find_first_of("\r\n") != std::string::npos) activity_(true);
 }
 
 void Sessions::resize(const std::string& session, unsigned rows, unsigned cols) {

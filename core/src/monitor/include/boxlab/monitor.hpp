@@ -95,6 +95,9 @@ class TreeSampler {
     std::filesystem::path proc = "/proc";  // a fake tree in tests
     PidSource pids;                  // when set, the membership source (else pid ns or descendants)
     ChangeHint change_hint;          // when to re-list (see above)
+    // pid ns mode: a process in the namespace that is still not the container's (a lab
+    // checker run there outside the container's cgroup); asked once per new process.
+    std::function<bool(pid_t)> excluded;
     unsigned refresh_every = 10;     // re-read each member's stat at least every N samples
     unsigned relist_every = 10;      // re-list at least every N samples
     unsigned slow_every = 100;       // re-read status + ns links every N samples
