@@ -333,3 +333,19 @@ TEST_CASE("the hand-written processes JSON is what nlohmann would write") {
   CHECK(text == boxlab::monitor::to_json(tree)["processes"].dump());
   CHECK(text.find("x\\u0001y") != std::string::npos);
 }
+
+TEST_CASE("a process the exclusion names (a lab checker) is never a member") {
+  FakeProcRoot proc;
+  populate(proc);
+  auto o = opts(proc);
+  int asked = 0;
+  o.excluded = [&asked](pid_t pid) {
+    ++asked;
+    return pid == 103;
+  };
+  TreeSampler sampler(Target{100, kBoxPidNs}, o);
+  CHECK(pids_of(sampler.sample()) == std::set<pid_t>{100, 101, 102, 104, 105});
+  int first = asked;
+  sampler.sample();
+  CHECK(asked == first);  // decided once per process, not per sample
+}
