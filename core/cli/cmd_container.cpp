@@ -40,9 +40,8 @@ void report_oom(Container& c, std::uint64_t before = 0) {
     const cgroup::MemoryStats& memory = *stats->memory;
     if (memory.oom_kill > before) {
       std::uint64_t n = memory.oom_kill - before;
-      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended "
-                << n << (n == 1 ? " process" : " processes")
-                << " at the memory limit"
+      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended " << n
+                << (n == 1 ? " process" : " processes") << " at the memory limit"
                 << (memory.max ? " (" + std::to_string(*memory.max / (1024 * 1024)) + " MiB)" : "")
                 << "\n";
     }

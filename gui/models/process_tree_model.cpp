@@ -210,7 +210,7 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
                    node->p.threads != p.threads || node->p.nspid != p.nspid ||
                    node->p.uid != p.uid || node->p.ppid != p.ppid;
     if (node->dead && node->oomKilled) {  // an OOM victim's pid reused: the new process
-      remove(node);                        // takes its place (pids rarely come round so soon)
+      remove(node);                       // takes its place (pids rarely come round so soon)
       auto fresh_node = std::make_unique<Node>();
       fresh_node->p = p;
       fresh.push_back(fresh_node.get());

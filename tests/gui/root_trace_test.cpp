@@ -95,8 +95,8 @@ class RootTraceTest : public QObject {
       QByteArray line = "boxlab lab solve 02 --step " + QByteArray::number(step) +
                         " >/dev/null 2>&1; echo solved-" + QByteArray::number(step) + "-$?\r";
       type(line);
-      QTRY_VERIFY_WITH_TIMEOUT(
-          hostScreen().contains(QStringLiteral("solved-%1-0").arg(step)), kTimeout);
+      QTRY_VERIFY_WITH_TIMEOUT(hostScreen().contains(QStringLiteral("solved-%1-0").arg(step)),
+                               kTimeout);
       if (step == 1)
         QTRY_COMPARE_WITH_TIMEOUT(session_->watched(), QStringLiteral("lab02-box"), kTimeout);
       // Green from serve's live checks (the console's quiet after the line starts a round).

@@ -59,8 +59,8 @@ TEST_CASE("serve's checks allocate no pid in the learner's container", "[root]")
   REQUIRE(in_ns.status == 0);
   long after_inside = last_pid(root, "lab02-box");
   CHECK(after_inside - after <= 2);  // grep, then the cat
-  auto outside = root.boxlab({"exec", "--checker", "outside", "lab02-box", "--", "sh", "-c",
-                              "ps -o pid,args | wc -l"});
+  auto outside = root.boxlab(
+      {"exec", "--checker", "outside", "lab02-box", "--", "sh", "-c", "ps -o pid,args | wc -l"});
   REQUIRE(outside.status == 0);
   CHECK(last_pid(root, "lab02-box") == after_inside + 1);
   // sh (pid 1), sleep 1000, the orphan sleep: what `ps` outside saw, header line included.

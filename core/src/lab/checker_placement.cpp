@@ -16,7 +16,7 @@ bool checker_needs_pid_namespace(const std::vector<std::string>& argv) {
   // namespace. /proc/N/ for pid 1: ptrace access checks against the container's init.
   // mount, unshare, nsenter, chroot: change or inspect the checker's own process.
   static constexpr std::array<std::string_view, 12> kInside = {
-      "/proc/self",   "/proc/thread-self", "ns_last_pid", "kill", "$$",      "$!",
+      "/proc/self",   "/proc/thread-self", "ns_last_pid", "kill",  "$$",      "$!",
       "/proc/1/root", "/proc/1/ns",        "nsenter",     "mount", "unshare", "chroot"};
   for (const auto& a : argv)
     for (auto word : kInside)

@@ -143,8 +143,12 @@ class LiveProbe : public Probe {
     // A checker, not the learner: outside the container's cgroup (its stats, charts and the
     // monitor's tree stay the learner's) and, where the command allows, its pid namespace.
     std::vector<std::string> full = {
-        options_.boxlab_bin.string(), "exec", "--checker",
-        detail::checker_needs_pid_namespace(argv) ? "inside" : "outside", container, "--"};
+        options_.boxlab_bin.string(),
+        "exec",
+        "--checker",
+        detail::checker_needs_pid_namespace(argv) ? "inside" : "outside",
+        container,
+        "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     return detail::run_process(full, env, timeout);
   }

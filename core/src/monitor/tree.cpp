@@ -285,8 +285,9 @@ void TreeSampler::relist() {
   // them from their parents, repeating while that adds members (parents first or not).
   if (!undecided.empty()) {
     for (Entry* e : undecided) {
-      // Our own pid namespace (the host's, usually) is never nested in a container's.
-      if (e->pid_ns == own_pid_ns_ && own_pid_ns_ != 0) {
+      // Our own pid namespace (the host's, usually) is never nested in a container's; one in
+      // the container's own that is still undecided was excluded (Options::excluded).
+      if ((e->pid_ns == own_pid_ns_ && own_pid_ns_ != 0) || e->pid_ns == *target_.pid_ns) {
         e->pid_ns = 0;
         continue;
       }

@@ -4,8 +4,8 @@
 // events only for results that changed, then lab.step.
 #pragma once
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -85,7 +85,7 @@ class LabService {
   bool round_again_ = false;  // asked for while one ran
   std::string last_round_error_;
   Fd timer_;
-  Fd nudge_;            // one-shot: a round kQuiet after the console went quiet after a line
+  Fd nudge_;             // one-shot: a round kQuiet after the console went quiet after a line
   bool nudged_ = false;  // a line was sent and its round has not run yet
 
   Worker worker_;  // last: its thread stops before the rest goes

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 
 #include "boxlab/console.hpp"
 #include "boxlab/container_fs.hpp"
@@ -254,7 +256,17 @@ nlohmann::json RealBackend::inspect(const std::string& name) {
   for (NsKind k : kAllNsKinds)
     if (auto ino = ns_inode(::getpid(), k)) j["hostNamespaces"][std::string(ns_oci_name(k))] = *ino;
   j["owned"] = owned_.count(st.name) != 0;
-  return {{"state", std::move(j)}};
+  nlohmann::json reply = {{"state", std::move(j)}};
+  // The container's mounts as it sees them, read from outside: /proc/PID/mountinfo shows the
+  // mounts of PID's namespace relative to PID's root, whoever reads it. (An exec of
+  // `cat /proc/self/mountinfo` would be a process the learner did not start.)
+  if (st.status == Status::running && st.pid > 0) {
+    std::ifstream in("/proc/" + std::to_string(st.pid) + "/mountinfo");
+    std::stringstream text;
+    text << in.rdbuf();
+    if (in && sys::process_alive(st.pid, st.pid_start_time)) reply["mountinfo"] = text.str();
+  }
+  return reply;
 }
 
 void RealBackend::stop_monitor(const std::string& name) {

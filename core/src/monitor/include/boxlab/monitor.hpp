@@ -93,8 +93,8 @@ class TreeSampler {
  public:
   struct Options {
     std::filesystem::path proc = "/proc";  // a fake tree in tests
-    PidSource pids;                  // when set, the membership source (else pid ns or descendants)
-    ChangeHint change_hint;          // when to re-list (see above)
+    PidSource pids;          // when set, the membership source (else pid ns or descendants)
+    ChangeHint change_hint;  // when to re-list (see above)
     // pid ns mode: a process in the namespace that is still not the container's (a lab
     // checker run there outside the container's cgroup); asked once per new process.
     std::function<bool(pid_t)> excluded;
