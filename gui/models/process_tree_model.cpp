@@ -208,7 +208,7 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
     Node* node = it->second.get();
     bool changed = node->dead || node->p.comm != p.comm || node->p.state != p.state ||
                    node->p.threads != p.threads || node->p.nspid != p.nspid ||
-                   node->p.uid != p.uid || node->p.ppid != p.ppid;
+                   node->p.uid != p.uid || node->p.ppid != p.ppid || node->p.args != p.args;
     if (node->dead && node->oomKilled) {  // an OOM victim's pid reused: the new process
       remove(node);                       // takes its place (pids rarely come round so soon)
       auto fresh_node = std::make_unique<Node>();
@@ -227,6 +227,7 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
       node->p = p;
     else {
       node->p.comm = p.comm;
+      node->p.args = p.args;
       node->p.state = p.state;
       node->p.threads = p.threads;
       node->p.nspid = p.nspid;
@@ -385,6 +386,8 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
           return p.threads;
         case UidColumn:
           return p.uid < 0 ? QVariant(QStringLiteral("?")) : QVariant(p.uid);
+        case ArgsColumn:
+          return p.args.isEmpty() ? p.comm : p.args;
       }
       return {};
     case Qt::ToolTipRole:
@@ -459,6 +462,8 @@ QVariant ProcessTreeModel::headerData(int section, Qt::Orientation orientation, 
       return tr("Threads");
     case UidColumn:
       return tr("UID");
+    case ArgsColumn:
+      return tr("Arguments");
   }
   return {};
 }

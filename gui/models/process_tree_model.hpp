@@ -27,6 +27,7 @@ class ProcessTreeModel : public QAbstractItemModel {
     NsDepthColumn,
     ThreadsColumn,
     UidColumn,
+    ArgsColumn,  // last: it takes the width left
     ColumnCount
   };
   enum Role {

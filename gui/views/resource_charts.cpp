@@ -51,10 +51,16 @@ ResourceCharts::ResourceCharts(ResourceSeries* series, QWidget* parent)
   cpu_.extra->setName(tr("throttled % of periods"));
   QPen tp(kThrottle);
   tp.setWidthF(1.5);
+  tp.setStyle(Qt::DotLine);  // where both sit at 0 the usage line shows through the dots
   cpu_.extra->setPen(tp);
   cpu_.chart->addSeries(cpu_.extra);
   cpu_.extra->attachAxis(cpu_.x);
   cpu_.extra->attachAxis(cpu_.y);
+  // Series paint in the order they were added: usage again, last, so it lies on top.
+  cpu_.chart->removeSeries(cpu_.value);
+  cpu_.chart->addSeries(cpu_.value);
+  cpu_.value->attachAxis(cpu_.x);
+  cpu_.value->attachAxis(cpu_.y);
   for (Chart* c : {&memory_, &pids_, &cpu_}) layout->addWidget(c->view, 1);
   connect(series, &ResourceSeries::sampleAdded, this, &ResourceCharts::addSample);
   connect(series, &ResourceSeries::markAdded, this, &ResourceCharts::addMark);

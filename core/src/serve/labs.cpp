@@ -258,6 +258,10 @@ void LabService::handle(const LabRequest& r, Responder reply) {
 
 void LabService::open_live(std::shared_ptr<const Live> live) {
   live_ = std::move(live);
+  if (live_->lab.id != last_lab_) {
+    last_lab_ = live_->lab.id;
+    if (lab_changed_) lab_changed_(live_->ws.answers());
+  }
   results_.reset();
   last_round_error_.clear();
   // A slow round, not every second: each round reads /proc and cgroup files, and a check

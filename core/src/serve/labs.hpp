@@ -48,6 +48,10 @@ class LabService {
   static constexpr std::chrono::seconds kSlowRound{5};
   // The quiet after a line that counts as its command finished.
   static constexpr std::chrono::milliseconds kQuiet{500};
+  // Told when lab.open opens a lab other than the last one, with its answers folder.
+  void on_lab_changed(std::function<void(const std::filesystem::path& answers)> f) {
+    lab_changed_ = std::move(f);
+  }
   // The answers folder of the lab open for live checking, if any.
   std::optional<std::filesystem::path> open_answers() const;
 
@@ -83,6 +87,8 @@ class LabService {
   std::uint64_t generation_ = 0;  // bumped by lab.open and lab.close: older rounds are stale
   bool round_running_ = false;
   bool round_again_ = false;  // asked for while one ran
+  std::string last_lab_;      // the lab lab.open opened last
+  std::function<void(const std::filesystem::path&)> lab_changed_;
   std::string last_round_error_;
   Fd timer_;
   Fd nudge_;             // one-shot: a round kQuiet after the console went quiet after a line

@@ -18,6 +18,7 @@
 #include "boxlab/process/exec_stub.hpp"
 #include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "boxlab/sys/timer.hpp"
 #include "boxlab/sys/trust.hpp"
 #include "engine.hpp"
 #include "host_shell.hpp"
@@ -69,7 +70,15 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
   // says so at start, and its fd is part of the engine's baseline, not a leak of the first run.
   process::exec_stub_fd();
   // The learner's command finishing is when the open step may have changed.
-  sessions_.on_activity([this](bool enter) { labs_.console_activity(enter); });
+  sessions_.on_activity([this](bool enter) {
+    labs_.console_activity(enter);
+    if (!enter) follow_lab_in_host_shell();  // output: maybe the prompt after a command
+  });
+  labs_.on_lab_changed([this](const std::filesystem::path& answers) {
+    if (host_shell_.empty()) return;  // a shell opened later starts there
+    pending_cd_ = answers;
+    follow_lab_in_host_shell();
+  });
 }
 
 RealBackend::~RealBackend() {
@@ -357,8 +366,43 @@ nlohmann::json RealBackend::host_shell(unsigned rows, unsigned cols) {
   pty.terminal.reset();
   pid_t pid = shell.pid;
   std::string session = sessions_.open_tty(std::move(pty.master), std::move(shell), true);
+  host_shell_ = session;
+  pending_cd_.reset();
   return {{"session", session},       {"pid", pid},           {"shell", plan.shell},
           {"cwd", plan.cwd.string()}, {"root", plan.as_root}, {"path", plan.env["PATH"]}};
+}
+
+void RealBackend::follow_lab_in_host_shell() {
+  if (pending_cd_ && !sessions_.at_prompt(host_shell_) && !cd_retry_ &&
+      sessions_.has(host_shell_)) {
+    cd_retry_ = sys::periodic_timer(std::chrono::milliseconds(500));
+    loop_.watch(cd_retry_.get(), POLLIN, [this](short) {
+      sys::drain_timer(cd_retry_.get());
+      follow_lab_in_host_shell();
+    });
+  }
+  if ((!pending_cd_ || !sessions_.has(host_shell_)) && cd_retry_) {
+    loop_.unwatch(cd_retry_.get());
+    loop_.defer([fd = std::make_shared<Fd>(std::move(cd_retry_))] {});  // not inside its own call
+  }
+  if (!pending_cd_ || !sessions_.at_prompt(host_shell_)) return;
+  if (cd_retry_) {
+    loop_.unwatch(cd_retry_.get());
+    loop_.defer([fd = std::make_shared<Fd>(std::move(cd_retry_))] {});
+  }
+  std::string dir = pending_cd_->string();
+  pending_cd_.reset();
+  std::string quoted = "'";
+  for (char ch : dir) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  quoted += "'";
+  // Ctrl-U first: a half-typed line at the prompt is dropped, not run with the cd.
+  try {
+    sessions_.input(host_shell_,
+                    "\x15"
+                    "cd -- " +
+                        quoted + "\r");
+  } catch (const Error&) {  // the shell went meanwhile
+  }
 }
 
 void RealBackend::lab(const LabRequest& request, Responder reply) {

@@ -49,6 +49,7 @@ struct ProcInfo {
   int threads = 1;
   std::vector<pid_t> nspid;  // /proc/PID/status NSpid: host pid first, inner-most last
   std::string comm;
+  std::string args;       // /proc/PID/cmdline, arguments joined by spaces (at most 256 bytes)
   char state = '?';       // R S D Z T t X I ...
   std::int64_t uid = -1;  // real uid on the host, -1 unknown
   // Inode per namespace kind, indexed by NsKind; 0 when unknown.
@@ -63,7 +64,7 @@ struct ProcTree {
   std::vector<ProcInfo> procs;  // sorted by host pid
 };
 
-// {"root":..,"pidns":..,"source":..,"processes":[{"pid","ppid","nspid":[..],"comm","state",
+// {"root":..,"pidns":..,"source":..,"processes":[{"pid","ppid","nspid":[..],"comm","args","state",
 //  "uid","ns":{"pid":..,"mount":..,..}},..]}
 nlohmann::json to_json(const ProcTree& tree);
 
