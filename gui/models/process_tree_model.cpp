@@ -364,8 +364,12 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
       if (unseen && index.column() != CommandColumn && index.column() != StateColumn)
         return QStringLiteral("?");
       switch (index.column()) {
-        case CommandColumn:
-          return p.comm;
+        case CommandColumn: {
+          // With its arguments: `sleep 1000` and `sleep 2002` are different processes.
+          if (p.args.isEmpty()) return p.comm;
+          constexpr int kMax = 40;
+          return p.args.size() > kMax ? p.args.left(kMax - 1) + QChar(0x2026) : p.args;
+        }
         case PidColumn:
           return host ? p.pid : insidePid(p);
         case OtherPidColumn:
@@ -386,8 +390,6 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
           return p.threads;
         case UidColumn:
           return p.uid < 0 ? QVariant(QStringLiteral("?")) : QVariant(p.uid);
-        case ArgsColumn:
-          return p.args.isEmpty() ? p.comm : p.args;
       }
       return {};
     case Qt::ToolTipRole:
@@ -396,7 +398,7 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
             "The OOM killer ended a process of this container that lived and died "
             "between two samples of the tree: its pid and command were never seen.");
       return tr("%1: host pid %2, pid %3 in the container; NSpid %4")
-          .arg(p.comm)
+          .arg(p.args.isEmpty() ? p.comm : p.args)
           .arg(p.pid)
           .arg(insidePid(p))
           .arg([&] {
@@ -438,6 +440,8 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
       return n->oomKilled;
     case ContainerRootRole:
       return p.pid == rootPid_;
+    case CommRole:
+      return p.comm;
   }
   return {};
 }
@@ -462,8 +466,6 @@ QVariant ProcessTreeModel::headerData(int section, Qt::Orientation orientation, 
       return tr("Threads");
     case UidColumn:
       return tr("UID");
-    case ArgsColumn:
-      return tr("Arguments");
   }
   return {};
 }

@@ -263,6 +263,12 @@ void ResourceCharts::placeMark(const ResourceSeries::Mark& m) {
   for (QLegendMarker* marker : c.chart->legend()->markers(line)) marker->setVisible(false);
   c.markSeries << line;
   c.markLines << line;
+  // Usage on top again (series paint in the order added): the climb to the limit between two
+  // samples must show over the mark that says what ended it.
+  c.chart->removeSeries(c.value);
+  c.chart->addSeries(c.value);
+  c.value->attachAxis(c.x);
+  c.value->attachAxis(c.y);
   fitLegend(c);
 }
 

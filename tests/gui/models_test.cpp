@@ -181,6 +181,29 @@ class ModelsTest : public QObject {
     QCOMPARE(model.oomKilledCount(), 0);
   }
 
+  void processTreeShowsArguments() {
+    ProcessTreeModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    ProcessValue a = proc(101, 100, 2, "sleep"), b = proc(102, 100, 3, "sleep");
+    a.args = QStringLiteral("sleep 1000");
+    b.args = QStringLiteral("sleep 2002");
+    ProcessValue sh = proc(100, 50, 1, "sh");
+    sh.args = QStringLiteral("sh -c 'a very long command line that goes on and on and on'");
+    model.applyTree(tree(0, {sh, a, b}));
+    QCOMPARE(model.indexOfPid(101).data().toString(), QStringLiteral("sleep 1000"));
+    QCOMPARE(model.indexOfPid(102).data().toString(), QStringLiteral("sleep 2002"));
+    QCOMPARE(model.indexOfPid(102).data(ProcessTreeModel::CommRole).toString(),
+             QStringLiteral("sleep"));
+    QCOMPARE(model.indexOfPid(100).data().toString().size(), 40);  // elided; whole in the tip
+    QVERIFY(model.indexOfPid(100)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("on and on'")));
+    b.args = QStringLiteral("sleep 3003");  // an exec with the same name: new arguments
+    model.applyTree(tree(100, {sh, a, b}));
+    QCOMPARE(model.indexOfPid(102).data().toString(), QStringLiteral("sleep 3003"));
+  }
+
   void processTreeViewToggle() {
     ProcessTreeModel model;
     QAbstractItemModelTester tester(&model, kFatal);

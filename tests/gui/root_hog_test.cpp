@@ -32,7 +32,7 @@ QStringList rowsWith(const QAbstractItemModel* m, int role, const QModelIndex& p
   QStringList out;
   for (int r = 0; r < m->rowCount(parent); ++r) {
     QModelIndex i = m->index(r, ProcessTreeModel::CommandColumn, parent);
-    if (i.data(role).toBool()) out << i.data().toString();
+    if (i.data(role).toBool()) out << i.data(ProcessTreeModel::CommRole).toString();
     out << rowsWith(m, role, i);
   }
   return out;
@@ -55,7 +55,7 @@ class RootHogTest : public QObject {
     if (tree->container() != QLatin1String("lab06-box")) return;
     for (int r = first; r <= last; ++r) {
       QModelIndex i = tree->index(r, ProcessTreeModel::CommandColumn, parent);
-      seen_.insert(i.data().toString());
+      seen_.insert(i.data(ProcessTreeModel::CommRole).toString());
       if (tree->rowCount(i) > 0) record(i, 0, tree->rowCount(i) - 1);
     }
   }

@@ -43,7 +43,7 @@ class RootTraceTest : public QObject {
     if (tree->container() != QLatin1String("lab02-box")) return;
     for (int r = first; r <= last; ++r) {
       QModelIndex i = tree->index(r, ProcessTreeModel::CommandColumn, parent);
-      seen_.insert(i.data().toString());
+      seen_.insert(i.data(ProcessTreeModel::CommRole).toString());
       if (tree->rowCount(i) > 0) record(i, 0, tree->rowCount(i) - 1);
     }
   }
