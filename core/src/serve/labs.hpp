@@ -1,7 +1,7 @@
 // The lab commands of `boxlab serve` (docs/events.md "Labs"): the same engine, progress and
 // JSON report as `boxlab lab`, run on a worker thread (checks and setup run commands and wait
-// for them), and live checking of one open step about once a second, sending check.result
-// events only for results that changed, then lab.step.
+// for them), and live checking of one open step every 5 s and after each of the learner's
+// commands, sending check.result events only for results that changed, then lab.step.
 #pragma once
 
 #include <chrono>
