@@ -464,6 +464,35 @@ class ModelsTest : public QObject {
 
   // net.topology pictures (recorded from serve) as a tree: namespaces, interfaces, peers; a
   // picture with the same shape updates in place, one with a container more resets.
+  void networkModelShowsAVethPairMadeByHand() {
+    // Lab 09 step 2: `ip link add lab09-h type veth peer name lab09-c netns PID`, on no
+    // bridge; serve pairs the ends by their peer indexes and says so in vethPairs.
+    NetworkModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    EventStream s;
+    connect(&s, &EventStream::netTopology, &model, &NetworkModel::applyTopology);
+    s.feed(
+        R"({"v":1,"type":"net.topology","t":5,"hostNetns":{"inode":4026531992,"path":""},"networks":[],"bridges":[],"ports":[],)"
+        R"("vethPairs":[{"host":"lab09-h","bridge":"","container":"lab09-alone","containerIf":"lab09-c","present":true,"byHand":true}],)"
+        R"("namespaces":[{"name":"host","inode":4026531992,"interfaces":[{"name":"lo","index":1,"kind":"","up":true,"mac":"","master":"","peerIndex":0,"addresses":["127.0.0.1/8"]},)"
+        R"({"name":"lab09-h","index":7,"kind":"veth","up":true,"mac":"","master":"","peerIndex":2,"addresses":["10.99.0.1/24"]}]},)"
+        R"({"name":"lab09-alone","container":"lab09-alone","pid":4242,"inode":4026532400,"network":null,"interfaces":[{"name":"lo","index":1,"kind":"","up":true,"mac":"","master":"","peerIndex":0,"addresses":["127.0.0.1/8"]},)"
+        R"({"name":"lab09-c","index":2,"kind":"veth","up":true,"mac":"","master":"","peerIndex":7,"addresses":["10.99.0.2/24"]}]}]})"
+        "\n");
+    QCOMPARE(model.topology().vethPairs.size(), 1);
+    QCOMPARE(model.peerOf(QStringLiteral("host"), QStringLiteral("lab09-h")),
+             QStringLiteral("lab09-alone/lab09-c"));
+    QCOMPARE(model.peerOf(QStringLiteral("lab09-alone"), QStringLiteral("lab09-c")),
+             QStringLiteral("host/lab09-h"));
+    QModelIndex alone = model.indexOfNamespace(QStringLiteral("lab09-alone"));
+    QModelIndex c;
+    for (int r = 0; r < model.rowCount(alone); ++r)
+      if (model.index(r, 0, alone).data(NetworkModel::InterfaceRole) == QLatin1String("lab09-c"))
+        c = model.index(r, 0, alone);
+    QVERIFY(c.isValid());
+    QCOMPARE(c.data(NetworkModel::PeerRole).toString(), QStringLiteral("host/lab09-h"));
+  }
+
   void networkModelFollowsPictures() {
     NetworkModel model;
     QAbstractItemModelTester tester(&model, kFatal);
