@@ -156,6 +156,11 @@ class RootHogTest : public QObject {
     QSignalSpy passed(session_.get(), &Session::stepPassed);
     type("boxlab exec lab06-box -- tail /dev/zero; echo $? > hog-exit; echo hog-$(cat hog-exit)\r");
     QTRY_VERIFY_WITH_TIMEOUT(hostScreen().contains(QStringLiteral("hog-137")), kTimeout);
+    // exec says why, as run does (the terminal may wrap the line anywhere).
+    QVERIFY2(hostScreen()
+                 .remove(QRegularExpression(QStringLiteral("\\s")))
+                 .contains(QStringLiteral("OOMkillerended1process")),
+             qPrintable(hostScreen()));
 
     // The chart: the OOM mark, and the memory line came up to the limit.
     QTRY_VERIFY_WITH_TIMEOUT(std::any_of(res->marks().begin(), res->marks().end(),
