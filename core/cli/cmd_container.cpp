@@ -1,6 +1,7 @@
 // boxlab run | ps | inspect | exec | kill | rm
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -19,17 +20,28 @@ std::string status_text(const ContainerState& st) {
   return s;
 }
 
-// A learner should not have to guess why their process died.
-void report_oom(Container& c) {
+// The cgroup's OOM kill count so far (0 without a memory controller or a cgroup).
+std::uint64_t oom_kills(Container& c) {
+  try {
+    auto stats = ops::stats(c);
+    return stats && stats->memory ? stats->memory->oom_kill : 0;
+  } catch (const Error&) {
+    return 0;
+  }
+}
+
+// A learner should not have to guess why their process died: the OOM kills since `before`
+// (run: since the container began; exec: since the command began).
+void report_oom(Container& c, std::uint64_t before = 0) {
   try {
     auto stats = ops::stats(c);
     // No memory controller (none delegated, or no cgroup at all): nothing to report.
     if (!stats || !stats->memory) return;
     const cgroup::MemoryStats& memory = *stats->memory;
-    if (memory.oom_kill > 0) {
-      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended "
-                << memory.oom_kill << (memory.oom_kill == 1 ? " process" : " processes")
-                << " at the memory limit"
+    if (memory.oom_kill > before) {
+      std::uint64_t n = memory.oom_kill - before;
+      std::cerr << "boxlab: container " << c.state().name << ": the kernel's OOM killer ended " << n
+                << (n == 1 ? " process" : " processes") << " at the memory limit"
                 << (memory.max ? " (" + std::to_string(*memory.max / (1024 * 1024)) + " MiB)" : "")
                 << "\n";
     }
@@ -176,7 +188,7 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   auto* exec = app.add_subcommand("exec", "Run a command in a running container");
   struct ExecFlags {
     bool interactive = false, tty = false;
-    std::string name;
+    std::string name, checker;
     std::vector<std::string> command, env;
   };
   auto exec_flags = std::make_shared<ExecFlags>();
@@ -184,6 +196,12 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   exec->add_flag("-t,--tty", exec_flags->tty, "Give the command a terminal");
   exec->add_option("-e,--env", exec_flags->env, "Set KEY=VALUE in the environment")
       ->allow_extra_args(false);
+  // For the lab engine's checks (not in --help): "outside" runs outside the container's pid
+  // namespace and cgroup, "inside" in its pid namespace but outside its cgroup; either way the
+  // learner's process tree, pid numbers (outside) and cgroup stats do not show the checker.
+  exec->add_option("--checker", exec_flags->checker)
+      ->check(CLI::IsMember({"outside", "inside"}))
+      ->group("");
   exec->add_option("container", exec_flags->name)->required();
   exec->add_option("command", exec_flags->command, "Command and arguments");
   exec->footer(
@@ -195,10 +213,20 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     exit_code = 125;
     Runtime runtime(globals.paths());
     Container c = runtime.open(exec_flags->name);
+    ExecPlacement placement;
+    if (!exec_flags->checker.empty()) {
+      placement.cgroup = false;
+      placement.pid_namespace = exec_flags->checker == "inside";
+    }
+    std::uint64_t kills_before = placement.cgroup ? oom_kills(c) : 0;
     ForwardedSignals signals;
-    ops::ExecStarted started = ops::exec(c, exec_flags->command, exec_flags->env, exec_flags->tty);
+    ops::ExecStarted started =
+        ops::exec(c, exec_flags->command, exec_flags->env, exec_flags->tty, {}, placement);
     supervise(started.process.pidfd.get(), signals, started.console ? started.console->get() : -1);
     exit_code = started.process.wait();
+    // As run does; only when it died by SIGKILL, the OOM killer's signal (another process's
+    // OOM kill meanwhile is not this command's story).
+    if (placement.cgroup && exit_code == 128 + SIGKILL) report_oom(c, kills_before);
   });
 
   // kill

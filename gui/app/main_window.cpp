@@ -64,15 +64,18 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   messageClose_ = new QToolButton(central);
   messageClose_->setText(QStringLiteral("\u2715"));
   messageClose_->setToolTip(tr("Dismiss"));
+  // A passed step leads on: the next step, one click away (or Lab > Next step).
+  nextStep_ = new QPushButton(tr("Next step →"), central);
+  nextStep_->setObjectName(QStringLiteral("nextStep"));
   messageRow->addWidget(messageBar_, 1);
+  messageRow->addWidget(nextStep_);
   messageRow->addWidget(messageClose_);
   layout->addLayout(messageRow);
   messageBar_->hide();
   messageClose_->hide();
-  connect(messageClose_, &QToolButton::clicked, this, [this] {
-    messageBar_->hide();
-    messageClose_->hide();
-  });
+  nextStep_->hide();
+  connect(messageClose_, &QToolButton::clicked, this, &MainWindow::clearMessage);
+  connect(nextStep_, &QPushButton::clicked, this, &MainWindow::openNextStep);
 
   auto* bar = new QHBoxLayout;
   auto* label = new QLabel(tr("&Container:"), central);
@@ -162,6 +165,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
     showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
+    bool open = lab == session_->openLab() && step == session_->openStepIndex();
+    nextStep_->setVisible(open && session_->labs()->findStep(lab, step + 1).isValid());
     if (lab == session_->openLab() && step == session_->openStepIndex())  // its mark changed
       checks_->setStepTitle(session_->labs()->findStep(lab, step).data().toString());
   });
@@ -307,6 +312,7 @@ void MainWindow::buildMenus() {
   check->setShortcut(QKeySequence(Qt::Key_F5));
   QAction* hint = lab->addAction(tr("Next &hint"), session_, &Session::nextHint);
   hint->setShortcut(QKeySequence(Qt::Key_F1));
+  QAction* nextStep = lab->addAction(tr("Next &step"), this, &MainWindow::openNextStep);
   QAction* labs = lab->addAction(tr("&Refresh labs"), session_, &Session::refreshLabs);
   labs->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
 
@@ -339,7 +345,24 @@ void MainWindow::focusNextPane() {
   }
 }
 
+void MainWindow::clearMessage() {
+  messageBar_->hide();
+  messageClose_->hide();
+  nextStep_->hide();
+  messageIsError_ = false;
+}
+
+void MainWindow::openNextStep() {
+  QString lab = session_->openLab();
+  int next = session_->openStepIndex() + 1;
+  if (lab.isEmpty() || !session_->labs()->findStep(lab, next).isValid()) return;
+  checks_->clearHints();
+  session_->openStep(lab, next);
+}
+
 void MainWindow::showMessage(const QString& text, bool error) {
+  messageIsError_ = error;
+  nextStep_->hide();  // only a pass offers it, right after
   messageBar_->setText(text);
   messageBar_->setStyleSheet(error ? QStringLiteral("color: #b02020; font-weight: bold;")
                                    : QStringLiteral("color: #209a40; font-weight: bold;"));
@@ -459,6 +482,9 @@ void MainWindow::openLabWhenReady(const QString& labRef, int step) {
 }
 
 void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString& instructions) {
+  // A new step starts clean: the last step's "Well done" (and its Next step) goes; an error
+  // stays until dismissed.
+  if (!messageIsError_) clearMessage();
   navigator_->select(labId, stepIndex);
   navigator_->setInstructions(instructions);
   QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();

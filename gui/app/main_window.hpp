@@ -8,6 +8,7 @@
 class QComboBox;
 class QDockWidget;
 class QLabel;
+class QPushButton;
 class QToolButton;
 
 namespace boxlab::gui {
@@ -57,6 +58,8 @@ class MainWindow : public QMainWindow {
                        Qt::DockWidgetArea area);
   void buildMenus();
   void showMessage(const QString& text, bool error);
+  void clearMessage();
+  void openNextStep();  // the open lab's next step, when there is one
   void refreshContainerList();
   void onStepOpened(const QString& labId, int stepIndex, const QString& instructions);
   void focusNextPane();
@@ -65,6 +68,8 @@ class MainWindow : public QMainWindow {
   QLabel* banner_;
   QLabel* messageBar_;
   QToolButton* messageClose_;
+  QPushButton* nextStep_;
+  bool messageIsError_ = false;
   QComboBox* containers_;
   ConsoleTabs* consoles_;
   LabNavigator* navigator_;

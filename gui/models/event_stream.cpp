@@ -172,6 +172,7 @@ ProcessValue toProcess(const json& p) {
   v.ppid = i64(p, "ppid").value_or(0);
   for (const auto& n : p["nspid"]) v.nspid.push_back(n.get<std::int64_t>());
   v.comm = str(p, "comm");
+  v.args = str(p, "args");
   QString state = str(p, "state");
   v.state = state.isEmpty() ? QLatin1Char('?') : state.front();
   v.uid = i64(p, "uid").value_or(-1);

@@ -32,6 +32,7 @@ struct ProcessValue {
   qint64 ppid = 0;
   QVector<qint64> nspid;  // host first, inner-most last
   QString comm;
+  QString args;  // the command line, arguments joined by spaces ("" when not reported)
   QChar state = QLatin1Char('?');
   qint64 uid = -1;
   int threads = 1;

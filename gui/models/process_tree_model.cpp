@@ -208,7 +208,16 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
     Node* node = it->second.get();
     bool changed = node->dead || node->p.comm != p.comm || node->p.state != p.state ||
                    node->p.threads != p.threads || node->p.nspid != p.nspid ||
-                   node->p.uid != p.uid || node->p.ppid != p.ppid;
+                   node->p.uid != p.uid || node->p.ppid != p.ppid || node->p.args != p.args;
+    if (node->dead && node->oomKilled) {  // an OOM victim's pid reused: the new process
+      remove(node);                       // takes its place (pids rarely come round so soon)
+      auto fresh_node = std::make_unique<Node>();
+      fresh_node->p = p;
+      fresh.push_back(fresh_node.get());
+      nodes_.emplace(p.pid, std::move(fresh_node));
+      ++live_;
+      continue;
+    }
     if (node->dead) {  // the pid was reused
       node->dead = node->oomKilled = false;
       ++live_;
@@ -218,6 +227,7 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
       node->p = p;
     else {
       node->p.comm = p.comm;
+      node->p.args = p.args;
       node->p.state = p.state;
       node->p.threads = p.threads;
       node->p.nspid = p.nspid;
@@ -253,7 +263,9 @@ void ProcessTreeModel::applyTree(const ProcTreeEvent& tree) {
   // 4. The dead that have been shown long enough: removed, deepest first.
   std::vector<Node*> expired;
   for (auto& [pid, node] : nodes_)
-    if (node->dead && t - node->diedAt >= linger_) expired.push_back(node.get());
+    // An OOM victim stays (marked) until the container goes: the learner came to see it.
+    if (node->dead && !node->oomKilled && t - node->diedAt >= linger_)
+      expired.push_back(node.get());
   auto depth = [](const Node* n) {
     int d = 0;
     for (; n->parent; n = n->parent) ++d;
@@ -303,8 +315,11 @@ void ProcessTreeModel::addUnseenOomKills(qint64 t) {
 
 void ProcessTreeModel::applyContainerState(const ContainerStateEvent& state) {
   if (state.name != container_) return;
-  if (state.status == QLatin1String("stopped") || state.status == QLatin1String("removed"))
-    markAllDead(state.header.t);
+  if (state.status == QLatin1String("removed")) {
+    clear();  // its OOM victims with it
+    return;
+  }
+  if (state.status == QLatin1String("stopped")) markAllDead(state.header.t);
 }
 
 void ProcessTreeModel::markAllDead(qint64 t) {
@@ -349,8 +364,12 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
       if (unseen && index.column() != CommandColumn && index.column() != StateColumn)
         return QStringLiteral("?");
       switch (index.column()) {
-        case CommandColumn:
-          return p.comm;
+        case CommandColumn: {
+          // With its arguments: `sleep 1000` and `sleep 2002` are different processes.
+          if (p.args.isEmpty()) return p.comm;
+          constexpr int kMax = 40;
+          return p.args.size() > kMax ? p.args.left(kMax - 1) + QChar(0x2026) : p.args;
+        }
         case PidColumn:
           return host ? p.pid : insidePid(p);
         case OtherPidColumn:
@@ -379,7 +398,7 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
             "The OOM killer ended a process of this container that lived and died "
             "between two samples of the tree: its pid and command were never seen.");
       return tr("%1: host pid %2, pid %3 in the container; NSpid %4")
-          .arg(p.comm)
+          .arg(p.args.isEmpty() ? p.comm : p.args)
           .arg(p.pid)
           .arg(insidePid(p))
           .arg([&] {
@@ -421,6 +440,8 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
       return n->oomKilled;
     case ContainerRootRole:
       return p.pid == rootPid_;
+    case CommRole:
+      return p.comm;
   }
   return {};
 }

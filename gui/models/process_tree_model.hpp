@@ -37,6 +37,7 @@ class ProcessTreeModel : public QAbstractItemModel {
     DeadRole,           // bool: gone from the last snapshot
     OomKilledRole,      // bool: gone, and the cgroup reported an OOM kill for it
     ContainerRootRole,  // bool: the container's first process
+    CommRole,           // QString: the command name alone (the column shows its arguments)
   };
 
   explicit ProcessTreeModel(QObject* parent = nullptr);

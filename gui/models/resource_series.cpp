@@ -22,6 +22,7 @@ void ResourceSeries::clear() {
   marks_.clear();
   previous_.reset();
   peakMemory_ = 0;
+  oomKillsCounted_ = oomKillsEvents_ = 0;
   frozen_ = false;
   endResetModel();
   emit cleared();
@@ -49,6 +50,14 @@ void ResourceSeries::applyStats(const CgroupStatsEvent& s) {
         peakMemory_ = std::max(peakMemory_, peak);
       }
     }
+    // Killed at the limit since the previous sample: usage was there in between.
+    if (s.memOomKill && previous_ && previous_->hasMemory && previous_->memOomKill &&
+        *s.memOomKill > *previous_->memOomKill && x.memoryLimit) {
+      double top = std::max(x.memoryPeakBetween.value_or(0), *x.memoryLimit);
+      x.memoryPeakBetween = top;
+      peakMemory_ = std::max(peakMemory_, top);
+    }
+    if (s.memOomKill) oomKillsCounted_ = *s.memOomKill;
   }
   if (s.hasPids) {
     x.pids = d(s.pidsCurrent);
@@ -82,6 +91,7 @@ void ResourceSeries::applyStats(const CgroupStatsEvent& s) {
 void ResourceSeries::applyEvent(const CgroupEventEvent& e) {
   if (container_.isEmpty()) container_ = e.container;
   if (e.container != container_ || e.count <= 0) return;
+  if (e.event == QLatin1String("oom_kill")) oomKillsEvents_ += e.count;
   Mark m{double(e.header.t) / 1e9, e.event, e.count};
   marks_.push_back(m);
   emit markAdded(m);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -20,7 +21,9 @@ class ResourceSeries : public QAbstractTableModel {
     std::optional<double> memoryBytes, memoryLimit;
     // The cgroup's recorded peak, when it rose since the previous sample above both samples'
     // usage: usage went that high in between (a hog hits the limit within milliseconds, far
-    // quicker than any sampling rate), and the chart draws it there.
+    // quicker than any sampling rate), and the chart draws it there. An OOM kill since the
+    // previous sample says the same of the limit, even when the peak cannot say it (a v1
+    // max_usage_in_bytes already at the limit from an earlier kill, or none reported).
     std::optional<double> memoryPeakBetween;
     std::optional<double> pids, pidsLimit;
     std::optional<double> cpuPercent;        // of one CPU, over the last interval
@@ -59,6 +62,10 @@ class ResourceSeries : public QAbstractTableModel {
   const std::deque<Mark>& marks() const { return marks_; }
   std::optional<Sample> last() const;
   double peakMemory() const { return peakMemory_; }
+  // OOM kills of this container: the kernel's count when the stats carry it, else the events
+  // seen since it was chosen. Kept when the marks scroll off the window; cleared with the
+  // container (clear(), setContainer()).
+  qint64 oomKills() const { return std::max(oomKillsCounted_, oomKillsEvents_); }
   bool frozen() const { return frozen_; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
@@ -80,6 +87,8 @@ class ResourceSeries : public QAbstractTableModel {
   std::deque<Sample> samples_;
   std::deque<Mark> marks_;
   double peakMemory_ = 0;
+  qint64 oomKillsCounted_ = 0;  // memory.oom_kill of the latest stats
+  qint64 oomKillsEvents_ = 0;   // sum of oom_kill events
   bool frozen_ = false;
   // Previous cumulative CPU counters, for per-interval rates.
   std::optional<CgroupStatsEvent> previous_;

@@ -205,6 +205,22 @@ void Session::refreshNetwork() {
 void Session::refreshMounts() {
   if (watched_.isEmpty()) return;
   QString name = watched_;
+  // serve reads them from outside (inspect's mountinfo): no process in the container. An
+  // engine without it (the simulator) gets the exec.
+  client_.request(cmdName(cmd::kInspect), {{QStringLiteral("name"), name}},
+                  [this, name](const ReplyEvent& r) {
+                    if (name != watched_) return;
+                    if (r.ok && r.body.contains(QLatin1String("mountinfo"))) {
+                      mounts_.setMountInfo(text(r.body, "mountinfo"));
+                      return;
+                    }
+                    if (r.ok) refreshMountsInside();
+                  });
+}
+
+void Session::refreshMountsInside() {
+  if (watched_.isEmpty()) return;
+  QString name = watched_;
   client_.request(cmdName(cmd::kExec),
                   {{QStringLiteral("name"), name},
                    {QStringLiteral("command"),

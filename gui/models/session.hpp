@@ -128,6 +128,7 @@ class Session : public QObject {
   void imageProgress(const boxlab::gui::ImageProgressEvent& e);
 
  private:
+  void refreshMountsInside();  // `cat /proc/self/mountinfo` in the container (old engines)
   void onContainerState(const ContainerStateEvent& e);
   void applyLabStep(const LabStepEvent& e);
   void failed(const QString& cmd, const ReplyEvent& r);

@@ -64,6 +64,9 @@ ChecksPanel::ChecksPanel(CheckModel* model, QWidget* parent) : QWidget(parent), 
   connect(checkButton_, &QPushButton::clicked, this, &ChecksPanel::checkNowRequested);
   connect(auto_, &QCheckBox::toggled, this, &ChecksPanel::autoRecheckToggled);
   connect(model, &QAbstractItemModel::modelReset, this, &ChecksPanel::updateStatus);
+  // A reset (another step, or a lab's introduction) leaves no current row and may say so
+  // without currentRowChanged: the last step's check must not stay in the detail.
+  connect(model, &QAbstractItemModel::modelReset, this, &ChecksPanel::showDetail);
   connect(model, &QAbstractItemModel::dataChanged, this, [this] {
     updateStatus();
     showDetail();

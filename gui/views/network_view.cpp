@@ -77,6 +77,15 @@ QVector<Row> layoutRows(const NetTopologyEvent& t) {
         rows.push_back({ns, &v, b.name, boxHeight(ns, ports.size()), ports});
         placed << v.container;
       }
+  // Pairs made by hand, on no bridge of boxlab's: host end and container end, a cable between.
+  for (const auto& v : t.vethPairs) {
+    bool onBridge = false;
+    for (const auto& b : t.bridges) onBridge = onBridge || v.bridge == b.name;
+    if (onBridge || placed.contains(v.container)) continue;
+    const NetNamespace* ns = nsOf(v.container);
+    rows.push_back({ns, &v, QString(), boxHeight(ns, 0), {}});
+    placed << v.container;
+  }
   for (const auto& n : t.namespaces)
     if (!n.container.isEmpty() && !placed.contains(n.container))
       rows.push_back({&n, nullptr, QString(), boxHeight(&n, 0), {}});
@@ -265,6 +274,37 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
       y += row.height + kRowGap;
     }
     y += kLine / 2;
+  }
+  // Veth pairs made by hand: the host end stands alone in the host side, cabled to its peer.
+  for (; r < rows.size() && rows[r].veth && rows[r].bridge.isEmpty(); ++r) {
+    const Row& row = rows[r];
+    int ifRow = 0;
+    if (row.ns)
+      for (int i = 0; i < row.ns->interfaces.size(); ++i)
+        if (row.ns->interfaces[i].name == row.veth->containerIf) ifRow = i;
+    int midY = y + 2 * kLine + 6 + ifRow * kLine + kLine / 2;
+    QRect end(hostX + 10, midY - kLine / 2 - 1, hostW - 26, kLine + 2);
+    p.setPen(QPen(kVeth, 1.5));
+    p.setBrush(pal.color(QPalette::Base));
+    p.drawRoundedRect(end, 3, 3);
+    p.setPen(text);
+    QString hostEnd = row.veth->host;
+    if (host)
+      for (const auto& i : host->interfaces)
+        if (i.name == row.veth->host) hostEnd = ifaceLine(i);
+    p.drawText(
+        end.adjusted(6, 0, -4, 0), Qt::AlignVCenter,
+        fm.elidedText(tr("%1 (veth, by hand)").arg(hostEnd), Qt::ElideRight, end.width() - 10));
+    p.setPen(QPen(kVeth, 2.5));
+    p.drawLine(end.right(), midY, boxX, midY);
+    p.setPen(text);
+    p.drawText(QRect(end.right() + 4, midY - kLine - 2, boxX - end.right() - 8, kLine),
+               Qt::AlignCenter, tr("veth pair"));
+    drawBox(
+        row, y, kVeth, row.veth->container,
+        row.ns ? tr("netns %1, pid %2").arg(row.ns->inode).arg(row.ns->pid) : tr("not running"));
+    drawn_ << row.veth->container;
+    y += row.height + kRowGap;
   }
   const int hostBottom = y;
   p.setPen(QPen(frame, 1.2, Qt::DashLine));

@@ -51,10 +51,16 @@ ResourceCharts::ResourceCharts(ResourceSeries* series, QWidget* parent)
   cpu_.extra->setName(tr("throttled % of periods"));
   QPen tp(kThrottle);
   tp.setWidthF(1.5);
+  tp.setStyle(Qt::DotLine);  // where both sit at 0 the usage line shows through the dots
   cpu_.extra->setPen(tp);
   cpu_.chart->addSeries(cpu_.extra);
   cpu_.extra->attachAxis(cpu_.x);
   cpu_.extra->attachAxis(cpu_.y);
+  // Series paint in the order they were added: usage again, last, so it lies on top.
+  cpu_.chart->removeSeries(cpu_.value);
+  cpu_.chart->addSeries(cpu_.value);
+  cpu_.value->attachAxis(cpu_.x);
+  cpu_.value->attachAxis(cpu_.y);
   for (Chart* c : {&memory_, &pids_, &cpu_}) layout->addWidget(c->view, 1);
   connect(series, &ResourceSeries::sampleAdded, this, &ResourceCharts::addSample);
   connect(series, &ResourceSeries::markAdded, this, &ResourceCharts::addMark);
@@ -257,6 +263,12 @@ void ResourceCharts::placeMark(const ResourceSeries::Mark& m) {
   for (QLegendMarker* marker : c.chart->legend()->markers(line)) marker->setVisible(false);
   c.markSeries << line;
   c.markLines << line;
+  // Usage on top again (series paint in the order added): the climb to the limit between two
+  // samples must show over the mark that says what ended it.
+  c.chart->removeSeries(c.value);
+  c.chart->addSeries(c.value);
+  c.value->attachAxis(c.x);
+  c.value->attachAxis(c.y);
   fitLegend(c);
 }
 
@@ -312,6 +324,8 @@ void ResourceCharts::updateSummary() {
     if (m.event == QLatin1String("oom_kill")) oomKills += int(m.count);
     if (m.event == QLatin1String("pids_max")) pidsMax += int(m.count);
   }
+  // The whole count, not the marks still in the window: a kill does not expire.
+  oomKills = int(std::max<qint64>(oomKills, series_->oomKills()));
   if (oomKills)
     parts << tr("<span style='color:#d03030'><b>%1 OOM kill(s)</b></span>").arg(oomKills);
   if (pidsMax)

@@ -134,20 +134,22 @@ class ModelsTest : public QObject {
     oom.header.t = 550000000;
     model.applyCgroupEvent(oom);
     QVERIFY(model.data(model.indexOfPid(120), ProcessTreeModel::OomKilledRole).toBool());
-    // Long enough after: the dead are gone from the tree.
+    // Long enough after: the dead are gone from the tree, the OOM-killed stay (marked) until
+    // the container goes: the learner came to see them.
     model.applyTree(tree(2000, {proc(100, 50, 1, "sh")}));
-    QCOMPARE(model.deadCount(), 0);
+    QCOMPARE(model.deadCount(), 2);
     QCOMPARE(model.liveCount(), 1);
-    QVERIFY(!model.indexOfPid(90).isValid());
+    QVERIFY(model.indexOfPid(90).isValid());
+    QVERIFY(model.indexOfPid(120).isValid());
     QVERIFY(!model.indexOfPid(101).isValid());
     // A victim no snapshot caught: nothing vanishes within a second of the event, so a row of
     // its own says so (not the next process that exits).
     oom.header.t = 2100000000;
     model.applyCgroupEvent(oom);
     model.applyTree(tree(2200, {proc(100, 50, 1, "sh"), proc(130, 100, 5, "sleep")}));
-    QCOMPARE(model.oomKilledCount(), 0);  // it may still vanish: within the window
+    QCOMPARE(model.oomKilledCount(), 2);  // it may still vanish: within the window
     model.applyTree(tree(3200, {proc(100, 50, 1, "sh"), proc(130, 100, 5, "sleep")}));
-    QCOMPARE(model.oomKilledCount(), 1);
+    QCOMPARE(model.oomKilledCount(), 3);
     QModelIndex unseen = model.index(0, 0, model.indexOfPid(100));
     QVERIFY(unseen.data(ProcessTreeModel::OomKilledRole).toBool());
     QVERIFY(unseen.data().toString().contains(QStringLiteral("short-lived")));
@@ -156,9 +158,50 @@ class ModelsTest : public QObject {
     QCOMPARE(model.liveCount(), 2);
     model.applyTree(tree(3300, {proc(100, 50, 1, "sh")}));  // sleep exits on its own
     QVERIFY(!model.data(model.indexOfPid(130), ProcessTreeModel::OomKilledRole).toBool());
-    QCOMPARE(model.oomKilledCount(), 1);
+    QCOMPARE(model.oomKilledCount(), 3);
     model.applyTree(tree(7000, {proc(100, 50, 1, "sh")}));
-    QCOMPARE(model.deadCount(), 0);
+    QCOMPARE(model.deadCount(), 3);  // sleep went; the three OOM kills stay
+    QCOMPARE(model.oomKilledCount(), 3);
+    // A new process that gets an OOM victim's pid takes its row.
+    model.applyTree(tree(7100, {proc(100, 50, 1, "sh"), proc(90, 100, 6, "cat")}));
+    QCOMPARE(model.liveCount(), 2);
+    QCOMPARE(model.oomKilledCount(), 2);
+    QVERIFY(!model.data(model.indexOfPid(90), ProcessTreeModel::DeadRole).toBool());
+    QCOMPARE(model.data(model.indexOfPid(90)).toString(), QStringLiteral("cat"));
+    // Stopped: still there. Removed: the tree empties, its OOM rows with it.
+    ContainerStateEvent state;
+    state.header.t = 7200000000;
+    state.name = QStringLiteral("web");
+    state.status = QStringLiteral("stopped");
+    model.applyContainerState(state);
+    QCOMPARE(model.oomKilledCount(), 2);
+    state.status = QStringLiteral("removed");
+    model.applyContainerState(state);
+    QCOMPARE(model.rowCount(), 0);
+    QCOMPARE(model.oomKilledCount(), 0);
+  }
+
+  void processTreeShowsArguments() {
+    ProcessTreeModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    ProcessValue a = proc(101, 100, 2, "sleep"), b = proc(102, 100, 3, "sleep");
+    a.args = QStringLiteral("sleep 1000");
+    b.args = QStringLiteral("sleep 2002");
+    ProcessValue sh = proc(100, 50, 1, "sh");
+    sh.args = QStringLiteral("sh -c 'a very long command line that goes on and on and on'");
+    model.applyTree(tree(0, {sh, a, b}));
+    QCOMPARE(model.indexOfPid(101).data().toString(), QStringLiteral("sleep 1000"));
+    QCOMPARE(model.indexOfPid(102).data().toString(), QStringLiteral("sleep 2002"));
+    QCOMPARE(model.indexOfPid(102).data(ProcessTreeModel::CommRole).toString(),
+             QStringLiteral("sleep"));
+    QCOMPARE(model.indexOfPid(100).data().toString().size(), 40);  // elided; whole in the tip
+    QVERIFY(model.indexOfPid(100)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("on and on'")));
+    b.args = QStringLiteral("sleep 3003");  // an exec with the same name: new arguments
+    model.applyTree(tree(100, {sh, a, b}));
+    QCOMPARE(model.indexOfPid(102).data().toString(), QStringLiteral("sleep 3003"));
   }
 
   void processTreeViewToggle() {
@@ -263,6 +306,36 @@ class ModelsTest : public QObject {
     QCOMPARE(*x[2].memoryPeakBetween, 33554432.0);
     QVERIFY(!x[3].memoryPeakBetween);
     QCOMPARE(series.peakMemory(), 33554432.0);
+  }
+
+  void resourceSeriesOomKillClimbsToTheLimitAndIsCounted() {
+    // A v1 host after an earlier kill: max_usage_in_bytes already at the limit, so the peak
+    // cannot rise; the OOM kill count says usage reached the limit between these samples.
+    ResourceSeries series;
+    series.setWindow(1.0);
+    EventStream s;
+    connect(&s, &EventStream::cgroupStats, &series, &ResourceSeries::applyStats);
+    connect(&s, &EventStream::cgroupEvent, &series, &ResourceSeries::applyEvent);
+    s.feed(
+        R"({"v":1,"type":"cgroup.stats","t":0,"container":"hog","memory":{"current":20000000,"max":33554432,"peak":33554432,"oom_kill":1}}
+{"v":1,"type":"cgroup.stats","t":100000000,"container":"hog","memory":{"current":20000000,"max":33554432,"peak":33554432,"oom_kill":2}}
+{"v":1,"type":"cgroup.event","t":120000000,"container":"hog","event":"oom_kill","count":1}
+{"v":1,"type":"cgroup.stats","t":200000000,"container":"hog","memory":{"current":20000000,"max":33554432,"peak":33554432,"oom_kill":2}}
+)");
+    const auto& x = series.samples();
+    QVERIFY(!x[0].memoryPeakBetween);
+    QVERIFY(x[1].memoryPeakBetween);
+    QCOMPARE(*x[1].memoryPeakBetween, 33554432.0);
+    QVERIFY(!x[2].memoryPeakBetween);
+    QCOMPARE(series.oomKills(), qint64(2));  // the kernel's count, the earlier kill too
+    // The mark scrolls off the window; the count stays until the container changes.
+    s.feed(
+        R"({"v":1,"type":"cgroup.stats","t":5000000000,"container":"hog","memory":{"current":20000000,"max":33554432,"peak":33554432,"oom_kill":2}})"
+        "\n");
+    QVERIFY(series.marks().empty());
+    QCOMPARE(series.oomKills(), qint64(2));
+    series.setContainer(QStringLiteral("other"));
+    QCOMPARE(series.oomKills(), qint64(0));
   }
 
   void namespaceModelComparesInodes() {
@@ -391,6 +464,35 @@ class ModelsTest : public QObject {
 
   // net.topology pictures (recorded from serve) as a tree: namespaces, interfaces, peers; a
   // picture with the same shape updates in place, one with a container more resets.
+  void networkModelShowsAVethPairMadeByHand() {
+    // Lab 09 step 2: `ip link add lab09-h type veth peer name lab09-c netns PID`, on no
+    // bridge; serve pairs the ends by their peer indexes and says so in vethPairs.
+    NetworkModel model;
+    QAbstractItemModelTester tester(&model, kFatal);
+    EventStream s;
+    connect(&s, &EventStream::netTopology, &model, &NetworkModel::applyTopology);
+    s.feed(
+        R"({"v":1,"type":"net.topology","t":5,"hostNetns":{"inode":4026531992,"path":""},"networks":[],"bridges":[],"ports":[],)"
+        R"("vethPairs":[{"host":"lab09-h","bridge":"","container":"lab09-alone","containerIf":"lab09-c","present":true,"byHand":true}],)"
+        R"("namespaces":[{"name":"host","inode":4026531992,"interfaces":[{"name":"lo","index":1,"kind":"","up":true,"mac":"","master":"","peerIndex":0,"addresses":["127.0.0.1/8"]},)"
+        R"({"name":"lab09-h","index":7,"kind":"veth","up":true,"mac":"","master":"","peerIndex":2,"addresses":["10.99.0.1/24"]}]},)"
+        R"({"name":"lab09-alone","container":"lab09-alone","pid":4242,"inode":4026532400,"network":null,"interfaces":[{"name":"lo","index":1,"kind":"","up":true,"mac":"","master":"","peerIndex":0,"addresses":["127.0.0.1/8"]},)"
+        R"({"name":"lab09-c","index":2,"kind":"veth","up":true,"mac":"","master":"","peerIndex":7,"addresses":["10.99.0.2/24"]}]}]})"
+        "\n");
+    QCOMPARE(model.topology().vethPairs.size(), 1);
+    QCOMPARE(model.peerOf(QStringLiteral("host"), QStringLiteral("lab09-h")),
+             QStringLiteral("lab09-alone/lab09-c"));
+    QCOMPARE(model.peerOf(QStringLiteral("lab09-alone"), QStringLiteral("lab09-c")),
+             QStringLiteral("host/lab09-h"));
+    QModelIndex alone = model.indexOfNamespace(QStringLiteral("lab09-alone"));
+    QModelIndex c;
+    for (int r = 0; r < model.rowCount(alone); ++r)
+      if (model.index(r, 0, alone).data(NetworkModel::InterfaceRole) == QLatin1String("lab09-c"))
+        c = model.index(r, 0, alone);
+    QVERIFY(c.isValid());
+    QCOMPARE(c.data(NetworkModel::PeerRole).toString(), QStringLiteral("host/lab09-h"));
+  }
+
   void networkModelFollowsPictures() {
     NetworkModel model;
     QAbstractItemModelTester tester(&model, kFatal);

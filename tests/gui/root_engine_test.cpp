@@ -86,10 +86,11 @@ class RootEngineTest : public QObject {
         kTimeout);
     QModelIndex pid1 = tree->indexOfPid(hostPid);
     QCOMPARE(pid1.data(ProcessTreeModel::InsidePidRole).toLongLong(), 1);
-    QCOMPARE(pid1.data().toString(), QStringLiteral("sh"));
+    QCOMPARE(pid1.data(ProcessTreeModel::CommRole).toString(), QStringLiteral("sh"));
+    QCOMPARE(pid1.data().toString(), QStringLiteral("sh -c sleep 1000; echo done"));  // args
     QCOMPARE(pid1.data(ProcessTreeModel::NsDepthRole).toInt(), 1);
     QModelIndex sleep = tree->index(0, 0, pid1);
-    QCOMPARE(sleep.data().toString(), QStringLiteral("sleep"));
+    QCOMPARE(sleep.data(ProcessTreeModel::CommRole).toString(), QStringLiteral("sleep"));
     QCOMPARE(sleep.data(ProcessTreeModel::InsidePidRole).toLongLong(), 2);
     qint64 sleepHost = sleep.data(ProcessTreeModel::HostPidRole).toLongLong();
     // The kernel agrees: NSpid of those host pids ends in 1 and 2.
@@ -176,7 +177,7 @@ class RootEngineTest : public QObject {
       int n = 0;
       for (int r = 0; r < tree->rowCount(parent); ++r) {
         QModelIndex i = tree->index(r, 0, parent);
-        if (i.data().toString() == QLatin1String("sleep") &&
+        if (i.data(ProcessTreeModel::CommRole).toString() == QLatin1String("sleep") &&
             !i.data(ProcessTreeModel::DeadRole).toBool())
           ++n;
         n += sleeps(i);

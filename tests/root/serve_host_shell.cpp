@@ -133,6 +133,40 @@ TEST_CASE("serve host.shell is a host terminal where boxlab is this build on ser
   CHECK_FALSE(process_running(job));
 }
 
+TEST_CASE("serve's host shell follows the open lab's answers folder, never into a command",
+          "[root]") {
+  TempRoot root;
+  LabEnvironment env(root);
+  Serve serve(root);
+  serve.call({{"cmd", "lab.open"}, {"lab", "01"}, {"step", 1}});
+  std::string first = serve.call({{"cmd", "lab.show"}, {"lab", "01"}})["lab"]["answers"];
+  std::string second = serve.call({{"cmd", "lab.show"}, {"lab", "02"}})["lab"]["answers"];
+  std::string third = serve.call({{"cmd", "lab.show"}, {"lab", "03"}})["lab"]["answers"];
+  json opened = serve.call({{"cmd", "host.shell"}, {"rows", 30}, {"cols", 200}});
+  CHECK(opened["cwd"] == first);
+  Screen screen(serve, opened["session"]);
+  screen.type("echo st\"\"arted\n");
+  screen.wait_for("started");
+  // At the prompt: another lab's open moves the shell there at once.
+  serve.call({{"cmd", "lab.open"}, {"lab", "02"}, {"step", 1}});
+  screen.wait_for("cd -- '" + second + "'");
+  screen.type("pwd\n");
+  screen.wait_for(second + "\r\n");  // pwd typed ahead: it may follow the prompt
+  // A step of the same lab: no cd. A command running: the cd waits for its prompt.
+  screen.type("line=$(head -n 1); echo got-$line-\"\"end\n");
+  serve.call({{"cmd", "lab.open"}, {"lab", "02"}, {"step", 2}});
+  serve.call({{"cmd", "lab.open"}, {"lab", "03"}, {"step", 1}});
+  screen.type("typed\n");
+  std::string got = screen.wait_for("-end\r\n");
+  CHECK(got.find("got-typed-end") != std::string::npos);  // the cd did not feed head
+  screen.wait_for("cd -- '" + third + "'");
+  screen.type("pwd\n");
+  std::string cwd = screen.wait_for(third + "\r\n");
+  CHECK(cwd.find(second + "'") == std::string::npos);  // one cd for lab 03, none for step 2
+  serve.call({{"cmd", "shutdown"}});
+  CHECK(serve.wait_exit() == 0);
+}
+
 TEST_CASE("serve host.shell ends with console.closed and the shell's exit code", "[root]") {
   TempRoot root;
   LabEnvironment env(root);

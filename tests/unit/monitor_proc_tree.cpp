@@ -58,7 +58,7 @@ class FakeProcRoot {
     write(dir / "stat", stat_line(p));
     write(dir / "status", status_text(p));
     std::map<std::string, std::uint64_t> ns = {
-        {"pid", p.pid_ns}, {"mnt", p.mnt_ns},       {"uts", 4026531838}, {"ipc", 4026531839},
+        {"pid", p.pid_ns},   {"mnt", p.mnt_ns},    {"uts", 4026531838},   {"ipc", 4026531839},
         {"net", 4026531992}, {"user", 4026531837}, {"cgroup", 4026531835}};
     for (const auto& [kind, ino] : ns) {
       fs::path link = dir / "ns" / kind;
@@ -100,8 +100,8 @@ class FakeProcRoot {
     std::string uid = std::to_string(p.uid);
     std::string s = "Name:\t" + p.comm + "\nUmask:\t0022\nState:\t" + p.state +
                     " (sleeping)\nTgid:\t" + std::to_string(p.pid) + "\nPid:\t" +
-                    std::to_string(p.pid) + "\nPPid:\t" + std::to_string(p.ppid) +
-                    "\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n";
+                    std::to_string(p.pid) + "\nPPid:\t" + std::to_string(p.ppid) + "\nUid:\t" +
+                    uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n";
     if (!p.nspid.empty()) {
       s += "NStgid:";
       for (pid_t n : p.nspid) s += "\t" + std::to_string(n);
@@ -332,4 +332,20 @@ TEST_CASE("the hand-written processes JSON is what nlohmann would write") {
   sampler.append_processes_json(text);
   CHECK(text == boxlab::monitor::to_json(tree)["processes"].dump());
   CHECK(text.find("x\\u0001y") != std::string::npos);
+}
+
+TEST_CASE("a process the exclusion names (a lab checker) is never a member") {
+  FakeProcRoot proc;
+  populate(proc);
+  auto o = opts(proc);
+  int asked = 0;
+  o.excluded = [&asked](pid_t pid) {
+    ++asked;
+    return pid == 103;
+  };
+  TreeSampler sampler(Target{100, kBoxPidNs}, o);
+  CHECK(pids_of(sampler.sample()) == std::set<pid_t>{100, 101, 102, 104, 105});
+  int first = asked;
+  sampler.sample();
+  CHECK(asked == first);  // decided once per process, not per sample
 }

@@ -1,4 +1,5 @@
-// Live mode: the open step's checks re-run on demand (about once a second in `boxlab serve`),
+// Live mode: the open step's checks re-run on demand (every 5 s and after the learner's command
+// in `boxlab serve`),
 // reporting only the results that changed, as check.result events (and lab.step).
 #include "boxlab/events.hpp"
 #include "boxlab/lab.hpp"

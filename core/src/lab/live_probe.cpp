@@ -140,7 +140,15 @@ class LiveProbe : public Probe {
     std::map<std::string, std::string> env = {{"BOXLAB_BIN", options_.boxlab_bin.string()}};
     if (options_.root) env["BOXLAB_ROOT"] = options_.root->string();
     if (container.empty()) return detail::run_process(argv, env, timeout);
-    std::vector<std::string> full = {options_.boxlab_bin.string(), "exec", container, "--"};
+    // A checker, not the learner: outside the container's cgroup (its stats, charts and the
+    // monitor's tree stay the learner's) and, where the command allows, its pid namespace.
+    std::vector<std::string> full = {
+        options_.boxlab_bin.string(),
+        "exec",
+        "--checker",
+        detail::checker_needs_pid_namespace(argv) ? "inside" : "outside",
+        container,
+        "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     return detail::run_process(full, env, timeout);
   }

@@ -42,4 +42,8 @@ ProcessInfo host_view(const RawProcess& p);
 CommandResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env, double timeout);
 
+// Whether a check's command must run in the container's pid namespace (see
+// checker_placement.cpp); else it runs outside it and leaves no pid there.
+bool checker_needs_pid_namespace(const std::vector<std::string>& argv);
+
 }  // namespace boxlab::lab::detail

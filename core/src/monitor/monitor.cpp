@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "boxlab/container.hpp"
 #include "boxlab/container_security.hpp"
@@ -21,6 +23,14 @@
 namespace boxlab::monitor {
 
 namespace {
+
+// /proc/PID/cgroup, "" when unreadable (gone).
+std::string read_cgroup_file(const std::filesystem::path& proc, pid_t pid) {
+  std::ifstream in(proc / std::to_string(pid) / "cgroup");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return in ? ss.str() : std::string();
+}
 
 Fd make_timer(double rate_hz) {
   if (!(rate_hz > 0) || rate_hz > 1000 || !std::isfinite(rate_hz))
@@ -70,6 +80,16 @@ Monitor::Monitor(Runtime& runtime, const std::string& name, MonitorOptions optio
       };
     }
     if (cgroup_) tree_options.change_hint = [this] { return task_count_; };
+    // A lab's checker that must run in the pid namespace stays outside the cgroup
+    // (ExecPlacement): what the container's first process's cgroups are not is not its own.
+    if (cgroup_ && target.pid_ns) {
+      std::string mine = read_cgroup_file(options_.proc, pid_);
+      if (!mine.empty())
+        tree_options.excluded = [proc = options_.proc, mine](pid_t pid) {
+          std::string theirs = read_cgroup_file(proc, pid);
+          return !theirs.empty() && theirs != mine;
+        };
+    }
     // Fields of each process at most a second old, whatever the rate.
     tree_options.refresh_every = static_cast<unsigned>(std::max(1.0, options_.rate_hz));
     tree_options.relist_every = tree_options.refresh_every;

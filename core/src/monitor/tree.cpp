@@ -160,12 +160,22 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
     std::snprintf(path, sizeof path, "%d/status", pid);
     if (read_at(proc_.get(), path, buf_)) parse_status(buf_, e.info);
     if (e.info.nspid.empty()) e.info.nspid.assign(1, pid);
+    // The arguments: `sleep 1000` and `sleep 2002` are two different processes to a learner.
+    std::snprintf(path, sizeof path, "%d/cmdline", pid);
+    e.info.args.clear();
+    if (read_at(proc_.get(), path, buf_)) {
+      std::string& a = e.info.args;
+      a.assign(buf_, 0, std::min<std::size_t>(buf_.size(), 256));
+      for (char& ch : a)
+        if (ch == '\0') ch = ' ';
+      while (!a.empty() && a.back() == ' ') a.pop_back();
+    }
     for (std::size_t k = 0; k < kAllNsKinds.size(); ++k)
       e.info.ns[k] = read_ns(proc_.get(), pid, ns_proc_name(static_cast<NsKind>(k)));
   }
   if (first || e.info.ppid != old.ppid || e.info.state != old.state ||
       e.info.threads != old.threads || e.info.comm != old.comm || e.info.uid != old.uid ||
-      e.info.nspid != old.nspid || e.info.ns != old.ns)
+      e.info.args != old.args || e.info.nspid != old.nspid || e.info.ns != old.ns)
     e.dirty = true;
   return true;
 }
@@ -174,7 +184,8 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
 // namespaces are decided from the parent (see relist()).
 bool TreeSampler::is_member_new(pid_t pid, Entry& e) {
   e.pid_ns = read_ns(proc_.get(), pid, "pid");
-  return e.pid_ns != 0 && e.pid_ns == *target_.pid_ns;
+  return e.pid_ns != 0 && e.pid_ns == *target_.pid_ns &&
+         !(options_.excluded && options_.excluded(pid));
 }
 
 void TreeSampler::collect_candidates(std::vector<pid_t>& out) {
@@ -284,8 +295,9 @@ void TreeSampler::relist() {
   // them from their parents, repeating while that adds members (parents first or not).
   if (!undecided.empty()) {
     for (Entry* e : undecided) {
-      // Our own pid namespace (the host's, usually) is never nested in a container's.
-      if (e->pid_ns == own_pid_ns_ && own_pid_ns_ != 0) {
+      // Our own pid namespace (the host's, usually) is never nested in a container's; one in
+      // the container's own that is still undecided was excluded (Options::excluded).
+      if ((e->pid_ns == own_pid_ns_ && own_pid_ns_ != 0) || e->pid_ns == *target_.pid_ns) {
         e->pid_ns = 0;
         continue;
       }

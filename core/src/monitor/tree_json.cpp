@@ -80,13 +80,27 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -102,7 +116,9 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_process_json(std::string& out, const ProcInfo& p) {
-  out += "{\"comm\":";
+  out += "{\"args\":";
+  append_json_string(out, p.args);
+  out += ",\"comm\":";
   append_json_string(out, p.comm);
   out += ",\"ns\":{";
   bool first = true;
@@ -144,6 +160,7 @@ nlohmann::json to_json(const ProcTree& tree) {
                      {"ppid", p.ppid},
                      {"nspid", p.nspid},
                      {"comm", p.comm},
+                     {"args", p.args},
                      {"state", std::string(1, p.state)},
                      {"uid", p.uid},
                      {"threads", p.threads},

@@ -37,6 +37,7 @@ nlohmann::json interfaces(Rtnl& rt) {
                    {"up", l.up},
                    {"mac", l.mac},
                    {"master", master},
+                   {"peerIndex", l.link},
                    {"addresses", a}});
   }
   return out;
@@ -125,13 +126,27 @@ nlohmann::json topology(const Paths& paths, const std::vector<TopologyMember>& c
       Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!ns) continue;  // it just went
       Rtnl rt(ns.get());
+      nlohmann::json ifs = interfaces(rt);
+      // A veth pair made by hand (`ip link add .. type veth peer .. netns PID`): each end's
+      // peer index names the other, one end on the host side, the other here.
+      for (const auto& c : ifs) {
+        if (c["kind"] != "veth" || (attached && c["name"] == "eth0")) continue;
+        for (const auto& h : host_ifs)
+          if (h["kind"] == "veth" && h["index"] == c["peerIndex"] && h["peerIndex"] == c["index"])
+            j["vethPairs"].push_back({{"host", h["name"]},
+                                      {"bridge", h["master"]},
+                                      {"container", st.name},
+                                      {"containerIf", c["name"]},
+                                      {"present", true},
+                                      {"byHand", true}});
+      }
       j["namespaces"].push_back(
           {{"name", st.name},
            {"container", st.name},
            {"pid", st.netns_pid},
            {"inode", inode_of(ns.get())},
            {"network", attached ? st.attachment["network"] : nlohmann::json()},
-           {"interfaces", interfaces(rt)}});
+           {"interfaces", std::move(ifs)}});
     } catch (const Error&) {
     }
   }

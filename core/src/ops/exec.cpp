@@ -9,12 +9,13 @@ Pty open_console(const ContainerState& st) {
 }
 
 ExecStarted exec(Container& container, const std::vector<std::string>& command,
-                 const std::vector<std::string>& env, bool tty, const ExecIo& io) {
-  if (!tty) return ExecStarted{container.exec(command, env, io), std::nullopt};
+                 const std::vector<std::string>& env, bool tty, const ExecIo& io,
+                 const ExecPlacement& placement) {
+  if (!tty) return ExecStarted{container.exec(command, env, io, placement), std::nullopt};
   Pty pty = open_console(container.state());
   ExecIo console;
   console.console_fd = pty.terminal.get();
-  ExecStarted started{container.exec(command, env, console), std::nullopt};
+  ExecStarted started{container.exec(command, env, console, placement), std::nullopt};
   pty.terminal.reset();
   started.console = std::move(pty.master);
   return started;

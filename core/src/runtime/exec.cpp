@@ -1,5 +1,6 @@
 // Container::exec: a new process in a running container's namespaces and root.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -47,7 +48,8 @@ int ChildProcess::wait() {
 }
 
 ChildProcess Container::exec(const std::vector<std::string>& args,
-                             const std::vector<std::string>& extra_env, const ExecIo& io) {
+                             const std::vector<std::string>& extra_env, const ExecIo& io,
+                             const ExecPlacement& placement) {
   ContainerState st = state();
   return with_context("exec in container " + st.name, [&]() -> ChildProcess {
     if (st.status != Status::running)
@@ -55,14 +57,18 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     if (args.empty()) throw Error("no command given");
     // The move into the cgroup below waits for a grace period on v1: start it now.
     std::optional<cgroup::AttachPrimer> primer = cgroup::take_primer();
-    if (!primer && !st.cgroup.is_null()) primer = cgroup::AttachPrimer::start();
+    bool join_cgroup = placement.cgroup && !st.cgroup.is_null();
+    if (!join_cgroup) primer.reset();
+    if (!primer && join_cgroup) primer = cgroup::AttachPrimer::start();
     std::string proc = "/proc/" + std::to_string(runtime::namespace_holder(st.pid));
 
     // Open everything from the pid we verified, then verify again: a reused pid cannot slip in.
     process::ChildPlan plan;
     // Its own namespaces and the ones its bundle joined by path.
     auto namespaces = runtime::open_namespaces_of(st.pid, st.new_namespaces);
-    for (const auto& [fd, flag] : namespaces) plan.join_namespaces.emplace_back(fd.get(), flag);
+    for (const auto& [fd, flag] : namespaces)
+      if (placement.pid_namespace || flag != CLONE_NEWPID)
+        plan.join_namespaces.emplace_back(fd.get(), flag);
     Fd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw Error::system("open the container's root");
     plan.join_root_fd = root.get();
@@ -83,7 +89,7 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     plan.report_fd = report.write.get();
     plan.sync_fd = sync.read.get();
     std::optional<cgroup::Cgroup> cg;
-    if (!st.cgroup.is_null()) cg = cgroup::Cgroup::open(st.cgroup);
+    if (join_cgroup) cg = cgroup::Cgroup::open(st.cgroup);
     int pidfd = -1;
     auto cloned = runtime::clone_in_cgroup(0, &pidfd, cg ? &*cg : nullptr);
     pid_t pid = cloned.pid;

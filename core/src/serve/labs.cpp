@@ -1,5 +1,6 @@
 #include "labs.hpp"
 
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -263,16 +264,41 @@ void LabService::handle(const LabRequest& r, Responder reply) {
 
 void LabService::open_live(std::shared_ptr<const Live> live) {
   live_ = std::move(live);
+  if (live_->lab.id != last_lab_) {
+    last_lab_ = live_->lab.id;
+    if (lab_changed_) lab_changed_(live_->ws.answers());
+  }
   results_.reset();
   last_round_error_.clear();
+  // A slow round, not every second: each round reads /proc and cgroup files, and a check
+  // that must run a command does so as a checker (lab::detail::checker_needs_pid_namespace),
+  // which still costs the machine a process. The console's nudge covers the learner's pace.
   if (!timer_) {
-    timer_ = sys::periodic_timer(std::chrono::seconds(1));
+    timer_ = sys::periodic_timer(kSlowRound);
     loop_.watch(timer_.get(), POLLIN, [this](short) {
       sys::drain_timer(timer_.get());
       start_round();
     });
   }
   start_round();
+}
+
+void LabService::console_activity(bool enter) {
+  if (!live_ || (!enter && !nudged_)) return;
+  if (!nudge_) {
+    nudge_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!nudge_) return;  // the slow round still comes
+    loop_.watch(nudge_.get(), POLLIN, [this](short) {
+      if (sys::drain_timer(nudge_.get()) == 0) return;
+      nudged_ = false;
+      start_round();
+    });
+  }
+  nudged_ = true;
+  // Each line or output chunk pushes the round back: it runs kQuiet after the last one.
+  itimerspec when{};
+  when.it_value.tv_nsec = std::chrono::nanoseconds(kQuiet).count();
+  ::timerfd_settime(nudge_.get(), 0, &when, nullptr);
 }
 
 std::optional<fsys::path> LabService::open_answers() const {
@@ -288,11 +314,21 @@ void LabService::close() {
     loop_.unwatch(timer_.get());
     timer_.reset();
   }
+  if (nudge_) {
+    loop_.unwatch(nudge_.get());
+    nudge_.reset();
+  }
+  nudged_ = false;
 }
 
 void LabService::start_round() {
-  if (!live_ || round_running_) return;
+  if (!live_) return;
+  if (round_running_) {  // a nudge during a round: one more after it, not lost
+    round_again_ = true;
+    return;
+  }
   round_running_ = true;
+  round_again_ = false;
   std::uint64_t generation = generation_;
   std::shared_ptr<const Live> live = live_;
   worker_.post([this, generation, live]() -> Worker::Done {
@@ -308,7 +344,8 @@ void LabService::start_round() {
       std::string message = "lab " + live->lab.number + " live check: " + e.what();
       return [this, message] {
         round_running_ = false;
-        if (message == last_round_error_) return;  // once, not every second
+        if (round_again_) start_round();
+        if (message == last_round_error_) return;  // once, not every round
         last_round_error_ = message;
         emit_("log", {{"level", "error"}, {"message", message}});
       };
@@ -324,6 +361,7 @@ void LabService::on_round(std::uint64_t generation, const lab::StepReport& repor
   }
   last_round_error_.clear();
   report_changes(report);
+  if (round_again_) start_round();
 }
 
 void LabService::report_changes(const lab::StepReport& report) {

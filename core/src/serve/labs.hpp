@@ -1,9 +1,10 @@
 // The lab commands of `boxlab serve` (docs/events.md "Labs"): the same engine, progress and
 // JSON report as `boxlab lab`, run on a worker thread (checks and setup run commands and wait
-// for them), and live checking of one open step about once a second, sending check.result
-// events only for results that changed, then lab.step.
+// for them), and live checking of one open step every 5 s and after each of the learner's
+// commands, sending check.result events only for results that changed, then lab.step.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -39,6 +40,18 @@ class LabService {
 
   void handle(const LabRequest& request, Responder reply);
   void close();  // stops live checking
+  // The learner's console: `enter` when they sent a line (a command may have started), else
+  // output arrived. A round runs once the output has been quiet for a moment after a line:
+  // the command has most likely finished, and its effect is what the step checks.
+  void console_activity(bool enter);
+  // How often the open step is re-checked without a nudge from the console.
+  static constexpr std::chrono::seconds kSlowRound{5};
+  // The quiet after a line that counts as its command finished.
+  static constexpr std::chrono::milliseconds kQuiet{500};
+  // Told when lab.open opens a lab other than the last one, with its answers folder.
+  void on_lab_changed(std::function<void(const std::filesystem::path& answers)> f) {
+    lab_changed_ = std::move(f);
+  }
   // The answers folder of the lab open for live checking, if any.
   std::optional<std::filesystem::path> open_answers() const;
 
@@ -73,8 +86,13 @@ class LabService {
   lab::LiveResults results_;
   std::uint64_t generation_ = 0;  // bumped by lab.open and lab.close: older rounds are stale
   bool round_running_ = false;
+  bool round_again_ = false;  // asked for while one ran
+  std::string last_lab_;      // the lab lab.open opened last
+  std::function<void(const std::filesystem::path&)> lab_changed_;
   std::string last_round_error_;
   Fd timer_;
+  Fd nudge_;             // one-shot: a round kQuiet after the console went quiet after a line
+  bool nudged_ = false;  // a line was sent and its round has not run yet
 
   Worker worker_;  // last: its thread stops before the rest goes
 };

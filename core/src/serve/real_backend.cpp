@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 
 #include "boxlab/console.hpp"
 #include "boxlab/container_fs.hpp"
@@ -17,6 +19,7 @@
 #include "boxlab/process/exec_stub.hpp"
 #include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "boxlab/sys/timer.hpp"
 #include "boxlab/sys/trust.hpp"
 #include "engine.hpp"
 #include "host_shell.hpp"
@@ -69,9 +72,20 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
   // The sealed exec stub every container start uses, made now: an engine that cannot make one
   // says so at start, and its fd is part of the engine's baseline, not a leak of the first run.
   process::exec_stub_fd();
+  // The learner's command finishing is when the open step may have changed.
+  sessions_.on_activity([this](bool enter) {
+    labs_.console_activity(enter);
+    if (!enter) follow_lab_in_host_shell();  // output: maybe the prompt after a command
+  });
+  labs_.on_lab_changed([this](const std::filesystem::path& answers) {
+    if (host_shell_.empty()) return;  // a shell opened later starts there
+    pending_cd_ = answers;
+    follow_lab_in_host_shell();
+  });
 }
 
 RealBackend::~RealBackend() {
+  sessions_.on_activity(nullptr);  // labs_ goes first
   try {
     shutdown();
   } catch (...) {
@@ -254,7 +268,17 @@ nlohmann::json RealBackend::inspect(const std::string& name) {
   for (NsKind k : kAllNsKinds)
     if (auto ino = ns_inode(::getpid(), k)) j["hostNamespaces"][std::string(ns_oci_name(k))] = *ino;
   j["owned"] = owned_.count(st.name) != 0;
-  return {{"state", std::move(j)}};
+  nlohmann::json reply = {{"state", std::move(j)}};
+  // The container's mounts as it sees them, read from outside: /proc/PID/mountinfo shows the
+  // mounts of PID's namespace relative to PID's root, whoever reads it. (An exec of
+  // `cat /proc/self/mountinfo` would be a process the learner did not start.)
+  if (st.status == Status::running && st.pid > 0) {
+    std::ifstream in("/proc/" + std::to_string(st.pid) + "/mountinfo");
+    std::stringstream text;
+    text << in.rdbuf();
+    if (in && sys::process_alive(st.pid, st.pid_start_time)) reply["mountinfo"] = text.str();
+  }
+  return reply;
 }
 
 void RealBackend::stop_monitor(const std::string& name) {
@@ -345,8 +369,43 @@ nlohmann::json RealBackend::host_shell(unsigned rows, unsigned cols) {
   pty.terminal.reset();
   pid_t pid = shell.pid;
   std::string session = sessions_.open_tty(std::move(pty.master), std::move(shell), true);
+  host_shell_ = session;
+  pending_cd_.reset();
   return {{"session", session},       {"pid", pid},           {"shell", plan.shell},
           {"cwd", plan.cwd.string()}, {"root", plan.as_root}, {"path", plan.env["PATH"]}};
+}
+
+void RealBackend::follow_lab_in_host_shell() {
+  if (pending_cd_ && !sessions_.at_prompt(host_shell_) && !cd_retry_ &&
+      sessions_.has(host_shell_)) {
+    cd_retry_ = sys::periodic_timer(std::chrono::milliseconds(500));
+    loop_.watch(cd_retry_.get(), POLLIN, [this](short) {
+      sys::drain_timer(cd_retry_.get());
+      follow_lab_in_host_shell();
+    });
+  }
+  if ((!pending_cd_ || !sessions_.has(host_shell_)) && cd_retry_) {
+    loop_.unwatch(cd_retry_.get());
+    loop_.defer([fd = std::make_shared<Fd>(std::move(cd_retry_))] {});  // not inside its own call
+  }
+  if (!pending_cd_ || !sessions_.at_prompt(host_shell_)) return;
+  if (cd_retry_) {
+    loop_.unwatch(cd_retry_.get());
+    loop_.defer([fd = std::make_shared<Fd>(std::move(cd_retry_))] {});
+  }
+  std::string dir = pending_cd_->string();
+  pending_cd_.reset();
+  std::string quoted = "'";
+  for (char ch : dir) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  quoted += "'";
+  // Ctrl-U first: a half-typed line at the prompt is dropped, not run with the cd.
+  try {
+    sessions_.input(host_shell_,
+                    "\x15"
+                    "cd -- " +
+                        quoted + "\r");
+  } catch (const Error&) {  // the shell went meanwhile
+  }
 }
 
 void RealBackend::lab(const LabRequest& request, Responder reply) {

@@ -2,8 +2,6 @@
 // them, reports their exit, removes them on shutdown); monitors and sessions share its loop.
 #pragma once
 
-#include "boxlab/sys/requester.hpp"
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,6 +10,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/monitor.hpp"
 #include "boxlab/serve.hpp"
+#include "boxlab/sys/requester.hpp"
 #include "image_import.hpp"
 #include "labs.hpp"
 #include "pictures.hpp"
@@ -60,6 +59,9 @@ class RealBackend final : public Backend {
   void on_exit(const std::string& name);
   void stop_monitor(const std::string& name);
   std::string resolve(const std::string& name_or_id);
+  // The host shell follows the open lab: a `cd` to its answers folder, typed once the shell
+  // waits at its prompt (never into a running command).
+  void follow_lab_in_host_shell();
 
   std::optional<std::filesystem::path> root_;  // --root as given: the host shell's BOXLAB_ROOT
   sys::Requester requester_;                   // whom this engine works for
@@ -73,6 +75,9 @@ class RealBackend final : public Backend {
   LabService labs_;
   TopologyWatch topology_;
   ImageImportService imports_;
+  std::string host_shell_;                           // the last host.shell's session
+  std::optional<std::filesystem::path> pending_cd_;  // where it should go next
+  Fd cd_retry_;                                      // while a cd waits: a look every half second
 };
 
 }  // namespace boxlab::serve

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "base64.hpp"
 #include "boxlab/error.hpp"
@@ -21,6 +24,7 @@ struct Sessions::Tty {
   Fd master;
   std::optional<ChildProcess> proc;
   std::string pending;  // console.input not yet written
+  std::chrono::steady_clock::time_point last_input{};
   bool readable = true;
   bool end_descendants = false;
 };
@@ -81,6 +85,7 @@ void Sessions::drain_master(Tty& t) {
       emit_("console.output",
             {{"session", t.id},
              {"data", base64_encode(std::string_view(buf, static_cast<std::size_t>(n)))}});
+      if (activity_) activity_(false);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -130,6 +135,35 @@ void Sessions::end(const std::string& session, std::optional<int> exit_code) {
   loop_.defer([owned] {});
 }
 
+bool Sessions::at_prompt(const std::string& session) const {
+  auto it = ttys_.find(session);
+  if (it == ttys_.end() || !it->second->proc) return false;
+  // Typed ahead: the shell may not have read the line yet (and forked its command).
+  if (std::chrono::steady_clock::now() - it->second->last_input < std::chrono::seconds(1))
+    return false;
+  pid_t shell = it->second->proc->pid;
+  pid_t fg = ::tcgetpgrp(it->second->master.get());
+  if (fg <= 0 || fg != shell) return false;  // a job of its own has the terminal
+  // A child in the shell's own group (a command substitution, a subshell) runs in the
+  // foreground too; background jobs have groups of their own.
+  std::ifstream kids("/proc/" + std::to_string(shell) + "/task/" + std::to_string(shell) +
+                     "/children");
+  pid_t kid;
+  while (kids >> kid) {
+    std::ifstream stat("/proc/" + std::to_string(kid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    if (pgrp == shell) return false;
+  }
+  return true;
+}
+
 void Sessions::input(const std::string& session, const std::string& bytes) {
   auto it = ttys_.find(session);
   if (it == ttys_.end()) throw Error("no such session: " + session);
@@ -137,7 +171,9 @@ void Sessions::input(const std::string& session, const std::string& bytes) {
   if (t.pending.size() + bytes.size() > (4u << 20))
     throw Error("session " + session + " is not reading its input");
   t.pending += bytes;
+  t.last_input = std::chrono::steady_clock::now();
   on_master(session, POLLOUT);
+  if (activity_ && bytes.find_first_of("\r\n") != std::string::npos) activity_(true);
 }
 
 void Sessions::resize(const std::string& session, unsigned rows, unsigned cols) {

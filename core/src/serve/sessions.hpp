@@ -37,6 +37,13 @@ class Sessions {
   std::string open_tty(Fd master, std::optional<ChildProcess> proc, bool end_descendants = false);
   void end(const std::string& session, std::optional<int> exit_code);
   void input(const std::string& session, const std::string& bytes);
+  // Whether the session's process (a shell) has its terminal to itself: no job of its runs in
+  // the foreground, so it waits at its prompt, and nothing was typed in the last second (the
+  // shell may not have read it yet). False when unknown or gone.
+  bool at_prompt(const std::string& session) const;
+  bool has(const std::string& session) const { return ttys_.count(session) != 0; }
+  // Told of the terminals' traffic: true when input held a line end, false for output.
+  void on_activity(std::function<void(bool enter)> f) { activity_ = std::move(f); }
   void resize(const std::string& session, unsigned rows, unsigned cols);
 
   // Collects out/err of proc and replies {"exitCode","stdout","stderr","truncated"} when it
@@ -56,6 +63,7 @@ class Sessions {
 
   Loop& loop_;
   Emit emit_;
+  std::function<void(bool enter)> activity_;
   std::uint64_t next_session_ = 0;
   std::uint64_t next_capture_ = 0;
   std::map<std::string, std::unique_ptr<Tty>> ttys_;

@@ -49,6 +49,7 @@ struct ProcInfo {
   int threads = 1;
   std::vector<pid_t> nspid;  // /proc/PID/status NSpid: host pid first, inner-most last
   std::string comm;
+  std::string args;       // /proc/PID/cmdline, arguments joined by spaces (at most 256 bytes)
   char state = '?';       // R S D Z T t X I ...
   std::int64_t uid = -1;  // real uid on the host, -1 unknown
   // Inode per namespace kind, indexed by NsKind; 0 when unknown.
@@ -63,7 +64,7 @@ struct ProcTree {
   std::vector<ProcInfo> procs;  // sorted by host pid
 };
 
-// {"root":..,"pidns":..,"source":..,"processes":[{"pid","ppid","nspid":[..],"comm","state",
+// {"root":..,"pidns":..,"source":..,"processes":[{"pid","ppid","nspid":[..],"comm","args","state",
 //  "uid","ns":{"pid":..,"mount":..,..}},..]}
 nlohmann::json to_json(const ProcTree& tree);
 
@@ -93,8 +94,11 @@ class TreeSampler {
  public:
   struct Options {
     std::filesystem::path proc = "/proc";  // a fake tree in tests
-    PidSource pids;                  // when set, the membership source (else pid ns or descendants)
-    ChangeHint change_hint;          // when to re-list (see above)
+    PidSource pids;          // when set, the membership source (else pid ns or descendants)
+    ChangeHint change_hint;  // when to re-list (see above)
+    // pid ns mode: a process in the namespace that is still not the container's (a lab
+    // checker run there outside the container's cgroup); asked once per new process.
+    std::function<bool(pid_t)> excluded;
     unsigned refresh_every = 10;     // re-read each member's stat at least every N samples
     unsigned relist_every = 10;      // re-list at least every N samples
     unsigned slow_every = 100;       // re-read status + ns links every N samples

@@ -43,7 +43,8 @@ struct ExecStarted {
 
 // `exec`: with tty, on a new console (open_console); else on `io`'s three fds.
 ExecStarted exec(Container& container, const std::vector<std::string>& command,
-                 const std::vector<std::string>& env, bool tty, const ExecIo& io = {});
+                 const std::vector<std::string>& env, bool tty, const ExecIo& io = {},
+                 const ExecPlacement& placement = {});
 
 // The container's cgroup numbers, typed; nullopt when it has no cgroup.
 std::optional<cgroup::Stats> stats(Container& container);
