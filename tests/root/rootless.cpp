@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
 #include "test_support.hpp"
 
@@ -55,8 +56,28 @@ class Learner {
     fs::remove_all(dir_, ec);
   }
   fs::path home() const { return dir_ / "home"; }
+  // From now on the user's commands see a copy of /etc whose subuid and subgid grant them
+  // `count` ids from `start`, bind-mounted over /etc in a mount namespace of their own (the
+  // machine's /etc is never changed; this one has no /etc/subuid at all).
+  void grant_subids(std::uint32_t start, std::uint32_t count) {
+    etc_ = dir_ / "etc";
+    REQUIRE(boxlab::test::run({"cp", "-a", "/etc/.", etc_.string()}).status == 0);
+    std::string line = "nobody:" + std::to_string(start) + ":" + std::to_string(count) + "\n";
+    boxlab::write_file_atomic(etc_ / "subuid", line, 0644);
+    boxlab::write_file_atomic(etc_ / "subgid", line, 0644);
+  }
   Result as_user(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {"setpriv",
+    std::vector<std::string> argv;
+    if (!etc_.empty())
+      argv = {"unshare",
+              "--mount",
+              "--propagation",
+              "private",
+              "sh",
+              "-c",
+              "mount --bind \"$0\" /etc && exec \"$@\"",
+              etc_.string()};
+    std::vector<std::string> user = {"setpriv",
                                      "--reuid",
                                      std::to_string(kUser),
                                      "--regid",
@@ -70,12 +91,14 @@ class Learner {
                                      "BOXLAB_LABS_DIR=" + (dir_ / "labs").string(),
                                      "NO_COLOR=1",
                                      (dir_ / "bin" / "boxlab").string()};
+    argv.insert(argv.end(), user.begin(), user.end());
     argv.insert(argv.end(), args.begin(), args.end());
     return boxlab::test::run(argv);
   }
 
  private:
   fs::path dir_;
+  fs::path etc_;
 };
 
 }  // namespace
@@ -127,6 +150,33 @@ TEST_CASE("without root, what needs root or a delegated cgroup is refused by nam
   CHECK(port.err.find("-p: bridge networking needs root") != std::string::npos);
   // Nothing stays of either.
   CHECK(boxlab::test::trim(user.as_user({"ps", "-a", "-q"}).out).empty());
+}
+
+TEST_CASE("without root, /etc/subuid ranges map 65535 more ids through newuidmap", "[root]") {
+  if (access("/usr/bin/newuidmap", X_OK) != 0 || access("/usr/bin/newgidmap", X_OK) != 0) {
+    WARN("no newuidmap/newgidmap (Debian package uidmap): the range case is not tested");
+    return;
+  }
+  Learner user;
+  user.grant_subids(300000, 65536);
+  REQUIRE(user.as_user({"image", "build-base"}).status == 0);
+  REQUIRE(user.as_user({"run", "-d", "--name", "rl-range", "base", "--", "sh", "-c",
+                        "touch /tmp/f && chown 1000:1000 /tmp/f && exec sleep 1000"})
+              .status == 0);
+  Result maps =
+      user.as_user({"exec", "rl-range", "--", "cat", "/proc/self/uid_map", "/proc/self/gid_map"});
+  INFO(maps.out << maps.err);
+  REQUIRE(maps.status == 0);
+  CHECK(maps.out.find("0      65534          1") != std::string::npos);
+  CHECK(maps.out.find("1     300000      65535") != std::string::npos);
+  // Container uid 1000 is host uid 300000 + 999: the file in the container's upper layer.
+  fs::path f = user.home() / "boxlab" / "containers" / "rl-range" / "upper" / "tmp" / "f";
+  struct stat st {};
+  for (int i = 0; i < 200 && stat(f.c_str(), &st) != 0; ++i) usleep(10000);  // touch may lag exec
+  REQUIRE(stat(f.c_str(), &st) == 0);
+  CHECK(st.st_uid == 300999);
+  CHECK(st.st_gid == 300999);
+  CHECK(user.as_user({"rm", "-f", "rl-range"}).status == 0);
 }
 
 // Every lab that does not list "root" among its requirements is proved here, as uid 65534.

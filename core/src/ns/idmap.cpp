@@ -6,6 +6,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/ns/subid.hpp"
 
 namespace boxlab::ns {
 
@@ -19,6 +20,9 @@ static std::string render(const std::vector<IdMapping>& maps) {
 
 void write_id_maps(pid_t pid, const std::vector<IdMapping>& uids,
                    const std::vector<IdMapping>& gids) {
+  // Without root, more than the caller's own id takes the setuid helpers (/etc/subuid ranges).
+  if (::geteuid() != 0 && (uids.size() > 1 || gids.size() > 1))
+    return write_id_maps_with_helpers(pid, uids, gids);
   std::string proc = "/proc/" + std::to_string(pid);
   with_context("write uid_map", [&] { write_file(proc + "/uid_map", render(uids)); });
   // Without CAP_SETGID in the parent namespace the kernel takes a gid_map only once setgroups

@@ -2,6 +2,7 @@
 // can fail (unknown names, a profile libseccomp refuses, too many groups) fails here, in the
 // parent, with the JSON pointer; the child only applies plain numbers.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -43,7 +44,14 @@ constexpr std::array<RlimitName, 16> kRlimits = {{
 void plan_security(const spec::Spec& spec, const std::filesystem::path& seccomp_cache,
                    process::ChildPlan& plan) {
   const auto& proc = spec.process;
+  // Rootless with the caller's one gid, setgroups is denied in the user namespace (the gid_map
+  // needed it) and the groups it has are none the namespace maps: they stay as they are.
+  if (::geteuid() != 0 && spec.gid_mappings.size() <= 1 && !proc.user.additional_gids.empty())
+    throw Error(
+        "/process/user/additionalGids: without root and without /etc/subgid ranges a "
+        "container has no groups to give (setgroups is denied in its user namespace)");
   plan.set_user(proc.user.uid, proc.user.gid, proc.user.additional_gids);
+  plan.security.user.keep_groups = ::geteuid() != 0 && spec.gid_mappings.size() <= 1;
   auto& sec = plan.security;
   sec.no_new_privs = proc.no_new_privileges;
 

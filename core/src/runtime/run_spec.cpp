@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "boxlab/error.hpp"
+#include "boxlab/ns/subid.hpp"
 #include "boxlab/run_security.hpp"
 #include "boxlab/runtime/state.hpp"
 
@@ -109,13 +110,15 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   if (rootless) {
     // One id: the caller's own uid and gid are the container's root, and the image's files
     // (unpacked by the caller) are root's inside.
-    spec.uid_mappings = {{0, static_cast<std::uint32_t>(::geteuid()), 1}};
-    spec.gid_mappings = {{0, static_cast<std::uint32_t>(::getegid()), 1}};
-    // The tty group (gid 5) is not mapped: devpts refuses gid=5 then (as `runc spec
-    // --rootless` leaves it out).
-    for (auto& m : spec.mounts)
-      if (m.type == "devpts")
-        std::erase_if(m.options, [](const std::string& o) { return o.rfind("gid=", 0) == 0; });
+    ns::RootlessMaps maps = ns::rootless_maps();
+    spec.uid_mappings = maps.uids;
+    spec.gid_mappings = maps.gids;
+    // With one id the tty group (gid 5) is not mapped: devpts refuses gid=5 then (as `runc
+    // spec --rootless` leaves it out).
+    if (spec.gid_mappings.size() == 1)
+      for (auto& m : spec.mounts)
+        if (m.type == "devpts")
+          std::erase_if(m.options, [](const std::string& o) { return o.rfind("gid=", 0) == 0; });
   } else if (ns.has(NsKind::user)) {
     spec.uid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
     spec.gid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
