@@ -15,10 +15,15 @@ install(TARGETS boxlab RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(BOXLAB_GUI)
   install(TARGETS boxlab-gui RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+# Modes fixed here, not taken from the clone (a umask of 002 would make them group-writable);
+# the labs' own programs (scripts, wrappers) stay executable.
+set(boxlab_exec_modes OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+                      WORLD_EXECUTE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/labs/ DESTINATION ${CMAKE_INSTALL_DATADIR}/boxlab/labs
-        DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
-                              WORLD_READ WORLD_EXECUTE
-        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+        DIRECTORY_PERMISSIONS ${boxlab_exec_modes}
+        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+        PATTERN "*.sh" PERMISSIONS ${boxlab_exec_modes}
+        PATTERN "crun-v1" PERMISSIONS ${boxlab_exec_modes})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/slides/ DESTINATION ${CMAKE_INSTALL_DATADIR}/boxlab/slides
         FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(DIRECTORY DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/boxlab/labs

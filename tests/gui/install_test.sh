@@ -20,6 +20,12 @@ engine=$prefix/bin/boxlab
 [ "$(stat -c %u:%a "$engine")" = 0:755 ] || fail "engine is $(stat -c %u:%a "$engine"), not root's 0755"
 [ -f "$prefix/share/boxlab/labs/01-process-and-chroot/lab.json" ] || fail "labs not installed"
 [ -d "$prefix/etc/boxlab/labs" ] || fail "no folder for an instructor's labs"
+# The labs' own programs stay executable; every installed file is root's and writable by root only.
+(cd "$src/labs" && find . -type f -perm -u+x) | while read -r f; do
+  [ -x "$prefix/share/boxlab/labs/$f" ] || fail "labs/$f is not executable once installed"
+done
+bad=$(find "$prefix" -perm /022 ! -type l | head -3)
+[ -z "$bad" ] || fail "writable by others than root: $bad"
 for policy in "$prefix/share/polkit-1/actions/org.boxlab.engine.policy" "$polkit/org.boxlab.engine.policy"; do
   grep -q "<annotate key=\"org.freedesktop.policykit.exec.path\">$engine</annotate>" "$policy" ||
     fail "$policy does not name $engine as exec.path"
