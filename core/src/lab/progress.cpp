@@ -32,6 +32,9 @@ std::optional<StateOwner>& state_owner() {
 }  // namespace
 
 void keep_state_for(const sys::Requester& learner, const Paths& paths) {
+  // An explicit BOXLAB_STATE_HOME is root's own choice (pkexec clears the environment, sudo
+  // keeps it only when told to): that state is used as is.
+  if (const char* s = std::getenv("BOXLAB_STATE_HOME"); s && *s) return;
   if (learner.delegated())
     state_owner() = StateOwner{learner, paths.state / "lab-work" / std::to_string(learner.uid)};
 }
