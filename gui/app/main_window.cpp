@@ -164,7 +164,11 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       session_->closeLab();
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
-    showMessage(tr("Step %1 of lab %2 passed. Well done!").arg(step).arg(lab), false);
+    // Lab ids are NN-slug: the learner knows the lab by its number.
+    showMessage(tr("Step %1 of lab %2 passed. Well done!")
+                    .arg(step)
+                    .arg(lab.section(QLatin1Char('-'), 0, 0)),
+                false);
     bool open = lab == session_->openLab() && step == session_->openStepIndex();
     nextStep_->setVisible(open && session_->labs()->findStep(lab, step + 1).isValid());
     if (lab == session_->openLab() && step == session_->openStepIndex())  // its mark changed
