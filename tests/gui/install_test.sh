@@ -32,6 +32,13 @@ for policy in "$prefix/share/polkit-1/actions/org.boxlab.engine.policy" "$polkit
   if command -v xmllint >/dev/null; then xmllint --noout "$policy"; fi
 done
 "$engine" --version >/dev/null || fail "the installed engine does not run"
+# An instructor's own lab in PREFIX/etc/boxlab/labs shows beside the course's.
+mine=$prefix/etc/boxlab/labs/13-pid-again
+cp -r "$src/labs/02-pid-namespace" "$mine"
+sed -i 's/"id": "02-pid-namespace"/"id": "13-pid-again"/; s/lab02-/lab13-/g' "$mine/lab.json"
+listed=$(BOXLAB_STATE_HOME=$T/state "$engine" lab ls 2>&1)
+grep -q "^13   PID namespace" <<<"$listed" || fail "the instructor's lab 13 is not listed: $listed"
+rm -rf "$mine"
 grep -q "^profile boxlab $engine flags=(unconfined) {" "$apparmor/boxlab" ||
   fail "the AppArmor profile does not name $engine"
 grep -q "^  userns,$" "$apparmor/boxlab" || fail "the AppArmor profile does not allow userns"

@@ -29,15 +29,34 @@ bool has_labs(const fsys::path& dir) {
 
 }  // namespace
 
+std::optional<fsys::path> instructor_labs_dir(const fsys::path& labs_dir) {
+  fsys::path dir = labs_dir.lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();
+  fsys::path boxlab = dir.parent_path(), share = boxlab.parent_path();
+  if (dir.filename() != "labs" || boxlab.filename() != "boxlab" || share.filename() != "share")
+    return std::nullopt;
+  fsys::path prefix = share.parent_path();
+  return prefix == "/usr" ? fsys::path("/etc/boxlab/labs") : prefix / "etc" / "boxlab" / "labs";
+}
+
 std::vector<fsys::path> lab_dirs(const fsys::path& labs_dir) {
-  std::vector<fsys::path> out;
-  std::error_code ec;
-  for (const auto& e : fsys::directory_iterator(labs_dir, ec))
-    if (e.is_directory() &&
-        std::regex_match(e.path().filename().string(), detail::lab_dir_pattern()))
-      out.push_back(e.path());
-  if (ec) throw Error("read the labs directory " + labs_dir.string(), ec.value());
-  std::sort(out.begin(), out.end());
+  auto list = [](const fsys::path& dir, bool must_exist) {
+    std::vector<fsys::path> out;
+    std::error_code ec;
+    for (const auto& e : fsys::directory_iterator(dir, ec))
+      if (e.is_directory() &&
+          std::regex_match(e.path().filename().string(), detail::lab_dir_pattern()))
+        out.push_back(e.path());
+    if (ec && (must_exist || ec != std::errc::no_such_file_or_directory))
+      throw Error("read the labs directory " + dir.string(), ec.value());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<fsys::path> out = list(labs_dir, true);
+  if (auto mine = instructor_labs_dir(labs_dir)) {
+    std::vector<fsys::path> more = list(*mine, false);
+    out.insert(out.end(), more.begin(), more.end());
+  }
   return out;
 }
 

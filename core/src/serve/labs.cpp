@@ -70,7 +70,10 @@ void LabService::post(Responder reply, std::function<Worker::Done()> work) {
 fsys::path LabService::labs_dir() {
   fsys::path dir = lab::find_labs_dir(options_.boxlab_bin);
   if (options_.root_owned_labs_only) {
-    if (auto why = sys::why_tree_not_root_owned(dir))
+    auto why = sys::why_tree_not_root_owned(dir);
+    if (auto mine = lab::instructor_labs_dir(dir); !why && mine && std::filesystem::exists(*mine))
+      why = sys::why_tree_not_root_owned(*mine);
+    if (why)
       throw Error(ErrorKind::unavailable,
                   "the labs in " + dir.string() + " are not root's alone (" + *why +
                       "): a root engine working for a learner runs lab commands only from "

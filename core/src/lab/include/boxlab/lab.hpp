@@ -92,8 +92,12 @@ Lab load_lab(const std::filesystem::path& dir);
 Lab parse_lab(std::string_view json_text, std::string_view readme, const std::filesystem::path& dir,
               const std::string& file);
 
-// NN-* directories below labs_dir, sorted.
+// NN-* directories below labs_dir, sorted; for an installed labs_dir (PREFIX/share/boxlab/labs)
+// also those of the instructor's folder beside it (instructor_labs_dir), after the course's.
 std::vector<std::filesystem::path> lab_dirs(const std::filesystem::path& labs_dir);
+// The instructor's own labs of an installed labs_dir: PREFIX/etc/boxlab/labs (/etc/boxlab/labs
+// for PREFIX /usr), made empty by `./kit install`; nullopt for a labs_dir that is not installed.
+std::optional<std::filesystem::path> instructor_labs_dir(const std::filesystem::path& labs_dir);
 // "02", "2", "pid-namespace" or "02-pid-namespace" -> that lab's directory. Throws naming the
 // labs that exist.
 std::filesystem::path find_lab_dir(const std::filesystem::path& labs_dir, std::string_view ref);
