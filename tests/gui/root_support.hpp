@@ -6,6 +6,7 @@
 #include <QProcess>
 #include <QString>
 #include <QStringList>
+#include <QTest>
 #include <memory>
 
 #include "engine.hpp"
@@ -49,6 +50,27 @@ inline std::unique_ptr<Session> makeRootSession(const QString& root) {
   env.root = root;
   env.isRoot = true;
   return std::make_unique<Session>(new ServeProcess(planServeLaunch(env)));
+}
+
+// The end of a lab test: the lab reset through the engine (its containers and answers go), the
+// engine stopped, then any container still listed removed. Returns what went wrong ("" when
+// nothing did): no reply to lab.reset within timeoutMs, or the containers that were left.
+inline QString endLabSession(std::unique_ptr<Session>& session, const QString& root,
+                             const QString& lab, int timeoutMs) {
+  QString problem;
+  bool reset = false;
+  session->client()->request(QStringLiteral("lab.reset"), {{QStringLiteral("lab"), lab}},
+                             [&](const ReplyEvent&) { reset = true; });
+  if (!QTest::qWaitFor([&] { return reset; }, timeoutMs))
+    problem = QStringLiteral("no reply to lab.reset ");
+  session->stop();
+  session.reset();
+  QString left =
+      runBoxlab(root, {QStringLiteral("ps"), QStringLiteral("-a"), QStringLiteral("-q")});
+  for (const QString& name : left.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+    runBoxlab(root, {QStringLiteral("rm"), QStringLiteral("-f"), name});
+  if (!left.trimmed().isEmpty()) problem += QStringLiteral("left: ") + left;
+  return problem;
 }
 
 }  // namespace boxlab::gui::test

@@ -123,17 +123,8 @@ class RootTraceTest : public QObject {
 
   void cleanupTestCase() {
     if (!session_) return;
-    bool reset = false;
-    session_->client()->request(QStringLiteral("lab.reset"), {{QStringLiteral("lab"), lab_}},
-                                [&](const ReplyEvent&) { reset = true; });
-    QTRY_VERIFY_WITH_TIMEOUT(reset, kTimeout);
-    session_->stop();
-    session_.reset();
-    QString left = test::runBoxlab(
-        root_.path(), {QStringLiteral("ps"), QStringLiteral("-a"), QStringLiteral("-q")});
-    for (const QString& name : left.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
-      test::runBoxlab(root_.path(), {QStringLiteral("rm"), QStringLiteral("-f"), name});
-    QVERIFY2(left.trimmed().isEmpty(), qPrintable(left));
+    QString problem = test::endLabSession(session_, root_.path(), lab_, kTimeout);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
   }
 };
 
