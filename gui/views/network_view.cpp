@@ -220,6 +220,23 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     p.setFont(normal);
   };
 
+  // The middle of the line of the veth's container end (ip lists lo first) in a box at top.
+  auto peerMidY = [&](const Row& row, int top) {
+    int at = 0;
+    if (row.ns)
+      for (int i = 0; i < row.ns->interfaces.size(); ++i)
+        if (row.ns->interfaces[i].name == row.veth->containerIf) at = i;
+    return top + 2 * kLine + 6 + at * kLine + kLine / 2;
+  };
+  // The veth pair's cable from its host end to the container's box, labelled.
+  auto drawCable = [&](const QRect& end, int midY, const QColor& color) {
+    p.setPen(QPen(color, 2.5));
+    p.drawLine(end.right(), midY, boxX, midY);
+    p.setPen(text);
+    p.drawText(QRect(end.right() + 4, midY - kLine - 2, boxX - end.right() - 8, kLine),
+               Qt::AlignCenter, tr("veth pair"));
+  };
+
   QVector<Row> rows = layoutRows(t);
   int r = 0;
   for (const auto& b : t.bridges) {
@@ -240,12 +257,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     y += kLine + 2 + kLine / 2;
     for (; r < rows.size() && rows[r].bridge == b.name; ++r) {
       const Row& row = rows[r];
-      // The line of the container's eth0 (ip lists lo first, then eth0).
-      int ethRow = 0;
-      if (row.ns)
-        for (int i = 0; i < row.ns->interfaces.size(); ++i)
-          if (row.ns->interfaces[i].name == row.veth->containerIf) ethRow = i;
-      int midY = y + 2 * kLine + 6 + ethRow * kLine + kLine / 2;
+      int midY = peerMidY(row, y);
       // Host veth end, on the bridge.
       QRect end(hostX + 40, midY - kLine / 2 - 1, hostW - 56, kLine + 2);
       p.setPen(QPen(kBridge, 2));
@@ -258,12 +270,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
       p.drawText(
           end.adjusted(6, 0, -4, 0), Qt::AlignVCenter,
           fm.elidedText(tr("%1 (veth)").arg(row.veth->host), Qt::ElideRight, end.width() - 10));
-      // The veth pair: host end <-> the container's eth0.
-      p.setPen(QPen(row.veth->present ? kVeth : kDown, 2.5));
-      p.drawLine(end.right(), midY, boxX, midY);
-      p.setPen(text);
-      p.drawText(QRect(end.right() + 4, midY - kLine - 2, boxX - end.right() - 8, kLine),
-                 Qt::AlignCenter, tr("veth pair"));
+      drawCable(end, midY, row.veth->present ? kVeth : kDown);  // host end <-> its eth0
       drawBox(row, y, kVeth, row.veth->container,
               row.ns ? tr("netns %1, pid %2, network %3")
                            .arg(row.ns->inode)
@@ -278,11 +285,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   // Veth pairs made by hand: the host end stands alone in the host side, cabled to its peer.
   for (; r < rows.size() && rows[r].veth && rows[r].bridge.isEmpty(); ++r) {
     const Row& row = rows[r];
-    int ifRow = 0;
-    if (row.ns)
-      for (int i = 0; i < row.ns->interfaces.size(); ++i)
-        if (row.ns->interfaces[i].name == row.veth->containerIf) ifRow = i;
-    int midY = y + 2 * kLine + 6 + ifRow * kLine + kLine / 2;
+    int midY = peerMidY(row, y);
     QRect end(hostX + 10, midY - kLine / 2 - 1, hostW - 26, kLine + 2);
     p.setPen(QPen(kVeth, 1.5));
     p.setBrush(pal.color(QPalette::Base));
@@ -295,11 +298,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     p.drawText(
         end.adjusted(6, 0, -4, 0), Qt::AlignVCenter,
         fm.elidedText(tr("%1 (veth, by hand)").arg(hostEnd), Qt::ElideRight, end.width() - 10));
-    p.setPen(QPen(kVeth, 2.5));
-    p.drawLine(end.right(), midY, boxX, midY);
-    p.setPen(text);
-    p.drawText(QRect(end.right() + 4, midY - kLine - 2, boxX - end.right() - 8, kLine),
-               Qt::AlignCenter, tr("veth pair"));
+    drawCable(end, midY, kVeth);
     drawBox(
         row, y, kVeth, row.veth->container,
         row.ns ? tr("netns %1, pid %2").arg(row.ns->inode).arg(row.ns->pid) : tr("not running"));
