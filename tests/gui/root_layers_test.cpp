@@ -50,17 +50,8 @@ class RootLayersTest : public QObject {
             [](const QString& m) { qInfo("engine: %s", qPrintable(m)); });
     session_->start();
     QTRY_VERIFY_WITH_TIMEOUT(session_->isEngineReady(), kTimeout);
-    bool replied = false;
-    session_->runContainer(
-        {{QStringLiteral("image"), QStringLiteral("base")},
-         {QStringLiteral("name"), name_},
-         {QStringLiteral("command"), QJsonArray{QStringLiteral("sleep"), QStringLiteral("1000")}}},
-        [&](const ReplyEvent& r) {
-          replied = true;
-          QVERIFY2(r.ok, qPrintable(r.error));
-        });
-    QTRY_VERIFY_WITH_TIMEOUT(replied, kTimeout);
-    QCOMPARE(session_->watched(), name_);
+    QString problem = test::runSleeper(*session_, name_, kTimeout);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
   }
 
   void watchingAContainerShowsItsStack() {

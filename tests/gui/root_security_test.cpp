@@ -7,7 +7,6 @@
 
 #include <QApplication>
 #include <QFile>
-#include <QJsonArray>
 #include <QLabel>
 #include <QTemporaryDir>
 #include <QTest>
@@ -77,17 +76,8 @@ class RootSecurityTest : public QObject {
             [](const QString& m) { qInfo("engine: %s", qPrintable(m)); });
     session_->start();
     QTRY_VERIFY_WITH_TIMEOUT(session_->isEngineReady(), kTimeout);
-    bool replied = false;
-    session_->runContainer(
-        {{QStringLiteral("image"), QStringLiteral("base")},
-         {QStringLiteral("name"), default_},
-         {QStringLiteral("command"), QJsonArray{QStringLiteral("sleep"), QStringLiteral("1000")}}},
-        [&](const ReplyEvent& r) {
-          replied = true;
-          QVERIFY2(r.ok, qPrintable(r.error));
-        });
-    QTRY_VERIFY_WITH_TIMEOUT(replied, kTimeout);
-    QCOMPARE(session_->watched(), default_);
+    QString problem = test::runSleeper(*session_, default_, kTimeout);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
   }
 
   void defaultAndPrivilegedDiffer() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QFile>
+#include <QJsonArray>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
@@ -50,6 +51,28 @@ inline std::unique_ptr<Session> makeRootSession(const QString& root) {
   env.root = root;
   env.isRoot = true;
   return std::make_unique<Session>(new ServeProcess(planServeLaunch(env)));
+}
+
+// `sleep 1000` in a container NAME of the base image, started through the engine (which then
+// watches it). Returns what went wrong ("" when nothing did): no reply within timeoutMs, the
+// engine's error, or another container watched.
+inline QString runSleeper(Session& session, const QString& name, int timeoutMs) {
+  bool replied = false;
+  QString problem;
+  session.runContainer(
+      {{QStringLiteral("image"), QStringLiteral("base")},
+       {QStringLiteral("name"), name},
+       {QStringLiteral("command"), QJsonArray{QStringLiteral("sleep"), QStringLiteral("1000")}}},
+      [&](const ReplyEvent& r) {
+        replied = true;
+        if (!r.ok) problem = QStringLiteral("run %1: %2").arg(name, r.error);
+      });
+  if (!QTest::qWaitFor([&] { return replied; }, timeoutMs))
+    return QStringLiteral("run %1: no reply").arg(name);
+  if (problem.isEmpty() && session.watched() != name)
+    problem =
+        QStringLiteral("run %1: the engine watches '%2' instead").arg(name, session.watched());
+  return problem;
 }
 
 // The end of a lab test: the lab reset through the engine (its containers and answers go), the
