@@ -30,14 +30,7 @@ void ablate(const std::string& id, bool base_image = true) {
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
   if (base_image) root.ensure_base_image();
-  setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
-  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-  setenv("NO_COLOR", "1", 1);
-  struct Reset {
-    const TempRoot& root;
-    std::string lab;
-    ~Reset() { root.boxlab({"lab", "reset", lab}); }
-  } reset{root, lab.number};
+  boxlab::test::LabEnvironment env(root, {lab.number});
 
   int replays = 0;
   for (std::size_t step = 1; step <= lab.steps.size(); ++step) {

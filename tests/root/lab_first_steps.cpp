@@ -52,17 +52,8 @@ TEST_CASE("a fresh learner who types lab 00's commands and lab 01 step 1's gets 
     return;
   }
   TempRoot root;  // fresh: no base image
-  fs::path state = root.path() / "lab-state";
-  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
-  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-  setenv("NO_COLOR", "1", 1);
-  struct Reset {
-    const TempRoot& root;
-    ~Reset() {
-      root.boxlab({"lab", "reset", "00"});
-      root.boxlab({"lab", "reset", "01"});
-    }
-  } reset{root};
+  boxlab::test::LabEnvironment env(root, {"00", "01"});
+  const fs::path& state = env.state();
 
   // Before anything, lab 01 cannot pass and says why: no base image.
   Result r = root.boxlab({"lab", "check", "01", "--step", "1"});
@@ -91,15 +82,9 @@ TEST_CASE("lab show --challenge gives the goal and the checks, and the commands 
     return;
   }
   TempRoot root;
-  fs::path state = root.path() / "lab-state";
-  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
-  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-  setenv("NO_COLOR", "1", 1);
+  boxlab::test::LabEnvironment env(root, {"01"});
+  const fs::path& state = env.state();
   root.ensure_base_image();
-  struct Reset {
-    const TempRoot& root;
-    ~Reset() { root.boxlab({"lab", "reset", "01"}); }
-  } reset{root};
   Result r = root.boxlab({"lab", "show", "01", "--challenge", "--step", "1"});
   INFO(r.out << r.err);
   REQUIRE(r.status == 0);

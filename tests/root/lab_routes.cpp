@@ -17,24 +17,18 @@ using nlohmann::json;
 
 namespace {
 
-const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
-
 // One lab in a private --root and state, reset (host leftovers included) at the end.
 struct LabRun {
   TempRoot root;
   std::string lab;
+  boxlab::test::LabEnvironment env;
   fs::path state;
   fs::path ws;
 
-  explicit LabRun(const std::string& id) : lab(id.substr(0, 2)) {
+  explicit LabRun(const std::string& id)
+      : lab(id.substr(0, 2)), env(root, {lab}), state(env.state()), ws(state / "labs" / id) {
     root.ensure_base_image();
-    state = root.path() / "lab-state";
-    ws = state / "labs" / id;
-    setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
-    setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-    setenv("NO_COLOR", "1", 1);
   }
-  ~LabRun() { root.boxlab({"lab", "reset", lab}); }
 
   void solve(int step) {
     Result r = root.boxlab({"lab", "solve", lab, "--step", std::to_string(step)});

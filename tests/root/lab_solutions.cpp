@@ -64,17 +64,8 @@ void prove(const std::string& id, bool base_image = true) {
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
   if (base_image) root.ensure_base_image();
-  fs::path state = root.path() / "lab-state";
-  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
-  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-  setenv("NO_COLOR", "1", 1);
-  // Reset even when a REQUIRE fails: it runs the lab's cleanup for what lives on the host (IPC
-  // objects); the TempRoot then removes whatever containers remain.
-  struct Reset {
-    const TempRoot& root;
-    std::string lab;
-    ~Reset() { root.boxlab({"lab", "reset", lab}); }
-  } reset{root, lab.number};
+  boxlab::test::LabEnvironment env(root, {lab.number});
+  const fs::path& state = env.state();
 
   std::map<std::size_t, std::string> shown;  // per step: what its passing checks showed
   for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
@@ -179,9 +170,7 @@ TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the
     return;
   }
   TempRoot root;
-  setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
-  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-  setenv("NO_COLOR", "1", 1);
+  boxlab::test::LabEnvironment env(root, {"02"});
   // No base image yet: every lab needs it, and the report says how to get it.
   Result r = root.boxlab({"lab", "check", "02"});
   CHECK(r.status == 1);
@@ -195,10 +184,6 @@ TEST_CASE("lab check on a fresh state says what is missing and exits 1 until the
   CHECK_THAT(r.out, Catch::Contains("next      Start lab02-box in the background"));
   CHECK_THAT(r.out, Catch::Contains("`boxlab lab hint 02 1`"));
   CHECK_THAT(r.out, Catch::Contains("`boxlab lab show 02 --step 1`"));
-  struct Reset {
-    const TempRoot& root;
-    ~Reset() { root.boxlab({"lab", "reset", "02"}); }
-  } reset{root};
   REQUIRE(root.boxlab({"lab", "solve", "02", "--step", "1"}).status == 0);
   r = root.boxlab({"lab", "check", "02", "--step", "1"});
   CHECK(r.status == 0);
@@ -256,14 +241,8 @@ TEST_CASE("lab 10: each step's check fails when the step's key action is left ou
   }
   TempRoot root;
   root.ensure_base_image();
-  fs::path state = root.path() / "lab-state";
-  setenv("BOXLAB_STATE_HOME", state.c_str(), 1);
-  setenv("BOXLAB_LABS_DIR", kLabs.c_str(), 1);
-  setenv("NO_COLOR", "1", 1);
-  struct Reset {
-    const TempRoot& root;
-    ~Reset() { root.boxlab({"lab", "reset", "10"}); }
-  } reset{root};
+  boxlab::test::LabEnvironment env(root, {"10"});
+  const fs::path& state = env.state();
   auto ok = [&](const std::vector<std::string>& args) {
     Result r = root.boxlab(args);
     INFO("boxlab " << args[0] << ": " << r.out << r.err);

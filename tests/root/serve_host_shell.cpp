@@ -53,10 +53,9 @@ class Screen {
   std::size_t from_ = 0;
 };
 
-struct LabEnvironment {  // serve and the CLI share labs and progress in the test's root
-  explicit LabEnvironment(const TempRoot& root) {
-    setenv("BOXLAB_STATE_HOME", (root.path() / "lab-state").c_str(), 1);
-    setenv("BOXLAB_LABS_DIR", (fsys::path(BOXLAB_SOURCE_DIR) / "labs").c_str(), 1);
+// Serve and the CLI share labs and progress in the test's root; the host shell is /bin/sh.
+struct LabEnvironment : boxlab::test::LabEnvironment {
+  explicit LabEnvironment(const TempRoot& root) : boxlab::test::LabEnvironment(root) {
     setenv("SHELL", "/bin/sh", 1);
   }
 };

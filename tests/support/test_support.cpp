@@ -249,4 +249,15 @@ exec "$@")";
   return out;
 }
 
+LabEnvironment::LabEnvironment(const TempRoot& root, std::vector<std::string> reset_at_end)
+    : root_(root), state_(root.path() / "lab-state"), reset_(std::move(reset_at_end)) {
+  setenv("BOXLAB_STATE_HOME", state_.c_str(), 1);
+  setenv("BOXLAB_LABS_DIR", (std::filesystem::path(BOXLAB_SOURCE_DIR) / "labs").c_str(), 1);
+  setenv("NO_COLOR", "1", 1);
+}
+
+LabEnvironment::~LabEnvironment() {
+  for (const auto& lab : reset_) root_.boxlab({"lab", "reset", lab});
+}
+
 }  // namespace boxlab::test

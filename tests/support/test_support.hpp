@@ -58,6 +58,24 @@ class TempRoot {
   std::filesystem::path path_;
 };
 
+// What a lab test's boxlab commands (and serve) read: the source tree's labs (BOXLAB_LABS_DIR),
+// progress and answers in ROOT/lab-state (BOXLAB_STATE_HOME), no colour. On destruction
+// `boxlab lab reset` of each lab in `reset_at_end`, so the lab's cleanup runs (host leftovers
+// such as IPC objects) even when a REQUIRE fails; the TempRoot then removes what remains.
+class LabEnvironment {
+ public:
+  explicit LabEnvironment(const TempRoot& root, std::vector<std::string> reset_at_end = {});
+  ~LabEnvironment();
+  LabEnvironment(const LabEnvironment&) = delete;
+  LabEnvironment& operator=(const LabEnvironment&) = delete;
+  const std::filesystem::path& state() const { return state_; }
+
+ private:
+  const TempRoot& root_;
+  std::filesystem::path state_;
+  std::vector<std::string> reset_;
+};
+
 // `boxlab --root ROOT rm -f` every container and `oci delete --force` every OCI one; for a
 // test's teardown of any root it ran containers in (TempRoot does it itself). Never throws.
 void remove_all_containers(const std::filesystem::path& root);
