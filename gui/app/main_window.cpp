@@ -317,6 +317,7 @@ void MainWindow::buildMenus() {
   QAction* hint = lab->addAction(tr("Next &hint"), session_, &Session::nextHint);
   hint->setShortcut(QKeySequence(Qt::Key_F1));
   QAction* nextStep = lab->addAction(tr("Next &step"), this, &MainWindow::openNextStep);
+  nextStep->setShortcut(QKeySequence(Qt::Key_F8));
   QAction* labs = lab->addAction(tr("&Refresh labs"), session_, &Session::refreshLabs);
   labs->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
 
