@@ -4,7 +4,7 @@
  *
  * Always printed: ids and groups, the five capability sets, NoNewPrivs, Seccomp, every
  * rlimit, umask, cwd, hostname, personality, oom_score_adj, the inode of each
- * /proc/self/ns/* link, the cgroup of each hierarchy, and one line per mount (point, per-mount
+ * /proc/self/ns entry, the cgroup of each hierarchy, and one line per mount (point, per-mount
  * options, propagation, fstype, super options; no ids or device numbers, which differ per run).
  * Arguments ask for more:
  *   r:PATH  first line of PATH (or its errno name)        -> "read PATH VALUE"
