@@ -4,6 +4,7 @@
 # with --memory and --pids. The limits are enforced (the hog is OOM-killed, forks stop at
 # pids.max), the container's cgroup is made below the user's subtree, and `rm` leaves none.
 # A user in a cgroup that was not delegated gets one clear error and nothing is left behind.
+# With /etc/subuid ranges (newuidmap), the same holds and 65535 more ids are mapped.
 # shellcheck source=./lib.sh
 . /test/lib.sh
 
@@ -93,5 +94,19 @@ expect_eq "no cgroup made" "$before" "$(find /sys/fs/cgroup -type d | sort | md5
 expect_eq "no container state left" "" "$(ux ps -a -q 2>&1)"
 expect_eq "without limits the same user still runs" "ok" \
   "$(/tmp/as-user "$NODELEG_CG" run --rm base -- echo ok 2>&1)"
+
+# --- /etc/subuid ranges: 65535 more ids through newuidmap, limits still enforced ---------------
+# The guest's own /etc (the initramfs'); newuidmap/newgidmap come setuid root as in Debian's uidmap.
+chmod 4755 /usr/bin/newuidmap /usr/bin/newgidmap
+echo "nobody:200000:65536" >/etc/subuid
+cp /etc/subuid /etc/subgid
+got=$(ux run --rm --memory 48M base -- sh -c \
+  'cat /proc/self/uid_map; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c "owner %u" /tmp/f;
+   echo "max $(cat /sys/fs/cgroup/memory.max)"' 2>&1)
+expect_match "subuid: container root is the user" "^ *0 +$U +1$" "$got"
+expect_match "subuid: 65535 more ids from /etc/subuid" "^ *1 +200000 +65535$" "$got"
+expect_match "subuid: chown to uid 1000 works inside" "^owner 1000$" "$got"
+expect_match "subuid: the memory limit holds too" "^max 50331648$" "$got"
+rm -f /etc/subuid /etc/subgid
 
 finish

@@ -33,6 +33,6 @@ boxlab_add_vm_test(smoke smoke.sh)
 boxlab_add_vm_test(cgroup_v2 cgroup_v2.sh ${escape_probe})
 boxlab_add_vm_test(oci_resources_v2 oci_resources_v2.sh)
 # Rootless limits in a delegated subtree (issue 16): util-linux's setpriv drops to the user
-# (busybox's cannot change uids).
+# (busybox's cannot change uids); uidmap's newuidmap/newgidmap map /etc/subuid ranges.
 boxlab_add_vm_test(rootless_v2 rootless_v2.sh)
-set_tests_properties(vm/rootless_v2 PROPERTIES ENVIRONMENT "BOXLAB_VM_PROGRAMS=/usr/bin/setpriv")
+set_tests_properties(vm/rootless_v2 PROPERTIES ENVIRONMENT "BOXLAB_VM_PROGRAMS=/usr/bin/setpriv /usr/bin/newuidmap /usr/bin/newgidmap")
