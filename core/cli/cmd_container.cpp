@@ -73,7 +73,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "CPU weight against other containers (default 1024)");
   run->add_option("--net", run_flags->net,
                   "none (own netns, only lo; the default), host (shared), bridge (veth on a "
-                  "bridge, default network boxlab0)");
+                  "bridge, default network boxlab0), slirp4netns (outbound without root, "
+                  "through slirp4netns; not to the host's loopback)");
   run->add_option("--network", run_flags->network, "Join network NAME (implies --net bridge)");
   run->add_option(
          "-p,--publish", run_flags->publish,

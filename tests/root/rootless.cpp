@@ -67,6 +67,10 @@ class Learner {
     boxlab::write_file_atomic(etc_ / "subgid", line, 0644);
   }
   Result as_user(const std::vector<std::string>& args) const {
+    return boxlab::test::run(argv_for(args));
+  }
+  // The user's boxlab, as a command line: `setpriv ... boxlab ARGS`.
+  std::vector<std::string> argv_for(const std::vector<std::string>& args) const {
     std::vector<std::string> argv;
     if (!etc_.empty())
       argv = {"unshare",
@@ -93,7 +97,7 @@ class Learner {
                                      (dir_ / "bin" / "boxlab").string()};
     argv.insert(argv.end(), user.begin(), user.end());
     argv.insert(argv.end(), args.begin(), args.end());
-    return boxlab::test::run(argv);
+    return argv;
   }
 
  private:
@@ -210,4 +214,69 @@ TEST_CASE(
     CHECK(user.as_user({"lab", "reset", lab.number}).status == 0);
   }
   CHECK(proved >= 1);  // lab 02 at least
+}
+
+// Outbound networking without root (issue 16): slirp4netns. All of it happens in a network
+// namespace the test makes (root, before dropping to the user): a veth pair with 10.231.0.1 on
+// one end stands for "the outside", with a web server there, and another server listens on
+// that namespace's loopback, which a container must not reach through 10.0.2.2.
+TEST_CASE("without root, --net slirp4netns reaches out, not to the host's loopback", "[root]") {
+  if (access("/usr/bin/slirp4netns", X_OK) != 0) {
+    WARN("no /usr/bin/slirp4netns (Debian package slirp4netns): not tested");
+    return;
+  }
+  Learner user;
+  REQUIRE(user.as_user({"image", "build-base"}).status == 0);
+  fs::path www = user.home() / "www";
+  fs::create_directories(www);
+  boxlab::write_file_atomic(www / "hello", "hello-from-outside\n", 0644);
+  // "$@" is the user's boxlab; the servers are killed by the pids this script started.
+  const std::string script = R"sh(
+    ip link set lo up && ip link add v0 type veth peer name v1 &&
+      ip addr add 10.231.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up || exit 90
+    busybox httpd -f -p 10.231.0.1:8080 -h "$0" & out=$!
+    busybox httpd -f -p 127.0.0.1:8081 -h "$0" & loop=$!
+    i=0  # both listening (ports 1F90, 1F91) before any client
+    until [ "$(grep -cE ':1F9[01] 00000000:0000 0A' /proc/net/tcp)" = 2 ] || [ $i -ge 500 ]; do
+      sleep 0.01; i=$((i+1)); done
+    echo "== slirp"
+    "$@" run --rm --net slirp4netns base -- sh -c '
+      wget -qO- http://10.231.0.1:8080/hello; echo "out=$?"
+      wget -qO- http://10.0.2.2:8081/hello; echo "loop=$?"
+      cat /etc/resolv.conf; ip -4 addr show tap0 | grep inet' 2>&1
+    echo "== none"
+    "$@" run --rm base -- sh -c 'wget -qO- http://10.231.0.1:8080/hello; echo "out=$?"' 2>&1
+    echo "== detached"
+    "$@" run -d --name rl-net --net slirp4netns base -- sleep 1000 >/dev/null
+    p=$("$@" inspect rl-net | sed -n 's/^  "pid": *\([0-9]*\).*/\1/p')
+    slirps() { for d in /proc/[0-9]*; do
+      tr '\0' ' ' < $d/cmdline 2>/dev/null | grep -q "^slirp4netns .* $p tap0 $" && echo $d; done; }
+    echo "slirp4netns for $p: $(slirps | wc -l)"
+    "$@" rm -f rl-net >/dev/null
+    i=0; while [ -n "$(slirps)" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done
+    echo "after rm: $(slirps | wc -l)"
+    kill $out $loop; wait
+  )sh";
+  std::vector<std::string> argv = {"unshare", "--net", "sh", "-c", script, www.string()};
+  auto boxlab = user.argv_for({});
+  argv.insert(argv.end(), boxlab.begin(), boxlab.end());
+  Result r = boxlab::test::run(argv);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  auto part = [&](const std::string& from, const std::string& to) {
+    auto a = r.out.find(from);
+    REQUIRE(a != std::string::npos);
+    return r.out.substr(a, r.out.find(to, a) - a);
+  };
+  std::string slirp = part("== slirp", "== none");
+  CHECK(slirp.find("hello-from-outside\nout=0") != std::string::npos);
+  CHECK(slirp.find("loop=1") != std::string::npos);  // refused: host loopback is off limits
+  CHECK(slirp.find("nameserver 10.0.2.3") != std::string::npos);
+  CHECK(slirp.find("inet 10.0.2.100/24") != std::string::npos);
+  // The default network (lo only) does not reach the same server: slirp4netns made the path.
+  CHECK(part("== none", "== detached").find("out=1") != std::string::npos);
+  CHECK(r.out.find("slirp4netns for ") != std::string::npos);
+  CHECK(r.out.find(": 1\n") != std::string::npos);  // one slirp4netns for the detached container
+  CHECK(r.out.find("after rm: 0") != std::string::npos);  // and none once it is removed
+  CHECK(boxlab::test::trim(user.as_user({"ps", "-a", "-q"}).out).empty());
 }

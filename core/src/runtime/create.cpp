@@ -27,6 +27,7 @@
 #include "boxlab/process/child_plan.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/signals.hpp"
+#include "boxlab/slirp.hpp"
 #include "boxlab/sys/names.hpp"
 #include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
@@ -279,6 +280,16 @@ void Creation::plan_cgroup() {
 
 // Address, bridge and published ports, before the process exists.
 void Creation::prepare_network() {
+  if (o_.slirp4netns) {
+    if (!ns_.has(NsKind::net))
+      throw Error("--net slirp4netns needs a network namespace (add net to --ns)");
+    // slirp4netns forwards its 10.0.2.3 to the host's name servers.
+    if (ns_.has(NsKind::mount)) {
+      fsys::path resolv = dir() / "resolv.conf";
+      write_file_atomic(resolv, std::string("nameserver ") + net::kSlirpDns + "\n", 0644);
+      spec_.mounts.push_back({"/etc/resolv.conf", "bind", resolv.string(), {"rbind", "ro"}});
+    }
+  }
   if (!o_.network) return;
   if (!ns_.has(NsKind::net))
     throw Error("bridge networking needs a network namespace (add net to --ns)");
@@ -451,6 +462,8 @@ void Creation::release_child() {
   if (plan_.user_ns) ns::write_id_maps(pid_, spec_.uid_mappings, spec_.gid_mappings);
   if (spec_.process.oom_score_adj) set_oom_score_adj(pid_, *spec_.process.oom_score_adj);
   if (network_) network_->connect(pid_);
+  if (o_.slirp4netns)
+    net::start_slirp4netns({pid_, undo_.pidfd.get(), plan_.user_ns, dir() / "slirp4netns.log"});
   fault_point("create.clone");
   send_go("release the child");
   if (!plan_.pause_before_pivot) sync_.write.reset();  // else a second go after the hooks

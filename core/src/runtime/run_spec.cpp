@@ -9,6 +9,7 @@
 #include "boxlab/ns/subid.hpp"
 #include "boxlab/run_security.hpp"
 #include "boxlab/runtime/state.hpp"
+#include "boxlab/slirp.hpp"
 
 namespace boxlab {
 namespace {
@@ -75,8 +76,11 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     ns = NsSet::all();
     ns.remove(NsKind::user);
   }
-  if (!f.net.empty() && f.net != "none" && f.net != "host" && f.net != "bridge")
-    throw Error("--net: '" + f.net + "' is not one of none, host, bridge");
+  if (!f.net.empty() && f.net != "none" && f.net != "host" && f.net != "bridge" &&
+      f.net != "slirp4netns")
+    throw Error("--net: '" + f.net + "' is not one of none, host, bridge, slirp4netns");
+  const bool slirp = f.net == "slirp4netns";
+  if (slirp) net::require_slirp4netns();
   // Bridge mode is opt-in (--net bridge, --network, -p); the default stays a netns with lo.
   bool bridge = f.net == "bridge" || (f.net.empty() && (!f.network.empty() || !f.publish.empty()));
   if (!bridge && (!f.network.empty() || !f.publish.empty()))
@@ -90,10 +94,11 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
       throw Error(std::string(f.publish.empty() ? (f.network.empty() ? "--net bridge" : "--network")
                                                 : "-p") +
                   ": bridge networking needs root; without root a container has its own network "
-                  "with lo only (--net none) or the host's (--net host)");
+                  "with lo only (--net none), the host's (--net host), or one that reaches out "
+                  "through slirp4netns (--net slirp4netns)");
     ns.add(NsKind::user);
   }
-  if (f.net == "none" || bridge) {
+  if (f.net == "none" || bridge || slirp) {
     ns.add(NsKind::net);
   } else if (f.net == "host") {
     ns.remove(NsKind::net);
@@ -104,6 +109,7 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     for (const auto& p : f.publish) request.ports.push_back(net::PortMap::parse(p));
     options.network = request;
   }
+  options.slirp4netns = slirp;
   spec.namespaces.clear();
   for (NsKind k : kAllNsKinds)
     if (ns.has(k)) spec.namespaces.push_back({k, ""});

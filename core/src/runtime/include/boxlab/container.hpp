@@ -68,6 +68,7 @@ struct CreateOptions {
   std::uint64_t log_max = 0;            // cap of the log (+ container.log.1); 0: the default
   std::filesystem::path events_file;    // append container.state events (JSON lines)
   std::optional<net::Request> network;  // join a network (bridge mode)
+  bool slirp4netns = false;             // outbound through slirp4netns (net/slirp.hpp)
 };
 
 class Container;
