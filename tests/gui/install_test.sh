@@ -32,6 +32,40 @@ for policy in "$prefix/share/polkit-1/actions/org.boxlab.engine.policy" "$polkit
   if command -v xmllint >/dev/null; then xmllint --noout "$policy"; fi
 done
 "$engine" --version >/dev/null || fail "the installed engine does not run"
+
+# What polkit itself makes of the installed action: pkaction asks a real polkitd, on a private
+# system bus, in a mount namespace of this test's own where polkit's actions folder is the one
+# the install wrote (the machine's /usr/share/polkit-1 and its bus are not touched).
+for need in /usr/lib/polkit-1/polkitd /usr/bin/pkaction /usr/bin/dbus-daemon; do
+  [ -x "$need" ] || fail "$need missing (Debian packages polkitd, dbus-daemon: ./kit installs them)"
+done
+cat >"$T/bus.conf" <<EOS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$T/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <allow own="*"/> <allow send_destination="*"/> <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOS
+pk=$(unshare --mount --propagation private sh -c '
+  mount --bind "$1" /usr/share/polkit-1/actions || exit 90
+  dbus-daemon --config-file="$2/bus.conf" --nofork 2>/dev/null & bus=$!
+  i=0; until [ -S "$2/bus" ] || [ $i -ge 500 ]; do sleep 0.01; i=$((i+1)); done
+  export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$2/bus
+  /usr/lib/polkit-1/polkitd --no-debug 2>/dev/null & polkitd=$!
+  i=0  # until polkitd owns its name on the bus
+  until out=$(pkaction --verbose --action-id org.boxlab.engine 2>&1) || [ $i -ge 1000 ]; do
+    sleep 0.02; i=$((i+1)); done
+  echo "$out"
+  kill $polkitd $bus; wait' sh "$polkit" "$T")
+echo "$pk"
+grep -q "org.freedesktop.policykit.exec.path -> $engine\$" <<<"$pk" ||
+  fail "pkaction --verbose does not show $engine as the action's exec path"
+grep -q "implicit active: *auth_admin_keep" <<<"$pk" || fail "the action does not ask for an admin"
 # An instructor's own lab in PREFIX/etc/boxlab/labs shows beside the course's.
 mine=$prefix/etc/boxlab/labs/13-pid-again
 cp -r "$src/labs/02-pid-namespace" "$mine"
