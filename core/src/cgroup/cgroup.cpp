@@ -7,10 +7,13 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+#include "boxlab/sys/syscalls.hpp"
 #include "cgfs.hpp"
 #include "driver.hpp"
 #include "parse.hpp"
@@ -49,10 +52,26 @@ fs::path checked_dir(const std::string& text, const std::string& name, const Opt
 
 }  // namespace
 
-void kill_each(const std::vector<pid_t>& pids) {
+void kill_each(const std::vector<pid_t>& pids, const std::function<std::vector<pid_t>()>& members) {
+  // A pid read from cgroup.procs may be gone and reused by a process elsewhere before the
+  // signal: each is pinned by a pidfd first, and signalled only if the cgroup still lists it
+  // after that (a reused pid would not be listed; a listed one is the process the pidfd holds
+  // or, if that died meanwhile, the signal finds nobody).
+  std::vector<std::pair<pid_t, Fd>> pinned;
   for (pid_t pid : pids) {
     if (pid <= 0 || pid == ::getpid()) continue;
-    if (::kill(pid, SIGKILL) != 0 && errno != ESRCH)
+    Fd fd(sys::pidfd_open(pid));
+    if (!fd) {
+      if (errno == ESRCH) continue;
+      throw Error::system("pidfd_open " + std::to_string(pid));
+    }
+    pinned.emplace_back(pid, std::move(fd));
+  }
+  if (pinned.empty()) return;
+  std::vector<pid_t> still = members();
+  for (const auto& [pid, fd] : pinned) {
+    if (std::find(still.begin(), still.end(), pid) == still.end()) continue;
+    if (sys::pidfd_send_signal(fd.get(), SIGKILL) != 0 && errno != ESRCH)
       throw Error::system("kill " + std::to_string(pid));
   }
 }

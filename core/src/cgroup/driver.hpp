@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -55,7 +56,9 @@ std::unique_ptr<Driver> open_v1(Layout layout, const std::string& name,
                                 std::map<std::string, std::filesystem::path> dirs, bool fake);
 std::unique_ptr<Driver> open_v2(const std::string& name, std::filesystem::path dir, bool fake);
 
-// Sends SIGKILL to each pid except our own; ESRCH (already gone) is fine.
-void kill_each(const std::vector<pid_t>& pids);
+// Sends SIGKILL to each pid except our own that `members` (the cgroup's processes, read again
+// once each pid is pinned by a pidfd) still lists: never to a process that reused a pid.
+// ESRCH (already gone) is fine.
+void kill_each(const std::vector<pid_t>& pids, const std::function<std::vector<pid_t>()>& members);
 
 }  // namespace boxlab::cgroup

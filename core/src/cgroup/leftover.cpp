@@ -22,7 +22,7 @@ void remove_pending(const std::filesystem::path& file) {
     for (const auto& [controller, dir] : where.v1) dirs.insert(dir / name);
     if (!where.unified.empty()) dirs.insert(where.unified / name);
     for (const auto& dir : dirs)
-      if (file_exists(dir)) kill_each(read_procs(dir, true));
+      if (file_exists(dir)) kill_each(read_procs(dir, true), [&] { return read_procs(dir, true); });
     auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
     for (const auto& dir : dirs) remove_cgroup_dir(dir, false, deadline);
   });

@@ -110,7 +110,7 @@ class V1Driver final : public Driver {
       }
       if (frozen) {
         try {
-          kill_each(pids());
+          kill_each(pids(), [&] { return pids(); });
         } catch (...) {
           v1::thaw(*freezer);
           throw;
@@ -122,7 +122,7 @@ class V1Driver final : public Driver {
       bool done = wait_until(
           [&] {
             auto left = pids();
-            kill_each(left);
+            kill_each(left, [&] { return pids(); });
             return left.empty();
           },
           kSettleTimeout);

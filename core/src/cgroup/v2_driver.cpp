@@ -75,7 +75,7 @@ class V2Driver final : public Driver {
       if (v2::kill(dir_)) return;
       v2::freeze(dir_);
       try {
-        kill_each(pids());
+        kill_each(pids(), [&] { return pids(); });
       } catch (...) {
         v2::thaw(dir_);
         throw;

@@ -253,7 +253,8 @@ void Sessions::close_all() {
       loop_.unwatch(t->proc->pidfd.get());
       if (t->end_descendants) {
         // Its jobs first (each may have a process group of its own), while the tree is intact.
-        for (pid_t p : sys::descendants(t->proc->pid)) ::kill(p, SIGKILL);
+        for (const Fd& p : sys::descendant_pidfds(t->proc->pid))
+          sys::pidfd_send_signal(p.get(), SIGKILL);
         ::kill(-t->proc->pid, SIGKILL);
       }
       sys::pidfd_send_signal(t->proc->pidfd.get(), SIGKILL);
