@@ -135,6 +135,23 @@ TEST_CASE("without root, run maps the user's own uid to root in a user namespace
   INFO(ps.out << ps.err);
   CHECK(ps.status == 0);
   CHECK(ps.out.find("sleep 1000") != std::string::npos);
+  // The monitor's tree has pid 1 too, with its namespaces (read through its command: --init
+  // is not dumpable, so its own ns links are closed to the user).
+  Result mon = user.as_user({"monitor", "rl-box", "--json", "--count", "1"});
+  INFO(mon.out << mon.err);
+  CHECK(mon.status == 0);
+  bool init_seen = false;
+  for (std::size_t at = 0, end; at < mon.out.size(); at = end + 1) {
+    end = mon.out.find('\n', at);
+    if (end == std::string::npos) end = mon.out.size();
+    json line = json::parse(mon.out.substr(at, end - at), nullptr, false);
+    if (!line.is_object() || line.value("type", "") != "proc.tree") continue;
+    for (const auto& p : line["processes"])
+      if (p["nspid"].back() == 1 && p["comm"] == "boxlab-init")
+        init_seen = p["ns"]["pid"].get<std::uint64_t>() == line["pidns"].get<std::uint64_t>() &&
+                    p["ns"]["pid"].get<std::uint64_t>() != 0;
+  }
+  CHECK(init_seen);
   Result rm = user.as_user({"rm", "-f", "rl-box"});
   INFO(rm.err);
   CHECK(rm.status == 0);

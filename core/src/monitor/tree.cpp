@@ -13,6 +13,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/monitor.hpp"
+#include "boxlab/runtime/namespace_holder.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "proc_parse.hpp"
 #include "tree_json.hpp"
@@ -170,8 +171,11 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
         if (ch == '\0') ch = ' ';
       while (!a.empty() && a.back() == ' ') a.pop_back();
     }
+    // Without root, boxlab's --init (the container's pid 1) is not dumpable and hides its ns
+    // links; its command, in the same namespaces, shows them.
+    pid_t ns_of = pid == target_.root && !fake_ ? runtime::namespace_holder(pid) : pid;
     for (std::size_t k = 0; k < kAllNsKinds.size(); ++k)
-      e.info.ns[k] = read_ns(proc_.get(), pid, ns_proc_name(static_cast<NsKind>(k)));
+      e.info.ns[k] = read_ns(proc_.get(), ns_of, ns_proc_name(static_cast<NsKind>(k)));
   }
   if (first || e.info.ppid != old.ppid || e.info.state != old.state ||
       e.info.threads != old.threads || e.info.comm != old.comm || e.info.uid != old.uid ||
@@ -183,7 +187,9 @@ bool TreeSampler::refresh(pid_t pid, Entry& e, bool slow) {
 // pidns mode: a process is in the container when it sits in its pid namespace. Nested pid
 // namespaces are decided from the parent (see relist()).
 bool TreeSampler::is_member_new(pid_t pid, Entry& e) {
-  e.pid_ns = read_ns(proc_.get(), pid, "pid");
+  // The container's first process is one by definition, readable or not (see refresh()).
+  pid_t ns_of = pid == target_.root && !fake_ ? runtime::namespace_holder(pid) : pid;
+  e.pid_ns = read_ns(proc_.get(), ns_of, "pid");
   return e.pid_ns != 0 && e.pid_ns == *target_.pid_ns &&
          !(options_.excluded && options_.excluded(pid));
 }

@@ -12,6 +12,7 @@
 
 #include "boxlab/fd.hpp"
 #include "boxlab/namespaces.hpp"
+#include "boxlab/runtime/namespace_holder.hpp"
 #include "boxlab/spec.hpp"
 
 namespace boxlab::runtime {
@@ -47,10 +48,6 @@ class JoinedNamespaces {
 // The namespaces of process `pid` that this process is not in, and those in `always`, opened
 // as (fd, CLONE_NEW*), user first (it grants the rights to join the others): what `exec` and
 // the container-side hooks setns into. Throws Error naming the one that cannot be opened.
-// The process whose /proc/PID/ns and root stand for the container of pid 1 `pid`: itself, or
-// without root, the command of boxlab's non-dumpable --init (which the caller cannot open).
-pid_t namespace_holder(pid_t pid);
-
 std::vector<std::pair<Fd, int>> open_namespaces_of(pid_t pid, NsSet always = {});
 
 }  // namespace boxlab::runtime
