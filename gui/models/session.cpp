@@ -10,6 +10,17 @@ QString text(const QJsonObject& o, const char* key) {
 }
 }  // namespace
 
+QString Session::withIntroduction(const QJsonObject& lab, int stepIndex) {
+  QJsonObject step = lab.value(QLatin1String("steps")).toArray().at(stepIndex - 1).toObject();
+  QString intro = text(lab, "intro").trimmed();
+  QString instructions = text(step, "instructions");
+  if (intro.isEmpty()) return instructions;
+  return tr("# Lab %1: %2\n\n%3\n\n---\n\n## Step %4: %5\n\n%6")
+      .arg(text(lab, "number"), text(lab, "title"), intro)
+      .arg(stepIndex)
+      .arg(text(step, "title"), instructions);
+}
+
 Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(engine) {
   EventStream* s = client_.stream();
   connect(s, &EventStream::procTree, &processes_, &ProcessTreeModel::applyTree);
@@ -312,11 +323,15 @@ void Session::refreshLabs() {
 void Session::openStep(const QString& labId, int stepIndex) {
   QString id = labs_.data(labs_.findLab(labId), LabListModel::LabIdRole).toString();
   if (id.isEmpty()) id = labId;
+  // A lab opened anew (not a move between its steps) shows its introduction first: it says
+  // what the lab is about and what it needs (lab 09's note on running it in a namespace of
+  // one's own), which the first step's text takes for read.
+  bool newLab = id != openLab_;
   openLab_ = id;
   openStep_ = stepIndex;
   client_.request(
       cmdName(cmd::kLabShow), {{QStringLiteral("lab"), id}},
-      [this, id, stepIndex](const ReplyEvent& r) {
+      [this, id, stepIndex, newLab](const ReplyEvent& r) {
         if (!r.ok) return failed(cmdName(cmd::kLabShow), r);
         QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
         labs_.setLabDetail(lab);
@@ -337,7 +352,8 @@ void Session::openStep(const QString& labId, int stepIndex) {
         }
         QJsonObject step = steps[stepIndex - 1].toObject();
         checks_.setStep(id, text(step, "id"), step.value(QLatin1String("checks")).toArray());
-        emit stepOpened(id, stepIndex, text(step, "instructions"));
+        emit stepOpened(id, stepIndex,
+                        newLab ? withIntroduction(lab, stepIndex) : text(step, "instructions"));
         emit hintsKnown(step.value(QLatin1String("hintsShown")).toInt(),
                         step.value(QLatin1String("hintsTotal")).toInt());
         client_.request(cmdName(cmd::kLabOpen),

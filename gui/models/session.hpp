@@ -109,6 +109,9 @@ class Session : public QObject {
   // Readable text for a failed image.import or image.ls reply.
   static QString describeImportFailure(const ReplyEvent& reply);
   static QString describeImageListFailure(const ReplyEvent& reply);
+  // The Markdown shown when a lab opens at step `stepIndex` (1-based): the lab's introduction
+  // first, then the step's heading and instructions (lab.show's `lab` object).
+  static QString withIntroduction(const QJsonObject& lab, int stepIndex);
 
  signals:
   void engineReady(const QJsonObject& hello);
