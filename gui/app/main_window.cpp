@@ -151,6 +151,10 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     session_->openStep(lab, step);
   });
   connect(session, &Session::stepOpened, this, &MainWindow::onStepOpened);
+  connect(navigator_, &LabNavigator::commandCopied, this, [this](const QString& command) {
+    statusBar()->showMessage(
+        tr("Copied: %1 (paste it with Ctrl+Shift+V in the terminal)").arg(command), 6000);
+  });
   connect(session, &Session::hintRevealed, checks_, &ChecksPanel::addHint);
   connect(session, &Session::hintsKnown, checks_, &ChecksPanel::setHintCount);
   connect(network_, &NetworkView::refreshRequested, session, &Session::refreshNetwork);

@@ -1,0 +1,99 @@
+// The learner's way through the app (issue 18's guided flow): a lab opens on its introduction,
+// commands show one per line with a copy link, and the texts the app puts around the labs.
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTest>
+#include <QTextBlock>
+#include <QTextDocument>
+
+#include "instructions_markdown.hpp"
+#include "session.hpp"
+
+using namespace boxlab::gui;
+
+namespace {
+// Lab 09 step 1's text as lab.show sends it: the second block follows a paragraph line.
+const char* kStep1 =
+    "Start a container with a network namespace of its own and nothing in it:\n"
+    "\n"
+    "    boxlab run -d --name lab09-alone --net none --cap-add NET_ADMIN base sleep 1009\n"
+    "\n"
+    "(`--cap-add NET_ADMIN`: below you configure an interface from inside, and\n"
+    "boxlab's, leave out.)\n"
+    "    boxlab exec lab09-alone -- ip addr\n"
+    "    boxlab exec lab09-alone -- ip route\n"
+    "\n"
+    "Only `lo`, with 127.0.0.1.\n";
+
+QJsonObject lab09() {
+  return {{QStringLiteral("id"), QStringLiteral("09-network-namespaces")},
+          {QStringLiteral("number"), QStringLiteral("09")},
+          {QStringLiteral("title"), QStringLiteral("Network namespaces")},
+          {QStringLiteral("intro"),
+           QStringLiteral("A network namespace is a whole network stack.\n\nOn a shared machine, "
+                          "run it in a network namespace of your own: `unshare -n bash`.")},
+          {QStringLiteral("steps"),
+           QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("empty")},
+                                  {QStringLiteral("title"), QStringLiteral("An empty stack")},
+                                  {QStringLiteral("instructions"), QString::fromLatin1(kStep1)}},
+                      QJsonObject{{QStringLiteral("id"), QStringLiteral("veth")},
+                                  {QStringLiteral("title"), QStringLiteral("A veth pair")},
+                                  {QStringLiteral("instructions"), QStringLiteral("Two.")}}}}};
+}
+}  // namespace
+
+class AppFlowTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void labOpensOnItsIntroduction() {
+    QString md = Session::withIntroduction(lab09(), 2);
+    int intro = md.indexOf(QLatin1String("unshare -n bash"));
+    int step = md.indexOf(QLatin1String("## Step 2: A veth pair"));
+    QVERIFY(md.startsWith(QLatin1String("# Lab 09: Network namespaces")));
+    QVERIFY(intro > 0);
+    QVERIFY(step > intro);  // the safety note before the step
+    QVERIFY(md.endsWith(QLatin1String("Two.")));
+    // A lab without an introduction: the step's text alone.
+    QJsonObject bare = lab09();
+    bare.remove(QStringLiteral("intro"));
+    QCOMPARE(Session::withIntroduction(bare, 2), QStringLiteral("Two."));
+  }
+
+  void indentedBlockAfterParagraphIsCode() {
+    QString fixed = separateCodeBlocks(QString::fromLatin1(kStep1));
+    QVERIFY(
+        fixed.contains(QLatin1String("leave out.)\n\n    boxlab exec lab09-alone -- ip addr\n"
+                                     "    boxlab exec lab09-alone -- ip route\n")));
+    // Already separate, a list item's continuation and a fenced block stay as they are.
+    const QString kept = QStringLiteral(
+        "Text:\n\n    cmd one\n\n- an item\n    continued\n\n```\nfenced\n    four\n```\n");
+    QCOMPARE(separateCodeBlocks(kept), kept);
+  }
+
+  void commandsOnTheirOwnLinesWithCopyLinks() {
+    QTextDocument doc;
+    QStringList commands = renderInstructions(&doc, QString::fromLatin1(kStep1));
+    QCOMPARE(commands,
+             (QStringList{
+                 QStringLiteral("boxlab run -d --name lab09-alone --net none --cap-add NET_ADMIN "
+                                "base sleep 1009"),
+                 QStringLiteral("boxlab exec lab09-alone -- ip addr"),
+                 QStringLiteral("boxlab exec lab09-alone -- ip route")}));
+    // Each command is a line of its own (not run into the paragraph), its copy link after it,
+    // numbered in order.
+    QStringList lines = doc.toPlainText().split(QRegularExpression(QStringLiteral("[\n\u2028]")));
+    for (int i = 0; i < commands.size(); ++i) {
+      QVERIFY2(lines.contains(commands[i] + QStringLiteral("  [copy]")),
+               qPrintable(doc.toPlainText()));
+    }
+    QStringList hrefs;
+    for (QTextBlock b = doc.begin(); b.isValid(); b = b.next())
+      for (auto it = b.begin(); !it.atEnd(); ++it)
+        if (it.fragment().charFormat().isAnchor()) hrefs << it.fragment().charFormat().anchorHref();
+    QCOMPARE(hrefs, (QStringList{QStringLiteral("boxlab-copy:0"), QStringLiteral("boxlab-copy:1"),
+                                 QStringLiteral("boxlab-copy:2")}));
+  }
+};
+
+QTEST_MAIN(AppFlowTest)
+#include "app_flow_test.moc"
