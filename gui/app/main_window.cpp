@@ -20,10 +20,12 @@
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "cgroup_view.hpp"
 #include "checks_panel.hpp"
 #include "console_tabs.hpp"
 #include "import_dialog.hpp"
@@ -111,6 +113,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       new NamespaceView(session->namespaces(), session->security(), session->mounts(), this);
   network_ = new NetworkView(session->network(), this);
   layers_ = new LayerView(session->layers(), this);
+  cgroup_ = new CgroupView(session->cgroupFiles(), this);
   addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
   addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
   QDockWidget* proc =
@@ -123,10 +126,13 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       addDock(tr("Network"), QStringLiteral("network"), network_, Qt::RightDockWidgetArea);
   QDockWidget* img =
       addDock(tr("Image layers"), QStringLiteral("layers"), layers_, Qt::RightDockWidgetArea);
+  QDockWidget* cg =
+      addDock(tr("cgroup"), QStringLiteral("cgroup"), cgroup_, Qt::RightDockWidgetArea);
   splitDockWidget(proc, res, Qt::Vertical);
   tabifyDockWidget(res, ns);
   tabifyDockWidget(ns, net);
   tabifyDockWidget(net, img);
+  tabifyDockWidget(img, cg);
   res->raise();
   resizeDocks({docks_[0]}, {380}, Qt::Horizontal);
   resizeDocks({proc}, {560}, Qt::Horizontal);
@@ -159,6 +165,14 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::hintsKnown, checks_, &ChecksPanel::setHintCount);
   connect(network_, &NetworkView::refreshRequested, session, &Session::refreshNetwork);
   connect(layers_, &LayerView::pathRequested, session, &Session::refreshLayers);
+  connect(cgroup_, &CgroupView::refreshRequested, session, &Session::refreshCgroupFiles);
+  // The files change as the container runs: read again while the panel is on screen.
+  auto* cgroupTimer = new QTimer(this);
+  cgroupTimer->setInterval(2000);
+  connect(cgroupTimer, &QTimer::timeout, this, [this, cg] {
+    if (cg->isVisible() && !cg->visibleRegion().isEmpty()) session_->refreshCgroupFiles();
+  });
+  cgroupTimer->start();
   connect(checks_, &ChecksPanel::hintRequested, session, &Session::nextHint);
   connect(checks_, &ChecksPanel::checkNowRequested, session, &Session::checkNow);
   connect(checks_, &ChecksPanel::autoRecheckToggled, this, [this](bool on) {
@@ -338,9 +352,15 @@ void MainWindow::setDark(bool dark) {
 }
 
 void MainWindow::focusNextPane() {
-  QList<QWidget*> panes{
-      navigator_->tree(), consoles_, processes_->tree(), checks_, charts_, namespaces_,
-      network_,           layers_};
+  QList<QWidget*> panes{navigator_->tree(),
+                        consoles_,
+                        processes_->tree(),
+                        checks_,
+                        charts_,
+                        namespaces_,
+                        network_,
+                        layers_,
+                        cgroup_};
   int current = -1;
   for (int i = 0; i < panes.size(); ++i)
     if (panes[i]->isAncestorOf(focusWidget()) || panes[i] == focusWidget()) current = i;

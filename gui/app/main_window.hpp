@@ -23,6 +23,7 @@ class ResourceCharts;
 class NamespaceView;
 class NetworkView;
 class LayerView;
+class CgroupView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -79,6 +80,7 @@ class MainWindow : public QMainWindow {
   NamespaceView* namespaces_;
   NetworkView* network_;
   LayerView* layers_;
+  CgroupView* cgroup_;
   QList<QDockWidget*> docks_;
   QString pendingLab_;
   int pendingStep_ = 0;

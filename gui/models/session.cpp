@@ -183,6 +183,7 @@ void Session::watch(const QString& name, double rateHz) {
   security_.setContainer(name);
   mounts_.clear();
   layers_.setContainer(name);
+  cgroupFiles_.setFiles(name, {});
   emit watchedChanged(name);
   if (name.isEmpty()) return;
   client_.request(cmdName(cmd::kMonitor),
@@ -194,6 +195,19 @@ void Session::watch(const QString& name, double rateHz) {
                   });
   refreshMounts();
   refreshLayers(layersPath_);
+  refreshCgroupFiles();
+}
+
+void Session::refreshCgroupFiles() {
+  if (watched_.isEmpty()) return;
+  QString name = watched_;
+  client_.request(
+      cmdName(cmd::kInspect), {{QStringLiteral("name"), name}}, [this, name](const ReplyEvent& r) {
+        if (name != watched_) return;
+        // Gone or stopped: the panel says so (no error: the tree shows why).
+        cgroupFiles_.setFiles(
+            name, r.ok ? r.body.value(QLatin1String("cgroupFiles")).toObject() : QJsonObject());
+      });
 }
 
 void Session::refreshLayers(const QString& path) {

@@ -10,6 +10,7 @@
 #include <QSet>
 #include <QTimer>
 
+#include "cgroup_files_model.hpp"
 #include "check_model.hpp"
 #include "engine_client.hpp"
 #include "lab_list_model.hpp"
@@ -49,6 +50,7 @@ class Session : public QObject {
   MountModel* mounts() { return &mounts_; }
   NetworkModel* network() { return &network_; }
   LayerModel* layers() { return &layers_; }
+  CgroupFilesModel* cgroupFiles() { return &cgroupFiles_; }
 
   bool isEngineReady() const { return client_.isReady(); }
   QString engineDescription() const;
@@ -82,6 +84,9 @@ class Session : public QObject {
   QString layersPath() const { return layersPath_; }
   // The network picture once (net.topology); serve streams changes after the first one.
   void refreshNetwork();
+  // The watched container's cgroup files and values (inspect's `cgroupFiles`), read from
+  // outside: no process in the container.
+  void refreshCgroupFiles();
 
   // Labs (LAB-PROTOCOL): list, open a step (live checks), check now, next hint.
   void refreshLabs();
@@ -147,6 +152,7 @@ class Session : public QObject {
   MountModel mounts_;
   NetworkModel network_;
   LayerModel layers_;
+  CgroupFilesModel cgroupFiles_;
   QString layersPath_;
   QVector<ContainerInfo> containers_;
   QString watched_;

@@ -1,11 +1,16 @@
 // The learner's way through the app (issue 18's guided flow): a lab opens on its introduction,
 // commands show one per line with a copy link, and the texts the app puts around the labs.
+#include <QAbstractItemModelTester>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextDocument>
+#include <QTreeView>
 
+#include "cgroup_files_model.hpp"
+#include "cgroup_view.hpp"
 #include "instructions_markdown.hpp"
 #include "session.hpp"
 
@@ -92,6 +97,54 @@ class AppFlowTest : public QObject {
         if (it.fragment().charFormat().isAnchor()) hrefs << it.fragment().charFormat().anchorHref();
     QCOMPARE(hrefs, (QStringList{QStringLiteral("boxlab-copy:0"), QStringLiteral("boxlab-copy:1"),
                                  QStringLiteral("boxlab-copy:2")}));
+  }
+
+  // inspect's cgroupFiles as serve sends it on a hybrid host (v1 names), then on a v2 host.
+  void cgroupPanelShowsTheHostsNames() {
+    CgroupFilesModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    CgroupView view(&model);
+    QVERIFY(view.summaryText().contains(QLatin1String("No container watched")));
+    auto v1 = QJsonDocument::fromJson(R"({"layout":"hybrid","dirs":[
+      {"controller":"memory","path":"/sys/fs/cgroup/memory/boxlab-lab06-box-1",
+       "files":[{"name":"cgroup.procs","value":"4242"},
+                {"name":"memory.limit_in_bytes","value":"33554432"},
+                {"name":"memory.oom_control","value":"oom_kill_disable 0
+under_oom 0
+oom_kill 1"},
+                {"name":"memory.usage_in_bytes","value":"184320"}]},
+      {"controller":"pids","path":"/sys/fs/cgroup/pids/boxlab-lab06-box-1",
+       "files":[{"name":"pids.current","value":"1"},{"name":"pids.max","value":"max"}]},
+      {"controller":"cpu","path":"/sys/fs/cgroup/cpu/boxlab-lab06-box-1",
+       "files":[{"name":"cpu.cfs_quota_us","value":"-1"}]}]})")
+                  .object();
+    model.setFiles(QStringLiteral("lab06-box"), v1);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.index(0, 0).data().toString(), QStringLiteral("memory"));
+    QCOMPARE(model.index(0, 1).data().toString(),
+             QStringLiteral("/sys/fs/cgroup/memory/boxlab-lab06-box-1"));
+    QCOMPARE(model.value(QStringLiteral("memory.limit_in_bytes")), QStringLiteral("33554432"));
+    QVERIFY(!model.findFile(QStringLiteral("memory.max")).isValid());
+    QModelIndex oom = model.findFile(QStringLiteral("memory.oom_control"));
+    QCOMPARE(oom.sibling(oom.row(), 1).data().toString(),
+             QStringLiteral("oom_kill_disable 0  \u00b7  under_oom 0  \u00b7  oom_kill 1"));
+    QCOMPARE(oom.data(CgroupFilesModel::PathRole).toString(),
+             QStringLiteral("/sys/fs/cgroup/memory/boxlab-lab06-box-1/memory.oom_control"));
+    QVERIFY(oom.data(Qt::FontRole).value<QFont>().bold());
+    QVERIFY(view.summaryText().contains(QLatin1String("memory.limit_in_bytes")));
+    QVERIFY(view.tree()->isExpanded(model.index(0, 0)));
+
+    auto v2 = QJsonDocument::fromJson(R"({"layout":"v2","dirs":[
+      {"controller":"unified","path":"/sys/fs/cgroup/user.slice/boxlab-lab06-box-1",
+       "files":[{"name":"memory.max","value":"33554432"},{"name":"pids.max","value":"64"}]}]})")
+                  .object();
+    model.setFiles(QStringLiteral("lab06-box"), v2);
+    QCOMPARE(model.value(QStringLiteral("memory.max")), QStringLiteral("33554432"));
+    QVERIFY(view.summaryText().contains(QLatin1String("memory.max")));
+    // Stopped, or an engine without cgroupFiles: empty, and the panel says why.
+    model.setFiles(QStringLiteral("lab06-box"), {});
+    QCOMPARE(model.rowCount(), 0);
+    QVERIFY(view.summaryText().contains(QLatin1String("not running")));
   }
 };
 
