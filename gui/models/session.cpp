@@ -101,13 +101,14 @@ void Session::refreshContainers() {
       QJsonObject o = v.toObject();
       list.push_back({text(o, "name"), text(o, "status"), text(o, "image"), text(o, "namespaces"),
                       o.value(QLatin1String("pid")).toInteger(),
-                      o.value(QLatin1String("owned")).toBool()});
+                      o.value(QLatin1String("owned")).toBool(), text(o, "created")});
     }
     bool changed = list.size() != containers_.size();
     for (int i = 0; !changed && i < list.size(); ++i)
       changed = list[i].name != containers_[i].name || list[i].status != containers_[i].status ||
                 list[i].pid != containers_[i].pid;
     containers_ = list;
+    tellChartsWhenStarted();
     if (changed) emit containersChanged();
     followLabContainers();
   });
@@ -129,7 +130,7 @@ void Session::onContainerState(const ContainerStateEvent& e) {
       if (e.pid) c.pid = e.pid;
     }
   if (!found && e.status != QLatin1String("removed"))
-    containers_.push_back({e.name, e.status, {}, {}, e.pid, false});
+    containers_.push_back({e.name, e.status, {}, {}, e.pid, false, {}});
   if (e.status == QLatin1String("removed"))
     containers_.erase(std::remove_if(containers_.begin(), containers_.end(),
                                      [&](const ContainerInfo& c) { return c.name == e.name; }),
@@ -179,6 +180,7 @@ void Session::watch(const QString& name, double rateHz) {
   processes_.clear();
   resources_.setContainer(name);
   resources_.clear();
+  tellChartsWhenStarted();
   namespaces_.setContainer(name);
   security_.setContainer(name);
   mounts_.clear();
@@ -208,6 +210,11 @@ void Session::refreshCgroupFiles() {
         cgroupFiles_.setFiles(
             name, r.ok ? r.body.value(QLatin1String("cgroupFiles")).toObject() : QJsonObject());
       });
+}
+
+void Session::tellChartsWhenStarted() {
+  for (const auto& c : containers_)
+    if (c.name == watched_ && !c.created.isEmpty()) resources_.setStarted(c.created);
 }
 
 void Session::refreshLayers(const QString& path) {

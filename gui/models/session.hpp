@@ -31,6 +31,7 @@ class Session : public QObject {
     QString name, status, image, namespaces;
     qint64 pid = 0;
     bool owned = false;
+    QString created;  // RFC 3339 (ps `created`): the charts count time from it
   };
 
   // Takes ownership of the engine.
@@ -141,6 +142,7 @@ class Session : public QObject {
   void applyLabStep(const LabStepEvent& e);
   void failed(const QString& cmd, const ReplyEvent& r);
   void followLabContainers();
+  void tellChartsWhenStarted();  // the watched container's `created`, when ps said it
 
   EngineClient client_;
   LabListModel labs_;

@@ -1,6 +1,7 @@
 // The learner's way through the app (issue 18's guided flow): a lab opens on its introduction,
 // commands show one per line with a copy link, and the texts the app puts around the labs.
 #include <QAbstractItemModelTester>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -12,6 +13,8 @@
 #include "cgroup_files_model.hpp"
 #include "cgroup_view.hpp"
 #include "instructions_markdown.hpp"
+#include "resource_charts.hpp"
+#include "resource_series.hpp"
 #include "session.hpp"
 
 using namespace boxlab::gui;
@@ -145,6 +148,35 @@ oom_kill 1"},
     model.setFiles(QStringLiteral("lab06-box"), {});
     QCOMPARE(model.rowCount(), 0);
     QVERIFY(view.summaryText().contains(QLatin1String("not running")));
+  }
+
+  // Stream time counts from serve's start; the charts count from the container's (its ps
+  // `created`, RFC 3339 with nanoseconds), whichever of the two arrives first.
+  void chartsCountSecondsSinceTheContainerStarted() {
+    ResourceSeries series;
+    ResourceCharts charts(&series);
+    series.setContainer(QStringLiteral("lab06-box"));
+    QVERIFY(charts.timeAxisTitle().contains(QLatin1String("first sample")));
+    auto sample = [&](double seconds) {
+      CgroupStatsEvent e;
+      e.header.t = qint64(seconds * 1e9);
+      e.container = QStringLiteral("lab06-box");
+      e.hasMemory = true;
+      e.memCurrent = 1 << 20;
+      series.applyStats(e);
+    };
+    sample(500);                       // serve has run 500 s
+    QCOMPARE(series.origin(), 500.0);  // not yet known: the first sample
+    QString started = QDateTime::currentDateTimeUtc().addSecs(-20).toString(
+                          QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzz")) +
+                      QStringLiteral("123456Z");
+    series.setStarted(started);
+    QVERIFY2(qAbs(series.origin() - 480.0) < 1.0, qPrintable(QString::number(series.origin())));
+    sample(502);
+    QVERIFY(charts.timeAxisTitle().contains(QLatin1String("since lab06-box started")));
+    auto [lo, hi] = charts.timeRange();
+    QVERIFY2(qAbs(lo - 20.0) < 1.0 && hi >= 22.0 - 1.0,
+             qPrintable(QStringLiteral("%1..%2").arg(lo).arg(hi)));
   }
 };
 
