@@ -5,14 +5,20 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextDocument>
 #include <QTreeView>
 
+#include "app_flow_data.hpp"
 #include "cgroup_files_model.hpp"
 #include "cgroup_view.hpp"
+#include "event_stream.hpp"
 #include "instructions_markdown.hpp"
+#include "network_model.hpp"
+#include "network_view.hpp"
 #include "resource_charts.hpp"
 #include "resource_series.hpp"
 #include "session.hpp"
@@ -177,6 +183,39 @@ oom_kill 1"},
     auto [lo, hi] = charts.timeRange();
     QVERIFY2(qAbs(lo - 20.0) < 1.0 && hi >= 22.0 - 1.0,
              qPrintable(QStringLiteral("%1..%2").arg(lo).arg(hi)));
+  }
+
+  // Lab 09's picture at its fullest: a hand-made pair, two containers on a bridge with a
+  // published port, one with no network; long names and pids. Every card is drawn whole
+  // (sized to its text) and the scroll area reaches the last one.
+  void networkCardsFitTheirTextAndScroll() {
+    NetworkModel model;
+    EventStream s;
+    connect(&s, &EventStream::netTopology, &model, &NetworkModel::applyTopology);
+    s.feed(lab09Topology());
+    QCOMPARE(model.topology().namespaces.size(), 5);
+    QScrollArea scroll;
+    NetworkDiagram* diagram = new NetworkDiagram(&model);
+    scroll.setWidget(diagram);
+    scroll.setWidgetResizable(true);
+    scroll.resize(420, 260);  // a small pane: both scroll bars
+    scroll.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&scroll));
+    diagram->repaint();
+    QCOMPARE(diagram->drawnContainers().size(), 4);
+    QVERIFY(!diagram->textCut());
+    QPoint extent = diagram->paintedExtent();
+    QVERIFY2(extent.x() < diagram->width() && extent.y() < diagram->height(),
+             qPrintable(QStringLiteral("drawn to %1,%2 in %3x%4")
+                            .arg(extent.x())
+                            .arg(extent.y())
+                            .arg(diagram->width())
+                            .arg(diagram->height())));
+    // BOXLAB_TEST_SHOTS=DIR: the whole diagram as a PNG, to look at.
+    if (QString dir = qEnvironmentVariable("BOXLAB_TEST_SHOTS"); !dir.isEmpty())
+      diagram->grab().save(dir + QStringLiteral("/network-cards.png"));
+    QVERIFY(scroll.verticalScrollBar()->maximum() > 0);
+    QVERIFY(scroll.horizontalScrollBar()->maximum() > 0);
   }
 };
 
