@@ -109,7 +109,11 @@ void Session::refreshContainers() {
                 list[i].pid != containers_[i].pid;
     containers_ = list;
     tellChartsWhenStarted();
-    if (changed) emit containersChanged();
+    if (changed) {
+      emit containersChanged();
+      if (pickLayersContainer(labContainers_, containers_, watched_) != layersContainer_)
+        followLayers();
+    }
     followLabContainers();
   });
 }
@@ -184,7 +188,6 @@ void Session::watch(const QString& name, double rateHz) {
   namespaces_.setContainer(name);
   security_.setContainer(name);
   mounts_.clear();
-  layers_.setContainer(name);
   cgroupFiles_.setFiles(name, {});
   emit watchedChanged(name);
   if (name.isEmpty()) return;
@@ -196,8 +199,32 @@ void Session::watch(const QString& name, double rateHz) {
                     if (!r.ok) failed(cmdName(cmd::kMonitor), r);
                   });
   refreshMounts();
-  refreshLayers(layersPath_);
+  followLayers();
   refreshCgroupFiles();
+}
+
+QString Session::pickLayersContainer(const QStringList& labContainers,
+                                     const QVector<ContainerInfo>& containers,
+                                     const QString& watched) {
+  QString running, existing;
+  for (const QString& name : labContainers)
+    for (const auto& c : containers)
+      if (c.name == name) {
+        if (existing.isEmpty()) existing = name;
+        if (c.status == QLatin1String("running") || c.status == QLatin1String("paused"))
+          running = name;
+      }
+  if (!running.isEmpty()) return running;
+  return existing.isEmpty() ? watched : existing;
+}
+
+void Session::followLayers() {
+  QString pick = pickLayersContainer(openLab_.isEmpty() ? QStringList() : labContainers_,
+                                     containers_, watched_);
+  bool changed = pick != layersContainer_;
+  layersContainer_ = pick;
+  layers_.setContainer(pick);
+  if (changed || pick == watched_) refreshLayers(layersPath_);
 }
 
 void Session::refreshCgroupFiles() {
@@ -219,8 +246,8 @@ void Session::tellChartsWhenStarted() {
 
 void Session::refreshLayers(const QString& path) {
   layersPath_ = path;
-  if (watched_.isEmpty() || !client_.supports(cmdName(cmd::kImageLayers))) return;
-  QJsonObject args{{QStringLiteral("name"), watched_}};
+  if (layersContainer_.isEmpty() || !client_.supports(cmdName(cmd::kImageLayers))) return;
+  QJsonObject args{{QStringLiteral("name"), layersContainer_}};
   if (!path.isEmpty()) args.insert(QStringLiteral("path"), path);
   client_.request(cmdName(cmd::kImageLayers), args, [this](const ReplyEvent& r) {
     if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("image layers"), r);
@@ -364,6 +391,7 @@ void Session::openStep(const QString& labId, int stepIndex) {
           labPrefix_ = text(lab, "containerPrefix");
           labRunning_.clear();
           followLabContainers();
+          followLayers();
         }
         QJsonArray steps = lab.value(QLatin1String("steps")).toArray();
         if (stepIndex < 1 || stepIndex > steps.size()) {

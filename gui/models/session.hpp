@@ -83,6 +83,13 @@ class Session : public QObject {
   // The watched container's layer stack (image.layers), and where `path` comes from ("" none).
   void refreshLayers(const QString& path = QString());
   QString layersPath() const { return layersPath_; }
+  // Whose layers the Image layers tab shows: while a lab is open and one of its containers
+  // exists, that one (the last of the lab's list that runs, else the first that exists: lab 08
+  // is about lab08-box's image, then lab08-new's), whatever is watched; else the watched one.
+  QString layersContainer() const { return layersContainer_; }
+  static QString pickLayersContainer(const QStringList& labContainers,
+                                     const QVector<ContainerInfo>& containers,
+                                     const QString& watched);
   // The network picture once (net.topology); serve streams changes after the first one.
   void refreshNetwork();
   // The watched container's cgroup files and values (inspect's `cgroupFiles`), read from
@@ -156,6 +163,8 @@ class Session : public QObject {
   LayerModel layers_;
   CgroupFilesModel cgroupFiles_;
   QString layersPath_;
+  QString layersContainer_;
+  void followLayers();  // layersContainer() changed: ask for its stack
   QVector<ContainerInfo> containers_;
   QString watched_;
   QTimer poll_;

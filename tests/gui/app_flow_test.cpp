@@ -156,6 +156,33 @@ oom_kill 1"},
     QVERIFY(view.summaryText().contains(QLatin1String("not running")));
   }
 
+  // Lab 08 is about lab08-box's image (lab08-app), then lab08-new's (lab08-v2): the layers
+  // tab shows those whichever container is watched; without a lab container, the watched one.
+  void layersFollowTheLabsContainer() {
+    using C = Session::ContainerInfo;
+    const QStringList lab{QStringLiteral("lab08-box"), QStringLiteral("lab08-new")};
+    auto c = [](const char* name, const char* status) {
+      C x;
+      x.name = QString::fromLatin1(name);
+      x.status = QString::fromLatin1(status);
+      return x;
+    };
+    const QString watched = QStringLiteral("mine");
+    QCOMPARE(Session::pickLayersContainer(lab, {c("mine", "running")}, watched), watched);
+    QCOMPARE(Session::pickLayersContainer(lab, {c("mine", "running"), c("lab08-box", "running")},
+                                          watched),
+             QStringLiteral("lab08-box"));
+    QCOMPARE(Session::pickLayersContainer(
+                 lab, {c("lab08-box", "running"), c("lab08-new", "running")}, watched),
+             QStringLiteral("lab08-new"));
+    QCOMPARE(Session::pickLayersContainer(
+                 lab, {c("lab08-box", "stopped"), c("lab08-new", "running")}, watched),
+             QStringLiteral("lab08-new"));
+    QCOMPARE(Session::pickLayersContainer(lab, {c("lab08-box", "stopped")}, watched),
+             QStringLiteral("lab08-box"));
+    QCOMPARE(Session::pickLayersContainer({}, {c("lab08-box", "running")}, watched), watched);
+  }
+
   // Stream time counts from serve's start; the charts count from the container's (its ps
   // `created`, RFC 3339 with nanoseconds), whichever of the two arrives first.
   void chartsCountSecondsSinceTheContainerStarted() {
