@@ -175,6 +175,14 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   cgroupTimer->start();
   connect(checks_, &ChecksPanel::hintRequested, session, &Session::nextHint);
   connect(checks_, &ChecksPanel::checkNowRequested, session, &Session::checkNow);
+  // Every row of the step's checks on screen (a 1500x940 window clipped the 4th): the dock
+  // grows to what they need, up to 40 % of the window; the learner can shrink it again.
+  connect(checks_, &ChecksPanel::wantsHeight, this, [this](int h) {
+    QDockWidget* d = dock(QStringLiteral("checks"));
+    if (!d || d->isFloating()) return;
+    int extra = d->height() - checks_->height();  // the dock's title bar
+    resizeDocks({d}, {std::min(h + extra, height() * 40 / 100)}, Qt::Vertical);
+  });
   connect(checks_, &ChecksPanel::autoRecheckToggled, this, [this](bool on) {
     if (on)
       session_->openStep(session_->openLab(), session_->openStepIndex());

@@ -7,6 +7,8 @@
 #include <QJsonObject>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QSignalSpy>
+#include <QTableView>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextDocument>
@@ -15,6 +17,8 @@
 #include "app_flow_data.hpp"
 #include "cgroup_files_model.hpp"
 #include "cgroup_view.hpp"
+#include "check_model.hpp"
+#include "checks_panel.hpp"
 #include "event_stream.hpp"
 #include "instructions_markdown.hpp"
 #include "network_model.hpp"
@@ -154,6 +158,48 @@ oom_kill 1"},
     model.setFiles(QStringLiteral("lab06-box"), {});
     QCOMPARE(model.rowCount(), 0);
     QVERIFY(view.summaryText().contains(QLatin1String("not running")));
+  }
+
+  // Four checks with two-line results (lab 09 step 1 without the base image): the panel asks
+  // for the height that shows every row whole, and at that height it does.
+  void checksPanelAsksForEveryRow() {
+    CheckModel model;
+    ChecksPanel panel(&model);
+    panel.resize(1380, 150);  // the dock's width in a 1500x940 window; too short
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QSignalSpy wants(&panel, &ChecksPanel::wantsHeight);
+    QJsonArray checks;
+    for (int i = 1; i <= 4; ++i)
+      checks.append(
+          QJsonObject{{QStringLiteral("id"), QStringLiteral("c%1").arg(i)},
+                      {QStringLiteral("title"), QStringLiteral("Check number %1").arg(i)}});
+    model.setStep(QStringLiteral("09"), QStringLiteral("empty"), checks);
+    for (int i = 1; i <= 4; ++i) {
+      CheckResultEvent e;
+      e.lab = QStringLiteral("09");
+      e.step = QStringLiteral("empty");
+      e.check = QStringLiteral("c%1").arg(i);
+      e.title = QStringLiteral("Check number %1").arg(i);
+      e.status = QStringLiteral("error");
+      e.expected = e.title;
+      e.observed = QStringLiteral(
+          "this lab needs the base image, which is not built yet: run `boxlab image build-base` "
+          "once (it takes a few seconds), then check again");
+      model.applyCheckResult(e);
+    }
+    QVERIFY(!wants.isEmpty());
+    int h = wants.last().at(0).toInt();
+    QCOMPARE(h, panel.neededHeight());
+    panel.resize(panel.width(), h);
+    QTest::qWait(50);  // the layout settles
+    QTableView* t = panel.table();
+    for (int r = 0; r < 4; ++r)
+      QVERIFY2(t->rowViewportPosition(r) + t->rowHeight(r) <= t->viewport()->height(),
+               qPrintable(QStringLiteral("row %1 ends at %2 of %3")
+                              .arg(r)
+                              .arg(t->rowViewportPosition(r) + t->rowHeight(r))
+                              .arg(t->viewport()->height())));
   }
 
   // Lab 08 is about lab08-box's image (lab08-app), then lab08-new's (lab08-v2): the layers
