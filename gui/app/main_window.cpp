@@ -190,11 +190,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       session_->closeLab();
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
-    // Lab ids are NN-slug: the learner knows the lab by its number.
-    showMessage(tr("Step %1 of lab %2 passed. Well done!")
-                    .arg(step)
-                    .arg(lab.section(QLatin1Char('-'), 0, 0)),
-                false);
+    // The learner knows the lab by its number and title, not its id (06-cgroup-memory).
+    showMessage(session_->labs()->stepPassedText(lab, step) + tr(" Well done!"), false);
     bool open = lab == session_->openLab() && step == session_->openStepIndex();
     nextStep_->setVisible(open && session_->labs()->findStep(lab, step + 1).isValid());
     if (lab == session_->openLab() && step == session_->openStepIndex())  // its mark changed

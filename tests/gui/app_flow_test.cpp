@@ -21,6 +21,7 @@
 #include "checks_panel.hpp"
 #include "event_stream.hpp"
 #include "instructions_markdown.hpp"
+#include "lab_list_model.hpp"
 #include "network_model.hpp"
 #include "network_view.hpp"
 #include "resource_charts.hpp"
@@ -200,6 +201,44 @@ oom_kill 1"},
                               .arg(r)
                               .arg(t->rowViewportPosition(r) + t->rowHeight(r))
                               .arg(t->viewport()->height())));
+  }
+
+  // The pass message names the step by number and title and the lab by number and title;
+  // a step `boxlab lab solve` did says "solved by solve" (lab.ls's solvedBy), and so does its
+  // lab.
+  void passMessageAndSolvedBySolve() {
+    LabListModel labs;
+    QAbstractItemModelTester tester(&labs, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    labs.setLabs(QJsonDocument::fromJson(
+                     "[{\"id\":\"06-cgroup-memory\",\"number\":\"06\",\"title\":\"Memory limits\","
+                     "\"steps\":[{\"id\":\"box\",\"title\":\"A "
+                     "box\",\"passed\":true,\"solvedBy\":\"solve\"},"
+                     "{\"id\":\"fill\",\"title\":\"Fill it\",\"passed\":true},"
+                     "{\"id\":\"hog\",\"title\":\"A hog meets the limit\",\"passed\":false}]}]")
+                     .array());
+    QString text = labs.stepPassedText(QStringLiteral("06-cgroup-memory"), 3);
+    QCOMPARE(text,
+             QStringLiteral("Step 3 (A hog meets the limit) of lab 06, Memory limits, passed."));
+    QVERIFY(!text.contains(QLatin1String("06-cgroup-memory")));
+    QModelIndex solved = labs.findStep(QStringLiteral("06"), 1);
+    QVERIFY(solved.data(LabListModel::SolvedBySolveRole).toBool());
+    QVERIFY(solved.data().toString().endsWith(QLatin1String("(solved by solve)")));
+    QVERIFY(solved.data(Qt::ToolTipRole).toString().contains(QLatin1String("solved by solve")));
+    QModelIndex byHand = labs.findStep(QStringLiteral("06"), 2);
+    QVERIFY(!byHand.data(LabListModel::SolvedBySolveRole).toBool());
+    QVERIFY(!byHand.data().toString().contains(QLatin1String("solve")));
+    QVERIFY(labs.findLab(QStringLiteral("06"))
+                .data()
+                .toString()
+                .contains(QLatin1String("solved by solve")));
+    // lab.show without solvedBy (after `lab reset`): gone.
+    QJsonObject detail{{QStringLiteral("id"), QStringLiteral("06-cgroup-memory")},
+                       {QStringLiteral("steps"),
+                        QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("box")}},
+                                   QJsonObject{{QStringLiteral("id"), QStringLiteral("fill")}},
+                                   QJsonObject{{QStringLiteral("id"), QStringLiteral("hog")}}}}};
+    labs.setLabDetail(detail);
+    QVERIFY(!labs.findStep(QStringLiteral("06"), 1).data(LabListModel::SolvedBySolveRole).toBool());
   }
 
   // Lab 08 is about lab08-box's image (lab08-app), then lab08-new's (lab08-v2): the layers
