@@ -134,6 +134,17 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   tabifyDockWidget(net, img);
   tabifyDockWidget(img, cg);
   res->raise();
+  // The instructor view: below the labs, hidden until View > Instructor notes. Not one of
+  // docks_ (their toggles list panes for everyone).
+  instructorNotes_ = new QTextBrowser(this);
+  instructorNotes_->setAccessibleName(tr("Instructor notes"));
+  instructorNotes_->setOpenExternalLinks(true);
+  instructorDock_ = new QDockWidget(tr("Instructor notes"), this);
+  instructorDock_->setObjectName(QStringLiteral("instructor"));
+  instructorDock_->setWidget(instructorNotes_);
+  addDockWidget(Qt::LeftDockWidgetArea, instructorDock_);
+  splitDockWidget(docks_[0], instructorDock_, Qt::Vertical);
+  instructorDock_->hide();
   resizeDocks({docks_[0]}, {380}, Qt::Horizontal);
   resizeDocks({proc}, {560}, Qt::Horizontal);
   resizeDocks({docks_[1]}, {200}, Qt::Vertical);
@@ -270,6 +281,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  // Off unless asked for, whatever the saved layout had.
+  instructorDock_->setVisible(settings.value(QStringLiteral("view/instructor"), false).toBool());
   refreshContainerList();
 }
 
@@ -331,6 +344,18 @@ void MainWindow::buildMenus() {
   connect(dark, &QAction::toggled, this, &MainWindow::setDark);
   QAction* next = view->addAction(tr("Focus &next pane"), this, &MainWindow::focusNextPane);
   next->setShortcut(QKeySequence(Qt::Key_F6));
+  QAction* instructor = view->addAction(tr("&Instructor notes"));
+  instructor->setObjectName(QStringLiteral("instructorView"));
+  instructor->setCheckable(true);
+  instructor->setToolTip(tr("The open lab's INSTRUCTOR.md: objectives, timings, common mistakes"));
+  instructor->setChecked(QSettings().value(QStringLiteral("view/instructor"), false).toBool());
+  connect(instructor, &QAction::toggled, this, &MainWindow::setInstructorView);
+  // Closed with its own button: the menu follows.
+  connect(instructorDock_, &QDockWidget::visibilityChanged, this, [this, instructor](bool) {
+    if (!instructorDock_->isVisibleTo(this) && instructor->isChecked() && isVisible())
+      instructor->setChecked(false);
+  });
+  if (instructor->isChecked()) setInstructorView(true);
   view->addSeparator();
   for (QDockWidget* d : docks_) view->addAction(d->toggleViewAction());
 
@@ -354,6 +379,34 @@ void MainWindow::setDark(bool dark) {
   applyPalette(dark);
   charts_->applyPalette();
   QSettings().setValue(QStringLiteral("view/dark"), dark);
+}
+
+bool MainWindow::instructorView() const {
+  return instructorDock_->isVisibleTo(const_cast<MainWindow*>(this));
+}
+
+QString MainWindow::instructorText() const {
+  return instructorNotes_->toMarkdown();
+}
+
+void MainWindow::setInstructorView(bool on) {
+  instructorDock_->setVisible(on);
+  QSettings().setValue(QStringLiteral("view/instructor"), on);
+  if (on) updateInstructorNotes();
+}
+
+void MainWindow::updateInstructorNotes() {
+  QString lab = session_->openLab();
+  QModelIndex i = session_->labs()->findLab(lab);
+  QString notes = i.data(LabListModel::InstructorRole).toString();
+  if (lab.isEmpty())
+    instructorNotes_->setMarkdown(tr("*Open a lab: its instructor notes show here.*"));
+  else if (notes.isEmpty())
+    instructorNotes_->setMarkdown(tr("*Lab %1 has no INSTRUCTOR.md (or this engine does not send "
+                                     "it).*")
+                                      .arg(lab));
+  else
+    instructorNotes_->setMarkdown(notes);
 }
 
 void MainWindow::focusNextPane() {
@@ -520,6 +573,7 @@ void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString
   // stays until dismissed.
   if (!messageIsError_) clearMessage();
   navigator_->select(labId, stepIndex);
+  if (instructorDock_->isVisibleTo(this)) updateInstructorNotes();
   navigator_->setInstructions(instructions);
   QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();
   checks_->setStepTitle(i.isValid() ? i.data().toString() : QString());

@@ -51,7 +51,10 @@ void LabListModel::setLabs(const QJsonArray& labs) {
     const Lab* old = nullptr;
     for (const Lab& l : labs_)
       if (l.id == lab.id) old = &l;
-    if (old) lab.intro = old->intro;
+    if (old) {
+      lab.intro = old->intro;
+      lab.instructor = old->instructor;
+    }
     for (const QJsonValue& sv : o.value(QLatin1String("steps")).toArray()) {
       QJsonObject so = sv.toObject();
       Step step{so.value(QLatin1String("id")).toString(),
@@ -74,6 +77,7 @@ void LabListModel::setLabDetail(const QJsonObject& o) {
   if (!labIndex.isValid()) return;
   Lab& lab = labs_[labIndex.row()];
   lab.intro = o.value(QLatin1String("intro")).toString();
+  lab.instructor = o.value(QLatin1String("instructor")).toString();
   if (lab.summary.isEmpty()) lab.summary = o.value(QLatin1String("summary")).toString();
   QJsonArray steps = o.value(QLatin1String("steps")).toArray();
   if (steps.size() != lab.steps.size()) {
@@ -207,6 +211,8 @@ QVariant LabListModel::data(const QModelIndex& index, int role) const {
         return lab.title;
       case SolvedBySolveRole:
         return anySolved(lab);
+      case InstructorRole:
+        return lab.instructor;
     }
     return {};
   }

@@ -28,6 +28,7 @@ class LabListModel : public QAbstractItemModel {
     SummaryRole,                   // QString (labs)
     TitleRole,                     // QString: the lab's or step's title alone
     SolvedBySolveRole,             // bool: `boxlab lab solve` did the step (labs: any step)
+    InstructorRole,                // QString Markdown (labs): INSTRUCTOR.md, once lab.show said
   };
 
   explicit LabListModel(QObject* parent = nullptr);
@@ -58,7 +59,7 @@ class LabListModel : public QAbstractItemModel {
     bool solvedBySolve = false;  // progress says solvedBy "solve"
   };
   struct Lab {
-    QString id, number, title, summary, intro, unavailableReason;
+    QString id, number, title, summary, intro, unavailableReason, instructor;
     bool available = true;
     int minutes = 0;
     QVector<Step> steps;

@@ -232,12 +232,17 @@ oom_kill 1"},
                 .toString()
                 .contains(QLatin1String("solved by solve")));
     // lab.show without solvedBy (after `lab reset`): gone.
-    QJsonObject detail{{QStringLiteral("id"), QStringLiteral("06-cgroup-memory")},
-                       {QStringLiteral("steps"),
-                        QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("box")}},
-                                   QJsonObject{{QStringLiteral("id"), QStringLiteral("fill")}},
-                                   QJsonObject{{QStringLiteral("id"), QStringLiteral("hog")}}}}};
+    QJsonObject detail{
+        {QStringLiteral("id"), QStringLiteral("06-cgroup-memory")},
+        {QStringLiteral("steps"),
+         QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("box")}},
+                    QJsonObject{{QStringLiteral("id"), QStringLiteral("fill")}},
+                    QJsonObject{{QStringLiteral("id"), QStringLiteral("hog")}}}},
+        {QStringLiteral("instructor"), QStringLiteral("# Lab 06 — instructor notes")}};
     labs.setLabDetail(detail);
+    // The instructor view's text (lab.show's INSTRUCTOR.md), kept when lab.ls lists it again.
+    QCOMPARE(labs.findLab(QStringLiteral("06")).data(LabListModel::InstructorRole).toString(),
+             QStringLiteral("# Lab 06 — instructor notes"));
     QVERIFY(!labs.findStep(QStringLiteral("06"), 1).data(LabListModel::SolvedBySolveRole).toBool());
   }
 
