@@ -62,6 +62,12 @@ ResourceCharts::ResourceCharts(ResourceSeries* series, QWidget* parent)
   cpu_.value->attachAxis(cpu_.x);
   cpu_.value->attachAxis(cpu_.y);
   for (Chart* c : {&memory_, &pids_, &cpu_}) layout->addWidget(c->view, 1);
+  // What the time axis counts, once under the three charts (a QValueAxis title would take a
+  // short chart's tick labels).
+  timeAxis_ = new QLabel(this);
+  timeAxis_->setAlignment(Qt::AlignHCenter);
+  timeAxis_->setAccessibleName(tr("Time axis"));
+  layout->addWidget(timeAxis_);
   connect(series, &ResourceSeries::sampleAdded, this, &ResourceCharts::addSample);
   connect(series, &ResourceSeries::markAdded, this, &ResourceCharts::addMark);
   connect(series, &ResourceSeries::cleared, this, &ResourceCharts::rebuild);
@@ -192,7 +198,7 @@ void ResourceCharts::rebuild() {
 }
 
 QString ResourceCharts::timeAxisTitle() const {
-  return cpu_.x->titleText();
+  return timeAxis_->text();
 }
 
 std::pair<double, double> ResourceCharts::timeRange() const {
@@ -205,11 +211,7 @@ void ResourceCharts::updateAxisTitle() {
   QString title = series_->originIsStart() && !name.isEmpty()
                       ? tr("seconds since %1 started").arg(name)
                       : tr("seconds since the first sample");
-  cpu_.x->setTitleText(title);
-  QFont f = cpu_.x->titleFont();
-  f.setPointSizeF(std::max(7.0, QFont().pointSizeF() - 1));
-  f.setBold(false);
-  cpu_.x->setTitleFont(f);
+  timeAxis_->setText(tr("time axis: %1").arg(title));
 }
 
 void ResourceCharts::addSample() {

@@ -57,6 +57,7 @@ class ResourceCharts : public QWidget {
   // summary line) left out of it when there is no room for them.
   void fitLegend(Chart& c);
 
+  QLabel* timeAxis_ = nullptr;
   ResourceSeries* series_;
   QLabel* summary_;
   Chart memory_, pids_, cpu_;
