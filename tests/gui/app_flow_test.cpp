@@ -11,6 +11,7 @@
 #include <QTableView>
 #include <QTest>
 #include <QTextBlock>
+#include <QTextBrowser>
 #include <QTextDocument>
 #include <QTreeView>
 
@@ -104,6 +105,12 @@ class AppFlowTest : public QObject {
     for (int i = 0; i < commands.size(); ++i) {
       QVERIFY2(lines.contains(commands[i] + QStringLiteral("  [copy]")),
                qPrintable(doc.toPlainText()));
+    }
+    if (QString dir = qEnvironmentVariable("BOXLAB_TEST_SHOTS"); !dir.isEmpty()) {
+      QTextBrowser view;
+      view.resize(360, 300);
+      renderInstructions(view.document(), QString::fromLatin1(kStep1));
+      view.grab().save(dir + QStringLiteral("/instructions.png"));
     }
     QStringList hrefs;
     for (QTextBlock b = doc.begin(); b.isValid(); b = b.next())
