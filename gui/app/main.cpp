@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
       QStringLiteral("print-engine"),
       QStringLiteral("Start the engine, print how it runs and the banner's notice, then quit."));
   QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette."));
+  QCommandLineOption instructor(
+      QStringLiteral("instructor"),
+      QStringLiteral("Start with the instructor view on (View > Instructor notes)."));
   QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette."));
   QCommandLineOption shots(QStringLiteral("screenshot"),
                            QStringLiteral("Play --scene, save PNGs to DIR, quit."),
@@ -69,13 +72,14 @@ int main(int argc, char** argv) {
   QCommandLineOption timing(
       QStringLiteral("print-startup-time"),
       QStringLiteral("Print ms from launch to the first window shown, then quit."));
-  cli.addOptions(
-      {root, boxlab, lab, step, devEscalate, printEngine, dark, light, shots, scene, size, timing});
+  cli.addOptions({root, boxlab, lab, step, devEscalate, printEngine, dark, light, shots, scene,
+                  size, timing, instructor});
   cli.process(app);
 
   QSettings settings;
   const bool screenshot = cli.isSet(shots);
   if (screenshot) settings.clear();  // the same layout every time
+  if (cli.isSet(instructor)) settings.setValue(QStringLiteral("view/instructor"), true);
   bool useDark = cli.isSet(dark) ||
                  (!cli.isSet(light) && settings.value(QStringLiteral("view/dark")).toBool());
   applyPalette(useDark);

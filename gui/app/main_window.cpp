@@ -20,10 +20,12 @@
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "cgroup_view.hpp"
 #include "checks_panel.hpp"
 #include "console_tabs.hpp"
 #include "import_dialog.hpp"
@@ -111,6 +113,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       new NamespaceView(session->namespaces(), session->security(), session->mounts(), this);
   network_ = new NetworkView(session->network(), this);
   layers_ = new LayerView(session->layers(), this);
+  cgroup_ = new CgroupView(session->cgroupFiles(), this);
   addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
   addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
   QDockWidget* proc =
@@ -123,11 +126,25 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       addDock(tr("Network"), QStringLiteral("network"), network_, Qt::RightDockWidgetArea);
   QDockWidget* img =
       addDock(tr("Image layers"), QStringLiteral("layers"), layers_, Qt::RightDockWidgetArea);
+  QDockWidget* cg =
+      addDock(tr("cgroup"), QStringLiteral("cgroup"), cgroup_, Qt::RightDockWidgetArea);
   splitDockWidget(proc, res, Qt::Vertical);
   tabifyDockWidget(res, ns);
   tabifyDockWidget(ns, net);
   tabifyDockWidget(net, img);
+  tabifyDockWidget(img, cg);
   res->raise();
+  // The instructor view: below the labs, hidden until View > Instructor notes. Not one of
+  // docks_ (their toggles list panes for everyone).
+  instructorNotes_ = new QTextBrowser(this);
+  instructorNotes_->setAccessibleName(tr("Instructor notes"));
+  instructorNotes_->setOpenExternalLinks(true);
+  instructorDock_ = new QDockWidget(tr("Instructor notes"), this);
+  instructorDock_->setObjectName(QStringLiteral("instructor"));
+  instructorDock_->setWidget(instructorNotes_);
+  addDockWidget(Qt::LeftDockWidgetArea, instructorDock_);
+  splitDockWidget(docks_[0], instructorDock_, Qt::Vertical);
+  instructorDock_->hide();
   resizeDocks({docks_[0]}, {380}, Qt::Horizontal);
   resizeDocks({proc}, {560}, Qt::Horizontal);
   resizeDocks({docks_[1]}, {200}, Qt::Vertical);
@@ -151,12 +168,32 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     session_->openStep(lab, step);
   });
   connect(session, &Session::stepOpened, this, &MainWindow::onStepOpened);
+  connect(navigator_, &LabNavigator::commandCopied, this, [this](const QString& command) {
+    statusBar()->showMessage(
+        tr("Copied: %1 (paste it with Ctrl+Shift+V in the terminal)").arg(command), 6000);
+  });
   connect(session, &Session::hintRevealed, checks_, &ChecksPanel::addHint);
   connect(session, &Session::hintsKnown, checks_, &ChecksPanel::setHintCount);
   connect(network_, &NetworkView::refreshRequested, session, &Session::refreshNetwork);
   connect(layers_, &LayerView::pathRequested, session, &Session::refreshLayers);
+  connect(cgroup_, &CgroupView::refreshRequested, session, &Session::refreshCgroupFiles);
+  // The files change as the container runs: read again while the panel is on screen.
+  auto* cgroupTimer = new QTimer(this);
+  cgroupTimer->setInterval(2000);
+  connect(cgroupTimer, &QTimer::timeout, this, [this, cg] {
+    if (cg->isVisible() && !cg->visibleRegion().isEmpty()) session_->refreshCgroupFiles();
+  });
+  cgroupTimer->start();
   connect(checks_, &ChecksPanel::hintRequested, session, &Session::nextHint);
   connect(checks_, &ChecksPanel::checkNowRequested, session, &Session::checkNow);
+  // Every row of the step's checks on screen (a 1500x940 window clipped the 4th): the dock
+  // grows to what they need, up to 40 % of the window; the learner can shrink it again.
+  connect(checks_, &ChecksPanel::wantsHeight, this, [this](int h) {
+    QDockWidget* d = dock(QStringLiteral("checks"));
+    if (!d || d->isFloating()) return;
+    int extra = d->height() - checks_->height();  // the dock's title bar
+    resizeDocks({d}, {std::min(h + extra, height() * 40 / 100)}, Qt::Vertical);
+  });
   connect(checks_, &ChecksPanel::autoRecheckToggled, this, [this](bool on) {
     if (on)
       session_->openStep(session_->openLab(), session_->openStepIndex());
@@ -164,11 +201,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       session_->closeLab();
   });
   connect(session, &Session::stepPassed, this, [this](const QString& lab, int step) {
-    // Lab ids are NN-slug: the learner knows the lab by its number.
-    showMessage(tr("Step %1 of lab %2 passed. Well done!")
-                    .arg(step)
-                    .arg(lab.section(QLatin1Char('-'), 0, 0)),
-                false);
+    // The learner knows the lab by its number and title, not its id (06-cgroup-memory).
+    showMessage(session_->labs()->stepPassedText(lab, step) + tr(" Well done!"), false);
     bool open = lab == session_->openLab() && step == session_->openStepIndex();
     nextStep_->setVisible(open && session_->labs()->findStep(lab, step + 1).isValid());
     if (lab == session_->openLab() && step == session_->openStepIndex())  // its mark changed
@@ -247,6 +281,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  // Off unless asked for, whatever the saved layout had.
+  instructorDock_->setVisible(settings.value(QStringLiteral("view/instructor"), false).toBool());
   refreshContainerList();
 }
 
@@ -308,6 +344,18 @@ void MainWindow::buildMenus() {
   connect(dark, &QAction::toggled, this, &MainWindow::setDark);
   QAction* next = view->addAction(tr("Focus &next pane"), this, &MainWindow::focusNextPane);
   next->setShortcut(QKeySequence(Qt::Key_F6));
+  QAction* instructor = view->addAction(tr("&Instructor notes"));
+  instructor->setObjectName(QStringLiteral("instructorView"));
+  instructor->setCheckable(true);
+  instructor->setToolTip(tr("The open lab's INSTRUCTOR.md: objectives, timings, common mistakes"));
+  instructor->setChecked(QSettings().value(QStringLiteral("view/instructor"), false).toBool());
+  connect(instructor, &QAction::toggled, this, &MainWindow::setInstructorView);
+  // Closed with its own button: the menu follows.
+  connect(instructorDock_, &QDockWidget::visibilityChanged, this, [this, instructor](bool) {
+    if (!instructorDock_->isVisibleTo(this) && instructor->isChecked() && isVisible())
+      instructor->setChecked(false);
+  });
+  if (instructor->isChecked()) setInstructorView(true);
   view->addSeparator();
   for (QDockWidget* d : docks_) view->addAction(d->toggleViewAction());
 
@@ -333,10 +381,44 @@ void MainWindow::setDark(bool dark) {
   QSettings().setValue(QStringLiteral("view/dark"), dark);
 }
 
+bool MainWindow::instructorView() const {
+  return instructorDock_->isVisibleTo(const_cast<MainWindow*>(this));
+}
+
+QString MainWindow::instructorText() const {
+  return instructorNotes_->toMarkdown();
+}
+
+void MainWindow::setInstructorView(bool on) {
+  instructorDock_->setVisible(on);
+  QSettings().setValue(QStringLiteral("view/instructor"), on);
+  if (on) updateInstructorNotes();
+}
+
+void MainWindow::updateInstructorNotes() {
+  QString lab = session_->openLab();
+  QModelIndex i = session_->labs()->findLab(lab);
+  QString notes = i.data(LabListModel::InstructorRole).toString();
+  if (lab.isEmpty())
+    instructorNotes_->setMarkdown(tr("*Open a lab: its instructor notes show here.*"));
+  else if (notes.isEmpty())
+    instructorNotes_->setMarkdown(tr("*Lab %1 has no INSTRUCTOR.md (or this engine does not send "
+                                     "it).*")
+                                      .arg(lab));
+  else
+    instructorNotes_->setMarkdown(notes);
+}
+
 void MainWindow::focusNextPane() {
-  QList<QWidget*> panes{
-      navigator_->tree(), consoles_, processes_->tree(), checks_, charts_, namespaces_,
-      network_,           layers_};
+  QList<QWidget*> panes{navigator_->tree(),
+                        consoles_,
+                        processes_->tree(),
+                        checks_,
+                        charts_,
+                        namespaces_,
+                        network_,
+                        layers_,
+                        cgroup_};
   int current = -1;
   for (int i = 0; i < panes.size(); ++i)
     if (panes[i]->isAncestorOf(focusWidget()) || panes[i] == focusWidget()) current = i;
@@ -491,6 +573,7 @@ void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString
   // stays until dismissed.
   if (!messageIsError_) clearMessage();
   navigator_->select(labId, stepIndex);
+  if (instructorDock_->isVisibleTo(this)) updateInstructorNotes();
   navigator_->setInstructions(instructions);
   QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();
   checks_->setStepTitle(i.isValid() ? i.data().toString() : QString());

@@ -9,6 +9,7 @@ class QComboBox;
 class QDockWidget;
 class QLabel;
 class QPushButton;
+class QTextBrowser;
 class QToolButton;
 
 namespace boxlab::gui {
@@ -23,6 +24,7 @@ class ResourceCharts;
 class NamespaceView;
 class NetworkView;
 class LayerView;
+class CgroupView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -40,6 +42,9 @@ class MainWindow : public QMainWindow {
   QList<QDockWidget*> docks() const { return docks_; }
   QDockWidget* dock(const QString& objectName) const;
   void setDark(bool dark);
+  // The instructor view: the open lab's INSTRUCTOR.md in a pane of its own (off by default).
+  bool instructorView() const;
+  QString instructorText() const;
   // Attaches the console to a pty session that serve already opened (run/exec with tty).
   void attachTerminal(const QString& session, const QString& container);
 
@@ -63,6 +68,8 @@ class MainWindow : public QMainWindow {
   void refreshContainerList();
   void onStepOpened(const QString& labId, int stepIndex, const QString& instructions);
   void focusNextPane();
+  void setInstructorView(bool on);
+  void updateInstructorNotes();
 
   Session* session_;
   QLabel* banner_;
@@ -79,7 +86,10 @@ class MainWindow : public QMainWindow {
   NamespaceView* namespaces_;
   NetworkView* network_;
   LayerView* layers_;
+  CgroupView* cgroup_;
   QList<QDockWidget*> docks_;
+  QDockWidget* instructorDock_ = nullptr;
+  QTextBrowser* instructorNotes_ = nullptr;
   QString pendingLab_;
   int pendingStep_ = 0;
   bool dark_ = false;

@@ -5,6 +5,29 @@
 
 namespace boxlab::gui {
 
+namespace {
+// lab.ls and lab.show carry "solvedBy": "solve" on a step `boxlab lab solve` did.
+bool solvedBySolve(const QJsonObject& step) {
+  return step.value(QLatin1String("solvedBy")).toString() == QLatin1String("solve");
+}
+}  // namespace
+
+bool LabListModel::anySolved(const Lab& lab) {
+  return std::any_of(lab.steps.begin(), lab.steps.end(),
+                     [](const Step& s) { return s.solvedBySolve; });
+}
+
+QString LabListModel::stepPassedText(const QString& labId, int stepIndex) const {
+  QModelIndex lab = findLab(labId);
+  QModelIndex step = findStep(labId, stepIndex);
+  if (!lab.isValid() || !step.isValid())
+    return tr("Step %1 of lab %2 passed.").arg(stepIndex).arg(labId);
+  const Lab& l = labs_[lab.row()];
+  return tr("Step %1 (%2) of lab %3, %4, passed.")
+      .arg(stepIndex)
+      .arg(l.steps[step.row()].title, l.number, l.title);
+}
+
 int LabListModel::Lab::done() const {
   return int(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.passed; }));
 }
@@ -28,12 +51,15 @@ void LabListModel::setLabs(const QJsonArray& labs) {
     const Lab* old = nullptr;
     for (const Lab& l : labs_)
       if (l.id == lab.id) old = &l;
-    if (old) lab.intro = old->intro;
+    if (old) {
+      lab.intro = old->intro;
+      lab.instructor = old->instructor;
+    }
     for (const QJsonValue& sv : o.value(QLatin1String("steps")).toArray()) {
       QJsonObject so = sv.toObject();
       Step step{so.value(QLatin1String("id")).toString(),
                 so.value(QLatin1String("title")).toString(), QString(),
-                so.value(QLatin1String("passed")).toBool()};
+                so.value(QLatin1String("passed")).toBool(), solvedBySolve(so)};
       if (old)
         for (const Step& s : old->steps)
           if (s.id == step.id) step.instructions = s.instructions;
@@ -51,6 +77,7 @@ void LabListModel::setLabDetail(const QJsonObject& o) {
   if (!labIndex.isValid()) return;
   Lab& lab = labs_[labIndex.row()];
   lab.intro = o.value(QLatin1String("intro")).toString();
+  lab.instructor = o.value(QLatin1String("instructor")).toString();
   if (lab.summary.isEmpty()) lab.summary = o.value(QLatin1String("summary")).toString();
   QJsonArray steps = o.value(QLatin1String("steps")).toArray();
   if (steps.size() != lab.steps.size()) {
@@ -67,7 +94,7 @@ void LabListModel::setLabDetail(const QJsonObject& o) {
         lab.steps.push_back({so.value(QLatin1String("id")).toString(),
                              so.value(QLatin1String("title")).toString(),
                              so.value(QLatin1String("instructions")).toString(),
-                             so.value(QLatin1String("passed")).toBool()});
+                             so.value(QLatin1String("passed")).toBool(), solvedBySolve(so)});
       }
       endInsertRows();
     }
@@ -79,6 +106,7 @@ void LabListModel::setLabDetail(const QJsonObject& o) {
       s.title = so.value(QLatin1String("title")).toString(s.title);
       s.instructions = so.value(QLatin1String("instructions")).toString();
       s.passed = so.value(QLatin1String("passed")).toBool(s.passed);
+      s.solvedBySolve = solvedBySolve(so);
     }
     if (!lab.steps.isEmpty())
       emit dataChanged(index(0, 0, labIndex), index(int(lab.steps.size()) - 1, 0, labIndex));
@@ -151,10 +179,11 @@ QVariant LabListModel::data(const QModelIndex& index, int role) const {
   if (isLab) {
     switch (role) {
       case Qt::DisplayRole:
-        return QStringLiteral("%1  %2   %3/%4")
+        return QStringLiteral("%1  %2   %3/%4%5")
             .arg(lab.number, lab.title)
             .arg(lab.done())
-            .arg(lab.steps.size());
+            .arg(lab.steps.size())
+            .arg(anySolved(lab) ? tr("  (solved by solve)") : QString());
       case Qt::ToolTipRole:
         return lab.available
                    ? lab.summary
@@ -178,21 +207,35 @@ QVariant LabListModel::data(const QModelIndex& index, int role) const {
         return lab.intro;
       case SummaryRole:
         return lab.summary;
+      case TitleRole:
+        return lab.title;
+      case SolvedBySolveRole:
+        return anySolved(lab);
+      case InstructorRole:
+        return lab.instructor;
     }
     return {};
   }
   const Step& step = lab.steps[index.row()];
   switch (role) {
     case Qt::DisplayRole:
-      return QStringLiteral("%1 %2. %3")
+      return QStringLiteral("%1 %2. %3%4")
           .arg(step.passed ? QStringLiteral("\u2714") : QStringLiteral("\u25cb"))
           .arg(index.row() + 1)
-          .arg(step.title);
+          .arg(step.title, step.solvedBySolve ? tr("  (solved by solve)") : QString());
     case Qt::ForegroundRole:
+      // `lab solve` ran the answer: passed, but not by the learner's hand (grey, not green).
+      if (step.solvedBySolve) return QBrush(QColor(0x80, 0x80, 0x80));
       if (step.passed) return QBrush(QColor(0x20, 0x9a, 0x40));
       return {};
     case Qt::ToolTipRole:
+      if (step.solvedBySolve)
+        return tr("solved by solve: `boxlab lab solve` ran this step's solution");
       return step.passed ? tr("passed") : tr("not passed yet");
+    case TitleRole:
+      return step.title;
+    case SolvedBySolveRole:
+      return step.solvedBySolve;
     case LabIdRole:
       return lab.id;
     case StepIdRole:

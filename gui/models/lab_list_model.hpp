@@ -26,6 +26,9 @@ class LabListModel : public QAbstractItemModel {
     TotalRole,                     // int (labs)
     InstructionsRole,              // QString Markdown: lab intro or step instructions
     SummaryRole,                   // QString (labs)
+    TitleRole,                     // QString: the lab's or step's title alone
+    SolvedBySolveRole,             // bool: `boxlab lab solve` did the step (labs: any step)
+    InstructorRole,                // QString Markdown (labs): INSTRUCTOR.md, once lab.show said
   };
 
   explicit LabListModel(QObject* parent = nullptr);
@@ -39,6 +42,9 @@ class LabListModel : public QAbstractItemModel {
   QModelIndex findLab(const QString& ref) const;
   QModelIndex findStep(const QString& labId, int stepIndex) const;
   int labCount() const { return int(labs_.size()); }
+  // "Step 3 (A hog meets the limit) of lab 06, Memory limits, passed.": the step's number and
+  // the lab's number and title, as the learner knows them.
+  QString stepPassedText(const QString& labId, int stepIndex) const;
 
   QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
   QModelIndex parent(const QModelIndex& child) const override;
@@ -50,14 +56,16 @@ class LabListModel : public QAbstractItemModel {
   struct Step {
     QString id, title, instructions;
     bool passed = false;
+    bool solvedBySolve = false;  // progress says solvedBy "solve"
   };
   struct Lab {
-    QString id, number, title, summary, intro, unavailableReason;
+    QString id, number, title, summary, intro, unavailableReason, instructor;
     bool available = true;
     int minutes = 0;
     QVector<Step> steps;
     int done() const;
   };
+  static bool anySolved(const Lab& lab);  // a step of it solved by `lab solve`
   // internalId: 0 for labs, else 1 + the lab's row (the parent of a step).
   QVector<Lab> labs_;
 };

@@ -1,5 +1,8 @@
 #include "resource_series.hpp"
 
+#include <QDateTime>
+#include <QRegularExpression>
+
 namespace boxlab::gui {
 
 namespace {
@@ -24,6 +27,8 @@ void ResourceSeries::clear() {
   peakMemory_ = 0;
   oomKillsCounted_ = oomKillsEvents_ = 0;
   frozen_ = false;
+  haveClock_ = false;
+  startedMs_ = -1;
   endResetModel();
   emit cleared();
 }
@@ -33,11 +38,35 @@ std::optional<ResourceSeries::Sample> ResourceSeries::last() const {
   return samples_.back();
 }
 
+void ResourceSeries::setStarted(const QString& rfc3339) {
+  // Qt reads at most milliseconds: the state's nanoseconds are cut to that.
+  QString text = rfc3339;
+  text.replace(QRegularExpression(QStringLiteral("(\\.\\d{3})\\d+")), QStringLiteral("\\1"));
+  QDateTime at = QDateTime::fromString(text, Qt::ISODateWithMs);
+  qint64 ms = at.isValid() ? at.toMSecsSinceEpoch() : -1;
+  if (ms == startedMs_) return;
+  startedMs_ = ms;
+  emit originChanged();
+}
+
+double ResourceSeries::origin() const {
+  if (!haveClock_) return 0;
+  if (startedMs_ < 0) return firstSeconds_;
+  return clockStream_ - double(clockWallMs_ - startedMs_) / 1000.0;
+}
+
 void ResourceSeries::applyStats(const CgroupStatsEvent& s) {
   if (container_.isEmpty()) container_ = s.container;
   if (s.container != container_) return;
   Sample x;
   x.seconds = double(s.header.t) / 1e9;
+  if (!haveClock_) {
+    // The first sample ties stream time to the wall clock (the state's `created` is wall time).
+    haveClock_ = true;
+    clockStream_ = firstSeconds_ = x.seconds;
+    clockWallMs_ = QDateTime::currentMSecsSinceEpoch();
+    if (startedMs_ >= 0) emit originChanged();
+  }
   if (s.hasMemory) {
     x.memoryBytes = d(s.memCurrent);
     x.memoryLimit = d(s.memMax);

@@ -55,6 +55,14 @@ class ResourceSeries : public QAbstractTableModel {
   void setWindow(double seconds) { window_ = seconds; }
   void clear();
 
+  // When the container started (its state's `created`, RFC 3339). The charts count seconds
+  // from there; until it is known, from the first sample.
+  void setStarted(const QString& rfc3339);
+  // Stream seconds (Sample::seconds) at the container's start (see setStarted), else at the
+  // first sample; 0 before any.
+  double origin() const;
+  bool originIsStart() const { return startedMs_ >= 0 && haveClock_; }
+
   void applyStats(const CgroupStatsEvent& stats);
   void applyEvent(const CgroupEventEvent& event);
 
@@ -78,6 +86,7 @@ class ResourceSeries : public QAbstractTableModel {
   void sampleAdded(const boxlab::gui::ResourceSeries::Sample& sample);
   void markAdded(const boxlab::gui::ResourceSeries::Mark& mark);
   void cleared();
+  void originChanged();
 
  private:
   void trim();
@@ -90,6 +99,12 @@ class ResourceSeries : public QAbstractTableModel {
   qint64 oomKillsCounted_ = 0;  // memory.oom_kill of the latest stats
   qint64 oomKillsEvents_ = 0;   // sum of oom_kill events
   bool frozen_ = false;
+  qint64 startedMs_ = -1;  // wall clock, ms since the epoch
+  // A stream time and the wall clock when it arrived: ties the two clocks together.
+  bool haveClock_ = false;
+  double clockStream_ = 0;
+  qint64 clockWallMs_ = 0;
+  double firstSeconds_ = 0;
   // Previous cumulative CPU counters, for per-interval rates.
   std::optional<CgroupStatsEvent> previous_;
 };

@@ -10,6 +10,17 @@ QString text(const QJsonObject& o, const char* key) {
 }
 }  // namespace
 
+QString Session::withIntroduction(const QJsonObject& lab, int stepIndex) {
+  QJsonObject step = lab.value(QLatin1String("steps")).toArray().at(stepIndex - 1).toObject();
+  QString intro = text(lab, "intro").trimmed();
+  QString instructions = text(step, "instructions");
+  if (intro.isEmpty()) return instructions;
+  return tr("# Lab %1: %2\n\n%3\n\n---\n\n## Step %4: %5\n\n%6")
+      .arg(text(lab, "number"), text(lab, "title"), intro)
+      .arg(stepIndex)
+      .arg(text(step, "title"), instructions);
+}
+
 Session::Session(Engine* engine, QObject* parent) : QObject(parent), client_(engine) {
   EventStream* s = client_.stream();
   connect(s, &EventStream::procTree, &processes_, &ProcessTreeModel::applyTree);
@@ -90,14 +101,19 @@ void Session::refreshContainers() {
       QJsonObject o = v.toObject();
       list.push_back({text(o, "name"), text(o, "status"), text(o, "image"), text(o, "namespaces"),
                       o.value(QLatin1String("pid")).toInteger(),
-                      o.value(QLatin1String("owned")).toBool()});
+                      o.value(QLatin1String("owned")).toBool(), text(o, "created")});
     }
     bool changed = list.size() != containers_.size();
     for (int i = 0; !changed && i < list.size(); ++i)
       changed = list[i].name != containers_[i].name || list[i].status != containers_[i].status ||
                 list[i].pid != containers_[i].pid;
     containers_ = list;
-    if (changed) emit containersChanged();
+    tellChartsWhenStarted();
+    if (changed) {
+      emit containersChanged();
+      if (pickLayersContainer(labContainers_, containers_, watched_) != layersContainer_)
+        followLayers();
+    }
     followLabContainers();
   });
 }
@@ -118,7 +134,7 @@ void Session::onContainerState(const ContainerStateEvent& e) {
       if (e.pid) c.pid = e.pid;
     }
   if (!found && e.status != QLatin1String("removed"))
-    containers_.push_back({e.name, e.status, {}, {}, e.pid, false});
+    containers_.push_back({e.name, e.status, {}, {}, e.pid, false, {}});
   if (e.status == QLatin1String("removed"))
     containers_.erase(std::remove_if(containers_.begin(), containers_.end(),
                                      [&](const ContainerInfo& c) { return c.name == e.name; }),
@@ -168,10 +184,11 @@ void Session::watch(const QString& name, double rateHz) {
   processes_.clear();
   resources_.setContainer(name);
   resources_.clear();
+  tellChartsWhenStarted();
   namespaces_.setContainer(name);
   security_.setContainer(name);
   mounts_.clear();
-  layers_.setContainer(name);
+  cgroupFiles_.setFiles(name, {});
   emit watchedChanged(name);
   if (name.isEmpty()) return;
   client_.request(cmdName(cmd::kMonitor),
@@ -182,13 +199,55 @@ void Session::watch(const QString& name, double rateHz) {
                     if (!r.ok) failed(cmdName(cmd::kMonitor), r);
                   });
   refreshMounts();
-  refreshLayers(layersPath_);
+  followLayers();
+  refreshCgroupFiles();
+}
+
+QString Session::pickLayersContainer(const QStringList& labContainers,
+                                     const QVector<ContainerInfo>& containers,
+                                     const QString& watched) {
+  QString running, existing;
+  for (const QString& name : labContainers)
+    for (const auto& c : containers)
+      if (c.name == name) {
+        if (existing.isEmpty()) existing = name;
+        if (c.status == QLatin1String("running") || c.status == QLatin1String("paused"))
+          running = name;
+      }
+  if (!running.isEmpty()) return running;
+  return existing.isEmpty() ? watched : existing;
+}
+
+void Session::followLayers() {
+  QString pick = pickLayersContainer(openLab_.isEmpty() ? QStringList() : labContainers_,
+                                     containers_, watched_);
+  bool changed = pick != layersContainer_;
+  layersContainer_ = pick;
+  layers_.setContainer(pick);
+  if (changed || pick == watched_) refreshLayers(layersPath_);
+}
+
+void Session::refreshCgroupFiles() {
+  if (watched_.isEmpty()) return;
+  QString name = watched_;
+  client_.request(
+      cmdName(cmd::kInspect), {{QStringLiteral("name"), name}}, [this, name](const ReplyEvent& r) {
+        if (name != watched_) return;
+        // Gone or stopped: the panel says so (no error: the tree shows why).
+        cgroupFiles_.setFiles(
+            name, r.ok ? r.body.value(QLatin1String("cgroupFiles")).toObject() : QJsonObject());
+      });
+}
+
+void Session::tellChartsWhenStarted() {
+  for (const auto& c : containers_)
+    if (c.name == watched_ && !c.created.isEmpty()) resources_.setStarted(c.created);
 }
 
 void Session::refreshLayers(const QString& path) {
   layersPath_ = path;
-  if (watched_.isEmpty() || !client_.supports(cmdName(cmd::kImageLayers))) return;
-  QJsonObject args{{QStringLiteral("name"), watched_}};
+  if (layersContainer_.isEmpty() || !client_.supports(cmdName(cmd::kImageLayers))) return;
+  QJsonObject args{{QStringLiteral("name"), layersContainer_}};
   if (!path.isEmpty()) args.insert(QStringLiteral("path"), path);
   client_.request(cmdName(cmd::kImageLayers), args, [this](const ReplyEvent& r) {
     if (!r.ok && r.code != QLatin1String("engine_gone")) failed(QStringLiteral("image layers"), r);
@@ -312,11 +371,15 @@ void Session::refreshLabs() {
 void Session::openStep(const QString& labId, int stepIndex) {
   QString id = labs_.data(labs_.findLab(labId), LabListModel::LabIdRole).toString();
   if (id.isEmpty()) id = labId;
+  // A lab opened anew (not a move between its steps) shows its introduction first: it says
+  // what the lab is about and what it needs (lab 09's note on running it in a namespace of
+  // one's own), which the first step's text takes for read.
+  bool newLab = id != openLab_;
   openLab_ = id;
   openStep_ = stepIndex;
   client_.request(
       cmdName(cmd::kLabShow), {{QStringLiteral("lab"), id}},
-      [this, id, stepIndex](const ReplyEvent& r) {
+      [this, id, stepIndex, newLab](const ReplyEvent& r) {
         if (!r.ok) return failed(cmdName(cmd::kLabShow), r);
         QJsonObject lab = r.body.value(QLatin1String("lab")).toObject();
         labs_.setLabDetail(lab);
@@ -328,6 +391,7 @@ void Session::openStep(const QString& labId, int stepIndex) {
           labPrefix_ = text(lab, "containerPrefix");
           labRunning_.clear();
           followLabContainers();
+          followLayers();
         }
         QJsonArray steps = lab.value(QLatin1String("steps")).toArray();
         if (stepIndex < 1 || stepIndex > steps.size()) {
@@ -337,7 +401,8 @@ void Session::openStep(const QString& labId, int stepIndex) {
         }
         QJsonObject step = steps[stepIndex - 1].toObject();
         checks_.setStep(id, text(step, "id"), step.value(QLatin1String("checks")).toArray());
-        emit stepOpened(id, stepIndex, text(step, "instructions"));
+        emit stepOpened(id, stepIndex,
+                        newLab ? withIntroduction(lab, stepIndex) : text(step, "instructions"));
         emit hintsKnown(step.value(QLatin1String("hintsShown")).toInt(),
                         step.value(QLatin1String("hintsTotal")).toInt());
         client_.request(cmdName(cmd::kLabOpen),

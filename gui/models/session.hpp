@@ -10,6 +10,7 @@
 #include <QSet>
 #include <QTimer>
 
+#include "cgroup_files_model.hpp"
 #include "check_model.hpp"
 #include "engine_client.hpp"
 #include "lab_list_model.hpp"
@@ -30,6 +31,7 @@ class Session : public QObject {
     QString name, status, image, namespaces;
     qint64 pid = 0;
     bool owned = false;
+    QString created;  // RFC 3339 (ps `created`): the charts count time from it
   };
 
   // Takes ownership of the engine.
@@ -49,6 +51,7 @@ class Session : public QObject {
   MountModel* mounts() { return &mounts_; }
   NetworkModel* network() { return &network_; }
   LayerModel* layers() { return &layers_; }
+  CgroupFilesModel* cgroupFiles() { return &cgroupFiles_; }
 
   bool isEngineReady() const { return client_.isReady(); }
   QString engineDescription() const;
@@ -80,8 +83,18 @@ class Session : public QObject {
   // The watched container's layer stack (image.layers), and where `path` comes from ("" none).
   void refreshLayers(const QString& path = QString());
   QString layersPath() const { return layersPath_; }
+  // Whose layers the Image layers tab shows: while a lab is open and one of its containers
+  // exists, that one (the last of the lab's list that runs, else the first that exists: lab 08
+  // is about lab08-box's image, then lab08-new's), whatever is watched; else the watched one.
+  QString layersContainer() const { return layersContainer_; }
+  static QString pickLayersContainer(const QStringList& labContainers,
+                                     const QVector<ContainerInfo>& containers,
+                                     const QString& watched);
   // The network picture once (net.topology); serve streams changes after the first one.
   void refreshNetwork();
+  // The watched container's cgroup files and values (inspect's `cgroupFiles`), read from
+  // outside: no process in the container.
+  void refreshCgroupFiles();
 
   // Labs (LAB-PROTOCOL): list, open a step (live checks), check now, next hint.
   void refreshLabs();
@@ -109,6 +122,9 @@ class Session : public QObject {
   // Readable text for a failed image.import or image.ls reply.
   static QString describeImportFailure(const ReplyEvent& reply);
   static QString describeImageListFailure(const ReplyEvent& reply);
+  // The Markdown shown when a lab opens at step `stepIndex` (1-based): the lab's introduction
+  // first, then the step's heading and instructions (lab.show's `lab` object).
+  static QString withIntroduction(const QJsonObject& lab, int stepIndex);
 
  signals:
   void engineReady(const QJsonObject& hello);
@@ -133,6 +149,7 @@ class Session : public QObject {
   void applyLabStep(const LabStepEvent& e);
   void failed(const QString& cmd, const ReplyEvent& r);
   void followLabContainers();
+  void tellChartsWhenStarted();  // the watched container's `created`, when ps said it
 
   EngineClient client_;
   LabListModel labs_;
@@ -144,7 +161,10 @@ class Session : public QObject {
   MountModel mounts_;
   NetworkModel network_;
   LayerModel layers_;
+  CgroupFilesModel cgroupFiles_;
   QString layersPath_;
+  QString layersContainer_;
+  void followLayers();  // layersContainer() changed: ask for its stack
   QVector<ContainerInfo> containers_;
   QString watched_;
   QTimer poll_;

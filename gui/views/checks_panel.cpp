@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QTableView>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -67,16 +68,43 @@ ChecksPanel::ChecksPanel(CheckModel* model, QWidget* parent) : QWidget(parent), 
   // A reset (another step, or a lab's introduction) leaves no current row and may say so
   // without currentRowChanged: the last step's check must not stay in the detail.
   connect(model, &QAbstractItemModel::modelReset, this, &ChecksPanel::showDetail);
-  connect(model, &QAbstractItemModel::dataChanged, this, [this] {
+  auto fit = [this] {
+    table_->resizeRowsToContents();
+    if (int h = neededHeight(); h > height()) emit wantsHeight(h);
+  };
+  connect(model, &QAbstractItemModel::modelReset, this, fit);
+  connect(model, &QAbstractItemModel::dataChanged, this, [this, fit] {
     updateStatus();
     showDetail();
-    table_->resizeRowsToContents();
+    fit();
   });
   connect(model, &QAbstractItemModel::rowsInserted, this, &ChecksPanel::updateStatus);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           &ChecksPanel::showDetail);
   setEnabledActions(false);
   updateStatus();
+}
+
+int ChecksPanel::neededHeight() const {
+  int rows = 0;
+  for (int r = 0; r < model_->rowCount(); ++r) rows += table_->rowHeight(r);
+  int tableHeight = table_->horizontalHeader()->height() + rows + 2 * table_->frameWidth() + 4;
+  if (table_->horizontalScrollBar()->isVisible())
+    tableHeight += table_->horizontalScrollBar()->height();
+  auto* box = static_cast<QVBoxLayout*>(layout());
+  int others = 0, items = 0;
+  for (int i = 0; i < box->count(); ++i) {
+    QLayoutItem* item = box->itemAt(i);
+    if (item->widget() == table_) continue;
+    if (item->widget() && item->widget()->isHidden()) continue;
+    // A wrapped label's height for the width it has.
+    int h = item->hasHeightForWidth() ? item->heightForWidth(std::max(200, width() - 8))
+                                      : item->sizeHint().height();
+    others += h;
+    ++items;
+  }
+  QMargins m = box->contentsMargins();
+  return tableHeight + others + box->spacing() * items + m.top() + m.bottom();
 }
 
 bool ChecksPanel::autoRecheck() const {

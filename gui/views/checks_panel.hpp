@@ -26,12 +26,18 @@ class ChecksPanel : public QWidget {
   // The open step's hints: `shown` revealed so far (earlier sessions too), of `total`.
   void setHintCount(int shown, int total);
   void setEnabledActions(bool enabled);
+  // The height that shows every check's row whole, with the title, detail and buttons.
+  int neededHeight() const;
+  QTableView* table() const { return table_; }
   bool autoRecheck() const;
 
  signals:
   void checkNowRequested();
   void hintRequested();
   void autoRecheckToggled(bool on);
+  // The rows changed (another step, results with longer text) and neededHeight() is more than
+  // the panel has: the window may give it more.
+  void wantsHeight(int height);
 
  private:
   void updateStatus();

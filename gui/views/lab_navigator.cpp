@@ -1,5 +1,8 @@
 #include "lab_navigator.hpp"
 
+#include <QClipboard>
+#include <QDesktopServices>
+#include <QGuiApplication>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
@@ -7,6 +10,7 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "instructions_markdown.hpp"
 #include "lab_list_model.hpp"
 
 namespace boxlab::gui {
@@ -29,7 +33,9 @@ LabNavigator::LabNavigator(LabListModel* model, QWidget* parent) : QWidget(paren
   tree_->setUniformRowHeights(true);
   instructions_ = new QTextBrowser(split);
   instructions_->setAccessibleName(tr("Instructions"));
-  instructions_->setOpenExternalLinks(true);
+  // Links are ours to follow: copy links copy, the rest open outside.
+  instructions_->setOpenLinks(false);
+  connect(instructions_, &QTextBrowser::anchorClicked, this, &LabNavigator::onLink);
   instructions_->setPlaceholderText(tr("Pick a lab, then a step: its instructions show here."));
   split->addWidget(tree_);
   split->addWidget(instructions_);
@@ -47,7 +53,19 @@ void LabNavigator::setNotice(const QString& text) {
 }
 
 void LabNavigator::setInstructions(const QString& markdown) {
-  instructions_->setMarkdown(markdown);
+  commands_ = renderInstructions(instructions_->document(), markdown);
+}
+
+void LabNavigator::onLink(const QUrl& url) {
+  if (url.scheme() != QLatin1String(kCopyScheme)) {
+    QDesktopServices::openUrl(url);
+    return;
+  }
+  bool ok = false;
+  int i = url.path().toInt(&ok);
+  if (!ok || i < 0 || i >= commands_.size()) return;
+  QGuiApplication::clipboard()->setText(commands_[i]);
+  emit commandCopied(commands_[i]);
 }
 
 void LabNavigator::select(const QString& labId, int stepIndex) {

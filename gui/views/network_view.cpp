@@ -99,6 +99,92 @@ QString ifaceLine(const NetInterface& i) {
   return s;
 }
 
+// The host frame's title (spans the host and link columns).
+QString hostTitle(const NetTopologyEvent& t) {
+  return t.hostPath.isEmpty()
+             ? NetworkDiagram::tr("host side (netns %1)").arg(t.hostInode)
+             : NetworkDiagram::tr("host side: %1 (netns %2)").arg(t.hostPath).arg(t.hostInode);
+}
+
+// A container box's second line.
+QString rowSubtitle(const Row& row) {
+  if (!row.ns) return NetworkDiagram::tr("not running");
+  if (!row.veth)
+    return NetworkDiagram::tr("netns %1, pid %2, no network (only lo)")
+        .arg(row.ns->inode)
+        .arg(row.ns->pid);
+  if (row.bridge.isEmpty())
+    return NetworkDiagram::tr("netns %1, pid %2").arg(row.ns->inode).arg(row.ns->pid);
+  return NetworkDiagram::tr("netns %1, pid %2, network %3")
+      .arg(row.ns->inode)
+      .arg(row.ns->pid)
+      .arg(row.ns->network);
+}
+
+QString rowTitle(const Row& row) {
+  return row.veth ? row.veth->container : row.ns->container;
+}
+
+QString portLine(const NetPort& port) {
+  return NetworkDiagram::tr("\u2190 host port %1 \u2192 :%2/%3")
+      .arg(port.host)
+      .arg(port.container)
+      .arg(port.protocol);
+}
+
+QString handMadeEnd(const NetVethPair& v, const NetNamespace* host) {
+  QString hostEnd = v.host;
+  if (host)
+    for (const auto& i : host->interfaces)
+      if (i.name == v.host) hostEnd = ifaceLine(i);
+  return NetworkDiagram::tr("%1 (veth, by hand)").arg(hostEnd);
+}
+
+// Columns wide enough for every text in them (cards are sized to their text, never cut), and
+// at least what the pane's width gives them.
+Columns columnsFor(int width, const NetTopologyEvent& t, const NetNamespace* host,
+                   const QFont& normal) {
+  Columns c = columnsFor(width);
+  QFont boldFont = normal;
+  boldFont.setBold(true);
+  QFontMetrics fm(normal), bold(boldFont);
+  int hostNeed = bold.horizontalAdvance(hostTitle(t)) + 16 - kMinColumns.link, boxNeed = 0;
+  if (host)
+    for (const auto& i : host->interfaces)
+      if (i.kind != QLatin1String("veth") && i.kind != QLatin1String("bridge"))
+        hostNeed = std::max(hostNeed, fm.horizontalAdvance(ifaceLine(i)) + 20);
+  for (const auto& b : t.bridges)
+    hostNeed = std::max(
+        hostNeed, bold.horizontalAdvance(QStringLiteral("bridge %1  %2  (missing)")
+                                             .arg(b.name, b.addresses.join(QStringLiteral(", ")))) +
+                      30);
+  for (const Row& row : layoutRows(t)) {
+    boxNeed = std::max({boxNeed, bold.horizontalAdvance(rowTitle(row)) + 18,
+                        fm.horizontalAdvance(rowSubtitle(row)) + 18});
+    if (row.ns)
+      for (const auto& i : row.ns->interfaces)
+        boxNeed = std::max(boxNeed, fm.horizontalAdvance(ifaceLine(i)) + 22);
+    for (const auto& port : row.ports)
+      boxNeed = std::max(boxNeed, bold.horizontalAdvance(portLine(port)) + 22);
+    if (row.veth && !row.bridge.isEmpty())
+      hostNeed = std::max(
+          hostNeed, fm.horizontalAdvance(NetworkDiagram::tr("%1 (veth)").arg(row.veth->host)) + 66);
+    if (row.veth && row.bridge.isEmpty())
+      hostNeed = std::max(hostNeed, fm.horizontalAdvance(handMadeEnd(*row.veth, host)) + 36);
+  }
+  const int minHost = std::max(kMinColumns.host, hostNeed),
+            minBox = std::max(kMinColumns.box, boxNeed);
+  c.host = std::max(c.host, minHost);
+  c.box = std::max(c.box, minBox);
+  // Over the pane's width: give back the share taken from it, down to what the text needs
+  // (the scroll area then scrolls sideways).
+  const int room = width - 2 * kMargin;
+  if (c.host + c.link + c.box > room) c.box = std::max(minBox, room - c.host - c.link);
+  if (c.host + c.link + c.box > room) c.host = std::max(minHost, room - c.link - c.box);
+  if (c.host + c.link + c.box > room) c.link = kMinColumns.link;
+  return c;
+}
+
 }  // namespace
 
 NetworkDiagram::NetworkDiagram(NetworkModel* model, QWidget* parent)
@@ -125,14 +211,22 @@ int NetworkDiagram::contentHeight() const {
   return h;
 }
 
-QSize NetworkDiagram::sizeHint() const {
-  return {kMargin * 2 + kMaxColumns.host + kMaxColumns.link + kMaxColumns.box,
-          std::max(200, contentHeight())};
+int NetworkDiagram::neededWidth(int available) const {
+  Columns c = columnsFor(available, model_->topology(),
+                         model_->findNamespace(QStringLiteral("host")), font());
+  return kMargin * 2 + c.host + c.link + c.box;
 }
 
+QSize NetworkDiagram::sizeHint() const {
+  return {
+      std::max(kMargin * 2 + kMaxColumns.host + kMaxColumns.link + kMaxColumns.box, neededWidth(0)),
+      std::max(200, contentHeight())};
+}
+
+// The scroll area never makes the diagram smaller than this: wider text scrolls sideways,
+// more cards scroll down, nothing is cut.
 QSize NetworkDiagram::minimumSizeHint() const {
-  return {kMargin * 2 + kMinColumns.host + kMinColumns.link + kMinColumns.box,
-          std::max(160, contentHeight())};
+  return {neededWidth(0), std::max(160, contentHeight())};
 }
 
 void NetworkDiagram::paintEvent(QPaintEvent*) {
@@ -141,6 +235,8 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   const QPalette& pal = palette();
   p.fillRect(rect(), pal.color(QPalette::Base));
   drawn_.clear();
+  extent_ = {};
+  textCut_ = false;
   const NetTopologyEvent& t = model_->topology();
   QFont normal = font();
   QFont bold = normal;
@@ -156,7 +252,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     return;
   }
   const NetNamespace* host = model_->findNamespace(QStringLiteral("host"));
-  const Columns col = columnsFor(width());
+  const Columns col = columnsFor(width(), t, host, normal);
   const int hostW = col.host, linkW = col.link, boxW = col.box;
   const int hostX = kMargin;
   const int boxX = hostX + hostW + linkW;
@@ -165,11 +261,8 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   // Host side: a frame around everything in the host's namespace.
   p.setFont(bold);
   p.setPen(text);
-  QString hostTitle = t.hostPath.isEmpty()
-                          ? tr("host side (netns %1)").arg(t.hostInode)
-                          : tr("host side: %1 (netns %2)").arg(t.hostPath).arg(t.hostInode);
   p.drawText(QRect(hostX + 6, y, hostW + linkW, kLine), Qt::AlignVCenter,
-             fm.elidedText(hostTitle, Qt::ElideMiddle, hostW + linkW - 10));
+             QFontMetrics(bold).elidedText(hostTitle(t), Qt::ElideMiddle, hostW + linkW - 10));
   const int hostTop = y;
   y += kLine + 2;
   p.setFont(normal);
@@ -187,6 +280,14 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   auto drawBox = [&](const Row& row, int top, const QColor& edge, const QString& title,
                      const QString& subtitle) {
     QRect box(boxX, top, boxW, row.height);
+    extent_ = {std::max(extent_.x(), box.right()), std::max(extent_.y(), box.bottom())};
+    auto cut = [&](const QFontMetrics& m, const QString& s, int room) {
+      textCut_ = textCut_ || m.horizontalAdvance(s) > room;
+    };
+    cut(QFontMetrics(bold), title, boxW - 14);
+    cut(fm, subtitle, boxW - 14);
+    if (row.ns)
+      for (const auto& i : row.ns->interfaces) cut(fm, ifaceLine(i), boxW - 18);
     p.setPen(QPen(edge, 1.5));
     p.setBrush(pal.color(QPalette::AlternateBase));
     p.drawRoundedRect(box, 6, 6);
@@ -210,11 +311,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     for (const auto& port : row.ports) {
       p.setPen(port.proxyRunning ? kPort : kDown);
       p.drawText(QRect(box.left() + 12, ly, boxW - 16, kLine), Qt::AlignVCenter,
-                 fm.elidedText(tr("\u2190 host port %1 \u2192 :%2/%3")
-                                   .arg(port.host)
-                                   .arg(port.container)
-                                   .arg(port.protocol),
-                               Qt::ElideRight, boxW - 18));
+                 fm.elidedText(portLine(port), Qt::ElideRight, boxW - 18));
       ly += kLine;
     }
     p.setFont(normal);
@@ -271,12 +368,7 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
           end.adjusted(6, 0, -4, 0), Qt::AlignVCenter,
           fm.elidedText(tr("%1 (veth)").arg(row.veth->host), Qt::ElideRight, end.width() - 10));
       drawCable(end, midY, row.veth->present ? kVeth : kDown);  // host end <-> its eth0
-      drawBox(row, y, kVeth, row.veth->container,
-              row.ns ? tr("netns %1, pid %2, network %3")
-                           .arg(row.ns->inode)
-                           .arg(row.ns->pid)
-                           .arg(row.ns->network)
-                     : tr("not running"));
+      drawBox(row, y, kVeth, rowTitle(row), rowSubtitle(row));
       drawn_ << row.veth->container;
       y += row.height + kRowGap;
     }
@@ -291,17 +383,10 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
     p.setBrush(pal.color(QPalette::Base));
     p.drawRoundedRect(end, 3, 3);
     p.setPen(text);
-    QString hostEnd = row.veth->host;
-    if (host)
-      for (const auto& i : host->interfaces)
-        if (i.name == row.veth->host) hostEnd = ifaceLine(i);
-    p.drawText(
-        end.adjusted(6, 0, -4, 0), Qt::AlignVCenter,
-        fm.elidedText(tr("%1 (veth, by hand)").arg(hostEnd), Qt::ElideRight, end.width() - 10));
+    p.drawText(end.adjusted(6, 0, -4, 0), Qt::AlignVCenter,
+               fm.elidedText(handMadeEnd(*row.veth, host), Qt::ElideRight, end.width() - 10));
     drawCable(end, midY, kVeth);
-    drawBox(
-        row, y, kVeth, row.veth->container,
-        row.ns ? tr("netns %1, pid %2").arg(row.ns->inode).arg(row.ns->pid) : tr("not running"));
+    drawBox(row, y, kVeth, rowTitle(row), rowSubtitle(row));
     drawn_ << row.veth->container;
     y += row.height + kRowGap;
   }
@@ -314,14 +399,14 @@ void NetworkDiagram::paintEvent(QPaintEvent*) {
   int boxY = hostBottom + kRowGap;
   for (const auto& row : rows) {
     if (row.veth) continue;
-    drawBox(row, boxY, frame, row.ns->container,
-            tr("netns %1, pid %2, no network (only lo)").arg(row.ns->inode).arg(row.ns->pid));
+    drawBox(row, boxY, frame, rowTitle(row), rowSubtitle(row));
     drawn_ << row.ns->container;
     boxY += row.height + kRowGap;
   }
 
   // Published ports: host port -> container address:port, through boxlab's proxy.
   int py = std::max(hostBottom, boxY) + 4;
+  extent_.setY(std::max(extent_.y(), hostBottom + int(t.ports.size()) * kLine));
   for (const auto& port : t.ports) {
     p.setPen(port.proxyRunning ? kPort : kDown);
     p.setFont(bold);

@@ -21,14 +21,23 @@ class NetworkDiagram : public QWidget {
   QSize minimumSizeHint() const override;
   // Container boxes drawn in the last paint (tests, screenshots).
   QStringList drawnContainers() const { return drawn_; }
+  // The right and bottom edges of everything drawn in the last paint, and the narrowest a
+  // card's text was given (tests: nothing drawn past the size the scroll area allows, no
+  // card text cut).
+  QPoint paintedExtent() const { return extent_; }
+  bool textCut() const { return textCut_; }
 
  protected:
   void paintEvent(QPaintEvent* event) override;
 
  private:
   int contentHeight() const;
+  // Width that fits every card's text; at least what `available` gives the columns.
+  int neededWidth(int available) const;
   NetworkModel* model_;
   QStringList drawn_;
+  QPoint extent_;
+  bool textCut_ = false;
 };
 
 class NetworkView : public QWidget {

@@ -62,9 +62,16 @@ ResourceCharts::ResourceCharts(ResourceSeries* series, QWidget* parent)
   cpu_.value->attachAxis(cpu_.x);
   cpu_.value->attachAxis(cpu_.y);
   for (Chart* c : {&memory_, &pids_, &cpu_}) layout->addWidget(c->view, 1);
+  // What the time axis counts, once under the three charts (a QValueAxis title would take a
+  // short chart's tick labels).
+  timeAxis_ = new QLabel(this);
+  timeAxis_->setAlignment(Qt::AlignHCenter);
+  timeAxis_->setAccessibleName(tr("Time axis"));
+  layout->addWidget(timeAxis_);
   connect(series, &ResourceSeries::sampleAdded, this, &ResourceCharts::addSample);
   connect(series, &ResourceSeries::markAdded, this, &ResourceCharts::addMark);
   connect(series, &ResourceSeries::cleared, this, &ResourceCharts::rebuild);
+  connect(series, &ResourceSeries::originChanged, this, &ResourceCharts::rebuild);
   applyPalette();
   rebuild();
 }
@@ -157,15 +164,15 @@ void ResourceCharts::rebuild() {
   double before = 0;
   for (const auto& s : series_->samples()) {
     if (s.memoryPeakBetween && !mem.isEmpty())
-      mem << QPointF((before + s.seconds) / 2, *s.memoryPeakBetween / kMiB);
-    before = s.seconds;
-    if (s.memoryBytes) mem << QPointF(s.seconds, *s.memoryBytes / kMiB);
-    if (s.memoryLimit) memLim << QPointF(s.seconds, *s.memoryLimit / kMiB);
-    if (s.pids) pid << QPointF(s.seconds, *s.pids);
-    if (s.pidsLimit) pidLim << QPointF(s.seconds, *s.pidsLimit);
-    if (s.cpuPercent) cpu << QPointF(s.seconds, *s.cpuPercent);
-    if (s.quotaPercent) quota << QPointF(s.seconds, *s.quotaPercent);
-    if (s.throttledPercent) thr << QPointF(s.seconds, *s.throttledPercent);
+      mem << QPointF((before + at(s.seconds)) / 2, *s.memoryPeakBetween / kMiB);
+    before = at(s.seconds);
+    if (s.memoryBytes) mem << QPointF(at(s.seconds), *s.memoryBytes / kMiB);
+    if (s.memoryLimit) memLim << QPointF(at(s.seconds), *s.memoryLimit / kMiB);
+    if (s.pids) pid << QPointF(at(s.seconds), *s.pids);
+    if (s.pidsLimit) pidLim << QPointF(at(s.seconds), *s.pidsLimit);
+    if (s.cpuPercent) cpu << QPointF(at(s.seconds), *s.cpuPercent);
+    if (s.quotaPercent) quota << QPointF(at(s.seconds), *s.quotaPercent);
+    if (s.throttledPercent) thr << QPointF(at(s.seconds), *s.throttledPercent);
   }
   auto maxY = [](const QList<QPointF>& a) {
     double m = 0;
@@ -183,10 +190,28 @@ void ResourceCharts::rebuild() {
   cpu_.extra->replace(thr);
   cpu_.yMax = std::max({100.0, maxY(cpu), maxY(quota)});
   for (const auto& m : series_->marks()) placeMark(m);
-  double lo = series_->samples().empty() ? 0 : series_->samples().front().seconds;
-  double hi = series_->samples().empty() ? 10 : series_->samples().back().seconds;
+  double lo = series_->samples().empty() ? 0 : at(series_->samples().front().seconds);
+  double hi = series_->samples().empty() ? 10 : at(series_->samples().back().seconds);
   for (Chart* c : {&memory_, &pids_, &cpu_}) rescale(*c, lo, hi);
+  updateAxisTitle();
   updateSummary();
+}
+
+QString ResourceCharts::timeAxisTitle() const {
+  return timeAxis_->text();
+}
+
+std::pair<double, double> ResourceCharts::timeRange() const {
+  return {cpu_.x->min(), cpu_.x->max()};
+}
+
+// One title under the stacked charts (they share the time axis): what the seconds count.
+void ResourceCharts::updateAxisTitle() {
+  QString name = series_->container();
+  QString title = series_->originIsStart() && !name.isEmpty()
+                      ? tr("seconds since %1 started").arg(name)
+                      : tr("seconds since the first sample");
+  timeAxis_->setText(tr("time axis: %1").arg(title));
 }
 
 void ResourceCharts::addSample() {
@@ -195,16 +220,16 @@ void ResourceCharts::addSample() {
   const auto& s = *last;
   auto add = [&](Chart& c, QLineSeries* line, const std::optional<double>& v, double scale) {
     if (!v) return;
-    line->append(s.seconds, *v / scale);
+    line->append(at(s.seconds), *v / scale);
     c.yMax = std::max(c.yMax, *v / scale);
     // Points that fell out of the series' window go from the chart too.
-    while (line->count() > 0 && line->at(0).x() < series_->samples().front().seconds)
+    while (line->count() > 0 && line->at(0).x() < at(series_->samples().front().seconds))
       line->remove(0);
   };
   const auto& samples = series_->samples();
   if (s.memoryPeakBetween && samples.size() >= 2 && memory_.value->count() > 0) {
     // Where usage went between the two samples (see Sample::memoryPeakBetween).
-    double mid = (samples[samples.size() - 2].seconds + s.seconds) / 2;
+    double mid = (at(samples[samples.size() - 2].seconds) + at(s.seconds)) / 2;
     memory_.value->append(mid, *s.memoryPeakBetween / kMiB);
     memory_.yMax = std::max(memory_.yMax, *s.memoryPeakBetween / kMiB);
   }
@@ -215,8 +240,8 @@ void ResourceCharts::addSample() {
   add(cpu_, cpu_.value, s.cpuPercent, 1);
   add(cpu_, cpu_.limit, s.quotaPercent, 1);
   add(cpu_, cpu_.extra, s.throttledPercent, 1);
-  double lo = series_->samples().front().seconds;
-  for (Chart* c : {&memory_, &pids_, &cpu_}) rescale(*c, lo, s.seconds);
+  double lo = at(series_->samples().front().seconds);
+  for (Chart* c : {&memory_, &pids_, &cpu_}) rescale(*c, lo, at(s.seconds));
   updateSummary();
 }
 
@@ -249,14 +274,14 @@ void ResourceCharts::placeMark(const ResourceSeries::Mark& m) {
     dot->attachAxis(c.y);
     c.markSeries << dot;
   }
-  dot->append(m.seconds, c.yMax);
+  dot->append(at(m.seconds), c.yMax);
   auto* line = new QLineSeries;
   QPen pen(dot->color());
   pen.setWidthF(1.5);
   pen.setStyle(Qt::DotLine);
   line->setPen(pen);
-  line->append(m.seconds, 0);
-  line->append(m.seconds, c.yMax);
+  line->append(at(m.seconds), 0);
+  line->append(at(m.seconds), c.yMax);
   c.chart->addSeries(line);
   line->attachAxis(c.x);
   line->attachAxis(c.y);

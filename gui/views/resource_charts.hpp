@@ -22,6 +22,9 @@ class ResourceCharts : public QWidget {
   explicit ResourceCharts(ResourceSeries* series, QWidget* parent = nullptr);
   // Follow the application palette (light or dark).
   void applyPalette();
+  // The time axis (shared by the three charts): its title and range as drawn.
+  QString timeAxisTitle() const;
+  std::pair<double, double> timeRange() const;
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
@@ -45,12 +48,16 @@ class ResourceCharts : public QWidget {
   void addMark();
   void placeMark(const ResourceSeries::Mark& mark);
   void rebuild();
+  // A sample's stream time as the x axis counts it: seconds since the container started.
+  double at(double streamSeconds) const { return streamSeconds - series_->origin(); }
+  void updateAxisTitle();
   void rescale(Chart& c, double lo, double hi);
   void updateSummary();
   // Keeps the legend inside a short chart: a smaller font, and the event markers (also in the
   // summary line) left out of it when there is no room for them.
   void fitLegend(Chart& c);
 
+  QLabel* timeAxis_ = nullptr;
   ResourceSeries* series_;
   QLabel* summary_;
   Chart memory_, pids_, cpu_;

@@ -136,6 +136,20 @@ class RootHogTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(res->last() && res->last()->memoryLimit, kTimeout);
     const double limit = *res->last()->memoryLimit;
     QCOMPARE(limit, 32.0 * 1024 * 1024);
+    // The cgroup panel's files, read by serve (inspect's cgroupFiles) under this host's names.
+    CgroupFilesModel* files = session_->cgroupFiles();
+    session_->refreshCgroupFiles();
+    QTRY_VERIFY_WITH_TIMEOUT(files->directoryCount() > 0, kTimeout);
+    bool v2 = files->layout() == QLatin1String("v2");
+    QCOMPARE(
+        files->value(v2 ? QStringLiteral("memory.max") : QStringLiteral("memory.limit_in_bytes")),
+        QStringLiteral("33554432"));
+    QVERIFY(
+        !files
+             ->findFile(v2 ? QStringLiteral("memory.limit_in_bytes") : QStringLiteral("memory.max"))
+             .isValid());
+    QVERIFY(files->findFile(QStringLiteral("pids.max")).isValid());
+    QVERIFY(!files->findFile(QStringLiteral("memory.stat")).isValid());  // left out: long
     QTRY_VERIFY_WITH_TIMEOUT(session_->processes()->liveCount() >= 1, kTimeout);
 
     // Steps 2 and 3: the learner opens step 3 and types the fill, then the hog.

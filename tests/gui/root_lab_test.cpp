@@ -115,6 +115,15 @@ class RootLabTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(checks->rowCount(), 3, kTimeout);
     QCOMPARE(checks->stepId(), QStringLiteral("proc"));
     QVERIFY(instructions_.contains(QStringLiteral("/proc")));
+    // Opened anew: the lab's introduction first (issue 18), then the step.
+    QVERIFY(instructions_.startsWith(QLatin1String("# Lab 01")));
+    QVERIFY(instructions_.indexOf(QLatin1String("## Step 1")) > 0);
+    // lab.show brought the lab's INSTRUCTOR.md for the instructor view (issue 17).
+    QVERIFY(session_->labs()
+                ->findLab(lab_)
+                .data(LabListModel::InstructorRole)
+                .toString()
+                .contains(QLatin1String("instructor notes")));
     // Every check got a result from serve's first live round (no "not run" left).
     QTRY_VERIFY_WITH_TIMEOUT(status(0) != QLatin1String("not run") &&
                                  status(1) != QLatin1String("not run") &&

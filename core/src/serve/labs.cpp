@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "args.hpp"
 #include "boxlab/error.hpp"
@@ -132,6 +134,17 @@ json LabService::ls() {
   return {{"labs", labs}};
 }
 
+namespace {
+// The lab's INSTRUCTOR.md as written ("" when it has none): the app's instructor view.
+std::string instructor_notes(const lab::Lab& l) {
+  std::ifstream in(l.dir / "INSTRUCTOR.md");
+  if (!in) return "";
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+}  // namespace
+
 json LabService::show(const std::string& ref) {
   lab::Lab l = load(ref);
   lab::Progress progress = lab::Progress::load(lab::progress_file());
@@ -178,6 +191,7 @@ json LabService::show(const std::string& ref) {
             {"answers", ws.answers().string()},
             {"containerPrefix", l.container_prefix()},
             {"containers", containers},
+            {"instructor", instructor_notes(l)},
             {"steps", steps}}}};
 }
 

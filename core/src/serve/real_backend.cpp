@@ -21,6 +21,7 @@
 #include "boxlab/sys/syscalls.hpp"
 #include "boxlab/sys/timer.hpp"
 #include "boxlab/sys/trust.hpp"
+#include "cgroup_files.hpp"
 #include "engine.hpp"
 #include "host_shell.hpp"
 #include "loop.hpp"
@@ -277,6 +278,8 @@ nlohmann::json RealBackend::inspect(const std::string& name) {
     std::stringstream text;
     text << in.rdbuf();
     if (in && sys::process_alive(st.pid, st.pid_start_time)) reply["mountinfo"] = text.str();
+    // Its cgroup's files and values for the app's cgroup panel, named as this host names them.
+    if (!st.cgroup.is_null()) reply["cgroupFiles"] = cgroup_files(st.cgroup);
   }
   return reply;
 }
