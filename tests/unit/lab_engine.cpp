@@ -68,6 +68,8 @@ struct FakeProbe : Probe {
   std::optional<json> cgroup_stats(const ContainerInfo&) override { return cgroup; }
   bool base_image = true;
   bool has_image(const std::string& name) override { return name == "base" && base_image; }
+  int cg_version = 2;  // the host's cgroup version for every controller
+  int cgroup_version(const std::string&) override { return cg_version; }
 
   ContainerInfo& add(const std::string& name, const std::string& ns = "pid,mount") {
     ContainerInfo c;
@@ -461,7 +463,7 @@ TEST_CASE("cgroup checks wait for the cgroups feature and then compare stats") {
   r = f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
                 "metric": "memory.oom_kill", "min": 1})");
   CHECK(r.status == CheckStatus::fail);
-  CHECK(r.observed == "memory.oom_kill is 0");
+  CHECK(r.observed == "memory.events' oom_kill is 0");
   CHECK(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
                   "metric": "pids.max", "equals": "max"})")
             .status == CheckStatus::pass);
@@ -474,6 +476,32 @@ TEST_CASE("cgroup checks wait for the cgroups feature and then compare stats") {
   CHECK(r.observed ==
         "the cpu controller is not available for lab07-hog (no cpu.nr_throttled in "
         "its cgroup)");
+}
+
+TEST_CASE("cgroup texts name the files of the host's cgroup version") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", 33554432}, {"oom_kill", 0}}}};
+  std::string limit = R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                          "metric": "memory.max", "equals": "16M"})";
+  std::string kills = R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                          "metric": "memory.oom_kill", "min": 1})";
+  CHECK(f.one(limit).expected == "memory.max of lab07-box is 16M");
+  CHECK(f.one(kills).observed == "memory.events' oom_kill is 0");
+  CHECK(f.engine.render("{cgroup:memory.peak}", f.ws, false) == "memory.peak");
+  // A v1 (or hybrid) host: a learner there reads memory.limit_in_bytes and memory.oom_control.
+  f.probe.cg_version = 1;
+  auto r = f.one(limit);
+  CHECK(r.expected == "memory.limit_in_bytes of lab07-box is 16M");
+  CHECK(r.observed == "memory.limit_in_bytes is 33554432");
+  CHECK(f.one(kills).observed == "memory.oom_control's oom_kill is 0");
+  CHECK(f.engine.render("cat DIR/{cgroup:memory.peak}", f.ws, false) ==
+        "cat DIR/memory.max_usage_in_bytes");
+  f.answer("limit", "1");
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "answer", "answer": "limit",
+                  "truth": {"from": "cgroup", "container": "lab07-box", "metric": "memory.max"}})")
+            .expected == "in " + (f.ws.answers() / "limit").string() +
+                             ": the memory.limit_in_bytes value of lab07-box's cgroup");
 }
 
 TEST_CASE("a cgroup number the kernel does not report is an error not unlimited") {
