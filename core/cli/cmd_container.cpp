@@ -66,6 +66,13 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("--ns", run_flags->ns,
                   "Namespaces to create: pid,mount,uts,ipc,net,user,cgroup, all or none "
                   "(default: all but user)");
+  run->add_option("--uidmap", run_flags->uidmap,
+                  "User namespace uid map CONTAINER:HOST:COUNT, repeatable (root; default "
+                  "0:100000:65536)")
+      ->allow_extra_args(false);
+  run->add_option("--gidmap", run_flags->gidmap,
+                  "User namespace gid map CONTAINER:HOST:COUNT (default: as --uidmap)")
+      ->allow_extra_args(false);
   run->add_option("--memory", run_flags->memory, "Memory limit, e.g. 32M");
   run->add_option("--pids", run_flags->pids, "Maximum number of processes");
   run->add_option("--cpus", run_flags->cpus, "CPU quota in cores, e.g. 0.5");

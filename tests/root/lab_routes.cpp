@@ -127,6 +127,23 @@ TEST_CASE("lab 03: the secret cannot be copied from a host file") {
   CHECK(r["(step passed)"] == "no");
 }
 
+TEST_CASE("lab 05: boxlab's default uid map (the same for everyone) does not pass step 1") {
+  if (!boxlab::test::is_root()) {
+    WARN("needs root");
+    return;
+  }
+  LabRun l("05-user-namespace");
+  l.open(1);
+  // The README of an earlier version: the default map, whose host uid 100000 anyone can copy.
+  REQUIRE(l.sh("boxlab run -d --name lab05-user --ns all base sleep 1005").status == 0);
+  REQUIRE(l.sh("echo 100000 > '" + (l.ws / "answers/host-uid").string() + "'").status == 0);
+  auto r = l.check(1);
+  CHECK(r["user"] == "pass");
+  CHECK(r["drawn-map"] == "fail");
+  CHECK(r["host-uid"] == "pass");  // true of that container, yet the step asks for the drawn one
+  CHECK(r["(step passed)"] == "no");
+}
+
 TEST_CASE("lab 05: kill-refused does not pass as soon as the container runs") {
   if (!boxlab::test::is_root()) {
     WARN("needs root");

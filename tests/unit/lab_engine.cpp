@@ -68,6 +68,8 @@ struct FakeProbe : Probe {
   std::optional<json> cgroup_stats(const ContainerInfo&) override { return cgroup; }
   bool base_image = true;
   bool has_image(const std::string& name) override { return name == "base" && base_image; }
+  int cg_version = 2;  // the host's cgroup version for every controller
+  int cgroup_version(const std::string&) override { return cg_version; }
 
   ContainerInfo& add(const std::string& name, const std::string& ns = "pid,mount") {
     ContainerInfo c;
@@ -146,7 +148,8 @@ TEST_CASE("exec checks compare exit code and output") {
   CHECK(f.one(base + R"("command": "echo", "stdout": "^world$"})").status == CheckStatus::pass);
   auto r = f.one(base + R"("command": "fail now"})");
   CHECK(r.status == CheckStatus::fail);
-  CHECK(r.expected == "`fail now` on the host exits with 0");
+  // A failing check says what it checks and where, never its command (issue 17).
+  CHECK(r.expected == "greets (checked on the host)");
   CHECK(r.observed == "exit 1, output 'hello\\nworld'");
   CHECK(f.one(base + R"("command": "fail now", "exit": "nonzero"})").status == CheckStatus::pass);
   CHECK(f.one(base + R"("command": "x", "stdout_not": "hello"})").status == CheckStatus::fail);
@@ -166,7 +169,7 @@ TEST_CASE("exec checks in a container need the container running") {
   auto r = f.one(check);
   CHECK(r.status == CheckStatus::fail);
   CHECK(r.observed == "there is no container lab07-box (yet)");
-  CHECK(r.expected == "`id -u` in lab07-box exits with 0, output matching /^0$/");
+  CHECK(r.expected == "a (checked in lab07-box)");
   CHECK(r.attempts == 1);  // retrying cannot make a container appear
   f.probe.add("lab07-box").running = false;
   f.probe.containers["lab07-box"].exit_code = 137;
@@ -460,7 +463,7 @@ TEST_CASE("cgroup checks wait for the cgroups feature and then compare stats") {
   r = f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
                 "metric": "memory.oom_kill", "min": 1})");
   CHECK(r.status == CheckStatus::fail);
-  CHECK(r.observed == "memory.oom_kill is 0");
+  CHECK(r.observed == "memory.events' oom_kill is 0");
   CHECK(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-hog",
                   "metric": "pids.max", "equals": "max"})")
             .status == CheckStatus::pass);
@@ -473,6 +476,32 @@ TEST_CASE("cgroup checks wait for the cgroups feature and then compare stats") {
   CHECK(r.observed ==
         "the cpu controller is not available for lab07-hog (no cpu.nr_throttled in "
         "its cgroup)");
+}
+
+TEST_CASE("cgroup texts name the files of the host's cgroup version") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", 33554432}, {"oom_kill", 0}}}};
+  std::string limit = R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                          "metric": "memory.max", "equals": "16M"})";
+  std::string kills = R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                          "metric": "memory.oom_kill", "min": 1})";
+  CHECK(f.one(limit).expected == "memory.max of lab07-box is 16M");
+  CHECK(f.one(kills).observed == "memory.events' oom_kill is 0");
+  CHECK(f.engine.render("{cgroup:memory.peak}", f.ws, false) == "memory.peak");
+  // A v1 (or hybrid) host: a learner there reads memory.limit_in_bytes and memory.oom_control.
+  f.probe.cg_version = 1;
+  auto r = f.one(limit);
+  CHECK(r.expected == "memory.limit_in_bytes of lab07-box is 16M");
+  CHECK(r.observed == "memory.limit_in_bytes is 33554432");
+  CHECK(f.one(kills).observed == "memory.oom_control's oom_kill is 0");
+  CHECK(f.engine.render("cat DIR/{cgroup:memory.peak}", f.ws, false) ==
+        "cat DIR/memory.max_usage_in_bytes");
+  f.answer("limit", "1");
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "answer", "answer": "limit",
+                  "truth": {"from": "cgroup", "container": "lab07-box", "metric": "memory.max"}})")
+            .expected == "in " + (f.ws.answers() / "limit").string() +
+                             ": the memory.limit_in_bytes value of lab07-box's cgroup");
 }
 
 TEST_CASE("a cgroup number the kernel does not report is an error not unlimited") {

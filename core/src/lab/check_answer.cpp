@@ -61,7 +61,7 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
-std::string describe_truth(const json& t) {
+std::string describe_truth(Probe& probe, const json& t) {
   if (t.contains("about")) return t["about"].get<std::string>();
   std::string from = t["from"];
   std::string in = t.contains("container") ? " in " + t["container"].get<std::string>() : "";
@@ -75,7 +75,7 @@ std::string describe_truth(const json& t) {
            " " + t["ns"].get<std::string>() + " namespace";
   if (from == "exec" || from == "file") return "the value this step asks for";
   if (from == "cgroup")
-    return "the " + t["metric"].get<std::string>() + " value of " +
+    return "the " + cgroup_file(probe, t["metric"].get<std::string>()) + " value of " +
            t["container"].get<std::string>() + "'s cgroup";
   return "the value this step asks for";
 }
@@ -183,7 +183,7 @@ Verdict run_answer(KindContext& ctx) {
       "match", from == "host_pid" || from == "ns_inode" || from == "cgroup" ? "number" : "exact");
   std::filesystem::path file = ctx.ws.answers() / s["answer"].get<std::string>();
   Verdict v;
-  v.expected = "in " + file.string() + ": " + describe_truth(t);
+  v.expected = "in " + file.string() + ": " + describe_truth(ctx.probe, t);
   ctx.expected = v.expected;
   std::string given;
   {

@@ -105,7 +105,9 @@ Verdict run_cgroup(KindContext& ctx) {
   const json& s = ctx.spec();
   std::string name = s["container"], metric = s["metric"];
   Verdict v;
-  v.expected = metric + " of " + name;
+  // Named as the host's cgroup version names it (memory.limit_in_bytes on v1, memory.max on v2).
+  std::string file = cgroup_file(ctx.probe, metric);
+  v.expected = file + " of " + name;
   auto text = [](const json& bound) {
     return bound.is_string() ? bound.get<std::string>() : bound.dump();
   };
@@ -126,7 +128,7 @@ Verdict run_cgroup(KindContext& ctx) {
     auto hi = value_of(s["max"]);
     ok = ok && (!hi || (got && *got <= *hi));
   }
-  v.observed = metric + " is " + show(got);
+  v.observed = file + " is " + show(got);
   v.status = ok ? CheckStatus::pass : CheckStatus::fail;
   return v;
 }

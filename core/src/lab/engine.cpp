@@ -72,7 +72,7 @@ Engine::Engine(Probe& probe, Options options) : probe_(probe), options_(options)
 
 std::string Engine::render(const std::string& text, const Workspace& ws, bool live) {
   static const std::regex kPlaceholder(
-      R"(\{(answers|work|labs|(pid|rootfs|answer|value):([A-Za-z0-9][A-Za-z0-9_.-]*))\})");
+      R"(\{(answers|work|labs|(pid|rootfs|answer|value|cgroup):([A-Za-z0-9][A-Za-z0-9_.-]*))\})");
   std::string out;
   auto begin = std::sregex_iterator(text.begin(), text.end(), kPlaceholder);
   std::size_t last = 0;
@@ -89,6 +89,8 @@ std::string Engine::render(const std::string& text, const Workspace& ws, bool li
       out += ws.labs_dir.string();
     } else if (fn == "value") {
       out += ws.value(arg);
+    } else if (fn == "cgroup") {
+      out += cgroup_file(probe_, arg);  // the host's cgroup version's file for the metric
     } else if (!live) {
       out += m.str();
     } else if (fn == "answer") {

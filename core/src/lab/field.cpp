@@ -186,15 +186,4 @@ std::string quote(std::string_view text, std::size_t max) {
   return out + "'";
 }
 
-std::string describe_command(const json& command) {
-  if (command.is_string()) return command.get<std::string>();
-  std::string out;
-  for (const auto& a : command) {
-    std::string s = a.get<std::string>();
-    bool plain = !s.empty() && s.find_first_of(" \t'\"$\\*?;&|<>(){}") == std::string::npos;
-    out += (out.empty() ? "" : " ") + (plain ? s : "'" + s + "'");
-  }
-  return out;
-}
-
 }  // namespace boxlab::lab::detail

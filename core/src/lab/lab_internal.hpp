@@ -115,7 +115,6 @@ const std::regex& lab_dir_pattern();                               // NN-slug, g
 bool search(const std::string& pattern, const std::string& text);  // ECMAScript, multiline
 std::string trim(std::string_view text);
 std::string quote(std::string_view text, std::size_t max = 160);  // 'one line', shortened
-std::string describe_command(const nlohmann::json& command);      // `sh -c ...` as typed
 // Count predicates: 3, or {"min":1,"max":5}.
 void validate_count(const Field& f);
 bool count_matches(const nlohmann::json& want, std::int64_t n);

@@ -26,6 +26,44 @@ void set_env(std::vector<std::string>& env, const std::string& entry) {
   env.push_back(entry);
 }
 
+// "CONTAINER:HOST:COUNT" of --uidmap/--gidmap, as podman takes it; the ranges must not overlap
+// inside or on the host (the kernel refuses such a map with a bare EINVAL).
+std::vector<ns::IdMapping> parse_id_maps(const std::string& flag,
+                                         const std::vector<std::string>& texts) {
+  std::vector<ns::IdMapping> maps;
+  for (const auto& text : texts) {
+    std::uint64_t v[3];
+    std::size_t pos = 0;
+    for (int i = 0; i < 3; ++i) {
+      std::size_t end = text.find(':', pos);
+      std::string part = text.substr(pos, end == std::string::npos ? end : end - pos);
+      bool last = i == 2;
+      if (part.empty() || part.size() > 10 ||
+          part.find_first_not_of("0123456789") != std::string::npos ||
+          (end == std::string::npos) != last)
+        throw Error(flag + ": '" + text + "' is not CONTAINER:HOST:COUNT (three numbers)");
+      v[i] = std::stoull(part);
+      pos = end + 1;
+    }
+    constexpr std::uint64_t kIds = 4294967295ULL;  // uid (u32)-1 is never a valid id
+    if (v[2] == 0 || v[0] + v[2] > kIds || v[1] + v[2] > kIds)
+      throw Error(flag + ": '" + text + "': the count must be at least 1 and the ranges stay " +
+                  "below 4294967295");
+    ns::IdMapping m{static_cast<std::uint32_t>(v[0]), static_cast<std::uint32_t>(v[1]),
+                    static_cast<std::uint32_t>(v[2])};
+    auto overlap = [](std::uint64_t a, std::uint64_t b, std::uint64_t n, std::uint64_t k) {
+      return a < b + k && b < a + n;
+    };
+    for (const auto& o : maps)
+      if (overlap(m.container_id, o.container_id, m.size, o.size) ||
+          overlap(m.host_id, o.host_id, m.size, o.size))
+        throw Error(flag + ": '" + text + "' overlaps another range");
+    maps.push_back(m);
+  }
+  if (maps.size() > 340) throw Error(flag + ": at most 340 ranges");  // the kernel's limit
+  return maps;
+}
+
 }  // namespace
 
 spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOptions& options) {
@@ -128,6 +166,19 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   } else if (ns.has(NsKind::user)) {
     spec.uid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
     spec.gid_mappings = {{0, kDefaultIdBase, kDefaultIdCount}};
+    if (!f.uidmap.empty()) {
+      spec.uid_mappings = parse_id_maps("--uidmap", f.uidmap);
+      spec.gid_mappings = spec.uid_mappings;
+    }
+    if (!f.gidmap.empty()) spec.gid_mappings = parse_id_maps("--gidmap", f.gidmap);
+  }
+  if (!f.uidmap.empty() || !f.gidmap.empty()) {
+    const char* flag = f.uidmap.empty() ? "--gidmap" : "--uidmap";
+    if (rootless)
+      throw Error(std::string(flag) +
+                  " needs root (without root the maps come from /etc/subuid and /etc/subgid)");
+    if (!ns.has(NsKind::user))
+      throw Error(std::string(flag) + " needs a user namespace (add user to --ns)");
   }
   if (ns.has(NsKind::uts))
     spec.hostname = f.hostname.empty() ? options.name : f.hostname;

@@ -183,7 +183,16 @@ class Probe {
 
   // Whether the image store has this image (the "base-image" requirement).
   virtual bool has_image(const std::string&) { return true; }
+
+  // 1 when the host has this controller ("memory", "pids", "cpu") on a cgroup v1 hierarchy
+  // (v1 and hybrid hosts), else 2: check texts name the files of that version.
+  virtual int cgroup_version(const std::string& controller);
 };
+
+// The file (and line) a cgroup metric ("memory.max") is read from on this host's cgroup version:
+// "memory.max" on v2, "memory.limit_in_bytes" on v1; "memory.events' oom_kill" or
+// "memory.oom_control's oom_kill". The placeholder {cgroup:METRIC} in lab texts renders it.
+std::string cgroup_file(Probe& probe, const std::string& metric);
 
 struct LiveProbeOptions {
   std::optional<std::filesystem::path> root;  // --root, passed on to every boxlab it runs
@@ -325,9 +334,9 @@ class Engine {
   // picks the step hint offered when a failing check has no hint of its own.
   StepReport check_step(const Lab& lab, std::size_t step, const Workspace& ws, int hints_shown = 0);
 
-  // Replaces {answers}, {work}, {labs}, {value:NAME}, {pid:NAME}, {rootfs:NAME} and
-  // {answer:NAME}. With live=false only the paths and values are replaced (text shown to a
-  // learner).
+  // Replaces {answers}, {work}, {labs}, {value:NAME}, {cgroup:METRIC} (cgroup_file), {pid:NAME},
+  // {rootfs:NAME} and {answer:NAME}. With live=false only the paths, values and cgroup files are
+  // replaced (text shown to a learner).
   std::string render(const std::string& text, const Workspace& ws, bool live = true);
 
   // Every {value:NAME} in the strings of a JSON value (a check as written) replaced.

@@ -38,6 +38,10 @@ struct RunFlags {
   std::vector<std::string> env;
   std::string workdir;
   std::string user;
+  // --uidmap/--gidmap CONTAINER:HOST:COUNT (repeatable; root only, with a user namespace): the
+  // maps in place of the default 0:100000:65536. --gidmap defaults to the --uidmap ranges.
+  std::vector<std::string> uidmap;
+  std::vector<std::string> gidmap;
   bool read_only = false;
   std::vector<std::string> sysctls;  // --sysctl KEY=VALUE (namespaced keys only)
   std::string events;
