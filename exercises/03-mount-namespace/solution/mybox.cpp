@@ -28,6 +28,10 @@ void enter_root(const char* rootfs) {
   // pivot_root wants the new root to be a mount point: bind it onto itself.
   if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("bind the rootfs");
   if (chdir(rootfs) != 0) fail("chdir to the rootfs");
+  // /proc before the pivot (runc's order too): in a user namespace the kernel allows a new proc
+  // mount only while a proc of the parent's is visible, and the pivot takes the old one away.
+  if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    fail("mount /proc");
   // pivot_root(".", "."): the old root ends up stacked under the new one, at "/"; detaching
   // it leaves only the new root (no put_old directory needed).
   if (syscall(SYS_pivot_root, ".", ".") != 0) fail("pivot_root");
@@ -38,8 +42,6 @@ void enter_root(const char* rootfs) {
 // In the child (pid 1 of new PID and mount namespaces): its world, then the command.
 [[noreturn]] void child(const char* rootfs, char** command) {
   enter_root(rootfs);
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-    fail("mount /proc");
   execv(command[0], command);
   fail(command[0]);
 }

@@ -26,7 +26,9 @@ void enter_root(const char* rootfs) {
   //   2. every mount private (mount(2) with MS_REC | MS_PRIVATE on "/"), so nothing mounted
   //      here propagates back;
   //   3. ROOTFS as a mount point (bind it onto itself), chdir into it;
-  //   4. pivot_root(".", ".") (syscall(SYS_pivot_root, ...)) and umount2(".", MNT_DETACH) to
+  //   4. mount /proc on "proc" inside ROOTFS now (a user namespace allows a new proc only while
+  //      an old one is in view), and no longer in child();
+  //   5. pivot_root(".", ".") (syscall(SYS_pivot_root, ...)) and umount2(".", MNT_DETACH) to
   //      drop the old root; then chdir("/").
   if (chroot(rootfs) != 0) fail("chroot");
   if (chdir("/") != 0) fail("chdir /");
