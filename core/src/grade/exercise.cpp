@@ -256,7 +256,7 @@ std::vector<fsys::path> pack_student(const Exercise& ex, const fsys::path& out) 
   for (const char* sub : {"starter", "checks"}) {
     if (!fsys::is_directory(ex.dir / sub)) continue;
     for (const auto& e : fsys::recursive_directory_iterator(ex.dir / sub))
-      if (e.is_regular_file() && !e.is_symlink()) copy_file(fsys::relative(e.path(), ex.dir));
+      if (e.is_regular_file() && !e.is_symlink()) copy_file(e.path().lexically_relative(ex.dir));
   }
   return written;
 }

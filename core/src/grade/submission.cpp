@@ -73,7 +73,7 @@ struct Budget {
 void stage_directory(const fsys::path& src, const fsys::path& dest, Budget& budget) {
   for (auto it = fsys::recursive_directory_iterator(src);
        it != fsys::recursive_directory_iterator(); ++it) {
-    fsys::path rel = fsys::relative(it->path(), src);
+    fsys::path rel = it->path().lexically_relative(src);
     std::string name = rel.string();
     fsys::file_status st = it->symlink_status();
     if (fsys::is_symlink(st)) {
@@ -196,7 +196,7 @@ std::string tree_hash(const fsys::path& dir) {
   std::vector<std::string> lines;
   for (auto it = fsys::recursive_directory_iterator(dir);
        it != fsys::recursive_directory_iterator(); ++it) {
-    std::string rel = fsys::relative(it->path(), dir).string();
+    std::string rel = it->path().lexically_relative(dir).string();
     fsys::file_status st = it->symlink_status();
     if (fsys::is_symlink(st)) {
       lines.push_back("l " + rel + " " + fsys::read_symlink(it->path()).string());
