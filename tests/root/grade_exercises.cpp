@@ -63,8 +63,8 @@ TEST_CASE("exercise 01 through the CLI: CSV, signed records, verify, Gradescope"
   json j = json::parse(boxlab::read_file(rec));
   j["checks"][0]["score"] = 99;
   boxlab::write_file_atomic(root.path() / "forged.json", j.dump());
-  Result f = root.boxlab({"grade", "verify", (root.path() / "forged.json").string(), "--key",
-                          key.string()});
+  Result f = root.boxlab(
+      {"grade", "verify", (root.path() / "forged.json").string(), "--key", key.string()});
   CHECK(f.status == 1);
   CHECK(f.out.find("does NOT match") != std::string::npos);
 

@@ -36,7 +36,8 @@ struct TempDir {
 };
 
 // A tar with the given entries: {name, content}; content starting "->" makes a symlink.
-void write_tar(const fs::path& file, const std::vector<std::pair<std::string, std::string>>& entries) {
+void write_tar(const fs::path& file,
+               const std::vector<std::pair<std::string, std::string>>& entries) {
   archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   REQUIRE(archive_write_open_filename(a, file.c_str()) == ARCHIVE_OK);
@@ -71,9 +72,10 @@ grade::Record sample() {
   r.graded_at = "2026-12-07T05:00:00Z";
   r.status = "fail";
   r.build_status = "pass";
-  r.checks = {{"root", "Root is ROOTFS", "file", false, "pass", 2, 2, "e", "o", "", 0.1},
-              {"exit", "Exit status", "exec", false, "fail", 0, 1, "exits 7", "exit 1", "waitpid", 0.2},
-              {"kill", "Killed status", "exec", true, "timeout", 0, 1, "secret", "secret", "x", 1}};
+  r.checks = {
+      {"root", "Root is ROOTFS", "file", false, "pass", 2, 2, "e", "o", "", 0.1},
+      {"exit", "Exit status", "exec", false, "fail", 0, 1, "exits 7", "exit 1", "waitpid", 0.2},
+      {"kill", "Killed status", "exec", true, "timeout", 0, 1, "secret", "secret", "x", 1}};
   return r;
 }
 
@@ -104,7 +106,8 @@ TEST_CASE("every exercise loads, with visible and hidden checks and a target") {
   }
   CHECK(grade::find_exercise_dir(kExercises, "2").filename() == "02-pid-namespace");
   CHECK(grade::find_exercise_dir(kExercises, "mount-namespace").filename() == "03-mount-namespace");
-  CHECK_THROWS_WITH(grade::find_exercise_dir(kExercises, "99"), Catch::Contains("01-process-and-chroot"));
+  CHECK_THROWS_WITH(grade::find_exercise_dir(kExercises, "99"),
+                    Catch::Contains("01-process-and-chroot"));
 }
 
 TEST_CASE("a check naming an unknown target or setting its own visibility is refused") {
@@ -112,17 +115,19 @@ TEST_CASE("a check naming an unknown target or setting its own visibility is ref
   fs::path d = t.path / "copy" / "01-process-and-chroot";
   fs::create_directories(d.parent_path());
   fs::copy(kExercises / "01-process-and-chroot", d, fs::copy_options::recursive);
-  boxlab::write_file_atomic(d / "checks" / "checks.json",
-                            R"({"checks":[{"id":"a","title":"A","kind":"pid1","process":"nobox"}]})");
-  CHECK_THROWS_WITH(grade::load_exercise(d), Catch::Contains("/checks/0/process") &&
-                                                 Catch::Contains("no target 'nobox'"));
+  boxlab::write_file_atomic(
+      d / "checks" / "checks.json",
+      R"({"checks":[{"id":"a","title":"A","kind":"pid1","process":"nobox"}]})");
+  CHECK_THROWS_WITH(grade::load_exercise(d),
+                    Catch::Contains("/checks/0/process") && Catch::Contains("no target 'nobox'"));
   boxlab::write_file_atomic(
       d / "checks" / "checks.json",
       R"({"checks":[{"id":"a","title":"A","kind":"pid1","process":"box","visibility":"visible"}]})");
   CHECK_THROWS_WITH(grade::load_exercise(d), Catch::Contains("/checks/0/visibility"));
 }
 
-TEST_CASE("a student pack has the starter and visible checks, never hidden checks or the solution") {
+TEST_CASE(
+    "a student pack has the starter and visible checks, never hidden checks or the solution") {
   TempDir t;
   for (const auto& d : grade::exercise_dirs(kExercises)) {
     grade::Exercise ex = grade::load_exercise(d);
