@@ -78,10 +78,10 @@ TEST_CASE("exercise 01 through the CLI: CSV, signed records, verify, Gradescope"
   CHECK(text.find("next: ") != std::string::npos);
 }
 
-TEST_CASE("exercises 02 and 03: the solution earns full marks, the starter fails") {
+TEST_CASE("exercises 02 to 04: the solution earns full marks, the starter fails") {
   TempRoot root;
   root.ensure_base_image();
-  for (const char* id : {"02-pid-namespace", "03-mount-namespace"}) {
+  for (const char* id : {"02-pid-namespace", "03-mount-namespace", "04-uts-ipc"}) {
     grade::Exercise ex = grade::load_exercise(kExercises / id);
     grade::GradeOptions opts;
     opts.boxlab_bin = BOXLAB_BIN;

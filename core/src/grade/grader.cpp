@@ -159,6 +159,7 @@ std::string plain(const Exercise& ex, std::string text) {
   replace("there is no container process", "there is no process");
   replace(" on the host", " beside mybox");
   replace("the host's", "mybox's");
+  replace("the host has", "mybox has");
   return text;
 }
 
