@@ -174,93 +174,127 @@ std::string overall(const Record& r) {
   return "fail";
 }
 
-Record grade_one(const Exercise& ex, const fsys::path& submission, const GradeOptions& opts,
-                 const fsys::path& rootfs) {
+// One submission's grading, as its phases: stage, build, start the box, check. Each phase that
+// ends the grading says why in the record and returns false.
+struct Job {
+  const Exercise& ex;
+  const GradeOptions& opts;
   Record r;
-  r.student = student_name(submission);
-  r.exercise = ex.id;
-  r.exercise_hash = ex.manifest_hash;
-  r.boxlab_version = BOXLAB_VERSION;
-  r.graded_at = sys::now_rfc3339();
-  r.build_status = "skipped";
   std::string tag = sys::random_hex(5);
-  Scratch scratch{opts.work_dir / ("sub-" + tag)};
+  Scratch scratch;
   fsys::path sub = scratch.dir / "sub";
-  try {
-    stage_submission(submission, sub);
-  } catch (const Error& e) {
-    all_checks(r, ex, "error");
-    r.status = "error";
-    r.reason = e.what();
-    return r;
-  }
-  r.submission_hash = tree_hash(sub);
-  ::chmod(scratch.dir.c_str(), 0755);
-  hand_over(sub);
   std::vector<std::string> boxlab = boxlab_argv(opts.boxlab_bin, opts.root);
-  std::vector<std::string> flags = profile_flags(ex, sub, rootfs);
+  std::vector<std::string> flags;
 
-  // Build.
-  {
-    Container c{boxlab, "grade-" + tag + "-build"};
+  Job(const Exercise& e, const GradeOptions& o, const fsys::path& submission)
+      : ex(e), opts(o), scratch{o.work_dir / ("sub-" + tag)} {
+    r.student = student_name(submission);
+    r.exercise = ex.id;
+    r.exercise_hash = ex.manifest_hash;
+    r.boxlab_version = BOXLAB_VERSION;
+    r.graded_at = sys::now_rfc3339();
+    r.build_status = "skipped";
+  }
+  bool end(const std::string& status, const std::string& reason) {
+    all_checks(r, ex, status);
+    r.status = status;
+    r.reason = reason;
+    return false;
+  }
+  // `boxlab run ARGS... --name NAME FLAGS... IMAGE sh -c SCRIPT`
+  std::vector<std::string> run_argv(std::initializer_list<const char*> args,
+                                    const std::string& name, const std::string& script) const {
     std::vector<std::string> argv = boxlab;
-    for (const char* a : {"run", "--rm", "--name"}) argv.push_back(a);
-    argv.push_back(c.name);
+    argv.push_back("run");
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--name");
+    argv.push_back(name);
     argv.insert(argv.end(), flags.begin(), flags.end());
     for (const char* a : {opts.image.c_str(), "sh", "-c"}) argv.push_back(a);
-    argv.push_back(ex.build);
-    Outcome b = run_limited(argv, ex.limits.build_seconds, ex.limits.output);
-    r.build_output = tail(b.output, 8192);
-    if (b.timed_out) {
-      r.build_status = "timeout";
-      r.reason = "the build ran longer than " + std::to_string(int(ex.limits.build_seconds)) + " s";
-    } else if (b.output_exceeded) {
-      r.build_status = "output-limit";
-      r.reason = "the build wrote more than " + std::to_string(ex.limits.output) + " bytes";
-    } else if (b.status != 0) {
-      r.build_status = "build-failed";
-      r.reason = "the build exited with " + std::to_string(b.status);
-    } else {
-      r.build_status = "pass";
-    }
-    if (r.build_status != "pass") {
-      all_checks(r, ex, r.build_status);
-      r.status = r.build_status;
-      return r;
-    }
+    argv.push_back(script);
+    return argv;
   }
+};
 
-  // Run the box, then look at it.
-  Container g{boxlab, "grade-" + tag};
-  std::vector<std::string> argv = boxlab;
-  for (const char* a : {"run", "-d", "--init", "--name"}) argv.push_back(a);
-  argv.push_back(g.name);
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  for (const char* a : {opts.image.c_str(), "sh", "-c"}) argv.push_back(a);
-  // The box's own output goes nowhere: only what the checks observe counts.
-  argv.push_back("(" + ex.run + ") </dev/null >/dev/null 2>&1 & exec sleep 100000");
-  Outcome d = run_limited(argv, 60, 64 * 1024);
-  if (d.status != 0 || d.timed_out) {
-    all_checks(r, ex, "error");
-    r.status = "error";
-    r.reason = "the grading container did not start: " + tail(d.output, 2000);
-    return r;
+bool stage(Job& job, const fsys::path& submission, const fsys::path& rootfs) {
+  try {
+    stage_submission(submission, job.sub);
+  } catch (const Error& e) {
+    return job.end("error", e.what());
   }
-  ProbeSetup ps{opts.boxlab_bin, opts.root, g.name, ex.number, ex.targets, ex.limits.output};
-  std::unique_ptr<GradeProbe> probe = make_grade_probe(ps);
-  // Until every target runs, or nothing of the submission does any more.
+  job.r.submission_hash = tree_hash(job.sub);
+  ::chmod(job.scratch.dir.c_str(), 0755);
+  hand_over(job.sub);
+  job.flags = profile_flags(job.ex, job.sub, rootfs);
+  return true;
+}
+
+bool build(Job& job) {
+  const Limits& limits = job.ex.limits;
+  Container c{job.boxlab, "grade-" + job.tag + "-build"};
+  Outcome b = run_limited(job.run_argv({"--rm"}, c.name, job.ex.build), limits.build_seconds,
+                          limits.output);
+  Record& r = job.r;
+  r.build_output = tail(b.output, 8192);
+  if (b.timed_out) {
+    r.build_status = "timeout";
+    r.reason = "the build ran longer than " + std::to_string(int(limits.build_seconds)) + " s";
+  } else if (b.output_exceeded) {
+    r.build_status = "output-limit";
+    r.reason = "the build wrote more than " + std::to_string(limits.output) + " bytes";
+  } else if (b.status != 0) {
+    r.build_status = "build-failed";
+    r.reason = "the build exited with " + std::to_string(b.status);
+  } else {
+    r.build_status = "pass";
+    return true;
+  }
+  return job.end(r.build_status, r.reason);
+}
+
+// Starts the grading container with the exercise's `run` in the background, then waits until
+// every target runs, or nothing of the submission does any more.
+bool start_box(Job& job, const Container& g, GradeProbe& probe) {
+  // The box's own output goes nowhere: only what the checks observe counts.
+  Outcome d = run_limited(
+      job.run_argv({"-d", "--init"}, g.name,
+                   "(" + job.ex.run + ") </dev/null >/dev/null 2>&1 & exec sleep 100000"),
+      60, 64 * 1024);
+  if (d.status != 0 || d.timed_out)
+    return job.end("error", "the grading container did not start: " + tail(d.output, 2000));
+  const auto& targets = job.ex.targets;
   auto start = Clock::now();
-  auto limit = start + std::chrono::milliseconds(long(ex.limits.start_seconds * 1000));
+  auto limit = start + std::chrono::milliseconds(long(job.ex.limits.start_seconds * 1000));
   while (Clock::now() < limit) {
-    bool all = std::all_of(ex.targets.begin(), ex.targets.end(),
-                           [&](const Target& t) { return probe->find_target(t) != 0; });
+    bool all = std::all_of(targets.begin(), targets.end(),
+                           [&](const Target& t) { return probe.find_target(t) != 0; });
     if (all) break;
-    if (Clock::now() - start > std::chrono::milliseconds(300) && !probe->submission_running())
-      break;
+    if (Clock::now() - start > std::chrono::milliseconds(300) && !probe.submission_running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
+  return true;
+}
 
-  std::unique_ptr<lab::Probe> live = lab::make_live_probe({opts.root, opts.boxlab_bin});
+CheckRecord to_record(const Exercise& ex, const lab::CheckResult& res) {
+  CheckRecord cr;
+  cr.id = res.id;
+  cr.title = res.title;
+  cr.kind = res.kind;
+  cr.hidden = res.hidden;
+  cr.status = std::string(lab::status_name(res.status));
+  cr.score = res.points;
+  cr.max_score = res.max_points;
+  cr.expected = plain(ex, res.expected);
+  cr.observed = plain(ex, res.observed);
+  cr.hint = res.hint;
+  cr.seconds = static_cast<double>(res.duration.count()) / 1000.0;
+  return cr;
+}
+
+// Each check on its own, so the output cap, OOM kills and pids-limit hits seen while it ran
+// are its own.
+void run_checks(Job& job, const Container& g, GradeProbe& probe) {
+  std::unique_ptr<lab::Probe> live = lab::make_live_probe({job.opts.root, job.opts.boxlab_bin});
   lab::ContainerInfo gi;
   gi.name = g.name;
   auto stats = [&]() -> std::optional<nlohmann::json> {
@@ -270,40 +304,38 @@ Record grade_one(const Exercise& ex, const fsys::path& submission, const GradeOp
       return std::nullopt;
     }
   };
-  lab::Engine engine(*probe);
-  lab::Workspace ws = lab::Workspace::for_lab(scratch.dir / "ws", ex.checks);
+  lab::Engine engine(probe);
+  lab::Workspace ws = lab::Workspace::for_lab(job.scratch.dir / "ws", job.ex.checks);
   ws.ensure();
-  for (std::size_t i = 0; i < ex.checks.steps.size(); ++i) {
+  for (std::size_t i = 0; i < job.ex.checks.steps.size(); ++i) {
     auto before = stats();
-    probe->take_output_exceeded();
-    lab::StepReport rep = engine.check_step(ex.checks, i, ws);
-    const lab::CheckResult& res = rep.results.front();
+    probe.take_output_exceeded();
+    lab::StepReport rep = engine.check_step(job.ex.checks, i, ws);
     auto after = stats();
-    CheckRecord cr;
-    cr.id = res.id;
-    cr.title = res.title;
-    cr.kind = res.kind;
-    cr.hidden = res.hidden;
-    cr.status = std::string(lab::status_name(res.status));
-    cr.score = res.points;
-    cr.max_score = res.max_points;
-    cr.expected = plain(ex, res.expected);
-    cr.observed = plain(ex, res.observed);
-    cr.hint = res.hint;
-    cr.seconds = static_cast<double>(res.duration.count()) / 1000.0;
-    if (cr.status != "pass") {
-      // Name what happened, when the limits saw it.
-      if (probe->take_output_exceeded())
+    CheckRecord cr = to_record(job.ex, rep.results.front());
+    if (cr.status != "pass") {  // name what happened, when the limits saw it
+      if (probe.take_output_exceeded())
         cr.status = "output-limit";
       else if (counter(after, "memory", "oom_kill") > counter(before, "memory", "oom_kill"))
         cr.status = "oom";
       else if (counter(after, "pids", "max_hits") > counter(before, "pids", "max_hits"))
         cr.status = "pids-exhausted";
     }
-    r.checks.push_back(cr);
+    job.r.checks.push_back(cr);
   }
-  r.status = overall(r);
-  return r;
+  job.r.status = overall(job.r);
+}
+
+Record grade_one(const Exercise& ex, const fsys::path& submission, const GradeOptions& opts,
+                 const fsys::path& rootfs) {
+  Job job(ex, opts, submission);
+  if (!stage(job, submission, rootfs) || !build(job)) return job.r;
+  Container g{job.boxlab, "grade-" + job.tag};
+  ProbeSetup ps{opts.boxlab_bin, opts.root, g.name, ex.number, ex.targets, ex.limits.output};
+  std::unique_ptr<GradeProbe> probe = make_grade_probe(ps);
+  if (!start_box(job, g, *probe)) return job.r;
+  run_checks(job, g, *probe);
+  return job.r;
 }
 
 // The rootfs `mybox` gets at /rootfs: the image's files plus a marker only it has.
