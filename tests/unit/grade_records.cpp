@@ -281,3 +281,22 @@ TEST_CASE("text, JUnit and CSV reports") {
   CHECK(grade::parse_format("gradescope") == grade::Format::gradescope);
   CHECK_THROWS_WITH(grade::parse_format("xml"), Catch::Contains("junit"));
 }
+
+TEST_CASE("boxlab exercise ls and pack --student, through the CLI") {
+  TempDir t;
+  ::setenv("BOXLAB_EXERCISES_DIR", kExercises.c_str(), 1);
+  boxlab::test::Result ls = boxlab::test::run({BOXLAB_BIN, "exercise", "ls"});
+  CHECK(ls.status == 0);
+  CHECK(ls.out.find("02-pid-namespace") != std::string::npos);
+  boxlab::test::Result pack = boxlab::test::run(
+      {BOXLAB_BIN, "exercise", "pack", "3", "--student", (t.path / "out").string()});
+  INFO(pack.err);
+  CHECK(pack.status == 0);
+  CHECK(fs::exists(t.path / "out" / "starter" / "mybox.cpp"));
+  CHECK(!fs::exists(t.path / "out" / "hidden"));
+  CHECK(!fs::exists(t.path / "out" / "solution"));
+  boxlab::test::Result bad =
+      boxlab::test::run({BOXLAB_BIN, "grade", "verify", "/nonexistent.json"});
+  CHECK(bad.status != 0);
+  ::unsetenv("BOXLAB_EXERCISES_DIR");
+}
