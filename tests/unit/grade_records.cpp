@@ -194,7 +194,7 @@ TEST_CASE("submissions: archives with .. or links out are refused, good ones sta
   CHECK(grade::student_name("/x/bob/") == "bob");
 }
 
-TEST_CASE("records sign and verify; any change breaks the signature") {
+TEST_CASE("records sign and verify, and any change breaks the signature") {
   std::string key = "0123456789abcdef-instructor";
   json j = grade::signed_record(sample(), key);
   CHECK(j["signature"]["alg"] == "HMAC-SHA256");
