@@ -118,8 +118,16 @@ class Probe final : public GradeProbe {
   std::vector<lab::ProcessInfo> processes(const lab::ContainerInfo& c) override {
     return live_->processes(c);
   }
+  // mybox's "host" is the grading container: its pid 1 is the container's first process, and
+  // nothing outside the container is shown (a report must not describe the grading machine).
   std::optional<lab::ProcessInfo> host_process(pid_t pid) override {
-    return live_->host_process(pid);
+    pid_t top = grading_pid();
+    if (top == 0) return std::nullopt;
+    if (pid == 1) return live_->host_process(top);
+    auto inside = descendants(all_processes(), top);
+    bool found =
+        std::any_of(inside.begin(), inside.end(), [&](const Proc& p) { return p.pid == pid; });
+    return found ? live_->host_process(pid) : std::nullopt;
   }
   lab::FileInfo file(const lab::ContainerInfo* c, const std::string& path) override {
     if (!c) {  // "the host" of a submission is the grading container
@@ -162,9 +170,9 @@ class Probe final : public GradeProbe {
     pid_t top = grading_pid();
     if (top == 0) return false;
     auto procs = descendants(all_processes(), top);
-    // The container's own main process (init's child, `sleep`) does not count.
+    // The container's first process (`sleep`) is `top` itself; zombies have no command line.
     return std::any_of(procs.begin(), procs.end(),
-                       [&](const Proc& p) { return p.ppid != top && !p.cmdline.empty(); });
+                       [&](const Proc& p) { return !p.cmdline.empty(); });
   }
 
  private:
