@@ -3,6 +3,11 @@
 // behind on the host. The exercise is a copy of 01 with tight limits, so the batch is quick.
 #include <archive.h>
 #include <archive_entry.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -61,6 +66,18 @@ TEST_CASE("hostile submissions are contained, named, and do not change others' g
   boxlab::write_file_atomic(ex_dir / "exercise.json", doc.dump(2));
   grade::Exercise ex = grade::load_exercise(ex_dir);
 
+  // A listener on the host's loopback: a submission must not reach it (no network).
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+
   fs::path subs = root.path() / "subs";
   std::string solution = boxlab::read_file(kExercise / "solution" / "mybox.cpp");
   std::vector<fs::path> batch = {
@@ -90,6 +107,13 @@ TEST_CASE("hostile submissions are contained, named, and do not change others' g
           "#include <csignal>\n#include <unistd.h>\nint main(){ if (fork() == 0) { setsid(); "
           "execl(\"/bin/sleep\", \"/bin/sleep\", \"4242\", nullptr); _exit(1); } "
           "kill(getppid(), SIGKILL); return 0; }\n"),
+      submission(subs, "network",
+                 "#include <arpa/inet.h>\n#include <netinet/in.h>\n#include <sys/socket.h>\n"
+                 "int main(){ int s = socket(AF_INET, SOCK_STREAM, 0); sockaddr_in a{}; "
+                 "a.sin_family = AF_INET; a.sin_port = htons(" +
+                     port +
+                     "); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); return connect(s, "
+                     "reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 7 : 1; }\n"),
   };
   // A link to a host file, and an archive with `..`.
   fs::create_directories(subs / "linker");
@@ -141,6 +165,9 @@ TEST_CASE("hostile submissions are contained, named, and do not change others' g
   CHECK(!fs::exists(ex_dir / "pwned"));
   CHECK(by["daemon"].status == "fail");
   CHECK(!process_running("sleep 4242"));
+  CHECK(by["network"].status == "fail");
+  CHECK(::accept(listener, nullptr, nullptr) < 0);  // nobody connected
+  ::close(listener);
   CHECK(by["linker"].status == "error");
   CHECK(by["linker"].reason.find("/etc/shadow") != std::string::npos);
   CHECK(by["dotdot"].status == "error");
