@@ -135,8 +135,25 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
               << r.score() << "/" << r.max_score() << " (" << r.status << ")\n";
     exit_code = 0;
   });
+  auto bundle_out = std::make_shared<std::string>();
+  auto* bundle = grade->add_subcommand("gradescope-bundle", "Write Gradescope's autograder zip");
+  bundle->add_option("bundle_exercise", a->record, "Exercise (id or directory)")->required();
+  bundle->add_option("out", *bundle_out, "The zip to write")->required();
+  bundle->add_option("--key", a->key, "Signing key file");
+  bundle->callback([a, bundle_out] {
+    fsys::path dir =
+        fsys::is_directory(a->record)
+            ? fsys::path(a->record)
+            : grade::find_exercise_dir(grade::find_exercises_dir(sys::self_exe()), a->record);
+    grade::Exercise ex = grade::load_exercise(dir);
+    std::optional<fsys::path> key_file;
+    if (!a->key.empty()) key_file = a->key;
+    std::string key = grade::load_key(key_file, lab::state_home());
+    auto names = grade::write_gradescope_bundle(ex, sys::self_exe(), key, *bundle_out);
+    std::cout << "wrote " << *bundle_out << " (" << names.size() << " files) for " << ex.id << "\n";
+  });
   grade->callback([grade, &globals, a, &exit_code] {
-    if (!grade->get_subcommands().empty()) return;  // verify ran
+    if (!grade->get_subcommands().empty()) return;  // verify or gradescope-bundle ran
     if (a->exercise.empty()) throw Error(ErrorKind::bad_input, "grade: which exercise?");
     run_grade(globals, *a, exit_code);
   });

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -299,4 +300,36 @@ TEST_CASE("boxlab exercise ls and pack --student, through the CLI") {
       boxlab::test::run({BOXLAB_BIN, "grade", "verify", "/nonexistent.json"});
   CHECK(bad.status != 0);
   ::unsetenv("BOXLAB_EXERCISES_DIR");
+}
+
+TEST_CASE(
+    "the Gradescope bundle: setup.sh, run_autograder, boxlab, the exercise without solution") {
+  TempDir t;
+  boxlab::write_file_atomic(t.path / "fake-boxlab", "#!/bin/sh\n");
+  grade::Exercise ex = grade::load_exercise(kExercises / "01-process-and-chroot");
+  fs::path zip = t.path / "autograder.zip";
+  grade::write_gradescope_bundle(ex, t.path / "fake-boxlab", "k-0123456789abcdef", zip);
+  std::map<std::string, std::pair<int, std::string>> entries;  // name -> mode, content
+  archive* a = archive_read_new();
+  archive_read_support_format_zip(a);
+  REQUIRE(archive_read_open_filename(a, zip.c_str(), 16384) == ARCHIVE_OK);
+  archive_entry* e = nullptr;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string data(static_cast<std::size_t>(archive_entry_size(e)), '\0');
+    archive_read_data(a, data.data(), data.size());
+    entries[archive_entry_pathname(e)] = {archive_entry_perm(e), data};
+  }
+  archive_read_free(a);
+  REQUIRE(entries.count("setup.sh"));
+  REQUIRE(entries.count("run_autograder"));
+  CHECK(entries["setup.sh"].first == 0755);
+  CHECK(entries["run_autograder"].first == 0755);
+  CHECK(entries["run_autograder"].second.find("--format gradescope") != std::string::npos);
+  CHECK(entries["run_autograder"].second.find("/autograder/results/results.json") !=
+        std::string::npos);
+  CHECK(entries["boxlab"].second == "#!/bin/sh\n");
+  CHECK(entries.count("exercise/exercise.json"));
+  CHECK(entries.count("exercise/hidden/checks.json"));
+  CHECK(entries.count("exercise/starter/mybox.cpp"));
+  for (const auto& [name, entry] : entries) CHECK(name.find("solution") == std::string::npos);
 }

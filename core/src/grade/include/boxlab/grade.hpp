@@ -146,6 +146,13 @@ std::string render_junit(const std::vector<Record>& records);
 nlohmann::json render_gradescope(const Record& record);
 std::string render_csv(const std::vector<Record>& records);
 
+// Gradescope's autograder zip at OUT: setup.sh, run_autograder, grade.key, this boxlab binary
+// and exercise/ (everything but solution/). Returns the entry names.
+std::vector<std::string> write_gradescope_bundle(const Exercise& ex,
+                                                 const std::filesystem::path& boxlab_bin,
+                                                 const std::string& key,
+                                                 const std::filesystem::path& out);
+
 // ---------------------------------------------------------------------------------------------
 // Grading
 
