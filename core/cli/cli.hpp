@@ -30,6 +30,8 @@ void add_stats_command(CLI::App& app, const Globals& globals);
 void add_slides_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_doctor_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_system_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_exercise_commands(CLI::App& app, const Globals& globals, int& exit_code);
 
 // Columns padded to the widest cell plus three spaces; the first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);

@@ -91,6 +91,8 @@ int main(int argc, char** argv) {
   boxlab::cli::add_slides_commands(app, globals, exit_code);
   boxlab::cli::add_doctor_commands(app, globals, exit_code);
   boxlab::cli::add_system_commands(app, globals, exit_code);
+  boxlab::cli::add_grade_commands(app, globals, exit_code);
+  boxlab::cli::add_exercise_commands(app, globals, exit_code);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     separate_command(app, args);

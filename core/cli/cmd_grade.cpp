@@ -1,0 +1,162 @@
+// boxlab grade EXERCISE SUBMISSION... | grade verify RECORD
+#include <fstream>
+#include <iostream>
+
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/grade.hpp"
+#include "boxlab/sys/process.hpp"
+#include "cli.hpp"
+
+namespace boxlab::cli {
+
+namespace {
+
+namespace fsys = std::filesystem;
+
+struct GradeArgs {
+  std::string exercise;
+  std::vector<std::string> submissions;
+  int jobs = 1;
+  std::string format = "text";
+  std::string out;
+  std::string records;
+  std::string key;
+  std::string record;  // verify
+};
+
+void write_out(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::cout << text;
+    return;
+  }
+  write_file_atomic(path, text);
+}
+
+void run_grade(const Globals& globals, GradeArgs& a, int& exit_code) {
+  if (a.submissions.empty()) throw Error(ErrorKind::bad_input, "grade: no submission given");
+  grade::Format format = grade::parse_format(a.format);
+  if (format == grade::Format::gradescope && a.submissions.size() != 1)
+    throw Error(ErrorKind::bad_input, "--format gradescope takes one submission (results.json)");
+  fsys::path dir =
+      fsys::is_directory(a.exercise)
+          ? fsys::path(a.exercise)
+          : grade::find_exercise_dir(grade::find_exercises_dir(sys::self_exe()), a.exercise);
+  grade::Exercise ex = grade::load_exercise(dir);
+  std::optional<fsys::path> key_file;
+  if (!a.key.empty()) key_file = a.key;
+  std::string key = grade::load_key(key_file, lab::state_home());
+
+  grade::GradeOptions opts;
+  opts.boxlab_bin = sys::self_exe();
+  opts.root = globals.root;
+  opts.jobs = a.jobs;
+  opts.work_dir = globals.paths().state / ("grade-" + sys::random_hex(4));
+  std::vector<fsys::path> subs(a.submissions.begin(), a.submissions.end());
+  std::vector<grade::Record> records;
+  try {
+    records = grade::grade(ex, subs, opts);
+  } catch (...) {
+    std::error_code ec;
+    fsys::remove_all(opts.work_dir, ec);
+    throw;
+  }
+  std::error_code ec;
+  fsys::remove_all(opts.work_dir, ec);
+
+  if (!a.records.empty()) {
+    fsys::create_directories(a.records);
+    for (const auto& r : records)
+      write_file_atomic(fsys::path(a.records) / (r.student + "." + r.exercise + ".json"),
+                        grade::signed_record(r, key).dump(2) + "\n");
+  }
+  switch (format) {
+    case grade::Format::text:
+      write_out(a.out, grade::render_text(records));
+      break;
+    case grade::Format::json: {
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& r : records) all.push_back(grade::signed_record(r, key));
+      write_out(a.out, (records.size() == 1 ? all[0] : all).dump(2) + "\n");
+      break;
+    }
+    case grade::Format::junit:
+      write_out(a.out, grade::render_junit(records));
+      break;
+    case grade::Format::gradescope:
+      write_out(a.out, grade::render_gradescope(records.front()).dump(2) + "\n");
+      break;
+    case grade::Format::csv:
+      write_out(a.out, grade::render_csv(records));
+      break;
+  }
+  // Like a test runner: 0 when every submission passed, 1 otherwise.
+  bool all_pass = std::all_of(records.begin(), records.end(),
+                              [](const grade::Record& r) { return r.status == "pass"; });
+  exit_code = all_pass ? 0 : 1;
+}
+
+}  // namespace
+
+void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
+  auto a = std::make_shared<GradeArgs>();
+  auto* grade = app.add_subcommand("grade", "Grade submissions of an exercise");
+  grade->add_option("exercise", a->exercise, "Exercise (01, slug, NN-slug or a directory)");
+  grade->add_option("submissions", a->submissions, "Directories or archives (tar, zip, ...)");
+  grade->add_option("-j,--jobs", a->jobs, "Submissions graded at once (default 1)");
+  grade->add_option("--format", a->format, "text, json, junit, gradescope or csv");
+  grade->add_option("-o,--out", a->out, "Write the report to PATH (default: stdout)");
+  grade->add_option("--records", a->records, "Also write each signed JSON record into DIR");
+  grade->add_option("--key", a->key,
+                    "Signing key file (default BOXLAB_GRADE_KEY_FILE, else made in the state "
+                    "folder on first use)");
+  grade->require_subcommand(0, 1);
+  auto* verify = grade->add_subcommand("verify", "Check a record's signature");
+  verify->add_option("record", a->record, "Signed JSON record")->required();
+  verify->add_option("--key", a->key, "Signing key file");
+  verify->callback([a, &exit_code] {
+    exit_code = 1;
+    std::string text = read_file(a->record);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorKind::bad_input, a->record + ": " + e.what());
+    }
+    std::optional<fsys::path> key_file;
+    if (!a->key.empty()) key_file = a->key;
+    std::string key = grade::load_key(key_file, lab::state_home());
+    if (!grade::verify(j, key)) {
+      std::cout << a->record << ": signature does NOT match (changed, or another key)\n";
+      return;
+    }
+    grade::Record r = grade::record_from_json(j);
+    std::cout << a->record << ": signature ok: " << r.student << " " << r.exercise << " "
+              << r.score() << "/" << r.max_score() << " (" << r.status << ")\n";
+    exit_code = 0;
+  });
+  auto bundle_out = std::make_shared<std::string>();
+  auto* bundle = grade->add_subcommand("gradescope-bundle", "Write Gradescope's autograder zip");
+  bundle->add_option("bundle_exercise", a->record, "Exercise (id or directory)")->required();
+  bundle->add_option("out", *bundle_out, "The zip to write")->required();
+  bundle->add_option("--key", a->key, "Signing key file");
+  bundle->callback([a, bundle_out] {
+    fsys::path dir =
+        fsys::is_directory(a->record)
+            ? fsys::path(a->record)
+            : grade::find_exercise_dir(grade::find_exercises_dir(sys::self_exe()), a->record);
+    grade::Exercise ex = grade::load_exercise(dir);
+    std::optional<fsys::path> key_file;
+    if (!a->key.empty()) key_file = a->key;
+    std::string key = grade::load_key(key_file, lab::state_home());
+    auto names = grade::write_gradescope_bundle(ex, sys::self_exe(), key, *bundle_out);
+    std::cout << "wrote " << *bundle_out << " (" << names.size() << " files) for " << ex.id << "\n";
+  });
+  grade->callback([grade, &globals, a, &exit_code] {
+    if (!grade->get_subcommands().empty()) return;  // verify or gradescope-bundle ran
+    if (a->exercise.empty()) throw Error(ErrorKind::bad_input, "grade: which exercise?");
+    run_grade(globals, *a, exit_code);
+  });
+}
+
+}  // namespace boxlab::cli

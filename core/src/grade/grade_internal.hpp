@@ -1,0 +1,58 @@
+// Private to src/grade: the pieces grader.cpp puts together.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "boxlab/grade.hpp"
+#include "boxlab/lab.hpp"
+
+namespace boxlab::grade {
+
+// "256M", "1k", "1048576" -> bytes; `where` names the field in errors.
+std::uint64_t parse_size(const std::string& text, const std::string& where);
+// The container name a check's "process": TARGET becomes (the grading probe's key).
+std::string target_container(const std::string& number, const std::string& target);
+
+// A command run with a wall-clock limit and a cap on its output (stdout and stderr together).
+struct Outcome {
+  int status = -1;     // exit code, 128+signal
+  std::string output;  // the first `cap` bytes
+  bool timed_out = false;
+  bool output_exceeded = false;
+};
+// Runs argv in a process group of its own, stdin /dev/null; on timeout or too much output the
+// whole group is killed. `env` is added to ours.
+Outcome run_limited(const std::vector<std::string>& argv, double timeout, std::uint64_t cap,
+                    const std::vector<std::string>& env = {});
+
+// The grading probe: checks' containers are the exercise's targets (processes in the grading
+// container), every command runs inside the grading container, in /sub.
+struct ProbeSetup {
+  std::filesystem::path boxlab_bin;
+  std::optional<std::filesystem::path> root;
+  std::string container;  // the grading container
+  std::string number;     // the exercise's number (target_container)
+  std::vector<Target> targets;
+  std::uint64_t output_cap = 1 << 20;
+};
+class GradeProbe : public lab::Probe {
+ public:
+  virtual bool take_output_exceeded() = 0;  // whether a command since the last call overflowed
+  // pid of the target's process now, 0 when there is none.
+  virtual pid_t find_target(const Target& t) = 0;
+  // Whether something other than the grading container's own main process still runs there.
+  virtual bool submission_running() = 0;
+};
+std::unique_ptr<GradeProbe> make_grade_probe(const ProbeSetup& setup);
+
+// `boxlab [--root R]` as argv.
+std::vector<std::string> boxlab_argv(const std::filesystem::path& bin,
+                                     const std::optional<std::filesystem::path>& root);
+
+}  // namespace boxlab::grade

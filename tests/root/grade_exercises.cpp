@@ -1,0 +1,95 @@
+// Every exercise: solution/ earns full marks and starter/ fails this stage's checks, graded the
+// way an instructor does (the solution and the starter in one batch, two at a time), each
+// compiled once. Exercise 01 goes through the CLI: CSV, signed records, `grade verify`,
+// Gradescope's results.json.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "boxlab/file.hpp"
+#include "boxlab/grade.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+namespace grade = boxlab::grade;
+using boxlab::test::Result;
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+const fs::path kExercises = fs::path(BOXLAB_SOURCE_DIR) / "exercises";
+
+void check_pair(const grade::Exercise& ex, const grade::Record& solution,
+                const grade::Record& starter) {
+  INFO(grade::render_text({solution, starter}));
+  CHECK(solution.status == "pass");
+  CHECK(solution.build_status == "pass");
+  CHECK(solution.score() == solution.max_score());
+  CHECK(solution.max_score() > 0);
+  CHECK(solution.checks.size() == ex.checks.steps.size());
+  CHECK(starter.build_status == "pass");  // a starter compiles
+  CHECK(starter.status == "fail");
+  CHECK(starter.score() < starter.max_score());
+  // This stage's main check (the first visible one) fails for the starter.
+  REQUIRE(!starter.checks.empty());
+  CHECK(!starter.checks.front().hidden);
+  CHECK(starter.checks.front().status == "fail");
+  CHECK(!starter.checks.front().hint.empty());
+  CHECK(solution.submission_hash != starter.submission_hash);
+  CHECK(solution.exercise_hash == ex.manifest_hash);
+}
+
+}  // namespace
+
+TEST_CASE("exercise 01 through the CLI: CSV, signed records, verify, Gradescope") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path ex = kExercises / "01-process-and-chroot";
+  fs::path key = root.path() / "key", records = root.path() / "records";
+  boxlab::write_file_atomic(key, "a-test-key-of-enough-bytes\n");
+  Result r = root.boxlab({"grade", ex.string(), (ex / "solution").string(),
+                          (ex / "starter").string(), "--jobs", "2", "--format", "csv", "--records",
+                          records.string(), "--key", key.string()});
+  INFO(r.out << r.err);
+  CHECK(r.status == 1);  // not every submission passed
+  CHECK(r.out.find("\"solution\",\"01-process-and-chroot\",\"pass\"") != std::string::npos);
+  CHECK(r.out.find("\"starter\",\"01-process-and-chroot\",\"fail\"") != std::string::npos);
+  fs::path rec = records / "solution.01-process-and-chroot.json";
+  REQUIRE(fs::exists(rec));
+  Result v = root.boxlab({"grade", "verify", rec.string(), "--key", key.string()});
+  CHECK(v.status == 0);
+  CHECK(v.out.find("signature ok") != std::string::npos);
+  // A raised score is caught.
+  json j = json::parse(boxlab::read_file(rec));
+  j["checks"][0]["score"] = 99;
+  boxlab::write_file_atomic(root.path() / "forged.json", j.dump());
+  Result f = root.boxlab(
+      {"grade", "verify", (root.path() / "forged.json").string(), "--key", key.string()});
+  CHECK(f.status == 1);
+  CHECK(f.out.find("does NOT match") != std::string::npos);
+
+  // The learner's view and Gradescope's, from the signed record.
+  grade::Record starter = grade::record_from_json(
+      json::parse(boxlab::read_file(records / "starter.01-process-and-chroot.json")));
+  json gs = grade::render_gradescope(starter);
+  CHECK(gs["score"] == starter.score());
+  CHECK(gs["tests"].size() == starter.checks.size());
+  std::string text = grade::render_text({starter});
+  CHECK(text.find("next: ") != std::string::npos);
+}
+
+TEST_CASE("exercises 02 to 04: the solution earns full marks, the starter fails") {
+  TempRoot root;
+  root.ensure_base_image();
+  for (const char* id : {"02-pid-namespace", "03-mount-namespace", "04-uts-ipc"}) {
+    grade::Exercise ex = grade::load_exercise(kExercises / id);
+    grade::GradeOptions opts;
+    opts.boxlab_bin = BOXLAB_BIN;
+    opts.root = root.path();
+    opts.work_dir = root.path() / "grade-work";
+    opts.jobs = 2;
+    auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, opts);
+    REQUIRE(records.size() == 2);
+    check_pair(ex, records[0], records[1]);
+  }
+}
