@@ -61,6 +61,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   layout->addWidget(banner_);
   auto* messageRow = new QHBoxLayout;
   messageBar_ = new QLabel(central);
+  messageBar_->setObjectName(QStringLiteral("messageBar"));
   messageBar_->setWordWrap(true);
   messageBar_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   messageClose_ = new QToolButton(central);
