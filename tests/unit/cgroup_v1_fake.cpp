@@ -187,7 +187,7 @@ TEST_CASE("v1: create writes each limit into its hierarchy") {
   c.remove();                                          // idempotent
 }
 
-TEST_CASE("v1: unlimited values, and no cpuset directory without a cpuset limit") {
+TEST_CASE("v1: unlimited values, and a cpuset with the parent's cpus and mems without a limit") {
   V1Tree t;
   boxlab::spec::Resources r;
   r.memory_limit = 64 << 20;
@@ -198,7 +198,9 @@ TEST_CASE("v1: unlimited values, and no cpuset directory without a cpuset limit"
   CHECK(t.get(t.cg / "memory/session/x/box2/memory.memsw.limit_in_bytes") == "-1");
   CHECK(t.get(t.cg / "cpu,cpuacct/box2/cpu.cfs_quota_us") == "-1");
   CHECK(t.get(t.cg / "pids/box2/pids.max") == "max");
-  CHECK_FALSE(fs::exists(t.cg / "cpuset/box2"));
+  // Every hierarchy is joined (as runc and crun do): a new cpuset takes its parent's.
+  CHECK(t.get(t.cg / "cpuset/box2/cpuset.cpus") == "0-1");
+  CHECK(t.get(t.cg / "cpuset/box2/cpuset.mems") == "0");
   c.remove();
   CHECK(t.nothing_left("box2"));
 }
