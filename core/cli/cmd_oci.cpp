@@ -49,6 +49,11 @@ struct Terminal {
       throw Error(f.bundle +
                   "/config.json: /process/terminal: true needs --console-socket for a container "
                   "boxlab does not wait for (as runc does)");
+    // runc and crun refuse too: the pty would have no terminal of ours to relay to.
+    if (f.console_socket.empty() && !::isatty(STDIN_FILENO))
+      throw Error(f.bundle +
+                  "/config.json: /process/terminal: true needs --console-socket, or a terminal "
+                  "on stdin to relay");
     pty = Pty::open();
     o.console_fd = pty->terminal.get();
   }

@@ -430,7 +430,7 @@ TEST_CASE("process.terminal with --console-socket sends the pty master, as runc 
     };
     ok(with({"create", "--console-socket", sock.string(), "--bundle", bundle.string(), id}));
     CHECK(receiver.master() >= 0);
-    CHECK(receiver.name().rfind("/dev/pts/", 0) == 0);
+    CHECK_FALSE(receiver.name().empty());  // boxlab: the terminal's path; runc: /dev/ptmx
     ok(with({"start", id}));
     std::string out = receiver.read_all();
     with({"delete", "--force", id});
