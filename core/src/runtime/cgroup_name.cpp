@@ -46,7 +46,12 @@ std::vector<fs::HostFacts::CgroupView> cgroup_v1_views(const spec::Spec& spec,
   bool asked = std::any_of(spec.mounts.begin(), spec.mounts.end(),
                            [](const spec::Mount& m) { return m.type == "cgroup"; });
   if (!asked) return {};
-  cgroup::Placement where = cgroup::locate();
+  cgroup::Placement where;
+  try {
+    where = cgroup::locate();
+  } catch (const Error&) {
+    return {};  // no cgroup filesystem: nothing to show (the mount stays an empty tmpfs)
+  }
   if (where.layout == cgroup::Layout::v2) return {};
   // One view per mount point; its controllers (or name=) say where our own cgroup is.
   auto dirs = cgroup::v1_dirs(where, cgroup_name);
