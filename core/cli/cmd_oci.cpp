@@ -1,7 +1,9 @@
 // boxlab oci create|start|state|kill|delete|run|list: runc's verbs on runtime-spec bundles.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "boxlab/console.hpp"
 #include "boxlab/container.hpp"
@@ -16,6 +18,7 @@ struct OciFlags {
   std::string bundle = ".";
   std::string id;
   std::string pid_file;
+  std::string console_socket;
   std::string signal = "TERM";
   bool force = false;
   bool detach = false;
@@ -25,12 +28,54 @@ struct OciFlags {
 
 spec::Spec load_bundle(const std::string& bundle) {
   auto spec = spec::parse_file(std::filesystem::path(bundle) / "config.json");
-  if (spec.process.terminal)
-    throw Error(bundle +
-                "/config.json: /process/terminal: true needs --console-socket, which boxlab does "
-                "not support yet (run `runc spec --rootless` or set terminal to false)");
+  for (const auto& w : spec.warnings) std::cerr << "boxlab: warning: " << w << "\n";
+  spec.warnings.clear();
   return spec;
 }
+
+// process.terminal: a pty whose terminal side is the command's stdio and /dev/console. With
+// --console-socket its master goes to whoever listens there (as runc sends it); a foreground
+// `run` without one relays it itself. A detached container needs the socket, as with runc.
+struct Terminal {
+  std::optional<Pty> pty;
+  void open_for(const spec::Spec& spec, const OciFlags& f, bool foreground, CreateOptions& o) {
+    if (!spec.process.terminal) {
+      if (!f.console_socket.empty())
+        throw Error("--console-socket given, but /process/terminal is false in " + f.bundle +
+                    "/config.json");
+      return;
+    }
+    if (f.console_socket.empty() && !foreground)
+      throw Error(f.bundle +
+                  "/config.json: /process/terminal: true needs --console-socket for a container "
+                  "boxlab does not wait for (as runc does)");
+    // runc and crun refuse too: the pty would have no terminal of ours to relay to.
+    if (f.console_socket.empty() && !::isatty(STDIN_FILENO))
+      throw Error(f.bundle +
+                  "/config.json: /process/terminal: true needs --console-socket, or a terminal "
+                  "on stdin to relay");
+    pty = Pty::open();
+    o.console_fd = pty->terminal.get();
+  }
+  // Once the container exists: the master to the socket, and our copies closed.
+  void hand_over(const OciFlags& f) {
+    if (!pty) return;
+    std::string name = terminal_name();
+    pty->terminal.reset();  // the container holds it now; the master sees hang-up when it ends
+    if (f.console_socket.empty()) return;
+    send_console(f.console_socket, pty->master.get(), name);
+    pty.reset();
+  }
+  int relay_fd() const { return pty ? pty->master.get() : -1; }
+
+ private:
+  std::string terminal_name() const {
+    std::error_code ec;
+    auto path =
+        std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(pty->terminal.get()), ec);
+    return ec ? std::string() : path.string();
+  }
+};
 
 CreateOptions options_for(const OciFlags& f) {
   CreateOptions o;
@@ -70,12 +115,18 @@ void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       oci->add_subcommand("create", "Create a container from a bundle; it waits for start");
   create->add_option("-b,--bundle", f->bundle, "Bundle directory (default .)");
   create->add_option("--pid-file", f->pid_file, "Write the container's pid here");
+  create->add_option("--console-socket", f->console_socket,
+                     "Unix socket that receives the pty master (process.terminal true)");
   create->add_option("id", f->id)->required();
   create->callback([&globals, f] {
     Runtime runtime(globals.paths());
     CreateOptions o = options_for(*f);
     o.wait_for_start = true;
-    Container c = runtime.create(load_bundle(f->bundle), o);
+    spec::Spec spec = load_bundle(f->bundle);
+    Terminal terminal;
+    terminal.open_for(spec, *f, false, o);
+    Container c = runtime.create(std::move(spec), o);
+    terminal.hand_over(*f);
     write_pid_file(f->pid_file, c.state().pid);
   });
 
@@ -107,19 +158,29 @@ void add_oci_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   run->add_option("-b,--bundle", f->bundle, "Bundle directory (default .)");
   run->add_option("--pid-file", f->pid_file, "Write the container's pid here");
   run->add_flag("-d,--detach", f->detach, "Do not wait for the container");
+  run->add_option("--console-socket", f->console_socket,
+                  "Unix socket that receives the pty master (process.terminal true)");
   run->add_option("id", f->id)->required();
   run->callback([&globals, &exit_code, f] {
     Runtime runtime(globals.paths());
     CreateOptions o = options_for(*f);
+    spec::Spec spec = load_bundle(f->bundle);
     if (f->detach) {
-      runtime.run_detached(load_bundle(f->bundle), o, false);
+      if (spec.process.terminal)
+        throw Error(f->bundle +
+                    "/config.json: /process/terminal: true with run -d is not supported (use "
+                    "create --console-socket, then start)");
+      runtime.run_detached(std::move(spec), o, false);
       write_pid_file(f->pid_file, runtime.open(f->id).state().pid);
       return;
     }
+    Terminal terminal;
+    terminal.open_for(spec, *f, true, o);
     ForwardedSignals signals;
-    Container c = runtime.create(load_bundle(f->bundle), o);
+    Container c = runtime.create(std::move(spec), o);
+    terminal.hand_over(*f);
     write_pid_file(f->pid_file, c.state().pid);
-    supervise(c.pidfd(), signals);
+    supervise(c.pidfd(), signals, terminal.relay_fd());
     exit_code = c.wait(false);
     c.remove(true);
   });

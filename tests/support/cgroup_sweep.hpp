@@ -30,11 +30,13 @@
 namespace boxlab::test {
 
 // Our own cgroup directories, where boxlab puts containers' cgroups: one per v1 hierarchy we
-// are in and the unified one (its parent when boxlab moved us to P/boxlab-engine on v2).
+// are in (named ones like name=systemd too: containers join them) and the unified one (its
+// parent when boxlab moved us to P/boxlab-engine on v2).
 inline std::vector<std::filesystem::path> own_cgroup_dirs() {
   auto placement = cgroup::locate();
   std::set<std::filesystem::path> out;
   for (const auto& [controller, dir] : placement.v1) out.insert(dir);
+  for (const auto& [named, dir] : placement.named) out.insert(dir);
   if (!placement.unified.empty())
     out.insert(placement.unified.filename() == "boxlab-engine" ? placement.unified.parent_path()
                                                                : placement.unified);

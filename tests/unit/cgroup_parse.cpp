@@ -145,6 +145,9 @@ TEST_CASE("locate finds our own cgroup per controller") {
     CHECK(p.v1.at("pids") == f.root / "sys/fs/cgroup/pids");
     CHECK(p.v1.at("cpuacct") == f.root / "sys/fs/cgroup/cpuacct");
     CHECK(p.v1.count("name=systemd") == 0);
+    CHECK(p.named.at("name=systemd") == f.root / "sys/fs/cgroup/systemd");
+    CHECK(p.v1_mounts.at("name=systemd") == f.root / "sys/fs/cgroup/systemd");
+    CHECK(p.v1_mounts.at("memory") == f.root / "sys/fs/cgroup/memory");
     CHECK(p.unified == f.root / "sys/fs/cgroup/unified");
     CHECK(p.unified_mount == p.unified);
   }

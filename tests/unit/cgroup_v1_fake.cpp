@@ -187,7 +187,7 @@ TEST_CASE("v1: create writes each limit into its hierarchy") {
   c.remove();                                          // idempotent
 }
 
-TEST_CASE("v1: unlimited values, and no cpuset directory without a cpuset limit") {
+TEST_CASE("v1: unlimited values, and a cpuset with the parent's cpus and mems without a limit") {
   V1Tree t;
   boxlab::spec::Resources r;
   r.memory_limit = 64 << 20;
@@ -198,7 +198,9 @@ TEST_CASE("v1: unlimited values, and no cpuset directory without a cpuset limit"
   CHECK(t.get(t.cg / "memory/session/x/box2/memory.memsw.limit_in_bytes") == "-1");
   CHECK(t.get(t.cg / "cpu,cpuacct/box2/cpu.cfs_quota_us") == "-1");
   CHECK(t.get(t.cg / "pids/box2/pids.max") == "max");
-  CHECK_FALSE(fs::exists(t.cg / "cpuset/box2"));
+  // Every hierarchy is joined (as runc and crun do): a new cpuset takes its parent's.
+  CHECK(t.get(t.cg / "cpuset/box2/cpuset.cpus") == "0-1");
+  CHECK(t.get(t.cg / "cpuset/box2/cpuset.mems") == "0");
   c.remove();
   CHECK(t.nothing_left("box2"));
 }
@@ -407,14 +409,38 @@ TEST_CASE("v1: the event fd registers memory.oom_control with cgroup.event_contr
   c.remove();
 }
 
-TEST_CASE("cgroup names are one plain path component") {
+TEST_CASE("cgroup names are plain path components, and paths stay below our own cgroup") {
   V1Tree t;
-  for (std::string bad : {"", ".", "..", "../up", "a/b", ".hidden", "new\nline", "boxlab-engine"}) {
+  for (std::string bad : {"", ".", "..", "../up", "a//b", "a/../b", "a/", "/", ".hidden",
+                          "new\nline", "boxlab-engine", "pod/boxlab-engine",
+                          // absolute: from the hierarchy's root, so beside our memory cgroup
+                          "/session/y", "/session/x"}) {
     INFO(bad);
     CHECK_THROWS(cg::Cgroup::create(bad, {}, t.options()));
   }
   // Only our own cgroup.procs is there: no directory was made.
   CHECK(std::distance(fs::directory_iterator(t.cg / "pids"), fs::directory_iterator()) == 1);
+  CHECK(std::distance(fs::directory_iterator(t.cg / "memory/session/x"),
+                      fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("nested and absolute cgroup paths: parents made (a cpuset's filled), left on remove") {
+  V1Tree t;
+  auto c = cg::Cgroup::create("pod/web", {}, t.options());
+  CHECK(fs::is_directory(t.cg / "memory/session/x/pod/web"));
+  CHECK(fs::is_directory(t.cg / "pids/pod/web"));
+  CHECK(t.get(t.cg / "cpuset/pod/cpuset.cpus") == "0-1");
+  CHECK(t.get(t.cg / "cpuset/pod/web/cpuset.mems") == "0");
+  CHECK(cg::Cgroup::open(c.to_json(), t.options()).dirs() == c.dirs());
+  c.remove();
+  CHECK_FALSE(fs::exists(t.cg / "pids/pod/web"));
+  CHECK(fs::is_directory(t.cg / "pids/pod"));  // as runc leaves it
+  // Absolute: from each hierarchy's root; below our own everywhere (memory's is /session/x).
+  auto a = cg::Cgroup::create("/session/x/abs", {}, t.options());
+  CHECK(a.to_json()["dirs"]["memory"] == (t.cg / "memory/session/x/abs").string());
+  CHECK(a.to_json()["dirs"]["pids"] == (t.cg / "pids/session/x/abs").string());
+  a.remove();
+  CHECK_FALSE(fs::exists(t.cg / "memory/session/x/abs"));
 }
 
 // The fields only bundles set (issue 15), on a fake v1 tree.

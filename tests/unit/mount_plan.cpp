@@ -126,7 +126,32 @@ TEST_CASE("mount plan: cgroup mounts follow the host's cgroup mode") {
     CHECK(ops[0].fstype == "cgroup2");
     CHECK(ops[0].source == "cgroup2");
   }
-  SECTION("v1 or hybrid: an empty read-only tmpfs") {
+  SECTION("v1 or hybrid with the container's hierarchies: each bound below a tmpfs, as runc") {
+    HostFacts h = facts_for(s, false);
+    h.cgroup_v1 = {{"cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/box", {"cpu", "cpuacct"}},
+                   {"memory", "/sys/fs/cgroup/memory/own/box", {}}};
+    auto ops = plan(s, with_cgroupns, h);
+    REQUIRE(ops.size() == 5);
+    CHECK(ops[0].fstype == "tmpfs");
+    CHECK(ops[0].data == "mode=755");
+    CHECK((ops[0].flags & MS_RDONLY) == 0);  // runc's and crun's tmpfs stays writable
+    CHECK((ops[0].flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)) ==
+          (MS_NOSUID | MS_NODEV | MS_NOEXEC));
+    CHECK_FALSE(ops[0].needs_cgroup);
+    CHECK(ops[1].kind == MountOp::Kind::bind);
+    CHECK(ops[1].source == "/sys/fs/cgroup/cpu,cpuacct/box");
+    CHECK(ops[1].target == "/sys/fs/cgroup/cpu,cpuacct");
+    CHECK((ops[1].flags & MS_RDONLY) != 0);
+    CHECK(ops[1].needs_cgroup);
+    CHECK(ops[1].skip_missing_source);
+    CHECK(ops[2].kind == MountOp::Kind::symlink);
+    CHECK(ops[2].target == "/sys/fs/cgroup/cpu");
+    CHECK(ops[2].source == "cpu,cpuacct");
+    CHECK(ops[3].target == "/sys/fs/cgroup/cpuacct");
+    CHECK(ops[4].target == "/sys/fs/cgroup/memory");
+    CHECK(ops[4].source == "/sys/fs/cgroup/memory/own/box");
+  }
+  SECTION("v1 or hybrid without them: an empty read-only tmpfs") {
     auto ops = plan(s, with_cgroupns, facts_for(s, false));
     REQUIRE(ops.size() == 1);
     CHECK(ops[0].fstype == "tmpfs");

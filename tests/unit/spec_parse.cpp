@@ -228,8 +228,10 @@ TEST_CASE("bad input names the JSON pointer") {
     {"/linux/maskedPaths/0", "proc/kcore", "/linux/maskedPaths/0: must be an absolute path..."},
     {"/linux/readonlyPaths", "/proc/sys",
      "/linux/readonlyPaths: must be an array of absolute paths"},
-    {"/linux/resources/memory/limit", 0, "/linux/resources/memory/limit: must be positive"},
-    {"/linux/resources/memory/limit", -1, "/linux/resources/memory/limit: must be positive"},
+    {"/linux/resources/memory/limit", 0,
+     "/linux/resources/memory/limit: must be positive, or -1 for unlimited"},
+    {"/linux/resources/memory/limit", -2,
+     "/linux/resources/memory/limit: must be positive, or -1 for unlimited"},
     {"/linux/resources/memory/limit", "64m", "/linux/resources/memory/limit: must be an integer"},
     {"/linux/resources/memory/limit", 18446744073709551615u,
      "/linux/resources/memory/limit: must be an integer from -9223372036854775808 to "
@@ -520,6 +522,10 @@ TEST_CASE("every linux.resources field parses and round-trips") {
   CHECK(r.net_priorities == std::vector<spec::NetPriority>{{"lo", 5}});
   CHECK(r.rdma.at("mlx5_1") == spec::RdmaLimit{3, 10000});
   CHECK(r.unified == std::map<std::string, std::string>{{"memory.high", "50000000"}});
+  // kernel and kernelTCP: one warning naming them, as runc warns; the warning is not kept.
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(s.warnings[0].find("/linux/resources/memory: kernel memory") == 0);
+  s.warnings.clear();
 
   json back = spec::to_json(s);
   json expected = config["linux"]["resources"];
@@ -528,6 +534,15 @@ TEST_CASE("every linux.resources field parses and round-trips") {
   CHECK(back["linux"]["resources"] == expected);
   CHECK(spec::parse(back) == s);
   CHECK(spec::parse(json::parse(back.dump())) == s);
+}
+
+TEST_CASE("memory limit -1 is unlimited, as runc and crun read it") {
+  json config = base_config();
+  config["linux"]["resources"] = {{"memory", {{"limit", -1}, {"swap", -1}}}};
+  spec::Spec s = spec::parse(config);
+  CHECK_FALSE(s.resources.memory_limit);
+  CHECK(s.resources.memory_swap == -1);
+  CHECK(s.warnings.empty());
 }
 
 TEST_CASE("real configs round-trip through to_json") {

@@ -267,4 +267,43 @@ void check_name(const std::string& name) {
     throw Error("invalid cgroup name '" + name + "' (one path component, not starting with '.')");
 }
 
+void check_path(const std::string& path) {
+  if (path.empty() || path == "/" || path.back() == '/')
+    throw Error("invalid cgroup path '" + path + "' (names separated by '/', none empty)");
+  std::string_view rest(path);
+  if (rest.front() == '/') rest.remove_prefix(1);
+  for (;;) {
+    auto slash = rest.find('/');
+    std::string part(rest.substr(0, slash));
+    if (part.empty() || part == "." || part == "..")
+      throw Error("invalid cgroup path '" + path + "' (names separated by '/', none empty)");
+    check_name(part);
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+}
+
+fs::path place(const fs::path& own, const fs::path& mount, const std::string& path) {
+  if (path.front() != '/') return own / path;
+  fs::path dir = mount / fs::path(path).relative_path();
+  auto rel = dir.lexically_relative(own);
+  if (rel.empty() || rel == "." || *rel.begin() == "..")
+    throw Error("cgroup path '" + path + "' is not below our own cgroup " + own.string() +
+                " (boxlab makes cgroups only below its own)");
+  return dir;
+}
+
+void make_cgroup_path(const fs::path& own, const fs::path& dir, const Options& options,
+                      const std::function<void(const fs::path&)>& prepare) {
+  std::vector<fs::path> missing;
+  for (fs::path p = dir.parent_path(); p != own && p.has_relative_path() && !file_exists(p);
+       p = p.parent_path())
+    missing.push_back(p);
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    make_cgroup_dir(*it, options);
+    if (prepare) prepare(*it);
+  }
+  make_cgroup_dir(dir, options);
+}
+
 }  // namespace boxlab::cgroup

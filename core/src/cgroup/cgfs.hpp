@@ -101,5 +101,18 @@ std::string limit_text(const std::string& what, std::int64_t value);
 
 // Checks a cgroup name: one path component, not hidden, no control characters.
 void check_name(const std::string& name);
+// Checks a container's cgroup path: one name, a relative path of names ("pod/web") or an
+// absolute one ("/a/b", from the hierarchy's root); each component as check_name says.
+void check_path(const std::string& path);
+
+// The directory of cgroup PATH in one hierarchy: relative paths below OWN (our own cgroup
+// there), absolute ones below MOUNT (the hierarchy's mount point), which must still be strictly
+// below OWN: never our own cgroup, never beside it, never at a hierarchy root.
+fs::path place(const fs::path& own, const fs::path& mount, const std::string& path);
+
+// mkdir -p of DIR's missing parents strictly below OWN (each through make_cgroup_dir, then
+// PREPARE(it), e.g. a v1 cpuset's cpus and mems), then mkdir DIR.
+void make_cgroup_path(const fs::path& own, const fs::path& dir, const Options& options,
+                      const std::function<void(const fs::path&)>& prepare = {});
 
 }  // namespace boxlab::cgroup

@@ -37,7 +37,9 @@ Layout layout_from(const std::string& text) {
 // and on a cgroup filesystem when it exists (so remove() can never rmdir anything else).
 fs::path checked_dir(const std::string& text, const std::string& name, const Options& options) {
   fs::path dir(text);
-  if (!dir.is_absolute() || dir.lexically_normal() != dir || dir.filename() != name)
+  // NAME may be a path ("pod/web", "/a/b"): the directory ends with its last component.
+  if (!dir.is_absolute() || dir.lexically_normal() != dir ||
+      dir.filename() != fs::path(name).filename())
     throw Error("bad cgroup directory '" + text + "' for '" + name + "'");
   auto rel = dir.lexically_relative(options.root);
   if (rel.empty() || *rel.begin() == "..")
@@ -51,6 +53,17 @@ fs::path checked_dir(const std::string& text, const std::string& name, const Opt
 }
 
 }  // namespace
+
+void check_placement(const Placement& where, const std::string& path) {
+  check_path(path);
+  if (where.layout != Layout::v2) {
+    v1_dirs(where, path);
+    return;
+  }
+  fs::path own = where.unified;  // as create_v2 sees it: beside its boxlab-engine leaf
+  if (own.filename() == "boxlab-engine" && own != where.unified_mount) own = own.parent_path();
+  place(own, where.unified_mount, path);
+}
 
 void kill_each(const std::vector<pid_t>& pids, const std::function<std::vector<pid_t>()>& members) {
   // A pid read from cgroup.procs may be gone and reused by a process elsewhere before the
@@ -122,8 +135,9 @@ Cgroup::~Cgroup() = default;
 Cgroup Cgroup::create(const std::string& name, const spec::Resources& limits,
                       const Options& options) {
   return with_context("create cgroup " + name, [&] {
-    check_name(name);
-    if (name == "boxlab-engine") throw Error("the cgroup name 'boxlab-engine' is reserved");
+    check_path(name);
+    if (fs::path(name).filename() == "boxlab-engine")
+      throw Error("the cgroup name 'boxlab-engine' is reserved");
     Placement where = locate(options.root);
     if (where.layout == Layout::v2) return Cgroup(create_v2(where, name, limits, options));
     return Cgroup(create_v1(where, name, limits, options));
@@ -141,7 +155,7 @@ Cgroup Cgroup::open(const nlohmann::json& saved, const Options& options) {
       throw Error("expected {\"layout\": .., \"name\": .., \"dirs\": {..}}");
     Layout layout = layout_from(text(saved["layout"], "layout"));
     std::string name = text(saved["name"], "name");
-    check_name(name);
+    check_path(name);
     bool fake = options.root != "/";
     const auto& dirs = saved["dirs"];
     if (layout == Layout::v2) {
@@ -152,8 +166,9 @@ Cgroup Cgroup::open(const nlohmann::json& saved, const Options& options) {
     }
     std::map<std::string, fs::path> v1;
     for (const auto& [controller, dir] : dirs.items()) {
+      // One controller, or one named hierarchy (name=systemd).
       if (v1_controllers(controller) != std::vector<std::string>{controller} ||
-          controller.starts_with("name="))
+          controller == "name=")
         throw Error("unknown v1 controller '" + controller + "'");
       v1[controller] = checked_dir(text(dir, "dirs." + controller), name, options);
     }

@@ -85,11 +85,15 @@ Placement locate(const fs::path& root) {
   for (const auto& m : mounts) {
     if (m.fstype == "cgroup") {
       auto controllers = sorted(v1_controllers(m.super_options));
-      if (!has_real_controller(controllers)) continue;
+      bool named_only = !has_real_controller(controllers);
+      if (named_only && controllers.size() != 1) continue;
       for (const auto& line : lines) {
         if (line.controllers.empty() || sorted(line.controllers) != controllers) continue;
         auto dir = through(m, line.path, root);
         if (!dir) continue;
+        if (named_only && !p.named.count(controllers[0])) p.named[controllers[0]] = *dir;
+        for (const auto& c : controllers)
+          if (!p.v1_mounts.count(c)) p.v1_mounts[c] = under(root, m.mount_point);
         for (const auto& c : controllers)
           if (!c.starts_with("name=") && !p.v1.count(c)) p.v1[c] = *dir;
       }

@@ -16,11 +16,11 @@ void remove_pending(const std::filesystem::path& file) {
   if (!file_exists(file)) return;
   std::string name = read_trimmed(file);
   with_context("remove the half-made cgroup " + name, [&] {
-    check_name(name);
+    check_path(name);
     Placement where = locate();
     std::set<fs::path> dirs;
-    for (const auto& [controller, dir] : where.v1) dirs.insert(dir / name);
-    if (!where.unified.empty()) dirs.insert(where.unified / name);
+    for (const auto& [hierarchy, dir] : v1_dirs(where, name)) dirs.insert(dir);
+    if (!where.unified.empty()) dirs.insert(place(where.unified, where.unified_mount, name));
     for (const auto& dir : dirs)
       if (file_exists(dir)) kill_each(read_procs(dir, true), [&] { return read_procs(dir, true); });
     auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;

@@ -1,6 +1,7 @@
 // The cgroup v1 driver (also used on hybrid hosts): one directory per controller hierarchy, all
 // named NAME, each below our own cgroup in that hierarchy.
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "boxlab/error.hpp"
@@ -11,10 +12,6 @@
 namespace boxlab::cgroup {
 
 namespace {
-
-// Created whenever mounted: stats (memory, pids, cpu, cpuacct), events and freeze (freezer).
-// cpuset only for a cpuset limit (a new v1 cpuset needs setting up before it takes processes).
-const std::vector<std::string> kAlways = {"memory", "pids", "cpu", "cpuacct", "freezer"};
 
 class V1Driver final : public Driver {
  public:
@@ -173,37 +170,48 @@ class V1Driver final : public Driver {
 
 }  // namespace
 
+std::map<std::string, fs::path> v1_dirs(const Placement& where, const std::string& path) {
+  std::map<std::string, fs::path> dirs;
+  auto add = [&](const std::string& hierarchy, const fs::path& own) {
+    auto mount = where.v1_mounts.find(hierarchy);
+    dirs[hierarchy] = place(own, mount == where.v1_mounts.end() ? own : mount->second, path);
+  };
+  for (const auto& [controller, own] : where.v1) add(controller, own);
+  for (const auto& [named, own] : where.named) add(named, own);
+  return dirs;
+}
+
 std::unique_ptr<Driver> create_v1(const Placement& where, const std::string& name,
                                   const spec::Resources& limits, const Options& options) {
   refuse_unsupported(limits, false);
-  std::map<std::string, fs::path> dirs;
   for (const auto& need : needed_controllers(limits, false)) {
-    auto own = where.v1.find(need.controller);
-    if (own == where.v1.end())
+    if (!where.v1.count(need.controller))
       throw unavailable(
           need.what, need.controller,
           "cgroup v1: no hierarchy with it is mounted where our own cgroup is visible");
-    dirs[need.controller] = own->second / name;
   }
-  if (!limits.devices.empty()) {
-    auto own = where.v1.find("devices");
-    if (own == where.v1.end())
-      throw unavailable(
-          "device rules", "devices",
-          "cgroup v1: no devices hierarchy is mounted where our own cgroup is visible");
-    dirs["devices"] = own->second / name;
-  }
-  for (const auto& controller : kAlways) {
-    auto own = where.v1.find(controller);
-    if (own != where.v1.end()) dirs[controller] = own->second / name;
-  }
+  if (!limits.devices.empty() && !where.v1.count("devices"))
+    throw unavailable("device rules", "devices",
+                      "cgroup v1: no devices hierarchy is mounted where our own cgroup is visible");
+  // Every mounted hierarchy, named ones (name=systemd) too, as runc and crun join them all: a
+  // tool that looks for the container in any hierarchy finds it where it was put. A new cpuset
+  // gets its parent's cpus and mems (apply_cpuset) before it can take the process.
+  std::map<std::string, fs::path> dirs = v1_dirs(where, name);
+  std::map<fs::path, fs::path> own_of;  // each directory's own cgroup (NAME may be a path)
+  for (const auto& [hierarchy, dir] : dirs)
+    own_of[dir] = where.v1.count(hierarchy) ? where.v1.at(hierarchy) : where.named.at(hierarchy);
   if (dirs.empty()) throw Error("no cgroup v1 controller is mounted");
   bool fake = options.root != "/";
+  fs::path cpuset = dirs.count("cpuset") ? dirs.at("cpuset") : fs::path();
   auto driver = std::make_unique<V1Driver>(where.layout, name, std::move(dirs), fake);
   std::vector<fs::path> made;
   try {
     for (const auto& d : driver->dirs()) {
-      make_cgroup_dir(d, options);
+      // A nested path's missing parents are made too (and left, as runc leaves them); a new
+      // cpuset parent needs cpus and mems before the one below can have any.
+      std::function<void(const fs::path&)> prepare;
+      if (d == cpuset) prepare = [](const fs::path& p) { v1::apply_cpuset(p, {}); };
+      make_cgroup_path(own_of.at(d), d, options, prepare);
       made.push_back(d);
     }
     driver->apply(limits);

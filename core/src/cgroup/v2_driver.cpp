@@ -257,12 +257,14 @@ std::unique_ptr<Driver> create_v2(const Placement& where, const std::string& nam
   fs::path parent = where.unified;
   if (parent.filename() == kEngineLeaf && parent != where.unified_mount)
     parent = parent.parent_path();
-  enable_controllers(parent, parent == where.unified_mount, needed_controllers(limits, true),
-                     options);
+  auto needs = needed_controllers(limits, true);
+  enable_controllers(parent, parent == where.unified_mount, needs, options);
 
-  fs::path dir = parent / name;
+  fs::path dir = place(parent, where.unified_mount, name);
   bool fake = options.root != "/";
-  make_cgroup_dir(dir, options);
+  // A nested path's missing parents pass the controllers down (new, so they hold no process).
+  make_cgroup_path(parent, dir, options,
+                   [&](const fs::path& p) { enable_controllers(p, false, needs, options); });
   auto driver = std::make_unique<V2Driver>(name, dir, fake);
   try {
     driver->apply(limits);

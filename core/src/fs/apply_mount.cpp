@@ -159,6 +159,7 @@ int mount_on(int rootfd, const MountOp& op, int fd, const char* target) {
     case K::bind:
     case K::device:
       rc = bind_source(rootfd, op.source.c_str(), op, op.flags, fd, target);
+      if (rc != 0 && errno == ENOENT && op.skip_missing_source) rc = 0;
       break;
     case K::mask_file:
       rc = ::mount("/dev/null", target, nullptr, MS_BIND, nullptr);

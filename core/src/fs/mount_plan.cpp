@@ -100,18 +100,39 @@ void plan_bind(const MountPlanInput& in, size_t i, bool recursive, MountOp& op) 
   op.description = "bind " + op.source + " on " + m.destination;
 }
 
-// A fresh cgroup2 view needs a cgroup namespace on a pure v2 host; the v1 layout comes with
-// the cgroups work. Until then the directory holds an empty read-only tmpfs.
-void plan_cgroup(const MountPlanInput& in, MountOp& op) {
+// A fresh cgroup2 view needs a cgroup namespace on a pure v2 host. On v1 (and hybrid) the
+// directory is a tmpfs with each hierarchy of the container's cgroup bound below it, read-only
+// when the spec says so, as runc and crun lay it out (the tmpfs itself stays writable, as theirs
+// does); the binds wait for the child to be in its cgroup. Otherwise an empty read-only tmpfs.
+void plan_cgroup(const MountPlanInput& in, MountOp& op, std::vector<MountOp>& below) {
   op.kind = MountOp::Kind::fs;
   if (in.host.cgroup2 && in.new_namespaces.has(NsKind::cgroup)) {
+    op.needs_cgroup = true;
     op.source = "cgroup2";
     op.fstype = "cgroup2";
-  } else {
-    op.source = "tmpfs";
-    op.fstype = "tmpfs";
+    return;
+  }
+  op.source = "tmpfs";
+  op.fstype = "tmpfs";
+  if (in.host.cgroup_v1.empty()) {
     op.data = "size=0,mode=755";
     op.flags |= MS_RDONLY;
+    return;
+  }
+  unsigned long bind_flags = op.flags;
+  op.data = "mode=755";
+  op.flags = (op.flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  for (const auto& view : in.host.cgroup_v1) {
+    MountOp bind;
+    bind.kind = MountOp::Kind::bind;
+    bind.source = view.dir.string();
+    bind.target = op.target + "/" + view.name;
+    bind.flags = bind_flags;
+    bind.needs_cgroup = true;
+    bind.skip_missing_source = true;
+    bind.description = "bind the container's cgroup " + bind.source + " on " + bind.target;
+    below.push_back(std::move(bind));
+    for (const auto& link : view.links) below.push_back(symlink(view.name, op.target + "/" + link));
   }
 }
 
@@ -233,14 +254,16 @@ std::vector<MountOp> plan_mounts(const MountPlanInput& in) {
     op.description =
         "mount " + (m.type.empty() ? std::string("bind") : m.type) + " on " + m.destination;
     if (m.destination == "/dev") has_dev = true;
+    std::vector<MountOp> below;  // made on top of this one
     if (opts.bind || m.type == "bind") {
       plan_bind(in, i, opts.recursive, op);
     } else if (m.type == "cgroup" || m.type == "cgroup2") {
-      plan_cgroup(in, op);
+      plan_cgroup(in, op, below);
     } else if (!plan_fs(in, m, std::move(opts.data), op)) {
       continue;
     }
     out.push_back(std::move(op));
+    for (auto& b : below) out.push_back(std::move(b));
   }
   if (has_dev) plan_devices(in, out);
   plan_device_nodes(in, out);

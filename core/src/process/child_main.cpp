@@ -170,7 +170,7 @@ int prepare_rootfs(const ChildPlan& p, Release& release) {
   bool sysctls_written = false;
   for (size_t i = 0; i < p.mounts.size(); ++i) {
     const MountOp& op = p.mounts[i];
-    if (op.fstype == "cgroup2" || op.fstype == "cgroup") release.wait();
+    if (op.needs_cgroup) release.wait();
     bool confining = op.kind == MountOp::Kind::readonly || op.kind == MountOp::Kind::mask_dir ||
                      op.kind == MountOp::Kind::mask_file;
     if (confining && !sysctls_written) {

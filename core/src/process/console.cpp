@@ -5,13 +5,16 @@
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "boxlab/error.hpp"
 #include "boxlab/sys/openat2.hpp"
@@ -35,6 +38,32 @@ Pty Pty::open() {
   ::fcntl(master, F_SETFD, FD_CLOEXEC);
   ::fcntl(terminal, F_SETFD, FD_CLOEXEC);
   return Pty{Fd(master), Fd(terminal)};
+}
+
+void send_console(const std::string& socket_path, int master, const std::string& name) {
+  with_context("console socket " + socket_path, [&] {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof addr.sun_path) throw Error("path too long");
+    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw Error::system("socket");
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw Error::system("connect");
+    iovec iov{const_cast<char*>(name.data()), name.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
+    if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) throw Error::system("send the pty master");
+  });
 }
 
 namespace {

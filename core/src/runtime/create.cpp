@@ -392,7 +392,10 @@ void Creation::set_home(const std::vector<fsys::path>& stack) {
 
 void Creation::plan_child() {
   fs::HostFacts host;
-  if (ns_.has(NsKind::mount)) host = fs::gather_host_facts(spec_, ns_, o_.bundle);
+  if (ns_.has(NsKind::mount)) {
+    host = fs::gather_host_facts(spec_, ns_, o_.bundle);
+    if (!host.cgroup2) host.cgroup_v1 = runtime::cgroup_v1_views(spec_, cgroup_name_);
+  }
   plan_ = runtime::plan_child({spec_, ns_, st_.rootfs.string(), overlay_data_, o_.bundle,
                                console_path(o_.console_fd), o_.console_fd, o_.init, host,
                                runtime::seccomp_cache_dir(paths_)});

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "boxlab/fs/host_facts.hpp"
 #include "boxlab/paths.hpp"
@@ -43,10 +44,16 @@ inline std::filesystem::path seccomp_cache_dir(const Paths& paths) {
   return paths.state / "cache" / "seccomp";
 }
 
-// The container's cgroup, below boxlab's own: linux.cgroupsPath when it is one relative name
-// (runc reads a relative path below its own cgroup too), else boxlab-NAME-XXXXXX. Throws Error
-// naming /linux/cgroupsPath for a nested or absolute path (not supported yet).
+// The container's cgroup, below boxlab's own: linux.cgroupsPath (a name or a relative path below
+// boxlab's own cgroup, or an absolute path from each hierarchy's root, as runc reads them, which
+// must still be below boxlab's own), else boxlab-NAME-XXXXXX. Throws Error naming
+// /linux/cgroupsPath for a malformed path or one outside boxlab's cgroup.
 std::string container_cgroup_name(const std::string& cgroups_path, const std::string& name);
+
+// A spec with a cgroup mount on a v1 or hybrid host: each v1 hierarchy as the container sees it
+// below that mount (its cgroup CGROUP_NAME in it). Empty without a cgroup mount or on pure v2.
+std::vector<fs::HostFacts::CgroupView> cgroup_v1_views(const spec::Spec& spec,
+                                                       const std::string& cgroup_name);
 
 // linux.sysctl into plan.sysctls (paths under the rootfs's proc/sys): only keys of a namespace
 // the container has of its own, and only with a mount namespace (the child writes them through

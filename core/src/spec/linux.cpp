@@ -91,8 +91,10 @@ std::int64_t bytes_or_unlimited(const Node& node) {
 void parse_memory(const Node& node, Resources& r) {
   node.expect_object();
   if (auto limit = node.get("limit")) {
-    r.memory_limit = limit->i64();
-    if (*r.memory_limit <= 0) limit->fail("must be positive");
+    // -1 is "unlimited" to runc and crun: what a new cgroup has, so nothing is set.
+    std::int64_t v = limit->i64();
+    if (v == 0 || v < -1) limit->fail("must be positive, or -1 for unlimited");
+    if (v > 0) r.memory_limit = v;
   }
   if (auto reservation = node.get("reservation")) {
     r.memory_reservation = bytes_or_unlimited(*reservation);
@@ -110,8 +112,8 @@ void parse_memory(const Node& node, Resources& r) {
     if (*r.memory_swappiness > 100) swappiness->fail("must be from 0 to 100");
   }
   if (auto oom = node.get("disableOOMKiller")) r.memory_disable_oom_killer = oom->boolean();
-  // kernel and kernelTCP: deprecated kernel memory limits. runc 1.1 ignores both ("Kernel memory
-  // settings are ignored"), so they are only checked for type here and not kept.
+  // kernel and kernelTCP: deprecated kernel memory limits. runc 1.1 ignores both with a warning
+  // ("Kernel memory settings are ignored"): checked for type here, warned about in parse_linux.
   if (auto kernel = node.get("kernel")) kernel->i64();
   if (auto tcp = node.get("kernelTCP")) tcp->i64();
 }
@@ -237,7 +239,15 @@ void parse_linux(const Node& section, Spec& out) {
   if (auto devices = section.get("devices")) {
     for (const Node& d : devices->items()) out.devices.push_back(parse_device(d));
   }
-  if (auto resources = section.get("resources")) out.resources = parse_resources(*resources);
+  if (auto resources = section.get("resources")) {
+    out.resources = parse_resources(*resources);
+    // runc 1.1 says so too, and goes on: the kernel dropped kernel memory accounting (5.16).
+    auto memory = resources->get("memory");
+    if (memory && (memory->get("kernel") || memory->get("kernelTCP")))
+      out.warnings.push_back(
+          "/linux/resources/memory: kernel memory settings (kernel, kernelTCP) are ignored "
+          "(deprecated; runc and crun ignore them too)");
+  }
   if (auto path = section.get("cgroupsPath")) out.cgroups_path = path->string();
   if (auto sysctl = section.get("sysctl")) {
     for (const auto& [key, value] : sysctl->members()) out.sysctl[key] = value.string();

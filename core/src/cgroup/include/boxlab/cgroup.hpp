@@ -81,11 +81,24 @@ Layout detect(const std::filesystem::path& root = "/");
 struct Placement {
   Layout layout = Layout::v2;
   std::map<std::string, std::filesystem::path> v1;  // "memory" -> /sys/fs/cgroup/memory/a/b
+  // v1 hierarchies without a controller: "name=systemd" -> /sys/fs/cgroup/systemd/a/b. A
+  // container joins them too (as runc and crun do), though nothing is set there.
+  std::map<std::string, std::filesystem::path> named;
+  // Each v1 hierarchy's mount point, by controller or name: "memory" -> /sys/fs/cgroup/memory.
+  std::map<std::string, std::filesystem::path> v1_mounts;
   std::filesystem::path unified;        // our dir in the cgroup2 tree; empty when none is mounted
   std::filesystem::path unified_mount;  // that tree's mount point
 };
 // From ROOT/proc/self/mountinfo and ROOT/proc/self/cgroup; paths are prefixed with ROOT.
 Placement locate(const std::filesystem::path& root = "/");
+
+// Where Cgroup::create puts cgroup PATH in each v1 hierarchy (by controller or name=): a name
+// or relative path ("pod/web") below our own cgroup there; an absolute path ("/a/b") from the
+// hierarchy's root, as runc reads it, and refused (Error) unless strictly below our own.
+std::map<std::string, std::filesystem::path> v1_dirs(const Placement& where,
+                                                     const std::string& path);
+// Checks PATH as create() would place it (v1 hierarchies, or the v2 tree); throws Error.
+void check_placement(const Placement& where, const std::string& path);
 
 struct Options {
   // "/" for the real system. Anything else is a fake cgroupfs tree for tests: ROOT/proc/self/
@@ -150,9 +163,10 @@ class Watch;
 // (save to_json() in the container state, open() it again, remove() on delete).
 class Cgroup {
  public:
-  // Creates NAME below the caller's cgroup(s) and applies the limits. On any error nothing is
-  // left behind; the Error says which limit failed and why ("create cgroup web: memory limit:
-  // the memory controller is not available in this cgroup (cgroup v2: ...)").
+  // Creates NAME below the caller's cgroup(s) and applies the limits. NAME may be a path (see
+  // v1_dirs); a nested path's missing parents are made and left, as runc leaves them. On any error
+  // nothing is left behind; the Error says which limit failed and why ("create cgroup web: memory
+  // limit: the memory controller is not available in this cgroup (cgroup v2: ...)").
   static Cgroup create(const std::string& name, const spec::Resources& limits,
                        const Options& options = {});
   // Reattaches to what to_json() saved. Paths must be absolute and below options.root (and on

@@ -21,6 +21,11 @@ struct Pty {
   static Pty open_in_root(int pid);
 };
 
+// runc's --console-socket: connects to the unix socket at SOCKET_PATH and sends MASTER over it
+// (SCM_RIGHTS) with NAME (the terminal's path) as the message, as runc sends the pty master to
+// a container manager. Throws Error naming the socket.
+void send_console(const std::string& socket_path, int master, const std::string& name);
+
 // Blocks the signals a foreground `run`/`exec` forwards (INT, TERM, HUP, QUIT, USR1, USR2,
 // WINCH) for its lifetime, so none is lost between clone and supervise(). The child unblocks.
 class ForwardedSignals {

@@ -146,7 +146,7 @@ struct RdmaLimit {
 // when this host cannot enforce them. memory.kernel and memory.kernelTCP are accepted and not
 // kept (deprecated; runc 1.1 ignores them too).
 struct Resources {
-  std::optional<std::int64_t> memory_limit;        // bytes, > 0
+  std::optional<std::int64_t> memory_limit;        // bytes, > 0 (-1 in a spec: none)
   std::optional<std::int64_t> memory_reservation;  // bytes
   std::optional<std::int64_t> memory_swap;         // bytes of memory+swap, -1 unlimited
   std::optional<std::uint64_t> cpu_shares;
@@ -200,6 +200,9 @@ struct Spec {
   std::optional<unsigned long> personality;  // linux.personality: PER_LINUX or PER_LINUX32
   std::map<std::string, std::string> annotations;
   Hooks hooks;
+  // What parse accepted but does not apply, for the caller to print (not saved): runc's
+  // "Kernel memory settings are ignored" and the like, each naming its JSON pointer.
+  std::vector<std::string> warnings;
 
   bool has_namespace(NsKind kind) const;
   NsSet namespace_set() const;  // kinds with an empty path (new namespaces)

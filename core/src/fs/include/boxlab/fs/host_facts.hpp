@@ -22,6 +22,16 @@ struct HostFacts {
     bool directory = false;
   };
   std::vector<Source> bind_sources;
+  // cgroup v1 (and hybrid) with a cgroup mount in the spec: each hierarchy as the container
+  // sees it under that mount, as runc and crun show it: /sys/fs/cgroup/NAME is the container's
+  // own cgroup directory DIR in that hierarchy (bound read-only), and comounted controllers get
+  // symlinks (cpu -> cpu,cpuacct). Filled by the runtime, which knows the container's cgroup.
+  struct CgroupView {
+    std::string name;                // the hierarchy's mount point name: "memory", "systemd"
+    std::filesystem::path dir;       // the container's cgroup in it, on the host
+    std::vector<std::string> links;  // controllers whose name differs from NAME
+  };
+  std::vector<CgroupView> cgroup_v1;
 };
 
 // A bind mount's host source: relative paths resolve against the bundle.

@@ -30,7 +30,11 @@ struct MountOp {
   unsigned mode = 0;       // node: S_IF* type | permission bits
   unsigned long rdev = 0;  // node: makedev(major, minor)
   unsigned uid = 0, gid = 0;
-  std::string description;  // "mount proc on /proc", used in errors
+  // Made once the child is in its cgroup (the parent's go): a cgroup mount, or a bind of the
+  // container's cgroup directory, which may not exist before.
+  bool needs_cgroup = false;
+  bool skip_missing_source = false;  // bind: nothing when the source is gone (no cgroup made)
+  std::string description;           // "mount proc on /proc", used in errors
 };
 
 }  // namespace boxlab::fs
