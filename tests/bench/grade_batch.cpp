@@ -8,12 +8,15 @@
 // Runs as root:  bench_grade_batch [--exercise 04-uts-ipc] [--count 30] [--jobs 2]
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
 #include "test_support.hpp"
