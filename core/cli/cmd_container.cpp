@@ -110,7 +110,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_flag("--privileged", run_flags->security.privileged,
                 "Every capability, no seccomp filter, every device (the unconfined picture)");
   run->add_option("--security-opt", *security_opts,
-                  "seccomp=unconfined, seccomp=FILE (Docker or OCI JSON), no-new-privileges")
+                  "seccomp=unconfined, seccomp=FILE (Docker or OCI JSON), no-new-privileges, "
+                  "systempaths=unconfined")
       ->allow_extra_args(false);
   run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();
   // Everything after the image is the command, options included (`run base sh -c ...`).
@@ -125,9 +126,12 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
         run_flags->security.no_new_privileges = true;
       else if (opt.rfind("seccomp=", 0) == 0 || opt.rfind("seccomp:", 0) == 0)
         run_flags->security.seccomp = opt.substr(8);
+      else if (opt == "systempaths=unconfined")
+        run_flags->security.systempaths_unconfined = true;
       else
         throw Error("--security-opt: '" + opt +
-                    "' is not seccomp=unconfined|FILE or no-new-privileges");
+                    "' is not seccomp=unconfined|FILE, no-new-privileges or "
+                    "systempaths=unconfined");
     }
     Runtime runtime(globals.paths());
     if (run_flags->detach) {

@@ -1,4 +1,5 @@
-// boxlab grade EXERCISE SUBMISSION... | grade verify RECORD
+// boxlab grade EXERCISE SUBMISSION... [--emit k8s-jobs DIR] | grade verify RECORD
+//   | grade labs EXPORTS... [--format csv] | grade gradescope-bundle EXERCISE OUT.zip
 #include <fstream>
 #include <iostream>
 
@@ -22,7 +23,9 @@ struct GradeArgs {
   std::string out;
   std::string records;
   std::string key;
-  std::string record;  // verify
+  std::string record;             // verify
+  std::vector<std::string> emit;  // k8s-jobs DIR
+  grade::K8sOptions k8s;
 };
 
 void write_out(const std::string& path, const std::string& text) {
@@ -43,6 +46,15 @@ void run_grade(const Globals& globals, GradeArgs& a, int& exit_code) {
           ? fsys::path(a.exercise)
           : grade::find_exercise_dir(grade::find_exercises_dir(sys::self_exe()), a.exercise);
   grade::Exercise ex = grade::load_exercise(dir);
+  if (!a.emit.empty()) {  // write the Jobs; the cluster grades
+    if (a.emit.size() != 2 || a.emit[0] != "k8s-jobs")
+      throw Error(ErrorKind::bad_input, "--emit takes k8s-jobs DIR");
+    std::vector<fsys::path> subs(a.submissions.begin(), a.submissions.end());
+    auto files = grade::write_k8s_jobs(ex, subs, a.k8s, a.emit[1]);
+    std::cout << "wrote " << files.size() << " Job manifests (batch/v1) to " << a.emit[1] << "\n";
+    exit_code = 0;
+    return;
+  }
   std::optional<fsys::path> key_file;
   if (!a.key.empty()) key_file = a.key;
   std::string key = grade::load_key(key_file, lab::state_home());
@@ -110,6 +122,15 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   grade->add_option("--key", a->key,
                     "Signing key file (default BOXLAB_GRADE_KEY_FILE, else made in the state "
                     "folder on first use)");
+  grade
+      ->add_option("--emit", a->emit,
+                   "k8s-jobs DIR: write one Kubernetes Job per submission instead of grading")
+      ->expected(2);
+  grade->add_option("--k8s-image", a->k8s.image, "The grading image the Jobs run");
+  grade->add_option("--k8s-namespace", a->k8s.k8s_namespace, "The Jobs' namespace");
+  grade->add_option("--k8s-claim", a->k8s.claim,
+                    "PersistentVolumeClaim holding the submissions (and records/)");
+  grade->add_option("--k8s-key-secret", a->k8s.key_secret, "Secret holding grade.key");
   grade->require_subcommand(0, 1);
   auto* verify = grade->add_subcommand("verify", "Check a record's signature");
   verify->add_option("record", a->record, "Signed JSON record")->required();
@@ -135,6 +156,27 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
               << r.score() << "/" << r.max_score() << " (" << r.status << ")\n";
     exit_code = 0;
   });
+  auto lab_exports = std::make_shared<std::vector<std::string>>();
+  auto* labs = grade->add_subcommand("labs", "The class table of `boxlab lab export` files");
+  labs->add_option("exports", *lab_exports, "Export files, one per learner")->required();
+  labs->add_option("--format", a->format, "csv (the only one yet)");
+  labs->add_option("-o,--out", a->out, "Write the table to PATH (default: stdout)");
+  labs->callback([a, lab_exports] {
+    if (a->format != "text" && a->format != "csv")
+      throw Error(ErrorKind::bad_input, "grade labs: --format csv is the only format");
+    std::vector<nlohmann::json> all;
+    for (const auto& f : *lab_exports) {
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(read_file(f));
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::bad_input, f + ": " + e.what());
+      }
+      grade::check_lab_export(j, f);
+      all.push_back(std::move(j));
+    }
+    write_out(a->out, grade::render_labs_csv(all));
+  });
   auto bundle_out = std::make_shared<std::string>();
   auto* bundle = grade->add_subcommand("gradescope-bundle", "Write Gradescope's autograder zip");
   bundle->add_option("bundle_exercise", a->record, "Exercise (id or directory)")->required();
@@ -153,7 +195,7 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     std::cout << "wrote " << *bundle_out << " (" << names.size() << " files) for " << ex.id << "\n";
   });
   grade->callback([grade, &globals, a, &exit_code] {
-    if (!grade->get_subcommands().empty()) return;  // verify or gradescope-bundle ran
+    if (!grade->get_subcommands().empty()) return;  // verify, labs or gradescope-bundle ran
     if (a->exercise.empty()) throw Error(ErrorKind::bad_input, "grade: which exercise?");
     run_grade(globals, *a, exit_code);
   });

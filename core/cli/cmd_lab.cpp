@@ -1,5 +1,5 @@
 // boxlab lab ls | show ID [--step S] [--challenge] | check ID [--step S|all] [-o ansi|json|junit]
-//            | hint ID STEP | reset ID | solve ID [--step S]
+//            | hint ID STEP | reset ID | solve ID [--step S] | export OUT [--learner NAME]
 #include <unistd.h>
 
 #include <cstdlib>
@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/sys/process.hpp"
 #include "boxlab/sys/requester.hpp"
@@ -272,6 +273,50 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
                           std::cout << "$ " << l.command << "\n" << l.result.out << std::flush;
                         });
     }
+  });
+
+  // export
+  auto* exp = labcmd->add_subcommand(
+      "export", "Write your lab progress for the instructor (checks run again now)");
+  auto exp_out = std::make_shared<std::string>();
+  auto exp_learner = std::make_shared<std::string>();
+  auto exp_all = std::make_shared<bool>(false);
+  exp->add_option("out", *exp_out, "The JSON file to write (- for stdout)")->required();
+  exp->add_option("--learner", *exp_learner, "Your name in the class table (default: login name)");
+  exp->add_flag("--all", *exp_all, "Every lab, also those never started");
+  exp->callback([&globals, exp_out, exp_learner, exp_all] {
+    keep_learner_state(globals);
+    fsys::path labs_dir = lab::find_labs_dir(sys::self_exe());
+    lab::Progress progress = lab::Progress::load(lab::progress_file());
+    std::unique_ptr<lab::Probe> probe = lab::make_live_probe({globals.root, sys::self_exe()});
+    lab::Engine engine(*probe);
+    nlohmann::json labs = nlohmann::json::array();
+    for (const auto& d : lab::lab_dirs(labs_dir)) {
+      lab::Lab l;
+      try {
+        l = lab::load_lab(d);
+      } catch (const Error&) {  // a broken lab folder is not the learner's progress
+        continue;
+      }
+      lab::Workspace ws = lab::Workspace::for_lab(lab::state_home(), l);
+      const lab::LabProgress& mine = progress.lab(l.id);
+      if (mine.steps.empty() && !*exp_all) continue;
+      ws.ensure();
+      labs.push_back(lab::export_lab(engine, l, mine, ws));
+    }
+    std::string learner = exp_learner->empty() ? sys::requester().name : *exp_learner;
+    nlohmann::json out = {{"v", 1},
+                          {"kind", "boxlab-lab-export"},
+                          {"learner", learner},
+                          {"exported_at", sys::now_rfc3339()},
+                          {"boxlab_version", BOXLAB_VERSION},
+                          {"labs", labs}};
+    if (*exp_out == "-") {
+      std::cout << out.dump(2) << "\n";
+      return;
+    }
+    write_file_atomic(*exp_out, out.dump(2) + "\n");
+    std::cout << "wrote " << *exp_out << ": " << labs.size() << " labs of " << learner << "\n";
   });
 }
 

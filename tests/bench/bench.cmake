@@ -27,3 +27,7 @@ boxlab_bench(bench_image_import image_import.cpp)
 #   build/tests/bench_security_seccomp [--runs 50]
 add_executable(bench_security_seccomp ${CMAKE_CURRENT_LIST_DIR}/security_seccomp.cpp)
 target_link_libraries(bench_security_seccomp PRIVATE boxlab-core)
+
+# Grading 30 submissions of one exercise, compile excluded (see the file's header). Run as root:
+#   build/tests/bench_grade_batch [--exercise 04-uts-ipc] [--count 30] [--jobs 2]
+boxlab_bench(bench_grade_batch grade_batch.cpp)

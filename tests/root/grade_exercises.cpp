@@ -78,10 +78,11 @@ TEST_CASE("exercise 01 through the CLI: CSV, signed records, verify, Gradescope"
   CHECK(text.find("next: ") != std::string::npos);
 }
 
-TEST_CASE("exercises 02 to 04: the solution earns full marks, the starter fails") {
+TEST_CASE("exercises 02 to 05: the solution earns full marks, the starter fails") {
   TempRoot root;
   root.ensure_base_image();
-  for (const char* id : {"02-pid-namespace", "03-mount-namespace", "04-uts-ipc"}) {
+  for (const char* id :
+       {"02-pid-namespace", "03-mount-namespace", "04-uts-ipc", "05-user-namespace"}) {
     grade::Exercise ex = grade::load_exercise(kExercises / id);
     grade::GradeOptions opts;
     opts.boxlab_bin = BOXLAB_BIN;
@@ -92,4 +93,29 @@ TEST_CASE("exercises 02 to 04: the solution earns full marks, the starter fails"
     REQUIRE(records.size() == 2);
     check_pair(ex, records[0], records[1]);
   }
+}
+
+TEST_CASE("a host without user namespaces: every record is blocked, never a fail") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "02-pid-namespace");
+  fs::path proc_sys = root.path() / "proc-sys";
+  fs::create_directories(proc_sys / "user");
+  boxlab::write_file_atomic(proc_sys / "user/max_user_namespaces", "0\n");
+  grade::GradeOptions opts;
+  opts.boxlab_bin = BOXLAB_BIN;
+  opts.root = root.path();
+  opts.work_dir = root.path() / "grade-work";
+  opts.proc_sys = proc_sys;
+  auto records = grade::grade(ex, {ex.dir / "solution"}, opts);
+  REQUIRE(records.size() == 1);
+  const grade::Record& r = records[0];
+  INFO(grade::render_text(records));
+  CHECK(r.status == "blocked");
+  CHECK(r.reason.find("does not allow namespaces") != std::string::npos);
+  CHECK(!r.submission_hash.empty());
+  REQUIRE(r.checks.size() == ex.checks.steps.size());
+  for (const auto& c : r.checks) CHECK(c.status == "blocked");
+  CHECK(grade::render_gradescope(r)["output"].get<std::string>().find("blocked") !=
+        std::string::npos);
 }

@@ -110,3 +110,17 @@ TEST_CASE("run --security-opt seccomp=FILE records the file for inspect and the 
   boxlab::apply_run_security(plain, {});
   CHECK(plain.annotations.count("org.boxlab.seccomp.file") == 0);
 }
+
+TEST_CASE("run --security-opt systempaths=unconfined: nothing masked or read-only, rest kept") {
+  auto s = boxlab::spec::default_spec();
+  REQUIRE_FALSE(s.masked_paths.empty());
+  REQUIRE_FALSE(s.readonly_paths.empty());
+  RunSecurity f;
+  f.systempaths_unconfined = true;
+  boxlab::apply_run_security(s, f);
+  CHECK(s.masked_paths.empty());
+  CHECK(s.readonly_paths.empty());
+  // Only the kernel files: capabilities and seccomp stay Docker's.
+  CHECK(caps_of(s).effective == security::kDockerDefaultCaps);
+  CHECK_FALSE(s.seccomp.empty());
+}

@@ -15,6 +15,9 @@
 namespace boxlab::grade {
 
 // "256M", "1k", "1048576" -> bytes; `where` names the field in errors.
+// A CSV cell: quoted, a leading = + - @ defused (report.cpp).
+std::string csv_cell(const std::string& s);
+
 std::uint64_t parse_size(const std::string& text, const std::string& where);
 // The container name a check's "process": TARGET becomes (the grading probe's key).
 std::string target_container(const std::string& number, const std::string& target);

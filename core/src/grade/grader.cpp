@@ -50,34 +50,17 @@ fsys::path write_grader_seccomp(const fsys::path& dir) {
 std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub,
                                        const fsys::path& rootfs) {
   std::vector<std::string> f = {
-      "--net",
-      "none",
-      "--ns",
-      "pid,mount,uts,ipc,net,user",
-      "--cap-add",
-      "SYS_ADMIN",
-      "--security-opt",
-      "no-new-privileges",
-      "--security-opt",
+      "--net", "none", "--ns", "pid,mount,uts,ipc,net,user", "--cap-add", "SYS_ADMIN",
+      "--security-opt", "no-new-privileges", "--security-opt",
       "seccomp=" + (rootfs.parent_path() / "grader-seccomp.json").string(),
-      "--memory",
-      ex.limits.memory,
-      "--pids",
-      std::to_string(ex.limits.pids),
-      "--cpus",
-      std::to_string(ex.limits.cpus),
-      "--hostname",
-      "grader",
-      "-e",
-      "PATH=/usr/local/bin:/usr/bin:/bin",
-      "-e",
-      "HOME=/sub",
-      "-w",
-      "/sub",
-      "-v",
-      sub.string() + ":/sub",
-      "-v",
-      rootfs.string() + ":/rootfs:ro"};
+      // Nothing masked under /proc: a mybox that makes a user namespace of its own may mount a
+      // fresh /proc only where the kernel sees all of the one it inherits. The grading
+      // container's own user namespace keeps the unmasked files harmless (their writes need
+      // the host's root).
+      "--security-opt", "systempaths=unconfined", "--memory", ex.limits.memory, "--pids",
+      std::to_string(ex.limits.pids), "--cpus", std::to_string(ex.limits.cpus), "--hostname",
+      "grader", "-e", "PATH=/usr/local/bin:/usr/bin:/bin", "-e", "HOME=/sub", "-w", "/sub", "-v",
+      sub.string() + ":/sub", "-v", rootfs.string() + ":/rootfs:ro"};
   // The toolchain, read-only; /usr/share (where an installed boxlab keeps its exercises, hidden
   // checks included) stays out.
   for (const char* dir :
@@ -242,6 +225,9 @@ bool build(Job& job) {
   } else if (b.output_exceeded) {
     r.build_status = "output-limit";
     r.reason = "the build wrote more than " + std::to_string(limits.output) + " bytes";
+  } else if (auto why = b.status != 0 ? namespaces_refused(b.output) : std::nullopt) {
+    r.build_status = "blocked";  // the host's fault, not the learner's
+    r.reason = *why;
   } else if (b.status != 0) {
     r.build_status = "build-failed";
     r.reason = "the build exited with " + std::to_string(b.status);
@@ -262,8 +248,10 @@ bool start_box(Job& job, const Container& g, GradeProbe& probe) {
       job.run_argv({"-d"}, g.name,
                    "(" + job.ex.run + ") </dev/null >/dev/null 2>&1 & exec sleep 100000"),
       60, 64 * 1024);
-  if (d.status != 0 || d.timed_out)
+  if (d.status != 0 || d.timed_out) {
+    if (auto why = namespaces_refused(d.output)) return job.end("blocked", *why);
     return job.end("error", "the grading container did not start: " + tail(d.output, 2000));
+  }
   const auto& targets = job.ex.targets;
   auto start = Clock::now();
   auto limit = start + std::chrono::milliseconds(long(job.ex.limits.start_seconds * 1000));
@@ -331,7 +319,12 @@ void run_checks(Job& job, const Container& g, GradeProbe& probe) {
 Record grade_one(const Exercise& ex, const fsys::path& submission, const GradeOptions& opts,
                  const fsys::path& rootfs) {
   Job job(ex, opts, submission);
-  if (!stage(job, submission, rootfs) || !build(job)) return job.r;
+  if (!stage(job, submission, rootfs)) return job.r;
+  if (auto why = host_forbids_namespaces(opts.proc_sys)) {  // no container could start
+    job.end("blocked", *why);
+    return job.r;
+  }
+  if (!build(job)) return job.r;
   Container g{job.boxlab, "grade-" + job.tag};
   ProbeSetup ps{opts.boxlab_bin, opts.root, g.name, ex.number, ex.targets, ex.limits.output};
   std::unique_ptr<GradeProbe> probe = make_grade_probe(ps);

@@ -42,15 +42,6 @@ std::string xml(std::string_view s) {
   return out;
 }
 
-std::string csv_cell(const std::string& s) {
-  // Quoted, and a leading = + - @ defused, so a spreadsheet never runs a student's "formula".
-  std::string v = s;
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 // One line of a submission's text, quoted so it cannot pass for a report line.
 std::string indent(const std::string& text, std::size_t max = 600) {
   std::string t = text.size() > max ? text.substr(0, max) + "..." : text;
@@ -73,6 +64,15 @@ std::string mark(const std::string& status) {
 }
 
 }  // namespace
+
+std::string csv_cell(const std::string& s) {
+  // Quoted, and a leading = + - @ defused, so a spreadsheet never runs a student's "formula".
+  std::string v = s;
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
 
 Format parse_format(std::string_view name) {
   if (name == "text") return Format::text;

@@ -68,6 +68,13 @@ void apply_run_security(spec::Spec& spec, const RunSecurity& flags) {
   if (!flags.privileged && !flags.seccomp.empty() && flags.seccomp != "unconfined")
     spec.annotations["org.boxlab.seccomp.file"] = flags.seccomp;
   if (flags.privileged) unconfine_kernel_files(spec);
+  // Docker's systempaths=unconfined: nothing masked or read-only under /proc and /sys. A
+  // container that mounts a fresh /proc in a user namespace of its own needs it (the kernel
+  // refuses a proc mount while the masks hide parts of the inherited one).
+  if (flags.systempaths_unconfined) {
+    spec.masked_paths.clear();
+    spec.readonly_paths.clear();
+  }
   // Deny all; create appends Docker's allow rules (runtime::container_device_rules).
   spec.resources.devices.clear();
   if (!flags.privileged && ::geteuid() == 0)

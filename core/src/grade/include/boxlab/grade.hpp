@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "boxlab/lab.hpp"
@@ -153,6 +154,36 @@ std::vector<std::string> write_gradescope_bundle(const Exercise& ex,
                                                  const std::string& key,
                                                  const std::filesystem::path& out);
 
+// Labs (labs.cpp): `boxlab lab export` files -> the class table. check_lab_export throws an
+// Error naming WHERE when the JSON is not such a file.
+void check_lab_export(const nlohmann::json& e, const std::string& where);
+// A row per learner, a column per lab step (pass, solve, passed-earlier, fail or empty), then
+// the steps passed (solve excluded), the steps, and how many `lab solve` did.
+std::string render_labs_csv(const std::vector<nlohmann::json>& exports);
+
+// `blocked` (blocked.cpp): why the grading host cannot run the grader's containers, from a
+// failed `boxlab run`'s output, or from the host's sysctls (PROC_SYS is /proc/sys); nullopt
+// when nothing says so.
+std::optional<std::string> namespaces_refused(std::string_view output);
+std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& proc_sys);
+
+// Kubernetes: one batch/v1 Job per submission (k8s.cpp). The Job runs `boxlab grade` in
+// `image` (boxlab at /usr/local/bin, exercises under /opt/boxlab/exercises, the base image
+// built), the submissions on the PersistentVolumeClaim `claim` at /submissions, the key from
+// the Secret `key_secret` at /etc/boxlab/grade.key; records go to /submissions/records.
+struct K8sOptions {
+  std::string image = "boxlab-grader:latest";
+  std::string k8s_namespace = "default";
+  std::string claim = "boxlab-submissions";
+  std::string key_secret = "boxlab-grade-key";
+};
+nlohmann::json k8s_job(const Exercise& ex, const std::filesystem::path& submission,
+                       const K8sOptions& opts);
+// DIR/NAME.json per submission; two submissions that would make one Job name are an error.
+std::vector<std::filesystem::path> write_k8s_jobs(
+    const Exercise& ex, const std::vector<std::filesystem::path>& submissions,
+    const K8sOptions& opts, const std::filesystem::path& dir);
+
 // ---------------------------------------------------------------------------------------------
 // Grading
 
@@ -162,6 +193,7 @@ struct GradeOptions {
   std::filesystem::path work_dir;             // scratch space (removed per submission)
   int jobs = 1;
   std::string image = "base";
+  std::filesystem::path proc_sys = "/proc/sys";  // where the host's namespace sysctls are read
 };
 
 // Grades each submission (in parallel, `jobs` at a time); the records come back in order.

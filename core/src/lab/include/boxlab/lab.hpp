@@ -371,6 +371,10 @@ std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspa
 // that they did. Returns the commands run.
 std::vector<CommandLog> open_step(Engine& engine, const Lab& lab, std::size_t step,
                                   const Workspace& ws, const std::filesystem::path& progress_file);
+// One lab of `boxlab lab export` (export.cpp): each step's progress (passed, when, hints,
+// whether `lab solve` did it) and its checks run again now (passes_at_export, points).
+nlohmann::json export_lab(Engine& engine, const Lab& lab, const LabProgress& progress,
+                          const Workspace& ws);
 // "" when the probe's system meets the lab's requirements, else what is missing.
 std::string unmet_requirements(Probe& probe, const Lab& lab);
 

@@ -11,11 +11,12 @@
 namespace boxlab {
 
 struct RunSecurity {
-  std::vector<std::string> cap_add;   // --cap-add NAME|ALL
-  std::vector<std::string> cap_drop;  // --cap-drop NAME|ALL
-  bool privileged = false;            // --privileged: every capability, no seccomp, all devices
-  std::string seccomp;                // --security-opt seccomp=: "" Docker's, "unconfined", FILE
-  bool no_new_privileges = false;     // --security-opt no-new-privileges
+  std::vector<std::string> cap_add;     // --cap-add NAME|ALL
+  std::vector<std::string> cap_drop;    // --cap-drop NAME|ALL
+  bool privileged = false;              // --privileged: every capability, no seccomp, all devices
+  std::string seccomp;                  // --security-opt seccomp=: "" Docker's, "unconfined", FILE
+  bool no_new_privileges = false;       // --security-opt no-new-privileges
+  bool systempaths_unconfined = false;  // --security-opt systempaths=unconfined: /proc unmasked
 };
 
 struct RunFlags {

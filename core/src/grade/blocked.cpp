@@ -1,0 +1,52 @@
+// `blocked`: where the grading host forbids namespaces (a CI or autograder container without
+// user namespaces, max_user_namespaces at 0), no submission can be graded fairly, and its
+// record says so instead of failing the learner.
+#include <string>
+
+#include "boxlab/file.hpp"
+#include "boxlab/grade.hpp"
+
+namespace boxlab::grade {
+
+namespace {
+
+bool has(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> namespaces_refused(std::string_view output) {
+  // boxlab run's own report when the kernel refuses the grading container's clone3 with a new
+  // user namespace: EPERM (a seccomp filter or a sysctl such as
+  // kernel.unprivileged_userns_clone or user.max_user_namespaces of an outer namespace) or
+  // ENOSPC (max_user_namespaces reached).
+  if (has(output, "clone3 (namespaces:") &&
+      (has(output, "Operation not permitted") || has(output, "No space left on device")))
+    return "the grading host does not allow namespaces (the grading container's clone3 was "
+           "refused)";
+  if (has(output, "user namespace") && has(output, "Operation not permitted") &&
+      has(output, "uid_map"))
+    return "the grading host does not allow namespaces (the user namespace's id map was "
+           "refused)";
+  return std::nullopt;
+}
+
+std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& proc_sys) {
+  std::error_code ec;
+  auto zero = [&](const char* name) {
+    std::filesystem::path p = proc_sys / name;
+    if (!std::filesystem::exists(p, ec)) return false;
+    try {
+      std::string v = read_file(p);
+      return !v.empty() && v[0] == '0';
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  if (zero("user/max_user_namespaces"))
+    return "the grading host does not allow namespaces (user.max_user_namespaces is 0)";
+  return std::nullopt;
+}
+
+}  // namespace boxlab::grade

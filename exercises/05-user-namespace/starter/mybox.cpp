@@ -1,0 +1,130 @@
+// mybox, stage 5 (starter): stages 1 to 4 are done; the child is to run in a user namespace of
+// its own, root (uid 0) inside and uid 1000 of mybox's world outside. See TODO(stage 5).
+//   mybox run [--hostname NAME] ROOTFS COMMAND [ARG...]   (NAME defaults to "mybox")
+// mybox exits with the command's status (128+signal when it was killed), like `boxlab run`.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+[[noreturn]] void fail(const char* step) {
+  std::fprintf(stderr, "mybox: %s: %s\n", step, std::strerror(errno));
+  _exit(127);
+}
+
+// Gives this process its own mount namespace, makes ROOTFS its root and detaches the old root.
+void enter_root(const char* rootfs) {
+  // A copy of the mount table that only this process (and its children) use.
+  if (unshare(CLONE_NEWNS) != 0) fail("unshare(CLONE_NEWNS)");
+  // Nothing we mount from here on propagates back to the parent's namespace.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("make / private");
+  // pivot_root wants the new root to be a mount point: bind it onto itself.
+  if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("bind the rootfs");
+  if (chdir(rootfs) != 0) fail("chdir to the rootfs");
+  // /proc before the pivot (runc's order too): in a user namespace the kernel allows a new proc
+  // mount only while a proc of the parent's is visible, and the pivot takes the old one away.
+  if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    fail("mount /proc");
+  // pivot_root(".", "."): the old root ends up stacked under the new one, at "/"; detaching
+  // it leaves only the new root (no put_old directory needed).
+  if (syscall(SYS_pivot_root, ".", ".") != 0) fail("pivot_root");
+  if (umount2(".", MNT_DETACH) != 0) fail("detach the old root");
+  if (chdir("/") != 0) fail("chdir /");
+}
+
+// Root inside the user namespace is this id outside (ids and count of /proc/PID/uid_map).
+constexpr unsigned kOutsideId = 1000;
+
+struct ChildArgs {
+  const char* rootfs;
+  char** command;
+  const char* hostname;
+  int maps_written;  // read end: the parent closes its end once the id maps are written
+  int parent_end;    // the write end, which the child's copy must not hold open
+};
+
+// In the child (pid 1 of new user, PID and mount namespaces): its world, then the command.
+[[noreturn]] void child(const char* rootfs, char** command, const char* hostname) {
+  // A hostname and System V IPC objects of its own: what it changes stays inside.
+  if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0) fail("unshare(CLONE_NEWUTS | CLONE_NEWIPC)");
+  if (sethostname(hostname, std::strlen(hostname)) != 0) fail("sethostname");
+  enter_root(rootfs);
+  execv(command[0], command);
+  fail(command[0]);
+}
+
+int child_main(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  // Until the parent has written our id maps we are nobody here; then become root inside.
+  close(a->parent_end);
+  char byte;
+  if (read(a->maps_written, &byte, 1) != 0) fail("wait for the id maps");
+  close(a->maps_written);
+  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail("become root in the user namespace");
+  child(a->rootfs, a->command, a->hostname);
+}
+
+// From outside (mybox has the rights there): root inside is to be kOutsideId outside, one id.
+void write_id_maps(pid_t pid) {
+  // TODO(stage 5): write "0 1000 1\n" (inside, outside, count) to /proc/PID/uid_map and to
+  // /proc/PID/gid_map. Only a process outside the child's user namespace can.
+  (void)pid;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return 125;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4 || std::strcmp(argv[1], "run") != 0) {
+    std::fprintf(stderr, "usage: mybox run [--hostname NAME] ROOTFS COMMAND [ARG...]\n");
+    return 2;
+  }
+  const char* hostname = "mybox";
+  int first = 2;  // ROOTFS
+  if (std::strcmp(argv[2], "--hostname") == 0) {
+    if (argc < 6) {
+      std::fprintf(stderr, "usage: mybox run [--hostname NAME] ROOTFS COMMAND [ARG...]\n");
+      return 2;
+    }
+    hostname = argv[3];
+    first = 4;
+  }
+  // The child is born in a new PID namespace; it waits on the pipe until the parent has written
+  // its id maps.
+  // TODO(stage 5): the child is to be born in a new user namespace too (CLONE_NEWUSER), so the
+  // PID namespace belongs to it.
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    std::perror("mybox: pipe");
+    return 125;
+  }
+  ChildArgs args{argv[first], argv + first + 1, hostname, pipe_fds[0], pipe_fds[1]};
+  static char stack[1 << 20];
+  pid_t pid = clone(child_main, stack + sizeof stack, CLONE_NEWPID | SIGCHLD, &args);
+  if (pid < 0) {
+    std::perror("mybox: clone");
+    return 125;
+  }
+  close(pipe_fds[0]);
+  write_id_maps(pid);
+  close(pipe_fds[1]);
+  return wait_for(pid);
+}

@@ -1,0 +1,103 @@
+// `boxlab grade labs`: the class table from `boxlab lab export` files. A step counts only when
+// its checks held at export and `lab solve` did not do it.
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/grade.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+namespace grade = boxlab::grade;
+using nlohmann::json;
+
+namespace {
+
+json step(const char* id, bool passed, bool now, bool solve, int runs) {
+  return {{"id", id},
+          {"title", id},
+          {"passed", passed},
+          {"passes_at_export", now},
+          {"solved_by_solve", solve},
+          {"checks_run", runs}};
+}
+
+}  // namespace
+
+TEST_CASE("grade labs: a row per learner, a column per step, solve never counted") {
+  json ana = {{"v", 1},
+              {"kind", "boxlab-lab-export"},
+              {"learner", "ana"},
+              {"exported_at", "2026-12-07T05:00:00Z"},
+              {"labs",
+               {{{"id", "02-pid-namespace"},
+                 {"steps",
+                  {step("new-pid-ns", true, true, false, 2), step("proc", true, false, false, 1),
+                   step("init", false, false, false, 0)}}}}}};
+  json bob = {
+      {"v", 1},
+      {"kind", "boxlab-lab-export"},
+      {"learner", "=bob"},  // a spreadsheet formula, defused
+      {"exported_at", "2026-12-07T05:01:00Z"},
+      {"labs",
+       {{{"id", "01-process-and-chroot"}, {"steps", {step("chroot", true, true, false, 1)}}},
+        {{"id", "02-pid-namespace"},
+         {"steps",
+          {step("new-pid-ns", true, true, true, 1), step("proc", false, false, false, 3)}}}}}};
+  REQUIRE_NOTHROW(grade::check_lab_export(ana, "ana.json"));
+  std::string csv = grade::render_labs_csv({ana, bob});
+  INFO(csv);
+  CHECK(csv.find("learner,exported_at,\"01-process-and-chroot/chroot\","
+                 "\"02-pid-namespace/new-pid-ns\",\"02-pid-namespace/proc\","
+                 "\"02-pid-namespace/init\",passed,steps,solve_used\n") == 0);
+  CHECK(csv.find("\n\"ana\",\"2026-12-07T05:00:00Z\",,\"pass\",\"passed-earlier\",,1,4,0\n") !=
+        std::string::npos);
+  CHECK(csv.find("\n\"'=bob\",\"2026-12-07T05:01:00Z\",\"pass\",\"solve\",\"fail\",,1,4,1\n") !=
+        std::string::npos);
+  CHECK_THROWS_AS(grade::check_lab_export(json{{"labs", json::array()}}, "x.json"), boxlab::Error);
+  CHECK_THROWS_AS(grade::check_lab_export(json::array(), "y.json"), boxlab::Error);
+}
+
+TEST_CASE("lab export re-runs the checks and records solve; grade labs reads it back") {
+  char tmpl[] = "/tmp/boxlab-grade-labs-XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  fs::create_directories(dir / "state");
+  // Progress says the doctor step passed once; `lab solve` did the image step.
+  boxlab::write_file_atomic(
+      dir / "state/progress.json",
+      R"({"version":1,"labs":{"00-before-you-start":{"steps":{)"
+      R"("doctor":{"passed":true,"passedAt":"2026-12-01T10:00:00Z","checksRun":2},)"
+      R"("image":{"passed":true,"checksRun":1,"solvedBy":"solve"}}}}})");
+  ::setenv("BOXLAB_STATE_HOME", (dir / "state").c_str(), 1);
+  ::setenv("BOXLAB_LABS_DIR", (fs::path(BOXLAB_SOURCE_DIR) / "labs").c_str(), 1);
+  boxlab::test::Result e =
+      boxlab::test::run({BOXLAB_BIN, "--root", (dir / "root").string(), "lab", "export",
+                         (dir / "ana.json").string(), "--learner", "ana"});
+  ::unsetenv("BOXLAB_STATE_HOME");
+  ::unsetenv("BOXLAB_LABS_DIR");
+  INFO(e.out << e.err);
+  REQUIRE(e.status == 0);
+  json x = json::parse(boxlab::read_file(dir / "ana.json"));
+  CHECK(x["kind"] == "boxlab-lab-export");
+  CHECK(x["learner"] == "ana");
+  REQUIRE(x["labs"].size() == 1);  // only the labs begun
+  const json& steps = x["labs"][0]["steps"];
+  REQUIRE(steps.size() == 5);
+  CHECK(steps[0]["id"] == "doctor");
+  CHECK(steps[0]["passed"] == true);
+  CHECK(steps[0].contains("passes_at_export"));  // the checks ran again
+  CHECK(steps[4]["solved_by_solve"] == true);
+  boxlab::test::Result csv = boxlab::test::run(
+      {BOXLAB_BIN, "grade", "labs", (dir / "ana.json").string(), "--format", "csv"});
+  INFO(csv.out << csv.err);
+  CHECK(csv.status == 0);
+  CHECK(csv.out.find("\"00-before-you-start/doctor\"") != std::string::npos);
+  // The image step is `solve`'s, never counted as passed; one step of five used solve.
+  CHECK(csv.out.find(",\"solve\",") != std::string::npos);
+  CHECK(csv.out.find(",5,1\n") != std::string::npos);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
