@@ -111,9 +111,9 @@ void Kernel::exit(Pid pid, int code) {
   for (auto& [p, task] : tasks)
     if (task.ppid == pid) orphans.push_back(p);
   for (Pid p : orphans) tasks.at(p).ppid = reaper;
-  if (tasks.at(reaper).auto_reap) reap(reaper);
-  auto parent = tasks.find(tasks.at(pid).ppid);
-  if (parent != tasks.end() && parent->second.auto_reap) reap(parent->first);
+  const Pid parent = tasks.at(pid).ppid;
+  if (tasks.contains(reaper) && tasks.at(reaper).auto_reap) reap(reaper);
+  if (parent != reaper && tasks.contains(parent) && tasks.at(parent).auto_reap) reap(parent);
 }
 
 int Kernel::reap(Pid parent) {
