@@ -257,6 +257,47 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
     store.commit();
   });
 
+  // monitor: container.state, then proc.tree + cgroup.stats per sample, paced by the wall clock;
+  // the machine is locked only while a sample is taken, so `kill` from elsewhere gets in.
+  struct MonFlags {
+    std::string name;
+    bool json = false;
+    double rate = 10;
+    int count = 0;
+  };
+  auto mf = std::make_shared<MonFlags>();
+  auto* mon = be->add_subcommand("monitor", "Sample a simulated container's tree and cgroup");
+  mon->add_option("container", mf->name)->required();
+  mon->add_flag("--json", mf->json, "JSON lines (the only output the simulator has)");
+  mon->add_option("--rate", mf->rate, "Samples per second (default 10)");
+  mon->add_option("--count", mf->count, "Stop after this many samples (default: until it stops)");
+  mon->callback([&globals, mf] {
+    if (mf->rate <= 0) throw Error("--rate: want a positive number");
+    auto print = [](const json& line) { std::cout << line.dump() << "\n" << std::flush; };
+    auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / mf->rate));
+    auto next = std::chrono::steady_clock::now();
+    for (int i = 0; mf->count == 0 || i < mf->count; ++i) {
+      if (i > 0) std::this_thread::sleep_until(next += period);
+      SimStore store(globals);
+      const auto& c = store.machine.get(mf->name);
+      if (i == 0)
+        print(events::make("container.state", store.machine.now(),
+                           events::container_state(c.id, c.name, c.status, c.init, c.exit_code),
+                           "sim"));
+      if (c.status != "running") {
+        if (i > 0)
+          print(events::make("container.state", store.machine.now(),
+                             events::container_state(c.id, c.name, c.status, c.init, c.exit_code),
+                             "sim"));
+        break;
+      }
+      print(events::make("proc.tree", store.machine.now(), store.machine.proc_tree(c.name), "sim"));
+      print(events::make("cgroup.stats", store.machine.now(), store.machine.cgroup_stats(c.name),
+                         "sim"));
+      store.commit();
+    }
+  });
+
   auto in_name = std::make_shared<std::string>();
   auto* inspect = be->add_subcommand("inspect", "A simulated container, its tree and cgroup");
   inspect->add_option("container", *in_name)->required();
@@ -297,7 +338,7 @@ void separate_sim_command(std::vector<std::string>& args, size_t i) {
 }  // namespace
 
 bool route_to_sim(std::vector<std::string>& args) {
-  static const char* verbs[] = {"run", "ps", "stats", "kill", "rm", "inspect"};
+  static const char* verbs[] = {"run", "ps", "stats", "kill", "rm", "inspect", "monitor"};
   bool env = [] {
     const char* b = std::getenv("BOXLAB_BACKEND");
     return b && std::string(b) == "sim";
@@ -317,7 +358,7 @@ bool route_to_sim(std::vector<std::string>& args) {
     if (a.starts_with("-")) continue;
     bool known = std::find(std::begin(verbs), std::end(verbs), a) != std::end(verbs);
     if (flag && !known)
-      throw Error("--sim supports run, ps, stats, kill, rm, inspect (not " + a + ")");
+      throw Error("--sim supports run, ps, stats, kill, rm, inspect, monitor (not " + a + ")");
     if ((flag || env) && known) {
       args.insert(args.begin() + static_cast<long>(i), "sim-backend");
       if (a == "run") separate_sim_command(args, i + 2);
