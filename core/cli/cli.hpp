@@ -32,6 +32,9 @@ void add_doctor_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_system_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_exercise_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_sim_commands(CLI::App& app, const Globals& globals, int& exit_code);
+// `boxlab --sim VERB` (or BOXLAB_BACKEND=sim): rewrites args to the hidden `sim-backend VERB`.
+bool route_to_sim(std::vector<std::string>& args);
 
 // Columns padded to the widest cell plus three spaces; the first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);

@@ -93,8 +93,10 @@ int main(int argc, char** argv) {
   boxlab::cli::add_system_commands(app, globals, exit_code);
   boxlab::cli::add_grade_commands(app, globals, exit_code);
   boxlab::cli::add_exercise_commands(app, globals, exit_code);
+  boxlab::cli::add_sim_commands(app, globals, exit_code);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
+    boxlab::cli::route_to_sim(args);
     separate_command(app, args);
     std::vector<char*> cargs = {argv[0]};
     for (auto& a : args) cargs.push_back(a.data());

@@ -1,0 +1,413 @@
+// The simulator on the command line (docs/sim.md):
+//   boxlab sim run SCENARIO [--json] [--speed X]   play a scenario, print its events
+//   boxlab --sim VERB ... (or BOXLAB_BACKEND=sim)  run, ps, stats, kill, rm, inspect against one
+//                                                  simulated machine kept in ROOT/state/sim
+// Separate calls see one machine: each loads it, lets the simulated clock catch up with the
+// wall clock (at most 60 s), acts, and saves it, under a lock.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "boxlab/error.hpp"
+#include "boxlab/events.hpp"
+#include "boxlab/fd.hpp"
+#include "boxlab/sim/command_workload.hpp"
+#include "boxlab/sim/runner.hpp"
+#include "cli.hpp"
+
+namespace boxlab::cli {
+
+namespace {
+
+using nlohmann::json;
+namespace sim = boxlab::sim;
+
+constexpr sim::Time kCatchUpMax = 60'000'000'000;  // a machine left alone for hours: 60 s pass
+constexpr sim::Time kForegroundMax = 60'000'000'000;
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The simulated machine of one --root, loaded under an exclusive lock and saved on commit().
+class SimStore {
+ public:
+  explicit SimStore(const Globals& globals) : dir_(globals.paths().state / "sim") {
+    std::filesystem::create_directories(dir_);
+    lock_ = Fd(::open((dir_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock_) throw Error("open " + (dir_ / "lock").string(), errno);
+    if (::flock(lock_.get(), LOCK_EX) != 0) throw Error("lock the simulated machine", errno);
+    std::ifstream in(dir_ / "machine.json");
+    if (in) {
+      json j = json::parse(in, nullptr, false);
+      if (j.is_discarded()) throw Error((dir_ / "machine.json").string() + ": not valid JSON");
+      machine = sim::Machine::from_json(j.at("machine"));
+      std::int64_t elapsed = wall_ns() - j.value("wall", wall_ns());
+      machine.advance_to(machine.now() + std::clamp<std::int64_t>(elapsed, 0, kCatchUpMax));
+    } else {
+      machine = sim::Machine(static_cast<std::uint64_t>(wall_ns()), 2);
+    }
+  }
+  void commit() {
+    json j = {{"wall", wall_ns()}, {"machine", machine.to_json()}};
+    auto tmp = dir_ / "machine.json.new";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << j.dump() << "\n";
+      if (!out) throw Error("write " + tmp.string());
+    }
+    std::filesystem::rename(tmp, dir_ / "machine.json");
+  }
+  sim::Machine machine;
+
+ private:
+  std::filesystem::path dir_;
+  Fd lock_;
+};
+
+int signal_number(const std::string& text) {
+  if (text.empty()) return SIGKILL;
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) return std::stoi(text);
+  std::string name = text.starts_with("SIG") ? text.substr(3) : text;
+  static const std::pair<const char*, int> names[] = {
+      {"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},  {"HUP", SIGHUP},
+      {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+  for (const auto& [n, s] : names)
+    if (name == n) return s;
+  throw Error("unknown signal " + text);
+}
+
+std::string status_text(const sim::SimContainer& c) {
+  std::string s = c.status;
+  if (c.status == "stopped" && c.exit_code) s += " (" + std::to_string(*c.exit_code) + ")";
+  return s;
+}
+
+void report_oom(const sim::Machine& m, const sim::SimContainer& c) {
+  const auto& cg = m.kernel.cgroups.at(c.cgroup);
+  if (cg.oom_kill == 0) return;
+  std::cerr << "boxlab: container " << c.name << ": the kernel's OOM killer ended " << cg.oom_kill
+            << (cg.oom_kill == 1 ? " process" : " processes") << " at the memory limit"
+            << (cg.limits.memory_max
+                    ? " (" + std::to_string(*cg.limits.memory_max / (1024 * 1024)) + " MiB)"
+                    : "")
+            << " (simulated)\n";
+}
+
+struct RunFlags {
+  std::string name, hostname, memory, workload, image;
+  std::optional<std::int64_t> pids;
+  std::optional<double> cpus;
+  bool remove = false, detach = false;
+  std::vector<std::string> command;
+};
+
+void sim_run(const Globals& globals, RunFlags f, int& exit_code) {
+  SimStore store(globals);
+  sim::ContainerSpec spec;
+  if (f.name.empty()) {
+    for (int i = 1;; ++i)
+      if (!store.machine.containers.contains("sim" + std::to_string(i))) {
+        f.name = "sim" + std::to_string(i);
+        break;
+      }
+  }
+  spec.name = f.name;
+  spec.hostname = f.hostname;
+  spec.image = f.image;
+  spec.command = f.command.empty() ? std::vector<std::string>{"sh"} : f.command;
+  if (!f.memory.empty()) spec.limits.memory_max = sim::parse_size(f.memory);
+  spec.limits.pids_max = f.pids;
+  if (f.cpus) spec.limits.cpu_quota_us = static_cast<std::int64_t>(*f.cpus * 100000 + 0.5);
+  if (!f.workload.empty()) {
+    json w = json::parse(f.workload, nullptr, false);
+    if (!w.is_object()) throw Error("--workload: want a JSON object (docs/sim.md)");
+    spec.workload = sim::Workload::from_json(w);
+  } else {
+    spec.workload = sim::workload_for(spec.command).workload;
+  }
+  store.machine.run(spec);
+  if (f.detach) {
+    store.commit();
+    std::cout << f.name << "\n";
+    return;
+  }
+  // Foreground: simulated time runs (as fast as it computes) until the container stops.
+  sim::Time limit = store.machine.now() + kForegroundMax;
+  while (store.machine.get(f.name).status == "running" && store.machine.now() < limit)
+    store.machine.advance_to(store.machine.now() + sim::kPeriodNs);
+  const auto& c = store.machine.get(f.name);
+  if (c.status == "running") {
+    store.commit();
+    std::cerr << "boxlab: container " << f.name
+              << " still runs after 60 s of simulated time; left running (boxlab --sim ps)\n";
+    return;
+  }
+  report_oom(store.machine, c);
+  exit_code = c.exit_code.value_or(0);
+  if (f.remove) store.machine.remove(f.name, true);
+  store.commit();
+}
+
+void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
+  auto* be = app.add_subcommand("sim-backend", "");  // hidden: `boxlab --sim VERB` lands here
+  be->group("");
+  be->require_subcommand(1);
+
+  auto rf = std::make_shared<RunFlags>();
+  auto* run = be->add_subcommand("run", "Run a simulated container");
+  run->add_option("--name", rf->name);
+  run->add_flag("--rm", rf->remove);
+  run->add_flag("-d,--detach", rf->detach);
+  run->add_option("--hostname", rf->hostname);
+  run->add_option("--memory", rf->memory);
+  run->add_option("--pids", rf->pids);
+  run->add_option("--cpus", rf->cpus);
+  run->add_option("--workload", rf->workload, "What the command does (JSON, docs/sim.md)");
+  run->add_option("image", rf->image)->required();
+  run->add_option("command", rf->command, "Command and arguments (route_to_sim puts -- before)");
+  run->callback([&globals, &exit_code, rf] { sim_run(globals, *rf, exit_code); });
+
+  auto ps_all = std::make_shared<bool>(false), ps_quiet = std::make_shared<bool>(false);
+  auto* ps = be->add_subcommand("ps", "List simulated containers");
+  ps->add_flag("-a,--all", *ps_all);
+  ps->add_flag("-q,--quiet", *ps_quiet);
+  ps->callback([&globals, ps_all, ps_quiet] {
+    SimStore store(globals);
+    std::vector<std::vector<std::string>> rows = {
+        {"NAME", "ID", "STATUS", "PID", "IMAGE", "NAMESPACES"}};
+    for (const auto& [name, c] : store.machine.containers) {
+      if (!*ps_all && c.status == "stopped") continue;
+      if (*ps_quiet) {
+        std::cout << name << "\n";
+        continue;
+      }
+      rows.push_back({name, c.id.substr(0, 12), status_text(c),
+                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image,
+                      "pid,mount,uts"});
+    }
+    if (!*ps_quiet) print_table(rows);
+    store.commit();
+  });
+
+  auto st_name = std::make_shared<std::string>();
+  auto st_json = std::make_shared<bool>(false), st_once = std::make_shared<bool>(false);
+  auto* stats = be->add_subcommand("stats", "One sample of a simulated container's cgroup");
+  stats->add_option("container", *st_name)->required();
+  stats->add_flag("--json", *st_json);
+  stats->add_flag("--no-stream", *st_once);
+  stats->callback([&globals, st_name, st_json] {
+    SimStore store(globals);
+    json s = store.machine.cgroup_stats(*st_name);
+    store.commit();
+    if (*st_json) {
+      std::cout << events::make("cgroup.stats", store.machine.now(), s, "sim").dump() << "\n";
+      return;
+    }
+    const auto& m = s["memory"];
+    const auto& p = s["pids"];
+    const auto& c = s["cpu"];
+    std::string limit = "unlimited";
+    if (c["quota_us"].is_number()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2f cpus",
+                    c["quota_us"].get<double>() / c["period_us"].get<double>());
+      limit = buf;
+    }
+    std::cout << *st_name << "  " << store.machine.get(*st_name).status << "  (simulated)\n";
+    print_table(
+        {{"RESOURCE", "USAGE", "LIMIT", "EVENTS"},
+         {"cpu", std::to_string(c["usage_ns"].get<std::uint64_t>() / 1000000) + " ms", limit,
+          "throttled " + c["nr_throttled"].dump() + "x, " +
+              std::to_string(c["throttled_ns"].get<std::uint64_t>() / 1000000) + " ms"},
+         {"memory", human_bytes(m["current"], "?") + ", peak " + human_bytes(m["peak"], "?"),
+          human_bytes(m["max"], "unlimited"), "oom_kill " + m["oom_kill"].dump()},
+         {"pids", p["current"].dump(), p["max"].is_number() ? p["max"].dump() : "unlimited",
+          "max hit " + p["max_hits"].dump() + "x"}});
+  });
+
+  auto kill_args = std::make_shared<std::pair<std::string, std::string>>();
+  auto* kill = be->add_subcommand("kill", "Send a signal to a simulated container");
+  kill->add_option("container", kill_args->first)->required();
+  kill->add_option("signal", kill_args->second);
+  kill->callback([&globals, kill_args] {
+    SimStore store(globals);
+    store.machine.kill(kill_args->first, signal_number(kill_args->second));
+    store.commit();
+  });
+
+  auto rm_names = std::make_shared<std::vector<std::string>>();
+  auto rm_force = std::make_shared<bool>(false);
+  auto* rm = be->add_subcommand("rm", "Remove simulated containers");
+  rm->add_flag("-f,--force", *rm_force);
+  rm->add_option("containers", *rm_names)->required();
+  rm->callback([&globals, rm_names, rm_force] {
+    SimStore store(globals);
+    for (const auto& n : *rm_names) store.machine.remove(n, *rm_force);
+    store.commit();
+  });
+
+  // monitor: container.state, then proc.tree + cgroup.stats per sample, paced by the wall clock;
+  // the machine is locked only while a sample is taken, so `kill` from elsewhere gets in.
+  struct MonFlags {
+    std::string name;
+    bool json = false;
+    double rate = 10;
+    int count = 0;
+  };
+  auto mf = std::make_shared<MonFlags>();
+  auto* mon = be->add_subcommand("monitor", "Sample a simulated container's tree and cgroup");
+  mon->add_option("container", mf->name)->required();
+  mon->add_flag("--json", mf->json, "JSON lines (the only output the simulator has)");
+  mon->add_option("--rate", mf->rate, "Samples per second (default 10)");
+  mon->add_option("--count", mf->count, "Stop after this many samples (default: until it stops)");
+  mon->callback([&globals, mf] {
+    if (mf->rate <= 0) throw Error("--rate: want a positive number");
+    auto print = [](const json& line) { std::cout << line.dump() << "\n" << std::flush; };
+    auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / mf->rate));
+    auto next = std::chrono::steady_clock::now();
+    for (int i = 0; mf->count == 0 || i < mf->count; ++i) {
+      if (i > 0) std::this_thread::sleep_until(next += period);
+      SimStore store(globals);
+      const auto& c = store.machine.get(mf->name);
+      if (i == 0)
+        print(events::make("container.state", store.machine.now(),
+                           events::container_state(c.id, c.name, c.status, c.init, c.exit_code),
+                           "sim"));
+      if (c.status != "running") {
+        if (i > 0)
+          print(events::make("container.state", store.machine.now(),
+                             events::container_state(c.id, c.name, c.status, c.init, c.exit_code),
+                             "sim"));
+        break;
+      }
+      print(events::make("proc.tree", store.machine.now(), store.machine.proc_tree(c.name), "sim"));
+      print(events::make("cgroup.stats", store.machine.now(), store.machine.cgroup_stats(c.name),
+                         "sim"));
+      store.commit();
+    }
+  });
+
+  auto in_name = std::make_shared<std::string>();
+  auto* inspect = be->add_subcommand("inspect", "A simulated container, its tree and cgroup");
+  inspect->add_option("container", *in_name)->required();
+  inspect->callback([&globals, in_name] {
+    SimStore store(globals);
+    const auto& c = store.machine.get(*in_name);
+    json j = {{"backend", "sim"},
+              {"id", c.id},
+              {"name", c.name},
+              {"status", c.status},
+              {"pid", c.init},
+              {"image", c.image},
+              {"hostname", c.hostname},
+              {"command", c.command},
+              {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
+              {"workload", c.workload.to_json()},
+              {"procTree", store.machine.proc_tree(c.name)},
+              {"cgroup", store.machine.cgroup_stats(c.name)}};
+    store.commit();
+    std::cout << j.dump(2) << "\n";
+  });
+}
+
+// As main.cpp does for `run`: a "--" right after IMAGE, so "-c" belongs to the command.
+void separate_sim_command(std::vector<std::string>& args, size_t i) {
+  static const char* with_value[] = {"--name", "--hostname", "--memory",
+                                     "--pids", "--cpus",     "--workload"};
+  while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
+    if (args[i] == "--") return;
+    bool takes = std::find_if(std::begin(with_value), std::end(with_value),
+                              [&](const char* o) { return args[i] == o; }) != std::end(with_value);
+    i += takes ? 2 : 1;
+  }
+  if (i + 1 < args.size() && args[i + 1] != "--")
+    args.insert(args.begin() + static_cast<long>(i) + 1, "--");
+}
+
+}  // namespace
+
+bool route_to_sim(std::vector<std::string>& args) {
+  static const char* verbs[] = {"run", "ps", "stats", "kill", "rm", "inspect", "monitor"};
+  bool env = [] {
+    const char* b = std::getenv("BOXLAB_BACKEND");
+    return b && std::string(b) == "sim";
+  }();
+  bool flag = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string a = args[i];  // a copy: the inserts below move args
+    if (a == "--root" || a == "--host-netns") {
+      ++i;
+      continue;
+    }
+    if (a == "--sim") {
+      args.erase(args.begin() + static_cast<long>(i--));
+      flag = true;
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    bool known = std::find(std::begin(verbs), std::end(verbs), a) != std::end(verbs);
+    if (flag && !known)
+      throw Error("--sim supports run, ps, stats, kill, rm, inspect, monitor (not " + a + ")");
+    if ((flag || env) && known) {
+      args.insert(args.begin() + static_cast<long>(i), "sim-backend");
+      if (a == "run") separate_sim_command(args, i + 2);
+      return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+void add_sim_commands(CLI::App& app, const Globals& globals, int& exit_code) {
+  auto* simc = app.add_subcommand("sim", "The simulated kernel: play scenarios (docs/sim.md)");
+  simc->require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  auto speed = std::make_shared<double>(0);
+  auto* run = simc->add_subcommand("run", "Play SCENARIO (JSON) and print its events");
+  run->add_option("scenario", *file, "Scenario file (JSON)")->required();
+  run->add_flag("--json", *as_json, "Event lines (docs/events.md, backend sim)");
+  run->add_option("--speed", *speed, "X times real time (default: as fast as it computes)");
+  run->callback([file, as_json, speed] {
+    sim::Scenario s = sim::load_scenario(*file);
+    auto start = std::chrono::steady_clock::now();
+    sim::Pace pace;
+    if (*speed > 0)
+      pace = [&](sim::Time now) {
+        std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                                  static_cast<double>(now) / *speed)));
+      };
+    sim::run_scenario(
+        s,
+        [&](const json& line) {
+          if (*as_json) {
+            std::cout << line.dump() << "\n" << std::flush;
+            return;
+          }
+          const std::string type = line["type"];
+          if (type == "proc.tree" || type == "cgroup.stats") return;
+          char t[32];
+          std::snprintf(t, sizeof t, "%8.3fs  ",
+                        static_cast<double>(line["t"].get<std::int64_t>()) / 1e9);
+          std::cout << t << line.value("name", line.value("container", "")) << ": " << type << " "
+                    << line.value("status", line.value("event", ""))
+                    << (line.contains("exitCode") ? " (exit " + line["exitCode"].dump() + ")" : "")
+                    << (line.contains("count") ? " x" + line["count"].dump() : "") << "\n";
+        },
+        pace);
+  });
+  add_backend_verbs(app, globals, exit_code);
+}
+
+}  // namespace boxlab::cli

@@ -1,0 +1,118 @@
+// Twin tests (issue 21): the same commands on the real runtime and with --sim give the same
+// observable outcomes: the hog is OOM-killed once over its limit (exit 137), a fork loop never
+// exceeds pids.max and hits it, a busy loop under --cpus 0.5 is throttled with usage at or
+// below quota x elapsed. Polls are bounded by sample counts, never by sleeps.
+#include <catch2/catch.hpp>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "boxlab/event_parse.hpp"
+#include "test_support.hpp"
+
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+struct Backend {
+  const TempRoot& root;
+  bool sim;
+  boxlab::test::Result operator()(std::vector<std::string> args) const {
+    if (sim) args.insert(args.begin(), "--sim");
+    return root.boxlab(args);
+  }
+};
+
+json stats(const Backend& b, const std::string& name) {
+  auto r = b({"stats", "--json", name});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto e = boxlab::events::parse_event(boxlab::test::trim(r.out));
+  REQUIRE(e);
+  REQUIRE(e->type == "cgroup.stats");
+  CHECK(e->backend == (b.sim ? "sim" : "real"));
+  return e->body;
+}
+
+json stats_until(const Backend& b, const std::string& name,
+                 const std::function<bool(const json&)>& done) {
+  json s;
+  for (int i = 0; i < 600; ++i) {
+    s = stats(b, name);
+    if (done(s)) return s;
+    std::this_thread::yield();
+  }
+  FAIL("never reached; last sample " << s.dump());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("twin: the hog is OOM-killed once over 32M, real and simulated", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  for (bool sim : {false, true}) {
+    Backend b{root, sim};
+    INFO((sim ? "sim" : "real"));
+    auto r = b({"run", "--name", "hog", "--memory", "32M", "base", "--", "sh", "-c",
+                "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"});
+    CHECK(r.status == 137);
+    CHECK(r.err.find("the kernel's OOM killer ended 1 process") != std::string::npos);
+    json s = stats(b, "hog");
+    CHECK(s["memory"]["max"] == 32 * 1024 * 1024);
+    CHECK(s["memory"]["oom_kill"].get<int>() >= 1);
+    if (s["memory"]["peak"].is_number())
+      CHECK(s["memory"]["peak"].get<std::uint64_t>() <= 32u << 20);
+    REQUIRE(b({"rm", "hog"}).status == 0);
+    CHECK(boxlab::test::trim(b({"ps", "-a", "-q"}).out).empty());
+  }
+}
+
+TEST_CASE("twin: a fork loop stays within pids.max 20 and hits it, real and simulated", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  for (bool sim : {false, true}) {
+    Backend b{root, sim};
+    INFO((sim ? "sim" : "real"));
+    auto r = b({"run", "-d", "--name", "forks", "--pids", "20", "base", "--", "sh", "-c",
+                "(while :; do sleep 1000 & done) 2>/dev/null; exec sleep 1000"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    json s = stats_until(b, "forks", [](const json& s) {
+      CHECK(s["pids"]["current"].get<int>() <= 20);
+      return s["pids"]["max_hits"].get<int>() >= 1;
+    });
+    CHECK(s["pids"]["max"] == 20);
+    if (s["pids"]["peak"].is_number()) CHECK(s["pids"]["peak"].get<int>() <= 20);
+    CHECK(s["pids"]["current"].get<int>() >= 2);
+    REQUIRE(b({"rm", "-f", "forks"}).status == 0);
+  }
+}
+
+TEST_CASE("twin: a busy loop under --cpus 0.5 is throttled within its quota, real and simulated",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  for (bool sim : {false, true}) {
+    Backend b{root, sim};
+    INFO((sim ? "sim" : "real"));
+    std::vector<std::string> args = {"run", "-d", "--name", "busy", "--cpus", "0.5"};
+    if (!sim) args.insert(args.end(), {"--cpu-shares", "102400"});  // reach the quota when loaded
+    args.insert(args.end(), {"base", "--", "sh", "-c", "while :; do :; done"});
+    auto r = b(args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    json s = stats_until(b, "busy", [](const json& s) {
+      return s["cpu"]["nr_throttled"].get<std::uint64_t>() >= 3 &&
+             s["cpu"]["throttled_ns"].get<std::uint64_t>() > 0;
+    });
+    CHECK(s["cpu"]["quota_us"] == 50000);
+    CHECK(s["cpu"]["period_us"] == 100000);
+    // usage <= quota x elapsed periods (plus one period in flight).
+    auto periods = s["cpu"]["nr_periods"].get<std::uint64_t>();
+    CHECK(s["cpu"]["usage_ns"].get<std::uint64_t>() <= (periods + 1) * 50'000'000ull);
+    REQUIRE(b({"rm", "-f", "busy"}).status == 0);
+  }
+}
