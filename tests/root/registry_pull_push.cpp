@@ -141,7 +141,7 @@ TEST_CASE("htpasswd auth: no or wrong credentials are a clear error, right ones 
         ref + " " + digest);
 }
 
-TEST_CASE("a pull killed mid-layer leaves no partial blob and a second pull completes",
+TEST_CASE("a pull killed mid-layer leaves no partial blob and a second pull resumes it",
           "[registry][root]") {
   REQUIRE(boxlab::test::is_root());
   Registry reg;
@@ -159,9 +159,17 @@ TEST_CASE("a pull killed mid-layer leaves no partial blob and a second pull comp
   CHECK(store_blobs(to).empty());
   CHECK(ok(to.boxlab({"image", "ls"})).out.find("course/base") == std::string::npos);
 
+  // What it got of the layer waits in its work dir, never among the store's blobs.
+  std::uintmax_t partial = 0;
+  for (const auto& e : fs::recursive_directory_iterator(to.path()))
+    if (e.path().extension() == ".part") partial += e.file_size();
+  CHECK(partial > 0);
+
   Result pulled = ok(to.boxlab({"image", "pull", "--insecure", ref}));
   CHECK(pulled.out == ref + " " + base["digest"].get<std::string>() + "\n");
   CHECK(to.boxlab({"run", "--rm", ref, "true"}).status == 0);
+  // The layer was resumed where it stopped: a Range request, answered 206.
+  CHECK(reg.log().find("\" 206 ") != std::string::npos);
   // The killed pull's work dir went with the second pull.
   std::size_t left = 0;
   for (const auto& e : fs::recursive_directory_iterator(to.path()))

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -33,7 +34,7 @@ class Registry {
     dir_ = tmpl;
     port_ = free_port();
     std::ofstream cfg(dir_ / "config.yml");
-    cfg << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+    cfg << "version: 0.1\nlog:\n  level: error\n"
         << "storage:\n  filesystem:\n    rootdirectory: " << storage().string() << "\n"
         << "http:\n  addr: 127.0.0.1:" << port_ << "\n";
     if (!user.empty()) {
@@ -70,6 +71,11 @@ class Registry {
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
   std::filesystem::path dir() const { return dir_; }
   std::filesystem::path storage() const { return dir_ / "storage"; }
+  // Its access log so far (one line per request, with the status).
+  std::string log() const {
+    std::ifstream in(dir_ / "registry.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
   // Where the registry keeps blob `digest` ("sha256:<hex>").
   std::filesystem::path blob_file(const std::string& digest) const {
     std::string hex = digest.substr(7);

@@ -63,12 +63,37 @@ std::string sha256_of(const std::string& data) {
 void fetch_blob(Client& client, const std::string& digest, std::uint64_t size, bool layer,
                 const fs::path& dest, const std::function<void(std::uint64_t)>& on_bytes) {
   PartFile part{dest.string() + ".part"};
-  Fd fd(::open(part.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  Fd fd(::open(part.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) throw Error::system("open " + part.path.string());
   Hasher hasher;
   std::uint64_t got = 0;
+  // What a killed pull left: hashed again (it is not trusted), then resumed after it.
+  std::string buf(1 << 16, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error::system("read " + part.path.string());
+    if (n == 0) break;
+    hasher.update(buf.data(), static_cast<std::size_t>(n));
+    got += static_cast<std::uint64_t>(n);
+  }
+  bool resumed = got > 0 && got < size;
+  if (got >= size) {  // nothing to resume from
+    hasher = Hasher();
+    got = 0;
+    if (::ftruncate(fd.get(), 0) != 0) throw Error::system("truncate " + part.path.string());
+  }
   bool first = true;
   HttpRequest req{.method = "GET", .url = "blobs/" + digest};
+  if (resumed) req.headers.push_back("Range: bytes=" + std::to_string(got) + "-");
+  req.on_status = [&](long status) {
+    if (resumed && status == 206) return;
+    // A whole body: start the file over.
+    hasher = Hasher();
+    got = 0;
+    if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0)
+      throw Error::system("truncate " + part.path.string());
+  };
   req.sink = [&](const char* data, std::size_t n) {
     got += n;
     if (got > size)
@@ -88,7 +113,7 @@ void fetch_blob(Client& client, const std::string& digest, std::uint64_t size, b
     if (on_bytes) on_bytes(n);
   };
   HttpResponse r = client.send(req);
-  if (r.status != 200) throw client.failure("GET blob " + digest, r);
+  if (r.status != 200 && r.status != 206) throw client.failure("GET blob " + digest, r);
   std::string have = hasher.digest();
   if (have != digest)
     throw Error(client.ref().registry + ": blob " + digest + " hashes to " + have +

@@ -83,6 +83,7 @@ struct Transfer {
   std::exception_ptr error;
   std::string body;  // when sending `request->body`
   std::size_t sent = 0;
+  bool started = false;  // the sink got bytes
   Fd file;
   bool ok() const { return response.status >= 200 && response.status < 300; }
 };
@@ -115,6 +116,8 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
   if (t->response.status >= 300 && t->response.status < 400) return bytes;
   if (t->ok() && t->request->sink) {
     try {
+      if (!t->started && t->request->on_status) t->request->on_status(t->response.status);
+      t->started = true;
       t->request->sink(data, bytes);
     } catch (...) {
       t->error = std::current_exception();

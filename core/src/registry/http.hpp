@@ -21,6 +21,8 @@ struct HttpRequest {
   // Receives a 2xx response's body as it arrives (else it is collected in HttpResponse::body,
   // as is every non-2xx body, capped at 1 MiB). May throw; the transfer stops.
   std::function<void(const char*, std::size_t)> sink;
+  // Called with the status before the first byte goes to `sink` (a 206 or a 200 to a Range).
+  std::function<void(long)> on_status;
   bool follow_redirects = true;
 };
 

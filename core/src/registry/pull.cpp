@@ -146,12 +146,17 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
           options.progress("layer " + d.digest.substr(7, 12) + ": already in the store");
         continue;
       }
+      // A killed pull's verified blob is taken over; its partial one is resumed.
       bool resumed = false;
-      for (const auto& s : stale)
-        if (::rename((s / "blobs" / "sha256" / d.digest.substr(7)).c_str(), dest.c_str()) == 0) {
+      for (const auto& s : stale) {
+        fs::path theirs = s / "blobs" / "sha256" / d.digest.substr(7);
+        if (::rename(theirs.c_str(), dest.c_str()) == 0) {
           resumed = true;
           break;
         }
+        fs::path part = theirs.string() + ".part";
+        if (::rename(part.c_str(), (dest.string() + ".part").c_str()) == 0) break;
+      }
       if (resumed) continue;
       std::uint64_t done = 0;
       fetch_blob(client, d.digest, d.size, /*layer=*/i > 0, dest, [&](std::uint64_t n) {
