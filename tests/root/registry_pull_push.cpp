@@ -176,3 +176,23 @@ TEST_CASE("a pull killed mid-layer leaves no partial blob and a second pull resu
     if (e.path().filename().string().starts_with("pull.")) ++left;
   CHECK(left == 0);
 }
+
+TEST_CASE("an image of three layers pulls its layers side by side and runs", "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  ok(from.boxlab({"run", "--name", "c1", "base", "--", "sh", "-c", "echo one > /one"}));
+  ok(from.boxlab({"commit", "c1", "two"}));
+  ok(from.boxlab({"run", "--name", "c2", "two", "--", "sh", "-c", "echo two > /two"}));
+  ok(from.boxlab({"commit", "c2", "three"}));
+  json three = inspect(from, "three");
+  REQUIRE(three["layers"].size() == 3);
+  std::string ref = reg.host() + "/course/three:v1";
+  ok(from.boxlab({"image", "push", "--insecure", "three", ref}));
+
+  TempRoot to;
+  CHECK(ok(to.boxlab({"image", "pull", "--insecure", ref})).out ==
+        ref + " " + three["digest"].get<std::string>() + "\n");
+  CHECK(ok(to.boxlab({"run", "--rm", ref, "--", "cat", "/one", "/two"})).out == "one\ntwo\n");
+}

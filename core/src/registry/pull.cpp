@@ -4,7 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <exception>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "blob_file.hpp"
 #include "boxlab/error.hpp"
@@ -93,6 +97,52 @@ std::string select_platform(const Manifest& index, const std::string& where) {
               (list.empty() ? "none" : list) + ")");
 }
 
+// GETs wanted[i] for each i in `which`, kMaxFetches at a time, each on a thread with its own
+// copy of the client (the auth it has by now included). The first error is thrown once all
+// threads are done; the others then stop taking blobs.
+constexpr std::size_t kMaxFetches = 3;
+void fetch_all(const Client& client, const std::vector<image::Descriptor>& wanted,
+               const std::vector<std::size_t>& which, const fs::path& blobs,
+               const Options& options) {
+  std::mutex mutex;  // guards `next`, `error` and the progress callback
+  std::size_t next = 0;
+  std::exception_ptr error;
+  auto worker = [&] {
+    Client mine = client;
+    for (;;) {
+      std::size_t i;
+      {
+        std::lock_guard lock(mutex);
+        if (error || next == which.size()) return;
+        i = which[next++];
+      }
+      const auto& d = wanted[i];
+      std::uint64_t done = 0;
+      try {
+        fetch_blob(mine, d.digest, d.size, /*layer=*/i > 0, blobs / d.digest.substr(7),
+                   [&](std::uint64_t n) {
+                     done += n;
+                     if (!options.progress || i == 0) return;
+                     std::lock_guard lock(mutex);
+                     options.progress("layer " + d.digest.substr(7, 12) + ": " +
+                                      std::to_string(done) + " of " + std::to_string(d.size) +
+                                      " bytes");
+                   });
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!error) error = std::current_exception();
+        return;
+      }
+    }
+  };
+  std::vector<std::jthread> threads;
+  for (std::size_t t = 1; t < std::min(kMaxFetches, which.size()); ++t)
+    threads.emplace_back(worker);
+  worker();
+  threads.clear();  // joins
+  if (error) std::rethrow_exception(error);
+}
+
 std::string default_name(const std::string& ref, const Reference& r) {
   try {
     image::check_image_name(ref);
@@ -132,10 +182,12 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
       wanted.push_back(
           image::descriptor_from_json(j["layers"][i], "layers[" + std::to_string(i) + "]"));
 
+    std::vector<std::size_t> fetches;  // indexes into `wanted` of the blobs to GET
+    std::set<std::string> scheduled;   // a layer repeated in the manifest is fetched once
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& d = wanted[i];
       fs::path dest = blobs / d.digest.substr(7);
-      if (fs::exists(dest)) continue;
+      if (fs::exists(dest) || !scheduled.insert(d.digest).second) continue;
       // Already in the store: linked (the import checks it again), never fetched.
       std::error_code ec;
       fs::path have = store_layout.blob_path(d.digest);
@@ -158,14 +210,9 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
         if (::rename(part.c_str(), (dest.string() + ".part").c_str()) == 0) break;
       }
       if (resumed) continue;
-      std::uint64_t done = 0;
-      fetch_blob(client, d.digest, d.size, /*layer=*/i > 0, dest, [&](std::uint64_t n) {
-        done += n;
-        if (options.progress && i > 0)
-          options.progress("layer " + d.digest.substr(7, 12) + ": " + std::to_string(done) +
-                           " of " + std::to_string(d.size) + " bytes");
-      });
+      fetches.push_back(i);
     }
+    fetch_all(client, wanted, fetches, blobs, options);
     for (const auto& s : stale) {
       std::error_code ec;
       fs::remove_all(s, ec);
