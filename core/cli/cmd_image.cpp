@@ -278,6 +278,7 @@ struct RegistryOpts {
   bool insecure = false;
   std::string auth_file;
   std::string mirror;
+  std::string events;  // pull --events FILE
 };
 auto registry_options = [](const RegistryOpts& o) {
   registry::Options options;
@@ -305,13 +306,30 @@ auto* pull = image->add_subcommand(
 pull->add_option("REF", pull_opts->first, "alpine, library/alpine:3.19, host:port/repo@sha256:...")
     ->required();
 pull->add_option("--name", pull_opts->name, "Tag the image with this name (default: REF)");
+pull->add_option("--events", pull_opts->events,
+                 "Append image.progress events (JSON lines) to this file");
 add_registry_flags(pull, *pull_opts);
 pull->callback([&globals, &exit_code, pull_opts, registry_options] {
   image::Store store(globals.paths().images);
   auto options = registry_options(*pull_opts);
   std::optional<std::string> name;
   if (!pull_opts->name.empty()) name = pull_opts->name;
-  auto img = registry::pull(store, pull_opts->first, options, name);
+  std::optional<events::FileWriter> writer;
+  std::optional<image::ProgressEvents> events;
+  if (!pull_opts->events.empty()) {
+    writer.emplace(pull_opts->events, events::monotonic_ns());
+    events.emplace(pull_opts->first,
+                   [&writer](const json& body) { writer->emit("image.progress", body); });
+    options.on_progress = [&events](const image::ImportProgress& p) { events->update(p); };
+  }
+  image::Image img;
+  try {
+    img = registry::pull(store, pull_opts->first, options, name);
+  } catch (const std::exception& e) {
+    if (events) events->failed(e.what());
+    throw;
+  }
+  if (events) events->done({img});
   if (options.progress) std::cerr << "\r\033[K";
   std::cout << img.name << ' ' << img.manifest_digest << '\n';
   exit_code = 0;

@@ -192,7 +192,18 @@ TEST_CASE("an image of three layers pulls its layers side by side and runs", "[r
   ok(from.boxlab({"image", "push", "--insecure", "three", ref}));
 
   TempRoot to;
-  CHECK(ok(to.boxlab({"image", "pull", "--insecure", ref})).out ==
+  fs::path events = to.path() / "events.jsonl";
+  CHECK(ok(to.boxlab({"image", "pull", "--insecure", "--events", events.string(), ref})).out ==
         ref + " " + three["digest"].get<std::string>() + "\n");
+  // image.progress lines as an import writes them: reads, then one done with the image.
+  std::ifstream in(events);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines.front()["type"] == "image.progress");
+  CHECK(lines.front()["phase"] == "read");
+  CHECK(lines.back()["phase"] == "done");
+  CHECK(lines.back()["layersTotal"] == 3);
+  CHECK(lines.back()["images"][0]["digest"] == three["digest"]);
   CHECK(ok(to.boxlab({"run", "--rm", ref, "--", "cat", "/one", "/two"})).out == "one\ntwo\n");
 }

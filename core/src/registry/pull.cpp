@@ -101,11 +101,13 @@ std::string select_platform(const Manifest& index, const std::string& where) {
 // copy of the client (the auth it has by now included). The first error is thrown once all
 // threads are done; the others then stop taking blobs.
 constexpr std::size_t kMaxFetches = 3;
-void fetch_all(const Client& client, const std::vector<image::Descriptor>& wanted,
-               const std::vector<std::size_t>& which, const fs::path& blobs,
-               const Options& options) {
-  std::mutex mutex;  // guards `next`, `error` and the progress callback
+image::ImportProgress fetch_all(const Client& client, const std::vector<image::Descriptor>& wanted,
+                                const std::vector<std::size_t>& which, const fs::path& blobs,
+                                const Options& options) {
+  std::mutex mutex;  // guards `next`, `error`, `state` and the progress callbacks
   std::size_t next = 0;
+  image::ImportProgress state;
+  for (auto i : which) state.bytes_total += wanted[i].size;
   std::exception_ptr error;
   auto worker = [&] {
     Client mine = client;
@@ -122,8 +124,10 @@ void fetch_all(const Client& client, const std::vector<image::Descriptor>& wante
         fetch_blob(mine, d.digest, d.size, /*layer=*/i > 0, blobs / d.digest.substr(7),
                    [&](std::uint64_t n) {
                      done += n;
-                     if (!options.progress || i == 0) return;
                      std::lock_guard lock(mutex);
+                     state.bytes_done += n;
+                     if (options.on_progress) options.on_progress(state);
+                     if (!options.progress || i == 0) return;
                      options.progress("layer " + d.digest.substr(7, 12) + ": " +
                                       std::to_string(done) + " of " + std::to_string(d.size) +
                                       " bytes");
@@ -133,6 +137,9 @@ void fetch_all(const Client& client, const std::vector<image::Descriptor>& wante
         if (!error) error = std::current_exception();
         return;
       }
+      std::lock_guard lock(mutex);
+      if (i > 0) ++state.layers_done;
+      if (options.on_progress) options.on_progress(state);
     }
   };
   std::vector<std::jthread> threads;
@@ -141,6 +148,7 @@ void fetch_all(const Client& client, const std::vector<image::Descriptor>& wante
   worker();
   threads.clear();  // joins
   if (error) std::rethrow_exception(error);
+  return state;
 }
 
 std::string default_name(const std::string& ref, const Reference& r) {
@@ -212,7 +220,7 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
       if (resumed) continue;
       fetches.push_back(i);
     }
-    fetch_all(client, wanted, fetches, blobs, options);
+    image::ImportProgress fetched = fetch_all(client, wanted, fetches, blobs, options);
     for (const auto& s : stale) {
       std::error_code ec;
       fs::remove_all(s, ec);
@@ -229,6 +237,9 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
     io.name = tag;
     auto images = store.import(work.path, io);
     if (images.size() != 1) throw Error("import gave " + std::to_string(images.size()) + " images");
+    // The end (layers_total set): every layer is there, fetched or found in the store.
+    fetched.layers_done = fetched.layers_total = wanted.size() - 1;
+    if (options.on_progress) options.on_progress(fetched);
     return images.front();
   });
 }

@@ -45,6 +45,10 @@ struct Options {
   std::string mirror;  // short names resolve through this registry
   // A line of progress ("layer sha256:abcd 1.2MB") for a terminal; may be empty.
   std::function<void(const std::string&)> progress;
+  // Pull: the fetch as image::ImportProgress (bytes of the blobs to fetch, layers done; never
+  // layers_total, which marks the end), for image::ProgressEvents (`image.progress` events).
+  // Called from the fetching threads, one call at a time.
+  image::ProgressFn on_progress;
 };
 
 // Pulls `ref` into `store` (platform linux/amd64 out of an index or manifest list) and tags it
