@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/registry.hpp"
 #include "boxlab/spec.hpp"
 #include "cli.hpp"
 
@@ -265,6 +267,84 @@ layers->callback([&globals, &exit_code, layers_opts] {
       entries.push_back({e["name"], e["type"], label(e["layer"])});
     if (entries.size() > 1) print_table(entries);
   }
+  exit_code = 0;
+});
+
+// pull and push: the OCI distribution API (core/src/registry, docs/registry.md).
+struct RegistryOpts {
+  std::string first;   // pull: REF; push: NAME
+  std::string second;  // push: REF
+  std::string name;    // pull --name
+  bool insecure = false;
+  std::string auth_file;
+  std::string mirror;
+  std::string events;  // pull --events FILE
+};
+auto registry_options = [](const RegistryOpts& o) {
+  registry::Options options;
+  options.insecure = o.insecure;
+  options.auth_file = o.auth_file;
+  options.mirror = o.mirror;
+  if (const char* env = std::getenv("BOXLAB_REGISTRY_MIRROR"); env && o.mirror.empty())
+    options.mirror = env;
+  // One line per blob on a terminal, redrawn in place; nothing in a pipe.
+  if (::isatty(STDERR_FILENO))
+    options.progress = [](const std::string& line) { std::cerr << "\r" << line << "\033[K"; };
+  return options;
+};
+auto add_registry_flags = [](CLI::App* cmd, RegistryOpts& o) {
+  cmd->add_flag("--insecure", o.insecure, "Plain HTTP (only for a registry on the loopback)");
+  cmd->add_option("--auth-file", o.auth_file,
+                  "Docker-like config.json with credentials (default $DOCKER_CONFIG/config.json "
+                  "or ~/.docker/config.json)");
+  cmd->add_option("--mirror", o.mirror,
+                  "Registry short names resolve through (or $BOXLAB_REGISTRY_MIRROR)");
+};
+auto pull_opts = std::make_shared<RegistryOpts>();
+auto* pull = image->add_subcommand(
+    "pull", "Pull an image from a registry (linux/amd64); prints name and digest");
+pull->add_option("REF", pull_opts->first, "alpine, library/alpine:3.19, host:port/repo@sha256:...")
+    ->required();
+pull->add_option("--name", pull_opts->name, "Tag the image with this name (default: REF)");
+pull->add_option("--events", pull_opts->events,
+                 "Append image.progress events (JSON lines) to this file");
+add_registry_flags(pull, *pull_opts);
+pull->callback([&globals, &exit_code, pull_opts, registry_options] {
+  image::Store store(globals.paths().images);
+  auto options = registry_options(*pull_opts);
+  std::optional<std::string> name;
+  if (!pull_opts->name.empty()) name = pull_opts->name;
+  std::optional<events::FileWriter> writer;
+  std::optional<image::ProgressEvents> events;
+  if (!pull_opts->events.empty()) {
+    writer.emplace(pull_opts->events, events::monotonic_ns());
+    events.emplace(pull_opts->first,
+                   [&writer](const json& body) { writer->emit("image.progress", body); });
+    options.on_progress = [&events](const image::ImportProgress& p) { events->update(p); };
+  }
+  image::Image img;
+  try {
+    img = registry::pull(store, pull_opts->first, options, name);
+  } catch (const std::exception& e) {
+    if (events) events->failed(e.what());
+    throw;
+  }
+  if (events) events->done({img});
+  if (options.progress) std::cerr << "\r\033[K";
+  std::cout << img.name << ' ' << img.manifest_digest << '\n';
+  exit_code = 0;
+});
+auto push_opts = std::make_shared<RegistryOpts>();
+auto* push = image->add_subcommand("push", "Push an image to a registry; prints its digest");
+push->add_option("NAME", push_opts->first, "Image name")->required();
+push->add_option("REF", push_opts->second, "host:port/repo[:tag]")->required();
+add_registry_flags(push, *push_opts);
+push->callback([&globals, &exit_code, push_opts, registry_options] {
+  image::Store store(globals.paths().images);
+  auto options = registry_options(*push_opts);
+  std::string digest = registry::push(store, push_opts->first, push_opts->second, options);
+  if (options.progress) std::cerr << "\r\033[K";
+  std::cout << digest << '\n';
   exit_code = 0;
 });
 }  // namespace boxlab::cli

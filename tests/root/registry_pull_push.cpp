@@ -1,0 +1,209 @@
+// `boxlab image push` and `pull` against Debian's docker-registry on the loopback: a round trip
+// with identical digests that runs; htpasswd auth; a blob whose bytes do not match refused;
+// a pull killed mid-layer (fault point) leaving nothing visible, and pulled again.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "registry_support.hpp"
+#include "require_ok.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using boxlab::test::ok;
+using boxlab::test::Registry;
+using boxlab::test::Result;
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+json inspect(const TempRoot& root, const std::string& name) {
+  return json::parse(ok(root.boxlab({"image", "inspect", name})).out);
+}
+
+// The blob files in a root's store (none is partial or left over when a pull fails).
+std::vector<std::string> store_blobs(const TempRoot& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(root.path(), ec)) {
+    // A pull's own work dir (tmp/pull.*) is not the store.
+    std::string rel = fs::relative(e.path(), root.path()).string();
+    if (rel.find("/pull.") != std::string::npos) continue;
+    if (e.path().parent_path().filename() == "sha256" &&
+        e.path().parent_path().parent_path().filename() == "blobs")
+      out.push_back(e.path().filename().string());
+  }
+  return out;
+}
+
+void corrupt(const fs::path& file) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(100);
+  f.put('\x5a');
+  f.seekp(101);
+  f.put('\xa5');
+}
+
+}  // namespace
+
+TEST_CASE("push the base image, pull it into a fresh store, run it: same digests",
+          "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  json base = inspect(from, "base");
+  std::string ref = reg.host() + "/course/base";
+  Result pushed = ok(from.boxlab({"image", "push", "--insecure", "base", ref}));
+  CHECK(pushed.out == base["digest"].get<std::string>() + "\n");
+  // A second push sends no blob again and gives the same digest.
+  CHECK(ok(from.boxlab({"image", "push", "--insecure", "base", ref})).out == pushed.out);
+
+  TempRoot to;
+  Result pulled = ok(to.boxlab({"image", "pull", "--insecure", ref}));
+  CHECK(pulled.out == ref + " " + base["digest"].get<std::string>() + "\n");
+  json img = inspect(to, ref);
+  CHECK(img["digest"] == base["digest"]);
+  CHECK(img["config_digest"] == base["config_digest"]);
+  CHECK(img["layers"] == base["layers"]);
+  Result run = to.boxlab({"run", "--rm", ref, "--", "sh", "-c", "echo pulled; ls /bin/busybox"});
+  CHECK(run.status == 0);
+  CHECK(run.out == "pulled\n/bin/busybox\n");
+
+  // By digest, and under another tag: the layers it has are not fetched again (the registry's
+  // copy is corrupt now, and the pull still succeeds).
+  corrupt(reg.blob_file(base["layers"][0]["digest"]));
+  Result again = ok(to.boxlab({"image", "pull", "--insecure", "--name", "again",
+                               reg.host() + "/course/base@" + base["digest"].get<std::string>()}));
+  CHECK(again.out == "again " + base["digest"].get<std::string>() + "\n");
+
+  // A short name resolves through the mirror.
+  ok(from.boxlab({"image", "push", "--insecure", "base", reg.host() + "/library/busybox:1"}));
+  Result mirrored = ok(to.boxlab(
+      {"image", "pull", "--insecure", "--mirror", reg.host(), "--name", "bb", "busybox:1"}));
+  CHECK(mirrored.out == "bb " + base["digest"].get<std::string>() + "\n");
+}
+
+TEST_CASE("a blob whose bytes do not match its digest is refused and leaves nothing",
+          "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  json base = inspect(from, "base");
+  std::string ref = reg.host() + "/course/base:1";
+  ok(from.boxlab({"image", "push", "--insecure", "base", ref}));
+  corrupt(reg.blob_file(base["layers"][0]["digest"]));
+
+  TempRoot to;
+  Result r = to.boxlab({"image", "pull", "--insecure", ref});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("hashes to") != std::string::npos);
+  CHECK(r.err.find("refused") != std::string::npos);
+  CHECK(ok(to.boxlab({"image", "ls"})).out.find("course/base") == std::string::npos);
+  CHECK(store_blobs(to).empty());
+  // --insecure is for the loopback only.
+  r = to.boxlab({"image", "pull", "--insecure", "registry.example.org/course/base"});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("only for a registry on the loopback") != std::string::npos);
+}
+
+TEST_CASE("htpasswd auth: no or wrong credentials are a clear error, right ones work",
+          "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg("teacher", "s3cret");
+  TempRoot from;
+  from.ensure_base_image();
+  std::string ref = reg.host() + "/course/base";
+  fs::path none = from.path() / "none.json";  // no such file: no credentials
+  Result r =
+      from.boxlab({"image", "push", "--insecure", "--auth-file", none.string(), "base", ref});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("authentication required") != std::string::npos);
+
+  fs::path wrong =
+      boxlab::test::write_auth_file(from.path() / "wrong.json", reg.host(), "teacher", "guess");
+  r = from.boxlab({"image", "push", "--insecure", "--auth-file", wrong.string(), "base", ref});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("refused the credentials of user 'teacher'") != std::string::npos);
+
+  fs::path right =
+      boxlab::test::write_auth_file(from.path() / "right.json", reg.host(), "teacher", "s3cret");
+  std::string digest =
+      ok(from.boxlab({"image", "push", "--insecure", "--auth-file", right.string(), "base", ref}))
+          .out;
+  TempRoot to;
+  r = to.boxlab({"image", "pull", "--insecure", "--auth-file", wrong.string(), ref});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("refused the credentials") != std::string::npos);
+  CHECK(ok(to.boxlab({"image", "pull", "--insecure", "--auth-file", right.string(), ref})).out ==
+        ref + " " + digest);
+}
+
+TEST_CASE("a pull killed mid-layer leaves no partial blob and a second pull resumes it",
+          "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  json base = inspect(from, "base");
+  std::string ref = reg.host() + "/course/base";
+  ok(from.boxlab({"image", "push", "--insecure", "base", ref}));
+
+  TempRoot to;
+  Result killed =
+      boxlab::test::run({"env", "BOXLAB_FAULT=registry.pull.layer", BOXLAB_BIN, "--root",
+                         to.path().string(), "image", "pull", "--insecure", ref});
+  CHECK(killed.status == 128 + SIGKILL);
+  CHECK(store_blobs(to).empty());
+  CHECK(ok(to.boxlab({"image", "ls"})).out.find("course/base") == std::string::npos);
+
+  // What it got of the layer waits in its work dir, never among the store's blobs.
+  std::uintmax_t partial = 0;
+  for (const auto& e : fs::recursive_directory_iterator(to.path()))
+    if (e.path().extension() == ".part") partial += e.file_size();
+  CHECK(partial > 0);
+
+  Result pulled = ok(to.boxlab({"image", "pull", "--insecure", ref}));
+  CHECK(pulled.out == ref + " " + base["digest"].get<std::string>() + "\n");
+  CHECK(to.boxlab({"run", "--rm", ref, "true"}).status == 0);
+  // The layer was resumed where it stopped: a Range request, answered 206.
+  CHECK(reg.log().find("\" 206 ") != std::string::npos);
+  // The killed pull's work dir went with the second pull.
+  std::size_t left = 0;
+  for (const auto& e : fs::recursive_directory_iterator(to.path()))
+    if (e.path().filename().string().starts_with("pull.")) ++left;
+  CHECK(left == 0);
+}
+
+TEST_CASE("an image of three layers pulls its layers side by side and runs", "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  ok(from.boxlab({"run", "--name", "c1", "base", "--", "sh", "-c", "echo one > /one"}));
+  ok(from.boxlab({"commit", "c1", "two"}));
+  ok(from.boxlab({"run", "--name", "c2", "two", "--", "sh", "-c", "echo two > /two"}));
+  ok(from.boxlab({"commit", "c2", "three"}));
+  json three = inspect(from, "three");
+  REQUIRE(three["layers"].size() == 3);
+  std::string ref = reg.host() + "/course/three:v1";
+  ok(from.boxlab({"image", "push", "--insecure", "three", ref}));
+
+  TempRoot to;
+  fs::path events = to.path() / "events.jsonl";
+  CHECK(ok(to.boxlab({"image", "pull", "--insecure", "--events", events.string(), ref})).out ==
+        ref + " " + three["digest"].get<std::string>() + "\n");
+  // image.progress lines as an import writes them: reads, then one done with the image.
+  std::ifstream in(events);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines.front()["type"] == "image.progress");
+  CHECK(lines.front()["phase"] == "read");
+  CHECK(lines.back()["phase"] == "done");
+  CHECK(lines.back()["layersTotal"] == 3);
+  CHECK(lines.back()["images"][0]["digest"] == three["digest"]);
+  CHECK(ok(to.boxlab({"run", "--rm", ref, "--", "cat", "/one", "/two"})).out == "one\ntwo\n");
+}
