@@ -270,12 +270,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
                               ? QString()
                               : tr("<b>Labs are not available from this engine yet.</b><br>%1")
                                     .arg(session_->labsUnavailableReason().toHtmlEscaped()));
-    if (!pendingLab_.isEmpty() && session_->labsAvailable() &&
-        session_->labs()->findLab(pendingLab_).isValid()) {
-      QString lab = session_->labs()->findLab(pendingLab_).data(LabListModel::LabIdRole).toString();
-      pendingLab_.clear();
-      session_->openStep(lab, pendingStep_);
-    }
+    openPendingLab();
   });
 
   buildMenus();
@@ -445,6 +440,7 @@ void MainWindow::openNextStep() {
   int next = session_->openStepIndex() + 1;
   if (lab.isEmpty() || !session_->labs()->findStep(lab, next).isValid()) return;
   checks_->clearHints();
+  if (!messageIsError_) clearMessage();  // at once: the step's text follows the engine's reply
   session_->openStep(lab, next);
 }
 
@@ -567,6 +563,15 @@ void MainWindow::importImage() {
 void MainWindow::openLabWhenReady(const QString& labRef, int step) {
   pendingLab_ = labRef;
   pendingStep_ = step;
+  openPendingLab();  // the labs may be listed already (labsChanged came before this call)
+}
+
+void MainWindow::openPendingLab() {
+  if (pendingLab_.isEmpty() || !session_->labsAvailable()) return;
+  QModelIndex found = session_->labs()->findLab(pendingLab_);
+  if (!found.isValid()) return;
+  pendingLab_.clear();
+  session_->openStep(found.data(LabListModel::LabIdRole).toString(), pendingStep_);
 }
 
 void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString& instructions) {

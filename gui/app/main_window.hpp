@@ -66,6 +66,7 @@ class MainWindow : public QMainWindow {
   void clearMessage();
   void openNextStep();  // the open lab's next step, when there is one
   void refreshContainerList();
+  void openPendingLab();  // openLabWhenReady's lab, once the labs are listed
   void onStepOpened(const QString& labId, int stepIndex, const QString& instructions);
   void focusNextPane();
   void setInstructorView(bool on);
