@@ -63,8 +63,9 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
   // From a registry: what `boxlab image pull` takes.
   ref_ = new QLineEdit(this);
   ref_->setPlaceholderText(tr("localhost:5000/course/base, alpine:3.19, host/repo@sha256:\u2026"));
-  ref_->setToolTip(tr("An image reference. A name without a registry host (alpine) is looked "
-                      "up on the mirror below, or on Docker Hub."));
+  ref_->setToolTip(
+      tr("An image reference. A name without a registry host (alpine) is looked "
+         "up on the mirror below, or on Docker Hub."));
   form->addRow(tr("&Reference"), ref_);
   mirror_ = new QLineEdit(this);
   mirror_->setPlaceholderText(tr("optional: the class registry short names resolve through"));
@@ -73,8 +74,8 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
   if (mirror_->text().isEmpty())
     mirror_->setText(QString::fromLocal8Bit(qgetenv("BOXLAB_REGISTRY_MIRROR")));
   form->addRow(tr("&Mirror"), mirror_);
-  insecure_ = new QCheckBox(tr("&Plain HTTP (--insecure): only for a registry on this machine"),
-                            this);
+  insecure_ =
+      new QCheckBox(tr("&Plain HTTP (--insecure): only for a registry on this machine"), this);
   insecure_->setToolTip(tr("localhost, 127.0.0.1 or [::1]; any other registry needs HTTPS"));
   form->addRow(QString(), insecure_);
 
@@ -83,10 +84,9 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
   form->addRow(tr("&Name"), name_);
   keepSetuid_ = new QCheckBox(tr("&Keep setuid/setgid bits (cleared by default)"), this);
   form->addRow(QString(), keepSetuid_);
-  credentials_ = new QLabel(
-      tr("A registry that asks for a login gets the one for its host in your "
-         "~/.docker/config.json (as docker login writes it)."),
-      this);
+  credentials_ = new QLabel(tr("A registry that asks for a login gets the one for its host in your "
+                               "~/.docker/config.json (as docker login writes it)."),
+                            this);
   credentials_->setWordWrap(true);
   credentials_->setForegroundRole(QPalette::PlaceholderText);
   form->addRow(QString(), credentials_);
@@ -203,10 +203,9 @@ void ImportDialog::setBusy(bool busy) {
   for (QWidget* w :
        {static_cast<QWidget*>(source_), static_cast<QWidget*>(name_),
         static_cast<QWidget*>(keepSetuid_), static_cast<QWidget*>(archive_),
-        static_cast<QWidget*>(layout_), static_cast<QWidget*>(import_),
-        static_cast<QWidget*>(ref_), static_cast<QWidget*>(mirror_),
-        static_cast<QWidget*>(insecure_), static_cast<QWidget*>(fromFile_),
-        static_cast<QWidget*>(fromRegistry_)})
+        static_cast<QWidget*>(layout_), static_cast<QWidget*>(import_), static_cast<QWidget*>(ref_),
+        static_cast<QWidget*>(mirror_), static_cast<QWidget*>(insecure_),
+        static_cast<QWidget*>(fromFile_), static_cast<QWidget*>(fromRegistry_)})
     w->setEnabled(!busy);
 }
 
@@ -222,10 +221,9 @@ void ImportDialog::pullNow() {
   }
   if (!session_->canPullImages()) {
     failed_ = true;
-    result_ =
-        session_->isEngineReady()
-            ? tr("This engine cannot pull images (it has no %1).").arg(Session::pullCommand())
-            : tr("The engine is not running.");
+    result_ = session_->isEngineReady()
+                  ? tr("This engine cannot pull images (it has no %1).").arg(Session::pullCommand())
+                  : tr("The engine is not running.");
     return showProgress();
   }
   progress_->begin(ref);  // image.pull's progress events name the reference as sent
@@ -244,13 +242,13 @@ void ImportDialog::onReply(const ReplyEvent& r, Mode mode) {
     QString name = r.body.value(QLatin1String("name")).toString();
     QString digest = r.body.value(QLatin1String("digest")).toString();
     int layers = r.body.value(QLatin1String("layers")).toInt();
-    result_ = (mode == Mode::registry ? tr("Pulled %1: %2, %3 %4, %5")
-                                      : tr("Imported %1: %2, %3 %4, %5"))
-                  .arg(name, digest.left(19) + QStringLiteral("\u2026"))
-                  .arg(layers)
-                  .arg(layers == 1 ? tr("layer") : tr("layers"))
-                  .arg(ImportProgress::size(
-                      static_cast<qint64>(r.body.value(QLatin1String("size")).toDouble())));
+    result_ =
+        (mode == Mode::registry ? tr("Pulled %1: %2, %3 %4, %5") : tr("Imported %1: %2, %3 %4, %5"))
+            .arg(name, digest.left(19) + QStringLiteral("\u2026"))
+            .arg(layers)
+            .arg(layers == 1 ? tr("layer") : tr("layers"))
+            .arg(ImportProgress::size(
+                static_cast<qint64>(r.body.value(QLatin1String("size")).toDouble())));
     if (mode == Mode::registry && !mirror_->text().trimmed().isEmpty())
       QSettings().setValue(QStringLiteral("registry/mirror"), mirror_->text().trimmed());
     progress_->finish({});
@@ -324,7 +322,8 @@ void ImportDialog::showProgress() {
                      : tr("Import failed:\n%1").arg(result_);
   } else if (p.state() == ImportProgress::State::failed) {
     // The reply is on its way.
-    text = pulling ? tr("Pull failed:\n%1").arg(p.error()) : tr("Import failed:\n%1").arg(p.error());
+    text =
+        pulling ? tr("Pull failed:\n%1").arg(p.error()) : tr("Import failed:\n%1").arg(p.error());
   } else {
     text = status_->text();
   }

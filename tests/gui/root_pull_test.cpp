@@ -98,9 +98,9 @@ class RootPullTest : public QObject {
     QVERIFY(startRegistry());
     QVERIFY(boxlab(from_.path(), {QStringLiteral("image"), QStringLiteral("build-base")})
                 .startsWith(QStringLiteral("sha256:")));
-    QVERIFY(boxlab(from_.path(), {QStringLiteral("image"), QStringLiteral("push"),
-                                  QStringLiteral("--insecure"), QStringLiteral("base"),
-                                  host_ + QStringLiteral("/course/base")})
+    QVERIFY(boxlab(from_.path(),
+                   {QStringLiteral("image"), QStringLiteral("push"), QStringLiteral("--insecure"),
+                    QStringLiteral("base"), host_ + QStringLiteral("/course/base")})
                 .startsWith(QStringLiteral("sha256:")));
     session_ = test::makeRootSession(root_.path());
     session_->start();

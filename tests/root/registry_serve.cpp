@@ -100,10 +100,9 @@ TEST_CASE("serve image.pull streams progress and pulls what image push --events 
 
   // push --events: read lines (source: the image pushed) that never go back, then done.
   fs::path pushed_events = from.path() / "push.events";
-  std::string digest =
-      ok(from.boxlab({"image", "push", "--insecure", "--events", pushed_events.string(), "base",
-                      ref}))
-          .out;
+  std::string digest = ok(from.boxlab({"image", "push", "--insecure", "--events",
+                                       pushed_events.string(), "base", ref}))
+                           .out;
   CHECK(digest == base["digest"].get<std::string>() + "\n");
   std::vector<json> pushed = lines_of(pushed_events);
   REQUIRE(pushed.size() >= 2);
@@ -168,8 +167,8 @@ TEST_CASE("serve image.pull streams progress and pulls what image push --events 
 
   // Again under another name: nothing to fetch, so no read line, only done.
   std::size_t before = progress_of(serve, ref).size();
-  json again = serve.call({{"cmd", "image.pull"}, {"ref", ref}, {"insecure", true},
-                           {"name", "course:again"}});
+  json again = serve.call(
+      {{"cmd", "image.pull"}, {"ref", ref}, {"insecure", true}, {"name", "course:again"}});
   CHECK(again["digest"] == base["digest"]);
   std::vector<json> second = progress_of(serve, ref);
   REQUIRE(second.size() == before + 1);
@@ -180,9 +179,10 @@ TEST_CASE("serve image.pull streams progress and pulls what image push --events 
   CHECK(serve.wait_exit() == 0);
 }
 
-TEST_CASE("serve image.pull: a bad reference is one bad_request line; an unreachable registry "
-          "fails; neither leaves anything",
-          "[registry][root][serve]") {
+TEST_CASE(
+    "serve image.pull: a bad reference is one bad_request line; an unreachable registry "
+    "fails; neither leaves anything",
+    "[registry][root][serve]") {
   REQUIRE(boxlab::test::is_root());
   TempRoot root;
   Serve serve(root);
@@ -234,9 +234,10 @@ TEST_CASE("serve image.pull: a bad reference is one bad_request line; an unreach
   CHECK(serve.wait_exit() == 0);
 }
 
-TEST_CASE("serve image.pull: refused credentials are one line; a learner's engine reads only "
-          "the learner's ~/.docker/config.json",
-          "[registry][root][serve]") {
+TEST_CASE(
+    "serve image.pull: refused credentials are one line; a learner's engine reads only "
+    "the learner's ~/.docker/config.json",
+    "[registry][root][serve]") {
   REQUIRE(boxlab::test::is_root());
   Registry reg("teacher", "s3cret");
   TempRoot from;

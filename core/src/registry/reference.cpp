@@ -54,9 +54,7 @@ bool valid_digest(std::string_view d) {
 }  // namespace
 
 void check_registry_host(const std::string& host) {
-  auto bad = [&](const std::string& why) {
-    return Error("registry host '" + host + "': " + why);
-  };
+  auto bad = [&](const std::string& why) { return Error("registry host '" + host + "': " + why); };
   // It becomes the authority of a URL: anything but a host name or address and a port could
   // turn it into another URL (userinfo, a path, a query).
   std::string_view name = host;
@@ -88,9 +86,10 @@ void check_registry_host(const std::string& host) {
       throw bad("a host name has only letters, digits, '.' and '-'");
   }
   if (!port.empty() &&
-      (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c));
-      }) || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535))
+      (port.size() > 5 ||
+       !std::all_of(port.begin(), port.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+       std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535))
     throw bad("port '" + std::string(port) + "' is not 1-65535");
 }
 

@@ -56,8 +56,7 @@ void learner_credentials(const sys::Requester& who, registry::Options& options) 
 
 }  // namespace
 
-ImagePullService::ImagePullService(Loop& loop, Emit emit, fsys::path images_dir,
-                                   sys::Requester who)
+ImagePullService::ImagePullService(Loop& loop, Emit emit, fsys::path images_dir, sys::Requester who)
     : emit_(std::move(emit)),
       images_dir_(std::move(images_dir)),
       who_(std::move(who)),
@@ -88,9 +87,10 @@ void ImagePullService::handle(const ImagePullRequest& request, Responder reply) 
     throw BadRequest(std::string("image.pull: field 'ref': ") + e.what());
   }
   if (request.insecure && !registry::is_loopback_host(ref.registry))
-    throw BadRequest("image.pull: field 'insecure': plain HTTP is only for a registry on the "
-                     "loopback, not " +
-                     ref.registry);
+    throw BadRequest(
+        "image.pull: field 'insecure': plain HTTP is only for a registry on the "
+        "loopback, not " +
+        ref.registry);
   if (request.name) {
     try {
       image::check_image_name(*request.name);
