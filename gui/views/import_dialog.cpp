@@ -36,7 +36,7 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
   auto* form = form_ = new QFormLayout;
   auto* fromRow = new QHBoxLayout;
   fromFile_ = new QRadioButton(tr("a &file or folder"), this);
-  fromRegistry_ = new QRadioButton(tr("a &registry"), this);
+  fromRegistry_ = new QRadioButton(tr("a re&gistry"), this);
   fromFile_->setChecked(true);
   fromRow->addWidget(fromFile_);
   fromRow->addWidget(fromRegistry_);
@@ -75,7 +75,7 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
     mirror_->setText(QString::fromLocal8Bit(qgetenv("BOXLAB_REGISTRY_MIRROR")));
   form->addRow(tr("&Mirror"), mirror_);
   insecure_ =
-      new QCheckBox(tr("&Plain HTTP (--insecure): only for a registry on this machine"), this);
+      new QCheckBox(tr("Plain &HTTP (--insecure): only for a registry on this machine"), this);
   insecure_->setToolTip(tr("localhost, 127.0.0.1 or [::1]; any other registry needs HTTPS"));
   form->addRow(QString(), insecure_);
 

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
