@@ -211,6 +211,7 @@ void ImportDialog::setBusy(bool busy) {
 
 void ImportDialog::pullNow() {
   if (running()) return;
+  shown_ = Mode::registry;
   QString ref = ref_->text().trimmed();
   result_.clear();
   failed_ = false;
@@ -274,6 +275,7 @@ void ImportDialog::onReply(const ReplyEvent& r, Mode mode) {
 
 void ImportDialog::importNow() {
   if (running()) return;
+  shown_ = Mode::file;
   QString source = source_->text().trimmed();
   result_.clear();
   failed_ = false;
@@ -312,9 +314,12 @@ void ImportDialog::showProgress() {
     bar_->setValue(std::max(percent, 0));
   }
   QString text;
-  bool pulling = mode_ == Mode::registry;
+  bool pulling = shown_ == Mode::registry;  // what the last import or pull was
   if (p.state() == ImportProgress::State::running) {
-    text = pulling ? tr("Pulling %1\n%2").arg(p.source(), p.summary())
+    // Before the first blob: the manifest is on its way (or the registry does not answer).
+    bool waiting = p.bytesDone() == 0 && !p.bytesTotal();
+    text = pulling ? tr("Pulling %1\n%2")
+                         .arg(p.source(), waiting ? tr("asking the registry\u2026") : p.summary())
                    : tr("Importing %1\n%2").arg(QFileInfo(p.source()).fileName(), p.summary());
   } else if (!result_.isEmpty()) {
     text = !failed_  ? result_

@@ -66,6 +66,7 @@ class ImportDialog : public QDialog {
   Session* session_;
   ImportProgress* progress_;
   Mode mode_ = Mode::file;
+  Mode shown_ = Mode::file;  // what the status line is about: the last import or pull
   QFormLayout* form_;
   QRadioButton* fromFile_;
   QRadioButton* fromRegistry_;
