@@ -9,6 +9,7 @@
 #include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
+#include "boxlab/image/layout.hpp"
 #include "boxlab/registry.hpp"
 #include "image_import.hpp"  // image_summary
 
