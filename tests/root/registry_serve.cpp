@@ -180,8 +180,8 @@ TEST_CASE("serve image.pull streams progress and pulls what image push --events 
 }
 
 TEST_CASE(
-    "serve image.pull: a bad reference is one bad_request line; an unreachable registry "
-    "fails; neither leaves anything",
+    "serve image.pull: a bad reference is one bad_request line and an unreachable registry "
+    "fails and neither leaves anything",
     "[registry][root][serve]") {
   REQUIRE(boxlab::test::is_root());
   TempRoot root;
@@ -235,7 +235,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "serve image.pull: refused credentials are one line; a learner's engine reads only "
+    "serve image.pull: refused credentials are one line and a learner's engine reads only "
     "the learner's ~/.docker/config.json",
     "[registry][root][serve]") {
   REQUIRE(boxlab::test::is_root());
