@@ -162,6 +162,9 @@ class RootPullTest : public QObject {
     ImportDialog dialog(session_.get());
     dialog.resize(640, 480);
     dialog.show();
+    // It opens on files, as before registries came.
+    QCOMPARE(dialog.mode(), ImportDialog::Mode::file);
+    QVERIFY(dialog.grab().save(shots() + QStringLiteral("/import-file-mode.png")));
     QSignalSpy finished(dialog.progress(), &ImportProgress::finished);
     dialog.pull(host_ + QStringLiteral("/Course/Base"));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeout);
