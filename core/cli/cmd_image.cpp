@@ -278,7 +278,7 @@ struct RegistryOpts {
   bool insecure = false;
   std::string auth_file;
   std::string mirror;
-  std::string events;  // pull --events FILE
+  std::string events;  // --events FILE
 };
 auto registry_options = [](const RegistryOpts& o) {
   registry::Options options;
@@ -338,11 +338,28 @@ auto push_opts = std::make_shared<RegistryOpts>();
 auto* push = image->add_subcommand("push", "Push an image to a registry; prints its digest");
 push->add_option("NAME", push_opts->first, "Image name")->required();
 push->add_option("REF", push_opts->second, "host:port/repo[:tag]")->required();
+push->add_option("--events", push_opts->events,
+                 "Append image.progress events (JSON lines; source: NAME) to this file");
 add_registry_flags(push, *push_opts);
 push->callback([&globals, &exit_code, push_opts, registry_options] {
   image::Store store(globals.paths().images);
   auto options = registry_options(*push_opts);
-  std::string digest = registry::push(store, push_opts->first, push_opts->second, options);
+  std::optional<events::FileWriter> writer;
+  std::optional<image::ProgressEvents> events;
+  if (!push_opts->events.empty()) {
+    writer.emplace(push_opts->events, events::monotonic_ns());
+    events.emplace(push_opts->first,
+                   [&writer](const json& body) { writer->emit("image.progress", body); });
+    options.on_progress = [&events](const image::ImportProgress& p) { events->update(p); };
+  }
+  std::string digest;
+  try {
+    digest = registry::push(store, push_opts->first, push_opts->second, options);
+  } catch (const std::exception& e) {
+    if (events) events->failed(e.what());
+    throw;
+  }
+  if (events) events->done({store.get(push_opts->first)});
   if (options.progress) std::cerr << "\r\033[K";
   std::cout << digest << '\n';
   exit_code = 0;

@@ -472,6 +472,29 @@ bool Session::importImage(const QString& source, const QString& name, bool keepS
   return true;
 }
 
+bool Session::canPullImages() const {
+  return client_.supports(cmdName(cmd::kImagePull));
+}
+
+bool Session::pullImage(const QString& ref, const QString& name, bool insecure,
+                        const QString& mirror, std::function<void(const ReplyEvent&)> done) {
+  if (!canPullImages()) return false;
+  QJsonObject args{{QStringLiteral("ref"), ref}};
+  if (!name.isEmpty()) args.insert(QStringLiteral("name"), name);
+  if (insecure) args.insert(QStringLiteral("insecure"), true);
+  if (!mirror.isEmpty()) args.insert(QStringLiteral("mirror"), mirror);
+  client_.request(cmdName(cmd::kImagePull), args, std::move(done));
+  return true;
+}
+
+QString Session::pullCommand() {
+  return cmdName(cmd::kImagePull);
+}
+
+QString Session::describePullFailure(const ReplyEvent& reply) {
+  return EngineClient::describe(cmdName(cmd::kImagePull), reply);
+}
+
 bool Session::listImages(std::function<void(const ReplyEvent&)> done) {
   if (!client_.supports(cmdName(cmd::kImageLs))) return false;
   client_.request(cmdName(cmd::kImageLs), {}, std::move(done));

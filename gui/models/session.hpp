@@ -118,9 +118,16 @@ class Session : public QObject {
   bool importImage(const QString& source, const QString& name, bool keepSetuid,
                    std::function<void(const ReplyEvent&)> done);
   bool listImages(std::function<void(const ReplyEvent&)> done);
+  // Pull one from a registry (image.pull; progress as imageProgress() with the reference as
+  // its source; the reply is shaped like image.import's). Empty name/mirror: not sent.
+  bool canPullImages() const;
+  bool pullImage(const QString& ref, const QString& name, bool insecure, const QString& mirror,
+                 std::function<void(const ReplyEvent&)> done);
   static QString importCommand();  // "image.import", for messages
-  // Readable text for a failed image.import or image.ls reply.
+  static QString pullCommand();    // "image.pull"
+  // Readable text for a failed image.import, image.pull or image.ls reply.
   static QString describeImportFailure(const ReplyEvent& reply);
+  static QString describePullFailure(const ReplyEvent& reply);
   static QString describeImageListFailure(const ReplyEvent& reply);
   // The Markdown shown when a lab opens at step `stepIndex` (1-based): the lab's introduction
   // first, then the step's heading and instructions (lab.show's `lab` object).

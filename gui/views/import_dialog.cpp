@@ -16,6 +16,10 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRadioButton>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QSignalBlocker>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -29,7 +33,16 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
   setWindowTitle(tr("Import image"));
   setMinimumWidth(560);
   auto* layout = new QVBoxLayout(this);
-  auto* form = new QFormLayout;
+  auto* form = form_ = new QFormLayout;
+  auto* fromRow = new QHBoxLayout;
+  fromFile_ = new QRadioButton(tr("a &file or folder"), this);
+  fromRegistry_ = new QRadioButton(tr("a re&gistry"), this);
+  fromFile_->setChecked(true);
+  fromRow->addWidget(fromFile_);
+  fromRow->addWidget(fromRegistry_);
+  fromRow->addStretch(1);
+  form->addRow(tr("From"), fromRow);
+
   auto* sourceRow = new QHBoxLayout;
   source_ = new QLineEdit(this);
   source_->setPlaceholderText(tr("a docker save .tar or an OCI layout folder"));
@@ -42,12 +55,41 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
   sourceRow->addWidget(layout_);
   auto* sourceLabel = new QLabel(tr("&Source"), this);
   sourceLabel->setBuddy(source_);  // a row of widgets: the label needs its buddy named
-  form->addRow(sourceLabel, sourceRow);
+  sourceRow_ = new QWidget(this);
+  sourceRow->setContentsMargins(0, 0, 0, 0);
+  sourceRow_->setLayout(sourceRow);
+  form->addRow(sourceLabel, sourceRow_);
+
+  // From a registry: what `boxlab image pull` takes.
+  ref_ = new QLineEdit(this);
+  ref_->setPlaceholderText(tr("localhost:5000/course/base, alpine:3.19, host/repo@sha256:\u2026"));
+  ref_->setToolTip(
+      tr("An image reference. A name without a registry host (alpine) is looked "
+         "up on the mirror below, or on Docker Hub."));
+  form->addRow(tr("&Reference"), ref_);
+  mirror_ = new QLineEdit(this);
+  mirror_->setPlaceholderText(tr("optional: the class registry short names resolve through"));
+  mirror_->setToolTip(tr("HOST[:PORT], e.g. 10.0.0.5:5000 (boxlab --mirror)"));
+  mirror_->setText(QSettings().value(QStringLiteral("registry/mirror")).toString());
+  if (mirror_->text().isEmpty())
+    mirror_->setText(QString::fromLocal8Bit(qgetenv("BOXLAB_REGISTRY_MIRROR")));
+  form->addRow(tr("&Mirror"), mirror_);
+  insecure_ =
+      new QCheckBox(tr("Plain &HTTP (--insecure): only for a registry on this machine"), this);
+  insecure_->setToolTip(tr("localhost, 127.0.0.1 or [::1]; any other registry needs HTTPS"));
+  form->addRow(QString(), insecure_);
+
   name_ = new QLineEdit(this);
   name_->setPlaceholderText(tr("optional: the tag the source carries"));
   form->addRow(tr("&Name"), name_);
   keepSetuid_ = new QCheckBox(tr("&Keep setuid/setgid bits (cleared by default)"), this);
   form->addRow(QString(), keepSetuid_);
+  credentials_ = new QLabel(tr("A registry that asks for a login gets the one for its host in your "
+                               "~/.docker/config.json (as docker login writes it)."),
+                            this);
+  credentials_->setWordWrap(true);
+  credentials_->setForegroundRole(QPalette::PlaceholderText);
+  form->addRow(QString(), credentials_);
   layout->addLayout(form);
 
   bar_ = new QProgressBar(this);
@@ -79,13 +121,44 @@ ImportDialog::ImportDialog(Session* session, QWidget* parent)
 
   connect(archive_, &QPushButton::clicked, this, &ImportDialog::chooseArchive);
   connect(layout_, &QPushButton::clicked, this, &ImportDialog::chooseLayout);
-  connect(import_, &QPushButton::clicked, this, &ImportDialog::importNow);
+  connect(import_, &QPushButton::clicked, this, &ImportDialog::go);
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(source_, &QLineEdit::returnPressed, this, &ImportDialog::importNow);
+  connect(ref_, &QLineEdit::returnPressed, this, &ImportDialog::pullNow);
+  connect(fromRegistry_, &QRadioButton::toggled, this,
+          [this](bool on) { setMode(on ? Mode::registry : Mode::file); });
   // The session passes the stream's events on as they come, in order with replies.
   connect(session_, &Session::imageProgress, progress_, &ImportProgress::onEvent);
   connect(progress_, &ImportProgress::changed, this, &ImportDialog::showProgress);
+  setMode(Mode::file);
   refreshImages();
+}
+
+void ImportDialog::setMode(Mode mode) {
+  mode_ = mode;
+  QSignalBlocker block(fromRegistry_);
+  fromRegistry_->setChecked(mode == Mode::registry);
+  fromFile_->setChecked(mode == Mode::file);
+  bool registry = mode == Mode::registry;
+  form_->setRowVisible(sourceRow_, !registry);
+  form_->setRowVisible(keepSetuid_, !registry);
+  for (QWidget* w : {static_cast<QWidget*>(ref_), static_cast<QWidget*>(mirror_),
+                     static_cast<QWidget*>(insecure_), static_cast<QWidget*>(credentials_)})
+    form_->setRowVisible(w, registry);
+  name_->setPlaceholderText(registry ? tr("optional: default is the reference")
+                                     : tr("optional: the tag the source carries"));
+  import_->setText(registry ? tr("&Pull") : tr("&Import"));
+  if (!running() && result_.isEmpty())
+    status_->setText(registry ? tr("Type an image reference to pull.")
+                              : tr("Choose what to import."));
+  (registry ? static_cast<QWidget*>(ref_) : static_cast<QWidget*>(source_))->setFocus();
+}
+
+void ImportDialog::go() {
+  if (mode_ == Mode::registry)
+    pullNow();
+  else
+    importNow();
 }
 
 bool ImportDialog::running() const {
@@ -116,15 +189,93 @@ void ImportDialog::start(const QString& source, const QString& name, bool keepSe
   importNow();
 }
 
+void ImportDialog::pull(const QString& ref, const QString& name, bool insecure,
+                        const QString& mirror) {
+  setMode(Mode::registry);
+  ref_->setText(ref);
+  name_->setText(name);
+  insecure_->setChecked(insecure);
+  mirror_->setText(mirror);
+  pullNow();
+}
+
 void ImportDialog::setBusy(bool busy) {
-  for (QWidget* w : {static_cast<QWidget*>(source_), static_cast<QWidget*>(name_),
-                     static_cast<QWidget*>(keepSetuid_), static_cast<QWidget*>(archive_),
-                     static_cast<QWidget*>(layout_), static_cast<QWidget*>(import_)})
+  for (QWidget* w :
+       {static_cast<QWidget*>(source_), static_cast<QWidget*>(name_),
+        static_cast<QWidget*>(keepSetuid_), static_cast<QWidget*>(archive_),
+        static_cast<QWidget*>(layout_), static_cast<QWidget*>(import_), static_cast<QWidget*>(ref_),
+        static_cast<QWidget*>(mirror_), static_cast<QWidget*>(insecure_),
+        static_cast<QWidget*>(fromFile_), static_cast<QWidget*>(fromRegistry_)})
     w->setEnabled(!busy);
+}
+
+void ImportDialog::pullNow() {
+  if (running()) return;
+  shown_ = Mode::registry;
+  QString ref = ref_->text().trimmed();
+  result_.clear();
+  failed_ = false;
+  if (ref.isEmpty()) {
+    failed_ = true;
+    result_ = tr("Type an image reference first, e.g. localhost:5000/course/base.");
+    return showProgress();
+  }
+  if (!session_->canPullImages()) {
+    failed_ = true;
+    result_ = session_->isEngineReady()
+                  ? tr("This engine cannot pull images (it has no %1).").arg(Session::pullCommand())
+                  : tr("The engine is not running.");
+    return showProgress();
+  }
+  progress_->begin(ref);  // image.pull's progress events name the reference as sent
+  setBusy(true);
+  QPointer<ImportDialog> self(this);
+  session_->pullImage(ref, name_->text().trimmed(), insecure_->isChecked(),
+                      mirror_->text().trimmed(), [self](const ReplyEvent& r) {
+                        if (self) self->onReply(r, Mode::registry);
+                      });
+  showProgress();
+}
+
+void ImportDialog::onReply(const ReplyEvent& r, Mode mode) {
+  failed_ = !r.ok;
+  if (r.ok) {
+    QString name = r.body.value(QLatin1String("name")).toString();
+    QString digest = r.body.value(QLatin1String("digest")).toString();
+    int layers = r.body.value(QLatin1String("layers")).toInt();
+    result_ =
+        (mode == Mode::registry ? tr("Pulled %1: %2, %3 %4, %5") : tr("Imported %1: %2, %3 %4, %5"))
+            .arg(name, digest.left(19) + QStringLiteral("\u2026"))
+            .arg(layers)
+            .arg(layers == 1 ? tr("layer") : tr("layers"))
+            .arg(ImportProgress::size(
+                static_cast<qint64>(r.body.value(QLatin1String("size")).toDouble())));
+    if (mode == Mode::registry && !mirror_->text().trimmed().isEmpty())
+      QSettings().setValue(QStringLiteral("registry/mirror"), mirror_->text().trimmed());
+    progress_->finish({});
+    refreshImages();
+    emit imported(name, digest);
+  } else if (r.code == QLatin1String("failed")) {
+    // A failed import's or pull's error already says where (source, entry, registry).
+    result_ = r.error;
+    progress_->finish(result_);
+  } else if (mode == Mode::registry && r.code == QLatin1String("bad_request")) {
+    // "image.pull: field 'ref': image reference 'X': why": the learner typed X, not a field.
+    static const QRegularExpression field(QStringLiteral("^image\\.pull: field '\\w+': "));
+    result_ = QString(r.error).remove(field);
+    progress_->finish(result_);
+  } else {
+    result_ = mode == Mode::registry ? Session::describePullFailure(r)
+                                     : Session::describeImportFailure(r);
+    progress_->finish(result_);
+  }
+  setBusy(false);
+  showProgress();
 }
 
 void ImportDialog::importNow() {
   if (running()) return;
+  shown_ = Mode::file;
   QString source = source_->text().trimmed();
   result_.clear();
   failed_ = false;
@@ -146,32 +297,10 @@ void ImportDialog::importNow() {
   progress_->begin(source);
   setBusy(true);
   QPointer<ImportDialog> self(this);
-  session_->importImage(
-      source, name_->text().trimmed(), keepSetuid_->isChecked(), [self](const ReplyEvent& r) {
-        if (!self) return;
-        self->failed_ = !r.ok;
-        if (r.ok) {
-          QString name = r.body.value(QLatin1String("name")).toString();
-          QString digest = r.body.value(QLatin1String("digest")).toString();
-          int layers = r.body.value(QLatin1String("layers")).toInt();
-          self->result_ = tr("Imported %1: %2, %3 %4, %5")
-                              .arg(name, digest.left(19) + QStringLiteral("\u2026"))
-                              .arg(layers)
-                              .arg(layers == 1 ? tr("layer") : tr("layers"))
-                              .arg(ImportProgress::size(static_cast<qint64>(
-                                  r.body.value(QLatin1String("size")).toDouble())));
-          self->progress_->finish({});
-          self->refreshImages();
-          emit self->imported(name, digest);
-        } else {
-          // A failed import's error already says where (source, entry); the rest need the context.
-          self->result_ =
-              r.code == QLatin1String("failed") ? r.error : Session::describeImportFailure(r);
-          self->progress_->finish(self->result_);
-        }
-        self->setBusy(false);
-        self->showProgress();
-      });
+  session_->importImage(source, name_->text().trimmed(), keepSetuid_->isChecked(),
+                        [self](const ReplyEvent& r) {
+                          if (self) self->onReply(r, Mode::file);
+                        });
   showProgress();
 }
 
@@ -185,12 +314,21 @@ void ImportDialog::showProgress() {
     bar_->setValue(std::max(percent, 0));
   }
   QString text;
+  bool pulling = shown_ == Mode::registry;  // what the last import or pull was
   if (p.state() == ImportProgress::State::running) {
-    text = tr("Importing %1\n%2").arg(QFileInfo(p.source()).fileName(), p.summary());
+    // Before the first blob: the manifest is on its way (or the registry does not answer).
+    bool waiting = p.bytesDone() == 0 && !p.bytesTotal();
+    text = pulling ? tr("Pulling %1\n%2")
+                         .arg(p.source(), waiting ? tr("asking the registry\u2026") : p.summary())
+                   : tr("Importing %1\n%2").arg(QFileInfo(p.source()).fileName(), p.summary());
   } else if (!result_.isEmpty()) {
-    text = failed_ ? tr("Import failed:\n%1").arg(result_) : result_;
+    text = !failed_  ? result_
+           : pulling ? tr("Pull failed:\n%1").arg(result_)
+                     : tr("Import failed:\n%1").arg(result_);
   } else if (p.state() == ImportProgress::State::failed) {
-    text = tr("Import failed:\n%1").arg(p.error());  // the reply is on its way
+    // The reply is on its way.
+    text =
+        pulling ? tr("Pull failed:\n%1").arg(p.error()) : tr("Import failed:\n%1").arg(p.error());
   } else {
     text = status_->text();
   }

@@ -1,13 +1,17 @@
-// File > Import image: a `docker save` tarball or an OCI layout directory into the engine's
-// store (serve `image.import`), with a progress bar and a line of bytes and layers fed by the
-// import's `image.progress` events, the engine's error in words when it fails, and the store's
-// images (`image.ls`) listed and refreshed once an import is in.
+// File > Import image: a `docker save` tarball or an OCI layout directory (serve
+// `image.import`), or an image from a registry (`image.pull`: a reference, an optional mirror
+// for short names, plain HTTP for a registry on this machine), into the engine's store, with a
+// progress bar and a line of bytes and layers fed by the `image.progress` events, the engine's
+// error in one line when it fails, and the store's images (`image.ls`) listed and refreshed
+// once an image is in.
 #pragma once
 
 #include <QDialog>
 
 class QCheckBox;
+class QFormLayout;
 class QLabel;
+class QRadioButton;
 class QLineEdit;
 class QTreeWidget;
 class QProgressBar;
@@ -17,6 +21,7 @@ namespace boxlab::gui {
 
 class ImportProgress;
 class Session;
+struct ReplyEvent;
 
 class ImportDialog : public QDialog {
   Q_OBJECT
@@ -24,9 +29,16 @@ class ImportDialog : public QDialog {
   // Talks to the engine through the session only.
   explicit ImportDialog(Session* session, QWidget* parent = nullptr);
 
+  enum class Mode { file, registry };
+
   // Fills the fields and imports (what the Import button does).
   void start(const QString& source, const QString& name = {}, bool keepSetuid = false);
+  // Registry mode, the fields filled, and pulls (what the Pull button does).
+  void pull(const QString& ref, const QString& name = {}, bool insecure = false,
+            const QString& mirror = {});
   bool running() const;
+  Mode mode() const { return mode_; }
+  void setMode(Mode mode);
 
   ImportProgress* progress() const { return progress_; }
   QString statusText() const;
@@ -43,6 +55,9 @@ class ImportDialog : public QDialog {
 
  private:
   void importNow();
+  void pullNow();
+  void go();  // the Import/Pull button: what the mode says
+  void onReply(const ReplyEvent& r, Mode mode);
   void chooseArchive();
   void chooseLayout();
   void showProgress();
@@ -50,6 +65,16 @@ class ImportDialog : public QDialog {
 
   Session* session_;
   ImportProgress* progress_;
+  Mode mode_ = Mode::file;
+  Mode shown_ = Mode::file;  // what the status line is about: the last import or pull
+  QFormLayout* form_;
+  QRadioButton* fromFile_;
+  QRadioButton* fromRegistry_;
+  QWidget* sourceRow_;
+  QLineEdit* ref_;
+  QLineEdit* mirror_;
+  QCheckBox* insecure_;
+  QLabel* credentials_;
   QLineEdit* source_;
   QLineEdit* name_;
   QCheckBox* keepSetuid_;

@@ -41,6 +41,31 @@ TEST_CASE("references: short names, tags, hosts with ports, digests", "[registry
   CHECK_THROWS(parse_reference("host:5000/"));
 }
 
+TEST_CASE("a registry host is a host name or address and a port, nothing a URL could misread",
+          "[registry]") {
+  using boxlab::registry::check_registry_host;
+  CHECK_NOTHROW(check_registry_host("localhost"));
+  CHECK_NOTHROW(check_registry_host("127.0.0.1:5000"));
+  CHECK_NOTHROW(check_registry_host("registry-1.docker.io"));
+  CHECK_NOTHROW(check_registry_host("[::1]:5000"));
+  CHECK_NOTHROW(check_registry_host("[fe80::1]"));
+  CHECK_THROWS_WITH(check_registry_host("mirror/path"), Catch::Contains("only letters"));
+  CHECK_THROWS_WITH(check_registry_host("user@host"), Catch::Contains("only letters"));
+  CHECK_THROWS_WITH(check_registry_host("host:"), Catch::Contains("empty port"));
+  CHECK_THROWS_WITH(check_registry_host("host:0"), Catch::Contains("not 1-65535"));
+  CHECK_THROWS_WITH(check_registry_host("host:65536"), Catch::Contains("not 1-65535"));
+  CHECK_THROWS_WITH(check_registry_host("host:5000x"), Catch::Contains("not 1-65535"));
+  CHECK_THROWS_WITH(check_registry_host("[::1"), Catch::Contains("without ']'"));
+  CHECK_THROWS_WITH(check_registry_host("[::1]x"), Catch::Contains("only ':PORT'"));
+  CHECK_THROWS_WITH(check_registry_host(""), Catch::Contains("no host name"));
+  // The parser checks the host it resolves to: the reference's own and the mirror.
+  CHECK_THROWS_WITH(parse_reference("ex ample.org/course/base"),
+                    Catch::Contains("image reference 'ex ample.org/course/base'") &&
+                        Catch::Contains("registry host 'ex ample.org'"));
+  CHECK_THROWS_WITH(parse_reference("base", "mirror.class/x?y"),
+                    Catch::Contains("registry host 'mirror.class/x?y'"));
+}
+
 TEST_CASE("loopback hosts are the only ones --insecure accepts", "[registry]") {
   using boxlab::registry::is_loopback_host;
   CHECK(is_loopback_host("localhost:5000"));

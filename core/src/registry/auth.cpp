@@ -71,8 +71,13 @@ fs::path default_auth_file() {
 
 std::optional<Credentials> find_credentials(const fs::path& file, const std::string& registry) {
   if (file.empty() || !fs::exists(file)) return std::nullopt;
-  return with_context("credentials " + file.string(), [&]() -> std::optional<Credentials> {
-    json j = json::parse(read_file(file), nullptr, false);
+  return find_credentials_in(read_file(file), file.string(), registry);
+}
+
+std::optional<Credentials> find_credentials_in(const std::string& text, const std::string& where,
+                                               const std::string& registry) {
+  return with_context("credentials " + where, [&]() -> std::optional<Credentials> {
+    json j = json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Error("not a JSON object");
     auto auths = j.find("auths");
     if (auths == j.end()) return std::nullopt;

@@ -23,6 +23,9 @@ std::filesystem::path default_auth_file();
 // it is not valid.
 std::optional<Credentials> find_credentials(const std::filesystem::path& file,
                                             const std::string& registry);
+// The same for a file's text already read; `where` names the file in errors.
+std::optional<Credentials> find_credentials_in(const std::string& text, const std::string& where,
+                                               const std::string& registry);
 
 // A WWW-Authenticate header: its scheme ("basic", "bearer", lowercased) and parameters
 // (realm, service, scope, ...).

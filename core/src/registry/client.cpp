@@ -32,6 +32,11 @@ Client::Client(Reference ref, const Options& options, bool push)
     throw Error("--insecure (plain HTTP) is only for a registry on the loopback, not " +
                 ref_.registry);
   base_ = std::string(options.insecure ? "http" : "https") + "://" + ref_.registry + "/v2/";
+  if (options.auth_json) {
+    auth_file_ = options.auth_file.string();
+    credentials_ = find_credentials_in(*options.auth_json, auth_file_, ref_.registry);
+    return;
+  }
   auto file = options.auth_file.empty() ? default_auth_file() : options.auth_file;
   auth_file_ = file.string();
   credentials_ = find_credentials(file, ref_.registry);

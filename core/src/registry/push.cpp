@@ -1,6 +1,7 @@
 // registry::push: every blob the registry does not have yet (HEAD), uploaded in one PUT after
 // a POST opens the upload, then the manifest, byte for byte, so its digest stays the image's.
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "blob_file.hpp"
 #include "boxlab/error.hpp"
@@ -56,11 +57,20 @@ std::string push(image::Store& store, const std::string& name, const std::string
     if (!m.is_object() || !m.contains("config") || !m.contains("layers"))
       throw Error("manifest " + img.manifest_digest + ": needs config and layers");
     Client client(r, options, /*push=*/true);
-    push_blob(client, layout, image::descriptor_from_json(m["config"], "config"), options);
+    std::vector<image::Descriptor> blobs{image::descriptor_from_json(m["config"], "config")};
     for (std::size_t i = 0; i < m["layers"].size(); ++i)
-      push_blob(client, layout,
-                image::descriptor_from_json(m["layers"][i], "layers[" + std::to_string(i) + "]"),
-                options);
+      blobs.push_back(
+          image::descriptor_from_json(m["layers"][i], "layers[" + std::to_string(i) + "]"));
+    // Progress blob by blob (one PUT each): bytes of the blobs sent or found there already.
+    image::ImportProgress state;
+    for (const auto& d : blobs) state.bytes_total += d.size;
+    if (options.on_progress) options.on_progress(state);
+    for (std::size_t i = 0; i < blobs.size(); ++i) {
+      push_blob(client, layout, blobs[i], options);
+      state.bytes_done += blobs[i].size;
+      if (i > 0) ++state.layers_done;
+      if (options.on_progress) options.on_progress(state);
+    }
     std::string media = m.value("mediaType", std::string(image::kMediaManifest));
     HttpRequest put{.method = "PUT", .url = "manifests/" + r.target()};
     put.headers = {"Content-Type: " + media};
@@ -70,6 +80,8 @@ std::string push(image::Store& store, const std::string& name, const std::string
     std::string said = done.header("docker-content-digest");
     if (!said.empty() && said != img.manifest_digest)
       throw Error(r.registry + ": stored the manifest as " + said + ", not " + img.manifest_digest);
+    state.layers_total = blobs.size() - 1;  // the end: the manifest is there
+    if (options.on_progress) options.on_progress(state);
     return img.manifest_digest;
   });
 }

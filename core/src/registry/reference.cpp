@@ -53,6 +53,46 @@ bool valid_digest(std::string_view d) {
 
 }  // namespace
 
+void check_registry_host(const std::string& host) {
+  auto bad = [&](const std::string& why) { return Error("registry host '" + host + "': " + why); };
+  // It becomes the authority of a URL: anything but a host name or address and a port could
+  // turn it into another URL (userinfo, a path, a query).
+  std::string_view name = host;
+  std::string_view port;
+  if (name.starts_with('[')) {
+    auto end = name.find(']');
+    if (end == std::string_view::npos) throw bad("'[' without ']'");
+    std::string_view addr = name.substr(1, end - 1);
+    if (addr.empty() || !std::all_of(addr.begin(), addr.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        }))
+      throw bad("not an IPv6 address in brackets");
+    std::string_view after = name.substr(end + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') throw bad("only ':PORT' may follow ']'");
+      port = after.substr(1);
+      if (port.empty()) throw bad("empty port");
+    }
+  } else {
+    if (auto colon = name.find(':'); colon != std::string_view::npos) {
+      port = name.substr(colon + 1);
+      name = name.substr(0, colon);
+      if (port.empty()) throw bad("empty port");
+    }
+    if (name.empty() || name.size() > 253) throw bad("no host name");
+    if (!std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+        }))
+      throw bad("a host name has only letters, digits, '.' and '-'");
+  }
+  if (!port.empty() &&
+      (port.size() > 5 ||
+       !std::all_of(port.begin(), port.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+       std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535))
+    throw bad("port '" + std::string(port) + "' is not 1-65535");
+}
+
 std::string Reference::str() const {
   return registry + "/" + repository + (digest.empty() ? ":" + tag : "@" + digest);
 }
@@ -86,6 +126,7 @@ Reference parse_reference(const std::string& ref, const std::string& mirror) {
     if (rest.find('/') == std::string::npos) r.repository = "library/" + rest;
   }
   if (r.registry.empty()) throw bad("no registry host");
+  with_context("image reference '" + ref + "'", [&] { check_registry_host(r.registry); });
   if (!valid_repository(r.repository))
     throw bad("repository '" + r.repository +
               "' must be lowercase letters, digits and . _ - separated by /");

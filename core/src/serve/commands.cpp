@@ -123,6 +123,20 @@ ImageImportRequest image_import_request(const Args& a) {
   return r;
 }
 
+// image.pull's fields: `ref` a string, `name` a string, `insecure` a bool, `mirror` a string.
+// (The backend checks the reference, the mirror and the name.) No field names a file: a root
+// engine reads credentials only from the one auth file docs/registry.md names.
+ImagePullRequest image_pull_request(const Args& a) {
+  a.allow_only({"ref", "name", "insecure", "mirror"});
+  ImagePullRequest r;
+  r.ref = a.str("ref");
+  if (r.ref.empty()) throw BadRequest("image.pull: field 'ref' must not be empty");
+  r.name = a.opt_str("name");
+  r.insecure = a.flag("insecure", false);
+  r.mirror = a.opt_str("mirror").value_or("");
+  return r;
+}
+
 void hello(Call& c) {
   c.args.allow_only({"client", "protocol"});
   c.args.opt_str("client");
@@ -246,6 +260,10 @@ void image_import(Call& c) {
   c.backend.image_import(image_import_request(c.args), c.reply);
 }
 
+void image_pull(Call& c) {
+  c.backend.image_pull(image_pull_request(c.args), c.reply);
+}
+
 }  // namespace
 
 const std::vector<Command>& command_table() {
@@ -273,6 +291,7 @@ const std::vector<Command>& command_table() {
       {cmd::kImageLayers, image_layers, true},  // one image.layers event
       {cmd::kHostShell, host_shell, true},      // console.*
       {cmd::kImageImport, image_import, true},  // image.progress
+      {cmd::kImagePull, image_pull, true},      // image.progress
   };
   return table;
 }

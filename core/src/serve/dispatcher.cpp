@@ -66,6 +66,10 @@ void Backend::image_import(const ImageImportRequest&, Responder reply) {
   reply.fail(Error(ErrorKind::unavailable,
                    "image.import: not available yet (this backend has no image store)"));
 }
+void Backend::image_pull(const ImagePullRequest&, Responder reply) {
+  reply.fail(Error(ErrorKind::unavailable,
+                   "image.pull: not available yet (this backend has no image store)"));
+}
 
 Dispatcher::Dispatcher(Backend& backend, std::function<void(json)> write, std::int64_t origin_ns)
     : backend_(backend), write_(std::move(write)), origin_ns_(origin_ns) {}

@@ -67,6 +67,10 @@ RealBackend::RealBackend(Paths paths, std::optional<std::filesystem::path> root,
       imports_(
           loop,
           [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
+          runtime_.paths().images, requester_),
+      pulls_(
+          loop,
+          [this](const std::string& type, nlohmann::json body) { emit(type, std::move(body)); },
           runtime_.paths().images, requester_) {
   // The learner's lab progress and answers, in their home, with their rights (pkexec/sudo).
   lab::keep_state_for(requester_, runtime_.paths());
@@ -419,8 +423,13 @@ void RealBackend::image_import(const ImageImportRequest& request, Responder repl
   imports_.handle(request, std::move(reply));
 }
 
+void RealBackend::image_pull(const ImagePullRequest& request, Responder reply) {
+  pulls_.handle(request, std::move(reply));
+}
+
 void RealBackend::shutdown() {
   imports_.cancel();
+  pulls_.cancel();
   labs_.close();
   topology_.set_watching(false);
   while (!monitors_.empty()) stop_monitor(monitors_.begin()->first);

@@ -12,6 +12,7 @@
 #include "boxlab/serve.hpp"
 #include "boxlab/sys/requester.hpp"
 #include "image_import.hpp"
+#include "image_pull.hpp"
 #include "labs.hpp"
 #include "pictures.hpp"
 #include "sessions.hpp"
@@ -44,6 +45,7 @@ class RealBackend final : public Backend {
   void image_layers(const std::string& name, const std::optional<std::string>& path) override;
   nlohmann::json host_shell(unsigned rows, unsigned cols) override;
   void image_import(const ImageImportRequest& request, Responder reply) override;
+  void image_pull(const ImagePullRequest& request, Responder reply) override;
   void shutdown() override;
 
  private:
@@ -75,6 +77,7 @@ class RealBackend final : public Backend {
   LabService labs_;
   TopologyWatch topology_;
   ImageImportService imports_;
+  ImagePullService pulls_;
   std::string host_shell_;                           // the last host.shell's session
   std::optional<std::filesystem::path> pending_cd_;  // where it should go next
   Fd cd_retry_;                                      // while a cd waits: a look every half second

@@ -29,5 +29,6 @@ inline constexpr char kNetTopology[] = "net.topology";
 inline constexpr char kImageLayers[] = "image.layers";
 inline constexpr char kHostShell[] = "host.shell";
 inline constexpr char kImageImport[] = "image.import";
+inline constexpr char kImagePull[] = "image.pull";
 
 }  // namespace boxlab::serve::cmd

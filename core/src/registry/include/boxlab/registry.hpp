@@ -33,6 +33,11 @@ struct Reference {
 // naming the reference when it is malformed.
 Reference parse_reference(const std::string& ref, const std::string& mirror = "");
 
+// Throws Error naming `host` unless it is a host name, an IPv4 address or an IPv6 address in
+// brackets, optionally with ":PORT" (1-65535): what a URL's authority may hold, nothing more.
+// parse_reference checks the registry it resolves to (the mirror's too) with this.
+void check_registry_host(const std::string& host);
+
 // True for a host (optionally :port) that is the loopback: localhost, 127.0.0.0/8, [::1].
 bool is_loopback_host(const std::string& registry);
 
@@ -42,12 +47,16 @@ struct Options {
   // Docker-like config.json with "auths" (see docs/registry.md); empty: $DOCKER_CONFIG/config.json
   // or ~/.docker/config.json when present.
   std::filesystem::path auth_file;
+  // The auth file's bytes, already read by the caller (serve reads the learner's file with the
+  // learner's rights): used instead of reading auth_file, which then only names it in errors.
+  std::optional<std::string> auth_json;
   std::string mirror;  // short names resolve through this registry
   // A line of progress ("layer sha256:abcd 1.2MB") for a terminal; may be empty.
   std::function<void(const std::string&)> progress;
-  // Pull: the fetch as image::ImportProgress (bytes of the blobs to fetch, layers done; never
-  // layers_total, which marks the end), for image::ProgressEvents (`image.progress` events).
-  // Called from the fetching threads, one call at a time.
+  // The transfer as image::ImportProgress, for image::ProgressEvents (`image.progress`
+  // events): pull, bytes of the blobs to fetch and layers fetched, from the fetching threads
+  // one call at a time; push, bytes of the blobs sent (or found there) and layers, after each
+  // blob. The last call, after the tag or manifest is written, sets layers_total.
   image::ProgressFn on_progress;
 };
 

@@ -77,6 +77,15 @@ struct ImageImportRequest {
   bool keep_setuid = false;
 };
 
+// image.pull (docs/events.md), its fields checked by the dispatcher; the reference and the
+// mirror are checked by the registry's reference parser before anything runs.
+struct ImagePullRequest {
+  std::string ref;                  // "localhost:5000/course/base", "alpine:3.19", ...
+  std::optional<std::string> name;  // tag (default: the reference as given)
+  bool insecure = false;            // plain HTTP: only to a registry on the loopback
+  std::string mirror;               // short names resolve through it ("" : Docker Hub)
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -113,6 +122,9 @@ class Backend {
   // image.import: imports on a worker, streams `image.progress` events, replies when done.
   // Default: fails with "unavailable".
   virtual void image_import(const ImageImportRequest& request, Responder reply);
+  // image.pull: pulls from a registry on a worker, streams `image.progress` events, replies
+  // when done. Default: fails with "unavailable".
+  virtual void image_pull(const ImagePullRequest& request, Responder reply);
   // Stops and removes every container this engine started (not others); idempotent.
   virtual void shutdown() = 0;
 };
