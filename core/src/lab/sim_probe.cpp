@@ -128,7 +128,7 @@ class SimProbe final : public Probe {
         CommandResult r;
         try {
           r = detail::run_process(
-              {"sh", "-c", std::string(kHostPrelude) + sim::rewrite_paths(argv[2], view)}, env,
+              {"sh", "-c", std::string(kHostPrelude) + sim::rewrite_paths(argv[2], view, true)}, env,
               timeout);
         } catch (...) {
           fsys::remove_all(view);

@@ -110,12 +110,13 @@ void write_view(const Machine& machine, const std::string& name, const fsys::pat
                            std::to_string(cpu["throttled_ns"].get<std::uint64_t>() / 1000) + "\n");
 }
 
-std::string rewrite_paths(const std::string& script, const fsys::path& dir) {
+std::string rewrite_paths(const std::string& script, const fsys::path& dir, bool proc_only) {
   // Absolute paths into /proc, /dev/shm, /sys/fs/cgroup and /etc/hostname go to the view; the
   // rest of the host stays as it is (the programs themselves are the host's).
   static const std::regex kPaths(
       R"re((^|[\s'"=(<>:])(/proc|/dev/shm|/sys/fs/cgroup|/etc/hostname)(?=[/\s'");|&]|$))re");
-  return std::regex_replace(script, kPaths, "$1" + dir.string() + "$2");
+  static const std::regex kProc(R"re((^|[\s'"=(<>:])(/proc)(?=[/\s'");|&]|$))re");
+  return std::regex_replace(script, proc_only ? kProc : kPaths, "$1" + dir.string() + "$2");
 }
 
 void write_host_view(const Machine& machine, const fsys::path& dir) {

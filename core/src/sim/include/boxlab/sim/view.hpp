@@ -26,8 +26,11 @@ std::string view_script(const std::vector<std::string>& argv, const std::filesys
 // lists all its numbers), for host commands that read the simulated machine's /proc.
 void write_host_view(const Machine& machine, const std::filesystem::path& dir);
 
-// SCRIPT with its absolute /proc, /dev/shm, /sys/fs/cgroup and /etc/hostname paths in DIR.
-std::string rewrite_paths(const std::string& script, const std::filesystem::path& dir);
+// SCRIPT with its absolute /proc, /dev/shm, /sys/fs/cgroup and /etc/hostname paths in DIR
+// (a container's view); with proc_only, its /proc paths only (the host's view: the host's own
+// /dev/shm and cgroup paths, and those a host command hands to `boxlab exec`, stay as written).
+std::string rewrite_paths(const std::string& script, const std::filesystem::path& dir,
+                          bool proc_only = false);
 
 // 'text' for a POSIX shell.
 std::string shell_quote(const std::string& text);
