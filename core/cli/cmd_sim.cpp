@@ -70,7 +70,8 @@ std::string ns_list(const sim::SimContainer& c) {
 // exec: the shapes the simulator acts out change the machine; any other command only reads,
 // and runs for real (the host's sh, awk, grep...) over a view of the container's /proc,
 // /dev/shm and cgroup files, as a simulated process of the container while it runs.
-int sim_exec(const Globals& globals, const std::string& name, const std::vector<std::string>& argv) {
+int sim_exec(const Globals& globals, const std::string& name,
+             const std::vector<std::string>& argv) {
   SimStore store(globals);
   if (auto r = store.machine.exec(name, argv)) {
     store.commit();
@@ -216,8 +217,7 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
         continue;
       }
       rows.push_back({name, c.id.substr(0, 12), status_text(c),
-                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image,
-                      ns_list(c)});
+                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image, ns_list(c)});
     }
     if (!*ps_quiet) print_table(rows);
     store.commit();
@@ -328,7 +328,8 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   exec->add_flag("-t,--tty", *tty, "Accepted; simulated commands have no terminal");
   exec->add_option("container", ex->first)->required();
   exec->add_option("command", ex->second, "Command and arguments (after --)")->required();
-  exec->callback([&globals, &exit_code, ex] { exit_code = sim_exec(globals, ex->first, ex->second); });
+  exec->callback(
+      [&globals, &exit_code, ex] { exit_code = sim_exec(globals, ex->first, ex->second); });
 
   auto* dmesg = be->add_subcommand("dmesg", "The simulated kernel's log (OOM kills)");
   dmesg->callback([&globals] {

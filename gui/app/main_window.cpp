@@ -97,9 +97,9 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   simBadge_->setToolTip(
       tr("The engine is the simulator (boxlab serve --sim): containers, processes, namespaces "
          "and cgroups are simulated, not the kernel's. docs/simulator.md says what is real."));
-  simBadge_->setStyleSheet(QStringLiteral(
-      "QLabel#simulatedBadge { background: #6f42c1; color: white; font-weight: bold;"
-      " border-radius: 4px; padding: 2px 8px; }"));
+  simBadge_->setStyleSheet(
+      QStringLiteral("QLabel#simulatedBadge { background: #6f42c1; color: white; font-weight: bold;"
+                     " border-radius: 4px; padding: 2px 8px; }"));
   simBadge_->hide();
   connect(session->client()->stream(), &EventStream::backendSeen, this,
           [this](const QString& backend) { setSimulated(backend == QLatin1String("sim")); });
@@ -597,7 +597,9 @@ void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString
   checks_->setEnabledActions(stepIndex > 0);
 }
 
-bool MainWindow::simulatedBadgeShown() const { return !simBadge_->isHidden(); }
+bool MainWindow::simulatedBadgeShown() const {
+  return !simBadge_->isHidden();
+}
 
 void MainWindow::setSimulated(bool on) {
   simBadge_->setVisible(on);

@@ -87,13 +87,11 @@ void ablate(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("sim labs: lab 02's solutions pass every step on the simulator, without root",
-          "[sim]") {
+TEST_CASE("sim labs: lab 02's solutions pass every step on the simulator, without root", "[sim]") {
   solve_all("02-pid-namespace");
 }
 
-TEST_CASE("sim labs: lab 06's solutions pass every step on the simulator, without root",
-          "[sim]") {
+TEST_CASE("sim labs: lab 06's solutions pass every step on the simulator, without root", "[sim]") {
   solve_all("06-cgroup-memory");
 }
 

@@ -128,8 +128,8 @@ class SimProbe final : public Probe {
         CommandResult r;
         try {
           r = detail::run_process(
-              {"sh", "-c", std::string(kHostPrelude) + sim::rewrite_paths(argv[2], view, true)}, env,
-              timeout);
+              {"sh", "-c", std::string(kHostPrelude) + sim::rewrite_paths(argv[2], view, true)},
+              env, timeout);
         } catch (...) {
           fsys::remove_all(view);
           throw;
@@ -163,7 +163,7 @@ class SimProbe final : public Probe {
   }
 
   static std::map<std::string, std::uint64_t> namespaces_of(const sim::Machine& m,
-                                                           const sim::Task& t) {
+                                                            const sim::Task& t) {
     const auto& ns = m.kernel.ns;
     return {{"pid", ns.pid.at(static_cast<size_t>(t.pidns)).inode},
             {"mount", ns.mnt.at(static_cast<size_t>(t.mntns)).inode},

@@ -24,7 +24,9 @@ std::string join(const std::vector<std::string>& argv) {
   return s;
 }
 
-std::string comm_of(const std::string& word) { return word.substr(word.rfind('/') + 1); }
+std::string comm_of(const std::string& word) {
+  return word.substr(word.rfind('/') + 1);
+}
 
 }  // namespace
 

@@ -164,9 +164,11 @@ bool Kernel::alloc(Pid pid, std::uint64_t bytes) {
     ++cg->oom_kill;
     pending.push_back({t.cgroup, "oom_kill"});
     const Task& v = tasks.at(victim);
-    log.push_back("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
-                  "oom_memcg=/boxlab/" + t.cgroup + ",task_memcg=/boxlab/" + t.cgroup +
-                  ",task=" + v.comm + ",pid=" + std::to_string(victim) + ",uid=0");
+    log.push_back(
+        "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+        "oom_memcg=/boxlab/" +
+        t.cgroup + ",task_memcg=/boxlab/" + t.cgroup + ",task=" + v.comm +
+        ",pid=" + std::to_string(victim) + ",uid=0");
     log.push_back("Memory cgroup out of memory: Killed process " + std::to_string(victim) + " (" +
                   v.comm + ") total-vm:" + std::to_string(most / 1024) + "kB, anon-rss:" +
                   std::to_string(most / 1024) + "kB, file-rss:0kB, shmem-rss:0kB, UID:0");

@@ -220,7 +220,7 @@ void Machine::check_exits() {
       // boxlab-init ends with its child, with the child's status.
       auto it = kernel.tasks.find(c.main);
       auto gone = kernel.reaped.find(c.main);
-      kernel.exit(c.init, it != kernel.tasks.end() ? it->second.exit_code
+      kernel.exit(c.init, it != kernel.tasks.end()      ? it->second.exit_code
                           : gone != kernel.reaped.end() ? gone->second
                                                         : 0);
     }
@@ -355,8 +355,7 @@ Machine Machine::from_json(const json& j) {
     c.main = s.value("main", c.init);
     c.init_process = s.value("initProcess", false);
     if (s.contains("namespaces")) c.namespaces = s["namespaces"].get<std::vector<std::string>>();
-    if (s.contains("files"))
-      c.files = s["files"].get<std::map<std::string, std::uint64_t>>();
+    if (s.contains("files")) c.files = s["files"].get<std::map<std::string, std::uint64_t>>();
     c.pidns = s.at("pidns");
     c.cgroup = s.at("cgroup");
     c.workload = Workload::from_json(s.at("workload"));

@@ -30,7 +30,9 @@ std::string state_word(char s) {
   }
 }
 
-std::string limit_text(const json& v) { return v.is_number() ? v.dump() : "max"; }
+std::string limit_text(const json& v) {
+  return v.is_number() ? v.dump() : "max";
+}
 
 }  // namespace
 
@@ -62,10 +64,9 @@ void write_view(const Machine& machine, const std::string& name, const fsys::pat
     for (auto i = level; i < t.nspid.size(); ++i)
       nspids += (nspids.empty() ? "" : "\t") + std::to_string(t.nspid[i]);
     fsys::path p = dir / "proc" / std::to_string(nspid);
-    put(p / "status", "Name:\t" + t.comm + "\nState:\t" + state_word(t.state) +
-                          "\nTgid:\t" + std::to_string(nspid) + "\nPid:\t" +
-                          std::to_string(nspid) + "\nPPid:\t" + std::to_string(nsppid) +
-                          "\nNSpid:\t" + nspids + "\nUid:\t0\t0\t0\t0\n");
+    put(p / "status", "Name:\t" + t.comm + "\nState:\t" + state_word(t.state) + "\nTgid:\t" +
+                          std::to_string(nspid) + "\nPid:\t" + std::to_string(nspid) + "\nPPid:\t" +
+                          std::to_string(nsppid) + "\nNSpid:\t" + nspids + "\nUid:\t0\t0\t0\t0\n");
     std::string cmdline = t.state == 'Z' ? "" : t.args;
     for (char& ch : cmdline)
       if (ch == ' ') ch = '\0';
@@ -97,8 +98,8 @@ void write_view(const Machine& machine, const std::string& name, const fsys::pat
   put(cg / "memory.max", limit_text(m["max"]) + "\n");
   put(cg / "memory.current", m["current"].dump() + "\n");
   put(cg / "memory.peak", m["peak"].dump() + "\n");
-  put(cg / "memory.events", "low 0\nhigh 0\nmax " + m.value("max_hits", json(0)).dump() +
-                                "\noom " + m.value("oom", json(0)).dump() + "\noom_kill " +
+  put(cg / "memory.events", "low 0\nhigh 0\nmax " + m.value("max_hits", json(0)).dump() + "\noom " +
+                                m.value("oom", json(0)).dump() + "\noom_kill " +
                                 m["oom_kill"].dump() + "\n");
   put(cg / "pids.max", limit_text(p["max"]) + "\n");
   put(cg / "pids.current", p["current"].dump() + "\n");

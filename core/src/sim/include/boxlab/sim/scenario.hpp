@@ -25,8 +25,8 @@ struct Workload {
   // drops those signals (only KILL and STOP from outside get through). Shells, sleep and tail
   // have none (command_workload); a scenario's service has them unless it says otherwise.
   bool handles_signals = true;
-  double cpu = 0;                 // cores pid 1 keeps busy
-  double exit_after_s = 0;        // pid 1 exits 0 after this (0: runs on)
+  double cpu = 0;           // cores pid 1 keeps busy
+  double exit_after_s = 0;  // pid 1 exits 0 after this (0: runs on)
 
   nlohmann::json to_json() const;
   static Workload from_json(const nlohmann::json& j);  // throws naming the bad field
