@@ -23,6 +23,22 @@ void keep_learner_state(const Globals& globals) {
   lab::keep_state_for(sys::requester(), globals.paths());
 }
 
+// BOXLAB_BACKEND=sim (boxlab --sim lab ... sets it): the checks read the simulated machine.
+bool on_sim() {
+  const char* b = std::getenv("BOXLAB_BACKEND");
+  return b && std::string(b) == "sim";
+}
+
+std::unique_ptr<lab::Probe> make_probe(const Globals& g) {
+  lab::LiveProbeOptions o{g.root, sys::self_exe()};
+  return on_sim() ? lab::make_sim_probe(o) : lab::make_live_probe(o);
+}
+
+// Said once per command on the simulator, so nobody takes a simulated pass for a real one.
+void say_simulated(std::ostream& out) {
+  if (on_sim()) out << "(simulated) " << lab::kSimulatedParts << "\n\n";
+}
+
 // Everything a lab command works with.
 struct LabSession {
   bool kept;  // first: keep_learner_state runs before anything reads the state
@@ -37,7 +53,7 @@ struct LabSession {
         lab(lab::load_lab(lab::find_lab_dir(lab::find_labs_dir(sys::self_exe()), ref))),
         ws(lab::Workspace::for_lab(lab::state_home(), lab)),
         progress(lab::Progress::load(lab::progress_file())),
-        probe(lab::make_live_probe({g.root, sys::self_exe()})),
+        probe(make_probe(g)),
         engine(std::make_unique<lab::Engine>(*probe)) {
     ws.ensure();
   }
@@ -153,6 +169,7 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
     if (unmet.empty()) s.open(i, &std::cout);
     std::cout << "\n";
+    say_simulated(std::cout);
     print_step(s, i);
     if (!unmet.empty()) std::cout << "\nNote: " << unmet << ".\n";
   });
@@ -193,8 +210,10 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     } else if (format == lab::Format::junit) {
       std::cout << lab::render_junit(reports, ro);
     } else {
+      say_simulated(std::cout);
       std::cout << lab::render_ansi(reports, ro);
     }
+    if (format != lab::Format::ansi) say_simulated(std::cerr);
     bool all = true;
     for (const auto& r : reports) all = all && r.passed();
     exit_code = all ? 0 : 1;
@@ -249,6 +268,7 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     LabSession s(globals, solve_args->first);
     std::string unmet = lab::unmet_requirements(*s.probe, s.lab);
     if (!unmet.empty()) throw Error("lab " + s.lab.number + ": " + unmet);
+    say_simulated(std::cout);
     std::string ref = solve_args->second.empty() ? "all" : solve_args->second;
     for (std::size_t i : s.steps(ref)) {
       s.open(i, &std::cout);
@@ -288,7 +308,7 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     keep_learner_state(globals);
     fsys::path labs_dir = lab::find_labs_dir(sys::self_exe());
     lab::Progress progress = lab::Progress::load(lab::progress_file());
-    std::unique_ptr<lab::Probe> probe = lab::make_live_probe({globals.root, sys::self_exe()});
+    std::unique_ptr<lab::Probe> probe = make_probe(globals);
     lab::Engine engine(*probe);
     nlohmann::json labs = nlohmann::json::array();
     for (const auto& d : lab::lab_dirs(labs_dir)) {

@@ -6,6 +6,7 @@
 // wall clock (at most 60 s), acts, and saves it, under a lock.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,13 +15,17 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <thread>
 
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/namespaces.hpp"
 #include "boxlab/sim/command_workload.hpp"
 #include "boxlab/sim/runner.hpp"
+#include "boxlab/sim/store.hpp"
+#include "boxlab/sim/view.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
@@ -30,49 +35,12 @@ namespace {
 using nlohmann::json;
 namespace sim = boxlab::sim;
 
-constexpr sim::Time kCatchUpMax = 60'000'000'000;  // a machine left alone for hours: 60 s pass
 constexpr sim::Time kForegroundMax = 60'000'000'000;
 
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// The simulated machine of one --root, loaded under an exclusive lock and saved on commit().
-class SimStore {
+// The simulated machine of this --root (sim/store.hpp).
+class SimStore : public sim::Store {
  public:
-  explicit SimStore(const Globals& globals) : dir_(globals.paths().state / "sim") {
-    std::filesystem::create_directories(dir_);
-    lock_ = Fd(::open((dir_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!lock_) throw Error("open " + (dir_ / "lock").string(), errno);
-    if (::flock(lock_.get(), LOCK_EX) != 0) throw Error("lock the simulated machine", errno);
-    std::ifstream in(dir_ / "machine.json");
-    if (in) {
-      json j = json::parse(in, nullptr, false);
-      if (j.is_discarded()) throw Error((dir_ / "machine.json").string() + ": not valid JSON");
-      machine = sim::Machine::from_json(j.at("machine"));
-      std::int64_t elapsed = wall_ns() - j.value("wall", wall_ns());
-      machine.advance_to(machine.now() + std::clamp<std::int64_t>(elapsed, 0, kCatchUpMax));
-    } else {
-      machine = sim::Machine(static_cast<std::uint64_t>(wall_ns()), 2);
-    }
-  }
-  void commit() {
-    json j = {{"wall", wall_ns()}, {"machine", machine.to_json()}};
-    auto tmp = dir_ / "machine.json.new";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << j.dump() << "\n";
-      if (!out) throw Error("write " + tmp.string());
-    }
-    std::filesystem::rename(tmp, dir_ / "machine.json");
-  }
-  sim::Machine machine;
-
- private:
-  std::filesystem::path dir_;
-  Fd lock_;
+  explicit SimStore(const Globals& globals) : sim::Store(globals.paths().state / "sim") {}
 };
 
 int signal_number(const std::string& text) {
@@ -93,6 +61,54 @@ std::string status_text(const sim::SimContainer& c) {
   return s;
 }
 
+std::string ns_list(const sim::SimContainer& c) {
+  std::string s;
+  for (const auto& n : c.namespaces) s += (s.empty() ? "" : ",") + n;
+  return s.empty() ? "none" : s;
+}
+
+// exec: the shapes the simulator acts out change the machine; any other command only reads,
+// and runs for real (the host's sh, awk, grep...) over a view of the container's /proc,
+// /dev/shm and cgroup files, as a simulated process of the container while it runs.
+int sim_exec(const Globals& globals, const std::string& name,
+             const std::vector<std::string>& argv) {
+  SimStore store(globals);
+  if (auto r = store.machine.exec(name, argv)) {
+    store.commit();
+    std::cout << r->out << std::flush;
+    std::cerr << r->err;
+    return r->status;
+  }
+  sim::Pid task = store.machine.exec_task(name, argv);
+  char tmpl[] = "view-XXXXXX";
+  auto base = store.dir() / tmpl;
+  std::string path = base.string();
+  if (!::mkdtemp(path.data())) throw Error("mkdtemp " + path, errno);
+  std::filesystem::path view(path);
+  int status = 127;
+  try {
+    sim::write_view(store.machine, name, view);
+    std::string script = sim::view_script(argv, view);
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error("fork", errno);
+    if (pid == 0) {
+      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    int ws = 0;
+    while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  } catch (...) {
+    std::filesystem::remove_all(view);
+    throw;
+  }
+  std::filesystem::remove_all(view);
+  store.machine.end_exec(name, task, status);
+  store.commit();
+  return status;
+}
+
 void report_oom(const sim::Machine& m, const sim::SimContainer& c) {
   const auto& cg = m.kernel.cgroups.at(c.cgroup);
   if (cg.oom_kill == 0) return;
@@ -105,7 +121,8 @@ void report_oom(const sim::Machine& m, const sim::SimContainer& c) {
 }
 
 struct RunFlags {
-  std::string name, hostname, memory, workload, image;
+  std::string name, hostname, memory, workload, image, ns = "pid,mount,uts";
+  bool init = false;
   std::optional<std::int64_t> pids;
   std::optional<double> cpus;
   bool remove = false, detach = false;
@@ -128,6 +145,11 @@ void sim_run(const Globals& globals, RunFlags f, int& exit_code) {
   spec.command = f.command.empty() ? std::vector<std::string>{"sh"} : f.command;
   if (!f.memory.empty()) spec.limits.memory_max = sim::parse_size(f.memory);
   spec.limits.pids_max = f.pids;
+  spec.init = f.init;
+  NsSet ns = NsSet::parse(f.ns);  // names the bad word
+  spec.new_pidns = ns.has(NsKind::pid);
+  spec.new_mntns = ns.has(NsKind::mount);
+  spec.new_utsns = ns.has(NsKind::uts);
   if (f.cpus) spec.limits.cpu_quota_us = static_cast<std::int64_t>(*f.cpus * 100000 + 0.5);
   if (!f.workload.empty()) {
     json w = json::parse(f.workload, nullptr, false);
@@ -173,6 +195,8 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   run->add_option("--memory", rf->memory);
   run->add_option("--pids", rf->pids);
   run->add_option("--cpus", rf->cpus);
+  run->add_option("--ns", rf->ns, "Namespaces of its own (pid, mount, uts are simulated)");
+  run->add_flag("--init", rf->init, "boxlab's init as pid 1, reaping orphans");
   run->add_option("--workload", rf->workload, "What the command does (JSON, docs/sim.md)");
   run->add_option("image", rf->image)->required();
   run->add_option("command", rf->command, "Command and arguments (route_to_sim puts -- before)");
@@ -193,8 +217,7 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
         continue;
       }
       rows.push_back({name, c.id.substr(0, 12), status_text(c),
-                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image,
-                      "pid,mount,uts"});
+                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image, ns_list(c)});
     }
     if (!*ps_quiet) print_table(rows);
     store.commit();
@@ -298,6 +321,53 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
     }
   });
 
+  auto ex = std::make_shared<std::pair<std::string, std::vector<std::string>>>();
+  auto* exec = be->add_subcommand("exec", "Run a command in a simulated container");
+  auto tty = std::make_shared<bool>(false);
+  exec->add_flag("-i,--interactive", *tty, "Accepted; simulated commands have no terminal");
+  exec->add_flag("-t,--tty", *tty, "Accepted; simulated commands have no terminal");
+  exec->add_option("container", ex->first)->required();
+  exec->add_option("command", ex->second, "Command and arguments (after --)")->required();
+  exec->callback(
+      [&globals, &exit_code, ex] { exit_code = sim_exec(globals, ex->first, ex->second); });
+
+  auto* dmesg = be->add_subcommand("dmesg", "The simulated kernel's log (OOM kills)");
+  dmesg->callback([&globals] {
+    SimStore store(globals);
+    for (const auto& line : store.machine.kernel.log) std::cout << line << "\n";
+    store.commit();
+  });
+
+  // pgrep on the simulated host: every task, by host pid (-f: match the arguments, -x: the
+  // whole of them, -P: only children of that pid, -l/-a: print names too).
+  struct PgrepFlags {
+    bool full = false, exact = false, list = false, all_args = false;
+    std::optional<std::int64_t> parent;
+    std::string pattern;
+  };
+  auto pg = std::make_shared<PgrepFlags>();
+  auto* pgrep = be->add_subcommand("pgrep", "Find processes of the simulated host");
+  pgrep->add_flag("-f", pg->full);
+  pgrep->add_flag("-x", pg->exact);
+  pgrep->add_flag("-l", pg->list);
+  pgrep->add_flag("-a", pg->all_args);
+  pgrep->add_option("-P", pg->parent);
+  pgrep->add_option("pattern", pg->pattern)->required();
+  pgrep->callback([&globals, &exit_code, pg] {
+    SimStore store(globals);
+    std::regex re(pg->exact ? "^(" + pg->pattern + ")$" : pg->pattern, std::regex::extended);
+    int found = 0;
+    for (const auto& [pid, t] : store.machine.kernel.tasks) {
+      if (t.state == 'Z') continue;
+      if (pg->parent && t.ppid != *pg->parent) continue;
+      if (!std::regex_search(pg->full ? t.args : t.comm, re)) continue;
+      ++found;
+      std::cout << pid << (pg->all_args ? " " + t.args : pg->list ? " " + t.comm : "") << "\n";
+    }
+    store.commit();
+    exit_code = found ? 0 : 1;
+  });
+
   auto in_name = std::make_shared<std::string>();
   auto* inspect = be->add_subcommand("inspect", "A simulated container, its tree and cgroup");
   inspect->add_option("container", *in_name)->required();
@@ -314,8 +384,13 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
               {"command", c.command},
               {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
               {"workload", c.workload.to_json()},
-              {"procTree", store.machine.proc_tree(c.name)},
-              {"cgroup", store.machine.cgroup_stats(c.name)}};
+              {"namespaces", c.namespaces},
+              {"procTree", c.status == "running" ? store.machine.proc_tree(c.name) : json(nullptr)},
+              {"cgroup",
+               {{"name", c.cgroup},
+                {"version", 2},
+                {"dirs", {{"unified", "/sys/fs/cgroup/boxlab/" + c.cgroup}}},
+                {"stats", store.machine.cgroup_stats(c.name)}}}};
     store.commit();
     std::cout << j.dump(2) << "\n";
   });
@@ -323,8 +398,8 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
 
 // As main.cpp does for `run`: a "--" right after IMAGE, so "-c" belongs to the command.
 void separate_sim_command(std::vector<std::string>& args, size_t i) {
-  static const char* with_value[] = {"--name", "--hostname", "--memory",
-                                     "--pids", "--cpus",     "--workload"};
+  static const char* with_value[] = {"--name", "--hostname", "--memory", "--pids",
+                                     "--cpus", "--workload", "--ns"};
   while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
     if (args[i] == "--") return;
     bool takes = std::find_if(std::begin(with_value), std::end(with_value),
@@ -335,10 +410,18 @@ void separate_sim_command(std::vector<std::string>& args, size_t i) {
     args.insert(args.begin() + static_cast<long>(i) + 1, "--");
 }
 
+// exec NAME CMD...: a "--" after NAME (unless there is one), so the command's options stay its.
+void separate_exec_command(std::vector<std::string>& args, size_t i) {
+  while (i < args.size() && args[i].starts_with("-") && args[i] != "--") ++i;  // -i, -t
+  if (i + 1 < args.size() && args[i + 1] != "--")
+    args.insert(args.begin() + static_cast<long>(i) + 1, "--");
+}
+
 }  // namespace
 
 bool route_to_sim(std::vector<std::string>& args) {
-  static const char* verbs[] = {"run", "ps", "stats", "kill", "rm", "inspect", "monitor"};
+  static const char* verbs[] = {"run",     "ps",      "stats", "kill",  "rm",
+                                "inspect", "monitor", "exec",  "dmesg", "pgrep"};
   bool env = [] {
     const char* b = std::getenv("BOXLAB_BACKEND");
     return b && std::string(b) == "sim";
@@ -356,12 +439,22 @@ bool route_to_sim(std::vector<std::string>& args) {
       continue;
     }
     if (a.starts_with("-")) continue;
+    if ((flag || env) && (a == "lab" || a == "serve")) {
+      // Not verbs of the simulated machine: the lab engine and serve read BOXLAB_BACKEND, and
+      // the commands they start inherit it.
+      ::setenv("BOXLAB_BACKEND", "sim", 1);
+      return false;
+    }
     bool known = std::find(std::begin(verbs), std::end(verbs), a) != std::end(verbs);
     if (flag && !known)
-      throw Error("--sim supports run, ps, stats, kill, rm, inspect, monitor (not " + a + ")");
+      throw Error(
+          "--sim supports run, exec, ps, stats, kill, rm, inspect, monitor, dmesg, pgrep, lab, "
+          "serve (not " +
+          a + ")");
     if ((flag || env) && known) {
       args.insert(args.begin() + static_cast<long>(i), "sim-backend");
       if (a == "run") separate_sim_command(args, i + 2);
+      if (a == "exec") separate_exec_command(args, i + 2);
       return true;
     }
     return false;

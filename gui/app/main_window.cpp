@@ -28,6 +28,7 @@
 #include "cgroup_view.hpp"
 #include "checks_panel.hpp"
 #include "console_tabs.hpp"
+#include "event_stream.hpp"
 #include "import_dialog.hpp"
 #include "lab_list_model.hpp"
 #include "lab_navigator.hpp"
@@ -90,6 +91,19 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   shell->setToolTip(tr("A shell inside the watched container, on a real terminal (Ctrl+T)"));
   auto* create = new QPushButton(tr("&New container\u2026"), central);
   create->setToolTip(tr("Start a container with limits and namespaces you choose (Ctrl+N)"));
+  // What the views show comes from the simulator: said on every screen, never only in a log.
+  simBadge_ = new QLabel(tr("SIMULATED"), central);
+  simBadge_->setObjectName(QStringLiteral("simulatedBadge"));
+  simBadge_->setToolTip(
+      tr("The engine is the simulator (boxlab serve --sim): containers, processes, namespaces "
+         "and cgroups are simulated, not the kernel's. docs/simulator.md says what is real."));
+  simBadge_->setStyleSheet(
+      QStringLiteral("QLabel#simulatedBadge { background: #6f42c1; color: white; font-weight: bold;"
+                     " border-radius: 4px; padding: 2px 8px; }"));
+  simBadge_->hide();
+  connect(session->client()->stream(), &EventStream::backendSeen, this,
+          [this](const QString& backend) { setSimulated(backend == QLatin1String("sim")); });
+  bar->addWidget(simBadge_);
   bar->addWidget(label);
   bar->addWidget(containers_, 1);
   bar->addWidget(shell);
@@ -225,6 +239,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       banner_->setPalette(p);
       banner_->show();
     }
+    setSimulated(session_->client()->hello().value(QLatin1String("backend")).toString() ==
+                 QLatin1String("sim"));
     statusBar()->showMessage(
         tr("Engine: %1 (backend %2)")
             .arg(session_->engineDescription(),
@@ -584,6 +600,15 @@ void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString
   QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();
   checks_->setStepTitle(i.isValid() ? i.data().toString() : QString());
   checks_->setEnabledActions(stepIndex > 0);
+}
+
+bool MainWindow::simulatedBadgeShown() const {
+  return !simBadge_->isHidden();
+}
+
+void MainWindow::setSimulated(bool on) {
+  simBadge_->setVisible(on);
+  setWindowTitle(on ? tr("boxlab (simulated)") : tr("boxlab"));
 }
 
 void MainWindow::about() {

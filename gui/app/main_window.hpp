@@ -47,6 +47,8 @@ class MainWindow : public QMainWindow {
   QString instructorText() const;
   // Attaches the console to a pty session that serve already opened (run/exec with tty).
   void attachTerminal(const QString& session, const QString& container);
+  // The "SIMULATED" badge beside the container bar: shown while the engine is the simulator.
+  bool simulatedBadgeShown() const;
 
  public slots:
   void openShell();
@@ -71,9 +73,11 @@ class MainWindow : public QMainWindow {
   void focusNextPane();
   void setInstructorView(bool on);
   void updateInstructorNotes();
+  void setSimulated(bool on);
 
   Session* session_;
   QLabel* banner_;
+  QLabel* simBadge_ = nullptr;
   QLabel* messageBar_;
   QToolButton* messageClose_;
   QPushButton* nextStep_;

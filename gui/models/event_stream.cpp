@@ -296,6 +296,10 @@ void EventStream::feedLine(std::string_view line) {
   if (!parsed) return reportMalformed(line, QString::fromStdString(error));
   const json& j = parsed->body;
   EventHeader h{parsed->t, QString::fromStdString(parsed->backend)};
+  if (!h.backend.isEmpty() && h.backend != backend_) {
+    backend_ = h.backend;
+    emit backendSeen(backend_);
+  }
   const std::string& type = parsed->type;
   // parse_event validated the required fields of every known type; the conversions below
   // only read them.

@@ -48,6 +48,8 @@ class EventStream : public QObject {
   // A valid event of a type this client does not know (passed through by the schema rules).
   void unknownEvent(const QString& type, const boxlab::gui::EventHeader& header);
   void malformed(const boxlab::gui::MalformedLine& line);
+  // The `backend` of the lines changed ("real", "sim"): the first line says it, then a change.
+  void backendSeen(const QString& backend);
 
  private:
   void reportMalformed(std::string_view line, const QString& reason);
@@ -56,6 +58,7 @@ class EventStream : public QObject {
   bool skipping_ = false;  // inside an over-long line, dropping up to its newline
   qint64 lines_ = 0;
   qint64 malformed_ = 0;
+  QString backend_;
 };
 
 }  // namespace boxlab::gui

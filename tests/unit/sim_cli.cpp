@@ -28,13 +28,17 @@ TEST_CASE("sim cli: run, ps, stats, kill, rm share one simulated machine", "[sim
   auto j = nlohmann::json::parse(inspect.out);
   CHECK(j["procTree"]["processes"][0]["nspid"].back() == 1);
   CHECK(root.boxlab({"--sim", "rm", "a"}).status != 0);  // running
+  // A shell as pid 1 has no TERM handler: the kernel drops TERM from outside; KILL ends it.
   REQUIRE(root.boxlab({"--sim", "kill", "a", "TERM"}).status == 0);
+  CHECK(root.boxlab({"--sim", "ps"}).out.find("running") != std::string::npos);
+  REQUIRE(root.boxlab({"--sim", "kill", "a", "KILL"}).status == 0);
   auto all = root.boxlab({"--sim", "ps", "-a"});
-  CHECK(all.out.find("stopped (143)") != std::string::npos);
+  CHECK(all.out.find("stopped (137)") != std::string::npos);
   REQUIRE(root.boxlab({"--sim", "rm", "a"}).status == 0);
   CHECK(boxlab::test::trim(root.boxlab({"--sim", "ps", "-a", "-q"}).out).empty());
-  // Verbs the simulator does not have yet say so.
-  CHECK(root.boxlab({"--sim", "exec", "a"}).status != 0);
+  // Verbs the simulator does not have say so.
+  CHECK(root.boxlab({"--sim", "commit", "a", "x"}).status != 0);
+  CHECK(root.boxlab({"--sim", "exec", "a", "--", "ps"}).status != 0);  // removed
 }
 
 TEST_CASE("sim cli: sim run --json prints the same valid sim events for the same seed", "[sim]") {
@@ -58,4 +62,33 @@ TEST_CASE("sim cli: sim run --json prints the same valid sim events for the same
   auto text = root.boxlab({"sim", "run", file});
   CHECK(text.out.find("web: container.state stopped (exit 143)") != std::string::npos);
   CHECK(root.boxlab({"sim", "run", "/nonexistent.json"}).status != 0);
+}
+
+TEST_CASE("sim cli: exec acts out an orphan and a tmpfs fill, and reads a view of /proc", "[sim]") {
+  TempRoot root;
+  REQUIRE(
+      root.boxlab({"--sim", "run", "-d", "--name", "b", "--memory", "40M", "base", "sleep", "1000"})
+          .status == 0);
+  auto orphan = root.boxlab({"--sim", "exec", "b", "--", "sh", "-c", "sleep 500 & echo $!"});
+  INFO(orphan.err);
+  REQUIRE(orphan.status == 0);
+  std::string pid = boxlab::test::trim(orphan.out);
+  auto status = root.boxlab({"--sim", "exec", "b", "--", "cat", "/proc/" + pid + "/status"});
+  CHECK(status.out.find("PPid:\t1\n") != std::string::npos);  // adopted by pid 1
+  auto ps = root.boxlab({"--sim", "exec", "b", "--", "ps", "-o", "pid,ppid,args"});
+  CHECK(ps.out.find("sleep 500") != std::string::npos);
+  REQUIRE(root.boxlab({"--sim", "exec", "b", "--", "dd", "if=/dev/zero", "of=/dev/shm/f", "bs=1M",
+                       "count=20"})
+              .status == 0);
+  auto wc = root.boxlab({"--sim", "exec", "b", "--", "sh", "-c", "wc -c < /dev/shm/f"});
+  CHECK(boxlab::test::trim(wc.out) == std::to_string(20 * 1048576));
+  auto hog = root.boxlab({"--sim", "exec", "b", "--", "tail", "/dev/zero"});
+  CHECK(hog.status == 137);
+  auto dmesg = root.boxlab({"--sim", "dmesg"});
+  CHECK(dmesg.out.find("task=tail") != std::string::npos);
+  CHECK(root.boxlab({"--sim", "ps"}).out.find("running") != std::string::npos);  // box survived
+  auto wc2 = root.boxlab({"--sim", "exec", "b", "--", "sh", "-c", "wc -c < /dev/shm/f"});
+  CHECK(boxlab::test::trim(wc2.out) == std::to_string(20 * 1048576));  // the file stays
+  CHECK(root.boxlab({"--sim", "pgrep", "-x", "-f", "sleep 500"}).status == 0);
+  REQUIRE(root.boxlab({"--sim", "rm", "-f", "b"}).status == 0);
 }

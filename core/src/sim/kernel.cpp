@@ -128,6 +128,7 @@ void Kernel::release(Pid pid) {
   auto it = tasks.find(pid);
   if (it == tasks.end()) return;
   const Task& t = it->second;
+  reaped[pid] = t.exit_code;
   auto chain = ns.chain(t.pidns);
   for (size_t level = 0; level < chain.size() && level < t.nspid.size(); ++level)
     ns.release(chain[level], t.nspid[level]);
@@ -162,6 +163,16 @@ bool Kernel::alloc(Pid pid, std::uint64_t bytes) {
     if (victim == 0) return false;
     ++cg->oom_kill;
     pending.push_back({t.cgroup, "oom_kill"});
+    const Task& v = tasks.at(victim);
+    log.push_back(
+        "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+        "oom_memcg=/boxlab/" +
+        t.cgroup + ",task_memcg=/boxlab/" + t.cgroup + ",task=" + v.comm +
+        ",pid=" + std::to_string(victim) + ",uid=0");
+    log.push_back("Memory cgroup out of memory: Killed process " + std::to_string(victim) + " (" +
+                  v.comm + ") total-vm:" + std::to_string(most / 1024) + "kB, anon-rss:" +
+                  std::to_string(most / 1024) + "kB, file-rss:0kB, shmem-rss:0kB, UID:0");
+    if (log.size() > kLogLines) log.erase(log.begin(), log.end() - kLogLines);
     kill(victim, SIGKILL);
     if (victim == pid || !alive(pid)) return false;
   }
@@ -175,6 +186,11 @@ void Kernel::free(Pid pid, std::uint64_t bytes) {
   bytes = std::min(bytes, t.mem);
   t.mem -= bytes;
   if (Cgroup* cg = cgroup_of(t)) cg->uncharge(bytes);
+}
+
+void Kernel::to_file(Pid pid, std::uint64_t bytes) {
+  Task& t = tasks.at(pid);
+  t.mem -= std::min(bytes, t.mem);
 }
 
 std::vector<Pid> Kernel::members(const std::string& cgroup) const {
@@ -205,6 +221,7 @@ json Kernel::to_json() const {
                           {"autoReap", t.auto_reap}});
   j["cgroups"] = json::object();
   for (const auto& [name, cg] : cgroups) j["cgroups"][name] = cg.to_json();
+  j["log"] = log;
   return j;
 }
 
@@ -231,6 +248,7 @@ Kernel Kernel::from_json(const json& j) {
     k.tasks[task.pid] = task;
   }
   for (const auto& [name, cg] : j.at("cgroups").items()) k.cgroups[name] = Cgroup::from_json(cg);
+  k.log = j.value("log", std::vector<std::string>{});
   return k;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <regex>
 
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
@@ -45,7 +46,8 @@ const SimContainer& Machine::run(const ContainerSpec& spec) {
   c.shim = *kernel.fork(1);
   kernel.exec(c.shim, "boxlab", "boxlab run " + spec.name);
   emit("container.state", events::container_state(c.id, c.name, "created", c.shim));
-  auto init = kernel.fork(c.shim, CloneFlags{true, true, true, c.cgroup});
+  auto init =
+      kernel.fork(c.shim, CloneFlags{spec.new_pidns, spec.new_mntns, spec.new_utsns, c.cgroup});
   if (!init) {
     kernel.exit(c.shim, 1);
     kernel.cgroups.erase(c.cgroup);
@@ -53,17 +55,44 @@ const SimContainer& Machine::run(const ContainerSpec& spec) {
     throw Error("simulated fork of " + spec.name + "'s pid 1: pids.max refused it", EAGAIN);
   }
   c.init = *init;
+  c.namespaces.clear();
+  if (spec.new_pidns) c.namespaces.push_back("pid");
+  if (spec.new_mntns) c.namespaces.push_back("mount");
+  if (spec.new_utsns) c.namespaces.push_back("uts");
   Task& t = kernel.tasks.at(c.init);
   c.pidns = t.pidns;
-  kernel.ns.uts.at(static_cast<size_t>(t.utsns)).hostname = c.hostname;
-  kernel.ns.mnt.at(static_cast<size_t>(t.mntns)).mounts = {"/ overlay overlay", "/proc proc proc",
-                                                           "/dev tmpfs tmpfs", "/sys sysfs sysfs"};
+  if (spec.new_utsns) kernel.ns.uts.at(static_cast<size_t>(t.utsns)).hostname = c.hostname;
+  if (spec.new_mntns)
+    kernel.ns.mnt.at(static_cast<size_t>(t.mntns)).mounts = {
+        "/ overlay overlay", "/proc proc proc", "/dev tmpfs tmpfs", "/dev/shm tmpfs shm",
+        "/sys sysfs sysfs"};
   std::string args;
   for (const auto& a : c.command) args += (args.empty() ? "" : " ") + a;
   std::string comm = c.command[0].substr(c.command[0].rfind('/') + 1);
-  kernel.exec(c.init, comm, args);
-  t.cpu = c.workload.cpu;
-  t.state = t.cpu > 0 ? 'R' : 'S';
+  c.main = c.init;
+  if (spec.init) {
+    // boxlab's init: pid 1 reaps whatever it inherits and forwards signals to its child.
+    c.init_process = true;
+    kernel.exec(c.init, "boxlab-init", "boxlab-init -- " + args);
+    t.auto_reap = true;
+    c.main = *kernel.fork(c.init);
+  }
+  kernel.exec(c.main, comm, args);
+  Task& m = kernel.tasks.at(c.main);
+  m.cpu = c.workload.cpu;
+  m.state = m.cpu > 0 ? 'R' : 'S';
+  // `sh -c 'sleep N; ...'`: the shell waits for its sleep child, then goes on and ends.
+  static const std::regex kShellSleep(R"(^\s*sleep\s+([0-9]+(\.[0-9]+)?)\s*(;|&&|$))");
+  std::smatch sm;
+  if (c.command.size() == 3 && (comm == "sh" || comm == "bash") && c.command[1] == "-c" &&
+      std::regex_search(c.command[2], sm, kShellSleep)) {
+    double secs = std::stod(sm[1].str());
+    if (auto child = kernel.fork(c.main)) {
+      kernel.exec(*child, "sleep", "sleep " + sm[1].str());
+      c.child_deaths[*child] = now_ + static_cast<Time>(secs * 1e9);
+      if (c.workload.exit_after_s == 0) c.workload.exit_after_s = secs + 0.01;
+    }
+  }
   c.status = "running";
   c.started = now_;
   auto& stored = containers[c.name] = std::move(c);
@@ -75,7 +104,16 @@ void Machine::kill(const std::string& name, int sig) {
   const SimContainer& c = get(name);
   if (c.status != "running") throw Error("container " + name + " is not running");
   if (sig == 0) return;
-  kernel.kill(c.init, sig);
+  if (c.init_process) {
+    // boxlab-init forwards the signal to its child and exits with the child's status.
+    if (kernel.alive(c.main)) kernel.kill(c.main, sig);
+    kernel.exit(c.init, 128 + sig);
+  } else if (sig == SIGKILL || sig == SIGSTOP || c.workload.handles_signals) {
+    kernel.kill(c.init, sig);
+  } else {
+    // A namespace's pid 1 without a handler: the kernel drops the signal.
+    return;
+  }
   drain_cgroup_events();
   check_exits();
 }
@@ -103,7 +141,7 @@ void Machine::exit_init(const std::string& name, int code) {
 void Machine::allocate(const std::string& name, std::uint64_t bytes) {
   const SimContainer& c = get(name);
   if (c.status != "running") return;
-  kernel.alloc(c.init, bytes);
+  kernel.alloc(c.main, bytes);
   drain_cgroup_events();
   check_exits();
 }
@@ -111,7 +149,8 @@ void Machine::allocate(const std::string& name, std::uint64_t bytes) {
 void Machine::workload_step(SimContainer& c, double dt_s) {
   const Workload& w = c.workload;
   if (w.exit_after_s > 0 && static_cast<double>(now_ - c.started) >= w.exit_after_s * 1e9) {
-    kernel.exit(c.init, 0);
+    kernel.exit(c.main, 0);
+    if (c.main != c.init) kernel.exit(c.init, 0);
     return;
   }
   if (w.alloc_per_s > 0 && (w.alloc_total == 0 || c.allocated < w.alloc_total)) {
@@ -119,14 +158,14 @@ void Machine::workload_step(SimContainer& c, double dt_s) {
     auto bytes = static_cast<std::uint64_t>(c.alloc_carry);
     c.alloc_carry -= static_cast<double>(bytes);
     if (w.alloc_total) bytes = std::min(bytes, w.alloc_total - c.allocated);
-    if (!kernel.alloc(c.init, bytes)) return;
+    if (!kernel.alloc(c.main, bytes)) return;  // check_exits ends an init with its child
     c.allocated += bytes;
   }
   // Fork times jitter around the rate (mean unchanged): the seed decides them.
   c.fork_carry += w.forks_per_s * dt_s * (0.5 + rng_.uniform());
-  while (c.fork_carry >= 1 && kernel.alive(c.init)) {
+  while (c.fork_carry >= 1 && kernel.alive(c.main)) {
     c.fork_carry -= 1;
-    auto child = kernel.fork(c.init);
+    auto child = kernel.fork(c.main);
     if (!child) continue;  // EAGAIN: a shell loop just tries again
     kernel.exec(*child, "sleep", "sleep 1000");
     if (w.child_mem && !kernel.alloc(*child, w.child_mem)) continue;
@@ -140,7 +179,7 @@ void Machine::workload_step(SimContainer& c, double dt_s) {
       ++it;
     }
   }
-  if (w.reap && kernel.alive(c.init)) kernel.reap(c.init);
+  if (w.reap && kernel.alive(c.main)) kernel.reap(c.main);
 }
 
 void Machine::cpu_period() {
@@ -176,6 +215,15 @@ void Machine::drain_cgroup_events() {
 
 void Machine::check_exits() {
   for (auto& [name, c] : containers) {
+    if (c.status == "running" && c.main != c.init && !kernel.alive(c.main) &&
+        kernel.alive(c.init)) {
+      // boxlab-init ends with its child, with the child's status.
+      auto it = kernel.tasks.find(c.main);
+      auto gone = kernel.reaped.find(c.main);
+      kernel.exit(c.init, it != kernel.tasks.end()      ? it->second.exit_code
+                          : gone != kernel.reaped.end() ? gone->second
+                                                        : 0);
+    }
     if (c.status != "running" || kernel.alive(c.init)) continue;
     auto it = kernel.tasks.find(c.init);
     c.exit_code = it != kernel.tasks.end() ? it->second.exit_code : 137;
@@ -185,6 +233,7 @@ void Machine::check_exits() {
     c.status = "stopped";
     emit("container.state", events::container_state(c.id, c.name, "stopped", c.init, c.exit_code));
   }
+  kernel.reaped.clear();
 }
 
 void Machine::step(Time dt) {
@@ -269,6 +318,10 @@ json Machine::to_json() const {
                                {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
                                {"shim", c.shim},
                                {"init", c.init},
+                               {"main", c.main},
+                               {"initProcess", c.init_process},
+                               {"namespaces", c.namespaces},
+                               {"files", c.files},
                                {"pidns", c.pidns},
                                {"cgroup", c.cgroup},
                                {"workload", c.workload.to_json()},
@@ -299,6 +352,10 @@ Machine Machine::from_json(const json& j) {
     if (s.at("exitCode").is_number()) c.exit_code = s.at("exitCode").get<int>();
     c.shim = s.at("shim");
     c.init = s.at("init");
+    c.main = s.value("main", c.init);
+    c.init_process = s.value("initProcess", false);
+    if (s.contains("namespaces")) c.namespaces = s["namespaces"].get<std::vector<std::string>>();
+    if (s.contains("files")) c.files = s["files"].get<std::map<std::string, std::uint64_t>>();
     c.pidns = s.at("pidns");
     c.cgroup = s.at("cgroup");
     c.workload = Workload::from_json(s.at("workload"));

@@ -70,6 +70,7 @@ json Workload::to_json() const {
           {"child_mem", child_mem},
           {"child_life_s", child_life_s},
           {"reap", reap},
+          {"handles_signals", handles_signals},
           {"cpu", cpu},
           {"exit_after_s", exit_after_s}};
 }
@@ -85,6 +86,7 @@ Workload Workload::from_json(const json& j) {
   if (j.contains("child_mem")) w.child_mem = size_of(j["child_mem"], where + "/child_mem");
   w.child_life_s = number(j, "child_life_s", 0, where);
   w.reap = j.value("reap", true);
+  w.handles_signals = j.value("handles_signals", true);
   w.cpu = number(j, "cpu", 0, where);
   w.exit_after_s = number(j, "exit_after_s", 0, where);
   return w;

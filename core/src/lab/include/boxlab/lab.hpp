@@ -200,6 +200,14 @@ struct LiveProbeOptions {
 };
 std::unique_ptr<Probe> make_live_probe(const LiveProbeOptions& options);
 
+// The probe over the simulated machine of `boxlab --sim` (ROOT/state/sim): containers,
+// processes, namespaces and cgroups are the simulator's; commands in a container run through
+// `boxlab --sim exec`; host commands are real, with `boxlab`, `pgrep` and `dmesg` the
+// simulator's. The simulated machine's "root" meets the root requirement.
+std::unique_ptr<Probe> make_sim_probe(const LiveProbeOptions& options);
+// One paragraph for reports run on the simulator: what is simulated and what is real.
+extern const char* const kSimulatedParts;
+
 // ---------------------------------------------------------------------------------------------
 // Per-user state: progress.json, answers and work files
 

@@ -48,6 +48,11 @@ class Kernel {
   Namespaces ns;
   std::map<std::string, Cgroup> cgroups;
   std::vector<CgroupEvent> pending;  // drained by the machine
+  // The kernel's log (dmesg): OOM kills, in the real kernel's wording; the last kLogLines.
+  std::vector<std::string> log;
+  // Exit status of tasks reaped since the machine last looked (an init's child that ended).
+  std::map<Pid, int> reaped;
+  static constexpr std::size_t kLogLines = 200;
 
   // nullopt when the child's cgroup refuses a pid (pids.max): fork() fails with EAGAIN.
   std::optional<Pid> fork(Pid parent, const CloneFlags& flags = {});
@@ -61,6 +66,9 @@ class Kernel {
   // cgroup's largest task (the newest on a tie) until it fits; false when `pid` was the victim.
   bool alloc(Pid pid, std::uint64_t bytes);
   void free(Pid pid, std::uint64_t bytes);
+  // Moves `bytes` the task holds to a tmpfs file: still charged to its cgroup, no longer freed
+  // when the task exits (a file's pages outlive its writer).
+  void to_file(Pid pid, std::uint64_t bytes);
 
   // Live and zombie tasks of a cgroup, by host pid.
   std::vector<Pid> members(const std::string& cgroup) const;

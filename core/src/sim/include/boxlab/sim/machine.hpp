@@ -29,6 +29,7 @@ struct SimContainer {
   std::optional<int> exit_code;
   Pid shim = 0;   // the runtime process on the host that waits for pid 1
   Pid init = 0;   // host pid of the container's pid 1
+  Pid main = 0;   // the command's process: pid 1, or with --init pid 1's child
   int pidns = 0;  // its pid namespace (index in kernel.ns.pid)
   std::string cgroup;
   Workload workload;
@@ -36,6 +37,15 @@ struct SimContainer {
   double alloc_carry = 0, fork_carry = 0;
   std::uint64_t allocated = 0;
   std::map<Pid, Time> child_deaths;  // when each forked child exits
+  bool init_process = false;         // pid 1 is boxlab-init (run --init)
+  std::vector<std::string> namespaces = {"pid", "mount", "uts"};  // its own (OCI kind names)
+  std::map<std::string, std::uint64_t> files;  // tmpfs files (/dev/shm/...) -> bytes
+};
+
+// What a command run with exec did (stdout, stderr, exit status: 128+signal when killed).
+struct ExecResult {
+  int status = 0;
+  std::string out, err;
 };
 
 class Machine {
@@ -62,6 +72,16 @@ class Machine {
   void allocate(const std::string& name, std::uint64_t bytes);
   const SimContainer& get(const std::string& name) const;
 
+  // `boxlab exec`: the simulator runs no programs, so it acts out the command shapes the labs
+  // use (exec.cpp: a background sleep, `echo $!`, dd into /dev/shm, a memory hog, a foreground
+  // sleep). nullopt for any other command: it only reads, so the caller runs it for real over
+  // a view of the container (view.hpp) while exec_task() holds its pid.
+  std::optional<ExecResult> exec(const std::string& name, const std::vector<std::string>& argv);
+  // A task for a command `boxlab exec` runs in the container (its parent the runtime, outside);
+  // end_exec() ends and reaps it.
+  Pid exec_task(const std::string& name, const std::vector<std::string>& argv);
+  void end_exec(const std::string& name, Pid task, int status);
+
   // Processes every timer up to and including `until`; samples every `sample_ns` (0: none).
   void advance_to(Time until, Time sample_ns = 0);
 
@@ -80,6 +100,10 @@ class Machine {
   void workload_step(SimContainer& c, double dt_s);
   void check_exits();
   void drain_cgroup_events();
+  SimContainer& running(const std::string& name);
+  ExecResult hog(SimContainer& c, const std::vector<std::string>& argv);
+  ExecResult dd_to_tmpfs(SimContainer& c, const std::vector<std::string>& argv,
+                         const std::string& path, std::uint64_t bytes);
 
   Time now_ = 0;
   int cpus_ = 2;

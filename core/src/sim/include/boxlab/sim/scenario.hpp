@@ -21,8 +21,12 @@ struct Workload {
   std::uint64_t child_mem = 0;    // bytes each child holds
   double child_life_s = 0;        // each child exits after this (0: lives on)
   bool reap = true;               // pid 1 reaps its children (false: they stay zombies)
-  double cpu = 0;                 // cores pid 1 keeps busy
-  double exit_after_s = 0;        // pid 1 exits 0 after this (0: runs on)
+  // pid 1 has handlers for TERM, INT, HUP...: without them, as a namespace's pid 1, the kernel
+  // drops those signals (only KILL and STOP from outside get through). Shells, sleep and tail
+  // have none (command_workload); a scenario's service has them unless it says otherwise.
+  bool handles_signals = true;
+  double cpu = 0;           // cores pid 1 keeps busy
+  double exit_after_s = 0;  // pid 1 exits 0 after this (0: runs on)
 
   nlohmann::json to_json() const;
   static Workload from_json(const nlohmann::json& j);  // throws naming the bad field
@@ -36,6 +40,9 @@ struct ContainerSpec {
   CgroupLimits limits;
   Workload workload;
   double start_s = 0;
+  bool init = false;  // boxlab's init as pid 1 (run --init), the command its child
+  // Namespaces of its own (run --ns); the cgroup is always its own.
+  bool new_pidns = true, new_mntns = true, new_utsns = true;
 };
 
 struct Fault {
