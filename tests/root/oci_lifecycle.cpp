@@ -100,6 +100,61 @@ TEST_CASE("a bundle joins another container's network, uts and pid namespaces by
   CHECK(boxlab::test::process_running(pod));
 }
 
+// Pods with a user namespace: the infra process's user and network namespaces joined, the
+// container's own pid, mount and ipc namespaces made inside them (owned by that user namespace).
+TEST_CASE("a bundle joins another container's user namespace and makes its own inside it",
+          "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  ok(root.boxlab({"run", "-d", "--name", "upod", "--ns", "user,mount,pid,ipc,uts,net", "--uidmap",
+                  "0:231072:65536", "base", "sleep", "1000"}));
+  int pod = json::parse(ok(root.boxlab({"inspect", "upod"})).out)["pid"].get<int>();
+  std::string proc = "/proc/" + std::to_string(pod) + "/ns/";
+  auto namespaces = [&](json user) {
+    return json{{{"type", "mount"}},
+                {{"type", "pid"}},
+                {{"type", "ipc"}},
+                {{"type", "network"}, {"path", proc + "net"}},
+                std::move(user)};
+  };
+  json edit = {
+      {"process", {{"args", {"sleep", "1000"}}}},
+      {"hostname", nullptr},
+      {"linux", {{"namespaces", namespaces({{"type", "user"}, {"path", proc + "user"}})}}}};
+  auto bundle = write_bundle(root, "ujoiner", edit);
+  ok(root.boxlab({"oci", "run", "-d", "--bundle", bundle.string(), "ujoiner"}));
+  int joiner = json::parse(ok(root.boxlab({"oci", "state", "ujoiner"})).out)["pid"].get<int>();
+  CHECK(ns_link(joiner, "user") == ns_link(pod, "user"));
+  CHECK(ns_link(joiner, "net") == ns_link(pod, "net"));
+  for (const char* kind : {"pid", "mnt", "ipc"}) {
+    INFO(kind);
+    CHECK(ns_link(joiner, kind) != ns_link(pod, kind));
+  }
+  // Its root is the pod's mapped root: host uid 231072, uid 0 inside, the pod's maps.
+  std::string status = boxlab::read_file("/proc/" + std::to_string(joiner) + "/status");
+  CHECK_THAT(status, Catch::Contains("Uid:\t231072\t231072\t231072\t231072"));
+  Result inside =
+      ok(root.boxlab({"exec", "ujoiner", "--", "sh", "-c",
+                      "id -u; cat /proc/self/uid_map; tr '\\0' ' ' < /proc/1/cmdline"}));
+  // Its own pid namespace: its sleep is pid 1 there.
+  CHECK_THAT(inside.out, Catch::Matches("0\n +0 +231072 +65536\nsleep 1000 "));
+  ok(root.boxlab({"oci", "delete", "--force", "ujoiner"}));
+  CHECK(boxlab::test::process_running(pod));
+
+  // Maps the bundle gives must be the joined namespace's: other ones are refused, by name, and
+  // nothing is left.
+  json other = json::array({{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}});
+  edit["linux"]["uidMappings"] = other;
+  edit["linux"]["gidMappings"] = other;
+  auto wrong = write_bundle(root, "ujoiner-maps", edit);
+  Result r = root.boxlab({"oci", "run", "--bundle", wrong.string(), "ujoiner-maps"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/linux/uidMappings: 0:300000:65536 differ from the joined "
+                                    "user namespace's 0:231072:65536"));
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.find("ujoiner-maps") == std::string::npos);
+  ok(root.boxlab({"rm", "-f", "upod"}));
+}
+
 TEST_CASE("a namespace path that is not one, or of the wrong kind, names its pointer",
           "[oci][root]") {
   TempRoot root;

@@ -355,6 +355,8 @@ void set_all_handlers(void (*handler)(int)) {
     release.wait();
     make_non_dumpable();
     become_root();
+  } else if (p.joined_user_ns) {
+    become_root();  // our host ids are unmapped there; its root owns what the set-up makes
   }
   int rootfd = p.mount_ns ? prepare_rootfs(p, release) : -1;
   set_uts_and_net(p);

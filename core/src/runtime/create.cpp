@@ -34,6 +34,7 @@
 #include "clone_in_cgroup.hpp"
 #include "hooks.hpp"
 #include "join_namespaces.hpp"
+#include "joined_user_ns.hpp"
 #include "log_pump.hpp"
 #include "plan_child.hpp"
 
@@ -203,7 +204,8 @@ class Creation {
   spec::Spec spec_;
   Undo undo_;
   std::optional<runtime::DirLock> lock_;
-  NsSet ns_;
+  NsSet ns_;     // the namespaces the container gets new
+  NsSet in_ns_;  // and a joined user namespace: the set-up is that of one in a user namespace
   runtime::JoinedNamespaces joined_;
   bool limited_ = false;  // resource limits asked for: a cgroup is then required
   std::string cgroup_name_;
@@ -229,6 +231,7 @@ void Creation::prepare_dir() {
     throw Error::system("mkdir " + dir_.string());
   }
   undo_.dir = dir_;
+  runtime::adopt_joined_user_maps(spec_);  // before anything is owned by the container's root
   make_private(dir_, files_shift(spec_));
   st_.created_mono_ns = events::monotonic_ns();  // the origin of the events' times
   if (!o_.events_file.empty()) events_.emplace(o_.events_file, st_.created_mono_ns);
@@ -236,6 +239,8 @@ void Creation::prepare_dir() {
   fault_point("create.dir");
   ns_ = spec_.namespace_set();
   joined_ = runtime::JoinedNamespaces::open(spec_);
+  in_ns_ = ns_;
+  if (joined_.joins_user()) in_ns_.add(NsKind::user);
 }
 
 // The container's cgroup, below ours. Without limits a cgroup is still wanted (stats,
@@ -347,7 +352,7 @@ std::vector<fsys::path> Creation::prepare_image_rootfs() {
       throw Error("overlayfs cannot use paths with ',' or ':': " + dir().string());
   st_.rootfs = rootfs;
   if (ns_.has(NsKind::mount)) {
-    overlay_data_ = data + (ns_.has(NsKind::user) ? ",userxattr" : "");
+    overlay_data_ = data + (in_ns_.has(NsKind::user) ? ",userxattr" : "");
   } else {
     host_mount(undo_, "overlay", rootfs, "overlay", data, "mount overlay on " + rootfs.string());
     mount_proc_in_rootfs(undo_, rootfs);
@@ -393,12 +398,12 @@ void Creation::set_home(const std::vector<fsys::path>& stack) {
 void Creation::plan_child() {
   fs::HostFacts host;
   if (ns_.has(NsKind::mount)) {
-    host = fs::gather_host_facts(spec_, ns_, o_.bundle);
+    host = fs::gather_host_facts(spec_, in_ns_, o_.bundle);
     if (!host.cgroup2) host.cgroup_v1 = runtime::cgroup_v1_views(spec_, cgroup_name_);
   }
-  plan_ = runtime::plan_child({spec_, ns_, st_.rootfs.string(), overlay_data_, o_.bundle,
+  plan_ = runtime::plan_child({spec_, in_ns_, st_.rootfs.string(), overlay_data_, o_.bundle,
                                console_path(o_.console_fd), o_.console_fd, o_.init, host,
-                               runtime::seccomp_cache_dir(paths_)});
+                               runtime::seccomp_cache_dir(paths_), joined_.joins_user()});
   plan_.finalize();
   open_child_fds();
 }
@@ -437,7 +442,10 @@ void Creation::clone_and_release() {
   NsSet at_clone = ns_;
   at_clone.remove(NsKind::cgroup);  // the child unshares it once it is in its cgroup
   runtime::Cloned cloned;
-  {
+  if (joined_.joins_user()) {
+    cloned.pid = runtime::clone_in_joined_user_ns(
+        joined_, static_cast<unsigned long long>(at_clone.clone_flags()), plan_, &pidfd);
+  } else {
     auto inside = joined_.enter();  // the child starts in the joined namespaces
     cloned = runtime::clone_in_cgroup(static_cast<unsigned long long>(at_clone.clone_flags()),
                                       &pidfd, undo_.cgroup ? &*undo_.cgroup : nullptr);

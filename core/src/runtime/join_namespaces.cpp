@@ -28,10 +28,6 @@ JoinedNamespaces JoinedNamespaces::open(const spec::Spec& spec) {
                   ": boxlab does not join a mount namespace (it would set up the rootfs "
                   "and pivot_root inside another container's mounts); give the "
                   "container a mount namespace of its own");
-    if (ns.kind == NsKind::user)
-      throw Error(where +
-                  ": boxlab does not join a user namespace yet; give the container a "
-                  "user namespace of its own with uidMappings and gidMappings");
     Fd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw Error::system(where + ": open " + ns.path);
     int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
@@ -43,6 +39,24 @@ JoinedNamespaces JoinedNamespaces::open(const spec::Spec& spec) {
     out.joined_.emplace_back(std::move(fd), ns.kind);
   }
   return out;
+}
+
+bool JoinedNamespaces::joins_user() const {
+  for (const auto& entry : joined_)
+    if (entry.second == NsKind::user) return true;
+  return false;
+}
+
+int JoinedNamespaces::enter_for_good(NsKind& failed) const noexcept {
+  for (bool user_pass : {true, false}) {
+    for (const auto& [fd, kind] : joined_) {
+      if ((kind == NsKind::user) != user_pass) continue;
+      if (::setns(fd.get(), ns_clone_flag(kind)) == 0) continue;
+      failed = kind;
+      return errno;
+    }
+  }
+  return 0;
 }
 
 JoinedNamespaces::Entered JoinedNamespaces::enter() const {

@@ -21,9 +21,15 @@ class JoinedNamespaces {
  public:
   // Opens every namespace path of the spec and checks it is a namespace of its kind. Throws
   // Error naming /linux/namespaces/N/path (missing, not a namespace, the wrong kind, or a kind
-  // boxlab does not join: mount and user).
+  // boxlab does not join: mount).
   static JoinedNamespaces open(const spec::Spec& spec);
   bool empty() const { return joined_.empty(); }
+  bool joins_user() const;
+
+  // For a single-threaded process that never goes back (joined_user_ns.hpp): joins every one,
+  // the user namespace first (runc's order: it grants the rights to join the ones it owns).
+  // Returns 0, or the errno and in `failed` the namespace that could not be joined.
+  int enter_for_good(NsKind& failed) const noexcept;
 
   // While alive, this thread is in the joined namespaces (pid: for its children); the
   // destructor puts it back where it was, and aborts if it cannot (a thread left in another
@@ -39,6 +45,7 @@ class JoinedNamespaces {
     Entered() = default;
     std::vector<std::pair<Fd, int>> own_;  // (this thread's namespace before, CLONE_NEW*)
   };
+  // Not with a user namespace to join (joins_user): see joined_user_ns.hpp.
   Entered enter() const;
 
  private:

@@ -33,7 +33,8 @@ process::ChildPlan plan_child(const ChildPlanInput& in) {
   const NsSet& ns = in.new_namespaces;
   const auto& spec = in.spec;
   process::ChildPlan plan;
-  plan.user_ns = ns.has(NsKind::user);
+  plan.user_ns = ns.has(NsKind::user) && !in.joined_user_ns;
+  plan.joined_user_ns = in.joined_user_ns;
   plan.mount_ns = ns.has(NsKind::mount);
   plan.uts_ns = ns.has(NsKind::uts);
   plan.net_ns = ns.has(NsKind::net);

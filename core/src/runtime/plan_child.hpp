@@ -17,15 +17,16 @@ namespace boxlab::runtime {
 
 struct ChildPlanInput {
   const spec::Spec& spec;
-  NsSet new_namespaces;
-  std::string rootfs;            // host path of the rootfs (mount point or bundle dir)
-  std::string overlay_data;      // the overlay the child mounts (mount namespace + image)
+  NsSet new_namespaces;      // with user when a user namespace is joined (mounts as in a new one)
+  std::string rootfs;        // host path of the rootfs (mount point or bundle dir)
+  std::string overlay_data;  // the overlay the child mounts (mount namespace + image)
   std::filesystem::path bundle;  // relative bind sources resolve against it
   std::string console_path;      // host path of the pty's terminal side, or empty
   int console_fd = -1;           // that terminal, inherited by the child
   bool init = false;             // boxlab's pid 1 forks the command and reaps
   const fs::HostFacts& host;
   std::filesystem::path seccomp_cache;  // compiled filters by digest; empty: no cache
+  bool joined_user_ns = false;          // linux.namespaces[] has a user namespace by path
 };
 
 // Throws Error for a spec the host cannot serve (a missing bind source). argv/envp are not

@@ -29,6 +29,14 @@ pid_t clone_with_pidfd(unsigned long long flags, int* pidfd, int cgroup_fd) {
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
 }
 
+pid_t clone_as_sibling(unsigned long long flags) {
+  clone_args args;
+  std::memset(&args, 0, sizeof args);
+  args.flags = flags | CLONE_PARENT;
+  args.exit_signal = 0;  // clone3 refuses one with CLONE_PARENT: the child takes ours
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
 int pidfd_open(pid_t pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }

@@ -60,7 +60,8 @@ using fs::MountOp;
 
 struct ChildPlan {
   // Namespaces and identity.
-  bool user_ns = false;
+  bool user_ns = false;         // a new one: wait for the parent to write its id maps
+  bool joined_user_ns = false;  // one that exists (its maps are there)
   bool mount_ns = false;
   bool uts_ns = false;
   bool net_ns = false;

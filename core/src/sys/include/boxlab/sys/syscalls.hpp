@@ -11,6 +11,9 @@ namespace boxlab::sys {
 // pidfd in *pidfd. Returns 0 in the child, the child's pid in the parent, -1 with errno.
 // cgroup_fd >= 0 (a cgroup v2 directory): the child starts in that cgroup (CLONE_INTO_CGROUP).
 pid_t clone_with_pidfd(unsigned long long flags, int* pidfd, int cgroup_fd = -1);
+// clone3 with CLONE_PARENT (fork semantics, no pidfd): the child is our parent's, with our own
+// exit signal. Returns 0 in the child, its pid here, -1 with errno.
+pid_t clone_as_sibling(unsigned long long flags);
 int pidfd_open(pid_t pid);
 int pidfd_send_signal(int pidfd, int sig);
 // Waits until the process behind pidfd exits; with timeout_ms >= 0 gives up after that long.
