@@ -153,8 +153,10 @@ class RootPullTest : public QObject {
     QVERIFY2(dialog.statusText().startsWith(QStringLiteral("Pulled ") + ref +
                                             QStringLiteral(": sha256:")),
              qPrintable(dialog.statusText()));
-    QTRY_VERIFY_WITH_TIMEOUT(refreshed.count() >= 1, kTimeout);
-    QVERIFY(listed(dialog.imageList()).contains(ref));
+    // The dialog's own first listing (from before the pull) may answer after the spy is set:
+    // wait for the listing that has the image.
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed.count() >= 1 && listed(dialog.imageList()).contains(ref),
+                             kTimeout);
     QVERIFY(dialog.grab().save(shots() + QStringLiteral("/pull-done.png")));
   }
 

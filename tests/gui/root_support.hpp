@@ -46,6 +46,10 @@ inline void useLabsFromSource(const QString& state) {
 
 // Not started yet: the caller connects its signals first.
 inline std::unique_ptr<Session> makeRootSession(const QString& root) {
+  // The engine's host shell is $SHELL: sh reads no rc files, so the tester's (a bash whose rc
+  // runs pyenv, killed mid-way when a test ends, left a lock that held every later one 60 s)
+  // play no part.
+  qputenv("SHELL", "/bin/sh");
   LaunchEnvironment env;
   env.boxlab = QStringLiteral(BOXLAB_BIN);
   env.root = root;

@@ -60,13 +60,21 @@ struct AsPkexec {
     setenv("BOXLAB_LABS_DIR", labs.c_str(), 1);
     old_path = getenv("PATH");
     setenv("PATH", path.c_str(), 1);
+    // The host shell without the tester's rc files (see serve_host_shell.cpp).
+    if (const char* shell = getenv("SHELL")) old_shell = shell;
+    setenv("SHELL", "/bin/sh", 1);
   }
   ~AsPkexec() {
     unsetenv("PKEXEC_UID");
     unsetenv("BOXLAB_LABS_DIR");
     setenv("PATH", old_path.c_str(), 1);
+    if (old_shell.empty())
+      unsetenv("SHELL");
+    else
+      setenv("SHELL", old_shell.c_str(), 1);
   }
   std::string old_path;
+  std::string old_shell;
 };
 
 }  // namespace
