@@ -19,10 +19,13 @@
 namespace boxlab::runtime {
 namespace {
 
-// Reaps a helper child on every path out (it exits as soon as it has reported).
+// Reaps a helper child on every path out. `release`, when given, is the pipe end the helper
+// waits on: closed first, or an error path would wait for a helper that waits for us.
 struct Reaped {
   pid_t pid;
+  Fd* release = nullptr;
   ~Reaped() {
+    if (release) release->reset();
     if (pid <= 0) return;
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
@@ -77,13 +80,13 @@ void adopt_joined_user_maps(spec::Spec& spec) {
   if (child == 0) {
     ::close(hold.write.get());
     int err = ::setns(ns.get(), CLONE_NEWUSER) == 0 ? 0 : errno;
-    if (::write(joined.write.get(), &err, sizeof err) != sizeof err) ::_exit(1);
+    if (::write(joined.write.get(), &err, sizeof err) != sizeof err || err != 0) ::_exit(1);
     char byte;
     while (::read(hold.read.get(), &byte, 1) < 0 && errno == EINTR) {
     }
     ::_exit(0);
   }
-  Reaped reaped{child};
+  Reaped reaped{child, &hold.write};
   joined.write.reset();
   hold.read.reset();
   int err = 0;
