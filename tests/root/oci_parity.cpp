@@ -133,8 +133,11 @@ std::vector<std::pair<fs::path, std::string>> own_cgroups() {
   for (std::string line; std::getline(in, line);) {
     auto a = line.find(':'), b = line.find(':', a + 1);
     std::string list = line.substr(a + 1, b - a - 1);
-    if (list.empty()) continue;  // the hybrid cgroup2 tree: no runtime puts containers there
-    std::string mount = list.rfind("name=", 0) == 0 ? list.substr(5) : list;
+    // The hybrid cgroup2 tree too: a runtime may put a container there (one of the three left
+    // an absolute cgroupsPath's leaf in /sys/fs/cgroup/unified, and its parents, each run).
+    std::string mount = list.empty() ? (fs::exists("/sys/fs/cgroup/unified") ? "unified" : "")
+                        : list.rfind("name=", 0) == 0 ? list.substr(5)
+                                                      : list;
     if (auto comma = mount.find(','); comma != std::string::npos) mount = mount.substr(0, comma);
     out.emplace_back(fs::path("/sys/fs/cgroup") / mount, line.substr(b + 1));
   }

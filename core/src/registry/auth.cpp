@@ -82,7 +82,10 @@ std::optional<Credentials> find_credentials_in(const std::string& text, const st
     auto auths = j.find("auths");
     if (auths == j.end()) return std::nullopt;
     if (!auths->is_object()) throw Error("auths: not an object");
-    for (const auto& [key, entry] : auths->items()) {
+    for (const auto& item : auths->items()) {
+      // Named, not structured bindings: clang 14 (the sanitizer build) cannot capture those.
+      const std::string& key = item.key();
+      const json& entry = item.value();
       if (auth_key_host(key) != registry) continue;
       if (!entry.is_object()) throw Error("auths." + key + ": not an object");
       Credentials c;
