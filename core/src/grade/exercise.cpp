@@ -48,7 +48,10 @@ std::string str(const json& doc, const char* key, const std::string& file, bool 
 Limits parse_limits(const json& j, const std::string& file) {
   Limits l;
   if (!j.is_object()) bad(file, "/limits: must be an object");
-  for (const auto& [k, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not structured bindings: clang 14 (the sanitizer build) cannot capture those.
+    const std::string& k = item.key();
+    const json& v = item.value();
     std::string where = file + ": /limits/" + k;
     auto number = [&](double lo, double hi) {
       if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi)

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <thread>
 
 #include "boxlab/error.hpp"
@@ -371,8 +370,6 @@ std::vector<Record> grade(const Exercise& ex, const std::vector<fsys::path>& sub
   write_grader_seccomp(opts.work_dir);
   std::vector<Record> out(submissions.size());
   std::atomic<std::size_t> next{0};
-  std::mutex errors_mutex;
-  std::string first_error;
   auto worker = [&] {
     for (std::size_t i; (i = next++) < submissions.size();) {
       try {

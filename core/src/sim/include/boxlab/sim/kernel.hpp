@@ -82,7 +82,6 @@ class Kernel {
  private:
   void release(Pid pid);
   Cgroup* cgroup_of(const Task& t);
-  Pid next_host_ = 0;
 };
 
 }  // namespace boxlab::sim
