@@ -229,7 +229,8 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   stats->add_option("container", *st_name)->required();
   stats->add_flag("--json", *st_json);
   stats->add_flag("--no-stream", *st_once);
-  stats->callback([&globals, st_name, st_json] {
+  // st_once is captured only to live as long as the option that writes it (one sample is all).
+  stats->callback([&globals, st_name, st_json, st_once] {
     SimStore store(globals);
     json s = store.machine.cgroup_stats(*st_name);
     store.commit();
@@ -328,8 +329,9 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   exec->add_flag("-t,--tty", *tty, "Accepted; simulated commands have no terminal");
   exec->add_option("container", ex->first)->required();
   exec->add_option("command", ex->second, "Command and arguments (after --)")->required();
+  // tty is captured only to live as long as the flags that write it.
   exec->callback(
-      [&globals, &exit_code, ex] { exit_code = sim_exec(globals, ex->first, ex->second); });
+      [&globals, &exit_code, ex, tty] { exit_code = sim_exec(globals, ex->first, ex->second); });
 
   auto* dmesg = be->add_subcommand("dmesg", "The simulated kernel's log (OOM kills)");
   dmesg->callback([&globals] {
