@@ -152,15 +152,21 @@ std::string absolute_cgroups_path(const std::string& leaf) {
   return (fs::path(deepest) / leaf).string();
 }
 
-// For an absolute cgroupsPath: the directories of it (and its parents) that do not exist yet.
+// For an absolute cgroupsPath: the directories of it (and its parents) that do not exist yet,
+// from each hierarchy's root, and from our own cgroup too: crun runs in a cgroup namespace of
+// ours (with_isolated_cgroups), where the path starts there (it left those parents each run).
 std::vector<fs::path> absent_dirs(const std::string& path) {
   std::vector<fs::path> out;
   if (path.empty() || path.front() != '/') return out;
   for (const auto& [mount, own] : own_cgroups()) {
-    fs::path dir = mount;
-    for (const auto& part : fs::path(path).relative_path()) {
-      dir /= part;
-      if (!fs::exists(dir)) out.push_back(dir);
+    std::vector<fs::path> bases = {mount};
+    if (own != "/") bases.push_back(mount / fs::path(own).relative_path());
+    for (const auto& base : bases) {
+      fs::path dir = base;
+      for (const auto& part : fs::path(path).relative_path()) {
+        dir /= part;
+        if (!fs::exists(dir)) out.push_back(dir);
+      }
     }
   }
   return out;
