@@ -15,6 +15,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/sys/process.hpp"
 #include "boxlab/sys/spawn.hpp"
 #include "grade_internal.hpp"
 
@@ -95,10 +96,7 @@ Outcome run_limited(const std::vector<std::string>& argv, double timeout, std::u
     if (exited) break;
   }
   if (!r.output_exceeded) drain();
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.status = sys::exit_code(sys::wait_child(pid));
   return r;
 }
 

@@ -15,6 +15,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/sys/process.hpp"
 #include "system.hpp"
 
 namespace boxlab::lab::detail {
@@ -94,10 +95,7 @@ CommandResult run_process(const std::vector<std::string>& argv,
   }
   drain(out.read.get(), r.out);
   drain(err.read.get(), r.err);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.status = sys::exit_code(sys::wait_child(pid));
   return r;
 }
 

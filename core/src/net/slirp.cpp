@@ -19,6 +19,7 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/net.hpp"
+#include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab::net {
@@ -81,8 +82,7 @@ struct KeeperPlan {
   while (::poll(fds, slirp_fd >= 0 ? 2 : 1, -1) < 0 && errno == EINTR) {
   }
   ::close(kExitWrite);  // slirp4netns ends (it may have already)
-  while (::waitpid(slirp, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  sys::wait_child(slirp);
   ::_exit(0);
 }
 
@@ -137,9 +137,7 @@ void start_slirp4netns(const SlirpPlan& plan) {
     if (keeper == 0) keeper_main(kp);
     ::_exit(keeper < 0 ? 1 : 0);
   }
-  int status = 0;
-  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = sys::wait_child(middle);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw Error("fork the slirp4netns keeper: it did not start");
   ready.write.reset();

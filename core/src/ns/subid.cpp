@@ -12,6 +12,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/sys/process.hpp"
 #include "boxlab/sys/spawn.hpp"
 
 extern char** environ;
@@ -67,9 +68,7 @@ void run_helper(const char* helper, pid_t pid, const std::vector<IdMapping>& map
   ssize_t n;
   while ((n = ::read(err.read.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
     if (n > 0 && said.size() < 4096) said.append(buf, static_cast<std::size_t>(n));
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = sys::wait_child(child);
   while (!said.empty() && said.back() == '\n') said.pop_back();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw Error(std::string(helper) + " " + std::to_string(pid) + " failed" +

@@ -14,6 +14,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/sys/process.hpp"
 #include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab::runtime {
@@ -27,8 +28,7 @@ struct Reaped {
   ~Reaped() {
     if (release) release->reset();
     if (pid <= 0) return;
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    sys::wait_child(pid);
   }
 };
 

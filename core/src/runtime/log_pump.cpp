@@ -13,6 +13,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/spec.hpp"
+#include "boxlab/sys/process.hpp"
 
 namespace boxlab::runtime {
 namespace {
@@ -116,9 +117,7 @@ void spawn_log_pump(int pipe_read, int dir_fd, std::uint64_t max) {
     if (pump == 0) pump_main(pipe_read, dir_fd, max);
     ::_exit(pump < 0 ? 1 : 0);
   }
-  int status = 0;
-  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = sys::wait_child(middle);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw Error("fork the log pump: it did not start");
 }

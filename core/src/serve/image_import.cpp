@@ -9,6 +9,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/image/layout.hpp"
+#include "boxlab/sys/process.hpp"
 
 namespace boxlab::serve {
 
@@ -51,9 +52,7 @@ SourceAsRequester open_source(const sys::Requester& who, const fsys::path& sourc
     ::execl("/bin/tar", "tar", "-cf", "-", "--numeric-owner", ".", nullptr);
     ::_exit(127);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = sys::wait_child(pid);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw Error(source.string() + ": cannot read it as " + who.name +
                 " (packing it with tar failed, status " + std::to_string(WEXITSTATUS(status)) +

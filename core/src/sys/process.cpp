@@ -1,7 +1,9 @@
 #include "boxlab/sys/process.hpp"
 
 #include <sys/random.h>
+#include <sys/wait.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +53,17 @@ std::string random_hex(size_t bytes) {
     out += digits[c & 15];
   }
   return out;
+}
+
+int wait_child(pid_t pid) noexcept {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return 0;
+  return status;
+}
+
+int exit_code(int wait_status) noexcept {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
 }
 
 std::string now_rfc3339() {

@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "boxlab/error.hpp"
+#include "boxlab/sys/process.hpp"
 
 namespace boxlab::sys {
 
@@ -125,9 +126,7 @@ Fd open_as(const Requester& who, const std::filesystem::path& path, int flags) {
   do n = ::recvmsg(ours.get(), &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   int saved = errno;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  wait_child(pid);
   if (n != 1) throw Error("open " + shown + ": the helper did not answer", n < 0 ? saved : 0);
   if (byte != 0) throw Error("open " + shown, static_cast<unsigned char>(byte));
   cmsghdr* c = CMSG_FIRSTHDR(&msg);

@@ -16,6 +16,12 @@ std::uint64_t process_start_time(pid_t pid);
 // The recorded process still runs (same pid and start time, not a zombie).
 bool process_alive(pid_t pid, std::uint64_t start_time);
 
+// Waits for child `pid` to end, through EINTR, and returns its wait status (0 when waitpid
+// fails otherwise, e.g. ECHILD: already reaped). Async-signal-safe: forked children use it.
+int wait_child(pid_t pid) noexcept;
+// A wait status as a shell shows it: the exit code, or 128 + the signal that ended it.
+int exit_code(int wait_status) noexcept;
+
 // The current UTC time as RFC 3339 with nanoseconds ("2024-01-02T03:04:05.123456789Z").
 std::string now_rfc3339();
 
