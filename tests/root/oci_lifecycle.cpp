@@ -2,10 +2,15 @@
 // namespaces by path (what pods build on), hooks with the state on stdin at each point of the
 // lifecycle and in the namespaces the spec names, process.umask, and the lifecycle's outputs.
 // The hooks' state is compared with what runc hands its hooks for the same bundle.
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -62,6 +67,56 @@ std::vector<std::string> lines_of(const fsys::path& file) {
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
 }
+
+// A process of the test's own in a mount namespace of its own (a copy of the host's mounts,
+// private), its root the host's: what a bundle joining that namespace by path finds there.
+class MountNsHolder {
+ public:
+  MountNsHolder() {
+    int ready[2], hold[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(hold, O_CLOEXEC) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      char c = 0;
+      bool made = ::unshare(CLONE_NEWNS) == 0 &&
+                  ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+      if (::write(ready[1], made ? "y" : "n", 1) != 1) ::_exit(1);
+      ::close(hold[1]);
+      while (::read(hold[0], &c, 1) < 0 && errno == EINTR) {
+      }
+      ::_exit(0);  // the test closed its end
+    }
+    ::close(ready[1]);
+    ::close(hold[0]);
+    hold_ = hold[1];
+    char c = 0;
+    bool got = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    REQUIRE(got);
+    REQUIRE(c == 'y');
+  }
+  MountNsHolder(const MountNsHolder&) = delete;
+  MountNsHolder& operator=(const MountNsHolder&) = delete;
+  ~MountNsHolder() {
+    ::close(hold_);
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  int pid() const { return pid_; }
+  // The device and inode of the directory that is its root.
+  std::pair<dev_t, ino_t> root_dir() const {
+    struct stat st {};
+    REQUIRE(::stat(("/proc/" + std::to_string(pid_) + "/root/").c_str(), &st) == 0);
+    return {st.st_dev, st.st_ino};
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int hold_ = -1;
+};
 
 }  // namespace
 
@@ -174,6 +229,46 @@ TEST_CASE("a namespace path that is not one, or of the wrong kind, names its poi
   CHECK_THAT(try_path("uts", "/proc/self/ns/net"),
              Catch::Contains("/linux/namespaces/1/path: /proc/self/ns/net is not a uts namespace"));
   CHECK_THAT(try_path("ipc", "/nonexistent/ns"), Catch::Contains("/linux/namespaces/1/path"));
+}
+
+// Joining a mount namespace is refused on purpose. runc, given the same bundle, joins it, sets
+// the rootfs up there and calls pivot_root(2), which replaces the root of every process living
+// in that namespace with the container's rootfs: the positive control below shows the test
+// sees exactly that move, so boxlab's refusal is what keeps the holder's root where it was.
+TEST_CASE(
+    "joining a mount namespace is refused: runc's pivot_root there moves its processes' "
+    "root",
+    "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  MountNsHolder holder;
+  const auto host_root = holder.root_dir();
+  std::string path = "/proc/" + std::to_string(holder.pid()) + "/ns/mnt";
+  json edit = {{"process", {{"args", {"true"}}}},
+               {"hostname", nullptr},
+               {"linux",
+                {{"namespaces",
+                  {{{"type", "mount"}, {"path", path}}, {{"type", "pid"}}, {{"type", "ipc"}}}}}}};
+  auto bundle = write_bundle(root, "mntjoin", edit);
+  Result r = root.boxlab({"oci", "run", "--bundle", bundle.string(), "mntjoin"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/linux/namespaces/0/path: boxlab does not join a mount "
+                                    "namespace") &&
+                        Catch::Contains("pivot_root"));
+  CHECK(holder.root_dir() == host_root);
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.empty());
+  CHECK(boxlab::test::mounts_below(root.path()).empty());
+
+  // The control: runc runs the bundle, and the holder's root is now the bundle's rootfs.
+  std::string state = (root.path() / "runc-state").string();
+  Result runc = boxlab::test::run(
+      {"runc", "--root", state, "run", "--bundle", bundle.string(), "mntjoin-runc"});
+  boxlab::test::run({"runc", "--root", state, "delete", "-f", "mntjoin-runc"});
+  INFO("runc: " << runc.err);
+  CHECK(runc.status == 0);
+  struct stat rootfs {};
+  REQUIRE(::stat((bundle / "rootfs").c_str(), &rootfs) == 0);
+  CHECK(holder.root_dir() == std::make_pair(rootfs.st_dev, rootfs.st_ino));
 }
 
 TEST_CASE("hooks get the state on stdin, in order, in the namespaces the spec names",

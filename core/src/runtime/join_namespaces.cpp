@@ -25,9 +25,10 @@ JoinedNamespaces JoinedNamespaces::open(const spec::Spec& spec) {
     std::string kind(ns_oci_name(ns.kind));
     if (ns.kind == NsKind::mount)
       throw Error(where +
-                  ": boxlab does not join a mount namespace (it would set up the rootfs "
-                  "and pivot_root inside another container's mounts); give the "
-                  "container a mount namespace of its own");
+                  ": boxlab does not join a mount namespace: the rootfs would be set up and "
+                  "pivot_root(2) called inside it, which moves the root of every process "
+                  "already living there to this container's rootfs (runc does that; crun "
+                  "fails); give the container a mount namespace of its own");
     Fd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw Error::system(where + ": open " + ns.path);
     int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
