@@ -9,6 +9,7 @@
 #include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/ops.hpp"
+#include "boxlab/pod.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
@@ -113,6 +114,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "seccomp=unconfined, seccomp=FILE (Docker or OCI JSON), no-new-privileges, "
                   "systempaths=unconfined")
       ->allow_extra_args(false);
+  run->add_option("--pod", run_flags->pod,
+                  "Join pod NAME: its network, IPC and UTS namespaces and its cgroup");
   run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();
   // Everything after the image is the command, options included (`run base sh -c ...`).
   run->add_option("command", run_flags->command, "Command and arguments");
@@ -269,7 +272,11 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   rm->add_option("containers", *rm_names)->required();
   rm->callback([&globals, rm_force, rm_names] {
     Runtime runtime(globals.paths());
-    for (const auto& name : *rm_names) runtime.open(name).remove(*rm_force);
+    for (const auto& name : *rm_names) {
+      Container c = runtime.open(name);
+      pod::refuse_infra_removal(runtime, c.state());
+      c.remove(*rm_force);
+    }
   });
 }
 

@@ -1,6 +1,7 @@
 // ops::run, ops::run_detached: `boxlab run` and serve's "run", one flow.
 #include "boxlab/image.hpp"
 #include "boxlab/ops.hpp"
+#include "boxlab/pod.hpp"
 
 namespace boxlab::ops {
 namespace {
@@ -14,7 +15,9 @@ RunPlan plan_run(Runtime& runtime, const RunFlags& flags) {
   image::Store store(runtime.paths().images);
   image::Image img = store.get(flags.image);
   RunPlan plan;
+  if (!flags.pod.empty()) pod::check_run_flags(flags);
   plan.spec = build_run_spec(flags, img, plan.options);
+  if (!flags.pod.empty()) pod::join(runtime, flags, plan.spec, plan.options);
   return plan;
 }
 

@@ -66,6 +66,33 @@ std::vector<ns::IdMapping> parse_id_maps(const std::string& flag,
 
 }  // namespace
 
+void apply_limit_flags(const std::string& memory, std::optional<std::int64_t> pids,
+                       std::optional<double> cpus, std::optional<std::uint64_t> cpu_shares,
+                       spec::Resources& out) {
+  if (!memory.empty()) {
+    auto bytes = with_context("--memory", [&] { return spec::parse_size(memory); });
+    if (!bytes || *bytes <= 0) throw Error("--memory: '" + memory + "' must be a positive size");
+    out.memory_limit = *bytes;
+    out.memory_swap = *bytes;  // no swap on top, as Docker
+  }
+  if (pids) {
+    if (*pids <= 0 && *pids != -1) throw Error("--pids: must be positive, or -1 for unlimited");
+    out.pids_limit = *pids;
+  }
+  if (cpus) {
+    if (!(*cpus >= 0.01) || !std::isfinite(*cpus) || *cpus > 1024)
+      throw Error("--cpus: must be a number of cores from 0.01 to 1024");
+    out.cpu_period = 100000;
+    out.cpu_quota = static_cast<std::int64_t>(std::llround(*cpus * 100000));
+  }
+  if (cpu_shares) {
+    if (*cpu_shares < kMinCpuShares || *cpu_shares > kMaxCpuShares)
+      throw Error("--cpu-shares: must be from " + std::to_string(kMinCpuShares) + " to " +
+                  std::to_string(kMaxCpuShares) + " (1024 is the default weight)");
+    out.cpu_shares = *cpu_shares;
+  }
+}
+
 spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOptions& options) {
   spec::Spec spec = spec::default_spec();
   options.name = f.name.empty() ? "box-" + runtime::random_hex(4) : f.name;
@@ -210,28 +237,7 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
     spec.mounts.push_back({dst, "bind", src, {"rbind", "nosuid", "nodev", mode}});
   }
 
-  if (!f.memory.empty()) {
-    auto bytes = with_context("--memory", [&] { return spec::parse_size(f.memory); });
-    if (!bytes || *bytes <= 0) throw Error("--memory: '" + f.memory + "' must be a positive size");
-    spec.resources.memory_limit = *bytes;
-    spec.resources.memory_swap = *bytes;  // no swap on top, as Docker
-  }
-  if (f.pids) {
-    if (*f.pids <= 0 && *f.pids != -1) throw Error("--pids: must be positive, or -1 for unlimited");
-    spec.resources.pids_limit = *f.pids;
-  }
-  if (f.cpus) {
-    if (!(*f.cpus >= 0.01) || !std::isfinite(*f.cpus) || *f.cpus > 1024)
-      throw Error("--cpus: must be a number of cores from 0.01 to 1024");
-    spec.resources.cpu_period = 100000;
-    spec.resources.cpu_quota = static_cast<std::int64_t>(std::llround(*f.cpus * 100000));
-  }
-  if (f.cpu_shares) {
-    if (*f.cpu_shares < kMinCpuShares || *f.cpu_shares > kMaxCpuShares)
-      throw Error("--cpu-shares: must be from " + std::to_string(kMinCpuShares) + " to " +
-                  std::to_string(kMaxCpuShares) + " (1024 is the default weight)");
-    spec.resources.cpu_shares = *f.cpu_shares;
-  }
+  apply_limit_flags(f.memory, f.pids, f.cpus, f.cpu_shares, spec.resources);
   apply_run_security(spec, f.security);  // last: a non-root user gets no effective caps
   return spec;
 }

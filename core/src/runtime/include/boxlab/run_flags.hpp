@@ -48,6 +48,7 @@ struct RunFlags {
   std::string events;
   std::string log_max;   // --log-max SIZE: cap of a detached container's log
   RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)
+  std::string pod;  // --pod NAME: join the pod's shared namespaces and cgroup (pod.hpp)
   std::string image;
   std::vector<std::string> command;
 };

@@ -20,4 +20,10 @@ inline constexpr std::uint32_t kDefaultIdCount = 65536;
 // fills options (name, image, init, events). Bad flags throw an Error naming the flag.
 spec::Spec build_run_spec(const RunFlags& flags, const image::Image& image, CreateOptions& options);
 
+// --memory, --pids, --cpus and --cpu-shares as cgroup limits (`run`, and `pod create` for the
+// pod's cgroup): Error naming the flag when one is out of range.
+void apply_limit_flags(const std::string& memory, std::optional<std::int64_t> pids,
+                       std::optional<double> cpus, std::optional<std::uint64_t> cpu_shares,
+                       spec::Resources& out);
+
 }  // namespace boxlab
