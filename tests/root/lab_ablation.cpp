@@ -119,6 +119,10 @@ TEST_CASE("lab 12 ablation: dropping any needed solution command fails its step"
   ablate("12-one-bundle-three-runtimes");
 }
 
+TEST_CASE("lab 13 ablation: dropping any needed solution command fails its step") {
+  ablate("13-pods");
+}
+
 TEST_CASE("every command a solution marks as only showing says why") {
   for (const auto& dir : boxlab::lab::lab_dirs(kLabs)) {
     boxlab::lab::Lab lab = boxlab::lab::load_lab(dir);

@@ -36,7 +36,8 @@ const std::vector<std::string> kProven = {"00-before-you-start",
                                           "09-network-namespaces",
                                           "10-capabilities-seccomp",
                                           "11-volumes-and-stateful-data",
-                                          "12-one-bundle-three-runtimes"};
+                                          "12-one-bundle-three-runtimes",
+                                          "13-pods"};
 
 // Answers that a passing check of an earlier step shows today, and why (issue 17, open).
 const std::set<std::string> kShownEarlier = {};
@@ -337,4 +338,8 @@ TEST_CASE("lab 11 volumes: each step fails before its solution and passes after"
 TEST_CASE(
     "lab 12 one bundle three runtimes: each step fails before its solution and passes after") {
   prove("12-one-bundle-three-runtimes");
+}
+
+TEST_CASE("lab 13 pods: each step fails before its solution and passes after") {
+  prove("13-pods");
 }
