@@ -21,7 +21,7 @@
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
 #include "fuzz_check.hpp"
-#include "image/digest.hpp"
+#include "boxlab/image/digest.hpp"
 
 namespace fs = std::filesystem;
 using boxlab::fuzz::require;

@@ -13,6 +13,7 @@
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
 #include "boxlab/sys/process.hpp"
+#include "boxlab/text_encode.hpp"
 
 namespace boxlab::grade {
 
@@ -103,13 +104,7 @@ std::string sign(const json& record, const std::string& key) {
   if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(text.data()), text.size(), md, &len))
     throw Error("HMAC-SHA256 failed");
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += digits[md[i] >> 4];
-    out += digits[md[i] & 15];
-  }
-  return out;
+  return hex_encode(md, len);
 }
 
 json signed_record(const Record& r, const std::string& key) {

@@ -5,42 +5,13 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/grade.hpp"
+#include "boxlab/text_encode.hpp"
 
 namespace boxlab::grade {
 
 using nlohmann::json;
 
 namespace {
-
-std::string xml(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // Control characters are not allowed in XML 1.0 (a submission's output may hold any).
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 // One line of a submission's text, quoted so it cannot pass for a report line.
 std::string indent(const std::string& text, std::size_t max = 600) {
@@ -117,20 +88,21 @@ std::string render_junit(const std::vector<Record>& records) {
       else if (c.status != "pass")
         ++errors;
     }
-    o << "  <testsuite name=\"" << xml(r.student + "." + r.exercise) << "\" tests=\""
+    o << "  <testsuite name=\"" << xml_escape(r.student + "." + r.exercise) << "\" tests=\""
       << r.checks.size() << "\" failures=\"" << failures << "\" errors=\"" << errors << "\">\n";
     for (const auto& c : r.checks) {
-      o << "    <testcase classname=\"" << xml(r.student + "." + r.exercise) << "\" name=\""
-        << xml(c.id) << "\" time=\"" << c.seconds << "\">";
+      o << "    <testcase classname=\"" << xml_escape(r.student + "." + r.exercise) << "\" name=\""
+        << xml_escape(c.id) << "\" time=\"" << c.seconds << "\">";
       std::string detail = c.hidden ? "hidden check"
                                     : "expected: " + c.expected + "\nobserved: " + c.observed +
                                           (c.hint.empty() ? "" : "\nnext: " + c.hint);
       if (c.status == "fail") {
-        o << "<failure message=\"" << xml(c.title) << "\">" << xml(detail) << "</failure>";
+        o << "<failure message=\"" << xml_escape(c.title) << "\">" << xml_escape(detail)
+          << "</failure>";
       } else if (c.status != "pass") {
         // Timeouts, crashes and limits are errors: the check could not give its answer.
-        o << "<error type=\"" << xml(c.status) << "\" message=\"" << xml(c.title) << "\">"
-          << xml(detail) << "</error>";
+        o << "<error type=\"" << xml_escape(c.status) << "\" message=\"" << xml_escape(c.title)
+          << "\">" << xml_escape(detail) << "</error>";
       }
       o << "</testcase>\n";
     }

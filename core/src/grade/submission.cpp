@@ -2,7 +2,6 @@
 // copy, refusing anything that would reach outside it; and the tree hash records carry.
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
+#include "boxlab/image/digest.hpp"
 #include "grade_internal.hpp"
 
 namespace boxlab::grade {
@@ -180,16 +180,7 @@ void stage_submission(const fsys::path& source, const fsys::path& dest, const St
 }
 
 std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += digits[md[i] >> 4];
-    out += digits[md[i] & 15];
-  }
-  return out;
+  return image::digest_hex(image::sha256_digest(data));
 }
 
 std::string tree_hash(const fsys::path& dir) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "archive_ptr.hpp"
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 
 namespace boxlab::image {
 

@@ -1,8 +1,9 @@
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 
 #include <openssl/evp.h>
 
 #include "boxlab/error.hpp"
+#include "boxlab/text_encode.hpp"
 
 namespace boxlab::image {
 
@@ -26,13 +27,7 @@ std::string Sha256::digest() {
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1) throw Error("sha256: final failed");
   ctx_.reset();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
+  return "sha256:" + hex_encode(md, len);
 }
 
 std::string sha256_digest(std::string_view data) {

@@ -19,7 +19,7 @@
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/image/layout.hpp"
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 #include "manifest.hpp"
 #include "staging.hpp"
 

@@ -12,7 +12,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

@@ -12,7 +12,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 #include "layer_stream.hpp"
 #include "unpack.hpp"
 

@@ -6,7 +6,7 @@
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/image/layout.hpp"
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 #include "manifest.hpp"
 
 namespace boxlab::image {

@@ -22,7 +22,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/image.hpp"
-#include "digest.hpp"
+#include "boxlab/image/digest.hpp"
 
 namespace boxlab::image {
 namespace fs = std::filesystem;

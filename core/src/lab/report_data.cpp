@@ -4,6 +4,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/lab.hpp"
+#include "boxlab/text_encode.hpp"
 
 namespace boxlab::lab {
 using nlohmann::json;
@@ -28,36 +29,6 @@ json result_json(const CheckResult& c, const RenderOptions& o) {
     j["hint"] = c.hint;
   }
   return j;
-}
-
-std::string xml(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 allows no control characters but tab, newline and carriage return.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
 }
 
 std::string seconds(std::chrono::milliseconds ms) {
@@ -109,8 +80,8 @@ std::string render_junit(const std::vector<StepReport>& reports, const RenderOpt
       bool secret = c.hidden && !options.reveal_hidden;
       std::string name = secret ? "hidden" : c.id + ": " + c.title;
       time += c.duration;
-      cases << "    <testcase classname=\"" << xml(r.lab_id + "." + r.step_id) << "\" name=\""
-            << xml(name) << "\" time=\"" << seconds(c.duration) << "\">\n";
+      cases << "    <testcase classname=\"" << xml_escape(r.lab_id + "." + r.step_id)
+            << "\" name=\"" << xml_escape(name) << "\" time=\"" << seconds(c.duration) << "\">\n";
       std::string message = secret ? std::string(status_name(c.status))
                                    : "expected " + c.expected + "; observed " + c.observed;
       std::string text = secret ? "" : c.hint;
@@ -121,24 +92,25 @@ std::string render_junit(const std::vector<StepReport>& reports, const RenderOpt
         case CheckStatus::timeout:
           ++f;
           cases << "      <failure type=\"" << status_name(c.status) << "\" message=\""
-                << xml(message) << "\">" << xml(text) << "</failure>\n";
+                << xml_escape(message) << "\">" << xml_escape(text) << "</failure>\n";
           break;
         case CheckStatus::error:
           ++e;
-          cases << "      <error type=\"error\" message=\"" << xml(message) << "\">" << xml(text)
-                << "</error>\n";
+          cases << "      <error type=\"error\" message=\"" << xml_escape(message) << "\">"
+                << xml_escape(text) << "</error>\n";
           break;
         case CheckStatus::blocked:
           ++s;
-          cases << "      <skipped message=\"" << xml(secret ? "blocked" : c.observed) << "\"/>\n";
+          cases << "      <skipped message=\"" << xml_escape(secret ? "blocked" : c.observed)
+                << "\"/>\n";
           break;
       }
       cases << "    </testcase>\n";
     }
     body << "  <testsuite name=\""
-         << xml(r.lab_id + " step " + std::to_string(r.step + 1) + " " + r.step_id) << "\" tests=\""
-         << r.results.size() << "\" failures=\"" << f << "\" errors=\"" << e << "\" skipped=\"" << s
-         << "\" time=\"" << seconds(time) << "\">\n";
+         << xml_escape(r.lab_id + " step " + std::to_string(r.step + 1) + " " + r.step_id)
+         << "\" tests=\"" << r.results.size() << "\" failures=\"" << f << "\" errors=\"" << e
+         << "\" skipped=\"" << s << "\" time=\"" << seconds(time) << "\">\n";
     if (r.solved_by_solve)
       body << "    <properties><property name=\"solvedBy\" value=\"solve\"/></properties>\n";
     body << cases.str() << "  </testsuite>\n";
@@ -150,7 +122,7 @@ std::string render_junit(const std::vector<StepReport>& reports, const RenderOpt
   }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<testsuites name=\"boxlab lab " << xml(reports.empty() ? "" : reports[0].lab_id)
+      << "<testsuites name=\"boxlab lab " << xml_escape(reports.empty() ? "" : reports[0].lab_id)
       << "\" tests=\"" << tests << "\" failures=\"" << failures << "\" errors=\"" << errors
       << "\" skipped=\"" << skipped << "\" time=\"" << seconds(total) << "\">\n"
       << body.str() << "</testsuites>\n";

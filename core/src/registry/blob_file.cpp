@@ -1,7 +1,6 @@
 #include "blob_file.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,38 +9,12 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fault.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/image/digest.hpp"
 
 namespace boxlab::registry {
 namespace fs = std::filesystem;
 
 namespace {
-
-class Hasher {
- public:
-  Hasher() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw Error("sha256 init failed");
-  }
-  void update(const char* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  std::string digest() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    static const char* hex = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned i = 0; i < len; ++i) {
-      out += hex[md[i] >> 4];
-      out += hex[md[i] & 15];
-    }
-    return out;
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> ctx_;
-};
 
 // Removes the temp file unless released (a failed or refused transfer leaves nothing).
 struct PartFile {
@@ -55,9 +28,7 @@ struct PartFile {
 }  // namespace
 
 std::string sha256_of(const std::string& data) {
-  Hasher h;
-  h.update(data.data(), data.size());
-  return h.digest();
+  return image::sha256_digest(data);
 }
 
 void fetch_blob(Client& client, const std::string& digest, std::uint64_t size, bool layer,
@@ -65,7 +36,7 @@ void fetch_blob(Client& client, const std::string& digest, std::uint64_t size, b
   PartFile part{dest.string() + ".part"};
   Fd fd(::open(part.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) throw Error::system("open " + part.path.string());
-  Hasher hasher;
+  image::Sha256 hasher;
   std::uint64_t got = 0;
   // What a killed pull left: hashed again (it is not trusted), then resumed after it.
   std::string buf(1 << 16, '\0');
@@ -79,7 +50,7 @@ void fetch_blob(Client& client, const std::string& digest, std::uint64_t size, b
   }
   bool resumed = got > 0 && got < size;
   if (got >= size) {  // nothing to resume from
-    hasher = Hasher();
+    hasher = image::Sha256();
     got = 0;
     if (::ftruncate(fd.get(), 0) != 0) throw Error::system("truncate " + part.path.string());
   }
@@ -89,7 +60,7 @@ void fetch_blob(Client& client, const std::string& digest, std::uint64_t size, b
   req.on_status = [&](long status) {
     if (resumed && status == 206) return;
     // A whole body: start the file over.
-    hasher = Hasher();
+    hasher = image::Sha256();
     got = 0;
     if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0)
       throw Error::system("truncate " + part.path.string());

@@ -20,6 +20,7 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/seccomp.hpp"
+#include "boxlab/text_encode.hpp"
 
 namespace boxlab::security {
 namespace {
@@ -151,13 +152,7 @@ std::string sha256_hex(std::string_view data) {
   unsigned len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
     throw Error("sha256 of the seccomp profile failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return hex_encode(md, len);
 }
 
 struct CtxFree {

@@ -72,6 +72,35 @@ json image_summary(const image::Image& image) {
           {"size", size}};
 }
 
+Worker::Done finish_image_job(image::ProgressEvents& events, std::optional<std::string>& running,
+                              Responder reply,
+                              const std::function<std::vector<image::Image>()>& job) {
+  std::string error;
+  try {
+    std::vector<image::Image> images = job();
+    if (images.empty()) throw Error("no image");  // import and pull make one or throw
+    events.done(images);
+    json list = json::array();
+    for (const auto& img : images) list.push_back(image_summary(img));
+    json result = list.at(0);
+    result["images"] = std::move(list);
+    return [&running, reply, result]() mutable {
+      running.reset();
+      reply.ok(result);
+    };
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  try {
+    events.failed(error);
+  } catch (const std::exception&) {  // out of memory: the reply below still says why
+  }
+  return [&running, reply, error]() mutable {
+    running.reset();
+    reply.fail(error, "failed");
+  };
+}
+
 ImageImportService::ImageImportService(Loop& loop, Emit emit, fsys::path images_dir,
                                        sys::Requester who)
     : emit_(std::move(emit)),
@@ -118,30 +147,10 @@ Worker::Done ImageImportService::import(const ImageImportRequest& request, Respo
     if (cancelled_ && p.layers_total == 0) throw Error("cancelled: serve is stopping");
     events.update(p);
   };
-  std::string error;
-  try {
+  return finish_image_job(events, running_, reply, [&] {
     SourceAsRequester source = open_source(who_, request.source, images_dir_);
-    std::vector<image::Image> images = image::Store(images_dir_).import(source.path, options);
-    events.done(images);
-    json list = json::array();
-    for (const auto& img : images) list.push_back(image_summary(img));
-    json result = list.at(0);  // Store::import returns at least one image or throws
-    result["images"] = std::move(list);
-    return [this, reply, result]() mutable {
-      running_.reset();
-      reply.ok(result);
-    };
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  try {
-    events.failed(error);
-  } catch (const std::exception&) {  // out of memory: the reply below still says why
-  }
-  return [this, reply, error]() mutable {
-    running_.reset();
-    reply.fail(error, "failed");
-  };
+    return image::Store(images_dir_).import(source.path, options);
+  });
 }
 
 }  // namespace boxlab::serve

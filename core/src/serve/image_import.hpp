@@ -24,6 +24,14 @@ class Loop;
 // One image as `image.ls` and `image.import` list it: {name, digest, layers, size}.
 nlohmann::json image_summary(const image::Image& image);
 
+// The end of an image job (import or pull) on serve's worker: runs `job`, reports done or
+// failed through `events`, and returns what the loop does next: clear `running` (the service's
+// one-at-a-time slot) and reply {name, digest, layers, size, images} of the first image, or
+// the error.
+Worker::Done finish_image_job(image::ProgressEvents& events, std::optional<std::string>& running,
+                              Responder reply,
+                              const std::function<std::vector<image::Image>()>& job);
+
 class ImageImportService {
  public:
   using Emit = std::function<void(const std::string& type, nlohmann::json body)>;

@@ -115,8 +115,7 @@ Worker::Done ImagePullService::pull(const ImagePullRequest& request, Responder r
   image::ProgressEvents events(request.ref, [this](const json& body) {
     worker_.notify([this, body] { emit_("image.progress", body); });
   });
-  std::string error;
-  try {
+  return finish_image_job(events, running_, reply, [&] {
     registry::Options options;
     options.insecure = request.insecure;
     options.mirror = request.mirror;
@@ -128,25 +127,8 @@ Worker::Done ImagePullService::pull(const ImagePullRequest& request, Responder r
       events.update(p);
     };
     image::Store store(images_dir_);
-    image::Image img = registry::pull(store, request.ref, options, request.name);
-    events.done({img});
-    json result = image_summary(img);
-    result["images"] = json::array({image_summary(img)});
-    return [this, reply, result]() mutable {
-      running_.reset();
-      reply.ok(result);
-    };
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  try {
-    events.failed(error);
-  } catch (const std::exception&) {  // out of memory: the reply below still says why
-  }
-  return [this, reply, error]() mutable {
-    running_.reset();
-    reply.fail(error, "failed");
-  };
+    return std::vector<image::Image>{registry::pull(store, request.ref, options, request.name)};
+  });
 }
 
 }  // namespace boxlab::serve

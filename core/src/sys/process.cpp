@@ -11,6 +11,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/text_encode.hpp"
 
 namespace boxlab::sys {
 
@@ -46,13 +47,7 @@ std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
   if (::getrandom(raw.data(), bytes, 0) != static_cast<ssize_t>(bytes))
     throw Error::system("getrandom");
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
+  return hex_encode(raw.data(), raw.size());
 }
 
 int wait_child(pid_t pid) noexcept {
