@@ -158,6 +158,37 @@ TEST_CASE("a pod's memory limit holds for its containers together", "[root]") {
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 }
 
+TEST_CASE(
+    "a pod sharing pid has its containers in the infra's pid namespace, each with its own "
+    "limit inside the pod's",
+    "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  ok(root.boxlab({"pod", "create", "--share", "net,ipc,uts,pid", "--pids", "50", "shared"}));
+  ok(root.boxlab({"run", "-d", "--pod", "shared", "--name", "one", "--memory", "16M", "base",
+                  "sleep", "1000"}));
+  int infra = json::parse(ok(root.boxlab({"pod", "inspect", "shared"})).out)["infraPid"].get<int>();
+  int one = pid_of(root, "one");
+  CHECK(ns_link(one, "pid") == ns_link(infra, "pid"));
+  CHECK(ns_link(one, "mnt") != ns_link(infra, "mnt"));
+  // In the shared pid namespace the infra's sleep is pid 1, the container's is not.
+  CHECK(ok(root.boxlab({"exec", "one", "cat", "/proc/1/cmdline"})).out ==
+        std::string("sleep\0infinity\0", 15));
+  // Its own limit, in its own cgroup below the pod's (which has the pod's pids limit).
+  json state = json::parse(ok(root.boxlab({"inspect", "one"})).out);
+  for (const auto& d : dirs_of(state["cgroup"])) {
+    INFO(d);
+    CHECK(d.string().find("/boxlab-pod-shared/one") != std::string::npos);
+    if (fs::exists(d / "memory.limit_in_bytes"))
+      CHECK(boxlab::test::trim(boxlab::read_file(d / "memory.limit_in_bytes")) ==
+            std::to_string(16 << 20));
+    if (fs::exists(d / "pids.max"))
+      CHECK(boxlab::test::trim(boxlab::read_file(d.parent_path() / "pids.max")) == "50");
+  }
+  ok(root.boxlab({"pod", "rm", "-f", "shared"}));
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+}
+
 TEST_CASE("pod flags and names that cannot work get one error and leave nothing", "[root]") {
   TempRoot root;
   root.ensure_base_image();
