@@ -75,6 +75,8 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "User namespace gid map CONTAINER:HOST:COUNT (default: as --uidmap)")
       ->allow_extra_args(false);
   run->add_option("--memory", run_flags->memory, "Memory limit, e.g. 32M");
+  run->add_option("--memory-reservation", run_flags->memory_reservation,
+                  "Memory soft limit, e.g. 16M (reclaimed first under pressure)");
   run->add_option("--pids", run_flags->pids, "Maximum number of processes");
   run->add_option("--cpus", run_flags->cpus, "CPU quota in cores, e.g. 0.5");
   run->add_option("--cpu-shares", run_flags->cpu_shares,
@@ -114,6 +116,9 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
                   "seccomp=unconfined, seccomp=FILE (Docker or OCI JSON), no-new-privileges, "
                   "systempaths=unconfined")
       ->allow_extra_args(false);
+  auto entrypoint = std::make_shared<std::optional<std::string>>();
+  run->add_option("--entrypoint", *entrypoint,
+                  "Run this program instead of the image's entrypoint (and without its CMD)");
   run->add_option("--pod", run_flags->pod,
                   "Join pod NAME: its network, IPC and UTS namespaces and its cgroup");
   run->add_option("image", run_flags->image, "Image name (see boxlab image ls)")->required();
@@ -121,8 +126,9 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("command", run_flags->command, "Command and arguments");
   run->footer(
       "Everything after IMAGE is the command: boxlab run [OPTIONS] IMAGE [--] [COMMAND [ARG...]]");
-  run->callback([&globals, &exit_code, run_flags, security_opts] {
-    exit_code = 125;                          // boxlab's own failure, like Docker
+  run->callback([&globals, &exit_code, run_flags, security_opts, entrypoint] {
+    exit_code = 125;  // boxlab's own failure, like Docker
+    if (*entrypoint) run_flags->entrypoint = std::vector<std::string>{**entrypoint};
     for (const auto& opt : *security_opts) {  // Docker's spellings
       if (opt == "no-new-privileges" || opt == "no-new-privileges=true" ||
           opt == "no-new-privileges:true")

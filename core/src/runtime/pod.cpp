@@ -72,11 +72,14 @@ json PodState::to_json() const {
   std::vector<std::string> kinds;
   for (NsKind k : kAllNsKinds)
     if (shared.has(k)) kinds.emplace_back(ns_oci_name(k));
-  return {{"name", name},
-          {"created", created},
-          {"infra", infra},
-          {"shared", kinds},
-          {"cgroup", cgroup}};
+  json j = {{"name", name},
+            {"created", created},
+            {"infra", infra},
+            {"shared", kinds},
+            {"cgroup", cgroup}};
+  if (!labels.empty()) j["labels"] = labels;
+  if (!annotations.empty()) j["annotations"] = annotations;
+  return j;
 }
 
 PodState PodState::from_json(const json& j) {
@@ -87,6 +90,8 @@ PodState PodState::from_json(const json& j) {
   for (const auto& k : j.value("shared", std::vector<std::string>{}))
     if (auto kind = ns_from_name(k)) p.shared.add(*kind);
   p.cgroup = j.value("cgroup", json(nullptr));
+  p.labels = j.value("labels", std::map<std::string, std::string>{});
+  p.annotations = j.value("annotations", std::map<std::string, std::string>{});
   return p;
 }
 
@@ -96,6 +101,8 @@ PodState create(Runtime& runtime, const PodFlags& flags) {
   pod.name = flags.name;
   pod.infra = flags.name + "-infra";
   pod.shared = with_context("--share", [&] { return NsSet::parse(flags.share); });
+  pod.labels = flags.labels;
+  pod.annotations = flags.annotations;
   for (NsKind k : {NsKind::user, NsKind::mount, NsKind::cgroup})
     if (pod.shared.has(k))
       throw Error("--share: a pod's containers share net, ipc, uts and pid at most; " +

@@ -108,10 +108,10 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
 
   // Image config first, flags override (as Docker).
   const auto& cfg = image.config;
-  std::vector<std::string> args = cfg.entrypoint;
+  std::vector<std::string> args = f.entrypoint ? *f.entrypoint : cfg.entrypoint;
   if (!f.command.empty())
     args.insert(args.end(), f.command.begin(), f.command.end());
-  else
+  else if (!f.entrypoint)
     args.insert(args.end(), cfg.cmd.begin(), cfg.cmd.end());
   if (args.empty()) throw Error("no command: give one after the image name, e.g. -- sh");
   spec.process.args = args;
@@ -238,6 +238,13 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
   }
 
   apply_limit_flags(f.memory, f.pids, f.cpus, f.cpu_shares, spec.resources);
+  if (!f.memory_reservation.empty()) {
+    auto bytes = with_context("--memory-reservation",
+                              [&] { return spec::parse_size(f.memory_reservation); });
+    if (!bytes || *bytes <= 0)
+      throw Error("--memory-reservation: '" + f.memory_reservation + "' must be a positive size");
+    spec.resources.memory_reservation = *bytes;
+  }
   apply_run_security(spec, f.security);  // last: a non-root user gets no effective caps
   return spec;
 }

@@ -8,6 +8,7 @@
 // pod's: POD_CGROUP/NAME. State: STATE/pods/NAME/pod.json (0600 in a 0700 dir).
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -35,6 +36,8 @@ struct PodFlags {
   std::string network;
   std::vector<std::string> publish;
   std::string hostname;  // default: the pod's name
+  // Kept for `kube generate` (a Pod manifest's metadata); boxlab itself reads neither.
+  std::map<std::string, std::string> labels, annotations;
 };
 
 struct PodState {
@@ -43,6 +46,7 @@ struct PodState {
   std::string infra;    // the infra container's name
   NsSet shared;
   nlohmann::json cgroup;  // cgroup::Cgroup::to_json() of the pod's cgroup, null when none
+  std::map<std::string, std::string> labels, annotations;  // from PodFlags
   nlohmann::json to_json() const;
   static PodState from_json(const nlohmann::json& j);
 };

@@ -29,6 +29,7 @@ struct RunFlags {
   std::string hostname;
   std::optional<std::string> ns;  // --ns LIST; default: all but user
   std::string memory;
+  std::string memory_reservation;  // --memory-reservation SIZE: a soft limit (v1 soft_limit)
   std::optional<std::int64_t> pids;
   std::optional<double> cpus;
   std::optional<std::uint64_t> cpu_shares;  // relative weight (v1 cpu.shares, v2 cpu.weight)
@@ -48,8 +49,11 @@ struct RunFlags {
   std::string events;
   std::string log_max;   // --log-max SIZE: cap of a detached container's log
   RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)
-  std::string pod;  // --pod NAME: join the pod's shared namespaces and cgroup (pod.hpp)
+  std::string pod;       // --pod NAME: join the pod's shared namespaces and cgroup (pod.hpp)
   std::string image;
+  // --entrypoint: replaces the image's ENTRYPOINT, and then its CMD is not used either (as
+  // Docker; a Kubernetes container's `command`).
+  std::optional<std::vector<std::string>> entrypoint;
   std::vector<std::string> command;
 };
 

@@ -1,0 +1,29 @@
+// `boxlab kube play|down|generate`: Kubernetes Pod manifests (YAML, v1 Pod) on boxlab's pods
+// (runtime/pod.hpp). A Pod becomes a pod whose infra holds the shared namespaces and ports, and
+// one container per spec.containers[] named POD-CONTAINER, as Podman names them. Every field of
+// the manifest is applied or refused with an error naming its place (JSON pointer and line):
+// nothing is read and then ignored.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "boxlab/container.hpp"
+
+namespace boxlab::kube {
+
+struct Played {
+  std::vector<std::string> pods;
+  std::vector<std::string> containers;
+};
+
+// Runs every Pod of the file. All or nothing: on any error, what it made is removed.
+Played play(Runtime& runtime, const std::filesystem::path& file);
+// Removes the pods the file's Pods name (their containers, infra and cgroup). Throws Error
+// naming those that were not there, after removing the others.
+std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& file);
+// The Pod manifest (YAML) of a pod, or of a single container as a Pod of one.
+std::string generate(Runtime& runtime, const std::string& name);
+
+}  // namespace boxlab::kube

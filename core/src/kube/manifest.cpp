@@ -1,0 +1,280 @@
+#include "manifest.hpp"
+
+#include <cmath>
+#include <set>
+
+#include "boxlab/error.hpp"
+
+namespace boxlab::kube {
+using nlohmann::json;
+
+namespace {
+
+// A value of the manifest with its place, for errors: "FILE: /spec/x (line 3, column 5): ...".
+class Field {
+ public:
+  Field(const json& value, std::string pointer, const YamlDocuments& docs,
+        const std::string& source)
+      : v_(value), pointer_(std::move(pointer)), docs_(docs), source_(source) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    std::string shown = pointer_.substr(pointer_.find('/', 1));  // without the document index
+    if (shown.empty() || shown == pointer_) shown = "/";
+    std::string at;
+    if (auto w = docs_.where.find(pointer_); w != docs_.where.end()) at = " (" + w->second + ")";
+    throw Error(source_ + ": " + shown + at + ": " + what);
+  }
+
+  const json& value() const { return v_; }
+  bool has(const std::string& key) const { return v_.contains(key); }
+  Field at(const std::string& key) const {
+    return Field(v_.at(key), pointer_ + "/" + pointer_token(key), docs_, source_);
+  }
+  Field at(std::size_t i) const {
+    return Field(v_.at(i), pointer_ + "/" + std::to_string(i), docs_, source_);
+  }
+
+  // An object whose keys are all in `known`; anything else is refused by name.
+  const Field& object(std::initializer_list<const char*> known,
+                      const std::string& why = "not supported by boxlab kube play") const {
+    if (!v_.is_object()) fail("must be a mapping");
+    std::set<std::string> ok(known.begin(), known.end());
+    for (const auto& [key, value] : v_.items())
+      if (!ok.contains(key)) at(key).fail(why);
+    return *this;
+  }
+  std::size_t list() const {
+    if (!v_.is_array()) fail("must be a list");
+    return v_.size();
+  }
+  std::string str() const {
+    if (!v_.is_string()) fail("must be a string");
+    return v_.get<std::string>();
+  }
+  // Numbers and strings alike, as Kubernetes quantities are written both ways.
+  std::string text() const {
+    if (v_.is_string()) return v_.get<std::string>();
+    if (v_.is_number()) return v_.dump();
+    fail("must be a string or a number");
+  }
+  std::int64_t integer(std::int64_t min, std::int64_t max) const {
+    if (!v_.is_number_integer() || v_.get<std::int64_t>() < min || v_.get<std::int64_t>() > max)
+      fail("must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    return v_.get<std::int64_t>();
+  }
+  bool boolean() const {
+    if (!v_.is_boolean()) fail("must be true or false");
+    return v_.get<bool>();
+  }
+  std::vector<std::string> strings() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0, n = list(); i < n; ++i) out.push_back(at(i).str());
+    return out;
+  }
+  std::map<std::string, std::string> string_map() const {
+    if (!v_.is_object()) fail("must be a mapping");
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : v_.items()) out[key] = at(key).str();
+    return out;
+  }
+
+ private:
+  const json& v_;
+  std::string pointer_;
+  const YamlDocuments& docs_;
+  const std::string& source_;
+};
+
+void apply_security(const Field& sc, RunFlags& f) {
+  sc.object({"privileged", "capabilities", "runAsUser", "runAsGroup", "readOnlyRootFilesystem",
+             "allowPrivilegeEscalation"});
+  if (sc.has("privileged")) f.security.privileged = sc.at("privileged").boolean();
+  if (sc.has("capabilities")) {
+    Field caps = sc.at("capabilities");
+    caps.object({"add", "drop"});
+    if (caps.has("add")) f.security.cap_add = caps.at("add").strings();
+    if (caps.has("drop")) f.security.cap_drop = caps.at("drop").strings();
+  }
+  std::string uid = sc.has("runAsUser") ? std::to_string(sc.at("runAsUser").integer(0, 4294967294))
+                                        : std::string();
+  if (sc.has("runAsGroup")) {
+    if (uid.empty()) sc.at("runAsGroup").fail("needs runAsUser beside it");
+    uid += ":" + std::to_string(sc.at("runAsGroup").integer(0, 4294967294));
+  }
+  f.user = uid;
+  if (sc.has("readOnlyRootFilesystem")) f.read_only = sc.at("readOnlyRootFilesystem").boolean();
+  if (sc.has("allowPrivilegeEscalation"))
+    f.security.no_new_privileges = !sc.at("allowPrivilegeEscalation").boolean();
+}
+
+void apply_resources(const Field& r, RunFlags& f) {
+  r.object({"limits", "requests"});
+  auto memory = [](const Field& q) {
+    auto bytes = memory_bytes(q.text());
+    if (!bytes || *bytes <= 0) q.fail("'" + q.text() + "' is not a memory quantity (e.g. 64Mi)");
+    return std::to_string(*bytes);
+  };
+  auto cpu = [](const Field& q) {
+    auto m = cpu_millis(q.text());
+    if (!m || *m <= 0) q.fail("'" + q.text() + "' is not a cpu quantity (e.g. 500m)");
+    return *m;
+  };
+  if (r.has("limits")) {
+    Field l = r.at("limits");
+    l.object({"memory", "cpu"}, "boxlab limits memory and cpu only");
+    if (l.has("memory")) f.memory = memory(l.at("memory"));
+    if (l.has("cpu")) f.cpus = static_cast<double>(cpu(l.at("cpu"))) / 1000.0;
+  }
+  if (r.has("requests")) {
+    Field q = r.at("requests");
+    q.object({"memory", "cpu"}, "boxlab takes memory and cpu requests only");
+    if (q.has("memory")) f.memory_reservation = memory(q.at("memory"));
+    // Kubernetes' own mapping: 1000m is 1024 shares, 2 at least.
+    if (q.has("cpu"))
+      f.cpu_shares =
+          static_cast<std::uint64_t>(std::max<std::int64_t>(2, cpu(q.at("cpu")) * 1024 / 1000));
+  }
+}
+
+RunFlags plan_container(const Field& c, const std::string& pod, std::vector<std::string>& publish,
+                        std::set<std::string>& names) {
+  c.object({"name", "image", "command", "args", "env", "workingDir", "ports", "resources",
+            "securityContext", "imagePullPolicy", "stdin", "tty"});
+  RunFlags f;
+  if (!c.has("name")) c.fail("a container needs a name");
+  std::string name = c.at("name").str();
+  if (!names.insert(name).second) c.at("name").fail("two containers are named '" + name + "'");
+  f.name = pod + "-" + name;
+  f.pod = pod;
+  f.detach = true;
+  if (!c.has("image")) c.fail("a container needs an image");
+  f.image = c.at("image").str();
+  if (c.has("command")) f.entrypoint = c.at("command").strings();
+  if (c.has("args")) f.command = c.at("args").strings();
+  if (c.has("env")) {
+    Field env = c.at("env");
+    for (std::size_t i = 0, n = env.list(); i < n; ++i) {
+      Field e = env.at(i);
+      e.object({"name", "value"}, "boxlab takes env entries with a value only");
+      if (!e.has("name")) e.fail("an env entry needs a name");
+      f.env.push_back(e.at("name").str() + "=" + (e.has("value") ? e.at("value").text() : ""));
+    }
+  }
+  if (c.has("workingDir")) f.workdir = c.at("workingDir").str();
+  if (c.has("ports")) {
+    Field ports = c.at("ports");
+    for (std::size_t i = 0, n = ports.list(); i < n; ++i) {
+      Field p = ports.at(i);
+      p.object({"containerPort", "hostPort", "hostIP", "protocol", "name"});
+      if (!p.has("containerPort")) p.fail("a port needs containerPort");
+      auto container = p.at("containerPort").integer(1, 65535);
+      if (p.has("protocol") && p.at("protocol").str() != "TCP")
+        p.at("protocol").fail("boxlab publishes TCP ports only");
+      if (!p.has("hostPort")) {
+        if (p.has("hostIP")) p.at("hostIP").fail("needs hostPort beside it");
+        continue;  // the pod's own port, as in Kubernetes: reachable inside its network
+      }
+      std::string spec =
+          std::to_string(p.at("hostPort").integer(1, 65535)) + ":" + std::to_string(container);
+      if (p.has("hostIP")) spec = p.at("hostIP").str() + ":" + spec;
+      publish.push_back(spec);
+    }
+  }
+  if (c.has("resources")) apply_resources(c.at("resources"), f);
+  if (c.has("securityContext")) apply_security(c.at("securityContext"), f);
+  if (c.has("imagePullPolicy") && c.at("imagePullPolicy").str() != "Never" &&
+      c.at("imagePullPolicy").str() != "IfNotPresent")
+    c.at("imagePullPolicy")
+        .fail(
+            "boxlab kube play uses the images in its store (Never or IfNotPresent); pull with "
+            "boxlab image pull first");
+  for (const char* key : {"stdin", "tty"})
+    if (c.has(key) && c.at(key).boolean())
+      c.at(key).fail("boxlab kube play runs containers detached, without a terminal");
+  return f;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> memory_bytes(const std::string& q) {
+  static const std::pair<const char*, double> kUnits[] = {
+      {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+      {"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
+      {"", 1.0}};
+  for (const auto& [suffix, factor] : kUnits) {
+    std::string s(suffix);
+    if (q.size() <= s.size() || q.compare(q.size() - s.size(), s.size(), s) != 0) continue;
+    std::string number = q.substr(0, q.size() - s.size());
+    if (number.find_first_not_of("0123456789.") != std::string::npos) continue;
+    try {
+      std::size_t used = 0;
+      double v = std::stod(number, &used);
+      if (used != number.size() || !std::isfinite(v) || v * factor > 9.2e18) return std::nullopt;
+      return static_cast<std::int64_t>(std::llround(v * factor));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> cpu_millis(const std::string& q) {
+  bool milli = !q.empty() && q.back() == 'm';
+  std::string number = milli ? q.substr(0, q.size() - 1) : q;
+  if (number.empty() || number.find_first_not_of("0123456789.") != std::string::npos)
+    return std::nullopt;
+  try {
+    std::size_t used = 0;
+    double v = std::stod(number, &used);
+    if (used != number.size() || !std::isfinite(v) || v > 1e9) return std::nullopt;
+    return static_cast<std::int64_t>(std::llround(milli ? v : v * 1000));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string& source) {
+  Field doc(docs.documents.at(index), "/" + std::to_string(index), docs, source);
+  doc.object({"apiVersion", "kind", "metadata", "spec", "status"});
+  if (!doc.has("kind")) doc.fail("a manifest needs a kind");
+  std::string kind = doc.at("kind").str();
+  if (kind != "Pod")
+    doc.at("kind").fail("boxlab kube play runs Pods; a " + kind +
+                        " needs a controller boxlab does not have yet");
+  if (!doc.has("apiVersion") || doc.at("apiVersion").str() != "v1")
+    doc.fail("a Pod's apiVersion is v1");
+  PodPlan plan;
+  if (!doc.has("metadata")) doc.fail("a Pod needs metadata with a name");
+  Field meta = doc.at("metadata");
+  meta.object({"name", "labels", "annotations", "creationTimestamp"});
+  if (!meta.has("name")) meta.fail("a Pod needs a name");
+  plan.pod.name = meta.at("name").str();
+  if (meta.has("labels")) plan.pod.labels = meta.at("labels").string_map();
+  if (meta.has("annotations")) plan.pod.annotations = meta.at("annotations").string_map();
+  if (!doc.has("spec")) doc.fail("a Pod needs a spec");
+  Field spec = doc.at("spec");
+  spec.object({"containers", "hostname", "restartPolicy", "shareProcessNamespace", "hostNetwork",
+               "hostPID", "hostIPC", "enableServiceLinks"});
+  if (spec.has("hostname")) plan.pod.hostname = spec.at("hostname").str();
+  if (spec.has("restartPolicy") && spec.at("restartPolicy").str() != "Never")
+    spec.at("restartPolicy")
+        .fail(
+            "boxlab restarts no containers yet: only restartPolicy Never is kept "
+            "(without one, boxlab kube play runs each container once)");
+  if (spec.has("shareProcessNamespace") && spec.at("shareProcessNamespace").boolean())
+    plan.pod.share += ",pid";
+  for (const char* host : {"hostNetwork", "hostPID", "hostIPC"})
+    if (spec.has(host) && spec.at(host).boolean())
+      spec.at(host).fail("a pod's namespaces are its own in boxlab; the host's are not shared");
+  if (spec.has("enableServiceLinks")) spec.at("enableServiceLinks").boolean();  // no services
+  if (!spec.has("containers") || spec.at("containers").list() == 0)
+    spec.fail("a Pod needs at least one container");
+  Field containers = spec.at("containers");
+  std::set<std::string> names;
+  for (std::size_t i = 0, n = containers.list(); i < n; ++i)
+    plan.containers.push_back(
+        plan_container(containers.at(i), plan.pod.name, plan.pod.publish, names));
+  return plan;
+}
+
+}  // namespace boxlab::kube

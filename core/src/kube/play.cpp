@@ -1,0 +1,103 @@
+// kube play and kube down.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
+#include "boxlab/kube.hpp"
+#include "boxlab/ops.hpp"
+#include "boxlab/pod.hpp"
+#include "manifest.hpp"
+
+namespace boxlab::kube {
+
+namespace {
+
+constexpr std::size_t kMaxManifest = 1 << 20;
+
+// The manifest's text: a regular file of at most 1 MiB (a FIFO or a device is refused before
+// it is read).
+std::string read_manifest(const std::filesystem::path& file) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) throw Error::system("open " + file.string());
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + file.string());
+  if (!S_ISREG(st.st_mode)) throw Error(file.string() + ": not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxManifest)
+    throw Error(file.string() + ": bigger than 1 MiB");
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error::system("read " + file.string());
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxManifest) throw Error(file.string() + ": bigger than 1 MiB");
+  }
+  return text;
+}
+
+std::vector<PodPlan> plans_of(const std::filesystem::path& file) {
+  YamlDocuments docs = read_yaml(read_manifest(file), file.string());
+  std::vector<PodPlan> plans;
+  for (std::size_t i = 0; i < docs.documents.size(); ++i) {
+    if (docs.documents[i].is_null()) continue;  // an empty document ("---" at the end)
+    plans.push_back(plan_pod(docs, i, file.string()));
+  }
+  if (plans.empty()) throw Error(file.string() + ": no Pod in it");
+  return plans;
+}
+
+}  // namespace
+
+Played play(Runtime& runtime, const std::filesystem::path& file) {
+  // Every document is checked before anything runs.
+  std::vector<PodPlan> plans = plans_of(file);
+  Played played;
+  try {
+    for (const auto& plan : plans) {
+      pod::create(runtime, plan.pod);
+      played.pods.push_back(plan.pod.name);
+      for (const auto& flags : plan.containers)
+        played.containers.push_back(
+            with_context("pod " + plan.pod.name + ", container " + flags.name,
+                         [&] { return ops::run_detached(runtime, flags); }));
+    }
+  } catch (...) {
+    for (auto it = played.pods.rbegin(); it != played.pods.rend(); ++it) {
+      try {
+        pod::remove(runtime, *it, true);
+      } catch (const std::exception&) {  // the first error is the one to report
+      }
+    }
+    throw;
+  }
+  return played;
+}
+
+std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& file) {
+  std::vector<std::string> removed, missing;
+  for (const auto& plan : plans_of(file)) {
+    try {
+      pod::get(runtime, plan.pod.name);
+    } catch (const Error&) {
+      missing.push_back(plan.pod.name);
+      continue;
+    }
+    pod::remove(runtime, plan.pod.name, true);
+    removed.push_back(plan.pod.name);
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    throw Error(file.string() + ": no such pod: " + names +
+                (removed.empty() ? std::string() : " (the others were removed)"));
+  }
+  return removed;
+}
+
+}  // namespace boxlab::kube
