@@ -254,7 +254,7 @@ PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string
   if (!doc.has("spec")) doc.fail("a Pod needs a spec");
   Field spec = doc.at("spec");
   spec.object({"containers", "hostname", "restartPolicy", "shareProcessNamespace", "hostNetwork",
-               "hostPID", "hostIPC", "enableServiceLinks"});
+               "hostPID", "hostIPC", "enableServiceLinks", "automountServiceAccountToken"});
   if (spec.has("hostname")) plan.pod.hostname = spec.at("hostname").str();
   if (spec.has("restartPolicy") && spec.at("restartPolicy").str() != "Never")
     spec.at("restartPolicy")
@@ -267,6 +267,8 @@ PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string
     if (spec.has(host) && spec.at(host).boolean())
       spec.at(host).fail("a pod's namespaces are its own in boxlab; the host's are not shared");
   if (spec.has("enableServiceLinks")) spec.at("enableServiceLinks").boolean();  // no services
+  if (spec.has("automountServiceAccountToken") && spec.at("automountServiceAccountToken").boolean())
+    spec.at("automountServiceAccountToken").fail("boxlab has no service accounts to mount");
   if (!spec.has("containers") || spec.at("containers").list() == 0)
     spec.fail("a Pod needs at least one container");
   Field containers = spec.at("containers");

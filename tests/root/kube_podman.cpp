@@ -1,0 +1,190 @@
+// kube play interoperability with Podman (Debian's podman 4.3): a Pod manifest that `podman kube
+// play` runs, boxlab runs too; what `podman kube generate` writes plays on boxlab; what `boxlab
+// kube generate` writes plays on podman. Both run the same image (boxlab's base, copied into
+// podman's storage by skopeo) and each is checked for what it ran: the command's output and
+// the memory limit.
+//
+// Podman runs with everything of its own below a temp dir (storage, runroot, a
+// containers.conf: cgroupfs manager, base with `sleep infinity` as infra, rlimits the host
+// allows), in a
+// cgroup namespace of its own whose hierarchies are remounted, so its libpod_parent lands
+// below our own cgroup; the test sweeps it after. Its network: none.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "boxlab/cgroup.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using boxlab::test::Result;
+using boxlab::test::TempRoot;
+using nlohmann::json;
+
+namespace {
+
+Result ok(Result r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.status == 0);
+  return r;
+}
+
+class PodmanKube {
+ public:
+  explicit PodmanKube(const TempRoot& boxlab) {
+    char tmpl[] = "/tmp/boxlab-podkube-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    dir_ = tmpl;
+    std::ofstream(dir_ / "containers.conf")
+        << "[containers]\n"
+           "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
+           "[engine]\n"
+           "cgroup_manager = \"cgroupfs\"\n"
+           "events_logger = \"none\"\n"
+           "runtime = \"runc\"\n"
+           "infra_image = \"localhost/pause:latest\"\n";
+    ::setenv("CONTAINERS_CONF", (dir_ / "containers.conf").c_str(), 1);
+    ok(boxlab.boxlab({"image", "export", "base", (dir_ / "layout").string()}));
+    ok(boxlab::test::run({"skopeo", "copy", "-q", "oci:" + (dir_ / "layout").string() + ":base",
+                          "containers-storage:[vfs@" + (dir_ / "root").string() + "+" +
+                              (dir_ / "run").string() + "]localhost/base:latest"}));
+    // The infra: base, sleeping for ever (podman's own pause image would need the network).
+    ok((*this)({"create", "--name", "mkpause", "localhost/base:latest", "true"}));
+    ok((*this)({"commit", "-q", "--change", "ENTRYPOINT [\"sleep\",\"infinity\"]", "mkpause",
+                "localhost/pause:latest"}));
+    ok((*this)({"rm", "mkpause"}));
+  }
+  ~PodmanKube() {
+    (*this)({"pod", "rm", "-a", "-f"});
+    ::unsetenv("CONTAINERS_CONF");
+    // libpod_parent below our own cgroup in every hierarchy, children first (conmon leaves a
+    // moment after podman returns).
+    auto placement = boxlab::cgroup::locate();
+    std::vector<fs::path> roots;
+    for (const auto& [name, d] : placement.v1) roots.push_back(d);
+    for (const auto& [name, d] : placement.named) roots.push_back(d);
+    if (!placement.unified.empty()) roots.push_back(placement.unified);
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    for (const auto& r : roots) {
+      fs::path top = r / "libpod_parent";
+      if (!fs::is_directory(top, ec)) continue;
+      dirs.push_back(top);
+      for (const auto& e : fs::recursive_directory_iterator(top, ec))
+        if (e.is_directory(ec)) dirs.push_back(e.path());
+    }
+    std::sort(dirs.rbegin(), dirs.rend());
+    for (const auto& d : dirs)
+      for (int i = 0; i < 500 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) ::usleep(10000);
+    for (const auto& m : boxlab::test::mounts_below(dir_)) ::umount2(m.c_str(), MNT_DETACH);
+    fs::remove_all(dir_, ec);
+  }
+  Result operator()(std::vector<std::string> args) const {
+    std::vector<std::string> argv{"podman",
+                                  "--root",
+                                  (dir_ / "root").string(),
+                                  "--runroot",
+                                  (dir_ / "run").string(),
+                                  "--tmpdir",
+                                  (dir_ / "tmp").string(),
+                                  "--storage-driver",
+                                  "vfs"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return boxlab::test::run(boxlab::test::with_isolated_cgroups(argv));
+  }
+  fs::path file(const std::string& name, const std::string& text) const {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+  // The memory limit podman gave a container, in bytes.
+  std::int64_t memory_of(const std::string& name) const {
+    return std::stoll(boxlab::test::trim(
+        ok((*this)({"inspect", "--format", "{{.HostConfig.Memory}}", name})).out));
+  }
+
+ private:
+  fs::path dir_;
+};
+
+std::int64_t boxlab_memory_of(const TempRoot& root, const std::string& name) {
+  json st = json::parse(ok(root.boxlab({"inspect", name})).out);
+  return st["config"]["linux"]["resources"]["memory"].value("limit", std::int64_t{0});
+}
+
+// Waits (bounded) for a detached container's first output line.
+std::string first_log_line(const std::function<Result()>& logs) {
+  for (int i = 0; i < 200; ++i) {
+    Result r = logs();
+    if (r.status != 0) return "logs failed: " + r.err;
+    if (!r.out.empty()) return r.out.substr(0, r.out.find('\n'));
+    ::usleep(20000);
+  }
+  return "";
+}
+
+const char* const kPod = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  restartPolicy: Never
+  containers:
+  - name: srv
+    image: localhost/base:latest
+    command: [sh, -c]
+    args: ["echo hello-from-$(hostname); exec sleep 1000"]
+    resources:
+      limits:
+        memory: 64Mi
+)";
+
+}  // namespace
+
+TEST_CASE(
+    "a Pod manifest plays the same on podman and boxlab, and each one's generate plays on "
+    "the other",
+    "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  PodmanKube podman(root);
+  ok(root.boxlab({"image", "export", "base", (root.path() / "base-layout").string()}));
+  ok(root.boxlab({"image", "import", (root.path() / "base-layout").string(), "--name",
+                  "localhost/base:latest"}));
+  fs::path manifest = podman.file("pod.yaml", kPod);
+
+  // The same manifest on both.
+  ok(podman({"kube", "play", "--network", "none", manifest.string()}));
+  ok(root.boxlab({"kube", "play", manifest.string()}));
+  CHECK(first_log_line([&] { return podman({"logs", "web-srv"}); }) == "hello-from-web");
+  CHECK(first_log_line([&] { return root.boxlab({"logs", "web-srv"}); }) == "hello-from-web");
+  CHECK(podman.memory_of("web-srv") == 64 << 20);
+  CHECK(boxlab_memory_of(root, "web-srv") == 64 << 20);
+
+  // podman's generate, played by boxlab (its container is named web-srv there: web-web-srv).
+  std::string from_podman = ok(podman({"kube", "generate", "web"})).out;
+  ok(root.boxlab({"kube", "down", manifest.string()}));
+  fs::path podman_yaml = podman.file("from-podman.yaml", from_podman);
+  Result played = root.boxlab({"kube", "play", podman_yaml.string()});
+  INFO("podman's manifest:\n" << from_podman);
+  REQUIRE(played.status == 0);
+  CHECK(first_log_line([&] { return root.boxlab({"logs", "web-web-srv"}); }) == "hello-from-web");
+  CHECK(boxlab_memory_of(root, "web-web-srv") == 64 << 20);
+
+  // boxlab's generate, played by podman (the manifest's container web-srv: web-web-srv).
+  std::string from_boxlab = ok(root.boxlab({"kube", "generate", "web"})).out;
+  ok(podman({"kube", "down", manifest.string()}));
+  fs::path boxlab_yaml = podman.file("from-boxlab.yaml", from_boxlab);
+  INFO("boxlab's manifest:\n" << from_boxlab);
+  ok(podman({"kube", "play", "--network", "none", boxlab_yaml.string()}));
+  CHECK(first_log_line([&] { return podman({"logs", "web-web-srv"}); }) == "hello-from-web");
+  CHECK(podman.memory_of("web-web-srv") == 64 << 20);
+  ok(podman({"kube", "down", boxlab_yaml.string()}));
+  ok(root.boxlab({"kube", "down", podman_yaml.string()}));
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+}
