@@ -11,7 +11,8 @@ void add_kube_commands(CLI::App& app, const Globals& globals, int&) {
   auto* kube = app.add_subcommand("kube", "Kubernetes Pod manifests: play, down, generate");
   kube->require_subcommand(1);
 
-  auto* play = kube->add_subcommand("play", "Run the Pods of a manifest (YAML) as boxlab pods");
+  auto* play = kube->add_subcommand(
+      "play", "Run the Pods and Deployments of a manifest (YAML) as boxlab pods");
   auto play_file = std::make_shared<std::string>();
   play->add_option("file", *play_file)->required();
   play->callback([&globals, play_file] {
@@ -19,14 +20,16 @@ void add_kube_commands(CLI::App& app, const Globals& globals, int&) {
     kube::Played played = kube::play(runtime, *play_file);
     for (const auto& p : played.pods) std::cout << "pod " << p << "\n";
     for (const auto& c : played.containers) std::cout << "container " << c << "\n";
+    for (const auto& d : played.deployments) std::cout << "deployment " << d << "\n";
   });
 
-  auto* down = kube->add_subcommand("down", "Remove the pods a manifest's Pods name");
+  auto* down = kube->add_subcommand("down", "Remove the pods and Deployments a manifest names");
   auto down_file = std::make_shared<std::string>();
   down->add_option("file", *down_file)->required();
   down->callback([&globals, down_file] {
     Runtime runtime(globals.paths());
-    for (const auto& p : kube::down(runtime, *down_file)) std::cout << "removed pod " << p << "\n";
+    for (const auto& line : kube::down(runtime, *down_file))
+      std::cout << "removed " << line << "\n";
   });
 
   auto* generate =

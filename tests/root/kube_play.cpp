@@ -1,11 +1,15 @@
 // `boxlab kube play|generate|down` on real pods: a Pod manifest's containers share the pod's
 // network (they talk on localhost), get their limits and environment, and what generate writes
 // plays again to the same pod; a manifest that fails part-way leaves nothing.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "boxlab/file.hpp"
 #include "test_support.hpp"
@@ -119,5 +123,91 @@ spec:
 
   Result down = root.boxlab({"kube", "down", write(root, "web.yaml", kWeb).string()});
   CHECK(down.status != 0);
-  CHECK_THAT(down.err, Catch::Contains("no such pod: web"));
+  CHECK_THAT(down.err, Catch::Contains("no such pod or Deployment: web"));
+}
+
+namespace {
+
+const char* const kDeployment = R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: srv
+        image: base
+        command: [sleep, "1000"]
+        resources: {limits: {memory: 32Mi}}
+)";
+
+std::vector<std::string> pods_of(const TempRoot& root) {
+  std::vector<std::string> out;
+  std::istringstream in(root.boxlab({"pod", "ls", "-q"}).out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+bool all_running(const TempRoot& root, const std::vector<std::string>& pods) {
+  for (const auto& p : pods) {
+    Result r = root.boxlab({"inspect", p + "-srv"});
+    if (r.status != 0 || json::parse(r.out).value("status", "") != "running") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a Deployment's controller keeps its replicas: a pod that ends is replaced", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path file = write(root, "api.yaml", kDeployment);
+  // play returns once the first rollout runs every replica.
+  CHECK(ok(root.boxlab({"kube", "play", file.string()})).out == "deployment api\n");
+  auto first = pods_of(root);
+  REQUIRE(first.size() == 3);
+  CHECK(all_running(root, first));
+  CHECK(pod_memory_limit_is(root, first[0] + "-srv", 32 << 20));
+  json state = json::parse(boxlab::read_file(root.path() / "state/kube/deployments/api.json"));
+  int controller = state["controller"].get<int>();
+  REQUIRE(controller > 0);
+  CHECK(boxlab::test::process_running(controller));
+
+  // One replica's process ends: the controller replaces that pod.
+  ok(root.boxlab({"kill", first[1] + "-srv"}));
+  std::vector<std::string> now;
+  for (int i = 0; i < 250; ++i) {  // bounded: 10 s
+    now = pods_of(root);
+    if (now.size() == 3 && std::find(now.begin(), now.end(), first[1]) == now.end() &&
+        all_running(root, now))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  CHECK(now.size() == 3);
+  CHECK(std::find(now.begin(), now.end(), first[1]) == now.end());
+  CHECK(std::find(now.begin(), now.end(), first[0]) != now.end());
+  CHECK(all_running(root, now));
+
+  CHECK(ok(root.boxlab({"kube", "down", file.string()})).out == "removed deployment api\n");
+  CHECK(pods_of(root).empty());
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+  CHECK_FALSE(boxlab::test::process_running(controller));
+  CHECK_FALSE(fs::exists(root.path() / "state/kube/deployments/api.json"));
+}
+
+TEST_CASE("a Deployment whose pods cannot run fails its play and leaves nothing", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  std::string text = kDeployment;
+  text.replace(text.find("image: base"), 11, "image: no-such-image");
+  Result r = root.boxlab({"kube", "play", write(root, "bad.yaml", text).string()});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("Deployment api") && Catch::Contains("no-such-image"));
+  CHECK(pods_of(root).empty());
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+  CHECK_FALSE(fs::exists(root.path() / "state/kube/deployments/api.json"));
 }

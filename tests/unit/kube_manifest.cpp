@@ -152,10 +152,12 @@ TEST_CASE("Pod fields boxlab cannot honour are refused by their place") {
   CHECK_THAT(pod_refusal(std::string(kPod) + "    livenessProbe: {exec: {command: [true]}}\n"),
              Catch::Contains("p.yaml: /spec/containers/0/livenessProbe (line 9, column 5): not "
                              "supported"));
-  CHECK_THAT(pod_refusal("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"),
-             Catch::Contains("/kind (line 2, column 1): boxlab kube play runs Pods"));
+  CHECK_THAT(pod_refusal("apiVersion: v1\nkind: Service\nmetadata: {name: d}\n"),
+             Catch::Contains("/kind (line 2, column 1): boxlab kube play runs Pods and "
+                             "Deployments, not a Service"));
+  CHECK_THAT(pod_refusal("kind: Pod\n"), Catch::Contains("p.yaml: / (line 1, column 1): a Pod's apiVersion is v1"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "  restartPolicy: Always\n"),
-             Catch::Contains("/spec/restartPolicy") && Catch::Contains("restarts no containers"));
+             Catch::Contains("/spec/restartPolicy") && Catch::Contains("restarts no Pod's containers"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "  hostNetwork: true\n"),
              Catch::Contains("/spec/hostNetwork"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "    ports: [{containerPort: 53, protocol: UDP}]\n"),
@@ -168,4 +170,62 @@ TEST_CASE("Pod fields boxlab cannot honour are refused by their place") {
              Catch::Contains("/spec/volumes"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "    tty: true\n"),
              Catch::Contains("/spec/containers/0/tty"));
+}
+
+namespace {
+std::string deployment_refusal(const std::string& text) {
+  try {
+    boxlab::kube::plan_deployment(read_yaml(text, "d.yaml"), 0, "d.yaml");
+  } catch (const boxlab::Error& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+const char* const kDeployment = R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec:
+      containers:
+      - {name: srv, image: base, command: [sleep, "1000"]}
+)";
+}  // namespace
+
+TEST_CASE("a Deployment plans replicas of a pod template the controller names") {
+  auto plan = boxlab::kube::plan_deployment(read_yaml(kDeployment, "d.yaml"), 0, "d.yaml");
+  CHECK(plan.name == "web");
+  CHECK(plan.replicas == 3);
+  CHECK(plan.labels.at("tier") == "front");
+  auto pod = boxlab::kube::plan_template(plan, "web-abc123");
+  CHECK(pod.pod.name == "web-abc123");
+  CHECK(pod.pod.annotations.at(boxlab::kube::kOwnerAnnotation) == "web");
+  REQUIRE(pod.containers.size() == 1);
+  CHECK(pod.containers[0].name == "web-abc123-srv");
+  CHECK(pod.containers[0].pod == "web-abc123");
+}
+
+TEST_CASE("a Deployment that cannot work is refused by its place") {
+  std::string d = kDeployment;
+  CHECK_THAT(deployment_refusal(d.replace(d.find("{app: web}}"), 11, "{app: api}}")),
+             Catch::Contains("/spec/selector/matchLabels/app") &&
+                 Catch::Contains("would select none of its pods"));
+  d = kDeployment;
+  CHECK_THAT(
+      deployment_refusal(d + "      restartPolicy: Never\n"),
+      Catch::Contains("/spec/template/spec/restartPolicy") && Catch::Contains("always replaced"));
+  d = kDeployment;
+  CHECK_THAT(deployment_refusal(d.replace(d.find("replicas: 3"), 11, "replicas: 1000")),
+             Catch::Contains("/spec/replicas") && Catch::Contains("from 0 to 100"));
+  d = kDeployment;
+  CHECK_THAT(deployment_refusal(d + "  strategy: {type: Recreate}\n"),
+             Catch::Contains("/spec/strategy"));
+  d = kDeployment;
+  CHECK_THAT(deployment_refusal(d.replace(d.find("image: base"), 11, "image: [x]")),
+             Catch::Contains("/spec/template/spec/containers/0/image") &&
+                 Catch::Contains("must be a string"));
 }

@@ -18,8 +18,8 @@ class Field {
       : v_(value), pointer_(std::move(pointer)), docs_(docs), source_(source) {}
 
   [[noreturn]] void fail(const std::string& what) const {
-    std::string shown = pointer_.substr(pointer_.find('/', 1));  // without the document index
-    if (shown.empty() || shown == pointer_) shown = "/";
+    auto slash = pointer_.find('/', 1);  // after the document index
+    std::string shown = slash == std::string::npos ? "/" : pointer_.substr(slash);
     std::string at;
     if (auto w = docs_.where.find(pointer_); w != docs_.where.end()) at = " (" + w->second + ")";
     throw Error(source_ + ": " + shown + at + ": " + what);
@@ -233,34 +233,34 @@ std::optional<std::int64_t> cpu_millis(const std::string& q) {
   }
 }
 
-PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string& source) {
-  Field doc(docs.documents.at(index), "/" + std::to_string(index), docs, source);
-  doc.object({"apiVersion", "kind", "metadata", "spec", "status"});
-  if (!doc.has("kind")) doc.fail("a manifest needs a kind");
-  std::string kind = doc.at("kind").str();
-  if (kind != "Pod")
-    doc.at("kind").fail("boxlab kube play runs Pods; a " + kind +
-                        " needs a controller boxlab does not have yet");
-  if (!doc.has("apiVersion") || doc.at("apiVersion").str() != "v1")
-    doc.fail("a Pod's apiVersion is v1");
-  PodPlan plan;
-  if (!doc.has("metadata")) doc.fail("a Pod needs metadata with a name");
+namespace {
+
+// metadata: the name (required), labels, annotations.
+void plan_metadata(const Field& doc, const std::string& kind, pod::PodFlags& out) {
+  if (!doc.has("metadata")) doc.fail("a " + kind + " needs metadata with a name");
   Field meta = doc.at("metadata");
   meta.object({"name", "labels", "annotations", "creationTimestamp"});
-  if (!meta.has("name")) meta.fail("a Pod needs a name");
-  plan.pod.name = meta.at("name").str();
-  if (meta.has("labels")) plan.pod.labels = meta.at("labels").string_map();
-  if (meta.has("annotations")) plan.pod.annotations = meta.at("annotations").string_map();
-  if (!doc.has("spec")) doc.fail("a Pod needs a spec");
-  Field spec = doc.at("spec");
+  if (!meta.has("name")) meta.fail("a " + kind + " needs a name");
+  out.name = meta.at("name").str();
+  if (meta.has("labels")) out.labels = meta.at("labels").string_map();
+  if (meta.has("annotations")) out.annotations = meta.at("annotations").string_map();
+}
+
+// A Pod's spec (a Pod's own, or a Deployment's template) for the pod `plan.pod.name`.
+// `restart`: the restartPolicy this kind of manifest may have ("Never" for a Pod, which boxlab
+// runs once; "Always" for a Deployment's pods, which its controller replaces).
+void plan_pod_spec(const Field& spec, const std::string& restart, PodPlan& plan) {
   spec.object({"containers", "hostname", "restartPolicy", "shareProcessNamespace", "hostNetwork",
                "hostPID", "hostIPC", "enableServiceLinks", "automountServiceAccountToken"});
   if (spec.has("hostname")) plan.pod.hostname = spec.at("hostname").str();
-  if (spec.has("restartPolicy") && spec.at("restartPolicy").str() != "Never")
+  if (spec.has("restartPolicy") && spec.at("restartPolicy").str() != restart)
     spec.at("restartPolicy")
-        .fail(
-            "boxlab restarts no containers yet: only restartPolicy Never is kept "
-            "(without one, boxlab kube play runs each container once)");
+        .fail(restart == "Never"
+                  ? "boxlab restarts no Pod's containers: only restartPolicy Never is kept "
+                    "(without one, boxlab kube play runs each container once; a Deployment "
+                    "replaces its pods)"
+                  : "a Deployment's pods are always replaced when they end (restartPolicy "
+                    "Always, as Kubernetes requires)");
   if (spec.has("shareProcessNamespace") && spec.at("shareProcessNamespace").boolean())
     plan.pod.share += ",pid";
   for (const char* host : {"hostNetwork", "hostPID", "hostIPC"})
@@ -276,6 +276,94 @@ PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string
   for (std::size_t i = 0, n = containers.list(); i < n; ++i)
     plan.containers.push_back(
         plan_container(containers.at(i), plan.pod.name, plan.pod.publish, names));
+}
+
+Field document(const YamlDocuments& docs, std::size_t index, const std::string& source,
+               const std::string& kind, const std::string& api) {
+  Field doc(docs.documents.at(index), "/" + std::to_string(index), docs, source);
+  doc.object({"apiVersion", "kind", "metadata", "spec", "status"});
+  if (!doc.has("apiVersion") || doc.at("apiVersion").str() != api)
+    doc.fail("a " + kind + "'s apiVersion is " + api);
+  return doc;
+}
+
+}  // namespace
+
+std::string kind_of(const YamlDocuments& docs, std::size_t index, const std::string& source) {
+  Field doc(docs.documents.at(index), "/" + std::to_string(index), docs, source);
+  if (!doc.value().is_object() || !doc.has("kind")) doc.fail("a manifest needs a kind");
+  std::string kind = doc.at("kind").str();
+  if (kind != "Pod" && kind != "Deployment")
+    doc.at("kind").fail("boxlab kube play runs Pods and Deployments, not a " + kind);
+  return kind;
+}
+
+PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string& source) {
+  if (kind_of(docs, index, source) != "Pod")
+    throw Error(source + ": document " + std::to_string(index + 1) + " is not a Pod");
+  Field doc = document(docs, index, source, "Pod", "v1");
+  PodPlan plan;
+  plan_metadata(doc, "Pod", plan.pod);
+  if (!doc.has("spec")) doc.fail("a Pod needs a spec");
+  plan_pod_spec(doc.at("spec"), "Never", plan);
+  return plan;
+}
+
+DeploymentPlan plan_deployment(const YamlDocuments& docs, std::size_t index,
+                               const std::string& source) {
+  if (kind_of(docs, index, source) != "Deployment")
+    throw Error(source + ": document " + std::to_string(index + 1) + " is not a Deployment");
+  Field doc = document(docs, index, source, "Deployment", "apps/v1");
+  DeploymentPlan plan;
+  pod::PodFlags meta;
+  plan_metadata(doc, "Deployment", meta);
+  plan.name = meta.name;
+  if (!doc.has("spec")) doc.fail("a Deployment needs a spec");
+  Field spec = doc.at("spec");
+  spec.object({"replicas", "selector", "template"});
+  plan.replicas =
+      spec.has("replicas") ? static_cast<std::size_t>(spec.at("replicas").integer(0, 100)) : 1;
+  if (!spec.has("template")) spec.fail("a Deployment needs a pod template");
+  Field tmpl = spec.at("template");
+  tmpl.object({"metadata", "spec"});
+  std::map<std::string, std::string> labels;
+  if (tmpl.has("metadata")) {
+    Field tmeta = tmpl.at("metadata");
+    tmeta.object({"labels", "annotations"});
+    if (tmeta.has("labels")) labels = tmeta.at("labels").string_map();
+    if (tmeta.has("annotations")) tmeta.at("annotations").string_map();
+  }
+  if (!spec.has("selector")) spec.fail("a Deployment needs a selector");
+  Field selector = spec.at("selector");
+  selector.object({"matchLabels"}, "boxlab selects by matchLabels only");
+  if (!selector.has("matchLabels")) selector.fail("a Deployment's selector needs matchLabels");
+  for (const auto& [key, value] : selector.at("matchLabels").string_map()) {
+    auto l = labels.find(key);
+    if (l == labels.end() || l->second != value)
+      selector.at("matchLabels")
+          .at(key)
+          .fail("the pod template's labels do not have " + key + "=" + value +
+                " (it would select none of its pods)");
+  }
+  if (!tmpl.has("spec")) tmpl.fail("a Deployment's template needs a spec");
+  plan.template_spec = tmpl.at("spec").value();
+  plan.labels = labels;
+  // Checked now, under a name of the kind its pods get, so play fails before anything runs.
+  plan_template(plan, plan.name + "-check", &docs, source,
+                "/" + std::to_string(index) + "/spec/template/spec");
+  return plan;
+}
+
+PodPlan plan_template(const DeploymentPlan& deployment, const std::string& pod_name,
+                      const YamlDocuments* docs, const std::string& source,
+                      const std::string& pointer) {
+  YamlDocuments none;
+  Field spec(deployment.template_spec, pointer, docs ? *docs : none, source);
+  PodPlan plan;
+  plan.pod.name = pod_name;
+  plan.pod.labels = deployment.labels;
+  plan.pod.annotations[kOwnerAnnotation] = deployment.name;
+  plan_pod_spec(spec, "Always", plan);
   return plan;
 }
 

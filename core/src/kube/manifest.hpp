@@ -2,6 +2,7 @@
 // run flags per container.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -17,9 +18,31 @@ struct PodPlan {
   std::vector<RunFlags> containers;  // with .pod set, in manifest order
 };
 
+// The annotation naming the Deployment a pod belongs to (its controller's).
+inline constexpr const char* kOwnerAnnotation = "io.boxlab.kube.deployment";
+
+struct DeploymentPlan {
+  std::string name;
+  std::size_t replicas = 1;
+  std::map<std::string, std::string> labels;  // the template's (its pods')
+  nlohmann::json template_spec;               // spec.template.spec: each new pod's
+};
+
+// "Pod" or "Deployment" (Error naming /kind for anything else).
+std::string kind_of(const YamlDocuments& docs, std::size_t index, const std::string& source);
+
 // Document `index` of `docs` (read from `source`). Throws Error "SOURCE: /pointer (line L,
 // column C): what" for a field it refuses or a value it cannot use.
 PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string& source);
+// An apps/v1 Deployment: replicas, a matchLabels selector its template's labels satisfy, and
+// a pod template checked as a Pod's spec with restartPolicy Always.
+DeploymentPlan plan_deployment(const YamlDocuments& docs, std::size_t index,
+                               const std::string& source);
+// A pod of the Deployment, named `pod_name` (the controller makes them; `docs`, `source` and
+// `pointer` place errors when the manifest is at hand).
+PodPlan plan_template(const DeploymentPlan& deployment, const std::string& pod_name,
+                      const YamlDocuments* docs = nullptr, const std::string& source = "",
+                      const std::string& pointer = "/0/spec/template/spec");
 
 // Kubernetes quantities: memory ("64Mi", "1G", "1048576") in bytes; cpu ("500m", "0.5") in
 // millicores. std::nullopt when the text is not one.

@@ -10,6 +10,7 @@
 #include "boxlab/kube.hpp"
 #include "boxlab/ops.hpp"
 #include "boxlab/pod.hpp"
+#include "controller.hpp"
 #include "manifest.hpp"
 
 namespace boxlab::kube {
@@ -41,14 +42,23 @@ std::string read_manifest(const std::filesystem::path& file) {
   return text;
 }
 
-std::vector<PodPlan> plans_of(const std::filesystem::path& file) {
+struct Plans {
+  std::vector<PodPlan> pods;
+  std::vector<DeploymentPlan> deployments;
+};
+
+Plans plans_of(const std::filesystem::path& file) {
   YamlDocuments docs = read_yaml(read_manifest(file), file.string());
-  std::vector<PodPlan> plans;
+  Plans plans;
   for (std::size_t i = 0; i < docs.documents.size(); ++i) {
     if (docs.documents[i].is_null()) continue;  // an empty document ("---" at the end)
-    plans.push_back(plan_pod(docs, i, file.string()));
+    if (kind_of(docs, i, file.string()) == "Pod")
+      plans.pods.push_back(plan_pod(docs, i, file.string()));
+    else
+      plans.deployments.push_back(plan_deployment(docs, i, file.string()));
   }
-  if (plans.empty()) throw Error(file.string() + ": no Pod in it");
+  if (plans.pods.empty() && plans.deployments.empty())
+    throw Error(file.string() + ": no Pod or Deployment in it");
   return plans;
 }
 
@@ -56,10 +66,10 @@ std::vector<PodPlan> plans_of(const std::filesystem::path& file) {
 
 Played play(Runtime& runtime, const std::filesystem::path& file) {
   // Every document is checked before anything runs.
-  std::vector<PodPlan> plans = plans_of(file);
+  Plans plans = plans_of(file);
   Played played;
   try {
-    for (const auto& plan : plans) {
+    for (const auto& plan : plans.pods) {
       pod::create(runtime, plan.pod);
       played.pods.push_back(plan.pod.name);
       for (const auto& flags : plan.containers)
@@ -67,11 +77,21 @@ Played play(Runtime& runtime, const std::filesystem::path& file) {
             with_context("pod " + plan.pod.name + ", container " + flags.name,
                          [&] { return ops::run_detached(runtime, flags); }));
     }
+    for (const auto& plan : plans.deployments) {
+      start_deployment(runtime, plan);  // waits for the first rollout
+      played.deployments.push_back(plan.name);
+    }
   } catch (...) {
+    for (auto it = played.deployments.rbegin(); it != played.deployments.rend(); ++it) {
+      try {
+        stop_deployment(runtime, *it);
+      } catch (const std::exception&) {  // the first error is the one to report
+      }
+    }
     for (auto it = played.pods.rbegin(); it != played.pods.rend(); ++it) {
       try {
         pod::remove(runtime, *it, true);
-      } catch (const std::exception&) {  // the first error is the one to report
+      } catch (const std::exception&) {
       }
     }
     throw;
@@ -81,7 +101,16 @@ Played play(Runtime& runtime, const std::filesystem::path& file) {
 
 std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& file) {
   std::vector<std::string> removed, missing;
-  for (const auto& plan : plans_of(file)) {
+  Plans plans = plans_of(file);
+  for (const auto& plan : plans.deployments) {
+    if (!load_deployment(runtime, plan.name)) {
+      missing.push_back(plan.name);
+      continue;
+    }
+    stop_deployment(runtime, plan.name);
+    removed.push_back("deployment " + plan.name);
+  }
+  for (const auto& plan : plans.pods) {
     try {
       pod::get(runtime, plan.pod.name);
     } catch (const Error&) {
@@ -89,12 +118,12 @@ std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& fil
       continue;
     }
     pod::remove(runtime, plan.pod.name, true);
-    removed.push_back(plan.pod.name);
+    removed.push_back("pod " + plan.pod.name);
   }
   if (!missing.empty()) {
     std::string names;
     for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
-    throw Error(file.string() + ": no such pod: " + names +
+    throw Error(file.string() + ": no such pod or Deployment: " + names +
                 (removed.empty() ? std::string() : " (the others were removed)"));
   }
   return removed;

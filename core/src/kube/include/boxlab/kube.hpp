@@ -16,12 +16,17 @@ namespace boxlab::kube {
 struct Played {
   std::vector<std::string> pods;
   std::vector<std::string> containers;
+  std::vector<std::string> deployments;  // each kept by its controller (see below)
 };
 
-// Runs every Pod of the file. All or nothing: on any error, what it made is removed.
+// Runs every Pod of the file, and every apps/v1 Deployment: a controller process per
+// Deployment keeps its replicas running (a pod that ends or is removed is replaced, through
+// control::reconcile); play returns once each has all replicas running. All or nothing: on any
+// error, what it made is removed.
 Played play(Runtime& runtime, const std::filesystem::path& file);
-// Removes the pods the file's Pods name (their containers, infra and cgroup). Throws Error
-// naming those that were not there, after removing the others.
+// Removes the pods the file's Pods name (their containers, infra and cgroup) and its
+// Deployments (controller, then pods). Returns "pod NAME" / "deployment NAME" lines. Throws
+// Error naming those that were not there, after removing the others.
 std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& file);
 // The Pod manifest (YAML) of a pod, or of a single container as a Pod of one.
 std::string generate(Runtime& runtime, const std::string& name);

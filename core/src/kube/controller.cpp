@@ -1,0 +1,260 @@
+#include "controller.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
+#include "boxlab/ops.hpp"
+#include "boxlab/pod.hpp"
+#include "boxlab/reconcile.hpp"
+#include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/names.hpp"
+#include "boxlab/sys/process.hpp"
+
+namespace boxlab::kube {
+namespace fsys = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto kRound = std::chrono::milliseconds(200);  // how often the controller looks
+constexpr int kRolloutRounds = 300;                      // play waits up to ~60 s
+
+fsys::path status_file(const Runtime& runtime, const std::string& name) {
+  return runtime.paths().state / "kube" / "deployments" / (name + ".status.json");
+}
+
+json plan_to_json(const DeploymentPlan& p) {
+  return {{"name", p.name},
+          {"replicas", p.replicas},
+          {"labels", p.labels},
+          {"template", p.template_spec}};
+}
+
+DeploymentPlan plan_from_json(const json& j) {
+  DeploymentPlan p;
+  p.name = j.at("name").get<std::string>();
+  p.replicas = j.at("replicas").get<std::size_t>();
+  p.labels = j.value("labels", std::map<std::string, std::string>{});
+  p.template_spec = j.at("template");
+  return p;
+}
+
+void save_deployment(const Runtime& runtime, const DeploymentState& st) {
+  json j = {{"plan", plan_to_json(st.plan)},
+            {"controller", st.controller},
+            {"controllerStart", st.controller_start}};
+  write_file_atomic(deployment_file(runtime, st.plan.name), j.dump(2) + "\n", 0600);
+}
+
+// The Deployment's pods, oldest first.
+std::vector<pod::PodState> owned_pods(Runtime& runtime, const std::string& name) {
+  std::vector<pod::PodState> out;
+  for (auto& p : pod::list(runtime)) {
+    auto owner = p.annotations.find(kOwnerAnnotation);
+    if (owner != p.annotations.end() && owner->second == name) out.push_back(std::move(p));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.created != b.created ? a.created < b.created : a.name < b.name;
+  });
+  return out;
+}
+
+control::Replica observe(Runtime& runtime, const pod::PodState& p) {
+  control::Replica r{p.name, false, std::nullopt, true};
+  auto members = pod::members(runtime, p.name);
+  if (members.empty()) {
+    r.exit_code = 1;  // made, but none of its containers runs: failed
+    return r;
+  }
+  bool all_running = true;
+  int code = 0;
+  for (const auto& m : members) {
+    if (m.status == Status::running || m.status == Status::paused) continue;
+    all_running = false;
+    if (m.exit_code && *m.exit_code != 0) code = *m.exit_code;
+  }
+  r.running = all_running;
+  if (!all_running) r.exit_code = code;
+  return r;
+}
+
+// One pod of the Deployment, all or nothing.
+void make_pod(Runtime& runtime, const DeploymentPlan& plan) {
+  std::string name;
+  for (int i = 0; i < 10; ++i) {
+    name = plan.name + "-" + sys::random_hex(3);
+    if (!fsys::exists(runtime.paths().state / "pods" / name)) break;
+  }
+  PodPlan pod = plan_template(plan, name);
+  pod::create(runtime, pod.pod);
+  try {
+    for (const auto& flags : pod.containers) ops::run_detached(runtime, flags);
+  } catch (...) {
+    try {
+      pod::remove(runtime, name, true);
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+}
+
+void write_status(const Runtime& runtime, const std::string& name, std::size_t ready,
+                  const std::string& error) {
+  try {
+    write_file_atomic(status_file(runtime, name),
+                      json{{"ready", ready}, {"error", error}}.dump() + "\n", 0600);
+  } catch (const std::exception&) {  // the state dir is going: the next round ends the loop
+  }
+}
+
+[[noreturn]] void run_controller(Runtime& runtime, const std::string& name) {
+  for (;;) {
+    std::optional<DeploymentState> st;
+    try {
+      st = load_deployment(runtime, name);
+    } catch (const std::exception&) {
+    }
+    if (!st) {  // kube down: take the pods down and end
+      for (const auto& p : owned_pods(runtime, name)) {
+        try {
+          pod::remove(runtime, p.name, true);
+        } catch (const std::exception&) {
+        }
+      }
+      std::error_code ec;
+      fsys::remove(status_file(runtime, name), ec);
+      ::_exit(0);
+    }
+    std::string error;
+    try {
+      std::vector<control::Replica> observed;
+      for (const auto& p : owned_pods(runtime, name)) observed.push_back(observe(runtime, p));
+      control::Actions todo =
+          control::reconcile({st->plan.replicas, control::RestartPolicy::always}, observed);
+      for (const auto& r : todo.remove) pod::remove(runtime, r, true);
+      for (std::size_t i = 0; i < todo.create; ++i) make_pod(runtime, st->plan);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    std::size_t ready = 0;
+    try {
+      for (const auto& p : owned_pods(runtime, name)) ready += observe(runtime, p).running;
+    } catch (const std::exception&) {
+    }
+    write_status(runtime, name, ready, error);
+    std::this_thread::sleep_for(error.empty() ? kRound : kRound * 5);  // a failing pod: back off
+  }
+}
+
+}  // namespace
+
+fsys::path deployment_file(const Runtime& runtime, const std::string& name) {
+  return runtime.paths().state / "kube" / "deployments" / (name + ".json");
+}
+
+std::optional<DeploymentState> load_deployment(const Runtime& runtime, const std::string& name) {
+  if (!sys::name_problem(name).empty()) return std::nullopt;
+  std::string text;
+  try {
+    text = read_file(deployment_file(runtime, name));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw Error(deployment_file(runtime, name).string() + ": not a Deployment's state");
+  DeploymentState st;
+  st.plan = plan_from_json(j.at("plan"));
+  st.controller = j.value("controller", 0);
+  st.controller_start = j.value("controllerStart", std::uint64_t{0});
+  return st;
+}
+
+void start_deployment(Runtime& runtime, const DeploymentPlan& plan) {
+  sys::validate_name("Deployment", plan.name);
+  make_dirs(runtime.paths().state / "kube" / "deployments", 0700);
+  if (fsys::exists(deployment_file(runtime, plan.name)))
+    throw Error("a Deployment named " + plan.name + " exists (boxlab kube down removes it)");
+  DeploymentState st{plan, 0, 0};
+  save_deployment(runtime, st);
+  std::error_code ec;
+  fsys::remove(status_file(runtime, plan.name), ec);
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) throw Error::system("pipe");
+  pid_t middle = ::fork();
+  if (middle < 0) throw Error::system("fork the Deployment's controller");
+  if (middle == 0) {
+    // Its own session, stdio on /dev/null, no fd of the caller's: the controller outlives
+    // `kube play` and must not hold its pipes open.
+    ::setsid();
+    ::signal(SIGHUP, SIG_IGN);
+    pid_t controller = ::fork();
+    if (controller != 0) ::_exit(controller < 0 ? 1 : 0);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    pid_t self = ::getpid();
+    if (::write(ready[1], &self, sizeof self) != sizeof self) ::_exit(1);
+    ::close_range(3, ~0U, 0);
+    run_controller(runtime, plan.name);
+  }
+  ::close(ready[1]);
+  sys::wait_child(middle);
+  pid_t controller = 0;
+  bool got = ::read(ready[0], &controller, sizeof controller) == sizeof controller;
+  ::close(ready[0]);
+  if (!got) {
+    fsys::remove(deployment_file(runtime, plan.name), ec);
+    throw Error("the Deployment's controller did not start");
+  }
+  st.controller = controller;
+  st.controller_start = sys::process_start_time(controller);
+  save_deployment(runtime, st);
+
+  // The first rollout: every replica running, or the controller's error.
+  for (int round = 0; round < kRolloutRounds; ++round) {
+    std::this_thread::sleep_for(kRound);
+    json status = json::parse(
+        [&] {
+          try {
+            return read_file(status_file(runtime, plan.name));
+          } catch (const Error&) {
+            return std::string("{}");
+          }
+        }(),
+        nullptr, false);
+    if (!status.is_object()) continue;
+    std::string error = status.value("error", "");
+    if (!error.empty()) {
+      stop_deployment(runtime, plan.name);
+      throw Error("Deployment " + plan.name + ": " + error);
+    }
+    if (status.value("ready", std::size_t{0}) >= plan.replicas) return;
+  }
+  stop_deployment(runtime, plan.name);
+  throw Error("Deployment " + plan.name + ": its replicas did not all run within a minute");
+}
+
+void stop_deployment(Runtime& runtime, const std::string& name) {
+  auto st = load_deployment(runtime, name);
+  if (!st) throw Error("no such Deployment: " + name);
+  std::error_code ec;
+  fsys::remove(deployment_file(runtime, name), ec);
+  // The controller notices at its next round, removes the pods and ends.
+  for (int round = 0; round < kRolloutRounds && st->controller > 0 &&
+                      sys::process_alive(st->controller, st->controller_start);
+       ++round)
+    std::this_thread::sleep_for(kRound / 4);
+  for (const auto& p : owned_pods(runtime, name)) pod::remove(runtime, p.name, true);
+  fsys::remove(status_file(runtime, name), ec);
+}
+
+}  // namespace boxlab::kube
