@@ -18,6 +18,10 @@ struct YamlDocuments {
   std::map<std::string, std::string> where;
 };
 
+// A plain (unquoted) scalar as YAML 1.2's core schema reads it: null, a boolean, an integer,
+// a float, or the string itself.
+nlohmann::json resolve_plain(const std::string& text);
+
 // A key as a JSON pointer token ("a/b" -> "a~1b").
 std::string pointer_token(const std::string& key);
 

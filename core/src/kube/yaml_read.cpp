@@ -20,8 +20,9 @@ std::string mark_text(const yaml_mark_t& m) {
   return "line " + std::to_string(m.line + 1) + ", column " + std::to_string(m.column + 1);
 }
 
-// A plain (unquoted) scalar as YAML 1.2's core schema reads it.
-json plain_scalar(const std::string& s) {
+}  // namespace
+
+json resolve_plain(const std::string& s) {
   static const std::regex kInt("[-+]?[0-9]+"), kHex("0x[0-9a-fA-F]+"), kOct("0o[0-7]+"),
       kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
@@ -37,6 +38,8 @@ json plain_scalar(const std::string& s) {
   }
   return s;
 }
+
+namespace {
 
 struct Parser {
   yaml_parser_t parser;
@@ -109,7 +112,7 @@ class Reader {
           fail(ev.start_mark, "tags (!tag) are not accepted in a manifest");
         std::string value(reinterpret_cast<const char*>(ev.data.scalar.value),
                           ev.data.scalar.length);
-        if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) return plain_scalar(value);
+        if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) return resolve_plain(value);
         return value;
       }
       case YAML_SEQUENCE_START_EVENT: {
