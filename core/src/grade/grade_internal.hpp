@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,18 @@ class GradeProbe : public lab::Probe {
   virtual bool submission_running() = 0;
 };
 std::unique_ptr<GradeProbe> make_grade_probe(const ProbeSetup& setup);
+
+// The cgroup stats of process PID (cgroup::to_json's shape) for the controllers the grading
+// container's cgroup GRADING (cgroup::Cgroup::to_json()) has, read only where PID's cgroup is
+// that one or below it; each of memory, pids and cpu also carries "own": whether PID's cgroup is
+// strictly below the grading container's (target_cgroup.cpp). Throws when PID is gone.
+nlohmann::json target_cgroup_stats(pid_t pid, const nlohmann::json& grading);
+
+// `blocked` for mybox itself (blocked.cpp): a command that makes every namespace kind mybox
+// makes, run in the grading container; and whether its failure says the host refused them
+// (then the reason), not that something else went wrong.
+const std::vector<std::string>& namespace_probe_argv();
+std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output);
 
 // `boxlab [--root R]` as argv.
 std::vector<std::string> boxlab_argv(const std::filesystem::path& bin,

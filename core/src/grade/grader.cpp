@@ -60,6 +60,14 @@ std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub
       std::to_string(ex.limits.pids), "--cpus", std::to_string(ex.limits.cpus), "--hostname",
       "grader", "-e", "PATH=/usr/local/bin:/usr/bin:/bin", "-e", "HOME=/sub", "-w", "/sub", "-v",
       sub.string() + ":/sub", "-v", rootfs.string() + ":/rootfs:ro"};
+  // The grading container's own cgroup, handed to its root (mapped, never the host's), where
+  // the exercise asks: mybox makes its cgroups below it and cannot raise the container's limits.
+  if (!ex.cgroup_delegate.empty()) {
+    std::string list;
+    for (const auto& c : ex.cgroup_delegate) list += (list.empty() ? "" : ",") + c;
+    f.push_back("--cgroup-delegate");
+    f.push_back(list);
+  }
   // The toolchain, read-only; /usr/share (where an installed boxlab keeps its exercises, hidden
   // checks included) stays out.
   for (const char* dir :
@@ -280,6 +288,27 @@ CheckRecord to_record(const Exercise& ex, const lab::CheckResult& res) {
   return cr;
 }
 
+// From stage 2 on mybox makes namespaces: where a check did not pass and the host refuses them
+// inside the grading container (a probe that makes every kind mybox makes), the check is
+// `blocked` with the reason, never a fail. Stage 1 (chroot) needs none.
+void refused_namespaces(Job& job, GradeProbe& probe) {
+  auto& checks = job.r.checks;
+  bool any = std::any_of(checks.begin(), checks.end(), [](const CheckRecord& c) {
+    return c.status == "fail" || c.status == "error";
+  });
+  if (job.ex.stage < 2 || !any) return;
+  lab::CommandResult p = probe.run(namespace_probe_argv(), "", 30);
+  auto why = mybox_namespaces_refused(p.timed_out ? -1 : p.status, p.out + p.err);
+  if (!why) return;
+  for (auto& c : checks) {
+    if (c.status != "fail" && c.status != "error") continue;
+    c.status = "blocked";
+    c.score = 0;
+    c.observed = *why + (c.observed.empty() ? "" : "; observed: " + c.observed);
+  }
+  job.r.reason = *why;
+}
+
 // Each check on its own, so the output cap, OOM kills and pids-limit hits seen while it ran
 // are its own.
 void run_checks(Job& job, const Container& g, GradeProbe& probe) {
@@ -312,6 +341,7 @@ void run_checks(Job& job, const Container& g, GradeProbe& probe) {
     }
     job.r.checks.push_back(cr);
   }
+  refused_namespaces(job, probe);
   job.r.status = overall(job.r);
 }
 
@@ -367,7 +397,10 @@ std::vector<Record> grade(const Exercise& ex, const std::vector<fsys::path>& sub
   if (opts.work_dir.empty()) throw Error("grade: no work directory");
   fsys::create_directories(opts.work_dir);
   fsys::path rootfs = prepare_rootfs(opts);
-  write_grader_seccomp(opts.work_dir);
+  if (opts.seccomp)
+    write_file_atomic(opts.work_dir / "grader-seccomp.json", read_file(*opts.seccomp));
+  else
+    write_grader_seccomp(opts.work_dir);
   std::vector<Record> out(submissions.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {

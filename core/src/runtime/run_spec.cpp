@@ -10,6 +10,7 @@
 #include "boxlab/run_security.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/slirp.hpp"
+#include "cgroup_delegate.hpp"
 
 namespace boxlab {
 namespace {
@@ -232,6 +233,9 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
                   std::to_string(kMaxCpuShares) + " (1024 is the default weight)");
     spec.resources.cpu_shares = *f.cpu_shares;
   }
+  std::string delegate = runtime::check_cgroup_delegate(f.cgroup_delegate, spec);
+  if (!delegate.empty())
+    spec.annotations[std::string(runtime::kCgroupDelegateAnnotation)] = delegate;
   apply_run_security(spec, f.security);  // last: a non-root user gets no effective caps
   return spec;
 }

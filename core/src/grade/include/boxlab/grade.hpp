@@ -50,6 +50,9 @@ struct Exercise {
   std::string run;                 // shell command that starts the box the checks look at
   std::vector<Target> targets;
   Limits limits;
+  // Controllers ("memory", "pids") whose cgroup the grading container gets to manage: mybox
+  // makes its own cgroups below it (`boxlab run --cgroup-delegate`). Empty: none.
+  std::vector<std::string> cgroup_delegate;
   lab::Lab checks;            // one step per check: visible first, then hidden
   std::string manifest_hash;  // sha256 over exercise.json and both check files
   std::filesystem::path dir;
@@ -194,6 +197,9 @@ struct GradeOptions {
   int jobs = 1;
   std::string image = "base";
   std::filesystem::path proc_sys = "/proc/sys";  // where the host's namespace sysctls are read
+  // The grading containers' seccomp profile (Docker or OCI JSON) in place of the grader
+  // profile: a host whose own filter refuses more (tests stand in for one with it).
+  std::optional<std::filesystem::path> seccomp;
 };
 
 // Grades each submission (in parallel, `jobs` at a time); the records come back in order.
