@@ -68,10 +68,15 @@ std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub
     f.push_back("--cgroup-delegate");
     f.push_back(list);
   }
+  for (const auto& cap : ex.cap_add) {
+    f.push_back("--cap-add");
+    f.push_back(cap);
+  }
   // The toolchain, read-only; /usr/share (where an installed boxlab keeps its exercises, hidden
   // checks included) stays out.
   for (const char* dir :
-       {"/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/include", "/lib", "/lib64"}) {
+       {"/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/include", "/lib",
+        "/lib64"}) {
     std::error_code ec;
     if (fsys::is_directory(dir, ec)) {
       f.push_back("-v");

@@ -53,6 +53,9 @@ struct Exercise {
   // Controllers ("memory", "pids") whose cgroup the grading container gets to manage: mybox
   // makes its own cgroups below it (`boxlab run --cgroup-delegate`). Empty: none.
   std::vector<std::string> cgroup_delegate;
+  // Capabilities the grading container gets on top of the grader profile ("NET_ADMIN" only:
+  // mybox makes a veth pair in the grading container's own network namespace).
+  std::vector<std::string> cap_add;
   lab::Lab checks;            // one step per check: visible first, then hidden
   std::string manifest_hash;  // sha256 over exercise.json and both check files
   std::filesystem::path dir;
