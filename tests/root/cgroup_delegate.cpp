@@ -111,8 +111,8 @@ TEST_CASE("--cgroup-delegate: only memory and pids, only to a mapped root") {
   Result no_user = root.boxlab({"run", "--rm", "--cgroup-delegate", "memory", "base", "true"});
   CHECK(no_user.status == 125);
   CHECK(has(no_user.err, "--cgroup-delegate needs a user namespace"));
-  Result cpu = root.boxlab(
-      {"run", "--rm", "--ns", kNs, "--cgroup-delegate", "memory,cpu", "base", "true"});
+  Result cpu =
+      root.boxlab({"run", "--rm", "--ns", kNs, "--cgroup-delegate", "memory,cpu", "base", "true"});
   CHECK(cpu.status == 125);
   CHECK(has(cpu.err, "'cpu' is not a controller that can be delegated"));
   CHECK(root.boxlab({"ps", "-a", "-q"}).out.empty());

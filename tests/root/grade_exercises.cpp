@@ -169,6 +169,15 @@ TEST_CASE("a host without user namespaces: every record is blocked, never a fail
         std::string::npos);
 }
 
+TEST_CASE("exercise 07: a veth pair into the box's network namespace, seen from outside") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "07-network");
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  check_pair(ex, records[0], records[1]);
+}
+
 TEST_CASE("blocked: a host that refuses mybox's own namespaces, not the grading container's") {
   TempRoot root;
   root.ensure_base_image();
@@ -199,7 +208,8 @@ TEST_CASE("blocked: a host that refuses mybox's own namespaces, not the grading 
   REQUIRE(!r.checks.empty());
   for (const auto& c : r.checks) {
     CHECK(c.status != "fail");
-    if (c.status != "pass") CHECK(c.observed.find("does not allow namespaces") != std::string::npos);
+    if (c.status != "pass")
+      CHECK(c.observed.find("does not allow namespaces") != std::string::npos);
   }
   CHECK(r.checks.front().status == "blocked");
 }

@@ -140,9 +140,9 @@ Exercise load_exercise(const fsys::path& dir_in) {
   if (!fsys::exists(dir / "exercise.json")) throw Error(ErrorKind::not_found, shown + ": missing");
   json doc = parse_json(dir / "exercise.json", shown);
   if (!doc.is_object()) bad(shown, "must be an object");
-  static const std::vector<std::string> known = {
-      "id", "title", "summary", "stage", "lab", "build", "files", "run", "targets", "limits",
-      "cgroup_delegate", "cap_add"};
+  static const std::vector<std::string> known = {"id",      "title",  "summary",         "stage",
+                                                 "lab",     "build",  "files",           "run",
+                                                 "targets", "limits", "cgroup_delegate", "cap_add"};
   for (const auto& [k, v] : doc.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
       bad(shown, "/" + k + ": unknown field");

@@ -280,8 +280,8 @@ void Creation::plan_cgroup() {
   const auto& res = spec_.resources;
   // Any limit at all (device rules are confinement), or a cgroup the bundle names: a cgroup that
   // cannot be made is an error.
-  limited_ = !res.empty() || !spec_.cgroups_path.empty() ||
-             !runtime::delegated_controllers(spec_).empty();
+  limited_ =
+      !res.empty() || !spec_.cgroups_path.empty() || !runtime::delegated_controllers(spec_).empty();
   cgroup_name_ = runtime::container_cgroup_name(spec_.cgroups_path, name_);
   primer_ = cgroup::take_primer();
   if (!primer_ && ::geteuid() == 0) primer_ = cgroup::AttachPrimer::start();

@@ -165,8 +165,7 @@ constexpr const char* kCgroups = "/sys/fs/cgroup";
 // the child moves in (while it still waits, so everything it runs is counted from the start;
 // and while it is still mybox's uid, which the kernel wants of a process moved by mybox).
 void limit(const char* controller, const char* file, const std::string& value, pid_t child) {
-  std::string dir = std::string(kCgroups) + "/" + controller + "/mybox-" +
-                    std::to_string(getpid());
+  std::string dir = std::string(kCgroups) + "/" + controller + "/mybox-" + std::to_string(getpid());
   if (mkdir(dir.c_str(), 0755) != 0) give_up("mkdir " + dir);
   g_cgroups.push_back(dir);
   write_file(dir + "/" + file, value);
