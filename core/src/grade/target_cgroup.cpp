@@ -3,8 +3,11 @@
 // controller with "own": whether that cgroup is strictly below the grading container's (one
 // mybox made) rather than the grading container's own. Cgroups outside the grading container's
 // subtree are never read: such a controller shows only "own": false.
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
@@ -52,35 +55,40 @@ json target_cgroup_stats(pid_t pid, const json& grading) {
   auto lines = cgroup_lines(pid);
   if (lines.empty()) throw Error("process " + std::to_string(pid) + " is gone");
   cgroup::Placement where = cgroup::locate();
-  bool v2 = grading.value("layout", "") == "v2";
-  json dirs = json::object(), own = json::object();
-  for (const auto& item : grading["dirs"].items()) {
-    const std::string& controller = item.key();
-    fsys::path top = item.value().get<std::string>();
-    auto line = lines.find(v2 ? "" : controller);
-    fsys::path mount = v2 ? where.unified_mount : where.v1_mounts[controller];
-    if (line == lines.end() || mount.empty()) continue;
-    fsys::path dir = mount / fsys::path(line->second).relative_path();
-    bool inside = below(dir, top);
-    if (inside || dir.lexically_normal() == top.lexically_normal()) dirs[controller] = dir.string();
-    own[controller] = inside;
-  }
+  std::string layout = grading.value("layout", "v1");
+  bool v2 = layout == "v2";
+  // The stats' groups and the controllers behind them (v2: the one unified directory).
+  const std::map<std::string, std::vector<std::string>> groups = {
+      {"memory", {"memory"}}, {"pids", {"pids"}}, {"cpu", {"cpu", "cpuacct"}}};
   json out = json::object();
-  if (!dirs.empty()) {
-    json saved = {{"layout", grading.value("layout", "v1")}, {"name", "target"}, {"dirs", dirs}};
-    out = cgroup::to_json(cgroup::Cgroup::open(saved).stats());
-  }
-  // The stats' groups by controller: cpu stands for cpu and cpuacct.
-  for (const char* group : {"memory", "pids", "cpu"}) {
-    bool is_own = false, known = false;
-    for (const auto& item : own.items())
-      if (v2 || item.key() == group || (std::string(group) == "cpu" && item.key() == "cpuacct")) {
-        known = true;
-        is_own = is_own || item.value().get<bool>();
-      }
+  for (const auto& [group, controllers] : groups) {
+    json dirs = json::object();
+    bool known = false, own = false;
+    for (const auto& item : grading["dirs"].items()) {
+      const std::string& controller = item.key();
+      if (!v2 && std::find(controllers.begin(), controllers.end(), controller) == controllers.end())
+        continue;
+      fsys::path top = item.value().get<std::string>();
+      auto line = lines.find(v2 ? "" : controller);
+      fsys::path mount = v2 ? where.unified_mount : where.v1_mounts[controller];
+      if (line == lines.end() || mount.empty()) continue;
+      fsys::path dir = (mount / fsys::path(line->second).relative_path()).lexically_normal();
+      known = true;
+      own = own || below(dir, top);
+      // Read only the grading container's cgroup or one below it.
+      if (below(dir, top) || dir == top.lexically_normal()) dirs[controller] = dir.string();
+    }
     if (!known) continue;
-    if (!out.contains(group) || !out[group].is_object()) out[group] = json::object();
-    out[group]["own"] = is_own;
+    json stats = json::object();
+    if (!dirs.empty()) {
+      // One cgroup object per directory name (Cgroup::open wants the name each dir ends with).
+      std::string name = fsys::path(dirs.begin().value().get<std::string>()).filename();
+      json saved = {{"layout", layout}, {"name", name}, {"dirs", dirs}};
+      json all = cgroup::to_json(cgroup::Cgroup::open(saved).stats());
+      if (all.contains(group) && all[group].is_object()) stats = all[group];
+    }
+    stats["own"] = own;
+    out[group] = stats;
   }
   return out;
 }
