@@ -74,8 +74,8 @@ std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub
   }
   // The toolchain, read-only; /usr/share (where an installed boxlab keeps its exercises, hidden
   // checks included) stays out.
-  for (const char* dir : {"/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/libexec",
-                          "/usr/include", "/lib", "/lib64"}) {
+  for (const char* dir :
+       {"/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/include", "/lib", "/lib64"}) {
     std::error_code ec;
     if (fsys::is_directory(dir, ec)) {
       f.push_back("-v");
