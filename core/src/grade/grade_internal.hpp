@@ -62,12 +62,6 @@ std::unique_ptr<GradeProbe> make_grade_probe(const ProbeSetup& setup);
 // strictly below the grading container's (target_cgroup.cpp). Throws when PID is gone.
 nlohmann::json target_cgroup_stats(pid_t pid, const nlohmann::json& grading);
 
-// `blocked` for mybox itself (blocked.cpp): a command that makes every namespace kind mybox
-// makes, run in the grading container; and whether its failure says the host refused them
-// (then the reason), not that something else went wrong.
-const std::vector<std::string>& namespace_probe_argv();
-std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output);
-
 // `boxlab [--root R]` as argv.
 std::vector<std::string> boxlab_argv(const std::filesystem::path& bin,
                                      const std::optional<std::filesystem::path>& root);

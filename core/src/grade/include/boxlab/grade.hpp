@@ -172,6 +172,11 @@ std::string render_labs_csv(const std::vector<nlohmann::json>& exports);
 // when nothing says so.
 std::optional<std::string> namespaces_refused(std::string_view output);
 std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& proc_sys);
+// `blocked` for mybox itself: a command that makes every namespace kind mybox makes, run in the
+// grading container; and whether its failure (exit STATUS, OUTPUT) says the host refused them
+// (then the reason), not that something else went wrong.
+const std::vector<std::string>& namespace_probe_argv();
+std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output);
 
 // Kubernetes: one batch/v1 Job per submission (k8s.cpp). The Job runs `boxlab grade` in
 // `image` (boxlab at /usr/local/bin, exercises under /opt/boxlab/exercises, the base image
