@@ -105,7 +105,7 @@ TEST_CASE("without --cgroup-delegate the container's cgroup is read-only to it")
   CHECK_FALSE(has(r.out, "MADE"));
 }
 
-TEST_CASE("--cgroup-delegate: only memory and pids, only to a mapped root") {
+TEST_CASE("cgroup delegation takes only memory and pids, and only to a mapped root") {
   TempRoot root;
   root.ensure_base_image();
   Result no_user = root.boxlab({"run", "--rm", "--cgroup-delegate", "memory", "base", "true"});
