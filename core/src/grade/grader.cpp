@@ -293,16 +293,21 @@ CheckRecord to_record(const Exercise& ex, const lab::CheckResult& res) {
 }
 
 // From stage 2 on mybox makes namespaces: where a check did not pass and the host refuses them
-// inside the grading container (a probe that makes every kind mybox makes), the check is
-// `blocked` with the reason, never a fail. Stage 1 (chroot) needs none.
-void refused_namespaces(Job& job, GradeProbe& probe) {
+// inside a grading container, the check is `blocked` with the reason, never a fail. The probe
+// (one unshare of every kind mybox makes) runs in a fresh container of the same profile, where
+// nothing of the submission runs: a submission cannot fake the host's refusal (the grading
+// container's mount namespace is its own to change). Stage 1 (chroot) needs none.
+void refused_namespaces(Job& job) {
   auto& checks = job.r.checks;
   bool any = std::any_of(checks.begin(), checks.end(), [](const CheckRecord& c) {
     return c.status == "fail" || c.status == "error";
   });
   if (job.ex.stage < 2 || !any) return;
-  lab::CommandResult p = probe.run(namespace_probe_argv(), "", 30);
-  auto why = mybox_namespaces_refused(p.timed_out ? -1 : p.status, p.out + p.err);
+  std::string script = "exec";
+  for (const auto& a : namespace_probe_argv()) script += " " + a;
+  Container c{job.boxlab, "grade-" + job.tag + "-probe"};
+  Outcome p = run_limited(job.run_argv({"--rm"}, c.name, script), 30, 64 * 1024);
+  auto why = mybox_namespaces_refused(p.timed_out ? -1 : p.status, p.output);
   if (!why) return;
   for (auto& c : checks) {
     if (c.status != "fail" && c.status != "error") continue;
@@ -345,7 +350,7 @@ void run_checks(Job& job, const Container& g, GradeProbe& probe) {
     }
     job.r.checks.push_back(cr);
   }
-  refused_namespaces(job, probe);
+  refused_namespaces(job);
   job.r.status = overall(job.r);
 }
 
