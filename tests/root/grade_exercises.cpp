@@ -213,3 +213,32 @@ TEST_CASE("blocked: a host that refuses mybox's own namespaces, not the grading 
   }
   CHECK(r.checks.front().status == "blocked");
 }
+
+TEST_CASE("a submission cannot fake the host's refusal of namespaces to turn its fails blocked") {
+  TempRoot root;
+  root.ensure_base_image();
+  // Its mybox puts an `unshare` that reports EPERM first on the grading container's PATH, then
+  // makes no namespace at all.
+  fs::path sub = root.path() / "faker";
+  fs::create_directories(sub);
+  boxlab::write_file_atomic(sub / "mybox.cpp", R"(#include <cstdio>
+#include <sys/stat.h>
+int main() {
+  mkdir("/usr/local", 0755);
+  mkdir("/usr/local/bin", 0755);
+  FILE* f = std::fopen("/usr/local/bin/unshare", "w");
+  if (!f) return 1;
+  std::fputs("#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n", f);
+  std::fclose(f);
+  chmod("/usr/local/bin/unshare", 0755);
+  return 1;
+}
+)");
+  grade::Exercise ex = grade::load_exercise(kExercises / "02-pid-namespace");
+  auto records = grade::grade(ex, {sub}, options(root));
+  REQUIRE(records.size() == 1);
+  INFO(grade::render_text(records));
+  CHECK(records[0].build_status == "pass");
+  CHECK(records[0].status == "fail");
+  for (const auto& c : records[0].checks) CHECK(c.status != "blocked");
+}
