@@ -102,6 +102,10 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
   run->add_option("--sysctl", run_flags->sysctls,
                   "Set a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*, ...)")
       ->allow_extra_args(false);
+  run->add_option("--cgroup-delegate", run_flags->cgroup_delegate,
+                  "Hand the container's own cgroup in these controllers (memory,pids) to its "
+                  "mapped root, so it makes cgroups below it (needs --ns with user; cgroup v1)")
+      ->allow_extra_args(false);
   run->add_option("--events", run_flags->events, "Append container.state events (JSON lines)");
   run->add_option("--log-max", run_flags->log_max,
                   "Cap of a detached container's log, e.g. 256k (default 1M, or BOXLAB_LOG_MAX); "

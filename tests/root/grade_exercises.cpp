@@ -2,11 +2,16 @@
 // way an instructor does (the solution and the starter in one batch, two at a time), each
 // compiled once. Exercise 01 goes through the CLI: CSV, signed records, `grade verify`,
 // Gradescope's results.json.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <set>
 
+#include "boxlab/cgroup.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
+#include "boxlab/seccomp.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -37,6 +42,32 @@ void check_pair(const grade::Exercise& ex, const grade::Record& solution,
   CHECK(!starter.checks.front().hint.empty());
   CHECK(solution.submission_hash != starter.submission_hash);
   CHECK(solution.exercise_hash == ex.manifest_hash);
+}
+
+grade::GradeOptions options(const TempRoot& root) {
+  grade::GradeOptions opts;
+  opts.boxlab_bin = BOXLAB_BIN;
+  opts.root = root.path();
+  opts.work_dir = root.path() / "grade-work";
+  opts.jobs = 2;
+  return opts;
+}
+
+// The grading containers' cgroups (boxlab-grade-...) below ours in the memory and pids
+// hierarchies, with what is below them.
+std::set<std::string> grading_cgroups() {
+  std::set<std::string> out;
+  auto where = boxlab::cgroup::locate();
+  for (const char* c : {"memory", "pids"}) {
+    auto own = where.v1.find(c);
+    if (own == where.v1.end()) continue;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(own->second, ec))
+      if (e.is_directory() && e.path().filename().string().starts_with("boxlab-grade-"))
+        for (const auto& d : fs::recursive_directory_iterator(e.path(), ec))
+          if (d.is_directory()) out.insert(d.path().string());
+  }
+  return out;
 }
 
 }  // namespace
@@ -84,15 +115,33 @@ TEST_CASE("exercises 02 to 05: the solution earns full marks, the starter fails"
   for (const char* id :
        {"02-pid-namespace", "03-mount-namespace", "04-uts-ipc", "05-user-namespace"}) {
     grade::Exercise ex = grade::load_exercise(kExercises / id);
-    grade::GradeOptions opts;
-    opts.boxlab_bin = BOXLAB_BIN;
-    opts.root = root.path();
-    opts.work_dir = root.path() / "grade-work";
-    opts.jobs = 2;
-    auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, opts);
+    auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
     REQUIRE(records.size() == 2);
     check_pair(ex, records[0], records[1]);
   }
+}
+
+TEST_CASE("exercise 06: mybox's cgroups below the grading container's, seen from outside") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "06-cgroups");
+  REQUIRE(ex.cgroup_delegate == std::vector<std::string>{"memory", "pids"});
+  std::set<std::string> before = grading_cgroups();
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  check_pair(ex, records[0], records[1]);
+  // The starter's box runs, unlimited, in the grading container's own cgroup: "own" fails it,
+  // not a missing process.
+  INFO(grade::render_text(records));
+  CHECK(records[1].checks.front().observed.find("no memory cgroup of its own") !=
+        std::string::npos);
+  for (const auto& c : records[0].checks)
+    if (c.id == "hog-killed") CHECK(c.status == "pass");
+  // Nothing left: no grading container's cgroup, nor one mybox made below it.
+  std::set<std::string> after = grading_cgroups(), left;
+  for (const auto& d : after)
+    if (!before.count(d)) left.insert(d);
+  CHECK(left.empty());
 }
 
 TEST_CASE("a host without user namespaces: every record is blocked, never a fail") {
@@ -118,4 +167,78 @@ TEST_CASE("a host without user namespaces: every record is blocked, never a fail
   for (const auto& c : r.checks) CHECK(c.status == "blocked");
   CHECK(grade::render_gradescope(r)["output"].get<std::string>().find("blocked") !=
         std::string::npos);
+}
+
+TEST_CASE("exercise 07: a veth pair into the box's network namespace, seen from outside") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "07-network");
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  check_pair(ex, records[0], records[1]);
+}
+
+TEST_CASE("blocked: a host that refuses mybox's own namespaces, not the grading container's") {
+  TempRoot root;
+  root.ensure_base_image();
+  // The grading containers start (their namespaces are made before their filter is loaded),
+  // but inside them a filter like Docker's default without CAP_SYS_ADMIN's rules refuses
+  // unshare and clone with namespace flags, as an outer container's would.
+  boxlab::security::SeccompProfile p = boxlab::security::docker_default_profile();
+  // (The grading containers keep CAP_SYS_ADMIN: the rules Docker keeps for containers without
+  // it, such as clone without namespace flags, apply all the same.)
+  std::erase_if(p.rules, [](const boxlab::security::SeccompRule& r) {
+    const auto& caps = r.includes.caps;
+    return std::find(caps.begin(), caps.end(), "CAP_SYS_ADMIN") != caps.end();
+  });
+  for (auto& r : p.rules) std::erase(r.excludes.caps, std::string("CAP_SYS_ADMIN"));
+  fs::path profile = root.path() / "refusing-seccomp.json";
+  boxlab::write_file_atomic(profile, boxlab::security::profile_json(p));
+  grade::Exercise ex = grade::load_exercise(kExercises / "02-pid-namespace");
+  grade::GradeOptions opts = options(root);
+  opts.seccomp = profile;
+  auto records = grade::grade(ex, {ex.dir / "solution"}, opts);
+  REQUIRE(records.size() == 1);
+  const grade::Record& r = records[0];
+  INFO(grade::render_text(records));
+  CHECK(r.build_status == "pass");
+  CHECK(r.status == "blocked");
+  CHECK(r.reason.find("does not allow namespaces inside the grading container") !=
+        std::string::npos);
+  REQUIRE(!r.checks.empty());
+  for (const auto& c : r.checks) {
+    CHECK(c.status != "fail");
+    if (c.status != "pass")
+      CHECK(c.observed.find("does not allow namespaces") != std::string::npos);
+  }
+  CHECK(r.checks.front().status == "blocked");
+}
+
+TEST_CASE("a submission cannot fake the host's refusal of namespaces to turn its fails blocked") {
+  TempRoot root;
+  root.ensure_base_image();
+  // Its mybox puts an `unshare` that reports EPERM first on the grading container's PATH, then
+  // makes no namespace at all.
+  fs::path sub = root.path() / "faker";
+  fs::create_directories(sub);
+  boxlab::write_file_atomic(sub / "mybox.cpp", R"(#include <cstdio>
+#include <sys/stat.h>
+int main() {
+  mkdir("/usr/local", 0755);
+  mkdir("/usr/local/bin", 0755);
+  FILE* f = std::fopen("/usr/local/bin/unshare", "w");
+  if (!f) return 1;
+  std::fputs("#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n", f);
+  std::fclose(f);
+  chmod("/usr/local/bin/unshare", 0755);
+  return 1;
+}
+)");
+  grade::Exercise ex = grade::load_exercise(kExercises / "02-pid-namespace");
+  auto records = grade::grade(ex, {sub}, options(root));
+  REQUIRE(records.size() == 1);
+  INFO(grade::render_text(records));
+  CHECK(records[0].build_status == "pass");
+  CHECK(records[0].status == "fail");
+  for (const auto& c : records[0].checks) CHECK(c.status != "blocked");
 }

@@ -23,6 +23,20 @@ TEST_CASE("a refused grading container is the host's fault") {
   CHECK(!grade::namespaces_refused(""));
 }
 
+TEST_CASE("mybox's namespaces refused inside the grading container are the host's fault") {
+  auto eperm =
+      grade::mybox_namespaces_refused(1, "unshare: unshare failed: Operation not permitted\n");
+  REQUIRE(eperm);
+  CHECK(eperm->find("does not allow namespaces inside the grading container") != std::string::npos);
+  CHECK(eperm->find("Operation not permitted") != std::string::npos);
+  CHECK(grade::mybox_namespaces_refused(1, "unshare: unshare failed: No space left on device"));
+  // The probe passing, or failing for another reason, says nothing about the host.
+  CHECK(!grade::mybox_namespaces_refused(0, ""));
+  CHECK(!grade::mybox_namespaces_refused(127, "sh: 1: unshare: not found"));
+  CHECK(!grade::mybox_namespaces_refused(1, "unshare: failed to execute true: No such file"));
+  CHECK(grade::namespace_probe_argv().front() == "unshare");
+}
+
 TEST_CASE("user.max_user_namespaces = 0 blocks grading") {
   char tmpl[] = "/tmp/boxlab-grade-blocked-XXXXXX";
   fs::path dir = ::mkdtemp(tmpl);

@@ -127,6 +127,30 @@ TEST_CASE("a check naming an unknown target or setting its own visibility is ref
   CHECK_THROWS_WITH(grade::load_exercise(d), Catch::Contains("/checks/0/visibility"));
 }
 
+TEST_CASE("exercise.json: cgroup_delegate and cap_add take only what a stage needs") {
+  TempDir t;
+  fs::path d = t.path / "copy" / "06-cgroups";
+  fs::create_directories(d.parent_path());
+  fs::copy(kExercises / "06-cgroups", d, fs::copy_options::recursive);
+  grade::Exercise ok = grade::load_exercise(d);
+  CHECK(ok.cgroup_delegate == std::vector<std::string>{"memory", "pids"});
+  CHECK(ok.cap_add.empty());
+  CHECK(grade::load_exercise(kExercises / "07-network").cap_add ==
+        std::vector<std::string>{"NET_ADMIN"});
+  json doc = json::parse(boxlab::read_file(kExercises / "06-cgroups" / "exercise.json"));
+  doc["cgroup_delegate"] = {"memory", "cpu"};
+  boxlab::write_file_atomic(d / "exercise.json", doc.dump());
+  CHECK_THROWS_WITH(grade::load_exercise(d), Catch::Contains("/cgroup_delegate"));
+  doc["cgroup_delegate"] = {"memory", "memory"};
+  boxlab::write_file_atomic(d / "exercise.json", doc.dump());
+  CHECK_THROWS_WITH(grade::load_exercise(d), Catch::Contains("named twice"));
+  doc["cgroup_delegate"] = {"memory"};
+  doc["cap_add"] = {"SYS_MODULE"};
+  boxlab::write_file_atomic(d / "exercise.json", doc.dump());
+  CHECK_THROWS_WITH(grade::load_exercise(d),
+                    Catch::Contains("/cap_add") && Catch::Contains("only NET_ADMIN"));
+}
+
 TEST_CASE(
     "a student pack has the starter and visible checks, never hidden checks or the solution") {
   TempDir t;

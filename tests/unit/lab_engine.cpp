@@ -504,6 +504,34 @@ TEST_CASE("cgroup texts name the files of the host's cgroup version") {
                              ": the memory.limit_in_bytes value of lab07-box's cgroup");
 }
 
+TEST_CASE("cgroup \"own\": the container's cgroup must be its own, below its surroundings'") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  std::string own = R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                        "metric": "memory.max", "equals": "32M", "own": true})";
+  // A probe that does not mark groups (boxlab's containers have their own cgroup): own.
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", 33554432}}}};
+  auto r = f.one(own);
+  CHECK(r.status == CheckStatus::pass);
+  CHECK(r.expected == "memory.max of lab07-box is 32M, in a memory cgroup of its own");
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", 33554432}, {"own", true}}}};
+  CHECK(f.one(own).status == CheckStatus::pass);
+  // The grader's mark for a process in its surroundings' cgroup: a fail, even where the number
+  // would match.
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", 33554432}, {"own", false}}}};
+  r = f.one(own);
+  CHECK(r.status == CheckStatus::fail);
+  CHECK(r.observed ==
+        "lab07-box is in no memory cgroup of its own (it shares the one it was started in)");
+  // Without "own" the number alone counts.
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                  "metric": "memory.max", "equals": "32M"})")
+            .status == CheckStatus::pass);
+  CHECK_THROWS_WITH(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                              "metric": "memory.max", "equals": "32M", "own": "yes"})"),
+                    Catch::Contains("/own"));
+}
+
 TEST_CASE("a cgroup number the kernel does not report is an error not unlimited") {
   Fixture f;
   f.probe.add("lab07-hog");

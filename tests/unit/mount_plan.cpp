@@ -150,6 +150,19 @@ TEST_CASE("mount plan: cgroup mounts follow the host's cgroup mode") {
     CHECK(ops[3].target == "/sys/fs/cgroup/cpuacct");
     CHECK(ops[4].target == "/sys/fs/cgroup/memory");
     CHECK(ops[4].source == "/sys/fs/cgroup/memory/own/box");
+    CHECK((ops[4].flags & MS_RDONLY) != 0);
+  }
+  SECTION("a delegated hierarchy (--cgroup-delegate) is bound writable, the others stay ro") {
+    HostFacts h = facts_for(s, false);
+    h.cgroup_v1 = {{"cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/box", {"cpu", "cpuacct"}},
+                   {"memory", "/sys/fs/cgroup/memory/own/box", {}, true}};
+    auto ops = plan(s, with_cgroupns, h);
+    REQUIRE(ops.size() == 5);
+    CHECK((ops[1].flags & MS_RDONLY) != 0);
+    CHECK(ops[4].target == "/sys/fs/cgroup/memory");
+    CHECK((ops[4].flags & MS_RDONLY) == 0);
+    CHECK(ops[4].needs_cgroup);
+    CHECK(ops[4].description.find("delegated") != std::string::npos);
   }
   SECTION("v1 or hybrid without them: an empty read-only tmpfs") {
     auto ops = plan(s, with_cgroupns, facts_for(s, false));

@@ -127,10 +127,12 @@ void plan_cgroup(const MountPlanInput& in, MountOp& op, std::vector<MountOp>& be
     bind.kind = MountOp::Kind::bind;
     bind.source = view.dir.string();
     bind.target = op.target + "/" + view.name;
-    bind.flags = bind_flags;
+    bind.flags = view.writable ? bind_flags & ~MS_RDONLY : bind_flags;
     bind.needs_cgroup = true;
     bind.skip_missing_source = true;
-    bind.description = "bind the container's cgroup " + bind.source + " on " + bind.target;
+    bind.description = std::string(view.writable ? "bind the container's delegated cgroup "
+                                                 : "bind the container's cgroup ") +
+                       bind.source + " on " + bind.target;
     below.push_back(std::move(bind));
     for (const auto& link : view.links) below.push_back(symlink(view.name, op.target + "/" + link));
   }

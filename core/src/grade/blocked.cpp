@@ -2,6 +2,7 @@
 // user namespaces, max_user_namespaces at 0), no submission can be graded fairly, and its
 // record says so instead of failing the learner.
 #include <string>
+#include <vector>
 
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
@@ -30,6 +31,28 @@ std::optional<std::string> namespaces_refused(std::string_view output) {
     return "the grading host does not allow namespaces (the user namespace's id map was "
            "refused)";
   return std::nullopt;
+}
+
+const std::vector<std::string>& namespace_probe_argv() {
+  // Every kind mybox's stages make, in one unshare (util-linux's, from the host toolchain).
+  static const std::vector<std::string> argv = {"unshare", "--user", "--pid",  "--mount", "--uts",
+                                                "--ipc",   "--net",  "--fork", "true"};
+  return argv;
+}
+
+std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output) {
+  if (status == 0) return std::nullopt;
+  // unshare(2) refused by the kernel or a filter of the host's (EPERM), or the nested user
+  // namespaces' count (ENOSPC); "not found" and the like say nothing about the host.
+  if (!has(output, "unshare failed") && !has(output, "unshare:")) return std::nullopt;
+  const char* why = has(output, "Operation not permitted")   ? "Operation not permitted"
+                    : has(output, "No space left on device") ? "No space left on device"
+                                                             : nullptr;
+  if (!why) return std::nullopt;
+  return std::string(
+             "the grading host does not allow namespaces inside the grading container, "
+             "where mybox makes its own (unshare: ") +
+         why + ")";
 }
 
 std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& proc_sys) {

@@ -140,8 +140,9 @@ Exercise load_exercise(const fsys::path& dir_in) {
   if (!fsys::exists(dir / "exercise.json")) throw Error(ErrorKind::not_found, shown + ": missing");
   json doc = parse_json(dir / "exercise.json", shown);
   if (!doc.is_object()) bad(shown, "must be an object");
-  static const std::vector<std::string> known = {"id",    "title", "summary", "stage",   "lab",
-                                                 "build", "files", "run",     "targets", "limits"};
+  static const std::vector<std::string> known = {"id",      "title",  "summary",         "stage",
+                                                 "lab",     "build",  "files",           "run",
+                                                 "targets", "limits", "cgroup_delegate", "cap_add"};
   for (const auto& [k, v] : doc.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
       bad(shown, "/" + k + ": unknown field");
@@ -185,6 +186,30 @@ Exercise load_exercise(const fsys::path& dir_in) {
     }
   }
   if (doc.contains("limits")) ex.limits = parse_limits(doc["limits"], shown);
+  if (doc.contains("cap_add")) {
+    // Only what a stage needs inside the grading container's own namespaces: NET_ADMIN reaches
+    // its network namespace, which holds nothing but lo and what mybox makes.
+    const json& d = doc["cap_add"];
+    if (!d.is_array()) bad(shown, "/cap_add: must be a list of capabilities (NET_ADMIN)");
+    for (const auto& c : d) {
+      if (!c.is_string() || c != "NET_ADMIN")
+        bad(shown, "/cap_add: only NET_ADMIN can be given to a grading container");
+      if (std::find(ex.cap_add.begin(), ex.cap_add.end(), c) == ex.cap_add.end())
+        ex.cap_add.push_back(c);
+    }
+  }
+  if (doc.contains("cgroup_delegate")) {
+    const json& d = doc["cgroup_delegate"];
+    auto wrong = [&] { bad(shown, "/cgroup_delegate: must be a list of \"memory\", \"pids\""); };
+    if (!d.is_array()) wrong();
+    for (const auto& c : d) {
+      if (!c.is_string() || (c != "memory" && c != "pids")) wrong();
+      if (std::find(ex.cgroup_delegate.begin(), ex.cgroup_delegate.end(), c) !=
+          ex.cgroup_delegate.end())
+        bad(shown, "/cgroup_delegate: " + c.get<std::string>() + " is named twice");
+      ex.cgroup_delegate.push_back(c);
+    }
+  }
 
   json steps = json::array();
   if (!fsys::exists(dir / "checks" / "checks.json"))

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "boxlab/grade.hpp"
@@ -53,6 +55,12 @@ class GradeProbe : public lab::Probe {
   virtual bool submission_running() = 0;
 };
 std::unique_ptr<GradeProbe> make_grade_probe(const ProbeSetup& setup);
+
+// The cgroup stats of process PID (cgroup::to_json's shape) for the controllers the grading
+// container's cgroup GRADING (cgroup::Cgroup::to_json()) has, read only where PID's cgroup is
+// that one or below it; each of memory, pids and cpu also carries "own": whether PID's cgroup is
+// strictly below the grading container's (target_cgroup.cpp). Throws when PID is gone.
+nlohmann::json target_cgroup_stats(pid_t pid, const nlohmann::json& grading);
 
 // `boxlab [--root R]` as argv.
 std::vector<std::string> boxlab_argv(const std::filesystem::path& bin,

@@ -11,8 +11,10 @@
 #include <regex>
 #include <set>
 
+#include "boxlab/container.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/namespaces.hpp"
+#include "boxlab/paths.hpp"
 #include "grade_internal.hpp"
 
 namespace boxlab::grade {
@@ -155,6 +157,15 @@ class Probe final : public GradeProbe {
     return r;
   }
 
+  // A target's cgroup: the one its process is in, and whether that is one of its own below the
+  // grading container's (the cgroup kind's "own").
+  std::optional<nlohmann::json> cgroup_stats(const lab::ContainerInfo& c) override {
+    if (!target(c.name)) return std::nullopt;
+    if (grading_cgroup_.is_null())
+      grading_cgroup_ = Runtime(Paths::resolve(s_.root)).open(s_.container).state().cgroup;
+    return target_cgroup_stats(c.pid, grading_cgroup_);
+  }
+
   bool take_output_exceeded() override { return std::exchange(exceeded_, false); }
 
   pid_t find_target(const Target& t) override {
@@ -193,6 +204,7 @@ class Probe final : public GradeProbe {
   std::unique_ptr<lab::Probe> live_;
   pid_t grading_pid_ = 0;
   bool exceeded_ = false;
+  nlohmann::json grading_cgroup_;  // the grading container's cgroup (Cgroup::to_json)
 };
 
 }  // namespace

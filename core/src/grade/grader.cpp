@@ -60,6 +60,18 @@ std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub
       std::to_string(ex.limits.pids), "--cpus", std::to_string(ex.limits.cpus), "--hostname",
       "grader", "-e", "PATH=/usr/local/bin:/usr/bin:/bin", "-e", "HOME=/sub", "-w", "/sub", "-v",
       sub.string() + ":/sub", "-v", rootfs.string() + ":/rootfs:ro"};
+  // The grading container's own cgroup, handed to its root (mapped, never the host's), where
+  // the exercise asks: mybox makes its cgroups below it and cannot raise the container's limits.
+  if (!ex.cgroup_delegate.empty()) {
+    std::string list;
+    for (const auto& c : ex.cgroup_delegate) list += (list.empty() ? "" : ",") + c;
+    f.push_back("--cgroup-delegate");
+    f.push_back(list);
+  }
+  for (const auto& cap : ex.cap_add) {
+    f.push_back("--cap-add");
+    f.push_back(cap);
+  }
   // The toolchain, read-only; /usr/share (where an installed boxlab keeps its exercises, hidden
   // checks included) stays out.
   for (const char* dir :
@@ -280,6 +292,32 @@ CheckRecord to_record(const Exercise& ex, const lab::CheckResult& res) {
   return cr;
 }
 
+// From stage 2 on mybox makes namespaces: where a check did not pass and the host refuses them
+// inside a grading container, the check is `blocked` with the reason, never a fail. The probe
+// (one unshare of every kind mybox makes) runs in a fresh container of the same profile, where
+// nothing of the submission runs: a submission cannot fake the host's refusal (the grading
+// container's mount namespace is its own to change). Stage 1 (chroot) needs none.
+void refused_namespaces(Job& job) {
+  auto& checks = job.r.checks;
+  bool any = std::any_of(checks.begin(), checks.end(), [](const CheckRecord& c) {
+    return c.status == "fail" || c.status == "error";
+  });
+  if (job.ex.stage < 2 || !any) return;
+  std::string script = "exec";
+  for (const auto& a : namespace_probe_argv()) script += " " + a;
+  Container c{job.boxlab, "grade-" + job.tag + "-probe"};
+  Outcome p = run_limited(job.run_argv({"--rm"}, c.name, script), 30, 64 * 1024);
+  auto why = mybox_namespaces_refused(p.timed_out ? -1 : p.status, p.output);
+  if (!why) return;
+  for (auto& c : checks) {
+    if (c.status != "fail" && c.status != "error") continue;
+    c.status = "blocked";
+    c.score = 0;
+    c.observed = *why + (c.observed.empty() ? "" : "; observed: " + c.observed);
+  }
+  job.r.reason = *why;
+}
+
 // Each check on its own, so the output cap, OOM kills and pids-limit hits seen while it ran
 // are its own.
 void run_checks(Job& job, const Container& g, GradeProbe& probe) {
@@ -312,6 +350,7 @@ void run_checks(Job& job, const Container& g, GradeProbe& probe) {
     }
     job.r.checks.push_back(cr);
   }
+  refused_namespaces(job);
   job.r.status = overall(job.r);
 }
 
@@ -367,7 +406,10 @@ std::vector<Record> grade(const Exercise& ex, const std::vector<fsys::path>& sub
   if (opts.work_dir.empty()) throw Error("grade: no work directory");
   fsys::create_directories(opts.work_dir);
   fsys::path rootfs = prepare_rootfs(opts);
-  write_grader_seccomp(opts.work_dir);
+  if (opts.seccomp)
+    write_file_atomic(opts.work_dir / "grader-seccomp.json", read_file(*opts.seccomp));
+  else
+    write_grader_seccomp(opts.work_dir);
   std::vector<Record> out(submissions.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {

@@ -6,6 +6,11 @@
 // kernel does not report (e.g. memory.peak before Linux 5.19), an error that says so. Events
 // are counters: {"metric": "memory.oom_kill", "min": 1}. The answer kind's cgroup truth reads
 // metrics the same way (read_metric).
+// "own": true also wants the container's cgroup for the metric's controller to be one of its
+// own, strictly below its surroundings' (the grader: a cgroup mybox made below the grading
+// container's, not the grading container's itself). A probe marks a controller's group with
+// "own": false when it is not; a group without the mark (boxlab's containers, which always have
+// their own cgroup) counts as own.
 // The stats come from Probe::cgroup_stats(); until the cgroups feature is wired into the live
 // probe every cgroup check is an error that says so.
 #include <regex>
@@ -99,6 +104,7 @@ void validate_cgroup(const Field& f, const Lab& lab) {
       any = true;
     }
   if (!any) f.fail("a cgroup check needs equals, min, max or a range");
+  if (auto own = f.get("own")) own->boolean();
 }
 
 Verdict run_cgroup(KindContext& ctx) {
@@ -115,7 +121,20 @@ Verdict run_cgroup(KindContext& ctx) {
   if (s.contains("min")) v.expected += " at least " + text(s["min"]);
   if (s.contains("max"))
     v.expected += std::string(s.contains("min") ? " and" : "") + " at most " + text(s["max"]);
+  bool want_own = s.value("own", false);
+  std::string controller = metric.substr(0, metric.find('.'));
+  if (want_own) v.expected += ", in a " + controller + " cgroup of its own";
   ctx.expected = v.expected;
+  if (want_own) {
+    auto stats = ctx.probe.cgroup_stats(ctx.container(name, false));
+    const json* group = stats && stats->contains(controller) ? &(*stats)[controller] : nullptr;
+    if (group && group->is_object() && !group->value("own", true)) {
+      v.observed = name + " is in no " + controller +
+                   " cgroup of its own (it shares the one it was started in)";
+      v.status = CheckStatus::fail;
+      return v;
+    }
+  }
   std::optional<std::int64_t> got = read_metric(ctx, name, metric);
   bool ok = true;
   if (s.contains("equals")) ok = ok && got == value_of(s["equals"]);

@@ -28,7 +28,10 @@ const std::vector<KindDef>& table() {
        validate_container,
        run_container},
       {"answer", {"answer", "truth", "match"}, validate_answer, run_answer},
-      {"cgroup", {"container", "metric", "equals", "min", "max"}, validate_cgroup, run_cgroup},
+      {"cgroup",
+       {"container", "metric", "equals", "min", "max", "own"},
+       validate_cgroup,
+       run_cgroup},
   };
   return kinds;
 }

@@ -5,6 +5,7 @@
 #include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/sys/process.hpp"
+#include "cgroup_delegate.hpp"
 #include "plan_child.hpp"
 
 namespace boxlab::runtime {
@@ -55,6 +56,7 @@ std::vector<fs::HostFacts::CgroupView> cgroup_v1_views(const spec::Spec& spec,
   if (where.layout == cgroup::Layout::v2) return {};
   // One view per mount point; its controllers (or name=) say where our own cgroup is.
   auto dirs = cgroup::v1_dirs(where, cgroup_name);
+  const std::vector<std::string> delegated = delegated_controllers(spec);
   std::map<std::string, fs::HostFacts::CgroupView> views;
   auto add = [&](const std::string& controller) {
     auto mount = where.v1_mounts.find(controller);
@@ -63,6 +65,8 @@ std::vector<fs::HostFacts::CgroupView> cgroup_v1_views(const spec::Spec& spec,
     auto& view = views[name];
     view.name = name;
     view.dir = dirs.at(controller);
+    if (std::find(delegated.begin(), delegated.end(), controller) != delegated.end())
+      view.writable = true;
     if (controller != name && !controller.starts_with("name=")) view.links.push_back(controller);
   };
   for (const auto& [controller, own] : where.v1) add(controller);

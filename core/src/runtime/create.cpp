@@ -31,6 +31,7 @@
 #include "boxlab/sys/names.hpp"
 #include "boxlab/sys/openat2.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "cgroup_delegate.hpp"
 #include "clone_in_cgroup.hpp"
 #include "hooks.hpp"
 #include "join_namespaces.hpp"
@@ -256,6 +257,10 @@ void Creation::make_cgroup() {
     limits.devices = runtime::container_device_rules(spec_);
     undo_.cgroup = cgroup::Cgroup::create(cgroup_name, limits);
     fault_point("create.cgroup");
+    // Before the child can run anything: its own cgroup, handed to its mapped root.
+    if (auto shift = spec::root_shift(spec_))
+      runtime::delegate_cgroup(*undo_.cgroup, runtime::delegated_controllers(spec_),
+                               shift->uid_base, shift->gid_base);
   } catch (const Error& e) {
     if (!limited_) return;
     if (::geteuid() != 0)
@@ -275,7 +280,8 @@ void Creation::plan_cgroup() {
   const auto& res = spec_.resources;
   // Any limit at all (device rules are confinement), or a cgroup the bundle names: a cgroup that
   // cannot be made is an error.
-  limited_ = !res.empty() || !spec_.cgroups_path.empty();
+  limited_ =
+      !res.empty() || !spec_.cgroups_path.empty() || !runtime::delegated_controllers(spec_).empty();
   cgroup_name_ = runtime::container_cgroup_name(spec_.cgroups_path, name_);
   primer_ = cgroup::take_primer();
   if (!primer_ && ::geteuid() == 0) primer_ = cgroup::AttachPrimer::start();

@@ -10,6 +10,7 @@
 #include "boxlab/run_security.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/slirp.hpp"
+#include "cgroup_delegate.hpp"
 
 namespace boxlab {
 namespace {
@@ -245,6 +246,9 @@ spec::Spec build_run_spec(const RunFlags& f, const image::Image& image, CreateOp
       throw Error("--memory-reservation: '" + f.memory_reservation + "' must be a positive size");
     spec.resources.memory_reservation = *bytes;
   }
+  std::string delegate = runtime::check_cgroup_delegate(f.cgroup_delegate, spec);
+  if (!delegate.empty())
+    spec.annotations[std::string(runtime::kCgroupDelegateAnnotation)] = delegate;
   apply_run_security(spec, f.security);  // last: a non-root user gets no effective caps
   return spec;
 }

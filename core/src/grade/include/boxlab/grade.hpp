@@ -50,6 +50,12 @@ struct Exercise {
   std::string run;                 // shell command that starts the box the checks look at
   std::vector<Target> targets;
   Limits limits;
+  // Controllers ("memory", "pids") whose cgroup the grading container gets to manage: mybox
+  // makes its own cgroups below it (`boxlab run --cgroup-delegate`). Empty: none.
+  std::vector<std::string> cgroup_delegate;
+  // Capabilities the grading container gets on top of the grader profile ("NET_ADMIN" only:
+  // mybox makes a veth pair in the grading container's own network namespace).
+  std::vector<std::string> cap_add;
   lab::Lab checks;            // one step per check: visible first, then hidden
   std::string manifest_hash;  // sha256 over exercise.json and both check files
   std::filesystem::path dir;
@@ -166,6 +172,11 @@ std::string render_labs_csv(const std::vector<nlohmann::json>& exports);
 // when nothing says so.
 std::optional<std::string> namespaces_refused(std::string_view output);
 std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& proc_sys);
+// `blocked` for mybox itself: a command that makes every namespace kind mybox makes, run in the
+// grading container; and whether its failure (exit STATUS, OUTPUT) says the host refused them
+// (then the reason), not that something else went wrong.
+const std::vector<std::string>& namespace_probe_argv();
+std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output);
 
 // Kubernetes: one batch/v1 Job per submission (k8s.cpp). The Job runs `boxlab grade` in
 // `image` (boxlab at /usr/local/bin, exercises under /opt/boxlab/exercises, the base image
@@ -194,6 +205,9 @@ struct GradeOptions {
   int jobs = 1;
   std::string image = "base";
   std::filesystem::path proc_sys = "/proc/sys";  // where the host's namespace sysctls are read
+  // The grading containers' seccomp profile (Docker or OCI JSON) in place of the grader
+  // profile: a host whose own filter refuses more (tests stand in for one with it).
+  std::optional<std::filesystem::path> seccomp;
 };
 
 // Grades each submission (in parallel, `jobs` at a time); the records come back in order.

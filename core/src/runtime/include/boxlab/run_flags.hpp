@@ -46,6 +46,9 @@ struct RunFlags {
   std::vector<std::string> gidmap;
   bool read_only = false;
   std::vector<std::string> sysctls;  // --sysctl KEY=VALUE (namespaced keys only)
+  // --cgroup-delegate memory,pids: the container's own cgroup in those controllers is handed to
+  // its mapped root (runtime/cgroup_delegate.hpp); needs a user namespace.
+  std::vector<std::string> cgroup_delegate;
   std::string events;
   std::string log_max;   // --log-max SIZE: cap of a detached container's log
   RunSecurity security;  // capabilities, seccomp, devices, no_new_privs (Docker's defaults)

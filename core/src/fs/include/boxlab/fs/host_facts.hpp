@@ -30,6 +30,9 @@ struct HostFacts {
     std::string name;                // the hierarchy's mount point name: "memory", "systemd"
     std::filesystem::path dir;       // the container's cgroup in it, on the host
     std::vector<std::string> links;  // controllers whose name differs from NAME
+    // Bound read-write whatever the mount says: the cgroup is delegated to the container
+    // (`--cgroup-delegate`), which makes cgroups below it.
+    bool writable = false;
   };
   std::vector<CgroupView> cgroup_v1;
 };

@@ -1,0 +1,96 @@
+// A target's cgroup, for the lab engine's cgroup kind: the stats of the cgroup a process of the
+// submission is in (read from /proc/PID/cgroup on the host, never from what mybox says), per
+// controller with "own": whether that cgroup is strictly below the grading container's (one
+// mybox made) rather than the grading container's own. Cgroups outside the grading container's
+// subtree are never read: such a controller shows only "own": false.
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "boxlab/cgroup.hpp"
+#include "boxlab/error.hpp"
+#include "grade_internal.hpp"
+
+namespace boxlab::grade {
+
+namespace fsys = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool below(const fsys::path& dir, const fsys::path& top) {
+  std::string d = dir.lexically_normal().string(), t = top.lexically_normal().string();
+  return d.size() > t.size() + 1 && d.compare(0, t.size(), t) == 0 && d[t.size()] == '/';
+}
+
+// "ID:CONTROLLERS:PATH" lines -> controller (or "" for v2's 0::) -> PATH.
+std::map<std::string, std::string> cgroup_lines(pid_t pid) {
+  std::map<std::string, std::string> out;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string list = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (line.substr(0, a) == "0") {
+      out[""] = path;
+      continue;
+    }
+    for (std::size_t at = 0; at <= list.size();) {
+      auto comma = list.find(',', at);
+      if (comma == std::string::npos) comma = list.size();
+      out[list.substr(at, comma - at)] = path;
+      at = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+json target_cgroup_stats(pid_t pid, const json& grading) {
+  if (!grading.is_object() || !grading.contains("dirs"))
+    throw Error("the grading container has no cgroup");
+  auto lines = cgroup_lines(pid);
+  if (lines.empty()) throw Error("process " + std::to_string(pid) + " is gone");
+  cgroup::Placement where = cgroup::locate();
+  std::string layout = grading.value("layout", "v1");
+  bool v2 = layout == "v2";
+  // The stats' groups and the controllers behind them (v2: the one unified directory).
+  const std::map<std::string, std::vector<std::string>> groups = {
+      {"memory", {"memory"}}, {"pids", {"pids"}}, {"cpu", {"cpu", "cpuacct"}}};
+  json out = json::object();
+  for (const auto& [group, controllers] : groups) {
+    json dirs = json::object();
+    bool known = false, own = false;
+    for (const auto& item : grading["dirs"].items()) {
+      const std::string& controller = item.key();
+      if (!v2 && std::find(controllers.begin(), controllers.end(), controller) == controllers.end())
+        continue;
+      fsys::path top = item.value().get<std::string>();
+      auto line = lines.find(v2 ? "" : controller);
+      fsys::path mount = v2 ? where.unified_mount : where.v1_mounts[controller];
+      if (line == lines.end() || mount.empty()) continue;
+      fsys::path dir = (mount / fsys::path(line->second).relative_path()).lexically_normal();
+      known = true;
+      own = own || below(dir, top);
+      // Read only the grading container's cgroup or one below it.
+      if (below(dir, top) || dir == top.lexically_normal()) dirs[controller] = dir.string();
+    }
+    if (!known) continue;
+    json stats = json::object();
+    if (!dirs.empty()) {
+      // One cgroup object per directory name (Cgroup::open wants the name each dir ends with).
+      std::string name = fsys::path(dirs.begin().value().get<std::string>()).filename();
+      json saved = {{"layout", layout}, {"name", name}, {"dirs", dirs}};
+      json all = cgroup::to_json(cgroup::Cgroup::open(saved).stats());
+      if (all.contains(group) && all[group].is_object()) stats = all[group];
+    }
+    stats["own"] = own;
+    out[group] = stats;
+  }
+  return out;
+}
+
+}  // namespace boxlab::grade
