@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -135,11 +136,21 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
 
   auto* srv = app.add_subcommand(
       "serve", "The engine for boxlab-gui: JSON-lines commands on stdin, events on stdout");
-  srv->callback([&globals, &exit_code] {
+  auto simulated = std::make_shared<bool>(false);
+  srv->add_flag("--sim", *simulated,
+                "The simulated machine of `boxlab --sim` (no root; also BOXLAB_BACKEND=sim)");
+  srv->callback([&globals, &exit_code, simulated] {
     serve::Options options;
     options.paths = globals.paths();
     options.root = globals.root;
-    exit_code = serve::run(options);
+    const char* backend = std::getenv("BOXLAB_BACKEND");
+    if (*simulated || (backend && std::string(backend) == "sim")) {
+      // What serve starts (the host shell, a lab's commands) uses the simulator too.
+      ::setenv("BOXLAB_BACKEND", "sim", 1);
+      exit_code = serve::run_sim(options);
+    } else {
+      exit_code = serve::run(options);
+    }
   });
 }
 
