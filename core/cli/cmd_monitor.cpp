@@ -51,7 +51,8 @@ class HumanView {
                        std::to_string(line.value("count", 0)));
     } else if (type == "container.state") {
       std::string note = "container " + line.value("name", "?") + ": " + line.value("status", "?");
-      if (line.contains("exitCode")) note += " (exit " + std::to_string(line.value("exitCode", 0)) + ")";
+      if (line.contains("exitCode"))
+        note += " (exit " + std::to_string(line.value("exitCode", 0)) + ")";
       notes_.push_back(note);
       if (line.value("status", "") == "stopped") flush_notes();
     }
@@ -114,8 +115,8 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
     std::uint64_t count = 0;
   };
   auto flags = std::make_shared<MonitorFlags>();
-  auto* mon = app.add_subcommand(
-      "monitor", "Stream a container's processes, cgroup usage and events");
+  auto* mon =
+      app.add_subcommand("monitor", "Stream a container's processes, cgroup usage and events");
   mon->add_option("container", flags->name)->required();
   mon->add_flag("--json", flags->json, "JSON lines (docs/events.md) instead of a table");
   mon->add_option("--rate", flags->rate, "Samples per second (default 10 with --json, else 1)");

@@ -286,14 +286,14 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       }
       bool simulated = session_->client()->hello().value(QLatin1String("backend")).toString() ==
                        QLatin1String("sim");
-      banner_->setText(
-          session_->engineNotice() + QLatin1Char(' ') +
-          (open.isEmpty() ? tr("No lab can run without root.")
-                          : (simulated ? tr("Labs you can do on the simulator: %1.")
-                                       : tr("Labs you can do now: %1."))
-                                .arg(open.join(tr(", ")))) +
-          (session_->client()->engine()->offersSimulator() ? QStringLiteral(" ") + simulatorOffer()
-                                                 : QString()));
+      banner_->setText(session_->engineNotice() + QLatin1Char(' ') +
+                       (open.isEmpty() ? tr("No lab can run without root.")
+                                       : (simulated ? tr("Labs you can do on the simulator: %1.")
+                                                    : tr("Labs you can do now: %1."))
+                                             .arg(open.join(tr(", ")))) +
+                       (session_->client()->engine()->offersSimulator()
+                            ? QStringLiteral(" ") + simulatorOffer()
+                            : QString()));
     }
     navigator_->setNotice(session_->labsAvailable()
                               ? QString()
@@ -620,8 +620,9 @@ QString MainWindow::bannerText() const {
 }
 
 QString MainWindow::simulatorOffer() {
-  return tr("<a href=\"boxlab:simulator\">Use the simulator instead</a> (labs 02 and 06 "
-            "without root; containers, processes and cgroups are simulated).");
+  return tr(
+      "<a href=\"boxlab:simulator\">Use the simulator instead</a> (labs 02 and 06 "
+      "without root; containers, processes and cgroups are simulated).");
 }
 
 QString MainWindow::noticeWithOffer() const {

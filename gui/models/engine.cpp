@@ -21,8 +21,7 @@ QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env) {
     // The learner's own rights: the simulator needs none, and gains nothing from root.
     plans.push_back(
         {env.boxlab.isEmpty() ? env.installedEngine : env.boxlab,
-         serveArgs << QStringLiteral("--sim"),
-         QStringLiteral("on the simulator"),
+         serveArgs << QStringLiteral("--sim"), QStringLiteral("on the simulator"),
          QObject::tr("<b>Simulated.</b> The engine is boxlab's simulator: containers, their "
                      "processes and pid numbers, namespaces and cgroups (memory with the OOM "
                      "killer, pids, cpu) are simulated, not the kernel's; your shell and the "

@@ -109,9 +109,9 @@ class SimWindowTest : public QObject {
     window_->openLabWhenReady(lab_, 1);
     QTRY_VERIFY_WITH_TIMEOUT(session_->openLab() == lab_ && session_->openStepIndex() == 1,
                              kTimeout);
-    QTRY_VERIFY_WITH_TIMEOUT(
-        host() && (hostScreen().contains(QLatin1Char('$')) || hostScreen().contains(QLatin1Char('#'))),
-        kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(host() && (hostScreen().contains(QLatin1Char('$')) ||
+                                        hostScreen().contains(QLatin1Char('#'))),
+                             kTimeout);
 
     // Step 1 as the lab says; the app follows lab02-box by itself.
     type(QStringLiteral(

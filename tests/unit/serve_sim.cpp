@@ -15,7 +15,8 @@ using nlohmann::json;
 namespace {
 
 bool is_event(const json& e, const std::string& type, const std::string& container) {
-  return e["type"] == type && (e.value("container", "") == container || e.value("name", "") == container);
+  return e["type"] == type &&
+         (e.value("container", "") == container || e.value("name", "") == container);
 }
 
 }  // namespace
@@ -43,9 +44,8 @@ TEST_CASE("serve --sim: a hog over its limit is OOM-killed, ps shows it, all lin
     return is_event(e, "container.state", "hog") && e["status"] == "running";
   });
   serve.call({{"cmd", "monitor"}, {"name", "hog"}, {"on", true}, {"rate", 20}});
-  json oom = serve.wait_for([](const json& e) {
-    return is_event(e, "cgroup.event", "hog") && e["event"] == "oom_kill";
-  });
+  json oom = serve.wait_for(
+      [](const json& e) { return is_event(e, "cgroup.event", "hog") && e["event"] == "oom_kill"; });
   CHECK(oom["count"].get<int>() >= 1);
   json stopped = serve.wait_for([](const json& e) {
     return is_event(e, "container.state", "hog") && e["status"] == "stopped";
@@ -74,8 +74,8 @@ TEST_CASE("serve --sim: a hog over its limit is OOM-killed, ps shows it, all lin
     CHECK(r["code"] == "unavailable");
     CHECK(r["error"].get<std::string>().find(cmd) != std::string::npos);
   }
-  json tty = serve.reply(serve.send(
-      {{"cmd", "run"}, {"image", "base"}, {"tty", true}, {"command", {"sh"}}}));
+  json tty = serve.reply(
+      serve.send({{"cmd", "run"}, {"image", "base"}, {"tty", true}, {"command", {"sh"}}}));
   CHECK(tty["ok"] == false);
   CHECK(tty["error"].get<std::string>().find("run: 'tty' is not simulated") != std::string::npos);
 

@@ -88,8 +88,7 @@ SimBackend::SimBackend(Paths paths, std::optional<std::filesystem::path> root, L
       loop_(loop),
       out_(out),
       origin_ns_(origin_ns),
-      sessions_(loop, [this](const std::string& type,
-                             json body) { emit(type, std::move(body)); }),
+      sessions_(loop, [this](const std::string& type, json body) { emit(type, std::move(body)); }),
       labs_(
           loop, [this](const std::string& type, json body) { emit(type, std::move(body)); },
           LabServiceOptions{std::move(root), sys::self_exe(), false, true}) {
@@ -123,10 +122,10 @@ std::vector<std::string> SimBackend::supported_commands() const {
   // Not here: images, the network picture, layers (the simulator has no image store and no
   // network); they still get a reply, an error naming them.
   static const std::vector<std::string> mine = {
-      cmd::kHello,    cmd::kRun,      cmd::kExec,     cmd::kConsoleInput, cmd::kConsoleResize,
-      cmd::kKill,     cmd::kRm,       cmd::kPs,       cmd::kInspect,      cmd::kMonitor,
-      cmd::kLabLs,    cmd::kLabShow,  cmd::kLabOpen,  cmd::kLabClose,     cmd::kLabCheck,
-      cmd::kLabHint,  cmd::kLabReset, cmd::kShutdown, cmd::kHostShell};
+      cmd::kHello,   cmd::kRun,      cmd::kExec,     cmd::kConsoleInput, cmd::kConsoleResize,
+      cmd::kKill,    cmd::kRm,       cmd::kPs,       cmd::kInspect,      cmd::kMonitor,
+      cmd::kLabLs,   cmd::kLabShow,  cmd::kLabOpen,  cmd::kLabClose,     cmd::kLabCheck,
+      cmd::kLabHint, cmd::kLabReset, cmd::kShutdown, cmd::kHostShell};
   return mine;
 }
 
@@ -221,7 +220,8 @@ void SimBackend::look(const std::string& name, bool sample) {
   Seen& seen = seen_[name];
   if (it == store.machine.containers.end()) {
     // Removed by someone else (`boxlab --sim rm`, a lab reset).
-    if (!seen.id.empty()) emit("container.state", events::container_state(seen.id, name, "removed"));
+    if (!seen.id.empty())
+      emit("container.state", events::container_state(seen.id, name, "removed"));
     seen_.erase(name);
     unwatch(name);
     store.commit();
@@ -288,8 +288,7 @@ void SimBackend::exec(const ExecRequest& request, Responder reply) {
     throw Error(ErrorKind::unavailable,
                 "exec: a terminal (tty) is not simulated: no program runs in a simulated "
                 "container (exec without tty, or boxlab --sim exec in the host shell)");
-  if (!request.env.empty())
-    throw Error(ErrorKind::unavailable, "exec: 'env' is not simulated");
+  if (!request.env.empty()) throw Error(ErrorKind::unavailable, "exec: 'env' is not simulated");
   sim::ExecPlan plan;
   {
     sim::Store store(dir());
@@ -310,17 +309,17 @@ void SimBackend::exec(const ExecRequest& request, Responder reply) {
     ChildProcess p = spawn_read(plan.script, out.write.get(), err.write.get());
     out.write.reset();
     err.write.reset();
-    sessions_.capture(std::move(p), std::move(out.read), std::move(err.read), std::move(reply),
-                      [this, plan](int status) {
-                        try {
-                          sim::Store store(dir());
-                          sim::end_exec(store, plan, status < 0 ? 137 : status);
-                          store.commit();
-                        } catch (const std::exception& e) {
-                          emit("log", {{"level", "error"},
-                                       {"message", std::string("exec: ") + e.what()}});
-                        }
-                      });
+    sessions_.capture(
+        std::move(p), std::move(out.read), std::move(err.read), std::move(reply),
+        [this, plan](int status) {
+          try {
+            sim::Store store(dir());
+            sim::end_exec(store, plan, status < 0 ? 137 : status);
+            store.commit();
+          } catch (const std::exception& e) {
+            emit("log", {{"level", "error"}, {"message", std::string("exec: ") + e.what()}});
+          }
+        });
   } catch (...) {
     sim::Store store(dir());
     sim::end_exec(store, plan, 127);
@@ -396,12 +395,10 @@ json SimBackend::inspect(const std::string& name) {
     view.view = state_dir_ / ("inspect-view-" + std::to_string(::getpid()));
     try {
       sim::write_view(store.machine, name, view.view);
-      reply["cgroupFiles"] = {
-          {"layout", "v2"},
-          {"dirs",
-           {{{"controller", "unified"},
-             {"path", "/sys/fs/cgroup/boxlab/" + c.cgroup},
-             {"files", cgroup_dir_files(view.view / "sys/fs/cgroup")}}}}};
+      json dir = {{"controller", "unified"},
+                  {"path", "/sys/fs/cgroup/boxlab/" + c.cgroup},
+                  {"files", cgroup_dir_files(view.view / "sys/fs/cgroup")}};
+      reply["cgroupFiles"] = {{"layout", "v2"}, {"dirs", json::array({std::move(dir)})}};
     } catch (...) {
       sim::discard_view(view);
       throw;
@@ -430,7 +427,7 @@ json SimBackend::host_shell(unsigned rows, unsigned cols) {
   pty.terminal.reset();
   pid_t pid = shell.pid;
   std::string session = sessions_.open_tty(std::move(pty.master), std::move(shell), true);
-  return {{"session", session},       {"pid", pid},   {"shell", plan.shell},
+  return {{"session", session},       {"pid", pid},    {"shell", plan.shell},
           {"cwd", plan.cwd.string()}, {"root", false}, {"path", plan.env["PATH"]}};
 }
 

@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "boxlab/error.hpp"
@@ -69,9 +71,8 @@ std::string ns_list(const SimContainer& c) {
 std::string oom_report(const Machine& m, const SimContainer& c) {
   const auto& cg = m.kernel.cgroups.at(c.cgroup);
   if (cg.oom_kill == 0) return "";
-  return "container " + c.name + ": the kernel's OOM killer ended " +
-         std::to_string(cg.oom_kill) + (cg.oom_kill == 1 ? " process" : " processes") +
-         " at the memory limit" +
+  return "container " + c.name + ": the kernel's OOM killer ended " + std::to_string(cg.oom_kill) +
+         (cg.oom_kill == 1 ? " process" : " processes") + " at the memory limit" +
          (cg.limits.memory_max
               ? " (" + std::to_string(*cg.limits.memory_max / (1024 * 1024)) + " MiB)"
               : "") +
@@ -84,9 +85,8 @@ std::string created_rfc3339(const Machine& machine, const SimContainer& c) {
   std::time_t t = std::chrono::system_clock::to_time_t(at);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
-  auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count() %
-      1000000000;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count() %
+            1000000000;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
@@ -128,8 +128,8 @@ std::string mountinfo(const Machine& m, const SimContainer& c) {
     if (a == std::string::npos || b == std::string::npos) continue;
     std::string target = line.substr(0, a), fstype = line.substr(a + 1, b - a - 1),
                 source = line.substr(b + 1);
-    out += std::to_string(id) + " " + std::to_string(id == 20 ? 1 : 20) + " 0:" +
-           std::to_string(id) + " / " + target + " rw,relatime - " + fstype + " " + source +
+    out += std::to_string(id) + " " + std::to_string(id == 20 ? 1 : 20) +
+           " 0:" + std::to_string(id) + " / " + target + " rw,relatime - " + fstype + " " + source +
            " rw\n";
     ++id;
   }
