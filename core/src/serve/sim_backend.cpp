@@ -149,9 +149,7 @@ json SimBackend::run(const RunFlags& flags) {
   std::string name = c.name;
   emit("container.state", events::container_state(c.id, name, c.status, c.init));
   store.commit();
-  Watch& w = watches_[name];
-  w.owned = true;
-  w.remove_on_exit = flags.remove;
+  owned_[name] = flags.remove;
   start_timer(name, kOwnedLookHz);
   return reply;
 }
@@ -230,20 +228,22 @@ void SimBackend::look(const std::string& name, bool sample) {
   const sim::SimContainer& c = it->second;
   seen.id = c.id;
   report_changes(store.machine, c, seen);
-  auto w = watches_.find(name);
   if (c.status == "running") {
     if (sample) {
       // cgroup.stats first: a sample's tree is its last line (views redraw on it).
       emit("cgroup.stats", store.machine.cgroup_stats(name));
       emit("proc.tree", store.machine.proc_tree(name));
     }
-  } else if (w != watches_.end()) {
-    if (w->second.remove_on_exit) {
+  } else {
+    // It stopped: nothing more comes (as the real monitor ends); run's `rm` removes it now.
+    if (auto o = owned_.find(name); o != owned_.end() && o->second) {
+      std::string id = c.id;
       store.machine.remove(name, true);
-      emit("container.state", events::container_state(c.id, name, "removed"));
+      emit("container.state", events::container_state(id, name, "removed"));
       seen_.erase(name);
+      owned_.erase(o);
     }
-    unwatch(name);  // it stopped: nothing more comes (as the real monitor ends)
+    unwatch(name);
   }
   store.commit();
 }
@@ -252,7 +252,7 @@ void SimBackend::monitor(const std::string& name, bool on, double rate_hz) {
   auto it = watches_.find(name);
   if (!on) {
     if (it == watches_.end()) return;
-    if (it->second.owned) {
+    if (owned_.count(name)) {  // running (a stopped one has no watch): its exit still counts
       it->second.monitored = false;
       start_timer(name, kOwnedLookHz);
     } else {
@@ -358,6 +358,7 @@ void SimBackend::remove(const std::string& name, bool force) {
     emit("container.state", events::container_state(id, name, "stopped", pid, 128 + SIGKILL));
   emit("container.state", events::container_state(id, name, "removed"));
   seen_.erase(name);
+  owned_.erase(name);
   unwatch(name);
 }
 
@@ -373,7 +374,7 @@ json SimBackend::ps(bool all) {
               {"image", c.image},
               {"namespaces", sim::ns_list(c)},
               {"created", sim::created_rfc3339(store.machine, c)},
-              {"owned", watches_.count(name) != 0 && watches_.at(name).owned}};
+              {"owned", owned_.count(name) != 0}};
     if (c.exit_code) j["exitCode"] = *c.exit_code;
     list.push_back(std::move(j));
   }
@@ -385,8 +386,7 @@ json SimBackend::inspect(const std::string& name) {
   sim::Store store(dir());
   const sim::SimContainer& c = store.machine.get(name);
   json state = sim::inspect_json(store.machine, c);
-  auto w = watches_.find(name);
-  state["owned"] = w != watches_.end() && w->second.owned;
+  state["owned"] = owned_.count(name) != 0;
   json reply = {{"state", state}};
   if (c.status == "running") {
     reply["mountinfo"] = sim::mountinfo(store.machine, c);
@@ -434,14 +434,13 @@ json SimBackend::host_shell(unsigned rows, unsigned cols) {
 void SimBackend::shutdown() {
   labs_.close();
   sessions_.close_all();
-  std::vector<std::string> owned;
-  for (const auto& [name, w] : watches_)
-    if (w.owned) owned.push_back(name);
   while (!watches_.empty()) unwatch(watches_.begin()->first);
+  std::map<std::string, bool> owned = std::move(owned_);
+  owned_.clear();
   if (owned.empty()) return;
   // Only what this engine started goes; the learner's own simulated containers stay.
   sim::Store store(dir());
-  for (const auto& name : owned) {
+  for (const auto& [name, rm] : owned) {
     if (!store.machine.containers.contains(name)) continue;
     try {
       std::string id = store.machine.get(name).id;

@@ -57,12 +57,11 @@ class SimBackend final : public Backend {
     std::string status;
     std::uint64_t oom = 0, oom_kill = 0, pids_max = 0;
   };
+  // A container looked at on a timer: monitored (samples at its rate), or one this engine
+  // started, whose exit it reports (once a second).
   struct Watch {
     Fd timer;
-    bool monitored = false;  // monitor on: samples at its rate
-    bool owned = false;      // this engine started it: its exit is reported, and shutdown
-                             // removes it
-    bool remove_on_exit = false;
+    bool monitored = false;
   };
   void emit(const std::string& type, nlohmann::json body);
   // Loads the machine, reports what changed in `name` since the last look (and, with sample, a
@@ -82,6 +81,8 @@ class SimBackend final : public Backend {
   LabService labs_;
   std::map<std::string, Watch> watches_;
   std::map<std::string, Seen> seen_;
+  // Started by this engine (run): reported `owned`, removed by shutdown; the bool is run's `rm`.
+  std::map<std::string, bool> owned_;
 };
 
 }  // namespace boxlab::serve
