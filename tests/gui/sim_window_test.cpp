@@ -150,6 +150,31 @@ class SimWindowTest : public QObject {
     QVERIFY(!plans.last().arguments.contains(QStringLiteral("--sim")));
   }
 
+  void theRootlessBannersOfferAsksForTheSimulator() {
+    // An engine that says it runs without root (the plan's notice): its banner carries the
+    // offer, and taking it asks the app to start again on the simulator (main.cpp does that).
+    QTemporaryDir root(QStringLiteral("/tmp/boxlab-gui-sim-offer-XXXXXX"));
+    LaunchPlan plan{
+        QStringLiteral(BOXLAB_BIN),
+        {QStringLiteral("--root"), root.path(), QStringLiteral("serve"), QStringLiteral("--sim")},
+        QStringLiteral("without root"),
+        QStringLiteral("The engine runs without root."),
+        true};
+    Session session(new ServeProcess({plan}));
+    MainWindow window(&session);
+    window.show();
+    session.start();
+    QTRY_VERIFY_WITH_TIMEOUT(session.isEngineReady(), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(window.bannerText().contains(QStringLiteral("boxlab:simulator")),
+                             kTimeout);
+    QSignalSpy asked(&window, &MainWindow::simulatorRequested);
+    auto* banner = window.findChild<QLabel*>(QStringLiteral("engineBanner"));
+    QVERIFY(banner);
+    emit banner->linkActivated(QStringLiteral("boxlab:simulator"));
+    QCOMPARE(asked.count(), 1);
+    session.stop();
+  }
+
   void cleanupTestCase() {
     if (!session_) return;
     session_->stop();
