@@ -92,7 +92,8 @@ TEST_CASE("serve --sim: a hog over its limit is OOM-killed, ps shows it, all lin
   CHECK(removed);
 }
 
-TEST_CASE("serve --sim: labs 02 and 06 only; a check sees the learner's CLI container", "[sim]") {
+TEST_CASE("serve --sim: labs 02 and 06 only, and a check sees the learner's CLI container",
+          "[sim]") {
   TempRoot root;
   boxlab::test::LabEnvironment env(root);
   Serve serve(root, {"--sim"});
