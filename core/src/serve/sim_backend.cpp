@@ -440,7 +440,8 @@ void SimBackend::shutdown() {
   if (owned.empty()) return;
   // Only what this engine started goes; the learner's own simulated containers stay.
   sim::Store store(dir());
-  for (const auto& [name, rm] : owned) {
+  for (const auto& entry : owned) {
+    const std::string& name = entry.first;
     if (!store.machine.containers.contains(name)) continue;
     try {
       std::string id = store.machine.get(name).id;
