@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -50,7 +51,8 @@ class HumanView {
                        std::to_string(line.value("count", 0)));
     } else if (type == "container.state") {
       std::string note = "container " + line.value("name", "?") + ": " + line.value("status", "?");
-      if (line.contains("exitCode")) note += " (exit " + std::to_string(line.value("exitCode", 0)) + ")";
+      if (line.contains("exitCode"))
+        note += " (exit " + std::to_string(line.value("exitCode", 0)) + ")";
       notes_.push_back(note);
       if (line.value("status", "") == "stopped") flush_notes();
     }
@@ -113,8 +115,8 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
     std::uint64_t count = 0;
   };
   auto flags = std::make_shared<MonitorFlags>();
-  auto* mon = app.add_subcommand(
-      "monitor", "Stream a container's processes, cgroup usage and events");
+  auto* mon =
+      app.add_subcommand("monitor", "Stream a container's processes, cgroup usage and events");
   mon->add_option("container", flags->name)->required();
   mon->add_flag("--json", flags->json, "JSON lines (docs/events.md) instead of a table");
   mon->add_option("--rate", flags->rate, "Samples per second (default 10 with --json, else 1)");
@@ -135,11 +137,21 @@ void add_monitor_commands(CLI::App& app, const Globals& globals, int& exit_code)
 
   auto* srv = app.add_subcommand(
       "serve", "The engine for boxlab-gui: JSON-lines commands on stdin, events on stdout");
-  srv->callback([&globals, &exit_code] {
+  auto simulated = std::make_shared<bool>(false);
+  srv->add_flag("--sim", *simulated,
+                "The simulated machine of `boxlab --sim` (no root; also BOXLAB_BACKEND=sim)");
+  srv->callback([&globals, &exit_code, simulated] {
     serve::Options options;
     options.paths = globals.paths();
     options.root = globals.root;
-    exit_code = serve::run(options);
+    const char* backend = std::getenv("BOXLAB_BACKEND");
+    if (*simulated || (backend && std::string(backend) == "sim")) {
+      // What serve starts (the host shell, a lab's commands) uses the simulator too.
+      ::setenv("BOXLAB_BACKEND", "sim", 1);
+      exit_code = serve::run_sim(options);
+    } else {
+      exit_code = serve::run(options);
+    }
   });
 }
 

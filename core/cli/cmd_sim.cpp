@@ -21,11 +21,9 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
-#include "boxlab/namespaces.hpp"
-#include "boxlab/sim/command_workload.hpp"
 #include "boxlab/sim/runner.hpp"
 #include "boxlab/sim/store.hpp"
-#include "boxlab/sim/view.hpp"
+#include "boxlab/sim/verbs.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
@@ -43,141 +41,68 @@ class SimStore : public sim::Store {
   explicit SimStore(const Globals& globals) : sim::Store(globals.paths().state / "sim") {}
 };
 
-int signal_number(const std::string& text) {
-  if (text.empty()) return SIGKILL;
-  if (std::isdigit(static_cast<unsigned char>(text[0]))) return std::stoi(text);
-  std::string name = text.starts_with("SIG") ? text.substr(3) : text;
-  static const std::pair<const char*, int> names[] = {
-      {"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},  {"HUP", SIGHUP},
-      {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
-  for (const auto& [n, s] : names)
-    if (name == n) return s;
-  throw Error("unknown signal " + text);
-}
-
-std::string status_text(const sim::SimContainer& c) {
-  std::string s = c.status;
-  if (c.status == "stopped" && c.exit_code) s += " (" + std::to_string(*c.exit_code) + ")";
-  return s;
-}
-
-std::string ns_list(const sim::SimContainer& c) {
-  std::string s;
-  for (const auto& n : c.namespaces) s += (s.empty() ? "" : ",") + n;
-  return s.empty() ? "none" : s;
-}
-
 // exec: the shapes the simulator acts out change the machine; any other command only reads,
 // and runs for real (the host's sh, awk, grep...) over a view of the container's /proc,
-// /dev/shm and cgroup files, as a simulated process of the container while it runs.
+// /dev/shm and cgroup files, as a simulated process of the container while it runs. The
+// machine is not locked meanwhile (sim/verbs.hpp).
 int sim_exec(const Globals& globals, const std::string& name,
              const std::vector<std::string>& argv) {
-  SimStore store(globals);
-  if (auto r = store.machine.exec(name, argv)) {
+  sim::ExecPlan plan;
+  {
+    SimStore store(globals);
+    plan = sim::begin_exec(store, name, argv);
     store.commit();
-    std::cout << r->out << std::flush;
-    std::cerr << r->err;
-    return r->status;
   }
-  sim::Pid task = store.machine.exec_task(name, argv);
-  char tmpl[] = "view-XXXXXX";
-  auto base = store.dir() / tmpl;
-  std::string path = base.string();
-  if (!::mkdtemp(path.data())) throw Error("mkdtemp " + path, errno);
-  std::filesystem::path view(path);
+  if (plan.acted) {
+    std::cout << plan.acted->out << std::flush;
+    std::cerr << plan.acted->err;
+    return plan.acted->status;
+  }
   int status = 127;
-  try {
-    sim::write_view(store.machine, name, view);
-    std::string script = sim::view_script(argv, view);
-    pid_t pid = ::fork();
-    if (pid < 0) throw Error("fork", errno);
-    if (pid == 0) {
-      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    int ws = 0;
-    while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-  } catch (...) {
-    std::filesystem::remove_all(view);
-    throw;
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    sim::discard_view(plan);
+    throw Error("fork", errno);
   }
-  std::filesystem::remove_all(view);
-  store.machine.end_exec(name, task, status);
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", plan.script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+  }
+  status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  SimStore store(globals);
+  sim::end_exec(store, plan, status);
   store.commit();
   return status;
 }
 
-void report_oom(const sim::Machine& m, const sim::SimContainer& c) {
-  const auto& cg = m.kernel.cgroups.at(c.cgroup);
-  if (cg.oom_kill == 0) return;
-  std::cerr << "boxlab: container " << c.name << ": the kernel's OOM killer ended " << cg.oom_kill
-            << (cg.oom_kill == 1 ? " process" : " processes") << " at the memory limit"
-            << (cg.limits.memory_max
-                    ? " (" + std::to_string(*cg.limits.memory_max / (1024 * 1024)) + " MiB)"
-                    : "")
-            << " (simulated)\n";
-}
+using RunFlags = sim::RunRequest;
 
-struct RunFlags {
-  std::string name, hostname, memory, workload, image, ns = "pid,mount,uts";
-  bool init = false;
-  std::optional<std::int64_t> pids;
-  std::optional<double> cpus;
-  bool remove = false, detach = false;
-  std::vector<std::string> command;
-};
-
-void sim_run(const Globals& globals, RunFlags f, int& exit_code) {
+void sim_run(const Globals& globals, RunFlags f, bool detach, bool remove, int& exit_code) {
   SimStore store(globals);
-  sim::ContainerSpec spec;
-  if (f.name.empty()) {
-    for (int i = 1;; ++i)
-      if (!store.machine.containers.contains("sim" + std::to_string(i))) {
-        f.name = "sim" + std::to_string(i);
-        break;
-      }
-  }
-  spec.name = f.name;
-  spec.hostname = f.hostname;
-  spec.image = f.image;
-  spec.command = f.command.empty() ? std::vector<std::string>{"sh"} : f.command;
-  if (!f.memory.empty()) spec.limits.memory_max = sim::parse_size(f.memory);
-  spec.limits.pids_max = f.pids;
-  spec.init = f.init;
-  NsSet ns = NsSet::parse(f.ns);  // names the bad word
-  spec.new_pidns = ns.has(NsKind::pid);
-  spec.new_mntns = ns.has(NsKind::mount);
-  spec.new_utsns = ns.has(NsKind::uts);
-  if (f.cpus) spec.limits.cpu_quota_us = static_cast<std::int64_t>(*f.cpus * 100000 + 0.5);
-  if (!f.workload.empty()) {
-    json w = json::parse(f.workload, nullptr, false);
-    if (!w.is_object()) throw Error("--workload: want a JSON object (docs/sim.md)");
-    spec.workload = sim::Workload::from_json(w);
-  } else {
-    spec.workload = sim::workload_for(spec.command).workload;
-  }
-  store.machine.run(spec);
-  if (f.detach) {
+  const std::string name = sim::start(store.machine, std::move(f)).name;
+  if (detach) {
     store.commit();
-    std::cout << f.name << "\n";
+    std::cout << name << "\n";
     return;
   }
   // Foreground: simulated time runs (as fast as it computes) until the container stops.
   sim::Time limit = store.machine.now() + kForegroundMax;
-  while (store.machine.get(f.name).status == "running" && store.machine.now() < limit)
+  while (store.machine.get(name).status == "running" && store.machine.now() < limit)
     store.machine.advance_to(store.machine.now() + sim::kPeriodNs);
-  const auto& c = store.machine.get(f.name);
+  const auto& c = store.machine.get(name);
   if (c.status == "running") {
     store.commit();
-    std::cerr << "boxlab: container " << f.name
+    std::cerr << "boxlab: container " << name
               << " still runs after 60 s of simulated time; left running (boxlab --sim ps)\n";
     return;
   }
-  report_oom(store.machine, c);
+  if (std::string oom = sim::oom_report(store.machine, c); !oom.empty())
+    std::cerr << "boxlab: " << oom << "\n";
   exit_code = c.exit_code.value_or(0);
-  if (f.remove) store.machine.remove(f.name, true);
+  if (remove) store.machine.remove(name, true);
   store.commit();
 }
 
@@ -187,10 +112,11 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   be->require_subcommand(1);
 
   auto rf = std::make_shared<RunFlags>();
+  auto run_mode = std::make_shared<std::pair<bool, bool>>(false, false);  // detach, rm
   auto* run = be->add_subcommand("run", "Run a simulated container");
   run->add_option("--name", rf->name);
-  run->add_flag("--rm", rf->remove);
-  run->add_flag("-d,--detach", rf->detach);
+  run->add_flag("--rm", run_mode->second);
+  run->add_flag("-d,--detach", run_mode->first);
   run->add_option("--hostname", rf->hostname);
   run->add_option("--memory", rf->memory);
   run->add_option("--pids", rf->pids);
@@ -200,7 +126,9 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   run->add_option("--workload", rf->workload, "What the command does (JSON, docs/sim.md)");
   run->add_option("image", rf->image)->required();
   run->add_option("command", rf->command, "Command and arguments (route_to_sim puts -- before)");
-  run->callback([&globals, &exit_code, rf] { sim_run(globals, *rf, exit_code); });
+  run->callback([&globals, &exit_code, rf, run_mode] {
+    sim_run(globals, *rf, run_mode->first, run_mode->second, exit_code);
+  });
 
   auto ps_all = std::make_shared<bool>(false), ps_quiet = std::make_shared<bool>(false);
   auto* ps = be->add_subcommand("ps", "List simulated containers");
@@ -216,8 +144,9 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
         std::cout << name << "\n";
         continue;
       }
-      rows.push_back({name, c.id.substr(0, 12), status_text(c),
-                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image, ns_list(c)});
+      rows.push_back({name, c.id.substr(0, 12), sim::status_text(c),
+                      c.status == "stopped" ? "-" : std::to_string(c.init), c.image,
+                      sim::ns_list(c)});
     }
     if (!*ps_quiet) print_table(rows);
     store.commit();
@@ -266,7 +195,7 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   kill->add_option("signal", kill_args->second);
   kill->callback([&globals, kill_args] {
     SimStore store(globals);
-    store.machine.kill(kill_args->first, signal_number(kill_args->second));
+    store.machine.kill(kill_args->first, sim::signal_number(kill_args->second));
     store.commit();
   });
 
@@ -375,24 +304,7 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   inspect->add_option("container", *in_name)->required();
   inspect->callback([&globals, in_name] {
     SimStore store(globals);
-    const auto& c = store.machine.get(*in_name);
-    json j = {{"backend", "sim"},
-              {"id", c.id},
-              {"name", c.name},
-              {"status", c.status},
-              {"pid", c.init},
-              {"image", c.image},
-              {"hostname", c.hostname},
-              {"command", c.command},
-              {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
-              {"workload", c.workload.to_json()},
-              {"namespaces", c.namespaces},
-              {"procTree", c.status == "running" ? store.machine.proc_tree(c.name) : json(nullptr)},
-              {"cgroup",
-               {{"name", c.cgroup},
-                {"version", 2},
-                {"dirs", {{"unified", "/sys/fs/cgroup/boxlab/" + c.cgroup}}},
-                {"stats", store.machine.cgroup_stats(c.name)}}}};
+    json j = sim::inspect_json(store.machine, store.machine.get(*in_name));
     store.commit();
     std::cout << j.dump(2) << "\n";
   });

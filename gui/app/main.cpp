@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QSettings>
 #include <QTimer>
 
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
   QCommandLineOption printEngine(
       QStringLiteral("print-engine"),
       QStringLiteral("Start the engine, print how it runs and the banner's notice, then quit."));
+  QCommandLineOption sim(
+      QStringLiteral("sim"),
+      QStringLiteral("Run on boxlab's simulator (boxlab serve --sim): no root needed; "
+                     "containers, processes and cgroups are simulated (also BOXLAB_BACKEND=sim)."));
   QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette."));
   QCommandLineOption instructor(
       QStringLiteral("instructor"),
@@ -73,7 +78,7 @@ int main(int argc, char** argv) {
       QStringLiteral("print-startup-time"),
       QStringLiteral("Print ms from launch to the first window shown, then quit."));
   cli.addOptions({root, boxlab, lab, step, devEscalate, printEngine, dark, light, shots, scene,
-                  size, timing, instructor});
+                  size, timing, instructor, sim});
   cli.process(app);
 
   QSettings settings;
@@ -86,8 +91,9 @@ int main(int argc, char** argv) {
 
   QString bin = cli.isSet(boxlab) ? cli.value(boxlab) : findBoxlab();
   bool escalateDev = cli.isSet(devEscalate) || qEnvironmentVariable("BOXLAB_DEV_ESCALATE") == "1";
+  const bool simulator = cli.isSet(sim) || simulatorRequestedByEnvironment();
   auto* engine = new ServeProcess(
-      planServeLaunch(currentLaunchEnvironment(bin, cli.value(root), escalateDev)));
+      planServeLaunch(currentLaunchEnvironment(bin, cli.value(root), escalateDev, simulator)));
   Session session(engine);
   if (cli.isSet(printEngine)) {
     // For tests and for "why is my app not root?": no window, the engine's answer only.
@@ -127,6 +133,18 @@ int main(int argc, char** argv) {
     QSettings s;
     s.setValue(QStringLiteral("lab/current"), labId);
     s.setValue(QStringLiteral("lab/step"), index);
+  });
+
+  // The banner's offer of the simulator (an engine without root): the app starts again on it,
+  // with the same options, the window and the open lab as they were (QSettings keeps them).
+  QObject::connect(&window, &MainWindow::simulatorRequested, &app, [&] {
+    QStringList args = QApplication::arguments().mid(1);
+    args << QStringLiteral("--sim");
+    window.close();
+    session.stop();
+    if (!QProcess::startDetached(QApplication::applicationFilePath(), args))
+      std::fprintf(stderr, "boxlab-gui: could not start again on the simulator\n");
+    QApplication::exit(0);
   });
 
   window.show();

@@ -58,6 +58,12 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   banner_->setTextFormat(Qt::RichText);
   banner_->setMargin(8);
   banner_->setAutoFillBackground(true);
+  banner_->setObjectName(QStringLiteral("engineBanner"));
+  // Its one link is the offer of the simulator (noticeWithOffer), handled here, not opened.
+  banner_->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+  connect(banner_, &QLabel::linkActivated, this, [this](const QString& link) {
+    if (link == QLatin1String("boxlab:simulator")) emit simulatorRequested();
+  });
   banner_->hide();
   layout->addWidget(banner_);
   auto* messageRow = new QHBoxLayout;
@@ -230,7 +236,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::watchedChanged, this, &MainWindow::refreshContainerList);
   connect(session, &Session::engineReady, this, [this] {
     banner_->hide();
-    if (QString notice = session_->engineNotice(); !notice.isEmpty()) {
+    if (QString notice = noticeWithOffer(); !notice.isEmpty()) {
       // Not an error: the app works, with less. Amber, not red.
       banner_->setText(notice);
       QPalette p = banner_->palette();
@@ -278,9 +284,16 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
                       .remove(QRegularExpression(QStringLiteral("\\s+\\d+/\\d+$")))
                       .toHtmlEscaped();
       }
+      bool simulated = session_->client()->hello().value(QLatin1String("backend")).toString() ==
+                       QLatin1String("sim");
       banner_->setText(session_->engineNotice() + QLatin1Char(' ') +
                        (open.isEmpty() ? tr("No lab can run without root.")
-                                       : tr("Labs you can do now: %1.").arg(open.join(tr(", ")))));
+                                       : (simulated ? tr("Labs you can do on the simulator: %1.")
+                                                    : tr("Labs you can do now: %1."))
+                                             .arg(open.join(tr(", ")))) +
+                       (session_->client()->engine()->offersSimulator()
+                            ? QStringLiteral(" ") + simulatorOffer()
+                            : QString()));
     }
     navigator_->setNotice(session_->labsAvailable()
                               ? QString()
@@ -600,6 +613,22 @@ void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString
   QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();
   checks_->setStepTitle(i.isValid() ? i.data().toString() : QString());
   checks_->setEnabledActions(stepIndex > 0);
+}
+
+QString MainWindow::bannerText() const {
+  return banner_->isHidden() ? QString() : banner_->text();
+}
+
+QString MainWindow::simulatorOffer() {
+  return tr(
+      "<a href=\"boxlab:simulator\">Use the simulator instead</a> (labs 02 and 06 "
+      "without root; containers, processes and cgroups are simulated).");
+}
+
+QString MainWindow::noticeWithOffer() const {
+  QString notice = session_->engineNotice();
+  if (notice.isEmpty() || !session_->client()->engine()->offersSimulator()) return notice;
+  return notice + QLatin1Char(' ') + simulatorOffer();
 }
 
 bool MainWindow::simulatedBadgeShown() const {

@@ -49,6 +49,12 @@ class MainWindow : public QMainWindow {
   void attachTerminal(const QString& session, const QString& container);
   // The "SIMULATED" badge beside the container bar: shown while the engine is the simulator.
   bool simulatedBadgeShown() const;
+  // The banner's text as shown (rich text), and whether it is on screen.
+  QString bannerText() const;
+
+ signals:
+  // The learner took the banner's offer of the simulator (the engine runs without root).
+  void simulatorRequested();
 
  public slots:
   void openShell();
@@ -74,6 +80,9 @@ class MainWindow : public QMainWindow {
   void setInstructorView(bool on);
   void updateInstructorNotes();
   void setSimulated(bool on);
+  // The engine's notice, with the offer of the simulator when the engine makes one.
+  QString noticeWithOffer() const;
+  static QString simulatorOffer();
 
   Session* session_;
   QLabel* banner_;

@@ -17,6 +17,19 @@ QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env) {
   serveArgs << QStringLiteral("serve");
   QVector<LaunchPlan> plans;
   if (env.boxlab.isEmpty() && env.installedEngine.isEmpty()) return plans;
+  if (env.simulator) {
+    // The learner's own rights: the simulator needs none, and gains nothing from root.
+    plans.push_back(
+        {env.boxlab.isEmpty() ? env.installedEngine : env.boxlab,
+         serveArgs << QStringLiteral("--sim"), QStringLiteral("on the simulator"),
+         QObject::tr("<b>Simulated.</b> The engine is boxlab's simulator: containers, their "
+                     "processes and pid numbers, namespaces and cgroups (memory with the OOM "
+                     "killer, pids, cpu) are simulated, not the kernel's; your shell and the "
+                     "files you write are real. Labs 02 and 06 run here; the others need the "
+                     "real engine as root. docs/simulator.md says what is real."),
+         false});
+    return plans;
+  }
   if (env.isRoot) {
     plans.push_back({env.boxlab.isEmpty() ? env.installedEngine : env.boxlab,
                      serveArgs,
@@ -65,13 +78,19 @@ QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env) {
                    QStringLiteral("without root"),
                    QObject::tr("The engine runs without root, with your account's rights: labs "
                                "that need root are closed. %1")
-                       .arg(why)});
+                       .arg(why),
+                   true});
   return plans;
 }
 
+bool simulatorRequestedByEnvironment() {
+  return qEnvironmentVariable("BOXLAB_BACKEND") == QLatin1String("sim");
+}
+
 LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root,
-                                           bool devEscalate) {
+                                           bool devEscalate, bool simulator) {
   LaunchEnvironment env;
+  env.simulator = simulator;
   env.boxlab = boxlab;
   if (!boxlab.isEmpty()) {
     if (auto why =
@@ -226,6 +245,11 @@ bool ServeProcess::isRunning() const {
 QString ServeProcess::notice() const {
   if (current_ < 0 || current_ >= plans_.size()) return {};
   return plans_[current_].notice;
+}
+
+bool ServeProcess::offersSimulator() const {
+  if (current_ < 0 || current_ >= plans_.size()) return false;
+  return plans_[current_].offersSimulator;
 }
 
 QString ServeProcess::description() const {

@@ -1,6 +1,6 @@
 // Where events come from. An Engine is a byte pipe to something that speaks the serve
-// protocol (docs/events.md): ServeProcess runs the real `boxlab serve`; a simulator backend
-// plugs in here later with the same interface.
+// protocol (docs/events.md): ServeProcess runs `boxlab serve`, over the real runtime or, when
+// the learner chose it, over the simulator (`boxlab serve --sim`).
 #pragma once
 
 #include <QObject>
@@ -28,6 +28,9 @@ class Engine : public QObject {
   // What the learner must know about how it runs (no root, a development build), for a banner;
   // empty when there is nothing to say.
   virtual QString notice() const { return {}; }
+  // Running without root: the app may offer the simulator instead (labs that need root run
+  // there).
+  virtual bool offersSimulator() const { return false; }
 
  signals:
   void output(const QByteArray& bytes);
@@ -45,8 +48,10 @@ class Engine : public QObject {
 struct LaunchPlan {
   QString program;
   QStringList arguments;
-  QString how;     // "as root", "through pkexec", "through sudo", "without root"
+  QString how;     // "as root", "through pkexec", "through sudo", "without root", "on the
+                   // simulator"
   QString notice;  // for the banner (Engine::notice) when this plan is the one that runs
+  bool offersSimulator = false;  // the banner offers the simulator when this plan runs
 };
 
 // Only an engine that root alone can change is ever run as root for a learner: anything the
@@ -63,13 +68,18 @@ struct LaunchEnvironment {
   QString pkexec;  // path, or empty when absent
   QString sudo;    // path, or empty when absent
   bool hasDisplay = false;
+  // The learner chose the simulator (--sim, BOXLAB_BACKEND=sim): `boxlab serve --sim` as
+  // themselves, nothing as root.
+  bool simulator = false;
 };
 
 QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env);
 // The environment of this process (euid, pkexec/sudo in PATH, DISPLAY/WAYLAND_DISPLAY, whether
 // `boxlab` is root's alone, the installed engine).
 LaunchEnvironment currentLaunchEnvironment(const QString& boxlab, const QString& root,
-                                           bool devEscalate);
+                                           bool devEscalate, bool simulator = false);
+// BOXLAB_BACKEND=sim in this process's environment (as for the boxlab CLI).
+bool simulatorRequestedByEnvironment();
 // BOXLAB_BIN, else boxlab next to or near this executable (build tree: ../core/boxlab), else
 // `boxlab` on PATH; empty when none is found.
 QString findBoxlab();
@@ -92,6 +102,7 @@ class ServeProcess : public Engine {
   bool isRunning() const override;
   QString description() const override;
   QString notice() const override;
+  bool offersSimulator() const override;
   qint64 processId() const;
 
  private:

@@ -99,7 +99,8 @@ inline std::string lab_event_problem(const json& e) {
 // A `boxlab serve` child. Every line it writes is checked against the event schema.
 class Serve {
  public:
-  explicit Serve(const TempRoot& root) {
+  // extra: serve's own options (`--sim`).
+  explicit Serve(const TempRoot& root, const std::vector<std::string>& extra = {}) {
     int in[2], out[2];
     REQUIRE(pipe2(in, O_CLOEXEC) == 0);
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);
@@ -108,6 +109,7 @@ class Serve {
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     std::vector<std::string> argv = {BOXLAB_BIN, "--root", root.path().string(), "serve"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);

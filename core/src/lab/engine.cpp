@@ -213,6 +213,7 @@ CheckResult Engine::run_check(const Lab& lab, const Step& step, const Check& che
 }
 
 std::string unmet_requirements(Probe& probe, const Lab& lab) {
+  if (std::string why = probe.cannot_check(lab); !why.empty()) return why;
   for (const auto& req : lab.requirements) {
     if (req == "root" && !probe.is_root())
       return "this lab needs root (namespaces and mounts): run it with sudo";

@@ -146,7 +146,7 @@ void hello(Call& c) {
               {"schema", events::kSchemaVersion},
               {"version", BOXLAB_VERSION},
               {"backend", c.backend.kind()},
-              {"commands", commands()},
+              {"commands", c.backend.supported_commands()},
               {"capabilities", std::move(caps)}});
 }
 

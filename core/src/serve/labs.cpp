@@ -40,7 +40,8 @@ LabService::LabService(Loop& loop, Emit emit, LabServiceOptions options)
     : loop_(loop),
       emit_(std::move(emit)),
       options_(std::move(options)),
-      probe_(lab::make_live_probe({options_.root, options_.boxlab_bin})),
+      probe_(options_.simulated ? lab::make_sim_probe({options_.root, options_.boxlab_bin})
+                                : lab::make_live_probe({options_.root, options_.boxlab_bin})),
       engine_(std::make_unique<lab::Engine>(*probe_)),
       live_engine_(std::make_unique<lab::Engine>(
           *probe_, lab::Engine::Options{true, std::chrono::milliseconds(250), false})),

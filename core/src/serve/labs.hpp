@@ -28,6 +28,9 @@ struct LabServiceOptions {
   // A root engine working for a learner: labs only from a tree root alone can change (their
   // setup and check commands run as root).
   bool root_owned_labs_only = false;
+  // serve --sim: the checks read the simulated machine (lab::make_sim_probe), and the commands a
+  // step runs use the simulator (BOXLAB_BACKEND=sim).
+  bool simulated = false;
 };
 
 class LabService {

@@ -35,6 +35,7 @@ struct Sessions::Capture {
   std::string text[2];
   bool truncated = false;
   Responder reply;
+  std::function<void(int status)> done;
 };
 
 namespace {
@@ -186,10 +187,15 @@ void Sessions::resize(const std::string& session, unsigned rows, unsigned cols) 
     throw Error::system("resize session " + session);
 }
 
-void Sessions::capture(ChildProcess proc, Fd out, Fd err, Responder reply) {
+void Sessions::capture(ChildProcess proc, Fd out, Fd err, Responder reply,
+                       std::function<void(int status)> done) {
   std::uint64_t id = ++next_capture_;
-  auto c = std::make_unique<Capture>(
-      Capture{std::move(proc), {std::move(out), std::move(err)}, {}, false, std::move(reply)});
+  auto c = std::make_unique<Capture>(Capture{std::move(proc),
+                                             {std::move(out), std::move(err)},
+                                             {},
+                                             false,
+                                             std::move(reply),
+                                             std::move(done)});
   for (int which = 0; which < 2; ++which) {
     set_nonblocking(c->fds[which].get());
     loop_.watch(c->fds[which].get(), POLLIN,
@@ -234,11 +240,13 @@ void Sessions::finish_capture(std::uint64_t id) {
   loop_.unwatch(c.proc.pidfd.get());
   try {
     int code = c.proc.wait();
+    if (c.done) c.done(code);
     c.reply.ok({{"exitCode", code},
                 {"stdout", c.text[0]},
                 {"stderr", c.text[1]},
                 {"truncated", c.truncated}});
   } catch (const Error& e) {
+    if (c.done) c.done(-1);
     c.reply.fail(e.what());
   }
   auto owned = std::make_shared<std::unique_ptr<Capture>>(std::move(it->second));
@@ -268,6 +276,7 @@ void Sessions::close_all() {
     loop_.unwatch(c->proc.pidfd.get());
     sys::pidfd_send_signal(c->proc.pidfd.get(), SIGKILL);
     sys::pidfd_reap(c->proc.pidfd.get());
+    if (c->done) c->done(-1);
     c->reply.fail("serve is shutting down");
   }
   captures_.clear();

@@ -47,8 +47,9 @@ class Sessions {
   void resize(const std::string& session, unsigned rows, unsigned cols);
 
   // Collects out/err of proc and replies {"exitCode","stdout","stderr","truncated"} when it
-  // exits.
-  void capture(ChildProcess proc, Fd out, Fd err, Responder reply);
+  // exits. done (if given) is told its exit status first (-1: unknown, or shutdown killed it).
+  void capture(ChildProcess proc, Fd out, Fd err, Responder reply,
+               std::function<void(int status)> done = {});
 
   // SIGKILLs and reaps every process still running (shutdown); see open_tty for host shells.
   void close_all();

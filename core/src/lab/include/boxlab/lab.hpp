@@ -184,6 +184,10 @@ class Probe {
   // Whether the image store has this image (the "base-image" requirement).
   virtual bool has_image(const std::string&) { return true; }
 
+  // Why this probe cannot check `lab` at all ("" : it can). The simulator's probe models what
+  // some labs need, not every lab's (docs/simulator.md).
+  virtual std::string cannot_check(const Lab&) { return ""; }
+
   // 1 when the host has this controller ("memory", "pids", "cpu") on a cgroup v1 hierarchy
   // (v1 and hybrid hosts), else 2: check texts name the files of that version.
   virtual int cgroup_version(const std::string& controller);

@@ -91,6 +91,9 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string kind() const { return "real"; }  // hello's `backend`, events' `backend`
   virtual nlohmann::json capabilities() { return nlohmann::json::object(); }
+  // What hello lists: the commands this backend answers (default: all of them). The others
+  // still get a reply, an error naming the command.
+  virtual std::vector<std::string> supported_commands() const { return commands(); }
 
   // Creates and starts a container (detached); {"name","containerId","pid"} (+"session" with
   // tty). Results never use "id", "ok", "error" or "code": the reply's own fields.
@@ -161,5 +164,9 @@ struct Options {
 // Runs the engine over the real runtime (RealBackend) until stdin closes, `shutdown`, or
 // SIGTERM/SIGINT/SIGHUP; then removes the containers it started. Returns the process exit code.
 int run(const Options& options);
+
+// The same over the simulated machine of options.paths (SimBackend, `serve --sim`): the machine
+// `boxlab --sim` keeps in ROOT/state/sim, every line marked backend "sim".
+int run_sim(const Options& options);
 
 }  // namespace boxlab::serve

@@ -1,0 +1,175 @@
+#include "boxlab/sim/verbs.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "boxlab/error.hpp"
+#include "boxlab/namespaces.hpp"
+#include "boxlab/signals.hpp"
+#include "boxlab/sim/command_workload.hpp"
+#include "boxlab/sim/view.hpp"
+
+namespace boxlab::sim {
+
+using nlohmann::json;
+namespace fsys = std::filesystem;
+
+const SimContainer& start(Machine& machine, RunRequest r) {
+  if (r.name.empty()) {
+    for (int i = 1;; ++i)
+      if (!machine.containers.contains("sim" + std::to_string(i))) {
+        r.name = "sim" + std::to_string(i);
+        break;
+      }
+  }
+  ContainerSpec spec;
+  spec.name = r.name;
+  spec.hostname = r.hostname;
+  spec.image = r.image;
+  spec.command = r.command.empty() ? std::vector<std::string>{"sh"} : r.command;
+  if (!r.memory.empty()) spec.limits.memory_max = parse_size(r.memory);
+  spec.limits.pids_max = r.pids;
+  spec.init = r.init;
+  NsSet ns = NsSet::parse(r.ns);  // names the bad word
+  spec.new_pidns = ns.has(NsKind::pid);
+  spec.new_mntns = ns.has(NsKind::mount);
+  spec.new_utsns = ns.has(NsKind::uts);
+  if (r.cpus) spec.limits.cpu_quota_us = static_cast<std::int64_t>(*r.cpus * 100000 + 0.5);
+  if (!r.workload.empty()) {
+    json w = json::parse(r.workload, nullptr, false);
+    if (!w.is_object()) throw Error("--workload: want a JSON object (docs/sim.md)");
+    spec.workload = Workload::from_json(w);
+  } else {
+    spec.workload = workload_for(spec.command).workload;
+  }
+  return machine.run(spec);
+}
+
+int signal_number(const std::string& text) {
+  return text.empty() ? SIGKILL : parse_signal(text);
+}
+
+std::string status_text(const SimContainer& c) {
+  std::string s = c.status;
+  if (c.status == "stopped" && c.exit_code) s += " (" + std::to_string(*c.exit_code) + ")";
+  return s;
+}
+
+std::string ns_list(const SimContainer& c) {
+  std::string s;
+  for (const auto& n : c.namespaces) s += (s.empty() ? "" : ",") + n;
+  return s.empty() ? "none" : s;
+}
+
+std::string oom_report(const Machine& m, const SimContainer& c) {
+  const auto& cg = m.kernel.cgroups.at(c.cgroup);
+  if (cg.oom_kill == 0) return "";
+  return "container " + c.name + ": the kernel's OOM killer ended " + std::to_string(cg.oom_kill) +
+         (cg.oom_kill == 1 ? " process" : " processes") + " at the memory limit" +
+         (cg.limits.memory_max
+              ? " (" + std::to_string(*cg.limits.memory_max / (1024 * 1024)) + " MiB)"
+              : "") +
+         " (simulated)";
+}
+
+std::string created_rfc3339(const Machine& machine, const SimContainer& c) {
+  auto ago = std::chrono::nanoseconds(std::max<Time>(0, machine.now() - c.started));
+  auto at = std::chrono::system_clock::now() - ago;
+  std::time_t t = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count() %
+            1000000000;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(ns));
+  return buf;
+}
+
+json inspect_json(const Machine& m, const SimContainer& c) {
+  return {{"backend", "sim"},
+          {"id", c.id},
+          {"name", c.name},
+          {"status", c.status},
+          {"pid", c.init},
+          {"image", c.image},
+          {"hostname", c.hostname},
+          {"command", c.command},
+          {"created", created_rfc3339(m, c)},
+          {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
+          {"workload", c.workload.to_json()},
+          {"namespaces", c.namespaces},
+          {"procTree", c.status == "running" ? m.proc_tree(c.name) : json(nullptr)},
+          {"cgroup",
+           {{"name", c.cgroup},
+            {"version", 2},
+            {"dirs", {{"unified", "/sys/fs/cgroup/boxlab/" + c.cgroup}}},
+            {"stats", m.cgroup_stats(c.name)}}}};
+}
+
+std::string mountinfo(const Machine& m, const SimContainer& c) {
+  auto t = m.kernel.tasks.find(c.init);
+  if (t == m.kernel.tasks.end()) return "";
+  const auto& mounts = m.kernel.ns.mnt.at(static_cast<size_t>(t->second.mntns)).mounts;
+  // "/proc proc proc" -> "ID PARENT 0:N / /proc rw,relatime - proc proc rw"
+  std::string out;
+  int id = 20;
+  for (const auto& line : mounts) {
+    auto a = line.find(' ');
+    auto b = line.find(' ', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string target = line.substr(0, a), fstype = line.substr(a + 1, b - a - 1),
+                source = line.substr(b + 1);
+    out += std::to_string(id) + " " + std::to_string(id == 20 ? 1 : 20) +
+           " 0:" + std::to_string(id) + " / " + target + " rw,relatime - " + fstype + " " + source +
+           " rw\n";
+    ++id;
+  }
+  return out;
+}
+
+ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std::string>& argv) {
+  ExecPlan plan;
+  plan.container = name;
+  if ((plan.acted = store.machine.exec(name, argv))) return plan;
+  char tmpl[] = "view-XXXXXX";
+  std::string path = (store.dir() / tmpl).string();
+  if (!::mkdtemp(path.data())) throw Error("mkdtemp " + path, errno);
+  plan.view = path;
+  try {
+    // The task first: the command sees itself in the view's /proc and ps, as a real one does.
+    // (On an error the caller does not commit: the task never existed.)
+    plan.task = store.machine.exec_task(name, argv);
+    write_view(store.machine, name, plan.view);
+    plan.script = view_script(argv, plan.view);
+  } catch (...) {
+    discard_view(plan);
+    throw;
+  }
+  return plan;
+}
+
+void end_exec(Store& store, const ExecPlan& plan, int status) {
+  if (plan.acted) return;
+  discard_view(plan);
+  // The container may have stopped or gone meanwhile (its tasks with it).
+  auto it = store.machine.containers.find(plan.container);
+  if (it == store.machine.containers.end() || !store.machine.kernel.alive(plan.task)) return;
+  store.machine.end_exec(plan.container, plan.task, status);
+}
+
+void discard_view(const ExecPlan& plan) noexcept {
+  if (plan.view.empty()) return;
+  std::error_code ec;
+  fsys::remove_all(plan.view, ec);
+}
+
+}  // namespace boxlab::sim
