@@ -284,7 +284,12 @@ void add_container_commands(CLI::App& app, const Globals& globals, int& exit_cod
     Runtime runtime(globals.paths());
     for (const auto& name : *rm_names) {
       Container c = runtime.open(name);
-      pod::refuse_infra_removal(runtime, c.state());
+      std::optional<ContainerState> st;
+      try {
+        st = c.state();
+      } catch (const Error&) {  // a create killed early left no state: rm clears what is there
+      }
+      if (st) pod::refuse_infra_removal(runtime, *st);
       c.remove(*rm_force);
     }
   });
