@@ -93,8 +93,8 @@ TEST_CASE(
   CHECK(ok(root.boxlab({"exec", "srv", "cat", "/proc/1/comm"})).out == "httpd\n");
   // Its cgroup is below the pod's.
   std::string pod_cgroup = memory_cgroup_of(infra);
-  CHECK(memory_cgroup_of(srv).find("/boxlab-pod-web/srv") != std::string::npos);
-  CHECK(pod_cgroup.find("/boxlab-pod-web/web-infra") != std::string::npos);
+  CHECK_THAT(memory_cgroup_of(srv), Catch::Matches(".*/boxlab-pod-web-[0-9a-f]{6}/srv"));
+  CHECK_THAT(pod_cgroup, Catch::Matches(".*/boxlab-pod-web-[0-9a-f]{6}/web-infra"));
 
   // The infra is the pod's: `rm` of it is refused; `pod rm` refuses while a container runs.
   Result rm_infra = root.boxlab({"rm", "-f", "web-infra"});
@@ -141,7 +141,7 @@ TEST_CASE("a pod's memory limit holds for its containers together", "[root]") {
   }
   for (const auto& d : dirs_of(hog_state["cgroup"])) {
     INFO(d);
-    CHECK(d.string().find("/boxlab-pod-lim/hog") != std::string::npos);
+    CHECK_THAT(d.string(), Catch::Matches(".*/boxlab-pod-lim-[0-9a-f]{6}/hog"));
     if (fs::exists(d / "memory.limit_in_bytes")) {
       hog_unlimited = std::stoull(boxlab::read_file(d / "memory.limit_in_bytes")) > (1ull << 40);
       killed = killed &&
@@ -178,7 +178,7 @@ TEST_CASE(
   json state = json::parse(ok(root.boxlab({"inspect", "one"})).out);
   for (const auto& d : dirs_of(state["cgroup"])) {
     INFO(d);
-    CHECK(d.string().find("/boxlab-pod-shared/one") != std::string::npos);
+    CHECK_THAT(d.string(), Catch::Matches(".*/boxlab-pod-shared-[0-9a-f]{6}/one"));
     if (fs::exists(d / "memory.limit_in_bytes"))
       CHECK(boxlab::test::trim(boxlab::read_file(d / "memory.limit_in_bytes")) ==
             std::to_string(16 << 20));

@@ -30,9 +30,15 @@ fsys::path pod_file(const Runtime& runtime, const std::string& name) {
   return pods_dir(runtime) / name / "pod.json";
 }
 
-// The pod's cgroup, below boxlab's own (as every container's): members are nested in it.
-std::string cgroup_name(const std::string& pod) {
-  return "boxlab-pod-" + pod;
+// The pod's cgroup, below boxlab's own (as every container's), named for the pod and unique
+// (another root may have a pod of that name): members are nested in it.
+std::string new_cgroup_name(const std::string& pod) {
+  return "boxlab-pod-" + pod + "-" + runtime::random_hex(3);
+}
+
+// The cgroup a pod's containers go below: "NAME/CONTAINER" relative to boxlab's own.
+std::string member_cgroup(const PodState& pod, const std::string& container) {
+  return pod.cgroup.at("name").get<std::string>() + "/" + container;
 }
 
 void save(const Runtime& runtime, const PodState& pod) {
@@ -129,7 +135,7 @@ PodState create(Runtime& runtime, const PodFlags& flags) {
   const bool limited = !limits.empty();
   if (::geteuid() == 0 || limited) {
     undo.cgroup = with_context(
-        "pod " + pod.name, [&] { return cgroup::Cgroup::create(cgroup_name(pod.name), limits); });
+        "pod " + pod.name, [&] { return cgroup::Cgroup::create(new_cgroup_name(pod.name), limits); });
     pod.cgroup = undo.cgroup->to_json();
   }
 
@@ -144,7 +150,7 @@ PodState create(Runtime& runtime, const PodFlags& flags) {
     throw Error("--hostname: the pod's containers do not share uts (add uts to --share)");
   CreateOptions options;
   spec::Spec spec = build_run_spec(infra, img, options);
-  if (pod.cgroup.is_object()) spec.cgroups_path = cgroup_name(pod.name) + "/" + pod.infra;
+  if (pod.cgroup.is_object()) spec.cgroups_path = member_cgroup(pod, pod.infra);
   spec.annotations[kPodAnnotation] = pod.name;
   spec.annotations[kInfraAnnotation] = "true";
   undo.infra = pod.infra;
@@ -264,7 +270,7 @@ void join(Runtime& runtime, const RunFlags& flags, spec::Spec& spec, CreateOptio
   if (pod.shared.has(NsKind::uts)) spec.hostname.clear();
   options.network.reset();
   options.slirp4netns = false;
-  if (pod.cgroup.is_object()) spec.cgroups_path = cgroup_name(name) + "/" + options.name;
+  if (pod.cgroup.is_object()) spec.cgroups_path = member_cgroup(pod, options.name);
   spec.annotations[kPodAnnotation] = name;
 }
 
