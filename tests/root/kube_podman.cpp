@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "boxlab/cgroup.hpp"
+#include "cgroup_sweep.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -63,26 +63,11 @@ class PodmanKube {
   ~PodmanKube() {
     (*this)({"pod", "rm", "-a", "-f"});
     ::unsetenv("CONTAINERS_CONF");
-    // libpod_parent below our own cgroup in every hierarchy, children first (conmon leaves a
-    // moment after podman returns).
-    auto placement = boxlab::cgroup::locate();
-    std::vector<fs::path> roots;
-    for (const auto& [name, d] : placement.v1) roots.push_back(d);
-    for (const auto& [name, d] : placement.named) roots.push_back(d);
-    if (!placement.unified.empty()) roots.push_back(placement.unified);
-    std::vector<fs::path> dirs;
-    std::error_code ec;
-    for (const auto& r : roots) {
-      fs::path top = r / "libpod_parent";
-      if (!fs::is_directory(top, ec)) continue;
-      dirs.push_back(top);
-      for (const auto& e : fs::recursive_directory_iterator(top, ec))
-        if (e.is_directory(ec)) dirs.push_back(e.path());
-    }
-    std::sort(dirs.rbegin(), dirs.rend());
-    for (const auto& d : dirs)
-      for (int i = 0; i < 500 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) ::usleep(10000);
+    // libpod_parent below our own cgroup in every hierarchy (conmon leaves it a moment after
+    // podman returns; after a killed run, processes may still be in it).
+    boxlab::test::sweep_cgroup_tree("libpod_parent");
     for (const auto& m : boxlab::test::mounts_below(dir_)) ::umount2(m.c_str(), MNT_DETACH);
+    std::error_code ec;
     fs::remove_all(dir_, ec);
   }
   Result operator()(std::vector<std::string> args) const {

@@ -55,13 +55,14 @@ inline std::set<std::string> cgroups_named(const std::string& prefix) {
   return out;
 }
 
-// Removes every cgroup cgroups_named(prefix) finds, nested ones first; processes still in them
-// (they are the test's: the names carry its unique prefix) are thawed, SIGKILLed by pidfd and
-// waited for. Returns what it could not remove, with the reason.
-inline std::vector<std::string> sweep_cgroups(const std::string& prefix) {
+// Removes the cgroup directories `tops` and everything below them, nested ones first; processes
+// still in them (they are the test's: the names are its own) are thawed, SIGKILLed by pidfd and
+// waited for. Returns what it could not remove, with the reason. sweep_cgroups(prefix) does it
+// for every cgroup cgroups_named(prefix) finds.
+inline std::vector<std::string> sweep_cgroup_dirs(const std::set<std::string>& tops) {
   namespace fs = std::filesystem;
   std::vector<fs::path> dirs;
-  for (const auto& top : cgroups_named(prefix)) {
+  for (const auto& top : tops) {
     dirs.emplace_back(top);
     std::error_code ec;
     for (fs::recursive_directory_iterator it(top, ec), end; !ec && it != end; it.increment(ec))
@@ -106,6 +107,21 @@ inline std::vector<std::string> sweep_cgroups(const std::string& prefix) {
   }
   for (const auto& f : failed) std::cerr << "cannot sweep cgroup " << f << "\n";
   return failed;
+}
+
+inline std::vector<std::string> sweep_cgroups(const std::string& prefix) {
+  return sweep_cgroup_dirs(cgroups_named(prefix));
+}
+
+// The same for a directory called exactly `name` right below any of our own cgroups (another
+// engine's parent under a test's control, e.g. podman's libpod_parent).
+inline std::vector<std::string> sweep_cgroup_tree(const std::string& name) {
+  std::set<std::string> tops;
+  for (const auto& dir : own_cgroup_dirs()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir / name, ec)) tops.insert((dir / name).string());
+  }
+  return sweep_cgroup_dirs(tops);
 }
 
 // Sweeps a prefix's cgroups when it goes out of scope, also when the test failed (see top).
