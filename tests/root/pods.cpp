@@ -206,6 +206,13 @@ TEST_CASE("pod flags and names that cannot work get one error and leave nothing"
   CHECK(boxlab::test::trim(root.boxlab({"pod", "ls", "-q"}).out).empty());
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 
+  // A container already holding the infra's name is not the pod's to remove.
+  ok(root.boxlab({"run", "-d", "--name", "q-infra", "base", "sleep", "1000"}));
+  refused({"pod", "create", "q"}, "q-infra");
+  CHECK(boxlab::test::trim(ok(root.boxlab({"ps", "-q"})).out) == "q-infra");
+  ok(root.boxlab({"rm", "-f", "q-infra"}));
+  CHECK(boxlab::test::trim(root.boxlab({"pod", "ls", "-q"}).out).empty());
+
   ok(root.boxlab({"pod", "create", "p"}));
   refused({"pod", "create", "p"}, "the pod name 'p' is already in use");
   refused({"run", "--pod", "p", "-p", "8080:80", "base", "true"}, "-p with --pod");

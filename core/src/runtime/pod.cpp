@@ -142,7 +142,7 @@ PodState create(Runtime& runtime, const PodFlags& flags) {
   RunFlags infra;
   infra.name = pod.infra;
   infra.image = flags.infra_image;
-  infra.command = {"sleep", "infinity"};
+  infra.entrypoint = std::vector<std::string>{"sleep", "infinity"};  // whatever the image's is
   infra.network = flags.network;
   infra.publish = flags.publish;
   infra.hostname = flags.hostname.empty() ? pod.name : flags.hostname;
@@ -153,8 +153,10 @@ PodState create(Runtime& runtime, const PodFlags& flags) {
   if (pod.cgroup.is_object()) spec.cgroups_path = member_cgroup(pod, pod.infra);
   spec.annotations[kPodAnnotation] = pod.name;
   spec.annotations[kInfraAnnotation] = "true";
-  undo.infra = pod.infra;
+  // A failed run leaves nothing; only a made infra is undone (a container of that name that
+  // was there before is someone else's).
   runtime.run_detached(std::move(spec), std::move(options), /*remove_on_exit=*/false);
+  undo.infra = pod.infra;
   save(runtime, pod);
   undo.armed = false;
   return pod;
