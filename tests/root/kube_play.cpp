@@ -115,8 +115,7 @@ spec:
 )");
   Result r = root.boxlab({"kube", "play", file.string()});
   CHECK(r.status != 0);
-  CHECK_THAT(r.err,
-             Catch::Contains("pod broken, container broken-a") && Catch::Contains("no-such-image"));
+  CHECK_THAT(r.err, Catch::Contains("pod broken") && Catch::Contains("no-such-image"));
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
   CHECK(boxlab::test::trim(root.boxlab({"pod", "ls", "-q"}).out).empty());
   CHECK(boxlab::test::mounts_below(root.path()).empty());
@@ -210,4 +209,36 @@ TEST_CASE("a Deployment whose pods cannot run fails its play and leaves nothing"
   CHECK(pods_of(root).empty());
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
   CHECK_FALSE(fs::exists(root.path() / "state/kube/deployments/api.json"));
+}
+
+TEST_CASE("a Pod that restarts is kept by a controller under its own name", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path file = write(root, "r.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: keep}
+spec:
+  restartPolicy: Always
+  containers:
+  - {name: srv, image: base, command: [sleep, "1000"]}
+)");
+  CHECK(ok(root.boxlab({"kube", "play", file.string()})).out == "pod keep\ncontainer keep-srv\n");
+  int first = json::parse(ok(root.boxlab({"inspect", "keep-srv"})).out)["pid"].get<int>();
+  CHECK_THAT(ok(root.boxlab({"kube", "generate", "keep"})).out,
+             Catch::Contains("restartPolicy: Always"));
+  ok(root.boxlab({"kill", "keep-srv"}));
+  // The pod is made again under its name: a new process runs in keep-srv.
+  int again = 0;
+  for (int i = 0; i < 250 && (again == 0 || again == first); ++i) {
+    Result r = root.boxlab({"inspect", "keep-srv"});
+    json st = r.status == 0 ? json::parse(r.out) : json::object();
+    again = st.value("status", "") == "running" ? st.value("pid", 0) : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  CHECK(again != 0);
+  CHECK(again != first);
+  CHECK(pods_of(root) == std::vector<std::string>{"keep"});
+  CHECK(ok(root.boxlab({"kube", "down", file.string()})).out == "removed pod keep\n");
+  CHECK(pods_of(root).empty());
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 }

@@ -145,6 +145,16 @@ TEST_CASE("a Pod's fields become pod and run flags") {
   CHECK(c.security.no_new_privileges);
   CHECK(c.security.cap_drop == std::vector<std::string>{"ALL"});
   CHECK(plan.containers[1].name == "web-side");
+  CHECK(plan.restart == "Never");
+  auto restarting = plan_pod(
+      read_yaml(std::string(kPod) + "  restartPolicy: OnFailure\n", "p.yaml"), 0, "p.yaml");
+  CHECK(restarting.restart == "OnFailure");
+  auto d = boxlab::kube::restarting_pod(restarting);
+  CHECK(d.fixed_name);
+  CHECK(d.replicas == 1);
+  CHECK(boxlab::kube::plan_template(d, d.name).containers.at(0).name == "web-srv");
+  // Kubernetes' default policy is Always.
+  CHECK(plan_pod(read_yaml(kPod, "p.yaml"), 0, "p.yaml").restart == "Always");
   CHECK_FALSE(plan.containers[1].entrypoint);
 }
 
@@ -155,9 +165,11 @@ TEST_CASE("Pod fields boxlab cannot honour are refused by their place") {
   CHECK_THAT(pod_refusal("apiVersion: v1\nkind: Service\nmetadata: {name: d}\n"),
              Catch::Contains("/kind (line 2, column 1): boxlab kube play runs Pods and "
                              "Deployments, not a Service"));
-  CHECK_THAT(pod_refusal("kind: Pod\n"), Catch::Contains("p.yaml: / (line 1, column 1): a Pod's apiVersion is v1"));
-  CHECK_THAT(pod_refusal(std::string(kPod) + "  restartPolicy: Always\n"),
-             Catch::Contains("/spec/restartPolicy") && Catch::Contains("restarts no Pod's containers"));
+  CHECK_THAT(pod_refusal("kind: Pod\n"),
+             Catch::Contains("p.yaml: / (line 1, column 1): a Pod's apiVersion is v1"));
+  CHECK_THAT(
+      pod_refusal(std::string(kPod) + "  restartPolicy: Sometimes\n"),
+      Catch::Contains("/spec/restartPolicy") && Catch::Contains("Always, OnFailure or Never"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "  hostNetwork: true\n"),
              Catch::Contains("/spec/hostNetwork"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "    ports: [{containerPort: 53, protocol: UDP}]\n"),

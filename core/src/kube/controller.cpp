@@ -36,7 +36,10 @@ json plan_to_json(const DeploymentPlan& p) {
   return {{"name", p.name},
           {"replicas", p.replicas},
           {"labels", p.labels},
-          {"template", p.template_spec}};
+          {"annotations", p.annotations},
+          {"template", p.template_spec},
+          {"restart", p.restart},
+          {"fixedName", p.fixed_name}};
 }
 
 DeploymentPlan plan_from_json(const json& j) {
@@ -44,7 +47,10 @@ DeploymentPlan plan_from_json(const json& j) {
   p.name = j.at("name").get<std::string>();
   p.replicas = j.at("replicas").get<std::size_t>();
   p.labels = j.value("labels", std::map<std::string, std::string>{});
+  p.annotations = j.value("annotations", std::map<std::string, std::string>{});
   p.template_spec = j.at("template");
+  p.restart = j.value("restart", "Always");
+  p.fixed_name = j.value("fixedName", false);
   return p;
 }
 
@@ -89,8 +95,8 @@ control::Replica observe(Runtime& runtime, const pod::PodState& p) {
 
 // One pod of the Deployment, all or nothing.
 void make_pod(Runtime& runtime, const DeploymentPlan& plan) {
-  std::string name;
-  for (int i = 0; i < 10; ++i) {
+  std::string name = plan.name;
+  for (int i = 0; i < 10 && !plan.fixed_name; ++i) {
     name = plan.name + "-" + sys::random_hex(3);
     if (!fsys::exists(runtime.paths().state / "pods" / name)) break;
   }
@@ -220,6 +226,7 @@ void start_deployment(Runtime& runtime, const DeploymentPlan& plan) {
   save_deployment(runtime, st);
 
   // The first rollout: every replica running, or the controller's error.
+  const std::string what = (plan.fixed_name ? "pod " : "Deployment ") + plan.name;
   for (int round = 0; round < kRolloutRounds; ++round) {
     std::this_thread::sleep_for(kRound);
     json status = json::parse(
@@ -235,12 +242,13 @@ void start_deployment(Runtime& runtime, const DeploymentPlan& plan) {
     std::string error = status.value("error", "");
     if (!error.empty()) {
       stop_deployment(runtime, plan.name);
-      throw Error("Deployment " + plan.name + ": " + error);
+      throw Error(what + ": " + error);
     }
     if (status.value("ready", std::size_t{0}) >= plan.replicas) return;
   }
   stop_deployment(runtime, plan.name);
-  throw Error("Deployment " + plan.name + ": its replicas did not all run within a minute");
+  throw Error(what + ": " + (plan.fixed_name ? "it" : "its replicas") +
+              " did not run within a minute");
 }
 
 void stop_deployment(Runtime& runtime, const std::string& name) {

@@ -5,6 +5,7 @@
 #include "boxlab/image.hpp"
 #include "boxlab/kube.hpp"
 #include "boxlab/pod.hpp"
+#include "controller.hpp"
 #include "yaml.hpp"
 
 namespace boxlab::kube {
@@ -80,6 +81,7 @@ std::string generate(Runtime& runtime, const std::string& name) {
   std::vector<ContainerState> containers;
   nlohmann::json network;
   std::string pod_name = name;
+  std::string restart = "Never";
   try {
     pod::PodState pod = pod::get(runtime, name);
     containers = pod::members(runtime, name);
@@ -90,8 +92,13 @@ std::string generate(Runtime& runtime, const std::string& name) {
     ojson meta;
     meta["name"] = pod.name;
     if (!pod.labels.empty()) meta["labels"] = pod.labels;
-    if (!pod.annotations.empty()) meta["annotations"] = pod.annotations;
+    auto annotations = pod.annotations;
+    annotations.erase(kOwnerAnnotation);  // boxlab's own bookkeeping
+    if (!annotations.empty()) meta["annotations"] = annotations;
     manifest["metadata"] = meta;
+    // A Pod kept by a controller of its own restarts as its policy says.
+    if (auto st = load_deployment(runtime, pod.name); st && st->plan.fixed_name)
+      restart = st->plan.restart;
     if (pod.shared.has(NsKind::pid)) spec["shareProcessNamespace"] = true;
   } catch (const Error&) {
     // Not a pod: a container alone, as a Pod of one (its own network's ports).
@@ -103,7 +110,7 @@ std::string generate(Runtime& runtime, const std::string& name) {
   }
   std::sort(containers.begin(), containers.end(),
             [](const ContainerState& a, const ContainerState& b) { return a.created < b.created; });
-  spec["restartPolicy"] = "Never";
+  spec["restartPolicy"] = restart;
   ojson list = ojson::array();
   for (const auto& st : containers)
     list.push_back(container_of(st, pod_name + "-", runtime.paths()));

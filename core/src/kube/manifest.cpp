@@ -247,20 +247,21 @@ void plan_metadata(const Field& doc, const std::string& kind, pod::PodFlags& out
 }
 
 // A Pod's spec (a Pod's own, or a Deployment's template) for the pod `plan.pod.name`.
-// `restart`: the restartPolicy this kind of manifest may have ("Never" for a Pod, which boxlab
-// runs once; "Always" for a Deployment's pods, which its controller replaces).
-void plan_pod_spec(const Field& spec, const std::string& restart, PodPlan& plan) {
+// `policies`: the restartPolicy values this kind of manifest may have (a Pod: any; a Deployment's
+// template: Always). Without one, Kubernetes' default: Always.
+void plan_pod_spec(const Field& spec, const std::set<std::string>& policies, PodPlan& plan) {
   spec.object({"containers", "hostname", "restartPolicy", "shareProcessNamespace", "hostNetwork",
                "hostPID", "hostIPC", "enableServiceLinks", "automountServiceAccountToken"});
   if (spec.has("hostname")) plan.pod.hostname = spec.at("hostname").str();
-  if (spec.has("restartPolicy") && spec.at("restartPolicy").str() != restart)
-    spec.at("restartPolicy")
-        .fail(restart == "Never"
-                  ? "boxlab restarts no Pod's containers: only restartPolicy Never is kept "
-                    "(without one, boxlab kube play runs each container once; a Deployment "
-                    "replaces its pods)"
-                  : "a Deployment's pods are always replaced when they end (restartPolicy "
-                    "Always, as Kubernetes requires)");
+  if (spec.has("restartPolicy")) {
+    plan.restart = spec.at("restartPolicy").str();
+    if (!policies.contains(plan.restart))
+      spec.at("restartPolicy")
+          .fail(policies.size() == 1
+                    ? "a Deployment's pods are always replaced when they end (restartPolicy "
+                      "Always, as Kubernetes requires)"
+                    : "restartPolicy is Always, OnFailure or Never");
+  }
   if (spec.has("shareProcessNamespace") && spec.at("shareProcessNamespace").boolean())
     plan.pod.share += ",pid";
   for (const char* host : {"hostNetwork", "hostPID", "hostIPC"})
@@ -305,7 +306,8 @@ PodPlan plan_pod(const YamlDocuments& docs, std::size_t index, const std::string
   PodPlan plan;
   plan_metadata(doc, "Pod", plan.pod);
   if (!doc.has("spec")) doc.fail("a Pod needs a spec");
-  plan_pod_spec(doc.at("spec"), "Never", plan);
+  plan_pod_spec(doc.at("spec"), {"Always", "OnFailure", "Never"}, plan);
+  plan.spec = doc.at("spec").value();
   return plan;
 }
 
@@ -362,9 +364,22 @@ PodPlan plan_template(const DeploymentPlan& deployment, const std::string& pod_n
   PodPlan plan;
   plan.pod.name = pod_name;
   plan.pod.labels = deployment.labels;
+  for (const auto& [k, v] : deployment.annotations) plan.pod.annotations[k] = v;
   plan.pod.annotations[kOwnerAnnotation] = deployment.name;
-  plan_pod_spec(spec, "Always", plan);
+  plan_pod_spec(spec, {deployment.restart}, plan);
   return plan;
+}
+
+DeploymentPlan restarting_pod(const PodPlan& pod) {
+  DeploymentPlan d;
+  d.name = pod.pod.name;
+  d.replicas = 1;
+  d.labels = pod.pod.labels;
+  d.annotations = pod.pod.annotations;
+  d.template_spec = pod.spec;
+  d.restart = pod.restart;
+  d.fixed_name = true;
+  return d;
 }
 
 }  // namespace boxlab::kube

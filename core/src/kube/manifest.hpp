@@ -16,6 +16,8 @@ namespace boxlab::kube {
 struct PodPlan {
   pod::PodFlags pod;
   std::vector<RunFlags> containers;  // with .pod set, in manifest order
+  std::string restart = "Always";    // restartPolicy (Kubernetes' default); Never: run once
+  nlohmann::json spec;               // the manifest's spec, for a controller to make it again
 };
 
 // The annotation naming the Deployment a pod belongs to (its controller's).
@@ -24,9 +26,16 @@ inline constexpr const char* kOwnerAnnotation = "io.boxlab.kube.deployment";
 struct DeploymentPlan {
   std::string name;
   std::size_t replicas = 1;
-  std::map<std::string, std::string> labels;  // the template's (its pods')
-  nlohmann::json template_spec;               // spec.template.spec: each new pod's
+  std::map<std::string, std::string> labels;       // the template's (its pods')
+  std::map<std::string, std::string> annotations;  // its pods'
+  nlohmann::json template_spec;                    // spec.template.spec: each new pod's
+  std::string restart = "Always";                  // Always, or OnFailure (a Pod's own)
+  // A Pod with a restartPolicy other than Never is kept by a controller too, as one replica
+  // under its own name (it is made again under that name when it ends).
+  bool fixed_name = false;
 };
+// The controller of a Pod that restarts: one replica, its own name and policy.
+DeploymentPlan restarting_pod(const PodPlan& pod);
 
 // "Pod" or "Deployment" (Error naming /kind for anything else).
 std::string kind_of(const YamlDocuments& docs, std::size_t index, const std::string& source);

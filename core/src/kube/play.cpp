@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "boxlab/error.hpp"
@@ -68,8 +69,16 @@ Played play(Runtime& runtime, const std::filesystem::path& file) {
   // Every document is checked before anything runs.
   Plans plans = plans_of(file);
   Played played;
+  std::vector<std::string> controlled;  // Deployments and restarting Pods: stopped on rollback
   try {
     for (const auto& plan : plans.pods) {
+      if (plan.restart != "Never") {  // kept by a controller, under its own name
+        start_deployment(runtime, restarting_pod(plan));
+        controlled.push_back(plan.pod.name);
+        played.pods.push_back(plan.pod.name);
+        for (const auto& flags : plan.containers) played.containers.push_back(flags.name);
+        continue;
+      }
       pod::create(runtime, plan.pod);
       played.pods.push_back(plan.pod.name);
       for (const auto& flags : plan.containers)
@@ -79,10 +88,11 @@ Played play(Runtime& runtime, const std::filesystem::path& file) {
     }
     for (const auto& plan : plans.deployments) {
       start_deployment(runtime, plan);  // waits for the first rollout
+      controlled.push_back(plan.name);
       played.deployments.push_back(plan.name);
     }
   } catch (...) {
-    for (auto it = played.deployments.rbegin(); it != played.deployments.rend(); ++it) {
+    for (auto it = controlled.rbegin(); it != controlled.rend(); ++it) {
       try {
         stop_deployment(runtime, *it);
       } catch (const std::exception&) {  // the first error is the one to report
@@ -90,7 +100,8 @@ Played play(Runtime& runtime, const std::filesystem::path& file) {
     }
     for (auto it = played.pods.rbegin(); it != played.pods.rend(); ++it) {
       try {
-        pod::remove(runtime, *it, true);
+        if (std::find(controlled.begin(), controlled.end(), *it) == controlled.end())
+          pod::remove(runtime, *it, true);
       } catch (const std::exception&) {
       }
     }
@@ -111,6 +122,11 @@ std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& fil
     removed.push_back("deployment " + plan.name);
   }
   for (const auto& plan : plans.pods) {
+    if (load_deployment(runtime, plan.pod.name)) {  // a restarting Pod: its controller first
+      stop_deployment(runtime, plan.pod.name);
+      removed.push_back("pod " + plan.pod.name);
+      continue;
+    }
     try {
       pod::get(runtime, plan.pod.name);
     } catch (const Error&) {
