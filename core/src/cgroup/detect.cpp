@@ -76,12 +76,15 @@ Layout detect(const fs::path& root) {
   return layout_of(parse_mountinfo(read_file(mountinfo)), mountinfo);
 }
 
-Placement locate(const fs::path& root) {
+namespace {
+
+// Where the process whose /proc/PID/cgroup is `cgroup_file` sits, through our own mounts.
+Placement locate_from(const fs::path& root, const fs::path& cgroup_file) {
   fs::path mountinfo = root / "proc/self/mountinfo";
   auto mounts = parse_mountinfo(read_file(mountinfo));
   Placement p;
   p.layout = layout_of(mounts, mountinfo);
-  auto lines = parse_proc_cgroup(read_file(root / "proc/self/cgroup"));
+  auto lines = parse_proc_cgroup(read_file(cgroup_file));
   for (const auto& m : mounts) {
     if (m.fstype == "cgroup") {
       auto controllers = sorted(v1_controllers(m.super_options));
@@ -108,6 +111,20 @@ Placement locate(const fs::path& root) {
     }
   }
   return p;
+}
+
+}  // namespace
+
+Placement locate(const fs::path& root) {
+  return locate_from(root, root / "proc/self/cgroup");
+}
+
+Placement locate_process(pid_t pid) {
+  try {
+    return locate_from("/", "/proc/" + std::to_string(pid) + "/cgroup");
+  } catch (const Error&) {
+    throw Error("process " + std::to_string(pid) + " is gone");
+  }
 }
 
 }  // namespace boxlab::cgroup

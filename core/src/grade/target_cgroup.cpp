@@ -4,7 +4,6 @@
 // mybox made) rather than the grading container's own. Cgroups outside the grading container's
 // subtree are never read: such a controller shows only "own": false.
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -25,36 +24,12 @@ bool below(const fsys::path& dir, const fsys::path& top) {
   return d.size() > t.size() + 1 && d.compare(0, t.size(), t) == 0 && d[t.size()] == '/';
 }
 
-// "ID:CONTROLLERS:PATH" lines -> controller (or "" for v2's 0::) -> PATH.
-std::map<std::string, std::string> cgroup_lines(pid_t pid) {
-  std::map<std::string, std::string> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);) {
-    auto a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string list = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (line.substr(0, a) == "0") {
-      out[""] = path;
-      continue;
-    }
-    for (std::size_t at = 0; at <= list.size();) {
-      auto comma = list.find(',', at);
-      if (comma == std::string::npos) comma = list.size();
-      out[list.substr(at, comma - at)] = path;
-      at = comma + 1;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 json target_cgroup_stats(pid_t pid, const json& grading) {
   if (!grading.is_object() || !grading.contains("dirs"))
     throw Error("the grading container has no cgroup");
-  auto lines = cgroup_lines(pid);
-  if (lines.empty()) throw Error("process " + std::to_string(pid) + " is gone");
-  cgroup::Placement where = cgroup::locate();
+  cgroup::Placement where = cgroup::locate_process(pid);
   std::string layout = grading.value("layout", "v1");
   bool v2 = layout == "v2";
   // The stats' groups and the controllers behind them (v2: the one unified directory).
@@ -69,10 +44,10 @@ json target_cgroup_stats(pid_t pid, const json& grading) {
       if (!v2 && std::find(controllers.begin(), controllers.end(), controller) == controllers.end())
         continue;
       fsys::path top = item.value().get<std::string>();
-      auto line = lines.find(v2 ? "" : controller);
-      fsys::path mount = v2 ? where.unified_mount : where.v1_mounts[controller];
-      if (line == lines.end() || mount.empty()) continue;
-      fsys::path dir = (mount / fsys::path(line->second).relative_path()).lexically_normal();
+      auto in_v1 = where.v1.find(controller);
+      fsys::path dir = v2 ? where.unified : in_v1 == where.v1.end() ? fsys::path() : in_v1->second;
+      if (dir.empty()) continue;
+      dir = dir.lexically_normal();
       known = true;
       own = own || below(dir, top);
       // Read only the grading container's cgroup or one below it.

@@ -91,6 +91,9 @@ struct Placement {
 };
 // From ROOT/proc/self/mountinfo and ROOT/proc/self/cgroup; paths are prefixed with ROOT.
 Placement locate(const std::filesystem::path& root = "/");
+// Where process `pid` sits (its /proc/PID/cgroup, through our mounts, as locate() reads ours).
+// Throws Error "process PID is gone" when it cannot be read.
+Placement locate_process(pid_t pid);
 
 // Where Cgroup::create puts cgroup PATH in each v1 hierarchy (by controller or name=): a name
 // or relative path ("pod/web") below our own cgroup there; an absolute path ("/a/b") from the
