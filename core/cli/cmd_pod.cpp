@@ -40,6 +40,7 @@ void add_pod_commands(CLI::App& app, const Globals& globals, int&) {
     Runtime runtime(globals.paths());
     std::vector<std::vector<std::string>> rows = {
         {"NAME", "STATUS", "INFRA", "CONTAINERS", "SHARED"}};
+    std::vector<ContainerState> containers = runtime.list();
     for (const auto& p : pod::list(runtime)) {
       if (*ls_quiet) {
         std::cout << p.name << "\n";
@@ -50,7 +51,8 @@ void add_pod_commands(CLI::App& app, const Globals& globals, int&) {
         status = runtime.open(p.infra).state().status == Status::running ? "running" : "stopped";
       } catch (const Error&) {
       }
-      rows.push_back({p.name, status, p.infra, std::to_string(pod::members(runtime, p.name).size()),
+      rows.push_back({p.name, status, p.infra,
+                      std::to_string(pod::members(containers, p.name).size()),
                       p.shared.to_string()});
     }
     if (!*ls_quiet) print_table(rows);

@@ -1,12 +1,15 @@
 // `boxlab kube play|generate|down` on real pods: a Pod manifest's containers share the pod's
 // network (they talk on localhost), get their limits and environment, and what generate writes
 // plays again to the same pod; a manifest that fails part-way leaves nothing.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -240,5 +243,60 @@ spec:
   CHECK(pods_of(root) == std::vector<std::string>{"keep"});
   CHECK(ok(root.boxlab({"kube", "down", file.string()})).out == "removed pod keep\n");
   CHECK(pods_of(root).empty());
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+}
+
+TEST_CASE("an OnFailure Pod that completes is done, and one that is killed runs again", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path file = write(root, "of.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: done}
+spec:
+  restartPolicy: OnFailure
+  containers:
+  - {name: job, image: base, command: [sh, -c, "exit 0"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: svc}
+spec:
+  restartPolicy: OnFailure
+  containers:
+  - {name: srv, image: base, command: [sleep, "1000"]}
+)");
+  // play returns: a completed OnFailure pod counts as ready (done for good).
+  ok(root.boxlab({"kube", "play", file.string()}));
+  auto id_of = [&](const std::string& c) {
+    return json::parse(ok(root.boxlab({"inspect", c})).out)["id"].get<std::string>();
+  };
+  std::string job = id_of("done-job");
+  int srv = json::parse(ok(root.boxlab({"inspect", "svc-srv"})).out)["pid"].get<int>();
+  // Let "done"'s controller look a few times (each round rewrites its status file), then it
+  // must still be the same container, stopped with 0.
+  fs::path status = root.path() / "state/kube/deployments/done.status.json";
+  std::set<std::uint64_t> rounds;
+  for (int i = 0; i < 250 && rounds.size() < 4; ++i) {
+    struct stat st {};
+    if (::stat(status.c_str(), &st) == 0) rounds.insert(st.st_ino);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(rounds.size() >= 4);
+  CHECK(id_of("done-job") == job);
+  json done = json::parse(ok(root.boxlab({"inspect", "done-job"})).out);
+  CHECK(done["status"] == "stopped");
+  CHECK(done["exitCode"] == 0);
+  // A failure (SIGKILL: 137) under OnFailure: the pod is made again.
+  ok(root.boxlab({"kill", "svc-srv"}));
+  int again = 0;
+  for (int i = 0; i < 250 && (again == 0 || again == srv); ++i) {
+    Result r = root.boxlab({"inspect", "svc-srv"});
+    json st = r.status == 0 ? json::parse(r.out) : json::object();
+    again = st.value("status", "") == "running" ? st.value("pid", 0) : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  CHECK(again != 0);
+  CHECK(again != srv);
+  ok(root.boxlab({"kube", "down", file.string()}));
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 }

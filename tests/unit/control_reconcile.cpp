@@ -52,3 +52,12 @@ TEST_CASE("reconcile replaces a replica whose liveness probe failed") {
   CHECK(a.remove == std::vector<std::string>{"sick"});
   CHECK(a.create == 1);
 }
+
+TEST_CASE("needs_replacing: what each restart policy does with an ended replica") {
+  using boxlab::control::needs_replacing;
+  CHECK_FALSE(needs_replacing(running("a"), RestartPolicy::always));
+  CHECK(needs_replacing(ended("ok", 0), RestartPolicy::always));
+  CHECK_FALSE(needs_replacing(ended("ok", 0), RestartPolicy::on_failure));  // done for good
+  CHECK(needs_replacing(ended("bad", 1), RestartPolicy::on_failure));
+  CHECK_FALSE(needs_replacing(ended("bad", 1), RestartPolicy::never));
+}

@@ -2,19 +2,17 @@
 
 namespace boxlab::control {
 
+bool needs_replacing(const Replica& r, RestartPolicy policy) {
+  if (r.running) return !r.healthy;
+  bool failed = r.exit_code.value_or(1) != 0;
+  return policy == RestartPolicy::always || (policy == RestartPolicy::on_failure && failed);
+}
+
 Actions reconcile(const Desired& desired, const std::vector<Replica>& observed) {
   Actions out;
   std::vector<const Replica*> kept;
   for (const auto& r : observed) {
-    bool replace = false;
-    if (!r.running) {
-      bool failed = r.exit_code.value_or(1) != 0;
-      replace = desired.restart == RestartPolicy::always ||
-                (desired.restart == RestartPolicy::on_failure && failed);
-    } else if (!r.healthy) {
-      replace = true;
-    }
-    if (replace)
+    if (needs_replacing(r, desired.restart))
       out.remove.push_back(r.name);
     else
       kept.push_back(&r);

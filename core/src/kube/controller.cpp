@@ -74,9 +74,15 @@ std::vector<pod::PodState> owned_pods(Runtime& runtime, const std::string& name)
   return out;
 }
 
-control::Replica observe(Runtime& runtime, const pod::PodState& p) {
+control::RestartPolicy policy_of(const DeploymentPlan& plan) {
+  return plan.restart == "OnFailure" ? control::RestartPolicy::on_failure
+                                     : control::RestartPolicy::always;
+}
+
+// A pod as a replica: running while all its containers run; ended with the first non-zero code.
+control::Replica observe(const pod::PodState& p, const std::vector<ContainerState>& all) {
   control::Replica r{p.name, false, std::nullopt, true};
-  auto members = pod::members(runtime, p.name);
+  auto members = pod::members(all, p.name);
   if (members.empty()) {
     r.exit_code = 1;  // made, but none of its containers runs: failed
     return r;
@@ -91,6 +97,14 @@ control::Replica observe(Runtime& runtime, const pod::PodState& p) {
   r.running = all_running;
   if (!all_running) r.exit_code = code;
   return r;
+}
+
+// The Deployment's pods as replicas, oldest first (its containers listed once).
+std::vector<control::Replica> observe_all(Runtime& runtime, const std::string& name) {
+  std::vector<ContainerState> all = runtime.list();
+  std::vector<control::Replica> out;
+  for (const auto& p : owned_pods(runtime, name)) out.push_back(observe(p, all));
+  return out;
 }
 
 // One pod of the Deployment, all or nothing.
@@ -142,18 +156,18 @@ void write_status(const Runtime& runtime, const std::string& name, std::size_t r
     }
     std::string error;
     try {
-      std::vector<control::Replica> observed;
-      for (const auto& p : owned_pods(runtime, name)) observed.push_back(observe(runtime, p));
       control::Actions todo =
-          control::reconcile({st->plan.replicas, control::RestartPolicy::always}, observed);
+          control::reconcile({st->plan.replicas, policy_of(st->plan)}, observe_all(runtime, name));
       for (const auto& r : todo.remove) pod::remove(runtime, r, true);
       for (std::size_t i = 0; i < todo.create; ++i) make_pod(runtime, st->plan);
     } catch (const std::exception& e) {
       error = e.what();
     }
+    // Ready: running, or done for good (OnFailure's completed pod), as reconcile sees it.
     std::size_t ready = 0;
     try {
-      for (const auto& p : owned_pods(runtime, name)) ready += observe(runtime, p).running;
+      for (const auto& r : observe_all(runtime, name))
+        ready += !control::needs_replacing(r, policy_of(st->plan));
     } catch (const std::exception&) {
     }
     write_status(runtime, name, ready, error);

@@ -134,8 +134,9 @@ PodState create(Runtime& runtime, const PodFlags& flags) {
   // limits need one, and the delegation they need is checked by the create.
   const bool limited = !limits.empty();
   if (::geteuid() == 0 || limited) {
-    undo.cgroup = with_context(
-        "pod " + pod.name, [&] { return cgroup::Cgroup::create(new_cgroup_name(pod.name), limits); });
+    undo.cgroup = with_context("pod " + pod.name, [&] {
+      return cgroup::Cgroup::create(new_cgroup_name(pod.name), limits);
+    });
     pod.cgroup = undo.cgroup->to_json();
   }
 
@@ -190,15 +191,20 @@ std::vector<PodState> list(Runtime& runtime) {
   return out;
 }
 
-std::vector<ContainerState> members(Runtime& runtime, const std::string& name) {
+std::vector<ContainerState> members(const std::vector<ContainerState>& all,
+                                    const std::string& name) {
   std::vector<ContainerState> out;
-  for (auto& st : runtime.list()) {
+  for (const auto& st : all) {
     auto pod = st.spec.annotations.find(kPodAnnotation);
     if (pod == st.spec.annotations.end() || pod->second != name) continue;
     if (st.spec.annotations.contains(kInfraAnnotation)) continue;
-    out.push_back(std::move(st));
+    out.push_back(st);
   }
   return out;
+}
+
+std::vector<ContainerState> members(Runtime& runtime, const std::string& name) {
+  return members(runtime.list(), name);
 }
 
 void remove(Runtime& runtime, const std::string& name, bool force) {

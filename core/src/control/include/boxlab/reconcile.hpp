@@ -30,6 +30,10 @@ struct Actions {
   std::size_t create = 0;           // new replicas to make
 };
 
+// A replica the policy replaces: one that ended (always; on_failure with a non-zero code), or
+// an unhealthy one. The others are running, or done for good (a completed pod).
+bool needs_replacing(const Replica& replica, RestartPolicy policy);
+
 // What brings `observed` to `desired`:
 // - a replica that ended is replaced when the policy restarts it (always; on_failure with a
 //   non-zero code), and otherwise kept as it is (done; it counts toward the replicas, as a

@@ -59,6 +59,9 @@ PodState get(Runtime& runtime, const std::string& name);
 std::vector<PodState> list(Runtime& runtime);
 // The pod's containers, infra excluded.
 std::vector<ContainerState> members(Runtime& runtime, const std::string& name);
+// The same out of containers listed once (Runtime::list), for many pods at a time.
+std::vector<ContainerState> members(const std::vector<ContainerState>& all,
+                                    const std::string& name);
 // Removes members (running ones only with force, else Error naming them), the infra, the
 // cgroup and the state.
 void remove(Runtime& runtime, const std::string& name, bool force);
