@@ -1,6 +1,5 @@
 // kube play and kube down.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/file.hpp"
 #include "boxlab/kube.hpp"
 #include "boxlab/ops.hpp"
 #include "boxlab/pod.hpp"
@@ -25,22 +25,7 @@ constexpr std::size_t kMaxManifest = 1 << 20;
 std::string read_manifest(const std::filesystem::path& file) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd) throw Error::system("open " + file.string());
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + file.string());
-  if (!S_ISREG(st.st_mode)) throw Error(file.string() + ": not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxManifest)
-    throw Error(file.string() + ": bigger than 1 MiB");
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error::system("read " + file.string());
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxManifest) throw Error(file.string() + ": bigger than 1 MiB");
-  }
-  return text;
+  return read_regular_file(fd.get(), file.string(), kMaxManifest);
 }
 
 struct Plans {

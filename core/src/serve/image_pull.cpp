@@ -1,13 +1,13 @@
 #include "image_pull.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "args.hpp"  // BadRequest
 #include "boxlab/error.hpp"
+#include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
 #include "boxlab/image/layout.hpp"
 #include "boxlab/registry.hpp"
@@ -39,22 +39,7 @@ void learner_credentials(const sys::Requester& who, registry::Options& options) 
     if (e.errnum() == ENOENT || e.errnum() == ENOTDIR) return;
     throw;
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw Error::system("stat " + options.auth_file.string());
-  if (!S_ISREG(st.st_mode)) throw Error(options.auth_file.string() + ": not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxAuthFile)
-    throw Error(options.auth_file.string() + ": bigger than 1 MiB");
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error::system("read " + options.auth_file.string());
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxAuthFile) throw Error(options.auth_file.string() + ": bigger than 1 MiB");
-  }
-  options.auth_json = std::move(text);
+  options.auth_json = read_regular_file(fd.get(), options.auth_file.string(), kMaxAuthFile);
 }
 
 }  // namespace

@@ -16,6 +16,29 @@
 namespace boxlab {
 namespace fs = std::filesystem;
 
+std::string read_regular_file(int fd, const std::string& shown, std::size_t max_bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw Error::system("stat " + shown);
+  if (!S_ISREG(st.st_mode)) throw Error(shown + ": not a regular file");
+  auto too_big = [&] {
+    return Error(shown + ": bigger than " +
+                 (max_bytes % (1 << 20) == 0 ? std::to_string(max_bytes >> 20) + " MiB"
+                                             : std::to_string(max_bytes) + " bytes"));
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) throw too_big();
+  std::string text;
+  char buf[65536];
+  for (;;) {  // the size may have grown since fstat: the cap holds for what is read
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error::system("read " + shown);
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > max_bytes) throw too_big();
+  }
+  return text;
+}
+
 std::string read_file(const fs::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw Error::system("open " + path.string());

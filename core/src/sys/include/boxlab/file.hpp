@@ -9,6 +9,11 @@
 namespace boxlab {
 
 std::string read_file(const std::filesystem::path& path);
+// The whole of an opened file that must be a regular file of at most `max_bytes` (an auth file,
+// a manifest: input someone else may have made a FIFO, a device or huge). `shown` names it in
+// errors ("SHOWN: not a regular file", "SHOWN: bigger than N bytes"). Open it O_NONBLOCK, so a
+// FIFO does not block the open itself.
+std::string read_regular_file(int fd, const std::string& shown, std::size_t max_bytes);
 // Writes via a temp file + rename, so readers never see half a file.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        int mode = 0644);
