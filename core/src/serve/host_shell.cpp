@@ -106,17 +106,12 @@ ChildProcess spawn_host_shell(const HostShellPlan& plan, const Pty& pty, unsigne
   std::string shell = plan.shell;
   char* argv[] = {shell.data(), nullptr};
 
-  pid_t pid = -1;
-  if (int rc = ::posix_spawn(&pid, shell.c_str(), &s.fa, &s.attr, argv, envp.data()); rc != 0)
-    throw Error("start the host shell " + shell + " in " + plan.cwd.string(), rc);
+  sys::Spawned sh =
+      sys::spawn_watched(s, shell.c_str(), argv, envp.data(),
+                         "start the host shell " + shell + " in " + plan.cwd.string());
   ChildProcess child;
-  child.pid = pid;
-  child.pidfd = Fd(sys::pidfd_open(pid));
-  if (!child.pidfd) {
-    int err = errno;
-    ::kill(pid, SIGKILL);
-    throw Error("watch the host shell (pidfd_open)", err);
-  }
+  child.pid = sh.pid;
+  child.pidfd = std::move(sh.pidfd);
   return child;
 }
 

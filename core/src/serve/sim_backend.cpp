@@ -65,17 +65,11 @@ ChildProcess spawn_read(const std::string& script, int out, int err) {
   std::vector<char*> argv = sys::c_array(args);
   std::vector<std::string> envs = sys::environment_with({});
   std::vector<char*> envp = sys::c_array(envs);
-  pid_t pid = -1;
-  if (int rc = ::posix_spawn(&pid, "/bin/sh", &s.fa, &s.attr, argv.data(), envp.data()); rc != 0)
-    throw Error("exec: start /bin/sh", rc);
+  sys::Spawned sh =
+      sys::spawn_watched(s, "/bin/sh", argv.data(), envp.data(), "exec: start /bin/sh");
   ChildProcess child;
-  child.pid = pid;
-  child.pidfd = Fd(sys::pidfd_open(pid));
-  if (!child.pidfd) {
-    int e = errno;
-    ::kill(pid, SIGKILL);
-    throw Error("exec: watch /bin/sh (pidfd_open)", e);
-  }
+  child.pid = sh.pid;
+  child.pidfd = std::move(sh.pidfd);
   return child;
 }
 

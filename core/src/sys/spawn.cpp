@@ -2,6 +2,11 @@
 
 #include <signal.h>
 
+#include <cerrno>
+
+#include "boxlab/error.hpp"
+#include "boxlab/sys/syscalls.hpp"
+
 extern char** environ;
 
 namespace boxlab::sys {
@@ -40,6 +45,20 @@ std::vector<char*> c_array(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
+  return out;
+}
+
+Spawned spawn_watched(const SpawnAttrs& attrs, const char* path, char* const* argv,
+                      char* const* envp, const std::string& what) {
+  Spawned out;
+  if (int rc = ::posix_spawn(&out.pid, path, &attrs.fa, &attrs.attr, argv, envp); rc != 0)
+    throw Error(what, rc);
+  out.pidfd = Fd(pidfd_open(out.pid));
+  if (!out.pidfd) {
+    int e = errno;
+    ::kill(out.pid, SIGKILL);
+    throw Error(what + ": pidfd_open", e);
+  }
   return out;
 }
 
