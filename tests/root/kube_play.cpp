@@ -15,20 +15,16 @@
 #include <thread>
 
 #include "boxlab/file.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-Result ok(Result r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
-}
 
 std::string ns_of(const TempRoot& root, const std::string& name, const char* kind) {
   int pid = json::parse(ok(root.boxlab({"inspect", name})).out)["pid"].get<int>();

@@ -20,20 +20,16 @@
 #include <string>
 
 #include "cgroup_sweep.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-Result ok(Result r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
-}
 
 class PodmanKube {
  public:

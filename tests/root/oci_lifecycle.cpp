@@ -24,20 +24,16 @@
 
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fsys = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-Result ok(Result r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
-}
 
 fsys::path write_bundle(const TempRoot& root, const std::string& name, const json& edit) {
   fsys::path dir = root.path() / name;

@@ -10,20 +10,16 @@
 #include <string>
 
 #include "boxlab/file.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-Result ok(Result r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
-}
 
 std::string ns_link(int pid, const char* kind) {
   return fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/" + kind).string();

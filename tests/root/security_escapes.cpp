@@ -22,21 +22,17 @@
 
 #include "boxlab/file.hpp"
 #include "image_tar.hpp"
+#include "require_ok.hpp"
 #include "test_support.hpp"
 
 namespace fsys = std::filesystem;
+using boxlab::test::ok;
 using boxlab::test::Result;
 using boxlab::test::TempRoot;
 
 namespace {
 
 const fsys::path kProbeDir = fsys::path(BOXLAB_ESCAPE_PROBE).parent_path();
-
-Result ok(Result r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r;
-}
 
 // "NAME ERRNO" lines into a map.
 std::map<std::string, int> parse_probe(const std::string& out) {
