@@ -1,5 +1,6 @@
 // boxlab kube play|down|generate (the manifests: kube/).
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "boxlab/container.hpp"
 #include "boxlab/kube.hpp"
@@ -30,6 +31,61 @@ void add_kube_commands(CLI::App& app, const Globals& globals, int&) {
     Runtime runtime(globals.paths());
     for (const auto& line : kube::down(runtime, *down_file))
       std::cout << "removed " << line << "\n";
+  });
+
+  auto* ls = kube->add_subcommand(
+      "ls", "List Deployments and restarting Pods: replicas wanted and ready, pods replaced");
+  auto ls_json = std::make_shared<bool>(false);
+  auto ls_events = std::make_shared<bool>(false);
+  ls->add_flag("--json", *ls_json, "As JSON, with each controller's recent events");
+  ls->add_flag("--events", *ls_events, "Print each controller's recent events below the table");
+  ls->callback([&globals, ls_json, ls_events] {
+    Runtime runtime(globals.paths());
+    std::vector<kube::Controlled> all = kube::controlled(runtime);
+    if (*ls_json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& c : all)
+        out.push_back({{"kind", c.kind},
+                       {"name", c.name},
+                       {"replicas", c.replicas},
+                       {"ready", c.ready},
+                       {"replaced", c.replaced},
+                       {"probesRun", c.probes_run},
+                       {"restartPolicy", c.restart},
+                       {"controllerRunning", c.controller_running},
+                       {"error", c.error},
+                       {"events", c.events}});
+      std::cout << out.dump(2) << "\n";
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"KIND", "NAME", "READY", "REPLACED", "RESTART", "CONTROLLER"}};
+    for (const auto& c : all)
+      rows.push_back({c.kind, c.name, std::to_string(c.ready) + "/" + std::to_string(c.replicas),
+                      std::to_string(c.replaced), c.restart,
+                      !c.controller_running ? "gone"
+                      : c.error.empty()     ? "running"
+                                            : "error: " + c.error});
+    print_table(rows);
+    if (!*ls_events) return;
+    for (const auto& c : all) {
+      std::cout << "\n" << c.kind << " " << c.name << ":\n";
+      for (const auto& e : c.events)
+        std::cout << "  " << e.value("time", "") << "  " << e.value("event", "") << "\n";
+    }
+  });
+
+  auto* scale = kube->add_subcommand("scale", "Change how many replicas a Deployment keeps");
+  auto scale_name = std::make_shared<std::string>();
+  auto scale_replicas = std::make_shared<std::size_t>(0);
+  scale->add_option("name", *scale_name)->required();
+  scale->add_option("--replicas", *scale_replicas, "How many pods to keep running (0-100)")
+      ->required()
+      ->check(CLI::Range(0, 100));
+  scale->callback([&globals, scale_name, scale_replicas] {
+    Runtime runtime(globals.paths());
+    kube::scale(runtime, *scale_name, *scale_replicas);
+    std::cout << "deployment " << *scale_name << " scaled to " << *scale_replicas << "\n";
   });
 
   auto* generate =

@@ -296,3 +296,114 @@ spec:
   ok(root.boxlab({"kube", "down", file.string()}));
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 }
+
+namespace {
+
+// `kube ls --json`'s entry for `name` (an empty object when it is not listed).
+json controlled(const TempRoot& root, const std::string& name) {
+  for (const auto& c : json::parse(ok(root.boxlab({"kube", "ls", "--json"})).out))
+    if (c["name"] == name) return c;
+  return json::object();
+}
+
+// Polls `kube ls` until `done` holds of the entry (bounded: 15 s); returns the last entry.
+template <typename Pred>
+json wait_controlled(const TempRoot& root, const std::string& name, Pred done) {
+  json c;
+  for (int i = 0; i < 375; ++i) {
+    c = controlled(root, name);
+    if (done(c)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a failing liveness probe gets its pod replaced, a passing one does not", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path file = write(root, "live.yaml", R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: live}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: live}}
+  template:
+    metadata: {labels: {app: live}}
+    spec:
+      containers:
+      - name: srv
+        image: base
+        command: [sh, -c, "touch /tmp/healthy; exec sleep 1000"]
+        livenessProbe:
+          exec: {command: [test, -f, /tmp/healthy]}
+          initialDelaySeconds: 1
+          periodSeconds: 1
+          failureThreshold: 2
+)");
+  ok(root.boxlab({"kube", "play", file.string()}));
+  auto first = pods_of(root);
+  REQUIRE(first.size() == 2);
+  // Healthy pods: their probes pass round after round and nothing is replaced.
+  json c =
+      wait_controlled(root, "live", [](const json& e) { return e.value("probesRun", 0) >= 6; });
+  CHECK(c.value("probesRun", 0) >= 6);
+  CHECK(c["replaced"] == 0);
+  CHECK(pods_of(root) == first);
+
+  // One pod's health file goes: its probe fails twice and the controller replaces the pod.
+  ok(root.boxlab({"exec", first[1] + "-srv", "rm", "/tmp/healthy"}));
+  c = wait_controlled(root, "live", [](const json& e) {
+    return e.value("replaced", 0) >= 1 && e.value("ready", 0) == 2;
+  });
+  CHECK(c["replaced"] == 1);
+  CHECK(c["ready"] == 2);
+  auto now = pods_of(root);
+  CHECK(now.size() == 2);
+  CHECK(std::find(now.begin(), now.end(), first[0]) != now.end());
+  CHECK(std::find(now.begin(), now.end(), first[1]) == now.end());
+  std::string events = c["events"].dump();
+  CHECK_THAT(events, Catch::Contains("liveness probe of " + first[1] +
+                                     "-srv failed 2 times in a row (exited with status 1)") &&
+                         Catch::Contains("pod " + first[1] + " removed: unhealthy"));
+  // The probe travels with the pod: generate writes it back.
+  CHECK_THAT(ok(root.boxlab({"kube", "generate", first[0]})).out,
+             Catch::Contains("livenessProbe:") && Catch::Contains("failureThreshold: 2"));
+
+  ok(root.boxlab({"kube", "down", file.string()}));
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+}
+
+TEST_CASE("kube scale changes the replicas a controller keeps", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path file = write(root, "api.yaml", kDeployment);
+  ok(root.boxlab({"kube", "play", file.string()}));
+  auto three = pods_of(root);
+  REQUIRE(three.size() == 3);
+  std::string oldest;
+  std::string oldest_created = "~";
+  for (const auto& p : three) {
+    std::string created = json::parse(ok(root.boxlab({"pod", "inspect", p})).out)["created"];
+    if (created < oldest_created) oldest_created = created, oldest = p;
+  }
+  CHECK(ok(root.boxlab({"kube", "scale", "api", "--replicas", "1"})).out ==
+        "deployment api scaled to 1\n");
+  json c = wait_controlled(root, "api", [&](const json& e) {
+    return e.value("replicas", 0) == 1 && pods_of(root).size() == 1;
+  });
+  CHECK(c["replicas"] == 1);
+  // The oldest pod stays; the newer ones go.
+  CHECK(pods_of(root) == std::vector<std::string>{oldest});
+  ok(root.boxlab({"kube", "scale", "api", "--replicas", "2"}));
+  c = wait_controlled(root, "api", [&](const json& e) { return e.value("ready", 0) == 2; });
+  CHECK(c["ready"] == 2);
+  CHECK(pods_of(root).size() == 2);
+  CHECK(all_running(root, pods_of(root)));
+  Result bad = root.boxlab({"kube", "scale", "nope", "--replicas", "1"});
+  CHECK(bad.status != 0);
+  CHECK_THAT(bad.err, Catch::Contains("no such Deployment: nope"));
+  ok(root.boxlab({"kube", "down", file.string()}));
+  CHECK(pods_of(root).empty());
+}

@@ -159,9 +159,26 @@ TEST_CASE("a Pod's fields become pod and run flags") {
 }
 
 TEST_CASE("Pod fields boxlab cannot honour are refused by their place") {
-  CHECK_THAT(pod_refusal(std::string(kPod) + "    livenessProbe: {exec: {command: [true]}}\n"),
-             Catch::Contains("p.yaml: /spec/containers/0/livenessProbe (line 9, column 5): not "
-                             "supported"));
+  CHECK_THAT(pod_refusal(std::string(kPod) + "    livenessProbe: {httpGet: {port: 80}}\n"),
+             Catch::Contains("p.yaml: /spec/containers/0/livenessProbe/httpGet (line 9, column "
+                             "21): boxlab runs exec liveness probes only"));
+  CHECK_THAT(pod_refusal(std::string(kPod) + "    readinessProbe: {exec: {command: [cat, /ok]}}\n"),
+             Catch::Contains("/spec/containers/0/readinessProbe") &&
+                 Catch::Contains("liveness probes only"));
+  CHECK_THAT(pod_refusal(std::string(kPod) + "    livenessProbe: {exec: {command: []}}\n"),
+             Catch::Contains("/spec/containers/0/livenessProbe/exec") &&
+                 Catch::Contains("needs a command"));
+  CHECK_THAT(pod_refusal(std::string(kPod) +
+                         "    livenessProbe: {exec: {command: [cat, /ok]}, successThreshold: 2}\n"),
+             Catch::Contains("/spec/containers/0/livenessProbe/successThreshold") &&
+                 Catch::Contains("from 1 to 1"));
+  CHECK_THAT(pod_refusal(std::string(kPod) +
+                         "    livenessProbe: {exec: {command: [cat, /ok]}, periodSeconds: 0}\n"),
+             Catch::Contains("/spec/containers/0/livenessProbe/periodSeconds"));
+  CHECK_THAT(
+      pod_refusal(std::string(kPod) +
+                  "    livenessProbe: {exec: {command: [cat, /ok]}}\n  restartPolicy: Never\n"),
+      Catch::Contains("/spec/restartPolicy") && Catch::Contains("Never forbids"));
   CHECK_THAT(pod_refusal("apiVersion: v1\nkind: Service\nmetadata: {name: d}\n"),
              Catch::Contains("/kind (line 2, column 1): boxlab kube play runs Pods and "
                              "Deployments, not a Service"));
@@ -182,6 +199,35 @@ TEST_CASE("Pod fields boxlab cannot honour are refused by their place") {
              Catch::Contains("/spec/volumes"));
   CHECK_THAT(pod_refusal(std::string(kPod) + "    tty: true\n"),
              Catch::Contains("/spec/containers/0/tty"));
+}
+
+TEST_CASE("an exec liveness probe is planned with Kubernetes' defaults") {
+  auto plan = plan_pod(read_yaml(std::string(kPod) + R"(    livenessProbe:
+      exec: {command: [cat, /tmp/healthy]}
+  - name: side
+    image: base
+    livenessProbe:
+      exec: {command: ["true"]}
+      initialDelaySeconds: 5
+      periodSeconds: 2
+      timeoutSeconds: 3
+      failureThreshold: 4
+      successThreshold: 1
+)",
+                                 "p.yaml"),
+                       0, "p.yaml");
+  REQUIRE(plan.probes.size() == 2);
+  CHECK(plan.probes[0].container == "web-srv");
+  CHECK(plan.probes[0].command == std::vector<std::string>{"cat", "/tmp/healthy"});
+  CHECK(plan.probes[0].initial_delay_s == 0);
+  CHECK(plan.probes[0].period_s == 10);
+  CHECK(plan.probes[0].timeout_s == 1);
+  CHECK(plan.probes[0].failure_threshold == 3);
+  CHECK(plan.probes[1].container == "web-side");
+  CHECK(plan.probes[1].initial_delay_s == 5);
+  CHECK(plan.probes[1].period_s == 2);
+  CHECK(plan.probes[1].timeout_s == 3);
+  CHECK(plan.probes[1].failure_threshold == 4);
 }
 
 namespace {

@@ -12,12 +12,14 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/kube.hpp"
 #include "boxlab/ops.hpp"
 #include "boxlab/pod.hpp"
 #include "boxlab/reconcile.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/names.hpp"
 #include "boxlab/sys/process.hpp"
+#include "probe.hpp"
 
 namespace boxlab::kube {
 namespace fsys = std::filesystem;
@@ -108,7 +110,7 @@ std::vector<control::Replica> observe_all(Runtime& runtime, const std::string& n
 }
 
 // One pod of the Deployment, all or nothing.
-void make_pod(Runtime& runtime, const DeploymentPlan& plan) {
+std::string make_pod(Runtime& runtime, const DeploymentPlan& plan) {
   std::string name = plan.name;
   for (int i = 0; i < 10 && !plan.fixed_name; ++i) {
     name = plan.name + "-" + sys::random_hex(3);
@@ -125,18 +127,54 @@ void make_pod(Runtime& runtime, const DeploymentPlan& plan) {
     }
     throw;
   }
+  return name;
 }
 
+// What the controller did and why, newest last, for `kube ls` and a learner watching it heal.
+class EventLog {
+ public:
+  void add(std::string what) {
+    events_.push_back({{"time", sys::now_rfc3339()}, {"event", std::move(what)}});
+    if (events_.size() > kKept) events_.erase(events_.begin());
+  }
+  const json& events() const { return events_; }
+
+ private:
+  static constexpr std::size_t kKept = 20;
+  json events_ = json::array();
+};
+
 void write_status(const Runtime& runtime, const std::string& name, std::size_t ready,
-                  const std::string& error) {
+                  std::size_t replaced, std::size_t probes_run, const std::string& error,
+                  const EventLog& log) {
   try {
     write_file_atomic(status_file(runtime, name),
-                      json{{"ready", ready}, {"error", error}}.dump() + "\n", 0600);
+                      json{{"ready", ready},
+                           {"replaced", replaced},
+                           {"probesRun", probes_run},
+                           {"error", error},
+                           {"events", log.events()}}
+                              .dump() +
+                          "\n",
+                      0600);
   } catch (const std::exception&) {  // the state dir is going: the next round ends the loop
   }
 }
 
+// Why a replica is removed, as the event says it.
+std::string removal_reason(const control::Replica& r, const DeploymentPlan& plan) {
+  if (!r.healthy) return "unhealthy";
+  if (r.exit_code)
+    return "it ended (exit code " + std::to_string(*r.exit_code) + ")" +
+           (plan.restart == "OnFailure" ? ", restartPolicy OnFailure" : "");
+  return "surplus: " + std::to_string(plan.replicas) + " wanted";
+}
+
 [[noreturn]] void run_controller(Runtime& runtime, const std::string& name) {
+  ProbeTracker probes;
+  EventLog log;
+  std::size_t replaced = 0;
+  std::string last_error;
   for (;;) {
     std::optional<DeploymentState> st;
     try {
@@ -156,13 +194,37 @@ void write_status(const Runtime& runtime, const std::string& name, std::size_t r
     }
     std::string error;
     try {
+      std::vector<control::Replica> observed = observe_all(runtime, name);
+      std::vector<std::string> alive;
+      for (auto& r : observed) {
+        alive.push_back(r.name);
+        if (!r.running) continue;
+        PodPlan pod = plan_template(st->plan, r.name);
+        if (pod.probes.empty()) continue;
+        if (auto why = probes.check(runtime, r.name, pod.probes, ProbeTracker::Clock::now())) {
+          r.healthy = false;
+          log.add("pod " + r.name + ": " + *why);
+        }
+      }
+      probes.keep_only(alive);
       control::Actions todo =
-          control::reconcile({st->plan.replicas, policy_of(st->plan)}, observe_all(runtime, name));
-      for (const auto& r : todo.remove) pod::remove(runtime, r, true);
-      for (std::size_t i = 0; i < todo.create; ++i) make_pod(runtime, st->plan);
+          control::reconcile({st->plan.replicas, policy_of(st->plan)}, observed);
+      for (const auto& gone : todo.remove) {
+        auto r = std::find_if(observed.begin(), observed.end(),
+                              [&](const auto& o) { return o.name == gone; });
+        pod::remove(runtime, gone, true);
+        log.add("pod " + gone + " removed: " + removal_reason(*r, st->plan));
+        if (!r->running || !r->healthy) ++replaced;
+      }
+      std::size_t had = observed.size() - todo.remove.size();
+      for (std::size_t i = 0; i < todo.create; ++i)
+        log.add("pod " + make_pod(runtime, st->plan) + " created (" + std::to_string(had + i) +
+                " of " + std::to_string(st->plan.replicas) + " there)");
     } catch (const std::exception& e) {
       error = e.what();
+      if (error != last_error) log.add("error: " + error);
     }
+    last_error = error;
     // Ready: running, or done for good (OnFailure's completed pod), as reconcile sees it.
     std::size_t ready = 0;
     try {
@@ -170,7 +232,7 @@ void write_status(const Runtime& runtime, const std::string& name, std::size_t r
         ready += !control::needs_replacing(r, policy_of(st->plan));
     } catch (const std::exception&) {
     }
-    write_status(runtime, name, ready, error);
+    write_status(runtime, name, ready, replaced, probes.runs(), error, log);
     std::this_thread::sleep_for(error.empty() ? kRound : kRound * 5);  // a failing pod: back off
   }
 }
@@ -263,6 +325,56 @@ void start_deployment(Runtime& runtime, const DeploymentPlan& plan) {
   stop_deployment(runtime, plan.name);
   throw Error(what + ": " + (plan.fixed_name ? "it" : "its replicas") +
               " did not run within a minute");
+}
+
+std::vector<Controlled> controlled(Runtime& runtime) {
+  std::vector<Controlled> out;
+  std::error_code ec;
+  fsys::directory_iterator it(runtime.paths().state / "kube" / "deployments", ec), end;
+  std::vector<std::string> names;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::string file = it->path().filename().string();
+    if (file.ends_with(".json") && !file.ends_with(".status.json"))
+      names.push_back(file.substr(0, file.size() - 5));
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    auto st = load_deployment(runtime, name);
+    if (!st) continue;  // removed meanwhile
+    Controlled c;
+    c.kind = st->plan.fixed_name ? "Pod" : "Deployment";
+    c.name = name;
+    c.replicas = st->plan.replicas;
+    c.restart = st->plan.restart;
+    c.controller_running =
+        st->controller > 0 && sys::process_alive(st->controller, st->controller_start);
+    json status = json::object();
+    try {
+      status = json::parse(read_file(status_file(runtime, name)), nullptr, false);
+    } catch (const Error&) {
+    }
+    if (status.is_object()) {
+      c.ready = status.value("ready", std::size_t{0});
+      c.replaced = status.value("replaced", std::size_t{0});
+      c.probes_run = status.value("probesRun", std::size_t{0});
+      c.error = status.value("error", "");
+      c.events = status.value("events", json::array());
+    } else {
+      c.events = json::array();
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void scale(Runtime& runtime, const std::string& name, std::size_t replicas) {
+  auto st = load_deployment(runtime, name);
+  if (!st) throw Error("no such Deployment: " + name);
+  if (st->plan.fixed_name)
+    throw Error(name + " is a Pod, which is one replica; scale a Deployment instead");
+  if (replicas > 100) throw Error("--replicas: at most 100");
+  st->plan.replicas = replicas;
+  save_deployment(runtime, *st);
 }
 
 void stop_deployment(Runtime& runtime, const std::string& name) {

@@ -82,6 +82,7 @@ std::string generate(Runtime& runtime, const std::string& name) {
   nlohmann::json network;
   std::string pod_name = name;
   std::string restart = "Never";
+  std::vector<LivenessProbe> probes;
   try {
     pod::PodState pod = pod::get(runtime, name);
     containers = pod::members(runtime, name);
@@ -96,9 +97,15 @@ std::string generate(Runtime& runtime, const std::string& name) {
     annotations.erase(kOwnerAnnotation);  // boxlab's own bookkeeping
     if (!annotations.empty()) meta["annotations"] = annotations;
     manifest["metadata"] = meta;
-    // A Pod kept by a controller of its own restarts as its policy says.
-    if (auto st = load_deployment(runtime, pod.name); st && st->plan.fixed_name)
+    // A Pod kept by a controller (its own, or its Deployment's) restarts as the controller's
+    // policy says, and has the controller's liveness probes.
+    auto owner = pod.annotations.find(kOwnerAnnotation);
+    std::string controller = owner != pod.annotations.end() ? owner->second : pod.name;
+    if (auto st = load_deployment(runtime, controller);
+        st && (st->plan.fixed_name || owner != pod.annotations.end())) {
       restart = st->plan.restart;
+      probes = plan_template(st->plan, pod.name).probes;
+    }
     if (pod.shared.has(NsKind::pid)) spec["shareProcessNamespace"] = true;
   } catch (const Error&) {
     // Not a pod: a container alone, as a Pod of one (its own network's ports).
@@ -112,8 +119,18 @@ std::string generate(Runtime& runtime, const std::string& name) {
             [](const ContainerState& a, const ContainerState& b) { return a.created < b.created; });
   spec["restartPolicy"] = restart;
   ojson list = ojson::array();
-  for (const auto& st : containers)
-    list.push_back(container_of(st, pod_name + "-", runtime.paths()));
+  for (const auto& st : containers) {
+    ojson c = container_of(st, pod_name + "-", runtime.paths());
+    for (const auto& probe : probes) {
+      if (probe.container != st.name) continue;
+      c["livenessProbe"] = {{"exec", {{"command", probe.command}}},
+                            {"initialDelaySeconds", probe.initial_delay_s},
+                            {"periodSeconds", probe.period_s},
+                            {"timeoutSeconds", probe.timeout_s},
+                            {"failureThreshold", probe.failure_threshold}};
+    }
+    list.push_back(c);
+  }
   if (list.empty()) throw Error("pod " + name + " has no containers to describe");
   // The pod's published ports, on its first container (Kubernetes lists ports per container;
   // in a pod they all share one network).

@@ -136,10 +136,41 @@ void apply_resources(const Field& r, RunFlags& f) {
   }
 }
 
+// livenessProbe: exec probes only (the controller runs them); Kubernetes' defaults.
+LivenessProbe plan_probe(const Field& p, const std::string& container) {
+  for (const char* other : {"httpGet", "tcpSocket", "grpc"})
+    if (p.has(other)) p.at(other).fail("boxlab runs exec liveness probes only");
+  p.object({"exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold",
+            "successThreshold"});
+  LivenessProbe probe;
+  probe.container = container;
+  if (!p.has("exec")) p.fail("a liveness probe needs exec with a command");
+  Field exec = p.at("exec");
+  exec.object({"command"});
+  if (!exec.has("command") || exec.at("command").list() == 0)
+    exec.fail("a liveness probe's exec needs a command");
+  probe.command = exec.at("command").strings();
+  if (p.has("initialDelaySeconds"))
+    probe.initial_delay_s = static_cast<int>(p.at("initialDelaySeconds").integer(0, 3600));
+  if (p.has("periodSeconds"))
+    probe.period_s = static_cast<int>(p.at("periodSeconds").integer(1, 3600));
+  if (p.has("timeoutSeconds"))
+    probe.timeout_s = static_cast<int>(p.at("timeoutSeconds").integer(1, 600));
+  if (p.has("failureThreshold"))
+    probe.failure_threshold = static_cast<int>(p.at("failureThreshold").integer(1, 100));
+  // Kubernetes' own rule: one success makes a liveness probe pass again.
+  if (p.has("successThreshold")) p.at("successThreshold").integer(1, 1);
+  return probe;
+}
+
 RunFlags plan_container(const Field& c, const std::string& pod, std::vector<std::string>& publish,
-                        std::set<std::string>& names) {
+                        std::set<std::string>& names, std::vector<LivenessProbe>& probes) {
+  for (const char* other : {"readinessProbe", "startupProbe"})
+    if (c.has(other))
+      c.at(other).fail(
+          "boxlab has no Services to take a pod out of, so it runs liveness probes only");
   c.object({"name", "image", "command", "args", "env", "workingDir", "ports", "resources",
-            "securityContext", "imagePullPolicy", "stdin", "tty"});
+            "securityContext", "imagePullPolicy", "stdin", "tty", "livenessProbe"});
   RunFlags f;
   if (!c.has("name")) c.fail("a container needs a name");
   std::string name = c.at("name").str();
@@ -191,6 +222,7 @@ RunFlags plan_container(const Field& c, const std::string& pod, std::vector<std:
   for (const char* key : {"stdin", "tty"})
     if (c.has(key) && c.at(key).boolean())
       c.at(key).fail("boxlab kube play runs containers detached, without a terminal");
+  if (c.has("livenessProbe")) probes.push_back(plan_probe(c.at("livenessProbe"), f.name));
   return f;
 }
 
@@ -276,7 +308,11 @@ void plan_pod_spec(const Field& spec, const std::set<std::string>& policies, Pod
   std::set<std::string> names;
   for (std::size_t i = 0, n = containers.list(); i < n; ++i)
     plan.containers.push_back(
-        plan_container(containers.at(i), plan.pod.name, plan.pod.publish, names));
+        plan_container(containers.at(i), plan.pod.name, plan.pod.publish, names, plan.probes));
+  // A probe acts through the pod's controller; a Pod that is never restarted has none.
+  if (!plan.probes.empty() && plan.restart == "Never")
+    spec.at("restartPolicy")
+        .fail("a liveness probe replaces the pod when it fails, which restartPolicy Never forbids");
 }
 
 Field document(const YamlDocuments& docs, std::size_t index, const std::string& source,

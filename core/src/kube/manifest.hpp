@@ -13,11 +13,25 @@
 
 namespace boxlab::kube {
 
+// An exec liveness probe (Kubernetes' livenessProbe.exec): the pod's controller runs `command` in
+// the container every `period_s` once `initial_delay_s` has passed; `failure_threshold` failures
+// in a row (a non-zero exit, or no exit within `timeout_s`) make the replica unhealthy, and the
+// controller replaces the pod (boxlab restarts pods, not single containers).
+struct LivenessProbe {
+  std::string container;  // the boxlab container's name (POD-CONTAINER)
+  std::vector<std::string> command;
+  int initial_delay_s = 0;
+  int period_s = 10;
+  int timeout_s = 1;
+  int failure_threshold = 3;
+};
+
 struct PodPlan {
   pod::PodFlags pod;
   std::vector<RunFlags> containers;  // with .pod set, in manifest order
-  std::string restart = "Always";    // restartPolicy (Kubernetes' default); Never: run once
-  nlohmann::json spec;               // the manifest's spec, for a controller to make it again
+  std::vector<LivenessProbe> probes;
+  std::string restart = "Always";  // restartPolicy (Kubernetes' default); Never: run once
+  nlohmann::json spec;             // the manifest's spec, for a controller to make it again
 };
 
 // The annotation naming the Deployment a pod belongs to (its controller's).

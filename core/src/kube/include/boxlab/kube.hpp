@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,25 @@ Played play(Runtime& runtime, const std::filesystem::path& file);
 // Deployments (controller, then pods). Returns "pod NAME" / "deployment NAME" lines. Throws
 // Error naming those that were not there, after removing the others.
 std::vector<std::string> down(Runtime& runtime, const std::filesystem::path& file);
+// A controller's view of what it keeps: a Deployment, or a Pod that restarts (kind "Pod").
+struct Controlled {
+  std::string kind;  // "Deployment" or "Pod"
+  std::string name;
+  std::size_t replicas = 0;    // wanted
+  std::size_t ready = 0;       // running, or done for good (a completed OnFailure pod)
+  std::size_t replaced = 0;    // pods the controller replaced (ended, or failed their probe)
+  std::size_t probes_run = 0;  // liveness probes run, passed or failed
+  std::string restart;         // Always or OnFailure
+  bool controller_running = false;
+  std::string error;      // the last round's, "" when it went well
+  nlohmann::json events;  // [{time, event}], oldest first, the last 20
+};
+// Every Deployment and restarting Pod of this root, by name.
+std::vector<Controlled> controlled(Runtime& runtime);
+// Sets a Deployment's wanted replicas (0-100); its controller converges at its next round.
+// Throws Error for a Pod (a Pod is one replica) or no such Deployment.
+void scale(Runtime& runtime, const std::string& name, std::size_t replicas);
+
 // The Pod manifest (YAML) of a pod, or of a single container as a Pod of one.
 std::string generate(Runtime& runtime, const std::string& name);
 
