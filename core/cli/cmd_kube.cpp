@@ -88,6 +88,21 @@ void add_kube_commands(CLI::App& app, const Globals& globals, int&) {
     std::cout << "deployment " << *scale_name << " scaled to " << *scale_replicas << "\n";
   });
 
+  auto* rm = kube->add_subcommand(
+      "rm", "Remove Deployments or restarting Pods by name: the controller, then its pods");
+  auto rm_names = std::make_shared<std::vector<std::string>>();
+  auto rm_missing_ok = std::make_shared<bool>(false);
+  rm->add_option("names", *rm_names)->required();
+  rm->add_flag("--ignore-missing", *rm_missing_ok, "A name that is not there is not an error");
+  rm->callback([&globals, rm_names, rm_missing_ok] {
+    Runtime runtime(globals.paths());
+    for (const auto& name : *rm_names) {
+      if (*rm_missing_ok && !kube::exists(runtime, name)) continue;
+      kube::remove(runtime, name);
+      std::cout << "removed " << name << "\n";
+    }
+  });
+
   auto* generate =
       kube->add_subcommand("generate", "Print the Pod manifest of a pod (or of one container)");
   auto generate_name = std::make_shared<std::string>();

@@ -375,7 +375,7 @@ spec:
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
 }
 
-TEST_CASE("kube scale changes the replicas a controller keeps", "[root]") {
+TEST_CASE("kube scale changes the replicas a controller keeps, kube rm takes it down", "[root]") {
   TempRoot root;
   root.ensure_base_image();
   fs::path file = write(root, "api.yaml", kDeployment);
@@ -404,6 +404,10 @@ TEST_CASE("kube scale changes the replicas a controller keeps", "[root]") {
   Result bad = root.boxlab({"kube", "scale", "nope", "--replicas", "1"});
   CHECK(bad.status != 0);
   CHECK_THAT(bad.err, Catch::Contains("no such Deployment: nope"));
-  ok(root.boxlab({"kube", "down", file.string()}));
+  // kube rm takes a Deployment down by name, as kube down does by its file.
+  CHECK(ok(root.boxlab({"kube", "rm", "api"})).out == "removed api\n");
   CHECK(pods_of(root).empty());
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+  CHECK(root.boxlab({"kube", "rm", "api"}).status != 0);
+  CHECK(ok(root.boxlab({"kube", "rm", "--ignore-missing", "api"})).out.empty());
 }

@@ -367,6 +367,14 @@ std::vector<Controlled> controlled(Runtime& runtime) {
   return out;
 }
 
+bool exists(Runtime& runtime, const std::string& name) {
+  return load_deployment(runtime, name).has_value();
+}
+
+void remove(Runtime& runtime, const std::string& name) {
+  stop_deployment(runtime, name);
+}
+
 void scale(Runtime& runtime, const std::string& name, std::size_t replicas) {
   auto st = load_deployment(runtime, name);
   if (!st) throw Error("no such Deployment: " + name);

@@ -44,6 +44,11 @@ struct Controlled {
 };
 // Every Deployment and restarting Pod of this root, by name.
 std::vector<Controlled> controlled(Runtime& runtime);
+// Whether a Deployment or restarting Pod of that name is kept by a controller here.
+bool exists(Runtime& runtime, const std::string& name);
+// Removes a Deployment or restarting Pod by name: its controller, then its pods. Throws Error
+// when there is none of that name.
+void remove(Runtime& runtime, const std::string& name);
 // Sets a Deployment's wanted replicas (0-100); its controller converges at its next round.
 // Throws Error for a Pod (a Pod is one replica) or no such Deployment.
 void scale(Runtime& runtime, const std::string& name, std::size_t replicas);
