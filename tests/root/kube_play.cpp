@@ -210,6 +210,24 @@ TEST_CASE("a Deployment whose pods cannot run fails its play and leaves nothing"
   CHECK_FALSE(fs::exists(root.path() / "state/kube/deployments/api.json"));
 }
 
+TEST_CASE("a Deployment whose pods keep ending fails its play with what they said", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  std::string text = kDeployment;
+  std::string sleeping = R"(command: [sleep, "1000"])";
+  REQUIRE(text.find(sleeping) != std::string::npos);
+  text.replace(text.find(sleeping), sleeping.size(),
+               R"(command: [sh, -c, "echo no config found >&2; exit 3"])");
+  Result r = root.boxlab({"kube", "play", write(root, "crash.yaml", text).string()});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("Deployment api: its pods keep ending") &&
+                        Catch::Contains("removed: it ended (exit code 3)") &&
+                        Catch::Contains("-srv said: no config found"));
+  CHECK(pods_of(root).empty());
+  CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
+  CHECK_FALSE(fs::exists(root.path() / "state/kube/deployments/api.json"));
+}
+
 TEST_CASE("a Pod that restarts is kept by a controller under its own name", "[root]") {
   TempRoot root;
   root.ensure_base_image();

@@ -104,14 +104,15 @@ TEST_CASE("every shipped lab loads and follows the course rules") {
 // rule; the others are still to be converted.
 TEST_CASE("hints climb: commands only in a step's last hint") {
   static const std::regex kCommand(
-      R"((boxlab image build-base)|(boxlab (run|exec|kill|rm|network|image|commit|pod) +((create|inspect|export|import|history|layers|rm) +)?(-|lab[0-9]))|)"
+      R"((boxlab image build-base)|(boxlab (run|exec|kill|rm|network|image|commit|pod|kube) +((create|inspect|export|import|history|layers|rm|scale|play) +)?(-|lab[0-9]))|)"
       R"((> *\{answers\})|(\$\()|(nsenter -t)|(ipcmk -M)|(mount -t)|)"
       R"((ip (link|addr|route) (add|set|del))|(\b(cat|grep|tar|stat|ls)\b[^.;]*(DIR/|\{work\}/)))");
   for (const std::string id :
        {"00-before-you-start", "01-process-and-chroot", "02-pid-namespace", "03-mount-namespace",
         "04-uts-ipc", "05-user-namespace", "06-cgroup-memory", "07-cgroup-pids-cpu",
         "08-image-layers", "09-network-namespaces", "10-capabilities-seccomp",
-        "11-volumes-and-stateful-data", "12-one-bundle-three-runtimes", "13-pods"}) {
+        "11-volumes-and-stateful-data", "12-one-bundle-three-runtimes", "13-pods",
+        "14-reconcile-loops"}) {
     Lab lab = boxlab::lab::load_lab(kLabs / id);
     for (const auto& step : lab.steps) {
       INFO(id << " step " << step.id);

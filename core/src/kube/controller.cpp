@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <thread>
 
 #include "boxlab/error.hpp"
@@ -16,6 +18,7 @@
 #include "boxlab/ops.hpp"
 #include "boxlab/pod.hpp"
 #include "boxlab/reconcile.hpp"
+#include "boxlab/runtime/logs.hpp"
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/sys/names.hpp"
 #include "boxlab/sys/process.hpp"
@@ -29,6 +32,7 @@ namespace {
 
 constexpr auto kRound = std::chrono::milliseconds(200);  // how often the controller looks
 constexpr int kRolloutRounds = 300;                      // play waits up to ~60 s
+constexpr std::size_t kCrashLoopFailures = 3;            // ... unless its pods keep ending
 
 fsys::path status_file(const Runtime& runtime, const std::string& name) {
   return runtime.paths().state / "kube" / "deployments" / (name + ".status.json");
@@ -170,8 +174,71 @@ std::string removal_reason(const control::Replica& r, const DeploymentPlan& plan
   return "surplus: " + std::to_string(plan.replicas) + " wanted";
 }
 
+// The last line a pod's failed container wrote (its log), to tell why it ended: "" when none.
+std::string last_words(Runtime& runtime, const std::string& pod_name) {
+  try {
+    for (const auto& m : pod::members(runtime, pod_name)) {
+      if (m.status == Status::running || !m.exit_code || *m.exit_code == 0) continue;
+      std::string tail = runtime::read_log(runtime.open(m.name).dir(), 1);
+      while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+      if (tail.size() > 200) tail = tail.substr(0, 200) + "...";
+      if (!tail.empty()) return m.name + " said: " + tail;
+    }
+  } catch (const std::exception&) {  // gone meanwhile: nothing to tell
+  }
+  return "";
+}
+
+// Kubernetes' CrashLoopBackOff, shortened for a classroom: pods that end within kCrashWindow of
+// being made are not made again at once but after a delay that doubles (kRound, 2 kRound, ...
+// up to kMaxBackoff); it starts over once the pods it made live past the window.
+class CrashBackoff {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kCrashWindow = std::chrono::seconds(10);
+  static constexpr auto kMaxBackoff = std::chrono::seconds(10);
+
+  void made(const std::string& pod) { born_[pod] = Clock::now(); }
+  // A pod was removed because it ended or failed its probe; returns the delay when it crashed.
+  std::optional<Clock::duration> ended(const std::string& pod) {
+    auto it = born_.find(pod);
+    bool young = it != born_.end() && Clock::now() - it->second < kCrashWindow;
+    if (it != born_.end()) born_.erase(it);
+    if (!young) return std::nullopt;
+    streak_ = std::min(streak_ + 1, 16);
+    Clock::duration delay = std::min<Clock::duration>(kRound * (1 << (streak_ - 1)), kMaxBackoff);
+    next_ = Clock::now() + delay;
+    return delay;
+  }
+  bool may_create() const { return Clock::now() >= next_; }
+  // A round that removed nothing: when every pod made lived past the window, start over.
+  void calm() {
+    auto now = Clock::now();
+    if (std::all_of(born_.begin(), born_.end(),
+                    [&](const auto& b) { return now - b.second >= kCrashWindow; }))
+      streak_ = 0;
+  }
+  void forget_all_but(const std::vector<std::string>& alive) {
+    std::erase_if(born_, [&](const auto& b) {
+      return std::find(alive.begin(), alive.end(), b.first) == alive.end();
+    });
+  }
+
+ private:
+  std::map<std::string, Clock::time_point> born_;
+  int streak_ = 0;
+  Clock::time_point next_{};
+};
+
+std::string seconds_text(std::chrono::steady_clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
 [[noreturn]] void run_controller(Runtime& runtime, const std::string& name) {
   ProbeTracker probes;
+  CrashBackoff backoff;
   EventLog log;
   std::size_t replaced = 0;
   std::string last_error;
@@ -207,19 +274,31 @@ std::string removal_reason(const control::Replica& r, const DeploymentPlan& plan
         }
       }
       probes.keep_only(alive);
+      backoff.forget_all_but(alive);
       control::Actions todo =
           control::reconcile({st->plan.replicas, policy_of(st->plan)}, observed);
       for (const auto& gone : todo.remove) {
         auto r = std::find_if(observed.begin(), observed.end(),
                               [&](const auto& o) { return o.name == gone; });
+        bool failed = !r->running || !r->healthy;
+        std::string said = r->running ? "" : last_words(runtime, gone);
         pod::remove(runtime, gone, true);
-        log.add("pod " + gone + " removed: " + removal_reason(*r, st->plan));
-        if (!r->running || !r->healthy) ++replaced;
+        log.add("pod " + gone + " removed: " + removal_reason(*r, st->plan) +
+                (said.empty() ? "" : "; " + said));
+        if (!failed) continue;
+        ++replaced;
+        if (auto delay = backoff.ended(gone))
+          log.add("back-off: pods end soon after they start; the next is made in " +
+                  seconds_text(*delay) + " (CrashLoopBackOff in Kubernetes)");
       }
+      if (todo.remove.empty()) backoff.calm();
       std::size_t had = observed.size() - todo.remove.size();
-      for (std::size_t i = 0; i < todo.create; ++i)
-        log.add("pod " + make_pod(runtime, st->plan) + " created (" + std::to_string(had + i) +
-                " of " + std::to_string(st->plan.replicas) + " there)");
+      for (std::size_t i = 0; i < todo.create && backoff.may_create(); ++i) {
+        std::string made = make_pod(runtime, st->plan);
+        backoff.made(made);
+        log.add("pod " + made + " created (" + std::to_string(had + i) + " of " +
+                std::to_string(st->plan.replicas) + " there)");
+      }
     } catch (const std::exception& e) {
       error = e.what();
       if (error != last_error) log.add("error: " + error);
@@ -321,6 +400,17 @@ void start_deployment(Runtime& runtime, const DeploymentPlan& plan) {
       throw Error(what + ": " + error);
     }
     if (status.value("ready", std::size_t{0}) >= plan.replicas) return;
+    // A crash loop: pods end as soon as they are made. Waiting the minute out teaches nothing;
+    // the controller's last removal says why they end.
+    if (status.value("replaced", std::size_t{0}) >= kCrashLoopFailures) {
+      std::string why;
+      for (const auto& e : status.value("events", json::array()))
+        if (e.value("event", "").find(" removed: ") != std::string::npos)
+          why = e.value("event", "");
+      stop_deployment(runtime, plan.name);
+      throw Error(what + ": its pods keep ending (" + std::to_string(kCrashLoopFailures) +
+                  " in a row before the first rollout); the last: " + why);
+    }
   }
   stop_deployment(runtime, plan.name);
   throw Error(what + ": " + (plan.fixed_name ? "it" : "its replicas") +

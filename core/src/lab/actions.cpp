@@ -1,4 +1,6 @@
 // Doing things for the learner: setup actions, solutions, and reset.
+#include <algorithm>
+
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "lab_internal.hpp"
@@ -54,15 +56,21 @@ std::vector<CommandLog> open_step(Engine& engine, const Lab& lab, std::size_t st
 std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspace& ws,
                                    const std::filesystem::path& progress_file) {
   std::vector<std::string> removed, problems;
-  for (const auto& name : engine.probe().container_names()) {
-    if (name.rfind(lab.container_prefix(), 0) != 0) continue;
-    try {
-      engine.probe().remove_container(name);
-      removed.push_back(name);
-    } catch (const std::exception& e) {
-      problems.push_back(e.what());
+  // The lab's containers; one that went meanwhile (a controller the lab started removed it) is
+  // no problem.
+  auto sweep = [&] {
+    for (const auto& name : engine.probe().container_names()) {
+      if (name.rfind(lab.container_prefix(), 0) != 0) continue;
+      try {
+        engine.probe().remove_container(name);
+        removed.push_back(name);
+      } catch (const std::exception& e) {
+        auto now = engine.probe().container_names();
+        if (std::find(now.begin(), now.end(), name) != now.end()) problems.push_back(e.what());
+      }
     }
-  }
+  };
+  sweep();
   // Cleanup runs before the workspace goes: it may read answers (e.g. ids of host objects).
   for (const auto& command : lab.cleanup) {
     try {
@@ -73,6 +81,7 @@ std::vector<std::string> reset_lab(Engine& engine, const Lab& lab, const Workspa
       problems.push_back(e.what());
     }
   }
+  sweep();  // what a controller made again before the cleanup stopped it
   try {
     {
       sys::ActAs as = detail::as_state_owner();  // the learner's folder: with their rights
