@@ -33,6 +33,7 @@ void add_system_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_exercise_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_kube_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_chaos_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_pod_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_sim_commands(CLI::App& app, const Globals& globals, int& exit_code);
 // `boxlab --sim VERB` (or BOXLAB_BACKEND=sim): rewrites args to the hidden `sim-backend VERB`.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -68,6 +69,14 @@ class Field {
     if (!v_.is_number_integer() || v_.get<std::int64_t>() < min || v_.get<std::int64_t>() > max)
       fail("must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
     return v_.get<std::int64_t>();
+  }
+  double number(double min, double max) const {
+    if (!v_.is_number() || v_.get<double>() < min || v_.get<double>() > max) {
+      char range[96];
+      std::snprintf(range, sizeof range, "must be a number from %g to %g", min, max);
+      fail(range);
+    }
+    return v_.get<double>();
   }
   bool boolean() const {
     if (!v_.is_boolean()) fail("must be true or false");

@@ -7,15 +7,11 @@
 
 #include <algorithm>
 
+#include "bounded_run.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
-#include "boxlab/sys/syscalls.hpp"
 
 namespace boxlab::kube {
-
-namespace {
-constexpr std::size_t kMaxOutput = 512;  // enough to say why; a chatty probe is cut
-}
 
 std::string run_probe(Runtime& runtime, const LivenessProbe& probe) {
   Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -30,40 +26,9 @@ std::string run_probe(Runtime& runtime, const LivenessProbe& probe) {
     return std::string("could not be started: ") + e.what();
   }
   out.write.reset();
-  // Until the command ends (its pidfd turns readable) or the deadline; its output is kept up to
-  // kMaxOutput. A child it left behind holding the pipe does not keep the probe waiting.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(probe.timeout_s);
-  std::string output;
-  bool timed_out = false, ended = false, open = true;
-  char buf[1024];
-  while (!ended) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p[2] = {{child->pidfd.get(), POLLIN, 0}, {open ? out.read.get() : -1, POLLIN, 0}};
-    int n = ::poll(p, 2, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    ended = p[0].revents & POLLIN;
-    if (p[1].revents & (POLLIN | POLLHUP)) {
-      ssize_t got = ::read(out.read.get(), buf, sizeof buf);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0)
-        open = false;
-      else if (output.size() < kMaxOutput)
-        output.append(buf, std::min(static_cast<std::size_t>(got), kMaxOutput - output.size()));
-    }
-  }
-  if (timed_out) sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
-  int status = sys::pidfd_reap(child->pidfd.get()).value_or(-1);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  std::string said = output.empty() ? "" : ": " + output;
-  if (timed_out) return "timed out after " + std::to_string(probe.timeout_s) + " s" + said;
-  if (status != 0) return "exited with status " + std::to_string(status) + said;
-  return "";
+  BoundedResult r =
+      wait_bounded(child->pidfd.get(), std::move(out.read), std::chrono::seconds(probe.timeout_s));
+  return r.failure(std::to_string(probe.timeout_s) + " s");
 }
 
 std::optional<std::string> ProbeTracker::check(Runtime& runtime, const std::string& pod,
