@@ -127,6 +127,10 @@ TEST_CASE("lab 14 ablation: dropping any needed solution command fails its step"
   ablate("14-reconcile-loops");
 }
 
+TEST_CASE("lab 16 ablation: dropping any needed solution command fails its step") {
+  ablate("16-chaos-engineering");
+}
+
 TEST_CASE("every command a solution marks as only showing says why") {
   for (const auto& dir : boxlab::lab::lab_dirs(kLabs)) {
     boxlab::lab::Lab lab = boxlab::lab::load_lab(dir);

@@ -38,7 +38,8 @@ const std::vector<std::string> kProven = {"00-before-you-start",
                                           "11-volumes-and-stateful-data",
                                           "12-one-bundle-three-runtimes",
                                           "13-pods",
-                                          "14-reconcile-loops"};
+                                          "14-reconcile-loops",
+                                          "16-chaos-engineering"};
 
 // Answers that a passing check of an earlier step shows today, and why (issue 17, open).
 const std::set<std::string> kShownEarlier = {};
@@ -347,4 +348,8 @@ TEST_CASE("lab 13 pods: each step fails before its solution and passes after") {
 
 TEST_CASE("lab 14 reconcile loops: each step fails before its solution and passes after") {
   prove("14-reconcile-loops");
+}
+
+TEST_CASE("lab 16 chaos engineering: each step fails before its solution and passes after") {
+  prove("16-chaos-engineering");
 }

@@ -112,7 +112,7 @@ TEST_CASE("hints climb: commands only in a step's last hint") {
         "04-uts-ipc", "05-user-namespace", "06-cgroup-memory", "07-cgroup-pids-cpu",
         "08-image-layers", "09-network-namespaces", "10-capabilities-seccomp",
         "11-volumes-and-stateful-data", "12-one-bundle-three-runtimes", "13-pods",
-        "14-reconcile-loops"}) {
+        "14-reconcile-loops", "16-chaos-engineering"}) {
     Lab lab = boxlab::lab::load_lab(kLabs / id);
     for (const auto& step : lab.steps) {
       INFO(id << " step " << step.id);

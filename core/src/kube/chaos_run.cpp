@@ -347,6 +347,10 @@ Outcome run(Runtime& runtime, const fsys::path& file, std::ostream& progress) {
   out.journal["faults"] = faults;
   out.journal["tolerance"] = {{"successRatio", ss.tolerance.success_ratio},
                               {"maxLatencyMs", ss.tolerance.max_latency_ms}};
+  out.journal["blastRadius"] = {{"containers", e.radius_containers},
+                                {"deployments", e.radius_deployments}};
+  out.journal["abortFailuresInARow"] = e.abort_failures_in_a_row;
+  out.journal["probe"] = ss.probe;
   out.journal["samples"] = samples_json(samples);
   out.journal["ended"] = sys::now_rfc3339();
   keep_journal(runtime, out.journal);
