@@ -20,6 +20,7 @@
 #include "boxlab/reconcile.hpp"
 #include "boxlab/runtime/logs.hpp"
 #include "boxlab/runtime/state.hpp"
+#include "boxlab/sys/detach.hpp"
 #include "boxlab/sys/names.hpp"
 #include "boxlab/sys/process.hpp"
 #include "probe.hpp"
@@ -349,32 +350,14 @@ void start_deployment(Runtime& runtime, const DeploymentPlan& plan) {
   save_deployment(runtime, st);
   std::error_code ec;
   fsys::remove(status_file(runtime, plan.name), ec);
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) throw Error::system("pipe");
-  pid_t middle = ::fork();
-  if (middle < 0) throw Error::system("fork the Deployment's controller");
-  if (middle == 0) {
-    // Its own session, stdio on /dev/null, no fd of the caller's: the controller outlives
-    // `kube play` and must not hold its pipes open.
-    ::setsid();
-    ::signal(SIGHUP, SIG_IGN);
-    pid_t controller = ::fork();
-    if (controller != 0) ::_exit(controller < 0 ? 1 : 0);
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
-    pid_t self = ::getpid();
-    if (::write(ready[1], &self, sizeof self) != sizeof self) ::_exit(1);
-    ::close_range(3, ~0U, 0);
-    run_controller(runtime, plan.name);
-  }
-  ::close(ready[1]);
-  sys::wait_child(middle);
   pid_t controller = 0;
-  bool got = ::read(ready[0], &controller, sizeof controller) == sizeof controller;
-  ::close(ready[0]);
-  if (!got) {
+  try {
+    controller = sys::detach(
+        "start the controller of " + plan.name, [] {},
+        [&runtime, &plan] { run_controller(runtime, plan.name); });
+  } catch (const Error&) {
     fsys::remove(deployment_file(runtime, plan.name), ec);
-    throw Error("the Deployment's controller did not start");
+    throw;
   }
   st.controller = controller;
   st.controller_start = sys::process_start_time(controller);
