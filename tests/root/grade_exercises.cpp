@@ -178,6 +178,38 @@ TEST_CASE("exercise 07: a veth pair into the box's network namespace, seen from 
   check_pair(ex, records[0], records[1]);
 }
 
+TEST_CASE("exercise 08: an overlay root, the box's writes in the upper dir, a whiteout") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "08-overlay-layers");
+  REQUIRE(ex.host_needs == std::vector<std::string>{"overlay-in-userns"});
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  // This kernel allows overlay mounts in a user namespace (5.11 on): the starter's checks are
+  // its own fails, not `blocked` (the overlay probe ran for it and found nothing refused).
+  check_pair(ex, records[0], records[1]);
+  INFO(grade::render_text(records));
+  for (const auto& c : records[1].checks) CHECK(c.status != "blocked");
+  for (const auto& c : records[0].checks)
+    if (c.id == "whiteout") CHECK(c.status == "pass");
+}
+
+TEST_CASE("exercise 09: capabilities kept and a seccomp filter, seen in /proc and in effect") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "09-capabilities-seccomp");
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  check_pair(ex, records[0], records[1]);
+  INFO(grade::render_text(records));
+  // The starter's box has every capability (root of its own user namespace); mkdir is not
+  // denied, so the read-only root answers.
+  CHECK(records[1].checks.front().observed.find("CapBnd:\t000001ffffffffff") ==
+        std::string::npos);
+  for (const auto& c : records[1].checks)
+    if (c.id == "denied-eperm") CHECK(c.status == "fail");
+}
+
 TEST_CASE("blocked: a host that refuses mybox's own namespaces, not the grading container's") {
   TempRoot root;
   root.ensure_base_image();

@@ -142,7 +142,8 @@ Exercise load_exercise(const fsys::path& dir_in) {
   if (!doc.is_object()) bad(shown, "must be an object");
   static const std::vector<std::string> known = {"id",      "title",  "summary",         "stage",
                                                  "lab",     "build",  "files",           "run",
-                                                 "targets", "limits", "cgroup_delegate", "cap_add"};
+                                                 "targets", "limits", "cgroup_delegate", "cap_add",
+                                                 "host_needs"};
   for (const auto& [k, v] : doc.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
       bad(shown, "/" + k + ": unknown field");
@@ -196,6 +197,16 @@ Exercise load_exercise(const fsys::path& dir_in) {
         bad(shown, "/cap_add: only NET_ADMIN can be given to a grading container");
       if (std::find(ex.cap_add.begin(), ex.cap_add.end(), c) == ex.cap_add.end())
         ex.cap_add.push_back(c);
+    }
+  }
+  if (doc.contains("host_needs")) {
+    const json& d = doc["host_needs"];
+    auto wrong = [&] { bad(shown, "/host_needs: must be a list of \"overlay-in-userns\""); };
+    if (!d.is_array()) wrong();
+    for (const auto& n : d) {
+      if (!n.is_string() || n != "overlay-in-userns") wrong();
+      if (std::find(ex.host_needs.begin(), ex.host_needs.end(), n) == ex.host_needs.end())
+        ex.host_needs.push_back(n);
     }
   }
   if (doc.contains("cgroup_delegate")) {

@@ -303,11 +303,23 @@ void refused_namespaces(Job& job) {
     return c.status == "fail" || c.status == "error";
   });
   if (job.ex.stage < 2 || !any) return;
+  // A probe in a fresh container of the same profile: its exit status and output.
+  auto probe = [&](const std::string& what, const std::string& script) {
+    Container c{job.boxlab, "grade-" + job.tag + "-" + what};
+    Outcome p = run_limited(job.run_argv({"--rm"}, c.name, script), 30, 64 * 1024);
+    if (p.timed_out) p.status = -1;
+    return p;
+  };
   std::string script = "exec";
   for (const auto& a : namespace_probe_argv()) script += " " + a;
-  Container c{job.boxlab, "grade-" + job.tag + "-probe"};
-  Outcome p = run_limited(job.run_argv({"--rm"}, c.name, script), 30, 64 * 1024);
-  auto why = mybox_namespaces_refused(p.timed_out ? -1 : p.status, p.output);
+  Outcome ns = probe("probe", script);
+  auto why = mybox_namespaces_refused(ns.status, ns.output);
+  // Then what the exercise needs of the host's kernel besides namespaces.
+  const auto& needs = job.ex.host_needs;
+  if (!why && std::find(needs.begin(), needs.end(), "overlay-in-userns") != needs.end()) {
+    Outcome ov = probe("overlay-probe", overlay_probe_script("/sub"));
+    why = mybox_overlay_refused(ov.status, ov.output);
+  }
   if (!why) return;
   for (auto& c : checks) {
     if (c.status != "fail" && c.status != "error") continue;

@@ -56,6 +56,10 @@ struct Exercise {
   // Capabilities the grading container gets on top of the grader profile ("NET_ADMIN" only:
   // mybox makes a veth pair in the grading container's own network namespace).
   std::vector<std::string> cap_add;
+  // What the grading host's kernel must allow mybox beyond namespaces ("overlay-in-userns": an
+  // overlay mount in a user namespace, Linux 5.11 on). Where a probe shows the host refuses it,
+  // the checks that did not pass are `blocked`, never failed.
+  std::vector<std::string> host_needs;
   lab::Lab checks;            // one step per check: visible first, then hidden
   std::string manifest_hash;  // sha256 over exercise.json and both check files
   std::filesystem::path dir;
@@ -177,6 +181,11 @@ std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& 
 // (then the reason), not that something else went wrong.
 const std::vector<std::string>& namespace_probe_argv();
 std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output);
+// The same for an overlay mount in a user namespace (host_needs "overlay-in-userns"): a shell
+// script that mounts one in a scratch directory below DIR and removes it, and whether its
+// failure says the kernel refused the mount (then the reason).
+std::string overlay_probe_script(const std::string& dir);
+std::optional<std::string> mybox_overlay_refused(int status, std::string_view output);
 
 // Kubernetes: one batch/v1 Job per submission (k8s.cpp). The Job runs `boxlab grade` in
 // `image` (boxlab at /usr/local/bin, exercises under /opt/boxlab/exercises, the base image
