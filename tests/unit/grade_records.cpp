@@ -151,6 +151,20 @@ TEST_CASE("exercise.json: cgroup_delegate and cap_add take only what a stage nee
                     Catch::Contains("/cap_add") && Catch::Contains("only NET_ADMIN"));
 }
 
+TEST_CASE("exercise.json: host_needs names only what the grader can probe") {
+  TempDir t;
+  fs::path d = t.path / "copy" / "08-overlay-layers";
+  fs::create_directories(d.parent_path());
+  fs::copy(kExercises / "08-overlay-layers", d, fs::copy_options::recursive);
+  CHECK(grade::load_exercise(d).host_needs == std::vector<std::string>{"overlay-in-userns"});
+  CHECK(grade::load_exercise(kExercises / "07-network").host_needs.empty());
+  json doc = json::parse(boxlab::read_file(kExercises / "08-overlay-layers" / "exercise.json"));
+  doc["host_needs"] = {"btrfs"};
+  boxlab::write_file_atomic(d / "exercise.json", doc.dump());
+  CHECK_THROWS_WITH(grade::load_exercise(d),
+                    Catch::Contains("/host_needs") && Catch::Contains("overlay-in-userns"));
+}
+
 TEST_CASE(
     "a student pack has the starter and visible checks, never hidden checks or the solution") {
   TempDir t;

@@ -70,8 +70,8 @@ std::optional<std::string> mybox_overlay_refused(int status, std::string_view ou
   // namespace's root), or a kernel without overlayfs; anything else (no mktemp, a full disk)
   // says nothing about the host's rules.
   if (!has(output, "mount")) return std::nullopt;
-  const char* why = has(output, "Operation not permitted") ? "Operation not permitted"
-                    : has(output, "permission denied")     ? "permission denied"
+  const char* why = has(output, "Operation not permitted")   ? "Operation not permitted"
+                    : has(output, "permission denied")       ? "permission denied"
                     : has(output, "unknown filesystem type") ? "unknown filesystem type"
                                                              : nullptr;
   if (!why) return std::nullopt;
