@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "../unit/grade_json_schema.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
@@ -98,6 +99,26 @@ TEST_CASE("exercise 01 through the CLI: CSV, signed records, verify, Gradescope"
       {"grade", "verify", (root.path() / "forged.json").string(), "--key", key.string()});
   CHECK(f.status == 1);
   CHECK(f.out.find("does NOT match") != std::string::npos);
+
+  // The results.json `--format gradescope` writes is valid by Gradescope's documented schema
+  // (tests/data/gradescope), and the same file with one wrong status is not.
+  fs::path results = root.path() / "results.json";
+  Result g = root.boxlab({"grade", ex.string(), (ex / "starter").string(), "--format", "gradescope",
+                          "--out", results.string(), "--key", key.string()});
+  INFO(g.out << g.err);
+  CHECK(g.status == 1);
+  REQUIRE(fs::exists(results));
+  json written = json::parse(boxlab::read_file(results));
+  static const json schema = json::parse(
+      boxlab::read_file(fs::path(BOXLAB_TEST_DATA) / "gradescope" / "results.schema.json"));
+  auto errors = boxlab::test::schema_errors(schema, written);
+  std::string problems;
+  for (const auto& e : errors) problems += e + "\n";
+  INFO(problems);
+  CHECK(errors.empty());
+  CHECK(written["tests"].size() == grade::load_exercise(ex).checks.steps.size());
+  written["tests"][0]["status"] = "fail";
+  CHECK(!boxlab::test::schema_errors(schema, written).empty());
 
   // The learner's view and Gradescope's, from the signed record.
   grade::Record starter = grade::record_from_json(
