@@ -167,6 +167,11 @@ std::vector<std::string> write_gradescope_bundle(const Exercise& ex,
 // Labs (labs.cpp): `boxlab lab export` files -> the class table. check_lab_export throws an
 // Error naming WHERE when the JSON is not such a file.
 void check_lab_export(const nlohmann::json& e, const std::string& where);
+// A `boxlab lab export` file signed as records are ("signature": HMAC-SHA256 over the canonical
+// JSON of the rest, under the instructor's key); verify_lab_export throws an Error naming WHERE
+// when E has no signature or one that does not match KEY (changed after export, another key).
+nlohmann::json signed_lab_export(const nlohmann::json& e, const std::string& key);
+void verify_lab_export(const nlohmann::json& e, const std::string& key, const std::string& where);
 // A row per learner, a column per lab step (pass, solve, passed-earlier, fail or empty), then
 // the steps passed (solve excluded), the steps, and how many `lab solve` did.
 std::string render_labs_csv(const std::vector<nlohmann::json>& exports);
