@@ -61,7 +61,7 @@ TEST_CASE("grade labs: a row per learner, a column per step, solve never counted
   CHECK_THROWS_AS(grade::check_lab_export(json::array(), "y.json"), boxlab::Error);
 }
 
-TEST_CASE("lab export re-runs the checks and records solve; grade labs reads it back") {
+TEST_CASE("lab export re-runs the checks, records solve and signs, and grade labs verifies it") {
   char tmpl[] = "/tmp/boxlab-grade-labs-XXXXXX";
   fs::path dir = ::mkdtemp(tmpl);
   fs::create_directories(dir / "state");
