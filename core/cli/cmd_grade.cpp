@@ -132,8 +132,8 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
                     "PersistentVolumeClaim holding the submissions (and records/)");
   grade->add_option("--k8s-key-secret", a->k8s.key_secret, "Secret holding grade.key");
   grade->require_subcommand(0, 1);
-  auto* verify = grade->add_subcommand("verify", "Check a record's signature");
-  verify->add_option("record", a->record, "Signed JSON record")->required();
+  auto* verify = grade->add_subcommand("verify", "Check a record's (or a lab export's) signature");
+  verify->add_option("record", a->record, "Signed JSON record or `lab export` file")->required();
   verify->add_option("--key", a->key, "Signing key file");
   verify->callback([a, &exit_code] {
     exit_code = 1;
@@ -151,6 +151,13 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       std::cout << a->record << ": signature does NOT match (changed, or another key)\n";
       return;
     }
+    if (j.is_object() && j.value("kind", "") == "boxlab-lab-export") {
+      grade::check_lab_export(j, a->record);
+      std::cout << a->record << ": signature ok: lab export of " << j.value("learner", "") << " ("
+                << j["labs"].size() << " labs, exported " << j.value("exported_at", "") << ")\n";
+      exit_code = 0;
+      return;
+    }
     grade::Record r = grade::record_from_json(j);
     std::cout << a->record << ": signature ok: " << r.student << " " << r.exercise << " "
               << r.score() << "/" << r.max_score() << " (" << r.status << ")\n";
@@ -161,6 +168,7 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   labs->add_option("exports", *lab_exports, "Export files, one per learner")->required();
   labs->add_option("--format", a->format, "csv (the only one yet)");
   labs->add_option("-o,--out", a->out, "Write the table to PATH (default: stdout)");
+  labs->add_option("--key", a->key, "The key the exports were signed with");
   labs->callback([a, lab_exports] {
     if (a->format != "text" && a->format != "csv")
       throw Error(ErrorKind::bad_input, "grade labs: --format csv is the only format");
@@ -172,9 +180,14 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::bad_input, f + ": " + e.what());
       }
-      grade::check_lab_export(j, f);
       all.push_back(std::move(j));
     }
+    // Every export checked before any row is written: one changed export stops the table.
+    std::optional<fsys::path> key_file;
+    if (!a->key.empty()) key_file = a->key;
+    std::string key = grade::load_key(key_file, lab::state_home());
+    for (std::size_t i = 0; i < all.size(); ++i)
+      grade::verify_lab_export(all[i], key, (*lab_exports)[i]);
     write_out(a->out, grade::render_labs_csv(all));
   });
   auto bundle_out = std::make_shared<std::string>();

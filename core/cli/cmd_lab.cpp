@@ -8,6 +8,7 @@
 
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
+#include "boxlab/grade.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/sys/process.hpp"
 #include "boxlab/sys/requester.hpp"
@@ -301,10 +302,14 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   auto exp_out = std::make_shared<std::string>();
   auto exp_learner = std::make_shared<std::string>();
   auto exp_all = std::make_shared<bool>(false);
+  auto exp_key = std::make_shared<std::string>();
   exp->add_option("out", *exp_out, "The JSON file to write (- for stdout)")->required();
+  exp->add_option("--key", *exp_key,
+                  "Signing key file, as for grade records (default BOXLAB_GRADE_KEY_FILE, else "
+                  "made in the state folder on first use)");
   exp->add_option("--learner", *exp_learner, "Your name in the class table (default: login name)");
   exp->add_flag("--all", *exp_all, "Every lab, also those never started");
-  exp->callback([&globals, exp_out, exp_learner, exp_all] {
+  exp->callback([&globals, exp_out, exp_learner, exp_all, exp_key] {
     keep_learner_state(globals);
     fsys::path labs_dir = lab::find_labs_dir(sys::self_exe());
     lab::Progress progress = lab::Progress::load(lab::progress_file());
@@ -331,6 +336,10 @@ void add_lab_commands(CLI::App& app, const Globals& globals, int& exit_code) {
                           {"exported_at", sys::now_rfc3339()},
                           {"boxlab_version", BOXLAB_VERSION},
                           {"labs", labs}};
+    // Signed as grade records are: `grade labs` refuses an export changed after this.
+    std::optional<fsys::path> key_file;
+    if (!exp_key->empty()) key_file = *exp_key;
+    out = grade::signed_lab_export(out, grade::load_key(key_file, lab::state_home()));
     if (*exp_out == "-") {
       std::cout << out.dump(2) << "\n";
       return;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "../unit/grade_json_schema.hpp"
 #include "boxlab/cgroup.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
@@ -99,6 +100,26 @@ TEST_CASE("exercise 01 through the CLI: CSV, signed records, verify, Gradescope"
   CHECK(f.status == 1);
   CHECK(f.out.find("does NOT match") != std::string::npos);
 
+  // The results.json `--format gradescope` writes is valid by Gradescope's documented schema
+  // (tests/data/gradescope), and the same file with one wrong status is not.
+  fs::path results = root.path() / "results.json";
+  Result g = root.boxlab({"grade", ex.string(), (ex / "starter").string(), "--format", "gradescope",
+                          "--out", results.string(), "--key", key.string()});
+  INFO(g.out << g.err);
+  CHECK(g.status == 1);
+  REQUIRE(fs::exists(results));
+  json written = json::parse(boxlab::read_file(results));
+  static const json schema = json::parse(
+      boxlab::read_file(fs::path(BOXLAB_TEST_DATA) / "gradescope" / "results.schema.json"));
+  auto errors = boxlab::test::schema_errors(schema, written);
+  std::string problems;
+  for (const auto& e : errors) problems += e + "\n";
+  INFO(problems);
+  CHECK(errors.empty());
+  CHECK(written["tests"].size() == grade::load_exercise(ex).checks.steps.size());
+  written["tests"][0]["status"] = "fail";
+  CHECK(!boxlab::test::schema_errors(schema, written).empty());
+
   // The learner's view and Gradescope's, from the signed record.
   grade::Record starter = grade::record_from_json(
       json::parse(boxlab::read_file(records / "starter.01-process-and-chroot.json")));
@@ -176,6 +197,35 @@ TEST_CASE("exercise 07: a veth pair into the box's network namespace, seen from 
   auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
   REQUIRE(records.size() == 2);
   check_pair(ex, records[0], records[1]);
+}
+
+TEST_CASE("exercise 08: an overlay root, the box's writes in the upper dir, a whiteout") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "08-overlay-layers");
+  REQUIRE(ex.host_needs == std::vector<std::string>{"overlay-in-userns"});
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  // This kernel allows overlay mounts in a user namespace (5.11 on): the starter's checks are
+  // its own fails, not `blocked` (the overlay probe ran for it and found nothing refused).
+  check_pair(ex, records[0], records[1]);
+  INFO(grade::render_text(records));
+  for (const auto& c : records[1].checks) CHECK(c.status != "blocked");
+  for (const auto& c : records[0].checks)
+    if (c.id == "whiteout") CHECK(c.status == "pass");
+}
+
+TEST_CASE("exercise 09: capabilities kept and a seccomp filter, seen in /proc and in effect") {
+  TempRoot root;
+  root.ensure_base_image();
+  grade::Exercise ex = grade::load_exercise(kExercises / "09-capabilities-seccomp");
+  auto records = grade::grade(ex, {ex.dir / "solution", ex.dir / "starter"}, options(root));
+  REQUIRE(records.size() == 2);
+  check_pair(ex, records[0], records[1]);
+  INFO(grade::render_text(records));
+  // The starter's mkdir is not denied: the read-only root answers instead.
+  for (const auto& c : records[1].checks)
+    if (c.id == "denied-eperm") CHECK(c.status == "fail");
 }
 
 TEST_CASE("blocked: a host that refuses mybox's own namespaces, not the grading container's") {

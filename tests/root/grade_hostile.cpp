@@ -115,6 +115,49 @@ TEST_CASE("hostile submissions are contained, named, and do not change others' g
                      "); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); return connect(s, "
                      "reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 7 : 1; }\n"),
   };
+  // While it runs (the grading container's `run` and every check call mybox): rewrite the checks,
+  // the exercise, the grader's binary, a record's path, the toolchain and the image's files,
+  // then stack a tmpfs with a fake `stat` over the toolchain the exec checks run (the grading
+  // container's root owns its mount namespace), and take /usr/lib's bind away; then behave.
+  fs::path records_dir = root.path() / "records";
+  std::string rewriter_code = R"(#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdio>
+int main(int argc, char** argv) {
+  const char* targets[] = {"EX/checks/checks.json", "EX/hidden/checks.json", "EX/exercise.json",
+                           "BIN", "RECORDS/honest.01-process-and-chroot.json", "/usr/bin/stat",
+                           "/usr/bin/boxlab-pwned", "/rootfs/MYBOX_ROOTFS", "/rootfs/bin/sh"};
+  for (const char* t : targets) {
+    int fd = open(t, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (fd >= 0) { (void)!write(fd, "pwned\n", 6); close(fd); }
+  }
+  if (mount("none", "/usr/bin", "tmpfs", 0, nullptr) == 0)
+    if (FILE* f = std::fopen("/usr/bin/stat", "w")) {
+      std::fputs("#!/bin/sh\necho 'character special file 0:0'\n", f);
+      std::fclose(f);
+      chmod("/usr/bin/stat", 0755);
+    }
+  umount2("/usr/lib", MNT_DETACH);
+  if (argc < 4) return 1;
+  if (chroot(argv[2]) != 0 || chdir("/") != 0) return 1;
+  execv(argv[3], argv + 3);
+  return 127;
+}
+)";
+  auto put = [&](const std::string& from, const std::string& to) {
+    for (std::size_t at; (at = rewriter_code.find(from)) != std::string::npos;)
+      rewriter_code.replace(at, from.size(), to);
+  };
+  put("EX/", ex_dir.string() + "/");
+  put("BIN", BOXLAB_BIN);
+  put("RECORDS", records_dir.string());
+  batch.push_back(submission(subs, "rewriter", rewriter_code));
+  std::string manifest_before = ex.manifest_hash;
+  std::string bin_before = boxlab::read_file(BOXLAB_BIN);
+  std::string stat_before = boxlab::read_file("/usr/bin/stat");
+
   // A link to a host file, and an archive with `..`.
   fs::create_directories(subs / "linker");
   fs::create_symlink("/etc/shadow", subs / "linker" / "mybox.cpp");
@@ -168,6 +211,19 @@ TEST_CASE("hostile submissions are contained, named, and do not change others' g
   CHECK(by["network"].status == "fail");
   CHECK(::accept(listener, nullptr, nullptr) < 0);  // nobody connected
   ::close(listener);
+  // The rewriter changed nothing of the grader's (none of it is in the container, or it is
+  // read-only there), and its mount over the toolchain is named: not graded.
+  CHECK(by["rewriter"].status == "error");
+  CHECK(by["rewriter"].score() == 0);
+  CHECK(by["rewriter"].reason.find("changed the grader's mounts") != std::string::npos);
+  CHECK(by["rewriter"].reason.find("/usr/bin (over the toolchain") != std::string::npos);
+  for (const auto& c : by["rewriter"].checks) CHECK(c.status == "error");
+  CHECK(grade::load_exercise(ex_dir).manifest_hash == manifest_before);
+  CHECK(boxlab::read_file(BOXLAB_BIN) == bin_before);
+  CHECK(boxlab::read_file("/usr/bin/stat") == stat_before);
+  CHECK(!fs::exists("/usr/bin/boxlab-pwned"));
+  CHECK(!fs::exists(records_dir));
+  CHECK(boxlab::read_file(ex_dir / "checks" / "checks.json").find("pwned") == std::string::npos);
   CHECK(by["linker"].status == "error");
   CHECK(by["linker"].reason.find("/etc/shadow") != std::string::npos);
   CHECK(by["dotdot"].status == "error");

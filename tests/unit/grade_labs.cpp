@@ -61,7 +61,7 @@ TEST_CASE("grade labs: a row per learner, a column per step, solve never counted
   CHECK_THROWS_AS(grade::check_lab_export(json::array(), "y.json"), boxlab::Error);
 }
 
-TEST_CASE("lab export re-runs the checks and records solve; grade labs reads it back") {
+TEST_CASE("lab export re-runs the checks, records solve and signs, and grade labs verifies it") {
   char tmpl[] = "/tmp/boxlab-grade-labs-XXXXXX";
   fs::path dir = ::mkdtemp(tmpl);
   fs::create_directories(dir / "state");
@@ -73,9 +73,11 @@ TEST_CASE("lab export re-runs the checks and records solve; grade labs reads it 
       R"("image":{"passed":true,"checksRun":1,"solvedBy":"solve"}}}}})");
   ::setenv("BOXLAB_STATE_HOME", (dir / "state").c_str(), 1);
   ::setenv("BOXLAB_LABS_DIR", (fs::path(BOXLAB_SOURCE_DIR) / "labs").c_str(), 1);
+  fs::path key = dir / "grade.key";
+  boxlab::write_file_atomic(key, "the-instructor-s-key-0123456789\n");
   boxlab::test::Result e =
       boxlab::test::run({BOXLAB_BIN, "--root", (dir / "root").string(), "lab", "export",
-                         (dir / "ana.json").string(), "--learner", "ana"});
+                         (dir / "ana.json").string(), "--learner", "ana", "--key", key.string()});
   ::unsetenv("BOXLAB_STATE_HOME");
   ::unsetenv("BOXLAB_LABS_DIR");
   INFO(e.out << e.err);
@@ -90,14 +92,53 @@ TEST_CASE("lab export re-runs the checks and records solve; grade labs reads it 
   CHECK(steps[0]["passed"] == true);
   CHECK(steps[0].contains("passes_at_export"));  // the checks ran again
   CHECK(steps[4]["solved_by_solve"] == true);
-  boxlab::test::Result csv = boxlab::test::run(
-      {BOXLAB_BIN, "grade", "labs", (dir / "ana.json").string(), "--format", "csv"});
+  CHECK(x["signature"]["alg"] == "HMAC-SHA256");
+  boxlab::test::Result csv =
+      boxlab::test::run({BOXLAB_BIN, "grade", "labs", (dir / "ana.json").string(), "--format",
+                         "csv", "--key", key.string()});
   INFO(csv.out << csv.err);
   CHECK(csv.status == 0);
   CHECK(csv.out.find("\"00-before-you-start/doctor\"") != std::string::npos);
   // The image step is `solve`'s, never counted as passed; one step of five used solve.
   CHECK(csv.out.find(",\"solve\",") != std::string::npos);
   CHECK(csv.out.find(",5,1\n") != std::string::npos);
+
+  // Signed as records are: `grade verify` says so, and a changed export is refused by name.
+  boxlab::test::Result v = boxlab::test::run(
+      {BOXLAB_BIN, "grade", "verify", (dir / "ana.json").string(), "--key", key.string()});
+  INFO(v.out << v.err);
+  CHECK(v.status == 0);
+  CHECK(v.out.find("signature ok: lab export of ana") != std::string::npos);
+  json forged = x;
+  forged["labs"][0]["steps"][1]["passes_at_export"] = true;  // a step that failed at export
+  boxlab::write_file_atomic(dir / "forged.json", forged.dump(2));
+  json unsigned_export = x;
+  unsigned_export.erase("signature");
+  boxlab::write_file_atomic(dir / "unsigned.json", unsigned_export.dump(2));
+  boxlab::test::Result bad = boxlab::test::run(
+      {BOXLAB_BIN, "grade", "labs", (dir / "ana.json").string(), (dir / "forged.json").string(),
+       "--key", key.string(), "--out", (dir / "table.csv").string()});
+  INFO(bad.out << bad.err);
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find((dir / "forged.json").string()) != std::string::npos);
+  CHECK(bad.err.find("does NOT match") != std::string::npos);
+  CHECK(!fs::exists(dir / "table.csv"));  // nothing written
+  boxlab::test::Result fv = boxlab::test::run(
+      {BOXLAB_BIN, "grade", "verify", (dir / "forged.json").string(), "--key", key.string()});
+  CHECK(fv.status == 1);
+  CHECK(fv.out.find("does NOT match") != std::string::npos);
+  boxlab::test::Result un = boxlab::test::run(
+      {BOXLAB_BIN, "grade", "labs", (dir / "unsigned.json").string(), "--key", key.string()});
+  INFO(un.out << un.err);
+  CHECK(un.status != 0);
+  CHECK(un.err.find("unsigned.json: the export is not signed") != std::string::npos);
+  // Another key (an export signed on a learner's own machine) does not pass either.
+  boxlab::write_file_atomic(dir / "other.key", "a-learner-s-own-key-0123456789\n");
+  boxlab::test::Result other =
+      boxlab::test::run({BOXLAB_BIN, "grade", "labs", (dir / "ana.json").string(), "--key",
+                         (dir / "other.key").string()});
+  CHECK(other.status != 0);
+  CHECK(other.err.find("ana.json: the export's signature does NOT match") != std::string::npos);
   std::error_code ec;
   fs::remove_all(dir, ec);
 }

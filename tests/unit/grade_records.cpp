@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -14,6 +15,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
+#include "grade_json_schema.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -151,6 +153,20 @@ TEST_CASE("exercise.json: cgroup_delegate and cap_add take only what a stage nee
                     Catch::Contains("/cap_add") && Catch::Contains("only NET_ADMIN"));
 }
 
+TEST_CASE("exercise.json: host_needs names only what the grader can probe") {
+  TempDir t;
+  fs::path d = t.path / "copy" / "08-overlay-layers";
+  fs::create_directories(d.parent_path());
+  fs::copy(kExercises / "08-overlay-layers", d, fs::copy_options::recursive);
+  CHECK(grade::load_exercise(d).host_needs == std::vector<std::string>{"overlay-in-userns"});
+  CHECK(grade::load_exercise(kExercises / "07-network").host_needs.empty());
+  json doc = json::parse(boxlab::read_file(kExercises / "08-overlay-layers" / "exercise.json"));
+  doc["host_needs"] = {"btrfs"};
+  boxlab::write_file_atomic(d / "exercise.json", doc.dump());
+  CHECK_THROWS_WITH(grade::load_exercise(d),
+                    Catch::Contains("/host_needs") && Catch::Contains("overlay-in-userns"));
+}
+
 TEST_CASE(
     "a student pack has the starter and visible checks, never hidden checks or the solution") {
   TempDir t;
@@ -278,6 +294,64 @@ TEST_CASE("Gradescope results.json has the documented shape") {
     CHECK(std::set<std::string>{"score", "output", "output_format", "visibility",
                                 "stdout_visibility", "tests"}
               .count(k));
+}
+
+namespace {
+
+// Gradescope's documented results.json as a JSON Schema (tests/data/gradescope).
+std::vector<std::string> gradescope_errors(const json& doc) {
+  static const json schema = json::parse(
+      boxlab::read_file(fs::path(BOXLAB_TEST_DATA) / "gradescope" / "results.schema.json"));
+  return boxlab::test::schema_errors(schema, doc);
+}
+
+std::string lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& l : v) out += l + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Gradescope results.json is valid by the documented schema, and the schema bites") {
+  for (const std::string status : {"pass", "fail", "blocked", "timeout"}) {
+    grade::Record r = sample();
+    r.status = status;
+    for (auto& c : r.checks) c.status = status;
+    json g = grade::render_gradescope(r);
+    INFO(g.dump(2));
+    INFO(lines(gradescope_errors(g)));
+    CHECK(gradescope_errors(g).empty());
+  }
+  // Documents Gradescope would not take, each for one reason the schema names.
+  json good = grade::render_gradescope(sample());
+  REQUIRE(gradescope_errors(good).empty());
+  auto broken = [&](const std::function<void(json&)>& change, const std::string& named) {
+    json d = good;
+    change(d);
+    auto errors = gradescope_errors(d);
+    INFO(d.dump());
+    INFO(lines(errors));
+    CHECK(!errors.empty());
+    CHECK(lines(errors).find(named) != std::string::npos);
+  };
+  broken([](json& d) { d["tests"][0]["status"] = "pass"; }, "/tests/0/status");
+  broken([](json& d) { d["visibility"] = "public"; }, "/visibility");
+  broken([](json& d) { d["tests"][1]["score"] = "1"; }, "/tests/1/score");
+  broken([](json& d) { d["tests"][2]["tags"] = "timeout"; }, "/tests/2/tags");
+  broken([](json& d) { d["tests"][0]["output_format"] = "markdown"; }, "/tests/0/output_format");
+  broken([](json& d) { d["grade"] = 2; }, "/grade");
+  broken([](json& d) { d["leaderboard"] = json::array({{{"value", 1}}}); }, "/leaderboard/0");
+  broken(
+      [](json& d) {
+        d.erase("score");
+        d["tests"][0].erase("score");
+      },
+      "anyOf");
+  // A score on every test stands in for the total.
+  json no_total = good;
+  no_total.erase("score");
+  CHECK(gradescope_errors(no_total).empty());
 }
 
 TEST_CASE("text, JUnit and CSV reports") {

@@ -55,6 +55,32 @@ std::optional<std::string> mybox_namespaces_refused(int status, std::string_view
          why + ")";
 }
 
+std::string overlay_probe_script(const std::string& dir) {
+  // util-linux's unshare and mount (the host toolchain); the overlay's directories on the same
+  // filesystem as mybox's upper dir would be, owned by the probe's own root.
+  return "d=$(mktemp -d " + dir +
+         "/.overlay-probe.XXXXXX) || exit 3; mkdir \"$d/l\" \"$d/u\" \"$d/w\" \"$d/m\" && "
+         "unshare --user --map-root-user --mount mount -t overlay overlay -o "
+         "\"lowerdir=$d/l,upperdir=$d/u,workdir=$d/w\" \"$d/m\"; rc=$?; rm -rf \"$d\"; exit $rc";
+}
+
+std::optional<std::string> mybox_overlay_refused(int status, std::string_view output) {
+  if (status == 0) return std::nullopt;
+  // mount(8)'s words for EPERM and EACCES (a kernel before 5.11 refuses overlayfs to a user
+  // namespace's root), or a kernel without overlayfs; anything else (no mktemp, a full disk)
+  // says nothing about the host's rules.
+  if (!has(output, "mount")) return std::nullopt;
+  const char* why = has(output, "Operation not permitted")   ? "Operation not permitted"
+                    : has(output, "permission denied")       ? "permission denied"
+                    : has(output, "unknown filesystem type") ? "unknown filesystem type"
+                                                             : nullptr;
+  if (!why) return std::nullopt;
+  return std::string(
+             "the grading host does not allow overlay mounts in a user namespace, where mybox "
+             "mounts its layers (Linux 5.11 or later is needed; mount: ") +
+         why + ")";
+}
+
 std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& proc_sys) {
   std::error_code ec;
   auto zero = [&](const char* name) {

@@ -20,10 +20,10 @@ namespace {
 
 const char* const kSetup = R"(#!/bin/sh
 # Gradescope: once per autograder image. The grader needs a compiler and busybox for the
-# container image it builds submissions in.
+# container image it builds submissions in; libseccomp's header and library for exercise 09.
 set -e
 apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y g++ busybox-static
+DEBIAN_FRONTEND=noninteractive apt-get install -y g++ busybox-static libseccomp-dev
 chmod 0755 /autograder/source/boxlab
 /autograder/source/boxlab --root /autograder/boxlab image build-base
 )";

@@ -140,9 +140,9 @@ Exercise load_exercise(const fsys::path& dir_in) {
   if (!fsys::exists(dir / "exercise.json")) throw Error(ErrorKind::not_found, shown + ": missing");
   json doc = parse_json(dir / "exercise.json", shown);
   if (!doc.is_object()) bad(shown, "must be an object");
-  static const std::vector<std::string> known = {"id",      "title",  "summary",         "stage",
-                                                 "lab",     "build",  "files",           "run",
-                                                 "targets", "limits", "cgroup_delegate", "cap_add"};
+  static const std::vector<std::string> known = {
+      "id",  "title",   "summary", "stage",           "lab",     "build",     "files",
+      "run", "targets", "limits",  "cgroup_delegate", "cap_add", "host_needs"};
   for (const auto& [k, v] : doc.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
       bad(shown, "/" + k + ": unknown field");
@@ -198,6 +198,16 @@ Exercise load_exercise(const fsys::path& dir_in) {
         ex.cap_add.push_back(c);
     }
   }
+  if (doc.contains("host_needs")) {
+    const json& d = doc["host_needs"];
+    auto wrong = [&] { bad(shown, "/host_needs: must be a list of \"overlay-in-userns\""); };
+    if (!d.is_array()) wrong();
+    for (const auto& n : d) {
+      if (!n.is_string() || n != "overlay-in-userns") wrong();
+      if (std::find(ex.host_needs.begin(), ex.host_needs.end(), n) == ex.host_needs.end())
+        ex.host_needs.push_back(n);
+    }
+  }
   if (doc.contains("cgroup_delegate")) {
     const json& d = doc["cgroup_delegate"];
     auto wrong = [&] { bad(shown, "/cgroup_delegate: must be a list of \"memory\", \"pids\""); };
@@ -224,12 +234,17 @@ Exercise load_exercise(const fsys::path& dir_in) {
               {"steps", steps}};
   ex.checks = lab::parse_lab(lab.dump(), "", dir, name + "/checks");
 
-  // The manifest hash: what the grade depends on besides the submission.
+  ex.manifest_hash = manifest_hash(dir);
+  return ex;
+}
+
+std::string manifest_hash(const fsys::path& dir) {
+  // What the grade depends on besides the submission.
   std::string manifest = "exercise.json\n" + read_file(dir / "exercise.json") + "\nchecks\n" +
                          read_file(dir / "checks" / "checks.json");
-  if (has_hidden) manifest += "\nhidden\n" + read_file(dir / "hidden" / "checks.json");
-  ex.manifest_hash = sha256_hex(manifest);
-  return ex;
+  if (fsys::exists(dir / "hidden" / "checks.json"))
+    manifest += "\nhidden\n" + read_file(dir / "hidden" / "checks.json");
+  return sha256_hex(manifest);
 }
 
 fsys::path find_exercises_dir(const fsys::path& executable) {

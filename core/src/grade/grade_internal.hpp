@@ -62,6 +62,18 @@ std::unique_ptr<GradeProbe> make_grade_probe(const ProbeSetup& setup);
 // strictly below the grading container's (target_cgroup.cpp). Throws when PID is gone.
 nlohmann::json target_cgroup_stats(pid_t pid, const nlohmann::json& grading);
 
+// sha256 over DIR's exercise.json, checks/checks.json and hidden/checks.json (when there): the
+// exercise's manifest hash, computed again after each submission to show nothing changed them.
+std::string manifest_hash(const std::filesystem::path& dir);
+
+// Where a grading container's mount table (its /proc/PID/mountinfo) shows a mount that the
+// submission stacked over what the grader gave it: the toolchain the exec checks run (each of
+// /usr/bin, /usr/lib, ... is one bind, with nothing over or below it), /sub (one bind), and
+// their parents (/ once, /usr never). Empty: none (tamper.cpp).
+std::vector<std::string> mounts_over_grader(const std::string& mountinfo);
+// The host's toolchain directories the grading containers get read-only (those that exist).
+const std::vector<std::string>& toolchain_dirs();
+
 // `boxlab [--root R]` as argv.
 std::vector<std::string> boxlab_argv(const std::filesystem::path& bin,
                                      const std::optional<std::filesystem::path>& root);

@@ -74,13 +74,9 @@ std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub
   }
   // The toolchain, read-only; /usr/share (where an installed boxlab keeps its exercises, hidden
   // checks included) stays out.
-  for (const char* dir :
-       {"/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/include", "/lib", "/lib64"}) {
-    std::error_code ec;
-    if (fsys::is_directory(dir, ec)) {
-      f.push_back("-v");
-      f.push_back(std::string(dir) + ":" + dir + ":ro");
-    }
+  for (const auto& dir : toolchain_dirs()) {
+    f.push_back("-v");
+    f.push_back(dir + ":" + dir + ":ro");
   }
   return f;
 }
@@ -303,11 +299,23 @@ void refused_namespaces(Job& job) {
     return c.status == "fail" || c.status == "error";
   });
   if (job.ex.stage < 2 || !any) return;
+  // A probe in a fresh container of the same profile: its exit status and output.
+  auto probe = [&](const std::string& what, const std::string& script) {
+    Container c{job.boxlab, "grade-" + job.tag + "-" + what};
+    Outcome p = run_limited(job.run_argv({"--rm"}, c.name, script), 30, 64 * 1024);
+    if (p.timed_out) p.status = -1;
+    return p;
+  };
   std::string script = "exec";
   for (const auto& a : namespace_probe_argv()) script += " " + a;
-  Container c{job.boxlab, "grade-" + job.tag + "-probe"};
-  Outcome p = run_limited(job.run_argv({"--rm"}, c.name, script), 30, 64 * 1024);
-  auto why = mybox_namespaces_refused(p.timed_out ? -1 : p.status, p.output);
+  Outcome ns = probe("probe", script);
+  auto why = mybox_namespaces_refused(ns.status, ns.output);
+  // Then what the exercise needs of the host's kernel besides namespaces.
+  const auto& needs = job.ex.host_needs;
+  if (!why && std::find(needs.begin(), needs.end(), "overlay-in-userns") != needs.end()) {
+    Outcome ov = probe("overlay-probe", overlay_probe_script("/sub"));
+    why = mybox_overlay_refused(ov.status, ov.output);
+  }
   if (!why) return;
   for (auto& c : checks) {
     if (c.status != "fail" && c.status != "error") continue;
@@ -318,12 +326,36 @@ void refused_namespaces(Job& job) {
   job.r.reason = *why;
 }
 
+// What the submission stacked over the grader's mounts in the grading container's own mount
+// namespace (where the exec checks run), as a reason; nullopt when nothing (tamper.cpp).
+std::optional<std::string> tampered_mounts(lab::Probe& live, const std::string& container) {
+  auto c = live.container(container);
+  if (!c || !c->running || c->pid <= 0) return std::nullopt;
+  std::string info;
+  try {
+    info = read_file("/proc/" + std::to_string(c->pid) + "/mountinfo");
+  } catch (const Error&) {
+    return std::nullopt;  // it ended: its checks said so already
+  }
+  std::vector<std::string> found = mounts_over_grader(info);
+  if (found.empty()) return std::nullopt;
+  std::string list;
+  for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+  return "mybox changed the grader's mounts inside the grading container: " + list +
+         "; not graded (what the checks run and read there cannot be trusted)";
+}
+
 // Each check on its own, so the output cap, OOM kills and pids-limit hits seen while it ran
-// are its own.
+// are its own. The grading container's mounts are looked at before the checks and after: a
+// submission that stacked its own over the toolchain or /sub is not graded, and is named.
 void run_checks(Job& job, const Container& g, GradeProbe& probe) {
   std::unique_ptr<lab::Probe> live = lab::make_live_probe({job.opts.root, job.opts.boxlab_bin});
   lab::ContainerInfo gi;
   gi.name = g.name;
+  if (auto why = tampered_mounts(*live, g.name)) {
+    job.end("error", *why);
+    return;
+  }
   auto stats = [&]() -> std::optional<nlohmann::json> {
     try {
       return live->cgroup_stats(gi);
@@ -350,12 +382,47 @@ void run_checks(Job& job, const Container& g, GradeProbe& probe) {
     }
     job.r.checks.push_back(cr);
   }
+  if (auto why = tampered_mounts(*live, g.name)) {
+    job.end("error", *why);
+    return;
+  }
   refused_namespaces(job);
   job.r.status = overall(job.r);
 }
 
+// What the grade rests on besides the submission, taken before the batch: the exercise's checks
+// (their hash) and the boxlab binary that runs the containers (its identity: device, inode,
+// size and change time, so a rewrite or a replacement shows without hashing megabytes per
+// submission). None of it is inside a grading container; this shows it stayed so.
+struct Fixtures {
+  std::string manifest;
+  std::string boxlab_bin;
+};
+
+std::string file_identity(const fsys::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "gone";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_ctim.tv_sec) + "." +
+         std::to_string(st.st_ctim.tv_nsec);
+}
+
+// After a submission: a changed fixture makes its record an error that says which.
+void verify_fixtures(Job& job, const Fixtures& before) {
+  std::vector<std::string> changed;
+  if (manifest_hash(job.ex.dir) != before.manifest)
+    changed.push_back("the exercise's checks (" + job.ex.dir.string() + ")");
+  if (file_identity(job.opts.boxlab_bin) != before.boxlab_bin)
+    changed.push_back("the grader's binary (" + job.opts.boxlab_bin.string() + ")");
+  if (changed.empty()) return;
+  std::string list;
+  for (const auto& c : changed) list += (list.empty() ? "" : ", ") + c;
+  job.end("error",
+          "changed while this submission was graded: " + list + "; grade again from a clean copy");
+}
+
 Record grade_one(const Exercise& ex, const fsys::path& submission, const GradeOptions& opts,
-                 const fsys::path& rootfs) {
+                 const fsys::path& rootfs, const Fixtures& fixtures) {
   Job job(ex, opts, submission);
   if (!stage(job, submission, rootfs)) return job.r;
   if (auto why = host_forbids_namespaces(opts.proc_sys)) {  // no container could start
@@ -368,6 +435,7 @@ Record grade_one(const Exercise& ex, const fsys::path& submission, const GradeOp
   std::unique_ptr<GradeProbe> probe = make_grade_probe(ps);
   if (!start_box(job, g, *probe)) return job.r;
   run_checks(job, g, *probe);
+  verify_fixtures(job, fixtures);
   return job.r;
 }
 
@@ -410,12 +478,15 @@ std::vector<Record> grade(const Exercise& ex, const std::vector<fsys::path>& sub
     write_file_atomic(opts.work_dir / "grader-seccomp.json", read_file(*opts.seccomp));
   else
     write_grader_seccomp(opts.work_dir);
+  Fixtures fixtures{manifest_hash(ex.dir), file_identity(opts.boxlab_bin)};
+  if (fixtures.manifest != ex.manifest_hash)
+    throw Error("grade: " + ex.dir.string() + " changed since it was loaded");
   std::vector<Record> out(submissions.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next++) < submissions.size();) {
       try {
-        out[i] = grade_one(ex, submissions[i], opts, rootfs);
+        out[i] = grade_one(ex, submissions[i], opts, rootfs, fixtures);
       } catch (const std::exception& e) {
         // Grading itself broke for this one: its record says so, the others go on.
         Record r;

@@ -32,6 +32,33 @@ void check_lab_export(const json& e, const std::string& where) {
     throw Error(ErrorKind::bad_input, where + ": not a `boxlab lab export` file");
 }
 
+json signed_lab_export(const json& e, const std::string& key) {
+  json out = e;
+  out.erase("signature");
+  out["signature"] = {{"alg", "HMAC-SHA256"}, {"value", sign(out, key)}};
+  return out;
+}
+
+void verify_lab_export(const json& e, const std::string& key, const std::string& where) {
+  check_lab_export(e, where);
+  if (!e.contains("signature"))
+    throw Error(ErrorKind::bad_input,
+                where +
+                    ": the export is not signed (made by a boxlab before signed exports, or "
+                    "the signature was taken out): export it again");
+  bool ok = false;
+  try {
+    ok = verify(e, key);
+  } catch (const Error& err) {
+    throw Error(ErrorKind::bad_input, where + ": " + err.what());
+  }
+  if (!ok)
+    throw Error(ErrorKind::bad_input,
+                where +
+                    ": the export's signature does NOT match (changed after export, or "
+                    "signed with another key)");
+}
+
 std::string render_labs_csv(const std::vector<json>& exports) {
   // Columns: every (lab, step) any export has, labs in id order, steps in the lab's order.
   std::vector<std::string> lab_ids;

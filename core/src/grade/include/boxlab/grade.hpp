@@ -56,6 +56,10 @@ struct Exercise {
   // Capabilities the grading container gets on top of the grader profile ("NET_ADMIN" only:
   // mybox makes a veth pair in the grading container's own network namespace).
   std::vector<std::string> cap_add;
+  // What the grading host's kernel must allow mybox beyond namespaces ("overlay-in-userns": an
+  // overlay mount in a user namespace, Linux 5.11 on). Where a probe shows the host refuses it,
+  // the checks that did not pass are `blocked`, never failed.
+  std::vector<std::string> host_needs;
   lab::Lab checks;            // one step per check: visible first, then hidden
   std::string manifest_hash;  // sha256 over exercise.json and both check files
   std::filesystem::path dir;
@@ -163,6 +167,11 @@ std::vector<std::string> write_gradescope_bundle(const Exercise& ex,
 // Labs (labs.cpp): `boxlab lab export` files -> the class table. check_lab_export throws an
 // Error naming WHERE when the JSON is not such a file.
 void check_lab_export(const nlohmann::json& e, const std::string& where);
+// A `boxlab lab export` file signed as records are ("signature": HMAC-SHA256 over the canonical
+// JSON of the rest, under the instructor's key); verify_lab_export throws an Error naming WHERE
+// when E has no signature or one that does not match KEY (changed after export, another key).
+nlohmann::json signed_lab_export(const nlohmann::json& e, const std::string& key);
+void verify_lab_export(const nlohmann::json& e, const std::string& key, const std::string& where);
 // A row per learner, a column per lab step (pass, solve, passed-earlier, fail or empty), then
 // the steps passed (solve excluded), the steps, and how many `lab solve` did.
 std::string render_labs_csv(const std::vector<nlohmann::json>& exports);
@@ -177,6 +186,11 @@ std::optional<std::string> host_forbids_namespaces(const std::filesystem::path& 
 // (then the reason), not that something else went wrong.
 const std::vector<std::string>& namespace_probe_argv();
 std::optional<std::string> mybox_namespaces_refused(int status, std::string_view output);
+// The same for an overlay mount in a user namespace (host_needs "overlay-in-userns"): a shell
+// script that mounts one in a scratch directory below DIR and removes it, and whether its
+// failure says the kernel refused the mount (then the reason).
+std::string overlay_probe_script(const std::string& dir);
+std::optional<std::string> mybox_overlay_refused(int status, std::string_view output);
 
 // Kubernetes: one batch/v1 Job per submission (k8s.cpp). The Job runs `boxlab grade` in
 // `image` (boxlab at /usr/local/bin, exercises under /opt/boxlab/exercises, the base image

@@ -1,0 +1,438 @@
+// mybox, stage 9: with --cap-keep CAP,... the command keeps only those capabilities (the bounding
+// set and its own sets), and with --seccomp-deny CALL,... a seccomp filter makes those system
+// calls fail with EPERM (every other call is allowed).
+//   mybox run [--hostname NAME] [--memory BYTES] [--pids N] [--net]
+//             [--layer DIR]... [--upper DIR --work DIR]
+//             [--cap-keep CAP,...] [--seccomp-deny CALL,...] ROOTFS COMMAND [ARG...]
+// Capabilities are named as in capabilities(7) without "CAP_" (CHOWN, NET_BIND_SERVICE); system
+// calls as in syscalls(2) (mkdir). Built with -lseccomp.
+// mybox exits with the command's status (128+signal when it was killed), like `boxlab run`.
+// mybox's own cgroups are found at /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (cgroup v1, as
+// the grader hands them to it); what it makes there it removes when the command has ended.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void fail(const char* step) {
+  std::fprintf(stderr, "mybox: %s: %s\n", step, std::strerror(errno));
+  _exit(127);
+}
+
+// The image's layers and the box's writable layer; no layers: ROOTFS itself is the root.
+struct Layers {
+  std::vector<std::string> lower;  // bottom first, as given
+  std::string upper, work;
+};
+
+// overlayfs's options: lowerdir lists the layers top first (the first one wins), so the order
+// given (bottom first, like an image's layers) is turned around.
+std::string overlay_options(const Layers& l) {
+  std::string lower;
+  for (auto it = l.lower.rbegin(); it != l.lower.rend(); ++it)
+    lower += (lower.empty() ? "" : ":") + *it;
+  return "lowerdir=" + lower + ",upperdir=" + l.upper + ",workdir=" + l.work;
+}
+
+// Gives this process its own mount namespace, makes ROOTFS its root and detaches the old root.
+// With layers, ROOTFS is where their overlay is mounted.
+void enter_root(const char* rootfs, const Layers& layers) {
+  // A copy of the mount table that only this process (and its children) use.
+  if (unshare(CLONE_NEWNS) != 0) fail("unshare(CLONE_NEWNS)");
+  // Nothing we mount from here on propagates back to the parent's namespace.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("make / private");
+  if (!layers.lower.empty()) {
+    // The layers merged at ROOTFS (a mount point, as pivot_root wants). The kernel allows it in
+    // a user namespace (Linux 5.11 on) to the owner of the mount namespace: this child.
+    std::string options = overlay_options(layers);
+    if (mount("overlay", rootfs, "overlay", 0, options.c_str()) != 0) fail("mount the overlay");
+  } else {
+    // pivot_root wants the new root to be a mount point: bind it onto itself.
+    if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("bind the rootfs");
+  }
+  if (chdir(rootfs) != 0) fail("chdir to the rootfs");
+  // /proc before the pivot (runc's order too): in a user namespace the kernel allows a new proc
+  // mount only while a proc of the parent's is visible, and the pivot takes the old one away.
+  if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    fail("mount /proc");
+  // pivot_root(".", "."): the old root ends up stacked under the new one, at "/"; detaching
+  // it leaves only the new root (no put_old directory needed).
+  if (syscall(SYS_pivot_root, ".", ".") != 0) fail("pivot_root");
+  if (umount2(".", MNT_DETACH) != 0) fail("detach the old root");
+  if (chdir("/") != 0) fail("chdir /");
+}
+
+// capabilities(7)'s names, by number (CAP_CHOWN is 0 ... CAP_CHECKPOINT_RESTORE is 40).
+constexpr const char* kCapNames[] = {"CHOWN",
+                                     "DAC_OVERRIDE",
+                                     "DAC_READ_SEARCH",
+                                     "FOWNER",
+                                     "FSETID",
+                                     "KILL",
+                                     "SETGID",
+                                     "SETUID",
+                                     "SETPCAP",
+                                     "LINUX_IMMUTABLE",
+                                     "NET_BIND_SERVICE",
+                                     "NET_BROADCAST",
+                                     "NET_ADMIN",
+                                     "NET_RAW",
+                                     "IPC_LOCK",
+                                     "IPC_OWNER",
+                                     "SYS_MODULE",
+                                     "SYS_RAWIO",
+                                     "SYS_CHROOT",
+                                     "SYS_PTRACE",
+                                     "SYS_PACCT",
+                                     "SYS_ADMIN",
+                                     "SYS_BOOT",
+                                     "SYS_NICE",
+                                     "SYS_RESOURCE",
+                                     "SYS_TIME",
+                                     "SYS_TTY_CONFIG",
+                                     "MKNOD",
+                                     "LEASE",
+                                     "AUDIT_WRITE",
+                                     "AUDIT_CONTROL",
+                                     "SETFCAP",
+                                     "MAC_OVERRIDE",
+                                     "MAC_ADMIN",
+                                     "SYSLOG",
+                                     "WAKE_ALARM",
+                                     "BLOCK_SUSPEND",
+                                     "AUDIT_READ",
+                                     "PERFMON",
+                                     "BPF",
+                                     "CHECKPOINT_RESTORE"};
+
+// "A,B,C" -> {"A", "B", "C"}; "" -> {}.
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// The capabilities to keep as a mask (bit N: capability N); false for an unknown name.
+bool cap_mask(const std::string& list, unsigned long long& mask) {
+  mask = 0;
+  for (const auto& name : split(list)) {
+    bool known = false;
+    for (unsigned n = 0; n < sizeof kCapNames / sizeof *kCapNames; ++n)
+      if (name == kCapNames[n]) {
+        mask |= 1ULL << n;
+        known = true;
+      }
+    if (!known) return false;
+  }
+  return true;
+}
+
+// In the child, last thing before exec (pivot_root, mount and sethostname need what it drops):
+// every capability not in KEEP leaves the bounding set, so no exec can bring it back (root's
+// exec gets the bounding set), then the child's own sets become KEEP.
+void drop_capabilities(unsigned long long keep) {
+  // PR_CAPBSET_READ fails (EINVAL) past the kernel's last capability.
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap)
+    if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+      fail("drop a capability from the bounding set");
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    data[i].effective = data[i].permitted = static_cast<__u32>(keep >> (32 * i));
+    data[i].inheritable = 0;
+  }
+  if (syscall(SYS_capset, &header, data) != 0) fail("capset");
+}
+
+// In the child, after drop_capabilities: a filter that allows every call but those named, which
+// fail with EPERM (the process goes on, as under Docker's profile). libseccomp sets
+// no_new_privs, which the kernel wants of a process without CAP_SYS_ADMIN that loads a filter.
+void deny_syscalls(const std::vector<std::string>& names) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) fail("seccomp_init");
+  for (const auto& name : names) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) {
+      errno = EINVAL;
+      fail(("no system call " + name).c_str());
+    }
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0); rc < 0) {
+      errno = -rc;
+      fail("seccomp_rule_add");
+    }
+  }
+  if (int rc = seccomp_load(ctx); rc < 0) {
+    errno = -rc;
+    fail("seccomp_load");
+  }
+  seccomp_release(ctx);
+}
+
+// What the command may do once it runs: neither option given, no step of stage 9 is taken.
+struct Confinement {
+  bool drop_caps = false;
+  unsigned long long keep = 0;  // with drop_caps: the capabilities kept
+  std::vector<std::string> deny;
+};
+
+// Root inside the user namespace is this id outside (ids and count of /proc/PID/uid_map).
+constexpr unsigned kOutsideId = 1000;
+
+struct ChildArgs {
+  const char* rootfs;
+  const Layers* layers;
+  const Confinement* confinement;
+  char** command;
+  const char* hostname;
+  bool net;          // a network namespace of its own, with the veth's inside end
+  int maps_written;  // read end: the parent closes its end once the id maps are written
+  int parent_end;    // the write end, which the child's copy must not hold open
+};
+
+// iproute2's ip(8) (found on PATH: /usr/bin/ip in the grading container), run and waited for;
+// false when it did not succeed.
+constexpr const char* kIp = "ip";
+bool ip(std::initializer_list<std::string> args) {
+  std::vector<std::string> words = {kIp};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    execvp(kIp, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The addresses of the two ends of the veth pair.
+constexpr const char* kInside = "10.0.0.2/24";
+constexpr const char* kOutside = "10.0.0.1/24";
+
+// In the child, in its own network namespace, before the pivot (ip is a file of mybox's world):
+// the end the parent moved in gets its address, and both it and lo come up.
+void set_up_network() {
+  if (!ip({"addr", "add", kInside, "dev", "eth0"}) || !ip({"link", "set", "eth0", "up"}) ||
+      !ip({"link", "set", "lo", "up"})) {
+    errno = EIO;
+    fail("set up eth0 and lo");
+  }
+}
+
+// In the child (pid 1 of new user, PID and mount namespaces): its world, then the command.
+[[noreturn]] void child(const char* rootfs, const Layers& layers, const Confinement& confinement,
+                        char** command, const char* hostname, bool net) {
+  // A hostname and System V IPC objects of its own: what it changes stays inside.
+  if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) != 0) fail("unshare(CLONE_NEWUTS | CLONE_NEWIPC)");
+  if (sethostname(hostname, std::strlen(hostname)) != 0) fail("sethostname");
+  if (net) set_up_network();
+  enter_root(rootfs, layers);
+  if (confinement.drop_caps) drop_capabilities(confinement.keep);
+  if (!confinement.deny.empty()) deny_syscalls(confinement.deny);
+  execv(command[0], command);
+  fail(command[0]);
+}
+
+int child_main(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  // Until the parent has written our id maps (put us in our cgroups, and moved the veth's end in)
+  // we are nobody here; then become root inside.
+  close(a->parent_end);
+  char byte;
+  if (read(a->maps_written, &byte, 1) != 0) fail("wait for the id maps");
+  close(a->maps_written);
+  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail("become root in the user namespace");
+  child(a->rootfs, *a->layers, *a->confinement, a->command, a->hostname, a->net);
+}
+
+// What mybox made so far, undone when it gives up: the waiting child and the cgroups.
+pid_t g_child = 0;
+std::vector<std::string> g_cgroups;
+
+void remove_cgroups() {
+  // Children first (the order they were made in is parents first). A cgroup can be removed only
+  // once it is empty; the command's last processes may still be exiting for a moment.
+  for (auto it = g_cgroups.rbegin(); it != g_cgroups.rend(); ++it)
+    for (int tries = 0; rmdir(it->c_str()) != 0 && errno == EBUSY && tries < 200; ++tries)
+      usleep(10 * 1000);
+  g_cgroups.clear();
+}
+
+[[noreturn]] void give_up(const std::string& what) {
+  std::fprintf(stderr, "mybox: %s: %s\n", what.c_str(), std::strerror(errno));
+  if (g_child > 0) {
+    kill(g_child, SIGKILL);
+    waitpid(g_child, nullptr, 0);
+  }
+  remove_cgroups();
+  std::exit(125);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (fd >= 0) close(fd);
+    give_up("write " + path);
+  }
+  close(fd);
+}
+
+// From outside (mybox has the rights there): root inside is kOutsideId outside, one id.
+void write_id_maps(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/";
+  std::string map = "0 " + std::to_string(kOutsideId) + " 1\n";
+  write_file(dir + "uid_map", map);
+  write_file(dir + "gid_map", map);
+}
+
+// Where mybox's own cgroup is in each hierarchy (cgroup v1: one per controller).
+constexpr const char* kCgroups = "/sys/fs/cgroup";
+
+// A cgroup of the child's own in CONTROLLER's hierarchy, below mybox's: FILE gets VALUE, then
+// the child moves in (while it still waits, so everything it runs is counted from the start;
+// and while it is still mybox's uid, which the kernel wants of a process moved by mybox).
+void limit(const char* controller, const char* file, const std::string& value, pid_t child) {
+  std::string dir = std::string(kCgroups) + "/" + controller + "/mybox-" + std::to_string(getpid());
+  if (mkdir(dir.c_str(), 0755) != 0) give_up("mkdir " + dir);
+  g_cgroups.push_back(dir);
+  write_file(dir + "/" + file, value);
+  // Swap too, where the kernel counts it: else a hog is swapped out rather than stopped.
+  std::string memsw = dir + "/memory.memsw.limit_in_bytes";
+  if (std::strcmp(controller, "memory") == 0 && access(memsw.c_str(), F_OK) == 0)
+    write_file(memsw, value);
+  write_file(dir + "/cgroup.procs", std::to_string(child));
+}
+
+// From outside: a veth pair in mybox's network namespace, one end moved into the child's as eth0
+// (the kernel allows that to mybox: it owns the child's namespaces), the other addressed, up.
+// Its name carries the child's pid: boxes side by side get a pair each.
+void connect(pid_t child) {
+  std::string outside = "mb" + std::to_string(child);
+  if (!ip({"link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns",
+           std::to_string(child)}) ||
+      !ip({"addr", "add", kOutside, "dev", outside}) || !ip({"link", "set", outside, "up"})) {
+    errno = EIO;
+    give_up("make the veth pair " + outside);
+  }
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return 125;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+// A whole number of bytes or processes.
+bool number(const char* text) {
+  if (!*text) return false;
+  for (const char* p = text; *p; ++p)
+    if (*p < '0' || *p > '9') return false;
+  return true;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: mybox run [--hostname NAME] [--memory BYTES] [--pids N] [--net] "
+               "[--layer DIR]... [--upper DIR --work DIR] [--cap-keep CAP,...] "
+               "[--seccomp-deny CALL,...] ROOTFS COMMAND [ARG...]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4 || std::strcmp(argv[1], "run") != 0) return usage();
+  const char* hostname = "mybox";
+  std::string memory, pids;  // empty: no limit
+  bool net = false;
+  Layers layers;
+  Confinement confinement;
+  int first = 2;  // ROOTFS, after the options
+  while (first + 1 < argc && std::strncmp(argv[first], "--", 2) == 0) {
+    std::string opt = argv[first];
+    const char* value = argv[first + 1];
+    if (opt == "--net") {
+      net = true;
+      first += 1;
+      continue;
+    }
+    if (opt == "--hostname") {
+      hostname = value;
+    } else if (opt == "--memory" && number(value)) {
+      memory = value;
+    } else if (opt == "--pids" && number(value)) {
+      pids = value;
+    } else if (opt == "--layer") {
+      layers.lower.push_back(value);
+    } else if (opt == "--upper") {
+      layers.upper = value;
+    } else if (opt == "--work") {
+      layers.work = value;
+    } else if (opt == "--cap-keep" && cap_mask(value, confinement.keep)) {
+      confinement.drop_caps = true;
+    } else if (opt == "--seccomp-deny") {
+      confinement.deny = split(value);
+    } else {
+      return usage();
+    }
+    first += 2;
+  }
+  if (first + 1 >= argc) return usage();
+  // The writable layer goes with the read-only ones: both or neither.
+  if (layers.lower.empty() != layers.upper.empty() || layers.upper.empty() != layers.work.empty())
+    return usage();
+  // The child is born in a new user namespace and a new PID namespace owned by it (so it may
+  // mount a /proc for it), with --net in a network namespace too; it waits on the pipe until the
+  // parent has put it in its cgroups, moved the veth's end in and written its id maps.
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    std::perror("mybox: pipe");
+    return 125;
+  }
+  ChildArgs args{argv[first], &layers, &confinement, argv + first + 1,
+                 hostname,    net,     pipe_fds[0],  pipe_fds[1]};
+  static char stack[1 << 20];
+  int flags = CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD | (net ? CLONE_NEWNET : 0);
+  pid_t pid = clone(child_main, stack + sizeof stack, flags, &args);
+  if (pid < 0) {
+    std::perror("mybox: clone");
+    return 125;
+  }
+  g_child = pid;
+  close(pipe_fds[0]);
+  if (!memory.empty()) limit("memory", "memory.limit_in_bytes", memory, pid);
+  if (!pids.empty()) limit("pids", "pids.max", pids, pid);
+  if (net) connect(pid);
+  write_id_maps(pid);
+  close(pipe_fds[1]);
+  int status = wait_for(pid);
+  remove_cgroups();
+  return status;
+}
