@@ -221,3 +221,85 @@ method:
   CHECK(last[0]["faults"].empty());
   ok(root.boxlab({"rm", "-f", "keep"}));
 }
+
+TEST_CASE("a chaos proxy forwards, a delay fault slows and drops through it, and is undone",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  ok(root.boxlab({"run", "-d", "--name", "srv", "base", "sh", "-c",
+                  "mkdir -p /www && echo page-ok > /www/index.html && exec httpd -f -p "
+                  "127.0.0.1:8080 -h /www"}));
+  // In srv's own network namespace: nothing of the host's network is touched.
+  ok(root.boxlab({"chaos", "proxy", "create", "front", "--listen", "8081", "--to", "127.0.0.1:8080",
+                  "--net", "srv"}));
+  auto fetch = [&] {
+    return root.boxlab({"exec", "srv", "wget", "-q", "-O", "-", "http://127.0.0.1:8081/"});
+  };
+  Result r;
+  for (int i = 0; i < 50 && (r = fetch()).status != 0; ++i) {
+  }
+  CHECK(r.out == "page-ok\n");  // through the proxy
+
+  std::string head = R"(title: a slow and lossy path
+hypothesis: the page comes through the proxy
+steadyState:
+  probe: {command: )" +
+                     probe(root, "BOXLAB exec srv wget -q -O - http://127.0.0.1:8081/") +
+                     R"(}
+  intervalSeconds: 0.1
+  timeoutSeconds: 5
+  tolerance: {successRatio: 0.9}
+  beforeSeconds: 0.5
+  afterSeconds: 0
+blastRadius: {proxies: [front]}
+method:
+)";
+  // 300 ms each way: every probe during the fault takes at least 600 ms (a lower bound, which
+  // load cannot break), and all still pass.
+  fs::path slow_out = root.path() / "slow.json";
+  r = root.boxlab({"chaos", "run",
+                   write(root, "slow.yaml",
+                         head + "  - {at: 0, action: delay, proxy: front, ms: 300, seconds: 1.5}\n")
+                       .string(),
+                   "--journal", slow_out.string()});
+  INFO(r.out << r.err);
+  json slow = journal(slow_out);
+  CHECK(slow["verdict"] == "held");
+  CHECK(slow["during"]["passed"].get<int>() >= 1);
+  double slowest = 0;
+  for (const auto& s : slow["samples"])
+    if (s["t"].get<double>() >= 0.5 && s["t"].get<double>() < 1.5)
+      slowest = std::max(slowest, s["ms"].get<double>());
+  CHECK(slowest >= 600);
+  CHECK(slow["faults"][0].contains("undoneAt"));
+  CHECK_THAT(ok(root.boxlab({"chaos", "proxy", "ls"})).out, Catch::Contains("none"));
+
+  // Every connection lost while the fault lasts: the hypothesis deviates.
+  r = root.boxlab({"chaos", "run",
+                   write(root, "lossy.yaml",
+                         head + "  - {at: 0, action: delay, proxy: front, loss: 1, seconds: 1}\n")
+                       .string()});
+  CHECK(r.status == 2);
+  CHECK_THAT(r.out, Catch::Contains("verdict: deviated"));
+  CHECK(fetch().out == "page-ok\n");  // undone: the path works again
+
+  // A delay on a proxy outside the blast radius is refused by its place.
+  r = root.boxlab({"chaos", "run",
+                   write(root, "other.yaml",
+                         head + "  - {at: 0, action: delay, proxy: back, ms: 10, seconds: 1}\n")
+                       .string()});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("/method/0/proxy") &&
+                        Catch::Contains("back is outside the blast radius"));
+
+  // The proxy ends with the container whose network it serves.
+  ok(root.boxlab({"rm", "-f", "srv"}));
+  std::string listed;
+  for (int i = 0; i < 100; ++i) {
+    listed = ok(root.boxlab({"chaos", "proxy", "ls"})).out;
+    if (listed.find("gone") != std::string::npos) break;
+  }
+  CHECK_THAT(listed, Catch::Contains("front") && Catch::Contains("gone"));
+  ok(root.boxlab({"chaos", "proxy", "rm", "front"}));
+  CHECK(ok(root.boxlab({"chaos", "proxy", "ls"})).out.find("front") == std::string::npos);
+}

@@ -76,8 +76,9 @@ TEST_CASE("a fault outside the blast radius, or a field that cannot work, is ref
   CHECK_THAT(
       refusal(with(kExperiment, "hypothesis: the service answers while one replica is lost\n", "")),
       Catch::Contains("needs a hypothesis"));
-  CHECK_THAT(refusal(with(kExperiment, "action: kill", "action: reboot")),
-             Catch::Contains("/method/0/action") && Catch::Contains("not kill, freeze or memory"));
+  CHECK_THAT(
+      refusal(with(kExperiment, "action: kill", "action: reboot")),
+      Catch::Contains("/method/0/action") && Catch::Contains("not kill, freeze, memory or delay"));
   CHECK_THAT(refusal(with(kExperiment, "pick: oldest}", "pick: oldest, seconds: 2}")),
              Catch::Contains("/method/0/seconds") && Catch::Contains("no seconds"));
   CHECK_THAT(refusal(with(kExperiment, ", seconds: 3}", "}")),
@@ -91,6 +92,30 @@ TEST_CASE("a fault outside the blast radius, or a field that cannot work, is ref
   CHECK_THAT(
       refusal(std::string(kExperiment) + "  - {action: memory, container: db, seconds: 1}\n"),
       Catch::Contains("/method/2") && Catch::Contains("needs bytes"));
+}
+
+TEST_CASE("a delay fault acts on a proxy in the blast radius, with a delay or a loss") {
+  std::string proxied =
+      with(kExperiment, "  containers: [db]\n", "  containers: [db]\n  proxies: [front]\n");
+  Experiment e = plan(
+      proxied +
+      "  - {at: 3, action: delay, proxy: front, ms: 200, jitterMs: 50, loss: 0.25, seconds: 2}\n");
+  REQUIRE(e.method.size() == 3);
+  CHECK(e.method[2].target.proxy == "front");
+  CHECK(e.method[2].latency_ms == 200);
+  CHECK(e.method[2].jitter_ms == 50);
+  CHECK(e.method[2].loss == 0.25);
+  CHECK(e.method[2].target.describe() == "proxy front");
+  CHECK_THAT(refusal(proxied + "  - {action: delay, proxy: back, ms: 1, seconds: 1}\n"),
+             Catch::Contains("/method/2/proxy") && Catch::Contains("outside the blast radius"));
+  CHECK_THAT(refusal(proxied + "  - {action: delay, proxy: front, seconds: 1}\n"),
+             Catch::Contains("needs ms, jitterMs or loss"));
+  CHECK_THAT(refusal(proxied + "  - {action: delay, container: db, ms: 5, seconds: 1}\n"),
+             Catch::Contains("names its proxy"));
+  CHECK_THAT(refusal(proxied + "  - {action: kill, container: db, ms: 5}\n"),
+             Catch::Contains("/method/2/ms") && Catch::Contains("only a delay fault"));
+  CHECK_THAT(refusal(proxied + "  - {action: delay, proxy: front, loss: 2, seconds: 1}\n"),
+             Catch::Contains("/method/2/loss"));
 }
 
 TEST_CASE("a window's numbers and the tolerance") {

@@ -44,17 +44,39 @@ SteadyState plan_steady(const Field& f) {
 }
 
 Fault plan_fault(const Field& f, const Experiment& e) {
-  f.object({"at", "action", "container", "deployment", "pick", "seconds", "bytes", "signal"},
+  f.object({"at", "action", "container", "deployment", "proxy", "pick", "seconds", "bytes",
+            "signal", "ms", "jitterMs", "loss"},
            "not a field of a fault");
   Fault fault;
-  if (!f.has("action")) f.fail("a fault needs an action: kill, freeze or memory");
+  if (!f.has("action")) f.fail("a fault needs an action: kill, freeze, memory or delay");
   fault.action = f.at("action").str();
-  if (fault.action != "kill" && fault.action != "freeze" && fault.action != "memory")
-    f.at("action").fail("'" + fault.action + "' is not kill, freeze or memory");
+  if (fault.action != "kill" && fault.action != "freeze" && fault.action != "memory" &&
+      fault.action != "delay")
+    f.at("action").fail("'" + fault.action + "' is not kill, freeze, memory or delay");
   fault.at_s = f.has("at") ? f.at("at").number(0, 3600) : 0;
-  if (f.has("container") == f.has("deployment"))
+  bool is_delay = fault.action == "delay";
+  if (is_delay && !f.has("proxy"))
+    f.fail("a delay fault names its proxy (boxlab chaos proxy create makes one)");
+  if (!is_delay && f.has("proxy")) f.at("proxy").fail("only a delay fault acts on a proxy");
+  if (!is_delay && f.has("container") == f.has("deployment"))
     f.fail("a fault names its target: a container or a deployment (one of them)");
-  if (f.has("container")) {
+  for (const char* key : {"ms", "jitterMs", "loss"})
+    if (!is_delay && f.has(key)) f.at(key).fail("only a delay fault has " + std::string(key));
+  if (is_delay) {
+    for (const char* key : {"container", "deployment", "pick"})
+      if (f.has(key)) f.at(key).fail("a delay fault acts on its proxy alone");
+    fault.target.proxy = f.at("proxy").str();
+    const auto& r = e.radius_proxies;
+    if (std::find(r.begin(), r.end(), fault.target.proxy) == r.end())
+      f.at("proxy").fail(
+          fault.target.proxy +
+          " is outside the blast radius (list it in blastRadius.proxies to allow it)");
+    if (f.has("ms")) fault.latency_ms = static_cast<int>(f.at("ms").integer(0, 60000));
+    if (f.has("jitterMs")) fault.jitter_ms = static_cast<int>(f.at("jitterMs").integer(0, 60000));
+    if (f.has("loss")) fault.loss = f.at("loss").number(0, 1);
+    if (fault.latency_ms == 0 && fault.jitter_ms == 0 && fault.loss == 0)
+      f.fail("a delay fault needs ms, jitterMs or loss");
+  } else if (f.has("container")) {
     fault.target.container = f.at("container").str();
     const auto& r = e.radius_containers;
     if (std::find(r.begin(), r.end(), fault.target.container) == r.end())
@@ -102,6 +124,7 @@ Fault plan_fault(const Field& f, const Experiment& e) {
 }  // namespace
 
 std::string Target::describe() const {
+  if (!proxy.empty()) return "proxy " + proxy;
   return container.empty() ? "a pod of deployment " + deployment + " (" + pick + ")"
                            : "container " + container;
 }
@@ -122,9 +145,11 @@ Experiment plan_experiment(const kube::YamlDocuments& docs, const std::string& s
   if (!doc.has("blastRadius"))
     doc.fail("an experiment needs a blastRadius: the containers and deployments it may touch");
   Field radius = doc.at("blastRadius");
-  radius.object({"containers", "deployments"}, "a blast radius lists containers and deployments");
+  radius.object({"containers", "deployments", "proxies"},
+                "a blast radius lists containers, deployments and proxies");
   if (radius.has("containers")) e.radius_containers = names(radius.at("containers"));
   if (radius.has("deployments")) e.radius_deployments = names(radius.at("deployments"));
+  if (radius.has("proxies")) e.radius_proxies = names(radius.at("proxies"));
   if (doc.has("abort")) {
     Field abort = doc.at("abort");
     abort.object({"failuresInARow"}, "an abort condition is failuresInARow");

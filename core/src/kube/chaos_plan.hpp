@@ -30,16 +30,20 @@ struct Target {
   std::string container;        // a container, by name
   std::string deployment;       // or a pod of a Deployment (kube), picked as `pick` says
   std::string pick = "random";  // random, oldest, newest
+  std::string proxy;            // or a chaos proxy (delay faults)
   std::string describe() const;
 };
 
 struct Fault {
   double at_s = 0;     // after the `before` window
-  std::string action;  // kill, freeze, memory
+  std::string action;  // kill, freeze, memory, delay
   Target target;
   double seconds = 0;      // freeze, memory: how long
   std::int64_t bytes = 0;  // memory: how much the container is made to hold
   int signal = 9;          // kill
+  int latency_ms = 0;      // delay: added to every chunk, each way
+  int jitter_ms = 0;       // delay: plus up to this, at random
+  double loss = 0;         // delay: the share of new connections dropped
   std::string where;       // its place in the file, for the journal
 };
 
@@ -47,7 +51,7 @@ struct Experiment {
   std::string title;
   std::string hypothesis;
   SteadyState steady;
-  std::vector<std::string> radius_containers, radius_deployments;
+  std::vector<std::string> radius_containers, radius_deployments, radius_proxies;
   int abort_failures_in_a_row = 0;  // 0: never abort
   std::vector<Fault> method;
 };

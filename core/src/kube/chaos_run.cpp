@@ -10,6 +10,7 @@
 
 #include "bounded_run.hpp"
 #include "boxlab/chaos.hpp"
+#include "boxlab/chaos_proxy.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
@@ -87,7 +88,11 @@ std::pair<std::string, std::string> resolve(Runtime& runtime, const Target& t) {
 void check_targets(Runtime& runtime, const Experiment& e, const std::string& source) {
   for (const auto& f : e.method) {
     try {
-      if (!f.target.container.empty())
+      if (!f.target.proxy.empty()) {
+        auto proxy = find_proxy(runtime, f.target.proxy);
+        if (!proxy || !proxy->running)
+          throw Error("no running proxy " + f.target.proxy + " (boxlab chaos proxy ls lists them)");
+      } else if (!f.target.container.empty())
         resolve(runtime, f.target);
       else if (!kube::exists(runtime, f.target.deployment))
         throw Error("no such Deployment: " + f.target.deployment + " (boxlab kube ls lists them)");
@@ -100,14 +105,19 @@ void check_targets(Runtime& runtime, const Experiment& e, const std::string& sou
 // A fault in effect until `until` (freeze, memory), undone then or when the experiment ends.
 struct Active {
   std::string action;
-  std::string container;
-  std::string file;  // memory: what holds it, in the container's /dev/shm
+  std::string container;  // or, for a delay, the proxy's name
+  std::string file;       // memory: what holds it, in the container's /dev/shm
   Clock::time_point until;
   std::size_t index;  // in the journal's faults
 };
 
 void undo(Runtime& runtime, const Active& a, json& faults, double t) {
   try {
+    if (a.action == "delay") {
+      set_toxic(runtime, a.container, Toxic{});
+      faults[a.index]["undoneAt"] = t;
+      return;
+    }
     Container c = runtime.open(a.container);
     if (a.action == "freeze") {
       c.resume();
@@ -130,6 +140,18 @@ json apply(Runtime& runtime, const Fault& f, double t, Clock::time_point now,
   json entry = {
       {"where", f.where}, {"action", f.action}, {"target", f.target.describe()}, {"at", t}};
   try {
+    if (f.action == "delay") {
+      auto until = now + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(f.seconds));
+      set_toxic(runtime, f.target.proxy, Toxic{f.latency_ms, f.jitter_ms, f.loss});
+      active.push_back({"delay", f.target.proxy, "", until, index});
+      entry["hit"] = f.target.proxy;
+      entry["ms"] = f.latency_ms;
+      entry["jitterMs"] = f.jitter_ms;
+      entry["loss"] = f.loss;
+      entry["seconds"] = f.seconds;
+      return entry;
+    }
     auto [name, pod_name] = resolve(runtime, f.target);
     entry["hit"] = name;
     if (!pod_name.empty()) entry["pod"] = pod_name;
@@ -348,7 +370,8 @@ Outcome run(Runtime& runtime, const fsys::path& file, std::ostream& progress) {
   out.journal["tolerance"] = {{"successRatio", ss.tolerance.success_ratio},
                               {"maxLatencyMs", ss.tolerance.max_latency_ms}};
   out.journal["blastRadius"] = {{"containers", e.radius_containers},
-                                {"deployments", e.radius_deployments}};
+                                {"deployments", e.radius_deployments},
+                                {"proxies", e.radius_proxies}};
   out.journal["abortFailuresInARow"] = e.abort_failures_in_a_row;
   out.journal["probe"] = ss.probe;
   out.journal["samples"] = samples_json(samples);
