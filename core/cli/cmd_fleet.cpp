@@ -19,7 +19,9 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t ns(double s) { return static_cast<std::int64_t>(std::llround(s * 1e9)); }
+std::int64_t ns(double s) {
+  return static_cast<std::int64_t>(std::llround(s * 1e9));
+}
 
 // One event as a line a person reads; pod churn (created, scheduled, ready, removed) is only
 // counted in the summary: a fleet of thousands would drown the rest.
@@ -32,14 +34,16 @@ void print_event(const json& e) {
   std::snprintf(t, sizeof t, "%9.2fs  ", e["t"].get<double>());
   std::string rest;
   for (const auto& [k, v] : e.items())
-    if (k != "t" && k != "event") rest += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    if (k != "t" && k != "event")
+      rest += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
   std::cout << t << kind << rest << "\n";
 }
 
 void print_summary(const json& s) {
-  std::cout << "\n" << s["scenario"].get<std::string>() << " (seed " << s["seed"] << ") at "
-            << fleet::format_number(s["t"].get<double>()) << " s: nodes up "
-            << s["nodes"]["up"] << "/" << s["nodes"]["total"] << "\n";
+  std::cout << "\n"
+            << s["scenario"].get<std::string>() << " (seed " << s["seed"] << ") at "
+            << fleet::format_number(s["t"].get<double>()) << " s: nodes up " << s["nodes"]["up"]
+            << "/" << s["nodes"]["total"] << "\n";
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "KIND", "DESIRED", "READY", "PENDING", "ACKED", "FAILED", "LOST"}};
   for (const auto& o : s["owners"]) {
@@ -54,8 +58,9 @@ void print_summary(const json& s) {
 }  // namespace
 
 void add_fleet_commands(CLI::App& app, const Globals&, int&) {
-  auto* fc = app.add_subcommand("fleet", "The simulated fleet: nodes, autoscaling, faults, "
-                                         "stores (docs/simulator.md)");
+  auto* fc = app.add_subcommand("fleet",
+                                "The simulated fleet: nodes, autoscaling, faults, "
+                                "stores (docs/simulator.md)");
   fc->require_subcommand(1);
   struct Flags {
     std::string file;

@@ -17,9 +17,8 @@ int Autoscaler::decide(double now, double measured, int desired) {
   if (!(pinned_high && spec_.ki > 0) && !(pinned_low && spec_.ki > 0)) integral_ = candidate;
   last_error_ = e;
   last_t_ = now;
-  int rec = static_cast<int>(
-      std::clamp(std::lround(u), static_cast<long>(spec_.min_replicas),
-                 static_cast<long>(spec_.max_replicas)));
+  int rec = static_cast<int>(std::clamp(std::lround(u), static_cast<long>(spec_.min_replicas),
+                                        static_cast<long>(spec_.max_replicas)));
   recent_.emplace_back(now, rec);
   while (!recent_.empty() && recent_.front().first < now - spec_.stabilise_s) recent_.pop_front();
   if (rec < desired && spec_.stabilise_s > 0) {

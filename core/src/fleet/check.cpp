@@ -34,7 +34,7 @@ std::string format_number(double v) {
 
 Predicate parse_predicate(const json& j, const std::string& where) {
   if (!j.is_object()) bad(where, "want an object");
-  static const char* known[] = {"metric",   "stat",   "from_s", "to_s",      "around",
+  static const char* known[] = {"metric",   "stat",    "from_s", "to_s",     "around",
                                 "at_least", "at_most", "answer", "tolerance"};
   for (const auto& [key, v] : j.items()) {
     if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return key == k; }))
@@ -46,7 +46,8 @@ Predicate parse_predicate(const json& j, const std::string& where) {
   if (!j.contains("metric") || !j["metric"].is_string() || j["metric"].get<std::string>().empty())
     bad(where + "/metric", "want a metric name such as \"web.ready\"");
   p.metric = j["metric"];
-  if (!j.contains("stat") || !j["stat"].is_string()) bad(where + "/stat", std::string("want one of ") + kStats);
+  if (!j.contains("stat") || !j["stat"].is_string())
+    bad(where + "/stat", std::string("want one of ") + kStats);
   p.stat = j["stat"];
   std::string stats = kStats;
   if (p.stat.find_first_of(", ") != std::string::npos ||
@@ -66,8 +67,7 @@ Predicate parse_predicate(const json& j, const std::string& where) {
     p.answer = j["answer"];
   }
   if (j.contains("tolerance")) p.tolerance = num(j, "tolerance", where);
-  if (!p.at_least && !p.at_most && p.answer.empty())
-    bad(where, "give at_least, at_most or answer");
+  if (!p.at_least && !p.at_most && p.answer.empty()) bad(where, "give at_least, at_most or answer");
   return p;
 }
 
@@ -76,7 +76,8 @@ double statistic(const Series& s, const Predicate& p) {
   if (!c) {
     std::string known;
     for (std::size_t i = 1; i < s.columns.size(); ++i) known += (i > 1 ? ", " : "") + s.columns[i];
-    throw Error(ErrorKind::bad_input, "no metric '" + p.metric + "' (this scenario has " + known + ")");
+    throw Error(ErrorKind::bad_input,
+                "no metric '" + p.metric + "' (this scenario has " + known + ")");
   }
   auto v = s.values(*c, p.from_s, p.to_s);
   if (v.empty())
@@ -108,11 +109,13 @@ double statistic(const Series& s, const Predicate& p) {
 }
 
 std::string describe(const Predicate& p) {
-  std::string what = p.stat == "crossings"        ? "times " + p.metric + " crosses " + format_number(p.around)
-                     : p.stat == "mean_abs_error" ? "mean distance of " + p.metric + " from " + format_number(p.around)
-                     : p.stat == "amplitude"      ? "swing (max - min) of " + p.metric
-                     : p.stat == "last"           ? "last " + p.metric
-                                                  : p.stat + " " + p.metric;
+  std::string what = p.stat == "crossings"
+                         ? "times " + p.metric + " crosses " + format_number(p.around)
+                     : p.stat == "mean_abs_error"
+                         ? "mean distance of " + p.metric + " from " + format_number(p.around)
+                     : p.stat == "amplitude" ? "swing (max - min) of " + p.metric
+                     : p.stat == "last"      ? "last " + p.metric
+                                             : p.stat + " " + p.metric;
   std::string window;
   if (p.from_s > 0 && std::isinf(p.to_s)) window = " after " + format_number(p.from_s) + " s";
   if (!std::isinf(p.to_s))
@@ -123,8 +126,10 @@ std::string describe(const Predicate& p) {
 std::string bounds_text(const Predicate& p) {
   std::string out;
   if (p.at_least) out += "at least " + format_number(*p.at_least);
-  if (p.at_most) out += (out.empty() ? "" : " and ") + std::string("at most ") + format_number(*p.at_most);
-  if (!p.answer.empty()) out += (out.empty() ? "" : ", ") + std::string("the number in your answer ") + p.answer;
+  if (p.at_most)
+    out += (out.empty() ? "" : " and ") + std::string("at most ") + format_number(*p.at_most);
+  if (!p.answer.empty())
+    out += (out.empty() ? "" : ", ") + std::string("the number in your answer ") + p.answer;
   return out;
 }
 

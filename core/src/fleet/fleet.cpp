@@ -13,7 +13,9 @@ namespace boxlab::fleet {
 using nlohmann::json;
 
 namespace {
-Micros micros(double s) { return static_cast<Micros>(std::llround(s * 1e6)); }
+Micros micros(double s) {
+  return static_cast<Micros>(std::llround(s * 1e6));
+}
 }  // namespace
 
 const char* phase_name(Phase p) {
@@ -38,8 +40,8 @@ Fleet::Fleet(Scenario scenario, Sink on_event)
   }
   for (std::size_t i = 0; i < scenario_.deployments.size(); ++i) {
     const auto& d = scenario_.deployments[i];
-    Owner o{d.name, false, static_cast<int>(i), d.replicas, d.restart, d.cpu, d.memory,
-            micros(d.startup_s), micros(d.reconcile_s)};
+    Owner o{d.name, false,    static_cast<int>(i), d.replicas,           d.restart,
+            d.cpu,  d.memory, micros(d.startup_s), micros(d.reconcile_s)};
     owners_.push_back(o);
     DeploymentState st;
     if (d.autoscaler) st.autoscaler.emplace(*d.autoscaler, d.replicas);
@@ -295,7 +297,8 @@ void Fleet::fault(const FaultSpec& f) {
     case FaultSpec::Action::partition:
       for (auto& n : nodes_) n.group = 0;
       for (std::size_t g = 0; g < f.groups.size(); ++g)
-        for (const auto& name : f.groups[g]) nodes_[node_index_.at(name)].group = static_cast<int>(g) + 1;
+        for (const auto& name : f.groups[g])
+          nodes_[node_index_.at(name)].group = static_cast<int>(g) + 1;
       emit("fault.partition", {{"groups", f.groups}});
       break;
     case FaultSpec::Action::heal:
@@ -351,8 +354,11 @@ json Fleet::summary() const {
       ready += pods_[i].phase == Phase::running && nodes_[pods_[i].node].up;
       pending += pods_[i].phase == Phase::pending;
     }
-    json j = {{"name", o.name}, {"kind", o.store ? "store" : "deployment"}, {"desired", o.desired},
-              {"ready", ready}, {"pending", pending}};
+    json j = {{"name", o.name},
+              {"kind", o.store ? "store" : "deployment"},
+              {"desired", o.desired},
+              {"ready", ready},
+              {"pending", pending}};
     if (o.store) {
       const StoreState& st = stores_[o.index];
       j["acked"] = st.acked;

@@ -24,7 +24,8 @@ void Fleet::tick(double dt) {
     if (spec.load.noise > 0) offered *= 1 + spec.load.noise * (2 * rng_.uniform() - 1);
     const double mu = spec.service.capacity_rps;
     const double cap = ready_pods(static_cast<int>(i)) * mu;
-    const double st = spec.service.service_time_ms / 1000, max_s = spec.service.max_latency_ms / 1000;
+    const double st = spec.service.service_time_ms / 1000,
+                 max_s = spec.service.max_latency_ms / 1000;
     double arrived = offered * dt, can = cap * dt;
     double served = std::min(d.backlog + arrived, can);
     d.backlog = std::min(d.backlog + arrived - served, cap * max_s);  // older ones time out
@@ -51,8 +52,8 @@ void Fleet::tick(double dt) {
     ++d.ticks;
     if (spec.autoscaler) {
       const AutoscalerSpec& a = *spec.autoscaler;
-      d.sensor.emplace_back(t, a.metric == AutoscalerSpec::Metric::latency ? d.latency_ms
-                                                                           : d.utilisation);
+      d.sensor.emplace_back(
+          t, a.metric == AutoscalerSpec::Metric::latency ? d.latency_ms : d.utilisation);
       while (d.sensor.size() > 2 && d.sensor[1].first < t - a.delay_s - 1) d.sensor.pop_front();
     }
   }
@@ -70,7 +71,8 @@ void Fleet::autoscale(int i) {
   Owner& o = owners_[i];
   int next = d.autoscaler->decide(now_s(), measured, o.desired);
   if (next != o.desired) {
-    emit("scale", {{"deployment", o.name}, {"from", o.desired}, {"to", next}, {"measured", measured}});
+    emit("scale",
+         {{"deployment", o.name}, {"from", o.desired}, {"to", next}, {"measured", measured}});
     o.desired = next;
   }
 }

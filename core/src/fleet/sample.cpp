@@ -6,8 +6,8 @@
 namespace boxlab::fleet {
 
 namespace {
-const char* const kDeploymentColumns[] = {"offered_rps", "served_rps", "desired",  "ready",
-                                          "pending",     "latency_ms", "p95_ms",   "utilisation"};
+const char* const kDeploymentColumns[] = {"offered_rps", "served_rps", "desired", "ready",
+                                          "pending",     "latency_ms", "p95_ms",  "utilisation"};
 const char* const kStoreColumns[] = {"ready", "available", "acked", "failed", "lost"};
 }  // namespace
 
@@ -65,8 +65,8 @@ void Fleet::sample() {
       for (const auto& [g, count] : per_group)
         if (count >= scenario_.stores[i].replicas / 2 + 1) available = 1;
     }
-    row.insert(row.end(), {double(ready_pods(owner)), available, double(s.acked),
-                           double(s.failed), double(s.lost)});
+    row.insert(row.end(), {double(ready_pods(owner)), available, double(s.acked), double(s.failed),
+                           double(s.lost)});
     s.period_acked = s.period_failed = 0;
   }
   if (sink_) {

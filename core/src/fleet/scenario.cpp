@@ -66,7 +66,8 @@ class Obj {
   std::uint64_t size(const char* key, std::uint64_t fallback) const {
     if (!j_.contains(key)) return fallback;
     const json& v = j_[key];
-    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+    if (v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0))
+      return v.get<std::uint64_t>();
     if (v.is_string()) {
       std::string s = v.get<std::string>();
       std::size_t used = 0;
@@ -79,11 +80,11 @@ class Obj {
       std::string unit = s.substr(used);
       if (!unit.empty() && (unit.back() == 'i' || unit.back() == 'B')) unit.pop_back();
       if (!unit.empty() && unit.back() == 'i') unit.pop_back();
-      double mult = unit.empty()                  ? 1
-                    : unit == "k" || unit == "K"  ? 1024.0
-                    : unit == "m" || unit == "M"  ? 1048576.0
-                    : unit == "g" || unit == "G"  ? 1073741824.0
-                                                  : -1;
+      double mult = unit.empty()                 ? 1
+                    : unit == "k" || unit == "K" ? 1024.0
+                    : unit == "m" || unit == "M" ? 1048576.0
+                    : unit == "g" || unit == "G" ? 1073741824.0
+                                                 : -1;
       if (mult < 0 || value < 0 || !std::isfinite(value))
         fail(key, "bad size \"" + s + "\" (want e.g. 512M)");
       return static_cast<std::uint64_t>(std::llround(value * mult));
@@ -211,8 +212,7 @@ DeploymentSpec parse_deployment(const Obj& o) {
     s.only({"capacity_rps", "service_time_ms", "max_latency_ms"});
     d.service.capacity_rps = s.number("capacity_rps", 100, 1e-6, kBig);
     d.service.service_time_ms = s.number("service_time_ms", 20, 1e-6, kBig);
-    d.service.max_latency_ms =
-        s.number("max_latency_ms", 5000, d.service.service_time_ms, kBig);
+    d.service.max_latency_ms = s.number("max_latency_ms", 5000, d.service.service_time_ms, kBig);
   }
   if (o.has("autoscaler"))
     d.autoscaler = parse_autoscaler(Obj(o.raw("autoscaler"), o.at("autoscaler")));
@@ -220,8 +220,7 @@ DeploymentSpec parse_deployment(const Obj& o) {
 }
 
 StoreSpec parse_store(const Obj& o) {
-  o.only({"name", "replicas", "storage", "cpu", "memory", "startup_s", "reconcile_s",
-          "write_rps"});
+  o.only({"name", "replicas", "storage", "cpu", "memory", "startup_s", "reconcile_s", "write_rps"});
   StoreSpec s;
   s.name = o.string("name", "", true);
   s.replicas = o.integer("replicas", 3, 1, 99);
@@ -303,7 +302,8 @@ FaultSpec parse_fault(const Obj& o, const std::set<std::string>& nodes,
     if (!f.deployment.empty() && !deployments.count(f.deployment))
       o.fail("deployment", "no deployment '" + f.deployment + "'");
   } else {
-    o.fail("action", "'" + action + "' is not kill, node_down, node_up, partition, heal or latency");
+    o.fail("action",
+           "'" + action + "' is not kill, node_down, node_up, partition, heal or latency");
   }
   return f;
 }
@@ -337,7 +337,9 @@ Scenario parse_scenario(const json& j) {
   Scenario s;
   s.name = o.string("name", "fleet");
   if (o.has("seed")) {
-    if (!o.raw("seed").is_number_unsigned()) o.fail("seed", "want a whole number >= 0");
+    const json& seed = o.raw("seed");
+    if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<std::int64_t>() >= 0))
+      o.fail("seed", "want a whole number >= 0");
     s.seed = o.raw("seed").get<std::uint64_t>();
   }
   s.duration_s = o.number("duration_s", 300, 0, 1e7);

@@ -33,7 +33,8 @@ void Fleet::write(int store) {
   std::vector<Pod*> up;
   for (int i : owners_[scenario_.deployments.size() + store].pods)
     if (serving(pods_[i])) up.push_back(&pods_[i]);
-  std::sort(up.begin(), up.end(), [](const Pod* a, const Pod* b) { return a->ordinal < b->ordinal; });
+  std::sort(up.begin(), up.end(),
+            [](const Pod* a, const Pod* b) { return a->ordinal < b->ordinal; });
   if (up.empty()) {
     ++s.failed;
     ++s.period_failed;
@@ -66,6 +67,8 @@ void Fleet::write(int store) {
   }
 }
 
-std::uint64_t Fleet::lost_writes(int store) const { return stores_[store].lost; }
+std::uint64_t Fleet::lost_writes(int store) const {
+  return stores_[store].lost;
+}
 
 }  // namespace boxlab::fleet

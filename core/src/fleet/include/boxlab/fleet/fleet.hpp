@@ -58,8 +58,8 @@ struct Owner {
 
 struct DeploymentState {
   double offered = 0, served = 0, latency_ms = 0, p95_ms = 0, utilisation = 0;
-  double backlog = 0;    // requests waiting
-  double added_ms = 0;   // a latency fault
+  double backlog = 0;   // requests waiting
+  double added_ms = 0;  // a latency fault
   std::optional<Autoscaler> autoscaler;
   std::deque<std::pair<double, double>> sensor;  // (t, measured) for the sensor delay
   // Sums over the current sample period.
@@ -73,8 +73,8 @@ struct StoreState {
   std::uint64_t lost = 0;  // acked writes no copy holds any more
   std::uint64_t period_acked = 0, period_failed = 0;
   std::size_t next_writer = 0;
-  std::vector<int> volume_node;           // per ordinal: where its volume is (-1: none yet)
-  std::vector<std::uint64_t> volume_data; // per ordinal: the last write on its volume
+  std::vector<int> volume_node;            // per ordinal: where its volume is (-1: none yet)
+  std::vector<std::uint64_t> volume_data;  // per ordinal: the last write on its volume
 };
 
 class Fleet {
@@ -149,7 +149,7 @@ class Fleet {
   std::vector<Owner> owners_;
   std::vector<Pod> pods_;
   std::unordered_map<std::string, int> pod_index_;  // live pods by name
-  std::vector<int> pending_;                         // pods waiting for a node
+  std::vector<int> pending_;                        // pods waiting for a node
   std::vector<DeploymentState> deployments_;
   std::vector<StoreState> stores_;
   Series metrics_;

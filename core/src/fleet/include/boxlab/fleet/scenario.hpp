@@ -17,8 +17,8 @@ namespace boxlab::fleet {
 
 struct NodeSpec {
   std::string name;
-  double cpu = 4;                          // cores
-  std::uint64_t memory = 8ULL << 30;       // bytes
+  double cpu = 4;                     // cores
+  std::uint64_t memory = 8ULL << 30;  // bytes
   int max_pods = 110;
 };
 
@@ -26,18 +26,18 @@ struct NodeSpec {
 struct LoadSpec {
   enum class Shape { constant, steps, ramp, sine };
   Shape shape = Shape::constant;
-  double rps = 0;                                  // constant; steps: before the first step
-  std::vector<std::pair<double, double>> steps;    // (at_s, rps), sorted by at_s
+  double rps = 0;                                // constant; steps: before the first step
+  std::vector<std::pair<double, double>> steps;  // (at_s, rps), sorted by at_s
   double from_rps = 0, to_rps = 0, start_s = 0, end_s = 0;  // ramp
   double mean_rps = 0, amplitude_rps = 0, period_s = 60;    // sine
-  double noise = 0;  // relative, uniform in [-noise, +noise] per tick (the seed's chance)
+  double noise = 0;           // relative, uniform in [-noise, +noise] per tick (the seed's chance)
   double at(double t) const;  // without noise
 };
 
 struct ServiceSpec {
-  double capacity_rps = 100;    // what one ready replica serves at full utilisation
-  double service_time_ms = 20;  // latency of one request on an idle replica
-  double max_latency_ms = 5000; // the timeout: latency is capped here, older requests dropped
+  double capacity_rps = 100;     // what one ready replica serves at full utilisation
+  double service_time_ms = 20;   // latency of one request on an idle replica
+  double max_latency_ms = 5000;  // the timeout: latency is capped here, older requests dropped
 };
 
 struct AutoscalerSpec {
@@ -45,10 +45,10 @@ struct AutoscalerSpec {
   Metric metric = Metric::utilisation;
   double target = 0.6;  // utilisation (0..) or mean latency in ms
   double kp = 1, ki = 0, kd = 0;
-  double sample_s = 5;      // how often it decides
-  double delay_s = 0;       // sensor delay: it sees the metric as it was this long ago
-  double cooldown_s = 0;    // no change within this long of the previous one
-  double stabilise_s = 0;   // scale down to the highest recommendation of this window
+  double sample_s = 5;     // how often it decides
+  double delay_s = 0;      // sensor delay: it sees the metric as it was this long ago
+  double cooldown_s = 0;   // no change within this long of the previous one
+  double stabilise_s = 0;  // scale down to the highest recommendation of this window
   int min_replicas = 1, max_replicas = 100;
 };
 
@@ -80,13 +80,13 @@ struct FaultSpec {
   enum class Action { kill, node_down, node_up, partition, heal, latency };
   double at_s = 0;
   Action action = Action::kill;
-  std::string pod;         // kill: this pod
-  std::string owner;       // kill: a deployment or store ("count" of its pods, chosen by chance)
+  std::string pod;    // kill: this pod
+  std::string owner;  // kill: a deployment or store ("count" of its pods, chosen by chance)
   int count = 1;
-  std::string node;        // node_down, node_up
+  std::string node;                              // node_down, node_up
   std::vector<std::vector<std::string>> groups;  // partition: nodes in different groups
-  std::string deployment;  // latency: "" = every deployment
-  double ms = 0;           // latency added to every request (0: removes it)
+  std::string deployment;                        // latency: "" = every deployment
+  double ms = 0;                                 // latency added to every request (0: removes it)
 };
 
 struct Scenario {

@@ -25,8 +25,8 @@ struct Request {
   double cpu = 0;
   std::uint64_t memory = 0;
   int owner = 0;
-  int pinned = -1;               // a node it must go to (its volume's), or -1
-  std::string pinned_why;        // "volume db-0 is on node-3"
+  int pinned = -1;         // a node it must go to (its volume's), or -1
+  std::string pinned_why;  // "volume db-0 is on node-3"
 };
 
 struct Placement {
