@@ -106,3 +106,35 @@ TEST_CASE("fleet labs: the simulator backend runs them too", "[fleet]") {
   INFO(statuses(j));
   CHECK(j["steps"][0]["passed"].get<bool>());
 }
+
+TEST_CASE("fleet labs: the fleet kind's fields are strict and name their pointer", "[fleet]") {
+  auto error_of = [](const std::string& check) {
+    std::string text = R"({"title": "T", "summary": "S", "minutes": 1, "steps": [{"id": "s",
+      "title": "S", "instructions": "I", "hints": ["a", "b"], "solution": ["true"],
+      "checks": [{"id": "c", "title": "C", "kind": "fleet", )" +
+                       check + "}]}]}";
+    try {
+      boxlab::lab::parse_lab(text, "", "/x/15-test", "labs/15-test/lab.json");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const std::string ok = R"("expect": [{"metric": "web.ready", "stat": "max", "at_most": 3}])";
+  CHECK(error_of(R"("base": "{labs}/b.json", )" + ok) == "(no error)");
+  CHECK(error_of(R"("base": "b.json", "scenario": "{answers}/s.json", "take": ["/a"], )" + ok) ==
+        "(no error)");
+  CHECK(error_of(ok) ==
+        "labs/15-test/lab.json: /steps/0/checks/0: give a scenario (the learner's file), a base "
+        "(the lab's), or both");
+  CHECK(error_of(R"("base": "b.json", "scenario": "s.json", )" + ok) ==
+        "labs/15-test/lab.json: /steps/0/checks/0: with base and scenario, give take: the JSON "
+        "pointers the learner's file decides");
+  CHECK(error_of(R"("base": "b.json", "take": ["/a"], )" + ok) ==
+        "labs/15-test/lab.json: /steps/0/checks/0/take: only with both base and scenario");
+  CHECK(error_of(R"("base": "b.json", "expect": [{"metric": "x", "stat": "max", "below": 3}])") ==
+        "labs/15-test/lab.json: /steps/0/checks/0/expect/0/below: unknown field (known: metric, "
+        "stat, from_s, to_s, around, at_least, at_most, answer, tolerance)");
+  CHECK(error_of(R"("base": "b.json", "expect": [])") ==
+        "labs/15-test/lab.json: /steps/0/checks/0/expect: give at least one predicate");
+}

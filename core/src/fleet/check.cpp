@@ -36,7 +36,8 @@ Predicate parse_predicate(const json& j, const std::string& where) {
   if (!j.is_object()) bad(where, "want an object");
   static const char* known[] = {"metric",   "stat",    "from_s", "to_s",     "around",
                                 "at_least", "at_most", "answer", "tolerance"};
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string key = item.key();  // not a structured binding: lambdas capture it
     if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return key == k; }))
       bad(where + "/" + key,
           "unknown field (known: metric, stat, from_s, to_s, around, at_least, at_most, answer, "

@@ -29,7 +29,8 @@ class Obj {
   }
   std::string at(const std::string& key) const { return p_ + "/" + key; }
   void only(std::initializer_list<const char*> allowed) const {
-    for (const auto& [key, v] : j_.items()) {
+    for (const auto& item : j_.items()) {
+      const std::string key = item.key();  // not a structured binding: lambdas capture it
       if (key.starts_with("$")) continue;  // "$comment"
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
         std::string known;
