@@ -78,7 +78,7 @@ void Fleet::push(Micros t, Ev type, int index) {
 }
 
 void Fleet::emit(const std::string& event, json body) {
-  ++counts_[event];
+  if (event != "sample") ++counts_[event];  // the summary counts events, not samples
   if (!sink_) return;
   body["t"] = now_s();
   body["event"] = event;
