@@ -36,6 +36,7 @@ void add_kube_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_chaos_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_pod_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_sim_commands(CLI::App& app, const Globals& globals, int& exit_code);
+void add_fleet_commands(CLI::App& app, const Globals& globals, int& exit_code);
 // `boxlab --sim VERB` (or BOXLAB_BACKEND=sim): rewrites args to the hidden `sim-backend VERB`.
 bool route_to_sim(std::vector<std::string>& args);
 

@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   boxlab::cli::add_kube_commands(app, globals, exit_code);
   boxlab::cli::add_chaos_commands(app, globals, exit_code);
   boxlab::cli::add_sim_commands(app, globals, exit_code);
+  boxlab::cli::add_fleet_commands(app, globals, exit_code);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     boxlab::cli::route_to_sim(args);

@@ -31,3 +31,8 @@ target_link_libraries(bench_security_seccomp PRIVATE boxlab-core)
 # Grading 30 submissions of one exercise, compile excluded (see the file's header). Run as root:
 #   build/tests/bench_grade_batch [--exercise 04-uts-ipc] [--count 30] [--jobs 2]
 boxlab_bench(bench_grade_batch grade_batch.cpp)
+
+# The simulated fleet's speed, 10,000 containers on 100 nodes (issue 21: >= 100x real time).
+# No root:  build/tests/bench_fleet [--seconds 600] [--deployments 10] [--replicas 1000]
+add_executable(bench_fleet ${CMAKE_CURRENT_LIST_DIR}/fleet.cpp)
+target_link_libraries(bench_fleet PRIVATE boxlab-core)

@@ -112,7 +112,7 @@ TEST_CASE("hints climb: commands only in a step's last hint") {
         "04-uts-ipc", "05-user-namespace", "06-cgroup-memory", "07-cgroup-pids-cpu",
         "08-image-layers", "09-network-namespaces", "10-capabilities-seccomp",
         "11-volumes-and-stateful-data", "12-one-bundle-three-runtimes", "13-pods",
-        "14-reconcile-loops", "16-chaos-engineering"}) {
+        "14-reconcile-loops", "15-control-theory", "16-chaos-engineering", "17-stateful-fleet"}) {
     Lab lab = boxlab::lab::load_lab(kLabs / id);
     for (const auto& step : lab.steps) {
       INFO(id << " step " << step.id);
@@ -190,7 +190,7 @@ TEST_CASE("lab values are validated") {
 TEST_CASE("bad lab files name the file the step and the field") {
   CHECK(load_error("01-bad-kind") ==
         "bad/01-bad-kind/lab.json: /steps/1/checks/0/kind: unknown check kind 'pidd' (known: "
-        "exec, file, namespace, pid1, proctree, container, answer, cgroup)");
+        "exec, file, namespace, pid1, proctree, container, answer, cgroup, fleet)");
   CHECK_THAT(load_error("02-syntax"),
              Catch::StartsWith("bad/02-syntax/lab.json: line 2, column 15: syntax error"));
   CHECK(load_error("03-one-hint") ==

@@ -32,6 +32,7 @@ const std::vector<KindDef>& table() {
        {"container", "metric", "equals", "min", "max", "own"},
        validate_cgroup,
        run_cgroup},
+      {"fleet", {"base", "scenario", "take", "until_s", "expect"}, validate_fleet, run_fleet},
   };
   return kinds;
 }

@@ -104,6 +104,9 @@ void validate_answer(const Field& f, const Lab& lab);
 Verdict run_answer(KindContext& ctx);
 void validate_cgroup(const Field& f, const Lab& lab);
 Verdict run_cgroup(KindContext& ctx);
+// The simulated fleet, run by the engine from the lab's scenario and the learner's choices.
+void validate_fleet(const Field& f, const Lab& lab);
+Verdict run_fleet(KindContext& ctx);
 // A cgroup metric ("memory.max") of the named container: nullopt is an unlimited limit. Throws
 // NotYet without the container, Error when the metric cannot be read.
 void validate_metric(const Field& metric);

@@ -207,7 +207,8 @@ std::optional<std::size_t> Lab::step_index(std::string_view ref) const {
 
 const std::vector<std::string>& check_kinds() {
   static const std::vector<std::string> kinds = {"exec",     "file",      "namespace", "pid1",
-                                                 "proctree", "container", "answer",    "cgroup"};
+                                                 "proctree", "container", "answer",    "cgroup",
+                                                 "fleet"};
   return kinds;
 }
 

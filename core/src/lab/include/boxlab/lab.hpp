@@ -34,7 +34,7 @@ enum class Visibility { visible, hidden };
 struct Check {
   std::string id;
   std::string title;
-  std::string kind;  // exec, file, namespace, pid1, proctree, container, answer, cgroup
+  std::string kind;  // exec, file, namespace, pid1, proctree, container, answer, cgroup, fleet
   std::vector<std::string> needs;  // ids of earlier checks of the same step
   int points = 1;
   Visibility visibility = Visibility::visible;
