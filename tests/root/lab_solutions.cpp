@@ -8,6 +8,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
