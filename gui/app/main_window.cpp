@@ -29,6 +29,7 @@
 #include "checks_panel.hpp"
 #include "console_tabs.hpp"
 #include "event_stream.hpp"
+#include "fleet_view.hpp"
 #include "import_dialog.hpp"
 #include "lab_list_model.hpp"
 #include "lab_navigator.hpp"
@@ -135,6 +136,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   network_ = new NetworkView(session->network(), this);
   layers_ = new LayerView(session->layers(), this);
   cgroup_ = new CgroupView(session->cgroupFiles(), this);
+  // The fleet is a simulation the user's own boxlab plays (no engine, no root).
+  fleet_ = new FleetView(findBoxlab(), this);
   addDock(tr("Labs"), QStringLiteral("labs"), navigator_, Qt::LeftDockWidgetArea);
   addDock(tr("Checks"), QStringLiteral("checks"), checks_, Qt::BottomDockWidgetArea);
   QDockWidget* proc =
@@ -149,11 +152,14 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
       addDock(tr("Image layers"), QStringLiteral("layers"), layers_, Qt::RightDockWidgetArea);
   QDockWidget* cg =
       addDock(tr("cgroup"), QStringLiteral("cgroup"), cgroup_, Qt::RightDockWidgetArea);
+  QDockWidget* fleet =
+      addDock(tr("Fleet (simulated)"), QStringLiteral("fleet"), fleet_, Qt::RightDockWidgetArea);
   splitDockWidget(proc, res, Qt::Vertical);
   tabifyDockWidget(res, ns);
   tabifyDockWidget(ns, net);
   tabifyDockWidget(net, img);
   tabifyDockWidget(img, cg);
+  tabifyDockWidget(cg, fleet);
   res->raise();
   // The instructor view: below the labs, hidden until View > Instructor notes. Not one of
   // docks_ (their toggles list panes for everyone).
@@ -403,6 +409,7 @@ void MainWindow::setDark(bool dark) {
   dark_ = dark;
   applyPalette(dark);
   charts_->applyPalette();
+  fleet_->applyPalette();
   QSettings().setValue(QStringLiteral("view/dark"), dark);
 }
 
@@ -610,6 +617,11 @@ void MainWindow::onStepOpened(const QString& labId, int stepIndex, const QString
   navigator_->select(labId, stepIndex);
   if (instructorDock_->isVisibleTo(this)) updateInstructorNotes();
   navigator_->setInstructions(instructions);
+  // A step that names fleet scenarios (labs 15 and 17): offer them, run the first, show it.
+  if (fleet_->offerScenarios({session_->openLabDir(), session_->openLabAnswers()}, instructions)) {
+    if (QDockWidget* d = dock(QStringLiteral("fleet"))) d->raise();
+    fleet_->run();
+  }
   QModelIndex i = stepIndex > 0 ? session_->labs()->findStep(labId, stepIndex) : QModelIndex();
   checks_->setStepTitle(i.isValid() ? i.data().toString() : QString());
   checks_->setEnabledActions(stepIndex > 0);

@@ -21,6 +21,7 @@ class LabNavigator;
 class ChecksPanel;
 class ProcessTreeView;
 class ResourceCharts;
+class FleetView;
 class NamespaceView;
 class NetworkView;
 class LayerView;
@@ -97,6 +98,7 @@ class MainWindow : public QMainWindow {
   ChecksPanel* checks_;
   ProcessTreeView* processes_;
   ResourceCharts* charts_;
+  FleetView* fleet_;
   NamespaceView* namespaces_;
   NetworkView* network_;
   LayerView* layers_;

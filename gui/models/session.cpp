@@ -389,6 +389,8 @@ void Session::openStep(const QString& labId, int stepIndex) {
             names << n.toString();
           labContainers_ = names;
           labPrefix_ = text(lab, "containerPrefix");
+          openLabDir_ = text(lab, "dir");
+          openLabAnswers_ = text(lab, "answers");
           labRunning_.clear();
           followLabContainers();
           followLayers();

@@ -102,6 +102,9 @@ class Session : public QObject {
   void checkNow();
   void nextHint();
   QString openLab() const { return openLab_; }
+  // The open lab's folder and the learner's answers folder (from lab.show; empty before).
+  QString openLabDir() const { return openLabDir_; }
+  QString openLabAnswers() const { return openLabAnswers_; }
   int openStepIndex() const { return openStep_; }
   // The open lab's containers (lab.show `containers`) and their name prefix. While a lab is
   // open, a lab container that starts running is watched by itself (monitor on), and so is
@@ -178,6 +181,7 @@ class Session : public QObject {
   bool labsAvailable_ = false;
   QString labsReason_;
   QString openLab_;
+  QString openLabDir_, openLabAnswers_;
   int openStep_ = 0;
   QStringList labContainers_;
   QString labPrefix_;

@@ -190,6 +190,7 @@ json LabService::show(const std::string& ref) {
             {"minutes", l.minutes},
             {"requirements", string_list(l.requirements)},
             {"answers", ws.answers().string()},
+            {"dir", l.dir.string()},
             {"containerPrefix", l.container_prefix()},
             {"containers", containers},
             {"instructor", instructor_notes(l)},
