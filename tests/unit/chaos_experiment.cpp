@@ -110,8 +110,18 @@ TEST_CASE("a delay fault acts on a proxy in the blast radius, with a delay or a 
              Catch::Contains("/method/2/proxy") && Catch::Contains("outside the blast radius"));
   CHECK_THAT(refusal(proxied + "  - {action: delay, proxy: front, seconds: 1}\n"),
              Catch::Contains("needs ms, jitterMs or loss"));
-  CHECK_THAT(refusal(proxied + "  - {action: delay, container: db, ms: 5, seconds: 1}\n"),
-             Catch::Contains("names its proxy"));
+  // On a container: netem on its interfaces (one, or all but lo), in the blast radius.
+  Experiment netem =
+      plan(proxied + "  - {action: delay, container: db, interface: eth0, ms: 5, seconds: 1}\n");
+  CHECK(netem.method[2].target.container == "db");
+  CHECK(netem.method[2].interface == "eth0");
+  CHECK_THAT(refusal(proxied + "  - {action: delay, container: api, ms: 5, seconds: 1}\n"),
+             Catch::Contains("/method/2/container") && Catch::Contains("outside the blast radius"));
+  CHECK_THAT(
+      refusal(proxied + "  - {action: delay, container: db, proxy: front, ms: 5, seconds: 1}\n"),
+      Catch::Contains("a proxy") && Catch::Contains("or a container"));
+  CHECK_THAT(refusal(proxied + "  - {action: freeze, container: db, interface: lo, seconds: 1}\n"),
+             Catch::Contains("/method/2/interface"));
   CHECK_THAT(refusal(proxied + "  - {action: kill, container: db, ms: 5}\n"),
              Catch::Contains("/method/2/ms") && Catch::Contains("only a delay fault"));
   CHECK_THAT(refusal(proxied + "  - {action: delay, proxy: front, loss: 2, seconds: 1}\n"),

@@ -36,3 +36,8 @@ boxlab_add_vm_test(oci_resources_v2 oci_resources_v2.sh)
 # (busybox's cannot change uids); uidmap's newuidmap/newgidmap map /etc/subuid ranges.
 boxlab_add_vm_test(rootless_v2 rootless_v2.sh)
 set_tests_properties(vm/rootless_v2 PROPERTIES ENVIRONMENT "BOXLAB_VM_PROGRAMS=/usr/bin/setpriv /usr/bin/newuidmap /usr/bin/newgidmap")
+# Network faults through the kernel (issue 21): Debian's kernel has sch_netem, the dev host's
+# has not. tc (iproute2) goes into the guest; nsenter is busybox's.
+boxlab_add_vm_test(chaos_netem chaos_netem.sh)
+set_tests_properties(vm/chaos_netem PROPERTIES ENVIRONMENT
+  "BOXLAB_VM_PROGRAMS=/usr/sbin/tc;BOXLAB_VM_MODULES=overlay sch_netem")

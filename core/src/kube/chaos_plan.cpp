@@ -45,7 +45,7 @@ SteadyState plan_steady(const Field& f) {
 
 Fault plan_fault(const Field& f, const Experiment& e) {
   f.object({"at", "action", "container", "deployment", "proxy", "pick", "seconds", "bytes",
-            "signal", "ms", "jitterMs", "loss"},
+            "signal", "ms", "jitterMs", "loss", "interface"},
            "not a field of a fault");
   Fault fault;
   if (!f.has("action")) f.fail("a fault needs an action: kill, freeze, memory or delay");
@@ -55,22 +55,36 @@ Fault plan_fault(const Field& f, const Experiment& e) {
     f.at("action").fail("'" + fault.action + "' is not kill, freeze, memory or delay");
   fault.at_s = f.has("at") ? f.at("at").number(0, 3600) : 0;
   bool is_delay = fault.action == "delay";
-  if (is_delay && !f.has("proxy"))
-    f.fail("a delay fault names its proxy (boxlab chaos proxy create makes one)");
+  if (is_delay && f.has("proxy") == f.has("container"))
+    f.fail(
+        "a delay fault names a proxy (boxlab chaos proxy create makes one) or a container (netem "
+        "on its interfaces, where the kernel has sch_netem): one of them");
+  if (f.has("interface") && !(is_delay && f.has("container")))
+    f.at("interface").fail("only a delay fault on a container has an interface");
   if (!is_delay && f.has("proxy")) f.at("proxy").fail("only a delay fault acts on a proxy");
   if (!is_delay && f.has("container") == f.has("deployment"))
     f.fail("a fault names its target: a container or a deployment (one of them)");
   for (const char* key : {"ms", "jitterMs", "loss"})
     if (!is_delay && f.has(key)) f.at(key).fail("only a delay fault has " + std::string(key));
   if (is_delay) {
-    for (const char* key : {"container", "deployment", "pick"})
-      if (f.has(key)) f.at(key).fail("a delay fault acts on its proxy alone");
-    fault.target.proxy = f.at("proxy").str();
-    const auto& r = e.radius_proxies;
-    if (std::find(r.begin(), r.end(), fault.target.proxy) == r.end())
-      f.at("proxy").fail(
-          fault.target.proxy +
-          " is outside the blast radius (list it in blastRadius.proxies to allow it)");
+    for (const char* key : {"deployment", "pick"})
+      if (f.has(key)) f.at(key).fail("a delay fault acts on a proxy or a container");
+    if (f.has("proxy")) {
+      fault.target.proxy = f.at("proxy").str();
+      const auto& r = e.radius_proxies;
+      if (std::find(r.begin(), r.end(), fault.target.proxy) == r.end())
+        f.at("proxy").fail(
+            fault.target.proxy +
+            " is outside the blast radius (list it in blastRadius.proxies to allow it)");
+    } else {
+      fault.target.container = f.at("container").str();
+      const auto& r = e.radius_containers;
+      if (std::find(r.begin(), r.end(), fault.target.container) == r.end())
+        f.at("container")
+            .fail(fault.target.container +
+                  " is outside the blast radius (list it in blastRadius.containers to allow it)");
+      if (f.has("interface")) fault.interface = f.at("interface").str();
+    }
     if (f.has("ms")) fault.latency_ms = static_cast<int>(f.at("ms").integer(0, 60000));
     if (f.has("jitterMs")) fault.jitter_ms = static_cast<int>(f.at("jitterMs").integer(0, 60000));
     if (f.has("loss")) fault.loss = f.at("loss").number(0, 1);

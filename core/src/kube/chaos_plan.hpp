@@ -43,7 +43,8 @@ struct Fault {
   int signal = 9;          // kill
   int latency_ms = 0;      // delay: added to every chunk, each way
   int jitter_ms = 0;       // delay: plus up to this, at random
-  double loss = 0;         // delay: the share of new connections dropped
+  double loss = 0;         // delay: the share of new connections (proxy) or packets dropped
+  std::string interface;   // delay on a container (netem): one interface; "": all but lo
   std::string where;       // its place in the file, for the journal
 };
 

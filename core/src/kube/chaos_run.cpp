@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "bounded_run.hpp"
@@ -17,6 +18,7 @@
 #include "boxlab/kube.hpp"
 #include "boxlab/pod.hpp"
 #include "boxlab/sys/process.hpp"
+#include "chaos_netem.hpp"
 #include "chaos_plan.hpp"
 #include "chaos_verdict.hpp"
 #include "manifest.hpp"
@@ -88,7 +90,10 @@ std::pair<std::string, std::string> resolve(Runtime& runtime, const Target& t) {
 void check_targets(Runtime& runtime, const Experiment& e, const std::string& source) {
   for (const auto& f : e.method) {
     try {
-      if (!f.target.proxy.empty()) {
+      if (f.action == "delay" && !f.target.container.empty()) {
+        if (std::string why = netem_unavailable(); !why.empty()) throw Error(why);
+        netem_interfaces(runtime, f.target.container, f.interface);
+      } else if (!f.target.proxy.empty()) {
         auto proxy = find_proxy(runtime, f.target.proxy);
         if (!proxy || !proxy->running)
           throw Error("no running proxy " + f.target.proxy + " (boxlab chaos proxy ls lists them)");
@@ -113,6 +118,14 @@ struct Active {
 
 void undo(Runtime& runtime, const Active& a, json& faults, double t) {
   try {
+    if (a.action == "netem") {
+      std::vector<std::string> interfaces;
+      std::stringstream list(a.file);
+      for (std::string dev; std::getline(list, dev, ',');) interfaces.push_back(dev);
+      apply_netem(runtime, a.container, interfaces, nullptr);
+      faults[a.index]["undoneAt"] = t;
+      return;
+    }
     if (a.action == "delay") {
       set_toxic(runtime, a.container, Toxic{});
       faults[a.index]["undoneAt"] = t;
@@ -140,6 +153,24 @@ json apply(Runtime& runtime, const Fault& f, double t, Clock::time_point now,
   json entry = {
       {"where", f.where}, {"action", f.action}, {"target", f.target.describe()}, {"at", t}};
   try {
+    if (f.action == "delay" && !f.target.container.empty()) {  // netem, in the kernel
+      auto until = now + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(f.seconds));
+      std::vector<std::string> interfaces =
+          netem_interfaces(runtime, f.target.container, f.interface);
+      Netem netem{f.latency_ms, f.jitter_ms, f.loss};
+      apply_netem(runtime, f.target.container, interfaces, &netem);
+      std::string list;
+      for (const auto& dev : interfaces) list += (list.empty() ? "" : ",") + dev;
+      active.push_back({"netem", f.target.container, list, until, index});
+      entry["hit"] = f.target.container;
+      entry["interfaces"] = interfaces;
+      entry["ms"] = f.latency_ms;
+      entry["jitterMs"] = f.jitter_ms;
+      entry["loss"] = f.loss;
+      entry["seconds"] = f.seconds;
+      return entry;
+    }
     if (f.action == "delay") {
       auto until = now + std::chrono::duration_cast<Clock::duration>(
                              std::chrono::duration<double>(f.seconds));
