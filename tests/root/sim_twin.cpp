@@ -4,6 +4,7 @@
 // below quota x elapsed. Polls are bounded by sample counts, never by sleeps.
 #include <catch2/catch.hpp>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -117,5 +118,57 @@ TEST_CASE("twin: a busy loop under --cpus 0.5 is throttled within its quota, rea
     CHECK(s["cpu"]["usage_ns"].get<std::uint64_t>() <=
           (periods + 1) * 50'000'000ull + periods * 4'000'000ull);
     REQUIRE(b({"rm", "-f", "busy"}).status == 0);
+  }
+}
+
+namespace {
+
+// The container's processes as the monitor's first proc.tree shows them (host pid, nspid chain).
+json tree(const Backend& b, const std::string& name) {
+  auto r = b({"monitor", "--json", "--count", "1", name});
+  INFO(r.err);
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);) {
+    auto e = boxlab::events::parse_event(line);
+    if (e && e->type == "proc.tree") {
+      CHECK(e->backend == (b.sim ? "sim" : "real"));
+      return e->body["processes"];
+    }
+  }
+  FAIL("no proc.tree in " << r.out);
+  return json::array();
+}
+
+}  // namespace
+
+TEST_CASE("twin: pid mappings agree: pid 1 inside is the container's host pid, real and simulated",
+          "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  for (bool sim : {false, true}) {
+    Backend b{root, sim};
+    INFO((sim ? "sim" : "real"));
+    // Its own pid namespace: the host pid and 1, one level below ours.
+    REQUIRE(
+        b({"run", "-d", "--name", "own", "--ns", "pid,mount", "base", "sleep", "1000"}).status ==
+        0);
+    int host = json::parse(b({"inspect", "own"}).out)["pid"].get<int>();
+    json own = tree(b, "own");
+    REQUIRE(own.size() == 1);
+    CHECK(own[0]["pid"] == host);
+    CHECK(own[0]["nspid"] == json::array({host, 1}));
+    CHECK(own[0]["args"] == "sleep 1000");
+    // Inside, the same process is pid 1 with no parent in its namespace.
+    auto status = b({"exec", "own", "--", "cat", "/proc/1/status"});
+    CHECK(status.out.find("NSpid:\t1\n") != std::string::npos);
+    CHECK(status.out.find("PPid:\t0\n") != std::string::npos);
+    // Without a pid namespace of its own: the host's numbers only, one level.
+    REQUIRE(b({"run", "-d", "--name", "shared", "--ns", "mount", "base", "sleep", "1001"}).status ==
+            0);
+    int shared_host = json::parse(b({"inspect", "shared"}).out)["pid"].get<int>();
+    json shared = tree(b, "shared");
+    REQUIRE(shared.size() == 1);
+    CHECK(shared[0]["nspid"] == json::array({shared_host}));
+    REQUIRE(b({"rm", "-f", "own", "shared"}).status == 0);
   }
 }

@@ -267,10 +267,18 @@ json Machine::proc_tree(const std::string& name) const {
   const SimContainer& c = get(name);
   const auto& ns = kernel.ns;
   json processes = json::array();
+  // Members as the real monitor finds them: the container's cgroup (whether or not it has a pid
+  // namespace of its own: one without lists its own processes, not the host's); else its pid
+  // namespace.
+  const bool by_cgroup = !c.cgroup.empty();
   for (const auto& [p, t] : kernel.tasks) {
-    auto chain = ns.chain(t.pidns);
-    if (c.status != "running" || std::find(chain.begin(), chain.end(), c.pidns) == chain.end())
-      continue;
+    if (c.status != "running") continue;
+    if (by_cgroup) {
+      if (t.cgroup != c.cgroup) continue;
+    } else {
+      auto chain = ns.chain(t.pidns);
+      if (std::find(chain.begin(), chain.end(), c.pidns) == chain.end()) continue;
+    }
     json nsj = {{"pid", ns.pid.at(static_cast<size_t>(t.pidns)).inode},
                 {"mount", ns.mnt.at(static_cast<size_t>(t.mntns)).inode},
                 {"uts", ns.uts.at(static_cast<size_t>(t.utsns)).inode},
@@ -291,7 +299,7 @@ json Machine::proc_tree(const std::string& name) const {
   return {{"container", name},
           {"root", c.init},
           {"pidns", ns.pid.at(static_cast<size_t>(c.pidns)).inode},
-          {"source", "pidns"},
+          {"source", by_cgroup ? "cgroup" : "pidns"},
           {"processes", processes}};
 }
 
