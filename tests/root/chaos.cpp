@@ -2,11 +2,18 @@
 // replaces the pod), one that deviates under a freeze, the abort condition, memory pressure up
 // to the OOM killer, and the undoing of every fault whatever the verdict (no container is left
 // frozen, no fill left behind). Bad experiments change nothing.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "boxlab/file.hpp"
 #include "require_ok.hpp"
@@ -302,4 +309,46 @@ method:
   CHECK_THAT(listed, Catch::Contains("front") && Catch::Contains("gone"));
   ok(root.boxlab({"chaos", "proxy", "rm", "front"}));
   CHECK(ok(root.boxlab({"chaos", "proxy", "ls"})).out.find("front") == std::string::npos);
+}
+
+TEST_CASE("an experiment interrupted by SIGINT aborts and thaws what it froze", "[root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  ok(root.boxlab({"run", "-d", "--name", "ice", "base", "sleep", "1000"}));
+  fs::path exp = write(root, "long.yaml", R"(title: a long freeze
+hypothesis: ice stays frozen for a minute without harm
+steadyState:
+  probe: {command: ["true"]}
+  intervalSeconds: 0.1
+  tolerance: {successRatio: 1}
+  beforeSeconds: 0.2
+blastRadius: {containers: [ice]}
+method:
+  - {at: 0, action: freeze, container: ice, seconds: 60}
+)");
+  // `boxlab chaos run` in the background; SIGINT once the container is frozen.
+  std::string out_file = (root.path() / "run.out").string();
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::dup2(fd, 1);
+    ::execl(BOXLAB_BIN, "boxlab", "--root", root.path().c_str(), "chaos", "run", exp.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool frozen = false;
+  for (int i = 0; i < 500 && !frozen; ++i) {
+    frozen = status_of(root, "ice")["status"] == "paused";
+    if (!frozen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(frozen);
+  ::kill(pid, SIGINT);
+  int ws = 0;
+  REQUIRE(::waitpid(pid, &ws, 0) == pid);
+  CHECK(WIFEXITED(ws));
+  CHECK(WEXITSTATUS(ws) == 3);  // aborted
+  CHECK_THAT(boxlab::read_file(out_file), Catch::Contains("verdict: aborted (interrupted by"));
+  CHECK(status_of(root, "ice")["status"] == "running");
+  ok(root.boxlab({"rm", "-f", "ice"}));
 }

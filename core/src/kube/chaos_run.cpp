@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -224,6 +226,36 @@ json apply(Runtime& runtime, const Fault& f, double t, Clock::time_point now,
   return entry;
 }
 
+// SIGINT, SIGTERM and SIGHUP while an experiment runs: noted, and the loop aborts and undoes
+// its faults (a frozen container must not stay frozen because someone pressed Ctrl-C).
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void note_interrupt(int sig) {
+  interrupted = sig;
+}
+
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    interrupted = 0;
+    struct sigaction sa {};
+    sa.sa_handler = note_interrupt;
+    sigemptyset(&sa.sa_mask);
+    for (std::size_t i = 0; i < std::size(kSignals); ++i)
+      ::sigaction(kSignals[i], &sa, &old_[i]);  // no SA_RESTART: sleeps end early
+  }
+  ~InterruptGuard() {
+    for (std::size_t i = 0; i < std::size(kSignals); ++i)
+      ::sigaction(kSignals[i], &old_[i], nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction old_[3]{};
+};
+
 json samples_json(const std::vector<Sample>& samples) {
   json out = json::array();
   for (const auto& s : samples) {
@@ -313,11 +345,15 @@ Outcome run(Runtime& runtime, const fsys::path& file, std::ostream& progress) {
     active.clear();
   };
   progress << "experiment: " << e.title << "\nhypothesis: " << e.hypothesis << "\n";
+  InterruptGuard guard;
   try {
     // Is the system in its steady state at all? Without it, the faults would prove nothing.
     Clock::time_point next_probe = t0;
     while (seconds_since(t0) < ss.before_s) {
       std::this_thread::sleep_until(next_probe);
+      if (interrupted)
+        throw Error(std::string("interrupted by ") + ::strsignal(interrupted) +
+                    " before any fault");
       if (seconds_since(t0) >= ss.before_s) break;
       probe();
       next_probe += interval;
@@ -354,6 +390,11 @@ Outcome run(Runtime& runtime, const fsys::path& file, std::ostream& progress) {
           it = active.erase(it);
         }
         if (t >= judge_end) break;
+        if (interrupted) {
+          aborted_why = std::string("interrupted by ") + ::strsignal(interrupted) +
+                        "; every fault was undone";
+          break;
+        }
         if (now >= next_probe) {
           probe();
           next_probe += interval;
