@@ -36,3 +36,6 @@ boxlab_add_vm_test(oci_resources_v2 oci_resources_v2.sh)
 # (busybox's cannot change uids); uidmap's newuidmap/newgidmap map /etc/subuid ranges.
 boxlab_add_vm_test(rootless_v2 rootless_v2.sh)
 set_tests_properties(vm/rootless_v2 PROPERTIES ENVIRONMENT "BOXLAB_VM_PROGRAMS=/usr/bin/setpriv /usr/bin/newuidmap /usr/bin/newgidmap")
+# `run --cgroup-delegate memory,pids` on pure v2 (issue 19): a delegated sub-tree the container
+# manages through its cgroup namespace, its own limits out of reach.
+boxlab_add_vm_test(cgroup_delegate_v2 cgroup_delegate_v2.sh)
