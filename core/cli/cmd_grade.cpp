@@ -1,4 +1,5 @@
 // boxlab grade EXERCISE SUBMISSION... [--emit k8s-jobs DIR] | grade verify RECORD
+//   | grade image EXERCISE... --out DIR|--oci-archive FILE
 //   | grade labs EXPORTS... [--format csv] | grade gradescope-bundle EXERCISE OUT.zip
 #include <fstream>
 #include <iostream>
@@ -126,7 +127,9 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
       ->add_option("--emit", a->emit,
                    "k8s-jobs DIR: write one Kubernetes Job per submission instead of grading")
       ->expected(2);
-  grade->add_option("--k8s-image", a->k8s.image, "The grading image the Jobs run");
+  grade->add_option("--k8s-image,--image", a->k8s.image,
+                    "The grading image the Jobs run (`boxlab grade image`, pushed where the "
+                    "cluster pulls; default boxlab-grader:latest)");
   grade->add_option("--k8s-namespace", a->k8s.k8s_namespace, "The Jobs' namespace");
   grade->add_option("--k8s-claim", a->k8s.claim,
                     "PersistentVolumeClaim holding the submissions (and records/)");
@@ -207,8 +210,66 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
     auto names = grade::write_gradescope_bundle(ex, sys::self_exe(), key, *bundle_out);
     std::cout << "wrote " << *bundle_out << " (" << names.size() << " files) for " << ex.id << "\n";
   });
+  struct ImageArgs {
+    std::vector<std::string> exercises;
+    std::string out, archive, ref = "boxlab-grader:latest", base = "base";
+    bool no_toolchain = false;
+  };
+  auto ia = std::make_shared<ImageArgs>();
+  auto* img = grade->add_subcommand(
+      "image", "Export the grading image the k8s Jobs run (OCI layout or archive)");
+  img->add_option("image_exercises", ia->exercises, "Exercises it grades (id or directory)")
+      ->required();
+  img->add_option("--out", ia->out, "Write an OCI image layout into DIR (new or empty)");
+  img->add_option("--oci-archive", ia->archive, "Write it as a tar of the layout into FILE");
+  img->add_option("--ref", ia->ref, "Its reference name (default boxlab-grader:latest)");
+  img->add_option("--base", ia->base, "The image it builds on (default base)");
+  img->add_flag("--no-toolchain", ia->no_toolchain,
+                "Leave the host's compiler out (exercises that build nothing)");
+  img->callback([ia, &globals] {
+    if (ia->out.empty() == ia->archive.empty())
+      throw Error(ErrorKind::bad_input, "grade image: give one of --out DIR, --oci-archive FILE");
+    grade::GradingImageOptions o;
+    fsys::path all = grade::find_exercises_dir(sys::self_exe());
+    for (const auto& e : ia->exercises)
+      o.exercises.push_back(grade::load_exercise(
+          fsys::is_directory(e) ? fsys::path(e) : grade::find_exercise_dir(all, e)));
+    o.boxlab_bin = sys::self_exe();
+    o.root = globals.root;
+    o.base = ia->base;
+    o.ref = ia->ref;
+    o.toolchain = !ia->no_toolchain;
+    // Scratch beside the output (the layer's files are a few hundred MB: disk, not /run).
+    fsys::path target = fsys::absolute(ia->out.empty() ? ia->archive : ia->out);
+    std::error_code ec;
+    if (!ia->out.empty() && fsys::exists(target, ec) &&
+        (!fsys::is_directory(target, ec) || !fsys::is_empty(target, ec)))
+      throw Error(ErrorKind::bad_input,
+                  "grade image: --out " + ia->out + " exists and is not an empty directory");
+    o.work_dir = target.parent_path() / (".grade-image-" + sys::random_hex(4));
+    fsys::path layout = ia->out.empty() ? o.work_dir.string() + "-layout" : ia->out;
+    struct Drop {  // the layout an archive is made from
+      fsys::path dir;
+      ~Drop() {
+        std::error_code ec;
+        if (!dir.empty()) fsys::remove_all(dir, ec);
+      }
+    } drop{ia->out.empty() ? layout : fsys::path()};
+    grade::GradingImage made = grade::export_grading_image(o, layout);
+    std::string where = ia->out.empty() ? ia->archive : ia->out;
+    if (!ia->archive.empty()) grade::write_oci_archive(layout, ia->archive);
+    std::cout << "wrote " << where << ": " << ia->ref << " " << made.manifest_digest << " ("
+              << (made.bytes + (1 << 19)) / (1 << 20) << " MiB; exercises";
+    for (const auto& id : made.exercises) std::cout << " " << id;
+    std::cout << "; toolchain: " << made.toolchain_packages << " packages";
+    if (!made.missing_packages.empty()) {
+      std::cout << ", not on this host:";
+      for (const auto& p : made.missing_packages) std::cout << " " << p;
+    }
+    std::cout << ")\n";
+  });
   grade->callback([grade, &globals, a, &exit_code] {
-    if (!grade->get_subcommands().empty()) return;  // verify, labs or gradescope-bundle ran
+    if (!grade->get_subcommands().empty()) return;  // verify, labs, image or gradescope-bundle ran
     if (a->exercise.empty()) throw Error(ErrorKind::bad_input, "grade: which exercise?");
     run_grade(globals, *a, exit_code);
   });

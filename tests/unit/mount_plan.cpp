@@ -125,6 +125,16 @@ TEST_CASE("mount plan: cgroup mounts follow the host's cgroup mode") {
     REQUIRE(ops.size() == 1);
     CHECK(ops[0].fstype == "cgroup2");
     CHECK(ops[0].source == "cgroup2");
+    CHECK((ops[0].flags & MS_RDONLY) != 0);  // the spec's ro
+  }
+  SECTION("pure v2, delegated (--cgroup-delegate): the cgroup2 view is writable") {
+    HostFacts h = facts_for(s, true);
+    h.cgroup2_writable = true;
+    auto ops = plan(s, with_cgroupns, h);
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0].fstype == "cgroup2");
+    CHECK((ops[0].flags & MS_RDONLY) == 0);
+    CHECK((ops[0].flags & MS_NOSUID) != 0);
   }
   SECTION("v1 or hybrid with the container's hierarchies: each bound below a tmpfs, as runc") {
     HostFacts h = facts_for(s, false);

@@ -41,3 +41,6 @@ set_tests_properties(vm/rootless_v2 PROPERTIES ENVIRONMENT "BOXLAB_VM_PROGRAMS=/
 boxlab_add_vm_test(chaos_netem chaos_netem.sh)
 set_tests_properties(vm/chaos_netem PROPERTIES ENVIRONMENT
   "BOXLAB_VM_PROGRAMS=/usr/sbin/tc;BOXLAB_VM_MODULES=overlay sch_netem")
+# `run --cgroup-delegate memory,pids` on pure v2 (issue 19): a delegated sub-tree the container
+# manages through its cgroup namespace, its own limits out of reach.
+boxlab_add_vm_test(cgroup_delegate_v2 cgroup_delegate_v2.sh)

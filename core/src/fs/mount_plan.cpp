@@ -110,6 +110,7 @@ void plan_cgroup(const MountPlanInput& in, MountOp& op, std::vector<MountOp>& be
     op.needs_cgroup = true;
     op.source = "cgroup2";
     op.fstype = "cgroup2";
+    if (in.host.cgroup2_writable) op.flags &= ~static_cast<unsigned long>(MS_RDONLY);
     return;
   }
   op.source = "tmpfs";

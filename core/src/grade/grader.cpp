@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "boxlab/cgroup.hpp"
 #include "boxlab/error.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/grade.hpp"
@@ -45,13 +46,23 @@ fsys::path write_grader_seccomp(const fsys::path& dir) {
   return file;
 }
 
+bool host_cgroup_v2() {
+  try {
+    return cgroup::detect() == cgroup::Layout::v2;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // The grader profile, as `boxlab run` flags.
 std::vector<std::string> profile_flags(const Exercise& ex, const fsys::path& sub,
                                        const fsys::path& rootfs) {
+  // Pure v2 delegates through a cgroup namespace rooted at the container's cgroup.
+  std::string ns = "pid,mount,uts,ipc,net,user";
+  if (!ex.cgroup_delegate.empty() && host_cgroup_v2()) ns += ",cgroup";
   std::vector<std::string> f = {
-      "--net", "none", "--ns", "pid,mount,uts,ipc,net,user", "--cap-add", "SYS_ADMIN",
-      "--security-opt", "no-new-privileges", "--security-opt",
-      "seccomp=" + (rootfs.parent_path() / "grader-seccomp.json").string(),
+      "--net", "none", "--ns", ns, "--cap-add", "SYS_ADMIN", "--security-opt", "no-new-privileges",
+      "--security-opt", "seccomp=" + (rootfs.parent_path() / "grader-seccomp.json").string(),
       // Nothing masked under /proc: a mybox that makes a user namespace of its own may mount a
       // fresh /proc only where the kernel sees all of the one it inherits. The grading
       // container's own user namespace keeps the unmasked files harmless (their writes need

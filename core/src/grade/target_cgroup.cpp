@@ -49,7 +49,10 @@ json target_cgroup_stats(pid_t pid, const json& grading) {
       if (dir.empty()) continue;
       dir = dir.lexically_normal();
       known = true;
-      own = own || below(dir, top);
+      // A delegated v2 cgroup keeps the container's own processes in its leaf "init"
+      // (runtime/cgroup_delegate.hpp): that is still the grading container's, not mybox's.
+      bool leaf = v2 && dir == (top / "init").lexically_normal();
+      own = own || (below(dir, top) && !leaf);
       // Read only the grading container's cgroup or one below it.
       if (below(dir, top) || dir == top.lexically_normal()) dirs[controller] = dir.string();
     }

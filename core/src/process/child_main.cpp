@@ -77,8 +77,8 @@ void reset_signals(bool keep_dumpable = false) {
 // Closes every fd but stdio and the ones the plan uses: the container must not inherit the
 // parent's (a state-dir lock held by a created container would block every later command).
 void close_other_fds(const ChildPlan& p) {
-  int keep[] = {2,          p.sync_fd,   p.report_fd,   p.start_fd, p.console_fd,
-                p.stdin_fd, p.stdout_fd, p.exec_stub_fd};
+  int keep[] = {2,          p.sync_fd,   p.report_fd,    p.start_fd,       p.console_fd,
+                p.stdin_fd, p.stdout_fd, p.exec_stub_fd, p.cgroup_leaf_fd, p.cgroup_subtree_fd};
   constexpr int n = sizeof keep / sizeof keep[0];
   for (int i = 1; i < n; ++i)  // insertion sort: no allocation
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
@@ -118,6 +118,15 @@ class Release {
     if (!p_.pause_before_pivot) ::close(p_.sync_fd);  // else its second byte is still to come
     released_ = true;
     if (p_.cgroup_ns) check(::unshare(CLONE_NEWCGROUP) == 0, Step::cgroup_ns);
+    if (p_.cgroup_leaf_fd >= 0) {
+      check(::write(p_.cgroup_leaf_fd, "0", 1) == 1, Step::cgroup_ns);
+      const std::string& enable = p_.cgroup_subtree_enable;
+      check(::write(p_.cgroup_subtree_fd, enable.data(), enable.size()) ==
+                static_cast<ssize_t>(enable.size()),
+            Step::cgroup_ns);
+      ::close(p_.cgroup_leaf_fd);
+      ::close(p_.cgroup_subtree_fd);
+    }
   }
 
   // Mounts done: the parent runs the createRuntime and createContainer hooks, then says go.

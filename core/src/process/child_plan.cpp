@@ -18,7 +18,7 @@ const char* step_name(Step step) {
     case Step::become_root:
       return "become root in the user namespace";
     case Step::cgroup_ns:
-      return "unshare the cgroup namespace";
+      return "unshare the cgroup namespace (delegated: move into its leaf, hand on controllers)";
     case Step::propagation:
       return "make mounts private";
     case Step::mount_rootfs:

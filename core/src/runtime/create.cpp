@@ -210,6 +210,7 @@ class Creation {
   runtime::JoinedNamespaces joined_;
   bool limited_ = false;  // resource limits asked for: a cgroup is then required
   std::string cgroup_name_;
+  runtime::DelegatedLeaf delegated_leaf_;  // v2 delegation: what the child does in its cgroup
   std::optional<cgroup::AttachPrimer> primer_;
   bool cgroup_after_clone_ = false;
   std::optional<net::Attacher> network_;
@@ -259,8 +260,8 @@ void Creation::make_cgroup() {
     fault_point("create.cgroup");
     // Before the child can run anything: its own cgroup, handed to its mapped root.
     if (auto shift = spec::root_shift(spec_))
-      runtime::delegate_cgroup(*undo_.cgroup, runtime::delegated_controllers(spec_),
-                               shift->uid_base, shift->gid_base);
+      delegated_leaf_ = runtime::delegate_cgroup(
+          *undo_.cgroup, runtime::delegated_controllers(spec_), shift->uid_base, shift->gid_base);
   } catch (const Error& e) {
     if (!limited_) return;
     if (::geteuid() != 0)
@@ -406,10 +407,14 @@ void Creation::plan_child() {
   if (ns_.has(NsKind::mount)) {
     host = fs::gather_host_facts(spec_, in_ns_, o_.bundle);
     if (!host.cgroup2) host.cgroup_v1 = runtime::cgroup_v1_views(spec_, cgroup_name_);
+    host.cgroup2_writable = host.cgroup2 && delegated_leaf_.leaf_procs;
   }
   plan_ = runtime::plan_child({spec_, in_ns_, st_.rootfs.string(), overlay_data_, o_.bundle,
                                console_path(o_.console_fd), o_.console_fd, o_.init, host,
                                runtime::seccomp_cache_dir(paths_), joined_.joins_user()});
+  plan_.cgroup_leaf_fd = delegated_leaf_.leaf_procs ? delegated_leaf_.leaf_procs.get() : -1;
+  plan_.cgroup_subtree_fd = delegated_leaf_.subtree ? delegated_leaf_.subtree.get() : -1;
+  plan_.cgroup_subtree_enable = delegated_leaf_.enable;
   plan_.finalize();
   open_child_fds();
 }

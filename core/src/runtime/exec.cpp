@@ -15,6 +15,7 @@
 #include "boxlab/runtime/state.hpp"
 #include "boxlab/signals.hpp"
 #include "boxlab/sys/syscalls.hpp"
+#include "cgroup_delegate.hpp"
 #include "clone_in_cgroup.hpp"
 #include "join_namespaces.hpp"
 #include "plan_child.hpp"
@@ -89,7 +90,8 @@ ChildProcess Container::exec(const std::vector<std::string>& args,
     plan.report_fd = report.write.get();
     plan.sync_fd = sync.read.get();
     std::optional<cgroup::Cgroup> cg;
-    if (join_cgroup) cg = cgroup::Cgroup::open(st.cgroup);
+    // A delegated v2 cgroup holds no process itself: its leaf does.
+    if (join_cgroup) cg = cgroup::Cgroup::open(runtime::process_cgroup(st.spec, st.cgroup));
     int pidfd = -1;
     auto cloned = runtime::clone_in_cgroup(0, &pidfd, cg ? &*cg : nullptr);
     pid_t pid = cloned.pid;

@@ -209,6 +209,33 @@ std::vector<std::filesystem::path> write_k8s_jobs(
     const Exercise& ex, const std::vector<std::filesystem::path>& submissions,
     const K8sOptions& opts, const std::filesystem::path& dir);
 
+// The grading image the Jobs run (`boxlab grade image`, grade_image.cpp): the base image plus
+// this boxlab (and its shared libraries), the exercises (hidden checks included: the
+// instructor's image), the host's C/C++ toolchain (dpkg -L of its packages, trimmed), written
+// as an OCI image layout whose config runs `boxlab grade EXERCISE /submission` into /out.
+struct GradingImageOptions {
+  std::vector<Exercise> exercises;
+  std::filesystem::path boxlab_bin;
+  std::optional<std::filesystem::path> root;  // the store that has the base image
+  std::string base = "base";
+  std::string ref = "boxlab-grader:latest";  // org.opencontainers.image.ref.name
+  std::filesystem::path work_dir;            // scratch (removed)
+  bool toolchain = true;
+};
+struct GradingImage {
+  std::string manifest_digest;
+  std::uint64_t bytes = 0;  // the layout's files
+  std::vector<std::string> exercises;
+  std::size_t toolchain_packages = 0;
+  std::vector<std::string> missing_packages;  // toolchain packages this host does not have
+};
+// Writes the layout into OUT_DIR (new or empty, as Store::export_image); leaves no tag.
+GradingImage export_grading_image(const GradingImageOptions& options,
+                                  const std::filesystem::path& out_dir);
+// A tar of the layout at LAYOUT (what `skopeo copy oci-archive:FILE` and `docker load`-like
+// tools take), written atomically.
+void write_oci_archive(const std::filesystem::path& layout, const std::filesystem::path& file);
+
 // ---------------------------------------------------------------------------------------------
 // Grading
 

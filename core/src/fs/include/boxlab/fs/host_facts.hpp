@@ -14,6 +14,9 @@ namespace boxlab::fs {
 struct HostFacts {
   // /sys/fs/cgroup is a pure cgroup2 mount: a cgroup namespace can mount a fresh view of it.
   bool cgroup2 = false;
+  // That view mounted read-write whatever the mount says: the container's cgroup, the root of
+  // its cgroup namespace, is delegated to it (`--cgroup-delegate`).
+  bool cgroup2_writable = false;
   // The host has /dev/mqueue, bound in when a user namespace cannot mount its own mqueue.
   bool dev_mqueue = false;
   // Per spec mount (same index): for binds, what the source on the host is.

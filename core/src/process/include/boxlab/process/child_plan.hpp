@@ -68,6 +68,12 @@ struct ChildPlan {
   // Unshared after the parent has moved us into our cgroup, so the namespace's root is the
   // container's own cgroup (clone's CLONE_NEWCGROUP would root it at boxlab's).
   bool cgroup_ns = false;
+  // A delegated cgroup on v2 (runtime/cgroup_delegate.hpp), once the cgroup namespace is
+  // rooted at it: "0" to cgroup_leaf_fd moves us into its leaf, then cgroup_subtree_enable to
+  // cgroup_subtree_fd hands its controllers to its children. -1: nothing to do.
+  int cgroup_leaf_fd = -1;
+  int cgroup_subtree_fd = -1;
+  std::string cgroup_subtree_enable;
 
   // Root filesystem. With a mount namespace the child mounts it and pivots; without one the
   // parent has mounted it already and the child only chroots (lab 1's "before" picture).
