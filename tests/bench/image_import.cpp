@@ -3,7 +3,11 @@
 // and what a user waits for: `boxlab image import` of a `docker save` archive holding that
 // layer plus the first `boxlab run` of the image (the import unpacks, the run reuses it).
 // Usage (as root, so owners are restored by all three):
-//   build/tests/bench_image_import [--mb 100] [--runs 5] [--dir /var/tmp]
+//   build/tests/bench_image_import [--mb 100] [--runs 5] [--dir /var/tmp] [--keep 1]
+// --dir /dev/shm measures the CPU cost alone (tmpfs: no disk); --keep 1 leaves the work dir
+// (the layout, the archive app.tar, the store root/) for profiling an import by hand;
+// --compare BIN also times import + first run with another boxlab binary (an older build, say),
+// interleaved with this one's, so a busy machine's drift hits both alike.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +78,8 @@ int main(int argc, char** argv) {
   std::size_t mb = 100;
   int runs = 5;
   fs::path base = "/var/tmp";
+  bool keep = false;
+  std::string compare;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--mb"))
       mb = std::stoul(argv[i + 1]);
@@ -81,6 +87,10 @@ int main(int argc, char** argv) {
       runs = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir"))
       base = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--compare"))
+      compare = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--keep"))
+      keep = std::strcmp(argv[i + 1], "0") != 0;
   }
   fs::path work = base / ("boxlab-bench-image-" + std::to_string(::getpid()));
   boxlab::make_dirs(work);
@@ -94,9 +104,12 @@ int main(int argc, char** argv) {
     boxlab::image::Layer layer{digest, digest, boxlab::test::kMediaLayerTar, tar.size()};
     // A store with the base image, and an archive of base + the layer, to import and run.
     fs::path store = work / "root";
-    auto boxlab = [&](std::vector<std::string> args) {
-      args.insert(args.begin(), {BOXLAB_BIN, "--root", store.string()});
+    auto boxlab_with = [&](const std::string& bin, std::vector<std::string> args) {
+      args.insert(args.begin(), {bin, "--root", store.string()});
       return boxlab::test::run(args);
+    };
+    auto boxlab = [&](std::vector<std::string> args) {
+      return boxlab_with(BOXLAB_BIN, std::move(args));
     };
     if (boxlab({"image", "build-base"}).status != 0)
       throw std::runtime_error("boxlab image build-base failed");
@@ -114,7 +127,7 @@ int main(int argc, char** argv) {
     tar.clear();
     tar.shrink_to_fit();
 
-    std::vector<double> t_boxlab, t_tar, t_umoci, t_import, t_import_run;
+    std::vector<double> t_boxlab, t_tar, t_umoci, t_import, t_import_run, t_cmp, t_cmp_run;
     for (int r = 0; r < runs; ++r) {
       // Interleaved, so drift on a shared machine hits all three alike.
       fs::path dest = work / "out";
@@ -142,6 +155,18 @@ int main(int argc, char** argv) {
       if (boxlab({"image", "rm", "bench-app"}).status != 0)
         throw std::runtime_error("boxlab image rm failed");
 
+      if (!compare.empty()) {
+        t0 = Clock::now();
+        if (boxlab_with(compare, {"image", "import", archive.string()}).status != 0)
+          throw std::runtime_error(compare + " image import failed");
+        t_cmp.push_back(seconds(Clock::now() - t0));
+        if (boxlab_with(compare, {"run", "--rm", "bench-app", "--", "true"}).status != 0)
+          throw std::runtime_error(compare + " run failed");
+        t_cmp_run.push_back(seconds(Clock::now() - t0));
+        if (boxlab_with(compare, {"image", "rm", "bench-app"}).status != 0)
+          throw std::runtime_error(compare + " image rm failed");
+      }
+
       if (have_umoci) {
         t0 = Clock::now();
         if (run_quiet({"umoci", "raw", "unpack", "--image", layout.string() + ":bench",
@@ -166,6 +191,10 @@ int main(int argc, char** argv) {
       std::printf("umoci not installed: skipped\n");
     row("boxlab image import", t_import, "(docker save archive: layer + base, unpacked)");
     row("boxlab import + first run", t_import_run, "(the run reuses the import's unpack)");
+    if (!compare.empty()) {
+      row("--compare import", t_cmp, compare.c_str());
+      row("--compare import + first run", t_cmp_run, compare.c_str());
+    }
     std::printf("boxlab/tar time ratio: %.2f (<= 1 means boxlab is at least as fast)\n",
                 median(t_boxlab) / tar_s);
     std::printf("import+first-run/tar time ratio: %.2f (issue 16 asks for <= 1)\n",
@@ -175,6 +204,9 @@ int main(int argc, char** argv) {
     boxlab::remove_tree(work);
     return 1;
   }
-  boxlab::remove_tree(work);
+  if (keep)
+    std::printf("kept %s\n", work.c_str());
+  else
+    boxlab::remove_tree(work);
   return 0;
 }
