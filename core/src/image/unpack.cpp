@@ -91,7 +91,16 @@ struct DirMeta {
 class Unpacker {
  public:
   Unpacker(archive* in, int root, const UnpackPolicy& policy)
-      : in_(in), root_(root), policy_(policy), as_root_(::geteuid() == 0) {}
+      : in_(in), root_(root), policy_(policy), as_root_(::geteuid() == 0) {
+    // What we create belongs to us (our euid, our egid: no dir of the tree is setgid before
+    // finish_dirs, as long as the root is not), so a chown to our own ids is skipped.
+    struct stat st;
+    if (::fstat(root_, &st) != 0) throw Error::system("stat the layer root");
+    if (!(st.st_mode & S_ISGID)) {
+      own_uid_ = ::geteuid();
+      own_gid_ = ::getegid();
+    }
+  }
 
   void run() {
     archive_entry* entry = nullptr;
@@ -152,8 +161,8 @@ class Unpacker {
         throw Error(parent.empty() && hidden != ".." ? "whiteout of the layer root"
                                                      : "whiteout names '" + hidden + "'");
       int dir = dir_fd(parent);
-      make_room(dir, hidden, /*new_is_dir=*/false);
-      if (::mknodat(dir, hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+      if (!create(dir, hidden,
+                  [&] { return ::mknodat(dir, hidden.c_str(), S_IFCHR | 0, makedev(0, 0)); }))
         throw Error::system("make whiteout for " + hidden);
       return;
     }
@@ -165,8 +174,8 @@ class Unpacker {
       auto [tparent, tname] = split_parent(target);
       Fd tdir = open_beneath(root_, tparent, O_PATH | O_DIRECTORY);
       if (!tdir) throw Error::system("hard link target '" + target + "'");
-      make_room(dir, name, false);
-      if (::linkat(tdir.get(), tname.c_str(), dir, name.c_str(), 0) != 0)
+      if (!create(dir, name,
+                  [&] { return ::linkat(tdir.get(), tname.c_str(), dir, name.c_str(), 0); }))
         throw Error::system("hard link to '" + target + "'");
       return;
     }
@@ -227,6 +236,23 @@ class Unpacker {
     throw Error("open dir '" + rel + "'", err);
   }
 
+  // Runs `make` (a *at() call making `name` in `dir`, 0 or -1 with errno); when the name is
+  // taken, makes room (an earlier entry of the layer, see make_room) and runs it again. The
+  // first try needs no stat: a name is rarely there twice. False with errno when it failed.
+  template <typename Make>
+  bool create(int dir, const std::string& name, Make&& make) {
+    if (make() == 0) return true;
+    if (errno != EEXIST) return false;
+    make_room(dir, name, false);
+    return make() == 0;
+  }
+
+  // Whether a chown to (uid, gid) is needed on what we just created (see the constructor).
+  bool needs_chown(archive_entry* e) const {
+    return as_root_ && (static_cast<uid_t>(archive_entry_uid(e)) != own_uid_ ||
+                        static_cast<gid_t>(archive_entry_gid(e)) != own_gid_);
+  }
+
   // A duplicate of an earlier entry replaces it; only a dir may replace a dir (merging).
   // Returns true when a dir is already there.
   bool make_room(int dir, const std::string& name, bool new_is_dir) {
@@ -270,7 +296,9 @@ class Unpacker {
   }
 
   void make_dir(archive_entry* e, int dir, const std::string& path, const std::string& name) {
-    if (!make_room(dir, name, true) && ::mkdirat(dir, name.c_str(), 0700) != 0)
+    if (::mkdirat(dir, name.c_str(), 0700) != 0 &&
+        (errno != EEXIST ||
+         (!make_room(dir, name, true) && ::mkdirat(dir, name.c_str(), 0700) != 0)))
       throw Error::system("mkdir");
     mode_t perm = archive_entry_perm(e) & 07777;
     if (!policy_.keep_setuid) perm &= ~mode_t{S_ISUID};
@@ -285,9 +313,13 @@ class Unpacker {
   }
 
   void make_file(archive_entry* e, int dir, const std::string& name) {
-    make_room(dir, name, false);
-    Fd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) throw Error::system("create file");
+    Fd fd;
+    if (!create(dir, name, [&] {
+          fd = Fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                           0600));
+          return fd ? 0 : -1;
+        }))
+      throw Error::system("create file");
     const void* buf;
     size_t size;
     la_int64_t offset;
@@ -311,8 +343,8 @@ class Unpacker {
     la_int64_t want = archive_entry_size(e);
     if (want > pos && ::ftruncate(fd.get(), want) != 0) throw Error::system("truncate");
     // chown clears setuid and file capabilities, so mode and xattrs come after it.
-    if (as_root_ && ::fchown(fd.get(), static_cast<uid_t>(archive_entry_uid(e)),
-                             static_cast<gid_t>(archive_entry_gid(e))) != 0)
+    if (needs_chown(e) && ::fchown(fd.get(), static_cast<uid_t>(archive_entry_uid(e)),
+                                   static_cast<gid_t>(archive_entry_gid(e))) != 0)
       throw Error::system("chown");
     set_xattrs(e, fd.get());
     if (::fchmod(fd.get(), file_perm(e)) != 0) throw Error::system("chmod");
@@ -321,8 +353,9 @@ class Unpacker {
   }
 
   void set_link_meta(archive_entry* e, int dir, const std::string& name) const {
-    if (as_root_ && ::fchownat(dir, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
-                               static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
+    if (needs_chown(e) &&
+        ::fchownat(dir, name.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
+                   static_cast<gid_t>(archive_entry_gid(e)), AT_SYMLINK_NOFOLLOW) != 0)
       throw Error::system("chown");
     const timespec times[2] = {mtime_of(e), mtime_of(e)};
     if (::utimensat(dir, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
@@ -332,16 +365,16 @@ class Unpacker {
   void make_symlink(archive_entry* e, int dir, const std::string& name) {
     const char* target = archive_entry_symlink(e);
     if (!target || !*target) throw Error("symlink without a target");
-    make_room(dir, name, false);
     // The target is stored as is and never followed here; it is resolved inside the container.
-    if (::symlinkat(target, dir, name.c_str()) != 0) throw Error::system("symlink");
+    if (!create(dir, name, [&] { return ::symlinkat(target, dir, name.c_str()); }))
+      throw Error::system("symlink");
     set_link_meta(e, dir, name);
   }
 
   void make_node(archive_entry* e, int dir, const std::string& name, mode_t type) {
-    make_room(dir, name, false);
     mode_t kind = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
-    if (::mknodat(dir, name.c_str(), kind | 0600, archive_entry_rdev(e)) != 0)
+    if (!create(dir, name,
+                [&] { return ::mknodat(dir, name.c_str(), kind | 0600, archive_entry_rdev(e)); }))
       throw Error::system("mknod");
     set_link_meta(e, dir, name);
     if (::fchmodat(dir, name.c_str(), file_perm(e), 0) != 0) throw Error::system("chmod");
@@ -372,7 +405,9 @@ class Unpacker {
         const DirMeta& m = d->second;
         Fd fd = open_beneath(root_, d->first, O_RDONLY | O_DIRECTORY);
         if (!fd) fail_dir(d->first);
-        if (as_root_ && ::fchown(fd.get(), m.uid, m.gid) != 0) throw Error::system("chown");
+        if (as_root_ && (m.uid != own_uid_ || m.gid != own_gid_) &&
+            ::fchown(fd.get(), m.uid, m.gid) != 0)
+          throw Error::system("chown");
         if (::fchmod(fd.get(), m.perm) != 0) throw Error::system("chmod");
         const timespec times[2] = {m.mtime, m.mtime};
         if (::futimens(fd.get(), times) != 0) throw Error::system("set times");
@@ -384,6 +419,9 @@ class Unpacker {
   int root_;
   const UnpackPolicy& policy_;
   bool as_root_;
+  // Owner of what we create; -1 (no such owner) when unknown, so every chown is done.
+  uid_t own_uid_ = static_cast<uid_t>(-1);
+  gid_t own_gid_ = static_cast<gid_t>(-1);
   std::string last_;
   std::uint64_t entries_ = 0;
   std::uint64_t total_ = 0;
