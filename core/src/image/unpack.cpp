@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <exception>
 #include <map>
 #include <set>
@@ -100,6 +101,7 @@ class Unpacker {
       own_uid_ = ::geteuid();
       own_gid_ = ::getegid();
     }
+    umask_ = current_umask();
   }
 
   void run() {
@@ -247,6 +249,19 @@ class Unpacker {
     return make() == 0;
   }
 
+  // The process umask, read without changing it (umask(2) would, for every thread a moment);
+  // 0777 (nothing created with its final mode) when unknown.
+  static mode_t current_umask() {
+    FILE* f = std::fopen("/proc/self/status", "re");
+    if (!f) return 0777;
+    char line[256];
+    unsigned mask = 0777;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
+    std::fclose(f);
+    return static_cast<mode_t>(mask & 0777);
+  }
+
   // Whether a chown to (uid, gid) is needed on what we just created (see the constructor).
   bool needs_chown(archive_entry* e) const {
     return as_root_ && (static_cast<uid_t>(archive_entry_uid(e)) != own_uid_ ||
@@ -313,10 +328,14 @@ class Unpacker {
   }
 
   void make_file(archive_entry* e, int dir, const std::string& name) {
+    // A plain mode the umask leaves whole is given at the create, which saves the chmod; a
+    // setuid, setgid or sticky one is set after the chown (which would clear it).
+    mode_t perm = file_perm(e);
+    bool final_mode = !(perm & 07000) && !(perm & umask_);
     Fd fd;
     if (!create(dir, name, [&] {
           fd = Fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                           0600));
+                           final_mode ? perm : 0600));
           return fd ? 0 : -1;
         }))
       throw Error::system("create file");
@@ -347,7 +366,7 @@ class Unpacker {
                                    static_cast<gid_t>(archive_entry_gid(e))) != 0)
       throw Error::system("chown");
     set_xattrs(e, fd.get());
-    if (::fchmod(fd.get(), file_perm(e)) != 0) throw Error::system("chmod");
+    if (!final_mode && ::fchmod(fd.get(), perm) != 0) throw Error::system("chmod");
     const timespec times[2] = {mtime_of(e), mtime_of(e)};
     if (::futimens(fd.get(), times) != 0) throw Error::system("set times");
   }
@@ -422,6 +441,7 @@ class Unpacker {
   // Owner of what we create; -1 (no such owner) when unknown, so every chown is done.
   uid_t own_uid_ = static_cast<uid_t>(-1);
   gid_t own_gid_ = static_cast<gid_t>(-1);
+  mode_t umask_ = 0777;
   std::string last_;
   std::uint64_t entries_ = 0;
   std::uint64_t total_ = 0;
