@@ -176,8 +176,10 @@ class Unpacker {
       auto [tparent, tname] = split_parent(target);
       Fd tdir = open_beneath(root_, tparent, O_PATH | O_DIRECTORY);
       if (!tdir) throw Error::system("hard link target '" + target + "'");
-      if (!create(dir, name,
-                  [&] { return ::linkat(tdir.get(), tname.c_str(), dir, name.c_str(), 0); }))
+      // Plain pointers for the lambda: clang 14 cannot capture structured bindings.
+      const char* from = tname.c_str();
+      const char* to = name.c_str();
+      if (!create(dir, name, [&] { return ::linkat(tdir.get(), from, dir, to, 0); }))
         throw Error::system("hard link to '" + target + "'");
       return;
     }
