@@ -429,3 +429,26 @@ TEST_CASE("kube scale changes the replicas a controller keeps, kube rm takes it 
   CHECK(root.boxlab({"kube", "rm", "api"}).status != 0);
   CHECK(ok(root.boxlab({"kube", "rm", "--ignore-missing", "api"})).out.empty());
 }
+
+TEST_CASE("a test root left with a Deployment running is cleaned up whole", "[root]") {
+  // As when a test fails half way: its TempRoot goes with a controller and pods still there.
+  int controller = 0;
+  std::vector<std::string> cgroup_dirs;
+  int infra_pid = 0;
+  {
+    TempRoot root;
+    root.ensure_base_image();
+    ok(root.boxlab({"kube", "play", write(root, "api.yaml", kDeployment).string()}));
+    controller = json::parse(boxlab::read_file(root.path() /
+                                               "state/kube/deployments/api.json"))["controller"]
+                     .get<int>();
+    std::string pod = pods_of(root).at(0);
+    json p = json::parse(ok(root.boxlab({"pod", "inspect", pod})).out);
+    infra_pid = p["infraPid"].get<int>();
+    for (const auto& [controller_name, dir] : p["cgroup"]["dirs"].items())
+      cgroup_dirs.push_back(dir.get<std::string>());
+  }
+  CHECK_FALSE(boxlab::test::process_running(controller));
+  CHECK_FALSE(boxlab::test::process_running(infra_pid));
+  for (const auto& d : cgroup_dirs) CHECK_FALSE(fs::exists(d));
+}

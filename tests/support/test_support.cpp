@@ -178,9 +178,28 @@ void remove_all_containers(const std::filesystem::path& root) {
     return run(args);
   };
   try {
+    std::string name;
+    // Controllers first (they would make pods again), then pods (rm refuses a pod's infra while
+    // the pod exists), then chaos proxies, then every container left: a test that failed half
+    // way must not leave an infra process or a pod cgroup behind.
+    auto each = [&](const std::vector<std::string>& list, auto&& act) {
+      Result r = boxlab(list);
+      if (r.status != 0) return;
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      if (j.is_array())
+        for (const auto& item : j)
+          if (item.is_object() && item.contains("name")) act(item["name"].get<std::string>());
+    };
+    each({"kube", "ls", "--json"}, [&](const std::string& n) { boxlab({"kube", "rm", n}); });
+    std::istringstream pods(boxlab({"pod", "ls", "-q"}).out);
+    while (pods >> name) boxlab({"pod", "rm", "-f", name});
+    std::istringstream proxies(boxlab({"chaos", "proxy", "ls"}).out);
+    std::string line;
+    std::getline(proxies, line);  // the header
+    while (std::getline(proxies, line))
+      if (std::istringstream(line) >> name) boxlab({"chaos", "proxy", "rm", name});
     Result ps = boxlab({"ps", "-a", "-q"});
     std::istringstream names(ps.out);
-    std::string name;
     while (names >> name) boxlab({"rm", "-f", name});
     Result ociList = boxlab({"oci", "list", "-q"});
     std::istringstream ids(ociList.out);
