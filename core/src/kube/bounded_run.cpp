@@ -72,6 +72,12 @@ BoundedResult wait_bounded(int pidfd, Fd output, std::chrono::milliseconds timeo
   r.status = sys::pidfd_reap(pidfd).value_or(-1);
   while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == '\r'))
     r.output.pop_back();
+  // It ends up in events and terminals: no escape sequences from a container's program.
+  for (char& c : r.output)
+    if (c == '\n' || c == '\t')
+      c = ' ';
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
   return r;
 }
 

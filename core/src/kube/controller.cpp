@@ -183,6 +183,9 @@ std::string last_words(Runtime& runtime, const std::string& pod_name) {
       std::string tail = runtime::read_log(runtime.open(m.name).dir(), 1);
       while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
       if (tail.size() > 200) tail = tail.substr(0, 200) + "...";
+      // The container wrote it: no escape sequences into a learner's terminal.
+      for (char& c : tail)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
       if (!tail.empty()) return m.name + " said: " + tail;
     }
   } catch (const std::exception&) {  // gone meanwhile: nothing to tell
