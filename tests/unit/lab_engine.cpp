@@ -2,6 +2,7 @@
 // block, retries retry, timeouts and broken environments are told apart, answers never show
 // the truth, and live mode reports only what changed.
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -698,4 +699,32 @@ TEST_CASE("a lab that needs the base image says how to build it") {
   CHECK(r.results[0].status == CheckStatus::error);
   CHECK(r.results[0].hint == r.unmet);
   CHECK(f.probe.ran.empty());  // nothing ran
+}
+
+TEST_CASE("an answer that is a FIFO, a device or huge is an error naming it, never a hang") {
+  Fixture f;
+  auto& c = f.probe.add("lab07-box");
+  c.pid = 31337;
+  std::string check = R"({"id": "a", "title": "a", "kind": "answer", "answer": "pid",
+                          "truth": {"from": "host_pid", "container": "lab07-box"}})";
+  f.answer("pid", "x");  // makes the answers folder
+  std::filesystem::path file = f.ws.answers() / "pid";
+  std::filesystem::remove(file);
+  // A FIFO nobody writes: reading it would block the engine for good.
+  REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+  auto r = f.one(check);
+  CHECK(r.status != CheckStatus::pass);
+  CHECK_THAT(r.observed, Catch::Contains(file.string()) && Catch::Contains("not a regular file"));
+  std::filesystem::remove(file);
+  // A link to an endless device: refused before a byte is read.
+  std::filesystem::create_symlink("/dev/zero", file);
+  r = f.one(check);
+  CHECK(r.status != CheckStatus::pass);
+  CHECK_THAT(r.observed, Catch::Contains("not a regular file"));
+  std::filesystem::remove(file);
+  // Bigger than 1 MiB.
+  f.answer("pid", std::string((1 << 20) + 1, '7'));
+  r = f.one(check);
+  CHECK(r.status != CheckStatus::pass);
+  CHECK_THAT(r.observed, Catch::Contains("bigger than"));
 }

@@ -186,12 +186,8 @@ Verdict run_answer(KindContext& ctx) {
   v.expected = "in " + file.string() + ": " + describe_truth(ctx.probe, t);
   ctx.expected = v.expected;
   std::string given;
-  {
-    sys::ActAs as = as_state_owner();  // the learner's file: seen and read with their rights
-    if (!std::filesystem::exists(file))
-      throw NotYet("no answer yet: write what you found into " + file.string());
-    given = trim(read_file(file));
-  }
+  given =
+      trim(read_learner_file(file, "no answer yet: write what you found into " + file.string()));
   if (given.empty()) throw NotYet(file.string() + " is empty: write what you found into it");
   std::string truth = truth_of(ctx, t);
 

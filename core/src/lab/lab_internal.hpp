@@ -21,6 +21,12 @@ namespace boxlab::lab::detail {
 // its scope.
 sys::ActAs as_state_owner();
 
+// A file the learner wrote (an answer, their fleet scenario): read with the learner's rights
+// (as_state_owner), and only when it is a regular file of at most 1 MiB, so that a symlink to
+// what only root may read, a FIFO or /dev/zero is an error naming the file, not a leak, a
+// hang or a flood. NotYet(`if_missing`) when it does not exist.
+std::string read_learner_file(const std::filesystem::path& file, const std::string& if_missing);
+
 // A JSON value and its JSON pointer; every error says "<pointer>: <what>".
 class Field {
  public:

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 // Per-user lab state: STATE/progress.json (changed under an flock on STATE/progress.lock) and
 // STATE/labs/ID/{answers,work}.
 //   {"version":1,"labs":{"02-pid-namespace":{"steps":{"pid1":{"passed":true,
@@ -8,6 +9,7 @@
 #include <optional>
 
 #include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/lab.hpp"
 #include "boxlab/sys/file_lock.hpp"
@@ -41,6 +43,17 @@ void keep_state_for(const sys::Requester& learner, const Paths& paths) {
 
 sys::ActAs detail::as_state_owner() {
   return sys::ActAs(state_owner() ? state_owner()->learner : sys::Requester{});
+}
+
+std::string detail::read_learner_file(const fsys::path& file, const std::string& if_missing) {
+  constexpr std::size_t kMax = 1 << 20;
+  sys::ActAs as = as_state_owner();
+  Fd fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) throw NotYet(if_missing);
+    throw Error::system("open " + file.string());
+  }
+  return read_regular_file(fd.get(), file.string(), kMax);
 }
 
 fsys::path state_home() {
