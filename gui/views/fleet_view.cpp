@@ -23,6 +23,8 @@
 #include <QValueAxis>
 #include <cmath>
 
+#include "chart_scale.hpp"
+
 namespace boxlab::gui {
 
 namespace {
@@ -38,14 +40,6 @@ bool looksLikeFleet(const QString& path) {
   QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
   return o.contains(QLatin1String("nodes")) &&
          (o.contains(QLatin1String("deployments")) || o.contains(QLatin1String("stores")));
-}
-
-double niceMax(double v) {
-  if (v <= 1) return 1;
-  double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (v <= m * p) return m * p;
-  return 10 * p;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <QValueAxis>
 #include <cmath>
 
+#include "chart_scale.hpp"
 #include "resource_series.hpp"
 
 namespace boxlab::gui {
@@ -26,13 +27,6 @@ QString mib(double bytes) {
   return QString::number(bytes / kMiB, 'f', 1) + QStringLiteral(" MiB");
 }
 
-double niceMax(double v) {
-  if (v <= 1) return 1;
-  double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (v <= m * p) return m * p;
-  return 10 * p;
-}
 }  // namespace
 
 ResourceCharts::ResourceCharts(ResourceSeries* series, QWidget* parent)

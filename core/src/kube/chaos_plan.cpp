@@ -43,6 +43,16 @@ SteadyState plan_steady(const Field& f) {
   return s;
 }
 
+// The fault's target named by `key`, which must be listed in blastRadius.`list`.
+std::string in_radius(const Field& f, const char* key, const std::vector<std::string>& radius,
+                      const char* list) {
+  std::string name = f.at(key).str();
+  if (std::find(radius.begin(), radius.end(), name) == radius.end())
+    f.at(key).fail(name + " is outside the blast radius (list it in blastRadius." + list +
+                   " to allow it)");
+  return name;
+}
+
 Fault plan_fault(const Field& f, const Experiment& e) {
   f.object({"at", "action", "container", "deployment", "proxy", "pick", "seconds", "bytes",
             "signal", "ms", "jitterMs", "loss", "interface"},
@@ -70,19 +80,9 @@ Fault plan_fault(const Field& f, const Experiment& e) {
     for (const char* key : {"deployment", "pick"})
       if (f.has(key)) f.at(key).fail("a delay fault acts on a proxy or a container");
     if (f.has("proxy")) {
-      fault.target.proxy = f.at("proxy").str();
-      const auto& r = e.radius_proxies;
-      if (std::find(r.begin(), r.end(), fault.target.proxy) == r.end())
-        f.at("proxy").fail(
-            fault.target.proxy +
-            " is outside the blast radius (list it in blastRadius.proxies to allow it)");
+      fault.target.proxy = in_radius(f, "proxy", e.radius_proxies, "proxies");
     } else {
-      fault.target.container = f.at("container").str();
-      const auto& r = e.radius_containers;
-      if (std::find(r.begin(), r.end(), fault.target.container) == r.end())
-        f.at("container")
-            .fail(fault.target.container +
-                  " is outside the blast radius (list it in blastRadius.containers to allow it)");
+      fault.target.container = in_radius(f, "container", e.radius_containers, "containers");
       if (f.has("interface")) fault.interface = f.at("interface").str();
     }
     if (f.has("ms")) fault.latency_ms = static_cast<int>(f.at("ms").integer(0, 60000));
@@ -91,20 +91,10 @@ Fault plan_fault(const Field& f, const Experiment& e) {
     if (fault.latency_ms == 0 && fault.jitter_ms == 0 && fault.loss == 0)
       f.fail("a delay fault needs ms, jitterMs or loss");
   } else if (f.has("container")) {
-    fault.target.container = f.at("container").str();
-    const auto& r = e.radius_containers;
-    if (std::find(r.begin(), r.end(), fault.target.container) == r.end())
-      f.at("container")
-          .fail(fault.target.container +
-                " is outside the blast radius (list it in blastRadius.containers to allow it)");
+    fault.target.container = in_radius(f, "container", e.radius_containers, "containers");
     if (f.has("pick")) f.at("pick").fail("pick chooses among a deployment's pods");
   } else {
-    fault.target.deployment = f.at("deployment").str();
-    const auto& r = e.radius_deployments;
-    if (std::find(r.begin(), r.end(), fault.target.deployment) == r.end())
-      f.at("deployment")
-          .fail(fault.target.deployment +
-                " is outside the blast radius (list it in blastRadius.deployments to allow it)");
+    fault.target.deployment = in_radius(f, "deployment", e.radius_deployments, "deployments");
     if (f.has("pick")) {
       fault.target.pick = f.at("pick").str();
       if (fault.target.pick != "random" && fault.target.pick != "oldest" &&
