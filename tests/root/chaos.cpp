@@ -27,12 +27,6 @@ using nlohmann::json;
 
 namespace {
 
-fs::path write(const TempRoot& root, const std::string& name, const std::string& text) {
-  fs::path p = root.path() / name;
-  std::ofstream(p) << text;
-  return p;
-}
-
 // The probe's command, as YAML: a boxlab of this root, through the host's sh.
 std::string probe(const TempRoot& root, const std::string& script) {
   std::string boxlab = std::string(BOXLAB_BIN) + " --root " + root.path().string();
@@ -55,7 +49,7 @@ json journal(const fs::path& file) {
 TEST_CASE("a hypothesis holds through a kill: the controller keeps a replica running", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path web = write(root, "web.yaml", R"(apiVersion: apps/v1
+  fs::path web = root.write("web.yaml", R"(apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
 spec:
@@ -68,12 +62,12 @@ spec:
       - {name: srv, image: base, command: [sleep, "1000"]}
 )");
   ok(root.boxlab({"kube", "play", web.string()}));
-  fs::path exp = write(root, "exp.yaml",
-                       R"(title: one replica lost
+  fs::path exp = root.write("exp.yaml",
+                            R"(title: one replica lost
 hypothesis: at least one replica runs at every moment
 steadyState:
   probe: {command: )" + probe(root, "BOXLAB ps -q | grep -q '^web-.*-srv$'") +
-                           R"(}
+                                R"(}
   intervalSeconds: 0.1
   tolerance: {successRatio: 1}
   beforeSeconds: 0.5
@@ -124,7 +118,7 @@ blastRadius: {containers: [solo]}
   - {at: 0.1, action: freeze, container: solo, seconds: )" +
            std::to_string(seconds) + "}\n";
   };
-  Result r = root.boxlab({"chaos", "run", write(root, "freeze.yaml", experiment("", 2)).string()});
+  Result r = root.boxlab({"chaos", "run", root.write("freeze.yaml", experiment("", 2)).string()});
   INFO(r.out << r.err);
   CHECK(r.status == 2);
   CHECK_THAT(r.out, Catch::Contains("verdict: deviated") && Catch::Contains("probes passed"));
@@ -134,7 +128,7 @@ blastRadius: {containers: [solo]}
   // A freeze meant to last a minute: the abort condition ends it early, and thaws it.
   r = root.boxlab(
       {"chaos", "run",
-       write(root, "abort.yaml", experiment("abort: {failuresInARow: 3}\n", 60)).string()});
+       root.write("abort.yaml", experiment("abort: {failuresInARow: 3}\n", 60)).string()});
   CHECK(r.status == 3);
   CHECK_THAT(r.out,
              Catch::Contains("verdict: aborted") && Catch::Contains("3 probes failed in a row"));
@@ -152,12 +146,12 @@ TEST_CASE("memory pressure past a container's limit meets the OOM killer, and is
   root.ensure_base_image();
   ok(root.boxlab({"run", "-d", "--name", "small", "--memory", "32M", "base", "sleep", "1000"}));
   ok(root.boxlab({"run", "-d", "--name", "roomy", "--memory", "128M", "base", "sleep", "1000"}));
-  fs::path exp = write(root, "mem.yaml",
-                       R"(title: memory pressure
+  fs::path exp = root.write("mem.yaml",
+                            R"(title: memory pressure
 hypothesis: both containers keep running under memory pressure
 steadyState:
   probe: {command: )" + probe(root, "BOXLAB exec small true && BOXLAB exec roomy true") +
-                           R"(}
+                                R"(}
   intervalSeconds: 0.2
   tolerance: {successRatio: 0}
   beforeSeconds: 0.3
@@ -195,7 +189,7 @@ steadyState:
   beforeSeconds: 0.3
 )";
   Result r = root.boxlab({"chaos", "run",
-                          write(root, "a.yaml", head + R"(blastRadius: {containers: [other]}
+                          root.write("a.yaml", head + R"(blastRadius: {containers: [other]}
 method:
   - {action: kill, container: keep}
 )")
@@ -205,7 +199,7 @@ method:
       r.err,
       Catch::Contains("/method/0/container (line 9, column 20): keep is outside the blast radius"));
   r = root.boxlab({"chaos", "run",
-                   write(root, "b.yaml", head + R"(blastRadius: {containers: [gone]}
+                   root.write("b.yaml", head + R"(blastRadius: {containers: [gone]}
 method:
   - {action: kill, container: gone}
 )")
@@ -214,7 +208,7 @@ method:
   CHECK_THAT(r.err, Catch::Contains("/method/0") && Catch::Contains("no such container: gone"));
   // The probe fails before any fault: the system is not in its steady state, nothing is done.
   r = root.boxlab({"chaos", "run",
-                   write(root, "c.yaml", head + R"(blastRadius: {containers: [keep]}
+                   root.write("c.yaml", head + R"(blastRadius: {containers: [keep]}
 method:
   - {action: kill, container: keep}
 )")
@@ -264,11 +258,12 @@ method:
   // 300 ms each way: every probe during the fault takes at least 600 ms (a lower bound, which
   // load cannot break), and all still pass.
   fs::path slow_out = root.path() / "slow.json";
-  r = root.boxlab({"chaos", "run",
-                   write(root, "slow.yaml",
-                         head + "  - {at: 0, action: delay, proxy: front, ms: 300, seconds: 1.5}\n")
-                       .string(),
-                   "--journal", slow_out.string()});
+  r = root.boxlab(
+      {"chaos", "run",
+       root.write("slow.yaml",
+                  head + "  - {at: 0, action: delay, proxy: front, ms: 300, seconds: 1.5}\n")
+           .string(),
+       "--journal", slow_out.string()});
   INFO(r.out << r.err);
   json slow = journal(slow_out);
   CHECK(slow["verdict"] == "held");
@@ -282,19 +277,21 @@ method:
   CHECK_THAT(ok(root.boxlab({"chaos", "proxy", "ls"})).out, Catch::Contains("none"));
 
   // Every connection lost while the fault lasts: the hypothesis deviates.
-  r = root.boxlab({"chaos", "run",
-                   write(root, "lossy.yaml",
-                         head + "  - {at: 0, action: delay, proxy: front, loss: 1, seconds: 1}\n")
-                       .string()});
+  r = root.boxlab(
+      {"chaos", "run",
+       root.write("lossy.yaml",
+                  head + "  - {at: 0, action: delay, proxy: front, loss: 1, seconds: 1}\n")
+           .string()});
   CHECK(r.status == 2);
   CHECK_THAT(r.out, Catch::Contains("verdict: deviated"));
   CHECK(fetch().out == "page-ok\n");  // undone: the path works again
 
   // A delay on a proxy outside the blast radius is refused by its place.
-  r = root.boxlab({"chaos", "run",
-                   write(root, "other.yaml",
-                         head + "  - {at: 0, action: delay, proxy: back, ms: 10, seconds: 1}\n")
-                       .string()});
+  r = root.boxlab(
+      {"chaos", "run",
+       root.write("other.yaml",
+                  head + "  - {at: 0, action: delay, proxy: back, ms: 10, seconds: 1}\n")
+           .string()});
   CHECK(r.status == 1);
   CHECK_THAT(r.err, Catch::Contains("/method/0/proxy") &&
                         Catch::Contains("back is outside the blast radius"));
@@ -315,7 +312,7 @@ TEST_CASE("an experiment interrupted by SIGINT aborts and thaws what it froze", 
   TempRoot root;
   root.ensure_base_image();
   ok(root.boxlab({"run", "-d", "--name", "ice", "base", "sleep", "1000"}));
-  fs::path exp = write(root, "long.yaml", R"(title: a long freeze
+  fs::path exp = root.write("long.yaml", R"(title: a long freeze
 hypothesis: ice stays frozen for a minute without harm
 steadyState:
   probe: {command: ["true"]}

@@ -31,12 +31,6 @@ std::string ns_of(const TempRoot& root, const std::string& name, const char* kin
   return fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/" + kind).string();
 }
 
-fs::path write(const TempRoot& root, const std::string& name, const std::string& text) {
-  fs::path p = root.path() / name;
-  std::ofstream(p) << text;
-  return p;
-}
-
 const char* const kWeb = R"(apiVersion: v1
 kind: Pod
 metadata:
@@ -73,7 +67,7 @@ TEST_CASE("kube play runs a Pod whose containers share one network, and generate
           "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "web.yaml", kWeb);
+  fs::path file = root.write("web.yaml", kWeb);
   Result played = ok(root.boxlab({"kube", "play", file.string()}));
   CHECK(played.out == "pod web\ncontainer web-srv\ncontainer web-client\n");
   CHECK(ns_of(root, "web-srv", "net") == ns_of(root, "web-client", "net"));
@@ -89,7 +83,7 @@ TEST_CASE("kube play runs a Pod whose containers share one network, and generate
   CHECK_THAT(generated, Catch::Contains("kind: Pod") && Catch::Contains("app: demo") &&
                             Catch::Contains("memory: \"64Mi\"") &&
                             Catch::Contains("name: GREETING"));
-  fs::path again = write(root, "generated.yaml", generated);
+  fs::path again = root.write("generated.yaml", generated);
   CHECK(ok(root.boxlab({"kube", "down", file.string()})).out == "removed pod web\n");
   CHECK(boxlab::test::trim(root.boxlab({"ps", "-a", "-q"}).out).empty());
   CHECK(boxlab::test::trim(root.boxlab({"pod", "ls", "-q"}).out).empty());
@@ -104,7 +98,7 @@ TEST_CASE("kube play runs a Pod whose containers share one network, and generate
 TEST_CASE("kube play is all or nothing, and down names a pod that is not there", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "two.yaml", std::string(kWeb) + R"(---
+  fs::path file = root.write("two.yaml", std::string(kWeb) + R"(---
 apiVersion: v1
 kind: Pod
 metadata: {name: broken}
@@ -119,7 +113,7 @@ spec:
   CHECK(boxlab::test::trim(root.boxlab({"pod", "ls", "-q"}).out).empty());
   CHECK(boxlab::test::mounts_below(root.path()).empty());
 
-  Result down = root.boxlab({"kube", "down", write(root, "web.yaml", kWeb).string()});
+  Result down = root.boxlab({"kube", "down", root.write("web.yaml", kWeb).string()});
   CHECK(down.status != 0);
   CHECK_THAT(down.err, Catch::Contains("no such pod or Deployment: web"));
 }
@@ -163,7 +157,7 @@ bool all_running(const TempRoot& root, const std::vector<std::string>& pods) {
 TEST_CASE("a Deployment's controller keeps its replicas: a pod that ends is replaced", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "api.yaml", kDeployment);
+  fs::path file = root.write("api.yaml", kDeployment);
   // play returns once the first rollout runs every replica.
   CHECK(ok(root.boxlab({"kube", "play", file.string()})).out == "deployment api\n");
   auto first = pods_of(root);
@@ -202,7 +196,7 @@ TEST_CASE("a Deployment whose pods cannot run fails its play and leaves nothing"
   root.ensure_base_image();
   std::string text = kDeployment;
   text.replace(text.find("image: base"), 11, "image: no-such-image");
-  Result r = root.boxlab({"kube", "play", write(root, "bad.yaml", text).string()});
+  Result r = root.boxlab({"kube", "play", root.write("bad.yaml", text).string()});
   CHECK(r.status != 0);
   CHECK_THAT(r.err, Catch::Contains("Deployment api") && Catch::Contains("no-such-image"));
   CHECK(pods_of(root).empty());
@@ -218,7 +212,7 @@ TEST_CASE("a Deployment whose pods keep ending fails its play with what they sai
   REQUIRE(text.find(sleeping) != std::string::npos);
   text.replace(text.find(sleeping), sleeping.size(),
                R"(command: [sh, -c, "echo no config found >&2; exit 3"])");
-  Result r = root.boxlab({"kube", "play", write(root, "crash.yaml", text).string()});
+  Result r = root.boxlab({"kube", "play", root.write("crash.yaml", text).string()});
   CHECK(r.status != 0);
   CHECK_THAT(r.err, Catch::Contains("Deployment api: its pods keep ending") &&
                         Catch::Contains("removed: it ended (exit code 3)") &&
@@ -231,7 +225,7 @@ TEST_CASE("a Deployment whose pods keep ending fails its play with what they sai
 TEST_CASE("a Pod that restarts is kept by a controller under its own name", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "r.yaml", R"(apiVersion: v1
+  fs::path file = root.write("r.yaml", R"(apiVersion: v1
 kind: Pod
 metadata: {name: keep}
 spec:
@@ -263,7 +257,7 @@ spec:
 TEST_CASE("an OnFailure Pod that completes is done, and one that is killed runs again", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "of.yaml", R"(apiVersion: v1
+  fs::path file = root.write("of.yaml", R"(apiVersion: v1
 kind: Pod
 metadata: {name: done}
 spec:
@@ -341,7 +335,7 @@ json wait_controlled(const TempRoot& root, const std::string& name, Pred done) {
 TEST_CASE("a failing liveness probe gets its pod replaced, a passing one does not", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "live.yaml", R"(apiVersion: apps/v1
+  fs::path file = root.write("live.yaml", R"(apiVersion: apps/v1
 kind: Deployment
 metadata: {name: live}
 spec:
@@ -396,7 +390,7 @@ spec:
 TEST_CASE("kube scale changes the replicas a controller keeps, kube rm takes it down", "[root]") {
   TempRoot root;
   root.ensure_base_image();
-  fs::path file = write(root, "api.yaml", kDeployment);
+  fs::path file = root.write("api.yaml", kDeployment);
   ok(root.boxlab({"kube", "play", file.string()}));
   auto three = pods_of(root);
   REQUIRE(three.size() == 3);
@@ -438,7 +432,7 @@ TEST_CASE("a test root left with a Deployment running is cleaned up whole", "[ro
   {
     TempRoot root;
     root.ensure_base_image();
-    ok(root.boxlab({"kube", "play", write(root, "api.yaml", kDeployment).string()}));
+    ok(root.boxlab({"kube", "play", root.write("api.yaml", kDeployment).string()}));
     controller = json::parse(boxlab::read_file(root.path() /
                                                "state/kube/deployments/api.json"))["controller"]
                      .get<int>();

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "boxlab/lab.hpp"
+#include "lab_proof.hpp"
 #include "net_support.hpp"
 #include "test_support.hpp"
 
@@ -32,33 +33,7 @@ void ablate(const std::string& id, bool base_image = true) {
   if (base_image) root.ensure_base_image();
   boxlab::test::LabEnvironment env(root, {lab.number});
 
-  int replays = 0;
-  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
-    const auto& s = lab.steps[step - 1];
-    for (std::size_t i = 1; i <= s.solution.size(); ++i) {
-      if (!s.solution_shows[i - 1].empty()) continue;  // only shows; lab.json says why
-      INFO("lab " << id << " step " << step << " without solution command " << i << ": "
-                  << s.solution[i - 1]);
-      REQUIRE(root.boxlab({"lab", "reset", lab.number}).status == 0);
-      for (std::size_t before = 1; before < step; ++before)
-        REQUIRE(
-            root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(before)}).status ==
-            0);
-      // The rest of the solution may fail (a later command uses what the dropped one made).
-      root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(step), "--skip",
-                   std::to_string(i)});
-      Result r =
-          root.boxlab({"lab", "check", lab.number, "--step", std::to_string(step), "-o", "json"});
-      json j = json::parse(r.out);
-      std::string passing;
-      for (const auto& c : j["steps"][0]["results"])
-        if (c["status"] == "pass") passing += c["id"].get<std::string>() + " ";
-      INFO("checks that still pass: " << passing);
-      CHECK_FALSE(j["steps"][0]["passed"].get<bool>());
-      ++replays;
-    }
-  }
-  CHECK(replays > 0);
+  boxlab::test::ablate_lab(root, lab);
 }
 
 }  // namespace

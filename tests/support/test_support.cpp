@@ -227,6 +227,14 @@ Result TempRoot::boxlab(const std::vector<std::string>& args, const std::string&
   return run(argv, input);
 }
 
+std::filesystem::path TempRoot::write(const std::string& name, const std::string& text) const {
+  std::filesystem::path p = path_ / name;
+  std::ofstream out(p);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("write " + p.string());
+  return p;
+}
+
 void TempRoot::ensure_base_image() const {
   Result r = boxlab({"image", "build-base"});
   if (r.status != 0) throw std::runtime_error("image build-base failed: " + r.err);

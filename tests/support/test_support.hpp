@@ -45,6 +45,8 @@ class TempRoot {
   TempRoot& operator=(const TempRoot&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // Writes `text` to ROOT/name (a manifest, an experiment) and returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& text) const;
   // Runs `boxlab --root PATH args...`.
   Result boxlab(const std::vector<std::string>& args, const std::string& input = {}) const;
   // Builds the base image once into this root (copied from a shared cache when possible).

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "boxlab/lab.hpp"
+#include "lab_proof.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -16,20 +17,6 @@ namespace {
 
 const fs::path kLabs = fs::path(BOXLAB_SOURCE_DIR) / "labs";
 
-json check(const TempRoot& root, const std::string& lab, std::size_t step) {
-  Result r = root.boxlab({"lab", "check", lab, "--step", std::to_string(step), "-o", "json"});
-  INFO(r.err);
-  return json::parse(r.out);
-}
-
-std::string statuses(const json& j) {
-  std::string out;
-  for (const auto& c : j["steps"][0]["results"])
-    out += c["id"].get<std::string>() + "=" + c["status"].get<std::string>() + " (" +
-           c.value("observed", "") + ") ";
-  return out;
-}
-
 void solve_all(const std::string& id) {
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   CHECK(lab.requirements.empty());  // no root, no image: only the fleet simulator
@@ -37,16 +24,16 @@ void solve_all(const std::string& id) {
   boxlab::test::LabEnvironment env(root, {lab.number});
   for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
     INFO("lab " << id << " step " << step);
-    json before = check(root, lab.number, step);
+    json before = boxlab::test::check_step_json(root, lab.number, step);
     for (const auto& c : before["steps"][0]["results"]) {
-      INFO(statuses(before));
+      INFO(boxlab::test::check_statuses(before));
       CHECK(c["status"] != "pass");
     }
     Result s = root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(step)});
     INFO(s.out << s.err);
     REQUIRE(s.status == 0);
-    json after = check(root, lab.number, step);
-    INFO(statuses(after));
+    json after = boxlab::test::check_step_json(root, lab.number, step);
+    INFO(boxlab::test::check_statuses(after));
     CHECK(after["steps"][0]["passed"].get<bool>());
   }
 }
@@ -55,27 +42,7 @@ void ablate(const std::string& id) {
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
   boxlab::test::LabEnvironment env(root, {lab.number});
-  int replays = 0;
-  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
-    const auto& s = lab.steps[step - 1];
-    for (std::size_t i = 1; i <= s.solution.size(); ++i) {
-      if (!s.solution_shows[i - 1].empty()) continue;  // only shows; lab.json says why
-      INFO("lab " << id << " step " << step << " without solution command " << i << ": "
-                  << s.solution[i - 1]);
-      REQUIRE(root.boxlab({"lab", "reset", lab.number}).status == 0);
-      for (std::size_t before = 1; before < step; ++before)
-        REQUIRE(
-            root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(before)}).status ==
-            0);
-      root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(step), "--skip",
-                   std::to_string(i)});
-      json j = check(root, lab.number, step);
-      INFO("checks: " << statuses(j));
-      CHECK_FALSE(j["steps"][0]["passed"].get<bool>());
-      ++replays;
-    }
-  }
-  CHECK(replays > 0);
+  boxlab::test::ablate_lab(root, lab);
 }
 
 }  // namespace
@@ -101,9 +68,9 @@ TEST_CASE("fleet labs: the simulator backend runs them too", "[fleet]") {
   TempRoot root;
   boxlab::test::LabEnvironment env(root, {"15"});
   REQUIRE(root.boxlab({"lab", "solve", "15", "--step", "1"}).status == 0);
-  json j = check(root, "15", 1);
+  json j = boxlab::test::check_step_json(root, "15", 1);
   ::unsetenv("BOXLAB_BACKEND");
-  INFO(statuses(j));
+  INFO(boxlab::test::check_statuses(j));
   CHECK(j["steps"][0]["passed"].get<bool>());
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "boxlab/lab.hpp"
+#include "lab_proof.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -24,20 +25,6 @@ struct OnSim {
   ~OnSim() { ::unsetenv("BOXLAB_BACKEND"); }
 };
 
-json check(const TempRoot& root, const std::string& lab, std::size_t step) {
-  Result r = root.boxlab({"lab", "check", lab, "--step", std::to_string(step), "-o", "json"});
-  INFO(r.err);
-  return json::parse(r.out);
-}
-
-std::string passing(const json& j) {
-  std::string out;
-  for (const auto& c : j["steps"][0]["results"])
-    out += c["id"].get<std::string>() + "=" + c["status"].get<std::string>() + " " +
-           (c["status"] == "pass" ? "" : "(" + c.value("observed", "") + ") ");
-  return out;
-}
-
 void solve_all(const std::string& id) {
   OnSim sim;
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
@@ -48,8 +35,8 @@ void solve_all(const std::string& id) {
     INFO("lab " << id << " step " << step << " solve: " << s.out << s.err);
     REQUIRE(s.status == 0);
     CHECK(s.out.find("(simulated)") != std::string::npos);
-    json j = check(root, lab.number, step);
-    INFO(passing(j));
+    json j = boxlab::test::check_step_json(root, lab.number, step);
+    INFO(boxlab::test::check_statuses(j));
     CHECK(j["steps"][0]["passed"].get<bool>());
   }
   // The ansi report says plainly that it ran on the simulator.
@@ -62,27 +49,7 @@ void ablate(const std::string& id) {
   boxlab::lab::Lab lab = boxlab::lab::load_lab(kLabs / id);
   TempRoot root;
   boxlab::test::LabEnvironment env(root, {lab.number});
-  int replays = 0;
-  for (std::size_t step = 1; step <= lab.steps.size(); ++step) {
-    const auto& s = lab.steps[step - 1];
-    for (std::size_t i = 1; i <= s.solution.size(); ++i) {
-      if (!s.solution_shows[i - 1].empty()) continue;  // only shows; lab.json says why
-      INFO("lab " << id << " step " << step << " without solution command " << i << ": "
-                  << s.solution[i - 1]);
-      REQUIRE(root.boxlab({"lab", "reset", lab.number}).status == 0);
-      for (std::size_t before = 1; before < step; ++before)
-        REQUIRE(
-            root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(before)}).status ==
-            0);
-      root.boxlab({"lab", "solve", lab.number, "--step", std::to_string(step), "--skip",
-                   std::to_string(i)});
-      json j = check(root, lab.number, step);
-      INFO("checks: " << passing(j));
-      CHECK_FALSE(j["steps"][0]["passed"].get<bool>());
-      ++replays;
-    }
-  }
-  CHECK(replays > 0);
+  boxlab::test::ablate_lab(root, lab);
 }
 
 }  // namespace
