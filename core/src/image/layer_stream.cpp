@@ -1,5 +1,9 @@
 #include "layer_stream.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <utility>
 
 #include "boxlab/error.hpp"
@@ -7,18 +11,39 @@
 
 namespace boxlab::image {
 
-void ChunkPipe::push(std::string_view data) {
-  if (data.empty()) return;  // empty means the end to the consumer
+Chunk ChunkPool::take(std::size_t capacity) {
+  {
+    std::lock_guard lock(mutex_);
+    while (!spare_.empty()) {
+      Chunk c = std::move(spare_.back());
+      spare_.pop_back();
+      if (c.capacity < capacity) continue;
+      c.size = 0;
+      return c;
+    }
+  }
+  Chunk c;
+  c.data = std::make_unique_for_overwrite<char[]>(capacity);
+  c.capacity = capacity;
+  return c;
+}
+
+void ChunkPool::give(Chunk chunk) {
+  if (!chunk.data) return;
+  std::lock_guard lock(mutex_);
+  spare_.push_back(std::move(chunk));
+}
+
+void ChunkPipe::push(Chunk chunk) {
+  if (chunk.size == 0) return;  // empty means the end to the consumer
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return stopped_ || queue_.size() < slots_; });
-  if (stopped_) return;
-  std::string buf;
-  if (!spare_.empty()) {
-    buf = std::move(spare_.back());
-    spare_.pop_back();
+  if (stopped_) {
+    lock.unlock();
+    pool_.give(std::move(chunk));
+    return;
   }
-  buf.assign(data);
-  queue_.push_back(std::move(buf));
+  queue_.push_back(std::move(chunk));
   changed_.notify_all();
 }
 
@@ -34,37 +59,81 @@ void ChunkPipe::abort() {
   changed_.notify_all();
 }
 
-std::string_view ChunkPipe::pop() {
+Chunk ChunkPipe::pop_chunk() {
   std::unique_lock lock(mutex_);
-  if (!current_.empty()) spare_.push_back(std::exchange(current_, {}));
   changed_.wait(lock, [&] { return aborted_ || closed_ || !queue_.empty(); });
   if (aborted_) throw Error("import cancelled");
   if (queue_.empty()) return {};  // closed, and all read
-  current_ = std::move(queue_.front());
+  Chunk c = std::move(queue_.front());
   queue_.pop_front();
   changed_.notify_all();
-  return current_;
+  return c;
+}
+
+std::string_view ChunkPipe::pop() {
+  pool_.give(std::exchange(current_, {}));
+  current_ = pop_chunk();
+  return current_.view();
 }
 
 void ChunkPipe::stop() {
-  std::lock_guard lock(mutex_);
-  stopped_ = true;
-  queue_.clear();
-  changed_.notify_all();
+  std::deque<Chunk> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    dropped.swap(queue_);
+    changed_.notify_all();
+  }
+  for (auto& c : dropped) pool_.give(std::move(c));
+  pool_.give(std::exchange(current_, {}));
 }
 
-StreamUnpack::StreamUnpack(std::string media_type, std::filesystem::path dest, UnpackPolicy policy)
-    : thread_([this, media_type = std::move(media_type), dest = std::move(dest), policy] {
-        try {
-          with_context("unpack layer", [&] {
-            unpack_stream([this] { return pipe_.pop(); }, media_type, dest, policy);
-          });
-        } catch (...) {
-          error_ = std::current_exception();
-        }
-        // Done either way: what follows the tar's end marker (padding) is only hashed.
-        pipe_.stop();
+StreamUnpack::StreamUnpack(std::string media_type, std::filesystem::path dest, UnpackPolicy policy,
+                           int blob_fd)
+    : blob_fd_(blob_fd),
+      thread_([this, media_type = std::move(media_type), dest = std::move(dest), policy] {
+        run(media_type, dest, policy);
       }) {}
+
+void StreamUnpack::write_blob(std::string_view bytes) {
+  for (std::size_t off = 0; off < bytes.size();) {
+    ssize_t w = ::write(blob_fd_, bytes.data() + off, bytes.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw BlobError{Error::system("write the layer's blob")};
+    off += static_cast<std::size_t>(w);
+  }
+  // Writeback starts now, beside the reading, so the final fsync finds little left to do.
+  ::sync_file_range(blob_fd_, static_cast<off64_t>(written_), static_cast<off64_t>(bytes.size()),
+                    SYNC_FILE_RANGE_WRITE);
+  written_ += bytes.size();
+}
+
+// Each chunk goes to the blob before libarchive sees it; the blob gets every byte whatever the
+// unpack meets (an error, the tar's end marker before the padding).
+void StreamUnpack::run(const std::string& media_type, const std::filesystem::path& dest,
+                       const UnpackPolicy& policy) {
+  auto next = [this] {
+    std::string_view chunk = pipe_.pop();
+    write_blob(chunk);
+    return chunk;
+  };
+  try {
+    try {
+      with_context("unpack layer", [&] { unpack_stream(next, media_type, dest, policy); });
+    } catch (const BlobError&) {
+      throw;
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    while (!next().empty()) {
+    }
+  } catch (const BlobError& e) {
+    blob_error_ = std::make_exception_ptr(e.error);
+  } catch (...) {  // the reader gave up (it has its own error)
+    blob_error_ = std::current_exception();
+  }
+  pipe_.stop();
+}
 
 StreamUnpack::~StreamUnpack() {
   if (!finished_) pipe_.abort();
@@ -75,6 +144,7 @@ std::exception_ptr StreamUnpack::finish() {
   pipe_.close();
   thread_.join();
   finished_ = true;
+  if (blob_error_) std::rethrow_exception(blob_error_);
   return error_;
 }
 

@@ -1,44 +1,72 @@
-// A layer unpacked on a second thread from bytes fed to it as they stream past, so an import
-// hashes and stores a layer blob on one core while the layer unpacks on the other, in one
-// reading of the source.
+// A layer unpacked from bytes fed to it as they stream past, in one reading of the source: the
+// reader's thread reads and hashes, a second thread writes the blob and unpacks (two halves of
+// about equal cost; a third thread for the blob only made two cores switch more).
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "boxlab/error.hpp"
 #include "boxlab/image.hpp"
 
 namespace boxlab::image {
 
-// Chunks from a producer thread to a consumer thread, at most `slots` waiting at a time (so a
-// slow unpack holds the reader back instead of filling memory).
-class ChunkPipe {
+// A buffer that travels from the reader through the stages and back: the reader reads into
+// it, so no byte is copied on its way.
+struct Chunk {
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
+  std::string_view view() const { return {data.get(), size}; }
+};
+
+// Buffers handed back by the last stage, for the reader to fill again.
+class ChunkPool {
  public:
-  explicit ChunkPipe(std::size_t slots) : slots_(slots) {}
-
-  // Producer. Copies `data` in; waits while the pipe is full. No-op once the consumer stopped.
-  void push(std::string_view data);
-  void close();  // the end of the bytes
-  void abort();  // the producer failed: the consumer's next pop throws "import cancelled"
-
-  // Consumer. The next chunk, valid until the next pop; empty at the end.
-  std::string_view pop();
-  void stop();  // the consumer wants no more (it finished, or failed)
+  Chunk take(std::size_t capacity);  // an empty chunk of at least `capacity` bytes
+  void give(Chunk chunk);
 
  private:
   std::mutex mutex_;
+  std::vector<Chunk> spare_;
+};
+
+// Chunks from one thread to the next, at most `slots` waiting at a time (so a slow stage holds
+// the ones before it back instead of filling memory).
+class ChunkPipe {
+ public:
+  ChunkPipe(ChunkPool& pool, std::size_t slots) : pool_(pool), slots_(slots) {}
+
+  // Producer. Hands `chunk` over; waits while the pipe is full. Back to the pool once the
+  // consumer stopped.
+  void push(Chunk chunk);
+  void close();  // the end of the bytes
+  void abort();  // the producer failed: the consumer's next pop throws "import cancelled"
+
+  // Consumer. The next chunk; one without data at the end.
+  Chunk pop_chunk();
+  // Consumer. The next chunk's bytes, valid until the next pop (the chunk then goes back to the
+  // pool); empty at the end.
+  std::string_view pop();
+  void stop();  // the consumer wants no more (it finished, or failed); its last chunk goes back
+
+ private:
+  ChunkPool& pool_;
+  std::mutex mutex_;
   std::condition_variable changed_;
   std::size_t slots_;
-  std::deque<std::string> queue_;
-  std::vector<std::string> spare_;  // buffers handed back, reused by push
-  std::string current_;             // what the last pop returned
+  std::deque<Chunk> queue_;
+  Chunk current_;  // what the last pop returned
   bool closed_ = false;
   bool aborted_ = false;
   bool stopped_ = false;
@@ -46,19 +74,35 @@ class ChunkPipe {
 
 class StreamUnpack {
  public:
-  // Starts unpacking into the existing empty dir `dest` (see unpack_stream).
-  StreamUnpack(std::string media_type, std::filesystem::path dest, UnpackPolicy policy);
+  // Starts unpacking into the existing empty dir `dest` (see unpack_stream) on a thread of its
+  // own, which also writes every byte fed to `blob_fd` (the caller's): to the end, past the
+  // tar's end marker and on after an unpack error, so the blob is whole whatever the layer holds.
+  StreamUnpack(std::string media_type, std::filesystem::path dest, UnpackPolicy policy,
+               int blob_fd);
   ~StreamUnpack();  // not finished: aborts the unpack and waits for the thread
   StreamUnpack(const StreamUnpack&) = delete;
   StreamUnpack& operator=(const StreamUnpack&) = delete;
 
-  void feed(std::string_view data) { pipe_.push(data); }
-  // The end of the bytes: waits for the unpack; its error, or null when it succeeded.
+  Chunk take(std::size_t capacity) { return pool_.take(capacity); }
+  void feed(Chunk chunk) { pipe_.push(std::move(chunk)); }
+  // The end of the bytes: waits for the thread. Throws when the blob could not be written;
+  // returns the unpack's error, or null when the layer unpacked.
   std::exception_ptr finish();
 
  private:
-  ChunkPipe pipe_{4};
-  std::exception_ptr error_;
+  struct BlobError {  // through libarchive's frames, told apart from the unpack's errors
+    Error error;
+  };
+  void write_blob(std::string_view bytes);
+  void run(const std::string& media_type, const std::filesystem::path& dest,
+           const UnpackPolicy& policy);
+
+  ChunkPool pool_;
+  ChunkPipe pipe_{pool_, 4};
+  int blob_fd_;
+  std::uint64_t written_ = 0;
+  std::exception_ptr error_;       // the unpack's
+  std::exception_ptr blob_error_;  // writing the blob's, or the reader's cancel
   bool finished_ = false;
   std::thread thread_;  // last: starts once the members it uses exist
 };

@@ -71,49 +71,62 @@ StagedBlob Staging::stage(const std::function<std::size_t(char*, std::size_t)>& 
   if (!fd) throw Error::system("create " + blob.file.string());
   files_[blob.file] = false;
   Sha256 hash;
-  std::vector<char> buf(1 << 20);
+  constexpr std::size_t kChunk = 1 << 20;
   // Whether the blob is a layer shows in its first kHeadBytes; chunks wait here until then.
+  // A layer's chunks then go to the unpacker's thread, which writes the blob too: this one
+  // only reads and hashes (the two halves of the work cost about the same).
   bool decided = !unpack_;
-  std::vector<std::string> early;
+  std::vector<Chunk> early;
   std::optional<StreamUnpack> unpack;
   Unpacked unpacked;
+  auto write_here = [&](std::string_view bytes) {
+    for (std::size_t off = 0; off < bytes.size();) {
+      ssize_t w = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) throw Error::system("write " + blob.file.string());
+      off += static_cast<std::size_t>(w);
+    }
+    ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+  };
   auto decide = [&] {
     decided = true;
     if (looks_like_layer(blob.head)) {
       unpacked.dir = make_unpack_dir();
       unpacked.media_type = layer_media_type(blob.head);
-      unpack.emplace(unpacked.media_type, unpacked.dir, *unpack_);
-      for (const auto& chunk : early) unpack->feed(chunk);
+      unpack.emplace(unpacked.media_type, unpacked.dir, *unpack_, fd.get());
+      for (auto& chunk : early) unpack->feed(std::move(chunk));
+    } else {
+      for (const auto& chunk : early) write_here(chunk.view());
     }
     early.clear();
   };
+  Chunk own;  // reused while nothing is unpacked
   for (;;) {
-    std::size_t n = read(buf.data(), buf.size());
+    Chunk chunk = unpack ? unpack->take(kChunk) : !decided ? Chunk{} : std::move(own);
+    if (!chunk.data) {
+      chunk.data = std::make_unique_for_overwrite<char[]>(kChunk);
+      chunk.capacity = kChunk;
+    }
+    chunk.size = read(chunk.data.get(), chunk.capacity);
+    std::size_t n = chunk.size;
     if (n == 0) break;
     if (budget_ - staged_ < n)
       throw Error("the import is larger than its budget of " + byte_count(budget_) +
                   " (--max-size raises it)");
     staged_ += n;
     if (blob.head.size() < kHeadBytes)
-      blob.head.append(buf.data(), std::min(n, kHeadBytes - blob.head.size()));
-    // To the unpacker first: it works on its core while this one hashes and writes.
-    if (unpack)
-      unpack->feed({buf.data(), n});
-    else if (!decided) {
-      early.emplace_back(buf.data(), n);
-      if (blob.head.size() >= kHeadBytes) decide();
-    }
-    hash.update(buf.data(), n);
+      blob.head.append(chunk.data.get(), std::min(n, kHeadBytes - blob.head.size()));
+    hash.update(chunk.data.get(), n);
     blob.size += n;
-    for (std::size_t off = 0; off < n;) {
-      ssize_t w = ::write(fd.get(), buf.data() + off, n - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) throw Error::system("write " + blob.file.string());
-      off += static_cast<std::size_t>(w);
+    if (unpack) {
+      unpack->feed(std::move(chunk));
+    } else if (!decided) {
+      early.push_back(std::move(chunk));
+      if (blob.head.size() >= kHeadBytes) decide();
+    } else {
+      write_here(chunk.view());
+      own = std::move(chunk);
     }
-    // Writeback starts now, beside the reading, so the fsync below finds little left to do.
-    ::sync_file_range(fd.get(), static_cast<off64_t>(blob.size - n), static_cast<off64_t>(n),
-                      SYNC_FILE_RANGE_WRITE);
     if (on_bytes) on_bytes(n);
   }
   if (!decided) decide();
