@@ -19,6 +19,8 @@ Chunk ChunkPool::take(std::size_t capacity) {
       spare_.pop_back();
       if (c.capacity < capacity) continue;
       c.size = 0;
+      c.offset = 0;
+      c.stored = false;
       return c;
     }
   }
@@ -32,6 +34,11 @@ void ChunkPool::give(Chunk chunk) {
   if (!chunk.data) return;
   std::lock_guard lock(mutex_);
   spare_.push_back(std::move(chunk));
+}
+
+bool ChunkPipe::full() {
+  std::lock_guard lock(mutex_);
+  return !stopped_ && queue_.size() >= slots_;
 }
 
 void ChunkPipe::push(Chunk chunk) {
@@ -95,27 +102,44 @@ StreamUnpack::StreamUnpack(std::string media_type, std::filesystem::path dest, U
         run(media_type, dest, policy);
       }) {}
 
-void StreamUnpack::write_blob(std::string_view bytes) {
+void StreamUnpack::store(const Chunk& chunk) {
+  std::string_view bytes = chunk.view();
   for (std::size_t off = 0; off < bytes.size();) {
-    ssize_t w = ::write(blob_fd_, bytes.data() + off, bytes.size() - off);
+    ssize_t w = ::pwrite(blob_fd_, bytes.data() + off, bytes.size() - off,
+                         static_cast<off_t>(chunk.offset + off));
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw BlobError{Error::system("write the layer's blob")};
+    if (w < 0) throw Error::system("write the layer's blob");
     off += static_cast<std::size_t>(w);
   }
   // Writeback starts now, beside the reading, so the final fsync finds little left to do.
-  ::sync_file_range(blob_fd_, static_cast<off64_t>(written_), static_cast<off64_t>(bytes.size()),
-                    SYNC_FILE_RANGE_WRITE);
-  written_ += bytes.size();
+  ::sync_file_range(blob_fd_, static_cast<off64_t>(chunk.offset),
+                    static_cast<off64_t>(bytes.size()), SYNC_FILE_RANGE_WRITE);
 }
 
-// Each chunk goes to the blob before libarchive sees it; the blob gets every byte whatever the
-// unpack meets (an error, the tar's end marker before the padding).
+void StreamUnpack::feed(Chunk chunk) {
+  chunk.offset = fed_;
+  fed_ += chunk.size;
+  if (pipe_.full()) {
+    store(chunk);
+    chunk.stored = true;
+  }
+  pipe_.push(std::move(chunk));
+}
+
+// A chunk the reader did not store goes to the blob before libarchive sees it; the blob gets
+// every byte whatever the unpack meets (an error, the tar's end marker before the padding).
 void StreamUnpack::run(const std::string& media_type, const std::filesystem::path& dest,
                        const UnpackPolicy& policy) {
   auto next = [this] {
-    std::string_view chunk = pipe_.pop();
-    write_blob(chunk);
-    return chunk;
+    std::string_view bytes = pipe_.pop();
+    if (!bytes.empty() && !pipe_.current().stored) {
+      try {
+        store(pipe_.current());
+      } catch (const Error& e) {
+        throw BlobError{e};
+      }
+    }
+    return bytes;
   };
   try {
     try {

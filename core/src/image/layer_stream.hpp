@@ -1,6 +1,6 @@
 // A layer unpacked from bytes fed to it as they stream past, in one reading of the source: the
-// reader's thread reads and hashes, a second thread writes the blob and unpacks (two halves of
-// about equal cost; a third thread for the blob only made two cores switch more).
+// reader's thread reads and hashes, a second thread unpacks, and writing the blob goes to
+// whichever of the two is ahead (a third thread for it only made two cores switch more).
 #pragma once
 
 #include <condition_variable>
@@ -27,6 +27,8 @@ struct Chunk {
   std::unique_ptr<char[]> data;
   std::size_t size = 0;
   std::size_t capacity = 0;
+  std::uint64_t offset = 0;  // of its first byte in the blob
+  bool stored = false;       // already written to the blob
   std::string_view view() const { return {data.get(), size}; }
 };
 
@@ -47,6 +49,8 @@ class ChunkPipe {
  public:
   ChunkPipe(ChunkPool& pool, std::size_t slots) : pool_(pool), slots_(slots) {}
 
+  // Producer. Whether a push now would wait (the consumer is behind).
+  bool full();
   // Producer. Hands `chunk` over; waits while the pipe is full. Back to the pool once the
   // consumer stopped.
   void push(Chunk chunk);
@@ -58,6 +62,7 @@ class ChunkPipe {
   // Consumer. The next chunk's bytes, valid until the next pop (the chunk then goes back to the
   // pool); empty at the end.
   std::string_view pop();
+  const Chunk& current() const { return current_; }  // the chunk the last pop returned
   void stop();  // the consumer wants no more (it finished, or failed); its last chunk goes back
 
  private:
@@ -84,7 +89,9 @@ class StreamUnpack {
   StreamUnpack& operator=(const StreamUnpack&) = delete;
 
   Chunk take(std::size_t capacity) { return pool_.take(capacity); }
-  void feed(Chunk chunk) { pipe_.push(std::move(chunk)); }
+  // Hands `chunk` on; the caller writes it to the blob itself when the unpacker is behind, so
+  // the two threads share that work whatever each one's other half costs.
+  void feed(Chunk chunk);
   // The end of the bytes: waits for the thread. Throws when the blob could not be written;
   // returns the unpack's error, or null when the layer unpacked.
   std::exception_ptr finish();
@@ -93,14 +100,14 @@ class StreamUnpack {
   struct BlobError {  // through libarchive's frames, told apart from the unpack's errors
     Error error;
   };
-  void write_blob(std::string_view bytes);
+  void store(const Chunk& chunk);  // into the blob at its offset (either thread)
   void run(const std::string& media_type, const std::filesystem::path& dest,
            const UnpackPolicy& policy);
 
   ChunkPool pool_;
   ChunkPipe pipe_{pool_, 4};
   int blob_fd_;
-  std::uint64_t written_ = 0;
+  std::uint64_t fed_ = 0;          // bytes so far: the next chunk's offset
   std::exception_ptr error_;       // the unpack's
   std::exception_ptr blob_error_;  // writing the blob's, or the reader's cancel
   bool finished_ = false;
