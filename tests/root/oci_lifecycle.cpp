@@ -346,6 +346,40 @@ TEST_CASE("a failing or slow create hook fails the create and leaves nothing", "
   CHECK(boxlab::test::mounts_below(root.path() / "containers").empty());
 }
 
+TEST_CASE("a hook's deadline runs from its start, and a child it leaves does not hold the create",
+          "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  // Printing a line every half second must not push the deadline on (each read used to wait
+  // `timeout` afresh: such a hook never timed out).
+  json chatty = {{"hooks",
+                  {{"createRuntime",
+                    {{{"path", "/bin/sh"},
+                      {"args", {"sh", "-c", "while :; do echo tick; sleep 0.5; done"}},
+                      {"timeout", 1}}}}}}};
+  auto bundle = write_bundle(root, "chatty", chatty);
+  Result r = root.boxlab({"oci", "run", "--bundle", bundle.string(), "chatty"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/hooks/createRuntime/0 (/bin/sh) timed out after 1 s: tick"));
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.empty());
+  // A hook that ends at once, leaving a child that holds its output open for a minute: the
+  // hook is done when it ends (waiting for the pipe's end used to time it out).
+  fsys::path pidfile = root.path() / "lingering.pid";
+  json lingering = {
+      {"hooks",
+       {{"createRuntime",
+         {{{"path", "/bin/sh"},
+           {"args", {"sh", "-c", "sleep 60 & echo $! > " + pidfile.string() + "; echo started"}},
+           {"timeout", 5}}}}}}};
+  bundle = write_bundle(root, "lingering", lingering);
+  r = root.boxlab({"oci", "run", "-d", "--bundle", bundle.string(), "lingering"});
+  std::string left = fsys::exists(pidfile) ? boxlab::read_file(pidfile) : "";
+  if (!left.empty()) ::kill(std::stoi(left), SIGKILL);  // the sleep is ours: ended by its pid
+  CHECK(r.status == 0);
+  INFO(r.err);
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.find("lingering") != std::string::npos);
+}
+
 TEST_CASE("a prestart hook reads the same state under boxlab and runc", "[oci][root]") {
   TempRoot root;
   root.ensure_base_image();

@@ -1,11 +1,9 @@
 #include "bounded_run.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,8 +14,6 @@
 namespace boxlab::kube {
 
 namespace {
-constexpr std::size_t kMaxOutput = 512;  // enough to say why; a chatty probe is cut
-
 // A program named as a shell would name it: a path as it is, a bare name through PATH.
 std::string find_program(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
@@ -34,52 +30,6 @@ std::string find_program(const std::string& name) {
   throw Error(name + ": not found on PATH");
 }
 }  // namespace
-
-std::string BoundedResult::failure(const std::string& timeout_text) const {
-  std::string said = output.empty() ? "" : ": " + output;
-  if (timed_out) return "timed out after " + timeout_text + said;
-  if (status != 0) return "exited with status " + std::to_string(status) + said;
-  return "";
-}
-
-BoundedResult wait_bounded(int pidfd, Fd output, std::chrono::milliseconds timeout) {
-  BoundedResult r;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool ended = false, open = true;
-  char buf[1024];
-  while (!ended) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      r.timed_out = true;
-      break;
-    }
-    pollfd p[2] = {{pidfd, POLLIN, 0}, {open ? output.get() : -1, POLLIN, 0}};
-    int n = ::poll(p, 2, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    ended = p[0].revents & POLLIN;
-    if (p[1].revents & (POLLIN | POLLHUP)) {
-      ssize_t got = ::read(output.get(), buf, sizeof buf);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0)
-        open = false;
-      else if (r.output.size() < kMaxOutput)
-        r.output.append(buf, std::min(static_cast<std::size_t>(got), kMaxOutput - r.output.size()));
-    }
-  }
-  if (r.timed_out) sys::pidfd_send_signal(pidfd, SIGKILL);
-  r.status = sys::pidfd_reap(pidfd).value_or(-1);
-  while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == '\r'))
-    r.output.pop_back();
-  // It ends up in events and terminals: no escape sequences from a container's program.
-  for (char& c : r.output)
-    if (c == '\n' || c == '\t')
-      c = ' ';
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      c = '?';
-  return r;
-}
 
 BoundedResult run_bounded(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   BoundedResult r;

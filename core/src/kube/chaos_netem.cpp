@@ -32,7 +32,8 @@ std::string tc_in(int pidfd, const std::vector<std::string>& args) {
   cargv.push_back(nullptr);
   Pipe out = Pipe::create();
   int ns = pidfd;
-  pid_t child = ::fork();
+  int watch_fd = -1;
+  pid_t child = sys::clone_with_pidfd(0, &watch_fd);  // the pidfd from birth: no pid reuse race
   if (child < 0) return Error::system("fork").message();
   if (child == 0) {
     // Only async-signal-safe calls from here: setns/unshare, dup2, execvp.
@@ -43,14 +44,10 @@ std::string tc_in(int pidfd, const std::vector<std::string>& args) {
     ::_exit(127);
   }
   out.write.reset();
-  Fd watch(sys::pidfd_open(child));
-  if (!watch) {
-    sys::wait_child(child);
-    return "tc: pidfd_open failed";
-  }
-  kube::BoundedResult r =
-      kube::wait_bounded(watch.get(), std::move(out.read),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(kTcTimeout));
+  Fd watch(watch_fd);
+  sys::BoundedResult r =
+      sys::wait_bounded(watch.get(), std::move(out.read),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(kTcTimeout));
   if (r.status == 0 && !r.timed_out) return "";
   if (r.status == 127) return "tc is not installed (Debian: iproute2)";
   if (r.status == 126) return "could not enter the network namespace";

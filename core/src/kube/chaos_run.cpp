@@ -207,9 +207,9 @@ json apply(Runtime& runtime, const Fault& f, double t, Clock::time_point now,
           c.exec({"sh", "-c", "head -c " + std::to_string(f.bytes) + " /dev/zero > " + file}, {},
                  ExecIo{null, out.write.get(), out.write.get(), -1});
       out.write.reset();
-      kube::BoundedResult r =
-          kube::wait_bounded(p.pidfd.get(), std::move(out.read),
-                             std::chrono::duration_cast<std::chrono::milliseconds>(kFillTimeout));
+      sys::BoundedResult r =
+          sys::wait_bounded(p.pidfd.get(), std::move(out.read),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(kFillTimeout));
       active.push_back({"memory", name, file, until, index});
       entry["bytes"] = f.bytes;
       entry["seconds"] = f.seconds;
@@ -335,7 +335,7 @@ Outcome run(Runtime& runtime, const fsys::path& file, std::ostream& progress) {
   auto probe = [&] {
     double t = seconds_since(t0);
     auto start = Clock::now();
-    kube::BoundedResult r = kube::run_bounded(ss.probe, timeout);
+    sys::BoundedResult r = kube::run_bounded(ss.probe, timeout);
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     samples.push_back({t, r.status == 0 && !r.timed_out, ms, r.failure(fmt("%g s", ss.timeout_s))});
   };

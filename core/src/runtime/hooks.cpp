@@ -1,7 +1,6 @@
 #include "hooks.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -13,6 +12,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/signals.hpp"
+#include "boxlab/sys/bounded_wait.hpp"
 #include "boxlab/sys/syscalls.hpp"
 #include "join_namespaces.hpp"
 
@@ -30,7 +30,7 @@ nlohmann::json oci_state(const ContainerState& st, std::string_view status) {
 
 namespace {
 
-constexpr std::size_t kMaxOutput = 64 * 1024;
+constexpr std::size_t kMaxOutput = 4096;  // it goes into an error message: enough to say why
 
 // What the forked child needs, prepared before the fork (the child must not allocate).
 struct Launch {
@@ -100,32 +100,16 @@ std::string run_one(const spec::Hook& hook, const std::string& state, HookPlace 
   out.write.reset();
   (void)write_no_sigpipe(in.write.get(), state.data(), state.size());  // it may not read it
   in.write.reset();
-  std::string output;
-  int timeout_ms = hook.timeout ? *hook.timeout * 1000 : -1;
-  bool timed_out = false;
-  char buf[4096];
-  for (;;) {
-    pollfd p{out.read.get(), POLLIN, 0};
-    int n = ::poll(&p, 1, timeout_ms);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) {
-      timed_out = true;
-      break;
-    }
-    ssize_t got = ::read(out.read.get(), buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    if (output.size() < kMaxOutput) output.append(buf, static_cast<std::size_t>(got));
-  }
-  if (timed_out) sys::pidfd_send_signal(owner.get(), SIGKILL);
-  int status = sys::pidfd_reap(owner.get()).value_or(-1);
-  while (!output.empty() && output.back() == '\n') output.pop_back();
-  std::string said = output.empty() ? "" : ": " + output;
-  if (timed_out) return "timed out after " + std::to_string(*hook.timeout) + " s" + said;
-  if (status == 126) return "could not enter the container to run it" + said;
-  if (status == 127) return "could not be executed" + said;
-  if (status != 0) return "exited with status " + std::to_string(status) + said;
-  return "";
+  // The deadline runs from the start (not from the last line a hook printed), and a child the
+  // hook left holding its output does not keep the container waiting.
+  std::optional<std::chrono::milliseconds> timeout;
+  if (hook.timeout) timeout = std::chrono::seconds(*hook.timeout);
+  sys::BoundedResult r = sys::wait_bounded(owner.get(), std::move(out.read), timeout, kMaxOutput);
+  std::string said = r.output.empty() ? "" : ": " + r.output;
+  if (r.timed_out) return "timed out after " + std::to_string(*hook.timeout) + " s" + said;
+  if (r.status == 126) return "could not enter the container to run it" + said;
+  if (r.status == 127) return "could not be executed" + said;
+  return r.failure("");
 }
 
 }  // namespace
