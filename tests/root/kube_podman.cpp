@@ -4,11 +4,8 @@
 // podman's storage by skopeo) and each is checked for what it ran: the command's output and
 // the memory limit.
 //
-// Podman runs with everything of its own below a temp dir (storage, runroot, a
-// containers.conf: cgroupfs manager, base with `sleep infinity` as infra, rlimits the host
-// allows), in a
-// cgroup namespace of its own whose hierarchies are remounted, so its libpod_parent lands
-// below our own cgroup; the test sweeps it after. Its network: none.
+// Podman runs as tests/support/podman.hpp sets it up, with base sleeping for ever as infra;
+// its network: none.
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -19,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cgroup_sweep.hpp"
+#include "podman.hpp"
 #include "require_ok.hpp"
 #include "test_support.hpp"
 
@@ -31,66 +28,25 @@ using nlohmann::json;
 
 namespace {
 
-class PodmanKube {
+// Podman with boxlab's base image, and base sleeping for ever as the pods' infra (podman's own
+// pause image would need the network).
+class PodmanKube : public boxlab::test::Podman {
  public:
-  explicit PodmanKube(const TempRoot& boxlab) {
-    char tmpl[] = "/tmp/boxlab-podkube-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl));
-    dir_ = tmpl;
-    std::ofstream(dir_ / "containers.conf")
-        << "[containers]\n"
-           "default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
-           "[engine]\n"
-           "cgroup_manager = \"cgroupfs\"\n"
-           "events_logger = \"none\"\n"
-           "runtime = \"runc\"\n"
-           "infra_image = \"localhost/pause:latest\"\n";
-    ::setenv("CONTAINERS_CONF", (dir_ / "containers.conf").c_str(), 1);
-    ok(boxlab.boxlab({"image", "export", "base", (dir_ / "layout").string()}));
-    ok(boxlab::test::run({"skopeo", "copy", "-q", "oci:" + (dir_ / "layout").string() + ":base",
-                          "containers-storage:[vfs@" + (dir_ / "root").string() + "+" +
-                              (dir_ / "run").string() + "]localhost/base:latest"}));
-    // The infra: base, sleeping for ever (podman's own pause image would need the network).
+  explicit PodmanKube(const TempRoot& boxlab)
+      : Podman("infra_image = \"localhost/pause:latest\"\n") {
+    ok(boxlab.boxlab({"image", "export", "base", (dir() / "layout").string()}));
+    ok(boxlab::test::run({"skopeo", "copy", "-q", "oci:" + (dir() / "layout").string() + ":base",
+                          storage_ref("localhost/base:latest")}));
     ok((*this)({"create", "--name", "mkpause", "localhost/base:latest", "true"}));
     ok((*this)({"commit", "-q", "--change", "ENTRYPOINT [\"sleep\",\"infinity\"]", "mkpause",
                 "localhost/pause:latest"}));
     ok((*this)({"rm", "mkpause"}));
-  }
-  ~PodmanKube() {
-    (*this)({"pod", "rm", "-a", "-f"});
-    ::unsetenv("CONTAINERS_CONF");
-    // libpod_parent below our own cgroup in every hierarchy (conmon leaves it a moment after
-    // podman returns; after a killed run, processes may still be in it).
-    boxlab::test::sweep_cgroup_tree("libpod_parent");
-    for (const auto& m : boxlab::test::mounts_below(dir_)) ::umount2(m.c_str(), MNT_DETACH);
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  Result operator()(std::vector<std::string> args) const {
-    std::vector<std::string> argv{"podman",
-                                  "--root",
-                                  (dir_ / "root").string(),
-                                  "--runroot",
-                                  (dir_ / "run").string(),
-                                  "--tmpdir",
-                                  (dir_ / "tmp").string(),
-                                  "--storage-driver",
-                                  "vfs"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return boxlab::test::run(boxlab::test::with_isolated_cgroups(argv));
-  }
-  fs::path file(const std::string& name, const std::string& text) const {
-    std::ofstream(dir_ / name) << text;
-    return dir_ / name;
   }
   // The memory limit podman gave a container, in bytes.
   std::int64_t memory_of(const std::string& name) const {
     return std::stoll(boxlab::test::trim(
         ok((*this)({"inspect", "--format", "{{.HostConfig.Memory}}", name})).out));
   }
-
- private:
-  fs::path dir_;
 };
 
 std::int64_t boxlab_memory_of(const TempRoot& root, const std::string& name) {
