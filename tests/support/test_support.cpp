@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "boxlab/file.hpp"
 
@@ -131,6 +132,15 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
 
 bool is_root() {
   return geteuid() == 0;
+}
+
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 bool process_running(int pid) {

@@ -1,6 +1,7 @@
 // Helpers shared by boxlab's tests: a private --root that always cleans up, and running the CLI.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -88,6 +89,10 @@ bool process_running(int pid);
 // Mount points (from /proc/self/mountinfo) at or below dir.
 std::vector<std::string> mounts_below(const std::filesystem::path& dir);
 std::string trim(std::string s);
+// Asks `done` every 20 ms until it says yes (true) or `limit` passes (false): for what another
+// process does in its own time (a controller logging an event), never to time anything.
+bool wait_for(const std::function<bool()>& done,
+              std::chrono::milliseconds limit = std::chrono::seconds(30));
 
 // argv run the way crun 1.8 can run on this kind of host: it wants a v1 layout without the
 // hybrid cgroup2 mount, and its cgroups below ours. So: private mount and cgroup namespaces
