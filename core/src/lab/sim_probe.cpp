@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "boxlab/error.hpp"
+#include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/view.hpp"
 #include "system.hpp"
@@ -181,7 +182,7 @@ class SimProbe final : public Probe {
             {"mount", ns.mnt.at(static_cast<size_t>(t.mntns)).inode},
             {"uts", ns.uts.at(static_cast<size_t>(t.utsns)).inode},
             {"ipc", sim::kHostIpcIno},
-            {"network", sim::kHostNetIno},
+            {"network", sim::task_net_inode(m, t)},
             {"user", sim::kHostUserIno},
             {"cgroup", sim::kHostCgroupIno}};
   }
