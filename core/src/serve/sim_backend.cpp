@@ -117,8 +117,9 @@ SimBackend::~SimBackend() {
 void SimBackend::emit(const std::string& type, json body) {
   bool container_changed = type == "container.state";
   out_.write(make_line(type, origin_ns_, std::move(body), kind()));
-  // A container came or went: a watched network picture follows at once.
-  if (container_changed) topology_.poke();
+  // A container came or went: a watched network picture follows at once, once the caller let
+  // go of the machine (a look takes its lock: now it would wait for itself).
+  if (container_changed) loop_.defer([this] { topology_.poke(); });
 }
 
 json SimBackend::capabilities() {
