@@ -325,6 +325,8 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
     exit_code = r.status;
   });
 
+  add_sim_network_commands(*be, globals);
+
   auto in_name = std::make_shared<std::string>();
   auto* inspect = be->add_subcommand("inspect", "A simulated container, its tree and cgroup");
   inspect->add_option("container", *in_name)->required();
@@ -361,8 +363,8 @@ void separate_exec_command(std::vector<std::string>& args, size_t i) {
 }  // namespace
 
 bool route_to_sim(std::vector<std::string>& args) {
-  static const char* verbs[] = {"run",     "ps",      "stats", "kill",  "rm",
-                                "inspect", "monitor", "exec",  "dmesg", "pgrep"};
+  static const char* verbs[] = {"run",     "ps",   "stats", "kill",  "rm",     "inspect",
+                                "monitor", "exec", "dmesg", "pgrep", "network"};
   bool env = [] {
     const char* b = std::getenv("BOXLAB_BACKEND");
     return b && std::string(b) == "sim";
@@ -389,8 +391,8 @@ bool route_to_sim(std::vector<std::string>& args) {
     bool known = std::find(std::begin(verbs), std::end(verbs), a) != std::end(verbs);
     if (flag && !known)
       throw Error(
-          "--sim supports run, exec, ps, stats, kill, rm, inspect, monitor, dmesg, pgrep, lab, "
-          "serve (not " +
+          "--sim supports run, exec, ps, stats, kill, rm, inspect, monitor, dmesg, pgrep, network, "
+          "lab, serve (not " +
           a + ")");
     if ((flag || env) && known) {
       args.insert(args.begin() + static_cast<long>(i), "sim-backend");

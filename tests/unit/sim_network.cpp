@@ -267,3 +267,36 @@ TEST_CASE("sim network: boxlab --sim exec runs ip, ping, wget in pipes and reads
   CHECK(sim({"ps", "-a", "-q"}).out == "a\nb\nn\n");
   REQUIRE(sim({"rm", "-f", "a", "b", "n"}).status == 0);
 }
+
+TEST_CASE("sim network: boxlab --sim network create, ls, inspect, rm as the real command",
+          "[sim]") {
+  TempRoot root;
+  auto sim = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "--sim");
+    return root.boxlab(args);
+  };
+  REQUIRE(sim({"network", "create", "lab09", "--subnet", "10.99.7.0/24"}).out == "lab09\n");
+  CHECK(contains(sim({"network", "ls"}).out, "lab09\t10.99.7.0/24\t10.99.7.1\tbl-"));
+  auto overlap = sim({"network", "create", "x", "--subnet", "10.99.7.0/25"});
+  CHECK(overlap.status != 0);
+  CHECK(contains(overlap.err, "--subnet 10.99.7.0/25 overlaps network lab09"));
+  REQUIRE(sim({"run", "-d", "--name", "o", "--network", "lab09", "base", "sleep", "100"}).status ==
+          0);
+  REQUIRE(sim({"run", "-d", "--name", "w", "--net", "bridge", "base", "sleep", "100"}).status == 0);
+  json t = json::parse(sim({"network", "inspect", "lab09", "--json"}).out);
+  REQUIRE(t["networks"].size() == 1);
+  CHECK(t["bridges"][0]["present"] == true);
+  CHECK(t["vethPairs"].size() == 1);
+  CHECK(sim({"exec", "o", "--", "ip", "route"}).out.rfind("default via 10.99.7.1 dev eth0", 0) ==
+        0);
+  // Another network: the host forwards nothing between bridges.
+  std::string w = json::parse(sim({"inspect", "w"}).out)["network"]["address"];
+  CHECK(sim({"exec", "o", "--", "ping", "-c", "1", "-W", "1", w}).status == 1);
+  auto busy = sim({"network", "rm", "lab09"});
+  CHECK(busy.status != 0);
+  CHECK(contains(busy.err, "it is in use by o"));
+  REQUIRE(sim({"rm", "-f", "o", "w"}).status == 0);
+  CHECK(sim({"network", "rm", "lab09"}).status == 0);
+  CHECK_FALSE(contains(sim({"network", "ls"}).out, "lab09"));
+  CHECK(sim({"network", "inspect", "lab09"}).status != 0);
+}
