@@ -36,6 +36,10 @@ void add_kube_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_chaos_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_pod_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_sim_commands(CLI::App& app, const Globals& globals, int& exit_code);
+// `boxlab --sim network ...` (cmd_sim_network.cpp), under the hidden sim-backend command.
+void add_sim_network_commands(CLI::App& backend, const Globals& globals);
+// `network inspect`'s text: networks, each namespace's interfaces, published ports.
+void print_topology(const nlohmann::json& topology);
 void add_fleet_commands(CLI::App& app, const Globals& globals, int& exit_code);
 // `boxlab --sim VERB` (or BOXLAB_BACKEND=sim): rewrites args to the hidden `sim-backend VERB`.
 bool route_to_sim(std::vector<std::string>& args);

@@ -61,27 +61,29 @@ void add_network_commands(CLI::App& app, const Globals& globals, int&) {
       std::cout << topo.dump(2) << "\n";
       return;
     }
-    for (const auto& n : topo["networks"])
-      std::cout << "network " << n["name"].get<std::string>() << "  "
-                << n["subnet"].get<std::string>() << "  bridge " << n["bridge"].get<std::string>()
-                << "\n";
-    for (const auto& ns : topo["namespaces"]) {
-      std::cout << "namespace " << ns["name"].get<std::string>() << " (inode "
-                << ns["inode"].get<std::uint64_t>() << ")\n";
-      for (const auto& i : ns["interfaces"]) {
-        std::cout << "  " << i["name"].get<std::string>()
-                  << (i["up"].get<bool>() ? " up" : " down");
-        if (!i["master"].get<std::string>().empty())
-          std::cout << " master " << i["master"].get<std::string>();
-        for (const auto& a : i["addresses"]) std::cout << " " << a.get<std::string>();
-        std::cout << "\n";
-      }
-    }
-    for (const auto& p : topo["ports"])
-      std::cout << "port " << p["host"].get<int>() << " -> "
-                << p["containerName"].get<std::string>() << " " << p["address"].get<std::string>()
-                << ":" << p["container"].get<int>() << "\n";
+    print_topology(topo);
   });
+}
+
+void print_topology(const nlohmann::json& topo) {
+  for (const auto& n : topo["networks"])
+    std::cout << "network " << n["name"].get<std::string>() << "  "
+              << n["subnet"].get<std::string>() << "  bridge " << n["bridge"].get<std::string>()
+              << "\n";
+  for (const auto& ns : topo["namespaces"]) {
+    std::cout << "namespace " << ns["name"].get<std::string>() << " (inode "
+              << ns["inode"].get<std::uint64_t>() << ")\n";
+    for (const auto& i : ns["interfaces"]) {
+      std::cout << "  " << i["name"].get<std::string>() << (i["up"].get<bool>() ? " up" : " down");
+      if (!i["master"].get<std::string>().empty())
+        std::cout << " master " << i["master"].get<std::string>();
+      for (const auto& a : i["addresses"]) std::cout << " " << a.get<std::string>();
+      std::cout << "\n";
+    }
+  }
+  for (const auto& p : topo["ports"])
+    std::cout << "port " << p["host"].get<int>() << " -> " << p["containerName"].get<std::string>()
+              << " " << p["address"].get<std::string>() << ":" << p["container"].get<int>() << "\n";
 }
 
 }  // namespace boxlab::cli

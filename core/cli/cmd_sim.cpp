@@ -17,10 +17,12 @@
 #include <iostream>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/runner.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
@@ -121,7 +123,15 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   run->add_option("--memory", rf->memory);
   run->add_option("--pids", rf->pids);
   run->add_option("--cpus", rf->cpus);
-  run->add_option("--ns", rf->ns, "Namespaces of its own (pid, mount, uts are simulated)");
+  run->add_option("--ns", rf->ns,
+                  "Namespaces of its own (pid, mount, uts, net are simulated; default all four)");
+  run->add_option("--net", rf->net.net,
+                  "none (own netns, only lo; the default), host (shared), bridge (veth on a "
+                  "bridge, default network boxlab0)");
+  run->add_option("--network", rf->net.network, "Join network NAME (implies --net bridge)");
+  run->add_option("-p,--publish", rf->net.publish,
+                  "Publish [ADDRESS:]HOSTPORT:CONTAINERPORT (implies bridge)")
+      ->allow_extra_args(false);
   run->add_flag("--init", rf->init, "boxlab's init as pid 1, reaping orphans");
   run->add_option("--workload", rf->workload, "What the command does (JSON, docs/sim.md)");
   run->add_option("image", rf->image)->required();
@@ -299,6 +309,24 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
     exit_code = found ? 0 : 1;
   });
 
+  // net-tool STATE_DIR CONTAINER -- ip|ping|wget ARGS: what the shell functions of a read-only
+  // exec's script run (sim/net_tools.hpp); it only reads the machine.
+  auto nt = std::make_shared<std::tuple<std::string, std::string, std::vector<std::string>>>();
+  auto* net_tool = be->add_subcommand("net-tool", "");
+  net_tool->group("");
+  net_tool->add_option("state", std::get<0>(*nt))->required();
+  net_tool->add_option("container", std::get<1>(*nt))->required();
+  net_tool->add_option("command", std::get<2>(*nt))->required();
+  net_tool->callback([&exit_code, nt] {
+    sim::Store store(std::get<0>(*nt));
+    sim::ExecResult r = sim::net_tool(store.machine, std::get<1>(*nt), std::get<2>(*nt));
+    std::cout << r.out << std::flush;
+    std::cerr << r.err;
+    exit_code = r.status;
+  });
+
+  add_sim_network_commands(*be, globals);
+
   auto in_name = std::make_shared<std::string>();
   auto* inspect = be->add_subcommand("inspect", "A simulated container, its tree and cgroup");
   inspect->add_option("container", *in_name)->required();
@@ -312,8 +340,9 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
 
 // As main.cpp does for `run`: a "--" right after IMAGE, so "-c" belongs to the command.
 void separate_sim_command(std::vector<std::string>& args, size_t i) {
-  static const char* with_value[] = {"--name", "--hostname", "--memory", "--pids",
-                                     "--cpus", "--workload", "--ns"};
+  static const char* with_value[] = {"--name",    "--hostname", "--memory", "--pids",
+                                     "--cpus",    "--workload", "--ns",     "--net",
+                                     "--network", "-p",         "--publish"};
   while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
     if (args[i] == "--") return;
     bool takes = std::find_if(std::begin(with_value), std::end(with_value),
@@ -334,8 +363,8 @@ void separate_exec_command(std::vector<std::string>& args, size_t i) {
 }  // namespace
 
 bool route_to_sim(std::vector<std::string>& args) {
-  static const char* verbs[] = {"run",     "ps",      "stats", "kill",  "rm",
-                                "inspect", "monitor", "exec",  "dmesg", "pgrep"};
+  static const char* verbs[] = {"run",     "ps",   "stats", "kill",  "rm",     "inspect",
+                                "monitor", "exec", "dmesg", "pgrep", "network"};
   bool env = [] {
     const char* b = std::getenv("BOXLAB_BACKEND");
     return b && std::string(b) == "sim";
@@ -362,8 +391,8 @@ bool route_to_sim(std::vector<std::string>& args) {
     bool known = std::find(std::begin(verbs), std::end(verbs), a) != std::end(verbs);
     if (flag && !known)
       throw Error(
-          "--sim supports run, exec, ps, stats, kill, rm, inspect, monitor, dmesg, pgrep, lab, "
-          "serve (not " +
+          "--sim supports run, exec, ps, stats, kill, rm, inspect, monitor, dmesg, pgrep, network, "
+          "lab, serve (not " +
           a + ")");
     if ((flag || env) && known) {
       args.insert(args.begin() + static_cast<long>(i), "sim-backend");

@@ -23,8 +23,9 @@ QVector<LaunchPlan> planServeLaunch(const LaunchEnvironment& env) {
         {env.boxlab.isEmpty() ? env.installedEngine : env.boxlab,
          serveArgs << QStringLiteral("--sim"), QStringLiteral("on the simulator"),
          QObject::tr("<b>Simulated.</b> The engine is boxlab's simulator: containers, their "
-                     "processes and pid numbers, namespaces and cgroups (memory with the OOM "
-                     "killer, pids, cpu) are simulated, not the kernel's; your shell and the "
+                     "processes and pid numbers, namespaces, cgroups (memory with the OOM "
+                     "killer, pids, cpu) and the network (bridge, veths) are simulated, not the "
+                     "kernel's; your shell and the "
                      "files you write are real. Labs 02 and 06 run here; the others need the "
                      "real engine as root. docs/simulator.md says what is real."),
          false});

@@ -2,8 +2,10 @@
 // drives it: a simulated container over its memory limit is OOM-killed (cgroup.event oom_kill,
 // then container.state stopped 137), ps shows it, every line says backend "sim"; a request the
 // simulator cannot answer gets one error naming it; the machine is the one `boxlab --sim` keeps,
-// so a lab check through serve sees a container the learner started with the CLI.
+// so a lab check through serve sees a container the learner started with the CLI; net.topology
+// draws the simulated network in the real engine's shape.
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "serve_child.hpp"
 #include "test_support.hpp"
@@ -67,7 +69,7 @@ TEST_CASE("serve --sim: a hog over its limit is OOM-killed, ps shows it, all lin
   CHECK(root.boxlab({"--sim", "ps", "-a"}).out.find("stopped (137)") != std::string::npos);
 
   // Requests the simulator cannot answer: one error each, naming the request.
-  for (const char* cmd : {"image.ls", "net.topology"}) {
+  for (const char* cmd : {"image.ls"}) {
     json r = serve.reply(serve.send({{"cmd", cmd}}));
     INFO(r.dump());
     CHECK(r["ok"] == false);
@@ -127,4 +129,72 @@ TEST_CASE("serve --sim: labs 02 and 06 only, and a check sees the learner's CLI 
   CHECK(serve.wait_exit() == 0);
   CHECK(boxlab::test::trim(root.boxlab({"--sim", "ps", "-q"}).out) == "lab02-box");
   REQUIRE(root.boxlab({"--sim", "rm", "-f", "lab02-box"}).status == 0);
+}
+
+TEST_CASE("serve --sim: run on a bridge, and net.topology in the real engine's shape", "[sim]") {
+  TempRoot root;
+  Serve serve(root, {"--sim"});
+  json hello = serve.call({{"cmd", "hello"}});
+  const auto& cmds = hello["commands"];
+  CHECK(std::find(cmds.begin(), cmds.end(), "net.topology") != cmds.end());
+  serve.call({{"cmd", "run"},
+              {"image", "base"},
+              {"name", "web"},
+              {"net", "bridge"},
+              {"publish", {"18080:80"}},
+              {"command", {"httpd", "-f", "-p", "80"}}});
+  serve.call({{"cmd", "run"}, {"image", "base"}, {"name", "lone"}, {"command", {"sleep", "100"}}});
+  // The CLI's container on the same machine shows too.
+  REQUIRE(root.boxlab({"--sim", "run", "-d", "--name", "cli", "--network", "boxlab0", "base",
+                       "sleep", "100"})
+              .status == 0);
+  json reply = serve.call({{"cmd", "net.topology"}, {"watch", true}});
+  CHECK(reply["watching"] == true);
+  json t = serve.wait_for([](const json& e) { return e["type"] == "net.topology"; });
+  CHECK(t["backend"] == "sim");
+  REQUIRE(t["networks"].size() == 1);
+  CHECK(t["networks"][0]["name"] == "boxlab0");
+  CHECK(t["networks"][0]["subnet"] == "10.88.0.0/24");
+  CHECK(t["networks"][0]["leases"] == json({{"10.88.0.2", "web"}, {"10.88.0.3", "cli"}}));
+  REQUIRE(t["bridges"].size() == 1);
+  CHECK(t["bridges"][0]["name"] == "boxlab0");
+  CHECK(t["bridges"][0]["present"] == true);
+  CHECK(t["bridges"][0]["addresses"] == json::array({"10.88.0.1/24"}));
+  CHECK(t["bridges"][0]["ports"].size() == 2);
+  REQUIRE(t["vethPairs"].size() == 2);
+  CHECK(t["vethPairs"][0]["container"] == "cli");
+  CHECK(t["vethPairs"][1]["container"] == "web");
+  CHECK(t["vethPairs"][1]["present"] == true);
+  REQUIRE(t["ports"].size() == 1);
+  CHECK(t["ports"][0]["host"] == 18080);
+  CHECK(t["ports"][0]["address"] == "10.88.0.2");
+  // The host first, then each running container with a namespace of its own (lone: lo only).
+  REQUIRE(t["namespaces"].size() == 4);
+  CHECK(t["namespaces"][0]["name"] == "host");
+  std::map<std::string, json> ns;
+  for (const auto& n : t["namespaces"]) ns[n["name"]] = n;
+  REQUIRE(ns.count("lone"));
+  CHECK(ns["lone"]["network"].is_null());
+  CHECK(ns["lone"]["interfaces"].size() == 1);
+  CHECK(ns["lone"]["inode"] != ns["host"]["inode"]);
+  REQUIRE(ns["web"]["interfaces"].size() == 2);
+  CHECK(ns["web"]["interfaces"][1]["name"] == "eth0");
+  CHECK(ns["web"]["interfaces"][1]["addresses"] == json::array({"10.88.0.2/24"}));
+  // inspect says the same, and the tree's network namespace is that inode.
+  json inspect = serve.call({{"cmd", "inspect"}, {"name", "web"}});
+  CHECK(inspect["state"]["network"]["address"] == "10.88.0.2");
+  CHECK(inspect["state"]["procTree"]["processes"][0]["ns"]["network"] == ns["web"]["inode"]);
+  // A container going changes the picture: a new one follows while watched.
+  serve.call({{"cmd", "rm"}, {"name", "cli"}, {"force", true}});
+  json after = serve.wait_for(
+      [](const json& e) { return e["type"] == "net.topology" && e["vethPairs"].size() == 1; });
+  CHECK(after["networks"][0]["leases"] == json({{"10.88.0.2", "web"}}));
+  // A bad network field: one error naming it, nothing made.
+  json bad = serve.reply(serve.send(
+      {{"cmd", "run"}, {"image", "base"}, {"name", "x"}, {"net", "wifi"}, {"command", {"true"}}}));
+  CHECK(bad["ok"] == false);
+  CHECK(bad["error"].get<std::string>().find("--net: 'wifi'") != std::string::npos);
+  CHECK(root.boxlab({"--sim", "ps", "-a", "-q"}).out.find("x\n") == std::string::npos);
+  serve.close_stdin();
+  CHECK(serve.wait_exit() == 0);
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "boxlab/error.hpp"
+#include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/view.hpp"
 #include "system.hpp"
@@ -18,8 +19,9 @@ namespace fsys = std::filesystem;
 using nlohmann::json;
 
 const char* const kSimulatedParts =
-    "Simulated (boxlab --sim): containers, their processes and pid numbers, pid/mount/uts "
-    "namespaces, cgroups (memory with the OOM killer, pids, cpu), the container's /proc, "
+    "Simulated (boxlab --sim): containers, their processes and pid numbers, pid/mount/uts/net "
+    "namespaces, cgroups (memory with the OOM killer, pids, cpu), networks (a bridge, veth "
+    "pairs, addresses; ip, ping and wget acted out), the container's /proc, "
     "/dev/shm and /sys/fs/cgroup, and the kernel log (boxlab --sim dmesg). Real: your shell, "
     "the files you write (answers), and the programs that read a container's files (ps, cat, "
     "grep, test run over a copy of its simulated /proc). No program runs inside a simulated "
@@ -181,7 +183,7 @@ class SimProbe final : public Probe {
             {"mount", ns.mnt.at(static_cast<size_t>(t.mntns)).inode},
             {"uts", ns.uts.at(static_cast<size_t>(t.utsns)).inode},
             {"ipc", sim::kHostIpcIno},
-            {"network", sim::kHostNetIno},
+            {"network", sim::task_net_inode(m, t)},
             {"user", sim::kHostUserIno},
             {"cgroup", sim::kHostCgroupIno}};
   }

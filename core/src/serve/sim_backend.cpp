@@ -10,6 +10,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/serve_commands.hpp"
+#include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
 #include "boxlab/sim/view.hpp"
@@ -44,9 +45,6 @@ void refuse_unsimulated(const RunFlags& f) {
   };
   if (f.tty) refuse("tty");
   if (!f.env.empty()) refuse("env");
-  if (!f.net.empty() && f.net != "none") refuse("net");
-  if (!f.network.empty()) refuse("network");
-  if (!f.publish.empty()) refuse("publish");
   if (!f.workdir.empty()) refuse("workdir");
   if (!f.user.empty()) refuse("user");
   if (f.read_only) refuse("readOnly");
@@ -85,9 +83,27 @@ SimBackend::SimBackend(Paths paths, std::optional<std::filesystem::path> root, L
       sessions_(loop, [this](const std::string& type, json body) { emit(type, std::move(body)); }),
       labs_(
           loop, [this](const std::string& type, json body) { emit(type, std::move(body)); },
-          LabServiceOptions{std::move(root), sys::self_exe(), false, true}) {
+          LabServiceOptions{std::move(root), sys::self_exe(), false, true}),
+      topology_(
+          loop,
+          [this] {
+            sim::Store store(dir());  // a look: nothing to save
+            return sim::topology(store.machine);
+          },
+          [this](json body) {
+            if (body.contains("error"))
+              emit("log", {{"level", "error"}, {"message", body["error"].get<std::string>()}});
+            else
+              emit("net.topology", std::move(body));
+          }) {
   // The learner's command finishing (in the host shell) is when the open step may have changed.
   sessions_.on_activity([this](bool enter) { labs_.console_activity(enter); });
+}
+
+bool SimBackend::net_topology(std::optional<bool> watch) {
+  topology_.send_now();
+  if (watch) topology_.set_watching(*watch);
+  return topology_.watching();
 }
 
 SimBackend::~SimBackend() {
@@ -99,7 +115,11 @@ SimBackend::~SimBackend() {
 }
 
 void SimBackend::emit(const std::string& type, json body) {
+  bool container_changed = type == "container.state";
   out_.write(make_line(type, origin_ns_, std::move(body), kind()));
+  // A container came or went: a watched network picture follows at once, once the caller let
+  // go of the machine (a look takes its lock: now it would wait for itself).
+  if (container_changed) loop_.defer([this] { topology_.poke(); });
 }
 
 json SimBackend::capabilities() {
@@ -113,13 +133,13 @@ json SimBackend::capabilities() {
 }
 
 std::vector<std::string> SimBackend::supported_commands() const {
-  // Not here: images, the network picture, layers (the simulator has no image store and no
-  // network); they still get a reply, an error naming them.
+  // Not here: images and layers (the simulator has no image store); they still get a reply,
+  // an error naming them.
   static const std::vector<std::string> mine = {
       cmd::kHello,   cmd::kRun,      cmd::kExec,     cmd::kConsoleInput, cmd::kConsoleResize,
       cmd::kKill,    cmd::kRm,       cmd::kPs,       cmd::kInspect,      cmd::kMonitor,
       cmd::kLabLs,   cmd::kLabShow,  cmd::kLabOpen,  cmd::kLabClose,     cmd::kLabCheck,
-      cmd::kLabHint, cmd::kLabReset, cmd::kShutdown, cmd::kHostShell};
+      cmd::kLabHint, cmd::kLabReset, cmd::kShutdown, cmd::kHostShell,    cmd::kNetTopology};
   return mine;
 }
 
@@ -135,6 +155,7 @@ json SimBackend::run(const RunFlags& flags) {
   r.pids = flags.pids;
   r.cpus = flags.cpus;
   r.command = flags.command;
+  r.net = {flags.net, flags.network, flags.publish};
   sim::Store store(dir());
   const sim::SimContainer& c = sim::start(store.machine, std::move(r));
   json reply = {{"name", c.name}, {"containerId", c.id}, {"pid", c.init}};
@@ -426,6 +447,7 @@ json SimBackend::host_shell(unsigned rows, unsigned cols) {
 }
 
 void SimBackend::shutdown() {
+  topology_.set_watching(false);
   labs_.close();
   sessions_.close_all();
   while (!watches_.empty()) unwatch(watches_.begin()->first);

@@ -15,6 +15,7 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/serve.hpp"
 #include "labs.hpp"
+#include "pictures.hpp"
 #include "sessions.hpp"
 
 namespace boxlab::sim {
@@ -48,6 +49,7 @@ class SimBackend final : public Backend {
   nlohmann::json image_ls() override;
   void lab(const LabRequest& request, Responder reply) override;
   nlohmann::json host_shell(unsigned rows, unsigned cols) override;
+  bool net_topology(std::optional<bool> watch) override;
   void shutdown() override;
 
  private:
@@ -83,6 +85,8 @@ class SimBackend final : public Backend {
   std::map<std::string, Seen> seen_;
   // Started by this engine (run): reported `owned`, removed by shutdown; the bool is run's `rm`.
   std::map<std::string, bool> owned_;
+  // The simulated network's picture (sim/net_tools.hpp), streamed as the real engine's is.
+  TopologyWatch topology_;
 };
 
 }  // namespace boxlab::serve

@@ -34,7 +34,9 @@ CommandWorkload workload_for(const std::vector<std::string>& command) {
     out.shape = "sleep";
   } else if ((prog == "sh" || prog == "bash") && command.size() == 1) {
     out.shape = "idle shell";
-  } else if (has(text, "sleep") || has(text, "tail -f") || has(text, "while")) {
+  } else if (has(text, "sleep") || has(text, "tail -f") || has(text, "while") ||
+             (has(text, "httpd") && has(text, " -f")) || has(text, "nc -l")) {
+    // (a server in the foreground: busybox httpd -f, nc -l; sim/net_tools.cpp answers for it)
     out.shape = "long-running command";
   } else {
     out.workload.exit_after_s = 0.01;

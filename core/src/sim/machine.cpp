@@ -126,6 +126,7 @@ void Machine::remove(const std::string& name, bool force) {
   }
   SimContainer gone = containers.at(name);
   kernel.cgroups.erase(gone.cgroup);
+  net.release(name);
   containers.erase(name);
   emit("container.state", events::container_state(gone.id, gone.name, "removed"));
 }
@@ -283,7 +284,7 @@ json Machine::proc_tree(const std::string& name) const {
                 {"mount", ns.mnt.at(static_cast<size_t>(t.mntns)).inode},
                 {"uts", ns.uts.at(static_cast<size_t>(t.utsns)).inode},
                 {"ipc", kHostIpcIno},
-                {"network", kHostNetIno},
+                {"network", net.inode_of(name)},
                 {"user", kHostUserIno},
                 {"cgroup", kHostCgroupIno}};
     processes.push_back({{"pid", t.pid},
@@ -313,6 +314,7 @@ json Machine::cgroup_stats(const std::string& name) const {
 json Machine::to_json() const {
   json j = {{"v", 1},      {"now", now_},         {"cpus", cpus_},
             {"ids", ids_}, {"rng", rng_.state()}, {"kernel", kernel.to_json()}};
+  j["net"] = net.to_json();
   j["containers"] = json::array();
   for (const auto& [name, c] : containers) {
     json deaths = json::array();
@@ -349,6 +351,7 @@ Machine Machine::from_json(const json& j) {
   m.now_ = j.at("now");
   m.ids_ = j.at("ids");
   m.kernel = Kernel::from_json(j.at("kernel"));
+  if (j.contains("net")) m.net = Net::from_json(j["net"]);
   for (const auto& s : j.at("containers")) {
     SimContainer c;
     c.id = s.at("id");

@@ -14,7 +14,9 @@
 #include "boxlab/namespaces.hpp"
 #include "boxlab/signals.hpp"
 #include "boxlab/sim/command_workload.hpp"
+#include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/view.hpp"
+#include "boxlab/sys/process.hpp"
 
 namespace boxlab::sim {
 
@@ -42,6 +44,11 @@ const SimContainer& start(Machine& machine, RunRequest r) {
   spec.new_mntns = ns.has(NsKind::mount);
   spec.new_utsns = ns.has(NsKind::uts);
   if (r.cpus) spec.limits.cpu_quota_us = static_cast<std::int64_t>(*r.cpus * 100000 + 0.5);
+  // The network as the real `run` decides it (run_spec.cpp); the address is leased before the
+  // container exists, so a full subnet or an unknown network leaves nothing behind.
+  NetPlan plan = plan_network(r.net, ns.has(NsKind::net));
+  if (machine.containers.contains(r.name))
+    throw Error("container name " + r.name + " is taken", EEXIST);
   if (!r.workload.empty()) {
     json w = json::parse(r.workload, nullptr, false);
     if (!w.is_object()) throw Error("--workload: want a JSON object (docs/sim.md)");
@@ -49,7 +56,19 @@ const SimContainer& start(Machine& machine, RunRequest r) {
   } else {
     spec.workload = workload_for(spec.command).workload;
   }
-  return machine.run(spec);
+  std::optional<net::Attachment> attachment;
+  if (plan.bridge) attachment = machine.net.lease(r.name, *plan.bridge);
+  try {
+    const SimContainer& c = machine.run(spec);
+    if (plan.own_netns) {
+      machine.net.join(c.name, machine.kernel.ns.new_inode(), std::move(attachment), c.id);
+      machine.containers.at(c.name).namespaces.push_back("net");
+    }
+    return c;
+  } catch (...) {
+    if (attachment) machine.net.release(r.name);
+    throw;
+  }
 }
 
 int signal_number(const std::string& text) {
@@ -107,6 +126,7 @@ json inspect_json(const Machine& m, const SimContainer& c) {
           {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
           {"workload", c.workload.to_json()},
           {"namespaces", c.namespaces},
+          {"network", m.net.attachment_json(c.name)},
           {"procTree", c.status == "running" ? m.proc_tree(c.name) : json(nullptr)},
           {"cgroup",
            {{"name", c.cgroup},
@@ -149,7 +169,9 @@ ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std
     // (On an error the caller does not commit: the task never existed.)
     plan.task = store.machine.exec_task(name, argv);
     write_view(store.machine, name, plan.view);
-    plan.script = view_script(argv, plan.view);
+    // ip, ping and wget read the simulated network (net_tools.hpp), pipes and all.
+    write_net_view(store.machine, name, plan.view);
+    plan.script = net_functions(sys::self_exe(), store.dir(), name) + view_script(argv, plan.view);
   } catch (...) {
     discard_view(plan);
     throw;

@@ -115,7 +115,7 @@ std::string rewrite_paths(const std::string& script, const fsys::path& dir, bool
   // Absolute paths into /proc, /dev/shm, /sys/fs/cgroup and /etc/hostname go to the view; the
   // rest of the host stays as it is (the programs themselves are the host's).
   static const std::regex kPaths(
-      R"re((^|[\s'"=(<>:])(/proc|/dev/shm|/sys/fs/cgroup|/etc/hostname)(?=[/\s'");|&]|$))re");
+      R"re((^|[\s'"=(<>:])(/proc|/dev/shm|/sys/fs/cgroup|/sys/class/net|/etc/hostname|/etc/hosts)(?=[/\s'");|&]|$))re");
   static const std::regex kProc(R"re((^|[\s'"=(<>:])(/proc)(?=[/\s'");|&]|$))re");
   return std::regex_replace(script, proc_only ? kProc : kPaths, "$1" + dir.string() + "$2");
 }

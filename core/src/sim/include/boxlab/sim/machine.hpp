@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "boxlab/sim/kernel.hpp"
+#include "boxlab/sim/network.hpp"
 #include "boxlab/sim/rng.hpp"
 #include "boxlab/sim/scenario.hpp"
 
@@ -54,6 +55,7 @@ class Machine {
 
   explicit Machine(std::uint64_t seed = 1, int cpus = 2);
   Kernel kernel;
+  Net net;  // networks and the containers' network namespaces (network.hpp)
   std::map<std::string, SimContainer> containers;  // by name
   Time now() const { return now_; }
 

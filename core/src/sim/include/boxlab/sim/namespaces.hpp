@@ -50,6 +50,8 @@ class Namespaces {
   void release(int ns, Pid nspid);
   // The chain from the host's namespace down to `ns`.
   std::vector<int> chain(int ns) const;
+  // An inode for a namespace kept elsewhere (a network namespace: sim/network.hpp).
+  std::uint64_t new_inode() { return next_inode_++; }
 
   nlohmann::json to_json() const;
   static Namespaces from_json(const nlohmann::json& j);

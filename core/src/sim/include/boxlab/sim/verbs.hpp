@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "boxlab/sim/machine.hpp"
+#include "boxlab/sim/network.hpp"
 #include "boxlab/sim/store.hpp"
 
 namespace boxlab::sim {
@@ -19,7 +20,10 @@ struct RunRequest {
   std::string name;  // "" : the first free simN
   std::string hostname, memory, image;
   std::string workload;  // JSON (docs/sim.md); "": guessed from the command
-  std::string ns = "pid,mount,uts";
+  // The simulated kinds of the real default (all but user): net is a network namespace of
+  // its own with lo only, as the real runtime's default (--net none).
+  std::string ns = "pid,mount,uts,net";
+  NetRequest net;  // --net, --network, -p (network.hpp)
   bool init = false;
   std::optional<std::int64_t> pids;
   std::optional<double> cpus;
