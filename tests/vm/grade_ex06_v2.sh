@@ -15,7 +15,7 @@ REC=/tmp/records
 # cgroups are made below it.
 SCOPE=/sys/fs/cgroup/boxlab-grade
 mkdir -p "$SCOPE"
-echo "+memory +pids" > "$SCOPE/cgroup.subtree_control"
+echo "+cpu +memory +pids" > "$SCOPE/cgroup.subtree_control"  # the grader gives --cpus too
 bxs() {
   sh -c 'mkdir -p '"$SCOPE"'/s$$ && echo $$ > '"$SCOPE"'/s$$/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"
 }
@@ -41,7 +41,7 @@ for s in solution starter; do
 done
 check "the guest has no compiler" sh -c '! command -v g++ && ! command -v cc'
 
-bxs grade "$EX" /test/sub/solution /test/sub/starter --jobs 2 \
+bxs grade "$EX" /test/sub/solution /test/sub/starter --jobs 1 \
   --build-command 'test -x mybox' --records "$REC" --out /tmp/report.txt
 code=$?
 sed 's/^/    > /' /tmp/report.txt
