@@ -1,7 +1,7 @@
 #!/bin/sh
 # Grade an exercise's solution/ and starter/ inside the pure cgroup v2 guest.
 #
-#   grade-in-vm.sh BOXLAB_BIN EXERCISE_DIR SCRIPT [EXTRA_FILE[:NAME]...]
+#   grade-in-vm.sh [--ablate NAME=SED]... BOXLAB_BIN EXERCISE_DIR SCRIPT [EXTRA_FILE[:NAME]...]
 #
 # The guest has no compiler (a toolchain in the initramfs would be ~130 MB, and g++ under tcg
 # takes minutes), so each submission's mybox is built here, on the host, by the exercise's own
@@ -10,11 +10,21 @@
 #   /test/NN-slug/              the exercise folder (exercise.json, checks/, hidden/, ...)
 #   /test/sub/solution/         solution/'s files and the mybox built from them
 #   /test/sub/starter/          starter/'s files and the mybox built from them
+#   /test/sub/NAME/             per --ablate: solution/ with the sed script SED applied to its
+#                               mybox.cpp (which it must change), built the same way: the
+#                               solution with one step left out, for a check to catch
 # and SCRIPT grades them with `boxlab grade ... --build-command 'test -x mybox'`, which each
 # record names. Exit status: run-in-vm.sh's (77: skipped, no qemu or kernel, or no g++ here).
 set -u
 
 die() { echo "grade-in-vm: $*" >&2; exit 1; }
+ablations=
+while [ "${1:-}" = --ablate ]; do
+  case ${2:-} in [a-z]*=?*) ;; *) die "--ablate wants NAME=SED, not '${2:-}'" ;; esac
+  ablations="$ablations
+$2"
+  shift 2
+done
 [ $# -ge 3 ] || die "usage: $0 BOXLAB_BIN EXERCISE_DIR SCRIPT [EXTRA_FILE[:NAME]...]"
 boxlab_bin=$1
 exercise=$2
@@ -33,15 +43,29 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/boxlab-grade-vm.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
+build_one() {  # $1: the submission's name under sub/ (its files are there already)
+  name=$1
+  (cd "$tmp/sub/$name" && sh -c "$build -static") >"$tmp/$name.log" 2>&1 ||
+    { cat "$tmp/$name.log" >&2; die "the exercise's build (+ -static) failed for $name: $build"; }
+  [ -x "$tmp/sub/$name/mybox" ] || die "the build made no mybox for $name"
+}
 for name in solution starter; do
   [ -d "$exercise/$name" ] || die "no $name/ in $exercise"
   mkdir -p "$tmp/sub/$name"
   cp -R "$exercise/$name/." "$tmp/sub/$name/"
-  (cd "$tmp/sub/$name" && sh -c "$build -static") >"$tmp/$name.log" 2>&1 ||
-    { cat "$tmp/$name.log" >&2; die "the exercise's build (+ -static) failed for $name: $build"; }
-  [ -x "$tmp/sub/$name/mybox" ] || die "the build made no mybox for $name"
+  build_one "$name"
 done
-echo "grade-in-vm: built solution and starter here: $build -static"
+printf '%s\n' "$ablations" | while IFS= read -r ablation; do
+  [ -n "$ablation" ] || continue
+  name=${ablation%%=*}
+  mkdir -p "$tmp/sub/$name"
+  cp -R "$exercise/solution/." "$tmp/sub/$name/"
+  sed -i -e "${ablation#*=}" "$tmp/sub/$name/mybox.cpp" || die "--ablate $name: sed failed"
+  cmp -s "$exercise/solution/mybox.cpp" "$tmp/sub/$name/mybox.cpp" &&
+    die "--ablate $name: the sed script changed nothing"
+  build_one "$name"
+done || exit 1
+echo "grade-in-vm: built here with '$build -static': $(ls "$tmp/sub" | tr '\n' ' ')"
 
 name=$(basename "$(cd "$exercise" && pwd)")
 "$here/run-in-vm.sh" "$boxlab_bin" "$script" "$exercise:$name" "$tmp/sub:sub" "$@"

@@ -4,8 +4,10 @@
 # namespace rooted at it); mybox sees /sys/fs/cgroup as cgroup2, makes its child's cgroup beside
 # its own leaf, writes memory.max and pids.max there and removes it at the end. The solution
 # earns full marks, every check read from v2's files; the starter fails this stage's checks and
-# keeps the earlier stages' marks. Both were built on the host by grade-in-vm.sh (the guest has
-# no compiler): the grade runs with `--build-command 'test -x mybox'`, which each record says.
+# keeps the earlier stages' marks. keeps-cgroups, the solution without its rmdir, fails only
+# cgroups-removed: v2's form of that check sees what is left. All three were built on the host
+# by grade-in-vm.sh (the guest has no compiler): the grade runs with
+# `--build-command 'test -x mybox'`, which each record says.
 # shellcheck source=./lib.sh
 . /test/lib.sh
 
@@ -36,12 +38,12 @@ ids_of() { sed -n 's/^      "id": "\(.*\)",$/\1/p' "$1" | tr '\n' ' '; }
 
 check "boxlab image build-base" need_base
 check "the exercise's checks are in the guest" [ -f "$EX/hidden/checks.json" ]
-for s in solution starter; do
+for s in solution starter keeps-cgroups; do
   check "$s: mybox built on the host, static (no compiler here)" [ -x "/test/sub/$s/mybox" ]
 done
 check "the guest has no compiler" sh -c '! command -v g++ && ! command -v cc'
 
-bxs grade "$EX" /test/sub/solution /test/sub/starter --jobs 1 \
+bxs grade "$EX" /test/sub/solution /test/sub/starter /test/sub/keeps-cgroups --jobs 1 \
   --build-command 'test -x mybox' --records "$REC" --out /tmp/report.txt
 code=$?
 sed 's/^/    > /' /tmp/report.txt
@@ -85,6 +87,17 @@ expect_match "starter: its box is in no memory cgroup of its own" \
   "no memory cgroup of its own" "$(check_of "$sta" memory-limit)"
 for id in still-own-user-ns still-pid1; do
   expect_match "starter: $id (stage 5) passes" "^pass\|" "$(check_of "$sta" "$id")"
+done
+
+# --- the solution without its rmdir: only the removal check fails ------------------------------
+kc=$REC/keeps-cgroups.06-cgroups.json
+check "a record for keeps-cgroups" [ -f "$kc" ]
+expect_eq "keeps-cgroups: status fail" "fail" "$(field_of "$kc" status)"
+expect_eq "keeps-cgroups: 11 of 12" "11/12" "$(field_of "$kc" score)/$(field_of "$kc" max_score)"
+expect_match "keeps-cgroups: cgroups-removed fails (what it made is still there)" "^fail\|" \
+  "$(check_of "$kc" cgroups-removed)"
+for id in memory-limit pids-limit hog-killed pids-enforced only-asked-limits; do
+  expect_match "keeps-cgroups: $id passes" "^pass\|" "$(check_of "$kc" "$id")"
 done
 
 # --- nothing left ------------------------------------------------------------------------------
