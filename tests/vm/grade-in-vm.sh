@@ -21,6 +21,7 @@ die() { echo "grade-in-vm: $*" >&2; exit 1; }
 ablations=
 while [ "${1:-}" = --ablate ]; do
   case ${2:-} in [a-z]*=?*) ;; *) die "--ablate wants NAME=SED, not '${2:-}'" ;; esac
+  case ${2%%=*} in solution | starter | *[!a-z0-9-]*) die "--ablate: a bad name: ${2%%=*}" ;; esac
   ablations="$ablations
 $2"
   shift 2
@@ -43,17 +44,11 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/boxlab-grade-vm.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
-build_one() {  # $1: the submission's name under sub/ (its files are there already)
-  name=$1
-  (cd "$tmp/sub/$name" && sh -c "$build -static") >"$tmp/$name.log" 2>&1 ||
-    { cat "$tmp/$name.log" >&2; die "the exercise's build (+ -static) failed for $name: $build"; }
-  [ -x "$tmp/sub/$name/mybox" ] || die "the build made no mybox for $name"
-}
+# Each submission's copy, then all built at once (g++ -static takes seconds each).
 for name in solution starter; do
   [ -d "$exercise/$name" ] || die "no $name/ in $exercise"
   mkdir -p "$tmp/sub/$name"
   cp -R "$exercise/$name/." "$tmp/sub/$name/"
-  build_one "$name"
 done
 printf '%s\n' "$ablations" | while IFS= read -r ablation; do
   [ -n "$ablation" ] || continue
@@ -61,11 +56,23 @@ printf '%s\n' "$ablations" | while IFS= read -r ablation; do
   mkdir -p "$tmp/sub/$name"
   cp -R "$exercise/solution/." "$tmp/sub/$name/"
   sed -i -e "${ablation#*=}" "$tmp/sub/$name/mybox.cpp" || die "--ablate $name: sed failed"
-  cmp -s "$exercise/solution/mybox.cpp" "$tmp/sub/$name/mybox.cpp" &&
+  ! cmp -s "$exercise/solution/mybox.cpp" "$tmp/sub/$name/mybox.cpp" ||
     die "--ablate $name: the sed script changed nothing"
-  build_one "$name"
 done || exit 1
-echo "grade-in-vm: built here with '$build -static': $(ls "$tmp/sub" | tr '\n' ' ')"
+pids=
+for dir in "$tmp"/sub/*; do
+  (cd "$dir" && exec sh -c "$build -static") >"$tmp/${dir##*/}.log" 2>&1 &
+  pids="$pids $!"
+done
+failed=
+for pid in $pids; do wait "$pid" || failed=1; done
+for dir in "$tmp"/sub/*; do
+  [ -x "$dir/mybox" ] && continue
+  cat "$tmp/${dir##*/}.log" >&2
+  failed=1
+done
+[ -z "$failed" ] || die "the exercise's build (+ -static) failed: $build"
+echo "grade-in-vm: built here with '$build -static': $(cd "$tmp/sub" && echo *)"
 
 name=$(basename "$(cd "$exercise" && pwd)")
 "$here/run-in-vm.sh" "$boxlab_bin" "$script" "$exercise:$name" "$tmp/sub:sub" "$@"
