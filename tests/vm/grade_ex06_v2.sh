@@ -43,7 +43,7 @@ for s in solution starter keeps-cgroups; do
 done
 check "the guest has no compiler" sh -c '! command -v g++ && ! command -v cc'
 
-bxs grade "$EX" /test/sub/solution /test/sub/starter /test/sub/keeps-cgroups --jobs 1 \
+bxs grade "$EX" /test/sub/solution /test/sub/starter /test/sub/keeps-cgroups --jobs 2 \
   --build-command 'test -x mybox' --records "$REC" --out /tmp/report.txt
 code=$?
 sed 's/^/    > /' /tmp/report.txt
