@@ -39,7 +39,7 @@ ids_of() { sed -n 's/^      "id": "\(.*\)",$/\1/p' "$1" | tr '\n' ' '; }
 check "boxlab image build-base" need_base
 check "the exercise's checks are in the guest" [ -f "$EX/hidden/checks.json" ]
 for s in solution starter keeps-cgroups; do
-  check "$s: mybox built on the host, static (no compiler here)" [ -x "/test/sub/$s/mybox" ]
+  check "$s: its mybox, built on the host (no compiler here)" [ -x "/test/sub/$s/mybox" ]
 done
 check "the guest has no compiler" sh -c '! command -v g++ && ! command -v cc'
 
