@@ -24,6 +24,7 @@ struct GradeArgs {
   std::string out;
   std::string records;
   std::string key;
+  std::string build_command;      // in place of the exercise's build
   std::string record;             // verify
   std::vector<std::string> emit;  // k8s-jobs DIR
   grade::K8sOptions k8s;
@@ -64,6 +65,7 @@ void run_grade(const Globals& globals, GradeArgs& a, int& exit_code) {
   opts.boxlab_bin = sys::self_exe();
   opts.root = globals.root;
   opts.jobs = a.jobs;
+  if (!a.build_command.empty()) opts.build_command = a.build_command;
   opts.work_dir = globals.paths().state / ("grade-" + sys::random_hex(4));
   std::vector<fsys::path> subs(a.submissions.begin(), a.submissions.end());
   std::vector<grade::Record> records;
@@ -123,6 +125,10 @@ void add_grade_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   grade->add_option("--key", a->key,
                     "Signing key file (default BOXLAB_GRADE_KEY_FILE, else made in the state "
                     "folder on first use)");
+  grade->add_option("--build-command", a->build_command,
+                    "Run CMD in place of the exercise's build, e.g. 'test -x mybox' where each "
+                    "submission holds its program, built elsewhere with the exercise's build (a "
+                    "grading machine without a compiler); each record's build output says so");
   grade
       ->add_option("--emit", a->emit,
                    "k8s-jobs DIR: write one Kubernetes Job per submission instead of grading")

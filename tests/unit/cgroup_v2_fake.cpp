@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -269,6 +270,41 @@ TEST_CASE("v2: the no-internal-processes rule") {
     CHECK(t.get(t.parent / "boxlab-engine/cgroup.procs") == std::to_string(getpid()));  // last
     CHECK(t.get(t.parent / "cgroup.subtree_control") == "+memory +cpu +pids");
     c.remove();
+  }
+  SECTION("boxlab processes beside us under a boxlab parent (grade --jobs 2): they move along") {
+    V2Tree t;
+    // Here the test program is the parent: the checking child and its sibling are the same
+    // program, as `boxlab grade`'s two `boxlab run`s are.
+    pid_t sibling = fork();
+    REQUIRE(sibling >= 0);
+    if (sibling == 0) {
+      for (;;) pause();
+    }
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      int rc = 1;
+      try {
+        V2Tree::put(t.parent / "cgroup.procs", std::to_string(getppid()) + "\n" +
+                                                   std::to_string(sibling) + "\n" +
+                                                   std::to_string(getpid()) + "\n");
+        auto c = cg::Cgroup::create("box5", all_limits(), t.options());
+        bool moved = t.get(t.parent / "boxlab-engine/cgroup.procs") == std::to_string(getpid());
+        bool enabled = t.get(t.parent / "cgroup.subtree_control") == "+memory +cpu +pids";
+        c.remove();
+        rc = moved && enabled ? 0 : 2;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "create: %s\n", e.what());
+        rc = 3;
+      }
+      _exit(rc);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    kill(sibling, SIGKILL);
+    waitpid(sibling, nullptr, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
   }
   SECTION("our parent is another program: not ours to move") {
     V2Tree t;

@@ -533,6 +533,45 @@ TEST_CASE("cgroup \"own\": the container's cgroup must be its own, below its sur
                     Catch::Contains("/own"));
 }
 
+TEST_CASE("a check for one cgroup layout runs only there; variants of one id pick the host's") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  // A box with no memory limit in its cgroup (v2: memory.max "max"), in its surroundings' one
+  // on v1 (256M). One id, one variant per layout, and a check for every host.
+  f.probe.cgroup = json{{"memory", {{"current", 1000}, {"max", nullptr}}}};
+  Lab lab = lab_with(R"([
+    {"id": "no-limit", "title": "v1 form", "kind": "cgroup", "container": "lab07-box",
+     "metric": "memory.max", "equals": "256M", "cgroup_layout": "v1", "points": 2},
+    {"id": "no-limit", "title": "v2 form", "kind": "cgroup", "container": "lab07-box",
+     "metric": "memory.max", "equals": "max", "cgroup_layout": "v2", "points": 2},
+    {"id": "v2-only", "title": "only on v2", "kind": "cgroup", "container": "lab07-box",
+     "metric": "memory.current", "min": 1, "cgroup_layout": "v2"},
+    {"id": "always", "title": "every host", "kind": "cgroup", "container": "lab07-box",
+     "metric": "memory.current", "min": 1}])");
+  REQUIRE(lab.steps[0].checks.size() == 4);
+  auto r = f.check(lab);  // the fake host is v2
+  REQUIRE(r.results.size() == 3);
+  CHECK(r.results[0].id == "no-limit");
+  CHECK(r.results[0].title == "v2 form");
+  CHECK(r.results[0].status == CheckStatus::pass);
+  CHECK(r.results[1].id == "v2-only");
+  CHECK(r.results[2].id == "always");
+  CHECK(r.max_points() == 4);
+  f.probe.cg_version = 1;  // a v1 (or hybrid) host: the v1 form runs, and fails on this box
+  r = f.check(lab);
+  REQUIRE(r.results.size() == 2);
+  CHECK(r.results[0].title == "v1 form");
+  CHECK(r.results[0].status == CheckStatus::fail);
+  CHECK(r.results[0].observed == "memory.limit_in_bytes is max");
+  CHECK(r.results[1].id == "always");
+  CHECK(r.max_points() == 3);
+  // Challenge mode lists only this host's form.
+  std::string text = render_challenge(lab, 0, f.ws, f.engine);
+  CHECK(text.find("v1 form") != std::string::npos);
+  CHECK(text.find("v2 form") == std::string::npos);
+  CHECK(text.find("only on v2") == std::string::npos);
+}
+
 TEST_CASE("a cgroup number the kernel does not report is an error not unlimited") {
   Fixture f;
   f.probe.add("lab07-hog");

@@ -278,6 +278,33 @@ TEST_CASE("check fields are validated per kind") {
                         "metric": "memory.oom_kill", "min": 1})") == "(no error)");
 }
 
+TEST_CASE("variants of a check for the two cgroup layouts are validated") {
+  const std::string v1 = R"({"id": "a", "title": "a", "kind": "exec", "command": "x",
+                             "cgroup_layout": "v1"})";
+  const std::string v2 = R"({"id": "a", "title": "a", "kind": "exec", "command": "y",
+                             "cgroup_layout": "v2"})";
+  const std::string plain = R"({"id": "a", "title": "a", "kind": "exec", "command": "z"})";
+  CHECK(parse_error(v1 + ", " + v2) == "(no error)");
+  CHECK(parse_error(R"({"id": "a", "title": "a", "kind": "exec", "command": "x",
+                        "cgroup_layout": "hybrid"})") ==
+        "labs/07-test/lab.json: /steps/0/checks/0/cgroup_layout: 'hybrid' is not v1 or v2");
+  CHECK(parse_error(plain + ", " + v2) ==
+        "labs/07-test/lab.json: /steps/0/checks/1/id: duplicate check id 'a' (variants of one id "
+        "need different cgroup_layout values)");
+  CHECK(parse_error(v2 + ", " + plain) ==
+        "labs/07-test/lab.json: /steps/0/checks/1/id: duplicate check id 'a'");
+  CHECK(parse_error(v1 + ", " + v1) ==
+        "labs/07-test/lab.json: /steps/0/checks/1/id: duplicate check id 'a' (variants of one id "
+        "need different cgroup_layout values)");
+  CHECK(parse_error(v1 + R"(, {"id": "a", "title": "a", "kind": "exec", "command": "y",
+                              "cgroup_layout": "v2", "points": 3})") ==
+        "labs/07-test/lab.json: /steps/0/checks/1/id: the variants of 'a' differ in points or "
+        "visibility");
+  CHECK(parse_error(v1 + R"(, {"id": "a", "title": "a", "kind": "exec", "command": "y",
+                              "cgroup_layout": "v2", "needs": ["a"]})") ==
+        "labs/07-test/lab.json: /steps/0/checks/1/id: a variant of 'a' cannot need its own id");
+}
+
 TEST_CASE("lab ids steps and README sections") {
   std::string json = R"({"title": "T", "summary": "S", "minutes": 3, "requirements": ["root"],
     "steps": [

@@ -44,3 +44,15 @@ set_tests_properties(vm/chaos_netem PROPERTIES ENVIRONMENT
 # `run --cgroup-delegate memory,pids` on pure v2 (issue 19): a delegated sub-tree the container
 # manages through its cgroup namespace, its own limits out of reach.
 boxlab_add_vm_test(cgroup_delegate_v2 cgroup_delegate_v2.sh)
+# Exercise 06 graded on pure v2 (issue 19): solution, starter and the solution without its
+# rmdir built on the host by the exercise's build (+ -static; the guest has no compiler), graded
+# in the guest with `--build-command 'test -x mybox'`.
+add_test(NAME vm/grade_ex06_v2
+         COMMAND ${BOXLAB_VM_DIR}/grade-in-vm.sh
+                 --ablate "keeps-cgroups=s/rmdir(it->c_str()) != 0/false/" $<TARGET_FILE:boxlab>
+                 ${BOXLAB_VM_DIR}/../../exercises/06-cgroups ${BOXLAB_VM_DIR}/grade_ex06_v2.sh)
+set_tests_properties(vm/grade_ex06_v2 PROPERTIES
+  LABELS "vm;root"
+  TIMEOUT 300
+  SKIP_RETURN_CODE 77
+  PROCESSORS 2)

@@ -147,11 +147,15 @@ bool on_chain(pid_t from, pid_t wanted) {
 }
 
 // A process of this boxlab invocation: the same program, and our ancestor or our descendant
-// (`run -d` leaves a parent waiting while its child creates the container).
+// (`run -d` leaves a parent waiting while its child creates the container), or, when our parent
+// is this program too, one of its descendants: a boxlab running boxlab commands side by side
+// (`grade --jobs N` starts its containers' `boxlab run`s at once, in its own cgroup).
 bool ours(pid_t pid) {
-  pid_t self = ::getpid();
-  return pid == self ||
-         (same_program(pid) && (on_chain(::getppid(), pid) || on_chain(parent_of(pid), self)));
+  pid_t self = ::getpid(), parent = ::getppid();
+  if (pid == self) return true;
+  if (!same_program(pid)) return false;
+  if (on_chain(parent, pid) || on_chain(parent_of(pid), self)) return true;
+  return parent > 1 && same_program(parent) && on_chain(parent_of(pid), parent);
 }
 
 // Makes PARENT able to enable controllers: it must hold no process. When all of them are ours,
@@ -161,7 +165,11 @@ bool empty_parent(const fs::path& parent, const Options& options, std::vector<pi
   if (procs.empty()) return true;
   if (!std::all_of(procs.begin(), procs.end(), ours)) return false;
   fs::path leaf = parent / kEngineLeaf;
-  if (!file_exists(leaf)) make_cgroup_dir(leaf, options);
+  try {
+    if (!file_exists(leaf)) make_cgroup_dir(leaf, options);
+  } catch (const Error& e) {
+    if (e.errnum() != EEXIST) throw;  // a boxlab beside us made it meanwhile
+  }
   // Ours last, so in a fake tree the file shows our own pid.
   std::stable_partition(procs.begin(), procs.end(), [](pid_t p) { return p != ::getpid(); });
   for (pid_t pid : procs) {

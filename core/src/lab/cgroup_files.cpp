@@ -1,6 +1,7 @@
 // The files a cgroup metric is read from, named for the host's cgroup version: a learner on a v1
 // (or hybrid) host reads memory.limit_in_bytes, not v2's memory.max, so the check texts and the
-// {cgroup:METRIC} placeholder name the file that exists there.
+// {cgroup:METRIC} placeholder name the file that exists there. A check written for one layout
+// ("cgroup_layout": "v1" or "v2") runs only on hosts of that layout (check_applies).
 #include <fstream>
 #include <sstream>
 
@@ -54,6 +55,16 @@ int Probe::cgroup_version(const std::string& controller) {
       if (c == controller || (controller == "cpu" && c == "cpuacct")) return 1;
   }
   return 2;
+}
+
+bool check_applies(const Check& check, Probe& probe) {
+  if (check.cgroup_layout.empty()) return true;
+  std::string controller = "memory";
+  if (check.kind == "cgroup" && check.spec.contains("metric") && check.spec["metric"].is_string()) {
+    std::string metric = check.spec["metric"];
+    controller = metric.substr(0, metric.find('.'));
+  }
+  return (probe.cgroup_version(controller) == 1) == (check.cgroup_layout == "v1");
 }
 
 std::string cgroup_file(Probe& probe, const std::string& metric) {

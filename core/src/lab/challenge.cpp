@@ -20,7 +20,7 @@ std::string render_challenge(const Lab& lab, std::size_t index, const Workspace&
                             : engine.render(step.goal, ws, false))
       << "\n\nThe checks (`boxlab lab check " << lab.number << "`):\n";
   for (const auto& c : step.checks) {
-    if (c.visibility == Visibility::hidden) continue;
+    if (c.visibility == Visibility::hidden || !check_applies(c, engine.probe())) continue;
     out << "  - " << c.title << (c.precondition ? " (from earlier steps)" : "") << "\n";
     if (c.kind == "answer" && c.spec.contains("answer"))
       out << "      answer: write it into "

@@ -247,6 +247,7 @@ StepReport Engine::check_step(const Lab& lab, std::size_t index, const Workspace
   std::map<std::string, CheckStatus> done;
   for (const auto& check : step.checks) {
     if (check.visibility == Visibility::hidden && !options_.include_hidden) continue;
+    if (!check_applies(check, probe_)) continue;  // a variant for the other cgroup layout
     CheckResult r;
     if (!unmet.empty()) {
       r.id = check.id;

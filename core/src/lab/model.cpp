@@ -75,9 +75,9 @@ Check parse_check(const Field& f, const Lab& lab, const std::set<std::string>& e
     for (const auto& k : check_kinds()) known += (known.empty() ? "" : ", ") + k;
     f.require("kind").fail("unknown check kind '" + kind + "' (known: " + known + ")");
   }
-  std::vector<std::string_view> allowed = {"id",     "title",       "kind",    "needs",
-                                           "points", "visibility",  "timeout", "retries",
-                                           "hint",   "precondition"};
+  std::vector<std::string_view> allowed = {"id",     "title",        "kind",         "needs",
+                                           "points", "visibility",   "timeout",      "retries",
+                                           "hint",   "precondition", "cgroup_layout"};
   allowed.insert(allowed.end(), def->fields.begin(), def->fields.end());
   f.only(allowed);
   c.kind = kind;
@@ -85,7 +85,13 @@ Check parse_check(const Field& f, const Lab& lab, const std::set<std::string>& e
   c.id = id.string();
   if (!std::regex_match(c.id, id_pattern()))
     id.fail("'" + c.id + "' must be lowercase letters, digits and '-'");
-  if (earlier.count(c.id)) id.fail("duplicate check id '" + c.id + "'");
+  if (auto v = f.get("cgroup_layout")) {
+    c.cgroup_layout = v->string();
+    if (c.cgroup_layout != "v1" && c.cgroup_layout != "v2")
+      v->fail("'" + c.cgroup_layout + "' is not v1 or v2");
+  }
+  // A second check of an id is its variant for the other cgroup layout (parse_step compares).
+  if (earlier.count(c.id) && c.cgroup_layout.empty()) id.fail("duplicate check id '" + c.id + "'");
   c.title = f.require("title").string();
   if (auto needs = f.get("needs")) {
     for (const auto& n : needs->items()) {
@@ -140,7 +146,20 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
   Field checks = f.require("checks");
   std::set<std::string> ids;
   for (const auto& c : checks.items()) {
-    s.checks.push_back(parse_check(c, lab, ids));
+    Check check = parse_check(c, lab, ids);
+    // Variants of one id: one per cgroup layout, each complete, counted alike (one result).
+    for (const auto& other : s.checks) {
+      if (other.id != check.id) continue;
+      Field id = c.require("id");
+      if (other.cgroup_layout.empty() || other.cgroup_layout == check.cgroup_layout)
+        id.fail("duplicate check id '" + check.id + "' (variants of one id need different " +
+                "cgroup_layout values)");
+      if (other.points != check.points || other.visibility != check.visibility)
+        id.fail("the variants of '" + check.id + "' differ in points or visibility");
+      for (const auto& need : check.needs)
+        if (need == check.id) id.fail("a variant of '" + check.id + "' cannot need its own id");
+    }
+    s.checks.push_back(std::move(check));
     ids.insert(s.checks.back().id);
   }
   if (s.checks.empty()) checks.fail("a step needs at least one check");

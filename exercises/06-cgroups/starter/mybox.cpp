@@ -3,8 +3,10 @@
 // read already; see TODO(stage 6).
 //   mybox run [--hostname NAME] [--memory BYTES] [--pids N] ROOTFS COMMAND [ARG...]
 // mybox exits with the command's status (128+signal when it was killed), like `boxlab run`.
-// mybox's own cgroups are found at /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (cgroup v1, as
-// the grader hands them to it); what it makes there it removes when the command has ended.
+// mybox finds the cgroups it may make its own below where the grader hands them to it: on
+// cgroup v1 its own at /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (a hierarchy per
+// controller); on cgroup v2 the one tree at /sys/fs/cgroup, where mybox runs in a leaf of the
+// cgroup handed to it. What it makes it removes when the command has ended.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -119,18 +121,37 @@ void write_id_maps(pid_t pid) {
   write_file(dir + "gid_map", map);
 }
 
-// Where mybox's own cgroup is in each hierarchy (cgroup v1: one per controller).
+// Where the cgroup filesystems are: v1, a hierarchy per controller below it, mybox's own cgroup
+// at the top of each; v2, the one unified tree.
 constexpr const char* kCgroups = "/sys/fs/cgroup";
 
-// A cgroup of the child's own in CONTROLLER's hierarchy, below mybox's: FILE gets VALUE, then
-// the child moves in (while it still waits, and while it is still mybox's uid).
-void limit(const char* controller, const char* file, const std::string& value, pid_t child) {
+// Whether this machine's cgroups are v2 (one unified tree) rather than v1 (a hierarchy per
+// controller): README.md's Task says how to tell.
+bool cgroup_v2() {
+  // TODO(stage 6): true when kCgroups is itself a cgroup2 filesystem.
+  return false;
+}
+
+// cgroup v1: a cgroup of the child's own in CONTROLLER's hierarchy, below mybox's: FILE gets
+// VALUE, then the child moves in (while it still waits, and while it is still mybox's uid).
+void limit_v1(const char* controller, const char* file, const std::string& value, pid_t child) {
   // TODO(stage 6): make the directory kCgroups/CONTROLLER/mybox-PID (mkdir; remember it in
   // g_cgroups so remove_cgroups() takes it away again), write VALUE into its FILE, and write
   // the child's pid into its cgroup.procs.
   (void)controller;
   (void)file;
   (void)value;
+  (void)child;
+}
+
+// cgroup v2: one cgroup of the child's own with each limit asked for (MEMORY, PIDS; empty: not
+// asked), then the child moves in (while it still waits, and while it is still mybox's uid).
+void limit_v2(const std::string& memory, const std::string& pids, pid_t child) {
+  // TODO(stage 6): find the cgroup handed to mybox (README.md: not the one mybox runs in),
+  // make mybox-PID in it (remember it in g_cgroups), write the limits asked for into its
+  // memory.max and pids.max, and the child's pid into its cgroup.procs.
+  (void)memory;
+  (void)pids;
   (void)child;
 }
 
@@ -197,8 +218,12 @@ int main(int argc, char** argv) {
   }
   g_child = pid;
   close(pipe_fds[0]);
-  if (!memory.empty()) limit("memory", "memory.limit_in_bytes", memory, pid);
-  if (!pids.empty()) limit("pids", "pids.max", pids, pid);
+  if (cgroup_v2()) {
+    if (!memory.empty() || !pids.empty()) limit_v2(memory, pids, pid);
+  } else {
+    if (!memory.empty()) limit_v1("memory", "memory.limit_in_bytes", memory, pid);
+    if (!pids.empty()) limit_v1("pids", "pids.max", pids, pid);
+  }
   write_id_maps(pid);
   close(pipe_fds[1]);
   int status = wait_for(pid);

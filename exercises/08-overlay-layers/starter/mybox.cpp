@@ -6,12 +6,16 @@
 //   mybox run [--hostname NAME] [--memory BYTES] [--pids N] [--net]
 //             [--layer DIR]... [--upper DIR --work DIR] ROOTFS COMMAND [ARG...]
 // mybox exits with the command's status (128+signal when it was killed), like `boxlab run`.
-// mybox's own cgroups are found at /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (cgroup v1, as
-// the grader hands them to it); what it makes there it removes when the command has ended.
+// mybox finds the cgroups it may make its own below where the grader hands them to it: on
+// cgroup v1 its own at /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (a hierarchy per
+// controller); on cgroup v2 the one tree at /sys/fs/cgroup, where mybox runs in a leaf of the
+// cgroup handed to it. What it makes it removes when the command has ended.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,13 +187,22 @@ void write_id_maps(pid_t pid) {
   write_file(dir + "gid_map", map);
 }
 
-// Where mybox's own cgroup is in each hierarchy (cgroup v1: one per controller).
+// Where the cgroup filesystems are: v1, a hierarchy per controller below it, mybox's own cgroup
+// at the top of each; v2, the one unified tree.
 constexpr const char* kCgroups = "/sys/fs/cgroup";
 
-// A cgroup of the child's own in CONTROLLER's hierarchy, below mybox's: FILE gets VALUE, then
-// the child moves in (while it still waits, so everything it runs is counted from the start;
-// and while it is still mybox's uid, which the kernel wants of a process moved by mybox).
-void limit(const char* controller, const char* file, const std::string& value, pid_t child) {
+// cgroup v2 when /sys/fs/cgroup is itself a cgroup2 filesystem; else v1 (a tmpfs holding one
+// mount per controller, as on v1 and hybrid hosts).
+bool cgroup_v2() {
+  struct statfs fs {};
+  return statfs(kCgroups, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+// cgroup v1: a cgroup of the child's own in CONTROLLER's hierarchy, below mybox's: FILE gets
+// VALUE, then the child moves in (while it still waits, so everything it runs is counted from
+// the start; and while it is still mybox's uid, which the kernel wants of a process moved by
+// mybox).
+void limit_v1(const char* controller, const char* file, const std::string& value, pid_t child) {
   std::string dir = std::string(kCgroups) + "/" + controller + "/mybox-" + std::to_string(getpid());
   if (mkdir(dir.c_str(), 0755) != 0) give_up("mkdir " + dir);
   g_cgroups.push_back(dir);
@@ -198,6 +211,45 @@ void limit(const char* controller, const char* file, const std::string& value, p
   std::string memsw = dir + "/memory.memsw.limit_in_bytes";
   if (std::strcmp(controller, "memory") == 0 && access(memsw.c_str(), F_OK) == 0)
     write_file(memsw, value);
+  write_file(dir + "/cgroup.procs", std::to_string(child));
+}
+
+// cgroup v2: the cgroup handed to mybox, the parent of the one it runs in (/proc/self/cgroup's
+// line "0::PATH"). mybox's own is a leaf that holds processes, and a cgroup with processes
+// cannot hand controllers to children ("no internal processes"), so the child's cgroup goes
+// beside it. The grader runs mybox in D/init and hands it D, the root of its cgroup namespace:
+// PATH is /init there, and D is /sys/fs/cgroup.
+std::string handed_cgroup_v2() {
+  FILE* f = std::fopen("/proc/self/cgroup", "re");
+  if (!f) give_up("open /proc/self/cgroup");
+  char line[4096];
+  std::string path;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "0::", 3) == 0) path = line + 3;
+  std::fclose(f);
+  while (!path.empty() && path.back() == '\n') path.pop_back();
+  if (path.empty() || path[0] != '/') {
+    errno = ENOENT;
+    give_up("no cgroup v2 line (0::PATH) in /proc/self/cgroup");
+  }
+  return std::string(kCgroups) + path.substr(0, path.rfind('/'));
+}
+
+// cgroup v2: one cgroup of the child's own (every controller is in the one tree) beside mybox's,
+// with each limit asked for, then the child moves in (while it still waits, as on v1). Its
+// parent hands memory and pids to its children (its cgroup.subtree_control lists them), so the
+// kernel gives the new cgroup memory.max and pids.max.
+void limit_v2(const std::string& memory, const std::string& pids, pid_t child) {
+  std::string dir = handed_cgroup_v2() + "/mybox-" + std::to_string(getpid());
+  if (mkdir(dir.c_str(), 0755) != 0) give_up("mkdir " + dir);
+  g_cgroups.push_back(dir);
+  if (!memory.empty()) {
+    write_file(dir + "/memory.max", memory);
+    // Swap is a budget of its own on v2: none, so a hog is stopped rather than swapped out.
+    std::string swap = dir + "/memory.swap.max";
+    if (access(swap.c_str(), F_OK) == 0) write_file(swap, "0");
+  }
+  if (!pids.empty()) write_file(dir + "/pids.max", pids);
   write_file(dir + "/cgroup.procs", std::to_string(child));
 }
 
@@ -293,8 +345,12 @@ int main(int argc, char** argv) {
   }
   g_child = pid;
   close(pipe_fds[0]);
-  if (!memory.empty()) limit("memory", "memory.limit_in_bytes", memory, pid);
-  if (!pids.empty()) limit("pids", "pids.max", pids, pid);
+  if (cgroup_v2()) {
+    if (!memory.empty() || !pids.empty()) limit_v2(memory, pids, pid);
+  } else {
+    if (!memory.empty()) limit_v1("memory", "memory.limit_in_bytes", memory, pid);
+    if (!pids.empty()) limit_v1("pids", "pids.max", pids, pid);
+  }
   if (net) connect(pid);
   write_id_maps(pid);
   close(pipe_fds[1]);

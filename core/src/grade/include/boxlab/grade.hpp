@@ -249,6 +249,11 @@ struct GradeOptions {
   // The grading containers' seccomp profile (Docker or OCI JSON) in place of the grader
   // profile: a host whose own filter refuses more (tests stand in for one with it).
   std::optional<std::filesystem::path> seccomp;
+  // In place of the exercise's build (`--build-command`): for a grading machine without a
+  // toolchain, where each submission holds its program already, built elsewhere with the
+  // exercise's build (the qemu guest of tests/vm: `test -x mybox`). Each record's build output
+  // starts by saying so.
+  std::optional<std::string> build_command;
 };
 
 // Grades each submission (in parallel, `jobs` at a time); the records come back in order.

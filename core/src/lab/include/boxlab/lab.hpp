@@ -42,8 +42,11 @@ struct Check {
   int retries = 0;            // extra attempts after a fail or timeout (0.25 s apart)
   std::string hint;           // what to do when this check fails
   bool precondition = false;  // may already pass before the step's solution
-  nlohmann::json spec;        // the check object as written (kind fields validated on load)
-  std::string where;          // "/steps/1/checks/0", for messages
+  // "v1" or "v2": the check is for hosts of that cgroup layout only ("" : every host). Two
+  // checks of a step may share an id as variants for the two layouts (check_applies picks).
+  std::string cgroup_layout;
+  nlohmann::json spec;  // the check object as written (kind fields validated on load)
+  std::string where;    // "/steps/1/checks/0", for messages
 };
 
 struct Step {
@@ -192,6 +195,12 @@ class Probe {
   // (v1 and hybrid hosts), else 2: check texts name the files of that version.
   virtual int cgroup_version(const std::string& controller);
 };
+
+// Whether a check runs on PROBE's host: true without "cgroup_layout"; "v1" wants the check's
+// controller (a cgroup check's metric's, else memory) on a v1 hierarchy (v1 and hybrid hosts),
+// "v2" on the unified one (Probe::cgroup_version). Checks that do not apply are left out of a
+// step's results (not failed, not counted).
+bool check_applies(const Check& check, Probe& probe);
 
 // The file (and line) a cgroup metric ("memory.max") is read from on this host's cgroup version:
 // "memory.max" on v2, "memory.limit_in_bytes" on v1; "memory.events' oom_kill" or
