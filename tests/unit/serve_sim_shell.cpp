@@ -136,6 +136,16 @@ TEST_CASE("serve --sim: a shell in a simulated container, a process of it while 
   CHECK(count_args(after, "sh") == 0);
   CHECK(count_args(after, "sleep 1000") == 1);
 
+  // The container stops under a shell waiting at its prompt: the shell ends as killed.
+  json last = open_shell(serve, "box");
+  Screen last_screen(serve, last["session"].get<std::string>());
+  last_screen.wait_for("/ # ");
+  serve.call({{"cmd", "kill"}, {"name", "box"}, {"signal", "KILL"}});
+  json killed = serve.wait_for([&](const json& e) {
+    return e["type"] == "console.closed" && e["session"] == last["session"];
+  });
+  CHECK(killed["exitCode"] == 137);
+
   // Only a shell gets a terminal: anything else is refused by name.
   json top = serve.reply(
       serve.send({{"cmd", "exec"}, {"name", "box"}, {"command", {"top"}}, {"tty", true}}));
