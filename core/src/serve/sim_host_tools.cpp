@@ -9,7 +9,6 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/sim/view.hpp"
-#include "boxlab/sys/requester.hpp"
 
 namespace boxlab::serve {
 
@@ -17,19 +16,7 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-// Whose the directory and the wrappers are: the learner's.
-struct Owner {
-  uid_t uid;
-  gid_t gid;
-};
-Owner learner() {
-  if (::geteuid() != 0) return {::geteuid(), ::getegid()};
-  sys::Requester r = sys::requester();
-  return {r.uid, r.gid};
-}
-
-void write_wrapper(const fsys::path& dir, const std::string& name, const std::string& text,
-                   Owner owner) {
+void write_wrapper(const fsys::path& dir, const std::string& name, const std::string& text) {
   fsys::path tmp = dir / ("." + name + ".new");
   ::unlink(tmp.c_str());
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700));
@@ -41,8 +28,6 @@ void write_wrapper(const fsys::path& dir, const std::string& name, const std::st
     if (n <= 0) throw Error("host shell tools: write " + tmp.string(), errno);
     done += static_cast<std::size_t>(n);
   }
-  if (::geteuid() == 0 && ::fchown(fd.get(), owner.uid, owner.gid) != 0)
-    throw Error("host shell tools: chown " + tmp.string(), errno);
   if (::fchmod(fd.get(), 0755) != 0) throw Error("host shell tools: chmod " + tmp.string(), errno);
   fd.reset();
   if (::rename(tmp.c_str(), (dir / name).c_str()) != 0)
@@ -57,7 +42,10 @@ const std::vector<std::string>& sim_host_tool_names() {
 }
 
 fsys::path sim_host_tools(const fsys::path& state_dir, const fsys::path& boxlab) {
-  Owner owner = learner();
+  // Whose they are: the shell's user, this engine's (the learner, who runs serve --sim). Were
+  // it root, the shell would be root's, and a directory of anyone else on its PATH would
+  // choose what root runs: so never the requester's then.
+  const uid_t owner = ::geteuid();
   fsys::create_directories(state_dir);
   fsys::path dir = state_dir / "host-bin";
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
@@ -66,10 +54,7 @@ fsys::path sim_host_tools(const fsys::path& state_dir, const fsys::path& boxlab)
   if (::lstat(dir.c_str(), &st) != 0) throw Error("host shell tools: " + dir.string(), errno);
   if (!S_ISDIR(st.st_mode))
     throw Error("host shell tools: " + dir.string() + " is not a directory");
-  if (::geteuid() == 0 && st.st_uid != owner.uid &&
-      ::lchown(dir.c_str(), owner.uid, owner.gid) != 0)
-    throw Error("host shell tools: chown " + dir.string(), errno);
-  if (::lstat(dir.c_str(), &st) != 0 || st.st_uid != owner.uid)
+  if (st.st_uid != owner)
     throw Error("host shell tools: " + dir.string() + " belongs to someone else (uid " +
                 std::to_string(st.st_uid) + ")");
   if ((st.st_mode & 07777) != 0755 && ::chmod(dir.c_str(), 0755) != 0)
@@ -80,8 +65,7 @@ fsys::path sim_host_tools(const fsys::path& state_dir, const fsys::path& boxlab)
                   "# boxlab serve --sim: " +
                       name + " on the simulated host (the host's own is not on this PATH first)\n" +
                       "exec " + sim::shell_quote(fsys::absolute(boxlab).string()) + " --sim " +
-                      name + " \"$@\"\n",
-                  owner);
+                      name + " \"$@\"\n");
   return dir;
 }
 

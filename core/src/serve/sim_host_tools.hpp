@@ -2,9 +2,9 @@
 // must be the simulated host's, as `boxlab` there is the simulator's (labs tell the learner to
 // type them on the host). A directory of two small wrappers, `exec boxlab --sim pgrep "$@"` and
 // `... dmesg "$@"`, goes first on that shell's PATH. It lives under the simulator's state
-// (ROOT/state/sim/host-bin), is the learner's (the engine's user; the requester's when a root
-// engine works for them) and writable by nobody else: a directory on a shell's PATH chooses
-// what that shell runs.
+// (ROOT/state/sim/host-bin), belongs to the shell's user (this engine's: the learner, who runs
+// serve --sim) and is writable by nobody else: a directory on a shell's PATH chooses what that
+// shell runs.
 #pragma once
 
 #include <filesystem>
