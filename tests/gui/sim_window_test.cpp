@@ -18,6 +18,7 @@
 #include "console_tabs.hpp"
 #include "engine.hpp"
 #include "lab_list_model.hpp"
+#include "layer_model.hpp"
 #include "main_window.hpp"
 #include "root_support.hpp"
 #include "session.hpp"
@@ -149,6 +150,9 @@ class SimWindowTest : public QObject {
     QCOMPARE(session_->security()->current().effective.names.size(), 14);
     QTRY_VERIFY_WITH_TIMEOUT(session_->layers()->hasStack(), kTimeout);
     QCOMPARE(session_->layers()->stack().layers.size(), 2);
+    QVERIFY(session_->layers()->stack().simulated);
+    QCOMPARE(session_->layers()->index(1, LayerModel::DigestColumn).data().toString(),
+             QStringLiteral("simulated"));
     // The host shell's tab says which of its commands are the simulator's.
     QVERIFY2(window_->consoles()->tabs()->tabText(0).contains(QStringLiteral("pgrep")),
              qPrintable(window_->consoles()->tabs()->tabText(0)));
@@ -181,6 +185,11 @@ class SimWindowTest : public QObject {
     QApplication::processEvents();
     QVERIFY(
         window_->grab().save(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-security.png")));
+    auto* layers = window_->findChild<QDockWidget*>(QStringLiteral("layers"));
+    QVERIFY(layers);
+    layers->raise();
+    QApplication::processEvents();
+    QVERIFY(window_->grab().save(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-layers.png")));
     QTest::keyClicks(shell, QStringLiteral("exit"));
     QTest::keyClick(shell, Qt::Key_Return);
     QTRY_COMPARE_WITH_TIMEOUT(session_->processes()->liveCount(), before, kTimeout);
