@@ -90,11 +90,16 @@ SimBackend::SimBackend(Paths paths, std::optional<std::filesystem::path> root, L
                 [this](const std::string& type, json body) {
                   // A shell's session ended: its task in the container goes first, so whoever
                   // hears console.closed finds it gone.
-                  if (type == "console.closed")
-                    shells_.closed(body.value("session", ""),
-                                   body.contains("exitCode")
-                                       ? std::optional<int>(body["exitCode"].get<int>())
-                                       : std::nullopt);
+                  if (type == "console.closed") {
+                    std::optional<int> code;
+                    if (body.contains("exitCode")) code = body["exitCode"].get<int>();
+                    try {
+                      shells_.closed(body.value("session", ""), code);
+                    } catch (const std::exception& e) {
+                      emit("log", {{"level", "error"},
+                                   {"message", std::string("shell: end its task: ") + e.what()}});
+                    }
+                  }
                   emit(type, std::move(body));
                 }),
       shells_(root, paths.state / "sim", sessions_),
