@@ -24,6 +24,7 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/runner.hpp"
+#include "boxlab/sim/shell.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
 #include "cli.hpp"
@@ -78,6 +79,12 @@ int sim_exec(const Globals& globals, const std::string& name,
   sim::end_exec(store, plan, status);
   store.commit();
   return status;
+}
+
+// sh, ash, bash (by any path): what `exec -it NAME sh` asks for, an interactive shell.
+bool is_lone_shell(const std::string& word) {
+  std::string base = word.substr(word.rfind('/') + 1);
+  return base == "sh" || base == "ash" || base == "bash";
 }
 
 using RunFlags = sim::RunRequest;
@@ -264,13 +271,25 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   auto ex = std::make_shared<std::pair<std::string, std::vector<std::string>>>();
   auto* exec = be->add_subcommand("exec", "Run a command in a simulated container");
   auto tty = std::make_shared<bool>(false);
-  exec->add_flag("-i,--interactive", *tty, "Accepted; simulated commands have no terminal");
-  exec->add_flag("-t,--tty", *tty, "Accepted; simulated commands have no terminal");
+  auto shell_task = std::make_shared<std::optional<std::int64_t>>();
+  exec->add_flag("-i,--interactive", *tty, "With -t and a lone sh: the simulated shell");
+  exec->add_flag("-t,--tty", *tty, "With a lone sh on a terminal: the simulated shell");
+  // serve --sim's exec with tty: the shell's task, made (and ended) by serve.
+  exec->add_option("--shell-task", *shell_task)->group("");
   exec->add_option("container", ex->first)->required();
   exec->add_option("command", ex->second, "Command and arguments (after --)")->required();
-  // tty is captured only to live as long as the flags that write it.
-  exec->callback(
-      [&globals, &exit_code, ex, tty] { exit_code = sim_exec(globals, ex->first, ex->second); });
+  exec->callback([&globals, &exit_code, ex, tty, shell_task] {
+    // `exec -it NAME sh` on a terminal: the simulated interactive shell (sim/shell.hpp).
+    if (*tty && ex->second.size() == 1 && is_lone_shell(ex->second[0]) && ::isatty(0)) {
+      sim::ShellOptions o;
+      o.state = globals.paths().state / "sim";
+      o.container = ex->first;
+      if (*shell_task) o.task = static_cast<sim::Pid>(**shell_task);
+      exit_code = sim::run_shell(o);
+      return;
+    }
+    exit_code = sim_exec(globals, ex->first, ex->second);
+  });
 
   auto* dmesg = be->add_subcommand("dmesg", "The simulated kernel's log (OOM kills)");
   dmesg->callback([&globals] {

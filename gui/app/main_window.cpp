@@ -185,6 +185,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
   connect(session, &Session::hostShellOpened, this, [this](const QString& s, const QString& cwd) {
     TerminalWidget* t = consoles_->addSession(s, ConsoleTabs::Kind::Host);
     if (session_->hostShellIsRoot()) consoles_->markRootShell(t);
+    if (!session_->hostShellSimulated().isEmpty())
+      consoles_->markSimulated(t, session_->hostShellSimulated());
     session_->resizeTerminal(s, t->rows(), t->cols());
     statusBar()->showMessage(tr("Host shell in %1: type the lab's boxlab commands there.").arg(cwd),
                              10000);
@@ -515,6 +517,7 @@ QString MainWindow::terminalSession() const {
 
 void MainWindow::attachTerminal(const QString& session, const QString& container) {
   TerminalWidget* t = consoles_->addSession(session, ConsoleTabs::Kind::Container, container);
+  if (simulatedBadgeShown()) consoles_->markSimulated(t, {});
   session_->resizeTerminal(session, t->rows(), t->cols());
 }
 

@@ -91,10 +91,11 @@ ImageLayersEvent toLayers(const json& j) {
   e.container = str(j, "container");
   e.image = str(j, "image");
   e.imageDigest = str(j, "imageDigest");
+  e.simulated = flag(j, "simulated");
   for (const auto& l : array(j, "layers"))
     e.layers.push_back({static_cast<int>(i64(l, "index").value_or(0)), str(l, "kind"),
                         str(l, "digest"), str(l, "diffId"), str(l, "mediaType"),
-                        i64(l, "size").value_or(0), str(l, "dir")});
+                        i64(l, "size").value_or(0), str(l, "dir"), flag(l, "simulated")});
   e.path = str(j, "path");
   if (auto s = i64(j, "source")) e.source = static_cast<int>(*s);
   for (const auto& en : array(j, "entries"))

@@ -165,7 +165,8 @@ struct ImageLayer {
   QString kind;  // image upper
   QString digest, diffId, mediaType;
   qint64 size = 0;
-  QString dir;  // host directory, when serve could read the container's overlay mount
+  QString dir;             // host directory, when serve could read the container's overlay mount
+  bool simulated = false;  // the simulator's: not read from an image store (no digest, size)
 };
 
 struct ImageLayerEntry {
@@ -178,6 +179,7 @@ struct ImageLayersEvent {
   EventHeader header;
   QString container, image, imageDigest;
   QVector<ImageLayer> layers;
+  bool simulated = false;     // the simulator's stack, not an image store's
   QString path;               // "" when none was asked about
   std::optional<int> source;  // the layer `path` comes from; nullopt: not there
   QVector<ImageLayerEntry> entries;

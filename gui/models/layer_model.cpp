@@ -84,15 +84,23 @@ QVariant LayerModel::data(const QModelIndex& index, int role) const {
           return upper ? tr("%1  upper (the container's own)").arg(l->index)
                        : tr("%1  image layer").arg(l->index);
         case DigestColumn:
+          if (l->simulated && !upper) return tr("simulated");
           return upper ? QString() : shortDigest(l->digest);
         case SizeColumn:
+          if (l->simulated && !upper) return QString();  // nothing was built: no size
           return QLocale::system().formattedDataSize(l->size, 1, QLocale::DataSizeSIFormat);
         case DirColumn:
           return l->dir;
       }
       return {};
     case Qt::ToolTipRole:
+      if (upper && l->simulated)
+        return tr("A simulated container writes no files here: no program runs in it");
       if (upper) return tr("Writes of the container land here (overlayfs upperdir)");
+      if (l->simulated)
+        return tr(
+            "Simulated: the image store of this root has no such image the simulator may "
+            "read (boxlab image build-base makes it)");
       return tr("%1\nmedia type %2\ndiff id %3").arg(l->digest, l->mediaType, l->diffId);
     case Qt::FontRole:
       if (source) {

@@ -341,6 +341,9 @@ void Session::openHostShell(int rows, int cols) {
                     }
                     hostShell_ = text(r.body, "session");
                     hostShellRoot_ = r.body.value(QLatin1String("root")).toBool();
+                    hostShellSimulated_.clear();
+                    for (const auto& v : r.body.value(QLatin1String("simulated")).toArray())
+                      hostShellSimulated_.push_back(v.toString());
                     emit hostShellOpened(hostShell_, text(r.body, "cwd"));
                   });
 }

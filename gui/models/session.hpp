@@ -77,6 +77,9 @@ class Session : public QObject {
   QString hostShellSession() const { return hostShell_; }
   // The engine said the host shell is root's (host.shell's `root`).
   bool hostShellIsRoot() const { return hostShellRoot_; }
+  // On the simulator: the host shell's commands that are the simulator's (host.shell's
+  // `simulated`); empty on the real engine.
+  QStringList hostShellSimulated() const { return hostShellSimulated_; }
   void sendInput(const QString& session, const QByteArray& bytes);
   void resizeTerminal(const QString& session, int rows, int cols);
   void refreshMounts();
@@ -188,6 +191,7 @@ class Session : public QObject {
   QSet<QString> labRunning_;  // lab containers seen running (a new one is followed)
   QString hostShell_;
   bool hostShellRoot_ = false;
+  QStringList hostShellSimulated_;
   bool hostShellPending_ = false;
 };
 

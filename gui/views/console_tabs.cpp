@@ -43,6 +43,26 @@ void ConsoleTabs::markRootShell(TerminalWidget* term) {
   term->setAccessibleName(tr("Host shell (root)"));
 }
 
+void ConsoleTabs::markSimulated(TerminalWidget* term, const QStringList& commands) {
+  int at = tabs_->indexOf(term);
+  if (at < 0) return;
+  bool host = term->property(kHost).toBool();
+  if (host) {
+    tabs_->setTabText(at, tr("Host shell (simulated %1)").arg(commands.join(QStringLiteral(", "))));
+    tabs_->setTabToolTip(
+        at, tr("A shell on this computer, outside every container. On the simulator, %1 typed "
+               "here are the simulator's: they see the simulated machine, not this computer's "
+               "processes and kernel log. Everything else is this computer's.")
+                .arg(commands.join(QStringLiteral(", "))));
+  } else {
+    tabs_->setTabText(at, tabs_->tabText(at) + tr(" (simulated)"));
+    tabs_->setTabToolTip(
+        at, tr("A simulated shell in a simulated container: no program runs in it. Each line "
+               "runs as boxlab --sim exec runs it (the shapes labs use are acted out, anything "
+               "else only reads the container's simulated /proc, /dev/shm and cgroup files)."));
+  }
+}
+
 void ConsoleTabs::setPlaceholder(const QString& text) {
   placeholder_->setText(text);
 }

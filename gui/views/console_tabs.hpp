@@ -25,6 +25,9 @@ class ConsoleTabs : public QWidget {
   TerminalWidget* addSession(const QString& session, Kind kind, const QString& container = {});
   // The host shell runs as root: its tab and tooltip say so plainly.
   void markRootShell(TerminalWidget* term);
+  // On the simulator: which commands in the shell are the simulator's (host shell: boxlab,
+  // pgrep, dmesg; a container's: every line runs in the simulated container).
+  void markSimulated(TerminalWidget* term, const QStringList& commands);
   // The host shell's tab, current; nullptr without one.
   TerminalWidget* showHost();
   TerminalWidget* terminalOf(const QString& session) const;

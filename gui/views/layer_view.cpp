@@ -83,11 +83,11 @@ void LayerView::updateSummary() {
   int images = 0;
   for (const auto& l : s.layers)
     if (l.kind == QLatin1String("image")) ++images;
-  summary_->setText(
-      tr("<b>%1</b> runs image <b>%2</b> (%3): %n image layer(s), read-only, "
-         "under the container's own writable upper dir (overlayfs).",
-         nullptr, images)
-          .arg(s.container.toHtmlEscaped(), s.image.toHtmlEscaped(), shortDigest(s.imageDigest)));
+  summary_->setText(tr("<b>%1</b> runs image <b>%2</b> (%3): %n image layer(s), read-only, "
+                       "under the container's own writable upper dir (overlayfs).",
+                       nullptr, images)
+                        .arg(s.container.toHtmlEscaped(), s.image.toHtmlEscaped(),
+                             s.simulated ? tr("simulated") : shortDigest(s.imageDigest)));
   source_->setText(model_->sourceText());
   if (!s.path.isEmpty() && path_->text().trimmed().isEmpty()) path_->setText(s.path);
   if (s.source) {

@@ -8,6 +8,7 @@
 // simulator in its banner.
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -17,6 +18,7 @@
 #include "console_tabs.hpp"
 #include "engine.hpp"
 #include "lab_list_model.hpp"
+#include "layer_model.hpp"
 #include "main_window.hpp"
 #include "root_support.hpp"
 #include "session.hpp"
@@ -88,9 +90,9 @@ class SimWindowTest : public QObject {
     QVERIFY2(window_->windowTitle().contains(QStringLiteral("simulated")),
              qPrintable(window_->windowTitle()));
     QVERIFY(window_->bannerText().contains(QStringLiteral("Simulated")));
-    // No offer of the simulator while on it; no image or network commands from it.
+    // No offer of the simulator while on it; the image panel's commands from it.
     QVERIFY(!window_->bannerText().contains(QStringLiteral("boxlab:simulator")));
-    QVERIFY(!session_->client()->supports(QStringLiteral("image.ls")));
+    QVERIFY(session_->client()->supports(QStringLiteral("image.ls")));
   }
 
   void labTwoRunsThroughTheConsole() {
@@ -137,6 +139,60 @@ class SimWindowTest : public QObject {
     QDir().mkpath(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots"));
     QApplication::processEvents();
     QVERIFY(window_->grab().save(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-lab02.png")));
+  }
+
+  void aShellInTheContainerAndThePanels() {
+    // The panels of the watched container (lab02-box): security as the real runtime would
+    // apply it, the image's layers (marked simulated: this root has no image store).
+    QCOMPARE(session_->watched(), QStringLiteral("lab02-box"));
+    QTRY_VERIFY_WITH_TIMEOUT(session_->security()->hasData(), kTimeout);
+    QCOMPARE(session_->security()->current().profile, QStringLiteral("docker-default"));
+    QCOMPARE(session_->security()->current().effective.names.size(), 14);
+    QTRY_VERIFY_WITH_TIMEOUT(session_->layers()->hasStack(), kTimeout);
+    QCOMPARE(session_->layers()->stack().layers.size(), 2);
+    QVERIFY(session_->layers()->stack().simulated);
+    QCOMPARE(session_->layers()->index(1, LayerModel::DigestColumn).data().toString(),
+             QStringLiteral("simulated"));
+    // The host shell's tab says which of its commands are the simulator's.
+    QVERIFY2(window_->consoles()->tabs()->tabText(0).contains(QStringLiteral("pgrep")),
+             qPrintable(window_->consoles()->tabs()->tabText(0)));
+
+    // "Shell in container": a simulated shell, a process of the container while it runs.
+    int before = session_->processes()->liveCount();
+    window_->openShell();
+    TerminalWidget* shell = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((shell = window_->consoles()->currentTerminal()) && shell != host(),
+                             kTimeout);
+    // busybox's prompt, "/ # " (the screen's text drops trailing blanks).
+    QTRY_VERIFY2_WITH_TIMEOUT(shell->screenText().contains(QStringLiteral("/ #")),
+                              qPrintable(shell->screenText()), kTimeout);
+    QVERIFY(window_->consoles()
+                ->tabs()
+                ->tabText(window_->consoles()->tabs()->currentIndex())
+                .contains(QStringLiteral("simulated")));
+    QTRY_COMPARE_WITH_TIMEOUT(session_->processes()->liveCount(), before + 1, kTimeout);
+    QTest::keyClicks(shell, QStringLiteral("ps -o pid,ppid,args"));
+    QTest::keyClick(shell, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(shell->screenText().count(QStringLiteral("/ #")) >= 2 &&
+                                 shell->screenText().contains(QStringLiteral("sleep 1000")),
+                             kTimeout);
+    QApplication::processEvents();
+    QVERIFY(window_->grab().save(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-shell.png")));
+    // The security panel, brought forward, for a look.
+    auto* security = window_->findChild<QDockWidget*>(QStringLiteral("namespaces"));
+    QVERIFY(security);
+    security->raise();
+    QApplication::processEvents();
+    QVERIFY(
+        window_->grab().save(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-security.png")));
+    auto* layers = window_->findChild<QDockWidget*>(QStringLiteral("layers"));
+    QVERIFY(layers);
+    layers->raise();
+    QApplication::processEvents();
+    QVERIFY(window_->grab().save(QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-layers.png")));
+    QTest::keyClicks(shell, QStringLiteral("exit"));
+    QTest::keyClick(shell, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(session_->processes()->liveCount(), before, kTimeout);
   }
 
   void anEngineWithoutRootOffersTheSimulator() {

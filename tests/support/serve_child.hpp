@@ -229,4 +229,34 @@ class Serve {
   std::vector<bool> used_;
 };
 
+// What a terminal session printed, read from console.output events until it holds `needle`.
+class Screen {
+ public:
+  Screen(Serve& serve, std::string session) : serve_(serve), session_(std::move(session)) {}
+  void type(const std::string& text) {
+    serve_.call({{"cmd", "console.input"}, {"session", session_}, {"data", b64(text)}});
+  }
+  // Text from the previous wait_for's match on, up to and including the one that has needle.
+  std::string wait_for(const std::string& needle) {
+    for (;;) {
+      if (auto at = text_.find(needle, from_); at != std::string::npos) {
+        std::string seen = text_.substr(from_, at + needle.size() - from_);
+        from_ = at + needle.size();
+        return seen;
+      }
+      INFO("waiting for '" << needle << "' in the terminal; it shows:\n" << text_.substr(from_));
+      json e = serve_.wait_for([this](const json& line) {
+        return line["type"] == "console.output" && line["session"] == session_;
+      });
+      text_ += unb64(e["data"].get<std::string>());
+    }
+  }
+
+ private:
+  Serve& serve_;
+  std::string session_;
+  std::string text_;
+  std::size_t from_ = 0;
+};
+
 }  // namespace boxlab::test

@@ -103,11 +103,13 @@ ChildProcess spawn_host_shell(const HostShellPlan& plan, const Pty& pty, unsigne
 
   std::vector<std::string> envs = sys::environment_with(plan.env);
   std::vector<char*> envp = sys::c_array(envs);
-  std::string shell = plan.shell;
-  char* argv[] = {shell.data(), nullptr};
+  std::vector<std::string> args = {plan.shell};
+  args.insert(args.end(), plan.args.begin(), plan.args.end());
+  std::vector<char*> argv = sys::c_array(args);
+  const std::string& shell = plan.shell;
 
   sys::Spawned sh =
-      sys::spawn_watched(s, shell.c_str(), argv, envp.data(),
+      sys::spawn_watched(s, shell.c_str(), argv.data(), envp.data(),
                          "start the host shell " + shell + " in " + plan.cwd.string());
   ChildProcess child;
   child.pid = sh.pid;

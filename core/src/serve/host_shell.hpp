@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "boxlab/console.hpp"
 #include "boxlab/container.hpp"
@@ -15,6 +16,7 @@ namespace boxlab::serve {
 
 struct HostShellPlan {
   std::string shell;                       // $SHELL, else /bin/sh
+  std::vector<std::string> args;           // after argv[0] (none for a login-less shell)
   std::filesystem::path cwd;               // the open lab's answers folder, else $HOME, else /
   std::map<std::string, std::string> env;  // set on top of serve's environment
   bool as_root = false;                    // a root shell: said on its first line and tab

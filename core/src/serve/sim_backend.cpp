@@ -24,6 +24,9 @@
 #include "host_shell.hpp"
 #include "loop.hpp"
 #include "output.hpp"
+#include "sim_host_tools.hpp"
+#include "sim_images.hpp"
+#include "sim_security.hpp"
 
 namespace boxlab::serve {
 
@@ -77,10 +80,27 @@ SimBackend::SimBackend(Paths paths, std::optional<std::filesystem::path> root, L
                        Output& out, std::int64_t origin_ns)
     : root_(root),
       state_dir_(paths.state / "sim"),
+      images_dir_(paths.images),
       loop_(loop),
       out_(out),
       origin_ns_(origin_ns),
-      sessions_(loop, [this](const std::string& type, json body) { emit(type, std::move(body)); }),
+      sessions_(loop,
+                [this](const std::string& type, json body) {
+                  // A shell's session ended: its task in the container goes first, so whoever
+                  // hears console.closed finds it gone.
+                  if (type == "console.closed") {
+                    std::optional<int> code;
+                    if (body.contains("exitCode")) code = body["exitCode"].get<int>();
+                    try {
+                      shells_.closed(body.value("session", ""), code);
+                    } catch (const std::exception& e) {
+                      emit("log", {{"level", "error"},
+                                   {"message", std::string("shell: end its task: ") + e.what()}});
+                    }
+                  }
+                  emit(type, std::move(body));
+                }),
+      shells_(root, paths.state / "sim", sessions_),
       labs_(
           loop, [this](const std::string& type, json body) { emit(type, std::move(body)); },
           LabServiceOptions{std::move(root), sys::self_exe(), false, true}),
@@ -123,7 +143,7 @@ void SimBackend::emit(const std::string& type, json body) {
 }
 
 json SimBackend::capabilities() {
-  return {{"tty", false},
+  return {{"tty", true},
           {"monitor", true},
           {"lab", true},
           {"maxLineBytes", kMaxLineBytes},
@@ -133,13 +153,14 @@ json SimBackend::capabilities() {
 }
 
 std::vector<std::string> SimBackend::supported_commands() const {
-  // Not here: images and layers (the simulator has no image store); they still get a reply,
+  // Not here: image import and pull (the simulator stores no images); they still get a reply,
   // an error naming them.
   static const std::vector<std::string> mine = {
-      cmd::kHello,   cmd::kRun,      cmd::kExec,     cmd::kConsoleInput, cmd::kConsoleResize,
-      cmd::kKill,    cmd::kRm,       cmd::kPs,       cmd::kInspect,      cmd::kMonitor,
-      cmd::kLabLs,   cmd::kLabShow,  cmd::kLabOpen,  cmd::kLabClose,     cmd::kLabCheck,
-      cmd::kLabHint, cmd::kLabReset, cmd::kShutdown, cmd::kHostShell,    cmd::kNetTopology};
+      cmd::kHello,   cmd::kRun,        cmd::kExec,     cmd::kConsoleInput, cmd::kConsoleResize,
+      cmd::kKill,    cmd::kRm,         cmd::kPs,       cmd::kInspect,      cmd::kMonitor,
+      cmd::kLabLs,   cmd::kLabShow,    cmd::kLabOpen,  cmd::kLabClose,     cmd::kLabCheck,
+      cmd::kLabHint, cmd::kLabReset,   cmd::kShutdown, cmd::kHostShell,    cmd::kNetTopology,
+      cmd::kImageLs, cmd::kImageLayers};
   return mine;
 }
 
@@ -291,6 +312,8 @@ void SimBackend::monitor(const std::string& name, bool on, double rate_hz) {
     emit("container.state",
          events::container_state(c.id, name, c.status, c.init,
                                  c.status == "stopped" ? c.exit_code : std::nullopt));
+    // Right after the first state, as the real monitor; it never changes on the simulator.
+    if (c.status == "running") emit("container.security", sim_container_security(c));
     store.commit();
     if (c.status != "running") return;
   }
@@ -299,10 +322,10 @@ void SimBackend::monitor(const std::string& name, bool on, double rate_hz) {
 }
 
 void SimBackend::exec(const ExecRequest& request, Responder reply) {
-  if (request.tty)
-    throw Error(ErrorKind::unavailable,
-                "exec: a terminal (tty) is not simulated: no program runs in a simulated "
-                "container (exec without tty, or boxlab --sim exec in the host shell)");
+  if (request.tty) {
+    reply.ok(open_shell(request));
+    return;
+  }
   if (!request.env.empty()) throw Error(ErrorKind::unavailable, "exec: 'env' is not simulated");
   sim::ExecPlan plan;
   {
@@ -341,6 +364,21 @@ void SimBackend::exec(const ExecRequest& request, Responder reply) {
     store.commit();
     throw;
   }
+}
+
+json SimBackend::open_shell(const ExecRequest& request) {
+  // The app's "shell in container": sh alone, with TERM (the terminal it draws) at most.
+  const auto& cmd = request.command;
+  std::string prog = cmd.empty() ? "" : cmd[0].substr(cmd[0].rfind('/') + 1);
+  if (cmd.size() != 1 || (prog != "sh" && prog != "ash" && prog != "bash"))
+    throw Error(ErrorKind::unavailable,
+                "exec: with a terminal (tty) the simulator runs only a shell (sh), not '" +
+                    (cmd.empty() ? std::string() : cmd[0]) +
+                    "': no program runs in a simulated container (docs/simulator.md)");
+  for (const auto& e : request.env)
+    if (!e.starts_with("TERM="))
+      throw Error(ErrorKind::unavailable, "exec: 'env' is not simulated (" + e + ")");
+  return shells_.open(request.name, 24, 80);
 }
 
 void SimBackend::console_input(const std::string& session, const std::string& bytes) {
@@ -425,8 +463,17 @@ json SimBackend::inspect(const std::string& name) {
 }
 
 json SimBackend::image_ls() {
-  throw Error(ErrorKind::unavailable,
-              "image.ls: not simulated (the simulator has no image store: any image name runs)");
+  return sim_image_ls(images_dir_);
+}
+
+void SimBackend::image_layers(const std::string& name, const std::optional<std::string>& path) {
+  json body;
+  {
+    sim::Store store(dir());
+    body = sim_image_layers(images_dir_, store.machine.get(name), path);  // get: names it
+    store.commit();
+  }
+  emit("image.layers", std::move(body));
 }
 
 void SimBackend::lab(const LabRequest& request, Responder reply) {
@@ -437,19 +484,29 @@ json SimBackend::host_shell(unsigned rows, unsigned cols) {
   // The learner's shell, never root's: there, `boxlab` is the simulator's (BOXLAB_BACKEND).
   HostShellPlan plan = plan_host_shell(root_, sys::self_exe(), labs_.open_answers(), false);
   plan.env["BOXLAB_BACKEND"] = "sim";
+  // pgrep and dmesg there are the simulator's too (sim_host_tools.hpp).
+  plan.env["PATH"] = sim_host_tools(state_dir_, sys::self_exe()).string() + ":" + plan.env["PATH"];
   Pty pty = Pty::open();
   ChildProcess shell = spawn_host_shell(plan, pty, rows, cols);
   pty.terminal.reset();
   pid_t pid = shell.pid;
   std::string session = sessions_.open_tty(std::move(pty.master), std::move(shell), true);
-  return {{"session", session},       {"pid", pid},    {"shell", plan.shell},
-          {"cwd", plan.cwd.string()}, {"root", false}, {"path", plan.env["PATH"]}};
+  json simulated = {"boxlab"};  // through BOXLAB_BACKEND
+  for (const auto& tool : sim_host_tool_names()) simulated.push_back(tool);
+  return {{"session", session},
+          {"pid", pid},
+          {"shell", plan.shell},
+          {"cwd", plan.cwd.string()},
+          {"root", false},
+          {"path", plan.env["PATH"]},
+          {"simulated", std::move(simulated)}};
 }
 
 void SimBackend::shutdown() {
   topology_.set_watching(false);
   labs_.close();
   sessions_.close_all();
+  shells_.close_all();  // their tasks, also of shells sessions_ just killed
   while (!watches_.empty()) unwatch(watches_.begin()->first);
   std::map<std::string, bool> owned = std::move(owned_);
   owned_.clear();

@@ -17,6 +17,7 @@
 #include "labs.hpp"
 #include "pictures.hpp"
 #include "sessions.hpp"
+#include "sim_shell.hpp"
 
 namespace boxlab::sim {
 class Machine;
@@ -47,6 +48,7 @@ class SimBackend final : public Backend {
   nlohmann::json inspect(const std::string& name) override;
   void monitor(const std::string& name, bool on, double rate_hz) override;
   nlohmann::json image_ls() override;
+  void image_layers(const std::string& name, const std::optional<std::string>& path) override;
   void lab(const LabRequest& request, Responder reply) override;
   nlohmann::json host_shell(unsigned rows, unsigned cols) override;
   bool net_topology(std::optional<bool> watch) override;
@@ -66,6 +68,7 @@ class SimBackend final : public Backend {
     bool monitored = false;
   };
   void emit(const std::string& type, nlohmann::json body);
+  nlohmann::json open_shell(const ExecRequest& request);
   // Loads the machine, reports what changed in `name` since the last look (and, with sample, a
   // cgroup.stats and a proc.tree), saves it. Stops watching a container that stopped or went.
   void look(const std::string& name, bool sample);
@@ -75,11 +78,13 @@ class SimBackend final : public Backend {
   std::filesystem::path dir() const { return state_dir_; }
 
   std::optional<std::filesystem::path> root_;
-  std::filesystem::path state_dir_;  // ROOT/state/sim
+  std::filesystem::path state_dir_;   // ROOT/state/sim
+  std::filesystem::path images_dir_;  // the real image store of this root (read, never written)
   Loop& loop_;
   Output& out_;
   std::int64_t origin_ns_;
   Sessions sessions_;
+  SimShells shells_;  // exec with tty: shells in simulated containers, on sessions_
   LabService labs_;
   std::map<std::string, Watch> watches_;
   std::map<std::string, Seen> seen_;

@@ -96,6 +96,8 @@ class SecurityReader {
   explicit SecurityReader(const ContainerState& state, std::filesystem::path proc = "/proc");
   // Throws Error when the process's status cannot be read (it is gone).
   SecurityFacts read() const;
+  // What the spec alone says (status unset): the simulator fills the rest in from the spec.
+  const SecurityFacts& from_spec() const { return base_; }
 
  private:
   SecurityFacts base_;
