@@ -68,8 +68,11 @@ TEST_CASE("serve --sim: a hog over its limit is OOM-killed, ps shows it, all lin
   CHECK(root.boxlab({"--sim", "ps", "-a"}).out.find("stopped (137)") != std::string::npos);
 
   // Requests the simulator cannot answer: one error each, naming the request.
-  for (const char* cmd : {"image.import", "image.pull"}) {
-    json r = serve.reply(serve.send({{"cmd", cmd}}));
+  const json unanswerable[] = {{{"cmd", "image.import"}, {"source", "/nonexistent.tar"}},
+                               {{"cmd", "image.pull"}, {"ref", "localhost:5000/base:1"}}};
+  for (const json& request : unanswerable) {
+    std::string cmd = request["cmd"];
+    json r = serve.reply(serve.send(request));
     INFO(r.dump());
     CHECK(r["ok"] == false);
     CHECK(r["code"] == "unavailable");
