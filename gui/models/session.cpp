@@ -269,6 +269,17 @@ void Session::refreshMounts() {
   client_.request(cmdName(cmd::kInspect), {{QStringLiteral("name"), name}},
                   [this, name](const ReplyEvent& r) {
                     if (name != watched_) return;
+                    // The engine's host, not the app's: on the simulator they differ.
+                    QJsonObject host = r.body.value(QLatin1String("state"))
+                                           .toObject()
+                                           .value(QLatin1String("hostNamespaces"))
+                                           .toObject();
+                    if (!host.isEmpty()) {
+                      QHash<QString, quint64> inodes;
+                      for (auto it = host.begin(); it != host.end(); ++it)
+                        inodes[it.key()] = static_cast<quint64>(it.value().toDouble());
+                      namespaces_.setHostNamespaces(inodes);
+                    }
                     if (r.ok && r.body.contains(QLatin1String("mountinfo"))) {
                       mounts_.setMountInfo(text(r.body, "mountinfo"));
                       return;

@@ -20,6 +20,7 @@
 #include "lab_list_model.hpp"
 #include "layer_model.hpp"
 #include "main_window.hpp"
+#include "namespace_model.hpp"
 #include "root_support.hpp"
 #include "session.hpp"
 #include "terminal_widget.hpp"
@@ -148,6 +149,20 @@ class SimWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(session_->security()->hasData(), kTimeout);
     QCOMPARE(session_->security()->current().profile, QStringLiteral("docker-default"));
     QCOMPARE(session_->security()->current().effective.names.size(), 14);
+    // Namespaces against the simulated host's, not the app's own: lab02-box (--ns pid,mount)
+    // has its own pid and mount namespaces and shares the network with that host.
+    NamespaceModel* ns = session_->namespaces();
+    auto shared = [ns](const QString& kind) {
+      for (int r = 0; r < ns->rowCount(); ++r)
+        if (ns->index(r, NamespaceModel::KindColumn).data().toString() == kind)
+          return ns->index(r, 0).data(NamespaceModel::SharedRole);
+      return QVariant();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(shared(QStringLiteral("network")).isValid(), kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(shared(QStringLiteral("network")).toBool(), true, kTimeout);
+    QCOMPARE(shared(QStringLiteral("pid")).toBool(), false);
+    QCOMPARE(shared(QStringLiteral("mount")).toBool(), false);
+    QCOMPARE(shared(QStringLiteral("uts")).toBool(), true);
     QTRY_VERIFY_WITH_TIMEOUT(session_->layers()->hasStack(), kTimeout);
     QCOMPARE(session_->layers()->stack().layers.size(), 2);
     QVERIFY(session_->layers()->stack().simulated);

@@ -264,6 +264,13 @@ void Machine::sample(const std::string& name) {
   emit("cgroup.stats", cgroup_stats(name));
 }
 
+json Machine::host_namespaces() const {
+  const auto& ns = kernel.ns;
+  return {{"pid", ns.pid.at(0).inode}, {"mount", ns.mnt.at(0).inode}, {"uts", ns.uts.at(0).inode},
+          {"ipc", kHostIpcIno},        {"network", kHostNetIno},      {"user", kHostUserIno},
+          {"cgroup", kHostCgroupIno}};
+}
+
 json Machine::proc_tree(const std::string& name) const {
   const SimContainer& c = get(name);
   const auto& ns = kernel.ns;

@@ -126,6 +126,7 @@ json inspect_json(const Machine& m, const SimContainer& c) {
           {"exitCode", c.exit_code ? json(*c.exit_code) : json(nullptr)},
           {"workload", c.workload.to_json()},
           {"namespaces", c.namespaces},
+          {"hostNamespaces", m.host_namespaces()},
           {"network", m.net.attachment_json(c.name)},
           {"procTree", c.status == "running" ? m.proc_tree(c.name) : json(nullptr)},
           {"cgroup",

@@ -89,6 +89,9 @@ class Machine {
 
   // Event bodies, as the real monitor writes them.
   nlohmann::json proc_tree(const std::string& name) const;
+  // The simulated host's namespace inodes by OCI name ("pid", "network", ...), as inspect's
+  // hostNamespaces: what a container's are compared with.
+  nlohmann::json host_namespaces() const;
   nlohmann::json cgroup_stats(const std::string& name) const;
   void emit(const std::string& type, nlohmann::json body);
   void sample(const std::string& name);
