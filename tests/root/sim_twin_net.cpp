@@ -13,20 +13,13 @@
 #include "boxlab/sim/namespaces.hpp"
 #include "net_support.hpp"
 #include "test_support.hpp"
+#include "twin_backend.hpp"
 
+using boxlab::test::Backend;
 using boxlab::test::TempRoot;
 using nlohmann::json;
 
 namespace {
-
-struct Backend {
-  const TempRoot& root;
-  bool sim;
-  boxlab::test::Result operator()(std::vector<std::string> args) const {
-    if (sim) args.insert(args.begin(), "--sim");
-    return root.boxlab(args);
-  }
-};
 
 json inspect(const Backend& b, const std::string& name) {
   auto r = b({"inspect", name});
