@@ -380,6 +380,39 @@ TEST_CASE("a hook's deadline runs from its start, and a child it leaves does not
   CHECK(root.boxlab({"oci", "list", "-q"}).out.find("lingering") != std::string::npos);
 }
 
+TEST_CASE("a big state reaches a hook whole, and one that never reads it still times out",
+          "[oci][root]") {
+  TempRoot root;
+  root.ensure_base_image();
+  // 200 kB of annotations: more than a pipe holds by default (64 kB).
+  std::string big(200000, 'a');
+  json reader = {
+      {"annotations", {{"org.boxlab.test.big", big}}},
+      {"hooks",
+       {{"createRuntime",
+         {{{"path", "/bin/sh"},
+           {"args", {"sh", "-c", "n=$(wc -c); [ \"$n\" -gt 200000 ] || { echo got $n; exit 1; }"}},
+           {"timeout", 10}}}}}}};
+  auto bundle = write_bundle(root, "reader", reader);
+  Result r = root.boxlab({"oci", "run", "-d", "--bundle", bundle.string(), "reader"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  root.boxlab({"oci", "delete", "--force", "reader"});  // the bundles share one cgroup path
+  // A hook that never reads its stdin: the state's write used to wait for it (here for ever:
+  // 600 s), past its 1 s timeout.
+  json deaf = {{"annotations", {{"org.boxlab.test.big", big}}},
+               {"hooks",
+                {{"createRuntime",
+                  {{{"path", "/bin/sh"},
+                    {"args", {"sh", "-c", "echo deaf; exec sleep 600"}},
+                    {"timeout", 1}}}}}}};
+  bundle = write_bundle(root, "deaf", deaf);
+  r = root.boxlab({"oci", "run", "--bundle", bundle.string(), "deaf"});
+  CHECK(r.status != 0);
+  CHECK_THAT(r.err, Catch::Contains("/hooks/createRuntime/0 (/bin/sh) timed out after 1 s: deaf"));
+  CHECK(root.boxlab({"oci", "list", "-q"}).out.find("deaf") == std::string::npos);
+}
+
 TEST_CASE("a prestart hook reads the same state under boxlab and runc", "[oci][root]") {
   TempRoot root;
   root.ensure_base_image();

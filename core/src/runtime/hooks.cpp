@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 
@@ -87,10 +88,25 @@ Launch prepare(const spec::Hook& hook, HookPlace place, pid_t pid) {
   ::_exit(127);
 }
 
+// Puts the whole state into the hook's stdin pipe (made big enough) and closes it, before the
+// hook starts: the write never waits on the hook (one that does not read its stdin held the
+// create past its timeout).
+void put_state(Fd& pipe_write, const std::string& state) {
+  const auto size = static_cast<int>(std::min<std::size_t>(state.size(), 1 << 30));
+  if (state.size() > 65536 && ::fcntl(pipe_write.get(), F_SETPIPE_SZ, size) < size)
+    throw Error::system("the container's state (" + std::to_string(state.size()) +
+                        " bytes) does not fit the hook's stdin pipe");
+  if (write_no_sigpipe(pipe_write.get(), state.data(), state.size()) !=
+      static_cast<ssize_t>(state.size()))
+    throw Error::system("write the state to the hook's stdin");
+  pipe_write.reset();
+}
+
 // Runs one hook; returns "" on success, else what went wrong (with the hook's output).
 std::string run_one(const spec::Hook& hook, const std::string& state, HookPlace place, pid_t pid) {
   Launch l = prepare(hook, place, pid);
   Pipe in = Pipe::create(), out = Pipe::create();
+  put_state(in.write, state);
   int pidfd = -1;
   pid_t child = sys::clone_with_pidfd(0, &pidfd);
   if (child < 0) throw Error::system("fork for the hook");
@@ -98,8 +114,6 @@ std::string run_one(const spec::Hook& hook, const std::string& state, HookPlace 
   Fd owner(pidfd);
   in.read.reset();
   out.write.reset();
-  (void)write_no_sigpipe(in.write.get(), state.data(), state.size());  // it may not read it
-  in.write.reset();
   // The deadline runs from the start (not from the last line a hook printed), and a child the
   // hook left holding its output does not keep the container waiting.
   std::optional<std::chrono::milliseconds> timeout;
