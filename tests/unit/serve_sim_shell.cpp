@@ -231,3 +231,25 @@ TEST_CASE("serve --sim: the host shell's pgrep and dmesg are the simulator's", "
   serve.close_stdin();
   CHECK(serve.wait_exit() == 0);
 }
+
+TEST_CASE("serve --sim as root: no host-bin on a root shell's PATH below a user's directory",
+          "[sim]") {
+  // Only a root engine's shell is at stake (CI runs the unit tests as root).
+  if (::geteuid() != 0) return;
+  TempRoot root;
+  setenv("SHELL", "/bin/sh", 1);
+  // The root's directory handed to another user: what is below it is theirs to swap.
+  REQUIRE(::chown(root.path().c_str(), 65534, 65534) == 0);
+  struct GiveBack {
+    const TempRoot& root;
+    ~GiveBack() { (void)::chown(root.path().c_str(), 0, 0); }
+  } give_back{root};
+  Serve serve(root, {"--sim"});
+  json r = serve.reply(serve.send({{"cmd", "host.shell"}, {"rows", 24}, {"cols", 80}}));
+  INFO(r.dump());
+  CHECK(r["ok"] == false);
+  CHECK(r["error"].get<std::string>().find("is not for a root shell's PATH") != std::string::npos);
+  CHECK(r["error"].get<std::string>().find("owned by uid 65534") != std::string::npos);
+  serve.close_stdin();
+  CHECK(serve.wait_exit() == 0);
+}

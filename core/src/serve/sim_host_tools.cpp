@@ -9,6 +9,7 @@
 #include "boxlab/error.hpp"
 #include "boxlab/fd.hpp"
 #include "boxlab/sim/view.hpp"
+#include "boxlab/sys/trust.hpp"
 
 namespace boxlab::serve {
 
@@ -59,6 +60,11 @@ fsys::path sim_host_tools(const fsys::path& state_dir, const fsys::path& boxlab)
                 std::to_string(st.st_uid) + ")");
   if ((st.st_mode & 07777) != 0755 && ::chmod(dir.c_str(), 0755) != 0)
     throw Error("host shell tools: chmod " + dir.string(), errno);
+  // A root shell's PATH holds only what root alone decides: a --root below a user's directory
+  // would let that user swap host-bin for one of their own after this look.
+  if (owner == 0)
+    if (auto why = sys::why_not_root_owned(fsys::absolute(dir)))
+      throw Error("host shell tools: " + dir.string() + " is not for a root shell's PATH: " + *why);
   for (const auto& name : sim_host_tool_names())
     write_wrapper(dir, name,
                   "#!/bin/sh\n"
