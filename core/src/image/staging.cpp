@@ -73,8 +73,8 @@ StagedBlob Staging::stage(const std::function<std::size_t(char*, std::size_t)>& 
   Sha256 hash;
   constexpr std::size_t kChunk = 1 << 20;
   // Whether the blob is a layer shows in its first kHeadBytes; chunks wait here until then.
-  // A layer's chunks then go to the unpacker's thread, which writes the blob too: this one
-  // only reads and hashes (the two halves of the work cost about the same).
+  // A layer's chunks then go to the unpacker's thread, which writes them to the blob too
+  // unless this one, ahead, already did (StreamUnpack::feed): the work splits about in half.
   bool decided = !unpack_;
   std::vector<Chunk> early;
   std::optional<StreamUnpack> unpack;
