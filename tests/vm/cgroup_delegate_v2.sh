@@ -10,13 +10,7 @@
 # shellcheck source=./lib.sh
 . /test/lib.sh
 
-# boxlab alone in a cgroup of its own, as in cgroup_v2.sh.
-SCOPE=/sys/fs/cgroup/boxlab-deleg
-mkdir -p "$SCOPE"
-echo "+memory +pids" > "$SCOPE/cgroup.subtree_control"
-bxs() {
-  sh -c 'mkdir -p '"$SCOPE"'/s$$ && echo $$ > '"$SCOPE"'/s$$/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"
-}
+use_scope boxlab-deleg "+memory +pids"
 NS=pid,mount,uts,ipc,net,user,cgroup
 
 check "boxlab image build-base" need_base
@@ -82,9 +76,6 @@ check "the left cgroup is below D" [ -d "$D/left" ]
 check "rm -f deleg" bx rm -f deleg
 check "D is gone" [ ! -e "$D" ]
 expect_eq "no container state left" "" "$(bx ps -a -q)"
-left=$(find "$SCOPE" -mindepth 1 -type d -name 'boxlab-*' ! -name boxlab-engine)
-expect_eq "no container cgroup left under $SCOPE" "" "$left"
-for d in "$SCOPE"/s*/boxlab-engine "$SCOPE"/s* "$SCOPE"; do [ -d "$d" ] && rmdir "$d"; done
-check "every scope cgroup was empty and is gone" [ ! -d "$SCOPE" ]
+scope_gone
 
 finish

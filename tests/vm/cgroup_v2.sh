@@ -4,16 +4,7 @@
 # shellcheck source=./lib.sh
 . /test/lib.sh
 
-# boxlab alone in a cgroup of its own, as `systemd-run --scope -p Delegate=yes` gives it: v2
-# lets a cgroup hand controllers to children only while it holds no processes itself.
-SCOPE=/sys/fs/cgroup/boxlab-test
-mkdir -p "$SCOPE"
-echo "+memory +pids +cpu" > "$SCOPE/cgroup.subtree_control"  # pass them on to each s$$
-# One scope per invocation: once boxlab has delegated controllers below a scope, that scope
-# may hold no process again.
-bxs() {
-  sh -c 'mkdir -p '"$SCOPE"'/s$$ && echo $$ > '"$SCOPE"'/s$$/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"
-}
+use_scope boxlab-test "+memory +pids +cpu"
 
 check "boxlab image build-base" need_base
 
@@ -103,12 +94,7 @@ expect_eq "probe: core_pattern read-only (EROFS)" "30" "$(seen "$def" core_patte
 [ -e /proc/sysrq-trigger ] && expect_eq "probe: sysrq-trigger read-only (EROFS)" "30" "$(seen "$def" sysrq_trigger)"
 
 # --- cleanup: no container cgroup is left below ours -------------------------------------------
-left=$(find "$SCOPE" -mindepth 1 -type d -name 'boxlab-*' ! -name boxlab-engine)
-expect_eq "no container cgroup left under $SCOPE" "" "$left"
 expect_eq "no container state left" "" "$(bx ps -a -q)"
-# What is left is each invocation's scope and the boxlab-engine leaf it moved itself into: all
-# empty, so they go (rmdir fails on a cgroup that still has processes or children).
-for d in "$SCOPE"/s*/boxlab-engine "$SCOPE"/s* "$SCOPE"; do [ -d "$d" ] && rmdir "$d"; done
-check "every scope cgroup was empty and is gone" [ ! -d "$SCOPE" ]
+scope_gone
 
 finish

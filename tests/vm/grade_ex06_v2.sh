@@ -13,14 +13,8 @@
 
 EX=/test/06-cgroups
 REC=/tmp/records
-# boxlab alone in a cgroup of its own (as in cgroup_delegate_v2.sh): the grading containers'
-# cgroups are made below it.
-SCOPE=/sys/fs/cgroup/boxlab-grade
-mkdir -p "$SCOPE"
-echo "+cpu +memory +pids" > "$SCOPE/cgroup.subtree_control"  # the grader gives --cpus too
-bxs() {
-  sh -c 'mkdir -p '"$SCOPE"'/s$$ && echo $$ > '"$SCOPE"'/s$$/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"
-}
+# The grading containers' cgroups are made below boxlab's scope (the grader gives --cpus too).
+use_scope boxlab-grade "+cpu +memory +pids"
 
 # "STATUS|OBSERVED" of check ID in record FILE (dump(2): a check's keys 6 spaces in, sorted).
 check_of() {
@@ -102,9 +96,6 @@ done
 
 # --- nothing left ------------------------------------------------------------------------------
 expect_eq "no container left" "" "$(bx ps -a -q)"
-left=$(find "$SCOPE" -mindepth 1 -type d -name 'boxlab-*' ! -name boxlab-engine)
-expect_eq "no grading cgroup (nor one mybox made) left under $SCOPE" "" "$left"
-for d in "$SCOPE"/s*/boxlab-engine "$SCOPE"/s* "$SCOPE"; do [ -d "$d" ] && rmdir "$d"; done
-check "every scope cgroup was empty and is gone" [ ! -d "$SCOPE" ]
+scope_gone "grading cgroup (nor one mybox made)"
 
 finish

@@ -9,17 +9,10 @@
 # shellcheck source=./lib.sh
 . /test/lib.sh
 
-SCOPE=/sys/fs/cgroup/boxlab-res
-mkdir -p "$SCOPE"
 # Every controller the root offers, passed on to each scope below.
-for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
-  echo "+$c" > "$SCOPE/cgroup.subtree_control" 2>/dev/null
-done
+use_scope boxlab-res
 avail=$(cat "$SCOPE/cgroup.subtree_control")
 echo "controllers handed to the scopes: $avail"
-bxs() {
-  sh -c 'mkdir -p '"$SCOPE"'/s$$ && echo $$ > '"$SCOPE"'/s$$/cgroup.procs && exec "$@"' sh "$BOXLAB" --root "$BX_ROOT" "$@"
-}
 
 B=/tmp/res-bundle
 mkdir -p "$B/rootfs/bin" "$B/rootfs/proc"
@@ -119,9 +112,6 @@ refused "unified path" '{"unified": {"../memory.max": "1"}}' \
   '/linux/resources/unified/..~1memory.max: not a file name'
 
 # --- nothing left --------------------------------------------------------------------------------
-left=$(find "$SCOPE" -mindepth 1 -type d -name 'boxlab-*' ! -name boxlab-engine)
-expect_eq "no container cgroup left under $SCOPE" "" "$left"
-for d in "$SCOPE"/s*/boxlab-engine "$SCOPE"/s* "$SCOPE"; do [ -d "$d" ] && rmdir "$d"; done
-check "every scope cgroup was empty and is gone" [ ! -d "$SCOPE" ]
+scope_gone
 
 finish
