@@ -10,6 +10,10 @@
 
 #include "boxlab/paths.hpp"
 
+namespace boxlab::net {
+struct Network;
+}  // namespace boxlab::net
+
 namespace boxlab::cli {
 
 struct Globals {
@@ -40,6 +44,8 @@ void add_sim_commands(CLI::App& app, const Globals& globals, int& exit_code);
 void add_sim_network_commands(CLI::App& backend, const Globals& globals);
 // `network inspect`'s text: networks, each namespace's interfaces, published ports.
 void print_topology(const nlohmann::json& topology);
+// `network ls`'s table, a row per network (the real one's and the simulator's).
+void print_network_table(const std::vector<net::Network>& networks);
 void add_fleet_commands(CLI::App& app, const Globals& globals, int& exit_code);
 // `boxlab --sim VERB` (or BOXLAB_BACKEND=sim): rewrites args to the hidden `sim-backend VERB`.
 bool route_to_sim(std::vector<std::string>& args);

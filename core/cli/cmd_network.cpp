@@ -25,13 +25,7 @@ void add_network_commands(CLI::App& app, const Globals& globals, int&) {
   });
 
   auto* ls = network->add_subcommand("ls", "List networks");
-  ls->callback([&globals] {
-    std::cout << "NAME\tSUBNET\tGATEWAY\tBRIDGE\tCONTAINERS\n";
-    for (const auto& n : net::Networks(globals.paths()).list())
-      std::cout << n.name << "\t" << n.subnet.to_string() << "\t"
-                << net::ip_to_string(n.subnet.gateway()) << "\t" << n.bridge << "\t"
-                << n.leases.size() << "\n";
-  });
+  ls->callback([&globals] { print_network_table(net::Networks(globals.paths()).list()); });
 
   auto* rm = network->add_subcommand("rm", "Remove networks and their bridges");
   auto rm_names = std::make_shared<std::vector<std::string>>();
@@ -63,6 +57,14 @@ void add_network_commands(CLI::App& app, const Globals& globals, int&) {
     }
     print_topology(topo);
   });
+}
+
+void print_network_table(const std::vector<net::Network>& networks) {
+  std::cout << "NAME\tSUBNET\tGATEWAY\tBRIDGE\tCONTAINERS\n";
+  for (const auto& n : networks)
+    std::cout << n.name << "\t" << n.subnet.to_string() << "\t"
+              << net::ip_to_string(n.subnet.gateway()) << "\t" << n.bridge << "\t"
+              << n.leases.size() << "\n";
 }
 
 void print_topology(const nlohmann::json& topo) {

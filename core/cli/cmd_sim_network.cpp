@@ -31,11 +31,9 @@ void add_sim_network_commands(CLI::App& backend, const Globals& globals) {
   auto* ls = network->add_subcommand("ls", "List simulated networks");
   ls->callback([store_dir] {
     sim::Store store(store_dir());
-    std::cout << "NAME\tSUBNET\tGATEWAY\tBRIDGE\tCONTAINERS\n";
-    for (const auto& [name, n] : store.machine.net.networks)
-      std::cout << n.name << "\t" << n.subnet.to_string() << "\t"
-                << net::ip_to_string(n.subnet.gateway()) << "\t" << n.bridge << "\t"
-                << n.leases.size() << "\n";
+    std::vector<net::Network> networks;
+    for (const auto& [name, n] : store.machine.net.networks) networks.push_back(n);
+    print_network_table(networks);
   });
 
   auto* rm = network->add_subcommand("rm", "Remove simulated networks");
