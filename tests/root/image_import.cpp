@@ -293,3 +293,33 @@ TEST_CASE("import reports image.progress events, and a progress line only on a t
   CHECK(tty.out.find("of 2 layers") != std::string::npos);
   CHECK(tty.out.find("tty sha256:") != std::string::npos);
 }
+
+// The import reads a layer of an uncompressed archive at its offset, past libarchive; what that
+// cannot read so (a sparse entry, whose data is not one run of bytes) goes through libarchive.
+// GNU tar's pax archives carry both: extended headers before the entries, and with -S the
+// layer blob whose zeros were punched out as a sparse entry.
+TEST_CASE("an OCI layout archived by GNU tar with pax headers and sparse blobs imports whole",
+          "[image][root][import]") {
+  REQUIRE(boxlab::test::is_root());
+  TempRoot root;
+  std::string data = "head" + std::string(3 << 20, '\0') + "tail";
+  fs::path layout = root.path() / "layout";
+  std::string base = base_layer(root);
+  std::string app = boxlab::test::make_tar(
+      {{"data/", AE_IFDIR, 0755}, {"data/file", AE_IFREG, 0644, 0, 0, data}});
+  boxlab::test::write_oci_image(
+      layout, "sparse:1",
+      {{base, boxlab::test::kMediaLayerTar}, {app, boxlab::test::kMediaLayerTar}},
+      boxlab::test::make_config({boxlab::test::sha256(base), boxlab::test::sha256(app)}));
+  for (const auto& blob : fs::directory_iterator(layout / "blobs/sha256"))
+    ok(boxlab::test::run({"fallocate", "--dig-holes", blob.path().string()}));
+  fs::path archive = root.path() / "layout.tar";
+  ok(boxlab::test::run(
+      {"tar", "--format=pax", "-S", "-C", layout.string(), "-cf", archive.string(), "."}));
+  std::string bytes = boxlab::read_file(archive);
+  REQUIRE(bytes.find("GNU.sparse") != std::string::npos);  // a sparse entry, in a pax header
+  ok(root.boxlab({"image", "import", archive.string()}));
+  Result run = ok(root.boxlab({"run", "--rm", "sparse:1", "--", "sh", "-c",
+                               "wc -c < /data/file; tail -c 4 /data/file; head -c 4 /data/file"}));
+  CHECK(run.out == std::to_string(data.size()) + "\ntailhead");
+}

@@ -18,8 +18,8 @@
 #include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 #include "boxlab/image.hpp"
-#include "boxlab/image/layout.hpp"
 #include "boxlab/image/digest.hpp"
+#include "boxlab/image/layout.hpp"
 #include "manifest.hpp"
 #include "staging.hpp"
 
@@ -182,6 +182,70 @@ class Source {
     }
   }
 
+  // Past an entry's data without reading it (read_entry took it with pread): libarchive's
+  // buffer ends somewhere inside it, and the fd's offset moves on from there.
+  static la_int64_t skip_cb(archive* a, void* client, la_int64_t request) {
+    auto* self = static_cast<Source*>(client);
+    if (::lseek(self->tar_fd_.get(), request, SEEK_CUR) < 0) {
+      archive_set_error(a, errno, "seek");
+      return ARCHIVE_FATAL;
+    }
+    auto skipped = static_cast<std::uint64_t>(request);
+    std::uint64_t known = std::min(skipped, self->counted_ahead_);
+    self->counted_ahead_ -= known;
+    try {
+      self->advance(static_cast<std::size_t>(skipped - known));
+    } catch (...) {
+      self->pending_ = std::current_exception();
+      archive_set_error(a, ECANCELED, "cancelled");
+      return ARCHIVE_FATAL;
+    }
+    return request;
+  }
+
+  // The bytes of the entry just read, staged. From an uncompressed archive they are read at
+  // their offset straight into the staging's own buffers (libarchive would copy them once
+  // more); a compressed archive or a sparse entry goes through libarchive.
+  StagedBlob read_entry(archive* in, archive_entry* e) {
+    bool direct = archive_filter_count(in) == 1 &&
+                  archive_filter_code(in, 0) == ARCHIVE_FILTER_NONE &&
+                  archive_entry_size_is_set(e) && archive_entry_sparse_count(e) == 0;
+    // After the header, what the format consumed is where the data starts (a tar block).
+    la_int64_t offset = archive_filter_bytes(in, 0);
+    if (!direct || offset < 0 || offset % 512 != 0)
+      return staging_.stage([&](char* buf, std::size_t cap) -> std::size_t {
+        la_ssize_t n = archive_read_data(in, buf, cap);
+        if (n < 0) {
+          rethrow_pending();
+          throw Error(archive_message(in));
+        }
+        return static_cast<std::size_t>(n);
+      });
+    auto left = static_cast<std::uint64_t>(archive_entry_size(e));
+    // Whatever libarchive read ahead of the data was counted already.
+    off_t read_to = ::lseek(tar_fd_.get(), 0, SEEK_CUR);
+    if (read_to < 0) throw Error::system("seek");
+    std::uint64_t counted = read_to > offset ? static_cast<std::uint64_t>(read_to - offset) : 0;
+    return staging_.stage([&](char* buf, std::size_t cap) -> std::size_t {
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap, left));
+      if (want == 0) return 0;
+      ssize_t n;
+      do {
+        n = ::pread(tar_fd_.get(), buf, want, offset);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) throw Error::system("read");
+      if (n == 0) throw Error("the archive ends inside the entry");
+      auto got = static_cast<std::size_t>(n);
+      offset += n;
+      left -= got;
+      std::uint64_t fresh = got > counted ? got - counted : 0;
+      counted -= got - fresh;
+      counted_ahead_ += fresh;  // the skip past them counts them no more
+      if (fresh != 0) advance(fresh);
+      return got;
+    });
+  }
+
   void rethrow_pending() {
     if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
   }
@@ -193,7 +257,7 @@ class Source {
     archive_read_support_format_tar(in.get());
     archive_read_support_filter_gzip(in.get());
     archive_read_support_filter_none(in.get());
-    if (archive_read_open(in.get(), this, nullptr, read_cb, nullptr) != ARCHIVE_OK) {
+    if (archive_read_open2(in.get(), this, nullptr, read_cb, skip_cb, nullptr) != ARCHIVE_OK) {
       rethrow_pending();
       throw Error(path.string() + ": " + archive_message(in.get()));
     }
@@ -221,16 +285,7 @@ class Source {
         std::string base = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
         links_[rel] = source_path(base + target, where);
       } else if (type == AE_IFREG) {
-        StagedBlob blob = with_context(where, [&] {
-          return staging_.stage([&](char* buf, std::size_t cap) -> std::size_t {
-            la_ssize_t n = archive_read_data(in.get(), buf, cap);
-            if (n < 0) {
-              rethrow_pending();
-              throw Error(archive_message(in.get()));
-            }
-            return static_cast<std::size_t>(n);
-          });
-        });
+        StagedBlob blob = with_context(where, [&] { return read_entry(in.get(), e); });
         if (looks_like_layer(blob.head)) ++progress_.layers_done;
         files_[rel] = std::move(blob);
       }
@@ -243,7 +298,8 @@ class Source {
   Fd dir_;
   Fd tar_fd_;
   std::vector<char> buf_;
-  std::exception_ptr pending_;  // thrown by the progress callback inside libarchive
+  std::exception_ptr pending_;       // thrown by the progress callback inside libarchive
+  std::uint64_t counted_ahead_ = 0;  // read by read_entry, not yet skipped by libarchive
   std::map<std::string, StagedBlob> files_;
   std::map<std::string, std::string> links_;
 };
