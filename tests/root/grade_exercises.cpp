@@ -158,6 +158,22 @@ TEST_CASE("exercise 06: mybox's cgroups below the grading container's, seen from
         std::string::npos);
   for (const auto& c : records[0].checks)
     if (c.id == "hog-killed") CHECK(c.status == "pass");
+  // The hidden checks about what mybox must not do fail a mybox that does nothing, too: the
+  // forker has no pids cgroup of its own, and no cgroup appeared while a limited run ran.
+  int hidden_failed = 0;
+  for (const auto& c : records[1].checks) {
+    if (c.id == "only-asked-limits") {
+      CHECK(c.status == "fail");
+      CHECK(c.observed.find("no pids cgroup of its own") != std::string::npos);
+      ++hidden_failed;
+    }
+    if (c.id == "cgroups-removed") {
+      CHECK(c.status == "fail");
+      CHECK(c.observed.find("mybox made no cgroup while its command ran") != std::string::npos);
+      ++hidden_failed;
+    }
+  }
+  CHECK(hidden_failed == 2);
   // Nothing left: no grading container's cgroup, nor one mybox made below it.
   std::set<std::string> after = grading_cgroups(), left;
   for (const auto& d : after)

@@ -531,6 +531,33 @@ TEST_CASE("cgroup \"own\": the container's cgroup must be its own, below its sur
   CHECK_THROWS_WITH(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
                               "metric": "memory.max", "equals": "32M", "own": "yes"})"),
                     Catch::Contains("/own"));
+  CHECK_THROWS_WITH(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                              "metric": "memory.max", "equals": "32M", "own": ["io"]})"),
+                    Catch::Contains("/own/0: 'io' is not memory, pids or cpu"));
+}
+
+TEST_CASE("cgroup \"own\" as a list: one controller's file read where another's cgroup was made") {
+  Fixture f;
+  f.probe.add("lab07-box");
+  // Memory in its surroundings' cgroup (256M there), pids in one of its own: what a program that
+  // made only the asked pids cgroup leaves. A program that made none fails on pids.
+  std::string check = R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                          "metric": "memory.max", "equals": "256M", "own": ["pids"]})";
+  f.probe.cgroup =
+      json{{"memory", {{"max", 268435456}, {"own", false}}}, {"pids", {{"max", 6}, {"own", true}}}};
+  auto r = f.one(check);
+  CHECK(r.status == CheckStatus::pass);
+  CHECK(r.expected == "memory.max of lab07-box is 256M, in a pids cgroup of its own");
+  (*f.probe.cgroup)["pids"]["own"] = false;
+  r = f.one(check);
+  CHECK(r.status == CheckStatus::fail);
+  CHECK(r.observed ==
+        "lab07-box is in no pids cgroup of its own (it shares the one it was started in)");
+  // "own": false asks about no controller.
+  (*f.probe.cgroup)["memory"]["own"] = false;
+  CHECK(f.one(R"({"id": "a", "title": "a", "kind": "cgroup", "container": "lab07-box",
+                  "metric": "memory.max", "equals": "256M", "own": false})")
+            .status == CheckStatus::pass);
 }
 
 TEST_CASE("a check for one cgroup layout runs only there; variants of one id pick the host's") {

@@ -303,6 +303,17 @@ TEST_CASE("variants of a check for the two cgroup layouts are validated") {
   CHECK(parse_error(v1 + R"(, {"id": "a", "title": "a", "kind": "exec", "command": "y",
                               "cgroup_layout": "v2", "needs": ["a"]})") ==
         "labs/07-test/lab.json: /steps/0/checks/1/id: a variant of 'a' cannot need its own id");
+  // A need must run wherever the check needing it runs, or the check is blocked for good there.
+  const std::string needs_a = R"({"id": "b", "title": "b", "kind": "exec", "command": "w",
+                                  "needs": ["a"]})";
+  CHECK(parse_error(v1 + ", " + needs_a) ==
+        "labs/07-test/lab.json: /steps/0/checks/1/needs: 'a' has no variant for cgroup layout v2, "
+        "where 'b' runs: there it would always be blocked (give 'a' a v2 variant, or this check a "
+        "cgroup_layout)");
+  CHECK(parse_error(v1 + ", " + v2 + ", " + needs_a) == "(no error)");
+  CHECK(parse_error(plain + ", " + needs_a) == "(no error)");
+  CHECK(parse_error(v1 + R"(, {"id": "b", "title": "b", "kind": "exec", "command": "w",
+                              "needs": ["a"], "cgroup_layout": "v1"})") == "(no error)");
 }
 
 TEST_CASE("lab ids steps and README sections") {

@@ -74,7 +74,7 @@ expect_eq "solution: without --memory, memory.max stays max (v2's form)" "pass|m
 # --- the starter: this stage's checks fail, the earlier stages' pass ----------------------------
 expect_eq "starter: status fail" "fail" "$(field_of "$sta" status)"
 expect_match "starter: the build (test -x) passed" '"status": "pass"' "$(grep -A1 '"output"' "$sta")"
-for id in memory-limit pids-limit hog-killed pids-enforced; do
+for id in memory-limit pids-limit hog-killed pids-enforced only-asked-limits cgroups-removed; do
   expect_match "starter: $id fails" "^fail\|" "$(check_of "$sta" "$id")"
 done
 expect_match "starter: its box is in no memory cgroup of its own" \

@@ -8,7 +8,10 @@
 // metrics the same way (read_metric).
 // "own": true also wants the container's cgroup for the metric's controller to be one of its
 // own, strictly below its surroundings' (the grader: a cgroup mybox made below the grading
-// container's, not the grading container's itself). A probe marks a controller's group with
+// container's, not the grading container's itself); a list (["pids"]) names the controllers
+// that must be its own instead, so a check can read one controller's file where the step made
+// the cgroup of another (without it, a program that made no cgroup at all would pass a check
+// about a cgroup it should not have made). A probe marks a controller's group with
 // "own": false when it is not; a group without the mark (boxlab's containers, which always have
 // their own cgroup) counts as own.
 // The stats come from Probe::cgroup_stats(); until the cgroups feature is wired into the live
@@ -104,7 +107,27 @@ void validate_cgroup(const Field& f, const Lab& lab) {
       any = true;
     }
   if (!any) f.fail("a cgroup check needs equals, min, max or a range");
-  if (auto own = f.get("own")) own->boolean();
+  if (auto own = f.get("own")) {
+    if (own->json().is_boolean()) return;
+    auto groups = own->items();
+    if (!own->json().is_array() || groups.empty())
+      own->fail("must be true, false or a list of controllers (memory, pids, cpu)");
+    for (const auto& g : groups) {
+      std::string group = g.string();
+      if (group != "memory" && group != "pids" && group != "cpu")
+        g.fail("'" + group + "' is not memory, pids or cpu");
+    }
+  }
+}
+
+// The controllers "own" asks about: the metric's for true, those listed, none for false.
+std::vector<std::string> own_controllers(const json& spec, const std::string& metric) {
+  auto own = spec.find("own");
+  if (own == spec.end()) return {};
+  if (own->is_boolean())
+    return own->get<bool>() ? std::vector{metric.substr(0, metric.find('.'))}
+                            : std::vector<std::string>{};
+  return own->get<std::vector<std::string>>();
 }
 
 Verdict run_cgroup(KindContext& ctx) {
@@ -121,18 +144,19 @@ Verdict run_cgroup(KindContext& ctx) {
   if (s.contains("min")) v.expected += " at least " + text(s["min"]);
   if (s.contains("max"))
     v.expected += std::string(s.contains("min") ? " and" : "") + " at most " + text(s["max"]);
-  bool want_own = s.value("own", false);
-  std::string controller = metric.substr(0, metric.find('.'));
-  if (want_own) v.expected += ", in a " + controller + " cgroup of its own";
+  std::vector<std::string> own = own_controllers(s, metric);
+  for (const auto& controller : own) v.expected += ", in a " + controller + " cgroup of its own";
   ctx.expected = v.expected;
-  if (want_own) {
+  if (!own.empty()) {
     auto stats = ctx.probe.cgroup_stats(ctx.container(name, false));
-    const json* group = stats && stats->contains(controller) ? &(*stats)[controller] : nullptr;
-    if (group && group->is_object() && !group->value("own", true)) {
-      v.observed = name + " is in no " + controller +
-                   " cgroup of its own (it shares the one it was started in)";
-      v.status = CheckStatus::fail;
-      return v;
+    for (const auto& controller : own) {
+      const json* group = stats && stats->contains(controller) ? &(*stats)[controller] : nullptr;
+      if (group && group->is_object() && !group->value("own", true)) {
+        v.observed = name + " is in no " + controller +
+                     " cgroup of its own (it shares the one it was started in)";
+        v.status = CheckStatus::fail;
+        return v;
+      }
     }
   }
   std::optional<std::int64_t> got = read_metric(ctx, name, metric);

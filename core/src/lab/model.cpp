@@ -159,6 +159,21 @@ Step parse_step(const Field& f, std::size_t index, const Lab& lab, const Readme&
       for (const auto& need : check.needs)
         if (need == check.id) id.fail("a variant of '" + check.id + "' cannot need its own id");
     }
+    // What a check needs must run wherever the check runs: a need with no variant for one
+    // cgroup layout would leave the check blocked on every host of that layout.
+    for (const char* layout : {"v1", "v2"}) {
+      if (!check.cgroup_layout.empty() && check.cgroup_layout != layout) continue;
+      for (const auto& need : check.needs) {
+        bool there = std::any_of(s.checks.begin(), s.checks.end(), [&](const Check& other) {
+          return other.id == need && (other.cgroup_layout.empty() || other.cgroup_layout == layout);
+        });
+        if (!there)
+          c.require("needs").fail("'" + need + "' has no variant for cgroup layout " + layout +
+                                  ", where '" + check.id + "' runs: there it would always be " +
+                                  "blocked (give '" + need + "' a " + layout +
+                                  " variant, or this check a cgroup_layout)");
+      }
+    }
     s.checks.push_back(std::move(check));
     ids.insert(s.checks.back().id);
   }
@@ -225,9 +240,8 @@ std::optional<std::size_t> Lab::step_index(std::string_view ref) const {
 }
 
 const std::vector<std::string>& check_kinds() {
-  static const std::vector<std::string> kinds = {"exec",     "file",      "namespace", "pid1",
-                                                 "proctree", "container", "answer",    "cgroup",
-                                                 "fleet"};
+  static const std::vector<std::string> kinds = {
+      "exec", "file", "namespace", "pid1", "proctree", "container", "answer", "cgroup", "fleet"};
   return kinds;
 }
 
