@@ -22,11 +22,13 @@
 #include "boxlab/error.hpp"
 #include "boxlab/events.hpp"
 #include "boxlab/fd.hpp"
+#include "boxlab/ns/confine.hpp"
 #include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/runner.hpp"
 #include "boxlab/sim/shell.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
+#include "boxlab/sys/spawn.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
@@ -62,13 +64,15 @@ int sim_exec(const Globals& globals, const std::string& name,
     return plan.acted->status;
   }
   int status = 127;
+  std::vector<std::string> script = sim::script_argv(plan);
+  std::vector<char*> script_args = sys::c_array(script);
   pid_t pid = ::fork();
   if (pid < 0) {
     sim::discard_view(plan);
     throw Error("fork", errno);
   }
   if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", plan.script.c_str(), static_cast<char*>(nullptr));
+    ::execv(script_args[0], script_args.data());
     ::_exit(127);
   }
   int ws = 0;
@@ -79,12 +83,6 @@ int sim_exec(const Globals& globals, const std::string& name,
   sim::end_exec(store, plan, status);
   store.commit();
   return status;
-}
-
-// sh, ash, bash (by any path): what `exec -it NAME sh` asks for, an interactive shell.
-bool is_lone_shell(const std::string& word) {
-  std::string base = word.substr(word.rfind('/') + 1);
-  return base == "sh" || base == "ash" || base == "bash";
 }
 
 using RunFlags = sim::RunRequest;
@@ -280,7 +278,7 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   exec->add_option("command", ex->second, "Command and arguments (after --)")->required();
   exec->callback([&globals, &exit_code, ex, tty, shell_task] {
     // `exec -it NAME sh` on a terminal: the simulated interactive shell (sim/shell.hpp).
-    if (*tty && ex->second.size() == 1 && is_lone_shell(ex->second[0]) && ::isatty(0)) {
+    if (*tty && sim::is_lone_shell(ex->second) && ::isatty(0)) {
       sim::ShellOptions o;
       o.state = globals.paths().state / "sim";
       o.container = ex->first;
@@ -337,11 +335,23 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
   net_tool->add_option("container", std::get<1>(*nt))->required();
   net_tool->add_option("command", std::get<2>(*nt))->required();
   net_tool->callback([&exit_code, nt] {
-    sim::Store store(std::get<0>(*nt));
+    sim::Store store(std::get<0>(*nt), sim::Store::Access::look);
     sim::ExecResult r = sim::net_tool(store.machine, std::get<1>(*nt), std::get<2>(*nt));
     std::cout << r.out << std::flush;
     std::cerr << r.err;
     exit_code = r.status;
+  });
+
+  // confined-sh HOSTNAME -- PROGRAM ARGS: a read-only exec's script, run by the host's sh in a
+  // sandbox of its own (ns/confine.hpp), so a command typed "in the container" cannot change
+  // the real machine.
+  auto cs = std::make_shared<std::pair<std::string, std::vector<std::string>>>();
+  auto* confined = be->add_subcommand("confined-sh", "");
+  confined->group("");
+  confined->add_option("hostname", cs->first)->required();
+  confined->add_option("command", cs->second)->required();
+  confined->callback([&exit_code, cs] {
+    exit_code = ns::run_confined({cs->second, cs->first}, 2);
   });
 
   add_sim_network_commands(*be, globals);

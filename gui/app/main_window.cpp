@@ -578,9 +578,14 @@ void MainWindow::newContainer() {
   if (!pids->text().trimmed().isEmpty()) args.insert(QStringLiteral("pids"), pids->text().toInt());
   if (!cpus->text().trimmed().isEmpty())
     args.insert(QStringLiteral("cpus"), cpus->text().toDouble());
-  QString container = name->text().trimmed();
-  session_->runContainer(args, [this, container](const ReplyEvent& r) {
-    if (r.ok) attachTerminal(r.body.value(QLatin1String("session")).toString(), container);
+  runInTerminal(args);
+}
+
+void MainWindow::runInTerminal(const QJsonObject& args) {
+  session_->runContainer(args, [this](const ReplyEvent& r) {
+    if (r.ok)
+      attachTerminal(r.body.value(QLatin1String("session")).toString(),
+                     r.body.value(QLatin1String("name")).toString());
   });
 }
 

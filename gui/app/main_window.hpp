@@ -3,6 +3,7 @@
 // widgets whose layout is remembered. Talks to nothing but the Session.
 #pragma once
 
+#include <QJsonObject>
 #include <QMainWindow>
 
 class QComboBox;
@@ -48,6 +49,9 @@ class MainWindow : public QMainWindow {
   QString instructorText() const;
   // Attaches the console to a pty session that serve already opened (run/exec with tty).
   void attachTerminal(const QString& session, const QString& container);
+  // What the New container dialog asks for (`args`: run's fields, with tty): the container runs
+  // and its terminal opens in a tab.
+  void runInTerminal(const QJsonObject& args);
   // The "SIMULATED" badge beside the container bar: shown while the engine is the simulator.
   bool simulatedBadgeShown() const;
   // The banner's text as shown (rich text), and whether it is on screen.

@@ -84,6 +84,7 @@ ProcessTreeView::ProcessTreeView(ProcessTreeModel* model, QWidget* parent)
   layout->setContentsMargins(4, 4, 4, 4);
   auto* bar = new QHBoxLayout;
   caption_ = new QLabel(this);
+  caption_->setObjectName(QStringLiteral("processCaption"));
   caption_->setWordWrap(true);
   caption_->setTextFormat(Qt::RichText);
   hostButton_ = new QToolButton(this);
@@ -149,8 +150,14 @@ void ProcessTreeView::setContainerView(bool container) {
 
 void ProcessTreeView::updateCaption() {
   tree_->resizeColumnToContents(0);
-  if (model_->container().isEmpty() || (model_->liveCount() == 0 && model_->deadCount() == 0)) {
+  if (model_->container().isEmpty()) {
     caption_->setText(tr("<i>No container watched. Pick one in the console's toolbar.</i>"));
+    return;
+  }
+  if (model_->liveCount() == 0 && model_->deadCount() == 0) {
+    // Watched, its first process tree still on its way (or it has none any more).
+    caption_->setText(tr("<i>Container <b>%1</b>: waiting for its processes…</i>")
+                          .arg(model_->container().toHtmlEscaped()));
     return;
   }
   QString ns = model_->containerPidNs()

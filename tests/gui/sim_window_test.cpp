@@ -9,6 +9,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QJsonArray>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -208,6 +209,52 @@ class SimWindowTest : public QObject {
     QTest::keyClicks(shell, QStringLiteral("exit"));
     QTest::keyClick(shell, Qt::Key_Return);
     QTRY_COMPARE_WITH_TIMEOUT(session_->processes()->liveCount(), before, kTimeout);
+  }
+
+  void aNewContainerGetsItsShellOnATerminal() {
+    // File > New container's request, as its dialog sends it: tty, the command sh, --rm.
+    QString name = QStringLiteral("sim-new");
+    window_->runInTerminal({{QStringLiteral("image"), QStringLiteral("base")},
+                            {QStringLiteral("name"), name},
+                            {QStringLiteral("ns"), QStringLiteral("pid,mount,uts")},
+                            {QStringLiteral("hostname"), QStringLiteral("newbox")},
+                            {QStringLiteral("rm"), true},
+                            {QStringLiteral("tty"), true},
+                            {QStringLiteral("command"), QJsonArray{QStringLiteral("sh")}}});
+    auto tabText = [this] {
+      return window_->consoles()->tabs()->tabText(window_->consoles()->tabs()->currentIndex());
+    };
+    TerminalWidget* shell = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (shell = window_->consoles()->currentTerminal()) && tabText().contains(name), kTimeout);
+    QVERIFY2(tabText().contains(QStringLiteral("simulated")), qPrintable(tabText()));
+    QTRY_VERIFY2_WITH_TIMEOUT(shell->screenText().contains(QStringLiteral("/ #")),
+                              qPrintable(shell->screenText()), kTimeout);
+    // The shell is the container's command: pid 1 in its own pid namespace, its hostname.
+    QTest::keyClicks(shell, QStringLiteral("echo pid $$ on $(hostname)"));
+    QTest::keyClick(shell, Qt::Key_Return);
+    QTRY_VERIFY2_WITH_TIMEOUT(shell->screenText().contains(QStringLiteral("pid 1 on newbox")),
+                              qPrintable(shell->screenText()), kTimeout);
+    // The app watches the container it started: its tree has the shell.
+    QTRY_COMPARE_WITH_TIMEOUT(session_->watched(), name, kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(session_->processes()->liveCount() >= 1, kTimeout);
+    auto* caption = window_->findChild<QLabel*>(QStringLiteral("processCaption"));
+    QVERIFY(caption);
+    QTRY_VERIFY2_WITH_TIMEOUT(caption->text().contains(QStringLiteral("1 running")),
+                              qPrintable(caption->text()), kTimeout);
+    QApplication::processEvents();
+    QVERIFY(window_->grab().save(
+        QStringLiteral(BOXLAB_BINARY_DIR "/screenshots/sim-new-container.png")));
+    // Its exit ends the container (--rm: removed).
+    QTest::keyClicks(shell, QStringLiteral("exit"));
+    QTest::keyClick(shell, Qt::Key_Return);
+    auto gone = [&] {
+      int code = 0;
+      test::runBoxlab(root_.path(), {QStringLiteral("--sim"), QStringLiteral("inspect"), name},
+                      &code);
+      return code != 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(gone(), kTimeout);
   }
 
   void anEngineWithoutRootOffersTheSimulator() {

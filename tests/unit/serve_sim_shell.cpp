@@ -189,6 +189,55 @@ TEST_CASE("serve --sim: Ctrl-D ends a shell, and shutdown leaves no shell task b
   CHECK(count_args(ps_of(root, "own"), "sleep 1000") == 1);
 }
 
+TEST_CASE("serve --sim: run with a tty (the app's New container) puts the shell on a terminal",
+          "[sim]") {
+  TempRoot root;
+  Serve serve(root, {"--sim"});
+  // What the dialog sends: tty, the command sh, --rm.
+  json run = serve.call({{"cmd", "run"},
+                         {"image", "base"},
+                         {"name", "ttybox"},
+                         {"command", {"sh"}},
+                         {"tty", true},
+                         {"rm", true}});
+  REQUIRE(run.contains("session"));
+  Screen screen(serve, run["session"].get<std::string>());
+  screen.wait_for("/ # ");
+  // The shell is the container's command, pid 1 of its namespace: no second sh.
+  auto ps = ps_of(root, "ttybox");
+  REQUIRE(count_args(ps, "sh") == 1);
+  for (const auto& p : ps)
+    if (p.args == "sh") CHECK(p.pid == 1);
+  screen.type("echo hi from pid $$\n");
+  CHECK(screen.wait_for("/ # ").find("hi from pid") != std::string::npos);
+  // Its exit is the container's: stopped with the shell's status, then removed (--rm).
+  screen.type("exit 3\n");
+  json closed = serve.wait_for([&](const json& e) {
+    return e["type"] == "console.closed" && e["session"] == run["session"];
+  });
+  CHECK(closed["exitCode"] == 3);
+  json stopped = serve.wait_for([&](const json& e) {
+    return e["type"] == "container.state" && e["name"] == "ttybox" && e["status"] == "stopped";
+  });
+  CHECK(stopped["exitCode"] == 3);
+  CHECK(boxlab::test::wait_for([&] {
+    return root.boxlab({"--sim", "inspect", "ttybox"}).status != 0;
+  }));  // --rm
+
+  // A terminal on anything but a shell is refused by name, and no container is left.
+  json top = serve.reply(serve.send({{"cmd", "run"},
+                                     {"image", "base"},
+                                     {"name", "topbox"},
+                                     {"command", {"top"}},
+                                     {"tty", true}}));
+  CHECK(top["ok"] == false);
+  CHECK(top["code"] == "unavailable");
+  CHECK(top["error"].get<std::string>().find("only a shell (sh), not 'top'") != std::string::npos);
+  CHECK(root.boxlab({"--sim", "inspect", "topbox"}).status != 0);
+  serve.close_stdin();
+  CHECK(serve.wait_exit() == 0);
+}
+
 TEST_CASE("serve --sim: the host shell's pgrep and dmesg are the simulator's", "[sim]") {
   TempRoot root;
   setenv("SHELL", "/bin/sh", 1);

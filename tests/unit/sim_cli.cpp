@@ -1,9 +1,14 @@
 // `boxlab --sim` and `boxlab sim run` without root: separate calls share one simulated machine;
 // the scenario player prints event lines marked backend sim, the same for the same seed.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <sstream>
 
 #include "boxlab/event_parse.hpp"
+#include "boxlab/file.hpp"
 #include "test_support.hpp"
 
 using boxlab::test::TempRoot;
@@ -91,4 +96,65 @@ TEST_CASE("sim cli: exec acts out an orphan and a tmpfs fill, and reads a view o
   CHECK(boxlab::test::trim(wc2.out) == std::to_string(20 * 1048576));  // the file stays
   CHECK(root.boxlab({"--sim", "pgrep", "-x", "-f", "sleep 500"}).status == 0);
   REQUIRE(root.boxlab({"--sim", "rm", "-f", "b"}).status == 0);
+}
+
+// What the simulator runs for real (a command that only reads, over the container's view) runs
+// in a sandbox of namespaces, read-only: typed "in a container", it must not change the real
+// machine, whoever runs it (root too). Its hostname and $$ are the container's.
+TEST_CASE("sim cli: a command run for real cannot change the real machine", "[sim]") {
+  TempRoot root;
+  auto r = root.boxlab(
+      {"--sim", "run", "-d", "--name", "box", "--hostname", "simbox", "base", "sleep", "1000"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto in_box = [&](const std::string& script) {
+    return root.boxlab({"--sim", "exec", "box", "--", "sh", "-c", script});
+  };
+  // No file written, none removed: the host's file system is read-only in there.
+  std::filesystem::path mine = root.path() / "host-file";
+  boxlab::write_file_atomic(mine, "kept\n");
+  auto touch = in_box("touch " + (root.path() / "made").string());
+  CHECK(touch.status != 0);
+  CHECK(touch.err.find("Read-only file system") != std::string::npos);
+  CHECK(!std::filesystem::exists(root.path() / "made"));
+  CHECK(in_box("rm -f " + mine.string()).status != 0);
+  CHECK(boxlab::read_file(mine) == "kept\n");
+  // Nor remounted writable (no capability left, whatever the uid).
+  CHECK(in_box("mount -o remount,rw / && touch " + (root.path() / "made").string()).status != 0);
+  CHECK(!std::filesystem::exists(root.path() / "made"));
+  // The hostname is the container's; setting one is refused and the host's stays.
+  char before[256] = {};
+  ::gethostname(before, sizeof before - 1);
+  CHECK(boxlab::test::trim(in_box("hostname").out) == "simbox");
+  CHECK(boxlab::test::trim(in_box("uname -n").out) == "simbox");
+  auto set = in_box("hostname '" + std::string(before) + "'");
+  CHECK(set.status == 2);
+  CHECK(set.err.find("not simulated") != std::string::npos);
+  // (The host's own name: were the sandbox gone, this would change nothing on the host.)
+  CHECK(in_box("/bin/hostname '" + std::string(before) + "'").status != 0);
+  char after[256] = {};
+  ::gethostname(after, sizeof after - 1);
+  CHECK(std::string(after) == before);
+  // A host process cannot be signalled from there: its pid names nothing in the sandbox.
+  struct Sleeper {
+    pid_t pid = ::fork();
+    Sleeper() {
+      if (pid == 0) {
+        ::execlp("sleep", "sleep", "1000", static_cast<char*>(nullptr));
+        ::_exit(127);
+      }
+    }
+    ~Sleeper() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } sleeper;
+  REQUIRE(sleeper.pid > 0);
+  CHECK(in_box("kill -9 " + std::to_string(sleeper.pid)).status != 0);
+  CHECK(::waitpid(sleeper.pid, nullptr, WNOHANG) == 0);  // still running
+  // $$ is the shell's pid as the container numbers it (ps shows the same).
+  auto self = in_box("echo $$; ps -o pid,args");
+  std::string pid = self.out.substr(0, self.out.find('\n'));
+  CHECK(self.out.find(pid + " sh -c echo") != std::string::npos);
+  REQUIRE(root.boxlab({"--sim", "rm", "-f", "box"}).status == 0);
 }

@@ -11,6 +11,7 @@
 #include "boxlab/events.hpp"
 #include "boxlab/serve_commands.hpp"
 #include "boxlab/sim/net_tools.hpp"
+#include "boxlab/sim/shell.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
 #include "boxlab/sim/view.hpp"
@@ -46,7 +47,6 @@ void refuse_unsimulated(const RunFlags& f) {
                     "' is not simulated (the simulator models namespaces, limits and processes; "
                     "docs/simulator.md)");
   };
-  if (f.tty) refuse("tty");
   if (!f.env.empty()) refuse("env");
   if (!f.workdir.empty()) refuse("workdir");
   if (!f.user.empty()) refuse("user");
@@ -55,19 +55,19 @@ void refuse_unsimulated(const RunFlags& f) {
   if (!f.volumes.empty()) refuse("volumes");
 }
 
-// `sh -c SCRIPT` with stdin /dev/null and stdout/stderr on pipes: a read-only exec over a view.
-ChildProcess spawn_read(const std::string& script, int out, int err) {
+// A read-only exec over a view (sim::script_argv), stdin /dev/null, stdout/stderr on pipes.
+ChildProcess spawn_read(const std::vector<std::string>& command, int out, int err) {
   sys::SpawnAttrs s;
   posix_spawn_file_actions_addopen(&s.fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&s.fa, out, 1);
   posix_spawn_file_actions_adddup2(&s.fa, err, 2);
   s.clean_signals();
-  std::vector<std::string> args = {"sh", "-c", script};
+  std::vector<std::string> args = command;
   std::vector<char*> argv = sys::c_array(args);
   std::vector<std::string> envs = sys::environment_with({});
   std::vector<char*> envp = sys::c_array(envs);
   sys::Spawned sh =
-      sys::spawn_watched(s, "/bin/sh", argv.data(), envp.data(), "exec: start /bin/sh");
+      sys::spawn_watched(s, args[0].c_str(), argv.data(), envp.data(), "exec: start the command");
   ChildProcess child;
   child.pid = sh.pid;
   child.pidfd = std::move(sh.pidfd);
@@ -92,7 +92,11 @@ SimBackend::SimBackend(Paths paths, std::optional<std::filesystem::path> root, L
                     std::optional<int> code;
                     if (body.contains("exitCode")) code = body["exitCode"].get<int>();
                     try {
-                      shells_.closed(body.value("session", ""), code);
+                      // A shell that was the container's command stopped it: said now, not
+                      // at the next look.
+                      auto stopped = shells_.closed(body.value("session", ""), code);
+                      auto w = stopped ? watches_.find(*stopped) : watches_.end();
+                      if (w != watches_.end()) look(*stopped, w->second.monitored);
                     } catch (const std::exception& e) {
                       emit("log", {{"level", "error"},
                                    {"message", std::string("shell: end its task: ") + e.what()}});
@@ -166,6 +170,14 @@ std::vector<std::string> SimBackend::supported_commands() const {
 
 json SimBackend::run(const RunFlags& flags) {
   refuse_unsimulated(flags);
+  // A terminal needs a program reading it: the simulated shell stands in for a lone shell only
+  // (the image's default command is sh).
+  if (flags.tty && !flags.command.empty() && !sim::is_lone_shell(flags.command))
+    throw Error(ErrorKind::unavailable,
+                "run: with a terminal (tty) the simulator runs only a shell (sh), not '" +
+                    flags.command[0] +
+                    "': no program runs in a simulated container; run it without a terminal "
+                    "(docs/simulator.md)");
   sim::RunRequest r;
   r.name = flags.name;
   r.hostname = flags.hostname;
@@ -177,16 +189,34 @@ json SimBackend::run(const RunFlags& flags) {
   r.cpus = flags.cpus;
   r.command = flags.command;
   r.net = {flags.net, flags.network, flags.publish};
-  sim::Store store(dir());
-  const sim::SimContainer& c = sim::start(store.machine, std::move(r));
-  json reply = {{"name", c.name}, {"containerId", c.id}, {"pid", c.init}};
-  Seen& seen = seen_[c.name];
-  seen = Seen{c.id, c.status, 0, 0, 0};
-  std::string name = c.name;
-  emit("container.state", events::container_state(c.id, name, c.status, c.init));
-  store.commit();
+  json reply;
+  std::string name;
+  sim::Pid command = 0;
+  {
+    sim::Store store(dir());  // released before the terminal's session takes it
+    const sim::SimContainer& c = sim::start(store.machine, std::move(r));
+    reply = {{"name", c.name}, {"containerId", c.id}, {"pid", c.init}};
+    seen_[c.name] = Seen{c.id, c.status, 0, 0, 0};
+    name = c.name;
+    command = c.main;
+    emit("container.state", events::container_state(c.id, name, c.status, c.init));
+    store.commit();
+  }
   owned_[name] = flags.remove;
   start_timer(name, kOwnedLookHz);
+  // Its terminal: the shell is the container's command; exiting it stops the container.
+  if (flags.tty) {
+    try {
+      reply["session"] = shells_.attach_command(name, command, 24, 80);
+    } catch (...) {  // no terminal: no container either (attach_command stopped it)
+      unwatch(name);
+      owned_.erase(name);
+      sim::Store gone(dir());
+      gone.machine.remove(name, true);
+      gone.commit();
+      throw;
+    }
+  }
   return reply;
 }
 
@@ -344,7 +374,7 @@ void SimBackend::exec(const ExecRequest& request, Responder reply) {
   try {
     Pipe out = Pipe::create();
     Pipe err = Pipe::create();
-    ChildProcess p = spawn_read(plan.script, out.write.get(), err.write.get());
+    ChildProcess p = spawn_read(sim::script_argv(plan), out.write.get(), err.write.get());
     out.write.reset();
     err.write.reset();
     sessions_.capture(
@@ -369,8 +399,7 @@ void SimBackend::exec(const ExecRequest& request, Responder reply) {
 json SimBackend::open_shell(const ExecRequest& request) {
   // The app's "shell in container": sh alone, with TERM (the terminal it draws) at most.
   const auto& cmd = request.command;
-  std::string prog = cmd.empty() ? "" : cmd[0].substr(cmd[0].rfind('/') + 1);
-  if (cmd.size() != 1 || (prog != "sh" && prog != "ash" && prog != "bash"))
+  if (!sim::is_lone_shell(cmd))
     throw Error(ErrorKind::unavailable,
                 "exec: with a terminal (tty) the simulator runs only a shell (sh), not '" +
                     (cmd.empty() ? std::string() : cmd[0]) +

@@ -22,6 +22,17 @@ nlohmann::json SimShells::open(const std::string& container, unsigned rows, unsi
     shell.task = sim::start_shell_task(store.machine, container);  // throws naming it
     store.commit();
   }
+  return {{"session", start(shell, rows, cols)}, {"pid", shell.task}};
+}
+
+std::string SimShells::attach_command(const std::string& container, sim::Pid task, unsigned rows,
+                                      unsigned cols) {
+  return start(Shell{container, task, true}, rows, cols);
+}
+
+// The shell's task exists: a session runs the simulated shell over it. Ends the task when the
+// session cannot start.
+std::string SimShells::start(const Shell& shell, unsigned rows, unsigned cols) {
   try {
     // This boxlab on the same machine: `boxlab [--root R] --sim exec -it NAME sh`.
     HostShellPlan plan;
@@ -29,7 +40,7 @@ nlohmann::json SimShells::open(const std::string& container, unsigned rows, unsi
     if (root_) plan.args = {"--root", fsys::absolute(*root_).string()};
     plan.args.insert(plan.args.end(),
                      {"--sim", "exec", "-it", "--shell-task=" + std::to_string(shell.task),
-                      container, "--", "sh"});
+                      shell.container, "--", "sh"});
     plan.cwd = "/";
     plan.env["TERM"] = "xterm-256color";
     plan.env["BOXLAB_BACKEND"] = "sim";
@@ -38,7 +49,7 @@ nlohmann::json SimShells::open(const std::string& container, unsigned rows, unsi
     pty.terminal.reset();
     std::string session = sessions_.open_tty(std::move(pty.master), std::move(proc), true);
     shells_[session] = shell;
-    return {{"session", session}, {"pid", shell.task}};
+    return session;
   } catch (...) {
     end_task(shell, 127);
     throw;
@@ -47,16 +58,24 @@ nlohmann::json SimShells::open(const std::string& container, unsigned rows, unsi
 
 void SimShells::end_task(const Shell& shell, int status) {
   sim::Store store(state_dir_);
-  sim::end_shell_task(store.machine, shell.container, shell.task, status);
+  if (shell.command) {
+    if (store.machine.containers.count(shell.container))
+      store.machine.end_command(shell.container, status);
+  } else {
+    sim::end_shell_task(store.machine, shell.container, shell.task, status);
+  }
   store.commit();
 }
 
-void SimShells::closed(const std::string& session, std::optional<int> exit_code) {
+std::optional<std::string> SimShells::closed(const std::string& session,
+                                             std::optional<int> exit_code) {
   auto it = shells_.find(session);
-  if (it == shells_.end()) return;
+  if (it == shells_.end()) return std::nullopt;
   Shell shell = it->second;
   shells_.erase(it);
   end_task(shell, exit_code.value_or(128 + SIGKILL));
+  if (!shell.command) return std::nullopt;
+  return shell.container;
 }
 
 void SimShells::close_all() {

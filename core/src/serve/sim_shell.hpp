@@ -23,9 +23,15 @@ class SimShells {
             Sessions& sessions);
   // Starts a shell in the running container: {"session", "pid"} (the shell task's pid).
   nlohmann::json open(const std::string& container, unsigned rows, unsigned cols);
+  // The terminal of a container `run` with a tty whose command is a lone shell: `task` (the
+  // command) is the shell; when the session ends the command ends with the shell's status, and
+  // the container stops as a real one does when its shell exits. Returns the session.
+  std::string attach_command(const std::string& container, sim::Pid task, unsigned rows,
+                             unsigned cols);
   // The session ended (console.closed): its shell task goes, with the shell's exit status
-  // (none: it was killed). Other sessions: nothing.
-  void closed(const std::string& session, std::optional<int> exit_code);
+  // (none: it was killed). Other sessions: nothing. Returns the container when the shell was its
+  // command (it stopped with it).
+  std::optional<std::string> closed(const std::string& session, std::optional<int> exit_code);
   // Every shell task still there goes (after the sessions were closed).
   void close_all();
 
@@ -33,7 +39,9 @@ class SimShells {
   struct Shell {
     std::string container;
     sim::Pid task = 0;
+    bool command = false;  // the container's command (run -t), not an exec
   };
+  std::string start(const Shell& shell, unsigned rows, unsigned cols);
   void end_task(const Shell& shell, int status);
 
   std::optional<std::filesystem::path> root_;

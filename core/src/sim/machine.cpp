@@ -139,6 +139,14 @@ void Machine::exit_init(const std::string& name, int code) {
   check_exits();
 }
 
+void Machine::end_command(const std::string& name, int code) {
+  const SimContainer& c = get(name);
+  if (c.status != "running") return;
+  kernel.exit(c.main, code);
+  drain_cgroup_events();
+  check_exits();
+}
+
 void Machine::allocate(const std::string& name, std::uint64_t bytes) {
   const SimContainer& c = get(name);
   if (c.status != "running") return;

@@ -88,18 +88,18 @@ std::string first_word(const std::string& line) {
 
 // `sh -c SCRIPT` (a read over the view) on the terminal, in the shell's process group, so
 // Ctrl-C reaches it; the shell waits. Its exit status, 128+N when a signal ended it.
-int run_read(const std::string& script, int in, int out, int err) {
+int run_read(const std::vector<std::string>& command, int in, int out, int err) {
   sys::SpawnAttrs s;
   posix_spawn_file_actions_adddup2(&s.fa, in, 0);
   posix_spawn_file_actions_adddup2(&s.fa, out, 1);
   posix_spawn_file_actions_adddup2(&s.fa, err, 2);
   s.clean_signals();  // SIGINT and SIGQUIT at their defaults, not the shell's
-  std::vector<std::string> args = {"sh", "-c", script};
+  std::vector<std::string> args = command;
   std::vector<char*> argv = sys::c_array(args);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &s.fa, &s.attr, argv.data(), environ);
+  int rc = ::posix_spawn(&pid, args[0].c_str(), &s.fa, &s.attr, argv.data(), environ);
   if (rc != 0) {
-    put(err, std::string("sh: /bin/sh: ") + ::strerror(rc) + "\n");
+    put(err, "sh: " + args[0] + ": " + ::strerror(rc) + "\n");
     return 127;
   }
   int ws = 0;
@@ -116,7 +116,7 @@ bool run_line(const ShellOptions& o, Pid shell, const std::string& line) {
     Store store(o.state);
     if (!alive(store.machine, o.container, shell)) return false;
     try {
-      plan = begin_exec(store, o.container, {"sh", "-c", line});
+      plan = begin_exec(store, o.container, {"sh", "-c", line}, shell);
     } catch (const Error& e) {
       put(o.err, std::string("sh: ") + e.what() + "\n");
       return true;
@@ -141,7 +141,7 @@ bool run_line(const ShellOptions& o, Pid shell, const std::string& line) {
     put(o.err, plan.acted->err);
     return true;
   }
-  int status = run_read(plan.script, o.in, o.out, o.err);
+  int status = run_read(script_argv(plan), o.in, o.out, o.err);
   if (status == 128 + SIGINT) put(o.out, "\n");
   Store store(o.state);
   // end_exec reaps through the runtime's process, the task's parent for `boxlab exec`.
@@ -156,6 +156,12 @@ bool run_line(const ShellOptions& o, Pid shell, const std::string& line) {
 }
 
 }  // namespace
+
+bool is_lone_shell(const std::vector<std::string>& command) {
+  if (command.size() != 1) return false;
+  std::string base = command[0].substr(command[0].rfind('/') + 1);
+  return base == "sh" || base == "ash" || base == "bash";
+}
 
 Pid start_shell_task(Machine& machine, const std::string& container) {
   return machine.exec_task(container, {"sh"});

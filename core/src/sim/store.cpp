@@ -25,11 +25,14 @@ std::int64_t wall_ns() {
 
 }  // namespace
 
-Store::Store(std::filesystem::path dir) : dir_(std::move(dir)) {
-  std::filesystem::create_directories(dir_);
-  lock_ = Fd(::open((dir_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+Store::Store(std::filesystem::path dir, Access access) : dir_(std::move(dir)), access_(access) {
+  bool look = access == Access::look;
+  if (!look) std::filesystem::create_directories(dir_);
+  lock_ = Fd(::open((dir_ / "lock").c_str(),
+                    look ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock_) throw Error("open " + (dir_ / "lock").string(), errno);
-  if (::flock(lock_.get(), LOCK_EX) != 0) throw Error("lock the simulated machine", errno);
+  if (::flock(lock_.get(), look ? LOCK_SH : LOCK_EX) != 0)
+    throw Error("lock the simulated machine", errno);
   std::ifstream in(dir_ / "machine.json");
   if (in) {
     json j = json::parse(in, nullptr, false);
@@ -43,6 +46,7 @@ Store::Store(std::filesystem::path dir) : dir_(std::move(dir)) {
 }
 
 void Store::commit() {
+  if (access_ == Access::look) throw Error("the simulated machine was opened only to look");
   json j = {{"wall", wall_ns()}, {"machine", machine.to_json()}};
   auto tmp = dir_ / "machine.json.new";
   {

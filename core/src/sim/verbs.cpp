@@ -157,9 +157,11 @@ std::string mountinfo(const Machine& m, const SimContainer& c) {
   return out;
 }
 
-ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std::string>& argv) {
+ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std::string>& argv,
+                    std::optional<Pid> shell) {
   ExecPlan plan;
   plan.container = name;
+  plan.hostname = store.machine.get(name).hostname;
   if ((plan.acted = store.machine.exec(name, argv))) return plan;
   char tmpl[] = "view-XXXXXX";
   std::string path = (store.dir() / tmpl).string();
@@ -172,12 +174,26 @@ ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std
     write_view(store.machine, name, plan.view);
     // ip, ping and wget read the simulated network (net_tools.hpp), pipes and all.
     write_net_view(store.machine, name, plan.view);
-    plan.script = net_functions(sys::self_exe(), store.dir(), name) + view_script(argv, plan.view);
+    // $$ is the shell's pid as the container numbers it (inner-most last).
+    const auto& nspid = store.machine.kernel.tasks.at(shell.value_or(plan.task)).nspid;
+    plan.script = net_functions(sys::self_exe(), store.dir(), name) +
+                  view_script(argv, plan.view, nspid.empty() ? plan.task : nspid.back());
   } catch (...) {
     discard_view(plan);
     throw;
   }
   return plan;
+}
+
+std::vector<std::string> script_argv(const ExecPlan& plan) {
+  return {sys::self_exe().string(),
+          "sim-backend",
+          "confined-sh",
+          plan.hostname,
+          "--",
+          "/bin/sh",
+          "-c",
+          plan.script};
 }
 
 void end_exec(Store& store, const ExecPlan& plan, int status) {

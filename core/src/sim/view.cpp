@@ -138,16 +138,27 @@ void write_host_view(const Machine& machine, const fsys::path& dir) {
   }
 }
 
-std::string view_script(const std::vector<std::string>& argv, const fsys::path& dir) {
+std::string view_script(const std::vector<std::string>& argv, const fsys::path& dir,
+                        Pid shell_pid) {
   std::string script;
   if (argv.size() == 3 && (argv[0] == "sh" || argv[0] == "/bin/sh") && argv[1] == "-c") {
     script = argv[2];
   } else {
     for (const auto& a : argv) script += (script.empty() ? "" : " ") + shell_quote(a);
   }
-  std::string rewritten = rewrite_paths(script, dir);
+  // $$ as the container's sh says it (a plain text swap, as the paths are: quoting aside).
+  static const std::regex kSelf(R"(\$\$|\$\{\$\})");
+  std::string rewritten =
+      std::regex_replace(rewrite_paths(script, dir), kSelf, std::to_string(shell_pid));
   std::string view = shell_quote(dir.string());
-  return "ps() {\n"
+  // The sandbox has the container's hostname (sim::script_argv); setting one there would
+  // change nothing the simulator keeps, so it is refused, as `ip link set` is.
+  return "hostname() {\n"
+         "  if [ $# -gt 0 ]; then echo 'hostname: setting the hostname is not simulated "
+         "(docs/simulator.md)' >&2; return 2; fi\n"
+         "  command hostname\n"
+         "}\n"
+         "ps() {\n"
          "  cols=pid,user,time,args\n"
          "  while [ $# -gt 0 ]; do\n"
          "    case \"$1\" in -o) cols=$2; shift ;; -o*) cols=${1#-o} ;; esac; shift\n"

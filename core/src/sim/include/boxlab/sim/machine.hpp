@@ -70,6 +70,9 @@ class Machine {
   void remove(const std::string& name, bool force);
   // Pid 1 exits with `code` (as if its program ended).
   void exit_init(const std::string& name, int code);
+  // The container's command exits with `code` (run with a tty: its shell's end); with --init,
+  // boxlab-init follows it. Nothing when the container is not running.
+  void end_command(const std::string& name, int code);
   // A burst of allocation by pid 1 (a fault).
   void allocate(const std::string& name, std::uint64_t bytes);
   const SimContainer& get(const std::string& name) const;

@@ -11,10 +11,14 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "boxlab/sim/machine.hpp"
 
 namespace boxlab::sim {
+
+// sh, ash or bash alone (by any path): a command the simulated shell can stand in for.
+bool is_lone_shell(const std::vector<std::string>& command);
 
 // The shell's task: an `sh` the runtime started in the running container (throws naming it when
 // it is not running, or when pids.max refuses the fork).

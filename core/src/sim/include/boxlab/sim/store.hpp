@@ -12,13 +12,18 @@ namespace boxlab::sim {
 
 class Store {
  public:
-  explicit Store(std::filesystem::path dir);  // ROOT/state/sim; locks and loads
-  void commit();                              // saves (the lock is held until destruction)
+  // change: may commit (an exclusive lock, the dir made as needed); look: only reads, under a
+  // shared lock, and needs no write access (a read-only exec's net tools, in their sandbox).
+  enum class Access { change, look };
+  explicit Store(std::filesystem::path dir,
+                 Access access = Access::change);  // ROOT/state/sim; locks and loads
+  void commit();  // saves (the lock is held until destruction); not for a look
   Machine machine;
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
   std::filesystem::path dir_;
+  Access access_;
   Fd lock_;
 };
 

@@ -19,8 +19,11 @@ void write_view(const Machine& machine, const std::string& name, const std::file
 
 // The shell script (for sh -c) that runs `argv` (or, for sh -c SCRIPT, SCRIPT) over the view
 // in DIR: /proc, /dev/shm, /sys/fs/cgroup and /etc/hostname rewritten to DIR's copies; `ps`
-// (busybox's -o columns pid, ppid, user, stat, comm, args, time) a shell function.
-std::string view_script(const std::vector<std::string>& argv, const std::filesystem::path& dir);
+// (busybox's -o columns pid, ppid, user, stat, comm, args, time) a shell function, and
+// `hostname NAME` refused; `$$` is `shell_pid`, the shell's pid inside the container (the
+// host's sh would say its own).
+std::string view_script(const std::vector<std::string>& argv, const std::filesystem::path& dir,
+                        Pid shell_pid);
 
 // The host's side: DIR/proc/N/{status,cmdline,comm} for every simulated task by host pid (NSpid
 // lists all its numbers), for host commands that read the simulated machine's /proc.
