@@ -64,10 +64,14 @@ CgroupLimits limits_from(const json& j, const std::string& where) {
 }  // namespace
 
 json Workload::to_json() const {
-  return {{"alloc_per_s", alloc_per_s},         {"alloc_total", alloc_total},
-          {"forks_per_s", forks_per_s},         {"child_mem", child_mem},
-          {"child_life_s", child_life_s},       {"reap", reap},
-          {"handles_signals", handles_signals}, {"cpu", cpu},
+  return {{"alloc_per_s", alloc_per_s},
+          {"alloc_total", alloc_total},
+          {"forks_per_s", forks_per_s},
+          {"child_mem", child_mem},
+          {"child_life_s", child_life_s},
+          {"reap", reap},
+          {"handles_signals", handles_signals},
+          {"cpu", cpu},
           {"exit_after_s", exit_after_s}};
 }
 
