@@ -158,3 +158,37 @@ TEST_CASE("sim cli: a command run for real cannot change the real machine", "[si
   CHECK(self.out.find(pid + " sh -c echo") != std::string::npos);
   REQUIRE(root.boxlab({"--sim", "rm", "-f", "box"}).status == 0);
 }
+
+// Where the host gives no user namespace (here: a parent namespace whose
+// user.max_user_namespaces is 0, as a sysctl or Ubuntu's AppArmor restriction would leave it),
+// Landlock keeps the command from writing instead.
+TEST_CASE("sim cli: without user namespaces, Landlock keeps a command from writing", "[sim]") {
+  TempRoot root;
+  auto r = root.boxlab(
+      {"--sim", "run", "-d", "--name", "box", "--hostname", "simbox", "base", "sleep", "1000"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto without_userns = [&](const std::string& script) {
+    // `! unshare -U true`: no user namespace is to be had there, so the fallback is what runs.
+    return boxlab::test::run(
+        {"unshare", "-U", "-r", "sh", "-c",
+         "echo 0 > /proc/sys/user/max_user_namespaces && ! unshare -U true 2>/dev/null && "
+         "exec \"$0\" --root \"$1\" --sim exec box -- sh -c \"$2\"",
+         BOXLAB_BIN, root.path().string(), script});
+  };
+  std::filesystem::path mine = root.path() / "host-file";
+  boxlab::write_file_atomic(mine, "kept\n");
+  auto touch = without_userns("touch " + (root.path() / "made").string());
+  INFO(touch.err);
+  CHECK(touch.status != 0);
+  CHECK(touch.err.find("Permission denied") != std::string::npos);
+  CHECK(!std::filesystem::exists(root.path() / "made"));
+  CHECK(without_userns("rm -f " + mine.string()).status != 0);
+  CHECK(boxlab::read_file(mine) == "kept\n");
+  // What a reading command needs still works: /dev/null, the view, the container's hostname.
+  auto reads = without_userns("echo x > /dev/null && hostname && ps -o pid,args | wc -l");
+  INFO(reads.err);
+  CHECK(reads.status == 0);
+  CHECK(reads.out.starts_with("simbox\n"));
+  REQUIRE(root.boxlab({"--sim", "rm", "-f", "box"}).status == 0);
+}

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
 #include <linux/securebits.h>
 #include <poll.h>
 #include <sched.h>
@@ -13,10 +14,12 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "boxlab/error.hpp"
+#include "boxlab/fd.hpp"
 #include "boxlab/file.hpp"
 
 namespace boxlab::ns {
@@ -35,6 +38,111 @@ void say(int err, const std::string& text) {
 
 int status_code(int ws) {
   return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+// Landlock's rights past the oldest headers (Debian 12's know ABI 3 at most).
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+constexpr std::uint64_t kNetBindTcp = 1ULL << 0, kNetConnectTcp = 1ULL << 1;       // ABI 4
+constexpr std::uint64_t kScopeAbstractUnix = 1ULL << 0, kScopeSignal = 1ULL << 1;  // ABI 6
+struct RulesetAttr {  // landlock_ruleset_attr as the kernel grew it; its size says how far
+  std::uint64_t fs = 0, net = 0, scoped = 0;
+};
+
+int landlock_abi() {
+  long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+// This process and what it starts write nowhere but below /dev (null, tty, the terminal), and,
+// where the kernel can (ABI 4, 6), make no TCP connection and signal nothing outside.
+bool landlock_read_only(int abi) {
+  RulesetAttr attr;
+  attr.fs = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+            LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+            LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+            LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+            LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+  std::uint64_t dev_rights = LANDLOCK_ACCESS_FS_WRITE_FILE;
+  if (abi >= 2) attr.fs |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) {
+    attr.fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+    dev_rights |= LANDLOCK_ACCESS_FS_TRUNCATE;  // `> /dev/null` opens with O_TRUNC
+  }
+  std::size_t size = sizeof attr.fs;
+  if (abi >= 4) {
+    attr.net = kNetBindTcp | kNetConnectTcp;
+    size = sizeof attr.fs + sizeof attr.net;
+  }
+  if (abi >= 6) {
+    attr.scoped = kScopeAbstractUnix | kScopeSignal;
+    size = sizeof attr;
+  }
+  Fd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0)));
+  Fd dev(::open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!ruleset || !dev) return false;
+  landlock_path_beneath_attr rule{};
+  rule.allowed_access = dev_rights;
+  rule.parent_fd = dev.get();
+  return ::syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) ==
+             0 &&
+         ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) == 0;
+}
+
+void default_signals() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+[[noreturn]] void exec_program(const Confined& what, int err) {
+  std::vector<char*> argv;
+  for (const auto& a : what.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  say(err, what.argv[0] + ": " + std::strerror(errno));
+  ::_exit(127);
+}
+
+// Waits for `pid` (Ctrl-C on the terminal is for the program, not for this process).
+int wait_status(pid_t pid) {
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0) {
+    if (errno != EINTR) return 126;
+  }
+  return status_code(ws);
+}
+
+void ignore_terminal_signals() {
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  for (int sig : {SIGINT, SIGQUIT}) ::sigaction(sig, &ign, nullptr);
+}
+
+// Where no user namespace is to be had (a sysctl, an AppArmor restriction on unprivileged
+// ones): Landlock, which needs none, keeps the program from writing; the hostname and the
+// process numbers are then the host's.
+int run_landlocked(const Confined& what, int abi, int err) {
+  ignore_terminal_signals();
+  pid_t child = ::fork();
+  if (child < 0) {
+    say(err, std::string("fork: ") + std::strerror(errno));
+    return 126;
+  }
+  if (child == 0) {
+    default_signals();
+    if (!landlock_read_only(abi)) {
+      say(err, std::string("landlock: ") + std::strerror(errno));
+      ::_exit(126);
+    }
+    exec_program(what, err);
+  }
+  return wait_status(child);
 }
 
 // The program runs without a capability, now or after exec (uid 0 inside included), and can
@@ -65,22 +173,12 @@ bool drop_privileges() {
     ::_exit(126);
   }
   if (child == 0) {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &dfl, nullptr);
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    default_signals();
     if (!drop_privileges()) {
       say(err, std::string("drop privileges: ") + std::strerror(errno));
       ::_exit(126);
     }
-    std::vector<char*> argv;
-    for (const auto& a : what.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    say(err, what.argv[0] + ": " + std::strerror(errno));
-    ::_exit(127);
+    exec_program(what, err);
   }
   for (;;) {  // reaps the orphans too, until the program itself ends
     int ws = 0;
@@ -99,11 +197,15 @@ int run_confined(const Confined& what, int err) {
   gid_t gid = ::getegid();
   if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID |
                 CLONE_NEWIPC) != 0) {
-    say(err, std::string("cannot run this in a sandbox (") + std::strerror(errno) +
-                 "): the simulator runs a command that reads a container in namespaces of its "
-                 "own, read-only, and this host gives this user no user namespace "
-                 "(user.max_user_namespaces, kernel.unprivileged_userns_clone or an AppArmor "
-                 "restriction); commands the simulator acts out still work");
+    int why = errno;
+    if (int abi = landlock_abi(); abi >= 1) return run_landlocked(what, abi, err);
+    say(err, std::string("cannot run this in a sandbox: this host gives this user no user "
+                         "namespace (") +
+                 std::strerror(why) +
+                 ": user.max_user_namespaces, kernel.unprivileged_userns_clone or an AppArmor "
+                 "restriction) and has no Landlock; the simulator runs a command that reads a "
+                 "container only where it cannot change the real machine. Commands the "
+                 "simulator acts out still work");
     return 126;
   }
   // Itself inside, as outside (the learner's own files stay theirs to read). Written from
@@ -128,10 +230,7 @@ int run_confined(const Confined& what, int err) {
     say(err, std::string("sethostname: ") + std::strerror(errno));
     return 126;
   }
-  // Ctrl-C on the terminal is for the program: this process waits on, to report its status.
-  struct sigaction ign {};
-  ign.sa_handler = SIG_IGN;
-  for (int sig : {SIGINT, SIGQUIT}) ::sigaction(sig, &ign, nullptr);
+  ignore_terminal_signals();
   int alive[2];
   if (::pipe2(alive, O_CLOEXEC) != 0) {
     say(err, std::string("pipe: ") + std::strerror(errno));
@@ -147,11 +246,7 @@ int run_confined(const Confined& what, int err) {
     namespace_init(what, alive[0], err);
   }
   ::close(alive[0]);  // alive[1] stays open while this process lives
-  int ws = 0;
-  while (::waitpid(init, &ws, 0) < 0) {
-    if (errno != EINTR) return 126;
-  }
-  return status_code(ws);
+  return wait_status(init);
 }
 
 }  // namespace boxlab::ns

@@ -151,12 +151,14 @@ std::string view_script(const std::vector<std::string>& argv, const fsys::path& 
   std::string rewritten =
       std::regex_replace(rewrite_paths(script, dir), kSelf, std::to_string(shell_pid));
   std::string view = shell_quote(dir.string());
-  // The sandbox has the container's hostname (sim::script_argv); setting one there would
-  // change nothing the simulator keeps, so it is refused, as `ip link set` is.
+  // The container's hostname, from the view (the sandbox has it too, sim::script_argv, but not
+  // its Landlock fallback); setting one is refused, as `ip link set` is.
   return "hostname() {\n"
          "  if [ $# -gt 0 ]; then echo 'hostname: setting the hostname is not simulated "
          "(docs/simulator.md)' >&2; return 2; fi\n"
-         "  command hostname\n"
+         "  cat " +
+         view +
+         "/etc/hostname\n"
          "}\n"
          "ps() {\n"
          "  cols=pid,user,time,args\n"
