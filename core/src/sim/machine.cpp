@@ -132,17 +132,16 @@ void Machine::remove(const std::string& name, bool force) {
 }
 
 void Machine::exit_init(const std::string& name, int code) {
-  const SimContainer& c = get(name);
-  if (c.status != "running") return;
-  kernel.exit(c.init, code);
-  drain_cgroup_events();
-  check_exits();
+  exit_task(name, get(name).init, code);
 }
 
 void Machine::end_command(const std::string& name, int code) {
-  const SimContainer& c = get(name);
-  if (c.status != "running") return;
-  kernel.exit(c.main, code);
+  exit_task(name, get(name).main, code);
+}
+
+void Machine::exit_task(const std::string& name, Pid task, int code) {
+  if (get(name).status != "running") return;
+  kernel.exit(task, code);
   drain_cgroup_events();
   check_exits();
 }

@@ -107,6 +107,7 @@ class Machine {
   void cpu_period();
   void workload_step(SimContainer& c, double dt_s);
   void check_exits();
+  void exit_task(const std::string& name, Pid task, int code);  // of a running container
   void drain_cgroup_events();
   SimContainer& running(const std::string& name);
   ExecResult hog(SimContainer& c, const std::vector<std::string>& argv);
