@@ -343,13 +343,13 @@ void add_backend_verbs(CLI::App& app, const Globals& globals, int& exit_code) {
     exit_code = r.status;
   });
 
-  // confined-sh HOSTNAME -- PROGRAM ARGS: a read-only exec's script, run by the host's sh in a
+  // confined-sh --hostname=H -- PROGRAM ARGS: a read-only exec's script, run by the host's sh in a
   // sandbox of its own (ns/confine.hpp), so a command typed "in the container" cannot change
   // the real machine.
   auto cs = std::make_shared<std::pair<std::string, std::vector<std::string>>>();
   auto* confined = be->add_subcommand("confined-sh", "");
   confined->group("");
-  confined->add_option("hostname", cs->first)->required();
+  confined->add_option("--hostname", cs->first);  // a container's may start with '-'
   confined->add_option("command", cs->second)->required();
   confined->callback([cs] {
     int code = ns::run_confined({cs->second, cs->first}, 2);

@@ -152,6 +152,12 @@ TEST_CASE("sim cli: a command run for real cannot change the real machine", "[si
   REQUIRE(sleeper.pid > 0);
   CHECK(in_box("kill -9 " + std::to_string(sleeper.pid)).status != 0);
   CHECK(::waitpid(sleeper.pid, nullptr, WNOHANG) == 0);  // still running
+  // Any hostname the container was given reaches the sandbox, one like an option too.
+  REQUIRE(root.boxlab({"--sim", "run", "-d", "--name", "dashed", "--hostname=-dash", "base",
+                       "sleep", "1000"})
+              .status == 0);
+  CHECK(root.boxlab({"--sim", "exec", "dashed", "--", "uname", "-n"}).out == "-dash\n");
+  REQUIRE(root.boxlab({"--sim", "rm", "-f", "dashed"}).status == 0);
   // $$ is the shell's pid as the container numbers it (ps shows the same).
   auto self = in_box("echo $$; ps -o pid,args");
   std::string pid = self.out.substr(0, self.out.find('\n'));

@@ -189,7 +189,7 @@ std::vector<std::string> script_argv(const ExecPlan& plan) {
   return {sys::self_exe().string(),
           "sim-backend",
           "confined-sh",
-          plan.hostname,
+          "--hostname=" + plan.hostname,
           "--",
           "/bin/sh",
           "-c",

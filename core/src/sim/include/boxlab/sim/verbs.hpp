@@ -70,9 +70,9 @@ struct ExecPlan {
 // `shell`: the simulated shell a command line runs in (its `$$`); else the command's own task.
 ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std::string>& argv,
                     std::optional<Pid> shell = std::nullopt);
-// What runs a plan's script: `boxlab sim-backend confined-sh HOSTNAME -- /bin/sh -c SCRIPT`, the
-// host's sh in a read-only sandbox of namespaces (ns/confine.hpp) with the container's hostname:
-// whatever the command tries, the real machine stays as it was.
+// What runs a plan's script: `boxlab sim-backend confined-sh --hostname=H -- /bin/sh -c SCRIPT`,
+// the host's sh in a read-only sandbox of namespaces (ns/confine.hpp) with the container's
+// hostname: whatever the command tries, the real machine stays as it was.
 std::vector<std::string> script_argv(const ExecPlan& plan);
 void end_exec(Store& store, const ExecPlan& plan, int status);
 // The view of a plan that never ran (an error before the command): removed.
