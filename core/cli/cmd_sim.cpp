@@ -29,7 +29,6 @@
 #include "boxlab/sim/shell.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
-#include "boxlab/sys/spawn.hpp"
 #include "cli.hpp"
 
 namespace boxlab::cli {
@@ -64,22 +63,7 @@ int sim_exec(const Globals& globals, const std::string& name,
     std::cerr << plan.acted->err;
     return plan.acted->status;
   }
-  int status = 127;
-  std::vector<std::string> script = sim::script_argv(plan);
-  std::vector<char*> script_args = sys::c_array(script);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    sim::discard_view(plan);
-    throw Error("fork", errno);
-  }
-  if (pid == 0) {
-    ::execv(script_args[0], script_args.data());
-    ::_exit(127);
-  }
-  int ws = 0;
-  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  int status = sim::run_script(plan, 0, 1, 2);
   SimStore store(globals);
   sim::end_exec(store, plan, status);
   store.commit();

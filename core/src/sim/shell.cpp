@@ -3,19 +3,15 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <regex>
 
 #include "boxlab/error.hpp"
 #include "boxlab/sim/store.hpp"
 #include "boxlab/sim/verbs.hpp"
 #include "boxlab/sim/view.hpp"
-#include "boxlab/sys/spawn.hpp"
 
 namespace boxlab::sim {
 
@@ -86,28 +82,6 @@ std::string first_word(const std::string& line) {
   return w.empty() ? "sh" : w.substr(w.rfind('/') + 1);
 }
 
-// `sh -c SCRIPT` (a read over the view) on the terminal, in the shell's process group, so
-// Ctrl-C reaches it; the shell waits. Its exit status, 128+N when a signal ended it.
-int run_read(const std::vector<std::string>& command, int in, int out, int err) {
-  sys::SpawnAttrs s;
-  posix_spawn_file_actions_adddup2(&s.fa, in, 0);
-  posix_spawn_file_actions_adddup2(&s.fa, out, 1);
-  posix_spawn_file_actions_adddup2(&s.fa, err, 2);
-  s.clean_signals();  // SIGINT and SIGQUIT at their defaults, not the shell's
-  std::vector<std::string> args = command;
-  std::vector<char*> argv = sys::c_array(args);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, args[0].c_str(), &s.fa, &s.attr, argv.data(), environ);
-  if (rc != 0) {
-    put(err, "sh: " + args[0] + ": " + ::strerror(rc) + "\n");
-    return 127;
-  }
-  int ws = 0;
-  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
 // One line, as `boxlab --sim exec NAME -- sh -c LINE` runs it; the command is the shell's child
 // while it runs. False when the shell's task is gone (the container stopped).
 bool run_line(const ShellOptions& o, Pid shell, const std::string& line) {
@@ -141,7 +115,8 @@ bool run_line(const ShellOptions& o, Pid shell, const std::string& line) {
     put(o.err, plan.acted->err);
     return true;
   }
-  int status = run_read(script_argv(plan), o.in, o.out, o.err);
+  // On the terminal, in the shell's process group, so Ctrl-C reaches it; the shell waits.
+  int status = run_script(plan, o.in, o.out, o.err);
   if (status == 128 + SIGINT) put(o.out, "\n");
   Store store(o.state);
   // end_exec reaps through the runtime's process, the task's parent for `boxlab exec`.

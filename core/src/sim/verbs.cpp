@@ -1,5 +1,7 @@
 #include "boxlab/sim/verbs.hpp"
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include "boxlab/error.hpp"
@@ -17,6 +20,7 @@
 #include "boxlab/sim/net_tools.hpp"
 #include "boxlab/sim/view.hpp"
 #include "boxlab/sys/process.hpp"
+#include "boxlab/sys/spawn.hpp"
 
 namespace boxlab::sim {
 
@@ -194,6 +198,26 @@ std::vector<std::string> script_argv(const ExecPlan& plan) {
           "/bin/sh",
           "-c",
           plan.script};
+}
+
+int run_script(const ExecPlan& plan, int in, int out, int err) {
+  sys::SpawnAttrs s;
+  posix_spawn_file_actions_adddup2(&s.fa, in, 0);
+  posix_spawn_file_actions_adddup2(&s.fa, out, 1);
+  posix_spawn_file_actions_adddup2(&s.fa, err, 2);
+  s.clean_signals();  // SIGINT and SIGQUIT at their defaults, not the caller's
+  std::vector<std::string> args = script_argv(plan);
+  std::vector<char*> argv = sys::c_array(args);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv[0], &s.fa, &s.attr, argv.data(), environ);
+  if (rc != 0) {
+    ::dprintf(err, "sh: %s: %s\n", argv[0], std::strerror(rc));
+    return 127;
+  }
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
 void end_exec(Store& store, const ExecPlan& plan, int status) {

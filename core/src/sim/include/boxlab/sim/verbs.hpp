@@ -74,6 +74,9 @@ ExecPlan begin_exec(Store& store, const std::string& name, const std::vector<std
 // the host's sh in a read-only sandbox of namespaces (ns/confine.hpp) with the container's
 // hostname: whatever the command tries, the real machine stays as it was.
 std::vector<std::string> script_argv(const ExecPlan& plan);
+// Runs it (script_argv) on `in`, `out`, `err`, signals at their defaults, and waits: its exit
+// status, 128+N when a signal N ended it, 127 when it could not start (said on `err`).
+int run_script(const ExecPlan& plan, int in, int out, int err);
 void end_exec(Store& store, const ExecPlan& plan, int status);
 // The view of a plan that never ran (an error before the command): removed.
 void discard_view(const ExecPlan& plan) noexcept;
