@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <functional>
 #include <sstream>
 
 #include "boxlab/event_parse.hpp"
@@ -98,27 +99,45 @@ TEST_CASE("sim cli: exec acts out an orphan and a tmpfs fill, and reads a view o
   REQUIRE(root.boxlab({"--sim", "rm", "-f", "b"}).status == 0);
 }
 
+namespace {
+
+// A simulated container "box" with hostname simbox, for the sandbox tests.
+void run_simbox(const TempRoot& root) {
+  auto r = root.boxlab(
+      {"--sim", "run", "-d", "--name", "box", "--hostname", "simbox", "base", "sleep", "1000"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+}
+
+// A command run in the box (by `in_box`) neither writes a file of the host nor removes one;
+// the write is refused with `refusal`.
+void check_no_writes(const TempRoot& root,
+                     const std::function<boxlab::test::Result(const std::string&)>& in_box,
+                     const std::string& refusal) {
+  std::filesystem::path mine = root.path() / "host-file";
+  boxlab::write_file_atomic(mine, "kept\n");
+  auto touch = in_box("touch " + (root.path() / "made").string());
+  INFO(touch.err);
+  CHECK(touch.status != 0);
+  CHECK(touch.err.find(refusal) != std::string::npos);
+  CHECK(!std::filesystem::exists(root.path() / "made"));
+  CHECK(in_box("rm -f " + mine.string()).status != 0);
+  CHECK(boxlab::read_file(mine) == "kept\n");
+}
+
+}  // namespace
+
 // What the simulator runs for real (a command that only reads, over the container's view) runs
 // in a sandbox of namespaces, read-only: typed "in a container", it must not change the real
 // machine, whoever runs it (root too). Its hostname and $$ are the container's.
 TEST_CASE("sim cli: a command run for real cannot change the real machine", "[sim]") {
   TempRoot root;
-  auto r = root.boxlab(
-      {"--sim", "run", "-d", "--name", "box", "--hostname", "simbox", "base", "sleep", "1000"});
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  run_simbox(root);
   auto in_box = [&](const std::string& script) {
     return root.boxlab({"--sim", "exec", "box", "--", "sh", "-c", script});
   };
   // No file written, none removed: the host's file system is read-only in there.
-  std::filesystem::path mine = root.path() / "host-file";
-  boxlab::write_file_atomic(mine, "kept\n");
-  auto touch = in_box("touch " + (root.path() / "made").string());
-  CHECK(touch.status != 0);
-  CHECK(touch.err.find("Read-only file system") != std::string::npos);
-  CHECK(!std::filesystem::exists(root.path() / "made"));
-  CHECK(in_box("rm -f " + mine.string()).status != 0);
-  CHECK(boxlab::read_file(mine) == "kept\n");
+  check_no_writes(root, in_box, "Read-only file system");
   // Nor remounted writable (no capability left, whatever the uid).
   CHECK(in_box("mount -o remount,rw / && touch " + (root.path() / "made").string()).status != 0);
   CHECK(!std::filesystem::exists(root.path() / "made"));
@@ -170,10 +189,7 @@ TEST_CASE("sim cli: a command run for real cannot change the real machine", "[si
 // Landlock keeps the command from writing instead.
 TEST_CASE("sim cli: without user namespaces, Landlock keeps a command from writing", "[sim]") {
   TempRoot root;
-  auto r = root.boxlab(
-      {"--sim", "run", "-d", "--name", "box", "--hostname", "simbox", "base", "sleep", "1000"});
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  run_simbox(root);
   auto without_userns = [&](const std::string& script) {
     // `! unshare -U true`: no user namespace is to be had there, so the fallback is what runs.
     return boxlab::test::run(
@@ -182,15 +198,7 @@ TEST_CASE("sim cli: without user namespaces, Landlock keeps a command from writi
          "exec \"$0\" --root \"$1\" --sim exec box -- sh -c \"$2\"",
          BOXLAB_BIN, root.path().string(), script});
   };
-  std::filesystem::path mine = root.path() / "host-file";
-  boxlab::write_file_atomic(mine, "kept\n");
-  auto touch = without_userns("touch " + (root.path() / "made").string());
-  INFO(touch.err);
-  CHECK(touch.status != 0);
-  CHECK(touch.err.find("Permission denied") != std::string::npos);
-  CHECK(!std::filesystem::exists(root.path() / "made"));
-  CHECK(without_userns("rm -f " + mine.string()).status != 0);
-  CHECK(boxlab::read_file(mine) == "kept\n");
+  check_no_writes(root, without_userns, "Permission denied");
   // What a reading command needs still works: /dev/null, the view, the container's hostname.
   auto reads = without_userns("echo x > /dev/null && hostname && ps -o pid,args | wc -l");
   INFO(reads.err);
