@@ -125,6 +125,20 @@ void check_no_writes(const TempRoot& root,
   CHECK(boxlab::read_file(mine) == "kept\n");
 }
 
+// `script` run by `boxlab --sim exec box` where the host gives no user namespace (here: a
+// parent namespace whose user.max_user_namespaces is 0, as a sysctl would leave it), by uid 0
+// with its capabilities there (root) or without any (`capless`: a learner, as where Ubuntu's
+// AppArmor restriction refuses them).
+boxlab::test::Result without_userns(const TempRoot& root, const std::string& script, bool capless) {
+  // `! unshare -U true`: no user namespace is to be had there, so a fallback is what runs.
+  std::string drop = capless ? "setpriv --bounding-set=-all --inh-caps=-all " : "";
+  return boxlab::test::run({"unshare", "-U", "-r", "sh", "-c",
+                            "echo 0 > /proc/sys/user/max_user_namespaces && ! unshare -U true "
+                            "2>/dev/null && exec " +
+                                drop + "\"$0\" --root \"$1\" --sim exec box -- sh -c \"$2\"",
+                            BOXLAB_BIN, root.path().string(), script});
+}
+
 }  // namespace
 
 // What the simulator runs for real (a command that only reads, over the container's view) runs
@@ -184,25 +198,32 @@ TEST_CASE("sim cli: a command run for real cannot change the real machine", "[si
   REQUIRE(root.boxlab({"--sim", "rm", "-f", "box"}).status == 0);
 }
 
-// Where the host gives no user namespace (here: a parent namespace whose
-// user.max_user_namespaces is 0, as a sysctl or Ubuntu's AppArmor restriction would leave it),
-// Landlock keeps the command from writing instead.
+// Without user namespaces, a user with no capability gets Landlock: it keeps the command from
+// writing.
 TEST_CASE("sim cli: without user namespaces, Landlock keeps a command from writing", "[sim]") {
   TempRoot root;
   run_simbox(root);
-  auto without_userns = [&](const std::string& script) {
-    // `! unshare -U true`: no user namespace is to be had there, so the fallback is what runs.
-    return boxlab::test::run(
-        {"unshare", "-U", "-r", "sh", "-c",
-         "echo 0 > /proc/sys/user/max_user_namespaces && ! unshare -U true 2>/dev/null && "
-         "exec \"$0\" --root \"$1\" --sim exec box -- sh -c \"$2\"",
-         BOXLAB_BIN, root.path().string(), script});
-  };
-  check_no_writes(root, without_userns, "Permission denied");
+  auto capless = [&](const std::string& script) { return without_userns(root, script, true); };
+  check_no_writes(root, capless, "Permission denied");
   // What a reading command needs still works: /dev/null, the view, the container's hostname.
-  auto reads = without_userns("echo x > /dev/null && hostname && ps -o pid,args | wc -l");
+  auto reads = capless("echo x > /dev/null && hostname && ps -o pid,args | wc -l");
   INFO(reads.err);
   CHECK(reads.status == 0);
   CHECK(reads.out.starts_with("simbox\n"));
+  REQUIRE(root.boxlab({"--sim", "rm", "-f", "box"}).status == 0);
+}
+
+// Root needs no user namespace to make the others: without one it still gets the namespace
+// sandbox (Landlock would leave it sethostname, kill and netlink), with the container's name.
+TEST_CASE("sim cli: root without user namespaces still gets the namespace sandbox", "[sim]") {
+  TempRoot root;
+  run_simbox(root);
+  auto as_root = [&](const std::string& script) { return without_userns(root, script, false); };
+  check_no_writes(root, as_root, "Read-only file system");
+  auto name = as_root("uname -n; /bin/hostname");
+  INFO(name.err);
+  CHECK(name.out == "simbox\nsimbox\n");
+  CHECK(as_root("mount -o remount,rw / && touch " + (root.path() / "made").string()).status != 0);
+  CHECK(!std::filesystem::exists(root.path() / "made"));
   REQUIRE(root.boxlab({"--sim", "rm", "-f", "box"}).status == 0);
 }

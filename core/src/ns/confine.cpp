@@ -124,27 +124,6 @@ void ignore_terminal_signals() {
   for (int sig : {SIGINT, SIGQUIT}) ::sigaction(sig, &ign, nullptr);
 }
 
-// Where no user namespace is to be had (a sysctl, an AppArmor restriction on unprivileged
-// ones): Landlock, which needs none, keeps the program from writing; the hostname and the
-// process numbers are then the host's.
-int run_landlocked(const Confined& what, int abi, int err) {
-  ignore_terminal_signals();
-  pid_t child = ::fork();
-  if (child < 0) {
-    say(err, std::string("fork: ") + std::strerror(errno));
-    return 126;
-  }
-  if (child == 0) {
-    default_signals();
-    if (!landlock_read_only(abi)) {
-      say(err, std::string("landlock: ") + std::strerror(errno));
-      ::_exit(126);
-    }
-    exec_program(what, err);
-  }
-  return wait_status(child);
-}
-
 // The program runs without a capability, now or after exec (uid 0 inside included), and can
 // gain none: it cannot undo the read-only mounts or reach past its namespaces.
 bool drop_privileges() {
@@ -157,6 +136,42 @@ bool drop_privileges() {
   __user_cap_data_struct none[2] = {};
   if (::syscall(SYS_capset, &header, none) != 0) return false;
   return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
+// Whether this process holds capability `cap` (effective), or any at all (permitted) for -1.
+bool holds_capability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return true;  // unknown: assume so
+  if (cap < 0) return (data[0].permitted | data[1].permitted) != 0;
+  return (data[cap / 32].effective & (1U << (cap % 32))) != 0;
+}
+
+// Where no user namespace is to be had (a sysctl, an AppArmor restriction on unprivileged
+// ones) and this user may not make namespaces without one: Landlock, which needs none, keeps
+// the program from writing; the hostname and the process numbers are then the host's. A
+// capability held here (uid 0 whose namespaces were refused all the same) goes first: Landlock
+// does not stop sethostname, kill or netlink.
+int run_landlocked(const Confined& what, int abi, int err) {
+  ignore_terminal_signals();
+  pid_t child = ::fork();
+  if (child < 0) {
+    say(err, std::string("fork: ") + std::strerror(errno));
+    return 126;
+  }
+  if (child == 0) {
+    default_signals();
+    if (holds_capability(-1) && !drop_privileges()) {
+      say(err, std::string("drop privileges: ") + std::strerror(errno));
+      ::_exit(126);
+    }
+    if (!landlock_read_only(abi)) {
+      say(err, std::string("landlock: ") + std::strerror(errno));
+      ::_exit(126);
+    }
+    exec_program(what, err);
+  }
+  return wait_status(child);
 }
 
 // Pid 1 of the new pid namespace: runs the program as its child and ends with its status (the
@@ -195,9 +210,13 @@ int run_confined(const Confined& what, int err) {
   if (what.argv.empty()) return 126;
   uid_t uid = ::geteuid();
   gid_t gid = ::getegid();
-  if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID |
-                CLONE_NEWIPC) != 0) {
-    int why = errno;
+  constexpr int kNamespaces =
+      CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC;
+  // Without a user namespace (user.max_user_namespaces=0), a process that may make the others
+  // itself (root) still gets them all: the same sandbox, with the container's hostname.
+  bool own_ids = ::unshare(CLONE_NEWUSER | kNamespaces) == 0;
+  int why = own_ids ? 0 : errno;
+  if (!own_ids && !(holds_capability(CAP_SYS_ADMIN) && ::unshare(kNamespaces) == 0)) {
     if (int abi = landlock_abi(); abi >= 1) return run_landlocked(what, abi, err);
     say(err, std::string("cannot run this in a sandbox: this host gives this user no user "
                          "namespace (") +
@@ -212,9 +231,11 @@ int run_confined(const Confined& what, int err) {
   // inside the namespace, where even root holds no CAP_SETGID over the parent: the kernel takes
   // the gid map only once setgroups is denied (user_namespaces(7)).
   try {
-    write_file("/proc/self/setgroups", "deny");
-    write_file("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1\n");
-    write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
+    if (own_ids) {
+      write_file("/proc/self/setgroups", "deny");
+      write_file("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1\n");
+      write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
+    }
   } catch (const Error& e) {
     say(err, e.what());
     return 126;
