@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "boxlab/image/digest.hpp"
 #include "registry_support.hpp"
 #include "require_ok.hpp"
 #include "test_support.hpp"
@@ -45,7 +46,66 @@ void corrupt(const fs::path& file) {
   f.put('\xa5');
 }
 
+// Serves `manifest` as `repo`:`tag` by writing it into the registry's storage the way the
+// registry keeps a pushed one. Returns its digest.
+std::string store_manifest(const Registry& reg, const std::string& repo, const std::string& tag,
+                           const std::string& manifest) {
+  boxlab::image::Sha256 h;
+  h.update(manifest.data(), manifest.size());
+  std::string digest = h.digest(), hex = digest.substr(7);
+  auto put = [](const fs::path& file, const std::string& bytes) {
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << bytes;
+  };
+  put(reg.blob_file(digest), manifest);
+  fs::path manifests = reg.storage() / "docker/registry/v2/repositories" / repo / "_manifests";
+  put(manifests / "revisions/sha256" / hex / "link", digest);
+  put(manifests / "tags" / tag / "current/link", digest);
+  put(manifests / "tags" / tag / "index/sha256" / hex / "link", digest);
+  return digest;
+}
+
 }  // namespace
+
+// The distribution spec lets a manifest have 4 MiB: a big one (annotations, say) pulls whole;
+// past 4 MiB the pull says so by name and leaves nothing.
+TEST_CASE("a manifest of up to 4 MiB pulls and a larger one is refused by name",
+          "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  ok(from.boxlab({"image", "push", "--insecure", "base", reg.host() + "/course/base:1"}));
+  fs::path tag_link =
+      reg.storage() / "docker/registry/v2/repositories/course/base/_manifests/tags/1/current/link";
+  std::ifstream link(tag_link);
+  std::string pushed_digest((std::istreambuf_iterator<char>(link)), {});
+  std::ifstream pushed(reg.blob_file(pushed_digest), std::ios::binary);
+  json manifest = json::parse(pushed);
+  auto padded = [&](std::size_t bytes) {
+    json m = manifest;
+    m["annotations"]["org.example.padding"] = std::string(bytes, 'x');
+    return m.dump();
+  };
+  std::string big = store_manifest(reg, "course/base", "big", padded(3 << 20));
+
+  TempRoot to;
+  std::string ref = reg.host() + "/course/base:big";
+  CHECK(ok(to.boxlab({"image", "pull", "--insecure", ref})).out == ref + " " + big + "\n");
+  CHECK(ok(to.boxlab({"run", "--rm", ref, "--", "echo", "ran"})).out == "ran\n");
+
+  // The real registry refuses to serve one over 4 MiB; a plain file server does not.
+  boxlab::test::FileServer files;
+  fs::path huge = files.dir() / "v2/course/base/manifests/huge";
+  fs::create_directories(huge.parent_path());
+  std::ofstream(huge, std::ios::binary) << padded(5 << 20);
+  TempRoot other;
+  Result r = other.boxlab({"image", "pull", "--insecure", files.host() + "/course/base:huge"});
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("manifest huge is larger than 4 MiB") != std::string::npos);
+  CHECK(store_blobs(other).empty());
+}
 
 TEST_CASE("push the base image, pull it into a fresh store, run it: same digests",
           "[registry][root]") {

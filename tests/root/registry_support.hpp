@@ -25,6 +25,45 @@ namespace boxlab::test {
 
 inline constexpr const char* kRegistryBin = "/usr/bin/docker-registry";
 
+// A port on 127.0.0.1 that was free a moment ago.
+inline int free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("free port");
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Waits (10 s at most) until something accepts connections on 127.0.0.1:`port`.
+inline bool wait_for_listener(int port) {
+  for (int i = 0; i < 200; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Ends the server this test started, by its pid.
+inline void stop_server(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  int status;
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+}
+
 class Registry {
  public:
   // `user`/`password`: htpasswd auth with that one user; empty: no auth.
@@ -32,7 +71,7 @@ class Registry {
     char tmpl[] = "/tmp/boxlab-registry-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
     dir_ = tmpl;
-    port_ = free_port();
+    port_ = free_loopback_port();
     std::ofstream cfg(dir_ / "config.yml");
     cfg << "version: 0.1\nlog:\n  level: error\n"
         << "storage:\n  filesystem:\n    rootdirectory: " << storage().string() << "\n"
@@ -53,10 +92,7 @@ class Registry {
       ::_exit(127);
     }
     // Ready when it accepts connections (a few hundred ms).
-    for (int i = 0; i < 200; ++i) {
-      if (accepts()) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (wait_for_listener(port_)) return;
     stop();
     throw std::runtime_error("docker-registry did not listen on port " + std::to_string(port_));
   }
@@ -83,36 +119,46 @@ class Registry {
   }
 
  private:
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("free port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-  }
-  bool accepts() const {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  void stop() { stop_server(pid_); }
 
+  std::filesystem::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Files served as they are over plain HTTP on 127.0.0.1 (busybox httpd over dir()): a
+// "registry" giving answers the real one never gives (a manifest over 4 MiB, say). A file at
+// dir()/v2/REPO/manifests/TAG answers the GET of that manifest.
+class FileServer {
+ public:
+  FileServer() {
+    char tmpl[] = "/tmp/boxlab-files-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    dir_ = tmpl;
+    port_ = free_loopback_port();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string addr = "127.0.0.1:" + std::to_string(port_);
+      ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", addr.c_str(), "-h", dir_.c_str(),
+              nullptr);
+      ::_exit(127);
+    }
+    if (wait_for_listener(port_)) return;
+    stop_server(pid_);
+    throw std::runtime_error("busybox httpd did not listen on port " + std::to_string(port_));
+  }
+  ~FileServer() {
+    stop_server(pid_);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  FileServer(const FileServer&) = delete;
+  FileServer& operator=(const FileServer&) = delete;
+
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::filesystem::path dir() const { return dir_; }
+
+ private:
   std::filesystem::path dir_;
   int port_ = 0;
   pid_t pid_ = -1;

@@ -20,8 +20,6 @@ namespace boxlab::registry {
 
 namespace {
 
-constexpr std::size_t kMaxCollected = 1 << 20;
-
 struct CurlLib {
   void* handle = nullptr;
   CURLcode (*global_init)(long) = nullptr;
@@ -125,8 +123,9 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     }
     return bytes;
   }
-  if (t->response.body.size() < kMaxCollected)
-    t->response.body.append(data, std::min(bytes, kMaxCollected - t->response.body.size()));
+  std::size_t room = kMaxCollectedBody - t->response.body.size();
+  if (bytes > room) t->response.truncated = true;
+  t->response.body.append(data, std::min(bytes, room));
   return bytes;
 }
 

@@ -19,17 +19,22 @@ struct HttpRequest {
   std::string body;                  // sent when `body_file` is empty (POST, PUT)
   std::filesystem::path body_file;   // sent instead of `body`, streamed
   // Receives a 2xx response's body as it arrives (else it is collected in HttpResponse::body,
-  // as is every non-2xx body, capped at 1 MiB). May throw; the transfer stops.
+  // as is every non-2xx body, up to kMaxCollectedBody). May throw; the transfer stops.
   std::function<void(const char*, std::size_t)> sink;
   // Called with the status before the first byte goes to `sink` (a 206 or a 200 to a Range).
   std::function<void(long)> on_status;
   bool follow_redirects = true;
 };
 
+// The most of a body collected in memory: 4 MiB, what the distribution spec lets a manifest
+// have (registries refuse larger ones).
+inline constexpr std::size_t kMaxCollectedBody = 4 << 20;
+
 struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // names lowercased; the last of a repeated one
   std::string body;
+  bool truncated = false;  // the body had more than kMaxCollectedBody bytes: cut there
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? "" : it->second;

@@ -25,7 +25,6 @@ namespace {
 
 constexpr const char* kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 constexpr const char* kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
-constexpr std::size_t kMaxManifest = 4 << 20;
 
 // The pull's work dir: removed when the pull ends, whichever way.
 struct WorkDir {
@@ -66,7 +65,10 @@ Manifest get_manifest(Client& client, const std::string& target) {
     throw Error(client.ref().registry + ": " + client.ref().repository + ":" + target +
                 " not found (HTTP 404)");
   if (r.status != 200) throw client.failure("GET manifest " + target, r);
-  if (r.body.size() >= kMaxManifest) throw Error("manifest " + target + ": too big");
+  if (r.truncated)
+    throw Error(client.ref().registry + ": manifest " + target + " is larger than " +
+                std::to_string(kMaxCollectedBody >> 20) + " MiB" +
+                ", the most a manifest may have: refused");
   Manifest m{r.body, r.header("content-type"), sha256_of(r.body)};
   json j = json::parse(m.bytes, nullptr, false);
   if (!j.is_object()) throw Error(client.ref().registry + ": manifest " + target + ": not JSON");
