@@ -54,6 +54,14 @@ json inspect_json(const image::Store& store, const image::Image& img) {
 
 // "\rimporting: 12.3MB of 100.0MB, 2 layers" on stderr, redrawn in place at most 10 times a
 // second, when the user watches a terminal; nothing when the output goes to a pipe or file.
+// --max-size (import, pull): a size such as 10g into `budget`; empty keeps the default.
+void parse_budget(const std::string& text, std::uint64_t& budget) {
+  if (auto size = spec::parse_size(text)) {
+    if (*size <= 0) throw Error("--max-size: must be more than 0");
+    budget = static_cast<std::uint64_t>(*size);
+  }
+}
+
 image::ProgressFn progress_line() {
   if (!::isatty(STDOUT_FILENO) || !::isatty(STDERR_FILENO)) return {};
   using Clock = std::chrono::steady_clock;
@@ -167,10 +175,7 @@ void add_image_commands(CLI::App& app, const Globals& globals, int& exit_code) {
   image::ImportOptions options;
   if (!import_opts->name.empty()) options.name = import_opts->name;
   options.keep_setuid = import_opts->keep_setuid;
-  if (auto size = spec::parse_size(import_opts->max_size)) {
-    if (*size <= 0) throw Error("--max-size: must be more than 0");
-    options.max_bytes = static_cast<std::uint64_t>(*size);
-  }
+  parse_budget(import_opts->max_size, options.max_bytes);
   std::optional<events::FileWriter> writer;
   std::optional<image::ProgressEvents> events;
   if (!import_opts->events.empty()) {
@@ -278,7 +283,8 @@ struct RegistryOpts {
   bool insecure = false;
   std::string auth_file;
   std::string mirror;
-  std::string events;  // --events FILE
+  std::string events;    // --events FILE
+  std::string max_size;  // pull --max-size
 };
 auto registry_options = [](const RegistryOpts& o) {
   registry::Options options;
@@ -308,10 +314,14 @@ pull->add_option("REF", pull_opts->first, "alpine, library/alpine:3.19, host:por
 pull->add_option("--name", pull_opts->name, "Tag the image with this name (default: REF)");
 pull->add_option("--events", pull_opts->events,
                  "Append image.progress events (JSON lines) to this file");
+pull->add_option("--max-size", pull_opts->max_size,
+                 "Budget: the bytes the image's blobs may have together, as its manifest "
+                 "gives them, checked before any is fetched (default 4GiB; e.g. 10g)");
 add_registry_flags(pull, *pull_opts);
 pull->callback([&globals, &exit_code, pull_opts, registry_options] {
   image::Store store(globals.paths().images);
   auto options = registry_options(*pull_opts);
+  parse_budget(pull_opts->max_size, options.max_bytes);
   std::optional<std::string> name;
   if (!pull_opts->name.empty()) name = pull_opts->name;
   std::optional<events::FileWriter> writer;

@@ -65,6 +65,15 @@ std::string store_manifest(const Registry& reg, const std::string& repo, const s
   return digest;
 }
 
+// The manifest the registry keeps as `repo`:`tag`.
+json stored_manifest(const Registry& reg, const std::string& repo, const std::string& tag) {
+  std::ifstream link(reg.storage() / "docker/registry/v2/repositories" / repo / "_manifests/tags" /
+                     tag / "current/link");
+  std::string digest((std::istreambuf_iterator<char>(link)), {});
+  std::ifstream bytes(reg.blob_file(digest), std::ios::binary);
+  return json::parse(bytes);
+}
+
 }  // namespace
 
 // The distribution spec lets a manifest have 4 MiB: a big one (annotations, say) pulls whole;
@@ -76,12 +85,7 @@ TEST_CASE("a manifest of up to 4 MiB pulls and a larger one is refused by name",
   TempRoot from;
   from.ensure_base_image();
   ok(from.boxlab({"image", "push", "--insecure", "base", reg.host() + "/course/base:1"}));
-  fs::path tag_link =
-      reg.storage() / "docker/registry/v2/repositories/course/base/_manifests/tags/1/current/link";
-  std::ifstream link(tag_link);
-  std::string pushed_digest((std::istreambuf_iterator<char>(link)), {});
-  std::ifstream pushed(reg.blob_file(pushed_digest), std::ios::binary);
-  json manifest = json::parse(pushed);
+  json manifest = stored_manifest(reg, "course/base", "1");
   auto padded = [&](std::size_t bytes) {
     json m = manifest;
     m["annotations"]["org.example.padding"] = std::string(bytes, 'x');
@@ -105,6 +109,47 @@ TEST_CASE("a manifest of up to 4 MiB pulls and a larger one is refused by name",
   CHECK(r.status != 0);
   CHECK(r.err.find("manifest huge is larger than 4 MiB") != std::string::npos);
   CHECK(store_blobs(other).empty());
+}
+
+// A manifest may claim blobs of any size: what they add up to is checked against the pull's
+// budget (4 GiB, --max-size) before a byte is fetched, so a lying registry cannot fill the disk.
+TEST_CASE("a pull whose blobs add up to more than its budget fetches nothing", "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  Registry reg;
+  TempRoot from;
+  from.ensure_base_image();
+  std::string ref = reg.host() + "/course/base:1";
+  ok(from.boxlab({"image", "push", "--insecure", "base", ref}));
+  json manifest = stored_manifest(reg, "course/base", "1");
+  manifest["layers"][0]["size"] = std::uint64_t{5} << 30;
+  store_manifest(reg, "course/base", "claims", manifest.dump());
+  auto blob_gets = [&] {
+    std::size_t n = 0;
+    std::string log = reg.log();
+    for (std::size_t at = 0; (at = log.find("GET /v2/course/base/blobs/", at)) != std::string::npos;
+         ++at)
+      ++n;
+    return n;
+  };
+  std::size_t before = blob_gets();
+
+  TempRoot to;
+  Result r = to.boxlab({"image", "pull", "--insecure", reg.host() + "/course/base:claims"});
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("its blobs add up to more than the pull's budget of 4.0GiB (--max-size") !=
+        std::string::npos);
+  r = to.boxlab({"image", "pull", "--insecure", "--max-size", "1k", ref});
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("budget of 1.0KiB") != std::string::npos);
+  CHECK(blob_gets() == before);
+  CHECK(store_blobs(to).empty());
+  CHECK(to.boxlab({"image", "pull", "--insecure", "--max-size", "0", ref})
+            .err.find("--max-size: must be more than 0") != std::string::npos);
+  // Within the budget it pulls.
+  ok(to.boxlab({"image", "pull", "--insecure", "--max-size", "1g", ref}));
+  CHECK(blob_gets() > before);
 }
 
 TEST_CASE("push the base image, pull it into a fresh store, run it: same digests",

@@ -79,7 +79,4 @@ class Staging {
   std::map<std::filesystem::path, bool> dirs_;   // temp dir -> moved away
 };
 
-// "4.0GiB": a byte count for an error message.
-std::string byte_count(std::uint64_t bytes);
-
 }  // namespace boxlab::image

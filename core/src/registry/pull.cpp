@@ -153,6 +153,21 @@ image::ImportProgress fetch_all(const Client& client, const std::vector<image::D
   return state;
 }
 
+// A manifest may name blobs of any size: what they add up to must fit the budget before a
+// byte is fetched (else a hostile registry fills the disk up to the sizes it claims).
+void check_budget(const std::vector<image::Descriptor>& wanted, std::uint64_t budget,
+                  const std::string& where) {
+  std::set<std::string> counted;
+  std::uint64_t total = 0;  // never over `budget`, so the subtraction below cannot wrap
+  for (const auto& d : wanted) {
+    if (!counted.insert(d.digest).second) continue;
+    if (d.size > budget - total)
+      throw Error(where + ": its blobs add up to more than the pull's budget of " +
+                  image::byte_count(budget) + " (--max-size raises it)");
+    total += d.size;
+  }
+}
+
 std::string default_name(const std::string& ref, const Reference& r) {
   try {
     image::check_image_name(ref);
@@ -191,6 +206,7 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
     for (std::size_t i = 0; i < j["layers"].size(); ++i)
       wanted.push_back(
           image::descriptor_from_json(j["layers"][i], "layers[" + std::to_string(i) + "]"));
+    check_budget(wanted, options.max_bytes, "manifest " + m.digest);
 
     std::vector<std::size_t> fetches;  // indexes into `wanted` of the blobs to GET
     std::set<std::string> scheduled;   // a layer repeated in the manifest is fetched once
@@ -237,6 +253,7 @@ image::Image pull(image::Store& store, const std::string& ref, const Options& op
     write_file_atomic(work.path / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})", 0644);
     image::ImportOptions io;
     io.name = tag;
+    io.max_bytes = options.max_bytes;
     auto images = store.import(work.path, io);
     if (images.size() != 1) throw Error("import gave " + std::to_string(images.size()) + " images");
     // The end (layers_total set): every layer is there, fetched or found in the store.

@@ -97,8 +97,11 @@ class ProgressEvents {
   bool started_ = false;
 };
 
-// What an import may read by default (`boxlab image import --max-size` raises it).
+// What an import (or a pull) may read by default (`--max-size` raises it).
 inline constexpr std::uint64_t kDefaultImportBudget = std::uint64_t{4} << 30;  // 4 GiB
+
+// "4.0GiB": a byte count for an error message.
+std::string byte_count(std::uint64_t bytes);
 
 struct ImportOptions {
   // Tag for the image (only when the source holds one image); else the source's own tag.

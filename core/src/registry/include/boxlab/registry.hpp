@@ -58,6 +58,9 @@ struct Options {
   // one call at a time; push, bytes of the blobs sent (or found there) and layers, after each
   // blob. The last call, after the tag or manifest is written, sets layers_total.
   image::ProgressFn on_progress;
+  // Pull: bytes the image's blobs may have together, as its manifest gives their sizes (checked
+  // before any is fetched), and the import's budget after.
+  std::uint64_t max_bytes = image::kDefaultImportBudget;
 };
 
 // Pulls `ref` into `store` (platform linux/amd64 out of an index or manifest list) and tags it
