@@ -152,6 +152,47 @@ TEST_CASE("a pull whose blobs add up to more than its budget fetches nothing", "
   CHECK(blob_gets() > before);
 }
 
+// A registry names the token service (the realm) its clients send their credentials to: plain
+// HTTP is taken only on the loopback, as --insecure is. A fake registry in a network namespace
+// of the test's own (only lo there: nothing could leave it) answers every request with a
+// Bearer challenge naming `realm` (it listens once /proc/net/tcp{,6} shows port 5000, 0x1388).
+TEST_CASE("a token realm over plain HTTP off the loopback is refused", "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  TempRoot root;
+  fs::path reply = root.path() / "reply.sh";
+  auto pull_with_realm = [&](const std::string& realm) {
+    std::ofstream(reply) << "#!/bin/sh\nprintf 'HTTP/1.1 401 Unauthorized\\r\\n"
+                            "WWW-Authenticate: Bearer realm=\"" +
+                                realm +
+                                "\",service=\"fake\"\\r\\nContent-Length: 0\\r\\n"
+                                "Connection: close\\r\\n\\r\\n'\n";
+    fs::permissions(reply, fs::perms::owner_all);
+    return boxlab::test::run(
+        {"unshare", "-n", "sh", "-c",
+         "ip link set lo up && busybox nc -ll -p 5000 -e \"$2\" & server=$!; "
+         "i=0; until grep -q ':1388 0*:0000 0A' /proc/net/tcp /proc/net/tcp6 || [ $i -gt 1000 ]; "
+         "do "
+         "i=$((i+1)); done; "
+         "\"$0\" --root \"$1\" image pull --insecure 127.0.0.1:5000/course/base:1; rc=$?; "
+         "kill $server; wait; exit $rc",
+         BOXLAB_BIN, root.path().string(), reply.string()});
+  };
+  for (std::string realm : {"http://192.0.2.1/token", "http://127.0.0.1:5000@192.0.2.1/token"}) {
+    INFO(realm);
+    Result r = pull_with_realm(realm);
+    INFO(r.err);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("token realm '" + realm +
+                     "' is not HTTPS (plain HTTP only on the loopback)") != std::string::npos);
+  }
+  // On the loopback the token service is asked (and here refuses, being the same fake).
+  Result r = pull_with_realm("http://127.0.0.1:5000/token");
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("the token service http://127.0.0.1:5000/token refused an anonymous token") !=
+        std::string::npos);
+}
+
 TEST_CASE("push the base image, pull it into a fresh store, run it: same digests",
           "[registry][root]") {
   REQUIRE(boxlab::test::is_root());

@@ -99,9 +99,17 @@ void Client::authenticate(const HttpResponse& r) {
                 r.header("www-authenticate") + "'");
   // The Bearer flow: ask the realm for a token for this repository's scope.
   std::string realm = c.params["realm"];
+  // Plain HTTP only as --insecure allows it, on the loopback: the credentials go to the realm.
+  // (No user@ part: "http://127.0.0.1:80@host/" is a request to host.)
+  auto loopback_realm = [&] {
+    std::string rest = realm.substr(realm.find("://") + 3);
+    std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+    return authority.find('@') == std::string::npos && is_loopback_host(authority);
+  };
   if (!realm.starts_with("https://") &&
-      !(realm.starts_with("http://") && base_.starts_with("http://")))
-    throw Error(ref_.registry + ": token realm '" + realm + "' is not HTTPS");
+      !(realm.starts_with("http://") && base_.starts_with("http://") && loopback_realm()))
+    throw Error(ref_.registry + ": token realm '" + realm +
+                "' is not HTTPS (plain HTTP only on the loopback)");
   std::string scope = c.params.contains("scope")
                           ? c.params["scope"]
                           : "repository:" + ref_.repository + (push_ ? ":pull,push" : ":pull");
