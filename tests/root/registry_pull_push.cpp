@@ -193,6 +193,71 @@ TEST_CASE("a token realm over plain HTTP off the loopback is refused", "[registr
         std::string::npos);
 }
 
+// A registry may send an upload elsewhere (its Location): the credentials are the registry's
+// and go nowhere else. The fake registry (busybox nc in the test's own network namespace, one
+// request a connection) wants Basic auth and sends uploads to 127.0.0.2; it logs each request
+// and whether credentials came with it.
+TEST_CASE("credentials go to the registry only, not where its upload Location points",
+          "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  TempRoot root;
+  root.ensure_base_image();
+  fs::path log = root.path() / "requests.log", script = root.path() / "registry.sh";
+  std::ofstream(script) << "#!/bin/sh\n"
+                           "read -r method path rest\n"
+                           "auth=no; len=0\n"
+                           "while IFS= read -r line; do\n"
+                           "  line=$(printf %s \"$line\" | tr -d '\\r')\n"
+                           "  [ -z \"$line\" ] && break\n"
+                           "  case \"$line\" in\n"
+                           "    [Aa]uthorization:*) auth=yes ;;\n"
+                           "    [Cc]ontent-[Ll]ength:*) len=${line#*: } ;;\n"
+                           "  esac\n"
+                           "done\n"
+                           "head -c \"$len\" > /dev/null\n"
+                           "echo \"$method $path auth=$auth\" >> '" +
+                               log.string() +
+                               "'\n"
+                               "reply() { printf 'HTTP/1.1 %s\\r\\n%bContent-Length: 0\\r\\n"
+                               "Connection: close\\r\\n\\r\\n' \"$1\" \"$2\"; }\n"
+                               "if [ $auth = no ]; then\n"
+                               "  reply '401 Unauthorized' 'WWW-Authenticate: Basic "
+                               "realm=\"fake\"\\r\\n'; exit 0\n"
+                               "fi\n"
+                               "case \"$method\" in\n"
+                               "  HEAD) reply '404 Not Found' '' ;;\n"
+                               "  POST) reply '202 Accepted' "
+                               "'Location: http://127.0.0.2:5000/elsewhere/upload\\r\\n' ;;\n"
+                               "  *) reply '201 Created' '' ;;\n"
+                               "esac\n";
+  fs::permissions(script, fs::perms::owner_all);
+  fs::path auth = boxlab::test::write_auth_file(root.path() / "auth.json", "127.0.0.1:5000",
+                                                "learner", "s3cret");
+  Result r = boxlab::test::run(
+      {"unshare", "-n", "sh", "-c",
+       "ip link set lo up && busybox nc -ll -p 5000 -e \"$2\" & server=$!; "
+       "i=0; until grep -q ':1388 0*:0000 0A' /proc/net/tcp /proc/net/tcp6 || [ $i -gt 1000 ]; do "
+       "i=$((i+1)); done; "
+       "\"$0\" --root \"$1\" image push --insecure --auth-file \"$3\" base "
+       "127.0.0.1:5000/course/base:1; rc=$?; kill $server; wait; exit $rc",
+       BOXLAB_BIN, root.path().string(), script.string(), auth.string()});
+  INFO(r.err);
+  std::ifstream in(log);
+  std::string requests((std::istreambuf_iterator<char>(in)), {});
+  INFO(requests);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("http://127.0.0.2:5000 (where the registry sent this request) asks for "
+                   "credentials; boxlab sends them only to the registry itself") !=
+        std::string::npos);
+  // The registry itself got them (the upload was opened with them); the other host did not.
+  CHECK(requests.find("POST /v2/course/base/blobs/uploads/ auth=yes") != std::string::npos);
+  // Its one request, the blob's PUT, came without them.
+  std::size_t at = requests.find("PUT /elsewhere/upload?digest=sha256%3A");
+  REQUIRE(at != std::string::npos);
+  std::string put = requests.substr(at, requests.find('\n', at) - at);
+  CHECK(put.ends_with(" auth=no"));
+}
+
 TEST_CASE("push the base image, pull it into a fresh store, run it: same digests",
           "[registry][root]") {
   REQUIRE(boxlab::test::is_root());

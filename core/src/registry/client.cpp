@@ -9,6 +9,13 @@ using nlohmann::json;
 
 namespace {
 
+// "scheme://authority" of an absolute URL.
+std::string origin_of(const std::string& url) {
+  std::size_t start = url.find("://");
+  if (start == std::string::npos) return "";
+  return url.substr(0, url.find_first_of("/?#", start + 3));
+}
+
 std::string url_escape(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
@@ -61,6 +68,20 @@ Error Client::failure(const std::string& what, const HttpResponse& r) const {
 HttpResponse Client::send(HttpRequest request) {
   if (!request.url.starts_with("http://") && !request.url.starts_with("https://"))
     request.url = url(request.url);
+  // A URL the registry handed back (an upload's Location) may name another host: the
+  // credentials and the token are the registry's own, so they go nowhere else, and an HTTPS
+  // registry's requests never go on over plain HTTP.
+  if (std::string origin = origin_of(request.url); origin != origin_of(base_)) {
+    if (base_.starts_with("https://") && !request.url.starts_with("https://"))
+      throw Error(ref_.registry + ": the registry sent this request to " + origin +
+                  ", over plain HTTP: refused");
+    HttpResponse response = http(request);
+    if (response.status == 401)
+      throw Error(ref_.registry + ": " + origin +
+                  " (where the registry sent this request) asks for credentials; boxlab sends "
+                  "them only to the registry itself");
+    return response;
+  }
   auto with_auth = [&] {
     HttpRequest r = request;
     if (!authorization_.empty()) r.headers.push_back(authorization_);

@@ -21,7 +21,8 @@ class Client {
   const Reference& ref() const { return ref_; }
   // "<scheme>://<registry>/v2/<repository>/" + `path`.
   std::string url(const std::string& path) const;
-  // Sends `request` (its url relative as url() makes it, or absolute), authenticated.
+  // Sends `request` (its url relative as url() makes it, or absolute), authenticated when it
+  // goes to the registry itself (an absolute URL elsewhere gets no credentials).
   HttpResponse send(HttpRequest request);
   // An Error for an unexpected response: status, and the registry's error message if any.
   Error failure(const std::string& what, const HttpResponse& response) const;

@@ -173,7 +173,9 @@ HttpResponse http(const HttpRequest& request) {
   lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   lib.easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
   lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  lib.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // An HTTPS request is never redirected to plain HTTP (its headers would follow on that host).
+  lib.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                  request.url.starts_with("https://") ? "https" : "http,https");
   lib.easy_setopt(c, CURLOPT_USERAGENT, "boxlab");
   lib.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   lib.easy_setopt(c, CURLOPT_HEADERDATA, &t);
