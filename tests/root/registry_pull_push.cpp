@@ -74,6 +74,30 @@ json stored_manifest(const Registry& reg, const std::string& repo, const std::st
   return json::parse(bytes);
 }
 
+// Runs `boxlab --root ROOT ARGS...` in a network namespace of its own (only lo, up: nothing can
+// leave it) where the script `server` answers every connection to 127.0.0.1:5000 (busybox nc:
+// the request on its stdin, its reply on stdout). The server listens once /proc/net/tcp{,6}
+// shows port 5000 (0x1388); it is ended by its pid.
+Result with_fake_registry(const TempRoot& root, const fs::path& server,
+                          const std::vector<std::string>& args) {
+  fs::permissions(server, fs::perms::owner_all);
+  std::vector<std::string> argv{
+      "unshare",
+      "-n",
+      "sh",
+      "-c",
+      "bin=$1; root=$2; shift 2; "
+      "ip link set lo up && busybox nc -ll -p 5000 -e \"$0\" & server=$!; "
+      "i=0; until grep -q ':1388 0*:0000 0A' /proc/net/tcp /proc/net/tcp6 || [ $i -gt 1000 ]; "
+      "do i=$((i+1)); done; "
+      "\"$bin\" --root \"$root\" \"$@\"; rc=$?; kill $server; wait; exit $rc",
+      server.string(),
+      BOXLAB_BIN,
+      root.path().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return boxlab::test::run(argv);
+}
+
 }  // namespace
 
 // The distribution spec lets a manifest have 4 MiB: a big one (annotations, say) pulls whole;
@@ -166,16 +190,8 @@ TEST_CASE("a token realm over plain HTTP off the loopback is refused", "[registr
                                 realm +
                                 "\",service=\"fake\"\\r\\nContent-Length: 0\\r\\n"
                                 "Connection: close\\r\\n\\r\\n'\n";
-    fs::permissions(reply, fs::perms::owner_all);
-    return boxlab::test::run(
-        {"unshare", "-n", "sh", "-c",
-         "ip link set lo up && busybox nc -ll -p 5000 -e \"$2\" & server=$!; "
-         "i=0; until grep -q ':1388 0*:0000 0A' /proc/net/tcp /proc/net/tcp6 || [ $i -gt 1000 ]; "
-         "do "
-         "i=$((i+1)); done; "
-         "\"$0\" --root \"$1\" image pull --insecure 127.0.0.1:5000/course/base:1; rc=$?; "
-         "kill $server; wait; exit $rc",
-         BOXLAB_BIN, root.path().string(), reply.string()});
+    return with_fake_registry(root, reply,
+                              {"image", "pull", "--insecure", "127.0.0.1:5000/course/base:1"});
   };
   for (std::string realm : {"http://192.0.2.1/token", "http://127.0.0.1:5000@192.0.2.1/token"}) {
     INFO(realm);
@@ -230,17 +246,11 @@ TEST_CASE("credentials go to the registry only, not where its upload Location po
                                "'Location: http://127.0.0.2:5000/elsewhere/upload\\r\\n' ;;\n"
                                "  *) reply '201 Created' '' ;;\n"
                                "esac\n";
-  fs::permissions(script, fs::perms::owner_all);
   fs::path auth = boxlab::test::write_auth_file(root.path() / "auth.json", "127.0.0.1:5000",
                                                 "learner", "s3cret");
-  Result r = boxlab::test::run(
-      {"unshare", "-n", "sh", "-c",
-       "ip link set lo up && busybox nc -ll -p 5000 -e \"$2\" & server=$!; "
-       "i=0; until grep -q ':1388 0*:0000 0A' /proc/net/tcp /proc/net/tcp6 || [ $i -gt 1000 ]; do "
-       "i=$((i+1)); done; "
-       "\"$0\" --root \"$1\" image push --insecure --auth-file \"$3\" base "
-       "127.0.0.1:5000/course/base:1; rc=$?; kill $server; wait; exit $rc",
-       BOXLAB_BIN, root.path().string(), script.string(), auth.string()});
+  Result r = with_fake_registry(root, script,
+                                {"image", "push", "--insecure", "--auth-file", auth.string(),
+                                 "base", "127.0.0.1:5000/course/base:1"});
   INFO(r.err);
   std::ifstream in(log);
   std::string requests((std::istreambuf_iterator<char>(in)), {});
@@ -256,6 +266,27 @@ TEST_CASE("credentials go to the registry only, not where its upload Location po
   REQUIRE(at != std::string::npos);
   std::string put = requests.substr(at, requests.find('\n', at) - at);
   CHECK(put.ends_with(" auth=no"));
+}
+
+// Response headers are kept in memory: their sum is capped (curl caps only each line).
+TEST_CASE("a response with more than 256 KiB of headers is refused", "[registry][root]") {
+  REQUIRE(boxlab::test::is_root());
+  TempRoot root;
+  fs::path server = root.path() / "headers.sh";
+  std::ofstream(server) << "#!/bin/sh\n"
+                           "while IFS= read -r line; do\n"  // the request, read whole first
+                           "  [ -z \"$(printf %s \"$line\" | tr -d '\\r')\" ] && break\n"
+                           "done\n"
+                           "printf 'HTTP/1.1 404 Not Found\\r\\n'\n"
+                           "pad=$(head -c 1000 /dev/zero | tr '\\0' x)\n"
+                           "i=0; while [ $i -lt 300 ]; do printf 'X-Pad-%d: %s\\r\\n' $i \"$pad\"; "
+                           "i=$((i+1)); done\n"
+                           "printf 'Content-Length: 0\\r\\nConnection: close\\r\\n\\r\\n'\n";
+  Result r = with_fake_registry(root, server,
+                                {"image", "pull", "--insecure", "127.0.0.1:5000/course/base:1"});
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("the response's headers exceed 256 KiB: refused") != std::string::npos);
 }
 
 TEST_CASE("push the base image, pull it into a fresh store, run it: same digests",

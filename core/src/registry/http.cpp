@@ -81,13 +81,24 @@ struct Transfer {
   std::exception_ptr error;
   std::string body;  // when sending `request->body`
   std::size_t sent = 0;
-  bool started = false;  // the sink got bytes
+  bool started = false;          // the sink got bytes
+  std::size_t header_bytes = 0;  // of every response so far (redirects included)
   Fd file;
   bool ok() const { return response.status >= 200 && response.status < 300; }
 };
 
+// Headers kept in memory at most (curl caps each line, not their sum).
+constexpr std::size_t kMaxHeaderBytes = 256 << 10;
+
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  t->header_bytes += size * n;
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->error = std::make_exception_ptr(
+        Error(t->request->method + " " + t->request->url + ": the response's headers exceed " +
+              std::to_string(kMaxHeaderBytes >> 10) + " KiB: refused"));
+    return 0;  // curl stops
+  }
   std::string line(data, size * n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   if (line.starts_with("HTTP/")) {  // a new response (after a redirect or 100 Continue)
