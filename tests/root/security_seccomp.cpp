@@ -107,6 +107,17 @@ void probes(int out) {
     }
 }
 
+// The filter cache dir of one test, removed however the test ends.
+struct CacheDir {
+  fs::path path;
+  explicit CacheDir(const std::string& name)
+      : path(fs::temp_directory_path() / (name + "-" + std::to_string(getpid()))) {}
+  ~CacheDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
 sec::SeccompFilter default_filter(const fs::path& cache) {
   sec::CompileOptions o;
   o.cache_dir = cache;
@@ -117,15 +128,14 @@ sec::SeccompFilter default_filter(const fs::path& cache) {
 
 TEST_CASE("Docker's default seccomp profile refuses what Docker refuses, allows the rest") {
   REQUIRE(geteuid() == 0);
-  fs::path cache = fs::temp_directory_path() / ("boxlab-test-seccomp-" + std::to_string(getpid()));
-  auto filter = default_filter(cache);
+  CacheDir cache("boxlab-test-seccomp");
+  auto filter = default_filter(cache.path);
   auto child = filter.child();
 
   auto r = in_child([&](int out) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || sec::seccomp_load(child) != 0) _exit(3);
     probes(out);
   });
-  fs::remove_all(cache);
   CHECK(r.at("getpid") == 0);
   CHECK(r.at("write") == 0);
   CHECK(r.at("socket_unix") == 0);
@@ -160,8 +170,8 @@ TEST_CASE("positive control: the same probes without the filter get further") {
 
 TEST_CASE("apply_in_child without no_new_privs: seccomp first (needs CAP_SYS_ADMIN), then caps") {
   REQUIRE(geteuid() == 0);
-  fs::path cache = fs::temp_directory_path() / ("boxlab-test-seccomp2-" + std::to_string(getpid()));
-  auto filter = default_filter(cache);
+  CacheDir cache("boxlab-test-seccomp2");
+  auto filter = default_filter(cache.path);
   sec::ChildSecurity plan;
   plan.caps = sec::compute({});
   plan.seccomp = filter.child();
@@ -173,7 +183,6 @@ TEST_CASE("apply_in_child without no_new_privs: seccomp first (needs CAP_SYS_ADM
     (void)!write(out, line, n);
     probes(out);
   });
-  fs::remove_all(cache);
   CHECK(r.at("apply") == 0);
   CHECK(r.at("keyctl") == EPERM);
   CHECK(r.at("getpid") == 0);
