@@ -52,8 +52,6 @@ json inspect_json(const image::Store& store, const image::Image& img) {
               {"keep_setuid", img.keep_setuid}};
 }
 
-// "\rimporting: 12.3MB of 100.0MB, 2 layers" on stderr, redrawn in place at most 10 times a
-// second, when the user watches a terminal; nothing when the output goes to a pipe or file.
 // --max-size (import, pull): a size such as 10g into `budget`; empty keeps the default.
 void parse_budget(const std::string& text, std::uint64_t& budget) {
   if (auto size = spec::parse_size(text)) {
@@ -62,6 +60,8 @@ void parse_budget(const std::string& text, std::uint64_t& budget) {
   }
 }
 
+// "\rimporting: 12.3MB of 100.0MB, 2 layers" on stderr, redrawn in place at most 10 times a
+// second, when the user watches a terminal; nothing when the output goes to a pipe or file.
 image::ProgressFn progress_line() {
   if (!::isatty(STDOUT_FILENO) || !::isatty(STDERR_FILENO)) return {};
   using Clock = std::chrono::steady_clock;
