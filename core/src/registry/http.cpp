@@ -184,7 +184,7 @@ HttpResponse http(const HttpRequest& request) {
   lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   lib.easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
   lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  // An HTTPS request is never redirected to plain HTTP (its headers would follow on that host).
+  // An HTTPS request is never redirected to plain HTTP (its Authorization would go in clear).
   lib.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
                   request.url.starts_with("https://") ? "https" : "http,https");
   lib.easy_setopt(c, CURLOPT_USERAGENT, "boxlab");
