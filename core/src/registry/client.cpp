@@ -123,8 +123,7 @@ void Client::authenticate(const HttpResponse& r) {
   // Plain HTTP only as --insecure allows it, on the loopback: the credentials go to the realm.
   // (No user@ part: "http://127.0.0.1:80@host/" is a request to host.)
   auto loopback_realm = [&] {
-    std::string rest = realm.substr(realm.find("://") + 3);
-    std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+    std::string authority = origin_of(realm).substr(std::string_view("http://").size());
     return authority.find('@') == std::string::npos && is_loopback_host(authority);
   };
   if (!realm.starts_with("https://") &&
