@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -25,91 +26,114 @@ namespace boxlab::test {
 
 inline constexpr const char* kRegistryBin = "/usr/bin/docker-registry";
 
-// A port on 127.0.0.1 that was free a moment ago.
-inline int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+// A server process of the test's own on 127.0.0.1 at a port that was free a moment before, with
+// a temp dir of its own: ended by its pid, its dir removed, when this goes.
+class LoopbackServer {
+ public:
+  explicit LoopbackServer(const std::string& name) {
+    std::string tmpl = "/tmp/boxlab-" + name + "-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+    dir_ = tmpl;
+    port_ = free_port();
+  }
+  ~LoopbackServer() {
+    stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  LoopbackServer(const LoopbackServer&) = delete;
+  LoopbackServer& operator=(const LoopbackServer&) = delete;
 
-// Waits (10 s at most) until something accepts connections on 127.0.0.1:`port`.
-inline bool wait_for_listener(int port) {
-  for (int i = 0; i < 200; ++i) {
+  // Starts `argv` (its output into `log` when one is named) and waits (10 s at most) until it
+  // accepts connections; throws when it does not.
+  void start(std::vector<std::string> argv, const std::filesystem::path& log = {}) {
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (!log.empty()) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (accepts()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    stop();
+    throw std::runtime_error(argv[0] + " did not listen on port " + std::to_string(port_));
+  }
+
+  int port() const { return port_; }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::filesystem::path dir() const { return dir_; }
+
+ private:
+  static int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("free port");
+    ::close(fd);
+    return ntohs(a.sin_port);
+  }
+  bool accepts() const {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port_));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(fd);
-    if (ok) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return ok;
   }
-  return false;
-}
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
 
-// Ends the server this test started, by its pid.
-inline void stop_server(pid_t& pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGTERM);
-  int status;
-  ::waitpid(pid, &status, 0);
-  pid = -1;
-}
+  std::filesystem::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
 
 class Registry {
  public:
   // `user`/`password`: htpasswd auth with that one user; empty: no auth.
   explicit Registry(const std::string& user = "", const std::string& password = "") {
-    char tmpl[] = "/tmp/boxlab-registry-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    dir_ = tmpl;
-    port_ = free_loopback_port();
-    std::ofstream cfg(dir_ / "config.yml");
+    std::filesystem::path config = dir() / "config.yml";
+    std::ofstream cfg(config);
     cfg << "version: 0.1\nlog:\n  level: error\n"
         << "storage:\n  filesystem:\n    rootdirectory: " << storage().string() << "\n"
-        << "http:\n  addr: 127.0.0.1:" << port_ << "\n";
+        << "http:\n  addr: " << host() << "\n";
     if (!user.empty()) {
-      Result r = run({"htpasswd", "-Bbc", (dir_ / "htpasswd").string(), user, password});
+      Result r = run({"htpasswd", "-Bbc", (dir() / "htpasswd").string(), user, password});
       if (r.status != 0) throw std::runtime_error("htpasswd: " + r.err);
       cfg << "auth:\n  htpasswd:\n    realm: boxlab-test\n    path: "
-          << (dir_ / "htpasswd").string() << "\n";
+          << (dir() / "htpasswd").string() << "\n";
     }
     cfg.close();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int log = ::open((dir_ / "registry.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      ::execl(kRegistryBin, kRegistryBin, "serve", (dir_ / "config.yml").c_str(), nullptr);
-      ::_exit(127);
-    }
     // Ready when it accepts connections (a few hundred ms).
-    if (wait_for_listener(port_)) return;
-    stop();
-    throw std::runtime_error("docker-registry did not listen on port " + std::to_string(port_));
+    server_.start({kRegistryBin, "serve", config.string()}, dir() / "registry.log");
   }
-  ~Registry() {
-    stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  Registry(const Registry&) = delete;
-  Registry& operator=(const Registry&) = delete;
 
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::filesystem::path dir() const { return dir_; }
-  std::filesystem::path storage() const { return dir_ / "storage"; }
+  std::string host() const { return server_.host(); }
+  std::filesystem::path dir() const { return server_.dir(); }
+  std::filesystem::path storage() const { return dir() / "storage"; }
   // Its access log so far (one line per request, with the status).
   std::string log() const {
-    std::ifstream in(dir_ / "registry.log");
+    std::ifstream in(dir() / "registry.log");
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   // Where the registry keeps blob `digest` ("sha256:<hex>").
@@ -119,11 +143,7 @@ class Registry {
   }
 
  private:
-  void stop() { stop_server(pid_); }
-
-  std::filesystem::path dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
+  LoopbackServer server_{"registry"};
 };
 
 // Files served as they are over plain HTTP on 127.0.0.1 (busybox httpd over dir()): a
@@ -132,36 +152,13 @@ class Registry {
 class FileServer {
  public:
   FileServer() {
-    char tmpl[] = "/tmp/boxlab-files-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    dir_ = tmpl;
-    port_ = free_loopback_port();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::string addr = "127.0.0.1:" + std::to_string(port_);
-      ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", addr.c_str(), "-h", dir_.c_str(),
-              nullptr);
-      ::_exit(127);
-    }
-    if (wait_for_listener(port_)) return;
-    stop_server(pid_);
-    throw std::runtime_error("busybox httpd did not listen on port " + std::to_string(port_));
+    server_.start({"/bin/busybox", "httpd", "-f", "-p", host(), "-h", dir().string()});
   }
-  ~FileServer() {
-    stop_server(pid_);
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  FileServer(const FileServer&) = delete;
-  FileServer& operator=(const FileServer&) = delete;
-
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::filesystem::path dir() const { return dir_; }
+  std::string host() const { return server_.host(); }
+  std::filesystem::path dir() const { return server_.dir(); }
 
  private:
-  std::filesystem::path dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
+  LoopbackServer server_{"files"};
 };
 
 // A Docker-like config.json `file` with credentials for `host`; returns its path.
